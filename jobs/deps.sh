@@ -1,0 +1,24 @@
+# Sourced by tests/run.sh and jobs/quickstart.sh: the Debian packages vdmc needs.
+# Installs what is missing when run as root (or with passwordless sudo); otherwise
+# prints the exact command and stops.
+VDMC_DEBIAN_PACKAGES="cmake gcc make pkg-config libopenmpi-dev openmpi-bin libopenblas-dev \
+libhdf5-openmpi-dev hdf5-tools libscalapack-openmpi-dev libyaml-dev libpng-dev zlib1g-dev \
+dataset-fashion-mnist"
+
+vdmc_install_deps() {
+  local missing=() p
+  for p in $VDMC_DEBIAN_PACKAGES; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  echo "vdmc: installing missing Debian packages: ${missing[*]}"
+  local sudo=""
+  if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null && sudo -n true 2>/dev/null; then sudo="sudo -n"; else
+      echo "vdmc: missing packages; run: sudo apt-get install -y ${missing[*]}" >&2
+      exit 1
+    fi
+  fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}

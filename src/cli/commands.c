@@ -1,0 +1,13 @@
+#include "cli/commands.h"
+
+#include <stdio.h>
+
+int cmd_version(int argc, char **argv) {
+  printf("vdmc %s\n", VDMC_VERSION);
+  return 0;
+}
+
+const VdmcCommand vdmc_commands[] = {
+    {"version", "print the vdmc version", cmd_version},
+};
+const int vdmc_command_count = (int)(sizeof vdmc_commands / sizeof vdmc_commands[0]);

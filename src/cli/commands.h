@@ -1,0 +1,17 @@
+// The subcommand table: one entry per `vdmc NAME`, each implemented in its own
+// src/cli/cmd_NAME.c. A command returns a process exit status.
+#ifndef VDMC_CLI_COMMANDS_H
+#define VDMC_CLI_COMMANDS_H
+
+typedef struct {
+  const char *name;
+  const char *summary;
+  int (*run)(int argc, char **argv);  // argv[0] is the command name
+} VdmcCommand;
+
+extern const VdmcCommand vdmc_commands[];
+extern const int vdmc_command_count;
+
+int cmd_version(int argc, char **argv);
+
+#endif

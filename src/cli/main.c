@@ -1,0 +1,29 @@
+// vdmc: entry point. Dispatches `vdmc COMMAND ...` through the table in commands.c.
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/commands.h"
+
+static void print_help(FILE *f) {
+  fprintf(f, "usage: vdmc COMMAND [ARGS]   (vdmc COMMAND --help for details)\n\ncommands:\n");
+  for (int i = 0; i < vdmc_command_count; i++)
+    fprintf(f, "  %-12s %s\n", vdmc_commands[i].name, vdmc_commands[i].summary);
+  fprintf(f, "\n  --help       this text\n  --version    print the version\n");
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    print_help(stderr);
+    return 2;
+  }
+  const char *name = argv[1];
+  if (!strcmp(name, "--help") || !strcmp(name, "-h") || !strcmp(name, "help")) {
+    print_help(stdout);
+    return 0;
+  }
+  if (!strcmp(name, "--version")) return cmd_version(argc - 1, argv + 1);
+  for (int i = 0; i < vdmc_command_count; i++)
+    if (!strcmp(name, vdmc_commands[i].name)) return vdmc_commands[i].run(argc - 1, argv + 1);
+  fprintf(stderr, "vdmc: unknown command '%s' (see vdmc --help)\n", name);
+  return 2;
+}

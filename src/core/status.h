@@ -1,0 +1,23 @@
+// Errors are values: every fallible function returns a vdmc status (0 = ok) and
+// records one human-readable line with vdmc_fail(). Callers propagate the status;
+// the CLI prints vdmc_error_message() once and exits non-zero.
+#ifndef VDMC_STATUS_H
+#define VDMC_STATUS_H
+
+enum {
+  VDMC_OK = 0,
+  VDMC_ERR_INPUT = 1,    // bad user input: config key/type/range, shape, rank count
+  VDMC_ERR_IO = 2,       // a file could not be read, written, or is malformed
+  VDMC_ERR_MEMORY = 3,   // allocation failed
+  VDMC_ERR_NUMERIC = 4,  // non-finite values where finite ones are required
+  VDMC_ERR_MPI = 5,      // an MPI call failed
+  VDMC_ERR_INTERNAL = 6  // a bug: an invariant of vdmc itself does not hold
+};
+
+// Records the message (printf format) for this thread and returns `code`,
+// so call sites read `return vdmc_fail(VDMC_ERR_INPUT, "...", ...);`.
+int vdmc_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+const char *vdmc_error_message(void);
+void vdmc_clear_error(void);
+
+#endif

@@ -1,0 +1,24 @@
+// GroupNorm over NHWC activations and LayerNorm over the last dimension.
+// Both save mean and reciprocal std for backward. eps is NORM_EPS (1e-5, as PyTorch).
+#ifndef VDMC_OPS_NORM_H
+#define VDMC_OPS_NORM_H
+
+#define NORM_EPS 1e-5f
+
+// Statistics per (b, g) over HW positions x C/G channels; weight/bias per channel.
+void groupnorm_forward(float *out /* (B,HW,C) */, float *mean /* (B,G) */, float *rstd /* (B,G) */,
+                       const float *inp /* (B,HW,C) */, const float *weight /* (C) */,
+                       const float *bias /* (C) */, int B, int HW, int C, int G);
+void groupnorm_backward(float *dinp, float *dweight, float *dbias, const float *dout,
+                        const float *inp, const float *weight, const float *mean,
+                        const float *rstd, int B, int HW, int C, int G);
+
+// Statistics per row over C.
+void layernorm_forward(float *out /* (N,C) */, float *mean /* (N) */, float *rstd /* (N) */,
+                       const float *inp /* (N,C) */, const float *weight /* (C) */,
+                       const float *bias /* (C) */, int N, int C);
+void layernorm_backward(float *dinp, float *dweight, float *dbias, const float *dout,
+                        const float *inp, const float *weight, const float *mean,
+                        const float *rstd, int N, int C);
+
+#endif
