@@ -9,5 +9,6 @@ int cmd_version(int argc, char **argv) {
 
 const VdmcCommand vdmc_commands[] = {
     {"version", "print the vdmc version", cmd_version},
+    {"config", "print a resolved config (file + --set overrides) or the key table (--doc)", cmd_config},
 };
 const int vdmc_command_count = (int)(sizeof vdmc_commands / sizeof vdmc_commands[0]);
