@@ -1,0 +1,96 @@
+// Multi-head self-attention core. B batch, T tokens, C channels, NH heads, D = C/NH.
+// Every matrix product is one cblas_sgemm per (b, head) that reads the head's
+// q/k/v columns in place from qkv (leading dimension 3C) and writes out/dqkv in
+// place (leading dimensions C and 3C): no gather, no transpose copies.
+#include "ops/attention.h"
+
+#include <cblas.h>
+#include <math.h>
+
+// Where head h of example b starts: in qkv/dqkv (its q; k is +C, v is +2C; row stride
+// 3C), in out/dout (row stride C) and in probs ((T, T) contiguous).
+typedef struct {
+  size_t qkv, out, probs;
+} HeadOffsets;
+
+static HeadOffsets head_offsets(int b, int h, int T, int C, int NH) {
+  size_t hd = (size_t)h * (size_t)(C / NH);
+  HeadOffsets o = {(size_t)b * T * 3 * C + hd, (size_t)b * T * C + hd,
+                   ((size_t)b * NH + h) * T * T};
+  return o;
+}
+
+// Rows of s (T, T) in place: s <- softmax(s), with the row maximum subtracted.
+static void softmax_rows(float *s, int T) {
+  for (int i = 0; i < T; i++) {
+    float *row = s + (size_t)i * T;
+    float mx = row[0];
+    for (int j = 1; j < T; j++) mx = row[j] > mx ? row[j] : mx;
+    float sum = 0;
+    for (int j = 0; j < T; j++) {
+      row[j] = expf(row[j] - mx);
+      sum += row[j];
+    }
+    float inv = 1.0f / sum;
+    for (int j = 0; j < T; j++) row[j] *= inv;
+  }
+}
+
+size_t attention_scratch_floats(int B, int T, int C, int NH) { return (size_t)T * T; }
+
+void attention_forward(float *out, float *probs, const float *qkv, int B, int T, int C, int NH) {
+  int D = C / NH, ld = 3 * C;
+  float scale = 1.0f / sqrtf((float)D);
+  for (int b = 0; b < B; b++)
+    for (int h = 0; h < NH; h++) {
+      HeadOffsets ho = head_offsets(b, h, T, C, NH);
+      const float *q = qkv + ho.qkv, *k = q + C, *v = q + 2 * (size_t)C;
+      float *p = probs + ho.probs;
+      // p = scale * q k^T, then softmax over each row
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, D, scale, q, ld, k, ld,
+                  0.0f, p, T);
+      softmax_rows(p, T);
+      // out[:, h*D:(h+1)*D] = p v
+      float *o = out + ho.out;
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, D, T, 1.0f, p, T, v, ld,
+                  0.0f, o, C);
+    }
+}
+
+// dS = P * (dP - rowsum(dP * P)), in place over dP (T, T).
+static void softmax_backward_rows(float *dp, const float *p, int T) {
+  for (int i = 0; i < T; i++) {
+    float *g = dp + (size_t)i * T;
+    const float *pr = p + (size_t)i * T;
+    float dot = 0;
+    for (int j = 0; j < T; j++) dot += g[j] * pr[j];
+    for (int j = 0; j < T; j++) g[j] = pr[j] * (g[j] - dot);
+  }
+}
+
+void attention_backward(float *dqkv, const float *dout, const float *qkv, const float *probs,
+                        int B, int T, int C, int NH, float *scratch) {
+  if (!dqkv) return;
+  int D = C / NH, ld = 3 * C;
+  float scale = 1.0f / sqrtf((float)D);
+  for (int b = 0; b < B; b++)
+    for (int h = 0; h < NH; h++) {
+      HeadOffsets ho = head_offsets(b, h, T, C, NH);
+      const float *q = qkv + ho.qkv, *k = q + C, *v = q + 2 * (size_t)C;
+      const float *p = probs + ho.probs, *g = dout + ho.out;
+      float *dq = dqkv + ho.qkv;
+      float *dk = dq + C, *dv = dq + 2 * (size_t)C;
+      // dv += P^T dout
+      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, D, T, 1.0f, p, T, g, C,
+                  1.0f, dv, ld);
+      // dP = dout v^T, then dS through the softmax
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, D, 1.0f, g, C, v, ld, 0.0f,
+                  scratch, T);
+      softmax_backward_rows(scratch, p, T);
+      // dq += scale dS k ; dk += scale dS^T q
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, D, T, scale, scratch, T, k,
+                  ld, 1.0f, dq, ld);
+      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, D, T, scale, scratch, T, q, ld,
+                  1.0f, dk, ld);
+    }
+}
