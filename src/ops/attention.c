@@ -9,17 +9,28 @@
 
 #include "core/fastexp.h"
 
-// Where head h of example b starts: in qkv/dqkv (its q; k is +C, v is +2C; row stride
-// 3C), in out/dout (row stride C) and in probs ((T, T) contiguous).
+// Head h of example b: its q, k, v inside qkv ((T, D) each, row stride ld = 3C),
+// where it starts in qkv/dqkv, out/dout (row stride C) and probs ((T, T) contiguous).
 typedef struct {
-  size_t qkv, out, probs;
-} HeadOffsets;
+  const float *q, *k, *v;
+  size_t qkv_off, out_off, probs_off;
+  int D, ld;
+  float scale;  // 1 / sqrt(D)
+} Head;
 
-static HeadOffsets head_offsets(int b, int h, int T, int C, int NH) {
-  size_t hd = (size_t)h * (size_t)(C / NH);
-  HeadOffsets o = {(size_t)b * T * 3 * C + hd, (size_t)b * T * C + hd,
-                   ((size_t)b * NH + h) * T * T};
-  return o;
+static Head head_at(const float *qkv, int b, int h, int T, int C, int NH) {
+  Head hd;
+  hd.D = C / NH;
+  hd.ld = 3 * C;
+  hd.scale = 1.0f / sqrtf((float)hd.D);
+  size_t col = (size_t)h * (size_t)hd.D;
+  hd.qkv_off = (size_t)b * T * hd.ld + col;
+  hd.out_off = (size_t)b * T * C + col;
+  hd.probs_off = ((size_t)b * NH + h) * T * T;
+  hd.q = qkv + hd.qkv_off;
+  hd.k = hd.q + C;
+  hd.v = hd.q + 2 * (size_t)C;
+  return hd;
 }
 
 // Sums of 8 interleaved lanes, added at the end: the loops below vectorize without
@@ -51,21 +62,17 @@ static void softmax_rows(float *s, int T) {
 size_t attention_scratch_floats(int B, int T, int C, int NH) { return (size_t)T * T; }
 
 void attention_forward(float *out, float *probs, const float *qkv, int B, int T, int C, int NH) {
-  int D = C / NH, ld = 3 * C;
-  float scale = 1.0f / sqrtf((float)D);
   for (int b = 0; b < B; b++)
     for (int h = 0; h < NH; h++) {
-      HeadOffsets ho = head_offsets(b, h, T, C, NH);
-      const float *q = qkv + ho.qkv, *k = q + C, *v = q + 2 * (size_t)C;
-      float *p = probs + ho.probs;
-      // p = scale * q k^T, then softmax over each row
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, D, scale, q, ld, k, ld,
-                  0.0f, p, T);
+      Head hd = head_at(qkv, b, h, T, C, NH);
+      float *p = probs + hd.probs_off;
+      // p = q k^T / sqrt(D), then softmax over each row
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, hd.D, hd.scale, hd.q, hd.ld,
+                  hd.k, hd.ld, 0.0f, p, T);
       softmax_rows(p, T);
       // out[:, h*D:(h+1)*D] = p v
-      float *o = out + ho.out;
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, D, T, 1.0f, p, T, v, ld,
-                  0.0f, o, C);
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, hd.D, T, 1.0f, p, T, hd.v, hd.ld,
+                  0.0f, out + hd.out_off, C);
     }
 }
 
@@ -87,26 +94,23 @@ static void softmax_backward_rows(float *dp, const float *p, int T) {
 void attention_backward(float *dqkv, const float *dout, const float *qkv, const float *probs,
                         int B, int T, int C, int NH, float *scratch) {
   if (!dqkv) return;
-  int D = C / NH, ld = 3 * C;
-  float scale = 1.0f / sqrtf((float)D);
   for (int b = 0; b < B; b++)
     for (int h = 0; h < NH; h++) {
-      HeadOffsets ho = head_offsets(b, h, T, C, NH);
-      const float *q = qkv + ho.qkv, *k = q + C, *v = q + 2 * (size_t)C;
-      const float *p = probs + ho.probs, *g = dout + ho.out;
-      float *dq = dqkv + ho.qkv;
-      float *dk = dq + C, *dv = dq + 2 * (size_t)C;
+      Head hd = head_at(qkv, b, h, T, C, NH);
+      int D = hd.D, ld = hd.ld;
+      const float *p = probs + hd.probs_off, *g = dout + hd.out_off;  // g: (T, D), stride C
+      float *dq = dqkv + hd.qkv_off, *dk = dq + C, *dv = dq + 2 * (size_t)C;
       // dv += P^T dout
-      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, D, T, 1.0f, p, T, g, C,
-                  1.0f, dv, ld);
+      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, D, T, 1.0f, p, T, g, C, 1.0f, dv,
+                  ld);
       // dP = dout v^T, then dS through the softmax
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, D, 1.0f, g, C, v, ld, 0.0f,
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, D, 1.0f, g, C, hd.v, ld, 0.0f,
                   scratch, T);
       softmax_backward_rows(scratch, p, T);
-      // dq += scale dS k ; dk += scale dS^T q
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, D, T, scale, scratch, T, k,
+      // dq += dS k / sqrt(D) ; dk += dS^T q / sqrt(D)
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, D, T, hd.scale, scratch, T, hd.k,
                   ld, 1.0f, dq, ld);
-      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, D, T, scale, scratch, T, q, ld,
-                  1.0f, dk, ld);
+      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, D, T, hd.scale, scratch, T, hd.q,
+                  ld, 1.0f, dk, ld);
     }
 }
