@@ -14,9 +14,10 @@
 #include <cblas.h>
 #include <string.h>
 
-// Upper bound on the col buffer: 2M floats (8 MB). Chunks of >= a few hundred rows
-// keep the GEMMs near peak (profiling/bench_ops.c measures it).
-#define CONV_SCRATCH_TARGET ((size_t)2 << 20)
+// Upper bound on the col buffer: 1M floats (4 MB), i.e. chunks of >= 455 rows for
+// K <= 2304. Chunk sizes from 256K to 4M floats measured the same within noise
+// (profiling/bench_ops.c, docs/ops.md).
+#define CONV_SCRATCH_TARGET ((size_t)1 << 20)
 
 int conv2d_out_h(const Conv2dDims *d) { return (d->H + 2 * (d->k / 2) - d->k) / d->stride + 1; }
 int conv2d_out_w(const Conv2dDims *d) { return (d->W + 2 * (d->k / 2) - d->k) / d->stride + 1; }
