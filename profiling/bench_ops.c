@@ -5,7 +5,8 @@
 // dweight and dbias) and, in the same run, cblas_sgemm on the GEMMs the conv
 // amounts to: forward  (M,K).(K,N);  backward (K,M).(M,N) for dweight plus
 // (M,N).(N,K) for dinp, with M = B*Ho*Wo, K = k*k*Cin, N = Cout. Each figure is the
-// median of `reps` timed runs (conv and sgemm alternating) after one warm-up. ratio = conv GFLOP/s / sgemm GFLOP/s.
+// median of `reps` timed runs (conv and sgemm alternating) after one warm-up;
+// ratio = conv GFLOP/s / sgemm GFLOP/s.
 //
 // usage: OPENBLAS_NUM_THREADS=T bench_ops [reps=5]
 #define _POSIX_C_SOURCE 199309L  // clock_gettime
@@ -15,6 +16,7 @@
 #include <time.h>
 
 #include "ops/conv2d.h"
+#include "ops/gemm.h"
 
 typedef struct {
   const char *what;
@@ -61,15 +63,12 @@ static void run_conv_fwd(Bench *x) {
 static void run_conv_bwd(Bench *x) {
   conv2d_backward(x->dinp, x->dw, x->db, x->out, x->inp, x->w, &x->s->d, x->scratch);
 }
-static void gemm(Bench *x, int ta, int tb, size_t m, size_t n, size_t k, float *C) {
-  cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)m,
-              (int)n, (int)k, 1.0f, x->a, ta ? (int)m : (int)k, x->b, tb ? (int)k : (int)n, 0.0f, C,
-              (int)n);
+static void run_gemm_fwd(Bench *x) {
+  gemm_rowmajor(0, 0, x->M, x->N, x->K, x->a, x->b, 0.0f, x->c);  // out = col . W
 }
-static void run_gemm_fwd(Bench *x) { gemm(x, 0, 0, x->M, x->N, x->K, x->c); }
 static void run_gemm_bwd(Bench *x) {
-  gemm(x, 1, 0, x->K, x->N, x->M, x->c);  // dweight: col^T . dout
-  gemm(x, 0, 1, x->M, x->K, x->N, x->c);  // dcol: dout . W^T
+  gemm_rowmajor(1, 0, x->K, x->N, x->M, x->a, x->b, 0.0f, x->c);  // dweight: col^T . dout
+  gemm_rowmajor(0, 1, x->M, x->K, x->N, x->a, x->b, 0.0f, x->c);  // dcol: dout . W^T
 }
 
 // Times fn_a and fn_b alternately (after one warm-up each) so that load from other

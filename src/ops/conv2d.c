@@ -11,8 +11,9 @@
 // scratch) stays bounded. A 1x1 stride-1 conv needs no col buffer: col == inp.
 #include "ops/conv2d.h"
 
-#include <cblas.h>
 #include <string.h>
+
+#include "ops/gemm.h"
 
 // Upper bound on the col buffer: 1M floats (4 MB), i.e. chunks of >= 455 rows for
 // K <= 2304. Chunk sizes from 256K to 4M floats measured the same within noise
@@ -38,15 +39,6 @@ static size_t conv_chunk_rows(const Conv2dDims *d) {
 
 size_t conv2d_scratch_floats(const Conv2dDims *d) {
   return conv_is_pointwise(d) ? 0 : conv_chunk_rows(d) * conv_depth(d);
-}
-
-// Row-major C (m,n) = op(A) . op(B) + beta*C; ta/tb say whether A is
-// stored (k,m) and B (n,k).
-static void gemm(int ta, int tb, size_t m, size_t n, size_t k, const float *A, const float *Bm,
-                 float beta, float *C) {
-  cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
-              (int)m, (int)n, (int)k, 1.0f, A, ta ? (int)m : (int)k, Bm, tb ? (int)k : (int)n, beta,
-              C, (int)n);
 }
 
 // Position of one output pixel (GEMM row) while walking rows in order.
@@ -130,14 +122,14 @@ void conv2d_forward(float *out, const float *inp, const float *weight, const flo
     for (size_t r = 0; r < M; r++) memcpy(out + r * N, bias, N * sizeof(float));
   const float beta = bias ? 1.0f : 0.0f;
   if (conv_is_pointwise(d)) {
-    gemm(0, 0, M, N, K, inp, weight, beta, out);
+    gemm_rowmajor(0, 0, M, N, K, inp, weight, beta, out);
     return;
   }
   const size_t chunk = conv_chunk_rows(d);
   for (size_t r0 = 0; r0 < M; r0 += chunk) {
     size_t rows = M - r0 < chunk ? M - r0 : chunk;
     conv_im2col(scratch, inp, d, r0, rows);
-    gemm(0, 0, rows, N, K, scratch, weight, beta, out + r0 * N);
+    gemm_rowmajor(0, 0, rows, N, K, scratch, weight, beta, out + r0 * N);
   }
 }
 
@@ -148,8 +140,8 @@ void conv2d_backward(float *dinp, float *dweight, float *dbias, const float *dou
     for (size_t r = 0; r < M; r++)
       for (size_t c = 0; c < N; c++) dbias[c] += dout[r * N + c];
   if (conv_is_pointwise(d)) {
-    if (dweight) gemm(1, 0, K, N, M, inp, dout, 1.0f, dweight);
-    if (dinp) gemm(0, 1, M, K, N, dout, weight, 1.0f, dinp);
+    if (dweight) gemm_rowmajor(1, 0, K, N, M, inp, dout, 1.0f, dweight);
+    if (dinp) gemm_rowmajor(0, 1, M, K, N, dout, weight, 1.0f, dinp);
     return;
   }
   const size_t chunk = conv_chunk_rows(d);
@@ -158,10 +150,10 @@ void conv2d_backward(float *dinp, float *dweight, float *dbias, const float *dou
     const float *dchunk = dout + r0 * N;
     if (dweight) {
       conv_im2col(scratch, inp, d, r0, rows);
-      gemm(1, 0, K, N, rows, scratch, dchunk, 1.0f, dweight);
+      gemm_rowmajor(1, 0, K, N, rows, scratch, dchunk, 1.0f, dweight);
     }
     if (dinp) {
-      gemm(0, 1, rows, K, N, dchunk, weight, 0.0f, scratch);
+      gemm_rowmajor(0, 1, rows, K, N, dchunk, weight, 0.0f, scratch);
       conv_col2im(dinp, scratch, d, r0, rows);
     }
   }
