@@ -28,6 +28,18 @@ static float *zeros(size_t n) { return calloc(n ? n : 1, sizeof(float)); }
 
 static float *scratch_for(const Conv2dDims *d) { return zeros(conv2d_scratch_floats(d)); }
 
+// CHECK_ARRAYS with "<case> <what>" as the message; n = 0 checks nothing.
+static void check_named(const float *a, const float *ref, size_t n, const char *name,
+                        const char *what) {
+  char msg[128];
+  snprintf(msg, sizeof msg, "%s %s", name, what);
+  if (n) CHECK_ARRAYS(a, ref, n, 1e-5, msg);
+}
+
+static void halve(float *x, size_t n) {
+  for (size_t i = 0; i < n; i++) x[i] *= 0.5f;
+}
+
 // ---- parity against tests/fixtures/<name>.fix (tests/reference/gen_conv.py) ----------
 static void test_parity(const char *name, ConvShape c, int has_bias) {
   Fixture fx;
@@ -53,47 +65,31 @@ static void test_parity(const char *name, ConvShape c, int has_bias) {
   }
   float *scratch = scratch_for(d), *out = zeros(c.n_out), *dinp = zeros(c.n_in),
         *dw = zeros(c.n_w), *db = zeros((size_t)d->Cout);
-  char what[96];
+  const size_t nb = has_bias ? (size_t)d->Cout : 0;  // dbias compared only with a bias
 
   memset(out, 0x7f, c.n_out * sizeof(float));  // forward must overwrite, not add
   conv2d_forward(out, inp, w, bias, d, scratch);
-  snprintf(what, sizeof what, "%s out", name);
-  CHECK_ARRAYS(out, out_ref, c.n_out, 1e-5, what);
+  check_named(out, out_ref, c.n_out, name, "out");
 
   conv2d_backward(dinp, dw, has_bias ? db : NULL, dout, inp, w, d, scratch);
-  snprintf(what, sizeof what, "%s dinp", name);
-  CHECK_ARRAYS(dinp, dinp_ref, c.n_in, 1e-5, what);
-  snprintf(what, sizeof what, "%s dweight", name);
-  CHECK_ARRAYS(dw, dw_ref, c.n_w, 1e-5, what);
-  if (has_bias) {
-    snprintf(what, sizeof what, "%s dbias", name);
-    CHECK_ARRAYS(db, db_ref, (size_t)d->Cout, 1e-5, what);
-  }
+  check_named(dinp, dinp_ref, c.n_in, name, "dinp");
+  check_named(dw, dw_ref, c.n_w, name, "dweight");
+  check_named(db, db_ref, nb, name, "dbias");
 
   // A second backward accumulates: every gradient doubles.
   conv2d_backward(dinp, dw, has_bias ? db : NULL, dout, inp, w, d, scratch);
-  for (size_t i = 0; i < c.n_in; i++) dinp[i] *= 0.5f;
-  for (size_t i = 0; i < c.n_w; i++) dw[i] *= 0.5f;
-  for (int i = 0; i < d->Cout; i++) db[i] *= 0.5f;
-  snprintf(what, sizeof what, "%s dinp accumulates", name);
-  CHECK_ARRAYS(dinp, dinp_ref, c.n_in, 1e-5, what);
-  snprintf(what, sizeof what, "%s dweight accumulates", name);
-  CHECK_ARRAYS(dw, dw_ref, c.n_w, 1e-5, what);
-  if (has_bias) {
-    snprintf(what, sizeof what, "%s dbias accumulates", name);
-    CHECK_ARRAYS(db, db_ref, (size_t)d->Cout, 1e-5, what);
-  }
+  halve(dinp, c.n_in), halve(dw, c.n_w), halve(db, nb);
+  check_named(dinp, dinp_ref, c.n_in, name, "dinp accumulates");
+  check_named(dw, dw_ref, c.n_w, name, "dweight accumulates");
+  check_named(db, db_ref, nb, name, "dbias accumulates");
 
   // dinp = NULL (first layer) and dweight = NULL (frozen weights) are skipped.
   memset(dw, 0, c.n_w * sizeof(float));
-  memset(db, 0, (size_t)d->Cout * sizeof(float));
-  conv2d_backward(NULL, dw, has_bias ? db : NULL, dout, inp, w, d, scratch);
-  snprintf(what, sizeof what, "%s dweight with dinp=NULL", name);
-  CHECK_ARRAYS(dw, dw_ref, c.n_w, 1e-5, what);
+  conv2d_backward(NULL, dw, NULL, dout, inp, w, d, scratch);
+  check_named(dw, dw_ref, c.n_w, name, "dweight with dinp=NULL");
   memset(dinp, 0, c.n_in * sizeof(float));
   conv2d_backward(dinp, NULL, NULL, dout, inp, w, d, scratch);
-  snprintf(what, sizeof what, "%s dinp with dweight=NULL", name);
-  CHECK_ARRAYS(dinp, dinp_ref, c.n_in, 1e-5, what);
+  check_named(dinp, dinp_ref, c.n_in, name, "dinp with dweight=NULL");
 
   free(scratch), free(out), free(dinp), free(dw), free(db);
   fixture_free(&fx);
