@@ -1,11 +1,9 @@
 // vdmc blas: what BLAS runs here and how fast (see docs/blas.md).
-#define _POSIX_C_SOURCE 200809L
-#include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "blas/blas_bench.h"
 #include "blas/blas_startup.h"
 #include "cli/commands.h"
 #include "core/status.h"
@@ -15,12 +13,6 @@ static void usage(FILE *f) {
              "  prints CPU features, the OpenBLAS core (loaded and best for this CPU), threads,\n"
              "  runs the sgemm self-check and times N x N x N sgemm for about S seconds\n"
              "  (defaults: S = 1, N = 512)\n");
-}
-
-static double now_seconds(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 // Parses argv[i+1] as a number in [lo, hi] for option argv[i].
@@ -35,25 +27,6 @@ static int parse_option(int argc, char **argv, int i, double lo, double hi, doub
   return VDMC_OK;
 }
 
-// Square sgemm repeated for about `seconds`; returns GFLOP/s (0 on allocation failure).
-static double sgemm_gflops(int n, double seconds, long *calls) {
-  size_t nn = (size_t)n * (size_t)n;
-  float *buf = malloc(3 * nn * sizeof *buf);
-  if (!buf) return 0;
-  for (size_t i = 0; i < 3 * nn; i++) buf[i] = (float)((i * 2654435761u) % 1000) / 1000.0f - 0.5f;
-  float *a = buf, *b = buf + nn, *c = buf + 2 * nn;
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a, n, b, n, 0.0f, c, n);
-  double t0 = now_seconds(), t;
-  *calls = 0;
-  do {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a, n, b, n, 0.0f, c, n);
-    ++*calls;
-    t = now_seconds() - t0;
-  } while (t < seconds);
-  free(buf);
-  return 2.0 * (double)n * n * n * (double)*calls / t * 1e-9;
-}
-
 int cmd_blas(int argc, char **argv) {
   double seconds = 1, size = 512;
   for (int i = 1; i < argc; i++) {
@@ -65,6 +38,8 @@ int cmd_blas(int argc, char **argv) {
       st = parse_option(argc, argv, i++, 0.01, 60, &seconds);
     } else if (!strcmp(argv[i], "--size")) {
       st = parse_option(argc, argv, i++, 1, 8192, &size);
+      if (st == VDMC_OK && size != (double)(int)size)
+        st = vdmc_fail(VDMC_ERR_INPUT, "vdmc blas: --size %g: expected an integer", size);
     } else {
       st = vdmc_fail(VDMC_ERR_INPUT, "vdmc blas: unknown option '%s' (see vdmc blas --help)", argv[i]);
     }
@@ -92,7 +67,7 @@ int cmd_blas(int argc, char **argv) {
   if (st != VDMC_OK) return 1;
   long calls = 0;
   int n = (int)size;
-  double gflops = sgemm_gflops(n, seconds, &calls);
+  double gflops = blas_sgemm_gflops(n, seconds, &calls);
   if (gflops <= 0) {
     fprintf(stderr, "vdmc blas: out of memory for %d x %d sgemm\n", n, n);
     return 1;

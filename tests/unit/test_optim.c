@@ -72,8 +72,12 @@ static void compare_run(Problem *p, const Fixture *fx, const char *run) {
     printf("%-18s max rel err vs torch %.2e\n", name, err);
   }
   int pad_zero = 1;
-  for (size_t i = 15; i < 16; i++) pad_zero &= p->param[i] == 0 && p->m[i] == 0 && p->v[i] == 0;
-  for (size_t i = 23; i < 32; i++) pad_zero &= p->param[i] == 0 && p->m[i] == 0 && p->v[i] == 0;
+  for (size_t t = 0; t < p->table.count; t++) {
+    const ParamInfo *info = &p->table.items[t];
+    size_t end = t + 1 < p->table.count ? p->table.items[t + 1].offset : p->table.total;
+    for (size_t i = info->offset + info->numel; i < end; i++)
+      pad_zero &= p->param[i] == 0 && p->m[i] == 0 && p->v[i] == 0;
+  }
   CHECK(pad_zero, "%s: padding stays zero", run);
 }
 
