@@ -19,11 +19,11 @@ static const char *env_nonempty(const char *name) {
 }
 
 const BlasState *blas_state(void) {
+  state.threads = openblas_get_num_threads();  // may change (openblas_set_num_threads)
   if (state_ready) return &state;
   cpu_features_detect(&state.cpu);
   state.loaded = openblas_get_corename();
   state.config = openblas_get_config();
-  state.threads = openblas_get_num_threads();
   state.reexec_from = env_nonempty(BLAS_REEXEC_ENV);
   state.user_coretype = state.reexec_from ? NULL : env_nonempty("OPENBLAS_CORETYPE");
   state.decision = blas_decide(&state.cpu, state.loaded, state.user_coretype,
