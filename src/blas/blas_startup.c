@@ -33,10 +33,9 @@ const BlasState *blas_state(void) {
 }
 
 static void reexec(const BlasState *s, char **argv) {
-  if (setenv(BLAS_REEXEC_ENV, s->loaded, 1) || setenv("OPENBLAS_CORETYPE", s->decision.target, 1))
-    return;
-  execv("/proc/self/exe", argv);
-  // Still here: exec failed. Say so once and run on the core we have.
+  if (!setenv(BLAS_REEXEC_ENV, s->loaded, 1) && !setenv("OPENBLAS_CORETYPE", s->decision.target, 1))
+    execv("/proc/self/exe", argv);
+  // Still here: setenv or exec failed. Say so once and run on the core we have.
   int err = errno;
   unsetenv("OPENBLAS_CORETYPE");
   unsetenv(BLAS_REEXEC_ENV);
