@@ -138,14 +138,14 @@ int blas_self_check(void) {
 const char *blas_report_line(void) {
   static char line[320];
   const BlasState *s = blas_state();
-  char version[32] = "OpenBLAS ?";
-  sscanf(s->config, "OpenBLAS %20s", version + 9);
+  char version[24] = "?";
+  sscanf(s->config, "OpenBLAS %23s", version);
   char why[128] = "";
   if (s->user_coretype)
     snprintf(why, sizeof why, ", OPENBLAS_CORETYPE=%s set by user", s->user_coretype);
   else if (s->reexec_from)
     snprintf(why, sizeof why, ", re-executed: OpenBLAS had picked %s", s->reexec_from);
-  snprintf(line, sizeof line, "%s core %s (best for this CPU: %s%s), %d thread%s", version,
+  snprintf(line, sizeof line, "OpenBLAS %s core %s (best for this CPU: %s%s), %d thread%s", version,
            s->loaded, s->decision.target, why, s->threads, s->threads == 1 ? "" : "s");
   return line;
 }
