@@ -36,6 +36,25 @@ for p in 1 2 4; do
   grep -h '^read' "$WORK/out.log"
 done
 
+# Independent check of the slice-combined CRC32s: zlib.crc32 over each whole dataset.
+if /usr/bin/python3 -c 'import h5py' 2>/dev/null; then
+  /usr/bin/python3 - "$RUN/checkpoints/step-00000100.h5" <<'PY' || fail "h5py crc32 cross-check"
+import sys, zlib, h5py
+f = h5py.File(sys.argv[1], "r")
+bad = 0
+for group in ("arrays", "extras"):
+    for name, d in f[group].items():
+        if zlib.crc32(d[()].tobytes()) != int(d.attrs["crc32"]):
+            print("crc32 mismatch in", group, name); bad += 1
+if zlib.crc32(f["config"][()].tobytes()) != int(f["config"].attrs["crc32"]):
+    print("crc32 mismatch in config"); bad += 1
+print("h5py cross-check of crc32: %d datasets, %d mismatches" % (len(f["arrays"]) + len(f["extras"]) + 1, bad))
+sys.exit(1 if bad else 0)
+PY
+else
+  echo "h5py cross-check skipped: /usr/bin/python3 has no h5py"
+fi
+
 # crash PHASE RANK STEP: start a 2-rank save of STEP that pauses RANK at PHASE, kill -9
 # that rank, and check that the job failed and `latest` still names step 100.
 crash() {

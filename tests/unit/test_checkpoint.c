@@ -331,6 +331,15 @@ static void test_describe(const char *root, Model *m) {
     for (size_t i = 0; i < sizeof needles / sizeof needles[0]; i++)
       CHECK(strstr(text, needles[i]) != NULL, "describe output lacks '%s':\n%s", needles[i], text);
     CHECK(strstr(text, "MISMATCH") == NULL, "describe of a good file reports a mismatch:\n%s", text);
+    char run[1100];
+    snprintf(run, sizeof run, "%s/describe", root);  // a run dir describes its latest
+    out = tmpfile();
+    CHECK(checkpoint_describe(run, out) == VDMC_OK, "describe run dir: %s", vdmc_error_message());
+    rewind(out);
+    n = fread(text, 1, sizeof text - 1, out);
+    text[n] = '\0';
+    fclose(out);
+    CHECK(strstr(text, "step-00000007.h5") != NULL, "describe of a run dir names its latest:\n%s", text);
   }
   corrupt_dataset(file, "/arrays/ema");
   if (rank == 0) {
