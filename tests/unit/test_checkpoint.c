@@ -386,6 +386,9 @@ static int run_suite(void) {
     test_fallback(root, &m);
     test_describe(root, &m);
     model_free(&m);
+    // Every error path closed what it opened: no file or object handle is left.
+    ssize_t open_ids = H5Fget_obj_count((hid_t)H5F_OBJ_ALL, H5F_OBJ_ALL);
+    CHECK(open_ids == 0, "%zd HDF5 file/object handles left open", open_ids);
     MPI_Barrier(MPI_COMM_WORLD);
     if (rank == 0) {
       char cmd[1100];
