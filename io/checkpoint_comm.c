@@ -76,3 +76,23 @@ cleanup:
   free(all);
   return status;
 }
+
+int ckpt_check_same_layout(MPI_Comm comm, const CheckpointState *st) {
+  // A fingerprint of everything that decides the sequence of collective HDF5 calls.
+  uint32_t h = ckpt_crc_update(0, &st->table->total, sizeof st->table->total);
+  h = ckpt_crc_update(h, &st->table->count, sizeof st->table->count);
+  for (int i = 0; i < st->narrays; i++)
+    h = ckpt_crc_update(h, st->arrays[i].name, strlen(st->arrays[i].name) + 1);
+  for (int i = 0; i < st->nextras; i++) {
+    h = ckpt_crc_update(h, st->extras[i].name, strlen(st->extras[i].name) + 1);
+    h = ckpt_crc_update(h, &st->extras[i].n, sizeof st->extras[i].n);
+  }
+  int status = VDMC_OK;
+  unsigned mine[2] = {h, ~h}, lo[2];
+  MPI_CHECK(MPI_Allreduce(mine, lo, 2, MPI_UNSIGNED, MPI_MIN, comm));
+  if (lo[0] != ~lo[1])
+    status = vdmc_fail(VDMC_ERR_INTERNAL, "checkpoint: ranks disagree on the tensor table, array names or "
+                       "extras (every rank must describe the same state)");
+cleanup:
+  return status;
+}

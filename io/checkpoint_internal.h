@@ -39,6 +39,9 @@ int ckpt_agree(MPI_Comm comm, int status);
 int ckpt_crc_global(MPI_Comm comm, const void *slice, size_t offset, size_t bytes,
                     size_t total_bytes, const char *what, uint32_t *crc);
 uint32_t ckpt_crc_update(uint32_t crc, const void *data, size_t bytes);
+// Collective: fails on every rank unless all ranks registered the same tensor count,
+// total, array names and extras (names, lengths): these decide the collective calls.
+int ckpt_check_same_layout(MPI_Comm comm, const CheckpointState *st);
 
 // ---- checkpoint_h5.c: HDF5 helpers (all H5_CHECKed) -------------------------------
 // File access through MPI-IO on comm (comm == MPI_COMM_NULL: the serial sec2 driver).

@@ -256,7 +256,8 @@ int checkpoint_load(const char *path, MPI_Comm comm, CheckpointState *st) {
   int rank, n = 0, fallback = 0;
   MPI_Comm_rank(comm, &rank);
   char (*cands)[CKPT_PATH_LEN] = NULL;
-  int status = ckpt_agree(comm, ckpt_dir_candidates(path, &cands, &n, &fallback));
+  int status = ckpt_check_same_layout(comm, st);
+  if (!status) status = ckpt_agree(comm, ckpt_dir_candidates(path, &cands, &n, &fallback));
   char first_error[1024] = "";
   H5E_auto2_t func;
   void *data;

@@ -164,7 +164,8 @@ int checkpoint_save(const char *run_dir, const CheckpointState *st, int keep, MP
   void *data;
   ckpt_h5_quiet_begin(&func, &data);
   SaveHeader h;
-  status = ckpt_agree(comm, make_header(st, comm, &h));
+  status = ckpt_check_same_layout(comm, st);
+  if (!status) status = ckpt_agree(comm, make_header(st, comm, &h));
   if (!status) status = ckpt_agree(comm, write_file(tmp, st, &h, comm));
   ckpt_h5_quiet_end(func, data);
   if (status) {

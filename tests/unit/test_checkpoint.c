@@ -284,6 +284,18 @@ static void test_errors(const char *root, Model *m) {
         vdmc_error_message());
   loaded_free(&l);
 
+  if (size > 1) {  // ranks that describe different states must not reach HDF5
+    CheckpointState st;
+    model_fill(m, 8);
+    state_for_save(&st, m, 8);
+    if (rank == 1) st.extras[2].n = NBINS - 1;
+    char run[1100];
+    snprintf(run, sizeof run, "%s/disagree", root);
+    s = checkpoint_save(run, &st, 1, MPI_COMM_WORLD);
+    CHECK(s == VDMC_ERR_INTERNAL && strstr(vdmc_error_message(), "ranks disagree"),
+          "mismatched extras across ranks: %d %s", s, vdmc_error_message());
+  }
+
   char missing[1300];
   snprintf(missing, sizeof missing, "%s/nothing-here.h5", root);
   expect_load_error(missing, m, VDMC_ERR_IO, "nothing-here.h5", "missing file");
