@@ -1,0 +1,81 @@
+// Collective HDF5 checkpoints of the flat-buffer training state (DESIGN "Files",
+// STYLE items 6-7; layout and protocol in docs/checkpoints.md).
+//
+// A CheckpointState describes what to save or where to load into: the tensor
+// table, named flat float arrays of table->total floats (params, ema, adam_m,
+// adam_v) of which this rank holds the slice [offset, offset+count), small double
+// arrays held whole by every rank (schedule bins, learned-schedule parameters),
+// scalars and the resolved config text. The file always stores whole arrays, so a
+// checkpoint written by P ranks loads at any number of ranks with any slicing.
+#ifndef VDMC_IO_CHECKPOINT_H
+#define VDMC_IO_CHECKPOINT_H
+
+#include <mpi.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "core/param_table.h"
+
+// Bump when the layout changes; loading a different version fails with a hint.
+#define CHECKPOINT_FORMAT_VERSION 1
+#define CHECKPOINT_MAX_ARRAYS 8
+#define CHECKPOINT_MAX_EXTRAS 8
+#define CHECKPOINT_NAME_LEN 32
+
+typedef struct {
+  char name[CHECKPOINT_NAME_LEN];  // "params", "ema", "adam_m", "adam_v"
+  float *data;                     // (count) this rank's elements [offset, offset+count)
+  size_t offset, count;            // save: the slices of all ranks tile [0, table->total)
+} CheckpointArray;
+
+typedef struct {
+  char name[CHECKPOINT_NAME_LEN];  // e.g. "schedule_bin_sum"
+  double *data;                    // (n) the whole array; identical on every rank
+  size_t n;
+} CheckpointExtra;
+
+typedef struct {
+  const ParamTable *table;  // the model's tensor table; flat arrays hold table->total floats
+  CheckpointArray arrays[CHECKPOINT_MAX_ARRAYS];
+  int narrays;
+  CheckpointExtra extras[CHECKPOINT_MAX_EXTRAS];
+  int nextras;
+  int64_t step;             // optimizer steps taken
+  int64_t images_seen;
+  uint64_t seed;
+  int world_size;           // save: ignored (the communicator's size is stored); load: the writer's
+  char *config_text;        // save: resolved config, NUL-terminated (rank 0's is stored);
+                            // load: replaced by a malloc'd copy the caller free()s
+  char loaded_path[4096];   // load: the file actually loaded (after any fallback)
+} CheckpointState;
+
+void checkpoint_state_init(CheckpointState *st, const ParamTable *table);
+// Registers a flat array slice / a small double array (names unique, < CHECKPOINT_NAME_LEN).
+int checkpoint_add_array(CheckpointState *st, const char *name, float *data, size_t offset,
+                         size_t count);
+int checkpoint_add_extra(CheckpointState *st, const char *name, double *data, size_t n);
+// Rank `rank`'s part of an even split of [0, total): for arrays every rank holds whole,
+// so each rank writes only its part.
+void checkpoint_partition(size_t total, int rank, int nranks, size_t *offset, size_t *count);
+
+// Collective over comm. Writes RUN_DIR/checkpoints/step-NNNNNNNN.h5 through a
+// temporary name, commits it (rename, then `latest`), and keeps the newest `keep`
+// files. On failure the previous checkpoint and `latest` are untouched. Every rank
+// returns the same status.
+int checkpoint_save(const char *run_dir, const CheckpointState *st, int keep, MPI_Comm comm);
+
+// Collective over comm. `path` is a checkpoint file, or RUN_DIR, RUN_DIR/checkpoints
+// or RUN_DIR/checkpoints/latest to load the latest one; in that case a broken newest
+// file (truncated, checksum mismatch) falls back to the previous complete one with a
+// warning line on stderr. Fills each registered array slice and extra, the scalars,
+// config_text and loaded_path; checks format_version, checksums, and that the tensor
+// table matches st->table (names the first differing tensor).
+int checkpoint_load(const char *path, MPI_Comm comm, CheckpointState *st);
+
+// Serial (no MPI needed): prints step, world size, tensors, arrays with stored and
+// recomputed checksums, config text length and format version of the checkpoint
+// at `path` (same path forms as checkpoint_load). Fails on a checksum mismatch.
+int checkpoint_describe(const char *path, FILE *out);
+
+#endif

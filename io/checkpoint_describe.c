@@ -1,0 +1,153 @@
+// checkpoint_describe: a human-readable summary of one checkpoint for `vdmc info`,
+// recomputing every checksum. Serial: opens the file with the sec2 driver.
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/status.h"
+#include "io/checkpoint_internal.h"
+#include "io/h5check.h"
+
+#define DESCRIBE_PIECE ((size_t)1 << 20)  // elements read per piece while checksumming
+
+typedef struct {
+  FILE *out;
+  hid_t memtype;
+  size_t elem;
+  const char *kind;   // "float32" / "float64"
+  const char *path;
+  int bad;            // checksum mismatches seen
+  int status;
+} DescribeWalk;
+
+// Prints "name kind[n] crc32 STORED ok|MISMATCH (data gives X)" for one dataset.
+static int describe_dataset(hid_t loc, const char *name, DescribeWalk *w) {
+  int status = VDMC_OK;
+  hid_t dset = H5I_INVALID_HID;
+  size_t n = 0;
+  uint32_t stored = 0, crc = 0;
+  void *buf = malloc(DESCRIBE_PIECE * w->elem);
+  if (!buf) return vdmc_fail(VDMC_ERR_MEMORY, "checkpoint: out of memory");
+  VDMC_CHECK(ckpt_open_1d(loc, name, w->path, &n, &dset));
+  VDMC_CHECK(ckpt_attr_read(dset, "crc32", H5T_NATIVE_UINT32, &stored, w->path));
+  for (size_t at = 0; at < n; at += DESCRIBE_PIECE) {
+    size_t cnt = n - at < DESCRIBE_PIECE ? n - at : DESCRIBE_PIECE;
+    VDMC_CHECK(ckpt_transfer(dset, w->memtype, buf, w->elem, at, cnt, H5P_DEFAULT, 0, MPI_COMM_NULL));
+    crc = ckpt_crc_update(crc, buf, cnt * w->elem);
+  }
+  fprintf(w->out, "  %-24s %s[%zu]  crc32 %08x %s", name, w->kind, n, stored, crc == stored ? "ok" : "MISMATCH");
+  if (crc != stored) fprintf(w->out, " (data gives %08x)", crc);
+  fprintf(w->out, "\n");
+  w->bad += crc != stored;
+cleanup:
+  if (dset >= 0) H5Dclose(dset);
+  free(buf);
+  return status;
+}
+
+static herr_t describe_member(hid_t group, const char *name, const H5L_info_t *info, void *data) {
+  DescribeWalk *w = data;
+  w->status = describe_dataset(group, name, w);
+  return w->status ? -1 : 0;
+}
+
+static int describe_group(hid_t file, const char *group, DescribeWalk *w) {
+  int status = VDMC_OK;
+  hid_t g = H5I_INVALID_HID;
+  fprintf(w->out, "%s:\n", group);
+  H5_CHECK(g = H5Gopen2(file, group, H5P_DEFAULT));
+  w->status = VDMC_OK;
+  if (H5Literate(g, H5_INDEX_NAME, H5_ITER_INC, NULL, describe_member, w) < 0)
+    status = w->status ? w->status : h5check_fail(__FILE__, __LINE__, "H5Literate");
+cleanup:
+  if (g >= 0) H5Gclose(g);
+  return status;
+}
+
+static int describe_tensors(hid_t file, const char *path, FILE *out) {
+  int status = VDMC_OK;
+  hid_t dset = H5I_INVALID_HID, type = H5I_INVALID_HID;
+  size_t n = 0;
+  CkptTensorRow *rows = NULL;
+  VDMC_CHECK(ckpt_open_1d(file, "tensors", path, &n, &dset));
+  VDMC_CHECK(ckpt_tensor_type(&type));
+  if (!(rows = calloc(n ? n : 1, sizeof *rows))) {
+    status = vdmc_fail(VDMC_ERR_MEMORY, "checkpoint: out of memory");
+    goto cleanup;
+  }
+  VDMC_CHECK(ckpt_transfer(dset, type, rows, sizeof *rows, 0, n, H5P_DEFAULT, 0, MPI_COMM_NULL));
+  uint64_t numel = 0;
+  for (size_t i = 0; i < n; i++) {
+    uint64_t k = 1;
+    for (int d = 0; d < rows[i].ndim && d < PARAM_MAX_DIMS; d++) k *= rows[i].shape[d];
+    numel += k;
+  }
+  fprintf(out, "tensors: %zu (%llu parameters)\n", n, (unsigned long long)numel);
+  for (size_t i = 0; i < n; i++) {
+    fprintf(out, "  %-40s offset %-10llu shape [", rows[i].name, (unsigned long long)rows[i].offset);
+    for (int d = 0; d < rows[i].ndim && d < PARAM_MAX_DIMS; d++)
+      fprintf(out, d ? ", %llu" : "%llu", (unsigned long long)rows[i].shape[d]);
+    fprintf(out, "]\n");
+  }
+cleanup:
+  free(rows);
+  if (type >= 0) H5Tclose(type);
+  if (dset >= 0) H5Dclose(dset);
+  return status;
+}
+
+static int describe_file(const char *path, FILE *out) {
+  int status = VDMC_OK;
+  hid_t fapl = H5I_INVALID_HID, file = H5I_INVALID_HID;
+  VDMC_CHECK(ckpt_fapl_create(MPI_COMM_NULL, &fapl));
+  H5_CHECK(file = H5Fopen(path, H5F_ACC_RDONLY, fapl));
+  int32_t version = 0, world = 0;
+  int64_t step = 0, images = 0;
+  uint64_t seed = 0, total = 0;
+  char by[64] = "unknown";
+  VDMC_CHECK(ckpt_attr_read(file, "format_version", H5T_NATIVE_INT32, &version, path));
+  ckpt_attr_read_string(file, "vdmc_version", by, sizeof by, path);
+  fprintf(out, "checkpoint %s\nformat_version: %d (written by vdmc %s)\n", path, (int)version, by);
+  if (version != CHECKPOINT_FORMAT_VERSION) {
+    status = vdmc_fail(VDMC_ERR_INPUT, "checkpoint %s has format_version %d; this vdmc reads %d",
+                       path, (int)version, CHECKPOINT_FORMAT_VERSION);
+    goto cleanup;
+  }
+  VDMC_CHECK(ckpt_attr_read(file, "step", H5T_NATIVE_INT64, &step, path));
+  VDMC_CHECK(ckpt_attr_read(file, "images_seen", H5T_NATIVE_INT64, &images, path));
+  VDMC_CHECK(ckpt_attr_read(file, "seed", H5T_NATIVE_UINT64, &seed, path));
+  VDMC_CHECK(ckpt_attr_read(file, "world_size", H5T_NATIVE_INT32, &world, path));
+  VDMC_CHECK(ckpt_attr_read(file, "total", H5T_NATIVE_UINT64, &total, path));
+  fprintf(out, "step: %lld\nimages_seen: %lld\nseed: %llu\nworld_size: %d\nflat array length: %llu floats\n",
+          (long long)step, (long long)images, (unsigned long long)seed, (int)world,
+          (unsigned long long)total);
+  VDMC_CHECK(describe_tensors(file, path, out));
+  DescribeWalk w = {out, H5T_NATIVE_FLOAT, sizeof(float), "float32", path, 0, VDMC_OK};
+  VDMC_CHECK(describe_group(file, "arrays", &w));
+  w.memtype = H5T_NATIVE_DOUBLE, w.elem = sizeof(double), w.kind = "float64";
+  VDMC_CHECK(describe_group(file, "extras", &w));
+  w.memtype = H5T_NATIVE_CHAR, w.elem = 1, w.kind = "bytes";
+  fprintf(out, "config text:\n");
+  VDMC_CHECK(describe_dataset(file, "config", &w));
+  if (w.bad)
+    status = vdmc_fail(VDMC_ERR_IO, "checkpoint %s is corrupt: %d checksum mismatch%s", path, w.bad,
+                       w.bad > 1 ? "es" : "");
+cleanup:
+  if (file >= 0) H5Fclose(file);
+  if (fapl >= 0) H5Pclose(fapl);
+  return status;
+}
+
+int checkpoint_describe(const char *path, FILE *out) {
+  char (*cands)[CKPT_PATH_LEN] = NULL;
+  int n = 0, fallback = 0;
+  int status = ckpt_dir_candidates(path, &cands, &n, &fallback);
+  if (!status) {
+    H5E_auto2_t func;
+    void *data;
+    ckpt_h5_quiet_begin(&func, &data);
+    status = describe_file(cands[0], out);
+    ckpt_h5_quiet_end(func, data);
+  }
+  free(cands);
+  return status;
+}

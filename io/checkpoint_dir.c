@@ -1,0 +1,211 @@
+// The checkpoints directory: file names, the commit (rename + `latest`), keeping
+// the newest K, and resolving "latest" into candidate files. POSIX, rank 0 only.
+#define _POSIX_C_SOURCE 200809L  // fsync, fileno, O_DIRECTORY, getpid in C11 mode
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/status.h"
+#include "io/checkpoint_internal.h"
+
+void ckpt_dir_of(const char *run_dir, char *out) {
+  snprintf(out, CKPT_PATH_LEN, "%s/checkpoints", run_dir);
+}
+
+void ckpt_file_name(int64_t step, char *out) {
+  snprintf(out, CKPT_PATH_LEN, "step-%08lld.h5", (long long)step);
+}
+
+// step-N.h5 -> N (and *tmp = 0); step-N.h5.tmp -> N (and *tmp = 1); else -1.
+static int64_t parse_step_name(const char *name, int *tmp) {
+  long long step;
+  int used = 0;
+  if (strncmp(name, "step-", 5) || sscanf(name + 5, "%lld%n", &step, &used) != 1 || step < 0)
+    return -1;
+  const char *rest = name + 5 + used;
+  *tmp = !strcmp(rest, ".h5.tmp");
+  return (*tmp || !strcmp(rest, ".h5")) ? step : -1;
+}
+
+static int fsync_path(const char *path, int is_dir) {
+  int fd = open(path, is_dir ? O_RDONLY | O_DIRECTORY : O_RDONLY);
+  if (fd < 0 || fsync(fd) != 0) {
+    int e = errno;
+    if (fd >= 0) close(fd);
+    return vdmc_fail(VDMC_ERR_IO, "checkpoint: fsync %s: %s", path, strerror(e));
+  }
+  close(fd);
+  return VDMC_OK;
+}
+
+static int rename_durable(const char *from, const char *to, const char *dir) {
+  if (rename(from, to) != 0)
+    return vdmc_fail(VDMC_ERR_IO, "checkpoint: rename %s -> %s: %s", from, to, strerror(errno));
+  return fsync_path(dir, 1);
+}
+
+static int write_latest(const char *dir, const char *name) {
+  char tmp[CKPT_PATH_LEN + 16], latest[CKPT_PATH_LEN + 16];
+  snprintf(tmp, sizeof tmp, "%s/latest.tmp", dir);
+  snprintf(latest, sizeof latest, "%s/latest", dir);
+  FILE *f = fopen(tmp, "w");
+  if (!f) return vdmc_fail(VDMC_ERR_IO, "checkpoint: cannot write %s: %s", tmp, strerror(errno));
+  int ok = fprintf(f, "%s\n", name) > 0 && fflush(f) == 0 && fsync(fileno(f)) == 0;
+  int e = errno;
+  if (fclose(f) != 0) ok = 0;
+  if (!ok) return vdmc_fail(VDMC_ERR_IO, "checkpoint: writing %s failed: %s", tmp, strerror(e));
+  return rename_durable(tmp, latest, dir);
+}
+
+typedef struct {
+  int64_t step;
+  int tmp;
+} StepFile;
+
+static int compare_step_desc(const void *a, const void *b) {
+  const StepFile *x = a, *y = b;
+  return x->step < y->step ? 1 : x->step > y->step ? -1 : x->tmp - y->tmp;
+}
+
+// All step files (committed and temporary) in dir, newest first.
+static int list_steps(const char *dir, StepFile **out, int *n) {
+  DIR *d = opendir(dir);
+  if (!d) return vdmc_fail(VDMC_ERR_IO, "checkpoint: cannot list %s: %s", dir, strerror(errno));
+  StepFile *files = malloc(CKPT_MAX_FILES * sizeof *files);
+  if (!files) {
+    closedir(d);
+    return vdmc_fail(VDMC_ERR_MEMORY, "checkpoint: out of memory listing %s", dir);
+  }
+  int count = 0;
+  struct dirent *e;
+  while ((e = readdir(d)) && count < CKPT_MAX_FILES) {
+    int tmp = 0;
+    int64_t step = parse_step_name(e->d_name, &tmp);
+    if (step >= 0) files[count++] = (StepFile){step, tmp};
+  }
+  closedir(d);
+  qsort(files, (size_t)count, sizeof *files, compare_step_desc);
+  *out = files;
+  *n = count;
+  return VDMC_OK;
+}
+
+static int remove_step_file(const char *dir, StepFile f) {
+  char name[CKPT_PATH_LEN], path[2 * CKPT_PATH_LEN];
+  ckpt_file_name(f.step, name);
+  snprintf(path, sizeof path, "%s/%s%s", dir, name, f.tmp ? ".tmp" : "");
+  if (unlink(path) != 0 && errno != ENOENT)
+    return vdmc_fail(VDMC_ERR_IO, "checkpoint: cannot delete old %s: %s", path, strerror(errno));
+  return VDMC_OK;
+}
+
+// Runs only after the new checkpoint is committed: the newest `keep` committed files
+// stay (the new one among them); older ones and temporaries of older steps go.
+static int prune(const char *dir, int64_t committed_step, int keep) {
+  StepFile *files;
+  int n, kept = 0, status = list_steps(dir, &files, &n);
+  if (status) return status;
+  for (int i = 0; i < n && !status; i++) {
+    if (files[i].tmp) {
+      if (files[i].step < committed_step) status = remove_step_file(dir, files[i]);
+    } else if (++kept > keep) {
+      status = remove_step_file(dir, files[i]);
+    }
+  }
+  free(files);
+  return status;
+}
+
+int ckpt_dir_commit(const char *ckpt_dir, const char *tmp_path, int64_t step, int keep) {
+  char name[CKPT_PATH_LEN], final_path[2 * CKPT_PATH_LEN];
+  ckpt_file_name(step, name);
+  snprintf(final_path, sizeof final_path, "%s/%s", ckpt_dir, name);
+  int status = fsync_path(tmp_path, 0);
+  if (!status) status = rename_durable(tmp_path, final_path, ckpt_dir);
+  if (!status) status = write_latest(ckpt_dir, name);
+  if (!status) status = prune(ckpt_dir, step, keep);
+  return status;
+}
+
+static int is_dir(const char *path) {
+  struct stat sb;
+  return stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
+}
+
+// Reads the file name stored in DIR/latest into name; 0 if there is no latest.
+static int read_latest(const char *dir, char *name, int *found) {
+  char path[CKPT_PATH_LEN + 16];
+  snprintf(path, sizeof path, "%s/latest", dir);
+  *found = 0;
+  FILE *f = fopen(path, "r");
+  if (!f) {
+    if (errno == ENOENT) return VDMC_OK;
+    return vdmc_fail(VDMC_ERR_IO, "checkpoint: cannot read %s: %s", path, strerror(errno));
+  }
+  int ok = fgets(name, CKPT_PATH_LEN, f) != NULL;
+  fclose(f);
+  if (ok) name[strcspn(name, "\r\n")] = '\0';
+  int tmp = 0;
+  if (!ok || parse_step_name(name, &tmp) < 0 || tmp)
+    return vdmc_fail(VDMC_ERR_IO, "checkpoint: %s does not name a step-NNNNNNNN.h5 file", path);
+  *found = 1;
+  return VDMC_OK;
+}
+
+int ckpt_dir_candidates(const char *path, char (**cands)[CKPT_PATH_LEN], int *n, int *fallback) {
+  char dir[CKPT_PATH_LEN];
+  const char *base = strrchr(path, '/');
+  base = base ? base + 1 : path;
+  *n = 0;
+  *fallback = 0;
+  *cands = malloc(CKPT_MAX_FILES * sizeof **cands);
+  if (!*cands) return vdmc_fail(VDMC_ERR_MEMORY, "checkpoint: out of memory");
+  if (!strcmp(base, "latest")) {
+    snprintf(dir, sizeof dir, "%.*s", base == path ? 1 : (int)(base - path - 1), base == path ? "." : path);
+  } else if (is_dir(path)) {
+    ckpt_dir_of(path, dir);
+    if (!is_dir(dir)) snprintf(dir, sizeof dir, "%s", path);  // path is the checkpoints dir
+  } else {
+    if (access(path, R_OK) != 0)
+      return vdmc_fail(VDMC_ERR_IO, "checkpoint %s: %s", path, strerror(errno));
+    snprintf((*cands)[0], CKPT_PATH_LEN, "%s", path);
+    *n = 1;
+    return VDMC_OK;
+  }
+  char latest[CKPT_PATH_LEN];
+  int found, tmp;
+  int status = read_latest(dir, latest, &found);
+  if (status) return status;
+  int64_t newest = found ? parse_step_name(latest, &tmp) : INT64_MAX;
+  if (found) snprintf((*cands)[(*n)++], CKPT_PATH_LEN, "%.*s/%.64s", CKPT_PATH_LEN - 80, dir, latest);
+  StepFile *files;
+  int nfiles;
+  status = list_steps(dir, &files, &nfiles);
+  if (status) return status;
+  for (int i = 0; i < nfiles; i++) {
+    if (files[i].tmp || files[i].step >= newest) continue;
+    char name[CKPT_PATH_LEN];
+    ckpt_file_name(files[i].step, name);
+    snprintf((*cands)[(*n)++], CKPT_PATH_LEN, "%.*s/%.64s", CKPT_PATH_LEN - 80, dir, name);
+  }
+  free(files);
+  if (*n == 0) return vdmc_fail(VDMC_ERR_IO, "checkpoint: no checkpoint in %s (no latest, no step-*.h5)", dir);
+  *fallback = 1;
+  return VDMC_OK;
+}
+
+void ckpt_test_pause(const char *phase, int rank) {
+  const char *want = getenv("VDMC_CKPT_TEST_PAUSE");
+  const char *want_rank = getenv("VDMC_CKPT_TEST_PAUSE_RANK");
+  if (!want || strcmp(want, phase)) return;
+  if (want_rank && atoi(want_rank) != rank) return;
+  fprintf(stderr, "vdmc checkpoint test hook: rank %d pid %ld paused at %s\n", rank, (long)getpid(), phase);
+  fflush(stderr);
+  raise(SIGSTOP);
+}

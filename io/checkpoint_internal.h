@@ -1,0 +1,81 @@
+// Shared pieces of io/checkpoint_*.c; not part of the public API (io/checkpoint.h).
+// File layout (docs/checkpoints.md):
+//   /                 attributes format_version, vdmc_version, step, images_seen, seed,
+//                     world_size, total (floats per flat array)
+//   /tensors          compound [ntensors]: name, offset, ndim, decay, shape[4]
+//   /config           int8 [L]: resolved config text (no NUL); attribute crc32
+//   /arrays/NAME      float32 [total]; attribute crc32 over the whole array
+//   /extras/NAME      float64 [n]; attribute crc32
+#ifndef VDMC_IO_CHECKPOINT_INTERNAL_H
+#define VDMC_IO_CHECKPOINT_INTERNAL_H
+
+#include <hdf5.h>
+#include <mpi.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/param_table.h"
+#include "io/checkpoint.h"
+
+#define CKPT_PATH_LEN 4096
+#define CKPT_MAX_FILES 4096
+
+typedef struct {
+  char name[PARAM_NAME_LEN];
+  uint64_t offset;
+  int32_t ndim;
+  int32_t decay;
+  uint64_t shape[PARAM_MAX_DIMS];
+} CkptTensorRow;
+
+// ---- checkpoint_comm.c: agreement and slice-independent checksums -------------
+// Collective: if any rank's status is not VDMC_OK, every rank returns the status and
+// message of the lowest failing rank (prefixed with its rank when comm has > 1 rank).
+int ckpt_agree(MPI_Comm comm, int status);
+// CRC32 of bytes [0, total_bytes) of an array of which this rank holds `bytes` bytes
+// starting at byte `offset`. The slices of all ranks must tile the array exactly;
+// the per-slice CRCs are combined in offset order, so the result does not depend on
+// the slicing. Collective; same result on every rank.
+int ckpt_crc_global(MPI_Comm comm, const void *slice, size_t offset, size_t bytes,
+                    size_t total_bytes, const char *what, uint32_t *crc);
+uint32_t ckpt_crc_update(uint32_t crc, const void *data, size_t bytes);
+// Collective: fails on every rank unless all ranks registered the same tensor count,
+// total, array names and extras (names, lengths): these decide the collective calls.
+int ckpt_check_same_layout(MPI_Comm comm, const CheckpointState *st);
+
+// ---- checkpoint_h5.c: HDF5 helpers (all H5_CHECKed) -------------------------------
+// File access through MPI-IO on comm (comm == MPI_COMM_NULL: the serial sec2 driver).
+int ckpt_fapl_create(MPI_Comm comm, hid_t *fapl);
+int ckpt_dxpl_collective(hid_t *dxpl);
+// Collective: rank's elements [offset, offset+count) of a 1-D dataset from/to buf, in
+// pieces small enough for MPI-IO counts; ranks with count 0 join with empty selections.
+int ckpt_transfer(hid_t dset, hid_t memtype, void *buf, size_t elem_size, size_t offset,
+                  size_t count, hid_t dxpl, int is_write, MPI_Comm comm);
+int ckpt_create_1d(hid_t loc, const char *name, hid_t type, size_t n, hid_t *dset);
+int ckpt_open_1d(hid_t loc, const char *path, const char *file, size_t *n, hid_t *dset);
+int ckpt_attr_write(hid_t obj, const char *name, hid_t type, const void *value);
+int ckpt_attr_write_string(hid_t obj, const char *name, const char *value);
+// Missing attribute: VDMC_ERR_IO naming `file` and the attribute.
+int ckpt_attr_read(hid_t obj, const char *name, hid_t type, void *value, const char *file);
+int ckpt_attr_read_string(hid_t obj, const char *name, char *out, size_t cap, const char *file);
+int ckpt_tensor_type(hid_t *type);
+// Turns HDF5's automatic error printing off; ckpt_h5_quiet_end restores it.
+void ckpt_h5_quiet_begin(H5E_auto2_t *func, void **data);
+void ckpt_h5_quiet_end(H5E_auto2_t func, void *data);
+
+// ---- checkpoint_dir.c: names, commit, retention, resolution --------------------
+void ckpt_dir_of(const char *run_dir, char *out);  // RUN_DIR/checkpoints
+void ckpt_file_name(int64_t step, char *out);      // step-NNNNNNNN.h5
+// Rank 0 only: fsync file, rename tmp -> final, fsync dir, replace `latest`
+// atomically, then delete all but the newest `keep` step files and stale temporaries.
+int ckpt_dir_commit(const char *ckpt_dir, const char *tmp_path, int64_t step, int keep);
+// Candidate files for `path`, newest first: a file path gives itself (n = 1); a run
+// dir, checkpoints dir or `latest` gives the file `latest` names followed by the
+// older committed step files. *fallback says whether later candidates may be tried.
+int ckpt_dir_candidates(const char *path, char (**cands)[CKPT_PATH_LEN], int *n, int *fallback);
+
+// Test hook: when env VDMC_CKPT_TEST_PAUSE equals `phase` (and VDMC_CKPT_TEST_PAUSE_RANK
+// is unset or equals rank) print the pid and stop the process with SIGSTOP.
+void ckpt_test_pause(const char *phase, int rank);
+
+#endif

@@ -1,0 +1,178 @@
+// checkpoint_save: every rank writes its slices of the flat arrays into one file with
+// collective parallel HDF5, then the commit protocol (STYLE item 7) makes it visible:
+// write step-N.h5.tmp, close on all ranks, agree on success, rank 0 fsyncs and renames
+// it, fsyncs the directory, replaces `latest`, and only then deletes old files.
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/status.h"
+#include "io/checkpoint_internal.h"
+#include "io/h5check.h"
+
+#ifndef VDMC_VERSION
+#define VDMC_VERSION "unknown"
+#endif
+
+// What every rank writes identically (attributes): rank 0's values, broadcast.
+typedef struct {
+  int64_t step, images_seen;
+  uint64_t seed, total, config_len;
+  int32_t world_size, format_version;
+  uint32_t config_crc;
+  uint32_t array_crc[CHECKPOINT_MAX_ARRAYS];
+  uint32_t extra_crc[CHECKPOINT_MAX_EXTRAS];
+} SaveHeader;
+
+static int make_header(const CheckpointState *st, MPI_Comm comm, SaveHeader *h) {
+  int rank, size, status = VDMC_OK;
+  MPI_Comm_rank(comm, &rank);
+  MPI_Comm_size(comm, &size);
+  memset(h, 0, sizeof *h);
+  h->step = st->step;
+  h->images_seen = st->images_seen;
+  h->seed = st->seed;
+  h->total = st->table->total;
+  h->world_size = size;
+  h->format_version = CHECKPOINT_FORMAT_VERSION;
+  if (rank == 0) {
+    h->config_len = st->config_text ? strlen(st->config_text) : 0;
+    h->config_crc = ckpt_crc_update(0, st->config_text, h->config_len);
+    for (int i = 0; i < st->nextras; i++)
+      h->extra_crc[i] = ckpt_crc_update(0, st->extras[i].data, st->extras[i].n * sizeof(double));
+  }
+  MPI_CHECK(MPI_Bcast(h, (int)sizeof *h, MPI_BYTE, 0, comm));
+  for (int i = 0; i < st->narrays && !status; i++) {
+    const CheckpointArray *a = &st->arrays[i];
+    status = ckpt_crc_global(comm, a->data, a->offset * sizeof(float), a->count * sizeof(float),
+                             st->table->total * sizeof(float), a->name, &h->array_crc[i]);
+  }
+cleanup:
+  return status;
+}
+
+static int write_root_attrs(hid_t file, const SaveHeader *h) {
+  int status = VDMC_OK;
+  VDMC_CHECK(ckpt_attr_write(file, "format_version", H5T_NATIVE_INT32, &h->format_version));
+  VDMC_CHECK(ckpt_attr_write_string(file, "vdmc_version", VDMC_VERSION));
+  VDMC_CHECK(ckpt_attr_write(file, "step", H5T_NATIVE_INT64, &h->step));
+  VDMC_CHECK(ckpt_attr_write(file, "images_seen", H5T_NATIVE_INT64, &h->images_seen));
+  VDMC_CHECK(ckpt_attr_write(file, "seed", H5T_NATIVE_UINT64, &h->seed));
+  VDMC_CHECK(ckpt_attr_write(file, "world_size", H5T_NATIVE_INT32, &h->world_size));
+  VDMC_CHECK(ckpt_attr_write(file, "total", H5T_NATIVE_UINT64, &h->total));
+cleanup:
+  return status;
+}
+
+// Creates loc/name of n elements, writes this rank's [offset, offset+count) from buf
+// collectively and attaches the crc32 attribute (crc == NULL: none).
+static int write_dataset(hid_t loc, const char *name, hid_t type, size_t elem, size_t n,
+                         const void *buf, size_t offset, size_t count, const uint32_t *crc,
+                         hid_t dxpl, MPI_Comm comm) {
+  int status = VDMC_OK;
+  hid_t dset = H5I_INVALID_HID;
+  VDMC_CHECK(ckpt_create_1d(loc, name, type, n, &dset));
+  VDMC_CHECK(ckpt_transfer(dset, type, (void *)buf, elem, offset, count, dxpl, 1, comm));
+  if (crc) VDMC_CHECK(ckpt_attr_write(dset, "crc32", H5T_NATIVE_UINT32, crc));
+cleanup:
+  if (dset >= 0) H5Dclose(dset);
+  return status;
+}
+
+static int write_tensors(hid_t file, const ParamTable *t, int rank, hid_t dxpl, MPI_Comm comm) {
+  int status = VDMC_OK;
+  hid_t type = H5I_INVALID_HID;
+  CkptTensorRow *rows = calloc(t->count ? t->count : 1, sizeof *rows);
+  if (!rows) return vdmc_fail(VDMC_ERR_MEMORY, "checkpoint: out of memory for the tensor table");
+  for (size_t i = 0; i < t->count; i++) {
+    const ParamInfo *p = &t->items[i];
+    snprintf(rows[i].name, sizeof rows[i].name, "%s", p->name);
+    rows[i].offset = p->offset;
+    rows[i].ndim = p->ndim;
+    rows[i].decay = p->decay;
+    for (int d = 0; d < p->ndim; d++) rows[i].shape[d] = p->shape[d];
+  }
+  VDMC_CHECK(ckpt_tensor_type(&type));
+  VDMC_CHECK(write_dataset(file, "tensors", type, sizeof *rows, t->count, rows, 0,
+                           rank == 0 ? t->count : 0, NULL, dxpl, comm));
+cleanup:
+  if (type >= 0) H5Tclose(type);
+  free(rows);
+  return status;
+}
+
+static int write_file(const char *path, const CheckpointState *st, const SaveHeader *h,
+                      MPI_Comm comm) {
+  int rank, status = VDMC_OK;
+  MPI_Comm_rank(comm, &rank);
+  hid_t fapl = H5I_INVALID_HID, dxpl = H5I_INVALID_HID, file = H5I_INVALID_HID;
+  hid_t arrays = H5I_INVALID_HID, extras = H5I_INVALID_HID;
+  VDMC_CHECK(ckpt_fapl_create(comm, &fapl));
+  VDMC_CHECK(ckpt_dxpl_collective(&dxpl));
+  H5_CHECK(file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl));
+  VDMC_CHECK(write_root_attrs(file, h));
+  VDMC_CHECK(write_tensors(file, st->table, rank, dxpl, comm));
+  size_t mine = rank == 0 ? h->config_len : 0;
+  VDMC_CHECK(write_dataset(file, "config", H5T_NATIVE_CHAR, 1, h->config_len, st->config_text, 0,
+                           mine, &h->config_crc, dxpl, comm));
+  H5_CHECK(extras = H5Gcreate2(file, "extras", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
+  for (int i = 0; i < st->nextras; i++) {
+    const CheckpointExtra *e = &st->extras[i];
+    VDMC_CHECK(write_dataset(extras, e->name, H5T_NATIVE_DOUBLE, sizeof(double), e->n, e->data, 0,
+                             rank == 0 ? e->n : 0, &h->extra_crc[i], dxpl, comm));
+  }
+  H5_CHECK(arrays = H5Gcreate2(file, "arrays", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
+  for (int i = 0; i < st->narrays; i++) {
+    const CheckpointArray *a = &st->arrays[i];
+    VDMC_CHECK(write_dataset(arrays, a->name, H5T_NATIVE_FLOAT, sizeof(float), h->total, a->data,
+                             a->offset, a->count, &h->array_crc[i], dxpl, comm));
+  }
+  ckpt_test_pause("after_write", rank);
+cleanup:
+  if (arrays >= 0) H5Gclose(arrays);
+  if (extras >= 0) H5Gclose(extras);
+  if (file >= 0 && H5Fclose(file) < 0 && status == VDMC_OK)
+    status = h5check_fail(__FILE__, __LINE__, "H5Fclose(file)");
+  if (dxpl >= 0) H5Pclose(dxpl);
+  if (fapl >= 0) H5Pclose(fapl);
+  return status;
+}
+
+static int make_dir(const char *path) {
+  if (mkdir(path, 0777) != 0 && errno != EEXIST)
+    return vdmc_fail(VDMC_ERR_IO, "checkpoint: cannot create directory %s: %s", path, strerror(errno));
+  return VDMC_OK;
+}
+
+int checkpoint_save(const char *run_dir, const CheckpointState *st, int keep, MPI_Comm comm) {
+  int rank;
+  MPI_Comm_rank(comm, &rank);
+  if (keep < 1) return vdmc_fail(VDMC_ERR_INPUT, "checkpoint: keep must be >= 1, got %d", keep);
+  char dir[CKPT_PATH_LEN], name[CKPT_PATH_LEN], tmp[2 * CKPT_PATH_LEN + 8];
+  ckpt_dir_of(run_dir, dir);
+  ckpt_file_name(st->step, name);
+  snprintf(tmp, sizeof tmp, "%s/%s.tmp", dir, name);
+  int status = rank == 0 ? make_dir(run_dir) : VDMC_OK;
+  if (!status && rank == 0) status = make_dir(dir);
+  status = ckpt_agree(comm, status);
+  if (status) return status;
+
+  H5E_auto2_t func;
+  void *data;
+  ckpt_h5_quiet_begin(&func, &data);
+  SaveHeader h;
+  status = ckpt_check_same_layout(comm, st);
+  if (!status) status = ckpt_agree(comm, make_header(st, comm, &h));
+  if (!status) status = ckpt_agree(comm, write_file(tmp, st, &h, comm));
+  ckpt_h5_quiet_end(func, data);
+  if (status) {
+    if (rank == 0) unlink(tmp);  // nothing was committed; the previous checkpoint stands
+    return status;
+  }
+  ckpt_test_pause("before_rename", rank);
+  if (rank == 0) status = ckpt_dir_commit(dir, tmp, st->step, keep);
+  return ckpt_agree(comm, status);
+}
