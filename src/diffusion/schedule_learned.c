@@ -103,15 +103,23 @@ double learned_dlambda_dt(const LearnedSchedule *ls, double t) {
   return -(ls->lambda_max - ls->lambda_min) * dg / (g1 - g0);
 }
 
+// Newton's method on lambda(t) = lambda, kept inside a shrinking bracket (bisection
+// when a step leaves it); lambda(t) is smooth and strictly decreasing.
 double learned_time(const LearnedSchedule *ls, double lambda) {
   if (lambda >= ls->lambda_max) return 0;
   if (lambda <= ls->lambda_min) return 1;
   double lo = 0, hi = 1;  // lambda(lo) > lambda > lambda(hi)
-  while (hi - lo > 1e-15) {
-    double mid = 0.5 * (lo + hi);
-    if (learned_lambda(ls, mid) > lambda) lo = mid; else hi = mid;
+  double t = (ls->lambda_max - lambda) / (ls->lambda_max - ls->lambda_min);
+  for (int it = 0; it < 200 && hi - lo > 1e-15; it++) {
+    double r = learned_lambda(ls, t) - lambda;
+    if (r == 0) return t;
+    if (r > 0) lo = t; else hi = t;
+    double next = t - r / learned_dlambda_dt(ls, t);
+    if (!(next > lo && next < hi) || it > 50) next = 0.5 * (lo + hi);
+    if (fabs(next - t) < 1e-16) return next;
+    t = next;
   }
-  return 0.5 * (lo + hi);
+  return t;
 }
 
 void learned_backward(const LearnedSchedule *ls, float *grad, const double *t,
