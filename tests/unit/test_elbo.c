@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "check.h"
+#include "fixture.h"
 #include "diffusion/elbo.h"
 #include "diffusion/loss.h"
 #include "diffusion/stable_math.h"
@@ -187,7 +188,24 @@ static void check_bpd(void) {
   CHECK_CLOSE(elbo_bits_per_dim(DM_LN2 * 12, 4), 3.0, 1e-15, 0, "bpd = nats / (D ln 2)");
 }
 
+static void check_recon_parity(void) {
+  Fixture fx;
+  if (fixture_load(&fx, "diffusion_recon.bin")) {
+    CHECK(0, "fixture diffusion_recon.bin missing");
+    return;
+  }
+  const int *k = fixture_ints(&fx, "bytes", 12);
+  const float *z0 = fixture_floats(&fx, "z0", 12);
+  double lmax = *(const double *)fixture_get(&fx, "lambda_max")->data;
+  double ref = *(const double *)fixture_get(&fx, "nll")->data;
+  uint8_t bytes[12];
+  for (int i = 0; i < 12; i++) bytes[i] = (uint8_t)k[i];
+  CHECK_CLOSE(elbo_recon_nll(z0, bytes, 12, lmax), ref, 1e-9, 1e-12, "recon nll vs torch log_softmax");
+  fixture_free(&fx);
+}
+
 int main(void) {
+  check_recon_parity();
   check_tightness();
   check_discrete();
   check_bpd();

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "check.h"
+#include "fixture.h"
 #include "diffusion/adaptive.h"
 #include "diffusion/loss.h"
 #include "gaussian_model.h"
@@ -140,7 +141,36 @@ static void check_invariance(void) {
   free(eps);
 }
 
+// Parity with an independent torch autograd implementation of eps_hat and the loss.
+static void check_parity(void) {
+  Fixture fx;
+  if (fixture_load(&fx, "diffusion_loss.bin")) {
+    CHECK(0, "fixture diffusion_loss.bin missing");
+    return;
+  }
+  enum { B = 5, D = 7 };
+  const double *lambda = fixture_get(&fx, "lambda")->data, *weight = fixture_get(&fx, "weight")->data;
+  const float *z = fixture_floats(&fx, "z", B * D), *eps = fixture_floats(&fx, "eps", B * D);
+  const char *names[PRED_KIND_COUNT] = {"eps", "x", "v", "F"};
+  for (int k = 0; k < PRED_KIND_COUNT; k++) {
+    char key[32];
+    snprintf(key, sizeof key, "out_%s", names[k]);
+    const float *out = fixture_floats(&fx, key, B * D);
+    snprintf(key, sizeof key, "loss_%s", names[k]);
+    const double *ref = fixture_get(&fx, key)->data;
+    snprintf(key, sizeof key, "dout_%s", names[k]);
+    const float *dref = fixture_floats(&fx, key, B * D);
+    double loss[B];
+    float dout[B * D] = {0};
+    diffusion_loss(loss, NULL, dout, out, z, eps, lambda, weight, B, D, (PredKind)k, 0.5, 1.0 / B);
+    for (int b = 0; b < B; b++) CHECK_CLOSE(loss[b], ref[b], 1e-6, 1e-9, names[k]);
+    CHECK_ARRAYS(dout, dref, B * D, 1e-5, names[k]);
+  }
+  fixture_free(&fx);
+}
+
 int main(void) {
+  check_parity();
   check_lowdisc();
   check_value_and_gradient();
   check_invariance();
