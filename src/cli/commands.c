@@ -9,5 +9,6 @@ int cmd_version(int argc, char **argv) {
 
 const VdmcCommand vdmc_commands[] = {
     {"version", "print the vdmc version", cmd_version},
+    {"schedule", "tabulate or plot a noise schedule p(lambda) and weighting w(lambda)", cmd_schedule},
 };
 const int vdmc_command_count = (int)(sizeof vdmc_commands / sizeof vdmc_commands[0]);

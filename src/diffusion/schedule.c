@@ -192,9 +192,11 @@ double schedule_dlambda_dt(const Schedule *s, double t) {
   return -1 / schedule_density(s, schedule_lambda(s, t));
 }
 
-int schedule_kind_parse(const char *name, ScheduleKind *out) {
+int schedule_kind_parse(const char *name, ScheduleKind *out, int *shifted) {
+  if (shifted) *shifted = 0;
   if (name && !strcmp(name, "shifted-cosine")) {  // cosine + shift from the resolution
     *out = SCHEDULE_COSINE;
+    if (shifted) *shifted = 1;
     return VDMC_OK;
   }
   for (int k = 0; name && k < SCHEDULE_KIND_COUNT; k++)

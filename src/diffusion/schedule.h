@@ -57,8 +57,10 @@ double schedule_density(const Schedule *s, double lambda);  // truncated p(lambd
 double schedule_dlambda_dt(const Schedule *s, double t);
 
 // Names <-> kinds, shared by the CLI and the config loader. Unknown names fail
-// with VDMC_ERR_INPUT and a message listing the accepted names.
-int schedule_kind_parse(const char *name, ScheduleKind *out);
+// with VDMC_ERR_INPUT and a message listing the accepted names. "shifted-cosine"
+// parses to SCHEDULE_COSINE with *shifted = 1 (the shift comes from the
+// resolution); every other name sets *shifted = 0. `shifted` may be NULL.
+int schedule_kind_parse(const char *name, ScheduleKind *out, int *shifted);
 const char *schedule_kind_name(ScheduleKind kind);
 // s = log(64 / d) for model resolution d (D.2.1); d must be > 0.
 double schedule_shift_for_resolution(double resolution);
