@@ -19,6 +19,7 @@ void diffusion_spec_defaults(DiffusionSpec *spec) {
   spec->pred = PRED_EPS;
   spec->lambda_min = spec->lambda_max = NAN;
   spec->resolution = 64;
+  spec->shift_base = 64;
   spec->bias = w.bias;
   spec->p2_k = w.p2_k;
   spec->p2_gamma = w.p2_gamma;
@@ -40,6 +41,7 @@ static const NumberKey kNumbers[] = {
     {"lambda_min", offsetof(DiffusionSpec, lambda_min)},
     {"lambda_max", offsetof(DiffusionSpec, lambda_max)},
     {"resolution", offsetof(DiffusionSpec, resolution)},
+    {"shift_base", offsetof(DiffusionSpec, shift_base)},
     {"bias", offsetof(DiffusionSpec, bias)},
     {"p2_k", offsetof(DiffusionSpec, p2_k)},
     {"p2_gamma", offsetof(DiffusionSpec, p2_gamma)},
@@ -79,9 +81,10 @@ int diffusion_spec_set(DiffusionSpec *spec, const char *key, const char *value, 
 }
 
 int diffusion_spec_build(const DiffusionSpec *spec, Schedule *s, Weighting *w) {
-  if (!(spec->resolution > 0))
-    return vdmc_fail(VDMC_ERR_INPUT, "diffusion.resolution must be > 0, got %g", spec->resolution);
-  double shift = schedule_shift_for_resolution(spec->resolution);
+  if (!(spec->resolution > 0 && spec->shift_base > 0))
+    return vdmc_fail(VDMC_ERR_INPUT, "diffusion: resolution and shift_base must be > 0, got %g and %g",
+                     spec->resolution, spec->shift_base);
+  double shift = log(spec->shift_base / spec->resolution);
   schedule_defaults(s, spec->schedule);
   s->rho = spec->rho;
   s->sigma_min = spec->sigma_min;

@@ -6,7 +6,8 @@
 //   weighting       elbo | iddpm | edm | edm-monotonic | v-prediction | fm-ot | indi | p2 | min-snr | sigmoid
 //   parameterization eps | x | v | F
 //   lambda_min, lambda_max   truncation range (default [-20, 20]; edm-sampling: its natural range)
-//   resolution      d: shift s = log(64/d) for shifted-cosine and for the weighting (D.2.1); default 64
+//   resolution      d: shift s = log(shift_base/d) for shifted-cosine and for the weighting (D.2.1); default 64
+//   shift_base      the base resolution of the shift (64)
 //   bias            sigmoid weighting b (2)       p2_k, p2_gamma  P2 (1, 1)
 //   min_snr_gamma   (5)                           sigma_data      EDM weighting / F parameterization (0.5)
 //   rho, sigma_min, sigma_max   EDM sampling schedule (7, 0.002, 80)
@@ -24,7 +25,7 @@ typedef struct {
   WeightingKind weighting;
   PredKind pred;
   double lambda_min, lambda_max;  // NAN: the schedule kind's default
-  double resolution;
+  double resolution, shift_base;
   double bias, p2_k, p2_gamma, min_snr_gamma, sigma_data;
   double rho, sigma_min, sigma_max, edm_mean, edm_std;
 } DiffusionSpec;

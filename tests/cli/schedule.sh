@@ -38,9 +38,28 @@ bad "unknown weighting" --weighting sigmod --csv
 bad "bad number" --bias two --csv
 bad "unknown option" --frobnicate 1 --csv
 bad "empty range" --lambda-min 3 --lambda-max 3 --csv
-bad "config file" configs/x.yaml --csv
+bad "missing config file" configs/does-not-exist.yaml --csv
+bad "bad name in config" --set diffusion.adaptive=false --set diffusion.schedule=cosin --csv
 bad "checkpoint" --from-checkpoint x.h5 --csv
 bad "no output" --schedule cosine
-bad "unwritable png" --png /nonexistent/dir/x.png
-grep -q "sigmod" "$tmp/err" || true
+bad "unwritable png" --schedule cosine --png /nonexistent/dir/x.png
+
+# the objective comes from a config file; flags override it
+cat > "$tmp/c.yaml" <<'YAML'
+diffusion:
+  schedule: edm-training
+  adaptive: false
+  weighting: edm-monotonic
+  lambda_min: -12
+  lambda_max: 14
+YAML
+"$VDMC" schedule "$tmp/c.yaml" --csv --points 3 > "$tmp/c.csv" 2> "$tmp/err"
+check "config file read" "[ $? -eq 0 ] && grep -q '^# schedule=edm-training weighting=edm-monotonic lambda_min=-12 lambda_max=14' '$tmp/c.csv'"
+"$VDMC" schedule "$tmp/c.yaml" --weighting elbo --lambda-max 10 --csv --points 3 > "$tmp/c.csv" 2> "$tmp/err"
+check "flags override the config" "grep -q '^# schedule=edm-training weighting=elbo lambda_min=-12 lambda_max=10' '$tmp/c.csv'"
+sed -i 's/edm-monotonic/edm-mono/' "$tmp/c.yaml"
+"$VDMC" schedule "$tmp/c.yaml" --csv > /dev/null 2> "$tmp/err"
+check "bad name in a file names file:line" "grep -q 'c.yaml:4:.*unknown weighting' '$tmp/err'"
+"$VDMC" schedule --csv --points 3 > "$tmp/d.csv" 2> /dev/null
+check "embedded default config: adaptive schedule" "grep -q '^# schedule=adaptive' '$tmp/d.csv'"
 exit $fail

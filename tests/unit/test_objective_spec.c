@@ -4,6 +4,7 @@
 
 #include "check.h"
 #include "core/status.h"
+#include "diffusion/objective_config.h"
 #include "diffusion/objective_spec.h"
 
 int main(void) {
@@ -44,5 +45,27 @@ int main(void) {
   CHECK(strstr(vdmc_error_message(), "unknown diffusion key 'colour'") != NULL, "unknown key named");
   spec.resolution = 0;
   CHECK(diffusion_spec_build(&spec, &s, &w) != 0, "resolution 0 rejected");
+
+  // from a resolved config: same keys, adaptive overrides the schedule name
+  ConfigSet cs;
+  CHECK(config_init_defaults(&cs) == 0, "config defaults");
+  CHECK(config_load_text(&cs,
+                         "diffusion:\n  schedule: shifted-cosine\n  adaptive: false\n  weighting: v-prediction\n"
+                         "  weighting_bias: 3\n  lambda_min: -15\n  shift_base: 32\n  parameterization: F\n",
+                         "t.yaml") == 0,
+        "load: %s", vdmc_error_message());
+  CHECK(diffusion_spec_from_config(&spec, &cs) == 0, "from config");
+  CHECK(spec.schedule == SCHEDULE_COSINE && spec.shifted_schedule && spec.weighting == WEIGHTING_V &&
+            spec.bias == 3 && spec.lambda_min == -15 && spec.pred == PRED_F && spec.shift_base == 32,
+        "config values carried over");
+  spec.resolution = 128;
+  CHECK(diffusion_spec_build(&spec, &s, &w) == 0, "build from config");
+  CHECK_CLOSE(s.shift, log(32.0 / 128.0), 1e-15, 0, "s = log(shift_base / resolution)");
+  CHECK(config_apply_override(&cs, "diffusion.adaptive=true") == 0, "override");
+  CHECK(diffusion_spec_from_config(&spec, &cs) == 0 && spec.schedule == SCHEDULE_ADAPTIVE, "adaptive wins");
+  CHECK(config_apply_override(&cs, "diffusion.weighting=sigmoidal") == 0, "override");
+  CHECK(diffusion_spec_from_config(&spec, &cs) != 0, "bad weighting name in a config");
+  CHECK(strstr(vdmc_error_message(), "diffusion.weighting") && strstr(vdmc_error_message(), "sigmoidal"),
+        "message names key and value: %s", vdmc_error_message());
   return check_finish("objective_spec");
 }

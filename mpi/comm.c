@@ -1,0 +1,38 @@
+#include "mpi/comm.h"
+
+#include <stdio.h>
+
+#include "core/status.h"
+
+int vdmc_mpi_fail(int err, const char *file, int line, const char *call) {
+  char msg[MPI_MAX_ERROR_STRING];
+  int len = 0;
+  if (MPI_Error_string(err, msg, &len) != MPI_SUCCESS) snprintf(msg, sizeof msg, "error %d", err);
+  return vdmc_fail(VDMC_ERR_MPI, "%s:%d: %s failed: %s", file, line, call, msg);
+}
+
+int vdmc_mpi_init(int *argc, char ***argv, VdmcComm *c) {
+  int provided = 0, initialized = 0;
+  MPI_Initialized(&initialized);
+  if (!initialized) MPI_TRY(MPI_Init_thread(argc, argv, MPI_THREAD_MULTIPLE, &provided));
+  else MPI_TRY(MPI_Query_thread(&provided));
+  MPI_TRY(MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN));
+  c->comm = MPI_COMM_WORLD;
+  c->thread_level = provided;
+  MPI_TRY(MPI_Comm_rank(c->comm, &c->rank));
+  MPI_TRY(MPI_Comm_size(c->comm, &c->size));
+  return VDMC_OK;
+}
+
+int vdmc_mpi_finalize(void) {
+  int finalized = 0;
+  MPI_Finalized(&finalized);
+  if (!finalized) MPI_TRY(MPI_Finalize());
+  return VDMC_OK;
+}
+
+void vdmc_mpi_abort(const VdmcComm *c, const char *what) {
+  fprintf(stderr, "vdmc [rank %d/%d]: %s: %s\n", c->rank, c->size, what, vdmc_error_message());
+  fflush(stderr);
+  MPI_Abort(c->comm, 1);
+}

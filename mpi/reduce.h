@@ -1,0 +1,22 @@
+// The small per-step collectives besides the gradients (DESIGN principle 4):
+// the adaptive-schedule bins (sum and count per bin), the step metrics reduced
+// to sum/min/max over ranks in one call, and the stop flag (MAX).
+#ifndef VDMC_MPI_REDUCE_H
+#define VDMC_MPI_REDUCE_H
+
+#include <mpi.h>
+
+// In place: every rank ends with the elementwise sum (e.g. bin sums then counts).
+int reduce_sum_doubles(double *values, int n, MPI_Comm comm);
+
+typedef struct {
+  double sum, min, max;
+} MetricStat;
+
+// One collective: for each of the n local values, the sum, min and max over ranks.
+int reduce_metrics(const double *local, MetricStat *out, int n, MPI_Comm comm);
+
+// MAX over ranks of a flag (stop requested, non-finite step): 1 if any rank set it.
+int reduce_any(int local, int *any, MPI_Comm comm);
+
+#endif

@@ -1,0 +1,112 @@
+// Experiment configuration: a strict YAML loader over a table of documented keys.
+// Every key has a type, a range or a set of choices, a default and a one-line
+// meaning (config_schema.c); an unknown key, a wrong type or an out-of-range value
+// is an error naming file:line:column, the key and what was expected. Overrides
+// (`--set optim.lr=2e-4`) go through the same checks.
+#ifndef VDMC_CONFIG_H
+#define VDMC_CONFIG_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#define CONFIG_MAX_LIST 8
+#define CONFIG_STR_LEN 256
+#define CONFIG_WHERE_LEN 320
+
+typedef struct {
+  int n;
+  int v[CONFIG_MAX_LIST];
+} ConfigIntList;
+
+typedef struct {
+  struct {
+    char arch[CONFIG_STR_LEN];          // unet (uvit later)
+    int base_channels;
+    ConfigIntList channel_mult;
+    int num_res_blocks;
+    ConfigIntList attn_resolutions;
+    int head_channels;
+    double dropout;
+    int resblock_updown;
+    int num_classes;
+    double lambda_scale;
+    int fourier_features;
+  } model;
+  struct {
+    char schedule[CONFIG_STR_LEN];
+    double shift_base;                  // shifted cosine: s = log(shift_base / resolution)
+    double lambda_min, lambda_max;
+    char weighting[CONFIG_STR_LEN];
+    double weighting_bias;              // b of sigmoid(-lambda + b)
+    char parameterization[CONFIG_STR_LEN];
+    double sigma_data;
+    int adaptive;
+    double adaptive_decay;
+    double label_dropout;
+  } diffusion;
+  struct {
+    double lr, beta1, beta2, eps, weight_decay;
+    double warmup_images;
+    double grad_clip;
+    double ema_halflife_images;
+    int batch_size;                     // global batch over all ranks
+    long long steps;
+    int max_skipped_steps;
+  } optim;
+  struct {
+    char train[CONFIG_STR_LEN];
+    char test[CONFIG_STR_LEN];
+    int flip;
+  } data;
+  struct {
+    long long seed;
+    int log_every, checkpoint_every, sample_every, keep_checkpoints;
+  } run;
+  struct {
+    double bucket_mb;
+    int zero_stage;
+    int threads_per_rank;
+  } mpi;
+} Config;
+
+typedef enum { CFG_INT, CFG_INT64, CFG_FLOAT, CFG_BOOL, CFG_STRING, CFG_CHOICE, CFG_INT_LIST } ConfigType;
+
+typedef struct {
+  const char *path;      // "optim.lr"
+  ConfigType type;
+  size_t offset;         // into Config
+  const char *dflt;      // default, as YAML scalar text (parsed by the same checks)
+  double min, max;       // inclusive range for numbers (list elements too)
+  const char *choices;   // CFG_CHOICE: "a|b|c"
+  const char *doc;
+} ConfigKey;
+
+extern const ConfigKey config_keys[];
+extern const int config_key_count;
+
+// Where each key's value came from ("default", "file.yaml:3:5", "--set").
+typedef struct {
+  Config values;
+  char where[64][CONFIG_WHERE_LEN];
+  char source_name[CONFIG_WHERE_LEN];  // file path or "embedded default"
+} ConfigSet;
+
+// Fills defaults; then a YAML file (path) or text (name for messages).
+int config_init_defaults(ConfigSet *cs);
+int config_load_file(ConfigSet *cs, const char *path);
+int config_load_text(ConfigSet *cs, const char *text, const char *name);
+// "a.b=value": the value is a YAML scalar or flow list ("[1,2,2]").
+int config_apply_override(ConfigSet *cs, const char *assignment);
+// Cross-key checks (lambda_min < lambda_max, ...). Run after all overrides.
+int config_validate(const ConfigSet *cs);
+// Where a key's value came from, for messages of later checks.
+const char *config_where(const ConfigSet *cs, const char *path);
+// Writes the resolved config as YAML (every key, grouped by section).
+int config_write_yaml(const ConfigSet *cs, FILE *out);
+// Markdown table of all keys (configs/README.md is generated from it).
+void config_write_doc(FILE *out);
+
+// The embedded default (configs/fmnist.yaml, compiled in).
+extern const char vdmc_default_config_yaml[];
+
+#endif
