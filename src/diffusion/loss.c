@@ -39,3 +39,11 @@ void diffusion_loss(double *loss, double *sqerr, float *dout, const float *out, 
     if (sqerr) sqerr[b] = sq;
   }
 }
+
+void diffusion_loss_schedule_grads(double *g_lambda, double *g_slope, const double *loss, const double *sqerr,
+                                   const double *lambda, const Weighting *w, size_t B, double grad_scale) {
+  for (size_t b = 0; b < B; b++) {
+    g_lambda[b] += grad_scale * loss[b] * weighting_dlog(w, lambda[b]);
+    g_slope[b] += grad_scale * -0.5 * weighting_eval(w, lambda[b]) * sqerr[b];
+  }
+}

@@ -39,4 +39,13 @@ void diffusion_loss(double *loss, double *sqerr, float *dout, const float *out, 
                     const float *eps, const double *lambda, const double *weight, size_t B,
                     size_t D, PredKind kind, double sigma_data, double grad_scale);
 
+// Gradient of the loss into the noise schedule (learned schedule), the part that
+// goes through the per-example factor weight = w(lambda) (-dlambda/dt):
+//   g_lambda[b] += grad_scale * L_b * dlog w/dlambda(lambda_b)
+//   g_slope[b]  += grad_scale * (-1/2) w(lambda_b) sqerr[b]      (slope = dlambda/dt)
+// The caller adds what flows into lambda through z = alpha x + sigma eps and the
+// network's noise conditioning, then calls learned_backward().
+void diffusion_loss_schedule_grads(double *g_lambda, double *g_slope, const double *loss, const double *sqerr,
+                                   const double *lambda, const Weighting *w, size_t B, double grad_scale);
+
 #endif

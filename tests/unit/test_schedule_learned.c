@@ -52,9 +52,8 @@ static void analytic_grad(Ctx *c, float *grad, size_t n) {
       double lambda, weight = diffusion_loss_weight(c->sch, c->w, c->t[i], &lambda), sq, loss;
       diffusion_loss(&loss, &sq, NULL, c->out + i * D, c->z + i * D, c->eps + i * D, &lambda, &weight, 1, D,
                      PRED_EPS, 0.5, 0);
-      // L = 1/2 w(lambda) (-slope) sq: dL/dlambda = L dlog w/dlambda, dL/dslope = -1/2 w sq
-      gl[i] = loss * weighting_dlog(c->w, lambda);
-      gs[i] = -0.5 * weighting_eval(c->w, lambda) * sq;
+      gl[i] = gs[i] = 0;
+      diffusion_loss_schedule_grads(&gl[i], &gs[i], &loss, &sq, &lambda, c->w, 1, 1.0);
     }
   }
   learned_backward(c->ls, grad, c->t, gl, gs, NT);
