@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "core/status.h"
+#include "diffusion/names.h"
 #include "diffusion/stable_math.h"
 
 void vp_alpha_sigma(double lambda, double *alpha, double *sigma) {
@@ -85,15 +86,11 @@ void pred_convert(float *dst, const float *out, const float *z, const double *la
 static const char *const kPredNames[PRED_KIND_COUNT] = {"eps", "x", "v", "F"};
 
 int pred_kind_parse(const char *name, PredKind *out) {
-  for (int k = 0; name && k < PRED_KIND_COUNT; k++)
-    if (!strcmp(name, kPredNames[k])) {
-      *out = (PredKind)k;
-      return VDMC_OK;
-    }
-  return vdmc_fail(VDMC_ERR_INPUT, "unknown parameterization '%s' (expected eps, x, v or F)",
-                   name ? name : "(null)");
+  int k = 0, rc = diffusion_name_parse(name, kPredNames, PRED_KIND_COUNT, "parameterization", NULL, &k);
+  if (!rc) *out = (PredKind)k;
+  return rc;
 }
 
 const char *pred_kind_name(PredKind kind) {
-  return (unsigned)kind < PRED_KIND_COUNT ? kPredNames[kind] : "?";
+  return diffusion_name_of(kPredNames, PRED_KIND_COUNT, (int)kind);
 }

@@ -5,6 +5,7 @@
 
 #include "core/status.h"
 #include "diffusion/adaptive.h"
+#include "diffusion/names.h"
 #include "diffusion/schedule_learned.h"
 #include "diffusion/stable_math.h"
 
@@ -12,7 +13,6 @@
 // coordinate l (= lambda - 2s for analytic kinds). upper(l) = f^-1(l) = P(L > l),
 // lower(l) = P(L < l); from_upper/from_lower invert them; pdf = p(l).
 typedef struct {
-  const char *name;
   double (*upper)(const Schedule *s, double l);
   double (*lower)(const Schedule *s, double l);
   double (*from_upper)(const Schedule *s, double q);
@@ -88,14 +88,19 @@ static double ln_pdf(const Schedule *s, double l) {
   return -1 / learned_dlambda_dt(s->learned, learned_time(s->learned, l));
 }
 
+static const char *const kNames[SCHEDULE_KIND_COUNT] = {
+    [SCHEDULE_COSINE] = "cosine", [SCHEDULE_EDM_TRAIN] = "edm-training", [SCHEDULE_EDM_SAMPLE] = "edm-sampling",
+    [SCHEDULE_FM_OT] = "fm-ot",   [SCHEDULE_LINEAR] = "linear",          [SCHEDULE_ADAPTIVE] = "adaptive",
+    [SCHEDULE_LEARNED] = "learned"};
+
 static const ScheduleFns kFns[SCHEDULE_KIND_COUNT] = {
-    [SCHEDULE_COSINE] = {"cosine", cos_upper, cos_lower, cos_from_upper, cos_from_lower, cos_pdf, 0},
-    [SCHEDULE_EDM_TRAIN] = {"edm-training", edm_upper, edm_lower, edm_from_upper, edm_from_lower, edm_pdf, 0},
-    [SCHEDULE_EDM_SAMPLE] = {"edm-sampling", es_upper, es_lower, es_from_upper, es_from_lower, es_pdf, 0},
-    [SCHEDULE_FM_OT] = {"fm-ot", fm_upper, fm_lower, fm_from_upper, fm_from_lower, fm_pdf, 0},
-    [SCHEDULE_LINEAR] = {"linear", lin_upper, lin_lower, lin_from_upper, lin_from_lower, lin_pdf, 1},
-    [SCHEDULE_ADAPTIVE] = {"adaptive", ad_upper, ad_lower, ad_from_upper, ad_from_lower, ad_pdf, 1},
-    [SCHEDULE_LEARNED] = {"learned", ln_upper, ln_lower, ln_from_upper, ln_from_lower, ln_pdf, 1},
+    [SCHEDULE_COSINE] = {cos_upper, cos_lower, cos_from_upper, cos_from_lower, cos_pdf, 0},
+    [SCHEDULE_EDM_TRAIN] = {edm_upper, edm_lower, edm_from_upper, edm_from_lower, edm_pdf, 0},
+    [SCHEDULE_EDM_SAMPLE] = {es_upper, es_lower, es_from_upper, es_from_lower, es_pdf, 0},
+    [SCHEDULE_FM_OT] = {fm_upper, fm_lower, fm_from_upper, fm_from_lower, fm_pdf, 0},
+    [SCHEDULE_LINEAR] = {lin_upper, lin_lower, lin_from_upper, lin_from_lower, lin_pdf, 1},
+    [SCHEDULE_ADAPTIVE] = {ad_upper, ad_lower, ad_from_upper, ad_from_lower, ad_pdf, 1},
+    [SCHEDULE_LEARNED] = {ln_upper, ln_lower, ln_from_upper, ln_from_lower, ln_pdf, 1},
 };
 
 static double lambda_offset(const Schedule *s) { return kFns[s->kind].native_range ? 0 : 2 * s->shift; }
@@ -119,7 +124,7 @@ void schedule_defaults(Schedule *s, ScheduleKind kind) {
 int schedule_prepare(Schedule *s) {
   if ((unsigned)s->kind >= SCHEDULE_KIND_COUNT)
     return vdmc_fail(VDMC_ERR_INTERNAL, "schedule: bad kind %d", (int)s->kind);
-  const char *name = kFns[s->kind].name;
+  const char *name = kNames[s->kind];
   if (!(isfinite(s->lambda_min) && isfinite(s->lambda_max) && s->lambda_min < s->lambda_max))
     return vdmc_fail(VDMC_ERR_INPUT, "schedule %s: need finite lambda_min < lambda_max, got [%g, %g]", name,
                      s->lambda_min, s->lambda_max);
@@ -199,18 +204,13 @@ int schedule_kind_parse(const char *name, ScheduleKind *out, int *shifted) {
     if (shifted) *shifted = 1;
     return VDMC_OK;
   }
-  for (int k = 0; name && k < SCHEDULE_KIND_COUNT; k++)
-    if (!strcmp(name, kFns[k].name)) {
-      *out = (ScheduleKind)k;
-      return VDMC_OK;
-    }
-  return vdmc_fail(VDMC_ERR_INPUT,
-                   "unknown noise schedule '%s' (expected cosine, shifted-cosine, edm-training, edm-sampling, "
-                   "fm-ot, linear, adaptive or learned)", name ? name : "(null)");
+  int k = 0, rc = diffusion_name_parse(name, kNames, SCHEDULE_KIND_COUNT, "noise schedule", "shifted-cosine", &k);
+  if (!rc) *out = (ScheduleKind)k;
+  return rc;
 }
 
 const char *schedule_kind_name(ScheduleKind kind) {
-  return (unsigned)kind < SCHEDULE_KIND_COUNT ? kFns[kind].name : "?";
+  return diffusion_name_of(kNames, SCHEDULE_KIND_COUNT, (int)kind);
 }
 
 double schedule_shift_for_resolution(double resolution) { return log(64.0 / resolution); }

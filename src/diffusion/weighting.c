@@ -4,20 +4,18 @@
 #include <string.h>
 
 #include "core/status.h"
+#include "diffusion/names.h"
 #include "diffusion/stable_math.h"
 
-typedef struct {
-  const char *name;
-  int monotonic;
-} WeightingInfo;
-
-static const WeightingInfo kInfo[WEIGHTING_KIND_COUNT] = {
-    [WEIGHTING_ELBO] = {"elbo", 1},         [WEIGHTING_IDDPM] = {"iddpm", 0},
-    [WEIGHTING_EDM] = {"edm", 0},           [WEIGHTING_EDM_MONOTONIC] = {"edm-monotonic", 1},
-    [WEIGHTING_V] = {"v-prediction", 1},    [WEIGHTING_FM_OT] = {"fm-ot", 1},
-    [WEIGHTING_INDI] = {"indi", 1},         [WEIGHTING_P2] = {"p2", 0},
-    [WEIGHTING_MIN_SNR] = {"min-snr", 0},   [WEIGHTING_SIGMOID] = {"sigmoid", 1},
-};
+static const char *const kNames[WEIGHTING_KIND_COUNT] = {
+    [WEIGHTING_ELBO] = "elbo",       [WEIGHTING_IDDPM] = "iddpm", [WEIGHTING_EDM] = "edm",
+    [WEIGHTING_EDM_MONOTONIC] = "edm-monotonic", [WEIGHTING_V] = "v-prediction", [WEIGHTING_FM_OT] = "fm-ot",
+    [WEIGHTING_INDI] = "indi",       [WEIGHTING_P2] = "p2",       [WEIGHTING_MIN_SNR] = "min-snr",
+    [WEIGHTING_SIGMOID] = "sigmoid"};
+// non-increasing in lambda (Table 1's check marks, Sec. 5.1)
+static const int kMonotonic[WEIGHTING_KIND_COUNT] = {
+    [WEIGHTING_ELBO] = 1, [WEIGHTING_EDM_MONOTONIC] = 1, [WEIGHTING_V] = 1,
+    [WEIGHTING_FM_OT] = 1, [WEIGHTING_INDI] = 1,         [WEIGHTING_SIGMOID] = 1};
 
 void weighting_defaults(Weighting *w, WeightingKind kind) {
   memset(w, 0, sizeof *w);
@@ -42,7 +40,7 @@ static double edm_dlog(const Weighting *w, double l) {
 int weighting_prepare(Weighting *w) {
   if ((unsigned)w->kind >= WEIGHTING_KIND_COUNT)
     return vdmc_fail(VDMC_ERR_INTERNAL, "weighting: bad kind %d", (int)w->kind);
-  const char *name = kInfo[w->kind].name;
+  const char *name = kNames[w->kind];
   if (!isfinite(w->shift) || !isfinite(w->bias))
     return vdmc_fail(VDMC_ERR_INPUT, "weighting %s: shift/bias must be finite", name);
   if (w->kind == WEIGHTING_P2 && !(w->p2_k >= 0 && w->p2_gamma >= 0))
@@ -99,20 +97,15 @@ double weighting_dlog(const Weighting *w, double lambda) {
 }
 
 int weighting_is_monotonic(WeightingKind kind) {
-  return (unsigned)kind < WEIGHTING_KIND_COUNT ? kInfo[kind].monotonic : 0;
+  return (unsigned)kind < WEIGHTING_KIND_COUNT ? kMonotonic[kind] : 0;
 }
 
 int weighting_kind_parse(const char *name, WeightingKind *out) {
-  for (int k = 0; name && k < WEIGHTING_KIND_COUNT; k++)
-    if (!strcmp(name, kInfo[k].name)) {
-      *out = (WeightingKind)k;
-      return VDMC_OK;
-    }
-  return vdmc_fail(VDMC_ERR_INPUT,
-                   "unknown weighting '%s' (expected elbo, iddpm, edm, edm-monotonic, v-prediction, fm-ot, indi, "
-                   "p2, min-snr or sigmoid)", name ? name : "(null)");
+  int k = 0, rc = diffusion_name_parse(name, kNames, WEIGHTING_KIND_COUNT, "weighting", NULL, &k);
+  if (!rc) *out = (WeightingKind)k;
+  return rc;
 }
 
 const char *weighting_kind_name(WeightingKind kind) {
-  return (unsigned)kind < WEIGHTING_KIND_COUNT ? kInfo[kind].name : "?";
+  return diffusion_name_of(kNames, WEIGHTING_KIND_COUNT, (int)kind);
 }
