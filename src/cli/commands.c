@@ -11,5 +11,6 @@ const VdmcCommand vdmc_commands[] = {
     {"version", "print the vdmc version", cmd_version},
     {"config", "print a resolved config (file + --set overrides) or the key table (--doc)", cmd_config},
     {"blas", "show the OpenBLAS core, CPU features, threads and sgemm GFLOP/s", cmd_blas},
+    {"schedule", "tabulate or plot a noise schedule p(lambda) and weighting w(lambda)", cmd_schedule},
 };
 const int vdmc_command_count = (int)(sizeof vdmc_commands / sizeof vdmc_commands[0]);

@@ -15,5 +15,6 @@ extern const int vdmc_command_count;
 int cmd_version(int argc, char **argv);
 int cmd_config(int argc, char **argv);
 int cmd_blas(int argc, char **argv);
+int cmd_schedule(int argc, char **argv);
 
 #endif

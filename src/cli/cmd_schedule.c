@@ -1,0 +1,242 @@
+// vdmc schedule: tabulate (CSV) or plot (PNG) a noise schedule's density p(lambda)
+// and a weighting w(lambda) over a lambda grid, like VDM++ Figures 2 and 3.
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/commands.h"
+#include "cli/config_args.h"
+#include "core/param_table.h"
+#include "core/status.h"
+#include "diffusion/adaptive.h"
+#include "diffusion/objective_config.h"
+#include "diffusion/objective_spec.h"
+#include "diffusion/schedule_learned.h"
+#include "io/png_write.h"
+
+static void usage(FILE *f) {
+  fprintf(f,
+          "usage: vdmc schedule [CONFIG.yaml] [--set KEY=VALUE]... [options] (--csv | --png FILE)\n"
+          "  the objective comes from the config (the embedded default without one; with\n"
+          "  diffusion.adaptive: true that is the adaptive schedule); options override it:\n"
+          "  --schedule    cosine | shifted-cosine | edm-training | edm-sampling | fm-ot | linear |\n"
+          "                adaptive | learned          (default cosine)\n"
+          "  --weighting   elbo | iddpm | edm | edm-monotonic | v-prediction | fm-ot | indi | p2 |\n"
+          "                min-snr | sigmoid           (default sigmoid)\n"
+          "  --lambda-min X --lambda-max X   truncation range (default -20 20)\n"
+          "  --resolution D   shift s = log(64/D) for shifted-cosine and the weighting\n"
+          "  --bias B --p2-k K --p2-gamma G --min-snr-gamma G --sigma-data S\n"
+          "  --rho R --sigma-min S --sigma-max S --edm-mean M --edm-std S\n"
+          "  --points N    grid size (default 401)\n"
+          "  --csv         print lambda,t,p,w,w_over_p\n"
+          "  --png FILE    draw p (blue) and w (orange), each scaled to max 1, grid every 5 in lambda\n"
+          "adaptive and learned schedules are shown in their initial state; --from-checkpoint is\n"
+          "not supported yet (checkpoints are a later issue).\n");
+}
+
+typedef struct {
+  double *lambda, *t, *p, *w;
+  int n;
+} Table;
+
+static void put_pixel(uint8_t *img, int W, int H, int x, int y, const uint8_t *rgb) {
+  if (x < 0 || y < 0 || x >= W || y >= H) return;
+  memcpy(img + 3 * ((size_t)y * W + x), rgb, 3);
+}
+
+static void draw_line(uint8_t *img, int W, int H, int x0, int y0, int x1, int y1, const uint8_t *rgb) {
+  int dx = abs(x1 - x0), dy = -abs(y1 - y0), sx = x0 < x1 ? 1 : -1, sy = y0 < y1 ? 1 : -1, err = dx + dy;
+  for (;;) {
+    for (int o = 0; o < 2; o++) put_pixel(img, W, H, x0, y0 + o, rgb), put_pixel(img, W, H, x0 + o, y0, rgb);
+    if (x0 == x1 && y0 == y1) break;
+    int e2 = 2 * err;
+    if (e2 >= dy) err += dy, x0 += sx;
+    if (e2 <= dx) err += dx, y0 += sy;
+  }
+}
+
+// v over the table's lambda grid, scaled to max 1 (as in the paper's Fig. 3)
+static void draw_curve(uint8_t *img, int W, int H, int m, const Table *tb, const double *v, const uint8_t *rgb) {
+  double vmax = 0;
+  for (int i = 0; i < tb->n; i++) vmax = fmax(vmax, v[i]);
+  if (!(vmax > 0)) return;
+  double l0 = tb->lambda[0], l1 = tb->lambda[tb->n - 1];
+  int px = 0, py = 0;
+  for (int i = 0; i < tb->n; i++) {
+    int x = m + (int)lround((tb->lambda[i] - l0) / (l1 - l0) * (W - 2 * m));
+    int y = H - m - (int)lround(v[i] / vmax / 1.05 * (H - 2 * m));
+    if (i) draw_line(img, W, H, px, py, x, y, rgb);
+    px = x, py = y;
+  }
+}
+
+static int write_plot(const char *path, const Table *tb) {
+  const int W = 800, H = 500, m = 40;
+  uint8_t *img = malloc((size_t)W * H * 3);
+  if (!img) return vdmc_fail(VDMC_ERR_MEMORY, "out of memory drawing %s", path);
+  memset(img, 255, (size_t)W * H * 3);
+  const uint8_t grid[3] = {225, 225, 225}, axis[3] = {90, 90, 90}, blue[3] = {31, 119, 180},
+                orange[3] = {255, 127, 14};
+  double l0 = tb->lambda[0], l1 = tb->lambda[tb->n - 1];
+  for (double l = ceil(l0 / 5) * 5; l <= l1; l += 5) {  // vertical grid every 5 in lambda
+    int x = m + (int)lround((l - l0) / (l1 - l0) * (W - 2 * m));
+    for (int y = m; y <= H - m; y++) put_pixel(img, W, H, x, y, fabs(l) < 1e-9 ? axis : grid);
+  }
+  for (int k = 0; k <= 4; k++) {  // horizontal grid at 0, 0.25, ..., 1
+    int y = H - m - (int)lround(k * 0.25 / 1.05 * (H - 2 * m));
+    for (int x = m; x <= W - m; x++) put_pixel(img, W, H, x, y, k == 0 ? axis : grid);
+  }
+  draw_curve(img, W, H, m, tb, tb->p, blue);
+  draw_curve(img, W, H, m, tb, tb->w, orange);
+  for (int y = 12; y < 24; y++)  // legend swatches: p then w
+    for (int x = 0; x < 12; x++)
+      put_pixel(img, W, H, W - m - 40 + x, y, blue), put_pixel(img, W, H, W - m - 20 + x, y, orange);
+  int rc = png_write(path, img, W, H, 3);
+  free(img);
+  return rc;
+}
+
+// --flag-name -> spec key (dashes to underscores), or NULL if not a spec flag
+static const char *spec_key(const char *flag, char *buf, size_t n) {
+  if (strncmp(flag, "--", 2) || strlen(flag) + 1 > n) return NULL;
+  snprintf(buf, n, "%s", flag + 2);
+  for (char *c = buf; *c; c++)
+    if (*c == '-') *c = '_';
+  return buf;
+}
+
+// Options of this command, collected by config_args_resolve's callback (first pass)
+// and applied on top of the config's diffusion section afterwards.
+typedef struct {
+  int csv, points, n_keys;
+  const char *png;
+  const char *flag[32], *value[32];
+  int error;  // a bad option seen by the callback (message already recorded)
+} Options;
+
+static int take_option(int argc, char **argv, int i, void *ctx) {
+  Options *o = ctx;
+  const char *a = argv[i], *next = i + 1 < argc ? argv[i + 1] : NULL;
+  if (o->error) return 1;
+  if (!strcmp(a, "--csv")) {
+    o->csv = 1;
+    return 1;
+  }
+  if (!strcmp(a, "--png") || !strcmp(a, "--points") || !strcmp(a, "--from-checkpoint")) {
+    if (!next) {
+      o->error = vdmc_fail(VDMC_ERR_INPUT, "%s: missing value", a);
+      return 1;
+    }
+    if (!strcmp(a, "--from-checkpoint")) {
+      o->error = vdmc_fail(VDMC_ERR_INPUT, "--from-checkpoint is not supported yet (checkpoints are a later issue)");
+    } else if (!strcmp(a, "--png")) {
+      o->png = next;
+    } else {
+      char *end;
+      long v = strtol(next, &end, 10);
+      if (*end || end == next || v < 2 || v > 1000000)
+        o->error = vdmc_fail(VDMC_ERR_INPUT, "--points: expected an integer in [2, 1000000], got '%s'", next);
+      o->points = (int)v;
+    }
+    return 2;
+  }
+  if (o->n_keys == 32) {
+    o->error = vdmc_fail(VDMC_ERR_INPUT, "too many options");
+    return 1;
+  }
+  o->flag[o->n_keys] = a;
+  o->value[o->n_keys++] = next;
+  return next ? 2 : 1;
+}
+
+static int run(int argc, char **argv) {
+  for (int i = 1; i < argc; i++)
+    if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+      usage(stdout);
+      return -1;
+    }
+  Options opt = {.points = 401};
+  ConfigSet cs;
+  int rc = config_args_resolve(&cs, argc - 1, argv + 1, take_option, &opt);
+  if (rc) return rc;
+  if (opt.error) return opt.error;
+  DiffusionSpec spec;
+  if ((rc = diffusion_spec_from_config(&spec, &cs))) return rc;
+  for (int k = 0; k < opt.n_keys; k++) {
+    char key[64];
+    if (!spec_key(opt.flag[k], key, sizeof key)) return vdmc_fail(VDMC_ERR_INPUT, "unknown option %s", opt.flag[k]);
+    rc = diffusion_spec_set(&spec, key, opt.value[k], opt.flag[k]);
+    if (rc && strstr(vdmc_error_message(), "unknown diffusion key"))
+      return vdmc_fail(VDMC_ERR_INPUT, "unknown option %s (see vdmc schedule --help)", opt.flag[k]);
+    if (rc) return rc;
+  }
+  int csv = opt.csv, points = opt.points;
+  const char *png = opt.png;
+  if (!csv && !png) return vdmc_fail(VDMC_ERR_INPUT, "nothing to do: pass --csv and/or --png FILE");
+
+  Schedule sch;
+  Weighting w;
+  rc = diffusion_spec_build(&spec, &sch, &w);
+  if (rc) return rc;
+  AdaptiveSchedule ad;
+  LearnedSchedule ls;
+  ParamTable table;
+  float *params = NULL;
+  param_table_init(&table);
+  if (sch.kind == SCHEDULE_ADAPTIVE) {
+    if ((rc = adaptive_init(&ad, sch.lambda_min, sch.lambda_max))) return rc;
+    sch.adaptive = &ad;
+  } else if (sch.kind == SCHEDULE_LEARNED) {
+    rc = learned_register(&ls, &table, "schedule", 1024, sch.lambda_min, sch.lambda_max);
+    if (!rc && !(params = vdmc_alloc_floats(table.total))) rc = VDMC_ERR_MEMORY;
+    if (rc) {
+      param_table_free(&table);
+      return rc;
+    }
+    learned_init_params(&ls, params);
+    ls.params = params;
+    sch.learned = &ls;
+  }
+  if (sch.adaptive || sch.learned) {
+    fprintf(stderr, "vdmc schedule: %s schedule shown in its initial state (no checkpoint)\n",
+            schedule_kind_name(sch.kind));
+    rc = schedule_prepare(&sch);
+  }
+  Table tb = {calloc(points, sizeof(double)), calloc(points, sizeof(double)), calloc(points, sizeof(double)),
+              calloc(points, sizeof(double)), points};
+  if (!rc && (!tb.lambda || !tb.t || !tb.p || !tb.w)) rc = vdmc_fail(VDMC_ERR_MEMORY, "out of memory");
+  if (!rc) {
+    for (int i = 0; i < points; i++) {
+      double l = sch.lambda_min + (sch.lambda_max - sch.lambda_min) * i / (points - 1);
+      tb.lambda[i] = l;
+      tb.t[i] = schedule_time(&sch, l);
+      tb.p[i] = schedule_density(&sch, l);
+      tb.w[i] = weighting_eval(&w, l);
+    }
+    if (csv) {
+      printf("# schedule=%s weighting=%s lambda_min=%g lambda_max=%g monotonic_weighting=%d\n",
+             spec.shifted_schedule ? "shifted-cosine" : schedule_kind_name(sch.kind), weighting_kind_name(w.kind),
+             sch.lambda_min, sch.lambda_max, weighting_is_monotonic(w.kind));
+      printf("lambda,t,p,w,w_over_p\n");
+      for (int i = 0; i < points; i++)
+        printf("%.10g,%.10g,%.10g,%.10g,%.10g\n", tb.lambda[i], tb.t[i], tb.p[i], tb.w[i], tb.w[i] / tb.p[i]);
+    }
+    if (png) rc = write_plot(png, &tb);
+  }
+  free(tb.lambda), free(tb.t), free(tb.p), free(tb.w);
+  vdmc_free_floats(params);
+  param_table_free(&table);
+  return rc;
+}
+
+int cmd_schedule(int argc, char **argv) {
+  int rc = run(argc, argv);
+  if (rc == -1) return 0;  // --help
+  if (rc) {
+    fprintf(stderr, "vdmc schedule: %s\n", vdmc_error_message());
+    return 2;
+  }
+  return 0;
+}
