@@ -9,5 +9,7 @@ int cmd_version(int argc, char **argv) {
 
 const VdmcCommand vdmc_commands[] = {
     {"version", "print the vdmc version", cmd_version},
+    {"prepare", "convert a dataset into vdmc HDF5 files", cmd_prepare},
+    {"info", "describe a vdmc file (dataset)", cmd_info},
 };
 const int vdmc_command_count = (int)(sizeof vdmc_commands / sizeof vdmc_commands[0]);

@@ -13,5 +13,7 @@ extern const VdmcCommand vdmc_commands[];
 extern const int vdmc_command_count;
 
 int cmd_version(int argc, char **argv);
+int cmd_prepare(int argc, char **argv);
+int cmd_info(int argc, char **argv);
 
 #endif
