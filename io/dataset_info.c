@@ -26,7 +26,7 @@ static void print_histogram(FILE *out, const size_t *count, int classes) {
     if (count[k] < count[lo]) lo = k;
     if (count[k] > count[hi]) hi = k;
   }
-  fprintf(out, "labels      %d of %d classes present; per class min %zu (class %d), max %zu (class %d), mean %.1f\n",
+  fprintf(out, "labels      %d of %d classes present; per class min %zu (class %d), max %zu (class %d), mean %.3g\n",
           present, classes, count[lo], lo, count[hi], hi, (double)total / classes);
   fprintf(out, "counts     ");
   for (int k = 0; k < classes && k < INFO_LISTED_CLASSES; k++) fprintf(out, " %d:%zu", k, count[k]);
