@@ -128,26 +128,33 @@ cleanup:
   return status;
 }
 
-// Reads the union of runs from `dset` (rank 1 + item_rank, trailing dims item_dims)
-// into buf as `total` consecutive items of memory type `mem`.
+// Reads the runs from `dset` (rank 1 + item_rank, trailing dims item_dims) into buf
+// as consecutive items of memory type `mem` (item_bytes each), one H5Dread per run.
+// One read of the union of all runs (H5S_SELECT_OR) would be a single call, but
+// HDF5 1.10 maps an irregular selection onto every chunk in its bounding box: on a
+// 2048-example file it cost 1.7 ms per run against 15 us for a separate read
+// (profiling/bench_reader.c, docs/data.md).
 static int read_selection(Dataset *ds, hid_t dset, const char *dname, hid_t mem, int item_rank,
-                          const hsize_t *item_dims, const size_t *start, const size_t *len, size_t nruns,
-                          size_t total, void *buf) {
+                          const hsize_t *item_dims, size_t item_bytes, const size_t *start, const size_t *len,
+                          size_t nruns, void *buf) {
   hid_t fspace = -1, mspace = -1;
   int status = VDMC_OK;
-  hsize_t off[4] = {0, 0, 0, 0}, cnt[4], mdims[4];
-  for (int d = 0; d < item_rank; d++) cnt[1 + d] = mdims[1 + d] = item_dims[d];
-  mdims[0] = total;
+  hsize_t off[4] = {0, 0, 0, 0}, cnt[4];
+  for (int d = 0; d < item_rank; d++) cnt[1 + d] = item_dims[d];
   H5_CHECK(fspace = H5Dget_space(dset), "%s: %s", ds->path, dname);
+  char *dst = buf;
   for (size_t r = 0; r < nruns; r++) {
     off[0] = start[r];
     cnt[0] = len[r];
-    H5_CHECK(H5Sselect_hyperslab(fspace, r ? H5S_SELECT_OR : H5S_SELECT_SET, off, NULL, cnt, NULL),
-             "%s: selecting %zu examples of %s", ds->path, len[r], dname);
+    H5_CHECK(H5Sselect_hyperslab(fspace, H5S_SELECT_SET, off, NULL, cnt, NULL), "%s: selecting examples %zu..%zu of %s",
+             ds->path, start[r], start[r] + len[r] - 1, dname);
+    H5_CHECK(mspace = H5Screate_simple(1 + item_rank, cnt, NULL), "%s: %s", ds->path, dname);
+    H5_CHECK(H5Dread(dset, mem, mspace, fspace, H5P_DEFAULT, dst), "%s: cannot read examples %zu..%zu of %s",
+             ds->path, start[r], start[r] + len[r] - 1, dname);
+    H5Sclose(mspace);
+    mspace = -1;
+    dst += len[r] * item_bytes;
   }
-  H5_CHECK(mspace = H5Screate_simple(1 + item_rank, mdims, NULL), "%s: %s", ds->path, dname);
-  H5_CHECK(H5Dread(dset, mem, mspace, fspace, H5P_DEFAULT, buf), "%s: cannot read %zu examples of %s",
-           ds->path, total, dname);
 cleanup:
   h5_close_id(mspace);
   h5_close_id(fspace);
@@ -168,11 +175,11 @@ int dataset_read_runs(Dataset *ds, const size_t *start, const size_t *len, size_
   const hsize_t item_dims[3] = {ds->h, ds->w, ds->c};
   int status = VDMC_OK;
   if (images)
-    status = read_selection(ds, ds->images, "/images", H5T_NATIVE_UINT8, 3, item_dims, start, len, nruns,
-                            total, images);
+    status = read_selection(ds, ds->images, "/images", H5T_NATIVE_UINT8, 3, item_dims, ds->h * ds->w * ds->c,
+                            start, len, nruns, images);
   if (!status && labels)
-    status = read_selection(ds, ds->labels, "/labels", H5T_NATIVE_INT32, 0, NULL, start, len, nruns, total,
-                            labels);
+    status = read_selection(ds, ds->labels, "/labels", H5T_NATIVE_INT32, 0, NULL, sizeof *labels, start, len,
+                            nruns, labels);
   if (status || !labels) return status;
   size_t k = 0;
   for (size_t r = 0; r < nruns; r++)

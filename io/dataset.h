@@ -34,8 +34,9 @@ int dataset_open(Dataset *ds, const char *path, MPI_Comm comm);
 
 // Reads examples given as `nruns` runs of consecutive indices [start[r], start[r] +
 // len[r]) into images (sum len, H, W, C) and labels (sum len), in run order. Runs must
-// be increasing and non-overlapping (HDF5 returns a union of hyperslabs in file
-// order). images or labels may be NULL to skip that array; nruns may be 0.
+// be increasing and non-overlapping; each run is one hyperslab read. images or
+// labels may be NULL to skip that array; nruns may be 0. Labels outside
+// [0, num_classes) are an error naming the example.
 // Independent transfer: no other rank takes part.
 int dataset_read_runs(Dataset *ds, const size_t *start, const size_t *len, size_t nruns,
                       uint8_t *images, int32_t *labels);

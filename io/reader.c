@@ -76,6 +76,11 @@ static int by_index(const void *a, const void *b) {
   return x < y ? -1 : x > y;
 }
 
+// out[i] = in[i] / 127.5 - 1: uint8 pixels to [-1, 1].
+static void to_unit_range(float *out, const uint8_t *in, size_t n) {
+  for (size_t i = 0; i < n; i++) out[i] = in[i] * (1.0f / 127.5f) - 1.0f;
+}
+
 // Reads the local slots of `step` into r->images / labels / indices: sorts the
 // dataset indices, coalesces consecutive ones into runs (one hyperslab each), reads
 // the unique examples once, then scatters them to slot order with flip and scaling.
@@ -108,9 +113,10 @@ static int fetch_step(Reader *r, uint64_t step) {
     float *dst = r->images + j * r->example;
     int flip = r->cfg.flip && reader_flip(r->cfg.seed, step, r->lo + j);
     for (size_t y = 0; y < h; y++)
-      for (size_t x = 0; x < w; x++) {
-        const uint8_t *p = src + (y * w + (flip ? w - 1 - x : x)) * c;
-        for (size_t ch = 0; ch < c; ch++) dst[(y * w + x) * c + ch] = p[ch] * (1.0f / 127.5f) - 1.0f;
+      if (flip) {
+        for (size_t x = 0; x < w; x++) to_unit_range(dst + (y * w + x) * c, src + (y * w + w - 1 - x) * c, c);
+      } else {
+        to_unit_range(dst + y * w * c, src + y * w * c, w * c);
       }
     r->labels[j] = r->raw_labels[where[k]];
   }
