@@ -22,36 +22,35 @@ static const char *short_source(const char *src) {
   return p ? p : src;
 }
 
-static void format_with_reason(char *out, size_t size, const char *reason, const char *src,
-                               int line, const char *fmt, va_list ap) {
-  src = short_source(src);
-  int k = vsnprintf(out, size, fmt, ap);
-  if (k < 0 || (size_t)k >= size) return;
-  snprintf(out + k, size - (size_t)k, ": %s (%s:%d)", reason, src, line);
+// Records "<fmt...>: <reason> (io/file.c:line)" and returns `code`.
+static int fail_with_reason(int code, const char *reason, const char *src, int line, const char *fmt, va_list ap) {
+  char msg[900];
+  int k = vsnprintf(msg, sizeof msg, fmt, ap);
+  if (k >= 0 && (size_t)k < sizeof msg)
+    snprintf(msg + k, sizeof msg - (size_t)k, ": %s (%s:%d)", reason, short_source(src), line);
+  return vdmc_fail(code, "%s", msg);
 }
 
 int h5_fail(const char *src, int line, const char *fmt, ...) {
   char reason[256] = "HDF5 call failed (empty error stack)";
   H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, keep_innermost, reason);
   H5Eclear2(H5E_DEFAULT);
-  char msg[900];
   va_list ap;
   va_start(ap, fmt);
-  format_with_reason(msg, sizeof msg, reason, src, line, fmt, ap);
+  int status = fail_with_reason(VDMC_ERR_IO, reason, src, line, fmt, ap);
   va_end(ap);
-  return vdmc_fail(VDMC_ERR_IO, "%s", msg);
+  return status;
 }
 
 int mpi_fail(int rc, const char *src, int line, const char *fmt, ...) {
   char reason[MPI_MAX_ERROR_STRING] = "";
   int len = 0;
   if (MPI_Error_string(rc, reason, &len) != MPI_SUCCESS) snprintf(reason, sizeof reason, "MPI error %d", rc);
-  char msg[900];
   va_list ap;
   va_start(ap, fmt);
-  format_with_reason(msg, sizeof msg, reason, src, line, fmt, ap);
+  int status = fail_with_reason(VDMC_ERR_MPI, reason, src, line, fmt, ap);
   va_end(ap);
-  return vdmc_fail(VDMC_ERR_MPI, "%s", msg);
+  return status;
 }
 
 void h5_quiet(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }

@@ -57,7 +57,8 @@ struct Reader {
   // batch buffers, all O(b): raw unique examples, the converted batch, its indices
   uint8_t *raw;         // (b, H, W, C)
   SlotIndex *order;     // (b) slots sorted by dataset index
-  size_t *run_start, *run_len;
+  size_t *run_start, *run_len;  // (<= b) runs of consecutive unique indices
+  size_t *where;        // (b) position of each sorted slot among the unique examples
   float *images;        // (b, H, W, C) prefetched batch
   int32_t *labels, *raw_labels;
   uint64_t *indices, *last_indices;
@@ -93,7 +94,7 @@ static int fetch_step(Reader *r, uint64_t step) {
   }
   qsort(r->order, r->b, sizeof *r->order, by_index);
   size_t runs = 0, unique = 0;
-  size_t *where = (size_t *)r->run_len + r->b;  // (b) position of each sorted entry among the unique examples
+  size_t *where = r->where;
   for (size_t k = 0; k < r->b; k++) {
     uint64_t x = r->order[k].index;
     if (unique && r->run_start[runs - 1] + r->run_len[runs - 1] - 1 == x) {  // duplicate (batch spans epochs)
@@ -149,12 +150,13 @@ static int alloc_buffers(Reader *r) {
   r->images = malloc(b * r->example * sizeof *r->images);
   r->order = malloc(b * sizeof *r->order);
   r->run_start = malloc(b * sizeof *r->run_start);
-  r->run_len = malloc(2 * b * sizeof *r->run_len);  // run lengths, then the `where` map
+  r->run_len = malloc(b * sizeof *r->run_len);
+  r->where = malloc(b * sizeof *r->where);
   r->labels = malloc(b * sizeof *r->labels);
   r->raw_labels = malloc(b * sizeof *r->raw_labels);
   r->indices = malloc(b * sizeof *r->indices);
   r->last_indices = malloc(b * sizeof *r->last_indices);
-  if (!r->raw || !r->images || !r->order || !r->run_start || !r->run_len || !r->labels || !r->raw_labels ||
+  if (!r->raw || !r->images || !r->order || !r->run_start || !r->run_len || !r->where || !r->labels || !r->raw_labels ||
       !r->indices || !r->last_indices)
     return vdmc_fail(VDMC_ERR_MEMORY, "%s: out of memory for a local batch of %zu", r->cfg.path, r->b);
   return VDMC_OK;
@@ -250,7 +252,7 @@ void reader_close(Reader *r) {
   pthread_cond_destroy(&r->cv);
   pthread_mutex_destroy(&r->mu);
   dataset_close(&r->ds);
-  free(r->raw), free(r->images), free(r->order), free(r->run_start), free(r->run_len);
+  free(r->raw), free(r->images), free(r->order), free(r->run_start), free(r->run_len), free(r->where);
   free(r->labels), free(r->raw_labels), free(r->indices), free(r->last_indices);
   free(r);
 }

@@ -136,6 +136,21 @@ static void expect_prepare(int status, const char *what, const char *expect, con
   CHECK(!io_test_exists(out_file) && !io_test_exists(tmpf), "%s: no output file", what);
 }
 
+typedef struct {
+  char dir[300], npz[400], out[300], out_file[400];
+} NpzPaths;
+
+// A fresh input directory tmp/<tag>K holding val_data.npz, and its output paths.
+static NpzPaths npz_paths(const char *tag, size_t k) {
+  NpzPaths p;
+  snprintf(p.dir, sizeof p.dir, "%s/%s%zu", tmp, tag, k);
+  snprintf(p.out, sizeof p.out, "%s/%s-out%zu", tmp, tag, k);
+  snprintf(p.npz, sizeof p.npz, "%s/val_data.npz", p.dir);
+  snprintf(p.out_file, sizeof p.out_file, "%s/imagenet64-val.h5", p.out);
+  mkdir(p.dir, 0777);
+  return p;
+}
+
 static void test_imagenet_bad(void) {
   const char *OK = "\x93NUMPY";
   const NpzCase cases[] = {
@@ -149,15 +164,10 @@ static void test_imagenet_bad(void) {
       {"missing labels", OK, 2, 12288, 2, 2, 5, 0, 0, "no array 'labels'"},
   };
   for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
-    char dir[300], npz[400], out[300], out_file[400];
-    snprintf(dir, sizeof dir, "%s/npz%zu", tmp, k);
-    snprintf(out, sizeof out, "%s/npzout%zu", tmp, k);
-    snprintf(npz, sizeof npz, "%s/val_data.npz", dir);
-    snprintf(out_file, sizeof out_file, "%s/imagenet64-val.h5", out);
-    mkdir(dir, 0777);
-    write_npz(npz, &cases[k]);
+    NpzPaths p = npz_paths("npz", k);
+    write_npz(p.npz, &cases[k]);
     vdmc_clear_error();
-    expect_prepare(prepare_imagenet64(dir, out), cases[k].what, cases[k].expect, npz, out_file);
+    expect_prepare(prepare_imagenet64(p.dir, p.out), cases[k].what, cases[k].expect, p.npz, p.out_file);
   }
   // Damaged copies of the NumPy-written deflated fixture.
   char src[512], good[600];
@@ -169,15 +179,10 @@ static void test_imagenet_bad(void) {
     const char *expect;
   } damage[] = {{"truncated archive", 500, -1, "cannot open as .npz"}, {"corrupt deflate stream", -1, 60, "corrupt"}};
   for (size_t k = 0; k < 2; k++) {
-    char dir[300], npz[400], out[300], out_file[400];
-    snprintf(dir, sizeof dir, "%s/dmg%zu", tmp, k);
-    snprintf(out, sizeof out, "%s/dmgout%zu", tmp, k);
-    snprintf(npz, sizeof npz, "%s/val_data.npz", dir);
-    snprintf(out_file, sizeof out_file, "%s/imagenet64-val.h5", out);
-    mkdir(dir, 0777);
-    copy_damaged(good, npz, damage[k].cut, damage[k].flip);
+    NpzPaths p = npz_paths("dmg", k);
+    copy_damaged(good, p.npz, damage[k].cut, damage[k].flip);
     vdmc_clear_error();
-    expect_prepare(prepare_imagenet64(dir, out), damage[k].what, damage[k].expect, npz, out_file);
+    expect_prepare(prepare_imagenet64(p.dir, p.out), damage[k].what, damage[k].expect, p.npz, p.out_file);
   }
   char empty[300];
   snprintf(empty, sizeof empty, "%s/npz-empty", tmp);
