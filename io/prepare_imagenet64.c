@@ -50,6 +50,8 @@ static int list_train_parts(const char *dir, NpzFile *parts, int *count) {
 
 // Opens `data` and `labels` of one archive and checks their shapes agree.
 static int open_arrays(const char *path, zip_t **za, NpyStream *data, NpyStream *labels) {
+  memset(data, 0, sizeof *data);
+  memset(labels, 0, sizeof *labels);
   int status = npz_open(za, path);
   if (status) return status;
   if ((status = npy_open(data, *za, path, "data"))) goto fail;

@@ -283,7 +283,7 @@ static void test_folder(void) {
   dataset_close(&ds);
 
   // 3 -> 2 with fractional coverage: out0 = (in0 + in1/2) / 1.5, out1 = (in1/2 + in2) / 1.5.
-  uint8_t line[9] = {0, 0, 0, 90, 90, 90, 240, 240, 240}, o[4];
+  uint8_t line[9] = {0, 0, 0, 90, 90, 90, 240, 240, 240}, o[2 * 2 * 3];
   uint8_t sq[27];
   for (int y = 0; y < 3; y++) memcpy(sq + 9 * y, line, 9);
   float scratch[3 * 7 + 2];
