@@ -1,4 +1,5 @@
 // `vdmc info` for dataset files: what is in the file and how labels are spread.
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "core/status.h"
@@ -8,13 +9,23 @@
 #define INFO_BLOCK 65536
 #define INFO_LISTED_CLASSES 20
 
-static size_t chunk_examples(const Dataset *ds) {
-  hid_t dcpl = H5Dget_create_plist(ds->images);
+// "83 examples per chunk" or "contiguous (not chunked)" (files written by other tools).
+static int describe_layout(const Dataset *ds, char *out, size_t size) {
+  hid_t dcpl = -1;
   hsize_t chunk[4] = {0, 0, 0, 0};
-  if (dcpl >= 0 && H5Pget_layout(dcpl) == H5D_CHUNKED) H5Pget_chunk(dcpl, 4, chunk);
-  if (dcpl >= 0) H5Pclose(dcpl);
-  H5Eclear2(H5E_DEFAULT);
-  return (size_t)chunk[0];
+  int status = VDMC_OK;
+  H5_CHECK(dcpl = H5Dget_create_plist(ds->images), "%s: /images creation properties", ds->path);
+  H5D_layout_t layout = H5Pget_layout(dcpl);
+  H5_CHECK(layout, "%s: /images layout", ds->path);
+  if (layout == H5D_CHUNKED) {
+    H5_CHECK(H5Pget_chunk(dcpl, 4, chunk), "%s: /images chunks", ds->path);
+    snprintf(out, size, "%llu examples per chunk", (unsigned long long)chunk[0]);
+  } else {
+    snprintf(out, size, "contiguous (not chunked)");
+  }
+cleanup:
+  h5_close_id(dcpl);
+  return status;
 }
 
 static void print_histogram(FILE *out, const size_t *count, int classes) {
@@ -45,14 +56,15 @@ int dataset_describe(const char *path, FILE *out) {
     status = dataset_read_range(&ds, i, k, NULL, labels);
     for (size_t j = 0; !status && j < k; j++) count[labels[j]]++;
   }
+  char layout[64];
+  if (!status) status = describe_layout(&ds, layout, sizeof layout);
   if (!status) {
     fprintf(out, "file        %s\n", path);
     fprintf(out, "kind        %s (format_version %d)\n", DATASET_KIND, ds.format_version);
     fprintf(out, "name        %s\n", ds.name);
     fprintf(out, "source      %s\n", ds.source);
     fprintf(out, "examples    %zu\n", ds.n);
-    fprintf(out, "shape       H %zu, W %zu, C %zu (uint8, NHWC), %zu examples per chunk\n", ds.h, ds.w, ds.c,
-            chunk_examples(&ds));
+    fprintf(out, "shape       H %zu, W %zu, C %zu (uint8, NHWC), %s\n", ds.h, ds.w, ds.c, layout);
     fprintf(out, "classes     %d\n", ds.num_classes);
     print_histogram(out, count, ds.num_classes);
   }

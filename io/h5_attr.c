@@ -33,6 +33,8 @@ int h5_attr_read_string(hid_t obj, const char *name, char *out, size_t size, con
   htri_t is_vlen = H5Tis_variable_str(type);
   H5_CHECK(is_vlen, "%s: attribute '%s'", path, name);
   H5_CHECK(mem = H5Tcopy(H5T_C_S1), "%s: attribute '%s'", path, name);
+  // h5py writes UTF-8 strings; HDF5 converts only between equal character sets.
+  H5_CHECK(H5Tset_cset(mem, H5Tget_cset(type)), "%s: attribute '%s'", path, name);
   if (is_vlen) {
     H5_CHECK(H5Tset_size(mem, H5T_VARIABLE), "%s: attribute '%s'", path, name);
     H5_CHECK(H5Aread(attr, mem, &vlen), "%s: cannot read attribute '%s'", path, name);

@@ -71,13 +71,15 @@ typedef struct {
   const char *damage;   // "truncate", "corrupt", "text" or NULL
   int fails_on_read;    // 1: open succeeds, reading fails
   const char *expect;   // substring of the error
+  int vlen_utf8;        // string attributes as h5py writes them (variable-length UTF-8)
 } BadCase;
 
-static void write_attr_str(hid_t f, const char *name, const char *v) {
+static void write_attr_str(hid_t f, const char *name, const char *v, int vlen_utf8) {
   hid_t t = H5Tcopy(H5T_C_S1), s = H5Screate(H5S_SCALAR);
-  H5Tset_size(t, strlen(v) + 1);
+  H5Tset_size(t, vlen_utf8 ? H5T_VARIABLE : strlen(v) + 1);
+  if (vlen_utf8) H5Tset_cset(t, H5T_CSET_UTF8);
   hid_t a = H5Acreate2(f, name, t, s, H5P_DEFAULT, H5P_DEFAULT);
-  H5Awrite(a, t, v);
+  H5Awrite(a, t, vlen_utf8 ? (const void *)&v : v);
   H5Aclose(a), H5Sclose(s), H5Tclose(t);
 }
 static void write_attr_int(hid_t f, const char *name, long long v) {
@@ -124,10 +126,10 @@ static void make_bad_file(const char *path, const BadCase *c) {
     H5Dwrite(d, H5T_NATIVE_INT32, H5S_ALL, H5S_ALL, H5P_DEFAULT, y);
     H5Dclose(d), H5Sclose(s);
   }
-  write_attr_str(f, "vdmc_kind", c->kind);
+  write_attr_str(f, "vdmc_kind", c->kind, c->vlen_utf8);
   write_attr_int(f, "format_version", c->version);
-  write_attr_str(f, "name", "bad");
-  write_attr_str(f, "source", "test");
+  write_attr_str(f, "name", "bad", c->vlen_utf8);
+  write_attr_str(f, "source", "test", c->vlen_utf8);
   write_attr_int(f, "num_classes", 3);
   H5Fclose(f), H5Pclose(fapl);
   if (c->damage) damage_file(path, c->damage);
@@ -136,18 +138,19 @@ static void make_bad_file(const char *path, const BadCase *c) {
 static void test_malformed(void) {
   const hid_t U8 = H5T_STD_U8LE;
   const BadCase cases[] = {
-      {"valid control", U8, 4, 1, 6, 1, "dataset", 2, NULL, 0, NULL},
-      {"wrong dtype", H5T_IEEE_F32LE, 4, 1, 6, 1, "dataset", 2, NULL, 0, "/images has the wrong dtype (expected uint8)"},
-      {"signed images", H5T_STD_I8LE, 4, 1, 6, 1, "dataset", 2, NULL, 0, "wrong dtype"},
-      {"wrong rank", U8, 3, 1, 6, 1, "dataset", 2, NULL, 0, "/images has rank 3, expected 4"},
-      {"missing labels", U8, 4, 0, 6, 1, "dataset", 2, NULL, 0, "missing /labels"},
-      {"label count", U8, 4, 1, 5, 1, "dataset", 2, NULL, 0, "/labels has 5 entries but /images has 6"},
-      {"format version", U8, 4, 1, 6, 2, "dataset", 2, NULL, 0, "format_version 2, this vdmc reads version 1"},
-      {"checkpoint kind", U8, 4, 1, 6, 1, "checkpoint", 2, NULL, 0, "is a vdmc checkpoint file, not a dataset"},
-      {"label range", U8, 4, 1, 6, 1, "dataset", 3, NULL, 1, "/labels[0] = 3, outside [0, num_classes = 3)"},
-      {"truncated", U8, 4, 1, 6, 1, "dataset", 2, "truncate", 0, "truncated file"},
-      {"corrupted bytes", U8, 4, 1, 6, 1, "dataset", 2, "corrupt", 0, "checksum"},
-      {"not hdf5", U8, 4, 1, 6, 1, "dataset", 2, "text", 0, "cannot open as HDF5"},
+      {"valid control", U8, 4, 1, 6, 1, "dataset", 2, NULL, 0, NULL, 0},
+      {"h5py-style strings", U8, 4, 1, 6, 1, "dataset", 2, NULL, 0, NULL, 1},
+      {"wrong dtype", H5T_IEEE_F32LE, 4, 1, 6, 1, "dataset", 2, NULL, 0, "/images has the wrong dtype (expected uint8)", 0},
+      {"signed images", H5T_STD_I8LE, 4, 1, 6, 1, "dataset", 2, NULL, 0, "wrong dtype", 0},
+      {"wrong rank", U8, 3, 1, 6, 1, "dataset", 2, NULL, 0, "/images has rank 3, expected 4", 0},
+      {"missing labels", U8, 4, 0, 6, 1, "dataset", 2, NULL, 0, "missing /labels", 0},
+      {"label count", U8, 4, 1, 5, 1, "dataset", 2, NULL, 0, "/labels has 5 entries but /images has 6", 0},
+      {"format version", U8, 4, 1, 6, 2, "dataset", 2, NULL, 0, "format_version 2, this vdmc reads version 1", 0},
+      {"checkpoint kind", U8, 4, 1, 6, 1, "checkpoint", 2, NULL, 0, "is a vdmc checkpoint file, not a dataset", 0},
+      {"label range", U8, 4, 1, 6, 1, "dataset", 3, NULL, 1, "/labels[0] = 3, outside [0, num_classes = 3)", 0},
+      {"truncated", U8, 4, 1, 6, 1, "dataset", 2, "truncate", 0, "truncated file", 0},
+      {"corrupted bytes", U8, 4, 1, 6, 1, "dataset", 2, "corrupt", 0, "checksum", 0},
+      {"not hdf5", U8, 4, 1, 6, 1, "dataset", 2, "text", 0, "cannot open as HDF5", 0},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     const BadCase *c = &cases[i];
