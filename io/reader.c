@@ -82,15 +82,26 @@ static void to_unit_range(float *out, const uint8_t *in, size_t n) {
   for (size_t i = 0; i < n; i++) out[i] = in[i] * (1.0f / 127.5f) - 1.0f;
 }
 
-// Reads the local slots of `step` into r->images / labels / indices: sorts the
+// Mirrors a row of w pixels of c floats in place (horizontal flip).
+static void mirror_row(float *row, size_t w, size_t c) {
+  for (size_t x = 0; x < w / 2; x++)
+    for (size_t ch = 0; ch < c; ch++) {
+      float t = row[x * c + ch];
+      row[x * c + ch] = row[(w - 1 - x) * c + ch];
+      row[(w - 1 - x) * c + ch] = t;
+    }
+}
+
+// Reads the local slots of `step` into images (b, H, W, C), labels (b) and
+// indices (b): sorts the
 // dataset indices, coalesces consecutive ones into runs (one hyperslab each), reads
 // the unique examples once, then scatters them to slot order with flip and scaling.
-static int fetch_step(Reader *r, uint64_t step) {
+static int fetch_step(Reader *r, uint64_t step, float *images, int32_t *labels, uint64_t *indices) {
   const uint64_t n = r->ds.n;
   for (size_t j = 0; j < r->b; j++) {
     uint64_t g = step * r->cfg.global_batch + r->lo + j;
     r->order[j] = (SlotIndex){reader_index(r->cfg.seed, n, g), j};
-    r->indices[j] = r->order[j].index;
+    indices[j] = r->order[j].index;
   }
   qsort(r->order, r->b, sizeof *r->order, by_index);
   size_t runs = 0, unique = 0;
@@ -111,15 +122,11 @@ static int fetch_step(Reader *r, uint64_t step) {
   for (size_t k = 0; k < r->b; k++) {
     size_t j = r->order[k].slot;
     const uint8_t *src = r->raw + where[k] * r->example;
-    float *dst = r->images + j * r->example;
-    int flip = r->cfg.flip && reader_flip(r->cfg.seed, step, r->lo + j);
-    for (size_t y = 0; y < h; y++)
-      if (flip) {
-        for (size_t x = 0; x < w; x++) to_unit_range(dst + (y * w + x) * c, src + (y * w + w - 1 - x) * c, c);
-      } else {
-        to_unit_range(dst + y * w * c, src + y * w * c, w * c);
-      }
-    r->labels[j] = r->raw_labels[where[k]];
+    float *dst = images + j * r->example;
+    to_unit_range(dst, src, r->example);
+    if (r->cfg.flip && reader_flip(r->cfg.seed, step, r->lo + j))
+      for (size_t y = 0; y < h; y++) mirror_row(dst + y * w * c, w, c);
+    labels[j] = r->raw_labels[where[k]];
   }
   return VDMC_OK;
 }
@@ -132,7 +139,7 @@ static void *reader_thread(void *arg) {
     if (r->stop) break;
     uint64_t step = r->step;
     pthread_mutex_unlock(&r->mu);
-    int status = fetch_step(r, step);
+    int status = fetch_step(r, step, r->images, r->labels, r->indices);
     pthread_mutex_lock(&r->mu);
     r->fetch_status = status;
     if (status) snprintf(r->fetch_error, sizeof r->fetch_error, "%s", vdmc_error_message());
@@ -147,14 +154,15 @@ static void *reader_thread(void *arg) {
 static int alloc_buffers(Reader *r) {
   size_t b = r->b ? r->b : 1;
   r->raw = malloc(b * r->example);
-  r->images = malloc(b * r->example * sizeof *r->images);
+  size_t pb = r->cfg.prefetch ? b : 0;  // the prefetched batch exists only with the thread
+  r->images = malloc(pb * r->example * sizeof *r->images + 1);
   r->order = malloc(b * sizeof *r->order);
   r->run_start = malloc(b * sizeof *r->run_start);
   r->run_len = malloc(b * sizeof *r->run_len);
   r->where = malloc(b * sizeof *r->where);
-  r->labels = malloc(b * sizeof *r->labels);
+  r->labels = malloc(pb * sizeof *r->labels + 1);
   r->raw_labels = malloc(b * sizeof *r->raw_labels);
-  r->indices = malloc(b * sizeof *r->indices);
+  r->indices = malloc(pb * sizeof *r->indices + 1);
   r->last_indices = malloc(b * sizeof *r->last_indices);
   if (!r->raw || !r->images || !r->order || !r->run_start || !r->run_len || !r->where || !r->labels || !r->raw_labels ||
       !r->indices || !r->last_indices)
@@ -206,30 +214,22 @@ cleanup:
 }
 
 int reader_next(Reader *r, float *images, int32_t *labels) {
-  int status;
-  if (!r->has_thread) {
-    status = fetch_step(r, r->step);
-    r->step++;
+  if (!r->has_thread) return fetch_step(r, r->step++, images, labels, r->last_indices);
+  pthread_mutex_lock(&r->mu);
+  while (!r->ready) pthread_cond_wait(&r->cv, &r->mu);
+  int status = r->fetch_status;
+  if (status) {  // reported again by every later call; a failed step is not retried
+    vdmc_fail(status, "%s", r->fetch_error);
   } else {
-    pthread_mutex_lock(&r->mu);
-    while (!r->ready) pthread_cond_wait(&r->cv, &r->mu);
-    status = r->fetch_status;
-    if (status) vdmc_fail(status, "%s", r->fetch_error);
-  }
-  if (!status) {
     memcpy(images, r->images, r->b * r->example * sizeof *images);
     memcpy(labels, r->labels, r->b * sizeof *labels);
     memcpy(r->last_indices, r->indices, r->b * sizeof *r->indices);
+    r->ready = 0;  // start the next step
+    r->step++;
+    r->requested = 1;
+    pthread_cond_broadcast(&r->cv);
   }
-  if (r->has_thread) {
-    if (!status) {  // start the next step; a failed step is not retried
-      r->ready = 0;
-      r->step++;
-      r->requested = 1;
-      pthread_cond_broadcast(&r->cv);
-    }
-    pthread_mutex_unlock(&r->mu);
-  }
+  pthread_mutex_unlock(&r->mu);
   return status;
 }
 
