@@ -11,6 +11,7 @@
 #include "io/dataset.h"
 #include "io/h5_check.h"
 #include "io/prepare.h"
+#include "io/reader.h"
 
 static char tmp[256];
 
@@ -44,6 +45,18 @@ static void test_round_trip(void) {
   size_t beyond = 36, two = 2;
   CHECK(dataset_read_runs(&ds, &beyond, &two, 1, img, lab) == VDMC_ERR_INTERNAL, "run past N rejected");
   dataset_close(&ds);
+
+  // This program runs under MPI_Init (thread level single): the prefetching reader
+  // must refuse, the synchronous one must work.
+  ReaderConfig cfg = {path, MPI_COMM_WORLD, 4, 1, 0, 1};
+  Reader *r = NULL;
+  CHECK(reader_open(&r, &cfg, 0) == VDMC_ERR_INPUT && strstr(vdmc_error_message(), "MPI_THREAD_MULTIPLE"),
+        "prefetch without MPI_THREAD_MULTIPLE: %s", vdmc_error_message());
+  cfg.prefetch = 0;
+  float batch[4 * 60];
+  CHECK(reader_open(&r, &cfg, 0) == VDMC_OK && reader_next(r, batch, lab) == VDMC_OK, "synchronous reader: %s",
+        vdmc_error_message());
+  reader_close(r);
 
   DatasetSpec spec = {"short", "test", 10, 2, 2, 1, 3};
   DatasetWriter w;
