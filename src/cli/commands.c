@@ -12,5 +12,7 @@ const VdmcCommand vdmc_commands[] = {
     {"config", "print a resolved config (file + --set overrides) or the key table (--doc)", cmd_config},
     {"blas", "show the OpenBLAS core, CPU features, threads and sgemm GFLOP/s", cmd_blas},
     {"schedule", "tabulate or plot a noise schedule p(lambda) and weighting w(lambda)", cmd_schedule},
+    {"prepare", "convert a dataset into vdmc HDF5 files", cmd_prepare},
+    {"info", "describe a vdmc file (dataset)", cmd_info},
 };
 const int vdmc_command_count = (int)(sizeof vdmc_commands / sizeof vdmc_commands[0]);

@@ -16,5 +16,7 @@ int cmd_version(int argc, char **argv);
 int cmd_config(int argc, char **argv);
 int cmd_blas(int argc, char **argv);
 int cmd_schedule(int argc, char **argv);
+int cmd_prepare(int argc, char **argv);
+int cmd_info(int argc, char **argv);
 
 #endif

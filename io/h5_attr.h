@@ -1,0 +1,22 @@
+// Scalar attributes on HDF5 objects: strings (fixed-length or variable-length on
+// read, fixed-length on write) and integers. `path` only names the file in errors.
+#ifndef VDMC_IO_H5_ATTR_H
+#define VDMC_IO_H5_ATTR_H
+
+#include <hdf5.h>
+#include <stddef.h>
+
+// Missing attribute -> VDMC_ERR_IO "PATH: missing attribute 'NAME'" (+ `hint`, may be NULL).
+int h5_attr_read_string(hid_t obj, const char *name, char *out, size_t size, const char *path,
+                        const char *hint);
+int h5_attr_read_int(hid_t obj, const char *name, long long *out, const char *path, const char *hint);
+int h5_attr_write_string(hid_t obj, const char *name, const char *value, const char *path);
+int h5_attr_write_int(hid_t obj, const char *name, long long value, const char *path);
+
+// The kind of vdmc file at `path` ("dataset", "checkpoint", ...): the root attribute
+// vdmc_kind. Opens the file serially and read-only; a non-HDF5 file or a file without
+// the attribute is an error naming the file.
+#define VDMC_KIND_ATTR "vdmc_kind"
+int vdmc_file_kind(const char *path, char *kind, size_t size);
+
+#endif
