@@ -13,5 +13,6 @@ extern const VdmcCommand vdmc_commands[];
 extern const int vdmc_command_count;
 
 int cmd_version(int argc, char **argv);
+int cmd_blas(int argc, char **argv);
 
 #endif

@@ -2,7 +2,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "blas/blas_startup.h"
 #include "cli/commands.h"
+#include "core/status.h"
 
 static void print_help(FILE *f) {
   fprintf(f, "usage: vdmc COMMAND [ARGS]   (vdmc COMMAND --help for details)\n\ncommands:\n");
@@ -12,6 +14,12 @@ static void print_help(FILE *f) {
 }
 
 int main(int argc, char **argv) {
+  // First, before MPI_Init or any thread: may re-execute this process with a
+  // better OPENBLAS_CORETYPE, then checks sgemm (docs/blas.md).
+  if (blas_select_or_reexec(argc, argv) != VDMC_OK) {
+    fprintf(stderr, "vdmc: %s\n", vdmc_error_message());
+    return 1;
+  }
   if (argc < 2) {
     print_help(stderr);
     return 2;

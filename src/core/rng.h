@@ -34,9 +34,12 @@ typedef struct {
 
 // Uniform floats in [0, 1) (24-bit), element i of the stream at out[i - first].
 void rng_uniform(float *out, size_t n, const RngStream *s, uint64_t first);
-// Standard normal floats (Box-Muller on word pairs), element-indexed like rng_uniform.
+// Standard normal floats, element-indexed like rng_uniform: Box-Muller on the word
+// pairs (0,1) and (2,3) of each block, element 2m = r cos(theta), 2m+1 = r sin(theta),
+// so element i depends only on i (any `first`, any n give the same values).
 void rng_normal(float *out, size_t n, const RngStream *s, uint64_t first);
-// One uniform double in [0, 1) with 53 random bits from element `index` of the stream.
+// One uniform double in [0, 1) with 53 random bits. Double `index` k is built from the
+// 32-bit elements 2k and 2k+1 of the stream (its own index space, not rng_uniform's).
 double rng_uniform_double(const RngStream *s, uint64_t index);
 
 #endif

@@ -8,6 +8,9 @@
 void add_forward(float *out, const float *a, const float *b, size_t n);
 // dst += src: the backward of add (for each input), and of any identity path.
 void accumulate(float *dst, const float *src, size_t n);
+// dst (C) += sum over rows of src (P, C), summed in double: the bias gradient of
+// linear layers, convolutions and per-example channel biases.
+void colsum_accumulate(float *dst, const float *src, size_t P, int C);
 
 // out (P, Ca+Cb) = [a (P, Ca) | b (P, Cb)] with P = B*H*W rows.
 void concat_channels_forward(float *out, const float *a, const float *b, size_t P, int Ca, int Cb);

@@ -1,0 +1,116 @@
+// Multi-head self-attention core. B batch, T tokens, C channels, NH heads, D = C/NH.
+// Every matrix product is one cblas_sgemm per (b, head) that reads the head's
+// q/k/v columns in place from qkv (leading dimension 3C) and writes out/dqkv in
+// place (leading dimensions C and 3C): no gather, no transpose copies.
+#include "ops/attention.h"
+
+#include <cblas.h>
+#include <math.h>
+
+#include "core/fastexp.h"
+
+// Head h of example b: its q, k, v inside qkv ((T, D) each, row stride ld = 3C),
+// where it starts in qkv/dqkv, out/dout (row stride C) and probs ((T, T) contiguous).
+typedef struct {
+  const float *q, *k, *v;
+  size_t qkv_off, out_off, probs_off;
+  int D, ld;
+  float scale;  // 1 / sqrt(D)
+} Head;
+
+static Head head_at(const float *qkv, int b, int h, int T, int C, int NH) {
+  Head hd;
+  hd.D = C / NH;
+  hd.ld = 3 * C;
+  hd.scale = 1.0f / sqrtf((float)hd.D);
+  size_t col = (size_t)h * (size_t)hd.D;
+  hd.qkv_off = (size_t)b * T * hd.ld + col;
+  hd.out_off = (size_t)b * T * C + col;
+  hd.probs_off = ((size_t)b * NH + h) * T * T;
+  hd.q = qkv + hd.qkv_off;
+  hd.k = hd.q + C;
+  hd.v = hd.q + 2 * (size_t)C;
+  return hd;
+}
+
+// Sums of 8 interleaved lanes, added at the end: the loops below vectorize without
+// reassociating float math (-O3, no fast-math), and the order is fixed.
+enum { LANES = 8 };
+
+static float lanes_total(const float acc[LANES]) {
+  float s = 0;
+  for (int l = 0; l < LANES; l++) s += acc[l];
+  return s;
+}
+
+// Rows of s (T, T) in place: s <- softmax(s), with the row maximum subtracted.
+static void softmax_rows(float *s, int T) {
+  for (int i = 0; i < T; i++) {
+    float *row = s + (size_t)i * T;
+    float mx = row[0];
+    for (int j = 1; j < T; j++) mx = row[j] > mx ? row[j] : mx;
+    float acc[LANES] = {0};
+    int j = 0;
+    for (; j + LANES <= T; j += LANES)
+      for (int l = 0; l < LANES; l++) acc[l] += row[j + l] = fastexp_nonpos(row[j + l] - mx);
+    for (; j < T; j++) acc[0] += row[j] = fastexp_nonpos(row[j] - mx);
+    float inv = 1.0f / lanes_total(acc);
+    for (j = 0; j < T; j++) row[j] *= inv;
+  }
+}
+
+size_t attention_scratch_floats(int B, int T, int C, int NH) { return (size_t)T * T; }
+
+void attention_forward(float *out, float *probs, const float *qkv, int B, int T, int C, int NH) {
+  for (int b = 0; b < B; b++)
+    for (int h = 0; h < NH; h++) {
+      Head hd = head_at(qkv, b, h, T, C, NH);
+      float *p = probs + hd.probs_off;
+      // p = q k^T / sqrt(D), then softmax over each row
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, hd.D, hd.scale, hd.q, hd.ld,
+                  hd.k, hd.ld, 0.0f, p, T);
+      softmax_rows(p, T);
+      // out[:, h*D:(h+1)*D] = p v
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, hd.D, T, 1.0f, p, T, hd.v, hd.ld,
+                  0.0f, out + hd.out_off, C);
+    }
+}
+
+// dS = P * (dP - rowsum(dP * P)), in place over dP (T, T).
+static void softmax_backward_rows(float *dp, const float *p, int T) {
+  for (int i = 0; i < T; i++) {
+    float *g = dp + (size_t)i * T;
+    const float *pr = p + (size_t)i * T;
+    float acc[LANES] = {0};
+    int j = 0;
+    for (; j + LANES <= T; j += LANES)
+      for (int l = 0; l < LANES; l++) acc[l] += g[j + l] * pr[j + l];
+    for (; j < T; j++) acc[0] += g[j] * pr[j];
+    float dot = lanes_total(acc);
+    for (j = 0; j < T; j++) g[j] = pr[j] * (g[j] - dot);
+  }
+}
+
+void attention_backward(float *dqkv, const float *dout, const float *qkv, const float *probs,
+                        int B, int T, int C, int NH, float *scratch) {
+  if (!dqkv) return;
+  for (int b = 0; b < B; b++)
+    for (int h = 0; h < NH; h++) {
+      Head hd = head_at(qkv, b, h, T, C, NH);
+      int D = hd.D, ld = hd.ld;
+      const float *p = probs + hd.probs_off, *g = dout + hd.out_off;  // g: (T, D), stride C
+      float *dq = dqkv + hd.qkv_off, *dk = dq + C, *dv = dq + 2 * (size_t)C;
+      // dv += P^T dout
+      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, D, T, 1.0f, p, T, g, C, 1.0f, dv,
+                  ld);
+      // dP = dout v^T, then dS through the softmax
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, D, 1.0f, g, C, hd.v, ld, 0.0f,
+                  scratch, T);
+      softmax_backward_rows(scratch, p, T);
+      // dq += dS k / sqrt(D) ; dk += dS^T q / sqrt(D)
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, D, T, hd.scale, scratch, T, hd.k,
+                  ld, 1.0f, dq, ld);
+      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, D, T, hd.scale, scratch, T, hd.q,
+                  ld, 1.0f, dk, ld);
+    }
+}

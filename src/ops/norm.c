@@ -1,0 +1,213 @@
+// GroupNorm over NHWC (B, HW, C) and LayerNorm over rows (N, C).
+// Legend: B batch, HW positions, C channels, G groups, Cg = C/G channels per group,
+// n = HW*Cg elements per (b, g) statistic.
+//
+// NHWC puts a group's channels side by side in every row, so the kernels walk each
+// example's (HW, C) tile row by row over a *segment* of up to SEG contiguous
+// channels, keeping per-channel double accumulators on the stack: one streaming
+// pass yields the statistics of every group in the segment, and the inner loop is
+// a flat, vectorizable loop over contiguous floats. A *block* is a set of whole
+// groups (or one group wider than SEG) whose statistics are final after its pass.
+// Variance uses sums of (x - k) with k the group's first element, so the
+// one-pass formula does not cancel when |mean| >> std.
+// LayerNorm is GroupNorm with HW = 1 and G = 1 (statistics per row over C).
+#include "ops/norm.h"
+
+#include <math.h>
+#include <stddef.h>
+
+enum { SEG = 512 };  // channels per segment: per-channel stack arrays of this size
+
+typedef struct {
+  int B, HW, C, G, Cg;
+} GnDims;
+
+// Channel range [c0, c1) of the block that starts at c0: whole groups fitting in SEG
+// channels, or a single group when one group alone is wider than SEG.
+static int block_end(const GnDims *d, int c0) {
+  int groups = d->Cg <= SEG ? SEG / d->Cg : 1;
+  int c1 = c0 + groups * d->Cg;
+  return c1 < d->C ? c1 : d->C;
+}
+
+static int seg_end(int s0, int c1) { return s0 + SEG < c1 ? s0 + SEG : c1; }
+
+// grp[j] = group of channel s0 + j, without a division per channel.
+static void seg_groups(int *grp, const GnDims *d, int s0, int len) {
+  int g = s0 / d->Cg, next = (g + 1) * d->Cg;
+  for (int j = 0; j < len; j++) {
+    if (s0 + j == next) {
+      g++;
+      next += d->Cg;
+    }
+    grp[j] = g;
+  }
+}
+
+// Forward statistics of the groups in block [c0, c1) of example b -> mean, rstd.
+static void gn_block_stats(float *mean, float *rstd, const float *x /* (HW,C) of b */,
+                           const GnDims *d, int b, int c0, int c1) {
+  double gs[SEG], gq[SEG];  // per group of the block: sum of (x-k), sum of (x-k)^2
+  int g0 = c0 / d->Cg, ng = (c1 - c0) / d->Cg;
+  for (int g = 0; g < ng; g++) gs[g] = gq[g] = 0;
+  for (int s0 = c0; s0 < c1; s0 += SEG) {
+    int len = seg_end(s0, c1) - s0;
+    double k[SEG], s[SEG], q[SEG];
+    int grp[SEG];
+    seg_groups(grp, d, s0, len);
+    for (int j = 0; j < len; j++) {
+      k[j] = x[(size_t)grp[j] * d->Cg];  // first element of the channel's group
+      s[j] = q[j] = 0;
+    }
+    for (size_t p = 0; p < (size_t)d->HW; p++) {
+      const float *row = x + p * (size_t)d->C + s0;
+      for (int j = 0; j < len; j++) {
+        double v = (double)row[j] - k[j];
+        s[j] += v;
+        q[j] += v * v;
+      }
+    }
+    for (int j = 0; j < len; j++) {
+      gs[grp[j] - g0] += s[j];
+      gq[grp[j] - g0] += q[j];
+    }
+  }
+  double n = (double)d->HW * d->Cg;
+  for (int g = 0; g < ng; g++) {
+    double m = gs[g] / n;
+    double var = gq[g] / n - m * m;
+    if (var < 0) var = 0;
+    size_t i = (size_t)b * d->G + g0 + g;
+    mean[i] = (float)((double)x[(size_t)(g0 + g) * d->Cg] + m);
+    rstd[i] = (float)(1.0 / sqrt(var + NORM_EPS));
+  }
+}
+
+// out = (x - mean_g) * (rstd_g * weight_c) + bias_c over segment [s0, s0+len).
+static void gn_segment_normalize(float *out, const float *x, const float *mean_b,
+                                 const float *rstd_b, const float *weight, const float *bias,
+                                 const GnDims *d, int s0, int len) {
+  float m[SEG], a[SEG], sh[SEG];
+  int grp[SEG];
+  seg_groups(grp, d, s0, len);
+  for (int j = 0; j < len; j++) {
+    int c = s0 + j, g = grp[j];
+    m[j] = mean_b[g];
+    a[j] = rstd_b[g] * weight[c];
+    sh[j] = bias[c];
+  }
+  for (size_t p = 0; p < (size_t)d->HW; p++) {
+    const float *xr = x + p * (size_t)d->C + s0;
+    float *yr = out + p * (size_t)d->C + s0;
+    for (int j = 0; j < len; j++) yr[j] = (xr[j] - m[j]) * a[j] + sh[j];
+  }
+}
+
+void groupnorm_forward(float *out, float *mean, float *rstd, const float *inp,
+                       const float *weight, const float *bias, int B, int HW, int C, int G) {
+  GnDims d = {B, HW, C, G, C / G};
+  size_t tile = (size_t)HW * C;
+  for (int b = 0; b < B; b++) {
+    const float *x = inp + (size_t)b * tile;
+    const float *mb = mean + (size_t)b * G, *rb = rstd + (size_t)b * G;
+    for (int c0 = 0; c0 < C; c0 = block_end(&d, c0)) {
+      int c1 = block_end(&d, c0);
+      gn_block_stats(mean, rstd, x, &d, b, c0, c1);
+      for (int s0 = c0; s0 < c1; s0 += SEG)
+        gn_segment_normalize(out + (size_t)b * tile, x, mb, rb, weight, bias, &d, s0,
+                             seg_end(s0, c1) - s0);
+    }
+  }
+}
+
+// Backward pass 1 over segment [s0, s0+len): per channel sum(dy) and
+// sum(dy * (x - mean)); adds dbias, dweight and the group sums
+// g1 = sum(dy*w) and g2 = sum(dy*w*xhat) (indexed by group - g0).
+static void gn_segment_reduce(float *dweight, float *dbias, double *g1, double *g2,
+                              const float *dy, const float *x, const float *weight,
+                              const float *mean_b, const float *rstd_b, const GnDims *d,
+                              int g0, int s0, int len) {
+  float m[SEG];
+  double sa[SEG], sb[SEG];
+  int grp[SEG];
+  seg_groups(grp, d, s0, len);
+  for (int j = 0; j < len; j++) {
+    m[j] = mean_b[grp[j]];
+    sa[j] = sb[j] = 0;
+  }
+  for (size_t p = 0; p < (size_t)d->HW; p++) {
+    const float *xr = x + p * (size_t)d->C + s0;
+    const float *dr = dy + p * (size_t)d->C + s0;
+    for (int j = 0; j < len; j++) {
+      double t = dr[j];
+      sa[j] += t;
+      sb[j] += t * (double)(xr[j] - m[j]);
+    }
+  }
+  for (int j = 0; j < len; j++) {
+    int c = s0 + j, g = grp[j];
+    double r = rstd_b[g];
+    if (dbias) dbias[c] += (float)sa[j];
+    if (dweight) dweight[c] += (float)(r * sb[j]);
+    g1[g - g0] += weight[c] * sa[j];
+    g2[g - g0] += weight[c] * r * sb[j];
+  }
+}
+
+// Backward pass 2: dx += rstd * (dy*w - mean(dy*w) - xhat * mean(dy*w*xhat)).
+static void gn_segment_dinp(float *dinp, const float *dy, const float *x, const float *weight,
+                            const float *mean_b, const float *rstd_b, const double *g1,
+                            const double *g2, const GnDims *d, int g0, int s0, int len) {
+  float m[SEG], a[SEG], e[SEG], f[SEG];
+  double n = (double)d->HW * d->Cg;
+  int grp[SEG];
+  seg_groups(grp, d, s0, len);
+  for (int j = 0; j < len; j++) {
+    int c = s0 + j, g = grp[j];
+    double r = rstd_b[g];
+    m[j] = mean_b[g];
+    a[j] = (float)(r * weight[c]);
+    e[j] = (float)(r * r * g2[g - g0] / n);
+    f[j] = (float)(r * g1[g - g0] / n);
+  }
+  for (size_t p = 0; p < (size_t)d->HW; p++) {
+    const float *xr = x + p * (size_t)d->C + s0;
+    const float *dr = dy + p * (size_t)d->C + s0;
+    float *gr = dinp + p * (size_t)d->C + s0;
+    for (int j = 0; j < len; j++) gr[j] += dr[j] * a[j] - (xr[j] - m[j]) * e[j] - f[j];
+  }
+}
+
+void groupnorm_backward(float *dinp, float *dweight, float *dbias, const float *dout,
+                        const float *inp, const float *weight, const float *mean,
+                        const float *rstd, int B, int HW, int C, int G) {
+  GnDims d = {B, HW, C, G, C / G};
+  size_t tile = (size_t)HW * C;
+  for (int b = 0; b < B; b++) {
+    const float *x = inp + (size_t)b * tile, *dy = dout + (size_t)b * tile;
+    const float *mb = mean + (size_t)b * G, *rb = rstd + (size_t)b * G;
+    for (int c0 = 0; c0 < C; c0 = block_end(&d, c0)) {
+      int c1 = block_end(&d, c0), g0 = c0 / d.Cg;
+      double g1[SEG], g2[SEG];
+      for (int g = 0; g < (c1 - c0) / d.Cg; g++) g1[g] = g2[g] = 0;
+      for (int s0 = c0; s0 < c1; s0 += SEG)
+        gn_segment_reduce(dweight, dbias, g1, g2, dy, x, weight, mb, rb, &d, g0, s0,
+                          seg_end(s0, c1) - s0);
+      if (!dinp) continue;
+      for (int s0 = c0; s0 < c1; s0 += SEG)
+        gn_segment_dinp(dinp + (size_t)b * tile, dy, x, weight, mb, rb, g1, g2, &d, g0, s0,
+                        seg_end(s0, c1) - s0);
+    }
+  }
+}
+
+void layernorm_forward(float *out, float *mean, float *rstd, const float *inp,
+                       const float *weight, const float *bias, int N, int C) {
+  groupnorm_forward(out, mean, rstd, inp, weight, bias, N, 1, C, 1);
+}
+
+void layernorm_backward(float *dinp, float *dweight, float *dbias, const float *dout,
+                        const float *inp, const float *weight, const float *mean,
+                        const float *rstd, int N, int C) {
+  groupnorm_backward(dinp, dweight, dbias, dout, inp, weight, mean, rstd, N, 1, C, 1);
+}

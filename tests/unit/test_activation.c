@@ -1,0 +1,83 @@
+// SiLU and exact-erf GELU: PyTorch parity over [-12, 12] and far tails (+-30, +-100),
+// finite differences, and the backward contract.
+#include <math.h>
+#include <stdio.h>
+
+#include "check.h"
+#include "fixture.h"
+#include "opcheck.h"
+#include "ops/activation.h"
+
+typedef struct {
+  void (*forward)(float *out, const float *inp, size_t n);
+  void (*backward)(float *dinp, const float *dout, const float *inp, size_t n);
+  size_t n;
+} ActCtx;
+
+static void act_fwd(void *p, float *out, float *const *in) {
+  ActCtx *a = p;
+  a->forward(out, in[0], a->n);
+}
+
+static void act_bwd(void *p, float *const *g, const float *dout, float *const *in) {
+  ActCtx *a = p;
+  a->backward(g[0], dout, in[0], a->n);
+}
+
+// Element by element within 2e-5 (the array check is relative to the largest value, which would
+// hide errors in the tails where the values are tiny).
+static void elementwise(const char *what, const float *got, const float *ref, size_t n) {
+  size_t bad = 0, worst = 0;
+  double worst_rel = 0;
+  for (size_t i = 0; i < n; i++) {
+    double d = fabs((double)got[i] - ref[i]), rel = d / (fabs(ref[i]) + 1e-37);
+    if (d > 1e-35 && rel > worst_rel) worst_rel = rel, worst = i;
+    if (!(d <= 1e-35 + 2e-5 * fabs(ref[i]))) bad++;
+  }
+  CHECK(bad == 0, "%s: %zu elements off by > 2e-5 relative (worst %.3g at %zu: %.9g vs %.9g)",
+        what, bad, worst_rel, worst, got[worst], ref[worst]);
+}
+
+static void act_case(const char *name, const char *file, ActCtx a) {
+  Fixture fx;
+  CHECK(fixture_load(&fx, file) == 0, "load %s", file);
+  const int *dims = fx.count ? fixture_ints(&fx, "dims", 1) : NULL;
+  CHECK(dims != NULL, "%s dims", file);
+  if (dims) {
+    a.n = (size_t)dims[0];
+    OpCheck op = {.name = file, .ctx = &a, .n_in = 1, .forward = act_fwd, .backward = act_bwd,
+                  .in_name = {"x"}, .in_n = {a.n}, .out_n = a.n};
+    const float *ref = fixture_floats(&fx, "out", a.n), *dout = fixture_floats(&fx, "dout", a.n);
+    const float *dref = fixture_floats(&fx, "dx", a.n);
+    if (opcheck_alloc(&op, 3) == 0 && opcheck_load(&op, &fx) == 0 && ref && dout && dref) {
+      opcheck_parity(&op, &fx, 1e-5);
+      char what[64];
+      snprintf(what, sizeof what, "%s out", file);
+      elementwise(what, op.out, ref, a.n);
+      float dx[1024] = {0};
+      CHECK(a.n <= 1024, "fixture size");
+      a.backward(dx, dout, op.in[0], a.n);
+      snprintf(what, sizeof what, "%s dx", file);
+      elementwise(what, dx, dref, a.n);
+    }
+    opcheck_free(&op);
+  }
+  fixture_free(&fx);
+
+  // Random points in [-5, 5): odd count, gradients and contract.
+  a.n = 301;
+  OpCheck op = {.name = name, .ctx = &a, .n_in = 1, .forward = act_fwd, .backward = act_bwd,
+                .in_name = {"x"}, .in_n = {a.n}, .out_n = a.n};
+  if (opcheck_alloc(&op, 11) == 0) {
+    for (size_t i = 0; i < a.n; i++) op.in[0][i] *= 5.0f;
+    opcheck_gradcheck(&op, 1e-3, 1e-2, 1e-4, 1000);
+    opcheck_accumulate(&op);
+  }
+  opcheck_free(&op);
+}
+
+int main(void) {
+  act_case("silu", "silu.fix", (ActCtx){silu_forward, silu_backward, 0});
+  act_case("gelu", "gelu.fix", (ActCtx){gelu_forward, gelu_backward, 0});
+  return check_finish("activation");
+}

@@ -1,0 +1,135 @@
+// GroupNorm (NHWC) and LayerNorm: parity of out, mean, rstd and every gradient with
+// PyTorch (tests/reference/gen_basic_ops.py), finite differences, the backward
+// contract, and accuracy of the statistics for data with |mean| >> std.
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "check.h"
+#include "fixture.h"
+#include "opcheck.h"
+#include "ops/norm.h"
+
+typedef struct {
+  int B, HW, C, G;  // LayerNorm: B = N rows, HW = 1, G = 1
+  float *mean, *rstd;  // (B, G) saved by forward
+} NormCtx;
+
+static void gn_fwd(void *p, float *out, float *const *in) {
+  NormCtx *c = p;
+  groupnorm_forward(out, c->mean, c->rstd, in[0], in[1], in[2], c->B, c->HW, c->C, c->G);
+}
+
+static void gn_bwd(void *p, float *const *g, const float *dout, float *const *in) {
+  NormCtx *c = p;
+  groupnorm_backward(g[0], g[1], g[2], dout, in[0], in[1], c->mean, c->rstd, c->B, c->HW, c->C,
+                     c->G);
+}
+
+static void ln_fwd(void *p, float *out, float *const *in) {
+  NormCtx *c = p;
+  layernorm_forward(out, c->mean, c->rstd, in[0], in[1], in[2], c->B, c->C);
+}
+
+static void ln_bwd(void *p, float *const *g, const float *dout, float *const *in) {
+  NormCtx *c = p;
+  layernorm_backward(g[0], g[1], g[2], dout, in[0], in[1], c->mean, c->rstd, c->B, c->C);
+}
+
+static OpCheck norm_op(const char *name, NormCtx *c, int layer) {
+  OpCheck op = {.name = name, .ctx = c, .n_in = 3,
+                .forward = layer ? ln_fwd : gn_fwd, .backward = layer ? ln_bwd : gn_bwd,
+                .in_name = {"x", "weight", "bias"},
+                .in_n = {(size_t)c->B * c->HW * c->C, (size_t)c->C, (size_t)c->C},
+                .out_n = (size_t)c->B * c->HW * c->C};
+  c->mean = calloc((size_t)c->B * c->G, sizeof(float));
+  c->rstd = calloc((size_t)c->B * c->G, sizeof(float));
+  return op;
+}
+
+static void norm_done(OpCheck *op, NormCtx *c) {
+  opcheck_free(op);
+  free(c->mean);
+  free(c->rstd);
+}
+
+// Parity with a fixture whose "dims" are (B, HW, C, G) for GroupNorm or (N, C) for LayerNorm.
+static void parity_case(const char *file, int layer) {
+  Fixture fx;
+  CHECK(fixture_load(&fx, file) == 0, "load %s", file);
+  if (!fx.count) return;
+  const int *d = fixture_ints(&fx, "dims", layer ? 2 : 4);
+  CHECK(d != NULL, "%s dims", file);
+  if (!d) return;
+  NormCtx c = layer ? (NormCtx){d[0], 1, d[1], 1, NULL, NULL} : (NormCtx){d[0], d[1], d[2], d[3], NULL, NULL};
+  OpCheck op = norm_op(file, &c, layer);
+  if (opcheck_alloc(&op, 1) == 0 && opcheck_load(&op, &fx) == 0) {
+    opcheck_parity(&op, &fx, 1e-5);
+    size_t nstat = (size_t)c.B * c.G;
+    const float *mref = fixture_floats(&fx, "mean", nstat), *rref = fixture_floats(&fx, "rstd", nstat);
+    CHECK(mref && rref, "%s mean/rstd fixtures", file);
+    if (mref && rref) {
+      char what[128];
+      snprintf(what, sizeof what, "%s mean", file);
+      CHECK_ARRAYS(c.mean, mref, nstat, 1e-5, what);
+      snprintf(what, sizeof what, "%s rstd", file);
+      CHECK_ARRAYS(c.rstd, rref, nstat, 1e-5, what);
+    }
+  }
+  norm_done(&op, &c);
+  fixture_free(&fx);
+}
+
+// Finite differences and the accumulate/NULL contract on random data.
+static void contract_case(const char *name, NormCtx c, int layer, size_t max_points) {
+  OpCheck op = norm_op(name, &c, layer);
+  if (opcheck_alloc(&op, 7) == 0) {
+    opcheck_gradcheck(&op, 1e-2, 1e-2, 5e-4, max_points);
+    opcheck_accumulate(&op);
+  }
+  norm_done(&op, &c);
+}
+
+// Data 1e4 + U(-0.01, 0.01): a one-pass sum/sum-of-squares without the shift would
+// lose the variance to cancellation (E[x^2] ~ 1e8 vs var ~ 3e-5).
+static void offset_accuracy(void) {
+  enum { B = 2, HW = 50, C = 6, G = 2 };
+  float x[B * HW * C], w[C], bias[C], out[B * HW * C], mean[B * G], rstd[B * G];
+  fill_uniform(x, B * HW * C, 5, -0.01f, 0.01f);
+  for (int i = 0; i < B * HW * C; i++) x[i] += 1e4f;
+  for (int c = 0; c < C; c++) w[c] = 1, bias[c] = 0;
+  groupnorm_forward(out, mean, rstd, x, w, bias, B, HW, C, G);
+  int Cg = C / G;
+  for (int b = 0; b < B; b++)
+    for (int g = 0; g < G; g++) {
+      double m = 0, v = 0, n = (double)HW * Cg;
+      for (int p = 0; p < HW; p++)
+        for (int j = 0; j < Cg; j++) m += x[(b * HW + p) * C + g * Cg + j];
+      m /= n;
+      for (int p = 0; p < HW; p++)
+        for (int j = 0; j < Cg; j++) {
+          double t = x[(b * HW + p) * C + g * Cg + j] - m;
+          v += t * t;
+        }
+      CHECK_CLOSE(mean[b * G + g], m, 1e-7, 0, "offset mean");
+      CHECK_CLOSE(rstd[b * G + g], 1.0 / sqrt(v / n + NORM_EPS), 1e-6, 0, "offset rstd");
+    }
+}
+
+int main(void) {
+  parity_case("groupnorm_small.fix", 0);
+  parity_case("groupnorm_wide_group.fix", 0);
+  parity_case("groupnorm_blocks.fix", 0);
+  parity_case("groupnorm_offset.fix", 0);
+  parity_case("layernorm_small.fix", 1);
+  parity_case("layernorm_wide.fix", 1);
+  // Cg = 3 odd shape; one 1030-channel group (spans three 512-channel segments);
+  // Cg = 130 (blocks of three groups).
+  contract_case("groupnorm B2 HW5 C9 G3", (NormCtx){2, 5, 9, 3, NULL, NULL}, 0, 1000);
+  contract_case("groupnorm B1 HW3 C1030 G1", (NormCtx){1, 3, 1030, 1, NULL, NULL}, 0, 60);
+  contract_case("groupnorm B2 HW2 C1040 G8", (NormCtx){2, 2, 1040, 8, NULL, NULL}, 0, 60);
+  contract_case("layernorm N3 C7", (NormCtx){3, 1, 7, 1, NULL, NULL}, 1, 1000);
+  contract_case("layernorm N2 C1030", (NormCtx){2, 1, 1030, 1, NULL, NULL}, 1, 60);
+  offset_accuracy();
+  return check_finish("norm");
+}
