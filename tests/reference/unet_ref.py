@@ -37,9 +37,9 @@ def fmnist_default():
 
 
 def imagenet64_small():
-    return UNetConfig(in_channels=3, out_channels=3, resolution=64, base_channels=64,
+    return UNetConfig(in_channels=3, out_channels=3, resolution=64, base_channels=32,
                       channel_mult=[1, 2, 3, 4], num_res_blocks=2,
-                      attn_resolutions=[32, 16, 8], head_channels=64, num_classes=1000,
+                      attn_resolutions=[32, 16, 8], head_channels=32, num_classes=1000,
                       resblock_updown=True)
 
 
