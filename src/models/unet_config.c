@@ -6,50 +6,22 @@
 #include "models/unet.h"
 
 UNetConfig unet_config_fmnist_default(void) {
-  UNetConfig c = {0};
-  c.in_channels = 1;
-  c.out_channels = 1;
-  c.resolution = 28;
-  c.base_channels = 32;
-  c.num_levels = 3;
-  c.channel_mult[0] = 1;
-  c.channel_mult[1] = 2;
-  c.channel_mult[2] = 2;
-  c.num_res_blocks = 2;
-  c.num_attn = 1;
-  c.attn_resolutions[0] = 7;
-  c.head_channels = 32;
-  c.dropout = 0.1f;
-  c.num_classes = 10;
-  c.resblock_updown = 0;
-  c.norm_groups = 32;
-  c.lambda_scale = 25.0;
-  return c;
+  return (UNetConfig){.in_channels = 1, .out_channels = 1, .resolution = 28,
+                      .base_channels = 32, .num_levels = 3, .channel_mult = {1, 2, 2},
+                      .num_res_blocks = 2, .num_attn = 1, .attn_resolutions = {7},
+                      .head_channels = 32, .dropout = 0.1f, .num_classes = 10,
+                      .resblock_updown = 0, .norm_groups = 32, .lambda_scale = 25.0};
 }
 
 // ADM ImageNet-64 layout (mult 1,2,3,4, attention at 32/16/8, resblock up/down, 1000
 // classes) with base 32, 2 res blocks and 32-channel heads instead of 192, 3 and 64, so
-// a CPU benchmark step takes seconds (5.6 GFLOP forward per image instead of ~100).
+// a CPU benchmark step takes seconds (6 GFLOP forward per image instead of ~100).
 UNetConfig unet_config_imagenet64_small(void) {
-  UNetConfig c = unet_config_fmnist_default();
-  c.in_channels = 3;
-  c.out_channels = 3;
-  c.resolution = 64;
-  c.base_channels = 32;
-  c.num_levels = 4;
-  c.channel_mult[0] = 1;
-  c.channel_mult[1] = 2;
-  c.channel_mult[2] = 3;
-  c.channel_mult[3] = 4;
-  c.num_res_blocks = 2;
-  c.num_attn = 3;
-  c.attn_resolutions[0] = 32;
-  c.attn_resolutions[1] = 16;
-  c.attn_resolutions[2] = 8;
-  c.head_channels = 32;
-  c.num_classes = 1000;
-  c.resblock_updown = 1;
-  return c;
+  return (UNetConfig){.in_channels = 3, .out_channels = 3, .resolution = 64,
+                      .base_channels = 32, .num_levels = 4, .channel_mult = {1, 2, 3, 4},
+                      .num_res_blocks = 2, .num_attn = 3, .attn_resolutions = {32, 16, 8},
+                      .head_channels = 32, .dropout = 0.1f, .num_classes = 1000,
+                      .resblock_updown = 1, .norm_groups = 32, .lambda_scale = 25.0};
 }
 
 static int gcd(int a, int b) {

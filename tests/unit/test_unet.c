@@ -14,24 +14,18 @@
 #include "models/unet.h"
 #include "optim/adam.h"
 
-static UNetConfig fixture_config(int updown) {
-  UNetConfig c = unet_config_fmnist_default();
-  c.in_channels = c.out_channels = 3;
-  c.resolution = 16;
-  c.base_channels = 8;
-  c.num_levels = 2;
-  c.channel_mult[0] = 1;
-  c.channel_mult[1] = 2;
-  c.num_res_blocks = 1;
-  c.num_attn = 1;
-  c.attn_resolutions[0] = 8;
-  c.head_channels = 8;
-  c.dropout = 0;
-  c.num_classes = 5;
-  c.resblock_updown = updown;
-  c.norm_groups = 4;
-  return c;
+// Two levels (mult 1,2), one res block, attention at res/2, 8-channel heads.
+static UNetConfig small_config(int res, int channels, int classes, int updown, int groups,
+                               float dropout) {
+  return (UNetConfig){.in_channels = channels, .out_channels = channels, .resolution = res,
+                      .base_channels = 8, .num_levels = 2, .channel_mult = {1, 2},
+                      .num_res_blocks = 1, .num_attn = 1, .attn_resolutions = {res / 2},
+                      .head_channels = 8, .dropout = dropout, .num_classes = classes,
+                      .resblock_updown = updown, .norm_groups = groups, .lambda_scale = 25.0};
 }
+
+// tests/reference/gen_unet.py: small_config
+static UNetConfig fixture_config(int updown) { return small_config(16, 3, 5, updown, 4, 0); }
 
 // 0.5 * mean((out - target)^2) in double; dout = (out - target) / n when non-NULL.
 static double mse_loss(const float *out, const float *target, size_t n, float *dout) {
@@ -179,19 +173,8 @@ static double fd_loss(void *p) {
 }
 
 static void check_finite_differences(void) {
-  UNetConfig cfg = unet_config_fmnist_default();
-  cfg.in_channels = cfg.out_channels = 2;
-  cfg.resolution = 8;
-  cfg.base_channels = 8;
-  cfg.num_levels = 2;
-  cfg.channel_mult[0] = 1;
-  cfg.channel_mult[1] = 2;
-  cfg.num_res_blocks = 1;
-  cfg.attn_resolutions[0] = 4;
-  cfg.head_channels = 8;
-  cfg.num_classes = 3;
-  cfg.resblock_updown = 1;
-  cfg.dropout = 0.2f;  // norm_groups stays 32: every GroupNorm uses the gcd clamp
+  // dropout on; norm_groups 32 > every channel count: all GroupNorms use the gcd rule
+  UNetConfig cfg = small_config(8, 2, 3, 1, 32, 0.2f);
   UNet u;
   int B = 2;
   CHECK(unet_create(&u, &cfg, B) == VDMC_OK, "tiny create: %s", vdmc_error_message());
