@@ -215,6 +215,59 @@ static void check_finite_differences(void) {
   unet_free(&u);
 }
 
+// ---- ADM init -----------------------------------------------------------------------------
+
+// Zero-init layers are zero (so the initial output is exactly 0), GN is (1, 0), fan-in
+// uniform tensors stay inside +-1/sqrt(fan_in) with the uniform's std, and the same seed
+// gives the same buffer.
+static void check_init(void) {
+  UNetConfig cfg = small_config(16, 3, 5, 1, 4, 0.1f);
+  UNet u;
+  CHECK(unet_create(&u, &cfg, 2) == VDMC_OK, "create");
+  size_t P = unet_param_floats(&u);
+  float *a = vdmc_alloc_floats(P), *b = vdmc_alloc_floats(P);
+  unet_init_params(&u, a, 42);
+  unet_init_params(&u, b, 42);
+  CHECK(memcmp(a, b, P * sizeof *a) == 0, "init is deterministic in the seed");
+  int n_zero = 0;
+  for (size_t i = 0; i < u.params.table.count; i++) {
+    const ParamInfo *pi = &u.params.table.items[i];
+    const float *p = a + pi->offset;
+    int zero_layer = strstr(pi->name, ".conv2.") || strstr(pi->name, ".proj.") ||
+                     strstr(pi->name, "head.conv.");
+    double amax = 0, ss = 0;
+    for (size_t j = 0; j < pi->numel; j++) {
+      amax = fmax(amax, fabs(p[j]));
+      ss += (double)p[j] * p[j];
+    }
+    if (zero_layer || (strstr(pi->name, ".gn") && strstr(pi->name, ".bias"))) {
+      n_zero += zero_layer;
+      CHECK(amax == 0, "%s is zero-initialised", pi->name);
+    } else if (strstr(pi->name, ".gn") && strstr(pi->name, ".weight")) {
+      CHECK(p[0] == 1 && p[pi->numel - 1] == 1, "%s is ones", pi->name);
+    } else if (strstr(pi->name, ".table")) {
+      CHECK(fabs(sqrt(ss / pi->numel) - 1) < 0.1, "%s ~ N(0,1)", pi->name);
+    } else {
+      double bound = 1.0 / sqrt((double)u.params.init[i].fan_in);
+      CHECK(amax <= bound && amax > 0.5 * bound, "%s inside +-1/sqrt(fan_in)", pi->name);
+      if (pi->numel >= 1000)
+        CHECK(fabs(sqrt(ss / pi->numel) / (bound / sqrt(3.0)) - 1) < 0.1, "%s std", pi->name);
+    }
+  }
+  CHECK(n_zero == 2 * (u.n_res + u.n_attn + 1), "%d zero-init tensors (conv2, proj, head)",
+        n_zero);
+  float x[2 * 16 * 16 * 3], out[2 * 16 * 16 * 3], lam[2] = {1, -2};
+  int labels[2] = {0, 5};
+  fill_uniform(x, sizeof x / sizeof *x, 1, -1, 1);
+  unet_forward(&u, a, out, x, lam, labels, 2, NULL);
+  double omax = 0;
+  for (size_t i = 0; i < sizeof out / sizeof *out; i++) omax = fmax(omax, fabs(out[i]));
+  CHECK(omax == 0, "initial output is exactly zero (zero-init head), max %g", omax);
+  vdmc_free_floats(a);
+  vdmc_free_floats(b);
+  unet_free(&u);
+}
+
 // ---- bad configs and inputs ---------------------------------------------------------------
 
 static void expect_error(UNetConfig cfg, const char *needle) {
@@ -272,6 +325,7 @@ int main(void) {
   check_fixture("unet_updown.bin", 1);
   check_fixture("unet_plain.bin", 0);
   check_finite_differences();
+  check_init();
   check_bad_configs();
   return check_finish("unet");
 }
