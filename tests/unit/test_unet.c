@@ -121,6 +121,12 @@ static void check_fixture(const char *file, int updown) {
   CHECK_ARRAYS(dx, fixture_floats(&fx, "dx", n_in), n_in, 1e-4, "input gradient dx");
   CHECK_ARRAYS(dlam, fixture_floats(&fx, "dlambda", 3), 3, 1e-4, "dlambda");
 
+  // a smaller batch uses the front of the arena: example 0 alone gives the same output
+  float out1[16 * 16 * 3];
+  CHECK(unet_forward(&u, params, out1, b.x, b.lambda, b.labels, 1, NULL) == VDMC_OK, "B=1");
+  CHECK_ARRAYS(out1, fixture_floats(&fx, "out", n_out), n_out / 3, 1e-5, "batch 1 = example 0");
+  loss_and_grads(&u, params, grads, &b, out, dout, NULL, NULL);
+
   // backward accumulates: a second backward doubles every gradient
   float *twice = vdmc_alloc_floats(P);
   memcpy(twice, grads, P * sizeof *grads);
