@@ -285,29 +285,21 @@ static void expect_error(UNetConfig cfg, const char *needle) {
 }
 
 static void check_bad_configs(void) {
-  UNetConfig c = unet_config_fmnist_default();
-  c.resolution = 30;
-  expect_error(c, "model.resolution");
-  c = unet_config_fmnist_default();
-  c.head_channels = 24;
-  expect_error(c, "model.head_channels");
-  c = unet_config_fmnist_default();
-  c.base_channels = 48;
-  expect_error(c, "model.norm_groups");
-  c = unet_config_fmnist_default();
-  c.attn_resolutions[0] = 5;
-  expect_error(c, "model.attn_resolutions");
-  c = unet_config_fmnist_default();
-  c.dropout = 1.0f;
-  expect_error(c, "model.dropout");
-  c = unet_config_fmnist_default();
-  c.base_channels = 33;
-  expect_error(c, "model.base_channels");
-  c = unet_config_fmnist_default();
-  c.num_levels = 0;
-  expect_error(c, "model.channel_mult");
+  enum { NBAD = 7 };
+  UNetConfig bad[NBAD], c = unet_config_fmnist_default();
+  for (int i = 0; i < NBAD; i++) bad[i] = c;
+  bad[0].resolution = 30;
+  bad[1].head_channels = 24;
+  bad[2].base_channels = 48;  // 48 channels: not divisible by 32 groups, not below 32
+  bad[3].attn_resolutions[0] = 5;
+  bad[4].dropout = 1.0f;
+  bad[5].base_channels = 33;
+  bad[6].num_levels = 0;
+  const char *key[NBAD] = {"model.resolution",       "model.head_channels", "model.norm_groups",
+                           "model.attn_resolutions", "model.dropout",       "model.base_channels",
+                           "model.channel_mult"};
+  for (int i = 0; i < NBAD; i++) expect_error(bad[i], key[i]);
 
-  c = unet_config_fmnist_default();
   UNet u;
   CHECK(unet_create(&u, &c, 2) == VDMC_OK, "fmnist default builds");
   float *params = vdmc_alloc_floats(unet_param_floats(&u));
