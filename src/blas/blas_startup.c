@@ -19,11 +19,11 @@ static const char *env_nonempty(const char *name) {
 }
 
 const BlasState *blas_state(void) {
+  state.threads = openblas_get_num_threads();  // may change (openblas_set_num_threads)
   if (state_ready) return &state;
   cpu_features_detect(&state.cpu);
   state.loaded = openblas_get_corename();
   state.config = openblas_get_config();
-  state.threads = openblas_get_num_threads();
   state.reexec_from = env_nonempty(BLAS_REEXEC_ENV);
   state.user_coretype = state.reexec_from ? NULL : env_nonempty("OPENBLAS_CORETYPE");
   state.decision = blas_decide(&state.cpu, state.loaded, state.user_coretype,
@@ -33,10 +33,9 @@ const BlasState *blas_state(void) {
 }
 
 static void reexec(const BlasState *s, char **argv) {
-  if (setenv(BLAS_REEXEC_ENV, s->loaded, 1) || setenv("OPENBLAS_CORETYPE", s->decision.target, 1))
-    return;
-  execv("/proc/self/exe", argv);
-  // Still here: exec failed. Say so once and run on the core we have.
+  if (!setenv(BLAS_REEXEC_ENV, s->loaded, 1) && !setenv("OPENBLAS_CORETYPE", s->decision.target, 1))
+    execv("/proc/self/exe", argv);
+  // Still here: setenv or exec failed. Say so once and run on the core we have.
   int err = errno;
   unsetenv("OPENBLAS_CORETYPE");
   unsetenv(BLAS_REEXEC_ENV);
@@ -139,14 +138,14 @@ int blas_self_check(void) {
 const char *blas_report_line(void) {
   static char line[320];
   const BlasState *s = blas_state();
-  char version[32] = "OpenBLAS ?";
-  sscanf(s->config, "OpenBLAS %20s", version + 9);
+  char version[24] = "?";
+  sscanf(s->config, "OpenBLAS %23s", version);
   char why[128] = "";
   if (s->user_coretype)
     snprintf(why, sizeof why, ", OPENBLAS_CORETYPE=%s set by user", s->user_coretype);
   else if (s->reexec_from)
     snprintf(why, sizeof why, ", re-executed: OpenBLAS had picked %s", s->reexec_from);
-  snprintf(line, sizeof line, "%s core %s (best for this CPU: %s%s), %d thread%s", version,
+  snprintf(line, sizeof line, "OpenBLAS %s core %s (best for this CPU: %s%s), %d thread%s", version,
            s->loaded, s->decision.target, why, s->threads, s->threads == 1 ? "" : "s");
   return line;
 }

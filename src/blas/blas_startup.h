@@ -34,11 +34,11 @@ typedef struct {
   const char *config;          // openblas_get_config()
   const char *user_coretype;   // OPENBLAS_CORETYPE if the user set it, else NULL
   const char *reexec_from;     // core OpenBLAS picked before vdmc re-executed, or NULL
-  int threads;                 // openblas_get_num_threads()
+  int threads;                 // openblas_get_num_threads(), refreshed on every call
   BlasDecision decision;
 } BlasState;
 
-// What was detected and decided (computed on first use).
+// What was detected and decided (computed on first use; threads re-read each call).
 const BlasState *blas_state(void);
 // One line, e.g. "OpenBLAS 0.3.21 core Zen (best for this CPU: Zen), 2 threads".
 const char *blas_report_line(void);

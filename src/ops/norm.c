@@ -10,7 +10,6 @@
 // groups (or one group wider than SEG) whose statistics are final after its pass.
 // Variance uses sums of (x - k) with k the group's first element, so the
 // one-pass formula does not cancel when |mean| >> std.
-// LayerNorm is GroupNorm with HW = 1 and G = 1 (statistics per row over C).
 #include "ops/norm.h"
 
 #include <math.h>
@@ -201,13 +200,61 @@ void groupnorm_backward(float *dinp, float *dweight, float *dbias, const float *
   }
 }
 
-void layernorm_forward(float *out, float *mean, float *rstd, const float *inp,
-                       const float *weight, const float *bias, int N, int C) {
-  groupnorm_forward(out, mean, rstd, inp, weight, bias, N, 1, C, 1);
+// LayerNorm rows are contiguous: per row, one pass of sums in double, then one pass
+// that writes. (Running it as GroupNorm with HW = 1 pays the segment set-up per row.)
+// Sums go to LANES independent partials: a single double accumulator is a serial
+// chain the compiler may not reorder without fast-math (see profiling/bench_norm.c).
+enum { LANES = 8 };
+
+static void lane_add(double *p1, double *p2, int l, const float *a, double ka, const float *w,
+                     const float *x, double k, int c) {
+  double u = ((double)a[c] - ka) * (w ? w[c] : 1.0);
+  p1[l] += u;
+  p2[l] += u * ((double)x[c] - k);
 }
 
+// s1 = sum_c u_c, s2 = sum_c u_c (x_c - k) with u_c = (a_c - ka) * (w ? w_c : 1).
+static void row_sums(double *s1, double *s2, const float *a, double ka, const float *w,
+                     const float *x, double k, int C) {
+  double p1[LANES] = {0}, p2[LANES] = {0};
+  int c = 0;
+  for (; c + LANES <= C; c += LANES)
+    for (int l = 0; l < LANES; l++) lane_add(p1, p2, l, a, ka, w, x, k, c + l);
+  for (int l = 0; c + l < C; l++) lane_add(p1, p2, l, a, ka, w, x, k, c + l);
+  *s1 = *s2 = 0;
+  for (int l = 0; l < LANES; l++) *s1 += p1[l], *s2 += p2[l];
+}
+
+void layernorm_forward(float *out, float *mean, float *rstd, const float *inp,
+                       const float *weight, const float *bias, int N, int C) {
+  for (size_t i = 0; i < (size_t)N; i++) {
+    const float *x = inp + i * C;
+    float *y = out + i * C;
+    double k = x[0], s, q;  // shifted by the first element, as in GroupNorm
+    row_sums(&s, &q, x, k, NULL, x, k, C);
+    double m = s / C, var = q / C - m * m;
+    float mf = (float)(k + m), r = (float)(1.0 / sqrt((var > 0 ? var : 0) + NORM_EPS));
+    mean[i] = mf;
+    rstd[i] = r;
+    for (int c = 0; c < C; c++) y[c] = (x[c] - mf) * r * weight[c] + bias[c];
+  }
+}
+
+// dx += rstd * (dy*w - mean(dy*w) - xhat * mean(dy*w*xhat)); dweight += dy*xhat; dbias += dy.
 void layernorm_backward(float *dinp, float *dweight, float *dbias, const float *dout,
                         const float *inp, const float *weight, const float *mean,
                         const float *rstd, int N, int C) {
-  groupnorm_backward(dinp, dweight, dbias, dout, inp, weight, mean, rstd, N, 1, C, 1);
+  for (size_t i = 0; i < (size_t)N; i++) {
+    const float *x = inp + i * C, *dy = dout + i * C;
+    float m = mean[i], r = rstd[i];
+    if (dbias)
+      for (int c = 0; c < C; c++) dbias[c] += dy[c];
+    if (dweight)
+      for (int c = 0; c < C; c++) dweight[c] += dy[c] * (x[c] - m) * r;
+    if (!dinp) continue;
+    double s1, s2;
+    row_sums(&s1, &s2, dy, 0.0, weight, x, m, C);
+    float f = (float)(s1 / C), e = (float)(r * s2 / C), *dx = dinp + i * C;
+    for (int c = 0; c < C; c++) dx[c] += r * (dy[c] * weight[c] - f - (x[c] - m) * r * e);
+  }
 }

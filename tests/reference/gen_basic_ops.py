@@ -104,9 +104,9 @@ def main():
     N, Cin, Cout = 7, 13, 11
     run("linear_bias", [N, Cin, Cout],
         {"x": rand(N, Cin), "weight": rand(Cin, Cout, scale=0.3), "bias": rand(Cout)},
-        lambda x, weight, bias: x @ weight + bias)
+        lambda x, weight, bias: F.linear(x, weight.t(), bias))  # vdmc stores W as (Cin, Cout)
     run("linear_nobias", [N, Cin, Cout], {"x": rand(N, Cin), "weight": rand(Cin, Cout, scale=0.3)},
-        lambda x, weight: x @ weight)
+        lambda x, weight: F.linear(x, weight.t()))
 
     B, H, W, C = 2, 3, 5, 7
     run("add", [B * H * W * C], {"a": rand(B, H, W, C), "b": rand(B, H, W, C)},

@@ -2,6 +2,7 @@
 // finite differences, and the backward contract.
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "check.h"
 #include "fixture.h"
@@ -54,11 +55,11 @@ static void act_case(const char *name, const char *file, ActCtx a) {
       char what[64];
       snprintf(what, sizeof what, "%s out", file);
       elementwise(what, op.out, ref, a.n);
-      float dx[1024] = {0};
-      CHECK(a.n <= 1024, "fixture size");
+      float *dx = calloc(a.n, sizeof *dx);
       a.backward(dx, dout, op.in[0], a.n);
       snprintf(what, sizeof what, "%s dx", file);
       elementwise(what, dx, dref, a.n);
+      free(dx);
     }
     opcheck_free(&op);
   }

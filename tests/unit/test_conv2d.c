@@ -107,22 +107,24 @@ static double conv_loss(void *p) {
   return gradcheck_dot(x->out, x->probe, x->c.n_out);
 }
 
-static void test_gradcheck(ConvShape c, unsigned seed) {
-  ConvCtx x = {c, zeros(c.n_in), zeros(c.n_w), zeros((size_t)c.d.Cout), zeros(c.n_out),
+// has_bias = 0 runs forward with bias = NULL (beta = 0 GEMM) and backward with dbias = NULL.
+static void test_gradcheck(ConvShape c, unsigned seed, int has_bias) {
+  const size_t nb = (size_t)c.d.Cout;
+  ConvCtx x = {c, zeros(c.n_in), zeros(c.n_w), has_bias ? zeros(nb) : NULL, zeros(c.n_out),
                zeros(c.n_out), scratch_for(&c.d)};
   fill_uniform(x.inp, c.n_in, seed, -1, 1);
   fill_uniform(x.w, c.n_w, seed + 1, -1, 1);
-  fill_uniform(x.bias, (size_t)c.d.Cout, seed + 2, -1, 1);
+  if (has_bias) fill_uniform(x.bias, nb, seed + 2, -1, 1);
   fill_uniform(x.probe, c.n_out, seed + 3, -1, 1);
-  float *dinp = zeros(c.n_in), *dw = zeros(c.n_w), *db = zeros((size_t)c.d.Cout);
+  float *dinp = zeros(c.n_in), *dw = zeros(c.n_w), *db = has_bias ? zeros(nb) : NULL;
   conv2d_backward(dinp, dw, db, x.probe, x.inp, x.w, &c.d, x.scratch);
   GradcheckTarget t[3] = {{"conv2d.dinp", x.inp, dinp, c.n_in},
                           {"conv2d.dweight", x.w, dw, c.n_w},
-                          {"conv2d.dbias", x.bias, db, (size_t)c.d.Cout}};
+                          {"conv2d.dbias", x.bias, db, nb}};
   // The loss is linear in each tensor, so a large step has no truncation error.
-  double worst = gradcheck_run(conv_loss, &x, t, 3, 0.1, 1e-3, 1e-4, 80);
-  printf("gradcheck k=%d s=%d B=%d %dx%d Cin=%d Cout=%d: worst rel err %.2e\n", c.d.k, c.d.stride,
-         c.d.B, c.d.H, c.d.W, c.d.Cin, c.d.Cout, worst);
+  double worst = gradcheck_run(conv_loss, &x, t, has_bias ? 3 : 2, 0.1, 1e-3, 1e-4, 80);
+  printf("gradcheck k=%d s=%d B=%d %dx%d Cin=%d Cout=%d bias=%d: worst rel err %.2e\n", c.d.k,
+         c.d.stride, c.d.B, c.d.H, c.d.W, c.d.Cin, c.d.Cout, has_bias, worst);
   free(x.inp), free(x.w), free(x.bias), free(x.probe), free(x.out), free(x.scratch);
   free(dinp), free(dw), free(db);
 }
@@ -191,12 +193,14 @@ int main(void) {
   test_parity("conv_k1s1", shape_of(3, 4, 5, 6, 7, 1, 1), 1);
   test_parity("conv_k1s2", shape_of(2, 5, 6, 3, 4, 1, 2), 0);
 
-  test_gradcheck(shape_of(2, 5, 7, 3, 5, 3, 1), 100);
-  test_gradcheck(shape_of(1, 7, 6, 4, 3, 3, 2), 200);
-  test_gradcheck(shape_of(2, 6, 5, 5, 2, 3, 2), 300);
-  test_gradcheck(shape_of(1, 1, 1, 3, 2, 3, 1), 400);
-  test_gradcheck(shape_of(2, 3, 4, 5, 7, 1, 1), 500);
-  test_gradcheck(shape_of(2, 5, 4, 3, 4, 1, 2), 600);
+  test_gradcheck(shape_of(2, 5, 7, 3, 5, 3, 1), 100, 1);
+  test_gradcheck(shape_of(1, 7, 6, 4, 3, 3, 2), 200, 1);
+  test_gradcheck(shape_of(2, 6, 5, 5, 2, 3, 2), 300, 1);
+  test_gradcheck(shape_of(1, 1, 1, 3, 2, 3, 1), 400, 1);
+  test_gradcheck(shape_of(2, 3, 4, 5, 7, 1, 1), 500, 1);
+  test_gradcheck(shape_of(2, 5, 4, 3, 4, 1, 2), 600, 1);
+  test_gradcheck(shape_of(2, 3, 5, 4, 6, 1, 1), 700, 0);
+  test_gradcheck(shape_of(1, 5, 5, 3, 2, 3, 2), 800, 0);
 
   // K = 9*260 -> ~900-row chunks; 1 x 33 x 31 = 1023 rows, split mid image row.
   test_chunked(shape_of(1, 33, 31, 260, 3, 3, 1));

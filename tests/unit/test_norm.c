@@ -91,29 +91,35 @@ static void contract_case(const char *name, NormCtx c, int layer, size_t max_poi
 }
 
 // Data 1e4 + U(-0.01, 0.01): a one-pass sum/sum-of-squares without the shift would
-// lose the variance to cancellation (E[x^2] ~ 1e8 vs var ~ 3e-5).
-static void offset_accuracy(void) {
-  enum { B = 2, HW = 50, C = 6, G = 2 };
-  float x[B * HW * C], w[C], bias[C], out[B * HW * C], mean[B * G], rstd[B * G];
-  fill_uniform(x, B * HW * C, 5, -0.01f, 0.01f);
-  for (int i = 0; i < B * HW * C; i++) x[i] += 1e4f;
+// lose the variance to cancellation (E[x^2] ~ 1e8 vs var ~ 3e-5). Checked against a
+// two-pass double computation for GroupNorm (B, HW, C, G) and LayerNorm (HW = G = 1).
+static void offset_accuracy(int B, int HW, int C, int G, int layer) {
+  size_t n = (size_t)B * HW * C;
+  float *x = malloc(n * sizeof *x), *out = malloc(n * sizeof *out);
+  float *w = malloc(C * sizeof *w), *bias = malloc(C * sizeof *bias);
+  float *mean = malloc((size_t)B * G * sizeof *mean), *rstd = malloc((size_t)B * G * sizeof *rstd);
+  fill_uniform(x, n, 5, -0.01f, 0.01f);
+  for (size_t i = 0; i < n; i++) x[i] += 1e4f;
   for (int c = 0; c < C; c++) w[c] = 1, bias[c] = 0;
-  groupnorm_forward(out, mean, rstd, x, w, bias, B, HW, C, G);
+  if (layer) layernorm_forward(out, mean, rstd, x, w, bias, B, C);
+  else groupnorm_forward(out, mean, rstd, x, w, bias, B, HW, C, G);
   int Cg = C / G;
   for (int b = 0; b < B; b++)
     for (int g = 0; g < G; g++) {
-      double m = 0, v = 0, n = (double)HW * Cg;
+      double m = 0, v = 0, cnt = (double)HW * Cg;
       for (int p = 0; p < HW; p++)
-        for (int j = 0; j < Cg; j++) m += x[(b * HW + p) * C + g * Cg + j];
-      m /= n;
+        for (int j = 0; j < Cg; j++) m += x[((size_t)b * HW + p) * C + g * Cg + j];
+      m /= cnt;
       for (int p = 0; p < HW; p++)
         for (int j = 0; j < Cg; j++) {
-          double t = x[(b * HW + p) * C + g * Cg + j] - m;
+          double t = x[((size_t)b * HW + p) * C + g * Cg + j] - m;
           v += t * t;
         }
-      CHECK_CLOSE(mean[b * G + g], m, 1e-7, 0, "offset mean");
-      CHECK_CLOSE(rstd[b * G + g], 1.0 / sqrt(v / n + NORM_EPS), 1e-6, 0, "offset rstd");
+      CHECK_CLOSE(mean[b * G + g], m, 1e-7, 0, layer ? "layernorm offset mean" : "groupnorm offset mean");
+      CHECK_CLOSE(rstd[b * G + g], 1.0 / sqrt(v / cnt + NORM_EPS), 1e-6, 0,
+                  layer ? "layernorm offset rstd" : "groupnorm offset rstd");
     }
+  free(x), free(out), free(w), free(bias), free(mean), free(rstd);
 }
 
 int main(void) {
@@ -130,6 +136,7 @@ int main(void) {
   contract_case("groupnorm B2 HW2 C1040 G8", (NormCtx){2, 2, 1040, 8, NULL, NULL}, 0, 60);
   contract_case("layernorm N3 C7", (NormCtx){3, 1, 7, 1, NULL, NULL}, 1, 1000);
   contract_case("layernorm N2 C1030", (NormCtx){2, 1, 1030, 1, NULL, NULL}, 1, 60);
-  offset_accuracy();
+  offset_accuracy(2, 50, 6, 2, 0);
+  offset_accuracy(40, 1, 37, 1, 1);
   return check_finish("norm");
 }

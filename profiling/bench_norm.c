@@ -1,8 +1,10 @@
-// GroupNorm forward+backward time of ops/norm.c against a baseline measured in the
-// same run: the direct NHWC port that loops per (b, g) over HW x Cg with strided
-// rows and separate passes (mean, variance, normalize; backward: two reductions,
-// then dinp), all in double like ours. Prints ms per call and the ratio.
-// Usage: bench_groupnorm [B HW C G]  (default: the shapes of a few U-Net blocks)
+// GroupNorm and LayerNorm forward+backward time of ops/norm.c against baselines
+// measured in the same run. GroupNorm baseline: the direct NHWC port that loops per
+// (b, g) over HW x Cg with strided rows and separate passes (mean, variance,
+// normalize; backward: two reductions, then dinp), in double like ours. LayerNorm
+// baseline: the same per-row loops with one serial double accumulator per sum.
+// Prints ms per call and the ratio.
+// Usage: bench_norm [B HW C G]  (default: the shapes of a few U-Net blocks)
 #define _POSIX_C_SOURCE 199309L
 #include <math.h>
 #include <stdio.h>
@@ -82,13 +84,30 @@ static void fill(float *a, size_t n, unsigned s) {
   }
 }
 
-static void bench(int B, int HW, int C, int G) {
+typedef void (*fwd_fn)(float *, float *, float *, const float *, const float *, const float *,
+                       int, int, int, int);
+typedef void (*bwd_fn)(float *, float *, float *, const float *, const float *, const float *,
+                       const float *, const float *, int, int, int, int);
+
+// LayerNorm through the GroupNorm-shaped signature (HW = 1, G = 1).
+static void ln_forward(float *out, float *mean, float *rstd, const float *x, const float *w,
+                       const float *bias, int B, int HW, int C, int G) {
+  layernorm_forward(out, mean, rstd, x, w, bias, B, C);
+}
+static void ln_backward(float *dx, float *dw, float *db, const float *dy, const float *x,
+                        const float *w, const float *mean, const float *rstd, int B, int HW,
+                        int C, int G) {
+  layernorm_backward(dx, dw, db, dy, x, w, mean, rstd, B, C);
+}
+
+static void bench(const char *what, int B, int HW, int C, int G, const fwd_fn *fwd,
+                  const bwd_fn *bwd) {
   size_t n = (size_t)B * HW * C;
   float *x = malloc(n * 4), *y = malloc(n * 4), *dy = malloc(n * 4), *dx = calloc(n, 4);
   float *w = malloc(C * 4), *bi = malloc(C * 4), *dw = calloc(C, 4), *db = calloc(C, 4);
   float *m = malloc((size_t)B * G * 4), *r = malloc((size_t)B * G * 4);
   fill(x, n, 1), fill(dy, n, 2), fill(w, C, 3), fill(bi, C, 4);
-  int reps = (int)(2e8 / n) + 1;
+  int reps = (int)(5e7 / n) + 1;
   if (reps > 200) reps = 200;
   double t[2] = {0, 0};
   for (int k = 0; k < 2; k++) {  // k = 0: baseline, 1: ops/norm.c; best of 3 rounds
@@ -96,33 +115,31 @@ static void bench(int B, int HW, int C, int G) {
     for (int round = 0; round < 3; round++) {
       double t0 = now();
       for (int i = 0; i < reps; i++) {
-        if (k == 0) {
-          base_forward(y, m, r, x, w, bi, B, HW, C, G);
-          base_backward(dx, dw, db, dy, x, w, m, r, B, HW, C, G);
-        } else {
-          groupnorm_forward(y, m, r, x, w, bi, B, HW, C, G);
-          groupnorm_backward(dx, dw, db, dy, x, w, m, r, B, HW, C, G);
-        }
+        fwd[k](y, m, r, x, w, bi, B, HW, C, G);
+        bwd[k](dx, dw, db, dy, x, w, m, r, B, HW, C, G);
       }
       double dt = (now() - t0) / reps;
       if (dt < best) best = dt;
     }
     t[k] = best;
   }
-  printf("B=%-3d HW=%-5d C=%-4d G=%-3d  baseline %8.3f ms  vdmc %8.3f ms  speedup x%.2f\n", B, HW,
-         C, G, 1e3 * t[0], 1e3 * t[1], t[0] / t[1]);
+  printf("%s B=%-4d HW=%-5d C=%-4d G=%-3d  baseline %8.3f ms  vdmc %8.3f ms  speedup x%.2f\n",
+         what, B, HW, C, G, 1e3 * t[0], 1e3 * t[1], t[0] / t[1]);
   free(x), free(y), free(dy), free(dx), free(w), free(bi), free(dw), free(db), free(m), free(r);
 }
 
 int main(int argc, char **argv) {
-  printf("GroupNorm forward+backward, one thread; baseline = per-(b,g) strided NHWC loops\n");
+  const fwd_fn gf[2] = {base_forward, groupnorm_forward}, lf[2] = {base_forward, ln_forward};
+  const bwd_fn gb[2] = {base_backward, groupnorm_backward}, lb[2] = {base_backward, ln_backward};
+  printf("forward+backward, one thread, best of 3; baselines: plain per-(b,g) / per-row loops\n");
   if (argc == 5) {
-    bench(atoi(argv[1]), atoi(argv[2]), atoi(argv[3]), atoi(argv[4]));
+    bench("groupnorm", atoi(argv[1]), atoi(argv[2]), atoi(argv[3]), atoi(argv[4]), gf, gb);
     return 0;
   }
-  bench(32, 28 * 28, 64, 32);   // Fashion-MNIST default U-Net, top level
-  bench(32, 14 * 14, 128, 32);
-  bench(8, 64 * 64, 192, 32);   // ImageNet64 ADM top level
-  bench(8, 16 * 16, 768, 32);
+  bench("groupnorm", 32, 28 * 28, 64, 32, gf, gb);  // Fashion-MNIST default U-Net, top level
+  bench("groupnorm", 32, 14 * 14, 128, 32, gf, gb);
+  bench("groupnorm", 8, 64 * 64, 192, 32, gf, gb);  // ImageNet64 ADM top level
+  bench("groupnorm", 8, 16 * 16, 768, 32, gf, gb);
+  bench("layernorm", 4096, 1, 768, 1, lf, lb);      // U-ViT tokens x width
   return 0;
 }
