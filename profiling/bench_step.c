@@ -1,0 +1,115 @@
+// One full U-Net training step (forward, MSE loss, backward, Adam) in img/s, and model
+// FLOP utilization against the sgemm peak measured in the same run:
+//   MFU = 3 x analytic forward FLOPs x img/s / sgemm GFLOP/s, the sgemm peak being the
+//   better of two 1024^3 sgemm runs (0.5 s before and 0.5 s after the steps: the host
+//   may be shared, and a contended peak would flatter the MFU).
+// Dropout is on (training mode); gradients are zeroed each step as the trainer does.
+// Prints per-phase times and the activation arena bytes per image, and a last line
+// "RESULT img_per_s=<x>" that profiling/bench_step.sh reads.
+//
+// usage: OPENBLAS_NUM_THREADS=T bench_step {fmnist|i64} [batch=32] [steps=3]
+#define _POSIX_C_SOURCE 199309L  // clock_gettime
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "blas/blas_bench.h"
+#include "blas/blas_startup.h"
+#include "core/status.h"
+#include "models/unet.h"
+#include "optim/adam.h"
+
+static double now(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+static void fill(float *x, size_t n, unsigned seed, float lo, float hi) {
+  for (size_t i = 0; i < n; i++) {
+    seed = seed * 1664525u + 1013904223u;
+    x[i] = lo + (hi - lo) * (float)(seed >> 8) / 16777216.0f;
+  }
+}
+
+int main(int argc, char **argv) {
+  if (blas_select_or_reexec(argc, argv) != VDMC_OK) {
+    fprintf(stderr, "bench_step: %s\n", vdmc_error_message());
+    return 1;
+  }
+  const char *name = argc > 1 ? argv[1] : "fmnist";
+  int B = argc > 2 ? atoi(argv[2]) : 32, steps = argc > 3 ? atoi(argv[3]) : 3;
+  UNetConfig cfg;
+  if (strcmp(name, "fmnist") == 0) {
+    cfg = unet_config_fmnist_default();
+  } else if (strcmp(name, "i64") == 0) {
+    cfg = unet_config_imagenet64_small();
+  } else {
+    fprintf(stderr, "bench_step: unknown config '%s' (fmnist or i64)\n", name);
+    return 1;
+  }
+  if (B < 1 || steps < 1) {
+    fprintf(stderr, "bench_step: batch and steps must be >= 1\n");
+    return 1;
+  }
+  long calls;
+  double peak = blas_sgemm_gflops(1024, 0.5, &calls);
+  UNet u;
+  if (unet_create(&u, &cfg, B) != VDMC_OK) {
+    fprintf(stderr, "bench_step: %s\n", vdmc_error_message());
+    return 1;
+  }
+  size_t P = unet_param_floats(&u), R = (size_t)cfg.resolution;
+  size_t nx = (size_t)B * R * R * cfg.in_channels, ny = (size_t)B * R * R * cfg.out_channels;
+  float *params = vdmc_alloc_floats(P), *grads = vdmc_alloc_floats(P);
+  float *m = vdmc_alloc_floats(P), *v = vdmc_alloc_floats(P);
+  float *x = vdmc_alloc_floats(nx), *out = vdmc_alloc_floats(ny), *target = vdmc_alloc_floats(ny);
+  float *dout = vdmc_alloc_floats(ny), *lambda = vdmc_alloc_floats((size_t)B);
+  int *labels = calloc((size_t)B, sizeof *labels);
+  if (!params || !grads || !m || !v || !x || !out || !target || !dout || !lambda || !labels) {
+    fprintf(stderr, "bench_step: out of memory\n");
+    return 1;
+  }
+  unet_init_params(&u, params, 1);
+  fill(x, nx, 1, -1, 1);
+  fill(target, ny, 2, -1, 1);
+  fill(lambda, (size_t)B, 3, -10, 10);
+  for (int b = 0; b < B; b++) labels[b] = b % (cfg.num_classes + 1);
+  AdamConfig ac;
+  adam_config_default(&ac);
+  double t_fwd = 0, t_bwd = 0, t_opt = 0, t_all = 0;
+  for (int s = 0; s <= steps; s++) {  // step 0 is a warm-up
+    DropoutKey key = {.seed = 5, .step = (uint64_t)s, .first_example = 0, .site = 0};
+    double t0 = now();
+    memset(grads, 0, P * sizeof *grads);
+    unet_forward(&u, params, out, x, lambda, labels, B, &key);
+    double t1 = now();
+    for (size_t i = 0; i < ny; i++) dout[i] = (out[i] - target[i]) / (float)ny;
+    unet_backward(&u, params, grads, dout, NULL, NULL);
+    double t2 = now();
+    adam_step_slice(params, m, v, grads, 0, P, &u.params.table, &ac, 1e-4, s + 1, 1.0f);
+    double t3 = now();
+    if (s == 0) continue;
+    t_fwd += t1 - t0;
+    t_bwd += t2 - t1;
+    t_opt += t3 - t2;
+    t_all += t3 - t0;
+  }
+  double peak2 = blas_sgemm_gflops(1024, 0.5, &calls);
+  if (peak2 > peak) peak = peak2;
+  double ips = (double)B * steps / t_all;
+  double fwd = unet_flops_per_image(&u);
+  double achieved = 3.0 * fwd * ips / 1e9;
+  printf("bench_step %s: %s\n", name, blas_report_line());
+  printf("  params %zu, forward %.3f GFLOP/image, activations %.2f MB/image (arena %.1f MB for batch %d)\n",
+         unet_num_params(&u), fwd / 1e9, unet_arena_bytes_per_image(&u) / 1e6,
+         u.arena.capacity * 4.0 / 1e6, B);
+  printf("  batch %d, %d steps: %.3f s/step (forward %.3f, backward %.3f, adam %.3f)\n", B, steps,
+         t_all / steps, t_fwd / steps, t_bwd / steps, t_opt / steps);
+  printf("  %.2f img/s, %.1f GFLOP/s (3x forward), sgemm peak %.1f GFLOP/s, MFU %.1f%%\n", ips,
+         achieved, peak, 100.0 * achieved / peak);
+  printf("RESULT img_per_s=%.4f mfu=%.4f\n", ips, achieved / peak);
+  unet_free(&u);
+  return 0;
+}

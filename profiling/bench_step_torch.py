@@ -1,0 +1,53 @@
+"""The PyTorch baseline of profiling/bench_step.c: the same U-Net (tests/reference/unet_ref.py),
+float32, batch and thread count, one training step = forward, MSE loss, backward, Adam.
+Dropout on (train mode). Exits 0 with a message when torch is missing.
+Last line: "RESULT img_per_s=<x>".
+
+usage: /usr/bin/python3 profiling/bench_step_torch.py {fmnist|i64} [batch=32] [steps=3] [threads=1]
+"""
+import os
+import sys
+import time
+
+try:
+    import torch
+except ImportError:
+    print("bench_step_torch: torch not installed (use /usr/bin/python3 with python3-torch); skipped")
+    sys.exit(0)
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "reference"))
+from unet_ref import UNet, fmnist_default, imagenet64_small  # noqa: E402
+
+
+def main():
+    name = sys.argv[1] if len(sys.argv) > 1 else "fmnist"
+    B = int(sys.argv[2]) if len(sys.argv) > 2 else 32
+    steps = int(sys.argv[3]) if len(sys.argv) > 3 else 3
+    threads = int(sys.argv[4]) if len(sys.argv) > 4 else 1
+    cfg = {"fmnist": fmnist_default, "i64": imagenet64_small}[name]()
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    model = UNet(cfg).float().train()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-4)
+    R = cfg.resolution
+    x = torch.rand(B, cfg.in_channels, R, R) * 2 - 1
+    target = torch.rand(B, cfg.out_channels, R, R) * 2 - 1
+    lam = torch.rand(B) * 20 - 10
+    labels = torch.arange(B) % (cfg.num_classes + 1)
+    total = 0.0
+    for s in range(steps + 1):  # step 0 is a warm-up
+        t0 = time.perf_counter()
+        opt.zero_grad(set_to_none=False)
+        loss = 0.5 * ((model(x, lam, labels) - target) ** 2).mean()
+        loss.backward()
+        opt.step()
+        if s:
+            total += time.perf_counter() - t0
+    ips = B * steps / total
+    print(f"bench_step_torch {name}: torch {torch.__version__}, {threads} threads, batch {B}, "
+          f"{steps} steps: {total / steps:.3f} s/step, {ips:.2f} img/s")
+    print(f"RESULT img_per_s={ips:.4f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,186 @@
+// U-Net lifetime (create/free), parameter init, and the forward/backward passes over the
+// step list built in unet_build.c.
+#include "models/unet.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/rng.h"
+#include "core/status.h"
+#include "ops/tensor_ops.h"
+
+int unet_create(UNet *u, const UNetConfig *cfg, int max_batch) {
+  memset(u, 0, sizeof *u);
+  int st = unet_config_validate(cfg);
+  if (st) return st;
+  if (max_batch < 1) return vdmc_fail(VDMC_ERR_INPUT, "unet: max_batch must be >= 1, got %d", max_batch);
+  u->cfg = *cfg;
+  u->max_batch = max_batch;
+  param_table_init(&u->params.table);
+  if ((st = unet_build(u))) {
+    unet_free(u);
+    return st;
+  }
+  Arena measure;
+  arena_init_measure(&measure);
+  unet_plan(u, &measure, max_batch);
+  if ((st = arena_init_alloc(&u->arena, measure.used))) {
+    unet_free(u);
+    return st;
+  }
+  unet_plan(u, &u->arena, max_batch);
+  if (u->arena.used != measure.used) {
+    unet_free(u);
+    return vdmc_fail(VDMC_ERR_INTERNAL, "unet: arena plan changed between passes");
+  }
+  return VDMC_OK;
+}
+
+void unet_free(UNet *u) {
+  arena_free(&u->arena);
+  param_table_free(&u->params.table);
+  free(u->params.init);
+  free(u->steps);
+  free(u->res);
+  free(u->attn);
+  free(u->conv);
+  memset(u, 0, sizeof *u);
+}
+
+size_t unet_num_params(const UNet *u) { return param_table_numel(&u->params.table); }
+size_t unet_param_floats(const UNet *u) { return u->params.table.total; }
+
+size_t unet_arena_bytes_per_image(const UNet *u) {
+  return u->arena.capacity * sizeof(float) / (size_t)u->max_batch;
+}
+
+double unet_flops_per_image(const UNet *u) {
+  double f = embed_flops(&u->embed) + conv_unit_flops(&u->head.conv);
+  for (int i = 0; i < u->n_res; i++) f += res_block_flops(&u->res[i], u->embed.E);
+  for (int i = 0; i < u->n_attn; i++) f += attn_block_flops(&u->attn[i]);
+  for (int i = 0; i < u->n_conv; i++) f += conv_unit_flops(&u->conv[i]);
+  return f;
+}
+
+void unet_init_params(const UNet *u, float *params, uint64_t seed) {
+  memset(params, 0, u->params.table.total * sizeof *params);
+  for (size_t i = 0; i < u->params.table.count; i++) {
+    const ParamInfo *pi = &u->params.table.items[i];
+    const UNetInit *in = &u->params.init[i];
+    float *p = params + pi->offset;
+    RngStream s = {.seed = seed, .purpose = RNG_INIT, .sub = (uint32_t)i};
+    if (in->kind == UNET_INIT_ONE)
+      for (size_t j = 0; j < pi->numel; j++) p[j] = 1.0f;
+    if (in->kind == UNET_INIT_NORMAL) rng_normal(p, pi->numel, &s, 0);
+    if (in->kind != UNET_INIT_FANIN) continue;
+    float bound = 1.0f / sqrtf((float)in->fan_in);
+    rng_uniform(p, pi->numel, &s, 0);
+    for (size_t j = 0; j < pi->numel; j++) p[j] = (2.0f * p[j] - 1.0f) * bound;
+  }
+}
+
+static int check_inputs(const UNet *u, const float *x, const float *lambda, const int *labels,
+                        int B) {
+  if (B < 1 || B > u->max_batch)
+    return vdmc_fail(VDMC_ERR_INPUT, "unet_forward: batch %d outside [1, %d] (max_batch)", B,
+                     u->max_batch);
+  if (!x || !lambda) return vdmc_fail(VDMC_ERR_INPUT, "unet_forward: x and lambda are required");
+  int K = u->cfg.num_classes;
+  if (K > 0 && !labels)
+    return vdmc_fail(VDMC_ERR_INPUT, "unet_forward: labels required (num_classes = %d)", K);
+  for (int b = 0; K > 0 && b < B; b++)
+    if (labels[b] < 0 || labels[b] > K)
+      return vdmc_fail(VDMC_ERR_INPUT, "unet_forward: label %d of example %d outside [0, %d]",
+                       labels[b], b, K);
+  return VDMC_OK;
+}
+
+int unet_forward(UNet *u, const float *params, float *out, const float *x, const float *lambda,
+                 const int *labels, int B, const DropoutKey *drop) {
+  int st = check_inputs(u, x, lambda, labels, B);
+  if (st) return st;
+  u->B = B;
+  u->x = x;
+  u->lambda = lambda;
+  u->labels = labels;
+  memset(&u->drop, 0, sizeof u->drop);
+  if (drop && u->cfg.dropout > 0) {
+    u->drop = *drop;
+    u->drop.p = u->cfg.dropout;
+  }
+  const DropoutKey *dk = u->drop.p > 0 ? &u->drop : NULL;
+  UNetEmbed *e = &u->embed;
+  embed_forward(e, lambda, labels, params, B);
+  const float *h = x;
+  int Cprev = u->cfg.in_channels;
+  for (int k = 0; k < u->n_steps; k++) {
+    UNetStep *s = &u->steps[k];
+    switch (s->kind) {
+      case UNET_STEP_CONV:
+        conv_unit_forward(&u->conv[s->block], s->out, h, params, B, u->scratch.op);
+        break;
+      case UNET_STEP_RES:
+        res_block_forward(&u->res[s->block], s->out, h, e->emb_act, e->E, params, B, dk,
+                          &u->scratch);
+        break;
+      case UNET_STEP_ATTN:
+        attn_block_forward(&u->attn[s->block], s->out, h, params, B);
+        break;
+      case UNET_STEP_CONCAT:
+        concat_channels_forward(s->out, h, u->steps[s->skip].out, (size_t)B * s->H * s->W, Cprev,
+                                u->steps[s->skip].C);
+        break;
+      case UNET_STEP_HEAD:
+        norm_act_conv_forward(&u->head, out, h, params, B, u->scratch.op);
+        break;
+    }
+    h = s->out;
+    Cprev = s->C;
+  }
+  return VDMC_OK;
+}
+
+int unet_backward(UNet *u, const float *params, float *grads, const float *dout, float *dx,
+                  float *dlambda) {
+  int B = u->B;
+  if (B < 1) return vdmc_fail(VDMC_ERR_INTERNAL, "unet_backward called before unet_forward");
+  UNetEmbed *e = &u->embed;
+  UNetScratch *sc = &u->scratch;
+  const DropoutKey *dk = u->drop.p > 0 ? &u->drop : NULL;
+  memset(e->demb_act, 0, (size_t)B * e->E * sizeof(float));
+  for (int k = 0; k < u->n_steps; k++) {
+    UNetStep *s = &u->steps[k];
+    if (s->is_skip_source) memset(s->grad, 0, (size_t)B * s->H * s->W * s->C * sizeof(float));
+  }
+  for (int k = u->n_steps - 1; k >= 0; k--) {
+    UNetStep *s = &u->steps[k];
+    const float *g = k == u->n_steps - 1 ? dout : s->grad;
+    const UNetStep *prev = k > 0 ? &u->steps[k - 1] : NULL;
+    const float *in = prev ? prev->out : u->x;
+    float *din = prev ? prev->grad : dx;
+    if (prev && !prev->is_skip_source)
+      memset(din, 0, (size_t)B * prev->H * prev->W * prev->C * sizeof(float));
+    switch (s->kind) {
+      case UNET_STEP_CONV:
+        conv_unit_backward(&u->conv[s->block], din, grads, g, in, params, B, sc->t[0], sc->op);
+        break;
+      case UNET_STEP_RES:
+        res_block_backward(&u->res[s->block], din, e->demb_act, grads, g, in, e->emb_act, e->E,
+                           params, B, dk, sc);
+        break;
+      case UNET_STEP_ATTN:
+        attn_block_backward(&u->attn[s->block], din, grads, g, in, params, B, sc);
+        break;
+      case UNET_STEP_CONCAT:
+        concat_channels_backward(din, u->steps[s->skip].grad, g, (size_t)B * s->H * s->W,
+                                 prev->C, u->steps[s->skip].C);
+        break;
+      case UNET_STEP_HEAD:
+        norm_act_conv_backward(&u->head, din, grads, g, in, params, B, sc);
+        break;
+    }
+  }
+  embed_backward(e, grads, dlambda, u->labels, params, B);
+  return VDMC_OK;
+}

@@ -1,0 +1,123 @@
+// ADM U-Net (Dhariwal & Nichol 2021, guided-diffusion UNetModel) conditioned on the
+// log-SNR lambda and an optional class label. NHWC, float32. Parameters live in one
+// flat buffer described by `params` (a ParamTable); activations saved for backward
+// live in one Arena planned once for `max_batch` examples. See docs/unet.md.
+// Legend: B batch, H/W spatial, C channels, E = 4*base_channels embedding width,
+// K num_classes.
+#ifndef VDMC_MODELS_UNET_H
+#define VDMC_MODELS_UNET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/arena.h"
+#include "models/unet_blocks.h"
+#include "ops/dropout.h"
+
+#define UNET_MAX_LEVELS 8
+#define UNET_MAX_ATTN 8
+
+typedef struct {
+  int in_channels, out_channels;  // image channels in and out (out = in for eps-prediction)
+  int resolution;                 // square input H = W
+  int base_channels;              // channels of level 0 (ADM model_channels)
+  int num_levels;                 // entries used in channel_mult
+  int channel_mult[UNET_MAX_LEVELS];
+  int num_res_blocks;             // res blocks per level on the way down (up: +1)
+  int num_attn;                   // entries used in attn_resolutions
+  int attn_resolutions[UNET_MAX_ATTN];  // spatial sizes (e.g. 7 for 7x7) with attention
+  int head_channels;              // channels per attention head (heads = C / head_channels)
+  float dropout;                  // drop probability inside res blocks, [0, 1)
+  int num_classes;                // 0: unconditional; K > 0: table of K+1 rows (row K = null)
+  int resblock_updown;            // 1: resample with res blocks, 0: conv stride 2 / nearest+conv
+  int norm_groups;                // GroupNorm groups (32); gcd(groups, C) when C < groups
+  double lambda_scale;            // the time embedding sees lambda_scale * lambda (25)
+} UNetConfig;
+
+UNetConfig unet_config_fmnist_default(void);
+// ImageNet-64-style layout scaled down for CPU benchmarking (see docs/unet.md).
+UNetConfig unet_config_imagenet64_small(void);
+// Checks the config; one vdmc_fail line naming the key and value on error.
+int unet_config_validate(const UNetConfig *c);
+// GroupNorm groups used for a C-channel tensor: norm_groups if it divides C, gcd when
+// C < norm_groups; otherwise an error naming `where`.
+int unet_norm_groups(const UNetConfig *c, int C, const char *where, int *G);
+
+typedef enum {
+  UNET_STEP_CONV,    // a ConvUnit (input conv, plain down/up-sampling)
+  UNET_STEP_RES,     // a ResBlock (possibly resampling)
+  UNET_STEP_ATTN,    // an AttnBlock
+  UNET_STEP_CONCAT,  // [main | skip] channel concat (decoder skip connection)
+  UNET_STEP_HEAD     // GN-SiLU-conv to the output channels
+} UNetStepKind;
+
+// The network is a straight list of steps; step k reads the output of step k-1 (or the
+// model input when k = 0) and writes tensor k. A CONCAT also reads tensor `skip`.
+typedef struct {
+  UNetStepKind kind;
+  int block;          // index into res[] / attn[] / conv[] (unused for CONCAT, HEAD)
+  int skip;           // CONCAT: id of the skip tensor
+  int H, W, C;        // output shape per example
+  int is_skip_source; // output feeds a later CONCAT too: its gradient has two writers
+  float *out;         // (B,H,W,C) forward output (NULL for HEAD: written to the caller's out)
+  float *grad;        // (B,H,W,C) gradient of out during backward
+} UNetStep;
+
+typedef struct {
+  UNetConfig cfg;
+  int max_batch;
+  UNetParams params;   // params.table: the flat parameter buffer's named tensors
+
+  UNetEmbed embed;
+  UNetStep *steps;
+  int n_steps;
+  ResBlock *res;
+  int n_res;
+  AttnBlock *attn;
+  int n_attn;
+  ConvUnit *conv;
+  int n_conv;
+  NormActConv head;
+
+  Arena arena;              // every activation and scratch buffer below
+  UNetScratch scratch;
+  float *grad_pingpong[2];  // gradients of tensors with one reader alternate between these
+  size_t max_tensor;        // floats per example of the largest tensor or scratch need
+  size_t max_op_scratch;    // floats per example of conv/attention kernel scratch
+  int B;                    // batch of the last forward
+  const float *x;           // input of the last forward (kept for backward)
+  const int *labels;        // labels of the last forward (kept for backward)
+  const float *lambda;      // lambda of the last forward
+  DropoutKey drop;          // dropout key of the last forward (p = 0: off)
+} UNet;
+
+// Internal to the model (unet_build.c): fill steps and the parameter table; carve the
+// arena for B examples (run twice: measuring, then for real).
+int unet_build(UNet *u);
+void unet_plan(UNet *u, Arena *a, int B);
+
+// Validates cfg, builds the parameter table and the activation arena for max_batch.
+int unet_create(UNet *u, const UNetConfig *cfg, int max_batch);
+void unet_free(UNet *u);
+size_t unet_num_params(const UNet *u);      // real parameters (no padding)
+size_t unet_param_floats(const UNet *u);    // length of the flat buffer (with padding)
+size_t unet_arena_bytes_per_image(const UNet *u);
+// Analytic forward FLOPs per image (2*M*N*K of every conv, linear and attention matmul).
+double unet_flops_per_image(const UNet *u);
+
+// ADM init: PyTorch default U(+-1/sqrt(fan_in)) for conv/linear, GN (1, 0), N(0,1)
+// class table, zeros for the res-block output conv, attention projection and head conv.
+// Deterministic in (seed, tensor index) through RNG_INIT.
+void unet_init_params(const UNet *u, float *params, uint64_t seed);
+
+// out, x: (B, res, res, C_in/out); lambda (B); labels (B) in [0, K] or NULL when K = 0.
+// drop: dropout key (site is the base site; res block r uses site + r) or NULL for no
+// dropout. B <= max_batch. x, lambda and labels must stay valid until backward.
+int unet_forward(UNet *u, const float *params, float *out, const float *x, const float *lambda,
+                 const int *labels, int B, const DropoutKey *drop);
+// Accumulates dL/dparams into grads (flat, same layout as params) from dout (B,H,W,Cout);
+// dx (B,H,W,Cin) and dlambda (B) are accumulated too unless NULL.
+int unet_backward(UNet *u, const float *params, float *grads, const float *dout, float *dx,
+                  float *dlambda);
+
+#endif

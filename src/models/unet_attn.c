@@ -1,0 +1,79 @@
+// ADM attention block: out = x + proj(attention(qkv(GN(x)))), heads of `head_channels`
+// channels, q|k|v split first and heads second (guided-diffusion QKVAttention, the "new"
+// order). Legend in unet_blocks.h.
+#include <stdio.h>
+#include <string.h>
+
+#include "models/unet_blocks.h"
+#include "ops/attention.h"
+#include "ops/linear.h"
+#include "ops/tensor_ops.h"
+
+void attn_block_setup(AttnBlock *t, int HW, int C, int NH, int G) {
+  memset(t, 0, sizeof *t);
+  t->HW = HW;
+  t->C = C;
+  t->NH = NH;
+  gn_unit_setup(&t->gn, HW, C, G);
+}
+
+static int add_linear(UNetParams *p, const char *prefix, const char *leaf, int Cin, int Cout,
+                      int zero_init, size_t *w, size_t *b) {
+  char name[PARAM_NAME_LEN];
+  snprintf(name, sizeof name, "%s.%s", prefix, leaf);
+  size_t ws[2] = {(size_t)Cin, (size_t)Cout}, bs[1] = {(size_t)Cout};
+  UNetInitKind kind = zero_init ? UNET_INIT_ZERO : UNET_INIT_FANIN;
+  int st = unet_params_add(p, name, "weight", 2, ws, kind, (size_t)Cin, w);
+  return st ? st : unet_params_add(p, name, "bias", 1, bs, kind, (size_t)Cin, b);
+}
+
+int attn_block_add_params(AttnBlock *t, UNetParams *p, const char *prefix) {
+  char name[PARAM_NAME_LEN];
+  snprintf(name, sizeof name, "%s.gn", prefix);
+  int st = gn_unit_add_params(&t->gn, p, name);
+  if (!st) st = add_linear(p, prefix, "qkv", t->C, 3 * t->C, 0, &t->qkv_w, &t->qkv_b);
+  if (!st) st = add_linear(p, prefix, "proj", t->C, t->C, 1, &t->proj_w, &t->proj_b);
+  return st;
+}
+
+void attn_block_plan(AttnBlock *t, Arena *a, int B, size_t *tmp_need, size_t *op_need) {
+  size_t n = (size_t)B * t->HW * t->C;
+  gn_unit_plan(&t->gn, a, B);
+  t->qkv = arena_floats(a, 3 * n);
+  t->probs = arena_floats(a, (size_t)B * t->NH * t->HW * t->HW);
+  t->att = arena_floats(a, n);
+  unet_grow(tmp_need, 3 * (size_t)t->HW * t->C);
+  unet_grow(op_need, attention_scratch_floats(B, t->HW, t->C, t->NH));
+}
+
+void attn_block_forward(AttnBlock *t, float *out, const float *x, const float *params, int B) {
+  int N = B * t->HW, C = t->C;
+  gn_unit_forward(&t->gn, x, params, B);
+  linear_forward(t->qkv, t->gn.out, params + t->qkv_w, params + t->qkv_b, N, C, 3 * C);
+  attention_forward(t->att, t->probs, t->qkv, B, t->HW, C, t->NH);
+  linear_forward(out, t->att, params + t->proj_w, params + t->proj_b, N, C, C);
+  accumulate(out, x, (size_t)N * C);
+}
+
+void attn_block_backward(AttnBlock *t, float *dx, float *grads, const float *dout,
+                         const float *x, const float *params, int B, UNetScratch *s) {
+  int N = B * t->HW, C = t->C;
+  size_t n = (size_t)N * C;
+  float *datt = s->t[0], *dqkv = s->t[1], *dhn = s->t[2];
+  accumulate(dx, dout, n);
+  memset(datt, 0, n * sizeof *datt);
+  linear_backward(datt, grads + t->proj_w, grads + t->proj_b, dout, t->att, params + t->proj_w, N,
+                  C, C);
+  memset(dqkv, 0, 3 * n * sizeof *dqkv);
+  attention_backward(dqkv, datt, t->qkv, t->probs, B, t->HW, C, t->NH, s->op);
+  memset(dhn, 0, n * sizeof *dhn);
+  linear_backward(dhn, grads + t->qkv_w, grads + t->qkv_b, dqkv, t->gn.out, params + t->qkv_w, N,
+                  C, 3 * C);
+  gn_unit_backward(&t->gn, dx, grads, dhn, x, params, B);
+}
+
+double attn_block_flops(const AttnBlock *t) {
+  double HW = t->HW, C = t->C;
+  // qkv and output projections, q.k^T and probs.v over all heads
+  return 2.0 * HW * C * 3 * C + 2.0 * HW * C * C + 2 * 2.0 * HW * HW * C;
+}

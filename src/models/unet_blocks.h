@@ -1,0 +1,196 @@
+// Building blocks of the ADM U-Net, each written once and instantiated in a loop:
+// GnUnit (GroupNorm), ConvUnit ([resample ->] conv), NormActConv (GN-SiLU-[resample]-conv,
+// the res block's input layers and the output head), ResBlock, AttnBlock and the
+// lambda/class conditioning embedding. Every block has add_params (register its
+// tensors), plan (carve its saved activations from the arena), forward and backward.
+// Legend: B batch, H/W input spatial size, Ci/Co channels in/out, E embedding width,
+// HW = H*W. Tensor pointers are (B, H, W, C) NHWC unless noted; sizes per example are
+// multiplied by the runtime batch B <= the planned batch.
+#ifndef VDMC_MODELS_UNET_BLOCKS_H
+#define VDMC_MODELS_UNET_BLOCKS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/arena.h"
+#include "core/param_table.h"
+#include "ops/dropout.h"
+
+// ---- parameter registration ---------------------------------------------------------
+typedef enum {
+  UNET_INIT_FANIN,   // U(-1/sqrt(fan_in), 1/sqrt(fan_in)) (PyTorch conv/linear default)
+  UNET_INIT_ZERO,    // ADM zero_module layers and GN bias
+  UNET_INIT_ONE,     // GN weight
+  UNET_INIT_NORMAL   // N(0, 1) (nn.Embedding)
+} UNetInitKind;
+
+typedef struct {
+  UNetInitKind kind;
+  size_t fan_in;
+} UNetInit;
+
+typedef struct {
+  ParamTable table;
+  UNetInit *init;  // (table.count)
+  size_t init_cap;
+} UNetParams;
+
+// Registers "<prefix>.<leaf>"; decay = 1 for tensors with 2+ dims.
+int unet_params_add(UNetParams *p, const char *prefix, const char *leaf, int ndim,
+                    const size_t *shape, UNetInitKind kind, size_t fan_in, size_t *off);
+
+// ---- shared scratch -------------------------------------------------------------------
+// Three temporaries of the largest tensor (gradients inside a block's backward, the skip
+// branch in forward), a small (B, 2*Cmax) one for scale-shift gradients, and the ops'
+// kernel scratch. Shared by all blocks: a block's backward finishes before the next.
+typedef struct {
+  float *t[3];
+  float *ss;   // (B, 2*Cmax)
+  float *op;   // conv2d / attention scratch
+} UNetScratch;
+
+typedef enum { UNET_RESAMPLE_NONE = 0, UNET_RESAMPLE_UP = 1, UNET_RESAMPLE_DOWN = 2 } UNetResample;
+
+// ---- GroupNorm ------------------------------------------------------------------------
+typedef struct {
+  int HW, C, G;
+  size_t w, b;          // (C), (C)
+  float *out;           // (B,HW,C) saved
+  float *mean, *rstd;   // (B,G) saved
+} GnUnit;
+
+// ---- [resample ->] conv -----------------------------------------------------------------
+typedef struct {
+  UNetResample resample;  // applied to the input before the conv
+  int H, W, Cin, Cout;    // input size before resampling
+  int k, stride;
+  int Ho, Wo;             // output size
+  size_t w, b;            // (k,k,Cin,Cout), (Cout)
+  float *rs;              // (B, H', W', Cin) resampled input, saved (NULL when NONE)
+} ConvUnit;
+
+// ---- GN -> SiLU -> [resample] -> conv3x3 -------------------------------------------------
+typedef struct {
+  GnUnit gn;
+  float *act;    // (B,H,W,Ci) SiLU(gn.out), saved
+  ConvUnit conv;
+} NormActConv;
+
+// ---- residual block (ADM ResBlock with use_scale_shift_norm) -----------------------------
+typedef struct {
+  int H, W, Ci, Co, Ho, Wo;
+  UNetResample resample;
+  NormActConv in;        // GN1-SiLU-[resample]-conv1
+  float *h2;             // (B,Ho,Wo,Co) conv1 output, saved
+  size_t emb_w, emb_b;   // (E, 2Co), (2Co)
+  float *ss;             // (B, 2Co) scale | shift, saved
+  GnUnit gn2;            // gn2.out = GN2(h2)
+  float *h3;             // (B,Ho,Wo,Co) gn2.out * (1 + scale) + shift, saved
+  float *a3;             // (B,Ho,Wo,Co) dropout(SiLU(h3)), saved (conv2 input)
+  ConvUnit conv2;        // zero-init in ADM
+  float *xr;             // (B,Ho,Wo,Ci) resampled x for the skip (resampling blocks)
+  int has_skip;          // 1x1 conv on the skip when Ci != Co
+  ConvUnit skip;
+  uint32_t site;         // dropout site offset
+} ResBlock;
+
+// ---- self-attention block -------------------------------------------------------------
+typedef struct {
+  int HW, C, NH;
+  GnUnit gn;
+  size_t qkv_w, qkv_b;    // (C, 3C), (3C)
+  size_t proj_w, proj_b;  // (C, C), (C): zero-init in ADM
+  float *qkv;             // (B,HW,3C) saved
+  float *probs;           // (B,NH,HW,HW) saved
+  float *att;             // (B,HW,C) saved
+} AttnBlock;
+
+// ---- lambda (+ class) conditioning ------------------------------------------------------
+typedef struct {
+  int E0, E, K;           // sinusoid width (= base channels), embedding width, classes
+  double lambda_scale;
+  size_t lin1_w, lin1_b;  // (E0, E), (E)
+  size_t lin2_w, lin2_b;  // (E, E), (E)
+  size_t table;           // (K+1, E) when K > 0
+  float *lam;             // (B) lambda_scale * lambda
+  float *sin;             // (B,E0)
+  float *t1, *t1a;        // (B,E) lin1 out, SiLU of it
+  float *emb;             // (B,E) lin2 out + class row
+  float *emb_act;         // (B,E) SiLU(emb): what every res block reads
+  float *demb_act;        // (B,E) its gradient, accumulated by the res blocks
+  float *d1, *d2;         // (B,E) backward temporaries
+  float *dsin;            // (B,E0)
+} UNetEmbed;
+
+// Setup fills dims (no allocation); add_params registers tensors under `prefix`;
+// plan carves saved buffers for B examples and raises *tmp_need (floats per example of
+// one temporary) and *op_need (floats of kernel scratch at batch B).
+void unet_grow(size_t *need, size_t n);  // *need = max(*need, n)
+void gn_unit_setup(GnUnit *g, int HW, int C, int G);
+int gn_unit_add_params(GnUnit *g, UNetParams *p, const char *prefix);
+void gn_unit_plan(GnUnit *g, Arena *a, int B);
+void gn_unit_forward(GnUnit *g, const float *inp, const float *params, int B);
+void gn_unit_backward(const GnUnit *g, float *dinp, float *grads, const float *dout,
+                      const float *inp, const float *params, int B);
+
+// Nearest x2 up-sampling or 2x2 average pooling of a (B,H,W,C) input; NONE does nothing.
+void unet_resample_forward(UNetResample rs, float *out, const float *inp, int B, int H, int W,
+                           int C);
+// Accumulates into dinp (B,H,W,C).
+void unet_resample_backward(UNetResample rs, float *dinp, const float *dout, int B, int H, int W,
+                            int C);
+
+void conv_unit_setup(ConvUnit *c, UNetResample rs, int H, int W, int Cin, int Cout, int k,
+                     int stride);
+int conv_unit_add_params(ConvUnit *c, UNetParams *p, const char *prefix, int zero_init);
+void conv_unit_plan(ConvUnit *c, Arena *a, int B, size_t *tmp_need, size_t *op_need);
+void conv_unit_forward(const ConvUnit *c, float *out, const float *inp, const float *params,
+                       int B, float *op_scratch);
+// dinp accumulated (may be NULL); tmp holds the resampled input's gradient.
+void conv_unit_backward(const ConvUnit *c, float *dinp, float *grads, const float *dout,
+                        const float *inp, const float *params, int B, float *tmp,
+                        float *op_scratch);
+double conv_unit_flops(const ConvUnit *c);
+
+void norm_act_conv_setup(NormActConv *n, UNetResample rs, int H, int W, int Ci, int Co, int G);
+int norm_act_conv_add_params(NormActConv *n, UNetParams *p, const char *prefix,
+                             const char *gn_name, const char *conv_name, int zero_init);
+void norm_act_conv_plan(NormActConv *n, Arena *a, int B, size_t *tmp_need, size_t *op_need);
+void norm_act_conv_forward(NormActConv *n, float *out, const float *inp, const float *params,
+                           int B, float *op_scratch);
+// Uses s->t[0] and s->t[2]; dout must not be one of them.
+void norm_act_conv_backward(NormActConv *n, float *dinp, float *grads, const float *dout,
+                            const float *inp, const float *params, int B, UNetScratch *s);
+
+// G1/G2: groups of the input and output GroupNorms.
+void res_block_setup(ResBlock *r, UNetResample rs, int H, int W, int Ci, int Co, int G1, int G2,
+                     uint32_t site);
+int res_block_add_params(ResBlock *r, UNetParams *p, const char *prefix, int E);
+void res_block_plan(ResBlock *r, Arena *a, int B, size_t *tmp_need, size_t *op_need);
+// out (B,Ho,Wo,Co); emb_act (B,E); drop NULL or p == 0: no dropout.
+void res_block_forward(ResBlock *r, float *out, const float *x, const float *emb_act, int E,
+                       const float *params, int B, const DropoutKey *drop, UNetScratch *s);
+void res_block_backward(ResBlock *r, float *dx, float *demb_act, float *grads, const float *dout,
+                        const float *x, const float *emb_act, int E, const float *params, int B,
+                        const DropoutKey *drop, UNetScratch *s);
+double res_block_flops(const ResBlock *r, int E);
+
+void attn_block_setup(AttnBlock *t, int HW, int C, int NH, int G);
+int attn_block_add_params(AttnBlock *t, UNetParams *p, const char *prefix);
+void attn_block_plan(AttnBlock *t, Arena *a, int B, size_t *tmp_need, size_t *op_need);
+void attn_block_forward(AttnBlock *t, float *out, const float *x, const float *params, int B);
+void attn_block_backward(AttnBlock *t, float *dx, float *grads, const float *dout,
+                         const float *x, const float *params, int B, UNetScratch *s);
+double attn_block_flops(const AttnBlock *t);
+
+void embed_setup(UNetEmbed *e, int E0, int K, double lambda_scale);
+int embed_add_params(UNetEmbed *e, UNetParams *p);
+void embed_plan(UNetEmbed *e, Arena *a, int B);
+void embed_forward(UNetEmbed *e, const float *lambda, const int *labels, const float *params,
+                   int B);
+// Backward from e->demb_act; dlambda (B) accumulated unless NULL.
+void embed_backward(UNetEmbed *e, float *grads, float *dlambda, const int *labels,
+                    const float *params, int B);
+double embed_flops(const UNetEmbed *e);
+
+#endif

@@ -1,0 +1,210 @@
+// Walks the ADM U-Net architecture once (guided-diffusion UNetModel.__init__) to fill the
+// step list and the parameter table, and plans the activation arena.
+//   in.0 conv3x3 | per level: num_res_blocks x (res [+attn]), then a down-sampler
+//   mid.0 res, mid.1 attn, mid.2 res
+//   per level (reversed): (num_res_blocks+1) x (concat skip, res [+attn]), then an up-sampler
+//   head: GN-SiLU-conv3x3
+// Parameter names follow ADM's block numbering: "in.<i>.res.conv1.weight", "mid.1.attn...",
+// "out.<i>.up.weight", "head.conv.weight".
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "core/status.h"
+#include "models/unet.h"
+
+typedef struct {
+  UNet *u;
+  int *stack;     // ids of steps whose outputs the decoder concatenates, LIFO
+  int top;
+  int ch, res;    // channels and spatial size of the current tensor
+} Builder;
+
+static int push_step(UNet *u, UNetStepKind kind, int block, int res, int C) {
+  UNetStep *s = &u->steps[u->n_steps];
+  s->kind = kind;
+  s->block = block;
+  s->skip = -1;
+  s->H = s->W = res;
+  s->C = C;
+  return u->n_steps++;
+}
+
+static void push_skip(Builder *b) {
+  int id = b->u->n_steps - 1;
+  b->u->steps[id].is_skip_source = 1;
+  b->stack[b->top++] = id;
+}
+
+static int add_res(Builder *b, UNetResample rs, int Co, const char *prefix) {
+  UNet *u = b->u;
+  int G1, G2;
+  int st = unet_norm_groups(&u->cfg, b->ch, prefix, &G1);
+  if (!st) st = unet_norm_groups(&u->cfg, Co, prefix, &G2);
+  if (st) return st;
+  ResBlock *r = &u->res[u->n_res];
+  res_block_setup(r, rs, b->res, b->res, b->ch, Co, G1, G2, (uint32_t)u->n_res);
+  if ((st = res_block_add_params(r, &u->params, prefix, u->embed.E))) return st;
+  push_step(u, UNET_STEP_RES, u->n_res++, r->Ho, Co);
+  b->ch = Co;
+  b->res = r->Ho;
+  return VDMC_OK;
+}
+
+static int wants_attention(const UNetConfig *c, int res) {
+  for (int i = 0; i < c->num_attn; i++)
+    if (c->attn_resolutions[i] == res) return 1;
+  return 0;
+}
+
+static int add_attn(Builder *b, const char *prefix) {
+  UNet *u = b->u;
+  if (b->ch % u->cfg.head_channels)
+    return vdmc_fail(VDMC_ERR_INPUT,
+                     "model.head_channels: %d does not divide the %d channels of %s",
+                     u->cfg.head_channels, b->ch, prefix);
+  int G, st = unet_norm_groups(&u->cfg, b->ch, prefix, &G);
+  if (st) return st;
+  AttnBlock *t = &u->attn[u->n_attn];
+  attn_block_setup(t, b->res * b->res, b->ch, b->ch / u->cfg.head_channels, G);
+  if ((st = attn_block_add_params(t, &u->params, prefix))) return st;
+  push_step(u, UNET_STEP_ATTN, u->n_attn++, b->res, b->ch);
+  return VDMC_OK;
+}
+
+// A res block and, at attention resolutions, an attention block: one ADM "block".
+static int add_res_attn(Builder *b, const char *side, int index, int Co) {
+  char prefix[64];
+  snprintf(prefix, sizeof prefix, "%s.%d.res", side, index);
+  int st = add_res(b, UNET_RESAMPLE_NONE, Co, prefix);
+  if (st || !wants_attention(&b->u->cfg, b->res)) return st;
+  snprintf(prefix, sizeof prefix, "%s.%d.attn", side, index);
+  return add_attn(b, prefix);
+}
+
+static int add_conv(Builder *b, UNetResample rs, int Cout, int stride, const char *prefix) {
+  UNet *u = b->u;
+  ConvUnit *c = &u->conv[u->n_conv];
+  conv_unit_setup(c, rs, b->res, b->res, b->ch, Cout, 3, stride);
+  int st = conv_unit_add_params(c, &u->params, prefix, 0);
+  if (st) return st;
+  push_step(u, UNET_STEP_CONV, u->n_conv++, c->Ho, Cout);
+  b->ch = Cout;
+  b->res = c->Ho;
+  return VDMC_OK;
+}
+
+// Halves (DOWN) or doubles (UP) the resolution at constant channels.
+static int add_resample(Builder *b, UNetResample rs, const char *prefix) {
+  if (b->u->cfg.resblock_updown) return add_res(b, rs, b->ch, prefix);
+  if (rs == UNET_RESAMPLE_DOWN) return add_conv(b, UNET_RESAMPLE_NONE, b->ch, 2, prefix);
+  return add_conv(b, UNET_RESAMPLE_UP, b->ch, 1, prefix);
+}
+
+static void add_concat(Builder *b) {
+  UNet *u = b->u;
+  int skip = b->stack[--b->top];
+  int id = push_step(u, UNET_STEP_CONCAT, -1, b->res, b->ch + u->steps[skip].C);
+  u->steps[id].skip = skip;
+  b->ch = u->steps[id].C;
+}
+
+static int alloc_lists(UNet *u, Builder *b) {
+  int L = u->cfg.num_levels, n = u->cfg.num_res_blocks;
+  int n_res = L * n + 2 * (L - 1) + 2 + L * (n + 1);
+  int n_attn = L * n + 1 + L * (n + 1);
+  int n_conv = 1 + 2 * (L - 1);
+  int n_steps = n_res + n_attn + n_conv + L * (n + 1) + 1;
+  u->res = calloc((size_t)n_res, sizeof *u->res);
+  u->attn = calloc((size_t)n_attn, sizeof *u->attn);
+  u->conv = calloc((size_t)n_conv, sizeof *u->conv);
+  u->steps = calloc((size_t)n_steps, sizeof *u->steps);
+  b->stack = calloc((size_t)n_steps, sizeof *b->stack);
+  if (!u->res || !u->attn || !u->conv || !u->steps || !b->stack)
+    return vdmc_fail(VDMC_ERR_MEMORY, "out of memory building the U-Net");
+  return VDMC_OK;
+}
+
+static int build_encoder(Builder *b) {
+  UNet *u = b->u;
+  const UNetConfig *c = &u->cfg;
+  int st = add_conv(b, UNET_RESAMPLE_NONE, c->base_channels, 1, "in.0.conv");
+  if (st) return st;
+  push_skip(b);
+  int index = 1;
+  char prefix[64];
+  for (int l = 0; l < c->num_levels; l++) {
+    for (int i = 0; i < c->num_res_blocks; i++) {
+      if ((st = add_res_attn(b, "in", index++, c->channel_mult[l] * c->base_channels))) return st;
+      push_skip(b);
+    }
+    if (l == c->num_levels - 1) break;
+    snprintf(prefix, sizeof prefix, "in.%d.down", index++);
+    if ((st = add_resample(b, UNET_RESAMPLE_DOWN, prefix))) return st;
+    push_skip(b);
+  }
+  return VDMC_OK;
+}
+
+static int build_middle_decoder(Builder *b) {
+  UNet *u = b->u;
+  const UNetConfig *c = &u->cfg;
+  int st = add_res(b, UNET_RESAMPLE_NONE, b->ch, "mid.0.res");
+  if (!st) st = add_attn(b, "mid.1.attn");
+  if (!st) st = add_res(b, UNET_RESAMPLE_NONE, b->ch, "mid.2.res");
+  if (st) return st;
+  int index = 0;
+  char prefix[64];
+  for (int l = c->num_levels - 1; l >= 0; l--) {
+    for (int i = 0; i <= c->num_res_blocks; i++, index++) {
+      add_concat(b);
+      if ((st = add_res_attn(b, "out", index, c->channel_mult[l] * c->base_channels))) return st;
+      if (l == 0 || i < c->num_res_blocks) continue;
+      snprintf(prefix, sizeof prefix, "out.%d.up", index);
+      if ((st = add_resample(b, UNET_RESAMPLE_UP, prefix))) return st;
+    }
+  }
+  int G;
+  if ((st = unet_norm_groups(c, b->ch, "head", &G))) return st;
+  norm_act_conv_setup(&u->head, UNET_RESAMPLE_NONE, b->res, b->res, b->ch, c->out_channels, G);
+  if ((st = norm_act_conv_add_params(&u->head, &u->params, "head", "gn", "conv", 1))) return st;
+  push_step(u, UNET_STEP_HEAD, -1, b->res, c->out_channels);
+  return VDMC_OK;
+}
+
+int unet_build(UNet *u) {
+  Builder b = {.u = u, .ch = u->cfg.in_channels, .res = u->cfg.resolution};
+  embed_setup(&u->embed, u->cfg.base_channels, u->cfg.num_classes, u->cfg.lambda_scale);
+  int st = alloc_lists(u, &b);
+  if (!st) st = embed_add_params(&u->embed, &u->params);
+  if (!st) st = build_encoder(&b);
+  if (!st) st = build_middle_decoder(&b);
+  free(b.stack);
+  return st;
+}
+
+void unet_plan(UNet *u, Arena *a, int B) {
+  size_t tmp = 0, op = 0, cmax = 0;
+  embed_plan(&u->embed, a, B);
+  for (int k = 0; k < u->n_steps; k++) {
+    UNetStep *s = &u->steps[k];
+    size_t n = (size_t)s->H * s->W * s->C;
+    unet_grow(&tmp, n);
+    unet_grow(&cmax, (size_t)s->C);
+    s->out = s->kind == UNET_STEP_HEAD ? NULL : arena_floats(a, (size_t)B * n);
+    s->grad = s->is_skip_source ? arena_floats(a, (size_t)B * n) : NULL;
+    if (s->kind == UNET_STEP_RES) res_block_plan(&u->res[s->block], a, B, &tmp, &op);
+    if (s->kind == UNET_STEP_ATTN) attn_block_plan(&u->attn[s->block], a, B, &tmp, &op);
+    if (s->kind == UNET_STEP_CONV) conv_unit_plan(&u->conv[s->block], a, B, &tmp, &op);
+    if (s->kind == UNET_STEP_HEAD) norm_act_conv_plan(&u->head, a, B, &tmp, &op);
+  }
+  for (int i = 0; i < 2; i++) u->grad_pingpong[i] = arena_floats(a, (size_t)B * tmp);
+  for (int i = 0; i < 3; i++) u->scratch.t[i] = arena_floats(a, (size_t)B * tmp);
+  u->scratch.ss = arena_floats(a, (size_t)B * 2 * cmax);
+  u->scratch.op = arena_floats(a, op);
+  // A tensor read only by the next step needs its gradient from that step's backward
+  // until its own backward: consecutive steps alternate between two buffers.
+  for (int k = 0; k < u->n_steps; k++)
+    if (!u->steps[k].is_skip_source) u->steps[k].grad = u->grad_pingpong[k & 1];
+  u->max_tensor = tmp;
+  u->max_op_scratch = op;
+}

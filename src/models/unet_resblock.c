@@ -1,0 +1,156 @@
+// ADM residual block with scale-shift conditioning (use_scale_shift_norm=True):
+//   h  = conv1(resample(SiLU(GN1(x))))
+//   h  = conv2(dropout(SiLU(GN2(h) * (1 + scale) + shift))),  [scale|shift] = linear(SiLU(emb))
+//   out = skip(resample(x)) + h,  skip = 1x1 conv when Ci != Co, else identity.
+// Legend in unet_blocks.h.
+#include <stdio.h>
+#include <string.h>
+
+#include "core/status.h"
+#include "models/unet_blocks.h"
+#include "ops/activation.h"
+#include "ops/linear.h"
+#include "ops/tensor_ops.h"
+
+void res_block_setup(ResBlock *r, UNetResample rs, int H, int W, int Ci, int Co, int G1, int G2,
+                     uint32_t site) {
+  memset(r, 0, sizeof *r);
+  r->H = H;
+  r->W = W;
+  r->Ci = Ci;
+  r->Co = Co;
+  r->resample = rs;
+  r->site = site;
+  norm_act_conv_setup(&r->in, rs, H, W, Ci, Co, G1);
+  r->Ho = r->in.conv.Ho;
+  r->Wo = r->in.conv.Wo;
+  gn_unit_setup(&r->gn2, r->Ho * r->Wo, Co, G2);
+  conv_unit_setup(&r->conv2, UNET_RESAMPLE_NONE, r->Ho, r->Wo, Co, Co, 3, 1);
+  r->has_skip = Ci != Co;
+  if (r->has_skip) conv_unit_setup(&r->skip, UNET_RESAMPLE_NONE, r->Ho, r->Wo, Ci, Co, 1, 1);
+}
+
+int res_block_add_params(ResBlock *r, UNetParams *p, const char *prefix, int E) {
+  char name[PARAM_NAME_LEN];
+  int st = norm_act_conv_add_params(&r->in, p, prefix, "gn1", "conv1", 0);
+  if (st) return st;
+  size_t ws[2] = {(size_t)E, 2 * (size_t)r->Co}, bs[1] = {2 * (size_t)r->Co};
+  snprintf(name, sizeof name, "%s.emb", prefix);
+  if ((st = unet_params_add(p, name, "weight", 2, ws, UNET_INIT_FANIN, (size_t)E, &r->emb_w)))
+    return st;
+  if ((st = unet_params_add(p, name, "bias", 1, bs, UNET_INIT_FANIN, (size_t)E, &r->emb_b)))
+    return st;
+  snprintf(name, sizeof name, "%s.gn2", prefix);
+  if ((st = gn_unit_add_params(&r->gn2, p, name))) return st;
+  snprintf(name, sizeof name, "%s.conv2", prefix);
+  if ((st = conv_unit_add_params(&r->conv2, p, name, 1))) return st;
+  if (!r->has_skip) return VDMC_OK;
+  snprintf(name, sizeof name, "%s.skip", prefix);
+  return conv_unit_add_params(&r->skip, p, name, 0);
+}
+
+void res_block_plan(ResBlock *r, Arena *a, int B, size_t *tmp_need, size_t *op_need) {
+  size_t n_out = (size_t)B * r->Ho * r->Wo * r->Co;
+  norm_act_conv_plan(&r->in, a, B, tmp_need, op_need);
+  r->h2 = arena_floats(a, n_out);
+  r->ss = arena_floats(a, (size_t)B * 2 * r->Co);
+  gn_unit_plan(&r->gn2, a, B);
+  r->h3 = arena_floats(a, n_out);
+  r->a3 = arena_floats(a, n_out);
+  conv_unit_plan(&r->conv2, a, B, tmp_need, op_need);
+  r->xr = r->resample ? arena_floats(a, (size_t)B * r->Ho * r->Wo * r->Ci) : NULL;
+  if (r->has_skip) conv_unit_plan(&r->skip, a, B, tmp_need, op_need);
+  unet_grow(tmp_need, (size_t)r->H * r->W * r->Ci);
+  unet_grow(tmp_need, (size_t)r->Ho * r->Wo * (r->Ci > r->Co ? r->Ci : r->Co));
+}
+
+static DropoutKey site_key(const ResBlock *r, const DropoutKey *drop) {
+  DropoutKey k = *drop;
+  k.site += r->site;
+  return k;
+}
+
+void res_block_forward(ResBlock *r, float *out, const float *x, const float *emb_act, int E,
+                       const float *params, int B, const DropoutKey *drop, UNetScratch *s) {
+  int HWo = r->Ho * r->Wo;
+  size_t n_out = (size_t)B * HWo * r->Co;
+  norm_act_conv_forward(&r->in, r->h2, x, params, B, s->op);
+  linear_forward(r->ss, emb_act, params + r->emb_w, params + r->emb_b, B, E, 2 * r->Co);
+  gn_unit_forward(&r->gn2, r->h2, params, B);
+  scale_shift_forward(r->h3, r->gn2.out, r->ss, B, HWo, r->Co);
+  silu_forward(r->a3, r->h3, n_out);
+  if (drop && drop->p > 0) {
+    DropoutKey k = site_key(r, drop);
+    dropout_forward(r->a3, r->a3, B, (size_t)HWo * r->Co, &k);
+  }
+  conv_unit_forward(&r->conv2, out, r->a3, params, B, s->op);
+
+  const float *src = x;
+  if (r->resample) {
+    unet_resample_forward(r->resample, r->xr, x, B, r->H, r->W, r->Ci);
+    src = r->xr;
+  }
+  if (r->has_skip) {
+    conv_unit_forward(&r->skip, s->t[0], src, params, B, s->op);
+    src = s->t[0];
+  }
+  accumulate(out, src, n_out);
+}
+
+// Gradient of the skip branch into dx.
+static void skip_backward(ResBlock *r, float *dx, float *grads, const float *dout, const float *x,
+                          const float *params, int B, UNetScratch *s) {
+  size_t n_out = (size_t)B * r->Ho * r->Wo * r->Co;
+  if (!r->has_skip) {
+    if (r->resample)
+      unet_resample_backward(r->resample, dx, dout, B, r->H, r->W, r->Ci);
+    else
+      accumulate(dx, dout, n_out);
+    return;
+  }
+  if (!r->resample) {
+    conv_unit_backward(&r->skip, dx, grads, dout, x, params, B, NULL, s->op);
+    return;
+  }
+  float *dxr = s->t[0];
+  memset(dxr, 0, (size_t)B * r->Ho * r->Wo * r->Ci * sizeof *dxr);
+  conv_unit_backward(&r->skip, dxr, grads, dout, r->xr, params, B, NULL, s->op);
+  unet_resample_backward(r->resample, dx, dxr, B, r->H, r->W, r->Ci);
+}
+
+void res_block_backward(ResBlock *r, float *dx, float *demb_act, float *grads, const float *dout,
+                        const float *x, const float *emb_act, int E, const float *params, int B,
+                        const DropoutKey *drop, UNetScratch *s) {
+  int HWo = r->Ho * r->Wo;
+  size_t n_out = (size_t)B * HWo * r->Co, bytes = n_out * sizeof(float);
+  skip_backward(r, dx, grads, dout, x, params, B, s);
+
+  float *da = s->t[0], *dh3 = s->t[1], *spare = s->t[2];
+  memset(da, 0, bytes);
+  conv_unit_backward(&r->conv2, da, grads, dout, r->a3, params, B, NULL, s->op);
+  if (drop && drop->p > 0) {
+    DropoutKey k = site_key(r, drop);
+    memset(spare, 0, bytes);
+    dropout_backward(spare, da, B, (size_t)HWo * r->Co, &k);
+    float *t = da;
+    da = spare;
+    spare = t;
+  }
+  memset(dh3, 0, bytes);
+  silu_backward(dh3, da, r->h3, n_out);
+  float *dh2n = da, *dss = s->ss;
+  memset(dh2n, 0, bytes);
+  memset(dss, 0, (size_t)B * 2 * r->Co * sizeof *dss);
+  scale_shift_backward(dh2n, dss, dh3, r->gn2.out, r->ss, B, HWo, r->Co);
+  linear_backward(demb_act, grads + r->emb_w, grads + r->emb_b, dss, emb_act, params + r->emb_w,
+                  B, E, 2 * r->Co);
+  float *dh2 = s->t[1];
+  memset(dh2, 0, bytes);
+  gn_unit_backward(&r->gn2, dh2, grads, dh2n, r->h2, params, B);
+  norm_act_conv_backward(&r->in, dx, grads, dh2, x, params, B, s);
+}
+
+double res_block_flops(const ResBlock *r, int E) {
+  double f = conv_unit_flops(&r->in.conv) + conv_unit_flops(&r->conv2) + 2.0 * E * 2 * r->Co;
+  return r->has_skip ? f + conv_unit_flops(&r->skip) : f;
+}

@@ -1,0 +1,202 @@
+// The small units the U-Net blocks are made of: parameter registration, GroupNorm,
+// [resample ->] conv, and GN -> SiLU -> [resample] -> conv. Legend in unet_blocks.h.
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/status.h"
+#include "models/unet_blocks.h"
+#include "ops/activation.h"
+#include "ops/conv2d.h"
+#include "ops/norm.h"
+#include "ops/resample.h"
+
+int unet_params_add(UNetParams *p, const char *prefix, const char *leaf, int ndim,
+                    const size_t *shape, UNetInitKind kind, size_t fan_in, size_t *off) {
+  char name[PARAM_NAME_LEN];
+  int n = snprintf(name, sizeof name, "%s.%s", prefix, leaf);
+  if (n < 0 || (size_t)n >= sizeof name)
+    return vdmc_fail(VDMC_ERR_INTERNAL, "parameter name too long: %s.%s", prefix, leaf);
+  int st = param_table_add(&p->table, name, ndim, shape, ndim >= 2, off);
+  if (st) return st;
+  if (p->table.count > p->init_cap) {
+    size_t cap = p->init_cap ? 2 * p->init_cap : 64;
+    UNetInit *init = realloc(p->init, cap * sizeof *init);
+    if (!init) return vdmc_fail(VDMC_ERR_MEMORY, "out of memory growing the U-Net init table");
+    p->init = init;
+    p->init_cap = cap;
+  }
+  p->init[p->table.count - 1] = (UNetInit){kind, fan_in};
+  return VDMC_OK;
+}
+
+static size_t numel_of(int B, int H, int W, int C) { return (size_t)B * H * W * C; }
+
+void unet_grow(size_t *need, size_t n) {
+  if (n > *need) *need = n;
+}
+
+// ---- GroupNorm -------------------------------------------------------------------------
+
+void gn_unit_setup(GnUnit *g, int HW, int C, int G) {
+  memset(g, 0, sizeof *g);
+  g->HW = HW;
+  g->C = C;
+  g->G = G;
+}
+
+int gn_unit_add_params(GnUnit *g, UNetParams *p, const char *prefix) {
+  size_t shape[1] = {(size_t)g->C};
+  int st = unet_params_add(p, prefix, "weight", 1, shape, UNET_INIT_ONE, 0, &g->w);
+  return st ? st : unet_params_add(p, prefix, "bias", 1, shape, UNET_INIT_ZERO, 0, &g->b);
+}
+
+void gn_unit_plan(GnUnit *g, Arena *a, int B) {
+  g->out = arena_floats(a, numel_of(B, g->HW, 1, g->C));
+  g->mean = arena_floats(a, (size_t)B * g->G);
+  g->rstd = arena_floats(a, (size_t)B * g->G);
+}
+
+void gn_unit_forward(GnUnit *g, const float *inp, const float *params, int B) {
+  groupnorm_forward(g->out, g->mean, g->rstd, inp, params + g->w, params + g->b, B, g->HW, g->C,
+                    g->G);
+}
+
+void gn_unit_backward(const GnUnit *g, float *dinp, float *grads, const float *dout,
+                      const float *inp, const float *params, int B) {
+  groupnorm_backward(dinp, grads + g->w, grads + g->b, dout, inp, params + g->w, g->mean, g->rstd,
+                     B, g->HW, g->C, g->G);
+}
+
+// ---- [resample ->] conv --------------------------------------------------------------------
+
+static void resampled_size(UNetResample rs, int H, int W, int *Hr, int *Wr) {
+  *Hr = rs == UNET_RESAMPLE_UP ? 2 * H : rs == UNET_RESAMPLE_DOWN ? H / 2 : H;
+  *Wr = rs == UNET_RESAMPLE_UP ? 2 * W : rs == UNET_RESAMPLE_DOWN ? W / 2 : W;
+}
+
+static Conv2dDims conv_dims(const ConvUnit *c, int B) {
+  Conv2dDims d;
+  resampled_size(c->resample, c->H, c->W, &d.H, &d.W);
+  d.B = B;
+  d.Cin = c->Cin;
+  d.Cout = c->Cout;
+  d.k = c->k;
+  d.stride = c->stride;
+  return d;
+}
+
+void conv_unit_setup(ConvUnit *c, UNetResample rs, int H, int W, int Cin, int Cout, int k,
+                     int stride) {
+  memset(c, 0, sizeof *c);
+  c->resample = rs;
+  c->H = H;
+  c->W = W;
+  c->Cin = Cin;
+  c->Cout = Cout;
+  c->k = k;
+  c->stride = stride;
+  Conv2dDims d = conv_dims(c, 1);
+  c->Ho = conv2d_out_h(&d);
+  c->Wo = conv2d_out_w(&d);
+}
+
+int conv_unit_add_params(ConvUnit *c, UNetParams *p, const char *prefix, int zero_init) {
+  size_t fan_in = (size_t)c->k * c->k * c->Cin;
+  size_t ws[4] = {(size_t)c->k, (size_t)c->k, (size_t)c->Cin, (size_t)c->Cout};
+  size_t bs[1] = {(size_t)c->Cout};
+  UNetInitKind kind = zero_init ? UNET_INIT_ZERO : UNET_INIT_FANIN;
+  int st = unet_params_add(p, prefix, "weight", 4, ws, kind, fan_in, &c->w);
+  return st ? st : unet_params_add(p, prefix, "bias", 1, bs, kind, fan_in, &c->b);
+}
+
+void conv_unit_plan(ConvUnit *c, Arena *a, int B, size_t *tmp_need, size_t *op_need) {
+  Conv2dDims d = conv_dims(c, B);
+  c->rs = c->resample ? arena_floats(a, numel_of(B, d.H, d.W, c->Cin)) : NULL;
+  unet_grow(tmp_need, numel_of(1, d.H, d.W, c->Cin));
+  unet_grow(tmp_need, numel_of(1, c->Ho, c->Wo, c->Cout));
+  unet_grow(op_need, conv2d_scratch_floats(&d));
+}
+
+void unet_resample_forward(UNetResample rs, float *out, const float *inp, int B, int H, int W,
+                           int C) {
+  if (rs == UNET_RESAMPLE_UP) upsample2x_forward(out, inp, B, H, W, C);
+  if (rs == UNET_RESAMPLE_DOWN) avgpool2x_forward(out, inp, B, H, W, C);
+}
+
+void unet_resample_backward(UNetResample rs, float *dinp, const float *dout, int B, int H, int W,
+                            int C) {
+  if (rs == UNET_RESAMPLE_UP) upsample2x_backward(dinp, dout, B, H, W, C);
+  if (rs == UNET_RESAMPLE_DOWN) avgpool2x_backward(dinp, dout, B, H, W, C);
+}
+
+void conv_unit_forward(const ConvUnit *c, float *out, const float *inp, const float *params,
+                       int B, float *op_scratch) {
+  Conv2dDims d = conv_dims(c, B);
+  if (c->resample) {
+    unet_resample_forward(c->resample, c->rs, inp, B, c->H, c->W, c->Cin);
+    inp = c->rs;
+  }
+  conv2d_forward(out, inp, params + c->w, params + c->b, &d, op_scratch);
+}
+
+void conv_unit_backward(const ConvUnit *c, float *dinp, float *grads, const float *dout,
+                        const float *inp, const float *params, int B, float *tmp,
+                        float *op_scratch) {
+  Conv2dDims d = conv_dims(c, B);
+  if (!c->resample) {
+    conv2d_backward(dinp, grads + c->w, grads + c->b, dout, inp, params + c->w, &d, op_scratch);
+    return;
+  }
+  float *drs = dinp ? tmp : NULL;
+  if (drs) memset(drs, 0, numel_of(B, d.H, d.W, c->Cin) * sizeof *drs);
+  conv2d_backward(drs, grads + c->w, grads + c->b, dout, c->rs, params + c->w, &d, op_scratch);
+  if (dinp) unet_resample_backward(c->resample, dinp, drs, B, c->H, c->W, c->Cin);
+}
+
+double conv_unit_flops(const ConvUnit *c) {
+  return 2.0 * c->Ho * c->Wo * c->Cout * (double)c->k * c->k * c->Cin;
+}
+
+// ---- GN -> SiLU -> [resample] -> conv3x3 ------------------------------------------------------
+
+void norm_act_conv_setup(NormActConv *n, UNetResample rs, int H, int W, int Ci, int Co, int G) {
+  memset(n, 0, sizeof *n);
+  gn_unit_setup(&n->gn, H * W, Ci, G);
+  conv_unit_setup(&n->conv, rs, H, W, Ci, Co, 3, 1);
+}
+
+int norm_act_conv_add_params(NormActConv *n, UNetParams *p, const char *prefix,
+                             const char *gn_name, const char *conv_name, int zero_init) {
+  char name[PARAM_NAME_LEN];
+  snprintf(name, sizeof name, "%s.%s", prefix, gn_name);
+  int st = gn_unit_add_params(&n->gn, p, name);
+  if (st) return st;
+  snprintf(name, sizeof name, "%s.%s", prefix, conv_name);
+  return conv_unit_add_params(&n->conv, p, name, zero_init);
+}
+
+void norm_act_conv_plan(NormActConv *n, Arena *a, int B, size_t *tmp_need, size_t *op_need) {
+  gn_unit_plan(&n->gn, a, B);
+  n->act = arena_floats(a, numel_of(B, n->gn.HW, 1, n->gn.C));
+  conv_unit_plan(&n->conv, a, B, tmp_need, op_need);
+}
+
+void norm_act_conv_forward(NormActConv *n, float *out, const float *inp, const float *params,
+                           int B, float *op_scratch) {
+  size_t len = numel_of(B, n->gn.HW, 1, n->gn.C);
+  gn_unit_forward(&n->gn, inp, params, B);
+  silu_forward(n->act, n->gn.out, len);
+  conv_unit_forward(&n->conv, out, n->act, params, B, op_scratch);
+}
+
+void norm_act_conv_backward(NormActConv *n, float *dinp, float *grads, const float *dout,
+                            const float *inp, const float *params, int B, UNetScratch *s) {
+  size_t len = numel_of(B, n->gn.HW, 1, n->gn.C);
+  float *dact = s->t[0], *dgn = s->t[2];
+  memset(dact, 0, len * sizeof *dact);
+  conv_unit_backward(&n->conv, dact, grads, dout, n->act, params, B, dgn, s->op);
+  memset(dgn, 0, len * sizeof *dgn);
+  silu_backward(dgn, dact, n->gn.out, len);
+  gn_unit_backward(&n->gn, dinp, grads, dgn, inp, params, B);
+}
