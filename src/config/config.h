@@ -21,6 +21,9 @@ typedef struct {
 typedef struct {
   struct {
     char arch[CONFIG_STR_LEN];          // unet (uvit later)
+    int resolution;                     // square image size; must match the dataset
+    int in_channels;                    // image channels; must match the dataset
+    int norm_groups;
     int base_channels;
     ConfigIntList channel_mult;
     int num_res_blocks;

@@ -12,6 +12,12 @@ static const double BIG = 1e300;
 const ConfigKey config_keys[] = {
     // model
     {"model.arch", CFG_CHOICE, F(model.arch), "unet", 0, 0, "unet", "denoiser architecture"},
+    {"model.resolution", CFG_INT, F(model.resolution), "28", 1, 4096, NULL,
+     "image height = width the model is built for (must match the dataset)"},
+    {"model.in_channels", CFG_INT, F(model.in_channels), "1", 1, 64, NULL,
+     "image channels (must match the dataset)"},
+    {"model.norm_groups", CFG_INT, F(model.norm_groups), "32", 1, 1024, NULL,
+     "GroupNorm groups (gcd with the channels when a block has fewer channels)"},
     {"model.base_channels", CFG_INT, F(model.base_channels), "32", 1, 4096, NULL,
      "channels of the first U-Net level"},
     {"model.channel_mult", CFG_INT_LIST, F(model.channel_mult), "[1, 2, 2]", 1, 64, NULL,

@@ -1,0 +1,37 @@
+#include "models/unet_from_config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "core/status.h"
+
+int unet_config_from_config(UNetConfig *u, const ConfigSet *cs) {
+  const Config *c = &cs->values;
+  memset(u, 0, sizeof *u);
+  if (strcmp(c->model.arch, "unet") != 0)
+    return vdmc_fail(VDMC_ERR_INPUT, "%s: model.arch '%s' is not a U-Net", config_where(cs, "model.arch"),
+                     c->model.arch);
+  u->in_channels = u->out_channels = c->model.in_channels;
+  u->resolution = c->model.resolution;
+  u->base_channels = c->model.base_channels;
+  u->num_levels = c->model.channel_mult.n;
+  if (u->num_levels > UNET_MAX_LEVELS)
+    return vdmc_fail(VDMC_ERR_INPUT, "%s: model.channel_mult has %d levels, at most %d",
+                     config_where(cs, "model.channel_mult"), u->num_levels, UNET_MAX_LEVELS);
+  for (int i = 0; i < u->num_levels; i++) u->channel_mult[i] = c->model.channel_mult.v[i];
+  u->num_res_blocks = c->model.num_res_blocks;
+  u->num_attn = c->model.attn_resolutions.n;
+  for (int i = 0; i < u->num_attn; i++) u->attn_resolutions[i] = c->model.attn_resolutions.v[i];
+  u->head_channels = c->model.head_channels;
+  u->dropout = (float)c->model.dropout;
+  u->num_classes = c->model.num_classes;
+  u->resblock_updown = c->model.resblock_updown;
+  u->norm_groups = c->model.norm_groups;
+  u->lambda_scale = c->model.lambda_scale;
+  if (unet_config_validate(u)) {
+    char why[512];  // copied: vdmc_fail writes the buffer vdmc_error_message reads
+    snprintf(why, sizeof why, "%s", vdmc_error_message());
+    return vdmc_fail(VDMC_ERR_INPUT, "%s: %s", cs->source_name, why);
+  }
+  return VDMC_OK;
+}
