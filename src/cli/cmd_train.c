@@ -1,6 +1,8 @@
 // `vdmc train [CONFIG] [--run DIR] [--set KEY=VALUE]... [--resume latest|none|FILE]`
 // under mpirun: data-parallel training (src/train/). With no CONFIG the embedded
 // default (configs/fmnist.yaml) is trained into runs/fmnist.
+#define _POSIX_C_SOURCE 200809L  // SIGSTOP
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +36,15 @@ static void default_run_dir(char *buf, size_t n, const char *source) {
   if (!strncmp(source, "embedded", 8)) base = "fmnist";
   size_t len = strcspn(base, ".");
   snprintf(buf, n, "runs/%.*s", (int)len, base);
+}
+
+// Test hooks (tests/cli/train_resume.sh), read once at start:
+//   VDMC_TRAIN_TEST_SIGNAL_AT=N  rank 0 raises SIGUSR1 after step N (the real stop path)
+//   VDMC_TRAIN_TEST_STOP_AT=N    every rank stops itself (SIGSTOP) after the checkpoint
+//                                of step N, so a test can kill -9 it at a known point
+static long long env_step(const char *name) {
+  const char *v = getenv(name);
+  return v && *v ? atoll(v) : -1;
 }
 
 static int finish(const VdmcComm *c, int rc) {
@@ -80,6 +91,7 @@ int cmd_train(int argc, char **argv) {
             comm.size, t->B, t->b, unet_num_params(&t->net), unet_flops_per_image(&t->net) / 1e9);
     fprintf(stderr, "vdmc train: blas %s\n", blas_report_line());
   }
+  long long signal_at = env_step("VDMC_TRAIN_TEST_SIGNAL_AT"), stop_at = env_step("VDMC_TRAIN_TEST_STOP_AT");
   TrainLog log;
   rc = train_log_open(&log, t);
   int saved_at_end = 0;
@@ -111,7 +123,9 @@ int cmd_train(int argc, char **argv) {
     if (last || t->step % cs.values.run.checkpoint_every == 0) {
       rc = trainer_save(t);
       saved_at_end = last;
+      if (!rc && t->step == stop_at) raise(SIGSTOP);
     }
+    if (t->step == signal_at && comm.rank == 0) raise(SIGUSR1);
   }
   if (!rc && !saved_at_end && t->step >= steps) rc = trainer_save(t);  // resumed at the end
   train_log_close(&log);
