@@ -19,6 +19,7 @@
 
 // Bump when the layout changes; loading a different version fails with a hint.
 #define CHECKPOINT_FORMAT_VERSION 1
+#define CHECKPOINT_KIND "checkpoint"  // root attribute vdmc_kind
 #define CHECKPOINT_MAX_ARRAYS 8
 #define CHECKPOINT_MAX_EXTRAS 8
 #define CHECKPOINT_NAME_LEN 32

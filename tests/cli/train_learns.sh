@@ -17,5 +17,8 @@ if awk -v a="$first" -v b="$last" 'BEGIN { exit !(b < 0.7 * a) }'; then pass=$((
 ratio=$(awk -F, 'NR > 2 { if (min == "" || $3 < min) min = $3; if ($3 > max) max = $3 } END { print max / min }' "$work/sched.csv")
 echo "adaptive p(lambda) max/min: $ratio"
 if awk -v r="$ratio" 'BEGIN { exit !(r > 1.01) }'; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: adaptive schedule still uniform"; fi
+# vdmc info describes the run directory's latest checkpoint and the dataset
+"$vdmc" info "$work/run" | grep -q "^step: 40" && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: vdmc info RUN"; }
+"$vdmc" info "$work/data/fashion-mnist-train.h5" | grep -q "60000" && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: vdmc info DATASET"; }
 echo "train_learns: $pass passed, $fail failed"
 [ $fail -eq 0 ]
