@@ -67,6 +67,12 @@ int cmd_train(int argc, char **argv) {
     return 1;
   }
   if (signals_install()) return finish(&comm, VDMC_ERR_INTERNAL);
+  // Under Slurm the job's task count must be the MPI world: a launcher that started
+  // singletons (or too few ranks) would otherwise train P separate copies silently.
+  const char *ntasks = getenv("SLURM_NTASKS");
+  if (ntasks && *ntasks && atoi(ntasks) != comm.size)
+    return finish(&comm, vdmc_fail(VDMC_ERR_INPUT, "MPI world size %d differs from SLURM_NTASKS=%s: start vdmc "
+                                   "with mpirun or srun --mpi=pmix inside the allocation", comm.size, ntasks));
   TrainArgs a = {0};
   ConfigSet cs;
   int rc = config_args_resolve(&cs, argc - 1, argv + 1, take, &a);
