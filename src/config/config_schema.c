@@ -42,7 +42,7 @@ const ConfigKey config_keys[] = {
     {"diffusion.schedule", CFG_STRING, F(diffusion.schedule), "cosine", 0, 0, NULL,
      "training noise schedule f_lambda(t) (see docs/diffusion.md for the names)"},
     {"diffusion.shift_base", CFG_FLOAT, F(diffusion.shift_base), "64", 1, 1e6, NULL,
-     "shifted schedules/weightings use s = log(shift_base / resolution)"},
+     "the weighting (and a shifted-cosine schedule) is shifted by s = log(shift_base / model.resolution), VDM++ D.2.1; set it to the resolution for no shift"},
     {"diffusion.lambda_min", CFG_FLOAT, F(diffusion.lambda_min), "-20", -40, 40, NULL,
      "lowest log-SNR (truncation, E.3.1)"},
     {"diffusion.lambda_max", CFG_FLOAT, F(diffusion.lambda_max), "20", -40, 40, NULL,
