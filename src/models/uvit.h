@@ -30,8 +30,9 @@ typedef struct {
   double lambda_scale;            // the embedding sees lambda_scale * lambda
 } UViTConfig;
 
-// Tiny CPU-benchmark U-ViT: 64x64x3, stages 64,128 at 64/32 with 2 res blocks, a
-// 4-block width-256 transformer on 16x16 tokens (see docs/uvit.md).
+// Small CPU-benchmark U-ViT: 64x64x3, stages of 32 and 64 channels at 64/32 with 2 res
+// blocks, a 4-block width-256 transformer on 16x16 tokens, 1000 classes (docs/uvit.md;
+// tests/reference/uvit_ref.py: uvit_small).
 UViTConfig uvit_config_small(void);
 // One vdmc_fail line naming the config key and value on error.
 int uvit_config_validate(const UViTConfig *c);

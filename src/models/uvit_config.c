@@ -7,8 +7,8 @@
 
 UViTConfig uvit_config_small(void) {
   return (UViTConfig){.in_channels = 3, .out_channels = 3, .resolution = 64, .num_stages = 2,
-                      .stage_channels = {64, 128}, .stage_res_blocks = {2, 2},
-                      .emb_channels = 256, .width = 256, .depth = 4, .heads = 4, .mlp_ratio = 4,
+                      .stage_channels = {32, 64}, .stage_res_blocks = {2, 2},
+                      .emb_channels = 128, .width = 256, .depth = 4, .heads = 4, .mlp_ratio = 4,
                       .dropout = 0, .xfmr_dropout = 0.2f, .num_classes = 1000,
                       .norm_groups = 32, .lambda_scale = 25.0};
 }

@@ -1,9 +1,9 @@
 #include "models/uvit_from_config.h"
 
-#include <stdio.h>
 #include <string.h>
 
 #include "core/status.h"
+#include "models/unet_from_config.h"
 
 int uvit_config_from_config(UViTConfig *u, const ConfigSet *cs) {
   const Config *c = &cs->values;
@@ -31,10 +31,5 @@ int uvit_config_from_config(UViTConfig *u, const ConfigSet *cs) {
   u->num_classes = c->model.num_classes;
   u->norm_groups = c->model.norm_groups;
   u->lambda_scale = c->model.lambda_scale;
-  if (uvit_config_validate(u)) {
-    char why[512];  // copied: vdmc_fail writes the buffer vdmc_error_message reads
-    snprintf(why, sizeof why, "%s", vdmc_error_message());
-    return vdmc_fail(VDMC_ERR_INPUT, "%s: %s", cs->source_name, why);
-  }
-  return VDMC_OK;
+  return uvit_config_validate(u) ? model_config_error(cs) : VDMC_OK;
 }

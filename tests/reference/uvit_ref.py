@@ -17,7 +17,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from unet_ref import ClassTable, ResBlock, norm_groups, resample, timestep_embedding
+from unet_ref import ResBlock, embed_act, make_embed, make_head, resample, run_head
 
 
 @dataclass
@@ -37,6 +37,13 @@ class UViTConfig:
     num_classes: int = 5
     norm_groups: int = 4
     lambda_scale: float = 25.0
+
+
+def uvit_small():
+    """src/models/uvit_config.c: uvit_config_small (the bench_step model)."""
+    return UViTConfig(resolution=64, stage_channels=[32, 64], stage_res_blocks=[2, 2],
+                      emb_channels=128, width=256, depth=4, heads=4, mlp_ratio=4,
+                      xfmr_dropout=0.2, num_classes=1000, norm_groups=32)
 
 
 class AdaLN(nn.Module):
@@ -94,9 +101,7 @@ class UViT(nn.Module):
         super().__init__()
         self.cfg = cfg
         C0, E, S = cfg.stage_channels[0], cfg.emb_channels, len(cfg.stage_channels)
-        self.embed = nn.ModuleDict({"lin1": nn.Linear(C0, E), "lin2": nn.Linear(E, E)})
-        if cfg.num_classes > 0:
-            self.embed["class"] = ClassTable(cfg.num_classes + 1, E)
+        self.embed = make_embed(C0, E, cfg.num_classes)
         enc = nn.ModuleDict({"0": nn.ModuleDict({"conv": nn.Conv2d(cfg.in_channels, C0, 3, padding=1)})})
         self.enc_plan = [("0", "conv", True)]  # (key, kind, is a skip source)
         chans, ch, idx = [C0], C0, 1
@@ -133,16 +138,11 @@ class UViT(nn.Module):
                 idx += 1
         self.add_module("in", enc)
         self.add_module("out", dec)
-        self.head = nn.ModuleDict({"gn": nn.GroupNorm(norm_groups(cfg, ch), ch),
-                                   "conv": nn.Conv2d(ch, cfg.out_channels, 3, padding=1)})
+        self.head = make_head(cfg, ch)
 
     def forward(self, x, lam, labels=None):
         cfg = self.cfg
-        emb = self.embed["lin2"](F.silu(self.embed["lin1"](
-            timestep_embedding(cfg.lambda_scale * lam, cfg.stage_channels[0]))))
-        if cfg.num_classes > 0:
-            emb = emb + self.embed["class"].table[labels]
-        e = F.silu(emb)
+        e = embed_act(self.embed, lam, labels, cfg.lambda_scale, cfg.stage_channels[0])
         enc, hs, h = getattr(self, "in"), [], x
         for key, kind, push in self.enc_plan:
             h = enc[key][kind](h, e) if kind == "res" else enc[key][kind](h)
@@ -156,4 +156,4 @@ class UViT(nn.Module):
         for key, kind in self.dec_plan:
             blk = self.out[key]
             h = blk["up"](h) if kind == "up" else blk["res"](torch.cat([h, hs.pop()], dim=1), e)
-        return self.head["conv"](F.silu(self.head["gn"](h)))
+        return run_head(self.head, h)

@@ -122,6 +122,9 @@ static void check_bad_configs(void) {
                            "model.transformer_depth", "model.norm_groups",
                            "model.num_res_blocks"};
   for (int i = 0; i < NBAD; i++) expect_error(bad[i], key[i]);
+  UViTConfig small = uvit_config_small();
+  CHECK(uvit_config_validate(&small) == VDMC_OK, "the benchmark config is valid: %s",
+        vdmc_error_message());
 }
 
 // configs/imagenet128-uvit.yaml loads, maps to a UViTConfig and builds at batch 1 with
