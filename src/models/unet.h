@@ -105,7 +105,8 @@ void unet_plan(UNet *u, Arena *a, int B);
 int unet_alloc_arena(UNet *u);
 
 // Walks an architecture: the current tensor's channels and size, and a LIFO of the steps
-// whose outputs a decoder CONCAT reads. Each add_* appends one step (and its parameters).
+// whose outputs a decoder CONCAT reads. Each unet_builder_* adder appends one step (and
+// its parameters).
 typedef struct {
   UNet *u;
   int *stack;
