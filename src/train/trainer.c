@@ -13,7 +13,7 @@
 #include "diffusion/objective_config.h"
 #include "io/checkpoint.h"
 #include "io/dataset.h"
-#include "models/unet_from_config.h"
+#include "models/model_from_config.h"
 
 const char *const train_phase_names[PHASE_COUNT] = {"data", "forward", "backward", "sync_wait",
                                                     "optimizer", "checkpoint"};
@@ -105,9 +105,7 @@ static void on_grad_ready(void *ctx, size_t offset) {
 
 static int build_buffers(Trainer *t) {
   const Config *c = &t->cs.values;
-  UNetConfig ucfg;
-  int rc = unet_config_from_config(&ucfg, &t->cs);
-  if (!rc) rc = unet_create(&t->net, &ucfg, t->b);
+  int rc = model_create_from_config(&t->net, &t->cs, t->b);
   if (rc) return rc;
   t->table = &t->net.params.table;
   t->total = grad_sync_padded_total(t->table, t->comm.size);

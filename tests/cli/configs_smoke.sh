@@ -9,22 +9,29 @@ src="${VDMC_SOURCE_DIR:-$(dirname "$0")/../..}"
 "$vdmc" prepare fashion-mnist --pad32 --out "$work/pad32" >/dev/null || { echo "FAIL: prepare --pad32"; exit 1; }
 "$vdmc" prepare imagenet64 --npz "$src/tests/fixtures/imagenet64" --out "$work/i64" >/dev/null || { echo "FAIL: prepare imagenet64"; exit 1; }
 pass=0 fail=0
-small=(--set model.base_channels=16 --set model.head_channels=16 --set model.norm_groups=8
-       --set model.num_res_blocks=1 --set optim.batch_size=2 --set optim.steps=2 --set run.log_every=1)
+small=(--set model.base_channels=16 --set model.norm_groups=8 --set model.num_res_blocks=1
+       --set optim.batch_size=2 --set optim.steps=2 --set run.log_every=1)
 for cfg in "$src"/configs/*.yaml; do
   name=$(basename "$cfg" .yaml)
   if ! "$vdmc" config "$cfg" >"$work/$name.resolved" 2>&1; then
     fail=$((fail + 1)); echo "FAIL $name: does not load:"; cat "$work/$name.resolved"; continue
   fi
   res=$(awk '/^  resolution:/ { print $2; exit }' "$work/$name.resolved")
+  arch=$(awk '/^  arch:/ { gsub(/"/, "", $2); print $2; exit }' "$work/$name.resolved")
+  case "$arch" in
+    uvit) shape=(--set model.emb_channels=32 --set model.transformer_width=32 --set model.transformer_depth=1
+                 --set model.transformer_heads=2) ;;
+    *) shape=(--set model.head_channels=16) ;;
+  esac
   case "$res" in
     28) data=(--set "data.train=$work/data/fashion-mnist-train.h5" --set model.in_channels=1 --set model.num_classes=10) ;;
     32) data=(--set "data.train=$work/pad32/fashion-mnist-train.h5" --set model.in_channels=1 --set model.num_classes=10) ;;
     *)  # 64 and larger: the generated ImageNet-64 files, at 64x64
         data=(--set "data.train=$work/i64/imagenet64-train.h5" --set model.resolution=64 --set model.in_channels=3
-              --set model.num_classes=1000 --set "model.attn_resolutions=[16]") ;;
+              --set model.num_classes=1000)
+        [ "$arch" = unet ] && data+=(--set "model.attn_resolutions=[16]") ;;
   esac
-  if "$vdmc" train "$cfg" --run "$work/run-$name" "${small[@]}" "${data[@]}" >"$work/$name.log" 2>&1 \
+  if "$vdmc" train "$cfg" --run "$work/run-$name" "${small[@]}" "${shape[@]}" "${data[@]}" >"$work/$name.log" 2>&1 \
      && [ -f "$work/run-$name/checkpoints/step-00000002.h5" ]; then
     pass=$((pass + 1)); echo "$name: 2 steps ok"
   else
