@@ -20,10 +20,19 @@ static const InfoKind info_kinds[] = {
     {CHECKPOINT_KIND, checkpoint_describe},
 };
 
+int config_info(int argc, char **argv);  // config_info.c
+
 int cmd_info(int argc, char **argv) {
   if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-    printf("usage: vdmc info FILE|RUN_DIR   describe a vdmc dataset or checkpoint (docs/data.md, docs/checkpoints.md)\n");
+    printf("usage: vdmc info FILE|RUN_DIR   describe a vdmc dataset or checkpoint (docs/data.md, docs/checkpoints.md)\n"
+           "       vdmc info CONFIG.yaml [--ranks P] [--set KEY=VALUE]...   cost of a config\n");
     return 0;
+  }
+  size_t len = argc >= 2 ? strlen(argv[1]) : 0;
+  if (len > 5 && (!strcmp(argv[1] + len - 5, ".yaml") || !strcmp(argv[1] + len - 4, ".yml"))) {
+    int rc = config_info(argc - 1, argv + 1);
+    if (rc) fprintf(stderr, "vdmc info: %s\n", vdmc_error_message());
+    return rc ? 1 : 0;
   }
   if (argc != 2) {
     fprintf(stderr, "usage: vdmc info FILE\n");

@@ -16,6 +16,11 @@ for cfg in "$src"/configs/*.yaml; do
   if ! "$vdmc" config "$cfg" >"$work/$name.resolved" 2>&1; then
     fail=$((fail + 1)); echo "FAIL $name: does not load:"; cat "$work/$name.resolved"; continue
   fi
+  if "$vdmc" info "$cfg" --ranks 2 >"$work/$name.info" 2>&1 && grep -q "^parameters" "$work/$name.info"; then
+    pass=$((pass + 1)); grep "^parameters" "$work/$name.info" | sed "s/^/$name: /"
+  else
+    fail=$((fail + 1)); echo "FAIL $name: vdmc info CONFIG:"; cat "$work/$name.info"
+  fi
   res=$(awk '/^  resolution:/ { print $2; exit }' "$work/$name.resolved")
   arch=$(awk '/^  arch:/ { gsub(/"/, "", $2); print $2; exit }' "$work/$name.resolved")
   case "$arch" in
