@@ -56,6 +56,7 @@ typedef struct {
     double grad_clip;
     double ema_halflife_images;
     int batch_size;                     // global batch over all ranks
+    int micro_batch;                    // examples per forward/backward on a rank (0 = all)
     long long steps;
     int max_skipped_steps;
   } optim;

@@ -89,6 +89,8 @@ const ConfigKey config_keys[] = {
      "half-life of the weight EMA in images (ramped up early in training)"},
     {"optim.batch_size", CFG_INT, F(optim.batch_size), "64", 1, 1 << 24, NULL,
      "global batch size over all ranks (must be divisible by the number of ranks)"},
+    {"optim.micro_batch", CFG_INT, F(optim.micro_batch), "0", 0, 1 << 24, NULL,
+     "examples per forward/backward pass on a rank; gradients of the rank's share are accumulated over passes (0 = the whole share at once). The result does not depend on it"},
     {"optim.steps", CFG_INT64, F(optim.steps), "3000", 1, 1e15, NULL, "training steps"},
     {"optim.max_skipped_steps", CFG_INT, F(optim.max_skipped_steps), "20", 1, 1000000, NULL,
      "consecutive non-finite steps that end the run"},
