@@ -30,6 +30,7 @@ int config_info(int argc, char **argv) {
   if ((rc = model_create_from_config(&net, &cs, 1))) return rc;  // batch 1: sizes per image
   double n = (double)unet_num_params(&net), flops = unet_flops_per_image(&net);
   double act = (double)unet_arena_bytes_per_image(&net), b = (double)(B / P);
+  double mb = c->optim.micro_batch > 0 && c->optim.micro_batch < b ? c->optim.micro_batch : b;
   // params, grads, EMA in full; Adam m and v per shard under ZeRO-1
   double flat = 4.0 * n * (3 + 2.0 / (c->mpi.zero_stage ? P : 1));
   unet_free(&net);
@@ -40,9 +41,10 @@ int config_info(int argc, char **argv) {
          c->model.resolution, c->model.resolution, c->model.in_channels, c->model.num_classes);
   printf("parameters    %.0f (%.1f M)\n", n, n / 1e6);
   printf("FLOPs/image   %.3g forward, %.3g training (3x forward)\n", flops, 3 * flops);
-  printf("activations   %.1f MB per image; %.2f GB at the local batch %d\n", act / 1e6, act * b / 1e9, B / P);
+  printf("activations   %.1f MB per image; %.2f GB per pass of %.0f (local batch %d)\n", act / 1e6,
+         act * mb / 1e9, mb, B / P);
   printf("per rank      %.2f GB flat buffers (params, grads, EMA%s) + %.2f GB activations at P = %d\n",
-         flat / 1e9, c->mpi.zero_stage ? ", Adam sharded" : ", Adam", act * b / 1e9, P);
+         flat / 1e9, c->mpi.zero_stage ? ", Adam sharded" : ", Adam", act * mb / 1e9, P);
   printf("step time     >= %.3g s at P = %d with this machine's sgemm (%.1f GFLOP/s per rank, %s);\n"
          "              vdmc reaches about half of sgemm on a full step (profiling/bench_step.sh)\n",
          step_flops / (gflops * 1e9), P, gflops, blas_report_line());
