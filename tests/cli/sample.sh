@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# vdmc sample on a tiny random-weight checkpoint (written by test_ckpt_model):
+#  1. every sampler, with guidance, at 1 and 2 ranks: the /images and /labels of the
+#     HDF5 outputs are identical byte for byte (N = 5 with --batch 2 gives the same
+#     batches at P = 1 and 2: [0,1] [2,3] [4]), the PNG grid exists, vdmc info reads it;
+#  2. the class and the seed change the samples;
+#  3. bad input: one error line on stderr, a non-zero exit, no crash.
+# Usage: bash sample.sh /path/to/build/vdmc
+set -u
+VDMC="${1:?usage: sample.sh /path/to/vdmc}"
+. "${VDMC_SOURCE_DIR:-$(dirname "$0")/../..}/tests/common/mpirun.sh"
+BIN="$(vdmc_test_bin "$VDMC" test_ckpt_model)"
+[ -x "$BIN" ] || { echo "FAIL: $BIN not built"; exit 1; }
+export OPENBLAS_NUM_THREADS=1
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/vdmc-sample-XXXXXX")"
+trap 'rm -rf "$WORK"' EXIT
+failures=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+
+"$BIN" write "$WORK/run" cond > "$WORK/w.log" 2>&1 || { cat "$WORK/w.log"; fail "writing the conditional run"; }
+"$BIN" write "$WORK/uncond" uncond > "$WORK/w.log" 2>&1 || { cat "$WORK/w.log"; fail "writing the unconditional run"; }
+
+# the datasets' contents, without the file name
+dump() { h5dump -d /images -d /labels "$1" | tail -n +2; }
+
+for args in "--sampler edm --steps 4 --guidance 1.5" "--sampler ddpm --steps 6" "--sampler ode --steps 3 --guidance 2"; do
+  for p in 1 2; do
+    # shellcheck disable=SC2086
+    if ! vdmc_mpirun "$p" "$VDMC" sample "$WORK/run" --n 5 --batch 2 $args --seed 3 --h5 "$WORK/p$p.h5" \
+      --out "$WORK/p$p.png" > "$WORK/s$p.log" 2>&1; then
+      cat "$WORK/s$p.log"
+      fail "sample $args at P=$p"
+    fi
+  done
+  grep -h "img/s" "$WORK/s1.log" "$WORK/s2.log"
+  if [ "$(dump "$WORK/p1.h5")" != "$(dump "$WORK/p2.h5")" ]; then fail "$args: P=1 and P=2 samples differ"; fi
+  [ -s "$WORK/p1.png" ] && [ -s "$WORK/p2.png" ] || fail "$args: no PNG grid"
+  cmp -s "$WORK/p1.png" "$WORK/p2.png" || fail "$args: P=1 and P=2 grids differ"
+done
+"$VDMC" info "$WORK/p1.h5" > "$WORK/info.log" 2>&1 || { cat "$WORK/info.log"; fail "vdmc info of the samples"; }
+grep -q "5" "$WORK/info.log" || fail "vdmc info does not show 5 samples"
+h5dump -d /labels "$WORK/p1.h5" | grep -q "(0): 0, 1, 2, 0, 1$" || fail "labels are not i mod K"
+
+# the class and the seed matter
+s() { "$VDMC" sample "$WORK/run" --n 2 --steps 3 --sampler ddpm --h5 "$WORK/$1.h5" "${@:2}" > /dev/null 2>&1 || fail "sample $*"; }
+s c0 --class 0; s c1 --class 1; s c0b --class 0 --seed 9
+[ "$(h5dump -d /images "$WORK/c0.h5" | tail -n +2)" != "$(h5dump -d /images "$WORK/c1.h5" | tail -n +2)" ] || fail "--class does not change the samples"
+[ "$(dump "$WORK/c0.h5")" != "$(dump "$WORK/c0b.h5")" ] || fail "--seed does not change the samples"
+
+# bad input: expected message | arguments
+while IFS='|' read -r want args; do
+  [ -z "$want" ] && continue
+  eval "set -- $args"
+  "$VDMC" sample "$@" > "$WORK/out.log" 2> "$WORK/err.log"
+  rc=$?
+  lines=$(grep -c . "$WORK/err.log")
+  if [ "$rc" -eq 0 ] || [ "$rc" -ge 128 ] || [ "$lines" -ne 1 ] || ! grep -qF -- "$want" "$WORK/err.log"; then
+    fail "sample $args: exit $rc, stderr: $(cat "$WORK/err.log")"
+  else
+    echo "ok (exit $rc): $(cat "$WORK/err.log")"
+  fi
+done <<EOF
+No such file|"$WORK/nope" --n 2 --out "$WORK/x.png"
+unconditional|"$WORK/uncond" --n 2 --guidance 2 --out "$WORK/x.png"
+outside [0, 3)|"$WORK/run" --n 2 --class 3 --out "$WORK/x.png"
+unknown sampler 'heun'|"$WORK/run" --n 2 --sampler heun --out "$WORK/x.png"
+--n: 0 is outside|"$WORK/run" --n 0 --out "$WORK/x.png"
+--n: 'many' is not an integer|"$WORK/run" --n many --out "$WORK/x.png"
+--n N is required|"$WORK/run" --out "$WORK/x.png"
+--out FILE.png and/or --h5|"$WORK/run" --n 2
+--steps: 0 is outside|"$WORK/run" --n 2 --steps 0 --out "$WORK/x.png"
+--guidance: -1 is outside|"$WORK/run" --n 2 --guidance -1 --out "$WORK/x.png"
+unknown option '--temperature'|"$WORK/run" --n 2 --temperature 2 --out "$WORK/x.png"
+cannot be opened|"$WORK/p1.png" --n 2 --out "$WORK/x.png"
+EOF
+[ ! -e "$WORK/x.png" ] || fail "a failed run left $WORK/x.png"
+
+if [ "$failures" -ne 0 ]; then echo "$failures failure(s)"; exit 1; fi
+echo "sample.sh: all passed"
