@@ -10,7 +10,7 @@
 
 #include "check.h"
 #include "core/status.h"
-#include "gaussian_model.h"
+#include "gaussian_denoiser.h"
 #include "sample/sampler.h"
 
 #define D 2
@@ -18,37 +18,20 @@ static const double kMu[D] = {0.3, -0.5}, kS[D] = {0.5, 0.2};
 #define K 3              // classes of the conditional model
 #define CLASS_SHIFT 0.25  // class c has mean mu + CLASS_SHIFT * (c + 1); null class: mu
 
-typedef struct {
-  PredKind pred;
-  int fixed_class;  // >= 0: ignore labels and use this class (a "conditional-only" model)
-  int calls;
-} Gauss;
+static GaussDenoiser gauss(PredKind pred, int fixed_class) {
+  GaussDenoiser g = {pred, D, kMu, kS, CLASS_SHIFT, K, fixed_class, 0};
+  return g;
+}
 
 static double class_mean(int d, int label) {
-  return label < 0 || label >= K ? kMu[d] : kMu[d] + CLASS_SHIFT * (label + 1);
+  GaussDenoiser g = gauss(PRED_EPS, -1);
+  return gd_mean(&g, d, label);
 }
 
-// The optimal network output in the requested parameterization: the target of
-// (x_hat, eps_hat), which is affine, so E[target | z] = target(E[x|z], E[eps|z]).
-static int gauss_fn(void *ctx, float *out, const float *z, const double *lambda, const int *labels, int B) {
-  Gauss *g = ctx;
-  g->calls++;
-  for (int b = 0; b < B; b++) {
-    int label = g->fixed_class >= 0 ? g->fixed_class : labels ? labels[b] : -1;
-    double a, sg;
-    vp_alpha_sigma(lambda[b], &a, &sg);
-    for (int d = 0; d < D; d++) {
-      double m = class_mean(d, label), zz = z[b * D + d];
-      double eh = gm_eps_hat(zz, lambda[b], m, kS[d]);
-      double xh = m + a * kS[d] * kS[d] / (a * a * kS[d] * kS[d] + sg * sg) * (zz - a * m);
-      out[b * D + d] = (float)pred_target(g->pred, lambda[b], 0.5, xh, eh);
-    }
-  }
-  return VDMC_OK;
-}
-
-static Denoiser make_denoiser(Gauss *g, int num_classes, int max_batch) {
-  Denoiser d = {gauss_fn, g, D, num_classes, g->pred, 0.5, max_batch};
+// A denoiser for unconditional (num_classes 0) or K-class requests.
+static Denoiser make_denoiser(GaussDenoiser *g, int num_classes, int max_batch) {
+  Denoiser d = gd_denoiser(g, max_batch);
+  d.num_classes = num_classes;
   return d;
 }
 
@@ -70,7 +53,7 @@ static void check_moments(const float *x, int N, const double *mean, const char 
 
 static float *sample(SamplerKind kind, int steps, PredKind pred, int N, uint64_t seed, double w,
                      const int *labels, int num_classes) {
-  Gauss g = {pred, -1, 0};
+  GaussDenoiser g = gauss(pred, -1);
   Denoiser den = make_denoiser(&g, num_classes, 2 * N);
   SamplerOptions o;
   CHECK(sampler_defaults(&o, kind, -20, 20) == VDMC_OK, "defaults");
@@ -136,7 +119,7 @@ static void check_ode_deterministic(void) {
 static void check_batch_independence(void) {
   enum { N = 8 };
   for (int k = 0; k < SAMPLER_KIND_COUNT; k++) {
-    Gauss g = {PRED_EPS, -1, 0};
+    GaussDenoiser g = gauss(PRED_EPS, -1);
     Denoiser den = make_denoiser(&g, 0, N);
     SamplerOptions o;
     sampler_defaults(&o, (SamplerKind)k, -20, 20);
@@ -155,7 +138,7 @@ static void check_batch_independence(void) {
 static void check_guidance(void) {
   // the guided output against two separate calls
   enum { B = 4 };
-  Gauss g = {PRED_V, -1, 0};
+  GaussDenoiser g = gauss(PRED_V, -1);
   Denoiser den = make_denoiser(&g, K, 2 * B);
   GuidanceWork gw;
   CHECK(guidance_work_alloc(&gw, B, D) == VDMC_OK, "work");
@@ -163,8 +146,8 @@ static void check_guidance(void) {
   int labels[B] = {0, 1, 2, 1}, nulls[B] = {K, K, K, K};
   double lam[B] = {1.5, 1.5, 1.5, 1.5};
   fill_uniform(z, B * D, 3, -2, 2);
-  gauss_fn(&g, cond, z, lam, labels, B);
-  gauss_fn(&g, unc, z, lam, nulls, B);
+  gd_fn(&g, cond, z, lam, labels, B);
+  gd_fn(&g, unc, z, lam, nulls, B);
   g.calls = 0;
   sampler_guided_output(&den, 2.0, out, z, 1.5, labels, B, &gw);
   CHECK(g.calls == 1, "guided output: one batched call (got %d)", g.calls);
@@ -178,7 +161,7 @@ static void check_guidance(void) {
   int lab1[N];
   for (int i = 0; i < N; i++) lab1[i] = 1;
   float *x = sample(SAMPLER_EDM, 24, PRED_EPS, N, 9, 0, lab1, K);
-  Gauss only = {PRED_EPS, 1, 0};
+  GaussDenoiser only = gauss(PRED_EPS, 1);
   Denoiser dn = make_denoiser(&only, 0, N);
   SamplerOptions o;
   sampler_defaults(&o, SAMPLER_EDM, -20, 20);
@@ -203,7 +186,7 @@ static void check_guidance(void) {
 }
 
 static void check_bad_requests(void) {
-  Gauss g = {PRED_EPS, -1, 0};
+  GaussDenoiser g = gauss(PRED_EPS, -1);
   float x[4 * D];
   int labels[4] = {0, 1, 2, 3};
   struct {
