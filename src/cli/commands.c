@@ -9,6 +9,8 @@ int cmd_version(int argc, char **argv) {
 
 const VdmcCommand vdmc_commands[] = {
     {"version", "print the vdmc version", cmd_version},
+    {"compare", "compare two checkpoints array by array (max relative difference)", cmd_compare},
+    {"train", "train a model (mpirun -n P vdmc train [CONFIG] --run DIR)", cmd_train},
     {"config", "print a resolved config (file + --set overrides) or the key table (--doc)", cmd_config},
     {"blas", "show the OpenBLAS core, CPU features, threads and sgemm GFLOP/s", cmd_blas},
     {"schedule", "tabulate or plot a noise schedule p(lambda) and weighting w(lambda)", cmd_schedule},

@@ -13,6 +13,8 @@ extern const VdmcCommand vdmc_commands[];
 extern const int vdmc_command_count;
 
 int cmd_version(int argc, char **argv);
+int cmd_train(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
 int cmd_config(int argc, char **argv);
 int cmd_blas(int argc, char **argv);
 int cmd_schedule(int argc, char **argv);

@@ -180,7 +180,9 @@ int unet_backward(UNet *u, const float *params, float *grads, const float *dout,
         norm_act_conv_backward(&u->head, din, grads, g, in, params, B, sc);
         break;
     }
+    if (u->grad_ready) u->grad_ready(u->grad_ready_ctx, s->param_begin);
   }
   embed_backward(e, grads, dlambda, u->labels, params, B);
+  if (u->grad_ready) u->grad_ready(u->grad_ready_ctx, 0);
   return VDMC_OK;
 }

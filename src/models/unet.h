@@ -61,7 +61,15 @@ typedef struct {
   int is_skip_source; // output feeds a later CONCAT too: its gradient has two writers
   float *out;         // (B,H,W,C) forward output (NULL for HEAD: written to the caller's out)
   float *grad;        // (B,H,W,C) gradient of out during backward
+  size_t param_begin; // offset of this step's first parameter; its params lie in
+                      // [param_begin, next step's param_begin)
 } UNetStep;
+
+// Called by unet_backward whenever every parameter gradient at offsets
+// [offset, end of the table) is final, so gradient buckets can be sent during
+// backward (mpi/grad_sync.h). Parameters are laid out in forward order with the
+// shared embedding first, so backward finishes them from the end downwards.
+typedef void (*UNetGradReady)(void *ctx, size_t offset);
 
 typedef struct {
   UNetConfig cfg;
@@ -89,6 +97,9 @@ typedef struct {
   const int *labels;        // labels of the last forward (kept for backward)
   const float *lambda;      // lambda of the last forward
   DropoutKey drop;          // dropout key of the last forward (p = 0: off)
+  size_t param_mark;        // build: table total when the last step was pushed
+  UNetGradReady grad_ready; // optional backward progress hook (NULL: none)
+  void *grad_ready_ctx;
 } UNet;
 
 // Internal to the model (unet_build.c): fill steps and the parameter table; carve the

@@ -26,6 +26,8 @@ static int push_step(UNet *u, UNetStepKind kind, int block, int res, int C) {
   s->skip = -1;
   s->H = s->W = res;
   s->C = C;
+  s->param_begin = u->param_mark;
+  u->param_mark = u->params.table.total;
   return u->n_steps++;
 }
 
@@ -176,6 +178,7 @@ int unet_build(UNet *u) {
   embed_setup(&u->embed, u->cfg.base_channels, u->cfg.num_classes, u->cfg.lambda_scale);
   int st = alloc_lists(u, &b);
   if (!st) st = embed_add_params(&u->embed, &u->params);
+  u->param_mark = u->params.table.total;  // the embedding's gradients finish last
   if (!st) st = build_encoder(&b);
   if (!st) st = build_middle_decoder(&b);
   free(b.stack);
