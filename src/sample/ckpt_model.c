@@ -63,13 +63,9 @@ static int build_from_config(CkptModel *m, const char *text, int max_batch) {
   if (!rc) rc = config_validate(&m->cs);
   if (rc) return rc;
   const Config *c = &m->cs.values;
-  if (c->model.fourier_features)
-    return vdmc_fail(VDMC_ERR_INPUT, "%s: model.fourier_features = true is not supported by sample/eval yet",
-                     name);
   UNetConfig ucfg;
   if ((rc = unet_config_from_config(&ucfg, &m->cs)) || (rc = diffusion_spec_from_config(&m->spec, &m->cs)))
     return rc;
-  m->spec.resolution = c->model.resolution;
   if (m->spec.schedule == SCHEDULE_LEARNED)
     return vdmc_fail(VDMC_ERR_INPUT, "%s: the learned schedule is not supported by sample/eval yet", name);
   if ((rc = diffusion_spec_build(&m->spec, &m->schedule, &m->weighting))) return rc;

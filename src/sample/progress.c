@@ -31,7 +31,7 @@ void progress_add(Progress *p, long long units) {
   p->done += units;
   if (!p->enabled) return;
   double now = progress_now();
-  if (now - p->last_draw < 0.5 && p->done < p->total) return;
+  if (now - p->last_draw < 0.5) return;
   p->last_draw = now;
   draw(p, now);
 }

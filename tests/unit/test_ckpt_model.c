@@ -1,7 +1,8 @@
 // A run's model rebuilt from its checkpoint (src/sample/ckpt_model.h): the config,
 // EMA weights and adaptive bins come back; the U-Net denoiser's samples do not depend
 // on the batch split; missing checkpoints fail with a message.
-// `test_ckpt_model write RUN_DIR [cond|uncond]` writes the tiny run for tests/cli/sample.sh.
+// `test_ckpt_model write RUN_DIR [cond|uncond]` writes the tiny run for tests/cli/sample.sh
+// and eval.sh, with data.test = RUN_DIR/test.h5: 20 random 8x8x1 examples, 3 classes.
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <mpi.h>
@@ -11,6 +12,7 @@
 
 #include "check.h"
 #include "core/status.h"
+#include "io/dataset_write.h"
 #include "sample/ckpt_model.h"
 #include "tiny_run.h"
 
@@ -77,13 +79,33 @@ static void check_errors(const char *dir) {
   ckpt_model_free(&m);
 }
 
+static int write_test_data(const char *path) {
+  enum { N = 20, D = 64 };
+  uint8_t bytes[N * D];
+  int32_t labels[N];
+  float u[N * D];
+  fill_uniform(u, N * D, 77, 0, 256);
+  for (int i = 0; i < N * D; i++) bytes[i] = (uint8_t)u[i];
+  for (int i = 0; i < N; i++) labels[i] = i % 3;
+  DatasetSpec spec = {"tiny-test", "test_ckpt_model", N, 8, 8, 1, 3};
+  DatasetWriter w;
+  int rc = dataset_writer_create(&w, path, &spec);
+  if (!rc) rc = dataset_writer_append(&w, bytes, labels, N);
+  if (!rc) rc = dataset_writer_commit(&w);
+  return rc;
+}
+
 int main(int argc, char **argv) {
   MPI_Init(&argc, &argv);
   int rc = 0;
   if (argc >= 3 && !strcmp(argv[1], "write")) {
     TinyRun t = tiny_run_defaults();
     if (argc >= 4 && !strcmp(argv[3], "uncond")) t.num_classes = 0;
+    char data[4200];
+    snprintf(data, sizeof data, "%s/test.h5", argv[2]);
+    t.test_data = data;
     rc = tiny_run_write(argv[2], &t, MPI_COMM_WORLD);
+    if (!rc) rc = write_test_data(data);
     if (rc) fprintf(stderr, "test_ckpt_model write: %s\n", vdmc_error_message());
   } else {
     char dir[] = "/tmp/vdmc-ckpt-model-XXXXXX";
