@@ -119,15 +119,7 @@ void ckpt_model_free(CkptModel *m) {
   m->lambda_f = NULL;
 }
 
-static int unet_denoise(void *ctx, float *out, const float *z, const double *lambda, const int *labels, int B) {
-  CkptModel *m = ctx;
-  for (int b = 0; b < B; b++) m->lambda_f[b] = (float)lambda[b];
-  return unet_forward(&m->unet, m->ema, out, z, m->lambda_f, labels, B, NULL);
-}
-
 Denoiser ckpt_model_denoiser(CkptModel *m) {
-  const UNetConfig *u = &m->unet.cfg;
-  Denoiser d = {unet_denoise, m, (size_t)u->resolution * u->resolution * u->in_channels, u->num_classes,
-                m->spec.pred, m->spec.sigma_data, m->unet.max_batch};
-  return d;
+  m->den = (UNetDenoiser){&m->unet, m->ema, m->lambda_f};
+  return unet_denoiser(&m->den, m->spec.pred, m->spec.sigma_data);
 }

@@ -14,6 +14,7 @@
 #include "diffusion/objective_spec.h"
 #include "models/unet.h"
 #include "sample/sampler.h"
+#include "sample/unet_denoiser.h"
 
 typedef struct {
   ConfigSet cs;               // the run's resolved config
@@ -26,6 +27,7 @@ typedef struct {
   int64_t step;
   char file[4096];            // the checkpoint file loaded
   float *lambda_f;            // (max_batch) lambda as float for unet_forward
+  UNetDenoiser den;           // the U-Net with the EMA weights
 } CkptModel;
 
 // Collective over comm. `path`: a checkpoint file, RUN_DIR, RUN_DIR/checkpoints or
