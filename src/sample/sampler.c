@@ -102,7 +102,8 @@ static int check_request(const SamplerOptions *o, const Denoiser *d, const int *
                      d->num_classes);
   for (int b = 0; labels && b < B; b++)
     if (labels[b] < 0 || labels[b] > d->num_classes)
-      return vdmc_fail(VDMC_ERR_INPUT, "--class: %d is outside [0, %d)", labels[b], d->num_classes);
+      return vdmc_fail(VDMC_ERR_INPUT, "label %d of sample %d is outside [0, %d] (%d = the null class)", labels[b],
+                       b, d->num_classes, d->num_classes);
   int need = (o->guidance != 0 ? 2 : 1) * B;
   if (B < 1 || need > d->max_batch)
     return vdmc_fail(VDMC_ERR_INTERNAL, "sampler: batch %d needs %d network inputs, the model takes %d", B,

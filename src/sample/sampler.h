@@ -60,9 +60,10 @@ const char *sampler_kind_name(SamplerKind kind);
 int sampler_evaluations(const SamplerOptions *o);
 
 // x (B,D): samples with global indices first .. first+B-1 in data space (about
-// [-1, 1]), for labels (B) in [0, K) or NULL (unconditional model, or guidance off
-// and no class). Fails on bad options (steps < 1, guidance without classes, a
-// label out of range, B > max_batch or 2B > max_batch when guided).
+// [-1, 1]), for labels (B) in [0, K] (K, the null class: an unconditional sample of
+// a conditional model) or NULL for an unconditional model. Fails on bad options
+// (steps < 1, guidance without classes, a label out of range, B > max_batch or
+// 2B > max_batch when guided).
 int sampler_run(const SamplerOptions *o, const Denoiser *d, float *x, const int *labels, uint64_t first,
                 int B);
 

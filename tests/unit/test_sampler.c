@@ -198,7 +198,7 @@ static void check_bad_requests(void) {
       {0, 10, 2, 4, 0, 1, "unconditional"},
       {0, 10, 2, 4, 1, 0, "unconditional"},
       {3, 10, 2, 4, 0, 0, "labels are needed"},
-      {2, 10, 4, 4, 1, 0, "outside [0, 2)"},
+      {2, 10, 4, 4, 1, 0, "label 3 of sample 3 is outside [0, 2]"},
       {3, 10, 3, 4, 1, 2, "network inputs"},
       {3, 10, 2, 4, 1, -1, "--guidance"},
   };
