@@ -8,6 +8,7 @@
 #include "eval/bpd_eval.h"
 #include "mpi/comm.h"
 #include "sample/flag_parse.h"
+#include "sample/mpi_command.h"
 
 static void usage(FILE *f) {
   fprintf(f,
@@ -72,23 +73,13 @@ static int parse_args(EvalArgs *a, int argc, char **argv) {
   return VDMC_OK;
 }
 
-int cmd_eval(int argc, char **argv) {
-  for (int i = 1; i < argc; i++)
-    if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-      usage(stdout);
-      return 0;
-    }
-  VdmcComm c;
-  if (vdmc_mpi_init(&argc, &argv, &c)) {
-    fprintf(stderr, "vdmc eval: %s\n", vdmc_error_message());
-    return 1;
-  }
+static int body(int argc, char **argv, const VdmcComm *c) {
   EvalArgs a;
   BpdResult res;
   int rc = parse_args(&a, argc, argv);
-  if (!rc) rc = bpd_eval_run(&a.b, &c, &res);
-  if (!rc && c.rank == 0) bpd_eval_print(stdout, &a.b, &res);
-  if (rc && c.rank == 0) fprintf(stderr, "vdmc eval: %s\n", vdmc_error_message());
-  vdmc_mpi_finalize();
-  return rc == VDMC_ERR_INPUT ? 2 : rc ? 1 : 0;
+  if (!rc) rc = bpd_eval_run(&a.b, c, &res);
+  if (!rc && c->rank == 0) bpd_eval_print(stdout, &a.b, &res);
+  return rc;
 }
+
+int cmd_eval(int argc, char **argv) { return mpi_command_run("eval", argc, argv, usage, body); }

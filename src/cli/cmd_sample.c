@@ -15,6 +15,7 @@
 #include "mpi/comm.h"
 #include "sample/ckpt_model.h"
 #include "sample/flag_parse.h"
+#include "sample/mpi_command.h"
 #include "sample/progress.h"
 #include "sample/sampler.h"
 
@@ -227,21 +228,10 @@ static int run(const SampleArgs *a, const VdmcComm *c) {
   return rc;
 }
 
-int cmd_sample(int argc, char **argv) {
-  for (int i = 1; i < argc; i++)
-    if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-      usage(stdout);
-      return 0;
-    }
-  VdmcComm c;
-  if (vdmc_mpi_init(&argc, &argv, &c)) {
-    fprintf(stderr, "vdmc sample: %s\n", vdmc_error_message());
-    return 1;
-  }
+static int body(int argc, char **argv, const VdmcComm *c) {
   SampleArgs a;
   int rc = parse_args(&a, argc, argv);
-  if (!rc) rc = run(&a, &c);
-  if (rc && c.rank == 0) fprintf(stderr, "vdmc sample: %s\n", vdmc_error_message());
-  vdmc_mpi_finalize();
-  return rc == VDMC_ERR_INPUT ? 2 : rc ? 1 : 0;
+  return rc ? rc : run(&a, c);
 }
+
+int cmd_sample(int argc, char **argv) { return mpi_command_run("sample", argc, argv, usage, body); }

@@ -5,19 +5,7 @@
 #     prior + reconstruction + diffusion, --n takes a subset, --unconditional differs;
 #  2. bad input: one error line on stderr, a non-zero exit, no crash.
 # Usage: bash eval.sh /path/to/build/vdmc
-set -u
-VDMC="${1:?usage: eval.sh /path/to/vdmc}"
-. "${VDMC_SOURCE_DIR:-$(dirname "$0")/../..}/tests/common/mpirun.sh"
-BIN="$(vdmc_test_bin "$VDMC" test_ckpt_model)"
-[ -x "$BIN" ] || { echo "FAIL: $BIN not built"; exit 1; }
-export OPENBLAS_NUM_THREADS=1
-WORK="$(mktemp -d "${TMPDIR:-/tmp}/vdmc-eval-XXXXXX")"
-trap 'rm -rf "$WORK"' EXIT
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-
-"$BIN" write "$WORK/run" cond > "$WORK/w.log" 2>&1 || { cat "$WORK/w.log"; fail "writing the conditional run"; }
-"$BIN" write "$WORK/uncond" uncond > "$WORK/w.log" 2>&1 || { cat "$WORK/w.log"; fail "writing the unconditional run"; }
+. "${VDMC_SOURCE_DIR:-$(dirname "$0")/../..}/tests/common/tiny_run_env.sh" "$@"
 
 # value of a term ("total", "prior", ...) in a report
 term() { awk -v t="$2" '$1 == t {print $2}' "$1"; }
@@ -42,18 +30,7 @@ grep -q "5 examples" "$WORK/n5.txt" || fail "--n 5 does not evaluate 5 examples"
 same "$(term "$WORK/u.txt" diffusion)" "$(term "$WORK/p1.txt" diffusion)" && fail "--unconditional gives the conditional result"
 
 # bad input: expected message | arguments
-while IFS='|' read -r want args; do
-  [ -z "$want" ] && continue
-  eval "set -- $args"
-  "$VDMC" eval "$@" > "$WORK/out.log" 2> "$WORK/err.log"
-  rc=$?
-  lines=$(grep -c . "$WORK/err.log")
-  if [ "$rc" -eq 0 ] || [ "$rc" -ge 128 ] || [ "$lines" -ne 1 ] || ! grep -qF -- "$want" "$WORK/err.log"; then
-    fail "eval $args: exit $rc, stderr: $(cat "$WORK/err.log")"
-  else
-    echo "ok (exit $rc): $(cat "$WORK/err.log")"
-  fi
-done <<EOF
+check_error_cases eval <<EOF
 No such file|"$WORK/nope" --bpd
 nothing to evaluate|"$WORK/run"
 --t-samples: 0 is outside|"$WORK/run" --bpd --t-samples 0

@@ -6,19 +6,7 @@
 #  2. the class and the seed change the samples;
 #  3. bad input: one error line on stderr, a non-zero exit, no crash.
 # Usage: bash sample.sh /path/to/build/vdmc
-set -u
-VDMC="${1:?usage: sample.sh /path/to/vdmc}"
-. "${VDMC_SOURCE_DIR:-$(dirname "$0")/../..}/tests/common/mpirun.sh"
-BIN="$(vdmc_test_bin "$VDMC" test_ckpt_model)"
-[ -x "$BIN" ] || { echo "FAIL: $BIN not built"; exit 1; }
-export OPENBLAS_NUM_THREADS=1
-WORK="$(mktemp -d "${TMPDIR:-/tmp}/vdmc-sample-XXXXXX")"
-trap 'rm -rf "$WORK"' EXIT
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-
-"$BIN" write "$WORK/run" cond > "$WORK/w.log" 2>&1 || { cat "$WORK/w.log"; fail "writing the conditional run"; }
-"$BIN" write "$WORK/uncond" uncond > "$WORK/w.log" 2>&1 || { cat "$WORK/w.log"; fail "writing the unconditional run"; }
+. "${VDMC_SOURCE_DIR:-$(dirname "$0")/../..}/tests/common/tiny_run_env.sh" "$@"
 
 # the datasets' contents, without the file name
 dump() { h5dump -d /images -d /labels "$1" | tail -n +2; }
@@ -48,18 +36,7 @@ s c0 --class 0; s c1 --class 1; s c0b --class 0 --seed 9
 [ "$(dump "$WORK/c0.h5")" != "$(dump "$WORK/c0b.h5")" ] || fail "--seed does not change the samples"
 
 # bad input: expected message | arguments
-while IFS='|' read -r want args; do
-  [ -z "$want" ] && continue
-  eval "set -- $args"
-  "$VDMC" sample "$@" > "$WORK/out.log" 2> "$WORK/err.log"
-  rc=$?
-  lines=$(grep -c . "$WORK/err.log")
-  if [ "$rc" -eq 0 ] || [ "$rc" -ge 128 ] || [ "$lines" -ne 1 ] || ! grep -qF -- "$want" "$WORK/err.log"; then
-    fail "sample $args: exit $rc, stderr: $(cat "$WORK/err.log")"
-  else
-    echo "ok (exit $rc): $(cat "$WORK/err.log")"
-  fi
-done <<EOF
+check_error_cases sample <<EOF
 No such file|"$WORK/nope" --n 2 --out "$WORK/x.png"
 unconditional|"$WORK/uncond" --n 2 --guidance 2 --out "$WORK/x.png"
 outside [0, 3)|"$WORK/run" --n 2 --class 3 --out "$WORK/x.png"
