@@ -1,6 +1,6 @@
 // vdmc sample: draw samples from a trained run's EMA model with the DDPM, EDM or ODE
-// sampler; MPI ranks split the samples, rank 0 gathers them into a PNG grid and/or
-// a dataset-format HDF5 file. docs/sampling.md.
+// sampler; MPI ranks split the samples and write them collectively into a
+// dataset-format HDF5 file and/or gather them to rank 0 for a PNG grid. docs/sampling.md.
 #include <limits.h>
 #include <math.h>
 #include <stdint.h>
@@ -10,7 +10,6 @@
 
 #include "cli/commands.h"
 #include "core/status.h"
-#include "io/dataset_write.h"
 #include "io/png_write.h"
 #include "mpi/comm.h"
 #include "sample/ckpt_model.h"
@@ -18,6 +17,7 @@
 #include "sample/mpi_command.h"
 #include "sample/progress.h"
 #include "sample/sampler.h"
+#include "sample/samples_h5.h"
 
 static void usage(FILE *f) {
   fprintf(f,
@@ -120,48 +120,36 @@ static int sample_range(const SampleArgs *a, CkptModel *m, const VdmcComm *c, lo
   return rc;
 }
 
-// Rank 0: the grid PNG and the HDF5 file of all n samples.
-static int write_outputs(const SampleArgs *a, const CkptModel *m, const uint8_t *bytes, const int32_t *labels) {
+// Rank 0: the grid PNG of all n samples.
+static int write_grid(const SampleArgs *a, const CkptModel *m, const uint8_t *bytes) {
   const UNetConfig *u = &m->unet.cfg;
   int H = u->resolution, W = u->resolution, C = u->in_channels, N = (int)a->n;
   size_t D = (size_t)H * W * C;
-  int rc = VDMC_OK;
-  if (a->out) {
-    int cols = (int)ceil(sqrt((double)N)), gw, gh;
-    float *f = malloc((size_t)N * D * sizeof(float));
-    image_grid(NULL, &gw, &gh, NULL, N, H, W, C, cols);
-    uint8_t *grid = malloc((size_t)gw * gh * C);
-    if (!f || !grid) rc = vdmc_fail(VDMC_ERR_MEMORY, "out of memory for the %dx%d grid", gw, gh);
-    for (size_t k = 0; !rc && k < (size_t)N * D; k++) f[k] = (float)(bytes[k] / 127.5 - 1.0);
-    if (!rc) {
-      image_grid(grid, &gw, &gh, f, N, H, W, C, cols);
-      rc = png_write(a->out, grid, gw, gh, C);
-    }
-    free(f);
-    free(grid);
+  int cols = (int)ceil(sqrt((double)N)), gw, gh, rc = VDMC_OK;
+  image_grid(NULL, &gw, &gh, NULL, N, H, W, C, cols);
+  float *f = malloc((size_t)N * D * sizeof(float));
+  uint8_t *grid = malloc((size_t)gw * gh * C);
+  if (!f || !grid) rc = vdmc_fail(VDMC_ERR_MEMORY, "out of memory for the %dx%d grid", gw, gh);
+  for (size_t k = 0; !rc && k < (size_t)N * D; k++) f[k] = (float)(bytes[k] / 127.5 - 1.0);
+  if (!rc) {
+    image_grid(grid, &gw, &gh, f, N, H, W, C, cols);
+    rc = png_write(a->out, grid, gw, gh, C);
   }
-  if (!rc && a->h5) {
-    char source[4400];
-    snprintf(source, sizeof source, "vdmc sample %s step %lld: sampler %s, %lld steps, guidance %g, seed %lld",
-             m->file, (long long)m->step, a->sampler, a->steps, a->guidance, a->seed);
-    DatasetSpec spec = {"samples", source, (size_t)N, (size_t)H, (size_t)W, (size_t)C,
-                        u->num_classes > 0 ? u->num_classes : 1};
-    DatasetWriter w;
-    rc = dataset_writer_create(&w, a->h5, &spec);
-    if (!rc) rc = dataset_writer_append(&w, bytes, labels, (size_t)N);
-    if (!rc) rc = dataset_writer_commit(&w);
-    if (rc) dataset_writer_abort(&w);
-  }
+  free(f);
+  free(grid);
   return rc;
 }
 
-// Every rank gets the same status; a rank's own failure is printed by that rank.
-static int agree(const VdmcComm *c, int rc) {
-  if (rc && c->rank != 0) fprintf(stderr, "vdmc sample: rank %d: %s\n", c->rank, vdmc_error_message());
-  int worst = rc;
-  MPI_Allreduce(&rc, &worst, 1, MPI_INT, MPI_MAX, c->comm);
-  if (worst && !rc) return vdmc_fail(worst, "another rank failed (see its message above)");
-  return worst;
+// Collective: this rank's rows of the HDF5 file.
+static int write_h5(const SampleArgs *a, const CkptModel *m, const uint8_t *bytes, const int32_t *labels,
+                    long long lo, long long hi, MPI_Comm comm) {
+  const UNetConfig *u = &m->unet.cfg;
+  char source[4400];
+  snprintf(source, sizeof source, "vdmc sample %s step %lld: sampler %s, %lld steps, guidance %g, seed %lld",
+           m->file, (long long)m->step, a->sampler, a->steps, a->guidance, a->seed);
+  DatasetSpec spec = {"samples", source, (size_t)a->n, (size_t)u->resolution, (size_t)u->resolution,
+                      (size_t)u->in_channels, u->num_classes > 0 ? u->num_classes : 1};
+  return samples_h5_write(a->h5, &spec, bytes, labels, (size_t)lo, (size_t)(hi - lo), comm);
 }
 
 static int run(const SampleArgs *a, const VdmcComm *c) {
@@ -182,39 +170,37 @@ static int run(const SampleArgs *a, const VdmcComm *c) {
   else if (a->klass >= 0 && a->klass >= K)
     rc = vdmc_fail(VDMC_ERR_INPUT, "--class %lld: outside [0, %d) (model.num_classes = %d in %s)", a->klass, K, K,
                    m.file);
-  else if ((double)a->n * D > INT_MAX)
-    rc = vdmc_fail(VDMC_ERR_INPUT, "--n %lld: %lld x %zu bytes is more than one gather can move; sample in parts",
-                   a->n, a->n, D);
+  else if (a->out && (double)a->n * D > INT_MAX)
+    rc = vdmc_fail(VDMC_ERR_INPUT, "--out with --n %lld: %lld x %zu bytes is more than one gather to rank 0 can "
+                   "move; use --h5 alone (written collectively) or sample in parts", a->n, a->n, D);
   SampleArgs run_args = *a;
   run_args.batch = B;
   uint8_t *bytes = NULL;
   int32_t *labels = NULL;
   int *counts = NULL, *displs = NULL;
   if (!rc) {
-    bytes = malloc((size_t)(c->rank == 0 ? a->n : hi - lo + 1) * D);
-    labels = malloc((size_t)(c->rank == 0 ? a->n : hi - lo + 1) * sizeof(int32_t));
+    size_t rows = (size_t)(c->rank == 0 && a->out ? a->n : hi - lo + 1);  // rank 0 gathers for the grid
+    bytes = malloc(rows * D);
+    labels = malloc(rows * sizeof(int32_t));
     counts = malloc(2 * (size_t)c->size * sizeof(int));
     if (!bytes || !labels || !counts) rc = vdmc_fail(VDMC_ERR_MEMORY, "out of memory for %lld samples", a->n);
   }
   double t0 = progress_now();
   if (!rc) rc = sample_range(&run_args, &m, c, lo, hi, bytes, labels);
-  rc = agree(c, rc);
+  rc = mpi_command_agree(c->comm, rc);
   double seconds = progress_now() - t0;
-  if (!rc) {  // gather to rank 0, in rank order (= sample order)
+  if (!rc && a->h5) rc = write_h5(a, &m, bytes, labels, lo, hi, c->comm);
+  if (!rc && a->out) {  // gather to rank 0 in rank order (= sample order), in place
     displs = counts + c->size;
     for (int r = 0; r < c->size; r++) {
       long long rlo = a->n * r / c->size, rhi = a->n * (r + 1) / c->size;
       counts[r] = (int)((rhi - rlo) * (long long)D);
       displs[r] = (int)(rlo * (long long)D);
     }
-    int mine = (int)((hi - lo) * (long long)D);
-    MPI_Gatherv(c->rank == 0 ? MPI_IN_PLACE : bytes, mine, MPI_UINT8_T, bytes, counts, displs, MPI_UINT8_T, 0,
-                c->comm);
-    for (int r = 0; r < c->size; r++) counts[r] /= (int)D, displs[r] /= (int)D;
-    MPI_Gatherv(c->rank == 0 ? MPI_IN_PLACE : labels, (int)(hi - lo), MPI_INT32_T, labels, counts, displs,
-                MPI_INT32_T, 0, c->comm);
-    if (c->rank == 0) rc = write_outputs(a, &m, bytes, labels);
-    rc = agree(c, rc);
+    MPI_Gatherv(c->rank == 0 ? MPI_IN_PLACE : bytes, (int)((hi - lo) * (long long)D), MPI_UINT8_T, bytes, counts,
+                displs, MPI_UINT8_T, 0, c->comm);
+    if (c->rank == 0) rc = write_grid(a, &m, bytes);
+    rc = mpi_command_agree(c->comm, rc);
   }
   if (!rc && c->rank == 0)
     printf("vdmc sample: %lld samples from step %lld of %s (sampler %s, %lld steps, guidance %g, seed %lld) "

@@ -10,6 +10,7 @@
 #include "eval/bpd.h"
 #include "io/dataset.h"
 #include "sample/ckpt_model.h"
+#include "sample/mpi_command.h"
 #include "sample/progress.h"
 
 #define READ_CHUNK 256  // examples read and estimated per call
@@ -93,15 +94,12 @@ int bpd_eval_run(const BpdEvalArgs *a, const VdmcComm *c, BpdResult *res) {
   }
   long long n = a->n ? a->n : (long long)ds.n;
   long long lo = n * c->rank / c->size, hi = n * (c->rank + 1) / c->size;
-  double sums[9] = {0};  // s1[4], s2[4], status
-  rc = estimate_range(a, &m, &ds, lo, hi, c->rank, sums, sums + 4);
-  if (rc && c->rank != 0) fprintf(stderr, "vdmc eval: rank %d: %s\n", c->rank, vdmc_error_message());
-  sums[8] = rc ? 1 : 0;
-  MPI_Allreduce(MPI_IN_PLACE, sums, 9, MPI_DOUBLE, MPI_SUM, c->comm);
+  double sums[8] = {0};  // s1[4], s2[4]
+  rc = mpi_command_agree(c->comm, estimate_range(a, &m, &ds, lo, hi, c->rank, sums, sums + 4));
+  if (!rc) MPI_Allreduce(MPI_IN_PLACE, sums, 8, MPI_DOUBLE, MPI_SUM, c->comm);
   dataset_close(&ds);
   ckpt_model_free(&m);
   if (rc) return rc;
-  if (sums[8] != 0) return vdmc_fail(VDMC_ERR_IO, "another rank failed (see its message above)");
   res->n = n;
   for (int j = 0; j < 4; j++) {
     double mean = sums[j] / n, var = n > 1 ? fmax(sums[4 + j] - n * mean * mean, 0) / (n - 1) : 0;

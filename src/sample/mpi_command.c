@@ -20,3 +20,12 @@ int mpi_command_run(const char *name, int argc, char **argv, void (*usage)(FILE 
   vdmc_mpi_finalize();
   return rc == VDMC_ERR_INPUT ? 2 : rc ? 1 : 0;
 }
+
+int mpi_command_agree(MPI_Comm comm, int status) {
+  int rank, worst = status;
+  MPI_Comm_rank(comm, &rank);
+  if (status && rank != 0) fprintf(stderr, "vdmc: rank %d: %s\n", rank, vdmc_error_message());
+  MPI_Allreduce(&status, &worst, 1, MPI_INT, MPI_MAX, comm);
+  if (worst && !status) return vdmc_fail(worst, "another rank failed (see its message above)");
+  return worst;
+}

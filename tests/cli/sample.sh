@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # vdmc sample on a tiny random-weight checkpoint (written by test_ckpt_model):
 #  1. every sampler, with guidance, at 1 and 2 ranks: the /images and /labels of the
-#     HDF5 outputs are identical byte for byte (N = 5 with --batch 2 gives the same
+#     HDF5 outputs (written collectively) are identical byte for byte (N = 5 with --batch 2 gives the same
 #     batches at P = 1 and 2: [0,1] [2,3] [4]), the PNG grid exists, vdmc info reads it;
 #  2. the class and the seed change the samples;
 #  3. bad input: one error line on stderr, a non-zero exit, no crash.
@@ -49,6 +49,7 @@ unknown sampler 'heun'|"$WORK/run" --n 2 --sampler heun --out "$WORK/x.png"
 --guidance: -1 is outside|"$WORK/run" --n 2 --guidance -1 --out "$WORK/x.png"
 unknown option '--temperature'|"$WORK/run" --n 2 --temperature 2 --out "$WORK/x.png"
 cannot be opened|"$WORK/p1.png" --n 2 --out "$WORK/x.png"
+x.h5.tmp: cannot create|"$WORK/run" --n 2 --steps 2 --h5 "$WORK/nodir/x.h5"
 EOF
 [ ! -e "$WORK/x.png" ] || fail "a failed run left $WORK/x.png"
 
