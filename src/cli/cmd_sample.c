@@ -25,6 +25,8 @@ static void usage(FILE *f) {
           "  --n N              number of samples (>= 1)\n"
           "  --sampler NAME     ddpm | edm | ode               (default edm)\n"
           "  --steps S          sampler steps                   (default 256)\n"
+          "  --schedule NAME    sampling schedule: cosine | shifted-cosine | edm-sampling | edm-training |\n"
+          "                     fm-ot | linear | adaptive (the run's)   (default: ddpm cosine, edm/ode edm-sampling)\n"
           "  --guidance W       classifier-free guidance weight (default 0; needs model.num_classes > 0)\n"
           "  --class C          class of every sample           (default: sample i gets class i mod K)\n"
           "  --seed K           sampling seed                   (default 0)\n"
@@ -35,7 +37,7 @@ static void usage(FILE *f) {
 }
 
 typedef struct {
-  const char *path, *out, *h5, *sampler;
+  const char *path, *out, *h5, *sampler, *schedule;
   long long n, steps, klass, seed, batch;
   double guidance;
 } SampleArgs;
@@ -63,6 +65,7 @@ static int parse_args(SampleArgs *a, int argc, char **argv) {
     else if (!strcmp(f, "--batch")) rc = flag_int(f, v, 1, 1 << 20, &a->batch);
     else if (!strcmp(f, "--guidance")) rc = flag_double(f, v, 0, 1e6, &a->guidance);
     else if (!strcmp(f, "--sampler")) a->sampler = v;
+    else if (!strcmp(f, "--schedule")) a->schedule = v;
     else if (!strcmp(f, "--out")) a->out = v;
     else if (!strcmp(f, "--h5")) a->h5 = v;
     else return vdmc_fail(VDMC_ERR_INPUT, "unknown option '%s' (see vdmc sample --help)", f);
@@ -88,7 +91,11 @@ static int sample_range(const SampleArgs *a, CkptModel *m, const VdmcComm *c, lo
   SamplerOptions o;
   SamplerKind kind;
   sampler_kind_parse(a->sampler, &kind);
-  int rc = sampler_defaults(&o, kind, m->cs.values.diffusion.lambda_min, m->cs.values.diffusion.lambda_max);
+  const Config *cfg = &m->cs.values;
+  int rc = sampler_defaults(&o, kind, cfg->diffusion.lambda_min, cfg->diffusion.lambda_max);
+  if (!rc && a->schedule)
+    rc = sampler_set_schedule(&o, a->schedule, &m->schedule, cfg->diffusion.lambda_min, cfg->diffusion.lambda_max,
+                              log(cfg->diffusion.shift_base / cfg->model.resolution));
   if (rc) return rc;
   o.steps = (int)a->steps;
   o.seed = (uint64_t)a->seed;
@@ -145,8 +152,9 @@ static int write_h5(const SampleArgs *a, const CkptModel *m, const uint8_t *byte
                     long long lo, long long hi, MPI_Comm comm) {
   const UNetConfig *u = &m->unet.cfg;
   char source[4400];
-  snprintf(source, sizeof source, "vdmc sample %s step %lld: sampler %s, %lld steps, guidance %g, seed %lld",
-           m->file, (long long)m->step, a->sampler, a->steps, a->guidance, a->seed);
+  snprintf(source, sizeof source,
+           "vdmc sample %s step %lld: sampler %s, schedule %s, %lld steps, guidance %g, seed %lld", m->file,
+           (long long)m->step, a->sampler, a->schedule ? a->schedule : "default", a->steps, a->guidance, a->seed);
   DatasetSpec spec = {"samples", source, (size_t)a->n, (size_t)u->resolution, (size_t)u->resolution,
                       (size_t)u->in_channels, u->num_classes > 0 ? u->num_classes : 1};
   return samples_h5_write(a->h5, &spec, bytes, labels, (size_t)lo, (size_t)(hi - lo), comm);
@@ -203,9 +211,10 @@ static int run(const SampleArgs *a, const VdmcComm *c) {
     rc = mpi_command_agree(c->comm, rc);
   }
   if (!rc && c->rank == 0)
-    printf("vdmc sample: %lld samples from step %lld of %s (sampler %s, %lld steps, guidance %g, seed %lld) "
-           "in %.2f s, %.3f img/s on %d rank(s)%s%s%s%s\n",
-           a->n, (long long)m.step, m.file, a->sampler, a->steps, a->guidance, a->seed, seconds, a->n / seconds,
+    printf("vdmc sample: %lld samples from step %lld of %s (sampler %s, schedule %s, %lld steps, guidance %g, "
+           "seed %lld) in %.2f s, %.3f img/s on %d rank(s)%s%s%s%s\n",
+           a->n, (long long)m.step, m.file, a->sampler, a->schedule ? a->schedule : "default", a->steps, a->guidance,
+           a->seed, seconds, a->n / seconds,
            c->size, a->out ? " -> " : "", a->out ? a->out : "", a->h5 ? " -> " : "", a->h5 ? a->h5 : "");
   free(bytes);
   free(labels);

@@ -46,6 +46,29 @@ int sampler_defaults(SamplerOptions *o, SamplerKind kind, double lambda_min, dou
   return schedule_prepare(&o->schedule);
 }
 
+int sampler_set_schedule(SamplerOptions *o, const char *name, const Schedule *trained, double lambda_min,
+                         double lambda_max, double shift) {
+  ScheduleKind kind;
+  int shifted, rc = schedule_kind_parse(name, &kind, &shifted);
+  if (rc) return vdmc_fail(rc, "--schedule: unknown schedule '%s' (expected cosine, shifted-cosine, edm-training, "
+                           "edm-sampling, fm-ot, linear or adaptive)", name);
+  if (kind == SCHEDULE_LEARNED)
+    return vdmc_fail(VDMC_ERR_INPUT, "--schedule learned: the learned schedule is not available for sampling");
+  if (kind == SCHEDULE_ADAPTIVE) {
+    if (!trained || trained->kind != SCHEDULE_ADAPTIVE)
+      return vdmc_fail(VDMC_ERR_INPUT, "--schedule adaptive: the run was not trained with diffusion.adaptive");
+    o->schedule = *trained;
+    return VDMC_OK;
+  }
+  schedule_defaults(&o->schedule, kind);
+  if (kind != SCHEDULE_EDM_SAMPLE) {
+    o->schedule.lambda_min = lambda_min;
+    o->schedule.lambda_max = lambda_max;
+  }
+  o->schedule.shift = shifted ? shift : 0;
+  return schedule_prepare(&o->schedule);
+}
+
 int sampler_evaluations(const SamplerOptions *o) {
   return o->kind == SAMPLER_DDPM ? o->steps : 2 * o->steps - 1;
 }

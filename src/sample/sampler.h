@@ -54,6 +54,12 @@ typedef struct {
 // no churn. Guidance 0, seed 0. The schedule is prepared.
 int sampler_defaults(SamplerOptions *o, SamplerKind kind, double lambda_min, double lambda_max);
 int sampler_kind_parse(const char *name, SamplerKind *out);  // ddpm | edm | ode
+// Replaces the sampling schedule by the named one (schedule.h names): analytic kinds
+// on [lambda_min, lambda_max] (edm-sampling: its natural range), shifted-cosine with
+// `shift`; "adaptive" is the run's trained schedule `trained` (must be adaptive);
+// "learned" is refused. Errors name --schedule.
+int sampler_set_schedule(SamplerOptions *o, const char *name, const Schedule *trained, double lambda_min,
+                         double lambda_max, double shift);
 const char *sampler_kind_name(SamplerKind kind);
 // Network evaluations (forward passes of the batch) one sampler_run makes: DDPM
 // steps, EDM/ODE 2*steps - 1 (a doubled batch counts once when guided).

@@ -29,6 +29,13 @@ done
 grep -q "5" "$WORK/info.log" || fail "vdmc info does not show 5 samples"
 h5dump -d /labels "$WORK/p1.h5" | grep -q "(0): 0, 1, 2, 0, 1$" || fail "labels are not i mod K"
 
+# other sampling schedules (the run's adaptive one: its bins are uneven) run and differ
+for sc in shifted-cosine adaptive; do
+  "$VDMC" sample "$WORK/run" --n 2 --steps 3 --sampler ddpm --schedule $sc --h5 "$WORK/$sc.h5" > /dev/null 2>&1 ||
+    fail "--schedule $sc"
+done
+[ "$(dump "$WORK/shifted-cosine.h5")" != "$(dump "$WORK/adaptive.h5")" ] || fail "--schedule has no effect"
+
 # the class and the seed matter
 s() { "$VDMC" sample "$WORK/run" --n 2 --steps 3 --sampler ddpm --h5 "$WORK/$1.h5" "${@:2}" > /dev/null 2>&1 || fail "sample $*"; }
 s c0 --class 0; s c1 --class 1; s c0b --class 0 --seed 9
@@ -49,6 +56,8 @@ unknown sampler 'heun'|"$WORK/run" --n 2 --sampler heun --out "$WORK/x.png"
 --guidance: -1 is outside|"$WORK/run" --n 2 --guidance -1 --out "$WORK/x.png"
 unknown option '--temperature'|"$WORK/run" --n 2 --temperature 2 --out "$WORK/x.png"
 cannot be opened|"$WORK/p1.png" --n 2 --out "$WORK/x.png"
+--schedule: unknown schedule 'bogus'|"$WORK/run" --n 2 --schedule bogus --out "$WORK/x.png"
+--schedule learned: |"$WORK/run" --n 2 --schedule learned --out "$WORK/x.png"
 x.h5.tmp: cannot create|"$WORK/run" --n 2 --steps 2 --h5 "$WORK/nodir/x.h5"
 EOF
 [ ! -e "$WORK/x.png" ] || fail "a failed run left $WORK/x.png"
