@@ -29,6 +29,11 @@ done
 grep -q "5" "$WORK/info.log" || fail "vdmc info does not show 5 samples"
 h5dump -d /labels "$WORK/p1.h5" | grep -q "(0): 0, 1, 2, 0, 1$" || fail "labels are not i mod K"
 
+# fewer samples than ranks: rank 1 has none and joins the collective write empty
+vdmc_mpirun 2 "$VDMC" sample "$WORK/run" --n 1 --steps 2 --h5 "$WORK/one.h5" --out "$WORK/one.png" > "$WORK/one.log" 2>&1 ||
+  { cat "$WORK/one.log"; fail "--n 1 at P=2"; }
+h5dump -d /labels "$WORK/one.h5" | grep -q "(0): 0$" || fail "--n 1 at P=2: labels"
+
 # other sampling schedules (the run's adaptive one: its bins are uneven) run and differ
 for sc in shifted-cosine adaptive; do
   "$VDMC" sample "$WORK/run" --n 2 --steps 3 --sampler ddpm --schedule $sc --h5 "$WORK/$sc.h5" > /dev/null 2>&1 ||

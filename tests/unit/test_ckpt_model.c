@@ -66,6 +66,14 @@ static void check_load(const char *dir) {
 static void check_errors(const char *dir) {
   char path[600];
   CkptModel m;
+  const char *forms[] = {"checkpoints", "checkpoints/latest", "checkpoints/step-00001234.h5"};
+  for (int i = 0; i < 3; i++) {  // every path form of checkpoint_load names the same file
+    snprintf(path, sizeof path, "%s/%s", dir, forms[i]);
+    int rc = ckpt_model_load(&m, path, 2, MPI_COMM_WORLD);
+    CHECK(rc == VDMC_OK && strstr(m.file, "checkpoints/step-00001234.h5"), "load %s: %s", forms[i],
+          rc ? vdmc_error_message() : m.file);
+    ckpt_model_free(&m);
+  }
   snprintf(path, sizeof path, "%s/none", dir);
   CHECK(ckpt_model_load(&m, path, 2, MPI_COMM_WORLD) != VDMC_OK && strstr(vdmc_error_message(), path),
         "missing checkpoint: %s", vdmc_error_message());
