@@ -12,6 +12,7 @@
 #include "core/fs.h"
 #include "core/status.h"
 #include "io/checkpoint_internal.h"
+#include "io/h5_attr.h"
 #include "io/h5check.h"
 
 #ifndef VDMC_VERSION
@@ -59,6 +60,7 @@ static int write_root_attrs(hid_t file, const SaveHeader *h) {
   int status = VDMC_OK;
   VDMC_CHECK(ckpt_attr_write(file, "format_version", H5T_NATIVE_INT32, &h->format_version));
   VDMC_CHECK(ckpt_attr_write_string(file, "vdmc_version", VDMC_VERSION));
+  VDMC_CHECK(ckpt_attr_write_string(file, VDMC_KIND_ATTR, CHECKPOINT_KIND));  // for vdmc info
   VDMC_CHECK(ckpt_attr_write(file, "step", H5T_NATIVE_INT64, &h->step));
   VDMC_CHECK(ckpt_attr_write(file, "images_seen", H5T_NATIVE_INT64, &h->images_seen));
   VDMC_CHECK(ckpt_attr_write(file, "seed", H5T_NATIVE_UINT64, &h->seed));

@@ -67,6 +67,12 @@ int cmd_train(int argc, char **argv) {
     return 1;
   }
   if (signals_install()) return finish(&comm, VDMC_ERR_INTERNAL);
+  // Under Slurm the job's task count must be the MPI world: a launcher that started
+  // singletons (or too few ranks) would otherwise train P separate copies silently.
+  const char *ntasks = getenv("SLURM_NTASKS");
+  if (ntasks && *ntasks && atoi(ntasks) != comm.size)
+    return finish(&comm, vdmc_fail(VDMC_ERR_INPUT, "MPI world size %d differs from SLURM_NTASKS=%s: start vdmc "
+                                   "with mpirun or srun --mpi=pmix inside the allocation", comm.size, ntasks));
   TrainArgs a = {0};
   ConfigSet cs;
   int rc = config_args_resolve(&cs, argc - 1, argv + 1, take, &a);
@@ -89,6 +95,10 @@ int cmd_train(int argc, char **argv) {
     fprintf(stderr, "vdmc train: %s -> %s\n", cs.source_name, run_dir);
     fprintf(stderr, "vdmc train: %d ranks, global batch %d (%d per rank), %zu parameters, %.3g GFLOP/image forward\n",
             comm.size, t->B, t->b, unet_num_params(&t->net), unet_flops_per_image(&t->net) / 1e9);
+    fprintf(stderr, "vdmc train: objective: %s schedule on lambda [%g, %g], %s weighting shifted by s = %.4g "
+            "(log(diffusion.shift_base / model.resolution)), %s prediction\n",
+            schedule_kind_name(t->schedule.kind), t->schedule.lambda_min, t->schedule.lambda_max,
+            weighting_kind_name(t->weighting.kind), t->weighting.shift, pred_kind_name(t->spec.pred));
     fprintf(stderr, "vdmc train: blas %s\n", blas_report_line());
   }
   long long signal_at = env_step("VDMC_TRAIN_TEST_SIGNAL_AT"), stop_at = env_step("VDMC_TRAIN_TEST_STOP_AT");

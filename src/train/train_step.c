@@ -100,26 +100,33 @@ int trainer_step(Trainer *t, TrainStepStats *st) {
   double t1 = now();
   t->phase[PHASE_DATA] = t1 - t0;
 
-  DropoutKey drop = {.seed = (uint64_t)c->run.seed, .step = (uint64_t)t->step,
-                     .first_example = (uint64_t)t->first, .site = 0, .p = (float)c->model.dropout};
-  rc = unet_forward(&t->net, t->params, t->out, t->z, t->lambda_f,
-                    t->num_classes > 0 ? t->labels : NULL, t->b, &drop);
-  if (rc) return rc;
+  // Forward and backward in micro-batches of the local batch; gradients accumulate.
+  // Dropout masks are keyed by global example index, so the split changes nothing.
+  // Buckets are launched only during the last pass, when gradients become final.
+  double scale = 1.0 / ((double)t->B * (double)t->D);  // mean over the GLOBAL batch, per dim
   memset(t->dout, 0, (size_t)t->b * t->D * sizeof(float));
-  // per-dimension loss, averaged over the GLOBAL batch: the gradient sum over ranks
-  // is then exactly the gradient of the global mean.
-  double scale = 1.0 / ((double)t->B * (double)t->D);
-  diffusion_loss(t->loss, t->sqerr, t->dout, t->out, t->z, t->eps, t->lambda, t->weight, (size_t)t->b,
-                 t->D, t->spec.pred, t->spec.sigma_data, scale);
-  double t2 = now();
-  t->phase[PHASE_FORWARD] = t2 - t1;
-
   memset(t->grads, 0, t->total * sizeof(float));
   grad_sync_begin(&t->sync);
-  rc = unet_backward(&t->net, t->params, t->grads, t->dout, NULL, NULL);
-  if (rc) return rc;
+  for (int m0 = 0; m0 < t->b; m0 += t->mb) {
+    int n = t->b - m0 < t->mb ? t->b - m0 : t->mb;
+    size_t off = (size_t)m0 * t->D;
+    DropoutKey drop = {.seed = (uint64_t)c->run.seed, .step = (uint64_t)t->step,
+                       .first_example = (uint64_t)(t->first + m0), .site = 0, .p = (float)c->model.dropout};
+    double ta = now();
+    rc = unet_forward(&t->net, t->params, t->out + off, t->z + off, t->lambda_f + m0,
+                      t->num_classes > 0 ? t->labels + m0 : NULL, n, &drop);
+    if (rc) return rc;
+    diffusion_loss(t->loss + m0, t->sqerr + m0, t->dout + off, t->out + off, t->z + off, t->eps + off,
+                   t->lambda + m0, t->weight + m0, (size_t)n, t->D, t->spec.pred, t->spec.sigma_data, scale);
+    double tb = now();
+    int last = m0 + n >= t->b;
+    t->net.grad_ready = last && t->sync.zero_stage == 0 ? trainer_on_grad_ready : NULL;
+    rc = unet_backward(&t->net, t->params, t->grads, t->dout + off, NULL, NULL);
+    if (rc) return rc;
+    t->phase[PHASE_FORWARD] += tb - ta;
+    t->phase[PHASE_BACKWARD] += now() - tb;
+  }
   double t3 = now();
-  t->phase[PHASE_BACKWARD] = t3 - t2;
   if ((rc = grad_sync_finish(&t->sync))) return rc;
   double t4 = now();
   t->phase[PHASE_SYNC_WAIT] = t4 - t3;

@@ -13,7 +13,7 @@
 #include "diffusion/objective_config.h"
 #include "io/checkpoint.h"
 #include "io/dataset.h"
-#include "models/unet_from_config.h"
+#include "models/model_from_config.h"
 
 const char *const train_phase_names[PHASE_COUNT] = {"data", "forward", "backward", "sync_wait",
                                                     "optimizer", "checkpoint"};
@@ -97,7 +97,7 @@ static void *calloc_or_fail(size_t n, size_t size, int *rc) {
   return p;
 }
 
-static void on_grad_ready(void *ctx, size_t offset) {
+void trainer_on_grad_ready(void *ctx, size_t offset) {
   Trainer *t = ctx;
   // An MPI error here surfaces again in grad_sync_finish, which returns it.
   (void)grad_sync_ready_from(&t->sync, offset);
@@ -105,9 +105,7 @@ static void on_grad_ready(void *ctx, size_t offset) {
 
 static int build_buffers(Trainer *t) {
   const Config *c = &t->cs.values;
-  UNetConfig ucfg;
-  int rc = unet_config_from_config(&ucfg, &t->cs);
-  if (!rc) rc = unet_create(&t->net, &ucfg, t->b);
+  int rc = model_create_from_config(&t->net, &t->cs, t->mb);
   if (rc) return rc;
   t->table = &t->net.params.table;
   t->total = grad_sync_padded_total(t->table, t->comm.size);
@@ -134,10 +132,7 @@ static int build_buffers(Trainer *t) {
   t->loss = calloc_or_fail((size_t)t->b, sizeof(double), &rc);
   t->sqerr = calloc_or_fail((size_t)t->b, sizeof(double), &rc);
   if (rc) return rc;
-  if (c->mpi.zero_stage == 0) {
-    t->net.grad_ready = on_grad_ready;
-    t->net.grad_ready_ctx = t;
-  }
+  t->net.grad_ready_ctx = t;  // the hook itself is set for the last micro-batch of a step
   return VDMC_OK;
 }
 
@@ -262,6 +257,7 @@ int trainer_create(Trainer *t, const ConfigSet *cs, const VdmcComm *comm, const 
     rc = vdmc_fail(VDMC_ERR_INPUT, "%s: optim.batch_size %d is not divisible by the %d ranks",
                    config_where(&t->cs, "optim.batch_size"), t->B, comm->size);
   t->b = t->B / comm->size;
+  t->mb = c->optim.micro_batch > 0 && c->optim.micro_batch < t->b ? c->optim.micro_batch : t->b;
   t->first = t->b * comm->rank;
   t->H = t->W = c->model.resolution;
   t->C = c->model.in_channels;

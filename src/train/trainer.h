@@ -45,6 +45,7 @@ typedef struct {
 
   // batch geometry
   int B, b, first;  // global batch, local batch, global index of local example 0
+  int mb;           // micro-batch: examples per forward/backward pass (<= b)
   int H, W, C;
   size_t D;
   int num_classes;  // model classes (0 = unconditional); label K = null class
@@ -108,5 +109,7 @@ int trainer_step(Trainer *t, TrainStepStats *st);
 // Commits a checkpoint of the current state. Collective.
 int trainer_save(Trainer *t);
 void trainer_free(Trainer *t);
+// The backward hook that launches gradient buckets (ctx = the Trainer).
+void trainer_on_grad_ready(void *ctx, size_t offset);
 
 #endif
