@@ -1,4 +1,4 @@
-// Rebuilds the model of a run from its checkpoint: config text first (rank 0 reads it
+// Rebuilds the model of a run (U-Net or U-ViT, model.arch) from its checkpoint: config text first (rank 0 reads it
 // serially and broadcasts it), then the U-Net and objective, then the EMA weights and
 // adaptive bins through the collective checkpoint_load.
 #include "sample/ckpt_model.h"
@@ -12,7 +12,7 @@
 #include "io/checkpoint.h"
 #include "io/checkpoint_internal.h"
 #include "io/h5_check.h"
-#include "models/unet_from_config.h"
+#include "models/model_from_config.h"
 
 // Rank 0's status and message on every rank.
 static int bcast_status(MPI_Comm comm, int status) {
@@ -63,9 +63,7 @@ static int build_from_config(CkptModel *m, const char *text, int max_batch) {
   if (!rc) rc = config_validate(&m->cs);
   if (rc) return rc;
   const Config *c = &m->cs.values;
-  UNetConfig ucfg;
-  if ((rc = unet_config_from_config(&ucfg, &m->cs)) || (rc = diffusion_spec_from_config(&m->spec, &m->cs)))
-    return rc;
+  if ((rc = diffusion_spec_from_config(&m->spec, &m->cs))) return rc;
   if (m->spec.schedule == SCHEDULE_LEARNED)
     return vdmc_fail(VDMC_ERR_INPUT, "%s: the learned schedule is not supported by sample/eval yet", name);
   if ((rc = diffusion_spec_build(&m->spec, &m->schedule, &m->weighting))) return rc;
@@ -74,7 +72,7 @@ static int build_from_config(CkptModel *m, const char *text, int max_batch) {
     m->adaptive.decay = c->diffusion.adaptive_decay;
     m->schedule.adaptive = &m->adaptive;
   }
-  if ((rc = unet_create(&m->unet, &ucfg, max_batch))) return rc;
+  if ((rc = model_create_from_config(&m->unet, &m->cs, max_batch))) return rc;
   m->ema = vdmc_alloc_floats(unet_param_floats(&m->unet));
   m->lambda_f = malloc((size_t)max_batch * sizeof(float));
   if (!m->ema || !m->lambda_f) return vdmc_fail(VDMC_ERR_MEMORY, "out of memory for the model of %s", m->file);

@@ -1,5 +1,6 @@
 // A trained model rebuilt from a checkpoint for sampling and evaluation: the config
-// stored in the checkpoint (config_load_text) gives the U-Net (unet_config_from_config)
+// stored in the checkpoint (config_load_text) gives the network (model.arch: U-Net or
+// U-ViT, model_create_from_config, both behind the UNet API)
 // and the objective (diffusion_spec_from_config); the "ema" array gives the weights
 // and, with diffusion.adaptive, the extra "adaptive_bins" the training schedule.
 // docs/sampling.md.
@@ -18,7 +19,7 @@
 
 typedef struct {
   ConfigSet cs;               // the run's resolved config
-  UNet unet;
+  UNet unet;                  // the U-Net or U-ViT (same step machine and API)
   float *ema;                 // (unet_param_floats) the EMA weights, on every rank
   DiffusionSpec spec;
   Schedule schedule;          // the training schedule (adaptive: the checkpoint's bins)

@@ -3,16 +3,17 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "check.h"
 #include "core/status.h"
 #include "diffusion/adaptive.h"
 #include "io/checkpoint.h"
 #include "models/unet.h"
-#include "models/unet_from_config.h"
+#include "models/model_from_config.h"
 
 TinyRun tiny_run_defaults(void) {
-  TinyRun t = {3, "v", 1, 8, NULL, 1234};
+  TinyRun t = {"unet", 3, "v", 1, 8, NULL, 1234};
   return t;
 }
 
@@ -20,9 +21,14 @@ int tiny_run_config(const TinyRun *t, ConfigSet *cs) {
   char buf[512];
   int rc = config_init_defaults(cs);
   const char *fixed[] = {"model.in_channels=1", "model.base_channels=8", "model.channel_mult=[1,2]",
-                         "model.num_res_blocks=1", "model.attn_resolutions=[4]", "model.head_channels=8",
-                         "model.dropout=0", "model.norm_groups=4"};
+                         "model.num_res_blocks=1", "model.dropout=0", "model.norm_groups=4"};
+  const char *unet[] = {"model.attn_resolutions=[4]", "model.head_channels=8"};
   for (size_t i = 0; !rc && i < sizeof fixed / sizeof fixed[0]; i++) rc = config_apply_override(cs, fixed[i]);
+  const char *uvit[] = {"model.arch=uvit", "model.transformer_width=16", "model.transformer_depth=1",
+                        "model.transformer_heads=2", "model.transformer_mlp_ratio=2"};
+  int is_uvit = !strcmp(t->arch, "uvit");
+  for (size_t i = 0; !rc && is_uvit && i < sizeof uvit / sizeof uvit[0]; i++) rc = config_apply_override(cs, uvit[i]);
+  for (size_t i = 0; !rc && !is_uvit && i < sizeof unet / sizeof unet[0]; i++) rc = config_apply_override(cs, unet[i]);
   snprintf(buf, sizeof buf, "model.resolution=%d", t->resolution);
   if (!rc) rc = config_apply_override(cs, buf);
   snprintf(buf, sizeof buf, "model.num_classes=%d", t->num_classes);
@@ -41,11 +47,9 @@ int tiny_run_config(const TinyRun *t, ConfigSet *cs) {
 
 int tiny_run_write(const char *run_dir, const TinyRun *t, MPI_Comm comm) {
   ConfigSet cs;
-  UNetConfig ucfg;
   UNet u = {0};
   int rc = tiny_run_config(t, &cs);
-  if (!rc) rc = unet_config_from_config(&ucfg, &cs);
-  if (!rc) rc = unet_create(&u, &ucfg, 1);
+  if (!rc) rc = model_create_from_config(&u, &cs, 1);
   if (rc) return rc;
   size_t n = u.params.table.total;
   float *arr[4];

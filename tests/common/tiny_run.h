@@ -11,6 +11,7 @@
 #include "config/config.h"
 
 typedef struct {
+  const char *arch;        // unet | uvit (2 conv stages, a 1-block width-16 transformer)
   int num_classes;         // 0: unconditional
   const char *param;       // eps | x | v | F (default v: a random eps-model explodes at lambda_min)
   int adaptive;            // write adaptive bins (uneven values)

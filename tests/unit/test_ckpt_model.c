@@ -16,6 +16,30 @@
 #include "sample/ckpt_model.h"
 #include "tiny_run.h"
 
+// A U-ViT run loads through the same path and samples.
+static void check_uvit(const char *dir) {
+  TinyRun t = tiny_run_defaults();
+  t.arch = "uvit";
+  CHECK(tiny_run_write(dir, &t, MPI_COMM_WORLD) == VDMC_OK, "write uvit: %s", vdmc_error_message());
+  CkptModel m;
+  int rc = ckpt_model_load(&m, dir, 4, MPI_COMM_WORLD);
+  CHECK(rc == VDMC_OK, "load uvit: %s", vdmc_error_message());
+  if (rc) return;
+  CHECK(!strcmp(m.cs.values.model.arch, "uvit"), "arch %s", m.cs.values.model.arch);
+  Denoiser d = ckpt_model_denoiser(&m);
+  SamplerOptions o;
+  sampler_defaults(&o, SAMPLER_EDM, -20, 20);
+  o.steps = 3;
+  o.guidance = 2;
+  int labels[2] = {0, 2};
+  float x[2 * 64];
+  CHECK(sampler_run(&o, &d, x, labels, 0, 2) == VDMC_OK, "uvit guided sampling: %s", vdmc_error_message());
+  int finite = 1;
+  for (int i = 0; i < 2 * 64; i++) finite &= isfinite(x[i]);
+  CHECK(finite && memcmp(x, x + 64, 64 * sizeof(float)), "uvit samples finite and distinct");
+  ckpt_model_free(&m);
+}
+
 static void check_load(const char *dir) {
   TinyRun t = tiny_run_defaults();
   t.param = "v";
@@ -120,6 +144,9 @@ int main(int argc, char **argv) {
     if (!mkdtemp(dir)) return 1;
     check_load(dir);
     check_errors(dir);
+    char udir[64];
+    snprintf(udir, sizeof udir, "%s/uvit", dir);
+    check_uvit(udir);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     if (system(cmd)) printf("could not remove %s\n", dir);
