@@ -117,6 +117,11 @@ static int sample_range(const SampleArgs *a, CkptModel *m, const VdmcComm *c, lo
     }
     rc = sampler_run(&o, &den, x, K ? lab : NULL, (uint64_t)first, b);
     for (size_t k = 0; !rc && k < (size_t)b * den.D; k++) {
+      if (!isfinite(x[k])) {
+        rc = vdmc_fail(VDMC_ERR_NUMERIC, "sample %lld is not finite: the model's output overflowed (%s, step %lld)",
+                       first + (long long)(k / den.D), m->file, (long long)m->step);
+        break;
+      }
       double q = nearbyint((x[k] + 1.0) * 127.5);
       bytes[(size_t)(first - lo) * den.D + k] = (uint8_t)(q < 0 ? 0 : q > 255 ? 255 : q);
     }
