@@ -16,5 +16,7 @@ const VdmcCommand vdmc_commands[] = {
     {"schedule", "tabulate or plot a noise schedule p(lambda) and weighting w(lambda)", cmd_schedule},
     {"prepare", "convert a dataset into vdmc HDF5 files", cmd_prepare},
     {"info", "describe a vdmc file (dataset)", cmd_info},
+    {"sample", "draw samples (DDPM, EDM, ODE; guidance) from a run's checkpoint", cmd_sample},
+    {"eval", "bits/dim (VDM ELBO) of a run's checkpoint over a dataset split", cmd_eval},
 };
 const int vdmc_command_count = (int)(sizeof vdmc_commands / sizeof vdmc_commands[0]);

@@ -20,5 +20,7 @@ int cmd_blas(int argc, char **argv);
 int cmd_schedule(int argc, char **argv);
 int cmd_prepare(int argc, char **argv);
 int cmd_info(int argc, char **argv);
+int cmd_sample(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
 
 #endif
