@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli/commands.h"
+#include "core/pixels.h"
 #include "core/status.h"
 #include "io/png_write.h"
 #include "mpi/comm.h"
@@ -122,8 +123,7 @@ static int sample_range(const SampleArgs *a, CkptModel *m, const VdmcComm *c, lo
                        first + (long long)(k / den.D), m->file, (long long)m->step);
         break;
       }
-      double q = nearbyint((x[k] + 1.0) * 127.5);
-      bytes[(size_t)(first - lo) * den.D + k] = (uint8_t)(q < 0 ? 0 : q > 255 ? 255 : q);
+      bytes[(size_t)(first - lo) * den.D + k] = unit_to_pixel(x[k]);
     }
   }
   progress_finish(&p);
@@ -142,7 +142,7 @@ static int write_grid(const SampleArgs *a, const CkptModel *m, const uint8_t *by
   float *f = malloc((size_t)N * D * sizeof(float));
   uint8_t *grid = malloc((size_t)gw * gh * C);
   if (!f || !grid) rc = vdmc_fail(VDMC_ERR_MEMORY, "out of memory for the %dx%d grid", gw, gh);
-  for (size_t k = 0; !rc && k < (size_t)N * D; k++) f[k] = (float)(bytes[k] / 127.5 - 1.0);
+  for (size_t k = 0; !rc && k < (size_t)N * D; k++) f[k] = pixel_to_unit(bytes[k]);
   if (!rc) {
     image_grid(grid, &gw, &gh, f, N, H, W, C, cols);
     rc = png_write(a->out, grid, gw, gh, C);
