@@ -23,8 +23,14 @@ fi
 mpi=(mpirun --oversubscribe -n "$ranks" -x OPENBLAS_NUM_THREADS=1)
 [ "$(id -u)" -eq 0 ] && mpi+=(--allow-run-as-root)
 "${mpi[@]}" "$vdmc" train --run "$run" "$@"
+# 64 samples (classes 0..9 in turn) from the EMA weights, with a little guidance
+"${mpi[@]}" "$vdmc" sample "$run" --n 64 --sampler edm --steps 64 --guidance 1 --out "$run/samples.png"
+# bits/dim on the first 1000 test images (the VDM ELBO)
+"${mpi[@]}" "$vdmc" eval "$run" --bpd --n 1000 | tee "$run/bpd.txt"
 
 echo
 echo "== report: $run"
 "$vdmc" info "$run" | sed -n '1,4p'
 tail -n 1 "$run/log.jsonl"
+echo "samples: $run/samples.png"
+echo "bits/dim: $(grep -i 'total\|bpd' "$run/bpd.txt" | tail -n 1)"
