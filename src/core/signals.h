@@ -1,6 +1,6 @@
 // Stop requests by signal: SIGUSR1 (Slurm's --signal=USR1@T before the time limit)
 // and SIGTERM (scancel, preemption) only set a flag; the training loop reads it at
-// step boundaries, agrees on it across ranks (mpi/stop_flag.h), checkpoints and exits.
+// step boundaries, agrees on it across ranks (the metrics reduction of src/train/train_step.c), checkpoints and exits.
 #ifndef VDMC_CORE_SIGNALS_H
 #define VDMC_CORE_SIGNALS_H
 

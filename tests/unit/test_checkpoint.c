@@ -19,7 +19,6 @@
 #include "core/signals.h"
 #include "core/status.h"
 #include "io/checkpoint.h"
-#include "mpi/stop_flag.h"
 
 #define NARRAYS 4
 #define NEXTRAS 3
@@ -376,9 +375,6 @@ static void test_signals(void) {
   raise(SIGTERM);
   CHECK(signals_requested() == SIGTERM, "SIGTERM sets the flag");
   signals_reset();
-  int global = -1;
-  CHECK(stop_flag_allreduce(MPI_COMM_WORLD, rank == size - 1 ? SIGUSR1 : 0, &global) == VDMC_OK &&
-            global == SIGUSR1, "stop flag MAX over ranks: %d", global);
 }
 
 static int run_suite(void) {
