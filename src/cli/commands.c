@@ -14,5 +14,7 @@ const VdmcCommand vdmc_commands[] = {
     {"schedule", "tabulate or plot a noise schedule p(lambda) and weighting w(lambda)", cmd_schedule},
     {"prepare", "convert a dataset into vdmc HDF5 files", cmd_prepare},
     {"info", "describe a vdmc file (dataset)", cmd_info},
+    {"train-classifier", "train the small FID/IS feature classifier on a dataset", cmd_train_classifier},
+    {"fid-stats", "FID reference statistics (feature mean, covariance) of a dataset", cmd_fid_stats},
 };
 const int vdmc_command_count = (int)(sizeof vdmc_commands / sizeof vdmc_commands[0]);

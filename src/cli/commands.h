@@ -18,5 +18,7 @@ int cmd_blas(int argc, char **argv);
 int cmd_schedule(int argc, char **argv);
 int cmd_prepare(int argc, char **argv);
 int cmd_info(int argc, char **argv);
+int cmd_train_classifier(int argc, char **argv);
+int cmd_fid_stats(int argc, char **argv);
 
 #endif

@@ -11,6 +11,7 @@
 #include "check.h"
 #include "core/status.h"
 #include "gradcheck.h"
+#include "io/dataset_write.h"
 #include "models/classifier.h"
 #include "models/classifier_train.h"
 
@@ -84,14 +85,39 @@ static void check_xent(void) {
   CHECK(correct == 0, "argmax miss counted");
 }
 
-// Class k: a bright horizontal band in rows [2k, 2k+2) of an 8x8 image, plus noise.
-static void synthetic(float *x, int32_t *y, int n, unsigned seed) {
-  fill_uniform(x, (size_t)n * 64, seed, -0.6f, 0.6f);
+// Class k of 4: a bright horizontal band in rows [kS/4, (k+1)S/4) of an S x S image,
+// plus noise; values in [-1.4, 1.4] (saved datasets clamp to [-1, 1]).
+static void synthetic_sized(float *x, int32_t *y, int n, unsigned seed, int S) {
+  fill_uniform(x, (size_t)n * S * S, seed, -0.6f, 0.6f);
   for (int i = 0; i < n; i++) {
     y[i] = (int32_t)((i * 7 + seed) % 4);
-    for (int r = 2 * y[i]; r < 2 * y[i] + 2; r++)
-      for (int c = 0; c < 8; c++) x[(size_t)i * 64 + r * 8 + c] += 0.8f;
+    for (int r = y[i] * S / 4; r < (y[i] + 1) * S / 4; r++)
+      for (int c = 0; c < S; c++) x[(size_t)i * S * S + r * S + c] += 0.8f;
   }
+}
+
+static void synthetic(float *x, int32_t *y, int n, unsigned seed) { synthetic_sized(x, y, n, seed, 8); }
+
+// `test_classifier synth PATH N SIZE SEED`: writes the synthetic task as a vdmc dataset
+// (for tests/cli/fid_cli.sh).
+static int write_synthetic(const char *path, int n, int S, unsigned seed) {
+  float *x = malloc((size_t)n * S * S * sizeof *x);
+  int32_t *y = malloc((size_t)n * sizeof *y);
+  uint8_t *px = malloc((size_t)n * S * S);
+  synthetic_sized(x, y, n, seed, S);
+  for (size_t i = 0; i < (size_t)n * S * S; i++)
+    px[i] = (uint8_t)lrintf(127.5f * (fminf(fmaxf(x[i], -1.0f), 1.0f) + 1.0f));
+  DatasetSpec spec = {"bands", "tests/unit/test_classifier.c", (size_t)n, (size_t)S, (size_t)S, 1, 4};
+  DatasetWriter w;
+  int st = dataset_writer_create(&w, path, &spec);
+  if (!st) st = dataset_writer_append(&w, px, y, (size_t)n);
+  if (!st) st = dataset_writer_commit(&w);
+  else dataset_writer_abort(&w);
+  if (st) fprintf(stderr, "synth: %s\n", vdmc_error_message());
+  free(x);
+  free(y);
+  free(px);
+  return st ? 1 : 0;
 }
 
 static void check_training(void) {
@@ -167,6 +193,8 @@ static void check_training(void) {
 }
 
 int main(int argc, char **argv) {
+  if (argc == 6 && !strcmp(argv[1], "synth"))
+    return write_synthetic(argv[2], atoi(argv[3]), atoi(argv[4]), (unsigned)atoi(argv[5]));
   MPI_Init(&argc, &argv);
   check_xent();
   check_finite_differences();
