@@ -18,7 +18,7 @@
 
 static const char *USAGE =
     "usage: [mpirun -n P] vdmc train-classifier DATASET.h5 --out FEAT.h5 [--test TEST.h5]\n"
-    "           [--epochs E (2)] [--seed S (0)] [--batch B (64)] [--lr LR (0.002)] [--width W (16)]\n";
+    "           [--epochs E (2)] [--seed S (0)] [--batch B (64)] [--lr LR (0.005)] [--width W (16)]\n";
 
 typedef struct {
   const char *data, *out, *test;
@@ -36,7 +36,7 @@ static int number(const char *opt, const char *v, double lo, double hi, double *
 }
 
 static int parse(int argc, char **argv, Args *a) {
-  *a = (Args){NULL, NULL, NULL, 2, 2e-3, 0, 64, 16};
+  *a = (Args){NULL, NULL, NULL, 2, 5e-3, 0, 64, 16};
   for (int i = 1; i < argc; i++) {
     const char *o = argv[i];
     if (o[0] != '-') {
