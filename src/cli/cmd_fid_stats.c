@@ -10,7 +10,8 @@
 #include "eval/fid_report.h"
 #include "mpi/comm.h"
 
-static const char *USAGE = "usage: [mpirun -n P] vdmc fid-stats DATASET.h5 --features FEAT.h5 --out STATS.h5\n";
+static const char *USAGE =
+    "usage: [mpirun -n P] vdmc fid-stats DATASET.h5 --features FEAT.h5 --out STATS.h5\n";
 
 static int parse(int argc, char **argv, const char **data, const char **feat, const char **out) {
   for (int i = 1; i < argc; i++) {

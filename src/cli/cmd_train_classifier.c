@@ -98,7 +98,9 @@ static int train(const Args *a, const VdmcComm *c, Reader *r, Training *t) {
     int hits = 0;
     t->opt.lr = lr_schedule_at(&lr, s, B);
     st = reader_next(r, t->x, t->labels);
-    if (!st) st = classifier_train_step(&t->net, t->params, &t->opt, t->x, t->labels, b, B, c->comm, &loss, &hits);
+    if (!st)
+      st = classifier_train_step(&t->net, t->params, &t->opt, t->x, t->labels, b, B, c->comm, &loss,
+                                 &hits);
     sums[0] += loss;
     sums[1] += hits;
     sums[2] += b;

@@ -74,7 +74,9 @@ static size_t global_index(int l, int nb, int me, int nprocs) {
   return ((size_t)(l / nb) * nprocs + me) * nb + l % nb;
 }
 
-static size_t local_numel(const Grid *g) { return (size_t)(g->np > 1 ? g->np : 1) * (g->nq > 0 ? g->nq : 1); }
+static size_t local_numel(const Grid *g) {
+  return (size_t)(g->np > 1 ? g->np : 1) * (size_t)(g->nq > 0 ? g->nq : 1);
+}
 
 // This rank's pieces of the replicated row-major matrix a (d, d), column-major local.
 static void scatter_local(const Grid *g, const double *a, double *local) {

@@ -14,11 +14,13 @@ static int gcd(int a, int b) { return b ? gcd(b, a % b) : a; }
 
 static int validate(const ClassifierConfig *c) {
   if (c->H < 4 || c->W < 4 || c->H % 4 || c->W % 4)
-    return vdmc_fail(VDMC_ERR_INPUT, "classifier: image size %dx%d must be a multiple of 4 (>= 4)", c->H, c->W);
+    return vdmc_fail(VDMC_ERR_INPUT, "classifier: image size %dx%d must be a multiple of 4 (>= 4)",
+                     c->H, c->W);
   if (c->C < 1 || c->C > 4) return vdmc_fail(VDMC_ERR_INPUT, "classifier: channels %d outside 1..4", c->C);
   if (c->K < 2 || c->K > CLASSIFIER_MAX_CLASSES)
     return vdmc_fail(VDMC_ERR_INPUT, "classifier: classes %d outside 2..%d", c->K, CLASSIFIER_MAX_CLASSES);
-  if (c->width < 1 || c->width > 1024) return vdmc_fail(VDMC_ERR_INPUT, "classifier: width %d outside 1..1024", c->width);
+  if (c->width < 1 || c->width > 1024)
+    return vdmc_fail(VDMC_ERR_INPUT, "classifier: width %d outside 1..1024", c->width);
   return VDMC_OK;
 }
 
