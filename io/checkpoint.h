@@ -19,6 +19,7 @@
 
 // Bump when the layout changes; loading a different version fails with a hint.
 #define CHECKPOINT_FORMAT_VERSION 1
+#define CHECKPOINT_KIND "checkpoint"  // root attribute vdmc_kind
 #define CHECKPOINT_MAX_ARRAYS 8
 #define CHECKPOINT_MAX_EXTRAS 8
 #define CHECKPOINT_NAME_LEN 32
@@ -72,6 +73,15 @@ int checkpoint_save(const char *run_dir, const CheckpointState *st, int keep, MP
 // config_text and loaded_path; checks format_version, checksums, and that the tensor
 // table matches st->table (names the first differing tensor).
 int checkpoint_load(const char *path, MPI_Comm comm, CheckpointState *st);
+
+// Serial (no MPI needed): the resolved config text stored in the checkpoint at `path`
+// (same path forms as checkpoint_load; the newest readable candidate) as a malloc'd
+// string, and optionally one extra array (*values malloc'd, NULL with *n = 0 when the
+// checkpoint has no such extra). Used to rebuild the model before a full load
+// (sample, eval) and to show a stored adaptive schedule (vdmc schedule). resolved_path
+// (CKPT_PATH_LEN = 4096 bytes) receives the file that was read.
+int checkpoint_peek(const char *path, char **config_text, const char *extra, double **values,
+                    size_t *n, char *resolved_path);
 
 // Serial (no MPI needed): prints step, world size, tensors, arrays with stored and
 // recomputed checksums, config text length and format version of the checkpoint

@@ -9,8 +9,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/fs.h"
 #include "core/status.h"
 #include "io/checkpoint_internal.h"
+#include "io/h5_attr.h"
 #include "io/h5check.h"
 
 #ifndef VDMC_VERSION
@@ -58,6 +60,7 @@ static int write_root_attrs(hid_t file, const SaveHeader *h) {
   int status = VDMC_OK;
   VDMC_CHECK(ckpt_attr_write(file, "format_version", H5T_NATIVE_INT32, &h->format_version));
   VDMC_CHECK(ckpt_attr_write_string(file, "vdmc_version", VDMC_VERSION));
+  VDMC_CHECK(ckpt_attr_write_string(file, VDMC_KIND_ATTR, CHECKPOINT_KIND));  // for vdmc info
   VDMC_CHECK(ckpt_attr_write(file, "step", H5T_NATIVE_INT64, &h->step));
   VDMC_CHECK(ckpt_attr_write(file, "images_seen", H5T_NATIVE_INT64, &h->images_seen));
   VDMC_CHECK(ckpt_attr_write(file, "seed", H5T_NATIVE_UINT64, &h->seed));
@@ -141,12 +144,6 @@ cleanup:
   return status;
 }
 
-static int make_dir(const char *path) {
-  if (mkdir(path, 0777) != 0 && errno != EEXIST)
-    return vdmc_fail(VDMC_ERR_IO, "checkpoint: cannot create directory %s: %s", path, strerror(errno));
-  return VDMC_OK;
-}
-
 int checkpoint_save(const char *run_dir, const CheckpointState *st, int keep, MPI_Comm comm) {
   int rank;
   MPI_Comm_rank(comm, &rank);
@@ -155,8 +152,7 @@ int checkpoint_save(const char *run_dir, const CheckpointState *st, int keep, MP
   ckpt_dir_of(run_dir, dir);
   ckpt_file_name(st->step, name);
   snprintf(tmp, sizeof tmp, "%s/%s.tmp", dir, name);
-  int status = rank == 0 ? make_dir(run_dir) : VDMC_OK;
-  if (!status && rank == 0) status = make_dir(dir);
+  int status = rank == 0 ? fs_mkdir_p(dir) : VDMC_OK;
   status = ckpt_agree(comm, status);
   if (status) return status;
 

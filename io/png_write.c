@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/pixels.h"
 #include "core/status.h"
 
 int png_write(const char *path, const uint8_t *pixels, int width, int height, int channels) {
@@ -66,10 +67,7 @@ void image_grid(uint8_t *out, int *gw, int *gh, const float *images, int N, int 
       for (int x = 0; x < W; x++)
         for (int c = 0; c < C; c++) {
           float v = images[(((size_t)n * H + y) * W + x) * C + c];
-          float u = roundf((v + 1.0f) * 127.5f);  // [-1, 1] -> [0, 255]
-          if (!(u >= 0.0f)) u = 0.0f;             // also maps NaN to 0
-          if (u > 255.0f) u = 255.0f;
-          out[(((size_t)(gy + y)) * (size_t)*gw + (size_t)(gx + x)) * (size_t)C + c] = (uint8_t)u;
+          out[(((size_t)(gy + y)) * (size_t)*gw + (size_t)(gx + x)) * (size_t)C + c] = unit_to_pixel(v);
         }
   }
 }

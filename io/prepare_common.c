@@ -5,14 +5,15 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "core/fs.h"
 #include "core/status.h"
 #include "io/prepare.h"
 
 int prepare_output_path(char *out, size_t size, const char *dir, const char *file) {
   struct stat st;
   if (stat(dir, &st) != 0) {
-    if (mkdir(dir, 0777) != 0)
-      return vdmc_fail(VDMC_ERR_IO, "%s: cannot create output directory: %s", dir, strerror(errno));
+    int rc = fs_mkdir_p(dir);
+    if (rc) return rc;
   } else if (!S_ISDIR(st.st_mode)) {
     return vdmc_fail(VDMC_ERR_INPUT, "%s: --out must be a directory", dir);
   }

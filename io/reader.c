@@ -2,6 +2,8 @@
 #define _POSIX_C_SOURCE 200809L
 #include "io/reader.h"
 
+#include "core/pixels.h"
+
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,9 +79,9 @@ static int by_index(const void *a, const void *b) {
   return x < y ? -1 : x > y;
 }
 
-// out[i] = in[i] / 127.5 - 1: uint8 pixels to [-1, 1].
+// uint8 pixels to bin centres in (-1, 1) (core/pixels.h).
 static void to_unit_range(float *out, const uint8_t *in, size_t n) {
-  for (size_t i = 0; i < n; i++) out[i] = in[i] * (1.0f / 127.5f) - 1.0f;
+  for (size_t i = 0; i < n; i++) out[i] = pixel_to_unit(in[i]);
 }
 
 // Mirrors a row of w pixels of c floats in place (horizontal flip).

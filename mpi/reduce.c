@@ -34,10 +34,3 @@ int reduce_metrics(const double *local, MetricStat *out, int n, MPI_Comm comm) {
   if (err != MPI_SUCCESS) return vdmc_mpi_fail(err, __FILE__, __LINE__, "MPI_Allreduce(metrics)");
   return VDMC_OK;
 }
-
-int reduce_any(int local, int *any, MPI_Comm comm) {
-  int flag = local ? 1 : 0;
-  MPI_TRY(MPI_Allreduce(MPI_IN_PLACE, &flag, 1, MPI_INT, MPI_MAX, comm));
-  *any = flag;
-  return VDMC_OK;
-}

@@ -1,6 +1,7 @@
 // The small per-step collectives besides the gradients (DESIGN principle 4):
-// the adaptive-schedule bins (sum and count per bin), the step metrics reduced
-// to sum/min/max over ranks in one call, and the stop flag (MAX).
+// the adaptive-schedule bins (sum and count per bin), and the step metrics reduced
+// to sum/min/max over ranks in one call (the training step also sends its
+// non-finite and stop flags through it, as maxima).
 #ifndef VDMC_MPI_REDUCE_H
 #define VDMC_MPI_REDUCE_H
 
@@ -15,8 +16,5 @@ typedef struct {
 
 // One collective: for each of the n local values, the sum, min and max over ranks.
 int reduce_metrics(const double *local, MetricStat *out, int n, MPI_Comm comm);
-
-// MAX over ranks of a flag (stop requested, non-finite step): 1 if any rank set it.
-int reduce_any(int local, int *any, MPI_Comm comm);
 
 #endif

@@ -1,4 +1,4 @@
-// One full U-Net training step (forward, MSE loss, backward, Adam) in img/s, and model
+// One full U-Net (or U-ViT) training step (forward, MSE loss, backward, Adam) in img/s, and model
 // FLOP utilization against the sgemm peak measured in the same run:
 //   MFU = 3 x analytic forward FLOPs x img/s / sgemm GFLOP/s, the sgemm peak being the
 //   better of two 1024^3 sgemm runs (0.5 s before and 0.5 s after the steps: the host
@@ -7,7 +7,8 @@
 // Prints per-phase times and the activation arena bytes per image, and a last line
 // "RESULT img_per_s=<x>" that profiling/bench_step.sh reads.
 //
-// usage: OPENBLAS_NUM_THREADS=T bench_step {fmnist|i64} [batch=32] [steps=3]
+// usage: OPENBLAS_NUM_THREADS=T bench_step {fmnist|i64|uvit} [batch=32] [steps=3]
+// (uvit: uvit_config_small, a 64x64 U-ViT; no PyTorch twin in bench_step.sh)
 #define _POSIX_C_SOURCE 199309L  // clock_gettime
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@
 #include "blas/blas_startup.h"
 #include "core/status.h"
 #include "models/unet.h"
+#include "models/uvit.h"
 #include "optim/adam.h"
 
 static double now(void) {
@@ -41,12 +43,14 @@ int main(int argc, char **argv) {
   const char *name = argc > 1 ? argv[1] : "fmnist";
   int B = argc > 2 ? atoi(argv[2]) : 32, steps = argc > 3 ? atoi(argv[3]) : 3;
   UNetConfig cfg;
+  UViTConfig vcfg = uvit_config_small();
+  int is_uvit = strcmp(name, "uvit") == 0;
   if (strcmp(name, "fmnist") == 0) {
     cfg = unet_config_fmnist_default();
   } else if (strcmp(name, "i64") == 0) {
     cfg = unet_config_imagenet64_small();
-  } else {
-    fprintf(stderr, "bench_step: unknown config '%s' (fmnist or i64)\n", name);
+  } else if (!is_uvit) {
+    fprintf(stderr, "bench_step: unknown config '%s' (fmnist, i64 or uvit)\n", name);
     return 1;
   }
   if (B < 1 || steps < 1) {
@@ -56,10 +60,11 @@ int main(int argc, char **argv) {
   long calls;
   double peak = blas_sgemm_gflops(1024, 0.5, &calls);
   UNet u;
-  if (unet_create(&u, &cfg, B) != VDMC_OK) {
+  if ((is_uvit ? uvit_create(&u, &vcfg, B) : unet_create(&u, &cfg, B)) != VDMC_OK) {
     fprintf(stderr, "bench_step: %s\n", vdmc_error_message());
     return 1;
   }
+  cfg = u.cfg;  // for a U-ViT: the fields shared with the U-Net (channels, classes)
   size_t P = unet_param_floats(&u), R = (size_t)cfg.resolution;
   size_t nx = (size_t)B * R * R * cfg.in_channels, ny = (size_t)B * R * R * cfg.out_channels;
   float *params = vdmc_alloc_floats(P), *grads = vdmc_alloc_floats(P);

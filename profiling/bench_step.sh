@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# U-Net training step: vdmc (profiling/bench_step.c) against PyTorch
-# (profiling/bench_step_torch.py, same model from tests/reference/unet_ref.py) at the
+# U-Net / U-ViT training step: vdmc (profiling/bench_step.c) against PyTorch
+# (profiling/bench_step_torch.py, same model from tests/reference/{unet,uvit}_ref.py) at the
 # same batch and thread count, in one run. Prints img/s of both and their ratio.
 # On a shared host set REPS=3: the two programs then alternate REPS times and the best
 # img/s of each is compared (contention only ever slows a run down).
-# usage: [REPS=1] profiling/bench_step.sh [build_dir=build] [configs="fmnist i64"] [threads="1 2"]
+# usage: [REPS=1] profiling/bench_step.sh [build_dir=build] [configs="fmnist i64"; also uvit] [threads="1 2"]
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 build="${1:-$here/../build}"
@@ -23,6 +23,7 @@ for cfg in $configs; do
   case "$cfg" in
     fmnist) batch=32; steps=3 ;;
     i64) batch=8; steps=2 ;;
+    uvit) batch=8; steps=2 ;;
     *) echo "bench_step.sh: unknown config $cfg" >&2; exit 1 ;;
   esac
   for t in $threads; do

@@ -1,9 +1,10 @@
-"""The PyTorch baseline of profiling/bench_step.c: the same U-Net (tests/reference/unet_ref.py),
+"""The PyTorch baseline of profiling/bench_step.c: the same U-Net (tests/reference/unet_ref.py)
+or U-ViT (uvit_ref.py),
 float32, batch and thread count, one training step = forward, MSE loss, backward, Adam.
 Dropout on (train mode). Exits 0 with a message when torch is missing.
 Last line: "RESULT img_per_s=<x>".
 
-usage: /usr/bin/python3 profiling/bench_step_torch.py {fmnist|i64} [batch=32] [steps=3] [threads=1]
+usage: /usr/bin/python3 profiling/bench_step_torch.py {fmnist|i64|uvit} [batch=32] [steps=3] [threads=1]
 """
 import os
 import sys
@@ -17,6 +18,10 @@ except ImportError:
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "reference"))
 from unet_ref import UNet, fmnist_default, imagenet64_small  # noqa: E402
+from uvit_ref import UViT, uvit_small  # noqa: E402
+
+MODELS = {"fmnist": (UNet, fmnist_default), "i64": (UNet, imagenet64_small),
+          "uvit": (UViT, uvit_small)}
 
 
 def main():
@@ -24,10 +29,11 @@ def main():
     B = int(sys.argv[2]) if len(sys.argv) > 2 else 32
     steps = int(sys.argv[3]) if len(sys.argv) > 3 else 3
     threads = int(sys.argv[4]) if len(sys.argv) > 4 else 1
-    cfg = {"fmnist": fmnist_default, "i64": imagenet64_small}[name]()
+    model_class, config = MODELS[name]
+    cfg = config()
     torch.set_num_threads(threads)
     torch.manual_seed(0)
-    model = UNet(cfg).float().train()
+    model = model_class(cfg).float().train()
     opt = torch.optim.Adam(model.parameters(), lr=1e-4)
     R = cfg.resolution
     x = torch.rand(B, cfg.in_channels, R, R) * 2 - 1

@@ -14,6 +14,7 @@
 #include "diffusion/objective_config.h"
 #include "diffusion/objective_spec.h"
 #include "diffusion/schedule_learned.h"
+#include "io/checkpoint.h"
 #include "io/png_write.h"
 
 static void usage(FILE *f) {
@@ -32,8 +33,9 @@ static void usage(FILE *f) {
           "  --points N    grid size (default 401)\n"
           "  --csv         print lambda,t,p,w,w_over_p\n"
           "  --png FILE    draw p (blue) and w (orange), each scaled to max 1, grid every 5 in lambda\n"
-          "adaptive and learned schedules are shown in their initial state; --from-checkpoint is\n"
-          "not supported yet (checkpoints are a later issue).\n");
+          "  --from-checkpoint RUN|FILE   the run's own objective and its trained adaptive\n"
+          "                schedule (options above still override; CONFIG and --set are ignored)\n"
+          "without --from-checkpoint, adaptive and learned schedules are shown in their initial state.\n");
 }
 
 typedef struct {
@@ -112,6 +114,7 @@ static const char *spec_key(const char *flag, char *buf, size_t n) {
 typedef struct {
   int csv, points, n_keys;
   const char *png;
+  const char *from_ckpt;
   const char *flag[32], *value[32];
   int error;  // a bad option seen by the callback (message already recorded)
 } Options;
@@ -130,7 +133,7 @@ static int take_option(int argc, char **argv, int i, void *ctx) {
       return 1;
     }
     if (!strcmp(a, "--from-checkpoint")) {
-      o->error = vdmc_fail(VDMC_ERR_INPUT, "--from-checkpoint is not supported yet (checkpoints are a later issue)");
+      o->from_ckpt = next;
     } else if (!strcmp(a, "--png")) {
       o->png = next;
     } else {
@@ -162,6 +165,19 @@ static int run(int argc, char **argv) {
   int rc = config_args_resolve(&cs, argc - 1, argv + 1, take_option, &opt);
   if (rc) return rc;
   if (opt.error) return opt.error;
+  double *bins = NULL;
+  size_t nbins = 0;
+  if (opt.from_ckpt) {
+    char *text, resolved[4096];
+    if ((rc = checkpoint_peek(opt.from_ckpt, &text, "adaptive_bins", &bins, &nbins, resolved))) return rc;
+    rc = config_init_defaults(&cs);
+    if (!rc) rc = config_load_text(&cs, text, resolved);
+    free(text);
+    if (rc) {
+      free(bins);
+      return rc;
+    }
+  }
   DiffusionSpec spec;
   if ((rc = diffusion_spec_from_config(&spec, &cs))) return rc;
   for (int k = 0; k < opt.n_keys; k++) {
@@ -187,6 +203,10 @@ static int run(int argc, char **argv) {
   param_table_init(&table);
   if (sch.kind == SCHEDULE_ADAPTIVE) {
     if ((rc = adaptive_init(&ad, sch.lambda_min, sch.lambda_max))) return rc;
+    if (bins && nbins == ADAPTIVE_BINS) {
+      memcpy(ad.value, bins, sizeof ad.value);
+      if ((rc = adaptive_refresh(&ad))) return rc;
+    }
     sch.adaptive = &ad;
   } else if (sch.kind == SCHEDULE_LEARNED) {
     rc = learned_register(&ls, &table, "schedule", 1024, sch.lambda_min, sch.lambda_max);
@@ -199,11 +219,11 @@ static int run(int argc, char **argv) {
     ls.params = params;
     sch.learned = &ls;
   }
-  if (sch.adaptive || sch.learned) {
+  free(bins);
+  if ((sch.adaptive && !nbins) || sch.learned)
     fprintf(stderr, "vdmc schedule: %s schedule shown in its initial state (no checkpoint)\n",
             schedule_kind_name(sch.kind));
-    rc = schedule_prepare(&sch);
-  }
+  if (sch.adaptive || sch.learned) rc = schedule_prepare(&sch);
   Table tb = {calloc(points, sizeof(double)), calloc(points, sizeof(double)), calloc(points, sizeof(double)),
               calloc(points, sizeof(double)), points};
   if (!rc && (!tb.lambda || !tb.t || !tb.p || !tb.w)) rc = vdmc_fail(VDMC_ERR_MEMORY, "out of memory");

@@ -9,11 +9,15 @@ int cmd_version(int argc, char **argv) {
 
 const VdmcCommand vdmc_commands[] = {
     {"version", "print the vdmc version", cmd_version},
+    {"compare", "compare two checkpoints array by array (max relative difference)", cmd_compare},
+    {"train", "train a model (mpirun -n P vdmc train [CONFIG] --run DIR)", cmd_train},
     {"config", "print a resolved config (file + --set overrides) or the key table (--doc)", cmd_config},
     {"blas", "show the OpenBLAS core, CPU features, threads and sgemm GFLOP/s", cmd_blas},
     {"schedule", "tabulate or plot a noise schedule p(lambda) and weighting w(lambda)", cmd_schedule},
     {"prepare", "convert a dataset into vdmc HDF5 files", cmd_prepare},
     {"info", "describe a vdmc file (dataset)", cmd_info},
+    {"sample", "draw samples (DDPM, EDM, ODE; guidance) from a run's checkpoint", cmd_sample},
+    {"eval", "bits/dim (VDM ELBO) of a run's checkpoint over a dataset split", cmd_eval},
     {"train-classifier", "train the small FID/IS feature classifier on a dataset", cmd_train_classifier},
     {"fid-stats", "FID reference statistics (feature mean, covariance) of a dataset", cmd_fid_stats},
 };

@@ -13,11 +13,15 @@ extern const VdmcCommand vdmc_commands[];
 extern const int vdmc_command_count;
 
 int cmd_version(int argc, char **argv);
+int cmd_train(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
 int cmd_config(int argc, char **argv);
 int cmd_blas(int argc, char **argv);
 int cmd_schedule(int argc, char **argv);
 int cmd_prepare(int argc, char **argv);
 int cmd_info(int argc, char **argv);
+int cmd_sample(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
 int cmd_train_classifier(int argc, char **argv);
 int cmd_fid_stats(int argc, char **argv);
 

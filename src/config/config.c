@@ -309,8 +309,42 @@ const char *config_where(const ConfigSet *cs, const char *path) {
   return idx < 0 ? "(unknown key)" : cs->where[idx];
 }
 
+// Keys of one architecture set in a config of the other are an error, not ignored.
+static const char *const UVIT_ONLY[] = {"model.emb_channels", "model.transformer_width",
+                                        "model.transformer_depth", "model.transformer_heads",
+                                        "model.transformer_mlp_ratio", "model.transformer_dropout"};
+static const char *const UNET_ONLY[] = {"model.attn_resolutions", "model.head_channels",
+                                        "model.resblock_updown"};
+
+static size_t value_size(const ConfigKey *k) {
+  switch (k->type) {
+    case CFG_INT64: return sizeof(long long);
+    case CFG_FLOAT: return sizeof(double);
+    case CFG_STRING:
+    case CFG_CHOICE: return CONFIG_STR_LEN;
+    case CFG_INT_LIST: return sizeof(ConfigIntList);
+    default: return sizeof(int);
+  }
+}
+
+// Compares values, not provenance, so a resolved config (every key written) reloads.
+static int check_arch_keys(const ConfigSet *cs, const char *const *keys, int n, const char *arch) {
+  ConfigSet d;
+  int st = config_init_defaults(&d);
+  for (int i = 0; !st && i < n; i++) {
+    const ConfigKey *k = &config_keys[key_index(keys[i])];
+    if (memcmp(field(&d.values, k), (const char *)&cs->values + k->offset, value_size(k)))
+      st = vdmc_fail(VDMC_ERR_INPUT, "%s: %s does not apply to model.arch %s (leave it out)",
+                     config_where(cs, keys[i]), keys[i], arch);
+  }
+  return st;
+}
+
 int config_validate(const ConfigSet *cs) {
   const Config *c = &cs->values;
+  int uvit = strcmp(c->model.arch, "uvit") == 0;
+  int st = uvit ? check_arch_keys(cs, UNET_ONLY, 3, "uvit") : check_arch_keys(cs, UVIT_ONLY, 6, "unet");
+  if (st) return st;
   if (c->diffusion.lambda_min >= c->diffusion.lambda_max)
     return vdmc_fail(VDMC_ERR_INPUT, "%s: diffusion.lambda_min (%g) must be below diffusion.lambda_max (%g)",
                      config_where(cs, "diffusion.lambda_min"), c->diffusion.lambda_min, c->diffusion.lambda_max);

@@ -20,7 +20,7 @@ typedef struct {
 
 typedef struct {
   struct {
-    char arch[CONFIG_STR_LEN];          // unet (uvit later)
+    char arch[CONFIG_STR_LEN];          // unet | uvit
     int resolution;                     // square image size; must match the dataset
     int in_channels;                    // image channels; must match the dataset
     int norm_groups;
@@ -33,6 +33,9 @@ typedef struct {
     int resblock_updown;
     int num_classes;
     double lambda_scale;
+    int emb_channels;                   // U-ViT only (0: 4 * base_channels)
+    int transformer_width, transformer_depth, transformer_heads, transformer_mlp_ratio;
+    double transformer_dropout;
     int fourier_features;
   } model;
   struct {
@@ -53,6 +56,7 @@ typedef struct {
     double grad_clip;
     double ema_halflife_images;
     int batch_size;                     // global batch over all ranks
+    int micro_batch;                    // examples per forward/backward on a rank (0 = all)
     long long steps;
     int max_skipped_steps;
   } optim;

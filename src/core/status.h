@@ -15,7 +15,8 @@ enum {
 };
 
 // Records the message (printf format) for this thread and returns `code`,
-// so call sites read `return vdmc_fail(VDMC_ERR_INPUT, "...", ...);`.
+// so call sites read `return vdmc_fail(VDMC_ERR_INPUT, "...", ...);`. The
+// arguments may include vdmc_error_message() to wrap the previous message.
 int vdmc_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 const char *vdmc_error_message(void);
 void vdmc_clear_error(void);

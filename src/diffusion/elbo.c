@@ -5,7 +5,7 @@
 #include "diffusion/parameterization.h"
 #include "diffusion/stable_math.h"
 
-double elbo_data_value(uint8_t k) { return (2.0 * k + 1.0) / 256.0 - 1.0; }
+double elbo_data_value(uint8_t k) { return (2.0 * k + 1.0) / 256.0 - 1.0; }  // = pixel_to_unit, in double
 
 void elbo_encode(float *x, const uint8_t *bytes, size_t D) {
   for (size_t i = 0; i < D; i++) x[i] = (float)elbo_data_value(bytes[i]);

@@ -26,6 +26,7 @@ int diffusion_spec_from_config(DiffusionSpec *spec, const ConfigSet *cs) {
   spec->bias = c->diffusion.weighting_bias;
   spec->sigma_data = c->diffusion.sigma_data;
   spec->shift_base = c->diffusion.shift_base;
+  spec->resolution = c->model.resolution;  // the shift s = log(shift_base / resolution)
   if (c->diffusion.adaptive) {
     spec->schedule = SCHEDULE_ADAPTIVE;
     spec->shifted_schedule = 0;

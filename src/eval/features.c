@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/pixels.h"
 #include "core/status.h"
 #include "io/dataset.h"
 
@@ -28,8 +29,9 @@ typedef struct {
   double correct;
 } Summing;
 
+// The training reader's pixel convention (core/pixels.h): bin centres (2k+1)/256 - 1.
 static void to_float(float *x, const uint8_t *raw, size_t n) {
-  for (size_t i = 0; i < n; i++) x[i] = (float)raw[i] / 127.5f - 1.0f;
+  for (size_t i = 0; i < n; i++) x[i] = pixel_to_unit(raw[i]);
 }
 
 // Forward of examples [first, first + count) of ds; feeds the accumulators (acc may be

@@ -1,7 +1,7 @@
 // Running the feature classifier over a dataset file: FID statistics of its
 // penultimate-layer features and the Inception Score of its softmax (docs/fid.md).
-// Rank r of P takes the contiguous examples [r N / P, (r+1) N / P); images are scaled
-// x / 127.5 - 1 as in training.
+// Rank r of P takes the contiguous examples [r N / P, (r+1) N / P); images map to
+// model inputs as in training (core/pixels.h: bin centres (2k+1)/256 - 1).
 #ifndef VDMC_EVAL_FEATURES_H
 #define VDMC_EVAL_FEATURES_H
 

@@ -10,6 +10,18 @@
 #include "core/status.h"
 #include "ops/tensor_ops.h"
 
+int unet_alloc_arena(UNet *u) {
+  Arena measure;
+  arena_init_measure(&measure);
+  unet_plan(u, &measure, u->max_batch);
+  int st = arena_init_alloc(&u->arena, measure.used);
+  if (!st) unet_plan(u, &u->arena, u->max_batch);
+  if (!st && u->arena.used != measure.used)
+    st = vdmc_fail(VDMC_ERR_INTERNAL, "model: arena plan changed between passes");
+  if (st) unet_free(u);
+  return st;
+}
+
 int unet_create(UNet *u, const UNetConfig *cfg, int max_batch) {
   memset(u, 0, sizeof *u);
   int st = unet_config_validate(cfg);
@@ -22,19 +34,7 @@ int unet_create(UNet *u, const UNetConfig *cfg, int max_batch) {
     unet_free(u);
     return st;
   }
-  Arena measure;
-  arena_init_measure(&measure);
-  unet_plan(u, &measure, max_batch);
-  if ((st = arena_init_alloc(&u->arena, measure.used))) {
-    unet_free(u);
-    return st;
-  }
-  unet_plan(u, &u->arena, max_batch);
-  if (u->arena.used != measure.used) {
-    unet_free(u);
-    return vdmc_fail(VDMC_ERR_INTERNAL, "unet: arena plan changed between passes");
-  }
-  return VDMC_OK;
+  return unet_alloc_arena(u);
 }
 
 void unet_free(UNet *u) {
@@ -45,6 +45,7 @@ void unet_free(UNet *u) {
   free(u->res);
   free(u->attn);
   free(u->conv);
+  free(u->xfmr);
   memset(u, 0, sizeof *u);
 }
 
@@ -58,7 +59,8 @@ size_t unet_arena_bytes_per_image(const UNet *u) {
 double unet_flops_per_image(const UNet *u) {
   double f = embed_flops(&u->embed) + conv_unit_flops(&u->head.conv);
   for (int i = 0; i < u->n_res; i++) f += res_block_flops(&u->res[i], u->embed.E);
-  for (int i = 0; i < u->n_attn; i++) f += attn_block_flops(&u->attn[i]);
+  for (int i = 0; i < u->n_attn; i++) f += attn_core_flops(&u->attn[i].core);
+  for (int i = 0; i < u->n_xfmr; i++) f += xfmr_block_flops(&u->xfmr[i], u->embed.E);
   for (int i = 0; i < u->n_conv; i++) f += conv_unit_flops(&u->conv[i]);
   return f;
 }
@@ -92,11 +94,12 @@ int unet_forward(UNet *u, const float *params, float *out, const float *x, const
   u->lambda = lambda;
   u->labels = labels;
   memset(&u->drop, 0, sizeof u->drop);
-  if (drop && u->cfg.dropout > 0) {
+  u->use_drop = drop != NULL;
+  if (drop) {
     u->drop = *drop;
     u->drop.p = u->cfg.dropout;
   }
-  const DropoutKey *dk = u->drop.p > 0 ? &u->drop : NULL;
+  const DropoutKey *dk = u->use_drop ? &u->drop : NULL;
   UNetEmbed *e = &u->embed;
   embed_forward(e, lambda, labels, params, B);
   const float *h = x;
@@ -121,6 +124,9 @@ int unet_forward(UNet *u, const float *params, float *out, const float *x, const
       case UNET_STEP_HEAD:
         norm_act_conv_forward(&u->head, out, h, params, B, u->scratch.op);
         break;
+      case UNET_STEP_XFMR:
+        xfmr_block_forward(&u->xfmr[s->block], s->out, h, e->emb_act, e->E, params, B, dk);
+        break;
     }
     h = s->out;
     Cprev = s->C;
@@ -134,7 +140,7 @@ int unet_backward(UNet *u, const float *params, float *grads, const float *dout,
   if (B < 1) return vdmc_fail(VDMC_ERR_INTERNAL, "unet_backward called before unet_forward");
   UNetEmbed *e = &u->embed;
   UNetScratch *sc = &u->scratch;
-  const DropoutKey *dk = u->drop.p > 0 ? &u->drop : NULL;
+  const DropoutKey *dk = u->use_drop ? &u->drop : NULL;
   memset(e->demb_act, 0, (size_t)B * e->E * sizeof(float));
   for (int k = 0; k < u->n_steps; k++) {
     UNetStep *s = &u->steps[k];
@@ -166,8 +172,14 @@ int unet_backward(UNet *u, const float *params, float *grads, const float *dout,
       case UNET_STEP_HEAD:
         norm_act_conv_backward(&u->head, din, grads, g, in, params, B, sc);
         break;
+      case UNET_STEP_XFMR:
+        xfmr_block_backward(&u->xfmr[s->block], din, e->demb_act, grads, g, in, e->emb_act, e->E,
+                            params, B, dk, sc);
+        break;
     }
+    if (u->grad_ready) u->grad_ready(u->grad_ready_ctx, s->param_begin);
   }
   embed_backward(e, grads, dlambda, u->labels, params, B);
+  if (u->grad_ready) u->grad_ready(u->grad_ready_ctx, 0);
   return VDMC_OK;
 }

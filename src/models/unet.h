@@ -2,8 +2,9 @@
 // log-SNR lambda and an optional class label. NHWC, float32. Parameters live in one
 // flat buffer described by `params` (a ParamTable); activations saved for backward
 // live in one Arena planned once for `max_batch` examples. See docs/unet.md.
-// Legend: B batch, H/W spatial, C channels, E = 4*base_channels embedding width,
-// K num_classes.
+// The same step machine runs the U-ViT (models/uvit.h builds its step list).
+// Legend: B batch, H/W spatial, C channels, E embedding width (4*base_channels in the
+// U-Net), K num_classes.
 #ifndef VDMC_MODELS_UNET_H
 #define VDMC_MODELS_UNET_H
 
@@ -12,6 +13,7 @@
 
 #include "core/arena.h"
 #include "models/unet_blocks.h"
+#include "models/uvit_blocks.h"
 #include "ops/dropout.h"
 
 #define UNET_MAX_LEVELS 8
@@ -48,7 +50,8 @@ typedef enum {
   UNET_STEP_RES,     // a ResBlock (possibly resampling)
   UNET_STEP_ATTN,    // an AttnBlock
   UNET_STEP_CONCAT,  // [main | skip] channel concat (decoder skip connection)
-  UNET_STEP_HEAD     // GN-SiLU-conv to the output channels
+  UNET_STEP_HEAD,    // GN-SiLU-conv to the output channels
+  UNET_STEP_XFMR     // an XfmrBlock (U-ViT transformer half) on (B, H*W, C) tokens
 } UNetStepKind;
 
 // The network is a straight list of steps; step k reads the output of step k-1 (or the
@@ -61,7 +64,15 @@ typedef struct {
   int is_skip_source; // output feeds a later CONCAT too: its gradient has two writers
   float *out;         // (B,H,W,C) forward output (NULL for HEAD: written to the caller's out)
   float *grad;        // (B,H,W,C) gradient of out during backward
+  size_t param_begin; // offset of this step's first parameter; its params lie in
+                      // [param_begin, next step's param_begin)
 } UNetStep;
+
+// Called by unet_backward whenever every parameter gradient at offsets
+// [offset, end of the table) is final, so gradient buckets can be sent during
+// backward (mpi/grad_sync.h). Parameters are laid out in forward order with the
+// shared embedding first, so backward finishes them from the end downwards.
+typedef void (*UNetGradReady)(void *ctx, size_t offset);
 
 typedef struct {
   UNetConfig cfg;
@@ -77,6 +88,8 @@ typedef struct {
   int n_attn;
   ConvUnit *conv;
   int n_conv;
+  XfmrBlock *xfmr;     // U-ViT only
+  int n_xfmr;
   NormActConv head;
 
   Arena arena;              // every activation and scratch buffer below
@@ -88,13 +101,42 @@ typedef struct {
   const float *x;           // input of the last forward (kept for backward)
   const int *labels;        // labels of the last forward (kept for backward)
   const float *lambda;      // lambda of the last forward
-  DropoutKey drop;          // dropout key of the last forward (p = 0: off)
+  int use_drop;             // the last forward had a dropout key
+  DropoutKey drop;          // its key, p = cfg.dropout (res blocks; XfmrBlocks have their own p)
+  size_t param_mark;        // build: table total when the last step was pushed
+  UNetGradReady grad_ready; // optional backward progress hook (NULL: none)
+  void *grad_ready_ctx;
 } UNet;
 
-// Internal to the model (unet_build.c): fill steps and the parameter table; carve the
-// arena for B examples (run twice: measuring, then for real).
+// Internal to the models (unet_build.c, uvit_build.c): fill steps and the parameter
+// table; carve the arena for B examples (run twice: measuring, then for real).
 int unet_build(UNet *u);
 void unet_plan(UNet *u, Arena *a, int B);
+// After a build: measures and allocates the arena for u->max_batch; frees u on error.
+int unet_alloc_arena(UNet *u);
+
+// Walks an architecture: the current tensor's channels and size, and a LIFO of the steps
+// whose outputs a decoder CONCAT reads. Each unet_builder_* adder appends one step (and
+// its parameters).
+typedef struct {
+  UNet *u;
+  int *stack;
+  int top;
+  int ch, res;
+} UNetBuilder;
+
+// Allocates the block and step arrays for the given counts (and the builder's stack).
+int unet_builder_alloc(UNetBuilder *b, int n_res, int n_attn, int n_conv, int n_xfmr,
+                       int n_steps);
+void unet_builder_push_skip(UNetBuilder *b);  // the last step's output feeds a CONCAT
+int unet_builder_res(UNetBuilder *b, UNetResample rs, int Co, const char *prefix);
+int unet_builder_conv(UNetBuilder *b, UNetResample rs, int Cout, int stride, const char *prefix);
+void unet_builder_concat(UNetBuilder *b);     // concat the top of the skip stack
+int unet_builder_head(UNetBuilder *b);        // GN-SiLU-conv3x3 to out_channels, zero-init
+// A transformer half on the current (res*res, ch) tokens: arg = heads (XFMR_ATTN) or MLP
+// hidden width (XFMR_MLP); p = its dropout. Its dropout site is UNET_XFMR_SITE + index.
+#define UNET_XFMR_SITE 65536u
+int unet_builder_xfmr(UNetBuilder *b, XfmrKind kind, int arg, float p, const char *prefix);
 
 // Validates cfg, builds the parameter table and the activation arena for max_batch.
 int unet_create(UNet *u, const UNetConfig *cfg, int max_batch);

@@ -1,6 +1,7 @@
-// ADM attention block: out = x + proj(attention(qkv(GN(x)))), heads of `head_channels`
-// channels, q|k|v split first and heads second (guided-diffusion QKVAttention, the "new"
-// order). Legend in unet_blocks.h.
+// Self-attention: the core out = x + proj(attention(qkv(hn))) shared by the ADM attention
+// block (hn = GN(x)) and the U-ViT transformer (hn = adaLN(x)); heads of C/NH channels,
+// q|k|v split first and heads second (guided-diffusion QKVAttention, the "new" order).
+// Legend in unet_blocks.h.
 #include <stdio.h>
 #include <string.h>
 
@@ -9,16 +10,8 @@
 #include "ops/linear.h"
 #include "ops/tensor_ops.h"
 
-void attn_block_setup(AttnBlock *t, int HW, int C, int NH, int G) {
-  memset(t, 0, sizeof *t);
-  t->HW = HW;
-  t->C = C;
-  t->NH = NH;
-  gn_unit_setup(&t->gn, HW, C, G);
-}
-
-static int add_linear(UNetParams *p, const char *prefix, const char *leaf, int Cin, int Cout,
-                      int zero_init, size_t *w, size_t *b) {
+int unet_add_linear(UNetParams *p, const char *prefix, const char *leaf, int Cin, int Cout,
+                    int zero_init, size_t *w, size_t *b) {
   char name[PARAM_NAME_LEN];
   snprintf(name, sizeof name, "%s.%s", prefix, leaf);
   size_t ws[2] = {(size_t)Cin, (size_t)Cout}, bs[1] = {(size_t)Cout};
@@ -27,18 +20,22 @@ static int add_linear(UNetParams *p, const char *prefix, const char *leaf, int C
   return st ? st : unet_params_add(p, name, "bias", 1, bs, kind, (size_t)Cin, b);
 }
 
-int attn_block_add_params(AttnBlock *t, UNetParams *p, const char *prefix) {
-  char name[PARAM_NAME_LEN];
-  snprintf(name, sizeof name, "%s.gn", prefix);
-  int st = gn_unit_add_params(&t->gn, p, name);
-  if (!st) st = add_linear(p, prefix, "qkv", t->C, 3 * t->C, 0, &t->qkv_w, &t->qkv_b);
-  if (!st) st = add_linear(p, prefix, "proj", t->C, t->C, 1, &t->proj_w, &t->proj_b);
-  return st;
+// ---- core ------------------------------------------------------------------------------
+
+void attn_core_setup(AttnCore *t, int HW, int C, int NH) {
+  memset(t, 0, sizeof *t);
+  t->HW = HW;
+  t->C = C;
+  t->NH = NH;
 }
 
-void attn_block_plan(AttnBlock *t, Arena *a, int B, size_t *tmp_need, size_t *op_need) {
+int attn_core_add_params(AttnCore *t, UNetParams *p, const char *prefix) {
+  int st = unet_add_linear(p, prefix, "qkv", t->C, 3 * t->C, 0, &t->qkv_w, &t->qkv_b);
+  return st ? st : unet_add_linear(p, prefix, "proj", t->C, t->C, 1, &t->proj_w, &t->proj_b);
+}
+
+void attn_core_plan(AttnCore *t, Arena *a, int B, size_t *tmp_need, size_t *op_need) {
   size_t n = (size_t)B * t->HW * t->C;
-  gn_unit_plan(&t->gn, a, B);
   t->qkv = arena_floats(a, 3 * n);
   t->probs = arena_floats(a, (size_t)B * t->NH * t->HW * t->HW);
   t->att = arena_floats(a, n);
@@ -46,34 +43,64 @@ void attn_block_plan(AttnBlock *t, Arena *a, int B, size_t *tmp_need, size_t *op
   unet_grow(op_need, attention_scratch_floats(B, t->HW, t->C, t->NH));
 }
 
-void attn_block_forward(AttnBlock *t, float *out, const float *x, const float *params, int B) {
+void attn_core_forward(AttnCore *t, float *out, const float *hn, const float *x, const float *params,
+                       int B) {
   int N = B * t->HW, C = t->C;
-  gn_unit_forward(&t->gn, x, params, B);
-  linear_forward(t->qkv, t->gn.out, params + t->qkv_w, params + t->qkv_b, N, C, 3 * C);
+  linear_forward(t->qkv, hn, params + t->qkv_w, params + t->qkv_b, N, C, 3 * C);
   attention_forward(t->att, t->probs, t->qkv, B, t->HW, C, t->NH);
   linear_forward(out, t->att, params + t->proj_w, params + t->proj_b, N, C, C);
   accumulate(out, x, (size_t)N * C);
 }
 
-void attn_block_backward(AttnBlock *t, float *dx, float *grads, const float *dout,
-                         const float *x, const float *params, int B, UNetScratch *s) {
+void attn_core_backward(AttnCore *t, float *dhn, float *dx, float *grads, const float *dout,
+                        const float *hn, const float *params, int B, UNetScratch *s) {
   int N = B * t->HW, C = t->C;
   size_t n = (size_t)N * C;
-  float *datt = s->t[0], *dqkv = s->t[1], *dhn = s->t[2];
+  float *datt = s->t[0], *dqkv = s->t[1];
   accumulate(dx, dout, n);
   memset(datt, 0, n * sizeof *datt);
   linear_backward(datt, grads + t->proj_w, grads + t->proj_b, dout, t->att, params + t->proj_w, N,
                   C, C);
   memset(dqkv, 0, 3 * n * sizeof *dqkv);
   attention_backward(dqkv, datt, t->qkv, t->probs, B, t->HW, C, t->NH, s->op);
-  memset(dhn, 0, n * sizeof *dhn);
-  linear_backward(dhn, grads + t->qkv_w, grads + t->qkv_b, dqkv, t->gn.out, params + t->qkv_w, N,
-                  C, 3 * C);
-  gn_unit_backward(&t->gn, dx, grads, dhn, x, params, B);
+  linear_backward(dhn, grads + t->qkv_w, grads + t->qkv_b, dqkv, hn, params + t->qkv_w, N, C,
+                  3 * C);
 }
 
-double attn_block_flops(const AttnBlock *t) {
+double attn_core_flops(const AttnCore *t) {
   double HW = t->HW, C = t->C;
   // qkv and output projections, q.k^T and probs.v over all heads
   return 2.0 * HW * C * 3 * C + 2.0 * HW * C * C + 2 * 2.0 * HW * HW * C;
+}
+
+// ---- ADM attention block: GN + core -----------------------------------------------------
+
+void attn_block_setup(AttnBlock *t, int HW, int C, int NH, int G) {
+  gn_unit_setup(&t->gn, HW, C, G);
+  attn_core_setup(&t->core, HW, C, NH);
+}
+
+int attn_block_add_params(AttnBlock *t, UNetParams *p, const char *prefix) {
+  char name[PARAM_NAME_LEN];
+  snprintf(name, sizeof name, "%s.gn", prefix);
+  int st = gn_unit_add_params(&t->gn, p, name);
+  return st ? st : attn_core_add_params(&t->core, p, prefix);
+}
+
+void attn_block_plan(AttnBlock *t, Arena *a, int B, size_t *tmp_need, size_t *op_need) {
+  gn_unit_plan(&t->gn, a, B);
+  attn_core_plan(&t->core, a, B, tmp_need, op_need);
+}
+
+void attn_block_forward(AttnBlock *t, float *out, const float *x, const float *params, int B) {
+  gn_unit_forward(&t->gn, x, params, B);
+  attn_core_forward(&t->core, out, t->gn.out, x, params, B);
+}
+
+void attn_block_backward(AttnBlock *t, float *dx, float *grads, const float *dout,
+                         const float *x, const float *params, int B, UNetScratch *s) {
+  float *dhn = s->t[2];
+  memset(dhn, 0, (size_t)B * t->core.HW * t->core.C * sizeof *dhn);
+  attn_core_backward(&t->core, dhn, dx, grads, dout, t->gn.out, params, B, s);
+  gn_unit_backward(&t->gn, dx, grads, dhn, x, params, B);
 }

@@ -80,17 +80,24 @@ typedef struct {
   ConvUnit conv;
 } NormActConv;
 
+// ---- scale-shift conditioning from the embedding (ADM AdaGN, DiT adaLN) ------------------
+// out = x * (1 + scale) + shift with [scale|shift] = linear(emb_act) per example.
+typedef struct {
+  int HW, C;
+  size_t w, b;           // (E, 2C), (2C)
+  float *ss;             // (B, 2C) scale | shift, saved
+  float *out;            // (B,HW,C) saved
+} EmbMod;
+
 // ---- residual block (ADM ResBlock with use_scale_shift_norm) -----------------------------
 typedef struct {
   int H, W, Ci, Co, Ho, Wo;
   UNetResample resample;
   NormActConv in;        // GN1-SiLU-[resample]-conv1
   float *h2;             // (B,Ho,Wo,Co) conv1 output, saved
-  size_t emb_w, emb_b;   // (E, 2Co), (2Co)
-  float *ss;             // (B, 2Co) scale | shift, saved
   GnUnit gn2;            // gn2.out = GN2(h2)
-  float *h3;             // (B,Ho,Wo,Co) gn2.out * (1 + scale) + shift, saved
-  float *a3;             // (B,Ho,Wo,Co) dropout(SiLU(h3)), saved (conv2 input)
+  EmbMod mod;            // mod.out = gn2.out * (1 + scale) + shift
+  float *a3;             // (B,Ho,Wo,Co) dropout(SiLU(mod.out)), saved (conv2 input)
   ConvUnit conv2;        // zero-init in ADM
   float *xr;             // (B,Ho,Wo,Ci) resampled x for the skip (resampling blocks)
   int has_skip;          // 1x1 conv on the skip when Ci != Co
@@ -98,15 +105,21 @@ typedef struct {
   uint32_t site;         // dropout site offset
 } ResBlock;
 
-// ---- self-attention block -------------------------------------------------------------
+// ---- self-attention core: out = x + proj(attention(qkv(hn))) ----------------------------
+// hn is the normalised x (GroupNorm in the U-Net, adaLN in the U-ViT transformer).
 typedef struct {
   int HW, C, NH;
-  GnUnit gn;
   size_t qkv_w, qkv_b;    // (C, 3C), (3C)
   size_t proj_w, proj_b;  // (C, C), (C): zero-init in ADM
   float *qkv;             // (B,HW,3C) saved
   float *probs;           // (B,NH,HW,HW) saved
   float *att;             // (B,HW,C) saved
+} AttnCore;
+
+// ---- self-attention block: GN + attention core ------------------------------------------
+typedef struct {
+  GnUnit gn;
+  AttnCore core;
 } AttnBlock;
 
 // ---- lambda (+ class) conditioning ------------------------------------------------------
@@ -167,6 +180,18 @@ void norm_act_conv_backward(NormActConv *n, float *dinp, float *grads, const flo
                             const float *inp, const float *params, int B, UNetScratch *s);
 
 // G1/G2: groups of the input and output GroupNorms.
+void emb_mod_setup(EmbMod *m, int HW, int C);
+// Registers "<prefix>.weight" (E, 2C) and "<prefix>.bias" (fan-in init).
+int emb_mod_add_params(EmbMod *m, UNetParams *p, const char *prefix, int E);
+void emb_mod_plan(EmbMod *m, Arena *a, int B);
+void emb_mod_forward(EmbMod *m, const float *x, const float *emb_act, int E, const float *params,
+                     int B);
+// dx (B,HW,C) and demb_act (B,E) accumulated; s->ss is used.
+void emb_mod_backward(const EmbMod *m, float *dx, float *demb_act, float *grads, const float *dout,
+                      const float *x, const float *emb_act, int E, const float *params, int B,
+                      UNetScratch *s);
+double emb_mod_flops(const EmbMod *m, int E);
+
 void res_block_setup(ResBlock *r, UNetResample rs, int H, int W, int Ci, int Co, int G1, int G2,
                      uint32_t site);
 int res_block_add_params(ResBlock *r, UNetParams *p, const char *prefix, int E);
@@ -179,15 +204,31 @@ void res_block_backward(ResBlock *r, float *dx, float *demb_act, float *grads, c
                         const DropoutKey *drop, UNetScratch *s);
 double res_block_flops(const ResBlock *r, int E);
 
+void attn_core_setup(AttnCore *t, int HW, int C, int NH);
+// Registers "<prefix>.qkv.*" and "<prefix>.proj.*" (proj zero-init).
+int attn_core_add_params(AttnCore *t, UNetParams *p, const char *prefix);
+void attn_core_plan(AttnCore *t, Arena *a, int B, size_t *tmp_need, size_t *op_need);
+void attn_core_forward(AttnCore *t, float *out, const float *hn, const float *x, const float *params,
+                       int B);
+// dx += dout (the residual), dhn += gradient of hn. Uses s->t[0] and s->t[1]; dhn must be
+// neither.
+void attn_core_backward(AttnCore *t, float *dhn, float *dx, float *grads, const float *dout,
+                        const float *hn, const float *params, int B, UNetScratch *s);
+double attn_core_flops(const AttnCore *t);
+
 void attn_block_setup(AttnBlock *t, int HW, int C, int NH, int G);
 int attn_block_add_params(AttnBlock *t, UNetParams *p, const char *prefix);
 void attn_block_plan(AttnBlock *t, Arena *a, int B, size_t *tmp_need, size_t *op_need);
 void attn_block_forward(AttnBlock *t, float *out, const float *x, const float *params, int B);
 void attn_block_backward(AttnBlock *t, float *dx, float *grads, const float *dout,
                          const float *x, const float *params, int B, UNetScratch *s);
-double attn_block_flops(const AttnBlock *t);
 
-void embed_setup(UNetEmbed *e, int E0, int K, double lambda_scale);
+// Linear layer "<prefix>.<leaf>.{weight,bias}" (Cin, Cout), fan-in or zero init.
+int unet_add_linear(UNetParams *p, const char *prefix, const char *leaf, int Cin, int Cout,
+                    int zero_init, size_t *w, size_t *b);
+
+// E0: sinusoid width (even), E: embedding width (the U-Net uses 4 * E0).
+void embed_setup(UNetEmbed *e, int E0, int E, int K, double lambda_scale);
 int embed_add_params(UNetEmbed *e, UNetParams *p);
 void embed_plan(UNetEmbed *e, Arena *a, int B);
 void embed_forward(UNetEmbed *e, const float *lambda, const int *labels, const float *params,

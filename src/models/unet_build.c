@@ -12,12 +12,7 @@
 #include "core/status.h"
 #include "models/unet.h"
 
-typedef struct {
-  UNet *u;
-  int *stack;     // ids of steps whose outputs the decoder concatenates, LIFO
-  int top;
-  int ch, res;    // channels and spatial size of the current tensor
-} Builder;
+typedef UNetBuilder Builder;
 
 static int push_step(UNet *u, UNetStepKind kind, int block, int res, int C) {
   UNetStep *s = &u->steps[u->n_steps];
@@ -26,16 +21,18 @@ static int push_step(UNet *u, UNetStepKind kind, int block, int res, int C) {
   s->skip = -1;
   s->H = s->W = res;
   s->C = C;
+  s->param_begin = u->param_mark;
+  u->param_mark = u->params.table.total;
   return u->n_steps++;
 }
 
-static void push_skip(Builder *b) {
+void unet_builder_push_skip(Builder *b) {
   int id = b->u->n_steps - 1;
   b->u->steps[id].is_skip_source = 1;
   b->stack[b->top++] = id;
 }
 
-static int add_res(Builder *b, UNetResample rs, int Co, const char *prefix) {
+int unet_builder_res(Builder *b, UNetResample rs, int Co, const char *prefix) {
   UNet *u = b->u;
   int G1, G2;
   int st = unet_norm_groups(&u->cfg, b->ch, prefix, &G1);
@@ -75,13 +72,13 @@ static int add_attn(Builder *b, const char *prefix) {
 static int add_res_attn(Builder *b, const char *side, int index, int Co) {
   char prefix[64];
   snprintf(prefix, sizeof prefix, "%s.%d.res", side, index);
-  int st = add_res(b, UNET_RESAMPLE_NONE, Co, prefix);
+  int st = unet_builder_res(b, UNET_RESAMPLE_NONE, Co, prefix);
   if (st || !wants_attention(&b->u->cfg, b->res)) return st;
   snprintf(prefix, sizeof prefix, "%s.%d.attn", side, index);
   return add_attn(b, prefix);
 }
 
-static int add_conv(Builder *b, UNetResample rs, int Cout, int stride, const char *prefix) {
+int unet_builder_conv(Builder *b, UNetResample rs, int Cout, int stride, const char *prefix) {
   UNet *u = b->u;
   ConvUnit *c = &u->conv[u->n_conv];
   conv_unit_setup(c, rs, b->res, b->res, b->ch, Cout, 3, stride);
@@ -95,12 +92,12 @@ static int add_conv(Builder *b, UNetResample rs, int Cout, int stride, const cha
 
 // Halves (DOWN) or doubles (UP) the resolution at constant channels.
 static int add_resample(Builder *b, UNetResample rs, const char *prefix) {
-  if (b->u->cfg.resblock_updown) return add_res(b, rs, b->ch, prefix);
-  if (rs == UNET_RESAMPLE_DOWN) return add_conv(b, UNET_RESAMPLE_NONE, b->ch, 2, prefix);
-  return add_conv(b, UNET_RESAMPLE_UP, b->ch, 1, prefix);
+  if (b->u->cfg.resblock_updown) return unet_builder_res(b, rs, b->ch, prefix);
+  if (rs == UNET_RESAMPLE_DOWN) return unet_builder_conv(b, UNET_RESAMPLE_NONE, b->ch, 2, prefix);
+  return unet_builder_conv(b, UNET_RESAMPLE_UP, b->ch, 1, prefix);
 }
 
-static void add_concat(Builder *b) {
+void unet_builder_concat(Builder *b) {
   UNet *u = b->u;
   int skip = b->stack[--b->top];
   int id = push_step(u, UNET_STEP_CONCAT, -1, b->res, b->ch + u->steps[skip].C);
@@ -108,39 +105,46 @@ static void add_concat(Builder *b) {
   b->ch = u->steps[id].C;
 }
 
-static int alloc_lists(UNet *u, Builder *b) {
-  int L = u->cfg.num_levels, n = u->cfg.num_res_blocks;
+int unet_builder_alloc(Builder *b, int n_res, int n_attn, int n_conv, int n_xfmr, int n_steps) {
+  UNet *u = b->u;
+  u->res = calloc((size_t)n_res + 1, sizeof *u->res);
+  u->attn = calloc((size_t)n_attn + 1, sizeof *u->attn);
+  u->conv = calloc((size_t)n_conv + 1, sizeof *u->conv);
+  u->xfmr = calloc((size_t)n_xfmr + 1, sizeof *u->xfmr);
+  u->steps = calloc((size_t)n_steps, sizeof *u->steps);
+  b->stack = calloc((size_t)n_steps, sizeof *b->stack);
+  if (!u->res || !u->attn || !u->conv || !u->xfmr || !u->steps || !b->stack)
+    return vdmc_fail(VDMC_ERR_MEMORY, "out of memory building the model's step list");
+  return VDMC_OK;
+}
+
+static int alloc_lists(Builder *b) {
+  const UNetConfig *c = &b->u->cfg;
+  int L = c->num_levels, n = c->num_res_blocks;
   int n_res = L * n + 2 * (L - 1) + 2 + L * (n + 1);
   int n_attn = L * n + 1 + L * (n + 1);
   int n_conv = 1 + 2 * (L - 1);
   int n_steps = n_res + n_attn + n_conv + L * (n + 1) + 1;
-  u->res = calloc((size_t)n_res, sizeof *u->res);
-  u->attn = calloc((size_t)n_attn, sizeof *u->attn);
-  u->conv = calloc((size_t)n_conv, sizeof *u->conv);
-  u->steps = calloc((size_t)n_steps, sizeof *u->steps);
-  b->stack = calloc((size_t)n_steps, sizeof *b->stack);
-  if (!u->res || !u->attn || !u->conv || !u->steps || !b->stack)
-    return vdmc_fail(VDMC_ERR_MEMORY, "out of memory building the U-Net");
-  return VDMC_OK;
+  return unet_builder_alloc(b, n_res, n_attn, n_conv, 0, n_steps);
 }
 
 static int build_encoder(Builder *b) {
   UNet *u = b->u;
   const UNetConfig *c = &u->cfg;
-  int st = add_conv(b, UNET_RESAMPLE_NONE, c->base_channels, 1, "in.0.conv");
+  int st = unet_builder_conv(b, UNET_RESAMPLE_NONE, c->base_channels, 1, "in.0.conv");
   if (st) return st;
-  push_skip(b);
+  unet_builder_push_skip(b);
   int index = 1;
   char prefix[64];
   for (int l = 0; l < c->num_levels; l++) {
     for (int i = 0; i < c->num_res_blocks; i++) {
       if ((st = add_res_attn(b, "in", index++, c->channel_mult[l] * c->base_channels))) return st;
-      push_skip(b);
+      unet_builder_push_skip(b);
     }
     if (l == c->num_levels - 1) break;
     snprintf(prefix, sizeof prefix, "in.%d.down", index++);
     if ((st = add_resample(b, UNET_RESAMPLE_DOWN, prefix))) return st;
-    push_skip(b);
+    unet_builder_push_skip(b);
   }
   return VDMC_OK;
 }
@@ -148,34 +152,51 @@ static int build_encoder(Builder *b) {
 static int build_middle_decoder(Builder *b) {
   UNet *u = b->u;
   const UNetConfig *c = &u->cfg;
-  int st = add_res(b, UNET_RESAMPLE_NONE, b->ch, "mid.0.res");
+  int st = unet_builder_res(b, UNET_RESAMPLE_NONE, b->ch, "mid.0.res");
   if (!st) st = add_attn(b, "mid.1.attn");
-  if (!st) st = add_res(b, UNET_RESAMPLE_NONE, b->ch, "mid.2.res");
+  if (!st) st = unet_builder_res(b, UNET_RESAMPLE_NONE, b->ch, "mid.2.res");
   if (st) return st;
   int index = 0;
   char prefix[64];
   for (int l = c->num_levels - 1; l >= 0; l--) {
     for (int i = 0; i <= c->num_res_blocks; i++, index++) {
-      add_concat(b);
+      unet_builder_concat(b);
       if ((st = add_res_attn(b, "out", index, c->channel_mult[l] * c->base_channels))) return st;
       if (l == 0 || i < c->num_res_blocks) continue;
       snprintf(prefix, sizeof prefix, "out.%d.up", index);
       if ((st = add_resample(b, UNET_RESAMPLE_UP, prefix))) return st;
     }
   }
-  int G;
-  if ((st = unet_norm_groups(c, b->ch, "head", &G))) return st;
-  norm_act_conv_setup(&u->head, UNET_RESAMPLE_NONE, b->res, b->res, b->ch, c->out_channels, G);
+  return unet_builder_head(b);
+}
+
+int unet_builder_xfmr(Builder *b, XfmrKind kind, int arg, float p, const char *prefix) {
+  UNet *u = b->u;
+  XfmrBlock *x = &u->xfmr[u->n_xfmr];
+  xfmr_block_setup(x, kind, b->res * b->res, b->ch, arg, p, UNET_XFMR_SITE + (uint32_t)u->n_xfmr);
+  int st = xfmr_block_add_params(x, &u->params, prefix, u->embed.E);
+  if (st) return st;
+  push_step(u, UNET_STEP_XFMR, u->n_xfmr++, b->res, b->ch);
+  return VDMC_OK;
+}
+
+int unet_builder_head(Builder *b) {
+  UNet *u = b->u;
+  int G, st = unet_norm_groups(&u->cfg, b->ch, "head", &G);
+  if (st) return st;
+  norm_act_conv_setup(&u->head, UNET_RESAMPLE_NONE, b->res, b->res, b->ch, u->cfg.out_channels, G);
   if ((st = norm_act_conv_add_params(&u->head, &u->params, "head", "gn", "conv", 1))) return st;
-  push_step(u, UNET_STEP_HEAD, -1, b->res, c->out_channels);
+  push_step(u, UNET_STEP_HEAD, -1, b->res, u->cfg.out_channels);
   return VDMC_OK;
 }
 
 int unet_build(UNet *u) {
   Builder b = {.u = u, .ch = u->cfg.in_channels, .res = u->cfg.resolution};
-  embed_setup(&u->embed, u->cfg.base_channels, u->cfg.num_classes, u->cfg.lambda_scale);
-  int st = alloc_lists(u, &b);
+  embed_setup(&u->embed, u->cfg.base_channels, 4 * u->cfg.base_channels, u->cfg.num_classes,
+              u->cfg.lambda_scale);
+  int st = alloc_lists(&b);
   if (!st) st = embed_add_params(&u->embed, &u->params);
+  u->param_mark = u->params.table.total;  // the embedding's gradients finish last
   if (!st) st = build_encoder(&b);
   if (!st) st = build_middle_decoder(&b);
   free(b.stack);
@@ -196,6 +217,7 @@ void unet_plan(UNet *u, Arena *a, int B) {
     if (s->kind == UNET_STEP_ATTN) attn_block_plan(&u->attn[s->block], a, B, &tmp, &op);
     if (s->kind == UNET_STEP_CONV) conv_unit_plan(&u->conv[s->block], a, B, &tmp, &op);
     if (s->kind == UNET_STEP_HEAD) norm_act_conv_plan(&u->head, a, B, &tmp, &op);
+    if (s->kind == UNET_STEP_XFMR) xfmr_block_plan(&u->xfmr[s->block], a, B, &tmp, &op);
   }
   for (int i = 0; i < 2; i++) u->grad_pingpong[i] = arena_floats(a, (size_t)B * tmp);
   for (int i = 0; i < 3; i++) u->scratch.t[i] = arena_floats(a, (size_t)B * tmp);

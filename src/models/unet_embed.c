@@ -11,10 +11,10 @@
 
 #define UNET_MAX_PERIOD 10000.0
 
-void embed_setup(UNetEmbed *e, int E0, int K, double lambda_scale) {
+void embed_setup(UNetEmbed *e, int E0, int E, int K, double lambda_scale) {
   memset(e, 0, sizeof *e);
   e->E0 = E0;
-  e->E = 4 * E0;
+  e->E = E;
   e->K = K;
   e->lambda_scale = lambda_scale;
 }

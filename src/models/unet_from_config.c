@@ -1,6 +1,5 @@
 #include "models/unet_from_config.h"
 
-#include <stdio.h>
 #include <string.h>
 
 #include "core/status.h"
@@ -28,10 +27,9 @@ int unet_config_from_config(UNetConfig *u, const ConfigSet *cs) {
   u->resblock_updown = c->model.resblock_updown;
   u->norm_groups = c->model.norm_groups;
   u->lambda_scale = c->model.lambda_scale;
-  if (unet_config_validate(u)) {
-    char why[512];  // copied: vdmc_fail writes the buffer vdmc_error_message reads
-    snprintf(why, sizeof why, "%s", vdmc_error_message());
-    return vdmc_fail(VDMC_ERR_INPUT, "%s: %s", cs->source_name, why);
-  }
-  return VDMC_OK;
+  return unet_config_validate(u) ? model_config_error(cs) : VDMC_OK;
+}
+
+int model_config_error(const ConfigSet *cs) {
+  return vdmc_fail(VDMC_ERR_INPUT, "%s: %s", cs->source_name, vdmc_error_message());
 }

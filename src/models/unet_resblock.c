@@ -9,7 +9,6 @@
 #include "core/status.h"
 #include "models/unet_blocks.h"
 #include "ops/activation.h"
-#include "ops/linear.h"
 #include "ops/tensor_ops.h"
 
 void res_block_setup(ResBlock *r, UNetResample rs, int H, int W, int Ci, int Co, int G1, int G2,
@@ -25,6 +24,7 @@ void res_block_setup(ResBlock *r, UNetResample rs, int H, int W, int Ci, int Co,
   r->Ho = r->in.conv.Ho;
   r->Wo = r->in.conv.Wo;
   gn_unit_setup(&r->gn2, r->Ho * r->Wo, Co, G2);
+  emb_mod_setup(&r->mod, r->Ho * r->Wo, Co);
   conv_unit_setup(&r->conv2, UNET_RESAMPLE_NONE, r->Ho, r->Wo, Co, Co, 3, 1);
   r->has_skip = Ci != Co;
   if (r->has_skip) conv_unit_setup(&r->skip, UNET_RESAMPLE_NONE, r->Ho, r->Wo, Ci, Co, 1, 1);
@@ -34,12 +34,8 @@ int res_block_add_params(ResBlock *r, UNetParams *p, const char *prefix, int E) 
   char name[PARAM_NAME_LEN];
   int st = norm_act_conv_add_params(&r->in, p, prefix, "gn1", "conv1", 0);
   if (st) return st;
-  size_t ws[2] = {(size_t)E, 2 * (size_t)r->Co}, bs[1] = {2 * (size_t)r->Co};
   snprintf(name, sizeof name, "%s.emb", prefix);
-  if ((st = unet_params_add(p, name, "weight", 2, ws, UNET_INIT_FANIN, (size_t)E, &r->emb_w)))
-    return st;
-  if ((st = unet_params_add(p, name, "bias", 1, bs, UNET_INIT_FANIN, (size_t)E, &r->emb_b)))
-    return st;
+  if ((st = emb_mod_add_params(&r->mod, p, name, E))) return st;
   snprintf(name, sizeof name, "%s.gn2", prefix);
   if ((st = gn_unit_add_params(&r->gn2, p, name))) return st;
   snprintf(name, sizeof name, "%s.conv2", prefix);
@@ -53,9 +49,8 @@ void res_block_plan(ResBlock *r, Arena *a, int B, size_t *tmp_need, size_t *op_n
   size_t n_out = (size_t)B * r->Ho * r->Wo * r->Co;
   norm_act_conv_plan(&r->in, a, B, tmp_need, op_need);
   r->h2 = arena_floats(a, n_out);
-  r->ss = arena_floats(a, (size_t)B * 2 * r->Co);
   gn_unit_plan(&r->gn2, a, B);
-  r->h3 = arena_floats(a, n_out);
+  emb_mod_plan(&r->mod, a, B);
   r->a3 = arena_floats(a, n_out);
   conv_unit_plan(&r->conv2, a, B, tmp_need, op_need);
   r->xr = r->resample ? arena_floats(a, (size_t)B * r->Ho * r->Wo * r->Ci) : NULL;
@@ -75,10 +70,9 @@ void res_block_forward(ResBlock *r, float *out, const float *x, const float *emb
   int HWo = r->Ho * r->Wo;
   size_t n_out = (size_t)B * HWo * r->Co;
   norm_act_conv_forward(&r->in, r->h2, x, params, B, s->op);
-  linear_forward(r->ss, emb_act, params + r->emb_w, params + r->emb_b, B, E, 2 * r->Co);
   gn_unit_forward(&r->gn2, r->h2, params, B);
-  scale_shift_forward(r->h3, r->gn2.out, r->ss, B, HWo, r->Co);
-  silu_forward(r->a3, r->h3, n_out);
+  emb_mod_forward(&r->mod, r->gn2.out, emb_act, E, params, B);
+  silu_forward(r->a3, r->mod.out, n_out);
   if (drop && drop->p > 0) {
     DropoutKey k = site_key(r, drop);
     dropout_forward(r->a3, r->a3, B, (size_t)HWo * r->Co, &k);
@@ -137,13 +131,10 @@ void res_block_backward(ResBlock *r, float *dx, float *demb_act, float *grads, c
     spare = t;
   }
   memset(dh3, 0, bytes);
-  silu_backward(dh3, da, r->h3, n_out);
-  float *dh2n = da, *dss = s->ss;
+  silu_backward(dh3, da, r->mod.out, n_out);
+  float *dh2n = da;
   memset(dh2n, 0, bytes);
-  memset(dss, 0, (size_t)B * 2 * r->Co * sizeof *dss);
-  scale_shift_backward(dh2n, dss, dh3, r->gn2.out, r->ss, B, HWo, r->Co);
-  linear_backward(demb_act, grads + r->emb_w, grads + r->emb_b, dss, emb_act, params + r->emb_w,
-                  B, E, 2 * r->Co);
+  emb_mod_backward(&r->mod, dh2n, demb_act, grads, dh3, r->gn2.out, emb_act, E, params, B, s);
   float *dh2 = s->t[1];
   memset(dh2, 0, bytes);
   gn_unit_backward(&r->gn2, dh2, grads, dh2n, r->h2, params, B);
@@ -151,6 +142,6 @@ void res_block_backward(ResBlock *r, float *dx, float *demb_act, float *grads, c
 }
 
 double res_block_flops(const ResBlock *r, int E) {
-  double f = conv_unit_flops(&r->in.conv) + conv_unit_flops(&r->conv2) + 2.0 * E * 2 * r->Co;
+  double f = conv_unit_flops(&r->in.conv) + conv_unit_flops(&r->conv2) + emb_mod_flops(&r->mod, E);
   return r->has_skip ? f + conv_unit_flops(&r->skip) : f;
 }

@@ -1,5 +1,6 @@
 // The small units the U-Net blocks are made of: parameter registration, GroupNorm,
-// [resample ->] conv, and GN -> SiLU -> [resample] -> conv. Legend in unet_blocks.h.
+// [resample ->] conv, GN -> SiLU -> [resample] -> conv, and the embedding's scale-shift.
+// Legend in unet_blocks.h.
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,8 +11,10 @@
 #include "models/unet_blocks.h"
 #include "ops/activation.h"
 #include "ops/conv2d.h"
+#include "ops/linear.h"
 #include "ops/norm.h"
 #include "ops/resample.h"
+#include "ops/tensor_ops.h"
 
 int unet_params_add(UNetParams *p, const char *prefix, const char *leaf, int ndim,
                     const size_t *shape, UNetInitKind kind, size_t fan_in, size_t *off) {
@@ -219,3 +222,40 @@ void norm_act_conv_backward(NormActConv *n, float *dinp, float *grads, const flo
   silu_backward(dgn, dact, n->gn.out, len);
   gn_unit_backward(&n->gn, dinp, grads, dgn, inp, params, B);
 }
+
+// ---- scale-shift conditioning from the embedding --------------------------------------------
+
+void emb_mod_setup(EmbMod *m, int HW, int C) {
+  memset(m, 0, sizeof *m);
+  m->HW = HW;
+  m->C = C;
+}
+
+int emb_mod_add_params(EmbMod *m, UNetParams *p, const char *prefix, int E) {
+  size_t ws[2] = {(size_t)E, 2 * (size_t)m->C}, bs[1] = {2 * (size_t)m->C};
+  int st = unet_params_add(p, prefix, "weight", 2, ws, UNET_INIT_FANIN, (size_t)E, &m->w);
+  return st ? st : unet_params_add(p, prefix, "bias", 1, bs, UNET_INIT_FANIN, (size_t)E, &m->b);
+}
+
+void emb_mod_plan(EmbMod *m, Arena *a, int B) {
+  m->ss = arena_floats(a, (size_t)B * 2 * m->C);
+  m->out = arena_floats(a, numel_of(B, m->HW, 1, m->C));
+}
+
+void emb_mod_forward(EmbMod *m, const float *x, const float *emb_act, int E, const float *params,
+                     int B) {
+  linear_forward(m->ss, emb_act, params + m->w, params + m->b, B, E, 2 * m->C);
+  scale_shift_forward(m->out, x, m->ss, B, m->HW, m->C);
+}
+
+void emb_mod_backward(const EmbMod *m, float *dx, float *demb_act, float *grads, const float *dout,
+                      const float *x, const float *emb_act, int E, const float *params, int B,
+                      UNetScratch *s) {
+  float *dss = s->ss;
+  memset(dss, 0, (size_t)B * 2 * m->C * sizeof *dss);
+  scale_shift_backward(dx, dss, dout, x, m->ss, B, m->HW, m->C);
+  linear_backward(demb_act, grads + m->w, grads + m->b, dss, emb_act, params + m->w, B, E,
+                  2 * m->C);
+}
+
+double emb_mod_flops(const EmbMod *m, int E) { return 2.0 * E * 2 * m->C; }

@@ -236,7 +236,8 @@ void layernorm_forward(float *out, float *mean, float *rstd, const float *inp,
     float mf = (float)(k + m), r = (float)(1.0 / sqrt((var > 0 ? var : 0) + NORM_EPS));
     mean[i] = mf;
     rstd[i] = r;
-    for (int c = 0; c < C; c++) y[c] = (x[c] - mf) * r * weight[c] + bias[c];
+    for (int c = 0; c < C; c++)
+      y[c] = (x[c] - mf) * r * (weight ? weight[c] : 1.0f) + (bias ? bias[c] : 0.0f);
   }
 }
 
@@ -255,6 +256,7 @@ void layernorm_backward(float *dinp, float *dweight, float *dbias, const float *
     double s1, s2;
     row_sums(&s1, &s2, dy, 0.0, weight, x, m, C);
     float f = (float)(s1 / C), e = (float)(r * s2 / C), *dx = dinp + i * C;
-    for (int c = 0; c < C; c++) dx[c] += r * (dy[c] * weight[c] - f - (x[c] - m) * r * e);
+    for (int c = 0; c < C; c++)
+      dx[c] += r * (dy[c] * (weight ? weight[c] : 1.0f) - f - (x[c] - m) * r * e);
   }
 }

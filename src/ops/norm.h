@@ -13,7 +13,8 @@ void groupnorm_backward(float *dinp, float *dweight, float *dbias, const float *
                         const float *inp, const float *weight, const float *mean,
                         const float *rstd, int B, int HW, int C, int G);
 
-// Statistics per row over C.
+// Statistics per row over C. weight and bias may be NULL (no affine: 1 and 0, as
+// nn.LayerNorm(elementwise_affine=False)); backward then takes weight = NULL too.
 void layernorm_forward(float *out /* (N,C) */, float *mean /* (N) */, float *rstd /* (N) */,
                        const float *inp /* (N,C) */, const float *weight /* (C) */,
                        const float *bias /* (C) */, int N, int C);

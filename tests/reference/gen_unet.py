@@ -55,15 +55,21 @@ def generate(updown, path):
     torch.manual_seed(0)
     gen = torch.Generator().manual_seed(1234 + updown)
     cfg = small_config(updown)
-    model = UNet(cfg).double()
+    write_model_fixture(UNet(cfg).double(), gen, cfg.in_channels, cfg.out_channels,
+                        cfg.resolution, cfg.num_classes, path)
+
+
+def write_model_fixture(model, gen, in_channels, out_channels, R, num_classes, path):
+    """Randomizes model (float64) and writes its fixture: a batch of 3 with labels
+    0, 4 and the null class (gen_uvit.py uses this too)."""
     randomize(model, gen)
     model.eval()  # dropout off
-    B, R = 3, cfg.resolution
-    x = torch.randn(B, cfg.in_channels, R, R, generator=gen, dtype=torch.float64)
+    B = 3
+    x = torch.randn(B, in_channels, R, R, generator=gen, dtype=torch.float64)
     # multiples of 1/8 so that lambda_scale * lambda is exact in float32
     lam = torch.round((torch.rand(B, generator=gen, dtype=torch.float64) * 40 - 20) * 8) / 8
-    labels = torch.tensor([0, 4, cfg.num_classes], dtype=torch.long)
-    target = torch.randn(B, cfg.out_channels, R, R, generator=gen, dtype=torch.float64)
+    labels = torch.tensor([0, 4, num_classes], dtype=torch.long)
+    target = torch.randn(B, out_channels, R, R, generator=gen, dtype=torch.float64)
     # x, lambda as float32 values so both sides see the same inputs
     x = x.float().double().requires_grad_(True)
     lam = lam.float().double().requires_grad_(True)

@@ -129,14 +129,37 @@ def timestep_embedding(t, dim, max_period=10000.0):
     return torch.cat([torch.cos(args), torch.sin(args)], dim=1).to(t.dtype)
 
 
+def make_embed(sin_dim, emb_dim, num_classes):
+    """embed.lin1 / lin2 (+ embed.class.table with a null row)."""
+    embed = nn.ModuleDict({"lin1": nn.Linear(sin_dim, emb_dim), "lin2": nn.Linear(emb_dim, emb_dim)})
+    if num_classes > 0:
+        embed["class"] = ClassTable(num_classes + 1, emb_dim)
+    return embed
+
+
+def embed_act(embed, lam, labels, lambda_scale, sin_dim):
+    """SiLU(lin2(SiLU(lin1(sinusoid(lambda_scale * lam)))) + class row)."""
+    emb = embed["lin2"](F.silu(embed["lin1"](timestep_embedding(lambda_scale * lam, sin_dim))))
+    if "class" in embed:
+        emb = emb + embed["class"].table[labels]
+    return F.silu(emb)
+
+
+def make_head(cfg, ch):
+    return nn.ModuleDict({"gn": nn.GroupNorm(norm_groups(cfg, ch), ch),
+                          "conv": nn.Conv2d(ch, cfg.out_channels, 3, padding=1)})
+
+
+def run_head(head, h):
+    return head["conv"](F.silu(head["gn"](h)))
+
+
 class UNet(nn.Module):
     def __init__(self, cfg):
         super().__init__()
         self.cfg = cfg
         base, E = cfg.base_channels, 4 * cfg.base_channels
-        self.embed = nn.ModuleDict({"lin1": nn.Linear(base, E), "lin2": nn.Linear(E, E)})
-        if cfg.num_classes > 0:
-            self.embed["class"] = ClassTable(cfg.num_classes + 1, E)
+        self.embed = make_embed(base, E, cfg.num_classes)
         enc = nn.ModuleDict()
         dec = nn.ModuleDict()
         # plan: list of (kind, key) executed in order; "push" marks skip sources
@@ -183,16 +206,11 @@ class UNet(nn.Module):
                 idx += 1
         self.add_module("in", enc)
         self.add_module("out", dec)
-        self.head = nn.ModuleDict({"gn": nn.GroupNorm(norm_groups(cfg, ch), ch),
-                                   "conv": nn.Conv2d(ch, cfg.out_channels, 3, padding=1)})
+        self.head = make_head(cfg, ch)
 
     def forward(self, x, lam, labels=None):
         cfg = self.cfg
-        emb = self.embed["lin2"](F.silu(self.embed["lin1"](
-            timestep_embedding(cfg.lambda_scale * lam, cfg.base_channels))))
-        if cfg.num_classes > 0:
-            emb = emb + self.embed["class"].table[labels]
-        e = F.silu(emb)
+        e = embed_act(self.embed, lam, labels, cfg.lambda_scale, cfg.base_channels)
         enc = getattr(self, "in")
         hs = []
         h = x
@@ -217,7 +235,7 @@ class UNet(nn.Module):
                 h = blk["attn"](h)
             if "up" in blk:
                 h = blk["up"](h, e) if cfg.resblock_updown else blk["up"](h)
-        return self.head["conv"](F.silu(self.head["gn"](h)))
+        return run_head(self.head, h)
 
 
 def to_c_layout(name, p):

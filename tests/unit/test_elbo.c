@@ -14,25 +14,6 @@
 #include "gaussian_model.h"
 #include "test_rng.h"
 
-static double kl_gauss(double m1, double v1, double m2, double v2) {
-  return 0.5 * (log(v2 / v1) + (v1 + (m1 - m2) * (m1 - m2)) / v2 - 1);
-}
-
-// Gaussian data N(mu, s^2): with the optimal denoiser the reverse process follows the
-// marginals m(z_l) = N(alpha mu, alpha^2 s^2 + sigma^2), and the forward process is
-// Markov, so diffusion loss = KL(q(z0|x) || m(z0)) - KL(q(z1|x) || m(z1)) exactly.
-static double analytic_diffusion(const double *x, int D, double mu, double s, double lmin, double lmax) {
-  double tot = 0;
-  for (int d = 0; d < D; d++)
-    for (int end = 0; end < 2; end++) {
-      double l = end ? lmin : lmax, a, sg;
-      vp_alpha_sigma(l, &a, &sg);
-      double kl = kl_gauss(a * x[d], sg * sg, a * mu, a * a * s * s + sg * sg);
-      tot += end ? -kl : kl;
-    }
-  return tot;
-}
-
 // 1/2 E_t[-dlambda/dt E_eps||eps - eps_hat||^2] = 1/2 int_0^1 F(t) dt, F = weight * E||.||^2,
 // integrated in t through the schedule. The weight -dlambda/dt = 1/p is huge near t = 0
 // where p(lambda_max) is tiny (EDM: t0 = 1e-13), so the midpoint rule runs on a
@@ -66,12 +47,12 @@ static void check_tightness(void) {
     CHECK(schedule_prepare(&sch) == 0, "prepare");
     double prior = elbo_prior_kl(xf, 5, sch.lambda_min);
     double diff = quadrature_diffusion(&sch, x, 5, mu, s);
-    double analytic = analytic_diffusion(x, 5, mu, s, sch.lambda_min, sch.lambda_max);
+    double analytic = gm_analytic_diffusion(x, 5, mu, s, sch.lambda_min, sch.lambda_max);
     double prior_ref = 0;
     for (int d = 0; d < 5; d++) {
       double a, sg;
       vp_alpha_sigma(sch.lambda_min, &a, &sg);
-      prior_ref += kl_gauss(a * xf[d], sg * sg, 0, 1);
+      prior_ref += gm_kl_gauss(a * xf[d], sg * sg, 0, 1);
     }
     printf("tightness %-12s: prior %.3e (ref %.3e)  diffusion %.8f  analytic %.8f  rel %.2e\n",
            schedule_kind_name(kinds[k]), prior, prior_ref, diff, analytic, fabs(diff - analytic) / analytic);
@@ -112,19 +93,6 @@ static void check_discrete(void) {
   }
 }
 
-// -log p(x = x_k | z) with p(x|z) proportional to q(z|x) (VDM Eq. 8), written in z-space
-static double direct_nll(double z, int k, double a, double sg) {
-  double m = -INFINITY, lp[256];
-  for (int j = 0; j < 256; j++) {
-    double u = (z - a * elbo_data_value((uint8_t)j)) / sg;
-    lp[j] = -0.5 * u * u;
-    if (lp[j] > m) m = lp[j];
-  }
-  double se = 0;
-  for (int j = 0; j < 256; j++) se += exp(lp[j] - m);
-  return -(lp[k] - m - log(se));
-}
-
 static void check_bpd(void) {
   enum { D = 6, N = 6000, B = 64 };
   const uint8_t bytes[D] = {0, 37, 128, 200, 255, 90};
@@ -141,21 +109,10 @@ static void check_bpd(void) {
   double xd[D];
   elbo_encode(x, bytes, D);
   for (int d = 0; d < D; d++) xd[d] = x[d];
-  // direct: prior (closed form) + recon (1-D integration over z0) + diffusion (analytic)
-  double a0, s0, a1, s1;
+  double a0, s0;
   vp_alpha_sigma(sch.lambda_max, &a0, &s0);
-  vp_alpha_sigma(sch.lambda_min, &a1, &s1);
-  double direct = analytic_diffusion(xd, D, mu, s, sch.lambda_min, sch.lambda_max);
-  for (int d = 0; d < D; d++) {
-    direct += kl_gauss(a1 * xd[d], s1 * s1, 0, 1);
-    int n = 4000;
-    double rec = 0;
-    for (int i = 0; i < n; i++) {
-      double u = -10 + 20.0 * (i + 0.5) / n;  // z0 = a0 x + s0 u, u ~ N(0,1)
-      rec += exp(-0.5 * u * u) / sqrt(2 * DM_PI) * direct_nll(a0 * xd[d] + s0 * u, bytes[d], a0, s0) * 20.0 / n;
-    }
-    direct += rec;
-  }
+  // direct: prior (closed form) + recon (1-D integration over z0) + diffusion (analytic)
+  double direct = gm_direct_nats(bytes, D, mu, s, sch.lambda_min, sch.lambda_max, NULL);
   // Monte Carlo through the library: one z0 and B (t, eps) draws per sample
   TestRng r = test_rng(9);
   float z0[D], z[B * D], eps[B * D], out[B * D];

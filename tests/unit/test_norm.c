@@ -36,6 +36,17 @@ static void ln_bwd(void *p, float *const *g, const float *dout, float *const *in
   layernorm_backward(g[0], g[1], g[2], dout, in[0], in[1], c->mean, c->rstd, c->B, c->C);
 }
 
+// LayerNorm without affine parameters (weight = bias = NULL): one input.
+static void ln_plain_fwd(void *p, float *out, float *const *in) {
+  NormCtx *c = p;
+  layernorm_forward(out, c->mean, c->rstd, in[0], NULL, NULL, c->B, c->C);
+}
+
+static void ln_plain_bwd(void *p, float *const *g, const float *dout, float *const *in) {
+  NormCtx *c = p;
+  layernorm_backward(g[0], NULL, NULL, dout, in[0], NULL, c->mean, c->rstd, c->B, c->C);
+}
+
 static OpCheck norm_op(const char *name, NormCtx *c, int layer) {
   OpCheck op = {.name = name, .ctx = c, .n_in = 3,
                 .forward = layer ? ln_fwd : gn_fwd, .backward = layer ? ln_bwd : gn_bwd,
@@ -90,6 +101,34 @@ static void contract_case(const char *name, NormCtx c, int layer, size_t max_poi
   norm_done(&op, &c);
 }
 
+// weight = bias = NULL equals weight 1, bias 0 (forward and dinp, which the PyTorch
+// fixtures cover), and passes finite differences and the accumulate contract alone.
+static void affine_free_case(int N, int C) {
+  NormCtx c = {N, 1, C, 1, NULL, NULL};
+  OpCheck op = norm_op("layernorm no affine", &c, 1);
+  if (opcheck_alloc(&op, 3) == 0) {
+    size_t n = (size_t)N * C;
+    float *out = malloc(n * sizeof *out), *dx = calloc(n, sizeof *dx), *dx0 = calloc(n, sizeof *dx0);
+    float *dout = malloc(n * sizeof *dout);
+    fill_uniform(dout, n, 4, -1, 1);
+    for (int i = 0; i < C; i++) op.in[1][i] = 1, op.in[2][i] = 0;
+    ln_fwd(&c, op.out, op.in);
+    ln_bwd(&c, (float *const[]){dx0, NULL, NULL}, dout, op.in);
+    ln_plain_fwd(&c, out, op.in);
+    ln_plain_bwd(&c, (float *const[]){dx, NULL, NULL}, dout, op.in);
+    CHECK_ARRAYS(out, op.out, n, 1e-6, "layernorm NULL affine forward = (1, 0) affine");
+    CHECK_ARRAYS(dx, dx0, n, 1e-6, "layernorm NULL affine dinp = (1, 0) affine");
+    free(out), free(dx), free(dx0), free(dout);
+    op.n_in = 1;
+    op.forward = ln_plain_fwd;
+    op.backward = ln_plain_bwd;
+    opcheck_gradcheck(&op, 1e-2, 1e-2, 5e-4, 1000);
+    opcheck_accumulate(&op);
+    op.n_in = 3;
+  }
+  norm_done(&op, &c);
+}
+
 // Data 1e4 + U(-0.01, 0.01): a one-pass sum/sum-of-squares without the shift would
 // lose the variance to cancellation (E[x^2] ~ 1e8 vs var ~ 3e-5). Checked against a
 // two-pass double computation for GroupNorm (B, HW, C, G) and LayerNorm (HW = G = 1).
@@ -136,6 +175,7 @@ int main(void) {
   contract_case("groupnorm B2 HW2 C1040 G8", (NormCtx){2, 2, 1040, 8, NULL, NULL}, 0, 60);
   contract_case("layernorm N3 C7", (NormCtx){3, 1, 7, 1, NULL, NULL}, 1, 1000);
   contract_case("layernorm N2 C1030", (NormCtx){2, 1, 1030, 1, NULL, NULL}, 1, 60);
+  affine_free_case(4, 11);
   offset_accuracy(2, 50, 6, 2, 0);
   offset_accuracy(40, 1, 37, 1, 1);
   return check_finish("norm");

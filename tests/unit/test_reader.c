@@ -9,6 +9,7 @@
 #include <mpi.h>
 
 #include "check.h"
+#include "core/pixels.h"
 #include "io/h5_check.h"
 #include "io/reader.h"
 
@@ -57,7 +58,7 @@ static void run_case(const Case *c, uint64_t *seq, int *flips) {
         for (size_t x = 0; x < ds->w; x++)
           for (size_t ch = 0; ch < ds->c; ch++) {
             size_t sx = flip ? ds->w - 1 - x : x;
-            float want = io_test_pixel(idx[j], (y * ds->w + sx) * ds->c + ch) * (1.0f / 127.5f) - 1.0f;
+            float want = pixel_to_unit(io_test_pixel(idx[j], (y * ds->w + sx) * ds->c + ch));
             bad += img[j * ex + (y * ds->w + x) * ds->c + ch] != want;
           }
       mine[j] = idx[j];

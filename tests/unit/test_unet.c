@@ -9,10 +9,8 @@
 #include "check.h"
 #include "core/param_table.h"
 #include "core/status.h"
-#include "fixture.h"
-#include "gradcheck.h"
+#include "model_check.h"
 #include "models/unet.h"
-#include "optim/adam.h"
 
 // Two levels (mult 1,2), one res block, attention at res/2, 8-channel heads.
 static UNetConfig small_config(int res, int channels, int classes, int updown, int groups,
@@ -27,197 +25,24 @@ static UNetConfig small_config(int res, int channels, int classes, int updown, i
 // tests/reference/gen_unet.py: small_config
 static UNetConfig fixture_config(int updown) { return small_config(16, 3, 5, updown, 4, 0); }
 
-// 0.5 * mean((out - target)^2) in double; dout = (out - target) / n when non-NULL.
-static double mse_loss(const float *out, const float *target, size_t n, float *dout) {
-  double s = 0;
-  for (size_t i = 0; i < n; i++) {
-    double d = (double)out[i] - target[i];
-    s += d * d;
-    if (dout) dout[i] = (float)(d / (double)n);
-  }
-  return 0.5 * s / (double)n;
-}
-
-typedef struct {
-  const float *x, *lambda, *target;
-  const int *labels;
-  int B;
-  size_t n_out, n_in;
-} Batch;
-
-static double loss_and_grads(UNet *u, const float *params, float *grads, const Batch *b,
-                             float *out, float *dout, float *dx, float *dlambda) {
-  CHECK(unet_forward(u, params, out, b->x, b->lambda, b->labels, b->B, NULL) == VDMC_OK,
-        "forward: %s", vdmc_error_message());
-  double L = mse_loss(out, b->target, b->n_out, dout);
-  memset(grads, 0, unet_param_floats(u) * sizeof *grads);
-  CHECK(unet_backward(u, params, grads, dout, dx, dlambda) == VDMC_OK, "backward");
-  return L;
-}
-
 static void check_fixture(const char *file, int updown) {
-  Fixture fx;
-  if (fixture_load(&fx, file)) {
-    CHECK(0, "cannot load %s", file);
-    return;
-  }
   UNetConfig cfg = fixture_config(updown);
   UNet u;
-  int B = 3;
-  CHECK(unet_create(&u, &cfg, B) == VDMC_OK, "create: %s", vdmc_error_message());
-  const ParamTable *t = &u.params.table;
-  size_t P = unet_param_floats(&u);
-  float *params = vdmc_alloc_floats(P), *grads = vdmc_alloc_floats(P);
-  float *start = vdmc_alloc_floats(P);
-  size_t n_fixture_params = 0;
-  for (size_t i = 0; i < fx.count; i++) n_fixture_params += strncmp(fx.arrays[i].name, "p.", 2) == 0;
-  CHECK(n_fixture_params == t->count, "%s: %zu tensors in C, %zu in the reference", file, t->count,
-        n_fixture_params);
-  char name[160];
-  for (size_t i = 0; i < t->count; i++) {
-    snprintf(name, sizeof name, "p.%s", t->items[i].name);
-    const float *p = fixture_floats(&fx, name, t->items[i].numel);
-    CHECK(p != NULL, "%s: parameter %s missing or mis-shaped", file, name);
-    if (p) memcpy(params + t->items[i].offset, p, t->items[i].numel * sizeof *p);
-  }
-  memcpy(start, params, P * sizeof *params);
-
-  size_t n_in = (size_t)B * 16 * 16 * 3, n_out = n_in;
-  Batch b = {fixture_floats(&fx, "x", n_in), fixture_floats(&fx, "lambda", 3),
-             fixture_floats(&fx, "target", n_out), fixture_ints(&fx, "labels", 3), B, n_out, n_in};
-  float out[3 * 16 * 16 * 3], dout[3 * 16 * 16 * 3], dx[3 * 16 * 16 * 3], dlam[3];
-  memset(dx, 0, sizeof dx);
-  memset(dlam, 0, sizeof dlam);
-  double L = loss_and_grads(&u, params, grads, &b, out, dout, dx, dlam);
-  CHECK_ARRAYS(out, fixture_floats(&fx, "out", n_out), n_out, 1e-4, "output");
-  const FixtureArray *lref = fixture_get(&fx, "loss");
-  double Lref = ((const double *)lref->data)[0];
-  CHECK_CLOSE(L, Lref, 1e-4, 0, "loss");
-  printf("%s: loss %.7f (reference %.7f)\n", file, L, Lref);
-
-  double worst = 0;
-  const char *worst_name = "";
-  int zero_tensors = 0;
-  for (size_t i = 0; i < t->count; i++) {
-    const ParamInfo *pi = &t->items[i];
-    snprintf(name, sizeof name, "g.%s", pi->name);
-    const float *g = fixture_floats(&fx, name, pi->numel);
-    if (!g) {
-      CHECK(0, "missing gradient %s", name);
-      continue;
-    }
-    double err = check_arrays(grads + pi->offset, g, pi->numel, 1e-4, __FILE__, __LINE__, pi->name);
-    if (err > worst) {
-      worst = err;
-      worst_name = pi->name;
-    }
-    float amax = 0;
-    for (size_t j = 0; j < pi->numel; j++) amax = fmaxf(amax, fabsf(grads[pi->offset + j]));
-    if (amax == 0) zero_tensors++;
-    CHECK(amax > 0, "%s: gradient of %s is all zero (a dropped path)", file, pi->name);
-  }
-  printf("%s: %zu gradient tensors, worst max-rel-err %.3g in %s; %d all-zero\n", file, t->count,
-         worst, worst_name, zero_tensors);
-  CHECK_ARRAYS(dx, fixture_floats(&fx, "dx", n_in), n_in, 1e-4, "input gradient dx");
-  CHECK_ARRAYS(dlam, fixture_floats(&fx, "dlambda", 3), 3, 1e-4, "dlambda");
-
-  // a smaller batch uses the front of the arena: example 0 alone gives the same output
-  float out1[16 * 16 * 3];
-  CHECK(unet_forward(&u, params, out1, b.x, b.lambda, b.labels, 1, NULL) == VDMC_OK, "B=1");
-  CHECK_ARRAYS(out1, fixture_floats(&fx, "out", n_out), n_out / 3, 1e-5, "batch 1 = example 0");
-  loss_and_grads(&u, params, grads, &b, out, dout, NULL, NULL);
-
-  // backward accumulates: a second backward doubles every gradient
-  float *twice = vdmc_alloc_floats(P);
-  memcpy(twice, grads, P * sizeof *grads);
-  unet_backward(&u, params, twice, dout, NULL, NULL);
-  double acc_err = 0;
-  for (size_t i = 0; i < P; i++) acc_err = fmax(acc_err, fabs(twice[i] - 2.0 * grads[i]));
-  CHECK(acc_err < 1e-6, "backward accumulates (max |g2 - 2 g1| = %g)", acc_err);
-  vdmc_free_floats(twice);
-
-  // 10 Adam steps on the same batch
-  float *m = vdmc_alloc_floats(P), *v = vdmc_alloc_floats(P);
-  AdamConfig ac;
-  adam_config_default(&ac);
-  const FixtureArray *traj = fixture_get(&fx, "adam_losses");
-  double worst_traj = 0;
-  for (int step = 1; step <= 10; step++) {
-    double Ls = loss_and_grads(&u, params, grads, &b, out, dout, NULL, NULL);
-    double ref = ((const double *)traj->data)[step - 1];
-    worst_traj = fmax(worst_traj, fabs(Ls - ref) / fabs(ref));
-    CHECK_CLOSE(Ls, ref, 1e-4, 0, "adam trajectory loss");
-    adam_step_slice(params, m, v, grads, 0, P, t, &ac, 1e-3, step, 1.0f);
-  }
-  printf("%s: 10 Adam steps, loss %.6f -> %.6f, worst rel err %.3g\n", file,
-         ((const double *)traj->data)[0], ((const double *)traj->data)[9], worst_traj);
-  vdmc_free_floats(m);
-  vdmc_free_floats(v);
-  vdmc_free_floats(start);
-  vdmc_free_floats(params);
-  vdmc_free_floats(grads);
+  CHECK(unet_create(&u, &cfg, 3) == VDMC_OK, "create: %s", vdmc_error_message());
+  model_check_fixture(&u, file, 16, 3, 3);
   unet_free(&u);
-  fixture_free(&fx);
-}
-
-// ---- finite differences on a tiny config --------------------------------------------
-
-typedef struct {
-  UNet *u;
-  float *params, *x, *lambda, *out;
-  const float *probe;
-  const int *labels;
-  int B;
-  size_t n_out;
-  DropoutKey drop;
-} FdCtx;
-
-static double fd_loss(void *p) {
-  FdCtx *c = p;
-  unet_forward(c->u, c->params, c->out, c->x, c->lambda, c->labels, c->B, &c->drop);
-  return gradcheck_dot(c->out, c->probe, c->n_out);
 }
 
 static void check_finite_differences(void) {
   // dropout on; norm_groups 32 > every channel count: all GroupNorms use the gcd rule
   UNetConfig cfg = small_config(8, 2, 3, 1, 32, 0.2f);
   UNet u;
-  int B = 2;
-  CHECK(unet_create(&u, &cfg, B) == VDMC_OK, "tiny create: %s", vdmc_error_message());
-  size_t P = unet_param_floats(&u), n = (size_t)B * 8 * 8 * 2;
-  float *params = vdmc_alloc_floats(P), *grads = vdmc_alloc_floats(P), *noise = vdmc_alloc_floats(P);
-  unet_init_params(&u, params, 7);
-  fill_uniform(noise, P, 11, -0.1f, 0.1f);  // make the zero-init layers non-zero
-  for (size_t i = 0; i < P; i++) params[i] += noise[i];
-  float x[2 * 8 * 8 * 2], probe[2 * 8 * 8 * 2], out[2 * 8 * 8 * 2], dx[2 * 8 * 8 * 2];
-  float lambda[2] = {-3.25f, 1.5f}, dlam[2] = {0, 0};
-  int labels[2] = {1, 3};
-  fill_uniform(x, n, 3, -1, 1);
-  fill_uniform(probe, n, 5, -1, 1);
-  memset(dx, 0, sizeof dx);
-  FdCtx c = {&u, params, x, lambda, out, probe, labels, B, n,
-             {.seed = 9, .step = 4, .first_example = 10, .site = 100, .p = 0}};
-  fd_loss(&c);
-  CHECK(unet_backward(&u, params, grads, probe, dx, dlam) == VDMC_OK, "tiny backward");
+  CHECK(unet_create(&u, &cfg, 2) == VDMC_OK, "tiny create: %s", vdmc_error_message());
   const char *names[] = {"embed.lin1.weight", "embed.class.table", "in.0.conv.weight",
                          "in.1.res.gn1.weight", "in.2.down.conv1.weight", "in.3.res.skip.weight",
                          "mid.1.attn.qkv.weight", "mid.1.attn.proj.bias", "out.0.res.emb.weight",
                          "out.1.up.conv2.weight", "out.2.res.gn2.bias", "head.conv.weight"};
-  enum { NT = sizeof names / sizeof names[0] };
-  GradcheckTarget tg[NT + 2];
-  int nt = 0;
-  for (int i = 0; i < NT; i++) {
-    const ParamInfo *pi = param_table_find(&u.params.table, names[i]);
-    CHECK(pi != NULL, "tiny config has %s", names[i]);
-    if (pi) tg[nt++] = (GradcheckTarget){names[i], params + pi->offset, grads + pi->offset, pi->numel};
-  }
-  tg[nt++] = (GradcheckTarget){"x", x, dx, n};
-  tg[nt++] = (GradcheckTarget){"lambda", lambda, dlam, 2};
-  double worst = gradcheck_run(fd_loss, &c, tg, nt, 1e-2, 3e-2, 2e-3, 6);
-  printf("finite differences (tiny, dropout on): worst rel err %.3g\n", worst);
-  vdmc_free_floats(params);
-  vdmc_free_floats(grads);
-  vdmc_free_floats(noise);
+  model_check_fd(&u, names, (int)(sizeof names / sizeof names[0]), 8, 2);
   unet_free(&u);
 }
 

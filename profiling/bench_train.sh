@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Training throughput of the default config (ranks x threads = 2 on this machine):
+#   P=1 with 2 BLAS threads, and P=2 with 1 thread each, same global batch;
+# from each run's log.jsonl: img/s, the exposed gradient-sync time per step and the
+# fraction of the gradient buffer already in flight when backward ended; and the
+# same model in PyTorch DistributedDataParallel (gloo) when /usr/bin/python3 has torch.
+# Prints vdmc/PyTorch ratios. Not a test: figures vary with machine load.
+#   usage: profiling/bench_train.sh [BUILD_DIR] [STEPS] [GLOBAL_BATCH]
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+build=${1:-$here/build}
+steps=${2:-20}
+batch=${3:-32}
+vdmc="$build/vdmc"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+"$vdmc" prepare fashion-mnist --out "$work/data" >/dev/null
+mpi=(mpirun --oversubscribe)
+[ "$(id -u)" -eq 0 ] && mpi+=(--allow-run-as-root)
+common=(--set "data.train=$work/data/fashion-mnist-train.h5" --set optim.steps=$steps
+        --set optim.batch_size=$batch --set run.log_every=$steps --set run.checkpoint_every=1000000)
+
+vdmc_run() {  # name ranks threads
+  "${mpi[@]}" -n "$2" -x OPENBLAS_NUM_THREADS="$3" "$vdmc" train --run "$work/$1" "${common[@]}" \
+    --set mpi.threads_per_rank="$3" >"$work/$1.log" 2>&1
+  # the last record covers steps 1..N; its first step includes start-up, so report it as is
+  python3 - "$work/$1/log.jsonl" "$1" <<'PY'
+import json, sys
+r = [json.loads(l) for l in open(sys.argv[1])][-1]
+p = r["phases"]
+step = sum(v["mean"] for v in p.values())
+print(f"vdmc {sys.argv[2]}: {r['img_per_s']:.2f} img/s, sync_wait {p['sync_wait']['mean']*1e3:.1f} ms of "
+      f"{step*1e3:.0f} ms/step, backward {p['backward']['mean']*1e3:.0f} ms, "
+      f"buffer in flight before backward ended {r['sync_launched_early']*100:.0f}%")
+print(f"RESULT {sys.argv[2]} {r['img_per_s']:.4f}")
+PY
+}
+echo "== bench_train: default config, global batch $batch, $steps steps"
+vdmc_run p1t2 1 2 | tee "$work/p1.out"
+vdmc_run p2t1 2 1 | tee "$work/p2.out"
+v1=$(awk '/^RESULT/ { print $3 }' "$work/p1.out")
+v2=$(awk '/^RESULT/ { print $3 }' "$work/p2.out")
+t1=$(/usr/bin/python3 "$here/profiling/bench_train_torch.py" 1 "$batch" 5 2 2>&1 | tee /dev/stderr | awk -F= '/^RESULT/ { print $2 }')
+t2=$(/usr/bin/python3 "$here/profiling/bench_train_torch.py" 2 "$batch" 5 1 2>&1 | tee /dev/stderr | awk -F= '/^RESULT/ { print $2 }')
+echo "P=2x1 / P=1x2 (vdmc): $(awk -v a="$v2" -v b="$v1" 'BEGIN { printf "%.2f", a / b }')"
+[ -n "$t1" ] && echo "vdmc/PyTorch P=1x2: $(awk -v a="$v1" -v b="$t1" 'BEGIN { printf "%.2f", a / b }')"
+[ -n "$t2" ] && echo "vdmc/PyTorch P=2x1 (DDP gloo): $(awk -v a="$v2" -v b="$t2" 'BEGIN { printf "%.2f", a / b }')"
+exit 0

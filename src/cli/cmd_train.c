@@ -1,0 +1,145 @@
+// `vdmc train [CONFIG] [--run DIR] [--set KEY=VALUE]... [--resume latest|none|FILE]`
+// under mpirun: data-parallel training (src/train/). With no CONFIG the embedded
+// default (configs/fmnist.yaml) is trained into runs/fmnist.
+#define _POSIX_C_SOURCE 200809L  // SIGSTOP
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "blas/blas_startup.h"
+#include "cli/commands.h"
+#include "cli/config_args.h"
+#include "core/signals.h"
+#include "core/status.h"
+#include "mpi/comm.h"
+#include "train/train_log.h"
+#include "train/trainer.h"
+
+typedef struct {
+  const char *run;
+  const char *resume;
+} TrainArgs;
+
+static int take(int argc, char **argv, int i, void *ctx) {
+  TrainArgs *a = ctx;
+  if (i + 1 >= argc) return 0;
+  if (!strcmp(argv[i], "--run")) a->run = argv[i + 1];
+  else if (!strcmp(argv[i], "--resume")) a->resume = argv[i + 1];
+  else return 0;
+  return 2;
+}
+
+static void default_run_dir(char *buf, size_t n, const char *source) {
+  const char *base = strrchr(source, '/');
+  base = base ? base + 1 : source;
+  if (!strncmp(source, "embedded", 8)) base = "fmnist";
+  size_t len = strcspn(base, ".");
+  snprintf(buf, n, "runs/%.*s", (int)len, base);
+}
+
+// Test hooks (tests/cli/train_resume.sh), read once at start:
+//   VDMC_TRAIN_TEST_SIGNAL_AT=N  rank 0 raises SIGUSR1 after step N (the real stop path)
+//   VDMC_TRAIN_TEST_STOP_AT=N    every rank stops itself (SIGSTOP) after the checkpoint
+//                                of step N, so a test can kill -9 it at a known point
+static long long env_step(const char *name) {
+  const char *v = getenv(name);
+  return v && *v ? atoll(v) : -1;
+}
+
+static int finish(const VdmcComm *c, int rc) {
+  if (rc && c->rank == 0) fprintf(stderr, "vdmc train: %s\n", vdmc_error_message());
+  vdmc_mpi_finalize();
+  return rc ? 1 : 0;
+}
+
+int cmd_train(int argc, char **argv) {
+  if (argc >= 2 && !strcmp(argv[1], "--help")) {
+    printf("usage: mpirun -n P vdmc train [CONFIG.yaml] [--run DIR] [--set KEY=VALUE]... [--resume latest|none|FILE]\n"
+           "  trains CONFIG (default: the embedded configs/fmnist.yaml) into DIR (default runs/NAME);\n"
+           "  a DIR with checkpoints resumes from its latest one unless --resume says otherwise.\n"
+           "  SIGUSR1/SIGTERM: checkpoint at the next step and exit 0 (Slurm requeue).\n");
+    return 0;
+  }
+  VdmcComm comm;
+  if (vdmc_mpi_init(&argc, &argv, &comm)) {
+    fprintf(stderr, "vdmc train: %s\n", vdmc_error_message());
+    return 1;
+  }
+  if (signals_install()) return finish(&comm, VDMC_ERR_INTERNAL);
+  // Under Slurm the job's task count must be the MPI world: a launcher that started
+  // singletons (or too few ranks) would otherwise train P separate copies silently.
+  const char *ntasks = getenv("SLURM_NTASKS");
+  if (ntasks && *ntasks && atoi(ntasks) != comm.size)
+    return finish(&comm, vdmc_fail(VDMC_ERR_INPUT, "MPI world size %d differs from SLURM_NTASKS=%s: start vdmc "
+                                   "with mpirun or srun --mpi=pmix inside the allocation", comm.size, ntasks));
+  TrainArgs a = {0};
+  ConfigSet cs;
+  int rc = config_args_resolve(&cs, argc - 1, argv + 1, take, &a);
+  if (rc) return finish(&comm, rc);
+  ResumeMode mode = RESUME_AUTO;
+  if (a.resume && !strcmp(a.resume, "none")) mode = RESUME_NONE;
+  else if (a.resume && strcmp(a.resume, "latest")) mode = RESUME_FILE;
+  char run_dir[4096];
+  if (a.run) snprintf(run_dir, sizeof run_dir, "%s", a.run);
+  else default_run_dir(run_dir, sizeof run_dir, cs.source_name);
+
+  Trainer *t = calloc(1, sizeof *t);
+  if (!t) return finish(&comm, vdmc_fail(VDMC_ERR_MEMORY, "out of memory"));
+  if ((rc = trainer_create(t, &cs, &comm, run_dir, mode, a.resume))) {
+    free(t);
+    return finish(&comm, rc);
+  }
+  long long steps = cs.values.optim.steps;
+  if (comm.rank == 0) {
+    fprintf(stderr, "vdmc train: %s -> %s\n", cs.source_name, run_dir);
+    fprintf(stderr, "vdmc train: %d ranks, global batch %d (%d per rank), %zu parameters, %.3g GFLOP/image forward\n",
+            comm.size, t->B, t->b, unet_num_params(&t->net), unet_flops_per_image(&t->net) / 1e9);
+    fprintf(stderr, "vdmc train: objective: %s schedule on lambda [%g, %g], %s weighting shifted by s = %.4g "
+            "(log(diffusion.shift_base / model.resolution)), %s prediction\n",
+            schedule_kind_name(t->schedule.kind), t->schedule.lambda_min, t->schedule.lambda_max,
+            weighting_kind_name(t->weighting.kind), t->weighting.shift, pred_kind_name(t->spec.pred));
+    fprintf(stderr, "vdmc train: blas %s\n", blas_report_line());
+  }
+  long long signal_at = env_step("VDMC_TRAIN_TEST_SIGNAL_AT"), stop_at = env_step("VDMC_TRAIN_TEST_STOP_AT");
+  TrainLog log;
+  rc = train_log_open(&log, t);
+  int saved_at_end = 0;
+  while (!rc && t->step < steps) {
+    TrainStepStats st;
+    if ((rc = trainer_step(t, &st))) {
+      // a step error may be local to this rank: end every rank rather than hang
+      vdmc_mpi_abort(&comm, "vdmc train");
+    }
+    int last = t->step >= steps;
+    rc = train_log_step(&log, t, &st, last || st.stop);
+    if (rc) break;
+    if (t->consecutive_skips >= cs.values.optim.max_skipped_steps) {
+      rc = trainer_save(t);
+      if (!rc)
+        rc = vdmc_fail(VDMC_ERR_NUMERIC, "%d consecutive steps had a non-finite loss or gradient; stopped at "
+                       "step %lld with a checkpoint of the last good state (lower optim.lr?)",
+                       t->consecutive_skips, (long long)t->step);
+      saved_at_end = 1;
+      break;
+    }
+    if (st.stop) {
+      rc = trainer_save(t);
+      if (!rc && comm.rank == 0)
+        fprintf(stderr, "vdmc train: stop signal: checkpointed step %lld, exiting for requeue\n", (long long)t->step);
+      saved_at_end = 1;
+      break;
+    }
+    if (last || t->step % cs.values.run.checkpoint_every == 0) {
+      rc = trainer_save(t);
+      saved_at_end = last;
+      if (!rc && t->step == stop_at) raise(SIGSTOP);
+    }
+    if (t->step == signal_at && comm.rank == 0) raise(SIGUSR1);
+  }
+  if (!rc && !saved_at_end && t->step >= steps) rc = trainer_save(t);  // resumed at the end
+  train_log_close(&log);
+  trainer_free(t);
+  free(t);
+  return finish(&comm, rc);
+}

@@ -1,0 +1,46 @@
+// The U-ViT's transformer block, split into its two residual halves so that each is one
+// step of the U-Net step list (models/unet.h):
+//   XFMR_ATTN: out = x + proj(attention(qkv(adaLN(x))))
+//   XFMR_MLP:  out = x + fc2(dropout(GELU(fc1(adaLN(x)))))
+// adaLN(x) = LN(x) * (1 + scale) + shift: LayerNorm without its own affine parameters,
+// [scale|shift] = linear(SiLU(emb)) per example (the res blocks' conditioning, EmbMod).
+// Legend: B batch, T tokens (H*W of the lowest resolution), C transformer width,
+// F = mlp_ratio * C hidden width, E embedding width. Tokens are (B, T, C) = NHWC.
+#ifndef VDMC_MODELS_UVIT_BLOCKS_H
+#define VDMC_MODELS_UVIT_BLOCKS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "models/unet_blocks.h"
+
+typedef enum { XFMR_ATTN = 0, XFMR_MLP = 1 } XfmrKind;
+
+typedef struct {
+  XfmrKind kind;
+  int T, C, F;
+  float *ln, *mean, *rstd;  // (B,T,C), (B*T), (B*T) LN(x) and its statistics, saved
+  EmbMod mod;               // mod.out = adaLN(x) (B,T,C)
+  AttnCore attn;            // XFMR_ATTN: qkv / probs / att
+  size_t fc1_w, fc1_b;      // XFMR_MLP: (C, F), (F)
+  size_t fc2_w, fc2_b;      // (F, C), (C): zero-init like ADM's output layers
+  float *u;                 // (B,T,F) fc1 output, saved
+  float *g;                 // (B,T,F) dropout(GELU(u)), saved (fc2 input)
+  float p;                  // MLP dropout probability
+  uint32_t site;            // dropout site offset
+} XfmrBlock;
+
+// NH heads (XFMR_ATTN) or hidden width F (XFMR_MLP) in `arg`.
+void xfmr_block_setup(XfmrBlock *x, XfmrKind kind, int T, int C, int arg, float p, uint32_t site);
+int xfmr_block_add_params(XfmrBlock *x, UNetParams *p, const char *prefix, int E);
+void xfmr_block_plan(XfmrBlock *x, Arena *a, int B, size_t *tmp_need, size_t *op_need);
+// out, inp (B,T,C); emb_act (B,E); drop NULL or x->p == 0: no dropout.
+void xfmr_block_forward(XfmrBlock *x, float *out, const float *inp, const float *emb_act, int E,
+                        const float *params, int B, const DropoutKey *drop);
+// dinp and demb_act accumulated. Uses s->t[0..2] and s->ss; dout must be none of them.
+void xfmr_block_backward(XfmrBlock *x, float *dinp, float *demb_act, float *grads,
+                         const float *dout, const float *inp, const float *emb_act, int E,
+                         const float *params, int B, const DropoutKey *drop, UNetScratch *s);
+double xfmr_block_flops(const XfmrBlock *x, int E);
+
+#endif

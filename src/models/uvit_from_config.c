@@ -1,0 +1,35 @@
+#include "models/uvit_from_config.h"
+
+#include <string.h>
+
+#include "core/status.h"
+#include "models/unet_from_config.h"
+
+int uvit_config_from_config(UViTConfig *u, const ConfigSet *cs) {
+  const Config *c = &cs->values;
+  memset(u, 0, sizeof *u);
+  if (strcmp(c->model.arch, "uvit") != 0)
+    return vdmc_fail(VDMC_ERR_INPUT, "%s: model.arch '%s' is not a U-ViT",
+                     config_where(cs, "model.arch"), c->model.arch);
+  u->in_channels = u->out_channels = c->model.in_channels;
+  u->resolution = c->model.resolution;
+  u->num_stages = c->model.channel_mult.n;
+  if (u->num_stages > UVIT_MAX_STAGES)
+    return vdmc_fail(VDMC_ERR_INPUT, "%s: model.channel_mult has %d conv stages, at most %d",
+                     config_where(cs, "model.channel_mult"), u->num_stages, UVIT_MAX_STAGES);
+  for (int s = 0; s < u->num_stages; s++) {
+    u->stage_channels[s] = c->model.base_channels * c->model.channel_mult.v[s];
+    u->stage_res_blocks[s] = c->model.num_res_blocks;
+  }
+  u->emb_channels = c->model.emb_channels ? c->model.emb_channels : 4 * c->model.base_channels;
+  u->width = c->model.transformer_width;
+  u->depth = c->model.transformer_depth;
+  u->heads = c->model.transformer_heads;
+  u->mlp_ratio = c->model.transformer_mlp_ratio;
+  u->dropout = (float)c->model.dropout;
+  u->xfmr_dropout = (float)c->model.transformer_dropout;
+  u->num_classes = c->model.num_classes;
+  u->norm_groups = c->model.norm_groups;
+  u->lambda_scale = c->model.lambda_scale;
+  return uvit_config_validate(u) ? model_config_error(cs) : VDMC_OK;
+}

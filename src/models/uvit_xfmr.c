@@ -1,0 +1,121 @@
+// U-ViT transformer halves (pre-LN, adaLN conditioning): the attention half reuses the
+// U-Net's attention core and the res blocks' scale-shift unit. Legend in uvit_blocks.h.
+#include <stdio.h>
+#include <string.h>
+
+#include "models/uvit_blocks.h"
+#include "ops/activation.h"
+#include "ops/linear.h"
+#include "ops/norm.h"
+#include "ops/tensor_ops.h"
+
+void xfmr_block_setup(XfmrBlock *x, XfmrKind kind, int T, int C, int arg, float p, uint32_t site) {
+  memset(x, 0, sizeof *x);
+  x->kind = kind;
+  x->T = T;
+  x->C = C;
+  emb_mod_setup(&x->mod, T, C);
+  if (kind == XFMR_ATTN) attn_core_setup(&x->attn, T, C, arg);
+  x->F = kind == XFMR_MLP ? arg : 0;
+  x->p = p;
+  x->site = site;
+}
+
+int xfmr_block_add_params(XfmrBlock *x, UNetParams *p, const char *prefix, int E) {
+  char name[PARAM_NAME_LEN];
+  snprintf(name, sizeof name, "%s.ada", prefix);
+  int st = emb_mod_add_params(&x->mod, p, name, E);
+  if (st) return st;
+  if (x->kind == XFMR_ATTN) return attn_core_add_params(&x->attn, p, prefix);
+  st = unet_add_linear(p, prefix, "fc1", x->C, x->F, 0, &x->fc1_w, &x->fc1_b);
+  return st ? st : unet_add_linear(p, prefix, "fc2", x->F, x->C, 1, &x->fc2_w, &x->fc2_b);
+}
+
+void xfmr_block_plan(XfmrBlock *x, Arena *a, int B, size_t *tmp_need, size_t *op_need) {
+  size_t rows = (size_t)B * x->T;
+  x->ln = arena_floats(a, rows * x->C);
+  x->mean = arena_floats(a, rows);
+  x->rstd = arena_floats(a, rows);
+  emb_mod_plan(&x->mod, a, B);
+  unet_grow(tmp_need, (size_t)x->T * x->C);
+  if (x->kind == XFMR_ATTN) {
+    attn_core_plan(&x->attn, a, B, tmp_need, op_need);
+    return;
+  }
+  x->u = arena_floats(a, rows * x->F);
+  x->g = arena_floats(a, rows * x->F);
+  unet_grow(tmp_need, (size_t)x->T * x->F);
+}
+
+static int drops(const XfmrBlock *x, const DropoutKey *drop, DropoutKey *k) {
+  if (!drop || x->p <= 0) return 0;
+  *k = *drop;
+  k->site += x->site;
+  k->p = x->p;
+  return 1;
+}
+
+void xfmr_block_forward(XfmrBlock *x, float *out, const float *inp, const float *emb_act, int E,
+                        const float *params, int B, const DropoutKey *drop) {
+  int N = B * x->T;
+  layernorm_forward(x->ln, x->mean, x->rstd, inp, NULL, NULL, N, x->C);
+  emb_mod_forward(&x->mod, x->ln, emb_act, E, params, B);
+  if (x->kind == XFMR_ATTN) {
+    attn_core_forward(&x->attn, out, x->mod.out, inp, params, B);
+    return;
+  }
+  size_t nF = (size_t)N * x->F;
+  linear_forward(x->u, x->mod.out, params + x->fc1_w, params + x->fc1_b, N, x->C, x->F);
+  gelu_forward(x->g, x->u, nF);
+  DropoutKey k;
+  if (drops(x, drop, &k)) dropout_forward(x->g, x->g, B, (size_t)x->T * x->F, &k);
+  linear_forward(out, x->g, params + x->fc2_w, params + x->fc2_b, N, x->F, x->C);
+  accumulate(out, inp, (size_t)N * x->C);
+}
+
+// MLP half: gradient of the modulated input mod.out into dmod; t[0] and t[1] are used.
+static void mlp_backward(XfmrBlock *x, float *dmod, float *grads, const float *dout,
+                         const float *params, int B, const DropoutKey *drop, UNetScratch *s) {
+  int N = B * x->T;
+  size_t nF = (size_t)N * x->F, bytes = nF * sizeof(float);
+  float *dg = s->t[0], *du = s->t[1];
+  memset(dg, 0, bytes);
+  linear_backward(dg, grads + x->fc2_w, grads + x->fc2_b, dout, x->g, params + x->fc2_w, N, x->F,
+                  x->C);
+  DropoutKey k;
+  if (drops(x, drop, &k)) {
+    memset(du, 0, bytes);
+    dropout_backward(du, dg, B, (size_t)x->T * x->F, &k);
+    float *t = dg;
+    dg = du;
+    du = t;
+  }
+  memset(du, 0, bytes);
+  gelu_backward(du, dg, x->u, nF);
+  linear_backward(dmod, grads + x->fc1_w, grads + x->fc1_b, du, x->mod.out, params + x->fc1_w, N,
+                  x->C, x->F);
+}
+
+void xfmr_block_backward(XfmrBlock *x, float *dinp, float *demb_act, float *grads,
+                         const float *dout, const float *inp, const float *emb_act, int E,
+                         const float *params, int B, const DropoutKey *drop, UNetScratch *s) {
+  int N = B * x->T;
+  size_t bytes = (size_t)N * x->C * sizeof(float);
+  float *dmod = s->t[2], *dln = s->t[0];
+  memset(dmod, 0, bytes);
+  if (x->kind == XFMR_ATTN) {
+    attn_core_backward(&x->attn, dmod, dinp, grads, dout, x->mod.out, params, B, s);
+  } else {
+    accumulate(dinp, dout, (size_t)N * x->C);
+    mlp_backward(x, dmod, grads, dout, params, B, drop, s);
+  }
+  memset(dln, 0, bytes);
+  emb_mod_backward(&x->mod, dln, demb_act, grads, dmod, x->ln, emb_act, E, params, B, s);
+  layernorm_backward(dinp, NULL, NULL, dln, inp, NULL, x->mean, x->rstd, N, x->C);
+}
+
+double xfmr_block_flops(const XfmrBlock *x, int E) {
+  double f = emb_mod_flops(&x->mod, E);
+  if (x->kind == XFMR_ATTN) return f + attn_core_flops(&x->attn);
+  return f + 2 * 2.0 * x->T * x->C * x->F;
+}

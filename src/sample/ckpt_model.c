@@ -1,0 +1,123 @@
+// Rebuilds the model of a run (U-Net or U-ViT, model.arch) from its checkpoint: config text first (rank 0 reads it
+// serially and broadcasts it), then the U-Net and objective, then the EMA weights and
+// adaptive bins through the collective checkpoint_load.
+#include "sample/ckpt_model.h"
+
+#include <hdf5.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/status.h"
+#include "diffusion/objective_config.h"
+#include "io/checkpoint.h"
+#include "io/checkpoint_internal.h"
+#include "io/h5_check.h"
+#include "models/model_from_config.h"
+
+// Rank 0's status and message on every rank.
+static int bcast_status(MPI_Comm comm, int status) {
+  char msg[1024] = "";
+  int rank;
+  MPI_Comm_rank(comm, &rank);
+  if (rank == 0 && status) snprintf(msg, sizeof msg, "%s", vdmc_error_message());
+  MPI_Bcast(&status, 1, MPI_INT, 0, comm);
+  if (!status) return VDMC_OK;
+  MPI_Bcast(msg, sizeof msg, MPI_CHAR, 0, comm);
+  return rank == 0 ? status : vdmc_fail(status, "%s", msg);
+}
+
+// The checkpoint file `path` names (its newest, for a run directory) and its /config text.
+static int read_config_text(const char *path, char *file, size_t file_len, char **text) {
+  char(*cands)[CKPT_PATH_LEN] = NULL;
+  int n = 0, fallback = 0;
+  int status = ckpt_dir_candidates(path, &cands, &n, &fallback);
+  if (!status) snprintf(file, file_len, "%s", cands[0]);
+  free(cands);
+  if (status) return status;
+  h5_quiet();
+  hid_t fapl = -1, f = -1, dset = -1;
+  size_t len = 0;
+  H5_CHECK(fapl = H5Pcreate(H5P_FILE_ACCESS), "%s: file access list", file);
+  H5_CHECK(H5Pset_file_locking(fapl, 1, 1), "%s: file locking", file);
+  H5_CHECK(f = H5Fopen(file, H5F_ACC_RDONLY, fapl), "checkpoint %s cannot be opened (truncated or not HDF5?)",
+           file);
+  if ((status = ckpt_open_1d(f, "/config", file, &len, &dset))) goto cleanup;
+  if (!(*text = calloc(len + 1, 1))) {
+    status = vdmc_fail(VDMC_ERR_MEMORY, "%s: out of memory for the config", file);
+    goto cleanup;
+  }
+  H5_CHECK(H5Dread(dset, H5T_NATIVE_CHAR, H5S_ALL, H5S_ALL, H5P_DEFAULT, *text), "%s: reading /config", file);
+cleanup:
+  h5_close_id(dset);
+  h5_close_id(f);
+  h5_close_id(fapl);
+  return status;
+}
+
+// Everything every rank builds identically from the config text.
+static int build_from_config(CkptModel *m, const char *text, int max_batch) {
+  char name[4200];
+  snprintf(name, sizeof name, "config of %s", m->file);
+  int rc = config_init_defaults(&m->cs);
+  if (!rc) rc = config_load_text(&m->cs, text, name);
+  if (!rc) rc = config_validate(&m->cs);
+  if (rc) return rc;
+  const Config *c = &m->cs.values;
+  if ((rc = diffusion_spec_from_config(&m->spec, &m->cs))) return rc;
+  if (m->spec.schedule == SCHEDULE_LEARNED)
+    return vdmc_fail(VDMC_ERR_INPUT, "%s: the learned schedule is not supported by sample/eval yet", name);
+  if ((rc = diffusion_spec_build(&m->spec, &m->schedule, &m->weighting))) return rc;
+  if (m->spec.schedule == SCHEDULE_ADAPTIVE) {
+    if ((rc = adaptive_init(&m->adaptive, m->schedule.lambda_min, m->schedule.lambda_max))) return rc;
+    m->adaptive.decay = c->diffusion.adaptive_decay;
+    m->schedule.adaptive = &m->adaptive;
+  }
+  if ((rc = model_create_from_config(&m->unet, &m->cs, max_batch))) return rc;
+  m->ema = vdmc_alloc_floats(unet_param_floats(&m->unet));
+  m->lambda_f = malloc((size_t)max_batch * sizeof(float));
+  if (!m->ema || !m->lambda_f) return vdmc_fail(VDMC_ERR_MEMORY, "out of memory for the model of %s", m->file);
+  return VDMC_OK;
+}
+
+int ckpt_model_load(CkptModel *m, const char *path, int max_batch, MPI_Comm comm) {
+  memset(m, 0, sizeof *m);
+  int rank;
+  MPI_Comm_rank(comm, &rank);
+  char *text = NULL;
+  int rc = rank == 0 ? read_config_text(path, m->file, sizeof m->file, &text) : VDMC_OK;
+  if ((rc = bcast_status(comm, rc))) return rc;
+  long long len = rank == 0 ? (long long)strlen(text) : 0;
+  MPI_Bcast(&len, 1, MPI_LONG_LONG, 0, comm);
+  MPI_Bcast(m->file, sizeof m->file, MPI_CHAR, 0, comm);
+  if (rank != 0 && !(text = calloc((size_t)len + 1, 1)))
+    return vdmc_fail(VDMC_ERR_MEMORY, "out of memory for the config of %s", m->file);
+  MPI_Bcast(text, (int)len, MPI_CHAR, 0, comm);
+  rc = build_from_config(m, text, max_batch);
+  free(text);
+  if (rc) return rc;
+
+  CheckpointState st;
+  checkpoint_state_init(&st, &m->unet.params.table);
+  size_t total = m->unet.params.table.total;
+  rc = checkpoint_add_array(&st, "ema", m->ema, 0, total);
+  if (!rc && m->schedule.adaptive) rc = checkpoint_add_extra(&st, "adaptive_bins", m->adaptive.value, ADAPTIVE_BINS);
+  if (!rc) rc = checkpoint_load(m->file, comm, &st);
+  free(st.config_text);
+  if (rc) return rc;
+  m->step = st.step;
+  if (m->schedule.adaptive && (rc = adaptive_refresh(&m->adaptive))) return rc;
+  return schedule_prepare(&m->schedule);
+}
+
+void ckpt_model_free(CkptModel *m) {
+  if (m->unet.steps) unet_free(&m->unet);
+  vdmc_free_floats(m->ema);
+  free(m->lambda_f);
+  m->ema = NULL;
+  m->lambda_f = NULL;
+}
+
+Denoiser ckpt_model_denoiser(CkptModel *m) {
+  m->den = (UNetDenoiser){&m->unet, m->ema, m->lambda_f};
+  return unet_denoiser(&m->den, m->spec.pred, m->spec.sigma_data);
+}

@@ -1,0 +1,30 @@
+#include "sample/flag_parse.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+
+#include "core/status.h"
+
+int flag_int(const char *flag, const char *value, long long lo, long long hi, long long *out) {
+  if (!value) return vdmc_fail(VDMC_ERR_INPUT, "%s: missing value", flag);
+  char *end;
+  errno = 0;
+  long long v = strtoll(value, &end, 10);
+  if (end == value || *end || errno) return vdmc_fail(VDMC_ERR_INPUT, "%s: '%s' is not an integer", flag, value);
+  if (v < lo || v > hi) return vdmc_fail(VDMC_ERR_INPUT, "%s: %lld is outside [%lld, %lld]", flag, v, lo, hi);
+  *out = v;
+  return VDMC_OK;
+}
+
+int flag_double(const char *flag, const char *value, double lo, double hi, double *out) {
+  if (!value) return vdmc_fail(VDMC_ERR_INPUT, "%s: missing value", flag);
+  char *end;
+  errno = 0;
+  double v = strtod(value, &end);
+  if (end == value || *end || errno || !isfinite(v))
+    return vdmc_fail(VDMC_ERR_INPUT, "%s: '%s' is not a finite number", flag, value);
+  if (v < lo || v > hi) return vdmc_fail(VDMC_ERR_INPUT, "%s: %g is outside [%g, %g]", flag, v, lo, hi);
+  *out = v;
+  return VDMC_OK;
+}

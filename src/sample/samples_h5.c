@@ -1,0 +1,107 @@
+#include "sample/samples_h5.h"
+
+#include <hdf5.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/status.h"
+#include "io/dataset.h"
+#include "io/h5_attr.h"
+#include "io/h5_check.h"
+#include "sample/mpi_command.h"
+
+// The same chunked dataset on every rank (collective create).
+static int create_dataset(hid_t file, const char *tmp, const char *name, hid_t type, int rank, const hsize_t *dims,
+                          const hsize_t *chunk, hid_t *out) {
+  hid_t space = -1, dcpl = -1;
+  int status = VDMC_OK;
+  H5_CHECK(space = H5Screate_simple(rank, dims, NULL), "%s: %s", tmp, name);
+  H5_CHECK(dcpl = H5Pcreate(H5P_DATASET_CREATE), "%s: %s", tmp, name);
+  H5_CHECK(H5Pset_chunk(dcpl, rank, chunk), "%s: chunking %s", tmp, name);
+  H5_CHECK(*out = H5Dcreate2(file, name, type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT), "%s: cannot create %s", tmp,
+           name);
+cleanup:
+  h5_close_id(dcpl);
+  h5_close_id(space);
+  return status;
+}
+
+// This rank's rows [first, first + count) of an [n, ...] dataset; count may be 0.
+static int write_rows(hid_t dset, const char *tmp, const char *name, hid_t memtype, int rank, const hsize_t *dims,
+                      size_t first, size_t count, const void *buf, hid_t dxpl) {
+  hid_t fspace = -1, mspace = -1;
+  int status = VDMC_OK;
+  hsize_t off[4] = {first, 0, 0, 0}, cnt[4] = {count, 0, 0, 0};
+  for (int i = 1; i < rank; i++) cnt[i] = dims[i];
+  H5_CHECK(fspace = H5Dget_space(dset), "%s: %s", tmp, name);
+  H5_CHECK(mspace = H5Screate_simple(rank, cnt, NULL), "%s: %s", tmp, name);
+  if (count) {
+    H5_CHECK(H5Sselect_hyperslab(fspace, H5S_SELECT_SET, off, NULL, cnt, NULL), "%s: %s", tmp, name);
+  } else {
+    H5_CHECK(H5Sselect_none(fspace), "%s: %s", tmp, name);
+    H5_CHECK(H5Sselect_none(mspace), "%s: %s", tmp, name);
+  }
+  H5_CHECK(H5Dwrite(dset, memtype, mspace, fspace, dxpl, buf), "%s: cannot write %s", tmp, name);
+cleanup:
+  h5_close_id(mspace);
+  h5_close_id(fspace);
+  return status;
+}
+
+static int write_file(const char *tmp, const DatasetSpec *spec, const uint8_t *bytes, const int32_t *labels,
+                      size_t first, size_t count, MPI_Comm comm) {
+  hid_t fapl = -1, dxpl = -1, file = -1, images = -1, labs = -1;
+  int status = VDMC_OK;
+  hsize_t idims[4] = {spec->n, spec->h, spec->w, spec->c}, ldims[1] = {spec->n};
+  hsize_t ichunk[4] = {dataset_chunk_examples(spec->h * spec->w * spec->c, spec->n), spec->h, spec->w, spec->c};
+  hsize_t lchunk[1] = {spec->n < 4096 ? spec->n : 4096};
+  H5_CHECK(fapl = H5Pcreate(H5P_FILE_ACCESS), "%s: file access list", tmp);
+  H5_CHECK(H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL), "%s: MPI-IO driver", tmp);
+  H5_CHECK(H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_LATEST), "%s: format bounds", tmp);
+  H5_CHECK(file = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl), "%s: cannot create", tmp);
+  if ((status = create_dataset(file, tmp, "/images", H5T_STD_U8LE, 4, idims, ichunk, &images)) ||
+      (status = create_dataset(file, tmp, "/labels", H5T_STD_I32LE, 1, ldims, lchunk, &labs)) ||
+      (status = h5_attr_write_string(file, VDMC_KIND_ATTR, DATASET_KIND, tmp)) ||
+      (status = h5_attr_write_int(file, "format_version", DATASET_FORMAT_VERSION, tmp)) ||
+      (status = h5_attr_write_string(file, "name", spec->name, tmp)) ||
+      (status = h5_attr_write_string(file, "source", spec->source, tmp)) ||
+      (status = h5_attr_write_int(file, "num_classes", spec->num_classes, tmp)))
+    goto cleanup;
+  H5_CHECK(dxpl = H5Pcreate(H5P_DATASET_XFER), "%s: transfer list", tmp);
+  H5_CHECK(H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_COLLECTIVE), "%s: collective transfer", tmp);
+  if ((status = write_rows(images, tmp, "/images", H5T_NATIVE_UINT8, 4, idims, first, count, bytes, dxpl)) ||
+      (status = write_rows(labs, tmp, "/labels", H5T_NATIVE_INT32, 1, ldims, first, count, labels, dxpl)))
+    goto cleanup;
+cleanup:
+  h5_close_id(dxpl);
+  h5_close_id(labs);
+  h5_close_id(images);
+  h5_close_id(file);
+  h5_close_id(fapl);
+  return status;
+}
+
+int samples_h5_write(const char *path, const DatasetSpec *spec, const uint8_t *bytes, const int32_t *labels,
+                     size_t first, size_t count, MPI_Comm comm) {
+  char tmp[4200];
+  snprintf(tmp, sizeof tmp, "%s.tmp", path);
+  int rank;
+  MPI_Comm_rank(comm, &rank);
+  h5_quiet();
+  int status = VDMC_OK;
+  for (size_t i = 0; i < count && !status; i++)
+    if (labels[i] < 0 || labels[i] >= spec->num_classes)
+      status = vdmc_fail(VDMC_ERR_INTERNAL, "%s: label %d of sample %zu outside [0, %d)", path, labels[i], first + i,
+                         spec->num_classes);
+  status = mpi_command_agree(comm, status);
+  if (!status) status = mpi_command_agree(comm, write_file(tmp, spec, bytes, labels, first, count, comm));
+  if (rank == 0) {  // commit (or clean up), then tell the others
+    if (!status && rename(tmp, path) != 0) status = vdmc_fail(VDMC_ERR_IO, "%s: cannot rename to %s", tmp, path);
+    if (status) unlink(tmp);
+  }
+  int committed = status;
+  MPI_Bcast(&committed, 1, MPI_INT, 0, comm);
+  if (committed && !status) return vdmc_fail(committed, "%s: rank 0 could not commit the file", path);
+  return status;
+}

@@ -1,0 +1,314 @@
+// Trainer set-up, resume and checkpointing (the step itself is in train_step.c).
+#define _POSIX_C_SOURCE 200809L  // open_memstream, access
+#include "train/trainer.h"
+
+#include <cblas.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/fs.h"
+#include "core/status.h"
+#include "diffusion/objective_config.h"
+#include "io/checkpoint.h"
+#include "io/dataset.h"
+#include "models/model_from_config.h"
+
+const char *const train_phase_names[PHASE_COUNT] = {"data", "forward", "backward", "sync_wait",
+                                                    "optimizer", "checkpoint"};
+
+// Every rank gets the same status: the lowest failing rank's message wins.
+static int agree(const Trainer *t, int rc) {
+  int worst = rc ? t->comm.rank : t->comm.size, first = worst;
+  MPI_Allreduce(&worst, &first, 1, MPI_INT, MPI_MIN, t->comm.comm);
+  if (first == t->comm.size) return VDMC_OK;
+  char msg[1024];
+  snprintf(msg, sizeof msg, "%s", vdmc_error_message());
+  MPI_Bcast(msg, sizeof msg, MPI_CHAR, first, t->comm.comm);
+  int code = rc;
+  MPI_Bcast(&code, 1, MPI_INT, first, t->comm.comm);
+  return vdmc_fail(code ? code : VDMC_ERR_INPUT, "%s", msg);
+}
+
+// The dataset must be the one the model was configured for.
+static int check_dataset(Trainer *t) {
+  const Config *c = &t->cs.values;
+  Dataset ds;
+  int rc = dataset_open(&ds, c->data.train, MPI_COMM_NULL);
+  if (rc)
+    return vdmc_fail(rc, "%s (data.train from %s)", vdmc_error_message(), config_where(&t->cs, "data.train"));
+  if ((int)ds.h != c->model.resolution || (int)ds.w != c->model.resolution)
+    rc = vdmc_fail(VDMC_ERR_INPUT, "%s: model.resolution %d does not match %s (%zux%zu images)",
+                   config_where(&t->cs, "model.resolution"), c->model.resolution, c->data.train, ds.h, ds.w);
+  else if ((int)ds.c != c->model.in_channels)
+    rc = vdmc_fail(VDMC_ERR_INPUT, "%s: model.in_channels %d does not match %s (%zu channels)",
+                   config_where(&t->cs, "model.in_channels"), c->model.in_channels, c->data.train, ds.c);
+  else if (c->model.num_classes > 0 && ds.num_classes != c->model.num_classes)
+    rc = vdmc_fail(VDMC_ERR_INPUT, "%s: model.num_classes %d does not match %s (%d classes; 0 = unconditional)",
+                   config_where(&t->cs, "model.num_classes"), c->model.num_classes, c->data.train,
+                   ds.num_classes);
+  dataset_close(&ds);
+  return rc;
+}
+
+static int build_objective(Trainer *t) {
+  int rc = diffusion_spec_from_config(&t->spec, &t->cs);
+  if (!rc) rc = diffusion_spec_build(&t->spec, &t->schedule, &t->weighting);
+  if (rc) return rc;
+  if (t->schedule.kind == SCHEDULE_LEARNED)
+    return vdmc_fail(VDMC_ERR_INPUT, "%s: diffusion.schedule learned is not trainable by vdmc train yet",
+                     config_where(&t->cs, "diffusion.schedule"));
+  t->use_adaptive = t->schedule.kind == SCHEDULE_ADAPTIVE;
+  if (t->use_adaptive) {
+    if ((rc = adaptive_init(&t->adaptive, t->schedule.lambda_min, t->schedule.lambda_max))) return rc;
+    t->adaptive.decay = t->cs.values.diffusion.adaptive_decay;
+    t->schedule.adaptive = &t->adaptive;
+  }
+  return schedule_prepare(&t->schedule);
+}
+
+static int build_optimizer(Trainer *t) {
+  const Config *c = &t->cs.values;
+  adam_config_default(&t->adam);
+  t->adam.beta1 = c->optim.beta1;
+  t->adam.beta2 = c->optim.beta2;
+  t->adam.eps = c->optim.eps;
+  t->adam.weight_decay = c->optim.weight_decay;
+  t->lr = (LrSchedule){.base_lr = c->optim.lr, .warmup = c->optim.warmup_images, .in_images = 1};
+  // EDM's half-life EMA in images, ramped up to 5% of the images seen so a short
+  // run's EMA is not dominated by the random initialisation (docs/optim.md).
+  t->ema_cfg = (EmaConfig){.mode = EMA_HALFLIFE, .halflife_kimg = c->optim.ema_halflife_images / 1000.0,
+                           .rampup_ratio = 0.05};
+  int rc = lr_schedule_check(&t->lr);
+  if (!rc) rc = ema_check(&t->ema_cfg);
+  return rc;
+}
+
+static float *alloc_or_fail(size_t n, int *rc) {
+  float *p = *rc ? NULL : vdmc_alloc_floats(n);
+  if (!p && !*rc) *rc = VDMC_ERR_MEMORY;
+  return p;
+}
+
+static void *calloc_or_fail(size_t n, size_t size, int *rc) {
+  void *p = *rc ? NULL : calloc(n ? n : 1, size);
+  if (!p && !*rc) *rc = vdmc_fail(VDMC_ERR_MEMORY, "out of memory for the batch buffers");
+  return p;
+}
+
+void trainer_on_grad_ready(void *ctx, size_t offset) {
+  Trainer *t = ctx;
+  // An MPI error here surfaces again in grad_sync_finish, which returns it.
+  (void)grad_sync_ready_from(&t->sync, offset);
+}
+
+static int build_buffers(Trainer *t) {
+  const Config *c = &t->cs.values;
+  int rc = model_create_from_config(&t->net, &t->cs, t->mb);
+  if (rc) return rc;
+  t->table = &t->net.params.table;
+  t->total = grad_sync_padded_total(t->table, t->comm.size);
+  t->params = alloc_or_fail(t->total, &rc);
+  t->grads = alloc_or_fail(t->total, &rc);
+  t->ema = alloc_or_fail(t->total, &rc);
+  if (rc) return rc;
+  size_t bucket = (size_t)(c->mpi.bucket_mb * 1048576.0 / sizeof(float));
+  if ((rc = grad_sync_init(&t->sync, t->comm.comm, t->table, t->grads, bucket, c->mpi.zero_stage))) return rc;
+  t->adam_m = alloc_or_fail(t->sync.shard_len, &rc);
+  t->adam_v = alloc_or_fail(t->sync.shard_len, &rc);
+  size_t bD = (size_t)t->b * t->D;
+  t->x = alloc_or_fail(bD, &rc);
+  t->eps = alloc_or_fail(bD, &rc);
+  t->z = alloc_or_fail(bD, &rc);
+  t->out = alloc_or_fail(bD, &rc);
+  t->dout = alloc_or_fail(bD, &rc);
+  t->lambda_f = alloc_or_fail((size_t)t->b, &rc);
+  t->labels_raw = calloc_or_fail((size_t)t->b, sizeof(int32_t), &rc);
+  t->labels = calloc_or_fail((size_t)t->b, sizeof(int), &rc);
+  t->t = calloc_or_fail((size_t)t->b, sizeof(double), &rc);
+  t->lambda = calloc_or_fail((size_t)t->b, sizeof(double), &rc);
+  t->weight = calloc_or_fail((size_t)t->b, sizeof(double), &rc);
+  t->loss = calloc_or_fail((size_t)t->b, sizeof(double), &rc);
+  t->sqerr = calloc_or_fail((size_t)t->b, sizeof(double), &rc);
+  if (rc) return rc;
+  t->net.grad_ready_ctx = t;  // the hook itself is set for the last micro-batch of a step
+  return VDMC_OK;
+}
+
+// The checkpoint description of the current buffers: each rank writes an even
+// part of the arrays it holds whole, and its shard of the Adam moments under ZeRO-1.
+static void describe_state(Trainer *t, CheckpointState *st, double *counters) {
+  size_t real = t->table->total, off, cnt;
+  checkpoint_state_init(st, t->table);
+  checkpoint_partition(real, t->comm.rank, t->comm.size, &off, &cnt);
+  checkpoint_add_array(st, "params", t->params + off, off, cnt);
+  checkpoint_add_array(st, "ema", t->ema + off, off, cnt);
+  if (t->sync.zero_stage == 1) {
+    size_t b = t->sync.shard_begin < real ? t->sync.shard_begin : real;
+    size_t e = t->sync.shard_begin + t->sync.shard_len < real ? t->sync.shard_begin + t->sync.shard_len : real;
+    checkpoint_add_array(st, "adam_m", t->adam_m, b, e - b);
+    checkpoint_add_array(st, "adam_v", t->adam_v, b, e - b);
+  } else {
+    checkpoint_add_array(st, "adam_m", t->adam_m + off, off, cnt);
+    checkpoint_add_array(st, "adam_v", t->adam_v + off, off, cnt);
+  }
+  if (t->use_adaptive) checkpoint_add_extra(st, "adaptive_bins", t->adaptive.value, ADAPTIVE_BINS);
+  counters[0] = (double)t->skipped_total;
+  counters[1] = (double)t->consecutive_skips;
+  checkpoint_add_extra(st, "train_counters", counters, 2);
+  st->step = t->step;
+  st->images_seen = t->images_seen;
+  st->seed = (uint64_t)t->cs.values.run.seed;
+}
+
+static char *resolved_config_text(const ConfigSet *cs) {
+  char *buf = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&buf, &len);
+  if (!f) return NULL;
+  int rc = config_write_yaml(cs, f);
+  fclose(f);
+  if (rc) {
+    free(buf);
+    return NULL;
+  }
+  return buf;
+}
+
+int trainer_save(Trainer *t) {
+  double t0 = MPI_Wtime();
+  if (t->reader) reader_quiesce(t->reader);  // HDF5 is single-threaded: park the prefetcher
+  CheckpointState st;
+  double counters[2];
+  describe_state(t, &st, counters);
+  char *text = resolved_config_text(&t->cs);
+  if (!text) return vdmc_fail(VDMC_ERR_MEMORY, "cannot format the config for the checkpoint");
+  st.config_text = text;
+  int rc = checkpoint_save(t->run_dir, &st, t->cs.values.run.keep_checkpoints, t->comm.comm);
+  free(text);
+  t->phase[PHASE_CHECKPOINT] += MPI_Wtime() - t0;
+  return rc;
+}
+
+static int any_checkpoint(const char *run_dir) {
+  char path[4200];
+  snprintf(path, sizeof path, "%s/checkpoints/latest", run_dir);
+  return access(path, F_OK) == 0;
+}
+
+static int resume_from(Trainer *t, const char *path) {
+  CheckpointState st;
+  double counters[2] = {0, 0};
+  describe_state(t, &st, counters);
+  // Adam moments: whole-buffer ranks load everything (not only their write part).
+  if (t->sync.zero_stage == 0) {
+    st.arrays[2] = (CheckpointArray){"adam_m", t->adam_m, 0, t->table->total};
+    st.arrays[3] = (CheckpointArray){"adam_v", t->adam_v, 0, t->table->total};
+  }
+  st.arrays[0] = (CheckpointArray){"params", t->params, 0, t->table->total};
+  st.arrays[1] = (CheckpointArray){"ema", t->ema, 0, t->table->total};
+  int rc = checkpoint_load(path, t->comm.comm, &st);
+  if (rc) return rc;
+  free(st.config_text);  // the run continues with the config given now (checked by the table)
+  if (st.seed != (uint64_t)t->cs.values.run.seed)
+    return vdmc_fail(VDMC_ERR_INPUT, "%s was written with run.seed %llu but the config says %lld: "
+                     "resuming with another seed would not continue the same run",
+                     st.loaded_path, (unsigned long long)st.seed, t->cs.values.run.seed);
+  t->step = st.step;
+  t->images_seen = st.images_seen;
+  t->skipped_total = (int64_t)counters[0];
+  t->consecutive_skips = (int)counters[1];
+  if (t->use_adaptive) {
+    if ((rc = adaptive_refresh(&t->adaptive))) return rc;
+    if ((rc = schedule_prepare(&t->schedule))) return rc;
+  }
+  if (t->comm.rank == 0)
+    fprintf(stderr, "vdmc train: resumed from %s at step %lld\n", st.loaded_path, (long long)t->step);
+  return VDMC_OK;
+}
+
+static int prepare_run_dir(Trainer *t) {
+  if (t->comm.rank != 0) return VDMC_OK;
+  int mk = fs_mkdir_p(t->run_dir);
+  if (mk) return mk;
+  char path[4200], tmp[4300];
+  snprintf(path, sizeof path, "%s/config.yaml", t->run_dir);
+  snprintf(tmp, sizeof tmp, "%s.tmp", path);
+  FILE *f = fopen(tmp, "w");
+  if (!f) return vdmc_fail(VDMC_ERR_IO, "%s: cannot write: %s", tmp, strerror(errno));
+  int rc = config_write_yaml(&t->cs, f);
+  if (fclose(f) != 0 && !rc) rc = vdmc_fail(VDMC_ERR_IO, "%s: write failed", tmp);
+  if (!rc && rename(tmp, path) != 0) rc = vdmc_fail(VDMC_ERR_IO, "%s: cannot rename: %s", path, strerror(errno));
+  return rc;
+}
+
+int trainer_create(Trainer *t, const ConfigSet *cs, const VdmcComm *comm, const char *run_dir,
+                   ResumeMode resume, const char *resume_path) {
+  memset(t, 0, sizeof *t);
+  t->cs = *cs;
+  t->comm = *comm;
+  const Config *c = &t->cs.values;
+  if (snprintf(t->run_dir, sizeof t->run_dir, "%s", run_dir) >= (int)sizeof t->run_dir)
+    return vdmc_fail(VDMC_ERR_INPUT, "run directory path too long");
+  int rc = VDMC_OK;
+  t->B = c->optim.batch_size;
+  if (t->B % comm->size != 0)
+    rc = vdmc_fail(VDMC_ERR_INPUT, "%s: optim.batch_size %d is not divisible by the %d ranks",
+                   config_where(&t->cs, "optim.batch_size"), t->B, comm->size);
+  t->b = t->B / comm->size;
+  t->mb = c->optim.micro_batch > 0 && c->optim.micro_batch < t->b ? c->optim.micro_batch : t->b;
+  t->first = t->b * comm->rank;
+  t->H = t->W = c->model.resolution;
+  t->C = c->model.in_channels;
+  t->D = (size_t)t->H * t->W * t->C;
+  t->num_classes = c->model.num_classes;
+  if (c->mpi.threads_per_rank > 0) openblas_set_num_threads(c->mpi.threads_per_rank);
+  if (!rc && comm->rank == 0) rc = check_dataset(t);
+  if ((rc = agree(t, rc))) return rc;
+  rc = build_objective(t);
+  if (!rc) rc = build_optimizer(t);
+  if (!rc) rc = build_buffers(t);
+  if ((rc = agree(t, rc))) return rc;
+
+  int have = any_checkpoint(t->run_dir);
+  if (resume == RESUME_NONE && have)
+    return vdmc_fail(VDMC_ERR_INPUT, "%s already has checkpoints and --resume none was given: "
+                     "choose another --run directory or remove it", t->run_dir);
+  unet_init_params(&t->net, t->params, (uint64_t)c->run.seed);
+  memcpy(t->ema, t->params, t->total * sizeof(float));
+  if (resume == RESUME_FILE) rc = resume_from(t, resume_path);
+  else if (resume == RESUME_AUTO && have) rc = resume_from(t, t->run_dir);
+  if ((rc = agree(t, rc))) return rc;
+  if ((rc = agree(t, prepare_run_dir(t)))) return rc;
+
+  ReaderConfig rcfg = {.path = c->data.train, .comm = comm->comm, .global_batch = (size_t)t->B,
+                       .seed = (uint64_t)c->run.seed, .flip = c->data.flip, .prefetch = 1};
+  rc = reader_open(&t->reader, &rcfg, (uint64_t)t->step);
+  return agree(t, rc);
+}
+
+void trainer_free(Trainer *t) {
+  reader_close(t->reader);
+  grad_sync_free(&t->sync);
+  unet_free(&t->net);
+  vdmc_free_floats(t->params);
+  vdmc_free_floats(t->grads);
+  vdmc_free_floats(t->ema);
+  vdmc_free_floats(t->adam_m);
+  vdmc_free_floats(t->adam_v);
+  vdmc_free_floats(t->x);
+  vdmc_free_floats(t->eps);
+  vdmc_free_floats(t->z);
+  vdmc_free_floats(t->out);
+  vdmc_free_floats(t->dout);
+  vdmc_free_floats(t->lambda_f);
+  free(t->labels_raw);
+  free(t->labels);
+  free(t->t);
+  free(t->lambda);
+  free(t->weight);
+  free(t->loss);
+  free(t->sqerr);
+  memset(t, 0, sizeof *t);
+}

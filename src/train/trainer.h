@@ -1,0 +1,115 @@
+// The data-parallel training loop of `vdmc train` (DESIGN principles 1-4).
+// Each rank holds the whole model in flat buffers, trains on examples
+// [rB/P, (r+1)B/P) of every global batch B, and per step takes part in: the
+// gradient sum (bucketed, overlapped with backward; or ZeRO-1 reduce-scatter +
+// all-gather), one reduction of the adaptive-schedule bins, and one reduction of
+// the step metrics (which also carries the non-finite and stop flags).
+// Every random draw is keyed by (seed, step, global example index), so the
+// math does not depend on P and resume needs only the step counter.
+// Legend: B global batch, b local batch, D = H*W*C values per example.
+#ifndef VDMC_TRAIN_TRAINER_H
+#define VDMC_TRAIN_TRAINER_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "config/config.h"
+#include "diffusion/adaptive.h"
+#include "diffusion/objective_spec.h"
+#include "io/reader.h"
+#include "models/unet.h"
+#include "mpi/comm.h"
+#include "mpi/grad_sync.h"
+#include "mpi/reduce.h"
+#include "optim/adam.h"
+#include "optim/ema.h"
+#include "optim/lr_schedule.h"
+
+typedef enum {
+  PHASE_DATA = 0,   // waiting for the reader's batch + noise draws
+  PHASE_FORWARD,
+  PHASE_BACKWARD,   // includes launching/progressing gradient buckets
+  PHASE_SYNC_WAIT,  // blocked completing the gradient reduction (exposed communication)
+  PHASE_OPTIMIZER,  // metrics/bins reductions, clip, Adam, EMA, schedule update
+  PHASE_CHECKPOINT,
+  PHASE_COUNT
+} TrainPhase;
+
+extern const char *const train_phase_names[PHASE_COUNT];
+
+typedef struct {
+  ConfigSet cs;
+  VdmcComm comm;
+  char run_dir[4096];
+  char config_text_path[4200];
+
+  // batch geometry
+  int B, b, first;  // global batch, local batch, global index of local example 0
+  int mb;           // micro-batch: examples per forward/backward pass (<= b)
+  int H, W, C;
+  size_t D;
+  int num_classes;  // model classes (0 = unconditional); label K = null class
+
+  // model and the flat buffers (padded to a multiple of P floats)
+  UNet net;
+  const ParamTable *table;
+  size_t total;
+  float *params, *grads, *ema;  // (total)
+  float *adam_m, *adam_v;       // (shard_len): the whole buffer unless zero_stage 1
+  GradSync sync;
+
+  // objective
+  DiffusionSpec spec;
+  Schedule schedule;
+  Weighting weighting;
+  AdaptiveSchedule adaptive;
+  int use_adaptive;
+  double bins[2 * ADAPTIVE_BINS];  // per-step (sum, count) per bin, then all-reduced
+
+  // optimizer
+  AdamConfig adam;
+  LrSchedule lr;
+  EmaConfig ema_cfg;
+
+  // data and per-step buffers of the local batch
+  Reader *reader;
+  float *x, *eps, *z, *out, *dout;  // (b, D)
+  float *lambda_f;                  // (b) lambda as the network sees it
+  int32_t *labels_raw;              // (b)
+  int *labels;                      // (b) after label dropout
+  double *t, *lambda, *weight, *loss, *sqerr;  // (b)
+
+  // progress
+  int64_t step;         // optimizer steps taken (= index of the next step)
+  int64_t images_seen;
+  int64_t skipped_total;
+  int consecutive_skips;
+  double phase[PHASE_COUNT];  // seconds of the last step, per phase
+} Trainer;
+
+typedef struct {
+  double loss;       // mean over the global batch of L_b / D
+  double grad_norm;  // global norm before clipping
+  double lr;
+  int skipped;       // 1: non-finite loss or gradient on some rank; update not applied
+  int stop;          // 1: a stop signal reached some rank
+  MetricStat phase[PHASE_COUNT];  // the previous step's phase seconds over ranks
+} TrainStepStats;
+
+typedef enum { RESUME_AUTO = 0, RESUME_NONE, RESUME_FILE } ResumeMode;
+
+// Builds everything from a resolved config: checks the dataset against the model,
+// creates or resumes the run directory (resume: RESUME_AUTO loads RUN/checkpoints/latest
+// when present; RESUME_NONE refuses a run directory that has checkpoints; RESUME_FILE
+// loads `resume_path`), writes RUN/config.yaml. Collective.
+int trainer_create(Trainer *t, const ConfigSet *cs, const VdmcComm *comm, const char *run_dir,
+                   ResumeMode resume, const char *resume_path);
+// One training step. Collective.
+int trainer_step(Trainer *t, TrainStepStats *st);
+// Commits a checkpoint of the current state. Collective.
+int trainer_save(Trainer *t);
+void trainer_free(Trainer *t);
+// The backward hook that launches gradient buckets (ctx = the Trainer).
+void trainer_on_grad_ready(void *ctx, size_t offset);
+
+#endif

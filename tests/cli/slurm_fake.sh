@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# jobs/train.sbatch under a fake Slurm (no cluster here): SLURM_* variables, a stand-in
+# scontrol that records requeues. USR1 sent to the batch script (as --signal=B:USR1
+# does) must reach the 2 ranks through mpirun; the run checkpoints, the script exits 0
+# and requeues; the next invocation resumes and completes without requeueing.
+set -u
+source "$(dirname "$0")/../common/train_env.sh"
+src="${VDMC_SOURCE_DIR:-$(dirname "$0")/../..}"
+pass=0 fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+mkdir -p "$work/bin"
+cat >"$work/bin/scontrol" <<EOS
+#!/usr/bin/env bash
+echo "\$*" >>"$work/scontrol.calls"
+EOS
+chmod +x "$work/bin/scontrol"
+export PATH="$work/bin:$PATH" SLURM_NTASKS=2 SLURM_CPUS_PER_TASK=1 SLURM_JOB_ID=4242 VDMC="$vdmc"
+export SLURM_SUBMIT_DIR="$work"
+args=("$tiny" "$work/run" "${data_args[@]}" --set optim.steps=400 --set run.log_every=1 --set run.checkpoint_every=1000)
+
+bash "$src/jobs/train.sbatch" "${args[@]}" >"$work/job1.log" 2>&1 &
+job=$!
+for _ in $(seq 1 600); do
+  grep -q '"step": 3,' "$work/run/log.jsonl" 2>/dev/null && break
+  sleep 0.1
+done
+kill -USR1 $job
+wait $job && ok || bad "first job did not exit 0"
+grep -q "requeue 4242" "$work/scontrol.calls" 2>/dev/null && ok || bad "no scontrol requeue after USR1"
+step=$("$vdmc" info "$work/run" | awk '/^step:/ { print $2 }')
+[ -n "$step" ] && [ "$step" -gt 0 ] && [ "$step" -lt 400 ] && ok || bad "no mid-run checkpoint (step '$step')"
+echo "stopped at step $step"
+
+rm -f "$work/scontrol.calls"
+SLURM_RESTART_COUNT=1 bash "$src/jobs/train.sbatch" "${args[@]}" --set optim.steps=$((step + 5)) >"$work/job2.log" 2>&1 \
+  && ok || bad "second job failed"
+grep -q "resumed from" "$work/job2.log" && ok || bad "second job did not resume"
+grep -q "training complete at step $((step + 5))" "$work/job2.log" && ok || bad "second job did not complete"
+[ ! -f "$work/scontrol.calls" ] && ok || bad "a complete run was requeued"
+
+# outside an allocation, and with a mismatching task count, it refuses loudly
+env -u SLURM_NTASKS bash "$src/jobs/train.sbatch" "${args[@]}" >"$work/job3.log" 2>&1 && bad "ran without SLURM_NTASKS" || ok
+SLURM_NTASKS=3 VDMC_LAUNCHER=srun PATH="$work/bin:$PATH" bash -c "
+  printf '#!/usr/bin/env bash\nshift 3; exec \"\$@\"\n' >'$work/bin/srun'; chmod +x '$work/bin/srun'
+  bash '$src/jobs/train.sbatch' ${args[*]@Q}" >"$work/job4.log" 2>&1 && bad "world size mismatch accepted" || {
+  grep -q "differs from SLURM_NTASKS=3" "$work/job4.log" && ok || { bad "no world-size message"; tail -3 "$work/job4.log"; }; }
+echo "slurm_fake: $pass passed, $fail failed"
+[ $fail -eq 0 ]
