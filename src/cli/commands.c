@@ -18,5 +18,7 @@ const VdmcCommand vdmc_commands[] = {
     {"info", "describe a vdmc file (dataset)", cmd_info},
     {"sample", "draw samples (DDPM, EDM, ODE; guidance) from a run's checkpoint", cmd_sample},
     {"eval", "bits/dim (VDM ELBO) of a run's checkpoint over a dataset split", cmd_eval},
+    {"train-classifier", "train the small FID/IS feature classifier on a dataset", cmd_train_classifier},
+    {"fid-stats", "FID reference statistics (feature mean, covariance) of a dataset", cmd_fid_stats},
 };
 const int vdmc_command_count = (int)(sizeof vdmc_commands / sizeof vdmc_commands[0]);

@@ -22,5 +22,7 @@ int cmd_prepare(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_sample(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
+int cmd_train_classifier(int argc, char **argv);
+int cmd_fid_stats(int argc, char **argv);
 
 #endif

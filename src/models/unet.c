@@ -66,20 +66,7 @@ double unet_flops_per_image(const UNet *u) {
 }
 
 void unet_init_params(const UNet *u, float *params, uint64_t seed) {
-  memset(params, 0, u->params.table.total * sizeof *params);
-  for (size_t i = 0; i < u->params.table.count; i++) {
-    const ParamInfo *pi = &u->params.table.items[i];
-    const UNetInit *in = &u->params.init[i];
-    float *p = params + pi->offset;
-    RngStream s = {.seed = seed, .purpose = RNG_INIT, .sub = (uint32_t)i};
-    if (in->kind == UNET_INIT_ONE)
-      for (size_t j = 0; j < pi->numel; j++) p[j] = 1.0f;
-    if (in->kind == UNET_INIT_NORMAL) rng_normal(p, pi->numel, &s, 0);
-    if (in->kind != UNET_INIT_FANIN) continue;
-    float bound = 1.0f / sqrtf((float)in->fan_in);
-    rng_uniform(p, pi->numel, &s, 0);
-    for (size_t j = 0; j < pi->numel; j++) p[j] = (2.0f * p[j] - 1.0f) * bound;
-  }
+  unet_params_init(&u->params, params, seed);
 }
 
 static int check_inputs(const UNet *u, const float *x, const float *lambda, const int *labels,

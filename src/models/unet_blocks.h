@@ -39,6 +39,10 @@ typedef struct {
 int unet_params_add(UNetParams *p, const char *prefix, const char *leaf, int ndim,
                     const size_t *shape, UNetInitKind kind, size_t fan_in, size_t *off);
 
+// Fills params (t->table.total floats) by each tensor's init kind; tensor i draws from
+// the Philox stream (seed, RNG_INIT, sub = i), so init does not depend on ranks.
+void unet_params_init(const UNetParams *t, float *params, uint64_t seed);
+
 // ---- shared scratch -------------------------------------------------------------------
 // Three temporaries of the largest tensor (gradients inside a block's backward, the skip
 // branch in forward), a small (B, 2*Cmax) one for scale-shift gradients, and the ops'

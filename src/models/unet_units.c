@@ -1,10 +1,12 @@
 // The small units the U-Net blocks are made of: parameter registration, GroupNorm,
 // [resample ->] conv, GN -> SiLU -> [resample] -> conv, and the embedding's scale-shift.
 // Legend in unet_blocks.h.
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/rng.h"
 #include "core/status.h"
 #include "models/unet_blocks.h"
 #include "ops/activation.h"
@@ -31,6 +33,23 @@ int unet_params_add(UNetParams *p, const char *prefix, const char *leaf, int ndi
   }
   p->init[p->table.count - 1] = (UNetInit){kind, fan_in};
   return VDMC_OK;
+}
+
+void unet_params_init(const UNetParams *t, float *params, uint64_t seed) {
+  memset(params, 0, t->table.total * sizeof *params);
+  for (size_t i = 0; i < t->table.count; i++) {
+    const ParamInfo *pi = &t->table.items[i];
+    const UNetInit *in = &t->init[i];
+    float *p = params + pi->offset;
+    RngStream s = {.seed = seed, .purpose = RNG_INIT, .sub = (uint32_t)i};
+    if (in->kind == UNET_INIT_ONE)
+      for (size_t j = 0; j < pi->numel; j++) p[j] = 1.0f;
+    if (in->kind == UNET_INIT_NORMAL) rng_normal(p, pi->numel, &s, 0);
+    if (in->kind != UNET_INIT_FANIN) continue;
+    float bound = 1.0f / sqrtf((float)in->fan_in);
+    rng_uniform(p, pi->numel, &s, 0);
+    for (size_t j = 0; j < pi->numel; j++) p[j] = (2.0f * p[j] - 1.0f) * bound;
+  }
 }
 
 static size_t numel_of(int B, int H, int W, int C) { return (size_t)B * H * W * C; }

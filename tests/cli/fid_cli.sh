@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# `vdmc train-classifier` and `vdmc fid-stats` end to end on a synthetic 4-class task
+# (bands of rows, 8x8, written by test_classifier synth), fid_evaluate through
+# `test_fid evaluate`, and the error lines for bad input.
+set -u
+source "$(dirname "$0")/../common/mpirun.sh"
+vdmc="${1:?usage: fid_cli.sh /path/to/vdmc}"
+tc=$(vdmc_test_bin "$vdmc" test_classifier)
+tf=$(vdmc_test_bin "$vdmc" test_fid)
+export OPENBLAS_NUM_THREADS=1
+tmp=$(mktemp -d /tmp/vdmc-fid-cli-XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+failures=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+# expect_error NAME PATTERN CMD...: CMD must exit non-zero with PATTERN in one stderr line
+expect_error() {
+  local name=$1 pattern=$2
+  shift 2
+  if "$@" >"$tmp/out" 2>"$tmp/err"; then fail "$name: exit 0"; return; fi
+  grep -q -- "$pattern" "$tmp/err" || { cat "$tmp/err"; fail "$name: no '$pattern' in stderr"; }
+  [ "$(grep -c . "$tmp/err")" -le 3 ] || { cat "$tmp/err"; fail "$name: more than one error line"; }
+}
+
+"$tc" synth "$tmp/train.h5" 2000 8 1 && "$tc" synth "$tmp/test.h5" 400 8 2 &&
+  "$tc" synth "$tmp/big.h5" 50 12 3 || { echo "FAIL: synthetic datasets"; exit 1; }
+
+# training reaches high test accuracy, reproducibly from the seed
+train() { "$vdmc" train-classifier "$tmp/train.h5" --out "$1" --test "$tmp/test.h5" --epochs 2 --seed 3 --width 4 --batch 32 "${@:2}"; }
+train "$tmp/feat.h5" >"$tmp/train.log" 2>&1 || { cat "$tmp/train.log"; fail "train-classifier"; }
+cat "$tmp/train.log" | tail -3
+acc=$(sed -n 's/^test accuracy \([0-9.]*\).*/\1/p' "$tmp/train.log")
+awk -v a="${acc:-0}" 'BEGIN { exit !(a >= 0.95) }' || fail "test accuracy ${acc:-none} < 0.95"
+train "$tmp/feat2.h5" >"$tmp/train2.log" 2>&1 || fail "train-classifier again"
+h5dump -d params "$tmp/feat.h5" | grep -v HDF5 >"$tmp/p1"
+h5dump -d params "$tmp/feat2.h5" | grep -v HDF5 >"$tmp/p2"
+cmp -s "$tmp/p1" "$tmp/p2" || fail "same seed gave different weights"
+vdmc_mpirun 2 -x OPENBLAS_NUM_THREADS "$vdmc" train-classifier "$tmp/train.h5" --out "$tmp/feat_p2.h5" --epochs 1 \
+  --seed 3 --width 4 --batch 32 >"$tmp/p2.log" 2>&1 || { cat "$tmp/p2.log"; fail "train-classifier at 2 ranks"; }
+
+# reference statistics at 1 and 2 ranks; FID of a set against its own statistics ~ 0
+"$vdmc" fid-stats "$tmp/test.h5" --features "$tmp/feat.h5" --out "$tmp/ref1.h5" || fail "fid-stats P=1"
+vdmc_mpirun 2 -x OPENBLAS_NUM_THREADS "$vdmc" fid-stats "$tmp/test.h5" --features "$tmp/feat.h5" --out "$tmp/ref2.h5" ||
+  fail "fid-stats P=2"
+for p in 1 2; do
+  for ref in ref1 ref2; do
+    out=$(vdmc_mpirun $p -x OPENBLAS_NUM_THREADS "$tf" evaluate "$tmp/test.h5" "$tmp/$ref.h5" "$tmp/feat.h5") ||
+      { fail "evaluate P=$p $ref"; continue; }
+    fid=$(echo "$out" | sed -n 's/^fid \([^ ]*\) .*/\1/p')
+    echo "P=$p self vs $ref: $out"
+    awk -v f="${fid:-1}" 'BEGIN { exit !(f < 1e-6 && f > -1e-6) }' || fail "FID(test, test) = ${fid:-none} at P=$p ($ref)"
+  done
+done
+out=$(vdmc_mpirun 2 -x OPENBLAS_NUM_THREADS "$tf" evaluate "$tmp/train.h5" "$tmp/ref1.h5" "$tmp/feat.h5") || fail "evaluate train"
+echo "train vs test: $out"
+fid=$(echo "$out" | sed -n 's/^fid \([^ ]*\) .*/\1/p')
+awk -v f="${fid:-0}" 'BEGIN { exit !(f > 1e-6) }' || fail "FID(train, test) = ${fid:-none} should be > 0"
+
+# bad input: one clear line naming the file
+"$vdmc" train-classifier "$tmp/train.h5" --out "$tmp/feat_w8.h5" --epochs 0.05 --width 8 >/dev/null 2>&1 ||
+  fail "train width 8"
+expect_error "dimension mismatch" "feature dimension 16 but the feature network" \
+  "$tf" evaluate "$tmp/test.h5" "$tmp/ref1.h5" "$tmp/feat_w8.h5"
+"$vdmc" train-classifier "$tmp/train.h5" --out "$tmp/feat_s9.h5" --epochs 0.05 --width 4 --seed 9 >/dev/null 2>&1 ||
+  fail "train seed 9"
+expect_error "other feature network" "another feature network" \
+  "$tf" evaluate "$tmp/test.h5" "$tmp/ref1.h5" "$tmp/feat_s9.h5"
+expect_error "missing stats" "$tmp/nope.h5: cannot open" \
+  "$tf" evaluate "$tmp/test.h5" "$tmp/nope.h5" "$tmp/feat.h5"
+expect_error "stats file is a dataset" "is a vdmc 'dataset' file, expected 'fid-stats'" \
+  "$tf" evaluate "$tmp/test.h5" "$tmp/test.h5" "$tmp/feat.h5"
+expect_error "image size mismatch" "big.h5: images are 12x12x1 but the feature network" \
+  "$vdmc" fid-stats "$tmp/big.h5" --features "$tmp/feat.h5" --out "$tmp/x.h5"
+expect_error "missing dataset" "$tmp/nope.h5" "$vdmc" fid-stats "$tmp/nope.h5" --features "$tmp/feat.h5" --out "$tmp/x.h5"
+expect_error "missing features" "$tmp/nofeat.h5: cannot open" \
+  "$vdmc" fid-stats "$tmp/test.h5" --features "$tmp/nofeat.h5" --out "$tmp/x.h5"
+expect_error "missing --out" "required" "$vdmc" fid-stats "$tmp/test.h5" --features "$tmp/feat.h5"
+expect_error "bad epochs" "--epochs 'x'" "$vdmc" train-classifier "$tmp/train.h5" --out "$tmp/y.h5" --epochs x
+expect_error "train on missing file" "$tmp/nope.h5" "$vdmc" train-classifier "$tmp/nope.h5" --out "$tmp/y.h5"
+[ -e "$tmp/x.h5" ] || [ -e "$tmp/x.h5.tmp" ] && fail "a failed fid-stats left output"
+
+if [ "$failures" -ne 0 ]; then
+  echo "fid_cli: $failures failure(s)"
+  exit 1
+fi
+echo "fid_cli: all passed"
