@@ -4,13 +4,15 @@
 //   T_comm(P) = n_buckets 2(P-1) alpha + 2(P-1)/P bytes / beta,
 // with alpha, beta from published fabric figures and from this machine's
 // bench_allreduce fit. Measured here, not assumed: the compute rate per core
-// (forward+backward FLOPs of the measured run / its forward+backward seconds)
-// and the overlap fraction o = 1 - sync_wait / T_comm of a P >= 2 run (the share
-// of the gradient sum that backward hid). Exposed communication at P nodes:
+// (forward+backward FLOPs / forward+backward seconds of --compute-run, default
+// --run) and the overlap fraction o = 1 - sync_wait_min / T_comm of a P >= 2 run:
+// the share of the gradient sum that backward hid. sync_wait_min is the wait of
+// the rank that reached the gradient sum last, so it holds no load-imbalance
+// wait. Exposed communication at P nodes:
 //   zero_stage 0: max((1 - o) T_comm, T_comm - T_backward)
 //   zero_stage 1: T_comm (reduce-scatter after backward, then all-gather; not overlapped)
 //   usage: scaling_model --run RUN_DIR --calibration BENCH_ALLREDUCE_OUTPUT
-//          [--cores-per-node N] [--node-batch B] [--out DIR] CONFIG.yaml...
+//          [--compute-run RUN_DIR] [--cores-per-node N] [--node-batch B] [--out DIR] CONFIG.yaml...
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,76 +72,89 @@ static double exposed_seconds(const ModelCost *m, double t_comm, double t_backwa
   return fmax((1 - overlap) * t_comm, t_comm - t_backward);
 }
 
-// "FIT iallreduce P=2 alpha_s=A beta_Bps=B" from bench_allreduce's output.
+// "MODEL iallreduce P=2 alpha_s=A beta_Bps=B" from bench_allreduce's output.
 static int read_calibration(const char *path, Fabric *f) {
   FILE *fp = fopen(path, "r");
   if (!fp) return vdmc_fail(VDMC_ERR_IO, "%s: cannot open (expected bench_allreduce output)", path);
   char line[512];
   int found = 0;
   while (fgets(line, sizeof line, fp))
-    if (!strncmp(line, "FIT iallreduce ", 15)) {
+    if (!strncmp(line, "MODEL iallreduce ", 17)) {
       const char *a = strstr(line, "alpha_s="), *b = strstr(line, "beta_Bps=");
       found = a && b && sscanf(a, "alpha_s=%lf", &f->alpha) == 1 && sscanf(b, "beta_Bps=%lf", &f->beta) == 1;
     }
   fclose(fp);
   if (!found || !(f->alpha > 0) || !(f->beta > 0))
-    return vdmc_fail(VDMC_ERR_INPUT, "%s: no 'FIT iallreduce ... alpha_s=A beta_Bps=B' line with positive A, B", path);
+    return vdmc_fail(VDMC_ERR_INPUT, "%s: no 'MODEL iallreduce ... alpha_s=A beta_Bps=B' line with positive A, B", path);
   return VDMC_OK;
 }
 
 typedef struct {
   double core_flops;  // forward+backward FLOP/s per core
   double overlap;     // share of the gradient sum hidden behind backward
-  double early;       // sync_launched_early
-  double ranks, local_batch, measured_comm, sync_wait;
 } Measured;
 
-static int measure_run(Measured *ms, const char *run_dir, const Fabric *local) {
+// A run's steady-state record (intervals after the first) and its config's costs.
+static int load_run(const char *run_dir, RunLogRecord *avg, ModelCost *m, double *local_batch) {
   char path[4200];
   snprintf(path, sizeof path, "%s/log.jsonl", run_dir);
   RunLog log;
   int rc = run_log_read(&log, path);
   if (rc) return rc;
-  RunLogRecord avg, *last = &log.rec[log.n - 1];
-  run_log_average(&log, log.n > 1 ? 1 : 0, &avg);
-  double B = last->step > 0 ? last->images / last->step : 0;
-  ms->ranks = avg.ranks;
-  ms->local_batch = B / avg.ranks;
+  const RunLogRecord *last = &log.rec[log.n - 1];
+  run_log_average(&log, log.n > 1 ? 1 : 0, avg);
+  *local_batch = last->step > 0 ? last->images / last->step / avg->ranks : 0;
   run_log_free(&log);
   snprintf(path, sizeof path, "%s/config.yaml", run_dir);
+  if ((rc = model_cost(m, path))) return rc;
+  double fb = avg->phase[PHASE_FORWARD].mean + avg->phase[PHASE_BACKWARD].mean;
+  if (!(fb > 0) || !(*local_batch >= 1))
+    return vdmc_fail(VDMC_ERR_INPUT, "%s: no forward/backward time or batch in the log", run_dir);
+  return VDMC_OK;
+}
+
+static int measure_compute(Measured *ms, const char *run_dir) {
+  RunLogRecord avg;
   ModelCost m;
-  if ((rc = model_cost(&m, path))) return rc;
+  double b;
+  int rc = load_run(run_dir, &avg, &m, &b);
+  if (rc) return rc;
   int threads = m.threads;
   if (threads < 1) threads = getenv("OPENBLAS_NUM_THREADS") ? atoi(getenv("OPENBLAS_NUM_THREADS")) : 1;
   if (threads < 1) threads = 1;
   double fb = avg.phase[PHASE_FORWARD].mean + avg.phase[PHASE_BACKWARD].mean;
-  if (!(fb > 0) || !(ms->local_batch >= 1))
-    return vdmc_fail(VDMC_ERR_INPUT, "%s: no forward/backward time or batch in the log", run_dir);
-  ms->core_flops = 3 * m.flops * ms->local_batch / fb / threads;
-  ms->early = avg.sync_launched_early;
-  ms->sync_wait = avg.phase[PHASE_SYNC_WAIT].mean;
-  ms->measured_comm = comm_seconds(&m, local, (int)ms->ranks);
-  if (ms->ranks < 2) return vdmc_fail(VDMC_ERR_INPUT, "%s: a run on 1 rank has no gradient sum to measure overlap from", run_dir);
-  ms->overlap = fmin(1, fmax(0, 1 - ms->sync_wait / ms->measured_comm));
-  printf("measured (%s, P = %.0f, %d thread(s)/rank, local batch %.0f):\n"
-         "  compute   %.3g GFLOP/s per core (forward+backward, 3 x %.3g FLOPs/image)\n"
-         "  sync      %.2f ms exposed of %.2f ms predicted by the local fit -> overlap o = %.2f; "
+  ms->core_flops = 3 * m.flops * b / fb / threads;
+  printf("compute   %.3g GFLOP/s per core: %s (P = %.0f, %d thread(s)/rank, local batch %.0f, forward+backward "
+         "%.3g s/step, 3 x %.3g FLOPs/image)\n",
+         ms->core_flops / 1e9, run_dir, avg.ranks, threads, b, fb, m.flops);
+  return VDMC_OK;
+}
+
+static int measure_overlap(Measured *ms, const char *run_dir, const Fabric *local) {
+  RunLogRecord avg;
+  ModelCost m;
+  double b;
+  int rc = load_run(run_dir, &avg, &m, &b);
+  if (rc) return rc;
+  if (avg.ranks < 2) return vdmc_fail(VDMC_ERR_INPUT, "%s: a run on 1 rank has no gradient sum to measure overlap from", run_dir);
+  double t_comm = comm_seconds(&m, local, (int)avg.ranks), wait = avg.phase[PHASE_SYNC_WAIT].min;
+  ms->overlap = fmin(1, fmax(0, 1 - wait / t_comm));
+  printf("overlap   o = %.2f: %s (P = %.0f): last rank's sync_wait %.2f ms (mean over ranks %.2f ms, the rest is\n"
+         "          load imbalance) of %.2f ms predicted by the local fit for %.3g MB in %.0f bucket(s); "
          "buffer in flight before backward ended %.0f%%\n",
-         run_dir, ms->ranks, threads, ms->local_batch, ms->core_flops / 1e9, m.flops, 1e3 * ms->sync_wait,
-         1e3 * ms->measured_comm, ms->overlap, 100 * ms->early);
-  double t_c = fb, e = t_c / (t_c + exposed_seconds(&m, ms->measured_comm, fb * 2 / 3, ms->overlap));
-  printf("  check     the run's own geometry on the local fit at P = %.0f: model efficiency %.3f "
-         "(compare profiling/scaling.sh's measured weak efficiency)\n", ms->ranks, e);
+         ms->overlap, run_dir, avg.ranks, 1e3 * wait, 1e3 * avg.phase[PHASE_SYNC_WAIT].mean, 1e3 * t_comm,
+         4 * m.params / 1e6, m.zero_stage ? 1 : ceil(4 * m.params / m.bucket_bytes), 100 * avg.sync_launched_early);
   return VDMC_OK;
 }
 
 static int run(int argc, char **argv) {
-  const char *run_dir = NULL, *calib = NULL, *out = ".", *configs[MAX_CONFIGS];
+  const char *run_dir = NULL, *compute_run = NULL, *calib = NULL, *out = ".", *configs[MAX_CONFIGS];
   double cores = 64, node_batch = 0;
   int nc = 0;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
     if (!strcmp(a, "--run") && v) run_dir = v, i++;
+    else if (!strcmp(a, "--compute-run") && v) compute_run = v, i++;
     else if (!strcmp(a, "--calibration") && v) calib = v, i++;
     else if (!strcmp(a, "--out") && v) out = v, i++;
     else if (!strcmp(a, "--cores-per-node") && v) cores = atof(v), i++;
@@ -159,12 +174,13 @@ static int run(int argc, char **argv) {
   if (rc) return rc;
   printf("local fit: alpha %.3g us, beta %.3g GB/s (%s)\n", 1e6 * fabrics[2].alpha, fabrics[2].beta / 1e9, calib);
   Measured ms = {0};
-  if ((rc = measure_run(&ms, run_dir, &fabrics[2]))) return rc;
+  if ((rc = measure_compute(&ms, compute_run ? compute_run : run_dir))) return rc;
+  if ((rc = measure_overlap(&ms, run_dir, &fabrics[2]))) return rc;
   ModelCost m[MAX_CONFIGS];
   double eff[MAX_CONFIGS][N_FABRICS][N_NODES];
   printf("\nweak scaling: per-node batch fixed (config batch / 64 unless --node-batch), one rank per node with "
          "%.0f cores at the measured per-core rate\n", cores);
-  printf("%-34s %9s %9s %6s %10s %-7s", "config", "params", "GFLOP/im", "b/node", "compute_s", "fabric");
+  printf("%-24s %9s %9s %6s %10s %-7s", "config", "params", "GFLOP/im", "b/node", "compute_s", "fabric");
   for (int k = 0; k < N_NODES; k++) printf(" %6d", node_counts[k]);
   printf("\n");
   for (int c = 0; c < nc; c++) {
@@ -172,7 +188,9 @@ static int run(int argc, char **argv) {
     double b = node_batch > 0 ? node_batch : fmax(1, floor(m[c].batch / 64));
     double t_c = 3 * m[c].flops * b / (ms.core_flops * cores);
     for (int f = 0; f < N_FABRICS; f++) {
-      printf("%-34s %8.3gM %9.3g %6.0f %10.3g %-7s", configs[c], m[c].params / 1e6, m[c].flops / 1e9, b, t_c,
+      const char *slash = strrchr(configs[c], '/');
+      printf("%-24.*s %8.3gM %9.3g %6.0f %10.3g %-7s", (int)strcspn(slash ? slash + 1 : configs[c], "."),
+             slash ? slash + 1 : configs[c], m[c].params / 1e6, m[c].flops / 1e9, b, t_c,
              fabrics[f].name);
       for (int k = 0; k < N_NODES; k++) {
         double tx = exposed_seconds(&m[c], comm_seconds(&m[c], &fabrics[f], node_counts[k]), t_c * 2 / 3, ms.overlap);
