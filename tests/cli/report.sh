@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # profiling/report: a 2-rank tiny training run's log.jsonl becomes a table, a
 # SUMMARY line and three valid PNGs; malformed logs give one clear error line
-# naming path:line and exit 1.
+# naming path:line and exit 1. profiling/scaling_model on the same run: a table of
+# efficiencies in (0, 1] falling with the node count, its PNGs, and a clear error
+# for a calibration file without a MODEL line.
 set -u
 source "${VDMC_SOURCE_DIR:-$(dirname "$0")/../..}/tests/common/train_env.sh" "$1"
 source "${VDMC_SOURCE_DIR:-$(dirname "$0")/../..}/tests/common/mpirun.sh"
@@ -30,6 +32,27 @@ for p in throughput phases imbalance; do
   check "$p.png is an 800x500 PNG" \
     "[ '$hdr' = '89504e470d0a1a0a0000000d49484452000003200000'\$(printf '%04x' 500) ]"
 done
+
+# scaling_model on the same 2-rank run: overlap from its log, a given local alpha/beta fit
+model="$(dirname "$1")/profiling/scaling_model"
+src="${VDMC_SOURCE_DIR:-$(dirname "$0")/../..}"
+echo "MODEL iallreduce P=2 alpha_s=1e-06 beta_Bps=1e+09 (test)" > "$work/cal.txt"
+"$model" --run "$work/run" --calibration "$work/cal.txt" --out "$work/plots" "$tiny" "$src/configs/fmnist.yaml" \
+  > "$work/model" 2> "$work/err"
+check "scaling_model exits 0" "[ $? -eq 0 ]" || cat "$work/err"
+cat "$work/model"
+check "overlap measured from the log" "grep -q '^overlap   o = [01]\.[0-9][0-9]: ' '$work/model'"
+check "local fit read" "grep -q '^local fit: alpha 1 us, beta 1 GB/s' '$work/model'"
+# 2 configs x 3 fabrics rows, 8 efficiencies each in (0, 1], not increasing with the node count
+rows=$(awk '$6 ~ /^(ib-hdr|100gbe|local)$/ { n++; for (i = 7; i <= 14; i++) { if (!($i > 0 && $i <= 1)) bad = 1;
+       if (i > 7 && $i > $(i - 1) + 1e-9) bad = 1 } } END { print (bad ? -n : n) }' "$work/model")
+check "6 rows of efficiencies in (0, 1], falling with P (got $rows)" "[ '$rows' = 6 ]"
+for f in ib-hdr 100gbe local; do
+  check "scaling_$f.png written" "head -c 8 '$work/plots/scaling_$f.png' | od -An -tx1 | grep -q '89 50 4e 47 0d 0a 1a 0a'"
+done
+echo "FIT allreduce only" > "$work/cal.txt"
+"$model" --run "$work/run" --calibration "$work/cal.txt" "$tiny" > /dev/null 2> "$work/err"
+check "bad calibration: exit 1, one line" "[ $? -eq 1 ] && [ \$(wc -l < '$work/err') -eq 1 ] && grep -q \"no 'MODEL iallreduce\" '$work/err'"
 
 bad() {  # name, line number expected in the message, log content
   mkdir -p "$work/bad"
