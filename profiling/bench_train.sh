@@ -23,17 +23,14 @@ common=(--set "data.train=$work/data/fashion-mnist-train.h5" --set optim.steps=$
 vdmc_run() {  # name ranks threads
   "${mpi[@]}" -n "$2" -x OPENBLAS_NUM_THREADS="$3" "$vdmc" train --run "$work/$1" "${common[@]}" \
     --set mpi.threads_per_rank="$3" >"$work/$1.log" 2>&1
-  # the last record covers steps 1..N; its first step includes start-up, so report it as is
-  python3 - "$work/$1/log.jsonl" "$1" <<'PY'
-import json, sys
-r = [json.loads(l) for l in open(sys.argv[1])][-1]
-p = r["phases"]
-step = sum(v["mean"] for v in p.values())
-print(f"vdmc {sys.argv[2]}: {r['img_per_s']:.2f} img/s, sync_wait {p['sync_wait']['mean']*1e3:.1f} ms of "
-      f"{step*1e3:.0f} ms/step, backward {p['backward']['mean']*1e3:.0f} ms, "
-      f"buffer in flight before backward ended {r['sync_launched_early']*100:.0f}%")
-print(f"RESULT {sys.argv[2]} {r['img_per_s']:.4f}")
-PY
+  # one record covers steps 1..N (start-up included); profiling/report reads it (docs/profiling.md)
+  local sum
+  sum=$("$build/profiling/report" "$work/$1" --out "$work" | grep '^SUMMARY')
+  awk -v name="$1" -v s="$sum" 'BEGIN {
+    n = split(s, kv, " "); for (i = 2; i <= n; i++) { split(kv[i], p, "="); v[p[1]] = p[2] }
+    printf "vdmc %s: %.2f img/s, sync_wait %.1f ms of %.0f ms/step, buffer in flight before backward ended %.0f%%\n",
+      name, v["img_per_s"], 1e3 * v["sync_wait_s"], 1e3 * v["step_s"], 100 * v["launched_early"]
+    printf "RESULT %s %.4f\n", name, v["img_per_s"] }'
 }
 echo "== bench_train: default config, global batch $batch, $steps steps"
 vdmc_run p1t2 1 2 | tee "$work/p1.out"

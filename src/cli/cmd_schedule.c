@@ -15,7 +15,7 @@
 #include "diffusion/objective_spec.h"
 #include "diffusion/schedule_learned.h"
 #include "io/checkpoint.h"
-#include "io/png_write.h"
+#include "io/plot.h"
 
 static void usage(FILE *f) {
   fprintf(f,
@@ -43,60 +43,24 @@ typedef struct {
   int n;
 } Table;
 
-static void put_pixel(uint8_t *img, int W, int H, int x, int y, const uint8_t *rgb) {
-  if (x < 0 || y < 0 || x >= W || y >= H) return;
-  memcpy(img + 3 * ((size_t)y * W + x), rgb, 3);
-}
-
-static void draw_line(uint8_t *img, int W, int H, int x0, int y0, int x1, int y1, const uint8_t *rgb) {
-  int dx = abs(x1 - x0), dy = -abs(y1 - y0), sx = x0 < x1 ? 1 : -1, sy = y0 < y1 ? 1 : -1, err = dx + dy;
-  for (;;) {
-    for (int o = 0; o < 2; o++) put_pixel(img, W, H, x0, y0 + o, rgb), put_pixel(img, W, H, x0 + o, y0, rgb);
-    if (x0 == x1 && y0 == y1) break;
-    int e2 = 2 * err;
-    if (e2 >= dy) err += dy, x0 += sx;
-    if (e2 <= dx) err += dx, y0 += sy;
-  }
-}
-
-// v over the table's lambda grid, scaled to max 1 (as in the paper's Fig. 3)
-static void draw_curve(uint8_t *img, int W, int H, int m, const Table *tb, const double *v, const uint8_t *rgb) {
-  double vmax = 0;
-  for (int i = 0; i < tb->n; i++) vmax = fmax(vmax, v[i]);
-  if (!(vmax > 0)) return;
-  double l0 = tb->lambda[0], l1 = tb->lambda[tb->n - 1];
-  int px = 0, py = 0;
-  for (int i = 0; i < tb->n; i++) {
-    int x = m + (int)lround((tb->lambda[i] - l0) / (l1 - l0) * (W - 2 * m));
-    int y = H - m - (int)lround(v[i] / vmax / 1.05 * (H - 2 * m));
-    if (i) draw_line(img, W, H, px, py, x, y, rgb);
-    px = x, py = y;
-  }
-}
-
+// p and w over the lambda grid, each scaled to max 1 (as in the paper's Fig. 3),
+// grid every 5 in lambda and 0.25 in y.
 static int write_plot(const char *path, const Table *tb) {
-  const int W = 800, H = 500, m = 40;
-  uint8_t *img = malloc((size_t)W * H * 3);
-  if (!img) return vdmc_fail(VDMC_ERR_MEMORY, "out of memory drawing %s", path);
-  memset(img, 255, (size_t)W * H * 3);
-  const uint8_t grid[3] = {225, 225, 225}, axis[3] = {90, 90, 90}, blue[3] = {31, 119, 180},
-                orange[3] = {255, 127, 14};
-  double l0 = tb->lambda[0], l1 = tb->lambda[tb->n - 1];
-  for (double l = ceil(l0 / 5) * 5; l <= l1; l += 5) {  // vertical grid every 5 in lambda
-    int x = m + (int)lround((l - l0) / (l1 - l0) * (W - 2 * m));
-    for (int y = m; y <= H - m; y++) put_pixel(img, W, H, x, y, fabs(l) < 1e-9 ? axis : grid);
+  double *scaled = malloc(2 * (size_t)tb->n * sizeof(double));
+  if (!scaled) return vdmc_fail(VDMC_ERR_MEMORY, "out of memory drawing %s", path);
+  const double *src[2] = {tb->p, tb->w};
+  PlotSeries s[2];
+  for (int k = 0; k < 2; k++) {
+    double vmax = 0, *v = scaled + (size_t)k * tb->n;
+    for (int i = 0; i < tb->n; i++) vmax = fmax(vmax, src[k][i]);
+    for (int i = 0; i < tb->n; i++) v[i] = vmax > 0 ? src[k][i] / vmax : NAN;
+    s[k] = (PlotSeries){.x = tb->lambda, .y = v, .n = tb->n};
+    memcpy(s[k].rgb, plot_color(k), 3);  // p blue, w orange
   }
-  for (int k = 0; k <= 4; k++) {  // horizontal grid at 0, 0.25, ..., 1
-    int y = H - m - (int)lround(k * 0.25 / 1.05 * (H - 2 * m));
-    for (int x = m; x <= W - m; x++) put_pixel(img, W, H, x, y, k == 0 ? axis : grid);
-  }
-  draw_curve(img, W, H, m, tb, tb->p, blue);
-  draw_curve(img, W, H, m, tb, tb->w, orange);
-  for (int y = 12; y < 24; y++)  // legend swatches: p then w
-    for (int x = 0; x < 12; x++)
-      put_pixel(img, W, H, W - m - 40 + x, y, blue), put_pixel(img, W, H, W - m - 20 + x, y, orange);
-  int rc = png_write(path, img, W, H, 3);
-  free(img);
+  PlotAxes ax = {.x_min = tb->lambda[0], .x_max = tb->lambda[tb->n - 1], .y_min = 0, .y_max = 1.05,
+                 .x_grid = 5, .y_grid = 0.25};
+  int rc = plot_write_png(path, &ax, s, 2);
+  free(scaled);
   return rc;
 }
 

@@ -1,0 +1,227 @@
+// profiling/scaling_model: predicts weak-scaling efficiency of data-parallel vdmc
+// training at 2..256 nodes (docs/scaling.md). Step time = compute + exposed
+// communication; the gradient sum is a ring allreduce per bucket,
+//   T_comm(P) = n_buckets 2(P-1) alpha + 2(P-1)/P bytes / beta,
+// with alpha, beta from published fabric figures and from this machine's
+// bench_allreduce fit. Measured here, not assumed: the compute rate per core
+// (forward+backward FLOPs / forward+backward seconds of --compute-run, default
+// --run) and the overlap fraction o = 1 - sync_wait_min / T_comm of a P >= 2 run:
+// the share of the gradient sum that backward hid. sync_wait_min is the wait of
+// the rank that reached the gradient sum last, so it holds no load-imbalance
+// wait. Exposed communication at P nodes:
+//   zero_stage 0: max((1 - o) T_comm, T_comm - T_backward)
+//   zero_stage 1: T_comm (reduce-scatter after backward, then all-gather; not overlapped)
+//   usage: scaling_model --run RUN_DIR --calibration BENCH_ALLREDUCE_OUTPUT
+//          [--compute-run RUN_DIR] [--cores-per-node N] [--node-batch B] [--out DIR] CONFIG.yaml...
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/config_args.h"
+#include "core/status.h"
+#include "io/plot.h"
+#include "models/model_from_config.h"
+#include "run_log.h"
+
+enum { MAX_CONFIGS = 8, N_NODES = 8, N_FABRICS = 3 };
+static const int node_counts[N_NODES] = {2, 4, 8, 16, 32, 64, 128, 256};
+
+typedef struct {
+  const char *name, *source;
+  double alpha, beta;  // seconds per message, bytes per second
+} Fabric;
+
+typedef struct {
+  const char *path;
+  double params, flops, batch;  // parameters, forward FLOPs per image, global batch of the config
+  double bucket_bytes;
+  int zero_stage;
+  int threads;  // mpi.threads_per_rank (0 = from OPENBLAS_NUM_THREADS)
+} ModelCost;
+
+// Parameters, FLOPs per image and the sync settings of a config (the library's own counts).
+static int model_cost(ModelCost *m, const char *path) {
+  char *argv[1] = {(char *)path};
+  ConfigSet cs;
+  int rc = config_args_resolve(&cs, 1, argv, NULL, NULL);
+  if (rc) return rc;
+  UNet net;
+  if ((rc = model_create_from_config(&net, &cs, 1))) return rc;
+  m->path = path;
+  m->params = (double)unet_num_params(&net);
+  m->flops = unet_flops_per_image(&net);
+  unet_free(&net);
+  m->batch = cs.values.optim.batch_size;
+  m->bucket_bytes = cs.values.mpi.bucket_mb * 1024 * 1024;
+  m->zero_stage = cs.values.mpi.zero_stage;
+  m->threads = cs.values.mpi.threads_per_rank;
+  return VDMC_OK;
+}
+
+// Ring allreduce of the flat fp32 gradient over P nodes.
+static double comm_seconds(const ModelCost *m, const Fabric *f, int P) {
+  if (P < 2) return 0;
+  double bytes = 4 * m->params;
+  double buckets = m->zero_stage ? 1 : ceil(bytes / m->bucket_bytes);
+  return buckets * 2.0 * (P - 1) * f->alpha + 2.0 * (P - 1) / P * bytes / f->beta;
+}
+
+static double exposed_seconds(const ModelCost *m, double t_comm, double t_backward, double overlap) {
+  if (m->zero_stage) return t_comm;
+  return fmax((1 - overlap) * t_comm, t_comm - t_backward);
+}
+
+// "MODEL iallreduce P=2 alpha_s=A beta_Bps=B" from bench_allreduce's output.
+static int read_calibration(const char *path, Fabric *f) {
+  FILE *fp = fopen(path, "r");
+  if (!fp) return vdmc_fail(VDMC_ERR_IO, "%s: cannot open (expected bench_allreduce output)", path);
+  char line[512];
+  int found = 0;
+  while (fgets(line, sizeof line, fp))
+    if (!strncmp(line, "MODEL iallreduce ", 17)) {
+      const char *a = strstr(line, "alpha_s="), *b = strstr(line, "beta_Bps=");
+      found = a && b && sscanf(a, "alpha_s=%lf", &f->alpha) == 1 && sscanf(b, "beta_Bps=%lf", &f->beta) == 1;
+    }
+  fclose(fp);
+  if (!found || !(f->alpha > 0) || !(f->beta > 0))
+    return vdmc_fail(VDMC_ERR_INPUT, "%s: no 'MODEL iallreduce ... alpha_s=A beta_Bps=B' line with positive A, B", path);
+  return VDMC_OK;
+}
+
+typedef struct {
+  double core_flops;  // forward+backward FLOP/s per core
+  double overlap;     // share of the gradient sum hidden behind backward
+} Measured;
+
+// A run's steady-state record (intervals after the first) and its config's costs.
+static int load_run(const char *run_dir, RunLogRecord *avg, ModelCost *m, double *local_batch) {
+  char path[4200];
+  snprintf(path, sizeof path, "%s/log.jsonl", run_dir);
+  RunLog log;
+  int rc = run_log_read(&log, path);
+  if (rc) return rc;
+  const RunLogRecord *last = &log.rec[log.n - 1];
+  run_log_average(&log, log.n > 1 ? 1 : 0, avg);
+  *local_batch = last->step > 0 ? last->images / last->step / avg->ranks : 0;
+  run_log_free(&log);
+  snprintf(path, sizeof path, "%s/config.yaml", run_dir);
+  if ((rc = model_cost(m, path))) return rc;
+  double fb = avg->phase[PHASE_FORWARD].mean + avg->phase[PHASE_BACKWARD].mean;
+  if (!(fb > 0) || !(*local_batch >= 1))
+    return vdmc_fail(VDMC_ERR_INPUT, "%s: no forward/backward time or batch in the log", run_dir);
+  return VDMC_OK;
+}
+
+static int measure_compute(Measured *ms, const char *run_dir) {
+  RunLogRecord avg;
+  ModelCost m;
+  double b;
+  int rc = load_run(run_dir, &avg, &m, &b);
+  if (rc) return rc;
+  int threads = m.threads;
+  if (threads < 1) threads = getenv("OPENBLAS_NUM_THREADS") ? atoi(getenv("OPENBLAS_NUM_THREADS")) : 1;
+  if (threads < 1) threads = 1;
+  double fb = avg.phase[PHASE_FORWARD].mean + avg.phase[PHASE_BACKWARD].mean;
+  ms->core_flops = 3 * m.flops * b / fb / threads;
+  printf("compute   %.3g GFLOP/s per core: %s (P = %.0f, %d thread(s)/rank, local batch %.0f, forward+backward "
+         "%.3g s/step, 3 x %.3g FLOPs/image)\n",
+         ms->core_flops / 1e9, run_dir, avg.ranks, threads, b, fb, m.flops);
+  return VDMC_OK;
+}
+
+static int measure_overlap(Measured *ms, const char *run_dir, const Fabric *local) {
+  RunLogRecord avg;
+  ModelCost m;
+  double b;
+  int rc = load_run(run_dir, &avg, &m, &b);
+  if (rc) return rc;
+  if (avg.ranks < 2) return vdmc_fail(VDMC_ERR_INPUT, "%s: a run on 1 rank has no gradient sum to measure overlap from", run_dir);
+  double t_comm = comm_seconds(&m, local, (int)avg.ranks), wait = avg.phase[PHASE_SYNC_WAIT].min;
+  ms->overlap = fmin(1, fmax(0, 1 - wait / t_comm));
+  printf("overlap   o = %.2f: %s (P = %.0f): last rank's sync_wait %.2f ms (mean over ranks %.2f ms, the rest is\n"
+         "          load imbalance) of %.2f ms predicted by the local fit for %.3g MB in %.0f bucket(s); "
+         "buffer in flight before backward ended %.0f%%\n",
+         ms->overlap, run_dir, avg.ranks, 1e3 * wait, 1e3 * avg.phase[PHASE_SYNC_WAIT].mean, 1e3 * t_comm,
+         4 * m.params / 1e6, m.zero_stage ? 1 : ceil(4 * m.params / m.bucket_bytes), 100 * avg.sync_launched_early);
+  return VDMC_OK;
+}
+
+static int run(int argc, char **argv) {
+  const char *run_dir = NULL, *compute_run = NULL, *calib = NULL, *out = ".", *configs[MAX_CONFIGS];
+  double cores = 64, node_batch = 0;
+  int nc = 0;
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+    if (!strcmp(a, "--run") && v) run_dir = v, i++;
+    else if (!strcmp(a, "--compute-run") && v) compute_run = v, i++;
+    else if (!strcmp(a, "--calibration") && v) calib = v, i++;
+    else if (!strcmp(a, "--out") && v) out = v, i++;
+    else if (!strcmp(a, "--cores-per-node") && v) cores = atof(v), i++;
+    else if (!strcmp(a, "--node-batch") && v) node_batch = atof(v), i++;
+    else if (a[0] != '-' && nc < MAX_CONFIGS) configs[nc++] = a;
+    else return vdmc_fail(VDMC_ERR_INPUT, "unexpected argument '%s' (see the usage at the top of scaling_model.c)", a);
+  }
+  if (!run_dir || !calib || !nc) return vdmc_fail(VDMC_ERR_INPUT, "usage: scaling_model --run RUN_DIR --calibration FILE CONFIG.yaml...");
+  if (!(cores >= 1)) return vdmc_fail(VDMC_ERR_INPUT, "--cores-per-node expects a number >= 1");
+  // Published figures (docs/scaling.md cites them); the local fit last.
+  Fabric fabrics[N_FABRICS] = {
+      {"ib-hdr", "InfiniBand HDR 200 Gb/s: 24 GB/s, 1.2 us MPI latency", 1.2e-6, 24e9},
+      {"100gbe", "100 GbE with RoCE: 11.5 GB/s, 2 us MPI latency", 2.0e-6, 11.5e9},
+      {"local", "this machine, bench_allreduce fit", 0, 0},
+  };
+  int rc = read_calibration(calib, &fabrics[2]);
+  if (rc) return rc;
+  printf("local fit: alpha %.3g us, beta %.3g GB/s (%s)\n", 1e6 * fabrics[2].alpha, fabrics[2].beta / 1e9, calib);
+  Measured ms = {0};
+  if ((rc = measure_compute(&ms, compute_run ? compute_run : run_dir))) return rc;
+  if ((rc = measure_overlap(&ms, run_dir, &fabrics[2]))) return rc;
+  ModelCost m[MAX_CONFIGS];
+  double eff[MAX_CONFIGS][N_FABRICS][N_NODES];
+  printf("\nweak scaling: per-node batch fixed (config batch / 64 unless --node-batch), one rank per node with "
+         "%.0f cores at the measured per-core rate\n", cores);
+  printf("%-24s %9s %9s %6s %10s %-7s", "config", "params", "GFLOP/im", "b/node", "compute_s", "fabric");
+  for (int k = 0; k < N_NODES; k++) printf(" %6d", node_counts[k]);
+  printf("\n");
+  for (int c = 0; c < nc; c++) {
+    if ((rc = model_cost(&m[c], configs[c]))) return rc;
+    double b = node_batch > 0 ? node_batch : fmax(1, floor(m[c].batch / 64));
+    double t_c = 3 * m[c].flops * b / (ms.core_flops * cores);
+    for (int f = 0; f < N_FABRICS; f++) {
+      const char *slash = strrchr(configs[c], '/');
+      printf("%-24.*s %8.3gM %9.3g %6.0f %10.3g %-7s", (int)strcspn(slash ? slash + 1 : configs[c], "."),
+             slash ? slash + 1 : configs[c], m[c].params / 1e6, m[c].flops / 1e9, b, t_c,
+             fabrics[f].name);
+      for (int k = 0; k < N_NODES; k++) {
+        double tx = exposed_seconds(&m[c], comm_seconds(&m[c], &fabrics[f], node_counts[k]), t_c * 2 / 3, ms.overlap);
+        eff[c][f][k] = t_c / (t_c + tx);
+        printf(" %6.3f", eff[c][f][k]);
+      }
+      printf("\n");
+    }
+  }
+  for (int f = 0; f < N_FABRICS; f++) printf("fabric %-7s %s\n", fabrics[f].name, fabrics[f].source);
+  double x[N_NODES];
+  for (int k = 0; k < N_NODES; k++) x[k] = node_counts[k];
+  for (int f = 0; f < N_FABRICS; f++) {
+    PlotSeries s[MAX_CONFIGS];
+    for (int c = 0; c < nc; c++) {
+      s[c] = (PlotSeries){.x = x, .y = eff[c][f], .n = N_NODES};
+      memcpy(s[c].rgb, plot_color(c), 3);
+    }
+    PlotAxes ax = {.x_min = 2, .x_max = 256, .y_min = 0, .y_max = 1.05, .y_grid = 0.1, .log2_x = 1};
+    char path[4200];
+    snprintf(path, sizeof path, "%s/scaling_%s.png", out, fabrics[f].name);
+    if ((rc = plot_write_png(path, &ax, s, nc))) return rc;
+    printf("wrote %s (efficiency over nodes; one line per config in the order given: blue, orange, green, ...)\n", path);
+  }
+  return VDMC_OK;
+}
+
+int main(int argc, char **argv) {
+  if (run(argc, argv)) {
+    fprintf(stderr, "scaling_model: %s\n", vdmc_error_message());
+    return 1;
+  }
+  return 0;
+}

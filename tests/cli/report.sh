@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# profiling/report: a 2-rank tiny training run's log.jsonl becomes a table, a
+# SUMMARY line and three valid PNGs; malformed logs give one clear error line
+# naming path:line and exit 1. profiling/scaling_model on the same run: a table of
+# efficiencies in (0, 1] falling with the node count, its PNGs, and a clear error
+# for a calibration file without a MODEL line.
+set -u
+source "${VDMC_SOURCE_DIR:-$(dirname "$0")/../..}/tests/common/train_env.sh" "$1"
+source "${VDMC_SOURCE_DIR:-$(dirname "$0")/../..}/tests/common/mpirun.sh"
+report="$(dirname "$1")/profiling/report"
+fail=0
+check() { if eval "$2"; then echo "ok: $1"; else echo "FAIL: $1"; fail=1; fi; }
+
+OPENBLAS_NUM_THREADS=1 vdmc_mpirun 2 "$vdmc" train "$tiny" --run "$work/run" "${data_args[@]}" \
+  --set optim.steps=4 --set run.log_every=2 > "$work/train.log" 2>&1
+check "tiny 2-rank training runs" "[ $? -eq 0 ]" || cat "$work/train.log"
+
+mkdir -p "$work/plots"
+"$report" "$work/run" --out "$work/plots" > "$work/out" 2> "$work/err"
+check "report exits 0" "[ $? -eq 0 ]"
+cat "$work/out"
+check "table header" "grep -q '^step .*img/s .*loss .*forward .*backward .*sync_wait .*sync% .*imbal%' '$work/out'"
+check "one row per interval (steps 2, 4) and the steady state" \
+  "[ \$(grep -cE '^(2|4|steady) +[0-9.]+ +[0-9.]+' '$work/out') -eq 3 ]"
+check "summary names 2 ranks and 1 steady interval" "grep -q '^SUMMARY img_per_s=[0-9.]* .*ranks=2 intervals=1' '$work/out'"
+sync=$(sed -n 's/^SUMMARY.* sync_exposed=\([0-9.]*\).*/\1/p' "$work/out")
+check "sync exposed is a fraction (got $sync)" "awk 'BEGIN { exit !($sync >= 0 && $sync <= 1) }'"
+for p in throughput phases imbalance; do
+  f="$work/plots/$p.png"
+  # PNG signature, then the IHDR chunk: length 13, "IHDR", width 800, height 500 (big-endian)
+  hdr=$(od -An -tx1 -N24 "$f" 2>/dev/null | tr -d ' \n')
+  check "$p.png is an 800x500 PNG" \
+    "[ '$hdr' = '89504e470d0a1a0a0000000d49484452000003200000'\$(printf '%04x' 500) ]"
+done
+
+# scaling_model on the same 2-rank run: overlap from its log, a given local alpha/beta fit
+model="$(dirname "$1")/profiling/scaling_model"
+src="${VDMC_SOURCE_DIR:-$(dirname "$0")/../..}"
+echo "MODEL iallreduce P=2 alpha_s=1e-06 beta_Bps=1e+09 (test)" > "$work/cal.txt"
+"$model" --run "$work/run" --calibration "$work/cal.txt" --out "$work/plots" "$tiny" "$src/configs/fmnist.yaml" \
+  > "$work/model" 2> "$work/err"
+check "scaling_model exits 0" "[ $? -eq 0 ]" || cat "$work/err"
+cat "$work/model"
+check "overlap measured from the log" "grep -q '^overlap   o = [01]\.[0-9][0-9]: ' '$work/model'"
+check "local fit read" "grep -q '^local fit: alpha 1 us, beta 1 GB/s' '$work/model'"
+# 2 configs x 3 fabrics rows, 8 efficiencies each in (0, 1], not increasing with the node count
+rows=$(awk '$6 ~ /^(ib-hdr|100gbe|local)$/ { n++; for (i = 7; i <= 14; i++) { if (!($i > 0 && $i <= 1)) bad = 1;
+       if (i > 7 && $i > $(i - 1) + 1e-9) bad = 1 } } END { print (bad ? -n : n) }' "$work/model")
+check "6 rows of efficiencies in (0, 1], falling with P (got $rows)" "[ '$rows' = 6 ]"
+for f in ib-hdr 100gbe local; do
+  check "scaling_$f.png written" "head -c 8 '$work/plots/scaling_$f.png' | od -An -tx1 | grep -q '89 50 4e 47 0d 0a 1a 0a'"
+done
+echo "FIT allreduce only" > "$work/cal.txt"
+"$model" --run "$work/run" --calibration "$work/cal.txt" "$tiny" > /dev/null 2> "$work/err"
+check "bad calibration: exit 1, one line" "[ $? -eq 1 ] && [ \$(wc -l < '$work/err') -eq 1 ] && grep -q \"no 'MODEL iallreduce\" '$work/err'"
+
+bad() {  # name, line number expected in the message, log content
+  mkdir -p "$work/bad"
+  printf '%s' "$3" > "$work/bad/log.jsonl"
+  "$report" "$work/bad" --out "$work/bad" > /dev/null 2> "$work/err"
+  local rc=$?
+  check "$1: exit 1 (got $rc)" "[ $rc -eq 1 ]"
+  check "$1: one line naming log.jsonl:$2" "[ \$(wc -l < '$work/err') -eq 1 ] && grep -q '^report: .*log.jsonl:$2: ' '$work/err'"
+  cat "$work/err"
+}
+good=$(head -n 1 "$work/run/log.jsonl")
+bad "truncated line" 2 "$good"$'\n'"${good:0:40}"$'\n'
+bad "a string value" 1 "${good/\"loss\": /\"loss\": \"x\", \"was\": }"$'\n'
+bad "a missing key" 2 "$good"$'\n'"${good/\"lr\": /\"lr_renamed\": }"$'\n'
+bad "a repeated key" 1 "${good/\"lr\": /\"lr\": 1, \"lr\": }"$'\n'
+bad "an empty line" 2 "$good"$'\n\n'
+rm -f "$work/bad/log.jsonl"
+"$report" "$work/bad" > /dev/null 2> "$work/err"
+check "missing log: exit 1 and one line" "[ $? -eq 1 ] && [ \$(wc -l < '$work/err') -eq 1 ] && grep -q 'cannot open' '$work/err'"
+exit $fail
