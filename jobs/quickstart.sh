@@ -23,14 +23,26 @@ fi
 mpi=(mpirun --oversubscribe -n "$ranks" -x OPENBLAS_NUM_THREADS=1)
 [ "$(id -u)" -eq 0 ] && mpi+=(--allow-run-as-root)
 "${mpi[@]}" "$vdmc" train --run "$run" "$@"
-# 64 samples (classes 0..9 in turn) from the EMA weights, with a little guidance
-"${mpi[@]}" "$vdmc" sample "$run" --n 64 --sampler edm --steps 64 --guidance 1 --out "$run/samples.png"
+# 256 samples (classes 0..9 in turn) from the EMA weights, with a little guidance
+"${mpi[@]}" "$vdmc" sample "$run" --n 256 --sampler edm --steps 32 --guidance 1 --out "$run/samples.png" \
+  --h5 "$run/samples.h5"
 # bits/dim on the first 1000 test images (the VDM ELBO)
 "${mpi[@]}" "$vdmc" eval "$run" --bpd --n 1000 | tee "$run/bpd.txt"
+# FID in the feature space of a small Fashion-MNIST classifier vdmc trains itself
+# (made once, reused by later runs; not comparable with Inception FIDs, see docs/fid.md)
+if [ ! -f data/fmnist-classifier.h5 ]; then
+  "${mpi[@]}" "$vdmc" train-classifier data/fashion-mnist-train.h5 --out data/fmnist-classifier.h5 \
+    --test data/fashion-mnist-test.h5 --epochs 1
+fi
+[ -f data/fmnist-test-stats.h5 ] || "${mpi[@]}" "$vdmc" fid-stats data/fashion-mnist-test.h5 \
+  --features data/fmnist-classifier.h5 --out data/fmnist-test-stats.h5
+"${mpi[@]}" "$vdmc" eval --fid --samples "$run/samples.h5" --ref data/fmnist-test-stats.h5 \
+  --features data/fmnist-classifier.h5 | tee "$run/fid.txt"
 
 echo
 echo "== report: $run"
 "$vdmc" info "$run" | sed -n '1,4p'
 tail -n 1 "$run/log.jsonl"
 echo "samples: $run/samples.png"
-echo "bits/dim: $(grep -i 'total\|bpd' "$run/bpd.txt" | tail -n 1)"
+echo "bits/dim: $(grep 'total' "$run/bpd.txt" | tail -n 1)"
+echo "FID (classifier features, 256 samples vs test set): $(grep '  fid ' "$run/fid.txt")"

@@ -1,12 +1,11 @@
 #!/usr/bin/env bash
 # `vdmc train-classifier` and `vdmc fid-stats` end to end on a synthetic 4-class task
-# (bands of rows, 8x8, written by test_classifier synth), fid_evaluate through
-# `test_fid evaluate`, and the error lines for bad input.
+# (bands of rows, 8x8, written by test_classifier synth), `vdmc eval --fid` on them,
+# and the error lines for bad input.
 set -u
 source "$(dirname "$0")/../common/mpirun.sh"
 vdmc="${1:?usage: fid_cli.sh /path/to/vdmc}"
 tc=$(vdmc_test_bin "$vdmc" test_classifier)
-tf=$(vdmc_test_bin "$vdmc" test_fid)
 export OPENBLAS_NUM_THREADS=1
 tmp=$(mktemp -d /tmp/vdmc-fid-cli-XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
@@ -43,31 +42,31 @@ vdmc_mpirun 2 -x OPENBLAS_NUM_THREADS "$vdmc" fid-stats "$tmp/test.h5" --feature
   fail "fid-stats P=2"
 for p in 1 2; do
   for ref in ref1 ref2; do
-    out=$(vdmc_mpirun $p -x OPENBLAS_NUM_THREADS "$tf" evaluate "$tmp/test.h5" "$tmp/$ref.h5" "$tmp/feat.h5") ||
+    out=$(vdmc_mpirun $p -x OPENBLAS_NUM_THREADS "$vdmc" eval --fid --samples "$tmp/test.h5" --ref "$tmp/$ref.h5" --features "$tmp/feat.h5") ||
       { fail "evaluate P=$p $ref"; continue; }
-    fid=$(echo "$out" | sed -n 's/^fid \([^ ]*\) .*/\1/p')
+    fid=$(echo "$out" | sed -n 's/^  fid  *\([^ ]*\)$/\1/p')
     echo "P=$p self vs $ref: $out"
     awk -v f="${fid:-1}" 'BEGIN { exit !(f < 1e-6 && f > -1e-6) }' || fail "FID(test, test) = ${fid:-none} at P=$p ($ref)"
   done
 done
-out=$(vdmc_mpirun 2 -x OPENBLAS_NUM_THREADS "$tf" evaluate "$tmp/train.h5" "$tmp/ref1.h5" "$tmp/feat.h5") || fail "evaluate train"
+out=$(vdmc_mpirun 2 -x OPENBLAS_NUM_THREADS "$vdmc" eval --fid --samples "$tmp/train.h5" --ref "$tmp/ref1.h5" --features "$tmp/feat.h5") || fail "evaluate train"
 echo "train vs test: $out"
-fid=$(echo "$out" | sed -n 's/^fid \([^ ]*\) .*/\1/p')
+fid=$(echo "$out" | sed -n 's/^  fid  *\([^ ]*\)$/\1/p')
 awk -v f="${fid:-0}" 'BEGIN { exit !(f > 1e-6) }' || fail "FID(train, test) = ${fid:-none} should be > 0"
 
 # bad input: one clear line naming the file
 "$vdmc" train-classifier "$tmp/train.h5" --out "$tmp/feat_w8.h5" --epochs 0.05 --width 8 >/dev/null 2>&1 ||
   fail "train width 8"
 expect_error "dimension mismatch" "feature dimension 16 but the feature network" \
-  "$tf" evaluate "$tmp/test.h5" "$tmp/ref1.h5" "$tmp/feat_w8.h5"
+  "$vdmc" eval --fid --samples "$tmp/test.h5" --ref "$tmp/ref1.h5" --features "$tmp/feat_w8.h5"
 "$vdmc" train-classifier "$tmp/train.h5" --out "$tmp/feat_s9.h5" --epochs 0.05 --width 4 --seed 9 >/dev/null 2>&1 ||
   fail "train seed 9"
 expect_error "other feature network" "another feature network" \
-  "$tf" evaluate "$tmp/test.h5" "$tmp/ref1.h5" "$tmp/feat_s9.h5"
+  "$vdmc" eval --fid --samples "$tmp/test.h5" --ref "$tmp/ref1.h5" --features "$tmp/feat_s9.h5"
 expect_error "missing stats" "$tmp/nope.h5: cannot open" \
-  "$tf" evaluate "$tmp/test.h5" "$tmp/nope.h5" "$tmp/feat.h5"
+  "$vdmc" eval --fid --samples "$tmp/test.h5" --ref "$tmp/nope.h5" --features "$tmp/feat.h5"
 expect_error "stats file is a dataset" "is a vdmc 'dataset' file, expected 'fid-stats'" \
-  "$tf" evaluate "$tmp/test.h5" "$tmp/test.h5" "$tmp/feat.h5"
+  "$vdmc" eval --fid --samples "$tmp/test.h5" --ref "$tmp/test.h5" --features "$tmp/feat.h5"
 expect_error "image size mismatch" "big.h5: images are 12x12x1 but the feature network" \
   "$vdmc" fid-stats "$tmp/big.h5" --features "$tmp/feat.h5" --out "$tmp/x.h5"
 expect_error "missing dataset" "$tmp/nope.h5" "$vdmc" fid-stats "$tmp/nope.h5" --features "$tmp/feat.h5" --out "$tmp/x.h5"
