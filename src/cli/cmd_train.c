@@ -136,6 +136,13 @@ int cmd_train(int argc, char **argv) {
       if (!rc && t->step == stop_at) raise(SIGSTOP);
     }
     if (t->step == signal_at && comm.rank == 0) raise(SIGUSR1);
+    int every = cs.values.run.sample_every;
+    if (!rc && every > 0 && (t->step % every == 0 || last)) {
+      // a grid is a convenience: a failure is reported, training goes on
+      if (trainer_sample_grid(t) && comm.rank == 0)
+        fprintf(stderr, "vdmc train: warning: no sample grid at step %lld: %s\n", (long long)t->step,
+                vdmc_error_message());
+    }
   }
   if (!rc && !saved_at_end && t->step >= steps) rc = trainer_save(t);  // resumed at the end
   train_log_close(&log);

@@ -109,6 +109,8 @@ int trainer_step(Trainer *t, TrainStepStats *st);
 // Commits a checkpoint of the current state. Collective.
 int trainer_save(Trainer *t);
 void trainer_free(Trainer *t);
+// Rank 0: a grid of EMA samples in RUN/samples/step-NNNNNNNN.png (run.sample_every).
+int trainer_sample_grid(Trainer *t);
 // The backward hook that launches gradient buckets (ctx = the Trainer).
 void trainer_on_grad_ready(void *ctx, size_t offset);
 
