@@ -131,6 +131,8 @@ int trainer_step(Trainer *t, TrainStepStats *st) {
   double t4 = now();
   t->phase[PHASE_SYNC_WAIT] = t4 - t3;
 
+  if (t->comm.rank == t->test_nan_rank && t->step >= t->test_nan_from && t->step < t->test_nan_until)
+    t->loss[0] = NAN;  // test hook: a non-finite loss on this rank only
   double local[M_COUNT] = {0};
   int finite = 1;
   for (int i = 0; i < t->b; i++) {

@@ -264,6 +264,12 @@ int trainer_create(Trainer *t, const ConfigSet *cs, const VdmcComm *comm, const 
   t->D = (size_t)t->H * t->W * t->C;
   t->num_classes = c->model.num_classes;
   if (c->mpi.threads_per_rank > 0) openblas_set_num_threads(c->mpi.threads_per_rank);
+  const char *nan_hook = getenv("VDMC_TRAIN_TEST_NAN");
+  long long from = -1, until = -1;
+  t->test_nan_rank = -1;
+  if (nan_hook && sscanf(nan_hook, "%d:%lld:%lld", &t->test_nan_rank, &from, &until) != 3) t->test_nan_rank = -1;
+  t->test_nan_from = from;
+  t->test_nan_until = until;
   if (!rc && comm->rank == 0) rc = check_dataset(t);
   if ((rc = agree(t, rc))) return rc;
   rc = build_objective(t);

@@ -85,6 +85,10 @@ typedef struct {
   int64_t skipped_total;
   int consecutive_skips;
   double phase[PHASE_COUNT];  // seconds of the last step, per phase
+  // test hook (tests/cli/train_nonfinite.sh): rank test_nan_rank reports a NaN loss for
+  // steps in [test_nan_from, test_nan_until); from env VDMC_TRAIN_TEST_NAN=RANK:FROM:UNTIL
+  int test_nan_rank;
+  int64_t test_nan_from, test_nan_until;
 } Trainer;
 
 typedef struct {
