@@ -45,5 +45,12 @@ SLURM_NTASKS=3 VDMC_LAUNCHER=srun PATH="$work/bin:$PATH" bash -c "
   printf '#!/usr/bin/env bash\nshift 3; exec \"\$@\"\n' >'$work/bin/srun'; chmod +x '$work/bin/srun'
   bash '$src/jobs/train.sbatch' ${args[*]@Q}" >"$work/job4.log" 2>&1 && bad "world size mismatch accepted" || {
   grep -q "differs from SLURM_NTASKS=3" "$work/job4.log" && ok || { bad "no world-size message"; tail -3 "$work/job4.log"; }; }
+# the scaling sweep over P = 1, 2 with the tiny config: reports and the model's table
+SLURM_NTASKS=2 VDMC_BUILD=$(dirname "$vdmc") bash "$src/jobs/scaling.sbatch" "$tiny" 2 4 "$work/scaling" "${data_args[@]}" \
+  --set optim.warmup_images=0 >"$work/scaling.log" 2>&1 && ok || { bad "scaling.sbatch failed"; tail -5 "$work/scaling.log"; }
+for r in weak_p1 weak_p2 strong_p1 strong_p2; do
+  grep -q "^$r P=.*SUMMARY" "$work/scaling.log" && ok || bad "scaling.sbatch: no summary of $r"
+done
+[ -s "$work/scaling/model.txt" ] && ok || bad "scaling.sbatch: no scaling-model table"
 echo "slurm_fake: $pass passed, $fail failed"
 [ $fail -eq 0 ]
