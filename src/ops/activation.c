@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/fastexp.h"
+#include "ops/parallel.h"
 
 // 1/(1+e^-x) from e = exp(-|x|) <= 1, which never overflows: s = 1/(1+e) for x >= 0 and
 // e/(1+e) for x < 0, picked by the sign bit with integer masks so that the loops
@@ -28,17 +29,34 @@ static inline float sigmoidf(float x) {
   return s;
 }
 
+typedef struct {
+  float *y;                        // out (forward) or dinp (backward)
+  const float *inp, *dout;         // dout NULL in forward
+} SiluArgs;
+
+static void silu_range(void *ctx, size_t lo, size_t hi) {
+  const SiluArgs *a = ctx;
+  const float *x = a->inp;
+  if (!a->dout) {
+    for (size_t i = lo; i < hi; i++) a->y[i] = x[i] * sigmoidf(x[i]);
+    return;
+  }
+  for (size_t i = lo; i < hi; i++) {
+    float s = sigmoidf(x[i]);
+    a->y[i] += a->dout[i] * s * (1.0f + x[i] * (1.0f - s));
+  }
+}
+
 void silu_forward(float *out, const float *inp, size_t n) {
-  for (size_t i = 0; i < n; i++) out[i] = inp[i] * sigmoidf(inp[i]);
+  SiluArgs a = {out, inp, NULL};
+  par_for(n, 16, n, silu_range, &a);
 }
 
 // d/dx x*s(x) = s + x*s*(1-s)
 void silu_backward(float *dinp, const float *dout, const float *inp, size_t n) {
   if (!dinp) return;
-  for (size_t i = 0; i < n; i++) {
-    float s = sigmoidf(inp[i]);
-    dinp[i] += dout[i] * s * (1.0f + inp[i] * (1.0f - s));
-  }
+  SiluArgs a = {dinp, inp, dout};
+  par_for(n, 16, n, silu_range, &a);
 }
 
 static const float INV_SQRT2 = 0.70710678118654752f;
