@@ -15,6 +15,7 @@
 
 #include "ops/gemm.h"
 #include "ops/parallel.h"
+#include "ops/tensor_ops.h"
 
 // Upper bound on the col buffer: 1M floats (4 MB), i.e. chunks of >= 455 rows for
 // K <= 2304. Chunk sizes from 256K to 4M floats measured the same within noise
@@ -202,9 +203,7 @@ void conv2d_forward(float *out, const float *inp, const float *weight, const flo
 void conv2d_backward(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
                      const float *weight, const Conv2dDims *d, float *scratch) {
   const size_t M = conv_rows(d), N = (size_t)d->Cout, K = conv_depth(d);
-  if (dbias)
-    for (size_t r = 0; r < M; r++)
-      for (size_t c = 0; c < N; c++) dbias[c] += dout[r * N + c];
+  colsum_accumulate(dbias, dout, M, (int)N);
   if (conv_is_pointwise(d)) {
     if (dweight) gemm_rowmajor(1, 0, K, N, M, inp, dout, 1.0f, dweight);
     if (dinp) gemm_rowmajor(0, 1, M, K, N, dout, weight, 1.0f, dinp);

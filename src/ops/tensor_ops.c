@@ -40,18 +40,19 @@ void accumulate(float *dst, const float *src, size_t n) {
   par_for(n, 16, n, accumulate_range, &t);
 }
 
-// dst[c] += sum_p a[p,c] * (b ? b[p,c] : 1) for a, b (P, C), row by row so the
-// memory is read in order; double accumulators for COLS columns at a time.
-static void colsum_product_accumulate(float *dst, const float *a, const float *b, size_t P,
-                                      int C) {
+// dst[c] += sum_p a[p,c] * (b ? b[p,c] : 1) for columns c in [0, C) of a, b (P, ld),
+// row by row so the memory is read in order; double accumulators for COLS columns at
+// a time.
+static void colsum_strided(float *dst, const float *a, const float *b, size_t P, int C,
+                           size_t ld) {
   for (int c0 = 0; c0 < C; c0 += COLS) {
     int len = C - c0 < COLS ? C - c0 : COLS;
     double acc[COLS];
     for (int j = 0; j < len; j++) acc[j] = 0;
     for (size_t p = 0; p < P; p++) {
-      const float *ar = a + p * (size_t)C + c0;
+      const float *ar = a + p * ld + c0;
       if (b) {
-        const float *br = b + p * (size_t)C + c0;
+        const float *br = b + p * ld + c0;
         for (int j = 0; j < len; j++) acc[j] += (double)ar[j] * br[j];
       } else {
         for (int j = 0; j < len; j++) acc[j] += ar[j];
@@ -61,8 +62,22 @@ static void colsum_product_accumulate(float *dst, const float *a, const float *b
   }
 }
 
+static void colsum_product_accumulate(float *dst, const float *a, const float *b, size_t P,
+                                      int C) {
+  colsum_strided(dst, a, b, P, C, (size_t)C);
+}
+
+// Columns [lo, hi) of src (Ca = P rows, Cb = C columns) summed into out.
+static void colsum_range(void *ctx, size_t lo, size_t hi) {
+  const TensorArgs *t = ctx;
+  colsum_strided(t->out + lo, t->a + lo, NULL, t->Ca, (int)(hi - lo), t->Cb);
+}
+
+// Threads take ranges of 16 columns, each summing its columns over all rows in order.
 void colsum_accumulate(float *dst, const float *src, size_t P, int C) {
-  if (dst) colsum_product_accumulate(dst, src, NULL, P, C);
+  if (!dst) return;
+  TensorArgs t = {.out = dst, .a = src, .Ca = P, .Cb = (size_t)C};
+  par_for((size_t)C, 16, P * (size_t)C, colsum_range, &t);
 }
 
 // Rows [lo, hi): out = [a | b].
