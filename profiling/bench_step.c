@@ -4,7 +4,9 @@
 //   better of two 1024^3 sgemm runs (0.5 s before and 0.5 s after the steps: the host
 //   may be shared, and a contended peak would flatter the MFU).
 // Dropout is on (training mode); gradients are zeroed each step as the trainer does.
-// Prints per-phase times and the activation arena bytes per image, and a last line
+// Prints per-phase times, the process CPU time per step (with 1 thread on a shared host
+// a steadier figure than wall time: waiting for a core is not counted), the activation
+// arena bytes per image, and a last line
 // "RESULT img_per_s=<x>" that profiling/bench_step.sh reads.
 //
 // usage: OPENBLAS_NUM_THREADS=T bench_step {fmnist|i64|uvit} [batch=32] [steps=3]
@@ -22,11 +24,13 @@
 #include "models/uvit.h"
 #include "optim/adam.h"
 
-static double now(void) {
+static double clock_s(clockid_t id) {
   struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
+  clock_gettime(id, &t);
   return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
+
+static double now(void) { return clock_s(CLOCK_MONOTONIC); }
 
 static void fill(float *x, size_t n, unsigned seed, float lo, float hi) {
   for (size_t i = 0; i < n; i++) {
@@ -83,10 +87,10 @@ int main(int argc, char **argv) {
   for (int b = 0; b < B; b++) labels[b] = b % (cfg.num_classes + 1);
   AdamConfig ac;
   adam_config_default(&ac);
-  double t_fwd = 0, t_bwd = 0, t_opt = 0, t_all = 0;
+  double t_fwd = 0, t_bwd = 0, t_opt = 0, t_all = 0, t_cpu = 0;
   for (int s = 0; s <= steps; s++) {  // step 0 is a warm-up
     DropoutKey key = {.seed = 5, .step = (uint64_t)s, .first_example = 0, .site = 0};
-    double t0 = now();
+    double t0 = now(), c0 = clock_s(CLOCK_PROCESS_CPUTIME_ID);
     memset(grads, 0, P * sizeof *grads);
     unet_forward(&u, params, out, x, lambda, labels, B, &key);
     double t1 = now();
@@ -96,6 +100,7 @@ int main(int argc, char **argv) {
     adam_step_slice(params, m, v, grads, 0, P, &u.params.table, &ac, 1e-4, s + 1, 1.0f);
     double t3 = now();
     if (s == 0) continue;
+    t_cpu += clock_s(CLOCK_PROCESS_CPUTIME_ID) - c0;
     t_fwd += t1 - t0;
     t_bwd += t2 - t1;
     t_opt += t3 - t2;
@@ -110,11 +115,13 @@ int main(int argc, char **argv) {
   printf("  params %zu, forward %.3f GFLOP/image, activations %.2f MB/image (arena %.1f MB for batch %d)\n",
          unet_num_params(&u), fwd / 1e9, unet_arena_bytes_per_image(&u) / 1e6,
          u.arena.capacity * 4.0 / 1e6, B);
-  printf("  batch %d, %d steps: %.3f s/step (forward %.3f, backward %.3f, adam %.3f)\n", B, steps,
-         t_all / steps, t_fwd / steps, t_bwd / steps, t_opt / steps);
+  printf("  batch %d, %d steps: %.3f s/step (forward %.3f, backward %.3f, adam %.3f), "
+         "process CPU %.3f s/step\n", B, steps, t_all / steps, t_fwd / steps, t_bwd / steps,
+         t_opt / steps, t_cpu / steps);
   printf("  %.2f img/s, %.1f GFLOP/s (3x forward), sgemm peak %.1f GFLOP/s, MFU %.1f%%\n", ips,
          achieved, peak, 100.0 * achieved / peak);
-  printf("RESULT img_per_s=%.4f mfu=%.4f\n", ips, achieved / peak);
+  printf("RESULT img_per_s=%.4f mfu=%.4f cpu_s_per_step=%.4f\n", ips, achieved / peak,
+         t_cpu / steps);
   unet_free(&u);
   return 0;
 }

@@ -84,6 +84,54 @@ void rng_uniform(float *out, size_t n, const RngStream *s, uint64_t first) {
   stream_fill(out, n, s, first, transform_uniform);
 }
 
+// LANES consecutive blocks of a stream at once, written lane-parallel so the compiler
+// vectorizes the 32x32->64 multiplies (the same arithmetic as philox4x32_10).
+enum { LANES = 8 };
+
+static void stream_blocks(uint32_t w[4 * LANES], const RngStream *s, uint64_t block) {
+  uint32_t c0[LANES], c1[LANES], c2[LANES], c3[LANES];
+  uint32_t k0 = (uint32_t)s->seed, k1 = (uint32_t)(s->seed >> 32);
+  for (int l = 0; l < LANES; l++) {
+    c0[l] = (uint32_t)(block + (uint64_t)l);
+    c1[l] = (uint32_t)s->example;
+    c2[l] = (uint32_t)s->step;
+    c3[l] = (s->purpose << 24) | (s->sub & 0xFFFFFFu);
+  }
+  for (int r = 0; r < 10; r++) {
+    if (r > 0) {
+      k0 += PHILOX_W0;
+      k1 += PHILOX_W1;
+    }
+    for (int l = 0; l < LANES; l++) {
+      uint64_t p0 = (uint64_t)PHILOX_M0 * c0[l], p1 = (uint64_t)PHILOX_M1 * c2[l];
+      uint32_t n0 = (uint32_t)(p1 >> 32) ^ c1[l] ^ k0, n2 = (uint32_t)(p0 >> 32) ^ c3[l] ^ k1;
+      c0[l] = n0;
+      c1[l] = (uint32_t)p1;
+      c2[l] = n2;
+      c3[l] = (uint32_t)p0;
+    }
+  }
+  for (int l = 0; l < LANES; l++) {
+    w[4 * l] = c0[l];
+    w[4 * l + 1] = c1[l];
+    w[4 * l + 2] = c2[l];
+    w[4 * l + 3] = c3[l];
+  }
+}
+
+void rng_bits(uint32_t *out, size_t n, const RngStream *s, uint64_t first) {
+  for (uint64_t i = first, end = first + n; i < end;) {
+    if (i % 4 == 0 && end - i >= 4 * LANES) {  // LANES whole blocks
+      stream_blocks(out + (i - first), s, i / 4);
+      i += 4 * LANES;
+      continue;
+    }
+    uint32_t w[4];
+    stream_block(w, s, i / 4);
+    for (uint64_t j = i % 4; j < 4 && i < end; j++, i++) out[i - first] = w[j];
+  }
+}
+
 void rng_normal(float *out, size_t n, const RngStream *s, uint64_t first) {
   stream_fill(out, n, s, first, transform_normal);
 }

@@ -34,6 +34,9 @@ typedef struct {
 
 // Uniform floats in [0, 1) (24-bit), element i of the stream at out[i - first].
 void rng_uniform(float *out, size_t n, const RngStream *s, uint64_t first);
+// The raw 32-bit words behind rng_uniform: element i of the stream at out[i - first]
+// (rng_uniform's element i is (word i >> 8) / 2^24).
+void rng_bits(uint32_t *out, size_t n, const RngStream *s, uint64_t first);
 // Standard normal floats, element-indexed like rng_uniform: Box-Muller on the word
 // pairs (0,1) and (2,3) of each block, element 2m = r cos(theta), 2m+1 = r sin(theta),
 // so element i depends only on i (any `first`, any n give the same values).

@@ -14,6 +14,8 @@
 #include <string.h>
 
 #include "ops/gemm.h"
+#include "ops/parallel.h"
+#include "ops/tensor_ops.h"
 
 // Upper bound on the col buffer: 1M floats (4 MB), i.e. chunks of >= 455 rows for
 // K <= 2304. Chunk sizes from 256K to 4M floats measured the same within noise
@@ -77,8 +79,8 @@ static int conv_tap_run(const Conv2dDims *d, ConvPixel px, int ky, size_t *img_o
 }
 
 // col rows [0, rows) <- the taps of output rows [r0, r0+rows); zeros outside the image.
-static void conv_im2col(float *col /* (rows, K) */, const float *inp /* (B,H,W,Cin) */,
-                        const Conv2dDims *d, size_t r0, size_t rows) {
+static void conv_im2col_rows(float *col /* (rows, K) */, const float *inp /* (B,H,W,Cin) */,
+                             const Conv2dDims *d, size_t r0, size_t rows) {
   const size_t C = (size_t)d->Cin, kc = (size_t)d->k * C;
   ConvPixel px = conv_pixel_at(d, r0);
   for (size_t r = 0; r < rows; r++, conv_pixel_next(d, &px)) {
@@ -97,9 +99,29 @@ static void conv_im2col(float *col /* (rows, K) */, const float *inp /* (B,H,W,C
   }
 }
 
+typedef struct {
+  float *col;          // im2col: the chunk's col rows; col2im: dinp
+  const float *src;    // im2col: the image; col2im: the chunk's dcol rows
+  const Conv2dDims *d;
+  size_t r0, rows;     // the chunk's output rows
+  size_t phase;        // col2im: image rows with oy % phases == phase
+} ConvColArgs;
+
+static void im2col_range(void *ctx, size_t lo, size_t hi) {
+  const ConvColArgs *a = ctx;
+  conv_im2col_rows(a->col + lo * conv_depth(a->d), a->src, a->d, a->r0 + lo, hi - lo);
+}
+
+// The same, threads taking contiguous row ranges.
+static void conv_im2col(float *col, const float *inp, const Conv2dDims *d, size_t r0,
+                        size_t rows) {
+  ConvColArgs a = {col, inp, d, r0, rows, 0};
+  par_for(rows, 1, rows * conv_depth(d), im2col_range, &a);
+}
+
 // dinp taps of output rows [r0, r0+rows) += dcol rows (taps outside the image dropped).
-static void conv_col2im(float *dinp /* (B,H,W,Cin) */, const float *dcol /* (rows, K) */,
-                        const Conv2dDims *d, size_t r0, size_t rows) {
+static void conv_col2im_rows(float *dinp /* (B,H,W,Cin) */, const float *dcol /* (rows, K) */,
+                             const Conv2dDims *d, size_t r0, size_t rows) {
   const size_t C = (size_t)d->Cin, kc = (size_t)d->k * C;
   ConvPixel px = conv_pixel_at(d, r0);
   for (size_t r = 0; r < rows; r++, conv_pixel_next(d, &px)) {
@@ -115,11 +137,56 @@ static void conv_col2im(float *dinp /* (B,H,W,Cin) */, const float *dcol /* (row
   }
 }
 
+// Units [lo, hi) are image rows q0 + u of the chunk; only those of the current phase run.
+static void col2im_range(void *ctx, size_t lo, size_t hi) {
+  const ConvColArgs *a = ctx;
+  const Conv2dDims *d = a->d;
+  const size_t Wo = (size_t)conv2d_out_w(d), Ho = (size_t)conv2d_out_h(d);
+  const size_t phases = (size_t)((d->k + d->stride - 1) / d->stride), q0 = a->r0 / Wo;
+  for (size_t q = q0 + lo; q < q0 + hi; q++) {
+    if (q % Ho % phases != a->phase) continue;
+    size_t r = q * Wo > a->r0 ? q * Wo : a->r0;
+    size_t e = (q + 1) * Wo < a->r0 + a->rows ? (q + 1) * Wo : a->r0 + a->rows;
+    conv_col2im_rows(a->col, a->src + (r - a->r0) * conv_depth(d), d, r, e - r);
+  }
+}
+
+// col2im over threads without races: the unit is one output image row (b, oy), which
+// writes input rows oy*stride - k/2 .. + k-1; units whose oy differ by a multiple of
+// ceil(k/stride) never write the same input row. So the rows run in phases
+// oy mod ceil(k/stride) = 0, 1, ...; units of one phase run in parallel. Every input
+// element receives its contributions in the same order for any thread count.
+static void conv_col2im(float *dinp, const float *dcol, const Conv2dDims *d, size_t r0,
+                        size_t rows) {
+  const size_t Wo = (size_t)conv2d_out_w(d);
+  const size_t q0 = r0 / Wo, q1 = (r0 + rows + Wo - 1) / Wo;  // image rows touched
+  const size_t phases = (size_t)((d->k + d->stride - 1) / d->stride);
+  ConvColArgs a = {dinp, dcol, d, r0, rows, 0};
+  for (a.phase = 0; a.phase < phases; a.phase++)
+    par_for(q1 - q0, 1, rows * conv_depth(d) / phases, col2im_range, &a);
+}
+
+typedef struct {
+  float *out;
+  const float *bias;
+  size_t N;
+} BiasArgs;
+
+static void fill_bias_range(void *ctx, size_t lo, size_t hi) {
+  const BiasArgs *a = ctx;
+  for (size_t r = lo; r < hi; r++) memcpy(a->out + r * a->N, a->bias, a->N * sizeof(float));
+}
+
+// out rows = bias.
+static void conv_fill_bias(float *out /* (M,N) */, const float *bias, size_t M, size_t N) {
+  BiasArgs a = {out, bias, N};
+  par_for(M, 1, M * N, fill_bias_range, &a);
+}
+
 void conv2d_forward(float *out, const float *inp, const float *weight, const float *bias,
                     const Conv2dDims *d, float *scratch) {
   const size_t M = conv_rows(d), N = (size_t)d->Cout, K = conv_depth(d);
-  if (bias)
-    for (size_t r = 0; r < M; r++) memcpy(out + r * N, bias, N * sizeof(float));
+  if (bias) conv_fill_bias(out, bias, M, N);
   const float beta = bias ? 1.0f : 0.0f;
   if (conv_is_pointwise(d)) {
     gemm_rowmajor(0, 0, M, N, K, inp, weight, beta, out);
@@ -136,9 +203,7 @@ void conv2d_forward(float *out, const float *inp, const float *weight, const flo
 void conv2d_backward(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
                      const float *weight, const Conv2dDims *d, float *scratch) {
   const size_t M = conv_rows(d), N = (size_t)d->Cout, K = conv_depth(d);
-  if (dbias)
-    for (size_t r = 0; r < M; r++)
-      for (size_t c = 0; c < N; c++) dbias[c] += dout[r * N + c];
+  colsum_accumulate(dbias, dout, M, (int)N);
   if (conv_is_pointwise(d)) {
     if (dweight) gemm_rowmajor(1, 0, K, N, M, inp, dout, 1.0f, dweight);
     if (dinp) gemm_rowmajor(0, 1, M, K, N, dout, weight, 1.0f, dinp);

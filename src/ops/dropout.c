@@ -1,36 +1,79 @@
 // Inverted dropout with a mask regenerated from the keyed RNG stream
-// (seed, RNG_DROPOUT, site, step, first_example + b), element j (docs/rng.md), so the
-// mask of an example does not depend on which rank or batch slice it runs in.
-// Both directions are y[j] += or = keep(j) ? x[j] / (1 - p) : 0; they share one loop.
+// (seed, RNG_DROPOUT, site, step, first_example + b), 16 bits per element (dropout.h,
+// docs/rng.md), so the mask of an example does not depend on which rank or batch slice
+// it runs in. Both directions are y[j] += or = keep(j) ? x[j] * scale : 0; one loop.
 #include "ops/dropout.h"
 
-
 #include "core/rng.h"
+#include "ops/parallel.h"
 
-enum { DROPOUT_CHUNK = 256 };  // uniforms drawn per rng_uniform call (stack buffer)
+#include <math.h>
+
+enum { DROPOUT_CHUNK = 512 };  // mask elements per unit (DROPOUT_CHUNK / 2 words drawn)
+
+// Element e of a chunk: keep ? x * scale : 0, added to y or stored.
+static float dropout_value(float x, uint32_t h, uint32_t thr, float scale) {
+  return h >= thr ? x * scale : 0.0f;
+}
+
+// Elements [j0, j0+m) of example b (j0 even): y = mask(x) (accumulate = 0) or y += mask(x).
+// Word i holds the 16-bit values of elements 2i (low half) and 2i+1 (high half).
+static void dropout_chunk(float *yb, const float *xb, size_t j0, size_t m, const RngStream *s,
+                          uint32_t thr, float scale, int accumulate) {
+  uint32_t w[DROPOUT_CHUNK / 2];
+  float v[DROPOUT_CHUNK];
+  size_t words = (m + 1) / 2;
+  rng_bits(w, words, s, j0 / 2);
+  const float *x = xb + j0;
+  for (size_t i = 0; i < m / 2; i++) {
+    v[2 * i] = dropout_value(x[2 * i], w[i] & 0xFFFFu, thr, scale);
+    v[2 * i + 1] = dropout_value(x[2 * i + 1], w[i] >> 16, thr, scale);
+  }
+  if (m % 2) v[m - 1] = dropout_value(x[m - 1], w[words - 1] & 0xFFFFu, thr, scale);
+  float *y = yb + j0;
+  if (accumulate)
+    for (size_t j = 0; j < m; j++) y[j] += v[j];
+  else
+    for (size_t j = 0; j < m; j++) y[j] = v[j];
+}
+
+typedef struct {
+  float *y;
+  const float *x;
+  size_t n, per;  // floats per example, chunks per example
+  const DropoutKey *key;
+  uint32_t thr;  // keep iff the element's 16 bits >= thr
+  float scale;
+  int accumulate;
+} DropoutArgs;
+
+// Units [lo, hi): p == 0 copies/adds floats, else (example, chunk) units.
+static void dropout_range(void *ctx, size_t lo, size_t hi) {
+  const DropoutArgs *a = ctx;
+  if (a->key->p == 0.0f) {  // exact identity: no draws, no scaling
+    for (size_t i = lo; i < hi; i++) a->y[i] = a->accumulate ? a->y[i] + a->x[i] : a->x[i];
+    return;
+  }
+  for (size_t u = lo; u < hi; u++) {
+    size_t b = u / a->per, j0 = u % a->per * DROPOUT_CHUNK;
+    size_t m = a->n - j0 < DROPOUT_CHUNK ? a->n - j0 : DROPOUT_CHUNK;
+    const DropoutKey *k = a->key;
+    RngStream s = {k->seed, RNG_DROPOUT, k->site, k->step, k->first_example + b};
+    dropout_chunk(a->y + b * a->n, a->x + b * a->n, j0, m, &s, a->thr, a->scale, a->accumulate);
+  }
+}
 
 // y = mask(x) (accumulate = 0) or y += mask(x) (accumulate = 1); y may alias x.
 static void dropout_apply(float *y, const float *x, int B, size_t n, const DropoutKey *key,
                           int accumulate) {
-  if (key->p == 0.0f) {  // exact identity: no draws, no scaling
-    for (size_t i = 0; i < (size_t)B * n; i++) y[i] = accumulate ? y[i] + x[i] : x[i];
-    return;
-  }
-  const float scale = 1.0f / (1.0f - key->p);
-  float u[DROPOUT_CHUNK];
-  for (int b = 0; b < B; b++) {
-    RngStream s = {key->seed, RNG_DROPOUT, key->site, key->step, key->first_example + (uint64_t)b};
-    float *yb = y + (size_t)b * n;
-    const float *xb = x + (size_t)b * n;
-    for (size_t j0 = 0; j0 < n; j0 += DROPOUT_CHUNK) {
-      size_t m = n - j0 < DROPOUT_CHUNK ? n - j0 : DROPOUT_CHUNK;
-      rng_uniform(u, m, &s, j0);
-      for (size_t j = 0; j < m; j++) {
-        float v = u[j] >= key->p ? xb[j0 + j] * scale : 0.0f;
-        yb[j0 + j] = accumulate ? yb[j0 + j] + v : v;
-      }
-    }
-  }
+  const size_t total = (size_t)B * n, per = (n + DROPOUT_CHUNK - 1) / DROPOUT_CHUNK;
+  long t = lrintf(key->p * 65536.0f);
+  uint32_t thr = t < 0 ? 0 : t > 65535 ? 65535 : (uint32_t)t;
+  DropoutArgs a = {y, x, n, per, key, thr, (float)(65536.0 / (65536.0 - thr)), accumulate};
+  if (key->p == 0.0f)
+    par_for(total, 16, total, dropout_range, &a);
+  else
+    par_for((size_t)B * per, 1, total, dropout_range, &a);
 }
 
 void dropout_forward(float *out, const float *inp, int B, size_t n_per_example,

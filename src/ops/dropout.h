@@ -1,5 +1,9 @@
-// Inverted dropout whose mask is a pure function of the RNG stream: element j of
-// example b is kept iff uniform(seed, RNG_DROPOUT, site, step, first_example + b, j) >= p.
+// Inverted dropout whose mask is a pure function of the RNG stream: with
+// w = rng_bits(seed, RNG_DROPOUT, site, step, first_example + b) and the 16-bit value
+// h_j = (w[j / 2] >> (16 * (j % 2))) & 0xFFFF, element j of example b is kept iff
+// h_j >= T, T = min(round(p * 2^16), 2^16 - 1), and kept values are scaled by
+// 2^16 / (2^16 - T), the inverse of the exact keep rate (p acts rounded to a multiple
+// of 2^-16). Two mask elements per 32-bit Philox word: half the draws of one per word.
 // Backward regenerates the mask from the same stream, so nothing is saved.
 #ifndef VDMC_OPS_DROPOUT_H
 #define VDMC_OPS_DROPOUT_H

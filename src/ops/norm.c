@@ -15,6 +15,8 @@
 #include <math.h>
 #include <stddef.h>
 
+#include "ops/parallel.h"
+
 enum { SEG = 512 };  // channels per segment: per-channel stack arrays of this size
 
 typedef struct {
@@ -102,21 +104,40 @@ static void gn_segment_normalize(float *out, const float *x, const float *mean_b
   }
 }
 
-void groupnorm_forward(float *out, float *mean, float *rstd, const float *inp,
-                       const float *weight, const float *bias, int B, int HW, int C, int G) {
-  GnDims d = {B, HW, C, G, C / G};
-  size_t tile = (size_t)HW * C;
-  for (int b = 0; b < B; b++) {
-    const float *x = inp + (size_t)b * tile;
-    const float *mb = mean + (size_t)b * G, *rb = rstd + (size_t)b * G;
-    for (int c0 = 0; c0 < C; c0 = block_end(&d, c0)) {
-      int c1 = block_end(&d, c0);
-      gn_block_stats(mean, rstd, x, &d, b, c0, c1);
+// Arguments of the threaded GroupNorm passes (forward and backward).
+typedef struct {
+  float *out, *mean, *rstd;       // forward outputs
+  float *dinp, *dweight, *dbias;  // backward outputs
+  const float *inp, *dout, *weight, *bias;
+  const float *cmean, *crstd;     // backward: saved statistics
+  int params_in_dinp;             // backward: dweight/dbias summed in the dinp pass
+  GnDims d;
+} GnArgs;
+
+// Forward of examples [lo, hi).
+static void gn_forward_range(void *ctx, size_t lo, size_t hi) {
+  GnArgs *a = ctx;
+  const GnDims *d = &a->d;
+  size_t tile = (size_t)d->HW * d->C;
+  for (size_t b = lo; b < hi; b++) {
+    const float *x = a->inp + b * tile;
+    const float *mb = a->mean + b * d->G, *rb = a->rstd + b * d->G;
+    for (int c0 = 0; c0 < d->C; c0 = block_end(d, c0)) {
+      int c1 = block_end(d, c0);
+      gn_block_stats(a->mean, a->rstd, x, d, (int)b, c0, c1);
       for (int s0 = c0; s0 < c1; s0 += SEG)
-        gn_segment_normalize(out + (size_t)b * tile, x, mb, rb, weight, bias, &d, s0,
+        gn_segment_normalize(a->out + b * tile, x, mb, rb, a->weight, a->bias, d, s0,
                              seg_end(s0, c1) - s0);
     }
   }
+}
+
+// Threads take whole examples: statistics are per example, so nothing is shared.
+void groupnorm_forward(float *out, float *mean, float *rstd, const float *inp,
+                       const float *weight, const float *bias, int B, int HW, int C, int G) {
+  GnArgs a = {.out = out, .mean = mean, .rstd = rstd, .inp = inp, .weight = weight,
+              .bias = bias, .d = {B, HW, C, G, C / G}};
+  par_for((size_t)B, 1, (size_t)B * HW * C, gn_forward_range, &a);
 }
 
 // Backward pass 1 over segment [s0, s0+len): per channel sum(dy) and
@@ -177,27 +198,59 @@ static void gn_segment_dinp(float *dinp, const float *dy, const float *x, const 
   }
 }
 
-void groupnorm_backward(float *dinp, float *dweight, float *dbias, const float *dout,
-                        const float *inp, const float *weight, const float *mean,
-                        const float *rstd, int B, int HW, int C, int G) {
-  GnDims d = {B, HW, C, G, C / G};
-  size_t tile = (size_t)HW * C;
-  for (int b = 0; b < B; b++) {
-    const float *x = inp + (size_t)b * tile, *dy = dout + (size_t)b * tile;
-    const float *mb = mean + (size_t)b * G, *rb = rstd + (size_t)b * G;
-    for (int c0 = 0; c0 < C; c0 = block_end(&d, c0)) {
-      int c1 = block_end(&d, c0), g0 = c0 / d.Cg;
+// dinp of examples [lo, hi): per block, the group sums g1, g2 (pass 1), then the
+// writing pass.
+static void gn_dinp_range(void *ctx, size_t lo, size_t hi) {
+  GnArgs *a = ctx;
+  const GnDims *d = &a->d;
+  size_t tile = (size_t)d->HW * d->C;
+  for (size_t b = lo; b < hi; b++) {
+    const float *x = a->inp + b * tile, *dy = a->dout + b * tile;
+    const float *mb = a->cmean + b * d->G, *rb = a->crstd + b * d->G;
+    for (int c0 = 0; c0 < d->C; c0 = block_end(d, c0)) {
+      int c1 = block_end(d, c0), g0 = c0 / d->Cg;
       double g1[SEG], g2[SEG];
-      for (int g = 0; g < (c1 - c0) / d.Cg; g++) g1[g] = g2[g] = 0;
+      for (int g = 0; g < (c1 - c0) / d->Cg; g++) g1[g] = g2[g] = 0;
       for (int s0 = c0; s0 < c1; s0 += SEG)
-        gn_segment_reduce(dweight, dbias, g1, g2, dy, x, weight, mb, rb, &d, g0, s0,
-                          seg_end(s0, c1) - s0);
-      if (!dinp) continue;
+        gn_segment_reduce(a->params_in_dinp ? a->dweight : NULL,
+                          a->params_in_dinp ? a->dbias : NULL, g1, g2, dy, x, a->weight, mb, rb,
+                          d, g0, s0, seg_end(s0, c1) - s0);
       for (int s0 = c0; s0 < c1; s0 += SEG)
-        gn_segment_dinp(dinp + (size_t)b * tile, dy, x, weight, mb, rb, g1, g2, &d, g0, s0,
+        gn_segment_dinp(a->dinp + b * tile, dy, x, a->weight, mb, rb, g1, g2, d, g0, s0,
                         seg_end(s0, c1) - s0);
     }
   }
+}
+
+// dweight, dbias of channels [lo, hi): sums over all examples in example order.
+static void gn_params_range(void *ctx, size_t lo, size_t hi) {
+  GnArgs *a = ctx;
+  const GnDims *d = &a->d;
+  size_t tile = (size_t)d->HW * d->C;
+  for (size_t b = 0; b < (size_t)d->B; b++) {
+    for (int s0 = (int)lo; s0 < (int)hi; s0 += SEG) {
+      double g1[SEG], g2[SEG];  // group sums of a partial segment: not used here
+      int g0 = s0 / d->Cg, len = seg_end(s0, (int)hi) - s0;
+      for (int g = 0; g < SEG; g++) g1[g] = g2[g] = 0;
+      gn_segment_reduce(a->dweight, a->dbias, g1, g2, a->dout + b * tile, a->inp + b * tile,
+                        a->weight, a->cmean + b * d->G, a->crstd + b * d->G, d, g0, s0, len);
+    }
+  }
+}
+
+// Threads take whole examples for dinp (per-example sums only), then channel ranges
+// for dweight/dbias (each channel summed over examples in order by one thread), so the
+// result does not depend on the thread count. The parameter pass reads dy and x once
+// more; on one thread the dinp pass sums them instead (same additions, same order).
+void groupnorm_backward(float *dinp, float *dweight, float *dbias, const float *dout,
+                        const float *inp, const float *weight, const float *mean,
+                        const float *rstd, int B, int HW, int C, int G) {
+  GnArgs a = {.dinp = dinp, .dweight = dweight, .dbias = dbias, .inp = inp, .dout = dout,
+              .weight = weight, .cmean = mean, .crstd = rstd, .d = {B, HW, C, G, C / G}};
+  size_t work = (size_t)B * HW * C;
+  a.params_in_dinp = dinp && par_threads(work) == 1;
+  if (dinp) par_for((size_t)B, 1, work, gn_dinp_range, &a);
+  if ((dweight || dbias) && !a.params_in_dinp) par_for((size_t)C, 16, work, gn_params_range, &a);
 }
 
 // LayerNorm rows are contiguous: per row, one pass of sums in double, then one pass

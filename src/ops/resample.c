@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "ops/parallel.h"
+
 typedef void (*ResamplePairFn)(float *dst /* (C) */, const float *src /* (C) */, size_t C);
 
 static void pair_copy(float *dst, const float *src, size_t C) { memcpy(dst, src, C * sizeof(float)); }
@@ -17,13 +19,13 @@ static void pair_add_quarter(float *dst, const float *src, size_t C) {
   for (size_t i = 0; i < C; i++) dst[i] += 0.25f * src[i];
 }
 
-// For each low-res pixel and each of its 4 high-res pixels: fn(dst pixel, src pixel).
-// The low-res tensor is (B,h,w,C), the high-res one (B,2h,2w,C); src_is_lo says
-// which of dst/src is the low-res one.
-static void resample_pairs(float *dst, const float *src, int src_is_lo, int B, int h, int w,
-                           int C, ResamplePairFn fn) {
+// Low-res rows [by0, by1) of the (B*h) rows: for each low-res pixel and each of its 4
+// high-res pixels, fn(dst pixel, src pixel). The low-res tensor is (B,h,w,C), the
+// high-res one (B,2h,2w,C); src_is_lo says which of dst/src is the low-res one.
+static void resample_rows(float *dst, const float *src, int src_is_lo, size_t by0, size_t by1,
+                          int w, int C, ResamplePairFn fn) {
   const size_t c = (size_t)C, W2 = 2 * (size_t)w;
-  for (size_t by = 0; by < (size_t)B * (size_t)h; by++)
+  for (size_t by = by0; by < by1; by++)
     for (size_t x = 0; x < (size_t)w; x++) {
       const size_t lo = (by * (size_t)w + x) * c;
       for (size_t dy = 0; dy < 2; dy++)
@@ -32,6 +34,27 @@ static void resample_pairs(float *dst, const float *src, int src_is_lo, int B, i
           fn(dst + (src_is_lo ? hi : lo), src + (src_is_lo ? lo : hi), c);
         }
     }
+}
+
+typedef struct {
+  float *dst;
+  const float *src;
+  int src_is_lo, w, C;
+  ResamplePairFn fn;
+} ResampleArgs;
+
+static void resample_range(void *ctx, size_t lo, size_t hi) {
+  const ResampleArgs *a = ctx;
+  resample_rows(a->dst, a->src, a->src_is_lo, lo, hi, a->w, a->C, a->fn);
+}
+
+// All B*h low-res rows; threads take whole rows (a row writes only its own low-res
+// row or its own 2 high-res rows).
+static void resample_pairs(float *dst, const float *src, int src_is_lo, int B, int h, int w,
+                           int C, ResamplePairFn fn) {
+  const size_t rows = (size_t)B * (size_t)h;
+  ResampleArgs a = {dst, src, src_is_lo, w, C, fn};
+  par_for(rows, 1, 4 * rows * (size_t)w * (size_t)C, resample_range, &a);
 }
 
 void upsample2x_forward(float *out, const float *inp, int B, int H, int W, int C) {

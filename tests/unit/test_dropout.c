@@ -10,24 +10,33 @@
 #include "gradcheck.h"
 #include "ops/dropout.h"
 
-enum { B = 8, N = 1000 };  // N is not a multiple of the 256-element draw chunk or of 4
+enum { B = 8, N = 1001 };  // N is odd and not a multiple of the 512-element draw chunk or of 8
 
 static const DropoutKey KEY = {.seed = 42, .step = 1234, .first_example = 96, .site = 7, .p = 0.3f};
 
-// The mask is exactly the documented stream: keep iff uniform(seed, RNG_DROPOUT, site,
-// step, first_example + b)[j] >= p, kept values scaled by 1 / (1 - p).
+// Keep threshold and scale of dropout.h: T = round(p 2^16), scale = 2^16 / (2^16 - T).
+static uint32_t threshold(float p) { return (uint32_t)floor(p * 65536.0 + 0.5); }
+static float keep_scale(float p) { return (float)(65536.0 / (65536.0 - threshold(p))); }
+
+// The mask is exactly the documented stream: with w = rng_bits(seed, RNG_DROPOUT, site,
+// step, first_example + b), element j is kept iff its 16 bits (low half of w[j/2] for
+// even j, high half for odd j) are >= T; kept values scaled by 2^16 / (2^16 - T).
 static void test_mask_contract(const float *x) {
-  float *y = malloc(B * N * sizeof(float)), u[N];
+  float *y = malloc(B * N * sizeof(float));
+  uint32_t w[(N + 1) / 2];
   dropout_forward(y, x, B, N, &KEY);
   int bad = 0;
   size_t kept = 0;
+  CHECK(threshold(0.3f) == 19661, "T(0.3) = 19661");
   for (int b = 0; b < B; b++) {
     RngStream s = {KEY.seed, RNG_DROPOUT, KEY.site, KEY.step, KEY.first_example + (uint64_t)b};
-    rng_uniform(u, N, &s, 0);
+    rng_bits(w, (N + 1) / 2, &s, 0);
     for (int j = 0; j < N; j++) {
-      float xv = x[b * N + j], expect = u[j] >= KEY.p ? xv * (1.0f / (1.0f - KEY.p)) : 0.0f;
+      uint32_t h = j % 2 ? w[j / 2] >> 16 : w[j / 2] & 0xFFFFu;
+      int keep = h >= threshold(KEY.p);
+      float xv = x[b * N + j], expect = keep ? xv * keep_scale(KEY.p) : 0.0f;
       bad += y[b * N + j] != expect;
-      kept += u[j] >= KEY.p;
+      kept += keep;
     }
   }
   CHECK(bad == 0, "forward equals the stream-defined mask (%d mismatches)", bad);
@@ -64,7 +73,7 @@ static void test_backward_mask(const float *x, const float *g) {
   for (int i = 0; i < B * N; i++) dx[i] = 0.25f;
   dropout_backward(dx, g, B, N, &KEY);
   int bad = 0;
-  float scale = 1.0f / (1.0f - KEY.p);
+  float scale = keep_scale(KEY.p);
   for (int i = 0; i < B * N; i++) {  // x has no zeros, so y != 0 marks a kept element
     float expect = y[i] != 0 ? 0.25f + g[i] * scale : 0.25f;
     bad += dx[i] != expect;

@@ -208,7 +208,30 @@ static void test_independence(void) {
   free(b);
 }
 
+// rng_bits is the word stream behind rng_uniform: uniform i = (bits i >> 8) / 2^24, for
+// any start and length (block boundaries at multiples of 4; rng_bits computes 8 whole
+// blocks at a time lane-parallel, rng_uniform one block at a time).
+static void test_bits(void) {
+  RngStream s = {.seed = 99, .purpose = RNG_DROPOUT, .sub = 3, .step = 5, .example = 8};
+  enum { N = 101 };  // long enough for the 8-block batched path, with ragged ends
+  uint32_t w[N];
+  float u[N];
+  int bad = 0;
+  for (uint64_t first = 0; first < 6; first++)
+    for (size_t n = 1; n <= N; n += 11) {
+      rng_bits(w, n, &s, first);
+      rng_uniform(u, n, &s, first);
+      for (size_t i = 0; i < n; i++) bad += u[i] != (float)(w[i] >> 8) / 16777216.0f;
+    }
+  // across the 32-bit block counter wrap (element 2^34 is block 0 again)
+  rng_bits(w, 64, &s, ((uint64_t)1 << 34) - 32);
+  rng_uniform(u, 64, &s, ((uint64_t)1 << 34) - 32);
+  for (int i = 0; i < 64; i++) bad += u[i] != (float)(w[i] >> 8) / 16777216.0f;
+  CHECK(bad == 0, "rng_bits matches rng_uniform (%d mismatches)", bad);
+}
+
 int main(void) {
+  test_bits();
   test_known_answers();
   test_counter_layout();
   test_offsets();

@@ -1,0 +1,167 @@
+// The worker pool (ops/parallel.h) and every threaded kernel: par_for covers [0, n)
+// exactly once with aligned part boundaries, and each kernel gives bit-identical
+// results on 1, 2 and 3 threads (ctest pins OPENBLAS_NUM_THREADS=1, so this is the test
+// that runs the pool; the kernels' count is fixed with par_set_threads while OpenBLAS
+// stays on 1 thread, whose sgemm is not bit-identical across its own thread counts).
+// The 1-thread results are checked against PyTorch and finite differences by the ops'
+// own tests.
+#include <cblas.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "ops/activation.h"
+#include "ops/conv2d.h"
+#include "ops/dropout.h"
+#include "ops/norm.h"
+#include "ops/parallel.h"
+#include "ops/resample.h"
+#include "ops/tensor_ops.h"
+
+// ---- par_for coverage --------------------------------------------------------------------
+typedef struct {
+  int *hits;
+  size_t align, bad_align;
+} Cover;
+
+static void cover_range(void *ctx, size_t lo, size_t hi) {
+  Cover *c = ctx;
+  if (lo % c->align) c->bad_align++;  // written by one part only: lo of part 0 is 0
+  for (size_t i = lo; i < hi; i++) c->hits[i]++;
+}
+
+static void test_cover(void) {
+  const size_t ns[] = {0, 1, 15, 16, 17, 1000, 100003};
+  const size_t aligns[] = {1, 16};
+  for (int t = 1; t <= 3; t++) {
+    openblas_set_num_threads(t);  // par_threads follows OpenBLAS by default
+    for (size_t i = 0; i < sizeof ns / sizeof ns[0]; i++)
+      for (size_t a = 0; a < 2; a++) {
+        Cover c = {calloc(ns[i] + 1, sizeof(int)), aligns[a], 0};
+        par_for(ns[i], c.align, PAR_MIN_WORK, cover_range, &c);
+        size_t wrong = 0;
+        for (size_t j = 0; j < ns[i]; j++) wrong += c.hits[j] != 1;
+        CHECK(wrong == 0 && c.bad_align == 0,
+              "par_for n=%zu align=%zu threads=%d: %zu elements not hit exactly once, "
+              "%zu misaligned parts", ns[i], c.align, t, wrong, c.bad_align);
+        free(c.hits);
+      }
+  }
+  openblas_set_num_threads(2);
+  CHECK(par_threads(PAR_MIN_WORK) == 2 && par_threads(PAR_MIN_WORK - 1) == 1,
+        "par_threads follows OpenBLAS (2) above PAR_MIN_WORK, 1 below");
+  openblas_set_num_threads(1);
+}
+
+// ---- kernels: 1 thread vs 2 and 3 ----------------------------------------------------------
+enum { B = 3, H = 16, W = 16, C = 64, G = 32 };
+#define NX ((size_t)B * H * W * C)
+
+typedef void (*KernelFn)(float *out /* (NOUT) */, const float *x /* (NX) */,
+                         const float *y /* (NX) */);
+enum { NOUT = 4 * (int)NX };
+
+static void k_silu(float *o, const float *x, const float *y) {
+  silu_forward(o, x, NX);
+  silu_backward(o + NX, y, x, NX);
+}
+
+static void k_dropout(float *o, const float *x, const float *y) {
+  DropoutKey key = {.seed = 7, .step = 3, .first_example = 11, .site = 2, .p = 0.3f};
+  dropout_forward(o, x, B, (size_t)H * W * C, &key);
+  memcpy(o + NX, y, NX * sizeof *o);
+  dropout_backward(o + NX, x, B, (size_t)H * W * C, &key);
+  key.p = 0;
+  dropout_forward(o + 2 * NX, y, B, (size_t)H * W * C, &key);
+}
+
+static void k_tensor(float *o, const float *x, const float *y) {
+  add_forward(o, x, y, NX);
+  memcpy(o + NX, y, NX * sizeof *o);
+  accumulate(o + NX, x, NX);
+  size_t P = (size_t)B * H * W;  // concat of (P, 40) and (P, 24), then split it back
+  concat_channels_forward(o + 2 * NX, x, y, P, 40, 24);
+  memcpy(o + 3 * NX, x, NX * sizeof *o);
+  concat_channels_backward(o + 3 * NX, o + 3 * NX + P * 40, y, P, 40, 24);
+  colsum_accumulate(o + 3 * NX, y, P, C);  // column sums of 64 columns over P rows
+}
+
+static void k_scale_shift(float *o, const float *x, const float *y) {
+  const float *ss = y;  // (B, 2C) from the first floats of y
+  scale_shift_forward(o, x, ss, B, H * W, C);
+  memcpy(o + NX, x, NX * sizeof *o);
+  memset(o + 2 * NX, 0, (size_t)B * 2 * C * sizeof *o);
+  scale_shift_backward(o + NX, o + 2 * NX, y, x, ss, B, H * W, C);
+}
+
+static void k_groupnorm(float *o, const float *x, const float *y) {
+  const float *w = y + 1000, *bias = y + 2000;
+  float *mean = o + 2 * NX, *rstd = mean + B * G, *dw = rstd + B * G, *db = dw + C;
+  groupnorm_forward(o, mean, rstd, x, w, bias, B, H * W, C, G);
+  memcpy(o + NX, x, NX * sizeof *o);
+  memset(dw, 0, 2 * C * sizeof *o);
+  groupnorm_backward(o + NX, dw, db, y, x, w, mean, rstd, B, H * W, C, G);
+}
+
+static void k_resample(float *o, const float *x, const float *y) {
+  size_t small = NX / 4;  // (B, H/2, W/2, C)
+  upsample2x_forward(o, x, B, H / 2, W / 2, C);
+  memcpy(o + NX, x, small * sizeof *o);
+  upsample2x_backward(o + NX, y, B, H / 2, W / 2, C);
+  avgpool2x_forward(o + 2 * NX, x, B, H, W, C);
+  memcpy(o + 3 * NX, y, NX * sizeof *o);
+  avgpool2x_backward(o + 3 * NX, x, B, H, W, C);
+}
+
+// conv 3x3 stride 1 and 2 (im2col, col2im phases, bias rows); weights from y.
+static void conv_case(float *o, const float *x, const float *y, int stride) {
+  Conv2dDims d = {.B = B, .H = H, .W = W, .Cin = C, .Cout = 32, .k = 3, .stride = stride};
+  size_t nout = (size_t)B * conv2d_out_h(&d) * conv2d_out_w(&d) * 32;
+  float *scratch = malloc(conv2d_scratch_floats(&d) * sizeof *scratch);
+  const float *wt = y, *bias = y + 9 * C * 32;
+  float *dw = o + 2 * NX, *db = dw + 9 * C * 32;
+  conv2d_forward(o, x, wt, bias, &d, scratch);
+  memcpy(o + NX, x, NX * sizeof *o);
+  memset(dw, 0, (9 * C * 32 + 32) * sizeof *o);
+  conv2d_backward(o + NX, dw, db, y + NX - nout, x, wt, &d, scratch);
+  free(scratch);
+}
+
+static void k_conv1(float *o, const float *x, const float *y) { conv_case(o, x, y, 1); }
+static void k_conv2(float *o, const float *x, const float *y) { conv_case(o, x, y, 2); }
+
+static void test_kernels(void) {
+  const struct {
+    const char *name;
+    KernelFn fn;
+  } ks[] = {{"silu", k_silu},           {"dropout", k_dropout},     {"tensor_ops", k_tensor},
+            {"scale_shift", k_scale_shift}, {"groupnorm", k_groupnorm}, {"resample", k_resample},
+            {"conv3x3", k_conv1},       {"conv3x3 stride 2", k_conv2}};
+  float *x = malloc(NX * sizeof *x), *y = malloc(NX * sizeof *y);
+  float *ref = malloc(NOUT * sizeof *ref), *got = malloc(NOUT * sizeof *got);
+  fill_uniform(x, NX, 1, -3, 3);
+  fill_uniform(y, NX, 2, -1, 1);
+  for (size_t k = 0; k < sizeof ks / sizeof ks[0]; k++) {
+    par_set_threads(1);
+    memset(ref, 0, NOUT * sizeof *ref);
+    ks[k].fn(ref, x, y);
+    for (int t = 2; t <= 3; t++) {
+      par_set_threads(t);
+      memset(got, 0, NOUT * sizeof *got);
+      ks[k].fn(got, x, y);
+      size_t diff = 0;
+      for (size_t i = 0; i < NOUT; i++) diff += memcmp(&ref[i], &got[i], sizeof *got) != 0;
+      CHECK(diff == 0, "%s: %zu of %d floats differ between 1 and %d threads", ks[k].name, diff,
+            NOUT, t);
+    }
+  }
+  par_set_threads(0);
+  free(x), free(y), free(ref), free(got);
+}
+
+int main(void) {
+  test_cover();
+  test_kernels();
+  return check_finish("parallel");
+}
