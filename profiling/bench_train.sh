@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Training throughput of the default config (ranks x threads = 2 on this machine):
+# Training throughput of the fmnist U-Net of bench_step (ranks x threads = 2 on this machine):
 #   P=1 with 2 BLAS threads, and P=2 with 1 thread each, same global batch;
 # from each run's log.jsonl: img/s, the exposed gradient-sync time per step and the
 # fraction of the gradient buffer already in flight when backward ended; and the
@@ -15,10 +15,14 @@ vdmc="$build/vdmc"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 "$vdmc" prepare fashion-mnist --out "$work/data" >/dev/null
-mpi=(mpirun --oversubscribe)
+mpi=(mpirun --oversubscribe --bind-to none)  # a rank with 2 BLAS threads must not be pinned to one core
 [ "$(id -u)" -eq 0 ] && mpi+=(--allow-run-as-root)
-common=(--set "data.train=$work/data/fashion-mnist-train.h5" --set optim.steps=$steps
-        --set optim.batch_size=$batch --set run.log_every=$steps --set run.checkpoint_every=1000000)
+# the model of bench_step's "fmnist" and of tests/reference/unet_ref.py's fmnist_default
+# (base 32, 2 res blocks, dropout 0.1), so vdmc and PyTorch train the same network
+model=(--set model.base_channels=32 --set model.num_res_blocks=2 --set model.head_channels=32
+       --set model.norm_groups=32 --set model.dropout=0.1)
+common=("${model[@]}" --set "data.train=$work/data/fashion-mnist-train.h5" --set optim.steps=$steps
+        --set optim.batch_size=$batch --set run.log_every=$steps --set run.checkpoint_every=1000000 --set run.sample_every=0)
 
 vdmc_run() {  # name ranks threads
   "${mpi[@]}" -n "$2" -x OPENBLAS_NUM_THREADS="$3" "$vdmc" train --run "$work/$1" "${common[@]}" \
