@@ -46,7 +46,7 @@ int checkpoint_peek(const char *path, char **config_text, const char *extra, dou
   file = H5Fopen(cands[0], H5F_ACC_RDONLY, H5P_DEFAULT);
   ckpt_h5_quiet_end(func, data);
   if (file < 0) {
-    status = vdmc_fail(VDMC_ERR_IO, "checkpoint %s: cannot open as HDF5", cands[0]);
+    status = vdmc_fail(VDMC_ERR_IO, "checkpoint %s cannot be opened (truncated or not HDF5?)", cands[0]);
     goto cleanup;
   }
   snprintf(resolved_path, CKPT_PATH_LEN, "%s", cands[0]);

@@ -3,15 +3,12 @@
 // adaptive bins through the collective checkpoint_load.
 #include "sample/ckpt_model.h"
 
-#include <hdf5.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/status.h"
 #include "diffusion/objective_config.h"
 #include "io/checkpoint.h"
-#include "io/checkpoint_internal.h"
-#include "io/h5_check.h"
 #include "models/model_from_config.h"
 
 // Rank 0's status and message on every rank.
@@ -24,34 +21,6 @@ static int bcast_status(MPI_Comm comm, int status) {
   if (!status) return VDMC_OK;
   MPI_Bcast(msg, sizeof msg, MPI_CHAR, 0, comm);
   return rank == 0 ? status : vdmc_fail(status, "%s", msg);
-}
-
-// The checkpoint file `path` names (its newest, for a run directory) and its /config text.
-static int read_config_text(const char *path, char *file, size_t file_len, char **text) {
-  char(*cands)[CKPT_PATH_LEN] = NULL;
-  int n = 0, fallback = 0;
-  int status = ckpt_dir_candidates(path, &cands, &n, &fallback);
-  if (!status) snprintf(file, file_len, "%s", cands[0]);
-  free(cands);
-  if (status) return status;
-  h5_quiet();
-  hid_t fapl = -1, f = -1, dset = -1;
-  size_t len = 0;
-  H5_CHECK(fapl = H5Pcreate(H5P_FILE_ACCESS), "%s: file access list", file);
-  H5_CHECK(H5Pset_file_locking(fapl, 1, 1), "%s: file locking", file);
-  H5_CHECK(f = H5Fopen(file, H5F_ACC_RDONLY, fapl), "checkpoint %s cannot be opened (truncated or not HDF5?)",
-           file);
-  if ((status = ckpt_open_1d(f, "/config", file, &len, &dset))) goto cleanup;
-  if (!(*text = calloc(len + 1, 1))) {
-    status = vdmc_fail(VDMC_ERR_MEMORY, "%s: out of memory for the config", file);
-    goto cleanup;
-  }
-  H5_CHECK(H5Dread(dset, H5T_NATIVE_CHAR, H5S_ALL, H5S_ALL, H5P_DEFAULT, *text), "%s: reading /config", file);
-cleanup:
-  h5_close_id(dset);
-  h5_close_id(f);
-  h5_close_id(fapl);
-  return status;
 }
 
 // Everything every rank builds identically from the config text.
@@ -84,7 +53,8 @@ int ckpt_model_load(CkptModel *m, const char *path, int max_batch, MPI_Comm comm
   int rank;
   MPI_Comm_rank(comm, &rank);
   char *text = NULL;
-  int rc = rank == 0 ? read_config_text(path, m->file, sizeof m->file, &text) : VDMC_OK;
+  // the newest checkpoint `path` names and its config text (m->file is CKPT_PATH_LEN)
+  int rc = rank == 0 ? checkpoint_peek(path, &text, NULL, NULL, NULL, m->file) : VDMC_OK;
   if ((rc = bcast_status(comm, rc))) return rc;
   long long len = rank == 0 ? (long long)strlen(text) : 0;
   MPI_Bcast(&len, 1, MPI_LONG_LONG, 0, comm);

@@ -6,9 +6,7 @@
 set -u
 source "$(dirname "$0")/../common/train_env.sh"
 src="${VDMC_SOURCE_DIR:-$(dirname "$0")/../..}"
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+source "$(dirname "$0")/../common/counters.sh"
 mkdir -p "$work/bin"
 cat >"$work/bin/scontrol" <<EOS
 #!/usr/bin/env bash
@@ -52,5 +50,4 @@ for r in weak_p1 weak_p2 strong_p1 strong_p2; do
   grep -q "^$r P=.*SUMMARY" "$work/scaling.log" && ok || bad "scaling.sbatch: no summary of $r"
 done
 [ -s "$work/scaling/model.txt" ] && ok || bad "scaling.sbatch: no scaling-model table"
-echo "slurm_fake: $pass passed, $fail failed"
-[ $fail -eq 0 ]
+finish slurm_fake

@@ -6,9 +6,7 @@ set -u
 source "$(dirname "$0")/../common/mpirun.sh"
 source "$(dirname "$0")/../common/train_env.sh"
 export OPENBLAS_NUM_THREADS=1
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+source "$(dirname "$0")/../common/counters.sh"
 train() {  # run_dir [options]
   local dir=$1
   shift
@@ -34,5 +32,4 @@ else
   [ "$(cat "$work/persistent/checkpoints/latest" 2>/dev/null)" = step-00000004.h5 ] && ok \
     || bad "no checkpoint of the last good state (latest: $(cat "$work/persistent/checkpoints/latest" 2>/dev/null))"
 fi
-echo "train_nonfinite: $pass passed, $fail failed"
-[ $fail -eq 0 ]
+finish train_nonfinite

@@ -7,9 +7,7 @@ set -u
 source "$(dirname "$0")/../common/mpirun.sh"
 source "$(dirname "$0")/../common/train_env.sh"
 export OPENBLAS_NUM_THREADS=1
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+source "$(dirname "$0")/../common/counters.sh"
 train() {  # run_dir ranks extra-args...
   local dir=$1 np=$2
   shift 2
@@ -58,5 +56,4 @@ if train straight 1 --resume none; then bad "--resume none accepted a used run d
   grep -q "already has checkpoints" "$work/straight.log" && ok || bad "no clear --resume none message"; fi
 [ "$(cat "$work/straight/checkpoints/latest")" = "$before" ] && ok || bad "latest changed"
 
-echo "train_resume: $pass passed, $fail failed"
-[ $fail -eq 0 ]
+finish train_resume
