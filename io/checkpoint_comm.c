@@ -7,7 +7,7 @@
 
 #include "core/status.h"
 #include "io/checkpoint_internal.h"
-#include "io/h5check.h"
+#include "io/h5_check.h"
 
 int ckpt_agree(MPI_Comm comm, int status) {
   int rank, size, first;
@@ -49,7 +49,7 @@ int ckpt_crc_global(MPI_Comm comm, const void *slice, size_t offset, size_t byte
   uint64_t *all = malloc((size_t)size * sizeof mine);
   if (!all) return vdmc_fail(VDMC_ERR_MEMORY, "checkpoint: out of memory gathering checksums");
   int status = VDMC_OK;
-  MPI_CHECK(MPI_Allgather(mine, 3, MPI_UINT64_T, all, 3, MPI_UINT64_T, comm));
+  MPI_CHECK(MPI_Allgather(mine, 3, MPI_UINT64_T, all, 3, MPI_UINT64_T, comm), "checkpoint: MPI_Allgather");
   qsort(all, (size_t)size, sizeof mine, compare_offset);
   uLong combined = 0;
   uint64_t end = 0;
@@ -89,7 +89,7 @@ int ckpt_check_same_layout(MPI_Comm comm, const CheckpointState *st) {
   }
   int status = VDMC_OK;
   unsigned mine[2] = {h, ~h}, lo[2];
-  MPI_CHECK(MPI_Allreduce(mine, lo, 2, MPI_UNSIGNED, MPI_MIN, comm));
+  MPI_CHECK(MPI_Allreduce(mine, lo, 2, MPI_UNSIGNED, MPI_MIN, comm), "checkpoint: MPI_Allreduce");
   if (lo[0] != ~lo[1])
     status = vdmc_fail(VDMC_ERR_INTERNAL, "checkpoint: ranks disagree on the tensor table, array names or "
                        "extras (every rank must describe the same state)");

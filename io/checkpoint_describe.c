@@ -5,7 +5,7 @@
 
 #include "core/status.h"
 #include "io/checkpoint_internal.h"
-#include "io/h5check.h"
+#include "io/h5_check.h"
 
 #define DESCRIBE_PIECE ((size_t)1 << 20)  // elements read per piece while checksumming
 
@@ -54,10 +54,10 @@ static int describe_group(hid_t file, const char *group, DescribeWalk *w) {
   int status = VDMC_OK;
   hid_t g = H5I_INVALID_HID;
   fprintf(w->out, "%s:\n", group);
-  H5_CHECK(g = H5Gopen2(file, group, H5P_DEFAULT));
+  H5_CHECK(g = H5Gopen2(file, group, H5P_DEFAULT), "checkpoint: H5Gopen2");
   w->status = VDMC_OK;
   if (H5Literate(g, H5_INDEX_NAME, H5_ITER_INC, NULL, describe_member, w) < 0)
-    status = w->status ? w->status : h5check_fail(__FILE__, __LINE__, "H5Literate");
+    status = w->status ? w->status : h5_fail(__FILE__, __LINE__, "checkpoint: H5Literate");
 cleanup:
   if (g >= 0) H5Gclose(g);
   return status;
@@ -99,7 +99,7 @@ static int describe_file(const char *path, FILE *out) {
   int status = VDMC_OK;
   hid_t fapl = H5I_INVALID_HID, file = H5I_INVALID_HID;
   VDMC_CHECK(ckpt_fapl_create(MPI_COMM_NULL, &fapl));
-  H5_CHECK(file = H5Fopen(path, H5F_ACC_RDONLY, fapl));
+  H5_CHECK(file = H5Fopen(path, H5F_ACC_RDONLY, fapl), "checkpoint: H5Fopen");
   int32_t version = 0, world = 0;
   int64_t step = 0, images = 0;
   uint64_t seed = 0, total = 0;

@@ -8,7 +8,7 @@
 
 #include "core/status.h"
 #include "io/checkpoint_internal.h"
-#include "io/h5check.h"
+#include "io/h5_check.h"
 
 typedef struct {
   const char *path;
@@ -109,7 +109,7 @@ static int open_and_check(LoadFile *f, const CheckpointState *st, MPI_Comm comm)
   f->file = H5Fopen(f->path, H5F_ACC_RDONLY, f->fapl);
   if (f->file < 0) {
     char why[1024];
-    h5check_fail(__FILE__, __LINE__, "H5Fopen");
+    h5_fail(__FILE__, __LINE__, "checkpoint: H5Fopen");
     const char *hdf5_words = strstr(vdmc_error_message(), "failed: ");  // drop our file:line
     snprintf(why, sizeof why, "%s", hdf5_words ? hdf5_words + 8 : vdmc_error_message());
     status = vdmc_fail(VDMC_ERR_IO, "checkpoint %s cannot be opened (truncated or not HDF5?): %s",
@@ -176,7 +176,7 @@ static int read_array(LoadFile *f, hid_t dset, const CheckpointArray *a, MPI_Com
   int covered = cnt == 0 || (off >= a->offset && off + cnt <= a->offset + a->count);
   const float *mine = covered && cnt ? a->data + (off - a->offset) : NULL;
   int need = !covered, any_need = 0;
-  MPI_CHECK(MPI_Allreduce(&need, &any_need, 1, MPI_INT, MPI_MAX, comm));
+  MPI_CHECK(MPI_Allreduce(&need, &any_need, 1, MPI_INT, MPI_MAX, comm), "checkpoint: MPI_Allreduce");
   if (any_need) {
     if (need && !(part = vdmc_alloc_floats(cnt))) {
       status = VDMC_ERR_MEMORY;

@@ -5,7 +5,7 @@
 #include "core/status.h"
 #include "io/checkpoint.h"
 #include "io/checkpoint_internal.h"
-#include "io/h5check.h"
+#include "io/h5_check.h"
 
 static int read_1d(hid_t file, const char *name, const char *path, hid_t type, size_t esize, void **out,
                    size_t *n) {
@@ -17,7 +17,7 @@ static int read_1d(hid_t file, const char *name, const char *path, hid_t type, s
     status = vdmc_fail(VDMC_ERR_MEMORY, "checkpoint %s: out of memory", path);
     goto cleanup;
   }
-  if (*n) H5_CHECK(H5Dread(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, *out));
+  if (*n) H5_CHECK(H5Dread(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, *out), "checkpoint: H5Dread");
 cleanup:
   if (ds >= 0) H5Dclose(ds);
   if (status) {

@@ -13,7 +13,7 @@
 #include "core/status.h"
 #include "io/checkpoint_internal.h"
 #include "io/h5_attr.h"
-#include "io/h5check.h"
+#include "io/h5_check.h"
 
 #ifndef VDMC_VERSION
 #define VDMC_VERSION "unknown"
@@ -46,7 +46,7 @@ static int make_header(const CheckpointState *st, MPI_Comm comm, SaveHeader *h) 
     for (int i = 0; i < st->nextras; i++)
       h->extra_crc[i] = ckpt_crc_update(0, st->extras[i].data, st->extras[i].n * sizeof(double));
   }
-  MPI_CHECK(MPI_Bcast(h, (int)sizeof *h, MPI_BYTE, 0, comm));
+  MPI_CHECK(MPI_Bcast(h, (int)sizeof *h, MPI_BYTE, 0, comm), "checkpoint: MPI_Bcast");
   for (int i = 0; i < st->narrays && !status; i++) {
     const CheckpointArray *a = &st->arrays[i];
     status = ckpt_crc_global(comm, a->data, a->offset * sizeof(float), a->count * sizeof(float),
@@ -115,19 +115,19 @@ static int write_file(const char *path, const CheckpointState *st, const SaveHea
   hid_t arrays = H5I_INVALID_HID, extras = H5I_INVALID_HID;
   VDMC_CHECK(ckpt_fapl_create(comm, &fapl));
   VDMC_CHECK(ckpt_dxpl_collective(&dxpl));
-  H5_CHECK(file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl));
+  H5_CHECK(file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl), "checkpoint: H5Fcreate");
   VDMC_CHECK(write_root_attrs(file, h));
   VDMC_CHECK(write_tensors(file, st->table, rank, dxpl, comm));
   size_t mine = rank == 0 ? h->config_len : 0;
   VDMC_CHECK(write_dataset(file, "config", H5T_NATIVE_CHAR, 1, h->config_len, st->config_text, 0,
                            mine, &h->config_crc, dxpl, comm));
-  H5_CHECK(extras = H5Gcreate2(file, "extras", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
+  H5_CHECK(extras = H5Gcreate2(file, "extras", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), "checkpoint: H5Gcreate2");
   for (int i = 0; i < st->nextras; i++) {
     const CheckpointExtra *e = &st->extras[i];
     VDMC_CHECK(write_dataset(extras, e->name, H5T_NATIVE_DOUBLE, sizeof(double), e->n, e->data, 0,
                              rank == 0 ? e->n : 0, &h->extra_crc[i], dxpl, comm));
   }
-  H5_CHECK(arrays = H5Gcreate2(file, "arrays", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
+  H5_CHECK(arrays = H5Gcreate2(file, "arrays", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), "checkpoint: H5Gcreate2");
   for (int i = 0; i < st->narrays; i++) {
     const CheckpointArray *a = &st->arrays[i];
     VDMC_CHECK(write_dataset(arrays, a->name, H5T_NATIVE_FLOAT, sizeof(float), h->total, a->data,
@@ -138,7 +138,7 @@ cleanup:
   if (arrays >= 0) H5Gclose(arrays);
   if (extras >= 0) H5Gclose(extras);
   if (file >= 0 && H5Fclose(file) < 0 && status == VDMC_OK)
-    status = h5check_fail(__FILE__, __LINE__, "H5Fclose(file)");
+    status = h5_fail(__FILE__, __LINE__, "checkpoint: H5Fclose");
   if (dxpl >= 0) H5Pclose(dxpl);
   if (fapl >= 0) H5Pclose(fapl);
   return status;

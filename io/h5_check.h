@@ -32,6 +32,13 @@
     }                                                               \
   } while (0)
 
+// Jumps to cleanup when a vdmc status-returning call fails (its message stands).
+#define VDMC_CHECK(call)                 \
+  do {                                   \
+    status = (call);                     \
+    if (status != VDMC_OK) goto cleanup; \
+  } while (0)
+
 // Records the message and returns VDMC_ERR_IO / VDMC_ERR_MPI; used by the macros.
 int h5_fail(const char *src, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int mpi_fail(int rc, const char *src, int line, const char *fmt, ...)
