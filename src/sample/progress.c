@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <time.h>
+#include <unistd.h>
 
 double progress_now(void) {
   struct timespec ts;
@@ -19,11 +20,14 @@ void progress_start(Progress *p, const char *what, const char *unit, long long t
   p->enabled = enabled;
 }
 
+// On a terminal one line is redrawn in place; into a file or a Slurm log it is
+// a new line at most every 30 s, so logs stay readable.
 static void draw(const Progress *p, double now) {
   double el = now - p->start, rate = el > 0 ? p->done / el : 0;
   double eta = rate > 0 ? (p->total - p->done) / rate : 0;
-  fprintf(stderr, "\r%s: %lld/%lld %s, %.2f %s/s, elapsed %.0fs, ETA %.0fs   ", p->what, p->done, p->total,
-          p->unit, rate, p->unit, el, eta);
+  int tty = isatty(fileno(stderr));
+  fprintf(stderr, "%s%s: %lld/%lld %s, %.2f %s/s, elapsed %.0fs, ETA %.0fs%s", tty ? "\r" : "", p->what,
+          p->done, p->total, p->unit, rate, p->unit, el, eta, tty ? "   " : "\n");
   fflush(stderr);
 }
 
@@ -31,7 +35,7 @@ void progress_add(Progress *p, long long units) {
   p->done += units;
   if (!p->enabled) return;
   double now = progress_now();
-  if (now - p->last_draw < 0.5) return;
+  if (now - p->last_draw < (isatty(fileno(stderr)) ? 0.5 : 30.0)) return;
   p->last_draw = now;
   draw(p, now);
 }
@@ -39,5 +43,5 @@ void progress_add(Progress *p, long long units) {
 void progress_finish(Progress *p) {
   if (!p->enabled) return;
   draw(p, progress_now());
-  fputc('\n', stderr);
+  if (isatty(fileno(stderr))) fputc('\n', stderr);
 }
