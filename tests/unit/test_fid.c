@@ -12,7 +12,6 @@
 #include "check.h"
 #include "core/status.h"
 #include "eval/fid.h"
-#include "eval/fid_evaluate.h"
 #include "eval/fid_stats.h"
 #include "fixture.h"
 
@@ -230,25 +229,10 @@ static void test_grid_shape(void) {
         "block sizes");
 }
 
-// `test_fid evaluate SAMPLES.h5 REF_STATS.h5 FEAT.h5`: prints fid_evaluate's result
-// (for tests/cli/fid_cli.sh until `vdmc eval --fid` calls it).
-static int evaluate(char **argv) {
-  FidResult r;
-  int st = fid_evaluate(argv[2], argv[3], argv[4], MPI_COMM_WORLD, &r);
-  if (st && g_rank == 0) fprintf(stderr, "fid_evaluate: %s\n", vdmc_error_message());
-  if (!st && g_rank == 0)
-    printf("fid %.10g inception_score %.6g n_samples %lld n_reference %lld d %zu grid %dx%d\n", r.fid,
-           r.inception_score, (long long)r.n_samples, (long long)r.n_reference, r.d, r.parts.nprow,
-           r.parts.npcol);
-  MPI_Finalize();
-  return st ? 1 : 0;
-}
-
 int main(int argc, char **argv) {
   MPI_Init(&argc, &argv);
   MPI_Comm_rank(MPI_COMM_WORLD, &g_rank);
   MPI_Comm_size(MPI_COMM_WORLD, &g_size);
-  if (argc == 5 && !strcmp(argv[1], "evaluate")) return evaluate(argv);
   test_grid_shape();
   Fixture fx;
   int have_fx = fixture_load(&fx, "fid_ref.fix") == 0;
