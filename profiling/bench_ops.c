@@ -25,16 +25,17 @@ typedef struct {
 
 // Shape list (docs/ops.md): res-block 3x3 convs at each U-Net level, the first
 // conv from the image, a stride-2 down-sampling conv and a 1x1 skip projection.
+// Fields: B, H, W, Cin, Cout, kh, kw, stride, pad_h, pad_w.
 static const BenchShape SHAPES[] = {
-    {"fmnist in 28x28 1->64 k3", {32, 28, 28, 1, 64, 3, 1}},
-    {"fmnist 28x28 64->64 k3", {32, 28, 28, 64, 64, 3, 1}},
-    {"fmnist 14x14 128->128 k3", {32, 14, 14, 128, 128, 3, 1}},
-    {"fmnist down 28->14 64 k3s2", {32, 28, 28, 64, 64, 3, 2}},
-    {"i64 32x32 128->128 k3", {32, 32, 32, 128, 128, 3, 1}},
-    {"i64 16x16 128->128 k3", {32, 16, 16, 128, 128, 3, 1}},
-    {"i64 8x8 256->256 k3", {32, 8, 8, 256, 256, 3, 1}},
-    {"i64 down 32->16 128 k3s2", {32, 32, 32, 128, 128, 3, 2}},
-    {"i64 skip 16x16 256->128 k1", {32, 16, 16, 256, 128, 1, 1}},
+    {"fmnist in 28x28 1->64 k3", {32, 28, 28, 1, 64, 3, 3, 1, 1, 1}},
+    {"fmnist 28x28 64->64 k3", {32, 28, 28, 64, 64, 3, 3, 1, 1, 1}},
+    {"fmnist 14x14 128->128 k3", {32, 14, 14, 128, 128, 3, 3, 1, 1, 1}},
+    {"fmnist down 28->14 64 k3s2", {32, 28, 28, 64, 64, 3, 3, 2, 1, 1}},
+    {"i64 32x32 128->128 k3", {32, 32, 32, 128, 128, 3, 3, 1, 1, 1}},
+    {"i64 16x16 128->128 k3", {32, 16, 16, 128, 128, 3, 3, 1, 1, 1}},
+    {"i64 8x8 256->256 k3", {32, 8, 8, 256, 256, 3, 3, 1, 1, 1}},
+    {"i64 down 32->16 128 k3s2", {32, 32, 32, 128, 128, 3, 3, 2, 1, 1}},
+    {"i64 skip 16x16 256->128 k1", {32, 16, 16, 256, 128, 1, 1, 1, 0, 0}},
 };
 
 static double now(void) {
@@ -113,7 +114,7 @@ int main(int argc, char **argv) {
     Bench x = {.s = &SHAPES[i]};
     x.M = (size_t)d->B * conv2d_out_h(d) * conv2d_out_w(d);
     x.N = (size_t)d->Cout;
-    x.K = (size_t)d->k * d->k * d->Cin;
+    x.K = (size_t)d->kh * d->kw * d->Cin;
     size_t n_in = (size_t)d->B * d->H * d->W * d->Cin;
     size_t big = x.M * (x.K > x.N ? x.K : x.N);  // >= every GEMM operand below
     x.inp = buffer(n_in), x.dinp = buffer(n_in);

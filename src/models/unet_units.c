@@ -98,14 +98,9 @@ static void resampled_size(UNetResample rs, int H, int W, int *Hr, int *Wr) {
 }
 
 static Conv2dDims conv_dims(const ConvUnit *c, int B) {
-  Conv2dDims d;
-  resampled_size(c->resample, c->H, c->W, &d.H, &d.W);
-  d.B = B;
-  d.Cin = c->Cin;
-  d.Cout = c->Cout;
-  d.k = c->k;
-  d.stride = c->stride;
-  return d;
+  int H, W;
+  resampled_size(c->resample, c->H, c->W, &H, &W);
+  return conv2d_dims(B, H, W, c->Cin, c->Cout, c->k, c->stride);
 }
 
 void conv_unit_setup(ConvUnit *c, UNetResample rs, int H, int W, int Cin, int Cout, int k,

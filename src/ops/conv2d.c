@@ -1,9 +1,9 @@
 // 2-D convolution on NHWC tensors as GEMMs (see docs/ops.md).
 // Legend: B batch, H/W input size, Ho/Wo output size, Cin/Cout channels,
-// M = B*Ho*Wo output pixels (GEMM rows), K = k*k*Cin (GEMM depth), N = Cout.
+// M = B*Ho*Wo output pixels (GEMM rows), K = kh*kw*Cin (GEMM depth), N = Cout.
 //
-// The weight (k,k,Cin,Cout) is already the row-major (K, N) GEMM operand, and an
-// im2col row of an output pixel is its k*k input taps in (ky, kx, ci) order, so
+// The weight (kh,kw,Cin,Cout) is already the row-major (K, N) GEMM operand, and an
+// im2col row of an output pixel is its kh*kw input taps in (ky, kx, ci) order, so
 //   forward   out  (M,N)  = col (M,K) . W (K,N)  [+ bias]
 //   backward  dW   (K,N) += col^T . dout
 //             dcol (M,K)  = dout . W^T, then col2im adds dcol into dinp.
@@ -22,16 +22,23 @@
 // (profiling/bench_ops.c, docs/ops.md).
 #define CONV_SCRATCH_TARGET ((size_t)1 << 20)
 
-int conv2d_out_h(const Conv2dDims *d) { return (d->H + 2 * (d->k / 2) - d->k) / d->stride + 1; }
-int conv2d_out_w(const Conv2dDims *d) { return (d->W + 2 * (d->k / 2) - d->k) / d->stride + 1; }
+Conv2dDims conv2d_dims(int B, int H, int W, int Cin, int Cout, int k, int stride) {
+  Conv2dDims d = {B, H, W, Cin, Cout, k, k, stride, k / 2, k / 2};
+  return d;
+}
+
+int conv2d_out_h(const Conv2dDims *d) { return (d->H + 2 * d->pad_h - d->kh) / d->stride + 1; }
+int conv2d_out_w(const Conv2dDims *d) { return (d->W + 2 * d->pad_w - d->kw) / d->stride + 1; }
 
 static size_t conv_rows(const Conv2dDims *d) {
   return (size_t)d->B * (size_t)conv2d_out_h(d) * (size_t)conv2d_out_w(d);
 }
 
-static size_t conv_depth(const Conv2dDims *d) { return (size_t)d->k * (size_t)d->k * (size_t)d->Cin; }
+static size_t conv_depth(const Conv2dDims *d) { return (size_t)d->kh * (size_t)d->kw * (size_t)d->Cin; }
 
-static int conv_is_pointwise(const Conv2dDims *d) { return d->k == 1 && d->stride == 1; }
+static int conv_is_pointwise(const Conv2dDims *d) {
+  return d->kh == 1 && d->kw == 1 && d->stride == 1 && d->pad_h == 0 && d->pad_w == 0;
+}
 
 static size_t conv_chunk_rows(const Conv2dDims *d) {
   size_t m = conv_rows(d), rows = CONV_SCRATCH_TARGET / conv_depth(d);
@@ -68,10 +75,9 @@ static void conv_pixel_next(const Conv2dDims *d, ConvPixel *px) {
 // returned offset into the (B,H,W,Cin) image. Returns 0 when no tap is inside.
 static int conv_tap_run(const Conv2dDims *d, ConvPixel px, int ky, size_t *img_off, int *kx0,
                         int *kx1) {
-  const int k = d->k, p = k / 2;
-  const int iy = px.oy * d->stride + ky - p, ix0 = px.ox * d->stride - p;
+  const int iy = px.oy * d->stride + ky - d->pad_h, ix0 = px.ox * d->stride - d->pad_w;
   *kx0 = ix0 < 0 ? -ix0 : 0;
-  *kx1 = ix0 + k > d->W ? d->W - ix0 : k;
+  *kx1 = ix0 + d->kw > d->W ? d->W - ix0 : d->kw;
   if (iy < 0 || iy >= d->H || *kx1 <= *kx0) return 0;
   *img_off = ((px.b * (size_t)d->H + (size_t)iy) * (size_t)d->W + (size_t)(ix0 + *kx0)) *
              (size_t)d->Cin;
@@ -81,10 +87,10 @@ static int conv_tap_run(const Conv2dDims *d, ConvPixel px, int ky, size_t *img_o
 // col rows [0, rows) <- the taps of output rows [r0, r0+rows); zeros outside the image.
 static void conv_im2col_rows(float *col /* (rows, K) */, const float *inp /* (B,H,W,Cin) */,
                              const Conv2dDims *d, size_t r0, size_t rows) {
-  const size_t C = (size_t)d->Cin, kc = (size_t)d->k * C;
+  const size_t C = (size_t)d->Cin, kc = (size_t)d->kw * C;
   ConvPixel px = conv_pixel_at(d, r0);
   for (size_t r = 0; r < rows; r++, conv_pixel_next(d, &px)) {
-    for (int ky = 0; ky < d->k; ky++) {
+    for (int ky = 0; ky < d->kh; ky++) {
       float *seg = col + r * conv_depth(d) + (size_t)ky * kc;
       size_t off;
       int kx0, kx1;
@@ -94,7 +100,7 @@ static void conv_im2col_rows(float *col /* (rows, K) */, const float *inp /* (B,
       }
       memset(seg, 0, (size_t)kx0 * C * sizeof(float));
       memcpy(seg + (size_t)kx0 * C, inp + off, (size_t)(kx1 - kx0) * C * sizeof(float));
-      memset(seg + (size_t)kx1 * C, 0, (size_t)(d->k - kx1) * C * sizeof(float));
+      memset(seg + (size_t)kx1 * C, 0, (size_t)(d->kw - kx1) * C * sizeof(float));
     }
   }
 }
@@ -122,10 +128,10 @@ static void conv_im2col(float *col, const float *inp, const Conv2dDims *d, size_
 // dinp taps of output rows [r0, r0+rows) += dcol rows (taps outside the image dropped).
 static void conv_col2im_rows(float *dinp /* (B,H,W,Cin) */, const float *dcol /* (rows, K) */,
                              const Conv2dDims *d, size_t r0, size_t rows) {
-  const size_t C = (size_t)d->Cin, kc = (size_t)d->k * C;
+  const size_t C = (size_t)d->Cin, kc = (size_t)d->kw * C;
   ConvPixel px = conv_pixel_at(d, r0);
   for (size_t r = 0; r < rows; r++, conv_pixel_next(d, &px)) {
-    for (int ky = 0; ky < d->k; ky++) {
+    for (int ky = 0; ky < d->kh; ky++) {
       size_t off;
       int kx0, kx1;
       if (!conv_tap_run(d, px, ky, &off, &kx0, &kx1)) continue;
@@ -137,12 +143,17 @@ static void conv_col2im_rows(float *dinp /* (B,H,W,Cin) */, const float *dcol /*
   }
 }
 
+// col2im phases: output rows whose input rows can overlap, ceil(kh / stride).
+static size_t conv_col2im_phases(const Conv2dDims *d) {
+  return (size_t)((d->kh + d->stride - 1) / d->stride);
+}
+
 // Units [lo, hi) are image rows q0 + u of the chunk; only those of the current phase run.
 static void col2im_range(void *ctx, size_t lo, size_t hi) {
   const ConvColArgs *a = ctx;
   const Conv2dDims *d = a->d;
   const size_t Wo = (size_t)conv2d_out_w(d), Ho = (size_t)conv2d_out_h(d);
-  const size_t phases = (size_t)((d->k + d->stride - 1) / d->stride), q0 = a->r0 / Wo;
+  const size_t phases = conv_col2im_phases(d), q0 = a->r0 / Wo;
   for (size_t q = q0 + lo; q < q0 + hi; q++) {
     if (q % Ho % phases != a->phase) continue;
     size_t r = q * Wo > a->r0 ? q * Wo : a->r0;
@@ -152,15 +163,15 @@ static void col2im_range(void *ctx, size_t lo, size_t hi) {
 }
 
 // col2im over threads without races: the unit is one output image row (b, oy), which
-// writes input rows oy*stride - k/2 .. + k-1; units whose oy differ by a multiple of
-// ceil(k/stride) never write the same input row. So the rows run in phases
-// oy mod ceil(k/stride) = 0, 1, ...; units of one phase run in parallel. Every input
+// writes input rows oy*stride - pad_h .. + kh-1; units whose oy differ by a multiple of
+// ceil(kh/stride) never write the same input row. So the rows run in phases
+// oy mod ceil(kh/stride) = 0, 1, ...; units of one phase run in parallel. Every input
 // element receives its contributions in the same order for any thread count.
 static void conv_col2im(float *dinp, const float *dcol, const Conv2dDims *d, size_t r0,
                         size_t rows) {
   const size_t Wo = (size_t)conv2d_out_w(d);
   const size_t q0 = r0 / Wo, q1 = (r0 + rows + Wo - 1) / Wo;  // image rows touched
-  const size_t phases = (size_t)((d->k + d->stride - 1) / d->stride);
+  const size_t phases = conv_col2im_phases(d);
   ConvColArgs a = {dinp, dcol, d, r0, rows, 0};
   for (a.phase = 0; a.phase < phases; a.phase++)
     par_for(q1 - q0, 1, rows * conv_depth(d) / phases, col2im_range, &a);

@@ -1,5 +1,8 @@
-// 2-D convolution on NHWC tensors. Kernel k in {1, 3}, stride in {1, 2},
-// zero padding k/2, so Ho = (H + 2*(k/2) - k) / stride + 1.
+// 2-D convolution on NHWC tensors: a kh x kw kernel, one stride for both axes, zero
+// padding pad_h rows above and below and pad_w columns left and right, so
+// Ho = (H + 2*pad_h - kh) / stride + 1 (likewise Wo). The U-Net uses square kernels
+// with "same" padding (conv2d_dims); the Inception-v3 feature network also uses
+// 1x7 / 7x1 / 1x3 / 3x1 / 5x5 kernels and unpadded ("valid") ones.
 #ifndef VDMC_OPS_CONV2D_H
 #define VDMC_OPS_CONV2D_H
 
@@ -7,8 +10,12 @@
 
 typedef struct {
   int B, H, W, Cin, Cout;  // input (B, H, W, Cin)
-  int k, stride;           // kernel size and stride
+  int kh, kw, stride;      // kernel rows, columns and stride
+  int pad_h, pad_w;        // zero padding on each side
 } Conv2dDims;
+
+// A k x k kernel with "same" padding k/2 (k odd): what the U-Net's convs use.
+Conv2dDims conv2d_dims(int B, int H, int W, int Cin, int Cout, int k, int stride);
 
 int conv2d_out_h(const Conv2dDims *d);
 int conv2d_out_w(const Conv2dDims *d);
@@ -17,9 +24,9 @@ size_t conv2d_scratch_floats(const Conv2dDims *d);
 
 // out: (B, Ho, Wo, Cout) is overwritten.
 void conv2d_forward(float *out, const float *inp /* (B,H,W,Cin) */,
-                    const float *weight /* (k,k,Cin,Cout) */, const float *bias /* (Cout) or NULL */,
+                    const float *weight /* (kh,kw,Cin,Cout) */, const float *bias /* (Cout) or NULL */,
                     const Conv2dDims *d, float *scratch);
-// Accumulates into dinp (B,H,W,Cin), dweight (k,k,Cin,Cout), dbias (Cout); any may be NULL.
+// Accumulates into dinp (B,H,W,Cin), dweight (kh,kw,Cin,Cout), dbias (Cout); any may be NULL.
 void conv2d_backward(float *dinp, float *dweight, float *dbias,
                      const float *dout /* (B,Ho,Wo,Cout) */, const float *inp,
                      const float *weight, const Conv2dDims *d, float *scratch);

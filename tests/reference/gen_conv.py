@@ -17,13 +17,24 @@ from fixture_io import write_fixture  # noqa: E402
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures")
 
-# name: (B, H, W, Cin, Cout, k, stride, bias)
+# name: (B, H, W, Cin, Cout, kh, kw, stride, pad_h, pad_w, bias)
 CONV_CASES = {
-    "conv_k3s1": (2, 5, 7, 3, 5, 3, 1, True),
-    "conv_k3s2": (2, 7, 6, 4, 3, 3, 2, True),
-    "conv_k3s2_even": (1, 8, 8, 5, 6, 3, 2, False),
-    "conv_k1s1": (3, 4, 5, 6, 7, 1, 1, True),
-    "conv_k1s2": (2, 5, 6, 3, 4, 1, 2, False),
+    "conv_k3s1": (2, 5, 7, 3, 5, 3, 3, 1, 1, 1, True),
+    "conv_k3s2": (2, 7, 6, 4, 3, 3, 3, 2, 1, 1, True),
+    "conv_k3s2_even": (1, 8, 8, 5, 6, 3, 3, 2, 1, 1, False),
+    "conv_k1s1": (3, 4, 5, 6, 7, 1, 1, 1, 0, 0, True),
+    "conv_k1s2": (2, 5, 6, 3, 4, 1, 1, 2, 0, 0, False),
+}
+
+# The Inception-v3 shapes: rectangular kernels, 5x5, unpadded ("valid") 3x3 with
+# stride 1 and 2. Drawn from their own generator so the cases above keep their data.
+CONV_RECT_CASES = {
+    "conv_1x7": (2, 5, 9, 3, 4, 1, 7, 1, 0, 3, True),
+    "conv_7x1": (1, 9, 4, 4, 3, 7, 1, 1, 3, 0, False),
+    "conv_1x3": (2, 4, 5, 3, 2, 1, 3, 1, 0, 1, True),
+    "conv_5x5": (1, 6, 7, 3, 4, 5, 5, 1, 2, 2, True),
+    "conv_3x3_valid": (2, 7, 8, 3, 4, 3, 3, 1, 0, 0, True),
+    "conv_3x3s2_valid": (1, 9, 8, 4, 3, 3, 3, 2, 0, 0, False),
 }
 
 # name: (op, B, H, W, C) with H, W the op's input size
@@ -43,16 +54,16 @@ def nhwc(t):
     return t.permute(0, 2, 3, 1).contiguous()
 
 
-def conv_case(B, H, W, Cin, Cout, k, stride, bias, gen):
+def conv_case(B, H, W, Cin, Cout, kh, kw, stride, pad_h, pad_w, bias, gen):
     x = randn(B, Cin, H, W, gen=gen)
-    w = randn(Cout, Cin, k, k, gen=gen, scale=0.5)
+    w = randn(Cout, Cin, kh, kw, gen=gen, scale=0.5)
     b = randn(Cout, gen=gen) if bias else None
-    y = F.conv2d(x, w, b, stride=stride, padding=k // 2)
+    y = F.conv2d(x, w, b, stride=stride, padding=(pad_h, pad_w))
     dy = randn(*y.shape, gen=gen).detach()
     y.backward(dy)
     arrays = {
         "inp": nhwc(x),
-        "weight": w.permute(2, 3, 1, 0).contiguous(),  # OIHW -> (k,k,Cin,Cout)
+        "weight": w.permute(2, 3, 1, 0).contiguous(),  # OIHW -> (kh,kw,Cin,Cout)
         "dout": nhwc(dy),
         "out": nhwc(y),
         "dinp": nhwc(x.grad),
@@ -79,6 +90,9 @@ def main():
         write_fixture(os.path.join(OUT, name + ".fix"), {k: v.detach().float() for k, v in conv_case(*case, gen).items()})
     for name, case in RESAMPLE_CASES.items():
         write_fixture(os.path.join(OUT, name + ".fix"), {k: v.detach().float() for k, v in resample_case(*case, gen).items()})
+    gen = torch.Generator().manual_seed(4321)
+    for name, case in CONV_RECT_CASES.items():
+        write_fixture(os.path.join(OUT, name + ".fix"), {k: v.detach().float() for k, v in conv_case(*case, gen).items()})
 
 
 if __name__ == "__main__":

@@ -16,12 +16,24 @@ typedef struct {
   size_t n_in, n_w, n_out;
 } ConvShape;
 
-static ConvShape shape_of(int B, int H, int W, int Cin, int Cout, int k, int s) {
-  ConvShape c = {{B, H, W, Cin, Cout, k, s}, 0, 0, 0};
-  c.n_in = (size_t)B * H * W * Cin;
-  c.n_w = (size_t)k * k * Cin * Cout;
-  c.n_out = (size_t)B * conv2d_out_h(&c.d) * conv2d_out_w(&c.d) * Cout;
+static ConvShape shape_dims(Conv2dDims d) {
+  ConvShape c = {d, 0, 0, 0};
+  c.n_in = (size_t)d.B * d.H * d.W * d.Cin;
+  c.n_w = (size_t)d.kh * d.kw * d.Cin * d.Cout;
+  c.n_out = (size_t)d.B * conv2d_out_h(&d) * conv2d_out_w(&d) * d.Cout;
   return c;
+}
+
+// k x k kernel, "same" padding k/2 (the U-Net's convs).
+static ConvShape shape_of(int B, int H, int W, int Cin, int Cout, int k, int s) {
+  return shape_dims(conv2d_dims(B, H, W, Cin, Cout, k, s));
+}
+
+// kh x kw kernel, padding (ph, pw) (the Inception-v3 convs).
+static ConvShape shape_rect(int B, int H, int W, int Cin, int Cout, int kh, int kw, int s, int ph,
+                            int pw) {
+  Conv2dDims d = {B, H, W, Cin, Cout, kh, kw, s, ph, pw};
+  return shape_dims(d);
 }
 
 static float *zeros(size_t n) { return calloc(n ? n : 1, sizeof(float)); }
@@ -123,8 +135,8 @@ static void test_gradcheck(ConvShape c, unsigned seed, int has_bias) {
                           {"conv2d.dbias", x.bias, db, nb}};
   // The loss is linear in each tensor, so a large step has no truncation error.
   double worst = gradcheck_run(conv_loss, &x, t, has_bias ? 3 : 2, 0.1, 1e-3, 1e-4, 80);
-  printf("gradcheck k=%d s=%d B=%d %dx%d Cin=%d Cout=%d bias=%d: worst rel err %.2e\n", c.d.k,
-         c.d.stride, c.d.B, c.d.H, c.d.W, c.d.Cin, c.d.Cout, has_bias, worst);
+  printf("gradcheck %dx%d s=%d pad %d,%d B=%d %dx%d Cin=%d Cout=%d bias=%d: worst rel err %.2e\n",
+         c.d.kh, c.d.kw, c.d.stride, c.d.pad_h, c.d.pad_w, c.d.B, c.d.H, c.d.W, c.d.Cin, c.d.Cout, has_bias, worst);
   free(x.inp), free(x.w), free(x.bias), free(x.probe), free(x.out), free(x.scratch);
   free(dinp), free(dw), free(db);
 }
@@ -132,20 +144,20 @@ static void test_gradcheck(ConvShape c, unsigned seed, int has_bias) {
 // ---- several row chunks, against a direct convolution in double ------------------------
 static void direct_conv(double *out, double *dinp, double *dw, const float *inp, const float *w,
                         const float *dout, const Conv2dDims *d) {
-  const int Ho = conv2d_out_h(d), Wo = conv2d_out_w(d), p = d->k / 2;
+  const int Ho = conv2d_out_h(d), Wo = conv2d_out_w(d);
   for (int b = 0; b < d->B; b++)
     for (int oy = 0; oy < Ho; oy++)
       for (int ox = 0; ox < Wo; ox++)
         for (int co = 0; co < d->Cout; co++) {
           size_t o = (((size_t)b * Ho + oy) * Wo + ox) * d->Cout + co;
           double acc = 0;
-          for (int ky = 0; ky < d->k; ky++)
-            for (int kx = 0; kx < d->k; kx++) {
-              int iy = oy * d->stride + ky - p, ix = ox * d->stride + kx - p;
+          for (int ky = 0; ky < d->kh; ky++)
+            for (int kx = 0; kx < d->kw; kx++) {
+              int iy = oy * d->stride + ky - d->pad_h, ix = ox * d->stride + kx - d->pad_w;
               if (iy < 0 || iy >= d->H || ix < 0 || ix >= d->W) continue;
               for (int ci = 0; ci < d->Cin; ci++) {
                 size_t i = (((size_t)b * d->H + iy) * d->W + ix) * d->Cin + ci;
-                size_t wi = (((size_t)ky * d->k + kx) * d->Cin + ci) * d->Cout + co;
+                size_t wi = (((size_t)ky * d->kw + kx) * d->Cin + ci) * d->Cout + co;
                 acc += (double)inp[i] * w[wi];
                 dinp[i] += (double)dout[o] * w[wi];
                 dw[wi] += (double)dout[o] * inp[i];
@@ -165,7 +177,7 @@ static void compare_double(const float *a, const double *ref, size_t n, const ch
 
 static void test_chunked(ConvShape c) {
   const Conv2dDims *d = &c.d;
-  size_t rows = c.n_out / (size_t)d->Cout, K = (size_t)d->k * d->k * d->Cin;
+  size_t rows = c.n_out / (size_t)d->Cout, K = (size_t)d->kh * d->kw * d->Cin;
   CHECK(conv2d_scratch_floats(d) < rows * K, "case spans several chunks (%zu < %zu floats)",
         conv2d_scratch_floats(d), rows * K);
   float *inp = zeros(c.n_in), *w = zeros(c.n_w), *dout = zeros(c.n_out), *out = zeros(c.n_out),
@@ -192,6 +204,13 @@ int main(void) {
   test_parity("conv_k3s2_even", shape_of(1, 8, 8, 5, 6, 3, 2), 0);
   test_parity("conv_k1s1", shape_of(3, 4, 5, 6, 7, 1, 1), 1);
   test_parity("conv_k1s2", shape_of(2, 5, 6, 3, 4, 1, 2), 0);
+  // Shapes must match CONV_RECT_CASES (B, H, W, Cin, Cout, kh, kw, stride, pad_h, pad_w).
+  test_parity("conv_1x7", shape_rect(2, 5, 9, 3, 4, 1, 7, 1, 0, 3), 1);
+  test_parity("conv_7x1", shape_rect(1, 9, 4, 4, 3, 7, 1, 1, 3, 0), 0);
+  test_parity("conv_1x3", shape_rect(2, 4, 5, 3, 2, 1, 3, 1, 0, 1), 1);
+  test_parity("conv_5x5", shape_rect(1, 6, 7, 3, 4, 5, 5, 1, 2, 2), 1);
+  test_parity("conv_3x3_valid", shape_rect(2, 7, 8, 3, 4, 3, 3, 1, 0, 0), 1);
+  test_parity("conv_3x3s2_valid", shape_rect(1, 9, 8, 4, 3, 3, 3, 2, 0, 0), 0);
 
   test_gradcheck(shape_of(2, 5, 7, 3, 5, 3, 1), 100, 1);
   test_gradcheck(shape_of(1, 7, 6, 4, 3, 3, 2), 200, 1);
@@ -201,8 +220,15 @@ int main(void) {
   test_gradcheck(shape_of(2, 5, 4, 3, 4, 1, 2), 600, 1);
   test_gradcheck(shape_of(2, 3, 5, 4, 6, 1, 1), 700, 0);
   test_gradcheck(shape_of(1, 5, 5, 3, 2, 3, 2), 800, 0);
+  test_gradcheck(shape_rect(2, 4, 7, 3, 2, 1, 7, 1, 0, 3), 900, 1);
+  test_gradcheck(shape_rect(1, 7, 3, 2, 3, 7, 1, 1, 3, 0), 1000, 0);
+  test_gradcheck(shape_rect(1, 6, 6, 2, 3, 5, 5, 1, 2, 2), 1100, 1);
+  test_gradcheck(shape_rect(2, 7, 6, 3, 2, 3, 3, 2, 0, 0), 1200, 1);
+  test_gradcheck(shape_rect(1, 5, 6, 2, 2, 3, 1, 1, 1, 0), 1300, 0);
 
   // K = 9*260 -> ~900-row chunks; 1 x 33 x 31 = 1023 rows, split mid image row.
   test_chunked(shape_of(1, 33, 31, 260, 3, 3, 1));
+  // K = 7*340 -> ~440-row chunks; 1 x 29 x 31 = 899 rows, a tall kernel across chunks.
+  test_chunked(shape_rect(1, 29, 31, 340, 3, 7, 1, 1, 3, 0));
   return check_finish("conv2d");
 }

@@ -116,7 +116,7 @@ static void k_resample(float *o, const float *x, const float *y) {
 
 // conv 3x3 stride 1 and 2 (im2col, col2im phases, bias rows); weights from y.
 static void conv_case(float *o, const float *x, const float *y, int stride) {
-  Conv2dDims d = {.B = B, .H = H, .W = W, .Cin = C, .Cout = 32, .k = 3, .stride = stride};
+  Conv2dDims d = conv2d_dims(B, H, W, C, 32, 3, stride);
   size_t nout = (size_t)B * conv2d_out_h(&d) * conv2d_out_w(&d) * 32;
   float *scratch = malloc(conv2d_scratch_floats(&d) * sizeof *scratch);
   const float *wt = y, *bias = y + 9 * C * 32;
