@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "ops/parallel.h"
+
 static double now_seconds(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -17,6 +19,8 @@ double blas_sgemm_gflops(int n, double seconds, long *calls) {
   if (!buf) return -1;
   for (size_t i = 0; i < 3 * nn; i++) buf[i] = (float)((i * 2654435761u) % 1000) / 1000.0f - 0.5f;
   float *a = buf, *b = buf + nn, *c = buf + 2 * nn;
+  // OpenBLAS's own threads, as many as the pool has (the pool keeps OpenBLAS on 1).
+  openblas_set_num_threads(par_max_threads());
   cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a, n, b, n, 0.0f, c, n);
   double t0 = now_seconds(), t;
   *calls = 0;
@@ -25,6 +29,7 @@ double blas_sgemm_gflops(int n, double seconds, long *calls) {
     ++*calls;
     t = now_seconds() - t0;
   } while (t < seconds);
+  openblas_set_num_threads(1);
   free(buf);
   return 2.0 * (double)n * n * n * (double)*calls / t * 1e-9;
 }

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "core/status.h"
+#include "ops/parallel.h"
 
 static BlasState state;
 static int state_ready;
@@ -19,7 +20,7 @@ static const char *env_nonempty(const char *name) {
 }
 
 const BlasState *blas_state(void) {
-  state.threads = openblas_get_num_threads();  // may change (openblas_set_num_threads)
+  state.threads = par_max_threads();  // may change (par_set_threads)
   if (state_ready) return &state;
   cpu_features_detect(&state.cpu);
   state.loaded = openblas_get_corename();

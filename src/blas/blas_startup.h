@@ -34,7 +34,7 @@ typedef struct {
   const char *config;          // openblas_get_config()
   const char *user_coretype;   // OPENBLAS_CORETYPE if the user set it, else NULL
   const char *reexec_from;     // core OpenBLAS picked before vdmc re-executed, or NULL
-  int threads;                 // openblas_get_num_threads(), refreshed on every call
+  int threads;                 // par_max_threads(), refreshed on every call
   BlasDecision decision;
 } BlasState;
 

@@ -1,13 +1,17 @@
 // Multi-head self-attention core. B batch, T tokens, C channels, NH heads, D = C/NH.
-// Every matrix product is one cblas_sgemm per (b, head) that reads the head's
+// Every matrix product is one sgemm per (b, head) that reads the head's
 // q/k/v columns in place from qkv (leading dimension 3C) and writes out/dqkv in
 // place (leading dimensions C and 3C): no gather, no transpose copies.
+// Threads (ops/parallel.h): forward gives each thread whole (b, head) pairs; backward
+// goes head by head (one (T, T) scratch), each product cut by ops/gemm.h and the
+// softmax rows split over the threads.
 #include "ops/attention.h"
 
-#include <cblas.h>
 #include <math.h>
 
 #include "core/fastexp.h"
+#include "ops/gemm.h"
+#include "ops/parallel.h"
 
 // Head h of example b: its q, k, v inside qkv ((T, D) each, row stride ld = 3C),
 // where it starts in qkv/dqkv, out/dout (row stride C) and probs ((T, T) contiguous).
@@ -61,24 +65,46 @@ static void softmax_rows(float *s, int T) {
 
 size_t attention_scratch_floats(int B, int T, int C, int NH) { return (size_t)T * T; }
 
-void attention_forward(float *out, float *probs, const float *qkv, int B, int T, int C, int NH) {
-  for (int b = 0; b < B; b++)
-    for (int h = 0; h < NH; h++) {
-      Head hd = head_at(qkv, b, h, T, C, NH);
-      float *p = probs + hd.probs_off;
-      // p = q k^T / sqrt(D), then softmax over each row
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, hd.D, hd.scale, hd.q, hd.ld,
-                  hd.k, hd.ld, 0.0f, p, T);
-      softmax_rows(p, T);
-      // out[:, h*D:(h+1)*D] = p v
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, hd.D, T, 1.0f, p, T, hd.v, hd.ld,
-                  0.0f, out + hd.out_off, C);
-    }
+typedef struct {
+  float *out, *probs;
+  const float *qkv;
+  int B, T, C, NH;
+} AttnFwd;
+
+// Pairs [lo, hi) = b * NH + h.
+static void attn_forward_pairs(void *ctx, size_t lo, size_t hi) {
+  const AttnFwd *a = ctx;
+  const int T = a->T, C = a->C;
+  for (size_t i = lo; i < hi; i++) {
+    Head hd = head_at(a->qkv, (int)(i / (size_t)a->NH), (int)(i % (size_t)a->NH), T, C, a->NH);
+    float *p = a->probs + hd.probs_off;
+    // p = q k^T / sqrt(D), then softmax over each row
+    gemm_block(0, 1, T, T, hd.D, hd.scale, hd.q, hd.ld, hd.k, hd.ld, 0.0f, p, T);
+    softmax_rows(p, T);
+    // out[:, h*D:(h+1)*D] = p v
+    gemm_block(0, 0, T, hd.D, T, 1.0f, p, T, hd.v, hd.ld, 0.0f, a->out + hd.out_off, C);
+  }
 }
 
-// dS = P * (dP - rowsum(dP * P)), in place over dP (T, T).
-static void softmax_backward_rows(float *dp, const float *p, int T) {
-  for (int i = 0; i < T; i++) {
+void attention_forward(float *out, float *probs, const float *qkv, int B, int T, int C, int NH) {
+  AttnFwd a = {out, probs, qkv, B, T, C, NH};
+  size_t pairs = (size_t)B * NH;
+  par_for(pairs, 1, pairs * T * ((size_t)T + 3 * (size_t)C / NH), attn_forward_pairs, &a);
+}
+
+typedef struct {
+  float *dp;
+  const float *p;
+  int T;
+} SoftmaxBwd;
+
+// dS = P * (dP - rowsum(dP * P)), in place over rows [lo, hi) of dP (T, T).
+static void softmax_backward_rows(void *ctx, size_t lo, size_t hi) {
+  const SoftmaxBwd *a = ctx;
+  float *dp = a->dp;
+  const float *p = a->p;
+  const int T = a->T;
+  for (size_t i = lo; i < hi; i++) {
     float *g = dp + (size_t)i * T;
     const float *pr = p + (size_t)i * T;
     float acc[LANES] = {0};
@@ -101,16 +127,13 @@ void attention_backward(float *dqkv, const float *dout, const float *qkv, const 
       const float *p = probs + hd.probs_off, *g = dout + hd.out_off;  // g: (T, D), stride C
       float *dq = dqkv + hd.qkv_off, *dk = dq + C, *dv = dq + 2 * (size_t)C;
       // dv += P^T dout
-      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, D, T, 1.0f, p, T, g, C, 1.0f, dv,
-                  ld);
+      gemm_strided(1, 0, T, D, T, 1.0f, p, T, g, C, 1.0f, dv, ld);
       // dP = dout v^T, then dS through the softmax
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, D, 1.0f, g, C, hd.v, ld, 0.0f,
-                  scratch, T);
-      softmax_backward_rows(scratch, p, T);
+      gemm_strided(0, 1, T, T, D, 1.0f, g, C, hd.v, ld, 0.0f, scratch, T);
+      SoftmaxBwd sb = {scratch, p, T};
+      par_for((size_t)T, 1, (size_t)T * T, softmax_backward_rows, &sb);
       // dq += dS k / sqrt(D) ; dk += dS^T q / sqrt(D)
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, D, T, hd.scale, scratch, T, hd.k,
-                  ld, 1.0f, dq, ld);
-      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, D, T, hd.scale, scratch, T, hd.q,
-                  ld, 1.0f, dk, ld);
+      gemm_strided(0, 0, T, D, T, hd.scale, scratch, T, hd.k, ld, 1.0f, dq, ld);
+      gemm_strided(1, 0, T, D, T, hd.scale, scratch, T, hd.q, ld, 1.0f, dk, ld);
     }
 }

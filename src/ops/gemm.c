@@ -1,11 +1,70 @@
-// OpenBLAS cblas_sgemm behind the row-major wrapper of gemm.h.
+// OpenBLAS cblas_sgemm behind the row-major wrappers of gemm.h, cut into blocks for
+// the pool's threads.
 #include "ops/gemm.h"
 
 #include <cblas.h>
 
+#include "ops/parallel.h"
+
+// Blocks per product: at most GEMM_MAX_BLOCKS (a power of 2, so 1, 2 and 4 threads
+// get equal shares), each of at least GEMM_MIN_BLOCK_MACS multiply-adds (~50 us) and
+// GEMM_UNIT rows or columns. Single-threaded sgemm loses 5-20% on a product cut into 8
+// blocks against 1 or 2 (packing repeats per call; profiling/bench_ops.c).
+enum { GEMM_MAX_BLOCKS = 4, GEMM_UNIT = 16 };
+#define GEMM_MIN_BLOCK_MACS ((size_t)1 << 21)
+
+void gemm_block(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
+                const float *A, size_t lda, const float *B, size_t ldb, float beta, float *C,
+                size_t ldc) {
+  if (!m || !n) return;
+  cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
+              trans_b ? CblasTrans : CblasNoTrans, (int)m, (int)n, (int)k, alpha, A, (int)lda,
+              B, (int)ldb, beta, C, (int)ldc);
+}
+
+typedef struct {
+  int trans_a, trans_b, by_rows;
+  size_t m, n, k, lda, ldb, ldc, units, blocks;
+  float alpha, beta;
+  const float *A, *B;
+  float *C;
+} GemmJob;
+
+// Blocks [lo, hi): block i holds units [units*i/blocks, units*(i+1)/blocks) of GEMM_UNIT
+// rows (by_rows) or columns of C.
+static void gemm_blocks(void *ctx, size_t lo, size_t hi) {
+  const GemmJob *g = ctx;
+  const size_t len = g->by_rows ? g->m : g->n;
+  for (size_t i = lo; i < hi; i++) {
+    size_t a = g->units * i / g->blocks * GEMM_UNIT, b = g->units * (i + 1) / g->blocks * GEMM_UNIT;
+    if (b > len) b = len;
+    if (g->by_rows) {  // rows a..b of op(A) and C
+      const float *A = g->A + (g->trans_a ? a : a * g->lda);
+      gemm_block(g->trans_a, g->trans_b, b - a, g->n, g->k, g->alpha, A, g->lda, g->B, g->ldb,
+                 g->beta, g->C + a * g->ldc, g->ldc);
+    } else {  // columns a..b of op(B) and C
+      const float *B = g->B + (g->trans_b ? a * g->ldb : a);
+      gemm_block(g->trans_a, g->trans_b, g->m, b - a, g->k, g->alpha, g->A, g->lda, B, g->ldb,
+                 g->beta, g->C + a, g->ldc);
+    }
+  }
+}
+
+void gemm_strided(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
+                  const float *A, size_t lda, const float *B, size_t ldb, float beta, float *C,
+                  size_t ldc) {
+  // Cut the larger dimension: each block then repacks only the smaller operand.
+  GemmJob g = {trans_a, trans_b, m >= n, m, n, k, lda, ldb, ldc, 0, 1, alpha, beta, A, B, C};
+  const size_t len = g.by_rows ? m : n, macs = m * n * k;
+  g.units = (len + GEMM_UNIT - 1) / GEMM_UNIT;
+  while (g.blocks < GEMM_MAX_BLOCKS && g.blocks * 2 <= g.units &&
+         macs / (g.blocks * 2) >= GEMM_MIN_BLOCK_MACS)
+    g.blocks *= 2;
+  par_for(g.blocks, 1, g.blocks > 1 ? PAR_MIN_WORK : 0, gemm_blocks, &g);
+}
+
 void gemm_rowmajor(int trans_a, int trans_b, size_t m, size_t n, size_t k, const float *A,
                    const float *B, float beta, float *C) {
-  cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
-              trans_b ? CblasTrans : CblasNoTrans, (int)m, (int)n, (int)k, 1.0f, A,
-              trans_a ? (int)m : (int)k, B, trans_b ? (int)k : (int)n, beta, C, (int)n);
+  gemm_strided(trans_a, trans_b, m, n, k, 1.0f, A, trans_a ? m : k, B, trans_b ? k : n, beta, C,
+               n);
 }

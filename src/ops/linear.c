@@ -1,10 +1,10 @@
-// Dense layer on row-major matrices through OpenBLAS. Legend: N rows, Cin inputs,
+// Dense layer on row-major matrices (ops/gemm.h). Legend: N rows, Cin inputs,
 // Cout outputs. Backward GEMMs use beta = 1 so they accumulate into the gradients.
 #include "ops/linear.h"
 
-#include <cblas.h>
 #include <string.h>
 
+#include "ops/gemm.h"
 #include "ops/tensor_ops.h"
 
 void linear_forward(float *out, const float *inp, const float *weight, const float *bias,
@@ -15,19 +15,16 @@ void linear_forward(float *out, const float *inp, const float *weight, const flo
     beta = 1.0f;
   }
   // out (N,Cout) = inp (N,Cin) . weight (Cin,Cout) [+ out]
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, Cout, Cin, 1.0f, inp, Cin, weight,
-              Cout, beta, out, Cout);
+  gemm_rowmajor(0, 0, (size_t)N, (size_t)Cout, (size_t)Cin, inp, weight, beta, out);
 }
 
 void linear_backward(float *dinp, float *dweight, float *dbias, const float *dout,
                      const float *inp, const float *weight, int N, int Cin, int Cout) {
   // dinp (N,Cin) += dout (N,Cout) . weight^T (Cout,Cin)
   if (dinp)
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, Cin, Cout, 1.0f, dout, Cout, weight,
-                Cout, 1.0f, dinp, Cin);
+    gemm_rowmajor(0, 1, (size_t)N, (size_t)Cin, (size_t)Cout, dout, weight, 1.0f, dinp);
   // dweight (Cin,Cout) += inp^T (Cin,N) . dout (N,Cout)
   if (dweight)
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Cin, Cout, N, 1.0f, inp, Cin, dout, Cout,
-                1.0f, dweight, Cout);
+    gemm_rowmajor(1, 0, (size_t)Cin, (size_t)Cout, (size_t)N, inp, dout, 1.0f, dweight);
   if (dbias) colsum_accumulate(dbias, dout, (size_t)N, Cout);
 }

@@ -1,6 +1,6 @@
 // The worker pool behind par_for (see parallel.h). Workers are started on first use
-// (threads - 1 of them; more if OpenBLAS's count grows) and live until the process
-// ends. One job at a time: the caller publishes (fn, ctx, n, align, threads), bumps the
+// (threads - 1 of them; more if the count grows) and live until the process ends. One
+// job at a time: the caller publishes (fn, ctx, n, align, threads), bumps the
 // generation, runs part 0 and waits until every worker has reported.
 #define _POSIX_C_SOURCE 200809L
 #include "ops/parallel.h"
@@ -9,7 +9,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
-enum { PAR_MAX_THREADS = 64, PAR_SPIN = 2000 };  // ~50 us of pause instructions
+enum { PAR_SPIN = 2000 };  // ~50 us of pause instructions
 
 static struct {
   pthread_mutex_t mu;
@@ -17,11 +17,12 @@ static struct {
   int workers;           // started workers (ids 1..workers)
   atomic_ulong gen;      // job generation
   atomic_int pending;    // workers that have not finished the current job
-  ParFn fn;
+  ParPartFn fn;
   void *ctx;
   size_t n, align;
   int threads;           // parts of the current job
-  int fixed;             // par_set_threads value, 0 = follow OpenBLAS
+  int fixed;             // par_set_threads value, 0 = the default
+  int default_threads;   // OpenBLAS's count before the pool pinned it to 1
 } pool = {.mu = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER,
             .done = PTHREAD_COND_INITIALIZER};
 
@@ -31,20 +32,33 @@ static void cpu_relax(void) {
 #endif
 }
 
-int par_threads(size_t work) {
-  if (work < PAR_MIN_WORK) return 1;
-  int t = pool.fixed > 0 ? pool.fixed : openblas_get_num_threads();
+// Once: take OpenBLAS's thread count as the default and pin OpenBLAS to one thread, so
+// that every sgemm runs on the thread that calls it.
+static void pool_take_blas_threads(void) {
+  pool.default_threads = openblas_get_num_threads();
+  openblas_set_num_threads(1);
+}
+
+int par_max_threads(void) {
+  static pthread_once_t once = PTHREAD_ONCE_INIT;
+  pthread_once(&once, pool_take_blas_threads);
+  int t = pool.fixed > 0 ? pool.fixed : pool.default_threads;
   return t < 1 ? 1 : t > PAR_MAX_THREADS ? PAR_MAX_THREADS : t;
 }
 
-void par_set_threads(int t) { pool.fixed = t > 0 ? t : 0; }
+int par_threads(size_t work) { return work < PAR_MIN_WORK ? 1 : par_max_threads(); }
+
+void par_set_threads(int t) {
+  par_max_threads();  // the default is taken before the first fixed count
+  pool.fixed = t > 0 ? t : 0;
+}
 
 static void part_run(int i, int t) {
   size_t units = (pool.n + pool.align - 1) / pool.align;
   size_t lo = units * (size_t)i / (size_t)t * pool.align;
   size_t hi = units * (size_t)(i + 1) / (size_t)t * pool.align;
   if (hi > pool.n) hi = pool.n;
-  if (lo < hi) pool.fn(pool.ctx, lo, hi);
+  if (lo < hi) pool.fn(pool.ctx, i, lo, hi);
 }
 
 static void *worker_main(void *arg) {
@@ -88,11 +102,13 @@ static int pool_grow(int threads) {
   return threads < pool.workers + 1 ? threads : pool.workers + 1;
 }
 
-void par_for(size_t n, size_t align, size_t work, ParFn fn, void *ctx) {
+void par_for_parts(size_t n, size_t align, size_t work, int max_parts, ParPartFn fn,
+                   void *ctx) {
   int t = par_threads(work);
+  if (t > max_parts) t = max_parts;
   if (t > 1) t = pool_grow(t);
   if (t <= 1 || n <= align) {
-    if (n) fn(ctx, 0, n);
+    if (n) fn(ctx, 0, 0, n);
     return;
   }
   pool.fn = fn;
@@ -112,4 +128,20 @@ void par_for(size_t n, size_t align, size_t work, ParFn fn, void *ctx) {
     while (atomic_load(&pool.pending) > 0) pthread_cond_wait(&pool.done, &pool.mu);
     pthread_mutex_unlock(&pool.mu);
   }
+}
+
+typedef struct {
+  ParFn fn;
+  void *ctx;
+} PlainJob;
+
+static void plain_part(void *ctx, int part, size_t lo, size_t hi) {
+  (void)part;
+  const PlainJob *j = ctx;
+  j->fn(j->ctx, lo, hi);
+}
+
+void par_for(size_t n, size_t align, size_t work, ParFn fn, void *ctx) {
+  PlainJob j = {fn, ctx};
+  par_for_parts(n, align, work, PAR_MAX_THREADS, plain_part, &j);
 }

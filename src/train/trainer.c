@@ -2,7 +2,6 @@
 #define _POSIX_C_SOURCE 200809L  // open_memstream, access
 #include "train/trainer.h"
 
-#include <cblas.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +13,7 @@
 #include "io/checkpoint.h"
 #include "io/dataset.h"
 #include "models/model_from_config.h"
+#include "ops/parallel.h"
 
 const char *const train_phase_names[PHASE_COUNT] = {"data", "forward", "backward", "sync_wait",
                                                     "optimizer", "checkpoint"};
@@ -263,7 +263,7 @@ int trainer_create(Trainer *t, const ConfigSet *cs, const VdmcComm *comm, const 
   t->C = c->model.in_channels;
   t->D = (size_t)t->H * t->W * t->C;
   t->num_classes = c->model.num_classes;
-  if (c->mpi.threads_per_rank > 0) openblas_set_num_threads(c->mpi.threads_per_rank);
+  if (c->mpi.threads_per_rank > 0) par_set_threads(c->mpi.threads_per_rank);
   const char *nan_hook = getenv("VDMC_TRAIN_TEST_NAN");
   long long from = -1, until = -1;
   t->test_nan_rank = -1;

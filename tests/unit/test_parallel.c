@@ -1,8 +1,9 @@
 // The worker pool (ops/parallel.h) and every threaded kernel: par_for covers [0, n)
 // exactly once with aligned part boundaries, and each kernel gives bit-identical
 // results on 1, 2 and 3 threads (ctest pins OPENBLAS_NUM_THREADS=1, so this is the test
-// that runs the pool; the kernels' count is fixed with par_set_threads while OpenBLAS
-// stays on 1 thread, whose sgemm is not bit-identical across its own thread counts).
+// that runs the pool; the count is set with par_set_threads). GEMMs (ops/gemm.h) are cut
+// into blocks by their shape only, so they are covered too: sgemm results depend on how
+// a product is cut, not on which thread multiplies a block.
 // The 1-thread results are checked against PyTorch and finite differences by the ops'
 // own tests.
 #include <cblas.h>
@@ -35,7 +36,7 @@ static void test_cover(void) {
   const size_t ns[] = {0, 1, 15, 16, 17, 1000, 100003};
   const size_t aligns[] = {1, 16};
   for (int t = 1; t <= 3; t++) {
-    openblas_set_num_threads(t);  // par_threads follows OpenBLAS by default
+    par_set_threads(t);
     for (size_t i = 0; i < sizeof ns / sizeof ns[0]; i++)
       for (size_t a = 0; a < 2; a++) {
         Cover c = {calloc(ns[i] + 1, sizeof(int)), aligns[a], 0};
@@ -48,10 +49,14 @@ static void test_cover(void) {
         free(c.hits);
       }
   }
-  openblas_set_num_threads(2);
+  par_set_threads(2);
   CHECK(par_threads(PAR_MIN_WORK) == 2 && par_threads(PAR_MIN_WORK - 1) == 1,
-        "par_threads follows OpenBLAS (2) above PAR_MIN_WORK, 1 below");
-  openblas_set_num_threads(1);
+        "par_threads: the set count (2) above PAR_MIN_WORK, 1 below");
+  par_set_threads(0);
+  CHECK(par_max_threads() == 1, "default thread count %d, want OPENBLAS_NUM_THREADS=1",
+        par_max_threads());
+  CHECK(openblas_get_num_threads() == 1, "OpenBLAS pinned to 1 thread, has %d",
+        openblas_get_num_threads());
 }
 
 // ---- kernels: 1 thread vs 2 and 3 ----------------------------------------------------------
