@@ -13,8 +13,10 @@
 
 #include "check.h"
 #include "ops/activation.h"
+#include "ops/attention.h"
 #include "ops/conv2d.h"
 #include "ops/dropout.h"
+#include "ops/gemm.h"
 #include "ops/norm.h"
 #include "ops/parallel.h"
 #include "ops/resample.h"
@@ -136,13 +138,35 @@ static void conv_case(float *o, const float *x, const float *y, int stride) {
 static void k_conv1(float *o, const float *x, const float *y) { conv_case(o, x, y, 1); }
 static void k_conv2(float *o, const float *x, const float *y) { conv_case(o, x, y, 2); }
 
+// GEMMs cut into 2 row blocks (all four transposes), 4 row blocks and 2 column blocks;
+// A and B from x, y (the later products accumulate onto the earlier ones).
+static void k_gemm(float *o, const float *x, const float *y) {
+  for (int ta = 0; ta < 2; ta++)
+    for (int tb = 0; tb < 2; tb++)
+      gemm_rowmajor(ta, tb, 384, 96, 128, x, y, 0.5f, o + (size_t)(2 * ta + tb) * 384 * 96);
+  gemm_rowmajor(0, 0, 384, 192, 128, x, y, 1.0f, o);
+  gemm_strided(0, 1, 96, 384, 128, -0.5f, x, 128, y, 128, 1.0f, o + 150000, 384);
+}
+
+// Attention over 2 heads of 256 tokens: forward splits the heads, backward the softmax rows.
+static void k_attention(float *o, const float *x, const float *y) {
+  enum { AT = 256, AC = 64, ANH = 2 };  // qkv (1, AT, 3 AC) = x
+  float *out = o, *probs = out + AT * AC, *dqkv = probs + ANH * AT * AT;
+  float *scratch = malloc(attention_scratch_floats(1, AT, AC, ANH) * sizeof *scratch);
+  attention_forward(out, probs, x, 1, AT, AC, ANH);
+  memcpy(dqkv, y, (size_t)AT * 3 * AC * sizeof *o);
+  attention_backward(dqkv, y, x, probs, 1, AT, AC, ANH, scratch);
+  free(scratch);
+}
+
 static void test_kernels(void) {
   const struct {
     const char *name;
     KernelFn fn;
   } ks[] = {{"silu", k_silu},           {"dropout", k_dropout},     {"tensor_ops", k_tensor},
             {"scale_shift", k_scale_shift}, {"groupnorm", k_groupnorm}, {"resample", k_resample},
-            {"conv3x3", k_conv1},       {"conv3x3 stride 2", k_conv2}};
+            {"conv3x3", k_conv1},       {"conv3x3 stride 2", k_conv2},
+            {"gemm", k_gemm},           {"attention", k_attention}};
   float *x = malloc(NX * sizeof *x), *y = malloc(NX * sizeof *y);
   float *ref = malloc(NOUT * sizeof *ref), *got = malloc(NOUT * sizeof *got);
   fill_uniform(x, NX, 1, -3, 3);
