@@ -2,8 +2,8 @@
 //
 // For each conv shape of the default Fashion-MNIST U-Net and of an ImageNet-64
 // ADM-style U-Net (batch 32), times conv2d_forward and conv2d_backward (dinp,
-// dweight and dbias) and, in the same run, cblas_sgemm on the GEMMs the conv
-// amounts to: forward  (M,K).(K,N);  backward (K,M).(M,N) for dweight plus
+// dweight and dbias) and, in the same run, gemm_rowmajor (ops/gemm.h: sgemm cut into
+// blocks for the thread pool, as the convs use it) on the GEMMs the conv amounts to: forward  (M,K).(K,N);  backward (K,M).(M,N) for dweight plus
 // (M,N).(N,K) for dinp, with M = B*Ho*Wo, K = k*k*Cin, N = Cout. Each figure is the
 // median of `reps` timed runs (conv and sgemm alternating) after one warm-up;
 // ratio = conv GFLOP/s / sgemm GFLOP/s.
@@ -17,6 +17,7 @@
 
 #include "ops/conv2d.h"
 #include "ops/gemm.h"
+#include "ops/parallel.h"
 
 typedef struct {
   const char *what;
@@ -106,7 +107,7 @@ int main(int argc, char **argv) {
     return 1;
   }
   printf("OpenBLAS core %s, %d threads; median of %d reps; GFLOP/s counts 2*M*N*K per GEMM\n",
-         openblas_get_corename(), openblas_get_num_threads(), reps);
+         openblas_get_corename(), par_max_threads(), reps);
   printf("%-28s %6s %5s %4s | %7s %7s %5s | %7s %7s %5s | %8s\n", "shape (B=32)", "M", "K", "N",
          "fwd", "sgemm", "ratio", "bwd", "sgemm", "ratio", "scratchMB");
   for (size_t i = 0; i < sizeof SHAPES / sizeof *SHAPES; i++) {

@@ -6,9 +6,14 @@
 // im2col row of an output pixel is its kh*kw input taps in (ky, kx, ci) order, so
 //   forward   out  (M,N)  = col (M,K) . W (K,N)  [+ bias]
 //   backward  dW   (K,N) += col^T . dout
-//             dcol (M,K)  = dout . W^T, then col2im adds dcol into dinp.
-// Rows are processed in chunks of conv_chunk_rows() so the col buffer (the only
-// scratch) stays bounded. A 1x1 stride-1 conv needs no col buffer: col == inp.
+//             dinp       += dout "convolved" with W flipped and transposed (stride 1),
+//                           or dcol (M,K) = dout . W^T and col2im adds dcol into dinp.
+// Threads (ops/parallel.h): the forward cuts the M rows into blocks (a function of the
+// shape only); each thread takes a run of blocks and, per block, builds the block's
+// col rows in its own scratch slot and multiplies them at once (gemm_block): no
+// barrier between im2col and GEMM. dW walks chunks of CONV_SLOTS blocks: im2col over
+// the threads, then one GEMM cut by ops/gemm.h. So every sum has the same order for
+// any thread count. A 1x1 stride-1 conv needs no col buffer: col == inp.
 #include "ops/conv2d.h"
 
 #include <string.h>
@@ -17,10 +22,11 @@
 #include "ops/parallel.h"
 #include "ops/tensor_ops.h"
 
-// Upper bound on the col buffer: 1M floats (4 MB), i.e. chunks of >= 455 rows for
-// K <= 2304. Chunk sizes from 256K to 4M floats measured the same within noise
-// (profiling/bench_ops.c, docs/ops.md).
-#define CONV_SCRATCH_TARGET ((size_t)1 << 20)
+// A block holds about CONV_BLOCK_FLOATS of col (1 MB: an L2's worth) and at most
+// 1/CONV_SLOTS of the rows; the scratch holds CONV_SLOTS blocks, so up to CONV_SLOTS
+// threads build and multiply blocks at once.
+#define CONV_BLOCK_FLOATS ((size_t)1 << 18)
+enum { CONV_SLOTS = 8 };
 
 Conv2dDims conv2d_dims(int B, int H, int W, int Cin, int Cout, int k, int stride) {
   Conv2dDims d = {B, H, W, Cin, Cout, k, k, stride, k / 2, k / 2};
@@ -40,14 +46,42 @@ static int conv_is_pointwise(const Conv2dDims *d) {
   return d->kh == 1 && d->kw == 1 && d->stride == 1 && d->pad_h == 0 && d->pad_w == 0;
 }
 
+static size_t conv_block_rows(const Conv2dDims *d) {
+  size_t m = conv_rows(d), rows = CONV_BLOCK_FLOATS / conv_depth(d);
+  size_t share = (m + CONV_SLOTS - 1) / CONV_SLOTS;
+  if (rows > share) rows = share;
+  return rows < 1 ? 1 : rows;
+}
+
+// Rows of col the scratch holds: CONV_SLOTS blocks (or all M rows).
 static size_t conv_chunk_rows(const Conv2dDims *d) {
-  size_t m = conv_rows(d), rows = CONV_SCRATCH_TARGET / conv_depth(d);
-  if (rows < 1) rows = 1;
+  size_t m = conv_rows(d), rows = CONV_SLOTS * conv_block_rows(d);
   return rows < m ? rows : m;
 }
 
-size_t conv2d_scratch_floats(const Conv2dDims *d) {
+// The backward pass for dinp of a stride-1 conv as a forward conv of dout: same kernel
+// size, padding k-1-pad, Cin and Cout swapped (possible when pad <= k-1).
+static int conv_transposed_dims(const Conv2dDims *d, Conv2dDims *t) {
+  if (d->stride != 1 || d->pad_h > d->kh - 1 || d->pad_w > d->kw - 1 || conv_is_pointwise(d))
+    return 0;
+  Conv2dDims r = {d->B, conv2d_out_h(d), conv2d_out_w(d), d->Cout, d->Cin, d->kh, d->kw, 1,
+                  d->kh - 1 - d->pad_h, d->kw - 1 - d->pad_w};
+  *t = r;
+  return 1;
+}
+
+static size_t conv_col_floats(const Conv2dDims *d) {
   return conv_is_pointwise(d) ? 0 : conv_chunk_rows(d) * conv_depth(d);
+}
+
+size_t conv2d_scratch_floats(const Conv2dDims *d) {
+  size_t n = conv_col_floats(d);
+  Conv2dDims t;
+  if (conv_transposed_dims(d, &t)) {  // flipped weight + the transposed conv's col
+    size_t nt = conv_depth(d) * (size_t)d->Cout + conv_col_floats(&t);
+    if (nt > n) n = nt;
+  }
+  return n;
 }
 
 // Position of one output pixel (GEMM row) while walking rows in order.
@@ -177,38 +211,82 @@ static void conv_col2im(float *dinp, const float *dcol, const Conv2dDims *d, siz
     par_for(q1 - q0, 1, rows * conv_depth(d) / phases, col2im_range, &a);
 }
 
-typedef struct {
-  float *out;
-  const float *bias;
-  size_t N;
-} BiasArgs;
+// ---- forward: blocks of rows, im2col + GEMM per block on one thread -------------------
 
-static void fill_bias_range(void *ctx, size_t lo, size_t hi) {
-  const BiasArgs *a = ctx;
-  for (size_t r = lo; r < hi; r++) memcpy(a->out + r * a->N, a->bias, a->N * sizeof(float));
+typedef struct {
+  float *out;             // (M, N)
+  const float *inp;       // (B, H, W, Cin)
+  const float *weight;    // (K, N)
+  const float *bias;      // (N) or NULL
+  const Conv2dDims *d;
+  float *scratch;         // CONV_SLOTS slots of block_rows x K
+  float beta;             // 0 overwrites out, 1 accumulates (ignored with a bias)
+  size_t block_rows;
+} ConvRun;
+
+static void conv_run_blocks(void *ctx, int part, size_t lo, size_t hi) {
+  const ConvRun *j = ctx;
+  const Conv2dDims *d = j->d;
+  const size_t M = conv_rows(d), N = (size_t)d->Cout, K = conv_depth(d);
+  float *col = j->scratch + (size_t)part * j->block_rows * K;
+  for (size_t blk = lo; blk < hi; blk++) {
+    const size_t r0 = blk * j->block_rows;
+    const size_t rows = M - r0 < j->block_rows ? M - r0 : j->block_rows;
+    float *out = j->out + r0 * N;
+    if (j->bias)
+      for (size_t r = 0; r < rows; r++) memcpy(out + r * N, j->bias, N * sizeof(float));
+    const float *a = j->inp + r0 * K;  // a 1x1 stride-1 conv reads inp as col
+    if (!conv_is_pointwise(d)) {
+      conv_im2col_rows(col, j->inp, d, r0, rows);
+      a = col;
+    }
+    gemm_block(0, 0, rows, N, K, 1.0f, a, K, j->weight, N, j->bias ? 1.0f : j->beta, out, N);
+  }
 }
 
-// out rows = bias.
-static void conv_fill_bias(float *out /* (M,N) */, const float *bias, size_t M, size_t N) {
-  BiasArgs a = {out, bias, N};
-  par_for(M, 1, M * N, fill_bias_range, &a);
+// out = (or +=, beta = 1) conv(inp, weight) [+ bias].
+static void conv_run(float *out, const float *inp, const float *weight, const float *bias,
+                     const Conv2dDims *d, float *scratch, float beta) {
+  const size_t M = conv_rows(d), K = conv_depth(d), N = (size_t)d->Cout;
+  ConvRun j = {out, inp, weight, bias, d, scratch, beta, conv_block_rows(d)};
+  const size_t blocks = (M + j.block_rows - 1) / j.block_rows;
+  par_for_parts(blocks, 1, M * K + M * K * N / 32, CONV_SLOTS, conv_run_blocks, &j);
 }
 
 void conv2d_forward(float *out, const float *inp, const float *weight, const float *bias,
                     const Conv2dDims *d, float *scratch) {
-  const size_t M = conv_rows(d), N = (size_t)d->Cout, K = conv_depth(d);
-  if (bias) conv_fill_bias(out, bias, M, N);
-  const float beta = bias ? 1.0f : 0.0f;
-  if (conv_is_pointwise(d)) {
-    gemm_rowmajor(0, 0, M, N, K, inp, weight, beta, out);
-    return;
+  conv_run(out, inp, weight, bias, d, scratch, 0.0f);
+}
+
+// ---- backward ---------------------------------------------------------------------------
+
+typedef struct {
+  float *wt;            // (kh, kw, Cout, Cin)
+  const float *w;       // (kh, kw, Cin, Cout)
+  const Conv2dDims *d;
+} FlipArgs;
+
+// Taps [lo, hi) of wt: tap (ky, kx) = w's tap (kh-1-ky, kw-1-kx), transposed.
+static void flip_range(void *ctx, size_t lo, size_t hi) {
+  const FlipArgs *a = ctx;
+  const size_t ci = (size_t)a->d->Cin, co = (size_t)a->d->Cout, taps = (size_t)a->d->kh * a->d->kw;
+  for (size_t t = lo; t < hi; t++) {
+    const float *src = a->w + (taps - 1 - t) * ci * co;
+    float *dst = a->wt + t * ci * co;
+    for (size_t i = 0; i < ci; i++)
+      for (size_t o = 0; o < co; o++) dst[o * ci + i] = src[i * co + o];
   }
-  const size_t chunk = conv_chunk_rows(d);
-  for (size_t r0 = 0; r0 < M; r0 += chunk) {
-    size_t rows = M - r0 < chunk ? M - r0 : chunk;
-    conv_im2col(scratch, inp, d, r0, rows);
-    gemm_rowmajor(0, 0, rows, N, K, scratch, weight, beta, out + r0 * N);
-  }
+}
+
+// dinp += the transposed conv of dout (stride 1): out pixel (oy, ox) took input pixel
+// (oy + ky - pad_h, ...) through tap ky, so input pixel iy receives dout at
+// iy - ky + pad_h = iy + ky' - (kh-1-pad_h) through tap ky' = kh-1-ky.
+static void conv_dinp_transposed(float *dinp, const float *dout, const float *weight,
+                                 const Conv2dDims *d, const Conv2dDims *t, float *scratch) {
+  const size_t taps = (size_t)d->kh * d->kw, KN = conv_depth(d) * (size_t)d->Cout;
+  FlipArgs f = {scratch, weight, d};
+  par_for(taps, 1, KN, flip_range, &f);
+  conv_run(dinp, dout, scratch, NULL, t, scratch + KN, 1.0f);
 }
 
 void conv2d_backward(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
@@ -221,16 +299,20 @@ void conv2d_backward(float *dinp, float *dweight, float *dbias, const float *dou
     return;
   }
   const size_t chunk = conv_chunk_rows(d);
-  for (size_t r0 = 0; r0 < M && (dweight || dinp); r0 += chunk) {
+  for (size_t r0 = 0; r0 < M && dweight; r0 += chunk) {
     size_t rows = M - r0 < chunk ? M - r0 : chunk;
-    const float *dchunk = dout + r0 * N;
-    if (dweight) {
-      conv_im2col(scratch, inp, d, r0, rows);
-      gemm_rowmajor(1, 0, K, N, rows, scratch, dchunk, 1.0f, dweight);
-    }
-    if (dinp) {
-      gemm_rowmajor(0, 1, rows, K, N, dchunk, weight, 0.0f, scratch);
-      conv_col2im(dinp, scratch, d, r0, rows);
-    }
+    conv_im2col(scratch, inp, d, r0, rows);
+    gemm_rowmajor(1, 0, K, N, rows, scratch, dout + r0 * N, 1.0f, dweight);
+  }
+  if (!dinp) return;
+  Conv2dDims t;
+  if (conv_transposed_dims(d, &t)) {
+    conv_dinp_transposed(dinp, dout, weight, d, &t, scratch);
+    return;
+  }
+  for (size_t r0 = 0; r0 < M; r0 += chunk) {
+    size_t rows = M - r0 < chunk ? M - r0 : chunk;
+    gemm_rowmajor(0, 1, rows, K, N, dout + r0 * N, weight, 0.0f, scratch);
+    conv_col2im(dinp, scratch, d, r0, rows);
   }
 }
