@@ -60,9 +60,14 @@ static size_t conv_chunk_rows(const Conv2dDims *d) {
 }
 
 // The backward pass for dinp of a stride-1 conv as a forward conv of dout: same kernel
-// size, padding k-1-pad, Cin and Cout swapped (possible when pad <= k-1).
+// size, padding k-1-pad, Cin and Cout swapped (possible when pad <= k-1). Its GEMM has
+// N = Cin columns: with fewer than CONV_TRANSPOSED_MIN_CIN (an image's 1-3 channels)
+// dcol + col2im is cheaper (bench_ops "fmnist in": 4 GFLOP/s against 12).
+enum { CONV_TRANSPOSED_MIN_CIN = 16 };
+
 static int conv_transposed_dims(const Conv2dDims *d, Conv2dDims *t) {
-  if (d->stride != 1 || d->pad_h > d->kh - 1 || d->pad_w > d->kw - 1 || conv_is_pointwise(d))
+  if (d->stride != 1 || d->pad_h > d->kh - 1 || d->pad_w > d->kw - 1 || conv_is_pointwise(d) ||
+      d->Cin < CONV_TRANSPOSED_MIN_CIN)
     return 0;
   Conv2dDims r = {d->B, conv2d_out_h(d), conv2d_out_w(d), d->Cout, d->Cin, d->kh, d->kw, 1,
                   d->kh - 1 - d->pad_h, d->kw - 1 - d->pad_w};

@@ -175,11 +175,13 @@ static void compare_double(const float *a, const double *ref, size_t n, const ch
   free(r);
 }
 
-static void test_chunked(ConvShape c) {
+// many_chunks: the case must span several col chunks.
+static void test_direct(ConvShape c, int many_chunks) {
   const Conv2dDims *d = &c.d;
   size_t rows = c.n_out / (size_t)d->Cout, K = (size_t)d->kh * d->kw * d->Cin;
-  CHECK(conv2d_scratch_floats(d) < rows * K, "case spans several chunks (%zu < %zu floats)",
-        conv2d_scratch_floats(d), rows * K);
+  if (many_chunks)
+    CHECK(conv2d_scratch_floats(d) < rows * K, "case spans several chunks (%zu < %zu floats)",
+          conv2d_scratch_floats(d), rows * K);
   float *inp = zeros(c.n_in), *w = zeros(c.n_w), *dout = zeros(c.n_out), *out = zeros(c.n_out),
         *dinp = zeros(c.n_in), *dw = zeros(c.n_w), *scratch = scratch_for(d);
   double *out_r = calloc(c.n_out, sizeof(double)), *dinp_r = calloc(c.n_in, sizeof(double)),
@@ -190,9 +192,9 @@ static void test_chunked(ConvShape c) {
   direct_conv(out_r, dinp_r, dw_r, inp, w, dout, d);
   conv2d_forward(out, inp, w, NULL, d, scratch);
   conv2d_backward(dinp, dw, NULL, dout, inp, w, d, scratch);
-  compare_double(out, out_r, c.n_out, "chunked out");
-  compare_double(dinp, dinp_r, c.n_in, "chunked dinp");
-  compare_double(dw, dw_r, c.n_w, "chunked dweight");
+  compare_double(out, out_r, c.n_out, "direct out");
+  compare_double(dinp, dinp_r, c.n_in, "direct dinp");
+  compare_double(dw, dw_r, c.n_w, "direct dweight");
   free(inp), free(w), free(dout), free(out), free(dinp), free(dw), free(scratch);
   free(out_r), free(dinp_r), free(dw_r);
 }
@@ -226,9 +228,17 @@ int main(void) {
   test_gradcheck(shape_rect(2, 7, 6, 3, 2, 3, 3, 2, 0, 0), 1200, 1);
   test_gradcheck(shape_rect(1, 5, 6, 2, 2, 3, 1, 1, 1, 0), 1300, 0);
 
-  // K = 9*260 -> ~900-row chunks; 1 x 33 x 31 = 1023 rows, split mid image row.
-  test_chunked(shape_of(1, 33, 31, 260, 3, 3, 1));
-  // K = 7*340 -> ~440-row chunks; 1 x 29 x 31 = 899 rows, a tall kernel across chunks.
-  test_chunked(shape_rect(1, 29, 31, 340, 3, 7, 1, 1, 3, 0));
+  // K = 9*260 -> 896-row chunks; 1 x 33 x 31 = 1023 rows, split mid image row.
+  test_direct(shape_of(1, 33, 31, 260, 3, 3, 1), 1);
+  // K = 7*340 -> 880-row chunks; 1 x 29 x 31 = 899 rows, a tall kernel across chunks.
+  test_direct(shape_rect(1, 29, 31, 340, 3, 7, 1, 1, 3, 0), 1);
+  // Cin >= 16, stride 1: dinp as a transposed conv (same, 1x7, 5x5, valid, 7x1 shapes).
+  test_direct(shape_of(2, 6, 7, 16, 5, 3, 1), 0);
+  test_direct(shape_rect(1, 5, 9, 17, 4, 1, 7, 1, 0, 3), 0);
+  test_direct(shape_rect(1, 6, 7, 16, 3, 5, 5, 1, 2, 2), 0);
+  test_direct(shape_rect(2, 7, 8, 16, 4, 3, 3, 1, 0, 0), 0);
+  test_direct(shape_rect(1, 9, 5, 20, 6, 7, 1, 1, 3, 0), 0);
+  test_gradcheck(shape_rect(1, 5, 6, 16, 3, 3, 3, 1, 1, 1), 1400, 1);
+  test_gradcheck(shape_rect(1, 6, 5, 16, 2, 3, 3, 1, 0, 0), 1500, 0);
   return check_finish("conv2d");
 }
