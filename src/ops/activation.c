@@ -34,11 +34,8 @@ typedef struct {
   const float *inp, *dout;         // dout NULL in forward
 } SiluArgs;
 
-// On x86-64 an AVX2 clone is picked at load time (ifunc): 8 lanes instead of SSE2's 4 for
-// the step's largest elementwise cost. No FMA, so both clones give identical bits.
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-__attribute__((target_clones("avx2", "default")))
-#endif
+// AVX2 clone (core/fastexp.h): the step's largest elementwise cost.
+VDMC_AVX2_CLONES
 static void silu_range(void *ctx, size_t lo, size_t hi) {
   const SiluArgs *a = ctx;
   const float *x = a->inp;
