@@ -144,7 +144,7 @@ int unet_backward(UNet *u, const float *params, float *grads, const float *dout,
   memset(e->demb_act, 0, (size_t)B * e->E * sizeof(float));
   for (int k = 0; k < u->n_steps; k++) {
     UNetStep *s = &u->steps[k];
-    if (s->is_skip_source) memset(s->grad, 0, (size_t)B * s->H * s->W * s->C * sizeof(float));
+    if (s->is_skip_source) zero_floats(s->grad, (size_t)B * s->H * s->W * s->C);
   }
   for (int k = u->n_steps - 1; k >= 0; k--) {
     UNetStep *s = &u->steps[k];
@@ -153,7 +153,7 @@ int unet_backward(UNet *u, const float *params, float *grads, const float *dout,
     const float *in = prev ? prev->out : u->x;
     float *din = prev ? prev->grad : dx;
     if (prev && !prev->is_skip_source)
-      memset(din, 0, (size_t)B * prev->H * prev->W * prev->C * sizeof(float));
+      zero_floats(din, (size_t)B * prev->H * prev->W * prev->C);
     switch (s->kind) {
       case UNET_STEP_CONV:
         conv_unit_backward(&u->conv[s->block], din, grads, g, in, params, B, sc->t[0], sc->op);

@@ -58,10 +58,10 @@ void attn_core_backward(AttnCore *t, float *dhn, float *dx, float *grads, const 
   size_t n = (size_t)N * C;
   float *datt = s->t[0], *dqkv = s->t[1];
   accumulate(dx, dout, n);
-  memset(datt, 0, n * sizeof *datt);
+  zero_floats(datt, n);
   linear_backward(datt, grads + t->proj_w, grads + t->proj_b, dout, t->att, params + t->proj_w, N,
                   C, C);
-  memset(dqkv, 0, 3 * n * sizeof *dqkv);
+  zero_floats(dqkv, 3 * n);
   attention_backward(dqkv, datt, t->qkv, t->probs, B, t->HW, C, t->NH, s->op);
   linear_backward(dhn, grads + t->qkv_w, grads + t->qkv_b, dqkv, hn, params + t->qkv_w, N, C,
                   3 * C);
@@ -100,7 +100,7 @@ void attn_block_forward(AttnBlock *t, float *out, const float *x, const float *p
 void attn_block_backward(AttnBlock *t, float *dx, float *grads, const float *dout,
                          const float *x, const float *params, int B, UNetScratch *s) {
   float *dhn = s->t[2];
-  memset(dhn, 0, (size_t)B * t->core.HW * t->core.C * sizeof *dhn);
+  zero_floats(dhn, (size_t)B * t->core.HW * t->core.C);
   attn_core_backward(&t->core, dhn, dx, grads, dout, t->gn.out, params, B, s);
   gn_unit_backward(&t->gn, dx, grads, dhn, x, params, B);
 }

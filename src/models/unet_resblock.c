@@ -107,7 +107,7 @@ static void skip_backward(ResBlock *r, float *dx, float *grads, const float *dou
     return;
   }
   float *dxr = s->t[0];
-  memset(dxr, 0, (size_t)B * r->Ho * r->Wo * r->Ci * sizeof *dxr);
+  zero_floats(dxr, (size_t)B * r->Ho * r->Wo * r->Ci);
   conv_unit_backward(&r->skip, dxr, grads, dout, r->xr, params, B, NULL, s->op);
   unet_resample_backward(r->resample, dx, dxr, B, r->H, r->W, r->Ci);
 }
@@ -116,27 +116,27 @@ void res_block_backward(ResBlock *r, float *dx, float *demb_act, float *grads, c
                         const float *x, const float *emb_act, int E, const float *params, int B,
                         const DropoutKey *drop, UNetScratch *s) {
   int HWo = r->Ho * r->Wo;
-  size_t n_out = (size_t)B * HWo * r->Co, bytes = n_out * sizeof(float);
+  size_t n_out = (size_t)B * HWo * r->Co;
   skip_backward(r, dx, grads, dout, x, params, B, s);
 
   float *da = s->t[0], *dh3 = s->t[1], *spare = s->t[2];
-  memset(da, 0, bytes);
+  zero_floats(da, n_out);
   conv_unit_backward(&r->conv2, da, grads, dout, r->a3, params, B, NULL, s->op);
   if (drop && drop->p > 0) {
     DropoutKey k = site_key(r, drop);
-    memset(spare, 0, bytes);
+    zero_floats(spare, n_out);
     dropout_backward(spare, da, B, (size_t)HWo * r->Co, &k);
     float *t = da;
     da = spare;
     spare = t;
   }
-  memset(dh3, 0, bytes);
+  zero_floats(dh3, n_out);
   silu_backward(dh3, da, r->mod.out, n_out);
   float *dh2n = da;
-  memset(dh2n, 0, bytes);
+  zero_floats(dh2n, n_out);
   emb_mod_backward(&r->mod, dh2n, demb_act, grads, dh3, r->gn2.out, emb_act, E, params, B, s);
   float *dh2 = s->t[1];
-  memset(dh2, 0, bytes);
+  zero_floats(dh2, n_out);
   gn_unit_backward(&r->gn2, dh2, grads, dh2n, r->h2, params, B);
   norm_act_conv_backward(&r->in, dx, grads, dh2, x, params, B, s);
 }

@@ -166,7 +166,7 @@ void conv_unit_backward(const ConvUnit *c, float *dinp, float *grads, const floa
     return;
   }
   float *drs = dinp ? tmp : NULL;
-  if (drs) memset(drs, 0, numel_of(B, d.H, d.W, c->Cin) * sizeof *drs);
+  if (drs) zero_floats(drs, numel_of(B, d.H, d.W, c->Cin));
   conv2d_backward(drs, grads + c->w, grads + c->b, dout, c->rs, params + c->w, &d, op_scratch);
   if (dinp) unet_resample_backward(c->resample, dinp, drs, B, c->H, c->W, c->Cin);
 }
@@ -211,9 +211,9 @@ void norm_act_conv_backward(NormActConv *n, float *dinp, float *grads, const flo
                             const float *inp, const float *params, int B, UNetScratch *s) {
   size_t len = numel_of(B, n->gn.HW, 1, n->gn.C);
   float *dact = s->t[0], *dgn = s->t[2];
-  memset(dact, 0, len * sizeof *dact);
+  zero_floats(dact, len);
   conv_unit_backward(&n->conv, dact, grads, dout, n->act, params, B, dgn, s->op);
-  memset(dgn, 0, len * sizeof *dgn);
+  zero_floats(dgn, len);
   silu_backward(dgn, dact, n->gn.out, len);
   gn_unit_backward(&n->gn, dinp, grads, dgn, inp, params, B);
 }

@@ -15,6 +15,16 @@ typedef struct {
   size_t Ca, Cb;  // concat parts; scale-shift: Ca = C, Cb = HW
 } TensorArgs;
 
+static void zero_range(void *ctx, size_t lo, size_t hi) {
+  const TensorArgs *t = ctx;
+  memset(t->out + lo, 0, (hi - lo) * sizeof(float));
+}
+
+void zero_floats(float *x, size_t n) {
+  TensorArgs t = {.out = x};
+  par_for(n, 16, n, zero_range, &t);
+}
+
 static void add_range(void *ctx, size_t lo, size_t hi) {
   const TensorArgs *t = ctx;
   for (size_t i = lo; i < hi; i++) t->out[i] = t->a[i] + t->b[i];
