@@ -2,7 +2,8 @@
 // FLOP utilization against the sgemm peak measured in the same run:
 //   MFU = 3 x analytic forward FLOPs x img/s / sgemm GFLOP/s, the sgemm peak being the
 //   better of two 1024^3 sgemm runs (0.5 s before and 0.5 s after the steps: the host
-//   may be shared, and a contended peak would flatter the MFU).
+//   may be shared, and a contended peak would flatter the MFU), on OpenBLAS's own
+//   threads, as many as the step's pool (blas_sgemm_gflops).
 // Dropout is on (training mode); gradients are zeroed each step as the trainer does.
 // Prints per-phase times, the process CPU time per step (with 1 thread on a shared host
 // a steadier figure than wall time: waiting for a core is not counted), the activation
