@@ -20,6 +20,18 @@ static void zero_range(void *ctx, size_t lo, size_t hi) {
   memset(t->out + lo, 0, (hi - lo) * sizeof(float));
 }
 
+// Rows [lo, hi) of dst (Cb, Ca) += columns of src (Ca, Cb).
+static void transpose_accumulate_range(void *ctx, size_t lo, size_t hi) {
+  const TensorArgs *t = ctx;
+  for (size_t c = lo; c < hi; c++)
+    for (size_t r = 0; r < t->Ca; r++) t->out[c * t->Ca + r] += t->a[r * t->Cb + c];
+}
+
+void transpose_accumulate(float *dst, const float *src, size_t R, size_t C) {
+  TensorArgs t = {.out = dst, .a = src, .Ca = R, .Cb = C};
+  par_for(C, 1, R * C, transpose_accumulate_range, &t);
+}
+
 void zero_floats(float *x, size_t n) {
   TensorArgs t = {.out = x};
   par_for(n, 16, n, zero_range, &t);

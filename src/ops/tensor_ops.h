@@ -5,6 +5,8 @@
 
 #include <stddef.h>
 
+// dst (C, R) += src (R, C) transposed.
+void transpose_accumulate(float *dst, const float *src, size_t R, size_t C);
 // x (n) = 0 on the pool's threads: a buffer a backward pass then accumulates into.
 void zero_floats(float *x, size_t n);
 void add_forward(float *out, const float *a, const float *b, size_t n);

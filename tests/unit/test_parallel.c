@@ -99,6 +99,7 @@ static void k_tensor(float *o, const float *x, const float *y) {
   memcpy(o + 3 * NX, x, NX * sizeof *o);
   concat_channels_backward(o + 3 * NX, o + 3 * NX + P * 40, y, P, 40, 24);
   colsum_accumulate(o + 3 * NX, y, P, C);  // column sums of 64 columns over P rows
+  transpose_accumulate(o + 3 * NX, y, P, C);  // (C, P) += (P, C)^T
 }
 
 static void k_scale_shift(float *o, const float *x, const float *y) {
