@@ -138,9 +138,10 @@ static void conv_im2col_rows(float *col /* (rows, K) */, const float *inp /* (B,
         memset(seg, 0, kc * sizeof(float));
         continue;
       }
-      memset(seg, 0, (size_t)kx0 * C * sizeof(float));
+      // interior pixels (most) need no border zeros: skip the empty memset calls
+      if (kx0 > 0) memset(seg, 0, (size_t)kx0 * C * sizeof(float));
       memcpy(seg + (size_t)kx0 * C, inp + off, (size_t)(kx1 - kx0) * C * sizeof(float));
-      memset(seg + (size_t)kx1 * C, 0, (size_t)(d->kw - kx1) * C * sizeof(float));
+      if (kx1 < d->kw) memset(seg + (size_t)kx1 * C, 0, (size_t)(d->kw - kx1) * C * sizeof(float));
     }
   }
 }
