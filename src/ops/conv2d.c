@@ -257,7 +257,9 @@ static void conv_run(float *out, const float *inp, const float *weight, const fl
   const size_t M = conv_rows(d), K = conv_depth(d), N = (size_t)d->Cout;
   ConvRun j = {out, inp, weight, bias, d, scratch, beta, conv_block_rows(d)};
   const size_t blocks = (M + j.block_rows - 1) / j.block_rows;
-  par_for_parts(blocks, 1, M * K + M * K * N / 32, CONV_SLOTS, conv_run_blocks, &j);
+  // At most one part per block: part i then starts at block >= i, so slot i fits.
+  const int parts = blocks < CONV_SLOTS ? (int)blocks : CONV_SLOTS;
+  par_for_parts(blocks, 1, M * K + M * K * N / 32, parts, conv_run_blocks, &j);
 }
 
 void conv2d_forward(float *out, const float *inp, const float *weight, const float *bias,

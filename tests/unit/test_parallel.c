@@ -130,21 +130,35 @@ static void k_resample(float *o, const float *x, const float *y) {
 }
 
 // conv 3x3 stride 1 and 2 (im2col, col2im phases, bias rows); weights from y.
-static void conv_case(float *o, const float *x, const float *y, int stride) {
-  Conv2dDims d = conv2d_dims(B, H, W, C, 32, 3, stride);
-  size_t nout = (size_t)B * conv2d_out_h(&d) * conv2d_out_w(&d) * 32;
-  float *scratch = malloc(conv2d_scratch_floats(&d) * sizeof *scratch);
-  const float *wt = y, *bias = y + 9 * C * 32;
-  float *dw = o + 2 * NX, *db = dw + 9 * C * 32;
+// A conv of 2 output pixels has fewer blocks than threads.
+static void conv_case(float *o, const float *x, const float *y, Conv2dDims d) {
+  const int Co = d.Cout;
+  const size_t ns = conv2d_scratch_floats(&d);
+  size_t nout = (size_t)d.B * conv2d_out_h(&d) * conv2d_out_w(&d) * Co;
+  float *scratch = malloc((ns + 64) * sizeof *scratch);  // + a guard that must stay 7
+  for (int i = 0; i < 64; i++) scratch[ns + i] = 7.0f;
+  const size_t nw = (size_t)d.kh * d.kw * d.Cin * Co, nin = (size_t)d.B * d.H * d.W * d.Cin;
+  const float *wt = y, *bias = y + nw;
+  float *dw = o + 2 * NX, *db = dw + nw;
   conv2d_forward(o, x, wt, bias, &d, scratch);
-  memcpy(o + NX, x, NX * sizeof *o);
-  memset(dw, 0, (9 * C * 32 + 32) * sizeof *o);
+  memcpy(o + NX, x, nin * sizeof *o);
+  memset(dw, 0, (nw + (size_t)Co) * sizeof *o);
   conv2d_backward(o + NX, dw, db, y + NX - nout, x, wt, &d, scratch);
+  size_t bad = 0;
+  for (int i = 0; i < 64; i++) bad += scratch[ns + i] != 7.0f;
+  CHECK(bad == 0, "conv %dx%d Cin %d: %zu floats written past the scratch", d.H, d.W, d.Cin, bad);
   free(scratch);
 }
 
-static void k_conv1(float *o, const float *x, const float *y) { conv_case(o, x, y, 1); }
-static void k_conv2(float *o, const float *x, const float *y) { conv_case(o, x, y, 2); }
+static void k_conv1(float *o, const float *x, const float *y) {
+  conv_case(o, x, y, conv2d_dims(B, H, W, C, 32, 3, 1));
+}
+static void k_conv2(float *o, const float *x, const float *y) {
+  conv_case(o, x, y, conv2d_dims(B, H, W, C, 32, 3, 2));
+}
+static void k_conv_tiny(float *o, const float *x, const float *y) {
+  conv_case(o, x, y, conv2d_dims(1, 1, 2, 2000, 2, 3, 1));
+}
 
 // GEMMs cut into 2 row blocks (all four transposes), 4 row blocks and 2 column blocks;
 // A and B from x, y (the later products accumulate onto the earlier ones).
@@ -174,7 +188,7 @@ static void test_kernels(void) {
   } ks[] = {{"silu", k_silu},           {"dropout", k_dropout},     {"tensor_ops", k_tensor},
             {"scale_shift", k_scale_shift}, {"groupnorm", k_groupnorm}, {"resample", k_resample},
             {"conv3x3", k_conv1},       {"conv3x3 stride 2", k_conv2},
-            {"gemm", k_gemm},           {"attention", k_attention}};
+            {"conv 2 pixels", k_conv_tiny}, {"gemm", k_gemm}, {"attention", k_attention}};
   float *x = malloc(NX * sizeof *x), *y = malloc(NX * sizeof *y);
   float *ref = malloc(NOUT * sizeof *ref), *got = malloc(NOUT * sizeof *got);
   fill_uniform(x, NX, 1, -3, 3);
