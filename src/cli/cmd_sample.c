@@ -27,7 +27,7 @@ static void usage(FILE *f) {
           "  --sampler NAME     ddpm | edm | ode               (default edm)\n"
           "  --steps S          sampler steps                   (default 256)\n"
           "  --schedule NAME    sampling schedule: cosine | shifted-cosine | edm-sampling | edm-training |\n"
-          "                     fm-ot | linear | adaptive (the run's)   (default: ddpm cosine, edm/ode edm-sampling)\n"
+          "                     fm-ot | linear | adaptive | learned (the run's)   (default: ddpm cosine, edm/ode edm-sampling)\n"
           "  --guidance W       classifier-free guidance weight (default 0; needs model.num_classes > 0)\n"
           "  --class C          class of every sample           (default: sample i gets class i mod K)\n"
           "  --seed K           sampling seed                   (default 0)\n"
