@@ -41,8 +41,10 @@ static void max_pixel(float *dst, const float *img, const Pool2dDims *d, PoolWin
   for (int y = w.y0; y < w.y1; y++)
     for (int x = w.x0; x < w.x1; x++) {
       const float *p = img + pixel(d, 0, y, x);
-      for (size_t c = 0; c < C; c++)
-        if (p[c] > dst[c] || isnan(p[c])) dst[c] = p[c];
+      for (size_t c = 0; c < C; c++) {  // branch-free, so the loop vectorizes
+        const float v = p[c], m = dst[c];
+        dst[c] = ((v > m) | (v != v)) ? v : m;
+      }
     }
 }
 
