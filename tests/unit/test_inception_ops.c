@@ -187,7 +187,21 @@ static void threads_case(const char *name, OpCase c) {
   for (int t = 0; t < 2; t++) free(y[t]), free(dx[t]);
 }
 
+// A NaN in a window wins the max (as torch.max_pool2d) and takes its gradient.
+static void maxpool_nan(void) {
+  Pool2dDims d = {1, 3, 3, 1, 3, 1, 1};
+  float x[9] = {0, 1, 2, 3, NAN, 5, 6, 7, 8}, y[9], g[9] = {0}, ones[9];
+  for (int i = 0; i < 9; i++) ones[i] = 1.0f;
+  maxpool2d_forward(y, x, &d);
+  int all_nan = 1;
+  for (int i = 0; i < 9; i++) all_nan &= isnan(y[i]) != 0;
+  CHECK(all_nan, "maxpool: every window holding the NaN outputs NaN");
+  maxpool2d_backward(g, ones, x, &d);
+  CHECK(g[4] == 9.0f && g[8] == 0.0f, "maxpool: the NaN takes all 9 gradients (got %g)", g[4]);
+}
+
 int main(void) {
+  maxpool_nan();
   run_case("maxpool_3x3s2", OP_MAXPOOL);
   run_case("maxpool_3x3s1p1", OP_MAXPOOL);
   run_case("avgpool_3x3s1p1", OP_AVGPOOL);
