@@ -26,6 +26,15 @@ static BilinearTap bilinear_tap(int o, int in, int out) {
   return t;
 }
 
+// Offsets (in floats) of the four input pixels blended into output pixel (b, ty, tx):
+// p[0] = (i0y, i0x), p[1] = (i0y, i1x), p[2] = (i1y, i0x), p[3] = (i1y, i1x).
+static void bilinear_corners(size_t p[4], const BilinearDims *d, size_t b, BilinearTap ty, BilinearTap tx) {
+  const size_t row0 = (b * (size_t)d->H + (size_t)ty.i0) * (size_t)d->W;
+  const size_t row1 = (b * (size_t)d->H + (size_t)ty.i1) * (size_t)d->W, C = (size_t)d->C;
+  p[0] = (row0 + (size_t)tx.i0) * C, p[1] = (row0 + (size_t)tx.i1) * C;
+  p[2] = (row1 + (size_t)tx.i0) * C, p[3] = (row1 + (size_t)tx.i1) * C;
+}
+
 typedef struct {
   float *out;
   const float *inp;    // one of inp / inp_u8 is set
@@ -37,25 +46,20 @@ typedef struct {
 static void bilinear_rows(void *ctx, size_t lo, size_t hi) {
   const BilinearArgs *a = ctx;
   const BilinearDims *d = a->d;
-  const size_t C = (size_t)d->C, W = (size_t)d->W;
+  const size_t C = (size_t)d->C;
   for (size_t r = lo; r < hi; r++) {
     const size_t b = r / (size_t)d->Ho;
     const BilinearTap ty = bilinear_tap((int)(r % (size_t)d->Ho), d->H, d->Ho);
-    const size_t row0 = (b * (size_t)d->H + (size_t)ty.i0) * W, row1 = (b * (size_t)d->H + (size_t)ty.i1) * W;
     for (int ox = 0; ox < d->Wo; ox++) {
       const BilinearTap tx = bilinear_tap(ox, d->W, d->Wo);
-      const size_t p00 = (row0 + (size_t)tx.i0) * C, p01 = (row0 + (size_t)tx.i1) * C;
-      const size_t p10 = (row1 + (size_t)tx.i0) * C, p11 = (row1 + (size_t)tx.i1) * C;
+      size_t p[4];
+      bilinear_corners(p, d, b, ty, tx);
       float *o = a->out + (r * (size_t)d->Wo + (size_t)ox) * C;
       for (size_t c = 0; c < C; c++) {
-        float v00, v01, v10, v11;
-        if (a->inp_u8) {
-          v00 = (float)a->inp_u8[p00 + c] / 255.0f, v01 = (float)a->inp_u8[p01 + c] / 255.0f;
-          v10 = (float)a->inp_u8[p10 + c] / 255.0f, v11 = (float)a->inp_u8[p11 + c] / 255.0f;
-        } else {
-          v00 = a->inp[p00 + c], v01 = a->inp[p01 + c], v10 = a->inp[p10 + c], v11 = a->inp[p11 + c];
-        }
-        o[c] = ty.l0 * (tx.l0 * v00 + tx.l1 * v01) + ty.l1 * (tx.l0 * v10 + tx.l1 * v11);
+        float v[4];
+        for (int k = 0; k < 4; k++)
+          v[k] = a->inp_u8 ? (float)a->inp_u8[p[k] + c] / 255.0f : a->inp[p[k] + c];
+        o[c] = ty.l0 * (tx.l0 * v[0] + tx.l1 * v[1]) + ty.l1 * (tx.l0 * v[2] + tx.l1 * v[3]);
       }
     }
   }
@@ -84,22 +88,18 @@ typedef struct {
 static void bilinear_grad_images(void *ctx, size_t lo, size_t hi) {
   const BilinearGradArgs *a = ctx;
   const BilinearDims *d = a->d;
-  const size_t C = (size_t)d->C, W = (size_t)d->W;
+  const size_t C = (size_t)d->C;
   for (size_t b = lo; b < hi; b++)
     for (int oy = 0; oy < d->Ho; oy++) {
       const BilinearTap ty = bilinear_tap(oy, d->H, d->Ho);
-      const size_t row0 = (b * (size_t)d->H + (size_t)ty.i0) * W, row1 = (b * (size_t)d->H + (size_t)ty.i1) * W;
       for (int ox = 0; ox < d->Wo; ox++) {
         const BilinearTap tx = bilinear_tap(ox, d->W, d->Wo);
+        const float w[4] = {ty.l0 * tx.l0, ty.l0 * tx.l1, ty.l1 * tx.l0, ty.l1 * tx.l1};
         const float *g = a->dout + ((b * (size_t)d->Ho + (size_t)oy) * (size_t)d->Wo + (size_t)ox) * C;
-        float *p00 = a->dinp + (row0 + (size_t)tx.i0) * C, *p01 = a->dinp + (row0 + (size_t)tx.i1) * C;
-        float *p10 = a->dinp + (row1 + (size_t)tx.i0) * C, *p11 = a->dinp + (row1 + (size_t)tx.i1) * C;
-        for (size_t c = 0; c < C; c++) {
-          p00[c] += ty.l0 * tx.l0 * g[c];
-          p01[c] += ty.l0 * tx.l1 * g[c];
-          p10[c] += ty.l1 * tx.l0 * g[c];
-          p11[c] += ty.l1 * tx.l1 * g[c];
-        }
+        size_t p[4];
+        bilinear_corners(p, d, b, ty, tx);
+        for (int k = 0; k < 4; k++)
+          for (size_t c = 0; c < C; c++) a->dinp[p[k] + c] += w[k] * g[c];
       }
     }
 }
