@@ -269,7 +269,7 @@ static void normalize_range(void *ctx, size_t lo, size_t hi) {
 }
 
 static int check_input(const Inception *net, const uint8_t *images, int B, int H, int W, int C) {
-  if (!net->params)
+  if (!net || !net->params)
     return vdmc_fail(VDMC_ERR_INPUT, "inception: the network is not loaded (inception_load first)");
   if (!images) return vdmc_fail(VDMC_ERR_INPUT, "inception: images is NULL");
   if (C != 1 && C != 3)

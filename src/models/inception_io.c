@@ -162,6 +162,8 @@ static int fetch_h5(void *ctx, int i, const char *name, int ndim, const size_t *
 
 int inception_load(const char *weights_h5, int max_batch, Inception *net, uint32_t *crc) {
   memset(net, 0, sizeof *net);
+  if (!weights_h5 || !*weights_h5)
+    return vdmc_fail(VDMC_ERR_INPUT, "inception: no weights file given; %s", HINT);
   SmallH5 f;
   int st = small_h5_open(&f, weights_h5, INCEPTION_KIND, INCEPTION_FORMAT_VERSION, HINT);
   if (st) return st;

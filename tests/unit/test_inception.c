@@ -105,6 +105,7 @@ static void loader(const Inception *ref, uint32_t crc, ImageSet *s, const Fixtur
   }
   snprintf(path, sizeof path, "%s/w.h5", dir);
   expect_load_error(path, path, "missing file");
+  expect_load_error("", "no weights file given", "empty path");
   CHECK(write_weights(path, "classifier", 1, ref, 0, -1, -1) == 0, "write");
   expect_load_error(path, "expected 'inception-v3-fid'", "wrong vdmc_kind");
   CHECK(write_weights(path, INCEPTION_KIND, 2, ref, 0, -1, -1) == 0, "write");
@@ -157,6 +158,7 @@ static void bad_arguments(Inception *net) {
   Inception none;
   memset(&none, 0, sizeof none);
   CHECK(inception_forward_u8(&none, img, 1, 5, 4, 3, pool3, NULL) == VDMC_ERR_INPUT, "unloaded network");
+  CHECK(inception_forward_u8(NULL, img, 1, 5, 4, 3, pool3, NULL) == VDMC_ERR_INPUT, "NULL network");
 }
 
 int main(void) {
