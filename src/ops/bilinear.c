@@ -105,6 +105,7 @@ static void bilinear_grad_images(void *ctx, size_t lo, size_t hi) {
 }
 
 void bilinear_backward(float *dinp, const float *dout, const BilinearDims *d) {
+  if (!dinp) return;  // NULL gradient: not needed
   BilinearGradArgs a = {dinp, dout, d};
   par_for((size_t)d->B, 1, 4 * (size_t)d->B * (size_t)d->Ho * (size_t)d->Wo * (size_t)d->C,
           bilinear_grad_images, &a);

@@ -145,6 +145,7 @@ static void pool_grad_images(void *ctx, size_t lo, size_t hi) {
 }
 
 static void pool_backward(float *dinp, const float *dout, const float *inp, const Pool2dDims *d) {
+  if (!dinp) return;  // NULL gradient: not needed
   const size_t work = (size_t)d->B * (size_t)pool2d_out_h(d) * (size_t)pool2d_out_w(d) *
                       (size_t)d->C * (size_t)(d->k * d->k);
   PoolGradArgs a = {dinp, dout, inp, d};
@@ -171,6 +172,7 @@ void global_avgpool_forward(float *out, const float *inp, int B, int HW, int C) 
 }
 
 void global_avgpool_backward(float *dinp, const float *dout, int B, int HW, int C) {
+  if (!dinp) return;  // NULL gradient: not needed
   const size_t c = (size_t)C, hw = (size_t)HW;
   for (size_t b = 0; b < (size_t)B; b++)
     for (size_t p = 0; p < hw; p++)

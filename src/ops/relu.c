@@ -24,6 +24,7 @@ void relu_forward(float *out, const float *inp, size_t n) {
 }
 
 void relu_backward(float *dinp, const float *dout, const float *out, size_t n) {
+  if (!dinp) return;  // NULL gradient: not needed
   ReluArgs a = {dinp, out, dout};
   par_for(n, 16, n, relu_backward_range, &a);
 }
