@@ -156,7 +156,10 @@ static void bad_arguments(Inception *net) {
   CHECK(inception_forward_u8(net, img, 1, 1, 1, 3, pool3, NULL) == 0, "1x1 image");
   CHECK(inception_forward_u8(net, img, 2, 5, 4, 3, pool3, NULL) == 0, "5x4 images");
   Inception none;
-  memset(&none, 0, sizeof none);
+  uint32_t crc;
+  CHECK(inception_init(&none, 0, inception_test_tensor, NULL, &crc) == VDMC_ERR_INPUT &&
+            strstr(vdmc_error_message(), "max_batch 0"),
+        "max_batch 0 rejected");
   CHECK(inception_forward_u8(&none, img, 1, 5, 4, 3, pool3, NULL) == VDMC_ERR_INPUT, "unloaded network");
   CHECK(inception_forward_u8(NULL, img, 1, 5, 4, 3, pool3, NULL) == VDMC_ERR_INPUT, "NULL network");
 }
