@@ -10,10 +10,13 @@ Run from the repository root with Debian's torch and h5py:
    and checks every dataset, the attributes and weights_crc32 (stored in the fixture: the
    C test compares it with the CRC of its own weights). Also checks that the converter
    rejects a missing tensor, a wrong shape and an unknown key.
+   With `--h5 PATH` the converted file is kept at PATH: `VDMC_INCEPTION_TEST_H5=PATH
+   ctest -R unit.inception` then also loads this converter-written file in C.
 3. Runs 2 RGB 32x32 images and 1 grayscale 28x28 image (uint8) through the network in
    float64 and stores images, pool3 and logits (tests/fixtures/inception.fix).
 """
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -65,7 +68,7 @@ def expect_failure(state_dict, what, tmp):
     raise AssertionError(f"converter accepted {what}")
 
 
-def converter_round_trip(model, stored):
+def converter_round_trip(model, stored, keep):
     with tempfile.TemporaryDirectory() as tmp:
         pth, h5 = os.path.join(tmp, "weights.pth"), os.path.join(tmp, "weights.h5")
         torch.save(model.state_dict(), pth)
@@ -76,6 +79,9 @@ def converter_round_trip(model, stored):
             assert len(f.keys()) == len(stored)
             for key, value in stored.items():
                 assert f[key].dtype == np.float32 and np.array_equal(f[key][()], value), key
+        if keep:
+            shutil.copyfile(h5, keep)
+            print(f"kept the converted file as {keep}")
         sd = {k: v for k, v in model.state_dict().items()}
         missing = dict(sd)
         del missing["Mixed_6c.branch7x7dbl_3.bn.running_var"]
@@ -91,7 +97,8 @@ def converter_round_trip(model, stored):
 
 def main():
     model, stored = build_model()
-    crc = converter_round_trip(model, stored)
+    keep = sys.argv[sys.argv.index("--h5") + 1] if "--h5" in sys.argv else None
+    crc = converter_round_trip(model, stored, keep)
     gen = torch.Generator().manual_seed(1512)
     rgb = torch.randint(0, 256, (2, 32, 32, 3), generator=gen, dtype=torch.uint8)
     gray = torch.randint(0, 256, (1, 28, 28, 1), generator=gen, dtype=torch.uint8)

@@ -76,6 +76,7 @@ static const char *load_error(const char *path) {
 static void expect_load_error(const char *path, const char *needle, const char *what) {
   const char *msg = load_error(path);
   CHECK(*msg && strstr(msg, needle), "%s: load fails naming '%s' (got: %s)", what, needle, msg);
+  printf("%s -> %s\n", what, msg);
 }
 
 // Writes tensors [0, n) of the deterministic weights (tensor `bad` with its first dim + 1).
@@ -106,6 +107,9 @@ static void loader(const Inception *ref, uint32_t crc, ImageSet *s, const Fixtur
   snprintf(path, sizeof path, "%s/w.h5", dir);
   expect_load_error(path, path, "missing file");
   expect_load_error("", "no weights file given", "empty path");
+  FILE *junk = fopen(path, "w");  // e.g. the .pth given instead of the converted file
+  if (junk) fputs("PK not an HDF5 file", junk), fclose(junk);
+  expect_load_error(path, path, "not an HDF5 file");
   CHECK(write_weights(path, "classifier", 1, ref, 0, -1, -1) == 0, "write");
   expect_load_error(path, "expected 'inception-v3-fid'", "wrong vdmc_kind");
   CHECK(write_weights(path, INCEPTION_KIND, 2, ref, 0, -1, -1) == 0, "write");
@@ -136,6 +140,31 @@ static void loader(const Inception *ref, uint32_t crc, ImageSet *s, const Fixtur
   CHECK(write_weights(path, INCEPTION_KIND, 1, ref, INCEPTION_TENSORS, -1, crc ^ 1u) == 0, "write full");
   expect_load_error(path, "does not match the stored weights_crc32", "corrupted weights");
   io_test_rmdir(dir);
+}
+
+// A file written by jobs/convert_fid_inception.py (h5py: variable-length string
+// attributes, int64 integers), when VDMC_INCEPTION_TEST_H5 names one made by
+// `tests/reference/gen_inception.py --h5 PATH`: same CRC and outputs as in memory.
+static void converter_file(uint32_t crc, const ImageSet *s, const Fixture *fx) {
+  const char *path = getenv("VDMC_INCEPTION_TEST_H5");
+  if (!path || !*path) {
+    printf("VDMC_INCEPTION_TEST_H5 not set: converter-written file not loaded\n");
+    return;
+  }
+  Inception net;
+  uint32_t crc2 = 0;
+  int st = inception_load(path, s->B, &net, &crc2);
+  CHECK(st == 0, "load %s: %s", path, st ? vdmc_error_message() : "");
+  if (st) return;
+  CHECK(crc2 == crc, "converter file CRC %08x == %08x", crc2, crc);
+  uint8_t *img = images_from(fx, s);
+  float *p = malloc((size_t)s->B * INCEPTION_FEATURES * sizeof(float));
+  CHECK(img && inception_forward_u8(&net, img, s->B, s->H, s->W, s->C, p, NULL) == 0, "forward");
+  CHECK(memcmp(p, s->pool3, (size_t)s->B * INCEPTION_FEATURES * sizeof(float)) == 0,
+        "converter file gives the in-memory network's pool3 bit for bit");
+  printf("loaded the converter-written %s\n", path);
+  free(img), free(p);
+  inception_free(&net);
 }
 
 static void bad_arguments(Inception *net) {
@@ -189,6 +218,7 @@ int main(void) {
   parity(&net, &fx, &gray);
   bad_arguments(&net);
   if (rgb.pool3) loader(&net, crc, &rgb, &fx);
+  if (rgb.pool3) converter_file(crc, &rgb, &fx);
   free(rgb.pool3), free(rgb.logits), free(gray.pool3), free(gray.logits);
   inception_free(&net);
   fixture_free(&fx);
