@@ -31,5 +31,8 @@ int uvit_config_from_config(UViTConfig *u, const ConfigSet *cs) {
   u->num_classes = c->model.num_classes;
   u->norm_groups = c->model.norm_groups;
   u->lambda_scale = c->model.lambda_scale;
+  u->fourier_features = c->model.fourier_features;
+  u->fourier_n_min = UNET_FOURIER_N_MIN;
+  u->fourier_n_max = UNET_FOURIER_N_MAX;
   return uvit_config_validate(u) ? model_config_error(cs) : VDMC_OK;
 }
