@@ -148,7 +148,7 @@ static int parse_args(EvalArgs *a, int argc, char **argv) {
 static void print_fid(const EvalArgs *a, const FidResult *f, const char *what) {
   printf("FID of %s against %s (%lld images), %zu features of %s:\n"
          "  fid              %.10g\n"
-         "  inception score  %.6f +- %.6f  (%d splits)\n",
+         "  inception score  %.9f +- %.9f  (%d splits)\n",
          what, a->ref, (long long)f->n_reference, f->d, a->features, f->fid, f->is_mean, f->is_std, f->is_splits);
   if (f->accuracy >= 0) printf("  accuracy         %.4f  (feature network's class vs the samples' labels)\n", f->accuracy);
   printf("  |mu1-mu2|^2 %.6g  Tr S1 %.6g  Tr S2 %.6g  Tr sqrt %.6g  (grid %dx%d)\n", f->parts.mean_term,
