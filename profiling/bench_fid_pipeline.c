@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench_times.h"
 #include "core/status.h"
 #include "eval/features.h"
 #include "eval/fid.h"
@@ -30,11 +31,6 @@ static void fill_images(uint8_t *img, long long first, int B, size_t ex) {
       h ^= h >> 16, h *= 0x85ebca6bu, h ^= h >> 13, h *= 0xc2b2ae35u, h ^= h >> 16;
       img[(size_t)b * ex + k] = (uint8_t)h;
     }
-}
-
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
 }
 
 int main(int argc, char **argv) {
@@ -102,10 +98,10 @@ int main(int argc, char **argv) {
     fid_stats_free(&s.stats);
     feature_accum_free(&a);
   }
-  qsort(tf, (size_t)reps, sizeof *tf, cmp_double);
-  qsort(tp, (size_t)reps, sizeof *tp, cmp_double);
-  qsort(ta, (size_t)reps, sizeof *ta, cmp_double);
-  qsort(td, (size_t)reps, sizeof *td, cmp_double);
+  bench_times_sort(tf, reps);
+  bench_times_sort(tp, reps);
+  bench_times_sort(ta, reps);
+  bench_times_sort(td, reps);
   if (rank == 0) {
     const char *th = getenv("OPENBLAS_NUM_THREADS");
     int m = reps / 2;

@@ -11,8 +11,6 @@ set -u
 source "$(dirname "$0")/../common/mpirun.sh"
 source "$(dirname "$0")/../common/train_env.sh"
 export OPENBLAS_NUM_THREADS=1
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 run() { vdmc_mpirun "$1" -x OPENBLAS_NUM_THREADS "${@:2}"; }
 # value of a report line: "  fid  X" -> X; "  inception score  M +- S" -> M S
 fid_of() { sed -n 's/^  fid  *\([^ ]*\)$/\1/p' "$1"; }
