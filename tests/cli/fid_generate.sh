@@ -103,6 +103,10 @@ expect_error "features of an unknown kind" "ref.h5: a vdmc 'fid-stats' file is n
   "$vdmc" eval run --fid --n 4 --ref ref.h5 --features ref.h5
 expect_error "bad sampler" "ddim" "$vdmc" eval run --fid --n 4 --sampler ddim "${F[@]}"
 [ -e x.h5 ] && fail "a refused --keep-samples left a file"
+# at 2 ranks the same failure on every rank is still one line (rank 0's)
+run 2 "$vdmc" eval run --fid --n 4 --ref ref.h5 --features feat8.h5 >out 2>err && fail "P=2 dimension mismatch: exit 0"
+[ "$(grep -c '^vdmc' err)" -eq 1 ] && grep -q "feature dimension 16" err ||
+  { cat err; fail "P=2 dimension mismatch: not exactly one vdmc line"; }
 
 if [ "$failures" -ne 0 ]; then echo "fid_generate: $failures failure(s)"; exit 1; fi
 echo "fid_generate: all passed"
