@@ -87,22 +87,26 @@ int feature_accum_add(FeatureAccum *a, const uint8_t *images, const int32_t *lab
   return a->status;
 }
 
+// IS_s = exp(plogp_s / n_s - sum_y pbar_s log pbar_s), pbar_s = the split's mean p(y|x).
+static double split_score(const double *pbar, const double *plogp, const double *count, int s, int K) {
+  double n = count[s], cross = 0;
+  for (int k = 0; k < K; k++) {
+    double q = pbar[(size_t)s * K + k] / n;
+    if (q > 0) cross += q * log(q);
+  }
+  return exp(plogp[s] / n - cross);
+}
+
 void inception_score_splits(const double *pbar, const double *plogp, const double *count, int S, int K,
                             double *mean, double *std) {
-  double sum = 0, sum2 = 0;
-  for (int s = 0; s < S; s++) {
-    double n = count[s], cross = 0;  // sum_y pbar_s log pbar_s
-    for (int k = 0; k < K; k++) {
-      double q = pbar[(size_t)s * K + k] / n;
-      if (q > 0) cross += q * log(q);
-    }
-    double is = exp(plogp[s] / n - cross);
-    sum += is;
-    sum2 += is * is;
-  }
+  double sum = 0, dev = 0;
+  for (int s = 0; s < S; s++) sum += split_score(pbar, plogp, count, s, K);
   *mean = sum / S;
-  double var = sum2 / S - *mean * *mean;
-  *std = var > 0 ? sqrt(var) : 0;
+  for (int s = 0; s < S; s++) {  // two passes: no cancellation when std << mean
+    double d = split_score(pbar, plogp, count, s, K) - *mean;
+    dev += d * d;
+  }
+  *std = sqrt(dev / S);  // population std (ddof 0), as the reference implementation
 }
 
 int feature_accum_finish(FeatureAccum *a, MPI_Comm comm, FeatureSummary *out) {
