@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "eval/features.h"
 #include "eval/fid_h5.h"
 #include "fixture.h"
 #include "io/h5_attr.h"
@@ -134,6 +135,19 @@ static void loader(const Inception *ref, uint32_t crc, ImageSet *s, const Fixtur
     CHECK(memcmp(p, s->pool3, (size_t)s->B * INCEPTION_FEATURES * sizeof(float)) == 0 &&
               memcmp(l, s->logits, (size_t)s->B * INCEPTION_CLASSES * sizeof(float)) == 0,
           "loaded network == in-memory network, bit for bit");
+    // the same file through the FID feature backend (eval/features_inception.c)
+    FeatureNet f;
+    st = features_load(&f, path, 2);
+    CHECK(st == 0, "features_load: %s", st ? vdmc_error_message() : "");
+    if (!st) {
+      CHECK(f.F == INCEPTION_FEATURES && f.K == INCEPTION_CLASSES && f.crc == crc && f.H == 0 &&
+                f.channels == (1u << 1 | 1u << 3), "backend: F %d K %d crc %08x", f.F, f.K, f.crc);
+      memset(p, 0, (size_t)s->B * INCEPTION_FEATURES * sizeof(float));
+      CHECK(img && f.backend->forward(&f, img, s->B, s->H, s->W, s->C, p, l) == 0, "backend forward");
+      CHECK(memcmp(p, s->pool3, (size_t)s->B * INCEPTION_FEATURES * sizeof(float)) == 0,
+            "backend pool3 == in-memory network, bit for bit");
+      features_free(&f);
+    }
     free(img), free(p), free(l);
     inception_free(&net);
   }
