@@ -15,40 +15,13 @@ static herr_t keep_innermost(unsigned n, const H5E_error2_t *err, void *data) {
   return 0;
 }
 
-// "/abs/path/io/dataset.c" -> "io/dataset.c": the source's folder and name.
-static const char *short_source(const char *src) {
-  const char *last = strrchr(src, '/'), *p = last;
-  while (p && p > src && p[-1] != '/') p--;
-  return p ? p : src;
-}
-
-// Records "<fmt...>: <reason> (io/file.c:line)" and returns `code`.
-static int fail_with_reason(int code, const char *reason, const char *src, int line, const char *fmt, va_list ap) {
-  char msg[900];
-  int k = vsnprintf(msg, sizeof msg, fmt, ap);
-  if (k >= 0 && (size_t)k < sizeof msg)
-    snprintf(msg + k, sizeof msg - (size_t)k, ": %s (%s:%d)", reason, short_source(src), line);
-  return vdmc_fail(code, "%s", msg);
-}
-
 int h5_fail(const char *src, int line, const char *fmt, ...) {
   char reason[256] = "HDF5 call failed (empty error stack)";
   H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, keep_innermost, reason);
   H5Eclear2(H5E_DEFAULT);
   va_list ap;
   va_start(ap, fmt);
-  int status = fail_with_reason(VDMC_ERR_IO, reason, src, line, fmt, ap);
-  va_end(ap);
-  return status;
-}
-
-int mpi_fail(int rc, const char *src, int line, const char *fmt, ...) {
-  char reason[MPI_MAX_ERROR_STRING] = "";
-  int len = 0;
-  if (MPI_Error_string(rc, reason, &len) != MPI_SUCCESS) snprintf(reason, sizeof reason, "MPI error %d", rc);
-  va_list ap;
-  va_start(ap, fmt);
-  int status = fail_with_reason(VDMC_ERR_MPI, reason, src, line, fmt, ap);
+  int status = vdmc_fail_library(VDMC_ERR_IO, reason, src, line, fmt, ap);
   va_end(ap);
   return status;
 }

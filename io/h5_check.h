@@ -15,6 +15,8 @@
 #include <hdf5.h>
 #include <mpi.h>
 
+#include "mpi/comm.h"
+
 #define H5_CHECK(call, ...)                                   \
   do {                                                        \
     if ((call) < 0) {                                         \
@@ -39,10 +41,9 @@
     if (status != VDMC_OK) goto cleanup; \
   } while (0)
 
-// Records the message and returns VDMC_ERR_IO / VDMC_ERR_MPI; used by the macros.
+// Records the message and returns VDMC_ERR_IO; used by H5_CHECK (MPI_CHECK uses
+// mpi/comm.h's mpi_fail).
 int h5_fail(const char *src, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-int mpi_fail(int rc, const char *src, int line, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
 
 // Turns off HDF5's automatic printing of the error stack (vdmc prints one line
 // instead). Idempotent; call before the first HDF5 call of a command or test.

@@ -4,11 +4,15 @@
 
 #include "core/status.h"
 
-int vdmc_mpi_fail(int err, const char *file, int line, const char *call) {
-  char msg[MPI_MAX_ERROR_STRING];
+int mpi_fail(int rc, const char *src, int line, const char *fmt, ...) {
+  char reason[MPI_MAX_ERROR_STRING] = "";
   int len = 0;
-  if (MPI_Error_string(err, msg, &len) != MPI_SUCCESS) snprintf(msg, sizeof msg, "error %d", err);
-  return vdmc_fail(VDMC_ERR_MPI, "%s:%d: %s failed: %s", file, line, call, msg);
+  if (MPI_Error_string(rc, reason, &len) != MPI_SUCCESS) snprintf(reason, sizeof reason, "MPI error %d", rc);
+  va_list ap;
+  va_start(ap, fmt);
+  int status = vdmc_fail_library(VDMC_ERR_MPI, reason, src, line, fmt, ap);
+  va_end(ap);
+  return status;
 }
 
 int vdmc_mpi_init(int *argc, char ***argv, VdmcComm *c) {

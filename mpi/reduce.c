@@ -31,6 +31,6 @@ int reduce_metrics(const double *local, MetricStat *out, int n, MPI_Comm comm) {
   int err = MPI_Allreduce(MPI_IN_PLACE, out, n, triplet, op, comm);
   MPI_Op_free(&op);
   MPI_Type_free(&triplet);
-  if (err != MPI_SUCCESS) return vdmc_mpi_fail(err, __FILE__, __LINE__, "MPI_Allreduce(metrics)");
+  if (err != MPI_SUCCESS) return mpi_fail(err, __FILE__, __LINE__, "MPI_Allreduce(metrics)");
   return VDMC_OK;
 }

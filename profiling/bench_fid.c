@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "core/rng.h"
+#include "bench_times.h"
 #include "core/status.h"
 #include "eval/fid.h"
 
@@ -89,11 +90,6 @@ static void sleepy_barrier(void) {
   }
 }
 
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
-
 int main(int argc, char **argv) {
   MPI_Init(&argc, &argv);
   int rank, P;
@@ -127,8 +123,8 @@ int main(int argc, char **argv) {
     ts[k] = MPI_Wtime() - t0;
     sleepy_barrier();
   }
-  qsort(tp, (size_t)reps, sizeof *tp, cmp_double);
-  qsort(ts, (size_t)reps, sizeof *ts, cmp_double);
+  bench_times_sort(tp, reps);
+  bench_times_sort(ts, reps);
   if (rank == 0) {
     const char *th = getenv("OPENBLAS_NUM_THREADS");
     printf("bench_fid d=%zu P=%d grid %dx%d block %d, OPENBLAS_NUM_THREADS=%s, median of %d\n", d, P,

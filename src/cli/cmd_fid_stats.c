@@ -9,23 +9,33 @@
 #include "eval/features.h"
 #include "eval/fid_report.h"
 #include "mpi/comm.h"
+#include "sample/flag_parse.h"
 
 static const char *USAGE =
-    "usage: [mpirun -n P] vdmc fid-stats DATASET.h5 --features FEAT.h5 --out STATS.h5\n";
+    "usage: [mpirun -n P] vdmc fid-stats DATASET.h5 --features FEAT.h5 --out STATS.h5 [--is-splits S]\n"
+    "  --is-splits S   Inception Score splits of the printed score (default 10; needs N >= S)\n";
 
-static int parse(int argc, char **argv, const char **data, const char **feat, const char **out) {
+typedef struct {
+  const char *data, *feat, *out;
+  long long splits;
+} Args;
+
+static int parse(int argc, char **argv, Args *a) {
+  a->splits = FEATURES_IS_SPLITS;
   for (int i = 1; i < argc; i++) {
-    const char **slot = !strcmp(argv[i], "--features") ? feat : !strcmp(argv[i], "--out") ? out : NULL;
-    if (slot) {
+    const char **slot = !strcmp(argv[i], "--features") ? &a->feat : !strcmp(argv[i], "--out") ? &a->out : NULL;
+    if (slot || !strcmp(argv[i], "--is-splits")) {
       if (i + 1 >= argc) return vdmc_fail(VDMC_ERR_INPUT, "option %s needs a value", argv[i]);
-      *slot = argv[++i];
-    } else if (argv[i][0] == '-' || *data) {
+      if (slot) *slot = argv[++i];
+      else if (flag_int(argv[i], argv[i + 1], 1, 1000000, &a->splits)) return VDMC_ERR_INPUT;
+      else i++;
+    } else if (argv[i][0] == '-' || a->data) {
       return vdmc_fail(VDMC_ERR_INPUT, "unexpected argument '%s'", argv[i]);
     } else {
-      *data = argv[i];
+      a->data = argv[i];
     }
   }
-  if (!*data || !*feat || !*out)
+  if (!a->data || !a->feat || !a->out)
     return vdmc_fail(VDMC_ERR_INPUT, "DATASET.h5, --features FEAT.h5 and --out STATS.h5 are required");
   return VDMC_OK;
 }
@@ -35,8 +45,8 @@ int cmd_fid_stats(int argc, char **argv) {
     fputs(USAGE, stdout);
     return 0;
   }
-  const char *data = NULL, *feat = NULL, *out = NULL;
-  if (parse(argc, argv, &data, &feat, &out)) {
+  Args a = {0};
+  if (parse(argc, argv, &a)) {
     fprintf(stderr, "vdmc fid-stats: %s\n%s", vdmc_error_message(), USAGE);
     return 2;
   }
@@ -49,15 +59,17 @@ int cmd_fid_stats(int argc, char **argv) {
   FeatureSummary s;
   memset(&s, 0, sizeof s);
   double t0 = MPI_Wtime();
-  int st = features_load(&f, feat);
-  if (!st) st = features_summarize(&f, data, c.comm, &s);
-  if (!st && c.rank == 0) st = fid_stats_write(out, &s.stats);
+  int st = features_load(&f, a.feat, FEATURES_BATCH);
+  if (!st) st = features_summarize(&f, a.data, (int)a.splits, c.comm, &s);
+  if (!st && c.rank == 0) st = fid_stats_write(a.out, &s.stats);
   int rc = fid_report_status(c.comm, "fid-stats", st);
+  char acc[64] = "n/a";
+  if (s.accuracy >= 0) snprintf(acc, sizeof acc, "%.4f", s.accuracy);
   if (!rc && c.rank == 0)
-    printf("fid-stats: %s: n %lld, d %zu, classifier accuracy %.4f, inception score %.4f, %.1f s on %d "
-           "rank(s) -> %s\n",
-           data, (long long)s.stats.n, s.stats.d, s.accuracy, s.inception_score, MPI_Wtime() - t0, c.size,
-           out);
+    printf("fid-stats: %s: n %lld, d %zu, classifier accuracy %s, inception score %.4f +- %.4f (%d splits), "
+           "%.1f s on %d rank(s) -> %s\n",
+           a.data, (long long)s.stats.n, s.stats.d, acc, s.is_mean, s.is_std, s.is_splits, MPI_Wtime() - t0, c.size,
+           a.out);
   fid_stats_free(&s.stats);
   features_free(&f);
   vdmc_mpi_finalize();

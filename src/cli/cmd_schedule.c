@@ -33,8 +33,8 @@ static void usage(FILE *f) {
           "  --points N    grid size (default 401)\n"
           "  --csv         print lambda,t,p,w,w_over_p\n"
           "  --png FILE    draw p (blue) and w (orange), each scaled to max 1, grid every 5 in lambda\n"
-          "  --from-checkpoint RUN|FILE   the run's own objective and its trained adaptive\n"
-          "                schedule (options above still override; CONFIG and --set are ignored)\n"
+          "  --from-checkpoint RUN|FILE   the run's own objective and its trained adaptive or\n"
+          "                learned schedule (options above still override; CONFIG and --set are ignored)\n"
           "without --from-checkpoint, adaptive and learned schedules are shown in their initial state.\n");
 }
 
@@ -173,18 +173,28 @@ static int run(int argc, char **argv) {
     }
     sch.adaptive = &ad;
   } else if (sch.kind == SCHEDULE_LEARNED) {
-    rc = learned_register(&ls, &table, "schedule", 1024, sch.lambda_min, sch.lambda_max);
-    if (!rc && !(params = vdmc_alloc_floats(table.total))) rc = VDMC_ERR_MEMORY;
-    if (rc) {
-      param_table_free(&table);
-      return rc;
-    }
-    learned_init_params(&ls, params);
-    ls.params = params;
+    if ((rc = learned_create(&ls, &table, &params, sch.lambda_min, sch.lambda_max))) return rc;
     sch.learned = &ls;
+    if (opt.from_ckpt) {  // the trained parameters: the first third of the extra
+      double *packed = NULL;
+      size_t npacked = 0;
+      char *text, resolved[4096];
+      rc = checkpoint_peek(opt.from_ckpt, &text, LEARNED_CHECKPOINT_EXTRA, &packed, &npacked, resolved);
+      if (!rc) free(text);
+      if (!rc && npacked != 3 * table.total)
+        rc = vdmc_fail(VDMC_ERR_INPUT, "%s: extra %s has %zu values, expected %zu", resolved,
+                       LEARNED_CHECKPOINT_EXTRA, npacked, 3 * table.total);
+      for (size_t i = 0; !rc && i < table.total; i++) params[i] = (float)packed[i];
+      free(packed);
+    }
   }
   free(bins);
-  if ((sch.adaptive && !nbins) || sch.learned)
+  if (rc) {
+    vdmc_free_floats(params);
+    param_table_free(&table);
+    return rc;
+  }
+  if ((sch.adaptive && !nbins) || (sch.learned && !opt.from_ckpt))
     fprintf(stderr, "vdmc schedule: %s schedule shown in its initial state (no checkpoint)\n",
             schedule_kind_name(sch.kind));
   if (sch.adaptive || sch.learned) rc = schedule_prepare(&sch);

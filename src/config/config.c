@@ -312,7 +312,8 @@ const char *config_where(const ConfigSet *cs, const char *path) {
 // Keys of one architecture set in a config of the other are an error, not ignored.
 static const char *const UVIT_ONLY[] = {"model.emb_channels", "model.transformer_width",
                                         "model.transformer_depth", "model.transformer_heads",
-                                        "model.transformer_mlp_ratio", "model.transformer_dropout"};
+                                        "model.transformer_mlp_ratio", "model.transformer_dropout",
+                                        "model.stage_res_blocks"};
 static const char *const UNET_ONLY[] = {"model.attn_resolutions", "model.head_channels",
                                         "model.resblock_updown"};
 
@@ -343,7 +344,8 @@ static int check_arch_keys(const ConfigSet *cs, const char *const *keys, int n, 
 int config_validate(const ConfigSet *cs) {
   const Config *c = &cs->values;
   int uvit = strcmp(c->model.arch, "uvit") == 0;
-  int st = uvit ? check_arch_keys(cs, UNET_ONLY, 3, "uvit") : check_arch_keys(cs, UVIT_ONLY, 6, "unet");
+  int st = uvit ? check_arch_keys(cs, UNET_ONLY, (int)(sizeof UNET_ONLY / sizeof *UNET_ONLY), "uvit")
+                 : check_arch_keys(cs, UVIT_ONLY, (int)(sizeof UVIT_ONLY / sizeof *UVIT_ONLY), "unet");
   if (st) return st;
   if (c->diffusion.lambda_min >= c->diffusion.lambda_max)
     return vdmc_fail(VDMC_ERR_INPUT, "%s: diffusion.lambda_min (%g) must be below diffusion.lambda_max (%g)",

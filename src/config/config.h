@@ -37,6 +37,7 @@ typedef struct {
     int transformer_width, transformer_depth, transformer_heads, transformer_mlp_ratio;
     double transformer_dropout;
     int fourier_features;
+    ConfigIntList stage_res_blocks;     // U-ViT only: per conv stage ([]: num_res_blocks each)
   } model;
   struct {
     char schedule[CONFIG_STR_LEN];

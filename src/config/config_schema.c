@@ -49,6 +49,8 @@ const ConfigKey config_keys[] = {
      "U-ViT: MLP hidden width / transformer width"},
     {"model.transformer_dropout", CFG_FLOAT, F(model.transformer_dropout), "0", 0, 0.99, NULL,
      "U-ViT: dropout probability in the transformer MLPs"},
+    {"model.stage_res_blocks", CFG_INT_LIST, F(model.stage_res_blocks), "[]", 1, 16, NULL,
+     "U-ViT: res blocks of each conv stage going down, one per channel_mult entry ([]: model.num_res_blocks each)"},
     {"model.fourier_features", CFG_BOOL, F(model.fourier_features), "false", 0, 0, NULL,
      "append VDM Fourier-feature input channels (VDM App. C)"},
     // diffusion

@@ -4,6 +4,8 @@
 #ifndef VDMC_STATUS_H
 #define VDMC_STATUS_H
 
+#include <stdarg.h>
+
 enum {
   VDMC_OK = 0,
   VDMC_ERR_INPUT = 1,    // bad user input: config key/type/range, shape, rank count
@@ -18,6 +20,10 @@ enum {
 // so call sites read `return vdmc_fail(VDMC_ERR_INPUT, "...", ...);`. The
 // arguments may include vdmc_error_message() to wrap the previous message.
 int vdmc_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+// For checked library calls (MPI_TRY, MPI_CHECK, H5_CHECK): records
+// "<fmt...>: <reason> (dir/file.c:line)", reason being the library's own message and
+// src the caller's __FILE__ (shortened to its folder and name), and returns `code`.
+int vdmc_fail_library(int code, const char *reason, const char *src, int line, const char *fmt, va_list ap);
 const char *vdmc_error_message(void);
 void vdmc_clear_error(void);
 

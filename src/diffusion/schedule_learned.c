@@ -27,6 +27,22 @@ int learned_register(LearnedSchedule *ls, ParamTable *table, const char *prefix,
   return VDMC_OK;
 }
 
+int learned_create(LearnedSchedule *ls, ParamTable *table, float **params, double lambda_min,
+                   double lambda_max) {
+  param_table_init(table);
+  *params = NULL;
+  int rc = learned_register(ls, table, LEARNED_PREFIX, LEARNED_FEATURES, lambda_min, lambda_max);
+  if (!rc && !(*params = vdmc_alloc_floats(table->total)))
+    rc = vdmc_fail(VDMC_ERR_MEMORY, "out of memory for the learned schedule");
+  if (rc) {
+    param_table_free(table);
+    return rc;
+  }
+  learned_init_params(ls, *params);
+  ls->params = *params;
+  return VDMC_OK;
+}
+
 void learned_init_params(const LearnedSchedule *ls, float *p) {
   const double golden = 0.6180339887498949;
   p[ls->off_w1] = 1.0f;

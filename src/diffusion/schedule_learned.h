@@ -29,6 +29,20 @@ typedef struct LearnedSchedule {
 // Adds the five tensors to the table and records their offsets.
 int learned_register(LearnedSchedule *ls, ParamTable *table, const char *prefix,
                      size_t n_features, double lambda_min, double lambda_max);
+// The configuration vdmc trains and stores (VDM's: 1024 sigmoid units).
+#define LEARNED_FEATURES 1024
+#define LEARNED_PREFIX "schedule"
+// Checkpoint extra of a run trained with the learned schedule: 3 n doubles, the n
+// parameters of the flat buffer, then Adam's m and v (train/train_schedule.h).
+#define LEARNED_CHECKPOINT_EXTRA "learned_schedule"
+
+// A learned schedule on [lambda_min, lambda_max] with its own flat buffer: registers
+// LEARNED_FEATURES units under LEARNED_PREFIX in a fresh *table, allocates *params
+// (table->total floats, initialised by learned_init_params) and points ls->params at
+// it. On failure nothing is left allocated.
+int learned_create(LearnedSchedule *ls, ParamTable *table, float **params, double lambda_min,
+                   double lambda_max);
+
 // Deterministic initialisation (no RNG needed): l1 = t, l2 units with slopes in
 // [1, 5] and centres spread over t in [0, 1], l3 = 0.01: an almost linear start.
 void learned_init_params(const LearnedSchedule *ls, float *params);

@@ -1,18 +1,18 @@
 // FID of a sample file against reference statistics (fid_evaluate.h).
 #include "eval/fid_evaluate.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "core/status.h"
-#include "eval/features.h"
 #include "eval/fid_stats.h"
 
 static int check_reference(const FidStats *ref, const char *ref_path, const FeatureNet *f) {
-  if (ref->d != (size_t)f->net.F)
+  if (ref->d != (size_t)f->F)
     return vdmc_fail(VDMC_ERR_INPUT,
                      "%s: reference statistics have feature dimension %zu but the feature network %s "
                      "gives %d; recompute them with `vdmc fid-stats DATA --features %s`",
-                     ref_path, ref->d, f->path, f->net.F, f->path);
+                     ref_path, ref->d, f->path, f->F, f->path);
   if (ref->features_crc32 != f->crc)
     return vdmc_fail(VDMC_ERR_INPUT,
                      "%s: reference statistics were computed with another feature network (weights "
@@ -21,27 +21,47 @@ static int check_reference(const FidStats *ref, const char *ref_path, const Feat
   return VDMC_OK;
 }
 
-int fid_evaluate(const char *samples_h5, const char *ref_stats_h5, const char *features_h5,
+int fid_setup_open(FidSetup *s, const char *ref_stats_h5, const char *features_h5) {
+  memset(s, 0, sizeof *s);
+  snprintf(s->ref_path, sizeof s->ref_path, "%s", ref_stats_h5);
+  int st = fid_stats_read(ref_stats_h5, &s->ref);
+  if (!st) st = features_load(&s->net, features_h5, FEATURES_BATCH);
+  if (!st) st = check_reference(&s->ref, ref_stats_h5, &s->net);
+  if (st) fid_setup_free(s);
+  return st;
+}
+
+void fid_setup_free(FidSetup *s) {
+  features_free(&s->net);
+  fid_stats_free(&s->ref);
+}
+
+int fid_setup_result(const FidSetup *s, const FeatureSummary *sum, MPI_Comm comm, FidResult *out) {
+  memset(out, 0, sizeof *out);
+  const FidStats *ref = &s->ref;
+  int st = fid_distance(sum->stats.mu, sum->stats.sigma, ref->mu, ref->sigma, ref->d, comm, &out->parts);
+  if (st) return st;
+  out->fid = out->parts.fd;
+  out->is_mean = sum->is_mean;
+  out->is_std = sum->is_std;
+  out->is_splits = sum->is_splits;
+  out->accuracy = sum->accuracy;
+  out->n_samples = sum->stats.n;
+  out->n_reference = ref->n;
+  out->d = ref->d;
+  return VDMC_OK;
+}
+
+int fid_evaluate(const char *samples_h5, const char *ref_stats_h5, const char *features_h5, int is_splits,
                  MPI_Comm comm, FidResult *out) {
   memset(out, 0, sizeof *out);
-  FidStats ref;
-  FeatureNet f;
-  FeatureSummary s;
-  memset(&f, 0, sizeof f);
-  memset(&s, 0, sizeof s);
-  int st = fid_stats_read(ref_stats_h5, &ref);
+  FidSetup s;
+  FeatureSummary sum;
+  memset(&sum, 0, sizeof sum);
+  int st = fid_setup_open(&s, ref_stats_h5, features_h5);
   if (st) return st;
-  if (!(st = features_load(&f, features_h5)) && !(st = check_reference(&ref, ref_stats_h5, &f)) &&
-      !(st = features_summarize(&f, samples_h5, comm, &s)) &&
-      !(st = fid_distance(s.stats.mu, s.stats.sigma, ref.mu, ref.sigma, ref.d, comm, &out->parts))) {
-    out->fid = out->parts.fd;
-    out->inception_score = s.inception_score;
-    out->n_samples = s.stats.n;
-    out->n_reference = ref.n;
-    out->d = ref.d;
-  }
-  fid_stats_free(&s.stats);
-  features_free(&f);
-  fid_stats_free(&ref);
+  if (!(st = features_summarize(&s.net, samples_h5, is_splits, comm, &sum))) st = fid_setup_result(&s, &sum, comm, out);
+  fid_stats_free(&sum.stats);
+  fid_setup_free(&s);
   return st;
 }

@@ -1,5 +1,7 @@
-// FID (and Inception Score) of generated samples against reference statistics:
-// what `vdmc eval --fid` calls (docs/fid.md).
+// FID and Inception Score of samples against reference statistics: what
+// `vdmc eval --fid` calls (docs/fid.md). The samples come from a dataset-format file
+// (fid_evaluate) or are generated in memory by the caller and fed to the
+// FeatureAccum of a FidSetup (fid_generate.h).
 #ifndef VDMC_EVAL_FID_EVALUATE_H
 #define VDMC_EVAL_FID_EVALUATE_H
 
@@ -7,22 +9,38 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "eval/features.h"
 #include "eval/fid.h"
 
 typedef struct {
   double fid;
-  double inception_score;  // of the samples under the feature classifier
+  double is_mean, is_std;  // Inception Score of the samples over is_splits splits
+  int is_splits;
+  double accuracy;         // the feature network's argmax vs the samples' labels; -1: none
   int64_t n_samples, n_reference;
   size_t d;                // feature dimension
   FidDistance parts;       // the terms of the distance and the grid used
 } FidResult;
 
+// The reference statistics and the feature network they were computed with.
+typedef struct {
+  FidStats ref;
+  FeatureNet net;
+  char ref_path[1024];
+} FidSetup;
+
+// Reads ref_stats_h5 (`vdmc fid-stats`) and loads features_h5 (features_load, batches
+// up to FEATURES_BATCH); refuses statistics of another dimension or feature network
+// (weights CRC32) with one line naming the file and how to recompute them.
+int fid_setup_open(FidSetup *s, const char *ref_stats_h5, const char *features_h5);
+void fid_setup_free(FidSetup *s);
+// Collective over comm: the distance of a summary (feature_accum_finish) to s->ref.
+int fid_setup_result(const FidSetup *s, const FeatureSummary *sum, MPI_Comm comm, FidResult *out);
+
 // Collective over comm. samples_h5 is a vdmc dataset file (uint8 NHWC images, e.g.
-// written by `vdmc sample`; its labels only enter the reported accuracy), ref_stats_h5 a
-// `vdmc fid-stats` file, features_h5 a `vdmc train-classifier` file. The reference
-// statistics must come from the same feature network (CRC32 of its weights) and
-// dimension; mismatches and missing files are one error line naming the file.
-int fid_evaluate(const char *samples_h5, const char *ref_stats_h5, const char *features_h5,
+// written by `vdmc sample --h5`; its labels enter the accuracy when its num_classes is
+// the network's). Missing files and mismatches are one error line naming the file.
+int fid_evaluate(const char *samples_h5, const char *ref_stats_h5, const char *features_h5, int is_splits,
                  MPI_Comm comm, FidResult *out);
 
 #endif

@@ -2,6 +2,7 @@
 #include "eval/fid_stats.h"
 
 #include <cblas.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,9 +48,44 @@ void fid_accum_add(FidAccum *a, const float *x, size_t n) {
   }
 }
 
+// Moves every rank's sums to one shift c, that of the lowest rank holding rows:
+// with delta = shift - c, sum += n delta and outer += u delta^T + delta u^T for
+// u = sum + n delta / 2 (= sum delta^T + delta sum^T + n delta delta^T).
+static int common_shift(FidAccum *a, MPI_Comm comm) {
+  int rank, holder;
+  MPI_Comm_rank(comm, &rank);
+  int mine = a->n > 0 ? rank : INT_MAX;
+  if (MPI_Allreduce(&mine, &holder, 1, MPI_INT, MPI_MIN, comm) != MPI_SUCCESS)
+    return vdmc_fail(VDMC_ERR_MPI, "fid: MPI_Allreduce of the shift holder failed");
+  if (holder == INT_MAX) return VDMC_OK;  // no rows anywhere
+  size_t d = a->d;
+  double *c = malloc(d * sizeof *c), *u = malloc(d * sizeof *u);
+  int st = c && u ? VDMC_OK : vdmc_fail(VDMC_ERR_MEMORY, "fid: out of memory");
+  int fail = st != VDMC_OK;
+  MPI_Allreduce(MPI_IN_PLACE, &fail, 1, MPI_INT, MPI_MAX, comm);
+  if (fail && !st) st = vdmc_fail(VDMC_ERR_MEMORY, "fid: another rank ran out of memory");
+  if (!st && rank == holder) memcpy(c, a->shift, d * sizeof *c);
+  if (!st && MPI_Bcast(c, (int)d, MPI_DOUBLE, holder, comm) != MPI_SUCCESS)
+    st = vdmc_fail(VDMC_ERR_MPI, "fid: MPI_Bcast of the common shift failed");
+  if (!st && a->n > 0 && rank != holder) {
+    for (size_t j = 0; j < d; j++) {
+      a->shift[j] -= c[j];  // delta
+      u[j] = a->sum[j] + a->n * a->shift[j] / 2;
+      a->sum[j] += a->n * a->shift[j];
+    }
+    cblas_dsyr2(CblasRowMajor, CblasUpper, (int)d, 1.0, u, 1, a->shift, 1, a->outer, (int)d);
+  }
+  if (!st) memcpy(a->shift, c, d * sizeof *c);
+  free(c);
+  free(u);
+  return st;
+}
+
 int fid_accum_reduce(FidAccum *a, MPI_Comm comm) {
   flush(a);
   size_t d = a->d;
+  int st = common_shift(a, comm);
+  if (st) return st;
   if (MPI_Allreduce(MPI_IN_PLACE, &a->n, 1, MPI_DOUBLE, MPI_SUM, comm) != MPI_SUCCESS ||
       MPI_Allreduce(MPI_IN_PLACE, a->sum, (int)d, MPI_DOUBLE, MPI_SUM, comm) != MPI_SUCCESS)
     return vdmc_fail(VDMC_ERR_MPI, "fid: MPI_Allreduce of the feature sums failed");

@@ -46,7 +46,8 @@ typedef struct {
 int fid_accum_init(FidAccum *a, size_t d, const double *shift);
 // Adds n rows of float features x (n, d).
 void fid_accum_add(FidAccum *a, const float *x, size_t n);
-// Collective: every rank ends with the sums over all ranks.
+// Collective: every rank ends with the sums over all ranks, moved first to one common
+// shift (that of the lowest rank holding rows), so ranks may start from different shifts.
 int fid_accum_reduce(FidAccum *a, MPI_Comm comm);
 // mu and sigma from the (reduced) sums into s (allocated; free with fid_stats_free).
 // Needs n >= 2.

@@ -8,6 +8,7 @@
 
 #include "core/rng.h"
 #include "core/status.h"
+#include "diffusion/fourier_features.h"
 #include "ops/tensor_ops.h"
 
 int unet_alloc_arena(UNet *u) {
@@ -104,6 +105,12 @@ int unet_forward(UNet *u, const float *params, float *out, const float *x, const
   embed_forward(e, lambda, labels, params, B);
   const float *h = x;
   int Cprev = u->cfg.in_channels;
+  if (u->fourier) {  // VDM App. C: the first conv reads [z, sin, cos] channels
+    size_t N = (size_t)B * u->cfg.resolution * u->cfg.resolution;
+    fourier_forward(u->fourier, x, N, (size_t)Cprev, u->cfg.fourier_n_min, u->cfg.fourier_n_max);
+    h = u->fourier;
+    Cprev = unet_input_channels(&u->cfg);
+  }
   for (int k = 0; k < u->n_steps; k++) {
     UNetStep *s = &u->steps[k];
     switch (s->kind) {
@@ -146,12 +153,15 @@ int unet_backward(UNet *u, const float *params, float *grads, const float *dout,
     UNetStep *s = &u->steps[k];
     if (s->is_skip_source) zero_floats(s->grad, (size_t)B * s->H * s->W * s->C);
   }
+  size_t npix = (size_t)B * u->cfg.resolution * u->cfg.resolution;
+  float *dfourier = u->fourier && dx ? u->dfourier : NULL;  // d[z, sin, cos] when dx is wanted
+  if (dfourier) memset(dfourier, 0, npix * unet_input_channels(&u->cfg) * sizeof(float));
   for (int k = u->n_steps - 1; k >= 0; k--) {
     UNetStep *s = &u->steps[k];
     const float *g = k == u->n_steps - 1 ? dout : s->grad;
     const UNetStep *prev = k > 0 ? &u->steps[k - 1] : NULL;
-    const float *in = prev ? prev->out : u->x;
-    float *din = prev ? prev->grad : dx;
+    const float *in = prev ? prev->out : u->fourier ? u->fourier : u->x;
+    float *din = prev ? prev->grad : u->fourier ? dfourier : dx;
     if (prev && !prev->is_skip_source)
       zero_floats(din, (size_t)B * prev->H * prev->W * prev->C);
     switch (s->kind) {
@@ -179,6 +189,9 @@ int unet_backward(UNet *u, const float *params, float *grads, const float *dout,
     }
     if (u->grad_ready) u->grad_ready(u->grad_ready_ctx, s->param_begin);
   }
+  if (dfourier)
+    fourier_backward(dx, dfourier, u->x, npix, (size_t)u->cfg.in_channels, u->cfg.fourier_n_min,
+                     u->cfg.fourier_n_max);
   embed_backward(e, grads, dlambda, u->labels, params, B);
   if (u->grad_ready) u->grad_ready(u->grad_ready_ctx, 0);
   return VDMC_OK;

@@ -34,7 +34,20 @@ typedef struct {
   int resblock_updown;            // 1: resample with res blocks, 0: conv stride 2 / nearest+conv
   int norm_groups;                // GroupNorm groups (32); gcd(groups, C) when C < groups
   double lambda_scale;            // the time embedding sees lambda_scale * lambda (25)
+  // VDM App. C Fourier-feature input channels: with fourier_features = 1 the first conv
+  // reads [z, sin(2^n pi z), cos(2^n pi z)] for n = fourier_n_min..fourier_n_max
+  // (diffusion/fourier_features.h); 0 (the zero-initialised default) = off.
+  int fourier_features, fourier_n_min, fourier_n_max;
 } UNetConfig;
+
+// VDM's frequencies (its code: Base2FourierFeatures(start=6, stop=8) with 2^n 2 pi,
+// i.e. our n = 7, 8): what model.fourier_features: true selects.
+#define UNET_FOURIER_N_MIN 7
+#define UNET_FOURIER_N_MAX 8
+// Channels the first conv reads: in_channels, times 1 + 2K with K Fourier frequencies.
+int unet_input_channels(const UNetConfig *c);
+// The Fourier-feature fields' check, shared with the U-ViT's config.
+int unet_fourier_validate(int enabled, int n_min, int n_max);
 
 UNetConfig unet_config_fmnist_default(void);
 // ImageNet-64-style layout scaled down for CPU benchmarking (see docs/unet.md).
@@ -99,6 +112,8 @@ typedef struct {
   size_t max_op_scratch;    // floats per example of conv/attention kernel scratch
   int B;                    // batch of the last forward
   const float *x;           // input of the last forward (kept for backward)
+  float *fourier;           // (B,H,W,unet_input_channels) Fourier-feature input, or NULL
+  float *dfourier;          // its gradient (when dx is asked for)
   const int *labels;        // labels of the last forward (kept for backward)
   const float *lambda;      // lambda of the last forward
   int use_drop;             // the last forward had a dropout key

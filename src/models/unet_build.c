@@ -191,7 +191,7 @@ int unet_builder_head(Builder *b) {
 }
 
 int unet_build(UNet *u) {
-  Builder b = {.u = u, .ch = u->cfg.in_channels, .res = u->cfg.resolution};
+  Builder b = {.u = u, .ch = unet_input_channels(&u->cfg), .res = u->cfg.resolution};
   embed_setup(&u->embed, u->cfg.base_channels, 4 * u->cfg.base_channels, u->cfg.num_classes,
               u->cfg.lambda_scale);
   int st = alloc_lists(&b);
@@ -206,6 +206,10 @@ int unet_build(UNet *u) {
 void unet_plan(UNet *u, Arena *a, int B) {
   size_t tmp = 0, op = 0, cmax = 0;
   embed_plan(&u->embed, a, B);
+  size_t nin = (size_t)B * u->cfg.resolution * u->cfg.resolution * unet_input_channels(&u->cfg);
+  int fourier = unet_input_channels(&u->cfg) != u->cfg.in_channels;
+  u->fourier = fourier ? arena_floats(a, nin) : NULL;
+  u->dfourier = fourier ? arena_floats(a, nin) : NULL;
   for (int k = 0; k < u->n_steps; k++) {
     UNetStep *s = &u->steps[k];
     size_t n = (size_t)s->H * s->W * s->C;

@@ -51,6 +51,18 @@ static int positive(int v, const char *key) {
   return VDMC_OK;
 }
 
+int unet_input_channels(const UNetConfig *c) {
+  if (!c->fourier_features) return c->in_channels;
+  return c->in_channels * (1 + 2 * (c->fourier_n_max - c->fourier_n_min + 1));
+}
+
+int unet_fourier_validate(int enabled, int n_min, int n_max) {
+  if (enabled && (n_min > n_max || n_min < -8 || n_max > 12))
+    return vdmc_fail(VDMC_ERR_INPUT, "model.fourier_features: frequencies 2^%d..2^%d (need n_min <= n_max "
+                     "within 2^-8..2^12)", n_min, n_max);
+  return VDMC_OK;
+}
+
 int unet_config_validate(const UNetConfig *c) {
   int st = positive(c->in_channels, "in_channels");
   if (!st) st = positive(c->out_channels, "out_channels");
@@ -60,6 +72,7 @@ int unet_config_validate(const UNetConfig *c) {
   if (!st) st = positive(c->head_channels, "head_channels");
   if (!st) st = positive(c->norm_groups, "norm_groups");
   if (st) return st;
+  if ((st = unet_fourier_validate(c->fourier_features, c->fourier_n_min, c->fourier_n_max))) return st;
   if (c->base_channels % 2)
     return vdmc_fail(VDMC_ERR_INPUT,
                      "model.base_channels: must be even (it is the sinusoid width), got %d",

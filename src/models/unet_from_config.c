@@ -27,6 +27,9 @@ int unet_config_from_config(UNetConfig *u, const ConfigSet *cs) {
   u->resblock_updown = c->model.resblock_updown;
   u->norm_groups = c->model.norm_groups;
   u->lambda_scale = c->model.lambda_scale;
+  u->fourier_features = c->model.fourier_features;
+  u->fourier_n_min = UNET_FOURIER_N_MIN;
+  u->fourier_n_max = UNET_FOURIER_N_MAX;
   return unet_config_validate(u) ? model_config_error(cs) : VDMC_OK;
 }
 

@@ -28,6 +28,7 @@ typedef struct {
   int num_classes;                // 0: unconditional; K > 0: K+1 rows (row K = null class)
   int norm_groups;                // res-block GroupNorm groups (gcd rule as the U-Net)
   double lambda_scale;            // the embedding sees lambda_scale * lambda
+  int fourier_features, fourier_n_min, fourier_n_max;  // Fourier-feature input, as UNetConfig
 } UViTConfig;
 
 // Small CPU-benchmark U-ViT: 64x64x3, stages of 32 and 64 channels at 64/32 with 2 res

@@ -64,7 +64,7 @@ static int build_up(UNetBuilder *b, const UViTConfig *c) {
 }
 
 static int build(UNet *u, const UViTConfig *c) {
-  UNetBuilder b = {.u = u, .ch = c->in_channels, .res = c->resolution};
+  UNetBuilder b = {.u = u, .ch = unet_input_channels(&u->cfg), .res = c->resolution};
   int n_res = 0, n_concat = 0;
   for (int s = 0; s < c->num_stages; s++) {
     n_res += 2 * c->stage_res_blocks[s] + 1;
@@ -88,7 +88,9 @@ static UNetConfig shared_fields(const UViTConfig *c) {
   return (UNetConfig){.in_channels = c->in_channels, .out_channels = c->out_channels,
                       .resolution = c->resolution, .base_channels = c->stage_channels[0],
                       .dropout = c->dropout, .num_classes = c->num_classes,
-                      .norm_groups = c->norm_groups, .lambda_scale = c->lambda_scale};
+                      .norm_groups = c->norm_groups, .lambda_scale = c->lambda_scale,
+                      .fourier_features = c->fourier_features, .fourier_n_min = c->fourier_n_min,
+                      .fourier_n_max = c->fourier_n_max};
 }
 
 int uvit_create(UNet *u, const UViTConfig *cfg, int max_batch) {

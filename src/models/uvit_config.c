@@ -34,6 +34,7 @@ int uvit_config_validate(const UViTConfig *c) {
   if (!st) st = at_least(c->heads, 1, "transformer_heads");
   if (!st) st = at_least(c->mlp_ratio, 1, "transformer_mlp_ratio");
   if (!st) st = at_least(c->norm_groups, 1, "norm_groups");
+  if (!st) st = unet_fourier_validate(c->fourier_features, c->fourier_n_min, c->fourier_n_max);
   if (!st) st = at_least(c->num_classes, 0, "num_classes");
   if (!st) st = probability(c->dropout, "dropout");
   if (!st) st = probability(c->xfmr_dropout, "transformer_dropout");

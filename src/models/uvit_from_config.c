@@ -17,9 +17,14 @@ int uvit_config_from_config(UViTConfig *u, const ConfigSet *cs) {
   if (u->num_stages > UVIT_MAX_STAGES)
     return vdmc_fail(VDMC_ERR_INPUT, "%s: model.channel_mult has %d conv stages, at most %d",
                      config_where(cs, "model.channel_mult"), u->num_stages, UVIT_MAX_STAGES);
+  const ConfigIntList *blocks = &c->model.stage_res_blocks;
+  if (blocks->n > 0 && blocks->n != u->num_stages)
+    return vdmc_fail(VDMC_ERR_INPUT, "%s: model.stage_res_blocks has %d entries but model.channel_mult has %d "
+                     "conv stages (one count per stage, or [] for model.num_res_blocks each)",
+                     config_where(cs, "model.stage_res_blocks"), blocks->n, u->num_stages);
   for (int s = 0; s < u->num_stages; s++) {
     u->stage_channels[s] = c->model.base_channels * c->model.channel_mult.v[s];
-    u->stage_res_blocks[s] = c->model.num_res_blocks;
+    u->stage_res_blocks[s] = blocks->n > 0 ? blocks->v[s] : c->model.num_res_blocks;
   }
   u->emb_channels = c->model.emb_channels ? c->model.emb_channels : 4 * c->model.base_channels;
   u->width = c->model.transformer_width;
@@ -31,5 +36,8 @@ int uvit_config_from_config(UViTConfig *u, const ConfigSet *cs) {
   u->num_classes = c->model.num_classes;
   u->norm_groups = c->model.norm_groups;
   u->lambda_scale = c->model.lambda_scale;
+  u->fourier_features = c->model.fourier_features;
+  u->fourier_n_min = UNET_FOURIER_N_MIN;
+  u->fourier_n_max = UNET_FOURIER_N_MAX;
   return uvit_config_validate(u) ? model_config_error(cs) : VDMC_OK;
 }

@@ -1,6 +1,6 @@
 // Rebuilds the model of a run (U-Net or U-ViT, model.arch) from its checkpoint: config text first (rank 0 reads it
 // serially and broadcasts it), then the U-Net and objective, then the EMA weights and
-// adaptive bins through the collective checkpoint_load.
+// adaptive bins or learned-schedule parameters through the collective checkpoint_load.
 #include "sample/ckpt_model.h"
 
 #include <stdlib.h>
@@ -33,9 +33,15 @@ static int build_from_config(CkptModel *m, const char *text, int max_batch) {
   if (rc) return rc;
   const Config *c = &m->cs.values;
   if ((rc = diffusion_spec_from_config(&m->spec, &m->cs))) return rc;
-  if (m->spec.schedule == SCHEDULE_LEARNED)
-    return vdmc_fail(VDMC_ERR_INPUT, "%s: the learned schedule is not supported by sample/eval yet", name);
   if ((rc = diffusion_spec_build(&m->spec, &m->schedule, &m->weighting))) return rc;
+  if (m->spec.schedule == SCHEDULE_LEARNED) {
+    rc = learned_create(&m->learned, &m->learned_table, &m->learned_params, m->schedule.lambda_min,
+                        m->schedule.lambda_max);
+    if (!rc && !(m->learned_packed = calloc(3 * m->learned_table.total, sizeof(double))))
+      rc = vdmc_fail(VDMC_ERR_MEMORY, "out of memory for the learned schedule of %s", m->file);
+    if (rc) return rc;
+    m->schedule.learned = &m->learned;
+  }
   if (m->spec.schedule == SCHEDULE_ADAPTIVE) {
     if ((rc = adaptive_init(&m->adaptive, m->schedule.lambda_min, m->schedule.lambda_max))) return rc;
     m->adaptive.decay = c->diffusion.adaptive_decay;
@@ -71,10 +77,14 @@ int ckpt_model_load(CkptModel *m, const char *path, int max_batch, MPI_Comm comm
   size_t total = m->unet.params.table.total;
   rc = checkpoint_add_array(&st, "ema", m->ema, 0, total);
   if (!rc && m->schedule.adaptive) rc = checkpoint_add_extra(&st, "adaptive_bins", m->adaptive.value, ADAPTIVE_BINS);
+  if (!rc && m->schedule.learned)
+    rc = checkpoint_add_extra(&st, LEARNED_CHECKPOINT_EXTRA, m->learned_packed, 3 * m->learned_table.total);
   if (!rc) rc = checkpoint_load(m->file, comm, &st);
   free(st.config_text);
   if (rc) return rc;
   m->step = st.step;
+  for (size_t i = 0; m->schedule.learned && i < m->learned_table.total; i++)
+    m->learned_params[i] = (float)m->learned_packed[i];
   if (m->schedule.adaptive && (rc = adaptive_refresh(&m->adaptive))) return rc;
   return schedule_prepare(&m->schedule);
 }
@@ -83,6 +93,11 @@ void ckpt_model_free(CkptModel *m) {
   if (m->unet.steps) unet_free(&m->unet);
   vdmc_free_floats(m->ema);
   free(m->lambda_f);
+  if (m->learned_params) param_table_free(&m->learned_table);
+  vdmc_free_floats(m->learned_params);
+  free(m->learned_packed);
+  m->learned_params = NULL;
+  m->learned_packed = NULL;
   m->ema = NULL;
   m->lambda_f = NULL;
 }

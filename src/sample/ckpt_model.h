@@ -2,7 +2,8 @@
 // stored in the checkpoint (config_load_text) gives the network (model.arch: U-Net or
 // U-ViT, model_create_from_config, both behind the UNet API)
 // and the objective (diffusion_spec_from_config); the "ema" array gives the weights
-// and, with diffusion.adaptive, the extra "adaptive_bins" the training schedule.
+// and, with diffusion.adaptive, the extra "adaptive_bins" the training schedule (with
+// diffusion.schedule learned: the extra LEARNED_CHECKPOINT_EXTRA).
 // docs/sampling.md.
 #ifndef VDMC_SAMPLE_CKPT_MODEL_H
 #define VDMC_SAMPLE_CKPT_MODEL_H
@@ -13,6 +14,7 @@
 #include "config/config.h"
 #include "diffusion/adaptive.h"
 #include "diffusion/objective_spec.h"
+#include "diffusion/schedule_learned.h"
 #include "models/unet.h"
 #include "sample/sampler.h"
 #include "sample/unet_denoiser.h"
@@ -25,6 +27,10 @@ typedef struct {
   Schedule schedule;          // the training schedule (adaptive: the checkpoint's bins)
   Weighting weighting;
   AdaptiveSchedule adaptive;  // schedule.adaptive points here: do not copy the struct
+  LearnedSchedule learned;    // schedule.learned points here (diffusion.schedule learned)
+  ParamTable learned_table;
+  float *learned_params;      // (learned_table.total)
+  double *learned_packed;     // (3 learned_table.total) the checkpoint extra
   int64_t step;
   char file[4096];            // the checkpoint file loaded
   float *lambda_f;            // (max_batch) lambda as float for unet_forward

@@ -22,10 +22,11 @@ int mpi_command_run(const char *name, int argc, char **argv, void (*usage)(FILE 
 }
 
 int mpi_command_agree(MPI_Comm comm, int status) {
-  int rank, worst = status;
+  int rank;
   MPI_Comm_rank(comm, &rank);
-  if (status && rank != 0) fprintf(stderr, "vdmc: rank %d: %s\n", rank, vdmc_error_message());
-  MPI_Allreduce(&status, &worst, 1, MPI_INT, MPI_MAX, comm);
-  if (worst && !status) return vdmc_fail(worst, "another rank failed (see its message above)");
-  return worst;
+  int st[2] = {status, rank == 0 ? status : 0};  // the worst status, rank 0's status
+  MPI_Allreduce(MPI_IN_PLACE, st, 2, MPI_INT, MPI_MAX, comm);
+  if (status && rank != 0 && !st[1]) fprintf(stderr, "vdmc: rank %d: %s\n", rank, vdmc_error_message());
+  if (st[0] && !status) return vdmc_fail(st[0], "another rank failed (see its message above)");
+  return st[0];
 }

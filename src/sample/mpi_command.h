@@ -12,9 +12,9 @@
 typedef int (*MpiCommandBody)(int argc, char **argv, const VdmcComm *c);
 int mpi_command_run(const char *name, int argc, char **argv, void (*usage)(FILE *), MpiCommandBody body);
 
-// Collective: every rank returns the worst status of all ranks. A failing rank other
-// than 0 prints its own message (rank 0's is printed by mpi_command_run); ranks that
-// did not fail record "another rank failed".
+// Collective: every rank returns the worst status of all ranks. When rank 0 failed,
+// its message (printed by mpi_command_run) is the one line; otherwise each failing
+// rank prints its own message, and ranks that did not fail record "another rank failed".
 int mpi_command_agree(MPI_Comm comm, int status);
 
 #endif

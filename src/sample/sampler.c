@@ -51,12 +51,13 @@ int sampler_set_schedule(SamplerOptions *o, const char *name, const Schedule *tr
   ScheduleKind kind;
   int shifted, rc = schedule_kind_parse(name, &kind, &shifted);
   if (rc) return vdmc_fail(rc, "--schedule: unknown schedule '%s' (expected cosine, shifted-cosine, edm-training, "
-                           "edm-sampling, fm-ot, linear or adaptive)", name);
-  if (kind == SCHEDULE_LEARNED)
-    return vdmc_fail(VDMC_ERR_INPUT, "--schedule learned: the learned schedule is not available for sampling");
-  if (kind == SCHEDULE_ADAPTIVE) {
-    if (!trained || trained->kind != SCHEDULE_ADAPTIVE)
-      return vdmc_fail(VDMC_ERR_INPUT, "--schedule adaptive: the run was not trained with diffusion.adaptive");
+                           "edm-sampling, fm-ot, linear, adaptive or learned)", name);
+  // adaptive and learned: the run's own trained schedule (as VDM samples with its learned one)
+  if (kind == SCHEDULE_ADAPTIVE && (!trained || trained->kind != SCHEDULE_ADAPTIVE))
+    return vdmc_fail(VDMC_ERR_INPUT, "--schedule adaptive: the run was not trained with diffusion.adaptive");
+  if (kind == SCHEDULE_LEARNED && (!trained || trained->kind != SCHEDULE_LEARNED))
+    return vdmc_fail(VDMC_ERR_INPUT, "--schedule learned: the run was not trained with diffusion.schedule learned");
+  if (kind == SCHEDULE_ADAPTIVE || kind == SCHEDULE_LEARNED) {
     o->schedule = *trained;
     return VDMC_OK;
   }

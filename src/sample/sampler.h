@@ -56,8 +56,8 @@ int sampler_defaults(SamplerOptions *o, SamplerKind kind, double lambda_min, dou
 int sampler_kind_parse(const char *name, SamplerKind *out);  // ddpm | edm | ode
 // Replaces the sampling schedule by the named one (schedule.h names): analytic kinds
 // on [lambda_min, lambda_max] (edm-sampling: its natural range), shifted-cosine with
-// `shift`; "adaptive" is the run's trained schedule `trained` (must be adaptive);
-// "learned" is refused. Errors name --schedule.
+// `shift`; "adaptive" / "learned" is the run's trained schedule `trained` (must be of
+// that kind). Errors name --schedule.
 int sampler_set_schedule(SamplerOptions *o, const char *name, const Schedule *trained, double lambda_min,
                          double lambda_max, double shift);
 const char *sampler_kind_name(SamplerKind kind);

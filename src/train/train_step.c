@@ -2,7 +2,8 @@
 // batch -> label dropout, t, eps, z -> forward -> weighted loss -> backward with
 // overlapped gradient buckets -> finish sync -> one metrics reduction (loss, squared
 // norm of a ZeRO shard, non-finite and stop flags, phase times) -> clip -> Adam ->
-// EMA -> adaptive-schedule bins (one reduction) -> counters.
+// EMA -> adaptive-schedule bins (one reduction) or the learned schedule's variance
+// gradient (one reduction, train_schedule.h) -> counters.
 #include <math.h>
 #include <string.h>
 
@@ -80,6 +81,7 @@ static int apply_update(Trainer *t, double sqnorm, TrainStepStats *st) {
   rc = adam_step_slice(t->params + g->shard_begin, t->adam_m, t->adam_v, t->grads + g->shard_begin,
                        g->shard_begin, g->shard_len, t->table, &t->adam, st->lr, step1, scale);
   if (!rc) rc = grad_sync_allgather_params(g, t->params);
+  if (!rc && t->use_learned) rc = train_schedule_update(&t->learned, &t->schedule, &t->adam, st->lr, step1);
   if (rc) return rc;
   double decay = ema_decay(&t->ema_cfg, (long)t->step, (double)t->images_seen, (double)t->B);
   ema_update(t->ema, t->params, t->total, decay);
@@ -106,6 +108,7 @@ int trainer_step(Trainer *t, TrainStepStats *st) {
   double scale = 1.0 / ((double)t->B * (double)t->D);  // mean over the GLOBAL batch, per dim
   memset(t->dout, 0, (size_t)t->b * t->D * sizeof(float));
   memset(t->grads, 0, t->total * sizeof(float));
+  if (t->use_learned) memset(t->learned.grads, 0, t->learned.table.total * sizeof(float));
   grad_sync_begin(&t->sync);
   for (int m0 = 0; m0 < t->b; m0 += t->mb) {
     int n = t->b - m0 < t->mb ? t->b - m0 : t->mb;
@@ -121,8 +124,13 @@ int trainer_step(Trainer *t, TrainStepStats *st) {
     double tb = now();
     int last = m0 + n >= t->b;
     t->net.grad_ready = last && t->sync.zero_stage == 0 ? trainer_on_grad_ready : NULL;
-    rc = unet_backward(&t->net, t->params, t->grads, t->dout + off, NULL, NULL);
+    TrainSchedule *ls = t->use_learned ? &t->learned : NULL;
+    if (ls) train_schedule_begin_micro(ls, n);
+    rc = unet_backward(&t->net, t->params, t->grads, t->dout + off, ls ? ls->dz : NULL, ls ? ls->dlambda : NULL);
     if (rc) return rc;
+    if (ls)
+      train_schedule_accumulate(ls, &t->weighting, t->x + off, t->eps + off, t->t + m0, t->lambda + m0,
+                                t->loss + m0, t->sqerr + m0, n, scale, t->B);
     t->phase[PHASE_FORWARD] += tb - ta;
     t->phase[PHASE_BACKWARD] += now() - tb;
   }
@@ -141,6 +149,9 @@ int trainer_step(Trainer *t, TrainStepStats *st) {
   }
   const float *shard = t->grads + t->sync.shard_begin;
   finite = finite && all_finite(shard, t->sync.shard_len);
+  int schedule_finite = 1;  // the learned schedule's gradient: summed here, same on every rank
+  if (t->use_learned && (rc = train_schedule_reduce(&t->learned, t->comm.comm, &schedule_finite))) return rc;
+  finite = finite && schedule_finite;
   // ZeRO-1: each rank holds one shard, so the norm's squares are summed over ranks;
   // otherwise every rank holds the full sum and only rank 0 contributes it.
   int own_norm = t->sync.zero_stage == 1 || t->comm.rank == 0;

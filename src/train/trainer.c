@@ -56,9 +56,12 @@ static int build_objective(Trainer *t) {
   int rc = diffusion_spec_from_config(&t->spec, &t->cs);
   if (!rc) rc = diffusion_spec_build(&t->spec, &t->schedule, &t->weighting);
   if (rc) return rc;
-  if (t->schedule.kind == SCHEDULE_LEARNED)
-    return vdmc_fail(VDMC_ERR_INPUT, "%s: diffusion.schedule learned is not trainable by vdmc train yet",
-                     config_where(&t->cs, "diffusion.schedule"));
+  t->use_learned = t->schedule.kind == SCHEDULE_LEARNED;
+  if (t->use_learned && t->spec.pred != PRED_EPS)
+    return vdmc_fail(VDMC_ERR_INPUT, "%s: the learned schedule trains with diffusion.parameterization eps only "
+                     "(VDM's setting; other parameterizations add gradient paths vdmc does not compute)",
+                     config_where(&t->cs, "diffusion.parameterization"));
+  if (t->use_learned && (rc = train_schedule_init(&t->learned, &t->schedule, t->mb, t->D))) return rc;
   t->use_adaptive = t->schedule.kind == SCHEDULE_ADAPTIVE;
   if (t->use_adaptive) {
     if ((rc = adaptive_init(&t->adaptive, t->schedule.lambda_min, t->schedule.lambda_max))) return rc;
@@ -154,6 +157,7 @@ static void describe_state(Trainer *t, CheckpointState *st, double *counters) {
     checkpoint_add_array(st, "adam_v", t->adam_v + off, off, cnt);
   }
   if (t->use_adaptive) checkpoint_add_extra(st, "adaptive_bins", t->adaptive.value, ADAPTIVE_BINS);
+  if (t->use_learned) checkpoint_add_extra(st, LEARNED_CHECKPOINT_EXTRA, t->learned.packed, 3 * t->learned.table.total);
   counters[0] = (double)t->skipped_total;
   counters[1] = (double)t->consecutive_skips;
   checkpoint_add_extra(st, "train_counters", counters, 2);
@@ -181,6 +185,7 @@ int trainer_save(Trainer *t) {
   if (t->reader) reader_quiesce(t->reader);  // HDF5 is single-threaded: park the prefetcher
   CheckpointState st;
   double counters[2];
+  if (t->use_learned) train_schedule_pack(&t->learned);
   describe_state(t, &st, counters);
   char *text = resolved_config_text(&t->cs);
   if (!text) return vdmc_fail(VDMC_ERR_MEMORY, "cannot format the config for the checkpoint");
@@ -219,10 +224,9 @@ static int resume_from(Trainer *t, const char *path) {
   t->images_seen = st.images_seen;
   t->skipped_total = (int64_t)counters[0];
   t->consecutive_skips = (int)counters[1];
-  if (t->use_adaptive) {
-    if ((rc = adaptive_refresh(&t->adaptive))) return rc;
-    if ((rc = schedule_prepare(&t->schedule))) return rc;
-  }
+  if (t->use_adaptive && (rc = adaptive_refresh(&t->adaptive))) return rc;
+  if (t->use_learned) train_schedule_unpack(&t->learned);
+  if ((t->use_adaptive || t->use_learned) && (rc = schedule_prepare(&t->schedule))) return rc;
   if (t->comm.rank == 0)
     fprintf(stderr, "vdmc train: resumed from %s at step %lld\n", st.loaded_path, (long long)t->step);
   return VDMC_OK;
@@ -297,6 +301,7 @@ int trainer_create(Trainer *t, const ConfigSet *cs, const VdmcComm *comm, const 
 void trainer_free(Trainer *t) {
   reader_close(t->reader);
   grad_sync_free(&t->sync);
+  if (t->use_learned) train_schedule_free(&t->learned);
   unet_free(&t->net);
   vdmc_free_floats(t->params);
   vdmc_free_floats(t->grads);

@@ -24,6 +24,7 @@
 #include "optim/adam.h"
 #include "optim/ema.h"
 #include "optim/lr_schedule.h"
+#include "train/train_schedule.h"
 
 typedef enum {
   PHASE_DATA = 0,   // waiting for the reader's batch + noise draws
@@ -64,6 +65,8 @@ typedef struct {
   Weighting weighting;
   AdaptiveSchedule adaptive;
   int use_adaptive;
+  TrainSchedule learned;  // diffusion.schedule learned: its parameters and their training
+  int use_learned;
   double bins[2 * ADAPTIVE_BINS];  // per-step (sum, count) per bin, then all-reduced
 
   // optimizer

@@ -55,6 +55,16 @@ head -c 64 /dev/urandom >"$tmp/binary.yaml"; printf '\0' >>"$tmp/binary.yaml"
 out=$("$vdmc" config "$tmp/binary.yaml" 2>&1); rc=$?
 if [ $rc -ne 0 ] && [ $rc -lt 128 ]; then pass=$((pass+1)); else fail=$((fail+1)); echo "FAIL binary_file: rc=$rc $out"; fi
 
+# a U-ViT-only key in a U-Net config; per-stage res blocks that do not match the stages
+expect_error uvit_key_on_unet  "model.stage_res_blocks does not apply to model.arch unet" $'model:\n  stage_res_blocks: [1, 2, 2]\n'
+uvit_cfg="${VDMC_SOURCE_DIR:-$(dirname "$0")/../..}/configs/imagenet128-uvit.yaml"
+out=$("$vdmc" info "$uvit_cfg" --set model.stage_res_blocks=[1,2] 2>&1); rc=$?
+if [ $rc -ne 0 ] && [ $rc -lt 128 ] && [[ "$out" == *"stage_res_blocks has 2 entries but model.channel_mult has 3"* ]]; then
+  pass=$((pass+1)); else fail=$((fail+1)); echo "FAIL stage_res_blocks_length: $out"; fi
+base=$("$vdmc" info "$uvit_cfg" 2>&1 | grep '^parameters')
+out=$("$vdmc" info "$uvit_cfg" --set model.stage_res_blocks=[1,2,3] 2>&1 | grep '^parameters'); rc=$?
+if [ $rc -eq 0 ] && [ -n "$out" ] && [ "$out" != "$base" ]; then pass=$((pass+1)); else fail=$((fail+1)); echo "FAIL stage_res_blocks_good: $out"; fi
+
 # good overrides are applied and reported in the resolved config
 out=$("$vdmc" config --set optim.lr=3e-4 --set model.channel_mult=[1,2] 2>&1); rc=$?
 if [ $rc -eq 0 ] && [[ "$out" == *"lr: 0.0003"* ]] && [[ "$out" == *"channel_mult: [1, 2]"* ]]; then pass=$((pass+1)); else fail=$((fail+1)); echo "FAIL good_override: $out"; fi

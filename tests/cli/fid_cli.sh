@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `vdmc train-classifier` and `vdmc fid-stats` end to end on a synthetic 4-class task
-# (bands of rows, 8x8, written by test_classifier synth), `vdmc eval --fid` on them,
-# and the error lines for bad input.
+# (bands of rows, 8x8, written by test_classifier synth), `vdmc eval --fid --samples` on
+# them (the Inception Score over splits at 1, 2 and 3 ranks), and the error lines for
+# bad input. The generation path (`vdmc eval RUN --fid --n N`) is fid_generate.sh.
 set -u
 source "$(dirname "$0")/../common/mpirun.sh"
 vdmc="${1:?usage: fid_cli.sh /path/to/vdmc}"
@@ -54,6 +55,27 @@ echo "train vs test: $out"
 fid=$(echo "$out" | sed -n 's/^  fid  *\([^ ]*\)$/\1/p')
 awk -v f="${fid:-0}" 'BEGIN { exit !(f > 1e-6) }' || fail "FID(train, test) = ${fid:-none} should be > 0"
 
+# Inception Score over 7 splits by global index (2000 = 6 x 285 + 290): the same at 1,
+# 2 and 3 ranks (rank boundaries cut splits), and neither the 1-split score nor 1
+is_of() { sed -n 's/^  inception score  *\([^ ]*\) +- \([^ ]*\) *(\([0-9]*\) splits)$/\1 \2 \3/p' "$1"; }
+for p in 1 2 3; do
+  vdmc_mpirun $p -x OPENBLAS_NUM_THREADS "$vdmc" eval --fid --samples "$tmp/train.h5" --ref "$tmp/ref1.h5" \
+    --features "$tmp/feat.h5" --is-splits 7 >"$tmp/is$p.txt" 2>&1 || { cat "$tmp/is$p.txt"; fail "IS at P=$p"; }
+done
+cat "$tmp/is1.txt"
+read -r m1 s1 k1 <<<"$(is_of "$tmp/is1.txt")"
+[ "${k1:-}" = 7 ] || fail "IS report does not say 7 splits"
+awk -v m="${m1:-0}" -v s="${s1:-0}" 'BEGIN { exit !(m > 1.5 && m <= 4 && s > 0) }' || fail "IS ${m1:-none} +- ${s1:-none} implausible"
+for p in 2 3; do
+  read -r mp sp kp <<<"$(is_of "$tmp/is$p.txt")"
+  awk -v a="${mp:-0}" -v b="${m1:-1}" -v c="${sp:-0}" -v d="${s1:-1}" \
+    'BEGIN { x = a - b; y = c - d; exit !(x * x < 1e-18 * b * b && y * y < 1e-18 * d * d) }' ||
+    fail "IS at P=$p (${mp:-} +- ${sp:-}) != P=1 ($m1 +- $s1)"
+done
+"$vdmc" fid-stats "$tmp/test.h5" --features "$tmp/feat.h5" --out "$tmp/ref_s3.h5" --is-splits 3 >"$tmp/s3.log" ||
+  fail "fid-stats --is-splits 3"
+grep -q "(3 splits)" "$tmp/s3.log" || { cat "$tmp/s3.log"; fail "fid-stats does not report 3 splits"; }
+
 # bad input: one clear line naming the file
 "$vdmc" train-classifier "$tmp/train.h5" --out "$tmp/feat_w8.h5" --epochs 0.05 --width 8 >/dev/null 2>&1 ||
   fail "train width 8"
@@ -72,6 +94,12 @@ expect_error "image size mismatch" "big.h5: images are 12x12x1 but the feature n
 expect_error "missing dataset" "$tmp/nope.h5" "$vdmc" fid-stats "$tmp/nope.h5" --features "$tmp/feat.h5" --out "$tmp/x.h5"
 expect_error "missing features" "$tmp/nofeat.h5: cannot open" \
   "$vdmc" fid-stats "$tmp/test.h5" --features "$tmp/nofeat.h5" --out "$tmp/x.h5"
+expect_error "features file of another kind" "test.h5: a vdmc 'dataset' file is not a feature network (accepted kinds: 'classifier', 'inception-v3-fid')" \
+  "$vdmc" fid-stats "$tmp/test.h5" --features "$tmp/test.h5" --out "$tmp/x.h5"
+expect_error "more splits than examples" "--is-splits 500: more Inception Score splits than the 400 examples" \
+  "$vdmc" eval --fid --samples "$tmp/test.h5" --ref "$tmp/ref1.h5" --features "$tmp/feat.h5" --is-splits 500
+expect_error "bad --is-splits" "--is-splits: 0 is outside" \
+  "$vdmc" fid-stats "$tmp/test.h5" --features "$tmp/feat.h5" --out "$tmp/x.h5" --is-splits 0
 expect_error "missing --out" "required" "$vdmc" fid-stats "$tmp/test.h5" --features "$tmp/feat.h5"
 expect_error "bad epochs" "--epochs 'x'" "$vdmc" train-classifier "$tmp/train.h5" --out "$tmp/y.h5" --epochs x
 expect_error "train on missing file" "$tmp/nope.h5" "$vdmc" train-classifier "$tmp/nope.h5" --out "$tmp/y.h5"

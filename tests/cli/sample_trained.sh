@@ -7,8 +7,6 @@ set -u
 source "$(dirname "$0")/../common/mpirun.sh"
 source "$(dirname "$0")/../common/train_env.sh"
 export OPENBLAS_NUM_THREADS=1
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 
 "$vdmc" train "$tiny" --run "$work/run" "${data_args[@]}" --set optim.steps=2 --set run.checkpoint_every=2 \
   > "$work/train.log" 2>&1 || { cat "$work/train.log"; fail "training the tiny run"; }

@@ -26,7 +26,6 @@ expect classes       1 "model.num_classes 5 does not match"   --set model.num_cl
 expect depth         1 "resolution"                           --set "model.channel_mult=[1,2,2,2]"
 expect heads         1 "head"                                 --set model.head_channels=5
 expect groups        1 "group"                                --set model.norm_groups=3
-expect learned       1 "learned is not trainable"             --set diffusion.schedule=learned --set diffusion.adaptive=false
 expect bad_schedule  1 "diffusion.schedule"                   --set diffusion.schedule=quadratic --set diffusion.adaptive=false
 expect bad_weighting 1 "diffusion.weighting"                  --set diffusion.weighting=heavy
 expect bad_resume    1 "nothing.h5"                             --resume $work/nothing.h5

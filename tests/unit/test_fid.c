@@ -157,10 +157,47 @@ static void test_singular_self(void) {
 
 // The accumulator split over ranks (rank r takes rows r, r+P, ...) and reduced equals a
 // two-pass mean/covariance of all rows; features with a large common offset.
+// Checks s against a two-pass mean and covariance of x (n, d), d <= 37.
+static void check_two_pass(const float *x, size_t n, size_t d, const FidStats *s, const char *what) {
+  CHECK(s->n == (int64_t)n && s->d == d, "%s: n %lld d %zu", what, (long long)s->n, s->d);
+  double mu[37] = {0}, err_mu = 0, err_sig = 0, scale = 0;
+  for (size_t r = 0; r < n; r++)
+    for (size_t j = 0; j < d; j++) mu[j] += x[r * d + j] / (double)n;
+  for (size_t j = 0; j < d; j++) err_mu = fmax(err_mu, fabs(mu[j] - s->mu[j]));
+  for (size_t i = 0; i < d; i++)
+    for (size_t j = 0; j < d; j++) {
+      double c = 0;
+      for (size_t r = 0; r < n; r++) c += (x[r * d + i] - mu[i]) * (x[r * d + j] - mu[j]);
+      c /= (double)(n - 1);
+      scale = fmax(scale, fabs(c));
+      err_sig = fmax(err_sig, fabs(c - s->sigma[i * d + j]));
+    }
+  CHECK(err_mu < 1e-10, "%s: mean vs two-pass: %.3g", what, err_mu);
+  CHECK(err_sig < 1e-12 * scale + 1e-14, "%s: covariance vs two-pass: %.3g (scale %.3g)", what, err_sig, scale);
+}
+
+// Every rank starts from its own shift (its first row plus 37 r; the last rank holds
+// no rows at P > 1): fid_accum_reduce moves them to one before summing.
+static void test_accumulator_rank_shifts(const float *x, size_t n, size_t d) {
+  size_t rows = g_size > 1 ? (size_t)(g_size - 1) : 1, mine = g_size > 1 && g_rank == g_size - 1 ? n : (size_t)g_rank;
+  double shift[37];
+  for (size_t j = 0; j < d; j++) shift[j] = mine < n ? x[mine * d + j] + 37.0 * g_rank : -5.0;
+  FidAccum a;
+  FidStats s;
+  CHECK(fid_accum_init(&a, d, shift) == VDMC_OK, "accum init");
+  for (size_t r = mine; r < n; r += rows) fid_accum_add(&a, x + r * d, 1);
+  CHECK(fid_accum_reduce(&a, MPI_COMM_WORLD) == VDMC_OK, "reduce");
+  CHECK(fid_accum_finish(&a, &s) == VDMC_OK, "finish");
+  check_two_pass(x, n, d, &s, "per-rank shifts");
+  fid_accum_free(&a);
+  fid_stats_free(&s);
+}
+
 static void test_accumulator(void) {
   size_t d = 37, n = 601;
   float *x = malloc(n * d * sizeof *x);
   for (size_t i = 0; i < n * d; i++) x[i] = (float)(1000.0 + hash_uniform(i, 21) * (1 + i % d));
+  test_accumulator_rank_shifts(x, n, d);
   double shift[37];
   for (size_t j = 0; j < d; j++) shift[j] = x[j];
   FidAccum a;
@@ -169,21 +206,7 @@ static void test_accumulator(void) {
   for (size_t r = (size_t)g_rank; r < n; r += (size_t)g_size) fid_accum_add(&a, x + r * d, 1);
   CHECK(fid_accum_reduce(&a, MPI_COMM_WORLD) == VDMC_OK, "reduce");
   CHECK(fid_accum_finish(&a, &s) == VDMC_OK, "finish");
-  CHECK(s.n == (int64_t)n && s.d == d, "n %lld d %zu", (long long)s.n, s.d);
-  double mu[37] = {0}, err_mu = 0, err_sig = 0, scale = 0;
-  for (size_t r = 0; r < n; r++)
-    for (size_t j = 0; j < d; j++) mu[j] += x[r * d + j] / (double)n;
-  for (size_t j = 0; j < d; j++) err_mu = fmax(err_mu, fabs(mu[j] - s.mu[j]));
-  for (size_t i = 0; i < d; i++)
-    for (size_t j = 0; j < d; j++) {
-      double c = 0;
-      for (size_t r = 0; r < n; r++) c += (x[r * d + i] - mu[i]) * (x[r * d + j] - mu[j]);
-      c /= (double)(n - 1);
-      scale = fmax(scale, fabs(c));
-      err_sig = fmax(err_sig, fabs(c - s.sigma[i * d + j]));
-    }
-  CHECK(err_mu < 1e-10, "mean vs two-pass: %.3g", err_mu);
-  CHECK(err_sig < 1e-12 * scale + 1e-14, "covariance vs two-pass: %.3g (scale %.3g)", err_sig, scale);
+  check_two_pass(x, n, d, &s, "common shift");
   // file round trip (each rank its own file)
   char path[256];
   snprintf(path, sizeof path, "%s/vdmc-test-fid-%d-%d.h5", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp",

@@ -46,6 +46,27 @@ static void check_finite_differences(void) {
   unet_free(&u);
 }
 
+// Fourier-feature input (VDM App. C): the first conv reads C (1 + 2K) channels, and dx
+// flows back through sin/cos (low frequencies 2^0, 2^1 here so central differences of
+// the input stay accurate; VDM's 2^7, 2^8 only change the constants).
+static void check_fourier_features(void) {
+  UNetConfig cfg = small_config(8, 2, 3, 1, 32, 0);
+  cfg.fourier_features = 1, cfg.fourier_n_min = 0, cfg.fourier_n_max = 1;
+  CHECK(unet_input_channels(&cfg) == 2 * 5, "input channels %d (expected 10)", unet_input_channels(&cfg));
+  UNet u;
+  CHECK(unet_create(&u, &cfg, 2) == VDMC_OK, "fourier create: %s", vdmc_error_message());
+  const ParamInfo *w = NULL;
+  for (size_t i = 0; i < u.params.table.count; i++)
+    if (!strcmp(u.params.table.items[i].name, "in.0.conv.weight")) w = &u.params.table.items[i];
+  CHECK(w && w->shape[2] == 10, "in.0.conv reads the 10 Fourier-feature channels");
+  const char *names[] = {"in.0.conv.weight", "in.1.res.gn1.weight", "head.conv.weight"};
+  model_check_fd(&u, names, 3, 8, 2);
+  unet_free(&u);
+  cfg.fourier_n_min = 3, cfg.fourier_n_max = 2;
+  CHECK(unet_create(&u, &cfg, 2) != VDMC_OK && strstr(vdmc_error_message(), "model.fourier_features"),
+        "n_min > n_max refused: %s", vdmc_error_message());
+}
+
 // ---- ADM init -----------------------------------------------------------------------------
 
 // Zero-init layers are zero (so the initial output is exactly 0), GN is (1, 0), fan-in
@@ -148,6 +169,7 @@ int main(void) {
   check_fixture("unet_updown.bin", 1);
   check_fixture("unet_plain.bin", 0);
   check_finite_differences();
+  check_fourier_features();
   check_init();
   check_bad_configs();
   return check_finish("unet");

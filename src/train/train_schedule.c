@@ -1,0 +1,123 @@
+// The learned schedule's variance-minimising training (train_schedule.h).
+#include "train/train_schedule.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/status.h"
+#include "diffusion/loss.h"
+#include "diffusion/parameterization.h"
+#include "mpi/reduce.h"
+
+int train_schedule_init(TrainSchedule *s, Schedule *sch, int mb, size_t D) {
+  memset(s, 0, sizeof *s);
+  int rc = learned_create(&s->ls, &s->table, &s->params, sch->lambda_min, sch->lambda_max);
+  if (rc) return rc;
+  size_t n = s->table.total;
+  s->D = D;
+  s->mb = mb;
+  s->grads = vdmc_alloc_floats(n);
+  s->adam_m = vdmc_alloc_floats(n);
+  s->adam_v = vdmc_alloc_floats(n);
+  s->dz = vdmc_alloc_floats((size_t)mb * D);
+  s->dlambda = vdmc_alloc_floats((size_t)mb);
+  s->packed = calloc(3 * n, sizeof(double));
+  s->g_lambda = calloc((size_t)mb, sizeof(double));
+  s->g_slope = calloc((size_t)mb, sizeof(double));
+  if (!s->grads || !s->adam_m || !s->adam_v || !s->dz || !s->dlambda || !s->packed || !s->g_lambda ||
+      !s->g_slope)
+    return vdmc_fail(VDMC_ERR_MEMORY, "out of memory for the learned schedule's training buffers");
+  memset(s->grads, 0, n * sizeof(float));
+  memset(s->adam_m, 0, n * sizeof(float));
+  memset(s->adam_v, 0, n * sizeof(float));
+  sch->learned = &s->ls;
+  return VDMC_OK;
+}
+
+void train_schedule_free(TrainSchedule *s) {
+  vdmc_free_floats(s->params);
+  vdmc_free_floats(s->grads);
+  vdmc_free_floats(s->adam_m);
+  vdmc_free_floats(s->adam_v);
+  vdmc_free_floats(s->dz);
+  vdmc_free_floats(s->dlambda);
+  free(s->packed);
+  free(s->g_lambda);
+  free(s->g_slope);
+  param_table_free(&s->table);
+  memset(s, 0, sizeof *s);
+}
+
+void train_schedule_begin_micro(TrainSchedule *s, int n) {
+  memset(s->dz, 0, (size_t)n * s->D * sizeof(float));
+  memset(s->dlambda, 0, (size_t)n * sizeof(float));
+}
+
+void train_schedule_accumulate(TrainSchedule *s, const Weighting *w, const float *x, const float *eps,
+                               const double *t, const double *lambda, const double *loss,
+                               const double *sqerr, int n, double scale, int B) {
+  const size_t D = s->D;
+  memset(s->g_lambda, 0, (size_t)n * sizeof(double));
+  memset(s->g_slope, 0, (size_t)n * sizeof(double));
+  // dL_b/dlambda_b and dL_b/dlambda'_b through the factor w(lambda) (-dlambda/dt)
+  diffusion_loss_schedule_grads(s->g_lambda, s->g_slope, loss, sqerr, lambda, w, (size_t)n, 1.0);
+  for (int b = 0; b < n; b++) {
+    double alpha, sigma;
+    vp_alpha_sigma(lambda[b], &alpha, &sigma);
+    // z = alpha x + sigma eps with alpha^2 = sigmoid(lambda), sigma^2 = sigmoid(-lambda):
+    // dalpha/dlambda = alpha sigma^2 / 2, dsigma/dlambda = -sigma alpha^2 / 2.
+    const double ca = 0.5 * alpha * sigma * sigma, ce = -0.5 * sigma * alpha * alpha;
+    const float *xb = x + (size_t)b * D, *eb = eps + (size_t)b * D, *gz = s->dz + (size_t)b * D;
+    double through_z = 0;
+    for (size_t i = 0; i < D; i++) through_z += (double)gz[i] * (ca * xb[i] + ce * eb[i]);
+    s->g_lambda[b] += (through_z + (double)s->dlambda[b]) / scale;
+    // the variance objective mean_b (L_b/D)^2 over the global batch
+    double c = 2.0 * (loss[b] / (double)D) / (double)D / (double)B;
+    s->g_lambda[b] *= c;
+    s->g_slope[b] *= c;
+  }
+  learned_backward(&s->ls, s->grads, t, s->g_lambda, s->g_slope, (size_t)n);
+}
+
+int train_schedule_reduce(TrainSchedule *s, MPI_Comm comm, int *finite) {
+  size_t n = s->table.total;
+  double *g = s->packed;  // borrowed: packed is rewritten before every save
+  for (size_t i = 0; i < n; i++) g[i] = s->grads[i];
+  int rc = reduce_sum_doubles(g, (int)n, comm);
+  if (rc) return rc;
+  // l1's bias cancels in the endpoint normalisation (schedule_learned.h): its exact
+  // gradient is 0, and what the float sums leave is rounding that Adam's normalisation
+  // would turn into full-size steps of different sign at different rank counts.
+  g[s->ls.off_b1] = 0;
+  *finite = 1;
+  for (size_t i = 0; i < n; i++) {
+    s->grads[i] = (float)g[i];
+    if (!isfinite(s->grads[i])) *finite = 0;
+  }
+  return VDMC_OK;
+}
+
+int train_schedule_update(TrainSchedule *s, Schedule *sch, const AdamConfig *adam, double lr, long step1) {
+  int rc = adam_step_slice(s->params, s->adam_m, s->adam_v, s->grads, 0, s->table.total, &s->table, adam, lr,
+                           step1, 1.0f);
+  return rc ? rc : schedule_prepare(sch);
+}
+
+void train_schedule_pack(TrainSchedule *s) {
+  size_t n = s->table.total;
+  for (size_t i = 0; i < n; i++) {
+    s->packed[i] = s->params[i];
+    s->packed[n + i] = s->adam_m[i];
+    s->packed[2 * n + i] = s->adam_v[i];
+  }
+}
+
+void train_schedule_unpack(TrainSchedule *s) {
+  size_t n = s->table.total;
+  for (size_t i = 0; i < n; i++) {
+    s->params[i] = (float)s->packed[i];
+    s->adam_m[i] = (float)s->packed[n + i];
+    s->adam_v[i] = (float)s->packed[2 * n + i];
+  }
+}
