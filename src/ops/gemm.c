@@ -8,9 +8,9 @@
 
 // Blocks per product: at most GEMM_MAX_BLOCKS (a power of 2, so 1, 2 and 4 threads
 // get equal shares), each of at least GEMM_MIN_BLOCK_MACS multiply-adds (~50 us) and
-// GEMM_UNIT rows or columns. Single-threaded sgemm loses 5-20% on a product cut into 8
-// blocks against 1 or 2 (packing repeats per call; profiling/bench_ops.c).
-enum { GEMM_MAX_BLOCKS = 4, GEMM_UNIT = 16 };
+// GEMM_ROW_ALIGN rows or GEMM_COL_UNIT columns. Single-threaded sgemm loses 5-20% on a
+// product cut into 8 blocks against 1 or 2 (packing repeats per call).
+enum { GEMM_MAX_BLOCKS = 4, GEMM_COL_UNIT = 16 };
 #define GEMM_MIN_BLOCK_MACS ((size_t)1 << 21)
 
 void gemm_block(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
@@ -24,19 +24,19 @@ void gemm_block(int trans_a, int trans_b, size_t m, size_t n, size_t k, float al
 
 typedef struct {
   int trans_a, trans_b, by_rows;
-  size_t m, n, k, lda, ldb, ldc, units, blocks;
+  size_t m, n, k, lda, ldb, ldc, unit, units, blocks;
   float alpha, beta;
   const float *A, *B;
   float *C;
 } GemmJob;
 
-// Blocks [lo, hi): block i holds units [units*i/blocks, units*(i+1)/blocks) of GEMM_UNIT
+// Blocks [lo, hi): block i holds units [units*i/blocks, units*(i+1)/blocks) of `unit`
 // rows (by_rows) or columns of C.
 static void gemm_blocks(void *ctx, size_t lo, size_t hi) {
   const GemmJob *g = ctx;
   const size_t len = g->by_rows ? g->m : g->n;
   for (size_t i = lo; i < hi; i++) {
-    size_t a = g->units * i / g->blocks * GEMM_UNIT, b = g->units * (i + 1) / g->blocks * GEMM_UNIT;
+    size_t a = g->units * i / g->blocks * g->unit, b = g->units * (i + 1) / g->blocks * g->unit;
     if (b > len) b = len;
     if (g->by_rows) {  // rows a..b of op(A) and C
       const float *A = g->A + (g->trans_a ? a : a * g->lda);
@@ -54,9 +54,10 @@ void gemm_strided(int trans_a, int trans_b, size_t m, size_t n, size_t k, float 
                   const float *A, size_t lda, const float *B, size_t ldb, float beta, float *C,
                   size_t ldc) {
   // Cut the larger dimension: each block then repacks only the smaller operand.
-  GemmJob g = {trans_a, trans_b, m >= n, m, n, k, lda, ldb, ldc, 0, 1, alpha, beta, A, B, C};
+  GemmJob g = {trans_a, trans_b, m >= n, m, n, k, lda, ldb, ldc, 0, 0, 1, alpha, beta, A, B, C};
   const size_t len = g.by_rows ? m : n, macs = m * n * k;
-  g.units = (len + GEMM_UNIT - 1) / GEMM_UNIT;
+  g.unit = g.by_rows ? GEMM_ROW_ALIGN : GEMM_COL_UNIT;
+  g.units = (len + g.unit - 1) / g.unit;
   while (g.blocks < GEMM_MAX_BLOCKS && g.blocks * 2 <= g.units &&
          macs / (g.blocks * 2) >= GEMM_MIN_BLOCK_MACS)
     g.blocks *= 2;

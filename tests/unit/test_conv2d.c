@@ -228,10 +228,11 @@ int main(void) {
   test_gradcheck(shape_rect(2, 7, 6, 3, 2, 3, 3, 2, 0, 0), 1200, 1);
   test_gradcheck(shape_rect(1, 5, 6, 2, 2, 3, 1, 1, 1, 0), 1300, 0);
 
-  // K = 9*260 -> 896-row chunks; 1 x 33 x 31 = 1023 rows, split mid image row.
-  test_direct(shape_of(1, 33, 31, 260, 3, 3, 1), 1);
-  // K = 7*340 -> 880-row chunks; 1 x 29 x 31 = 899 rows, a tall kernel across chunks.
-  test_direct(shape_rect(1, 29, 31, 340, 3, 7, 1, 1, 3, 0), 1);
+  // K = 9*260 -> 1152-row chunks (8 blocks of 144); 1 x 37 x 35 = 1295 rows, split mid
+  // image row.
+  test_direct(shape_of(1, 37, 35, 260, 3, 3, 1), 1);
+  // K = 7*340 -> 1152-row chunks; 1 x 41 x 31 = 1271 rows, a tall kernel across chunks.
+  test_direct(shape_rect(1, 41, 31, 340, 3, 7, 1, 1, 3, 0), 1);
   // Cin >= 16, stride 1: dinp as a transposed conv (same, 1x7, 5x5, valid, 7x1 shapes).
   test_direct(shape_of(2, 6, 7, 16, 5, 3, 1), 0);
   test_direct(shape_rect(1, 5, 9, 17, 4, 1, 7, 1, 0, 3), 0);
