@@ -56,7 +56,12 @@ fid=$(echo "$out" | sed -n 's/^  fid  *\([^ ]*\)$/\1/p')
 awk -v f="${fid:-0}" 'BEGIN { exit !(f > 1e-6) }' || fail "FID(train, test) = ${fid:-none} should be > 0"
 
 # Inception Score over 7 splits by global index (2000 = 6 x 285 + 290): the same at 1,
-# 2 and 3 ranks (rank boundaries cut splits), and neither the 1-split score nor 1
+# 2 and 3 ranks (rank boundaries cut splits). Ranks batch the file differently, and an
+# image's float32 classifier outputs may differ in the last bit with its place in a
+# GEMM block (~1e-9 relative in the score), so the mean must agree to 1e-7 and the
+# std (a small difference of such scores, ~2e-4 of the mean) to 1e-4; a split cut by
+# a rank boundary but summed once, or an example counted twice, moves both by far more
+# (one example of 2000 is 5e-4 of a split). Neither the 1-split score nor 1
 is_of() { sed -n 's/^  inception score  *\([^ ]*\) +- \([^ ]*\) *(\([0-9]*\) splits)$/\1 \2 \3/p' "$1"; }
 for p in 1 2 3; do
   vdmc_mpirun $p -x OPENBLAS_NUM_THREADS "$vdmc" eval --fid --samples "$tmp/train.h5" --ref "$tmp/ref1.h5" \
@@ -69,7 +74,7 @@ awk -v m="${m1:-0}" -v s="${s1:-0}" 'BEGIN { exit !(m > 1.5 && m <= 4 && s > 0) 
 for p in 2 3; do
   read -r mp sp kp <<<"$(is_of "$tmp/is$p.txt")"
   awk -v a="${mp:-0}" -v b="${m1:-1}" -v c="${sp:-0}" -v d="${s1:-1}" \
-    'BEGIN { x = a - b; y = c - d; exit !(x * x < 1e-18 * b * b && y * y < 1e-18 * d * d) }' ||
+    'BEGIN { x = a - b; y = c - d; exit !(x * x < 1e-14 * b * b && y * y < 1e-8 * d * d) }' ||
     fail "IS at P=$p (${mp:-} +- ${sp:-}) != P=1 ($m1 +- $s1)"
 done
 "$vdmc" fid-stats "$tmp/test.h5" --features "$tmp/feat.h5" --out "$tmp/ref_s3.h5" --is-splits 3 >"$tmp/s3.log" ||
