@@ -96,8 +96,8 @@ typedef struct {
   NormActConv in;        // GN1-SiLU-[resample]-conv1
   float *h2;             // (B,Ho,Wo,Co) conv1 output, saved
   GnUnit gn2;            // gn2.out = GN2(h2)
-  EmbMod mod;            // mod.out = gn2.out * (1 + scale) + shift
-  float *a3;             // (B,Ho,Wo,Co) dropout(SiLU(mod.out)), saved (conv2 input)
+  EmbMod mod;            // mod.out = dropout(SiLU(gn2.out * (1 + scale) + shift))
+  float *a3;             // = mod.out (B,Ho,Wo,Co), saved (conv2 input)
   ConvUnit conv2;        // zero-init in ADM
   float *xr;             // (B,Ho,Wo,Ci) resampled x for the skip (resampling blocks)
   int has_skip;          // 1x1 conv on the skip when Ci != Co
@@ -190,6 +190,13 @@ void emb_mod_forward(EmbMod *m, const float *x, const float *emb_act, int E, con
 void emb_mod_backward(const EmbMod *m, float *dx, float *demb_act, float *grads, const float *dout,
                       const float *x, const float *emb_act, int E, const float *params, int B,
                       UNetScratch *s);
+// The same with SiLU fused after the scale-shift (activation.h scale_shift_silu_*):
+// m->out = silu(x * (1 + scale) + shift); backward takes the gradient of that output.
+void emb_mod_silu_forward(EmbMod *m, const float *x, const float *emb_act, int E,
+                          const float *params, int B);
+void emb_mod_silu_backward(const EmbMod *m, float *dx, float *demb_act, float *grads,
+                           const float *dout, const float *x, const float *emb_act, int E,
+                           const float *params, int B, UNetScratch *s);
 double emb_mod_flops(const EmbMod *m, int E);
 
 void res_block_setup(ResBlock *r, UNetResample rs, int H, int W, int Ci, int Co, int G1, int G2,

@@ -8,7 +8,6 @@
 
 #include "core/status.h"
 #include "models/unet_blocks.h"
-#include "ops/activation.h"
 #include "ops/tensor_ops.h"
 
 void res_block_setup(ResBlock *r, UNetResample rs, int H, int W, int Ci, int Co, int G1, int G2,
@@ -51,7 +50,7 @@ void res_block_plan(ResBlock *r, Arena *a, int B, size_t *tmp_need, size_t *op_n
   r->h2 = arena_floats(a, n_out);
   gn_unit_plan(&r->gn2, a, B);
   emb_mod_plan(&r->mod, a, B);
-  r->a3 = arena_floats(a, n_out);
+  r->a3 = r->mod.out;  // SiLU fused into the scale-shift: its output is the conv2 input
   conv_unit_plan(&r->conv2, a, B, tmp_need, op_need);
   r->xr = r->resample ? arena_floats(a, (size_t)B * r->Ho * r->Wo * r->Ci) : NULL;
   if (r->has_skip) conv_unit_plan(&r->skip, a, B, tmp_need, op_need);
@@ -71,8 +70,7 @@ void res_block_forward(ResBlock *r, float *out, const float *x, const float *emb
   size_t n_out = (size_t)B * HWo * r->Co;
   norm_act_conv_forward(&r->in, r->h2, x, params, B, s->op);
   gn_unit_forward(&r->gn2, r->h2, params, B);
-  emb_mod_forward(&r->mod, r->gn2.out, emb_act, E, params, B);
-  silu_forward(r->a3, r->mod.out, n_out);
+  emb_mod_silu_forward(&r->mod, r->gn2.out, emb_act, E, params, B);
   if (drop && drop->p > 0) {
     DropoutKey k = site_key(r, drop);
     dropout_forward(r->a3, r->a3, B, (size_t)HWo * r->Co, &k);
@@ -119,7 +117,7 @@ void res_block_backward(ResBlock *r, float *dx, float *demb_act, float *grads, c
   size_t n_out = (size_t)B * HWo * r->Co;
   skip_backward(r, dx, grads, dout, x, params, B, s);
 
-  float *da = s->t[0], *dh3 = s->t[1], *spare = s->t[2];
+  float *da = s->t[0], *spare = s->t[2];
   zero_floats(da, n_out);
   conv_unit_backward(&r->conv2, da, grads, dout, r->a3, params, B, NULL, s->op);
   if (drop && drop->p > 0) {
@@ -130,12 +128,10 @@ void res_block_backward(ResBlock *r, float *dx, float *demb_act, float *grads, c
     da = spare;
     spare = t;
   }
-  zero_floats(dh3, n_out);
-  silu_backward(dh3, da, r->mod.out, n_out);
-  float *dh2n = da;
+  float *dh2n = spare;
   zero_floats(dh2n, n_out);
-  emb_mod_backward(&r->mod, dh2n, demb_act, grads, dh3, r->gn2.out, emb_act, E, params, B, s);
-  float *dh2 = s->t[1];
+  emb_mod_silu_backward(&r->mod, dh2n, demb_act, grads, da, r->gn2.out, emb_act, E, params, B, s);
+  float *dh2 = s->t[1];  // not t[0] or t[2]: norm_act_conv_backward uses those
   zero_floats(dh2, n_out);
   gn_unit_backward(&r->gn2, dh2, grads, dh2n, r->h2, params, B);
   norm_act_conv_backward(&r->in, dx, grads, dh2, x, params, B, s);

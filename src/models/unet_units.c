@@ -243,14 +243,37 @@ void emb_mod_forward(EmbMod *m, const float *x, const float *emb_act, int E, con
   scale_shift_forward(m->out, x, m->ss, B, m->HW, m->C);
 }
 
+void emb_mod_silu_forward(EmbMod *m, const float *x, const float *emb_act, int E,
+                          const float *params, int B) {
+  linear_forward(m->ss, emb_act, params + m->w, params + m->b, B, E, 2 * m->C);
+  scale_shift_silu_forward(m->out, x, m->ss, B, m->HW, m->C);
+}
+
+// Both backward flavours: dss through scale_shift[_silu]_backward, then the linear layer.
+static void emb_mod_backward_any(const EmbMod *m, int silu, float *dx, float *demb_act,
+                                 float *grads, const float *dout, const float *x,
+                                 const float *emb_act, int E, const float *params, int B,
+                                 UNetScratch *s) {
+  float *dss = s->ss;
+  memset(dss, 0, (size_t)B * 2 * m->C * sizeof *dss);
+  if (silu)
+    scale_shift_silu_backward(dx, dss, dout, x, m->ss, B, m->HW, m->C);
+  else
+    scale_shift_backward(dx, dss, dout, x, m->ss, B, m->HW, m->C);
+  linear_backward(demb_act, grads + m->w, grads + m->b, dss, emb_act, params + m->w, B, E,
+                  2 * m->C);
+}
+
 void emb_mod_backward(const EmbMod *m, float *dx, float *demb_act, float *grads, const float *dout,
                       const float *x, const float *emb_act, int E, const float *params, int B,
                       UNetScratch *s) {
-  float *dss = s->ss;
-  memset(dss, 0, (size_t)B * 2 * m->C * sizeof *dss);
-  scale_shift_backward(dx, dss, dout, x, m->ss, B, m->HW, m->C);
-  linear_backward(demb_act, grads + m->w, grads + m->b, dss, emb_act, params + m->w, B, E,
-                  2 * m->C);
+  emb_mod_backward_any(m, 0, dx, demb_act, grads, dout, x, emb_act, E, params, B, s);
+}
+
+void emb_mod_silu_backward(const EmbMod *m, float *dx, float *demb_act, float *grads,
+                           const float *dout, const float *x, const float *emb_act, int E,
+                           const float *params, int B, UNetScratch *s) {
+  emb_mod_backward_any(m, 1, dx, demb_act, grads, dout, x, emb_act, E, params, B, s);
 }
 
 double emb_mod_flops(const EmbMod *m, int E) { return 2.0 * E * 2 * m->C; }

@@ -61,6 +61,84 @@ void silu_backward(float *dinp, const float *dout, const float *inp, size_t n) {
   par_for(n, 16, n, silu_range, &a);
 }
 
+enum { SEG = 256 };  // channels per segment of the fused backward (double sums on the stack)
+
+typedef struct {
+  float *y, *dss;          // out (forward) or dx (backward); dss (B, 2C) backward only
+  const float *x, *ss, *dout;  // dout NULL in forward
+  size_t HW, C;
+} SsSiluArgs;
+
+// Pre-activation of row r: x * (1 + scale) + shift, as scale_shift_forward computes it.
+static inline float ss_pre(float x, float scale, float shift) { return x * (1.0f + scale) + shift; }
+
+// Rows [lo, hi) of (B*HW, C): y = silu(x * (1 + scale_b) + shift_b).
+VDMC_AVX2_CLONES
+static void ss_silu_forward_range(void *ctx, size_t lo, size_t hi) {
+  const SsSiluArgs *a = ctx;
+  for (size_t r = lo; r < hi; r++) {
+    const float *scale = a->ss + r / a->HW * 2 * a->C, *shift = scale + a->C;
+    const float *x = a->x + r * a->C;
+    float *y = a->y + r * a->C;
+    for (size_t c = 0; c < a->C; c++) {
+      float v = ss_pre(x[c], scale[c], shift[c]);
+      y[c] = v * sigmoidf(v);
+    }
+  }
+}
+
+// Examples [lo, hi): each owns its dss slice. Per segment of channels, rows in order,
+// the double sums of scale_shift_backward (so the same bits as the unfused pair).
+VDMC_AVX2_CLONES
+static void ss_silu_backward_range(void *ctx, size_t lo, size_t hi) {
+  const SsSiluArgs *a = ctx;
+  size_t C = a->C;
+  for (size_t b = lo; b < hi; b++) {
+    const float *scale = a->ss + b * 2 * C, *shift = scale + C;
+    size_t t0 = b * a->HW * C;
+    for (size_t c0 = 0; c0 < C; c0 += SEG) {
+      size_t len = C - c0 < SEG ? C - c0 : SEG;
+      double as[SEG], ah[SEG];
+      float dh[SEG];
+      for (size_t j = 0; j < len; j++) as[j] = ah[j] = 0;
+      for (size_t p = 0; p < a->HW; p++) {
+        size_t o = t0 + p * C + c0;
+        const float *x = a->x + o, *dy = a->dout + o;
+        for (size_t j = 0; j < len; j++) {
+          float v = ss_pre(x[j], scale[c0 + j], shift[c0 + j]), s = sigmoidf(v);
+          dh[j] = dy[j] * s * (1.0f + v * (1.0f - s));
+        }
+        if (a->y) {
+          float *dx = a->y + o;
+          for (size_t j = 0; j < len; j++) dx[j] += dh[j] * (1.0f + scale[c0 + j]);
+        }
+        for (size_t j = 0; j < len; j++) {
+          as[j] += (double)dh[j] * x[j];
+          ah[j] += dh[j];
+        }
+      }
+      if (!a->dss) continue;
+      for (size_t j = 0; j < len; j++) {
+        a->dss[b * 2 * C + c0 + j] += (float)as[j];
+        a->dss[b * 2 * C + C + c0 + j] += (float)ah[j];
+      }
+    }
+  }
+}
+
+void scale_shift_silu_forward(float *out, const float *x, const float *ss, int B, int HW, int C) {
+  SsSiluArgs a = {out, NULL, x, ss, NULL, (size_t)HW, (size_t)C};
+  size_t rows = (size_t)B * HW;
+  par_for(rows, 1, rows * (size_t)C, ss_silu_forward_range, &a);
+}
+
+void scale_shift_silu_backward(float *dx, float *dss, const float *dout, const float *x,
+                               const float *ss, int B, int HW, int C) {
+  if (!dx && !dss) return;
+  SsSiluArgs a = {dx, dss, x, ss, dout, (size_t)HW, (size_t)C};
+  par_for((size_t)B, 1, (size_t)B * HW * (size_t)C, ss_silu_backward_range, &a);
+}
+
 static const float INV_SQRT2 = 0.70710678118654752f;
 static const float INV_SQRT_2PI = 0.39894228040143268f;
 
