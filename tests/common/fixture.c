@@ -7,6 +7,12 @@
 
 static int read_exact(FILE *f, void *p, size_t n) { return fread(p, 1, n, f) == n ? 0 : -1; }
 
+int fixture_load_case(Fixture *fx, const char *name) {
+  char file[256];
+  snprintf(file, sizeof file, "%s.fix", name);
+  return fixture_load(fx, file);
+}
+
 int fixture_load(Fixture *fx, const char *file) {
   memset(fx, 0, sizeof *fx);
   const char *dir = getenv("VDMC_FIXTURES");

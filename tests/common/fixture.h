@@ -23,6 +23,8 @@ typedef struct {
 
 // Loads $VDMC_FIXTURES/<file>; returns 0 or a non-zero status with a message on stderr.
 int fixture_load(Fixture *fx, const char *file);
+// The same for the case `name`: loads $VDMC_FIXTURES/<name>.fix.
+int fixture_load_case(Fixture *fx, const char *name);
 // The named array, or NULL (prints which name is missing).
 const FixtureArray *fixture_get(const Fixture *fx, const char *name);
 const float *fixture_floats(const Fixture *fx, const char *name, size_t expect_numel);

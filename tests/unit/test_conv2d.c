@@ -55,9 +55,7 @@ static void halve(float *x, size_t n) {
 // ---- parity against tests/fixtures/<name>.fix (tests/reference/gen_conv.py) ----------
 static void test_parity(const char *name, ConvShape c, int has_bias) {
   Fixture fx;
-  char file[64];
-  snprintf(file, sizeof file, "%s.fix", name);
-  if (fixture_load(&fx, file)) {
+  if (fixture_load_case(&fx, name)) {
     CHECK(0, "%s: fixture missing", name);
     return;
   }

@@ -102,9 +102,7 @@ static OpCheck make_check(const char *name, OpCase *c) {
 
 static void run_case(const char *name, OpKind kind) {
   Fixture fx;
-  char file[64];
-  snprintf(file, sizeof file, "%s.fix", name);
-  if (fixture_load(&fx, file)) {
+  if (fixture_load_case(&fx, name)) {
     CHECK(0, "%s: fixture missing", name);
     return;
   }

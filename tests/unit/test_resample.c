@@ -32,9 +32,8 @@ static float *zeros(size_t n) { return calloc(n, sizeof(float)); }
 
 static void test_parity(const ResampleOp *op, int B, int H, int W, int C) {
   Fixture fx;
-  char file[64], what[96];
-  snprintf(file, sizeof file, "%s.fix", op->name);
-  if (fixture_load(&fx, file)) {
+  char what[96];
+  if (fixture_load_case(&fx, op->name)) {
     CHECK(0, "%s: fixture missing", op->name);
     return;
   }
