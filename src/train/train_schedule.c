@@ -23,9 +23,10 @@ int train_schedule_init(TrainSchedule *s, Schedule *sch, int mb, size_t D) {
   s->dz = vdmc_alloc_floats((size_t)mb * D);
   s->dlambda = vdmc_alloc_floats((size_t)mb);
   s->packed = calloc(3 * n, sizeof(double));
+  s->gsum = calloc(n, sizeof(double));
   s->g_lambda = calloc((size_t)mb, sizeof(double));
   s->g_slope = calloc((size_t)mb, sizeof(double));
-  if (!s->grads || !s->adam_m || !s->adam_v || !s->dz || !s->dlambda || !s->packed || !s->g_lambda ||
+  if (!s->grads || !s->adam_m || !s->adam_v || !s->dz || !s->dlambda || !s->packed || !s->gsum || !s->g_lambda ||
       !s->g_slope)
     return vdmc_fail(VDMC_ERR_MEMORY, "out of memory for the learned schedule's training buffers");
   memset(s->grads, 0, n * sizeof(float));
@@ -43,6 +44,7 @@ void train_schedule_free(TrainSchedule *s) {
   vdmc_free_floats(s->dz);
   vdmc_free_floats(s->dlambda);
   free(s->packed);
+  free(s->gsum);
   free(s->g_lambda);
   free(s->g_slope);
   param_table_free(&s->table);
@@ -82,7 +84,7 @@ void train_schedule_accumulate(TrainSchedule *s, const Weighting *w, const float
 
 int train_schedule_reduce(TrainSchedule *s, MPI_Comm comm, int *finite) {
   size_t n = s->table.total;
-  double *g = s->packed;  // borrowed: packed is rewritten before every save
+  double *g = s->gsum;
   for (size_t i = 0; i < n; i++) g[i] = s->grads[i];
   int rc = reduce_sum_doubles(g, (int)n, comm);
   if (rc) return rc;

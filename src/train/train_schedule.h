@@ -32,6 +32,7 @@ typedef struct {
   ParamTable table;
   float *params, *grads, *adam_m, *adam_v;  // (table.total)
   double *packed;                           // (3 table.total): params | adam_m | adam_v
+  double *gsum;                             // (table.total) the gradient summed over ranks
   float *dz;                                // (mb, D) dL/dz of a micro-batch, scaled like dout
   float *dlambda;                           // (mb) dL/dlambda through the noise conditioning
   double *g_lambda, *g_slope;               // (mb) per-example gradients into lambda, lambda'
