@@ -2,17 +2,20 @@
 //
 // For each conv shape of the default Fashion-MNIST U-Net and of an ImageNet-64
 // ADM-style U-Net (batch 32), times conv2d_forward and conv2d_backward (dinp,
-// dweight and dbias) and, in the same run, gemm_rowmajor (ops/gemm.h: sgemm cut into
-// blocks for the thread pool, as the convs use it) on the GEMMs the conv amounts to: forward  (M,K).(K,N);  backward (K,M).(M,N) for dweight plus
-// (M,N).(N,K) for dinp, with M = B*Ho*Wo, K = k*k*Cin, N = Cout. Each figure is the
-// median of `reps` timed runs (conv and sgemm alternating) after one warm-up;
-// ratio = conv GFLOP/s / sgemm GFLOP/s.
+// dweight and dbias) and, in the same run, the same conv forced onto the im2col + GEMM
+// path (the baseline for Winograd) and gemm_rowmajor (ops/gemm.h: sgemm cut into
+// blocks for the thread pool, as the convs use it) on the GEMMs im2col amounts to:
+// forward (M,K).(K,N); backward (K,M).(M,N) for dweight plus (M,N).(N,K) for dinp, with
+// M = B*Ho*Wo, K = k*k*Cin, N = Cout. Every GFLOP/s counts those direct-convolution
+// FLOPs, whatever the path computes. Each figure is the median of `reps` timed runs
+// (the three alternating) after one warm-up; ratio = conv GFLOP/s / sgemm GFLOP/s.
 //
-// usage: OPENBLAS_NUM_THREADS=T bench_ops [reps=5]
+// usage: OPENBLAS_NUM_THREADS=T bench_ops [reps=5] [only: shapes whose name contains it]
 #define _POSIX_C_SOURCE 199309L  // clock_gettime
 #include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "ops/conv2d.h"
@@ -28,15 +31,18 @@ typedef struct {
 // conv from the image, a stride-2 down-sampling conv and a 1x1 skip projection.
 // Fields: B, H, W, Cin, Cout, kh, kw, stride, pad_h, pad_w.
 static const BenchShape SHAPES[] = {
-    {"fmnist in 28x28 1->64 k3", {32, 28, 28, 1, 64, 3, 3, 1, 1, 1}},
-    {"fmnist 28x28 64->64 k3", {32, 28, 28, 64, 64, 3, 3, 1, 1, 1}},
-    {"fmnist 14x14 128->128 k3", {32, 14, 14, 128, 128, 3, 3, 1, 1, 1}},
-    {"fmnist down 28->14 64 k3s2", {32, 28, 28, 64, 64, 3, 3, 2, 1, 1}},
-    {"i64 32x32 128->128 k3", {32, 32, 32, 128, 128, 3, 3, 1, 1, 1}},
-    {"i64 16x16 128->128 k3", {32, 16, 16, 128, 128, 3, 3, 1, 1, 1}},
-    {"i64 8x8 256->256 k3", {32, 8, 8, 256, 256, 3, 3, 1, 1, 1}},
-    {"i64 down 32->16 128 k3s2", {32, 32, 32, 128, 128, 3, 3, 2, 1, 1}},
-    {"i64 skip 16x16 256->128 k1", {32, 16, 16, 256, 128, 1, 1, 1, 0, 0}},
+    {"fmnist 28x28 32->32 k3", {32, 28, 28, 32, 32, 3, 3, 1, 1, 1, CONV_ALGO_AUTO}},
+    {"fmnist 14x14 64->64 k3", {32, 14, 14, 64, 64, 3, 3, 1, 1, 1, CONV_ALGO_AUTO}},
+    {"fmnist 7x7 64->64 k3", {32, 7, 7, 64, 64, 3, 3, 1, 1, 1, CONV_ALGO_AUTO}},
+    {"fmnist in 28x28 1->64 k3", {32, 28, 28, 1, 64, 3, 3, 1, 1, 1, CONV_ALGO_AUTO}},
+    {"fmnist 28x28 64->64 k3", {32, 28, 28, 64, 64, 3, 3, 1, 1, 1, CONV_ALGO_AUTO}},
+    {"fmnist 14x14 128->128 k3", {32, 14, 14, 128, 128, 3, 3, 1, 1, 1, CONV_ALGO_AUTO}},
+    {"fmnist down 28->14 64 k3s2", {32, 28, 28, 64, 64, 3, 3, 2, 1, 1, CONV_ALGO_AUTO}},
+    {"i64 32x32 128->128 k3", {32, 32, 32, 128, 128, 3, 3, 1, 1, 1, CONV_ALGO_AUTO}},
+    {"i64 16x16 128->128 k3", {32, 16, 16, 128, 128, 3, 3, 1, 1, 1, CONV_ALGO_AUTO}},
+    {"i64 8x8 256->256 k3", {32, 8, 8, 256, 256, 3, 3, 1, 1, 1, CONV_ALGO_AUTO}},
+    {"i64 down 32->16 128 k3s2", {32, 32, 32, 128, 128, 3, 3, 2, 1, 1, CONV_ALGO_AUTO}},
+    {"i64 skip 16x16 256->128 k1", {32, 16, 16, 256, 128, 1, 1, 1, 0, 0, CONV_ALGO_AUTO}},
 };
 
 static double now(void) {
@@ -52,6 +58,7 @@ static int cmp_double(const void *a, const void *b) {
 
 typedef struct {
   const BenchShape *s;
+  Conv2dDims im2col;                                     // s->d with CONV_ALGO_IM2COL
   float *inp, *w, *bias, *out, *dinp, *dw, *db, *scratch;  // conv buffers
   float *a, *b, *c;                                      // sgemm baseline buffers
   size_t M, N, K;
@@ -65,6 +72,12 @@ static void run_conv_fwd(Bench *x) {
 static void run_conv_bwd(Bench *x) {
   conv2d_backward(x->dinp, x->dw, x->db, x->out, x->inp, x->w, &x->s->d, x->scratch);
 }
+static void run_im2col_fwd(Bench *x) {
+  conv2d_forward(x->out, x->inp, x->w, x->bias, &x->im2col, x->scratch);
+}
+static void run_im2col_bwd(Bench *x) {
+  conv2d_backward(x->dinp, x->dw, x->db, x->out, x->inp, x->w, &x->im2col, x->scratch);
+}
 static void run_gemm_fwd(Bench *x) {
   gemm_rowmajor(0, 0, x->M, x->N, x->K, x->a, x->b, 0.0f, x->c);  // out = col . W
 }
@@ -73,21 +86,21 @@ static void run_gemm_bwd(Bench *x) {
   gemm_rowmajor(0, 1, x->M, x->K, x->N, x->a, x->b, 0.0f, x->c);  // dcol: dout . W^T
 }
 
-// Times fn_a and fn_b alternately (after one warm-up each) so that load from other
-// processes hits both alike; stores the median seconds of each.
-static void median_pair(BenchFn fn_a, BenchFn fn_b, Bench *x, int reps, double *ta, double *tb) {
-  double a[64], b[64];
-  fn_a(x), fn_b(x);
-  for (int r = 0; r < reps; r++) {
-    double t0 = now();
-    fn_a(x);
-    double t1 = now();
-    fn_b(x);
-    a[r] = t1 - t0, b[r] = now() - t1;
+// Times the three functions in turn (after one warm-up each) so that load from other
+// processes hits them alike; stores the median seconds of each in t[0..2].
+static void median_three(const BenchFn fn[3], Bench *x, int reps, double t[3]) {
+  double s[3][64];
+  for (int f = 0; f < 3; f++) fn[f](x);
+  for (int r = 0; r < reps; r++)
+    for (int f = 0; f < 3; f++) {
+      double t0 = now();
+      fn[f](x);
+      s[f][r] = now() - t0;
+    }
+  for (int f = 0; f < 3; f++) {
+    qsort(s[f], (size_t)reps, sizeof s[f][0], cmp_double);
+    t[f] = s[f][reps / 2];
   }
-  qsort(a, (size_t)reps, sizeof *a, cmp_double);
-  qsort(b, (size_t)reps, sizeof *b, cmp_double);
-  *ta = a[reps / 2], *tb = b[reps / 2];
 }
 
 static float *buffer(size_t n) {
@@ -102,17 +115,23 @@ static float *buffer(size_t n) {
 
 int main(int argc, char **argv) {
   int reps = argc > 1 ? atoi(argv[1]) : 5;
+  const char *only = argc > 2 ? argv[2] : NULL;  // run the shapes whose name contains this
   if (reps < 1 || reps > 64) {
     fprintf(stderr, "bench_ops: reps must be in 1..64, got '%s'\n", argv[1]);
     return 1;
   }
   printf("OpenBLAS core %s, %d threads; median of %d reps; GFLOP/s counts 2*M*N*K per GEMM\n",
          openblas_get_corename(), par_max_threads(), reps);
-  printf("%-28s %6s %5s %4s | %7s %7s %5s | %7s %7s %5s | %8s\n", "shape (B=32)", "M", "K", "N",
-         "fwd", "sgemm", "ratio", "bwd", "sgemm", "ratio", "scratchMB");
+  printf("GFLOP/s of the direct convolution's 2*M*N*K (3x that for fwd+bwd); conv = the path\n"
+         "conv2d picks (Winograd F(2x2,3x3) for 3x3 stride 1 with >= 16 channels), im2col = the\n"
+         "im2col + GEMM path on the same shape, sgemm = cblas_sgemm on the im2col GEMMs\n");
+  printf("%-28s %6s %5s %4s | %6s %6s %6s %5s | %6s %6s %6s %5s | %8s\n", "shape (B=32)", "M", "K",
+         "N", "fwd", "im2col", "sgemm", "ratio", "bwd", "im2col", "sgemm", "ratio", "scratchMB");
   for (size_t i = 0; i < sizeof SHAPES / sizeof *SHAPES; i++) {
+    if (only && !strstr(SHAPES[i].what, only)) continue;
     const Conv2dDims *d = &SHAPES[i].d;
-    Bench x = {.s = &SHAPES[i]};
+    Bench x = {.s = &SHAPES[i], .im2col = *d};
+    x.im2col.algo = CONV_ALGO_IM2COL;
     x.M = (size_t)d->B * conv2d_out_h(d) * conv2d_out_w(d);
     x.N = (size_t)d->Cout;
     x.K = (size_t)d->kh * d->kw * d->Cin;
@@ -122,16 +141,18 @@ int main(int argc, char **argv) {
     x.w = buffer(x.K * x.N), x.dw = buffer(x.K * x.N);
     x.bias = buffer(x.N), x.db = buffer(x.N);
     x.out = buffer(x.M * x.N);
-    x.scratch = buffer(conv2d_scratch_floats(d) ? conv2d_scratch_floats(d) : 1);
+    size_t ns = conv2d_scratch_floats(d), ni = conv2d_scratch_floats(&x.im2col);
+    x.scratch = buffer(ns > ni ? ns : ni);
     x.a = buffer(big), x.b = buffer(big), x.c = buffer(big);
     double gf = 2.0 * (double)x.M * (double)x.N * (double)x.K * 1e-9;
-    double t_cf, t_gf, t_cb, t_gb;
-    median_pair(run_conv_fwd, run_gemm_fwd, &x, reps, &t_cf, &t_gf);
-    median_pair(run_conv_bwd, run_gemm_bwd, &x, reps, &t_cb, &t_gb);
-    double cf = gf / t_cf, gfw = gf / t_gf, cb = 2 * gf / t_cb, gb = 2 * gf / t_gb;
-    printf("%-28s %6zu %5zu %4zu | %7.1f %7.1f %4.0f%% | %7.1f %7.1f %4.0f%% | %8.1f\n", SHAPES[i].what,
-           x.M, x.K, x.N, cf, gfw, 100 * cf / gfw, cb, gb, 100 * cb / gb,
-           (double)conv2d_scratch_floats(d) * 4e-6);
+    const BenchFn fwd[3] = {run_conv_fwd, run_im2col_fwd, run_gemm_fwd};
+    const BenchFn bwd[3] = {run_conv_bwd, run_im2col_bwd, run_gemm_bwd};
+    double tf[3], tb[3];
+    median_three(fwd, &x, reps, tf);
+    median_three(bwd, &x, reps, tb);
+    printf("%-28s %6zu %5zu %4zu | %6.1f %6.1f %6.1f %4.0f%% | %6.1f %6.1f %6.1f %4.0f%% | %8.1f\n",
+           SHAPES[i].what, x.M, x.K, x.N, gf / tf[0], gf / tf[1], gf / tf[2], 100 * tf[2] / tf[0],
+           2 * gf / tb[0], 2 * gf / tb[1], 2 * gf / tb[2], 100 * tb[2] / tb[0], (double)ns * 4e-6);
     fflush(stdout);
     free(x.inp), free(x.dinp), free(x.w), free(x.dw), free(x.bias), free(x.db), free(x.out);
     free(x.scratch), free(x.a), free(x.b), free(x.c);

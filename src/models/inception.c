@@ -50,7 +50,7 @@ static int other(int buf) { return buf == X0 ? X1 : X0; }
 static Act conv(Run *r, const char *block, const char *name, Act in, int buf, int cout, int kh,
                 int kw, int stride, int pad_h, int pad_w) {
   Inception *net = r->net;
-  Conv2dDims d = {r->B, in.H, in.W, in.C, cout, kh, kw, stride, pad_h, pad_w};
+  Conv2dDims d = {r->B, in.H, in.W, in.C, cout, kh, kw, stride, pad_h, pad_w, CONV_ALGO_AUTO};
   Act out = output(r, buf, conv2d_out_h(&d), conv2d_out_w(&d), cout);
   if (r->status) return out;
   char full[sizeof net->conv[0].name];

@@ -18,6 +18,7 @@
 
 #include <string.h>
 
+#include "ops/conv2d_winograd.h"
 #include "ops/gemm.h"
 #include "ops/parallel.h"
 #include "ops/tensor_ops.h"
@@ -29,7 +30,7 @@
 enum { CONV_SLOTS = 8 };
 
 Conv2dDims conv2d_dims(int B, int H, int W, int Cin, int Cout, int k, int stride) {
-  Conv2dDims d = {B, H, W, Cin, Cout, k, k, stride, k / 2, k / 2};
+  Conv2dDims d = {B, H, W, Cin, Cout, k, k, stride, k / 2, k / 2, CONV_ALGO_AUTO};
   return d;
 }
 
@@ -69,22 +70,24 @@ static int conv_transposed_dims(const Conv2dDims *d, Conv2dDims *t) {
   if (d->stride != 1 || d->pad_h > d->kh - 1 || d->pad_w > d->kw - 1 || conv_is_pointwise(d) ||
       d->Cin < CONV_TRANSPOSED_MIN_CIN)
     return 0;
-  Conv2dDims r = {d->B, conv2d_out_h(d), conv2d_out_w(d), d->Cout, d->Cin, d->kh, d->kw, 1,
-                  d->kh - 1 - d->pad_h, d->kw - 1 - d->pad_w};
+  Conv2dDims r = {d->B,  conv2d_out_h(d),       conv2d_out_w(d),       d->Cout, d->Cin,
+                  d->kh, d->kw, 1, d->kh - 1 - d->pad_h, d->kw - 1 - d->pad_w, d->algo};
   *t = r;
   return 1;
 }
 
-static size_t conv_col_floats(const Conv2dDims *d) {
-  return conv_is_pointwise(d) ? 0 : conv_chunk_rows(d) * conv_depth(d);
+// Scratch of conv_run (forward, transposed dinp) and conv_dweight: Winograd's buffers,
+// or dW^T (K, N) + the col rows of a chunk (dcol: the same).
+static size_t conv_run_floats(const Conv2dDims *d) {
+  if (conv2d_winograd_applies(d)) return winograd_scratch_floats(d);
+  return conv_depth(d) * (size_t)d->Cout + (conv_is_pointwise(d) ? 0 : conv_chunk_rows(d) * conv_depth(d));
 }
 
 size_t conv2d_scratch_floats(const Conv2dDims *d) {
-  const size_t KN = conv_depth(d) * (size_t)d->Cout;
-  size_t n = KN + conv_col_floats(d);  // dW^T (dcol: unused) + col
+  size_t n = conv_run_floats(d);
   Conv2dDims t;
-  if (conv_transposed_dims(d, &t)) {  // flipped weight + the transposed conv's col
-    size_t nt = KN + conv_col_floats(&t);
+  if (conv_transposed_dims(d, &t)) {  // flipped weight + the transposed conv's scratch
+    size_t nt = conv_depth(d) * (size_t)d->Cout + conv_run_floats(&t);
     if (nt > n) n = nt;
   }
   return n;
@@ -254,6 +257,10 @@ static void conv_run_blocks(void *ctx, int part, size_t lo, size_t hi) {
 // out = (or +=, beta = 1) conv(inp, weight) [+ bias].
 static void conv_run(float *out, const float *inp, const float *weight, const float *bias,
                      const Conv2dDims *d, float *scratch, float beta) {
+  if (conv2d_winograd_applies(d)) {
+    winograd_forward(out, inp, weight, bias, d, scratch, beta);
+    return;
+  }
   const size_t M = conv_rows(d), K = conv_depth(d), N = (size_t)d->Cout;
   ConvRun j = {out, inp, weight, bias, d, scratch, beta, conv_block_rows(d)};
   const size_t blocks = (M + j.block_rows - 1) / j.block_rows;
@@ -305,6 +312,10 @@ static void conv_dinp_transposed(float *dinp, const float *dout, const float *we
 // in dW^T (K*N floats of scratch) and is transposed into dW once.
 static void conv_dweight(float *dweight, const float *dout, const float *inp, const Conv2dDims *d,
                          float *scratch) {
+  if (conv2d_winograd_applies(d)) {
+    winograd_dweight(dweight, dout, inp, d, scratch);
+    return;
+  }
   const size_t M = conv_rows(d), N = (size_t)d->Cout, K = conv_depth(d);
   const size_t chunk = conv_is_pointwise(d) ? M : conv_chunk_rows(d);
   float *dwt = scratch, *col = scratch + K * N;

@@ -8,10 +8,16 @@
 
 #include <stddef.h>
 
+// How the products are formed: AUTO takes Winograd F(2x2,3x3) where it applies
+// (3x3 stride 1, enough channels: ops/conv2d_winograd.h) and im2col + GEMM elsewhere;
+// IM2COL forces the latter (the baseline bench_ops compares against, and tests).
+typedef enum { CONV_ALGO_AUTO = 0, CONV_ALGO_IM2COL } ConvAlgo;
+
 typedef struct {
   int B, H, W, Cin, Cout;  // input (B, H, W, Cin)
   int kh, kw, stride;      // kernel rows, columns and stride
   int pad_h, pad_w;        // zero padding on each side
+  ConvAlgo algo;           // 0 (AUTO) unless a caller wants the im2col path
 } Conv2dDims;
 
 // A k x k kernel with "same" padding k/2 (k odd): what the U-Net's convs use.

@@ -37,6 +37,13 @@ CONV_RECT_CASES = {
     "conv_3x3s2_valid": (1, 9, 8, 4, 3, 3, 3, 2, 0, 0, False),
 }
 
+# 3x3 stride-1 shapes with >= 16 channels, which conv2d computes by Winograd F(2x2,3x3):
+# odd output sizes (partial tiles), "same" and "valid" padding. Their own generator too.
+CONV_WINO_CASES = {
+    "conv_k3s1_wino": (2, 5, 7, 16, 18, 3, 3, 1, 1, 1, True),
+    "conv_3x3_valid_wino": (1, 6, 9, 17, 16, 3, 3, 1, 0, 0, False),
+}
+
 # name: (op, B, H, W, C) with H, W the op's input size
 RESAMPLE_CASES = {
     "upsample2x": ("up", 2, 3, 5, 3),
@@ -92,6 +99,9 @@ def main():
         write_fixture(os.path.join(OUT, name + ".fix"), {k: v.detach().float() for k, v in resample_case(*case, gen).items()})
     gen = torch.Generator().manual_seed(4321)
     for name, case in CONV_RECT_CASES.items():
+        write_fixture(os.path.join(OUT, name + ".fix"), {k: v.detach().float() for k, v in conv_case(*case, gen).items()})
+    gen = torch.Generator().manual_seed(5678)
+    for name, case in CONV_WINO_CASES.items():
         write_fixture(os.path.join(OUT, name + ".fix"), {k: v.detach().float() for k, v in conv_case(*case, gen).items()})
 
 

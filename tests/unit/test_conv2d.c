@@ -10,6 +10,7 @@
 #include "fixture.h"
 #include "gradcheck.h"
 #include "ops/conv2d.h"
+#include "ops/conv2d_winograd.h"
 
 typedef struct {
   Conv2dDims d;
@@ -32,7 +33,7 @@ static ConvShape shape_of(int B, int H, int W, int Cin, int Cout, int k, int s) 
 // kh x kw kernel, padding (ph, pw) (the Inception-v3 convs).
 static ConvShape shape_rect(int B, int H, int W, int Cin, int Cout, int kh, int kw, int s, int ph,
                             int pw) {
-  Conv2dDims d = {B, H, W, Cin, Cout, kh, kw, s, ph, pw};
+  Conv2dDims d = {B, H, W, Cin, Cout, kh, kw, s, ph, pw, CONV_ALGO_AUTO};
   return shape_dims(d);
 }
 
@@ -197,6 +198,34 @@ static void test_direct(ConvShape c, int many_chunks) {
   free(out_r), free(dinp_r), free(dw_r);
 }
 
+// ---- Winograd F(2x2,3x3): 3x3 stride 1 with >= 16 channels ----------------------------
+// Each shape is checked to take the Winograd path, so these cannot pass on im2col.
+static ConvShape wino_shape(ConvShape c) {
+  CHECK(conv2d_winograd_applies(&c.d), "%dx%d Cin %d Cout %d pad %d,%d takes the Winograd path",
+        c.d.H, c.d.W, c.d.Cin, c.d.Cout, c.d.pad_h, c.d.pad_w);
+  return c;
+}
+
+static void test_winograd(void) {
+  // Shapes must match CONV_WINO_CASES in tests/reference/gen_conv.py.
+  test_parity("conv_k3s1_wino", wino_shape(shape_of(2, 5, 7, 16, 18, 3, 1)), 1);
+  test_parity("conv_3x3_valid_wino", wino_shape(shape_rect(1, 6, 9, 17, 16, 3, 3, 1, 0, 0)), 0);
+  test_gradcheck(wino_shape(shape_of(1, 5, 4, 16, 16, 3, 1)), 1600, 1);
+  test_gradcheck(wino_shape(shape_rect(1, 6, 5, 16, 17, 3, 3, 1, 0, 0)), 1700, 0);
+  test_gradcheck(wino_shape(shape_rect(1, 3, 4, 16, 16, 3, 3, 1, 2, 2)), 1800, 1);
+  // 9600 tiles: several forward blocks and two weight-gradient chunks.
+  test_direct(wino_shape(shape_of(6, 80, 80, 16, 16, 3, 1)), 0);
+  // odd sizes, mixed padding, channel counts off the kernel's 16-column tiles
+  test_direct(wino_shape(shape_rect(2, 9, 11, 20, 24, 3, 3, 1, 2, 2)), 0);
+  test_direct(wino_shape(shape_rect(3, 13, 7, 16, 33, 3, 3, 1, 0, 1)), 0);
+  test_direct(wino_shape(shape_rect(1, 1, 1, 40, 17, 3, 3, 1, 1, 1)), 0);
+  // the im2col path on a Winograd shape still works when asked for
+  ConvShape c = shape_of(2, 7, 6, 16, 16, 3, 1);
+  c.d.algo = CONV_ALGO_IM2COL;
+  CHECK(!conv2d_winograd_applies(&c.d), "CONV_ALGO_IM2COL keeps a 3x3 conv on im2col");
+  test_direct(c, 0);
+}
+
 int main(void) {
   // Shapes must match CONV_CASES in tests/reference/gen_conv.py.
   test_parity("conv_k3s1", shape_of(2, 5, 7, 3, 5, 3, 1), 1);
@@ -239,5 +268,6 @@ int main(void) {
   test_direct(shape_rect(1, 9, 5, 20, 6, 7, 1, 1, 3, 0), 0);
   test_gradcheck(shape_rect(1, 5, 6, 16, 3, 3, 3, 1, 1, 1), 1400, 1);
   test_gradcheck(shape_rect(1, 6, 5, 16, 2, 3, 3, 1, 0, 0), 1500, 0);
+  test_winograd();
   return check_finish("conv2d");
 }

@@ -129,7 +129,8 @@ static void k_resample(float *o, const float *x, const float *y) {
   avgpool2x_backward(o + 3 * NX, x, B, H, W, C);
 }
 
-// conv 3x3 stride 1 and 2 (im2col, col2im phases, bias rows); weights from y.
+// conv 3x3 stride 1 (Winograd blocks and dW chunks; im2col) and stride 2 (im2col,
+// col2im phases, bias rows); weights from y.
 // A conv of 2 output pixels has fewer blocks than threads.
 static void conv_case(float *o, const float *x, const float *y, Conv2dDims d) {
   const int Co = d.Cout;
@@ -152,6 +153,11 @@ static void conv_case(float *o, const float *x, const float *y, Conv2dDims d) {
 
 static void k_conv1(float *o, const float *x, const float *y) {
   conv_case(o, x, y, conv2d_dims(B, H, W, C, 32, 3, 1));
+}
+static void k_conv1_im2col(float *o, const float *x, const float *y) {
+  Conv2dDims d = conv2d_dims(B, H, W, C, 32, 3, 1);
+  d.algo = CONV_ALGO_IM2COL;
+  conv_case(o, x, y, d);
 }
 static void k_conv2(float *o, const float *x, const float *y) {
   conv_case(o, x, y, conv2d_dims(B, H, W, C, 32, 3, 2));
@@ -187,7 +193,8 @@ static void test_kernels(void) {
     KernelFn fn;
   } ks[] = {{"silu", k_silu},           {"dropout", k_dropout},     {"tensor_ops", k_tensor},
             {"scale_shift", k_scale_shift}, {"groupnorm", k_groupnorm}, {"resample", k_resample},
-            {"conv3x3", k_conv1},       {"conv3x3 stride 2", k_conv2},
+            {"conv3x3 (Winograd)", k_conv1}, {"conv3x3 im2col", k_conv1_im2col},
+            {"conv3x3 stride 2", k_conv2},
             {"conv 2 pixels", k_conv_tiny}, {"gemm", k_gemm}, {"attention", k_attention}};
   float *x = malloc(NX * sizeof *x), *y = malloc(NX * sizeof *y);
   float *ref = malloc(NOUT * sizeof *ref), *got = malloc(NOUT * sizeof *got);

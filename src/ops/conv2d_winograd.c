@@ -1,0 +1,250 @@
+// Winograd F(2x2, 3x3) convolution on NHWC tensors (see conv2d_winograd.h, docs/ops.md).
+// Legend: T tiles = B * ceil(Ho/2) * ceil(Wo/2), a tile = 2x2 output pixels read from a
+// 4x4 input window at (2ty - pad_h, 2tx - pad_w); xi = 0..15 a transformed position.
+//
+//   weight   U[xi] (Cin, Cout)  = G g G^T            G   = [1 0 0; h h h; h -h h; 0 0 1], h = 1/2
+//   input    V[xi] (T, Cin)     = B^T d B            B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]
+//   product  M[xi] (T, Cout)    = V[xi] . U[xi]      (16 GEMMs)
+//   output   y (2x2)            = A^T m A            A^T = [1 1 1 0; 0 1 -1 -1]
+// Backward, the adjoint of each line: dM = A dY A^T per tile, dU[xi] = V[xi]^T . dM[xi],
+// dg = G^T dU G. dinp is not computed here: conv2d.c runs it as the forward of the
+// transposed conv (flipped kernel), which takes this path too.
+// The transforms' entries are 0, +-1 and 1/2, so the only rounding besides the GEMMs is
+// in a few additions per value.
+//
+// Threads: as in conv2d.c, the forward cuts the tiles into blocks chosen from the shape
+// (block starts on multiples of GEMM_ROW_ALIGN tiles), one thread transforms, multiplies
+// and writes back a whole block in its own scratch slot. dW walks chunks of tiles:
+// transforms over the threads, then the 16 GEMMs of a chunk one per thread, each
+// accumulating into its own dU[xi]. Every sum has the same order for any thread count.
+#include "ops/conv2d_winograd.h"
+
+#include <string.h>
+
+#include "ops/gemm.h"
+#include "ops/gemm_small.h"
+#include "ops/parallel.h"
+#include "ops/winograd_transforms.h"
+
+enum {
+  WINO_MIN_CHANNELS = 16,  // below: im2col's K = 9*Cin keeps the GEMM efficient
+  WINO_SLOTS = 8,          // forward blocks multiplied at once (as conv2d.c's CONV_SLOTS)
+};
+// A forward block holds about this many floats of V and M (2 MB: an L2 and a bit);
+// a dW chunk 8 times that.
+#define WINO_BLOCK_FLOATS ((size_t)1 << 19)
+
+int conv2d_winograd_applies(const Conv2dDims *d) {
+  return d->algo == CONV_ALGO_AUTO && d->kh == 3 && d->kw == 3 && d->stride == 1 &&
+         d->pad_h >= 0 && d->pad_h <= 2 && d->pad_w >= 0 && d->pad_w <= 2 &&
+         d->Cin >= WINO_MIN_CHANNELS && d->Cout >= WINO_MIN_CHANNELS;
+}
+
+static int tiles_h(const Conv2dDims *d) { return (conv2d_out_h(d) + 1) / 2; }
+static int tiles_w(const Conv2dDims *d) { return (conv2d_out_w(d) + 1) / 2; }
+static size_t tiles_total(const Conv2dDims *d) {
+  return (size_t)d->B * (size_t)tiles_h(d) * (size_t)tiles_w(d);
+}
+
+// Tiles per forward block: V and M of a block in WINO_BLOCK_FLOATS, at most 1/WINO_SLOTS
+// of the tiles (so the threads share the work), a multiple of GEMM_ROW_ALIGN.
+static size_t block_tiles(const Conv2dDims *d, size_t budget, size_t slots) {
+  const size_t per_tile = WINO_POS * (size_t)(d->Cin + d->Cout);
+  size_t t = budget / per_tile, share = (tiles_total(d) + slots - 1) / slots;
+  if (t > share) t = share;
+  t = t / GEMM_ROW_ALIGN * GEMM_ROW_ALIGN;
+  return t < GEMM_ROW_ALIGN ? GEMM_ROW_ALIGN : t;
+}
+
+static size_t fwd_block_tiles(const Conv2dDims *d) {
+  return block_tiles(d, WINO_BLOCK_FLOATS, WINO_SLOTS);
+}
+static size_t dw_chunk_tiles(const Conv2dDims *d) {
+  return block_tiles(d, WINO_SLOTS * WINO_BLOCK_FLOATS, 1);
+}
+
+static size_t max_channels(const Conv2dDims *d) {
+  return (size_t)(d->Cin > d->Cout ? d->Cin : d->Cout);
+}
+
+// Scratch: [zeros (C) | 4 dummy rows (4C) | U or dU (16, Cin, Cout) | tile buffers].
+size_t winograd_scratch_floats(const Conv2dDims *d) {
+  const size_t head = 5 * max_channels(d) + WINO_POS * (size_t)d->Cin * (size_t)d->Cout;
+  const size_t per_tile = WINO_POS * (size_t)(d->Cin + d->Cout);
+  const size_t fwd = WINO_SLOTS * fwd_block_tiles(d) * per_tile, dw = dw_chunk_tiles(d) * per_tile;
+  return head + (fwd > dw ? fwd : dw);
+}
+
+typedef struct {
+  float *zeros, *dummy, *u, *tiles;
+} WinoScratch;
+
+static WinoScratch scratch_split(const Conv2dDims *d, float *scratch) {
+  const size_t c = max_channels(d);
+  WinoScratch s = {scratch, scratch + c, scratch + 5 * c,
+                   scratch + 5 * c + WINO_POS * (size_t)d->Cin * (size_t)d->Cout};
+  memset(s.zeros, 0, c * sizeof(float));
+  return s;
+}
+
+// ---- tiles ------------------------------------------------------------------------------
+
+// The 16 input pixels of tile t (rows 2ty - pad_h + i, columns 2tx - pad_w + j), or
+// `zeros` outside the image.
+static void tile_inputs(const float *p[WINO_POS], const float *inp, const Conv2dDims *d,
+                        size_t t, const float *zeros) {
+  const size_t th = (size_t)tiles_h(d), tw = (size_t)tiles_w(d), C = (size_t)d->Cin;
+  const size_t b = t / (th * tw);
+  const int ty = (int)(t % (th * tw) / tw), tx = (int)(t % tw);
+  for (int i = 0; i < 4; i++) {
+    const int iy = 2 * ty - d->pad_h + i;
+    for (int j = 0; j < 4; j++) {
+      const int ix = 2 * tx - d->pad_w + j;
+      const int inside = iy >= 0 && iy < d->H && ix >= 0 && ix < d->W;
+      p[i * 4 + j] =
+          inside ? inp + ((b * (size_t)d->H + (size_t)iy) * (size_t)d->W + (size_t)ix) * C : zeros;
+    }
+  }
+}
+
+// Offsets into (B,Ho,Wo,C) of the 4 output pixels of tile t; those past the image's
+// edge (odd Ho or Wo) get `outside` (computed and dropped, or read as zero gradients).
+static void tile_outputs(size_t off[4], int inside[4], const Conv2dDims *d, size_t t) {
+  const size_t th = (size_t)tiles_h(d), tw = (size_t)tiles_w(d), C = (size_t)d->Cout;
+  const size_t Ho = (size_t)conv2d_out_h(d), Wo = (size_t)conv2d_out_w(d);
+  const size_t b = t / (th * tw), ty = t % (th * tw) / tw, tx = t % tw;
+  for (size_t k = 0; k < 4; k++) {
+    const size_t oy = 2 * ty + k / 2, ox = 2 * tx + k % 2;
+    inside[k] = oy < Ho && ox < Wo;
+    off[k] = ((b * Ho + oy) * Wo + ox) * C;
+  }
+}
+
+// ---- forward ---------------------------------------------------------------------------
+
+typedef struct {
+  float *out;
+  const float *inp, *bias;
+  const Conv2dDims *d;
+  WinoScratch s;
+  size_t block;  // tiles per block
+  float beta;
+} WinoRun;
+
+static void forward_blocks(void *ctx, int part, size_t lo, size_t hi) {
+  const WinoRun *j = ctx;
+  const Conv2dDims *d = j->d;
+  const size_t T = tiles_total(d), Ci = (size_t)d->Cin, Co = (size_t)d->Cout;
+  float *v = j->s.tiles + (size_t)part * j->block * WINO_POS * (Ci + Co);
+  float *m = v + j->block * WINO_POS * Ci;
+  const size_t ldv = j->block * Ci, ldm = j->block * Co;  // plane strides
+  const int accumulate = !j->bias && j->beta != 0.0f;
+  for (size_t blk = lo; blk < hi; blk++) {
+    const size_t t0 = blk * j->block, n = T - t0 < j->block ? T - t0 : j->block;
+    for (size_t r = 0; r < n; r++) {
+      const float *p[WINO_POS];
+      tile_inputs(p, j->inp, d, t0 + r, j->s.zeros);
+      wino_input_transform(v + r * Ci, ldv, p, Ci);
+    }
+    for (size_t x = 0; x < WINO_POS; x++)
+      gemm_small(n, Co, Ci, v + x * ldv, Ci, 1, j->s.u + x * Ci * Co, Co, 0, m + x * ldm, Co);
+    for (size_t r = 0; r < n; r++) {
+      size_t off[4];
+      int inside[4];
+      float *q[4];
+      tile_outputs(off, inside, d, t0 + r);
+      for (int k = 0; k < 4; k++) q[k] = inside[k] ? j->out + off[k] : j->s.dummy + k * Co;
+      wino_output_transform(q, m + r * Co, ldm, j->bias, accumulate, Co);
+    }
+  }
+}
+
+typedef struct {
+  float *out;       // U (16, Cin, Cout), or dg (3, 3, Cin, Cout)
+  const float *in;  // g, or dU
+  size_t n;         // Cin * Cout
+} WeightArgs;
+
+static void weight_transform_range(void *ctx, size_t lo, size_t hi) {
+  const WeightArgs *a = ctx;
+  wino_weight_transform(a->out, a->in, a->n, lo, hi);
+}
+
+static void weight_grad_range(void *ctx, size_t lo, size_t hi) {
+  const WeightArgs *a = ctx;
+  wino_weight_grad(a->out, a->in, a->n, lo, hi);
+}
+
+static void weight_transform(float *u, const float *weight, const Conv2dDims *d) {
+  const size_t n = (size_t)d->Cin * (size_t)d->Cout;
+  WeightArgs a = {u, weight, n};
+  par_for(n, 1, WINO_POS * n, weight_transform_range, &a);
+}
+
+void winograd_forward(float *out, const float *inp, const float *weight, const float *bias,
+                      const Conv2dDims *d, float *scratch, float beta) {
+  WinoRun j = {out, inp, bias, d, scratch_split(d, scratch), fwd_block_tiles(d), beta};
+  weight_transform(j.s.u, weight, d);
+  const size_t T = tiles_total(d), blocks = (T + j.block - 1) / j.block;
+  const size_t flops = T * WINO_POS * (size_t)d->Cin * (size_t)d->Cout;
+  const int parts = blocks < WINO_SLOTS ? (int)blocks : WINO_SLOTS;
+  par_for_parts(blocks, 1, flops / 16, parts, forward_blocks, &j);
+}
+
+// ---- weight gradient -------------------------------------------------------------------
+
+typedef struct {
+  const float *inp, *dout;
+  const Conv2dDims *d;
+  WinoScratch s;
+  size_t t0, chunk;  // the chunk's first tile and its capacity (plane stride in tiles)
+  int first;         // 1: the chunk's GEMMs overwrite dU
+} WinoGrad;
+
+// Tiles [lo, hi) of the chunk: V rows from inp, dM rows from dout.
+static void grad_transform_range(void *ctx, size_t lo, size_t hi) {
+  const WinoGrad *g = ctx;
+  const Conv2dDims *d = g->d;
+  const size_t Ci = (size_t)d->Cin, Co = (size_t)d->Cout;
+  float *v = g->s.tiles, *dm = v + g->chunk * WINO_POS * Ci;
+  for (size_t r = lo; r < hi; r++) {
+    const float *p[WINO_POS], *q[4];
+    size_t off[4];
+    int inside[4];
+    tile_inputs(p, g->inp, d, g->t0 + r, g->s.zeros);
+    wino_input_transform(v + r * Ci, g->chunk * Ci, p, Ci);
+    tile_outputs(off, inside, d, g->t0 + r);
+    for (int k = 0; k < 4; k++) q[k] = inside[k] ? g->dout + off[k] : g->s.zeros;
+    wino_grad_output_transform(dm + r * Co, g->chunk * Co, q, Co);
+  }
+}
+
+typedef struct {
+  const WinoGrad *g;
+  size_t rows;
+} WinoGemms;
+
+// dU[xi] (Cin, Cout) (+)= V[xi]^T . dM[xi] for xi in [lo, hi).
+static void grad_gemm_range(void *ctx, size_t lo, size_t hi) {
+  const WinoGemms *w = ctx;
+  const WinoGrad *g = w->g;
+  const size_t Ci = (size_t)g->d->Cin, Co = (size_t)g->d->Cout;
+  const float *v = g->s.tiles, *dm = v + g->chunk * WINO_POS * Ci;
+  for (size_t x = lo; x < hi; x++)  // V[xi]^T: element (ci, tile) at ci + tile * Ci
+    gemm_small(Ci, Co, w->rows, v + x * g->chunk * Ci, 1, Ci, dm + x * g->chunk * Co, Co,
+               !g->first, g->s.u + x * Ci * Co, Co);
+}
+
+void winograd_dweight(float *dweight, const float *dout, const float *inp, const Conv2dDims *d,
+                      float *scratch) {
+  const size_t T = tiles_total(d), Ci = (size_t)d->Cin, Co = (size_t)d->Cout;
+  WinoGrad g = {inp, dout, d, scratch_split(d, scratch), 0, dw_chunk_tiles(d), 1};
+  for (g.t0 = 0; g.t0 < T; g.t0 += g.chunk, g.first = 0) {
+    const size_t rows = T - g.t0 < g.chunk ? T - g.t0 : g.chunk;
+    par_for(rows, 1, rows * WINO_POS * (Ci + Co), grad_transform_range, &g);
+    WinoGemms w = {&g, rows};
+    par_for(WINO_POS, 1, rows * WINO_POS * Ci * Co / 16, grad_gemm_range, &w);
+  }
+  WeightArgs a = {dweight, g.s.u, Ci * Co};
+  par_for(Ci * Co, 1, WINO_POS * Ci * Co, weight_grad_range, &a);
+}

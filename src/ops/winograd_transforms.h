@@ -1,0 +1,32 @@
+// The transforms of Winograd's F(2x2, 3x3) (Lavin & Gray 2016), for conv2d_winograd.c:
+//   G   = [1 0 0; h h h; h -h h; 0 0 1] (h = 1/2)   kernel   U = G g G^T   (3x3 -> 4x4)
+//   B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]    input    V = B^T d B   (4x4 -> 4x4)
+//   A^T = [1 1 1 0; 0 1 -1 -1]                       output   y = A^T m A   (4x4 -> 2x2)
+// so that y = A^T [U (.) V] A is the 2x2 correlation of the 4x4 input d with the 3x3
+// kernel g. The backward passes use the transposes: dm = A dy A^T, dg = G^T dU G.
+// A tile of C channels is a set of rows of C floats (NHWC pixels, or planes of a
+// transformed buffer at stride ld); each 2-D transform is two passes of a 1-D one
+// over whole rows, so every loop runs over channels and vectorizes. The entries are
+// 0, +-1 and 1/2: additions only (and exact halvings), the same bits with any SIMD width.
+#ifndef VDMC_OPS_WINOGRAD_TRANSFORMS_H
+#define VDMC_OPS_WINOGRAD_TRANSFORMS_H
+
+#include <stddef.h>
+
+enum { WINO_POS = 16 };  // transformed positions of a tile (4x4)
+
+// v[xi * ld + c] = (B^T d B)[xi] for the 4x4 input tile d (row-major, 16 rows of C).
+void wino_input_transform(float *v, size_t ld, const float *const d[WINO_POS], size_t C);
+// y[k][c] = (A^T m A)[k] + (accumulate ? y[k][c] : bias ? bias[c] : 0), the 2x2 output
+// tile y (row-major) from m[xi * ld + c]. The four y rows must be distinct.
+void wino_output_transform(float *const y[4], const float *m, size_t ld, const float *bias,
+                           int accumulate, size_t C);
+// dm[xi * ld + c] = (A dy A^T)[xi] for the 2x2 output gradient tile dy.
+void wino_grad_output_transform(float *dm, size_t ld, const float *const dy[4], size_t C);
+// u[xi * n + e] = (G g G^T)[xi] for e in [lo, hi), g[k * n + e] the 3x3 kernels
+// (k = ky*3 + kx; n = Cin*Cout pairs for a (3,3,Cin,Cout) weight).
+void wino_weight_transform(float *u, const float *g, size_t n, size_t lo, size_t hi);
+// dg[k * n + e] += (G^T du G)[k] for e in [lo, hi).
+void wino_weight_grad(float *dg, const float *du, size_t n, size_t lo, size_t hi);
+
+#endif
