@@ -30,9 +30,11 @@ enum {
   WINO_MIN_CHANNELS = 16,  // below: im2col's K = 9*Cin keeps the GEMM efficient
   WINO_SLOTS = 8,          // forward blocks multiplied at once (as conv2d.c's CONV_SLOTS)
 };
-// A forward block holds about this many floats of V and M (2 MB: an L2 and a bit);
-// a dW chunk 8 times that.
-#define WINO_BLOCK_FLOATS ((size_t)1 << 19)
+// A forward block holds about this many floats of V and M (512 KB: Zen 3's L2; 2 MB
+// blocks measured 5-25% slower in bench_ops), a dW chunk WINO_DW_CHUNK_FLOATS (1 MB;
+// 512 KB measured the same, 4-8 MB 5-20% slower).
+#define WINO_BLOCK_FLOATS ((size_t)1 << 17)
+#define WINO_DW_CHUNK_FLOATS ((size_t)1 << 18)
 
 int conv2d_winograd_applies(const Conv2dDims *d) {
   return d->algo == CONV_ALGO_AUTO && d->kh == 3 && d->kw == 3 && d->stride == 1 &&
@@ -60,7 +62,7 @@ static size_t fwd_block_tiles(const Conv2dDims *d) {
   return block_tiles(d, WINO_BLOCK_FLOATS, WINO_SLOTS);
 }
 static size_t dw_chunk_tiles(const Conv2dDims *d) {
-  return block_tiles(d, WINO_SLOTS * WINO_BLOCK_FLOATS, 1);
+  return block_tiles(d, WINO_DW_CHUNK_FLOATS, 1);
 }
 
 static size_t max_channels(const Conv2dDims *d) {

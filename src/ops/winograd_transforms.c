@@ -1,159 +1,176 @@
-// Winograd F(2x2, 3x3) transforms (see winograd_transforms.h). Each 2-D transform runs
-// its 1-D transform down the tile's columns into a small stack buffer, then along the
-// rows, CHUNK channels at a time. The 1-D kernels take every row as its own restrict
-// parameter so that the loops over channels vectorize; the tile functions get an AVX2
-// clone (no FMA: the same bits as SSE2).
+// Winograd F(2x2, 3x3) transforms (see winograd_transforms.h). Each function walks
+// the channels in groups of 8 (a vector of GCC's vector extension: one ymm in the AVX2
+// clone, two xmm otherwise): it loads the group's 16 (or 4, 9) rows, runs both 1-D
+// passes in registers and stores the results, so nothing goes through memory between
+// the passes. A last group of fewer than 8 channels is loaded into zero-padded vectors
+// and stored partially. Every value is computed by the same additions in the same
+// order whatever the vector width, so both clones give the same bits.
 #include "ops/winograd_transforms.h"
+
+#include <string.h>
 
 #include "core/fastexp.h"  // VDMC_AVX2_CLONES
 
-enum { CHUNK = 64 };  // channels per pass: the stack buffers hold 16 x CHUNK floats
+// The vector helpers below are static and always inlined: no vector crosses a call, so
+// GCC's note that AVX vector arguments change the ABI does not apply.
+#pragma GCC diagnostic ignored "-Wpsabi"
 
-// ---- 1-D transforms over n channels --------------------------------------------------
+enum { LANES = 8 };
+typedef float v8 __attribute__((vector_size(LANES * sizeof(float))));
 
-// (o0..o3) = B^T (x0..x3)
-static inline void bt_1d(float *restrict o0, float *restrict o1, float *restrict o2,
-                         float *restrict o3, const float *restrict x0, const float *restrict x1,
-                         const float *restrict x2, const float *restrict x3, size_t n) {
-  for (size_t c = 0; c < n; c++) {
-    o0[c] = x0[c] - x2[c];
-    o1[c] = x1[c] + x2[c];
-    o2[c] = x2[c] - x1[c];
-    o3[c] = x1[c] - x3[c];
+// n <= LANES floats into a vector (zeros past n), and back. With n == LANES (the main
+// loops, a constant after inlining) these are single unaligned loads and stores.
+static inline __attribute__((always_inline)) v8 load8(const float *p, size_t n) {
+  v8 v = {0};
+  memcpy(&v, p, n * sizeof(float));
+  return v;
+}
+
+static inline __attribute__((always_inline)) void store8(float *p, v8 v, size_t n) {
+  memcpy(p, &v, n * sizeof(float));
+}
+
+// ---- one group of channels [c, c + n) --------------------------------------------------
+
+static inline __attribute__((always_inline)) void input_group(float *v, size_t ld,
+                                                              const float *const d[WINO_POS],
+                                                              size_t c, size_t n) {
+  v8 x[WINO_POS], t[WINO_POS];
+  for (int k = 0; k < WINO_POS; k++) x[k] = load8(d[k] + c, n);
+  for (int j = 0; j < 4; j++) {  // columns: t = B^T x
+    t[j] = x[j] - x[8 + j];
+    t[4 + j] = x[4 + j] + x[8 + j];
+    t[8 + j] = x[8 + j] - x[4 + j];
+    t[12 + j] = x[4 + j] - x[12 + j];
+  }
+  for (int i = 0; i < 4; i++) {  // rows: v = t B
+    float *row = v + (size_t)(4 * i) * ld + c;
+    const v8 t0 = t[4 * i], t1 = t[4 * i + 1], t2 = t[4 * i + 2], t3 = t[4 * i + 3];
+    store8(row, t0 - t2, n);
+    store8(row + ld, t1 + t2, n);
+    store8(row + 2 * ld, t2 - t1, n);
+    store8(row + 3 * ld, t1 - t3, n);
   }
 }
 
-// (o0, o1) = A^T (x0..x3)
-static inline void at_1d(float *restrict o0, float *restrict o1, const float *restrict x0,
-                         const float *restrict x1, const float *restrict x2,
-                         const float *restrict x3, size_t n) {
-  for (size_t c = 0; c < n; c++) {
-    o0[c] = x0[c] + x1[c] + x2[c];
-    o1[c] = x1[c] - x2[c] - x3[c];
+static inline __attribute__((always_inline)) void output_group(float *const y[4], const float *m,
+                                                               size_t ld, const float *bias,
+                                                               int accumulate, size_t c, size_t n) {
+  v8 t[8];
+  for (int j = 0; j < 4; j++) {  // columns: t = A^T m
+    const v8 m0 = load8(m + (size_t)j * ld + c, n), m1 = load8(m + (size_t)(4 + j) * ld + c, n);
+    const v8 m2 = load8(m + (size_t)(8 + j) * ld + c, n), m3 = load8(m + (size_t)(12 + j) * ld + c, n);
+    t[j] = m0 + m1 + m2;
+    t[4 + j] = m1 - m2 - m3;
   }
-}
-
-// (o0..o3) = A (x0, x1)
-static inline void a_1d(float *restrict o0, float *restrict o1, float *restrict o2,
-                        float *restrict o3, const float *restrict x0, const float *restrict x1,
-                        size_t n) {
-  for (size_t c = 0; c < n; c++) {
-    o0[c] = x0[c];
-    o1[c] = x0[c] + x1[c];
-    o2[c] = x0[c] - x1[c];
-    o3[c] = -x1[c];
-  }
-}
-
-// (o0..o3) = G (x0, x1, x2)
-static inline void g_1d(float *restrict o0, float *restrict o1, float *restrict o2,
-                        float *restrict o3, const float *restrict x0, const float *restrict x1,
-                        const float *restrict x2, size_t n) {
-  for (size_t c = 0; c < n; c++) {
-    o0[c] = x0[c];
-    o1[c] = 0.5f * (x0[c] + x1[c] + x2[c]);
-    o2[c] = 0.5f * (x0[c] - x1[c] + x2[c]);
-    o3[c] = x2[c];
-  }
-}
-
-// (o0, o1, o2) = G^T (x0..x3)
-static inline void gt_1d(float *restrict o0, float *restrict o1, float *restrict o2,
-                         const float *restrict x0, const float *restrict x1,
-                         const float *restrict x2, const float *restrict x3, size_t n) {
-  for (size_t c = 0; c < n; c++) {
-    o0[c] = x0[c] + 0.5f * (x1[c] + x2[c]);
-    o1[c] = 0.5f * (x1[c] - x2[c]);
-    o2[c] = 0.5f * (x1[c] + x2[c]) + x3[c];
-  }
-}
-
-static size_t chunk_len(size_t C, size_t c0) { return C - c0 < CHUNK ? C - c0 : CHUNK; }
-
-// ---- tiles -----------------------------------------------------------------------------
-
-VDMC_AVX2_CLONES
-void wino_input_transform(float *v, size_t ld, const float *const d[WINO_POS], size_t C) {
-  float t[WINO_POS][CHUNK];  // B^T d, row-major 4x4
-  for (size_t c0 = 0; c0 < C; c0 += CHUNK) {
-    const size_t n = chunk_len(C, c0);
-    for (int j = 0; j < 4; j++)  // columns: t[.][j] = B^T d[.][j]
-      bt_1d(t[j], t[4 + j], t[8 + j], t[12 + j], d[j] + c0, d[4 + j] + c0, d[8 + j] + c0,
-            d[12 + j] + c0, n);
-    for (int i = 0; i < 4; i++) {  // rows: v[i][.] = t[i][.] B
-      float *row = v + (size_t)(4 * i) * ld + c0;
-      bt_1d(row, row + ld, row + 2 * ld, row + 3 * ld, t[4 * i], t[4 * i + 1], t[4 * i + 2],
-            t[4 * i + 3], n);
+  const v8 add = bias ? load8(bias + c, n) : (v8){0};
+  for (int i = 0; i < 2; i++) {  // rows: y = t A
+    const v8 y0 = t[4 * i] + t[4 * i + 1] + t[4 * i + 2];
+    const v8 y1 = t[4 * i + 1] - t[4 * i + 2] - t[4 * i + 3];
+    float *o0 = y[2 * i] + c, *o1 = y[2 * i + 1] + c;
+    if (accumulate) {
+      store8(o0, load8(o0, n) + y0, n);
+      store8(o1, load8(o1, n) + y1, n);
+    } else {
+      store8(o0, add + y0, n);
+      store8(o1, add + y1, n);
     }
   }
 }
 
-// y (n) = (accumulate ? y : add ? add : 0) + s
-static inline void store_row(float *restrict y, const float *restrict s, const float *restrict add,
-                             int accumulate, size_t n) {
-  if (accumulate)
-    for (size_t c = 0; c < n; c++) y[c] += s[c];
-  else if (add)
-    for (size_t c = 0; c < n; c++) y[c] = add[c] + s[c];
-  else
-    for (size_t c = 0; c < n; c++) y[c] = s[c];
+static inline __attribute__((always_inline)) void grad_output_group(float *dm, size_t ld,
+                                                                    const float *const dy[4],
+                                                                    size_t c, size_t n) {
+  v8 t[8];
+  for (int j = 0; j < 2; j++) {  // columns: t = A dy
+    const v8 x0 = load8(dy[j] + c, n), x1 = load8(dy[2 + j] + c, n);
+    t[j] = x0;
+    t[2 + j] = x0 + x1;
+    t[4 + j] = x0 - x1;
+    t[6 + j] = -x1;
+  }
+  for (int i = 0; i < 4; i++) {  // rows: dm = t A^T
+    float *row = dm + (size_t)(4 * i) * ld + c;
+    const v8 t0 = t[2 * i], t1 = t[2 * i + 1];
+    store8(row, t0, n);
+    store8(row + ld, t0 + t1, n);
+    store8(row + 2 * ld, t0 - t1, n);
+    store8(row + 3 * ld, -t1, n);
+  }
+}
+
+static inline __attribute__((always_inline)) void weight_group(float *u, const float *g, size_t ld,
+                                                               size_t e, size_t n) {
+  v8 x[9], t[12];
+  for (int k = 0; k < 9; k++) x[k] = load8(g + (size_t)k * ld + e, n);
+  for (int j = 0; j < 3; j++) {  // columns: t = G x
+    t[j] = x[j];
+    t[3 + j] = 0.5f * (x[j] + x[3 + j] + x[6 + j]);
+    t[6 + j] = 0.5f * (x[j] - x[3 + j] + x[6 + j]);
+    t[9 + j] = x[6 + j];
+  }
+  for (int i = 0; i < 4; i++) {  // rows: u = t G^T
+    float *row = u + (size_t)(4 * i) * ld + e;
+    const v8 t0 = t[3 * i], t1 = t[3 * i + 1], t2 = t[3 * i + 2];
+    store8(row, t0, n);
+    store8(row + ld, 0.5f * (t0 + t1 + t2), n);
+    store8(row + 2 * ld, 0.5f * (t0 - t1 + t2), n);
+    store8(row + 3 * ld, t2, n);
+  }
+}
+
+static inline __attribute__((always_inline)) void weight_grad_group(float *dg, const float *du,
+                                                                    size_t ld, size_t e, size_t n) {
+  v8 x[WINO_POS], t[12];
+  for (int k = 0; k < WINO_POS; k++) x[k] = load8(du + (size_t)k * ld + e, n);
+  for (int j = 0; j < 4; j++) {  // columns: t = G^T x
+    t[j] = x[j] + 0.5f * (x[4 + j] + x[8 + j]);
+    t[4 + j] = 0.5f * (x[4 + j] - x[8 + j]);
+    t[8 + j] = 0.5f * (x[4 + j] + x[8 + j]) + x[12 + j];
+  }
+  for (int k = 0; k < 3; k++) {  // rows: dg += t G
+    float *row = dg + (size_t)(3 * k) * ld + e;
+    const v8 t0 = t[4 * k], t1 = t[4 * k + 1], t2 = t[4 * k + 2], t3 = t[4 * k + 3];
+    store8(row, load8(row, n) + (t0 + 0.5f * (t1 + t2)), n);
+    store8(row + ld, load8(row + ld, n) + 0.5f * (t1 - t2), n);
+    store8(row + 2 * ld, load8(row + 2 * ld, n) + (0.5f * (t1 + t2) + t3), n);
+  }
+}
+
+// ---- whole rows: full groups, then the remainder ---------------------------------------
+
+VDMC_AVX2_CLONES
+void wino_input_transform(float *v, size_t ld, const float *const d[WINO_POS], size_t C) {
+  size_t c = 0;
+  for (; c + LANES <= C; c += LANES) input_group(v, ld, d, c, LANES);
+  if (c < C) input_group(v, ld, d, c, C - c);
 }
 
 VDMC_AVX2_CLONES
 void wino_output_transform(float *const y[4], const float *m, size_t ld, const float *bias,
                            int accumulate, size_t C) {
-  float t[8][CHUNK], s[4][CHUNK];  // A^T m (2x4), then (A^T m) A (2x2)
-  for (size_t c0 = 0; c0 < C; c0 += CHUNK) {
-    const size_t n = chunk_len(C, c0);
-    for (int j = 0; j < 4; j++)  // columns
-      at_1d(t[j], t[4 + j], m + (size_t)j * ld + c0, m + (size_t)(4 + j) * ld + c0,
-            m + (size_t)(8 + j) * ld + c0, m + (size_t)(12 + j) * ld + c0, n);
-    for (int i = 0; i < 2; i++)  // rows
-      at_1d(s[2 * i], s[2 * i + 1], t[4 * i], t[4 * i + 1], t[4 * i + 2], t[4 * i + 3], n);
-    for (int k = 0; k < 4; k++) store_row(y[k] + c0, s[k], bias ? bias + c0 : NULL, accumulate, n);
-  }
+  size_t c = 0;
+  for (; c + LANES <= C; c += LANES) output_group(y, m, ld, bias, accumulate, c, LANES);
+  if (c < C) output_group(y, m, ld, bias, accumulate, c, C - c);
 }
 
 VDMC_AVX2_CLONES
 void wino_grad_output_transform(float *dm, size_t ld, const float *const dy[4], size_t C) {
-  float t[8][CHUNK];  // A dy, row-major 4x2
-  for (size_t c0 = 0; c0 < C; c0 += CHUNK) {
-    const size_t n = chunk_len(C, c0);
-    for (int j = 0; j < 2; j++)  // columns
-      a_1d(t[j], t[2 + j], t[4 + j], t[6 + j], dy[j] + c0, dy[2 + j] + c0, n);
-    for (int i = 0; i < 4; i++) {  // rows
-      float *row = dm + (size_t)(4 * i) * ld + c0;
-      a_1d(row, row + ld, row + 2 * ld, row + 3 * ld, t[2 * i], t[2 * i + 1], n);
-    }
-  }
+  size_t c = 0;
+  for (; c + LANES <= C; c += LANES) grad_output_group(dm, ld, dy, c, LANES);
+  if (c < C) grad_output_group(dm, ld, dy, c, C - c);
 }
 
 VDMC_AVX2_CLONES
 void wino_weight_transform(float *u, const float *g, size_t n, size_t lo, size_t hi) {
-  float t[12][CHUNK];  // G g, row-major 4x3
-  for (size_t e0 = lo; e0 < hi; e0 += CHUNK) {
-    const size_t len = chunk_len(hi, e0);
-    for (int j = 0; j < 3; j++)  // columns
-      g_1d(t[j], t[3 + j], t[6 + j], t[9 + j], g + (size_t)j * n + e0,
-           g + (size_t)(3 + j) * n + e0, g + (size_t)(6 + j) * n + e0, len);
-    for (int i = 0; i < 4; i++) {  // rows
-      float *row = u + (size_t)(4 * i) * n + e0;
-      g_1d(row, row + n, row + 2 * n, row + 3 * n, t[3 * i], t[3 * i + 1], t[3 * i + 2], len);
-    }
-  }
+  size_t e = lo;
+  for (; e + LANES <= hi; e += LANES) weight_group(u, g, n, e, LANES);
+  if (e < hi) weight_group(u, g, n, e, hi - e);
 }
 
 VDMC_AVX2_CLONES
 void wino_weight_grad(float *dg, const float *du, size_t n, size_t lo, size_t hi) {
-  float t[12][CHUNK], s[9][CHUNK];  // G^T du (3x4), then (G^T du) G (3x3)
-  for (size_t e0 = lo; e0 < hi; e0 += CHUNK) {
-    const size_t len = chunk_len(hi, e0);
-    for (int j = 0; j < 4; j++)  // columns
-      gt_1d(t[j], t[4 + j], t[8 + j], du + (size_t)j * n + e0, du + (size_t)(4 + j) * n + e0,
-            du + (size_t)(8 + j) * n + e0, du + (size_t)(12 + j) * n + e0, len);
-    for (int i = 0; i < 3; i++)  // rows
-      gt_1d(s[3 * i], s[3 * i + 1], s[3 * i + 2], t[4 * i], t[4 * i + 1], t[4 * i + 2],
-            t[4 * i + 3], len);
-    for (int k = 0; k < 9; k++) store_row(dg + (size_t)k * n + e0, s[k], NULL, 1, len);
-  }
+  size_t e = lo;
+  for (; e + LANES <= hi; e += LANES) weight_grad_group(dg, du, n, e, LANES);
+  if (e < hi) weight_grad_group(dg, du, n, e, hi - e);
 }
