@@ -100,7 +100,8 @@ static int check_args(EvalArgs *a) {
   return generate ? sampler_kind_parse(a->r.sampler, &k) : VDMC_OK;
 }
 
-static int parse_args(EvalArgs *a, int argc, char **argv) {
+static int parse_args(void *args, int argc, char **argv) {
+  EvalArgs *a = args;
   memset(a, 0, sizeof *a);
   sample_request_defaults(&a->r);
   a->b.split = "test";
@@ -201,14 +202,19 @@ static int run_fid(EvalArgs *a, const VdmcComm *c) {
   return rc;
 }
 
-static int body(int argc, char **argv, const VdmcComm *c) {
-  EvalArgs a;
+static int run(void *args, const VdmcComm *c) {
+  EvalArgs *a = args;
   BpdResult res;
-  int rc = parse_args(&a, argc, argv);
-  if (!rc && a.bpd) rc = bpd_eval_run(&a.b, c, &res);
-  if (!rc && a.bpd && c->rank == 0) bpd_eval_print(stdout, &a.b, &res);
-  if (!rc && a.fid) rc = run_fid(&a, c);
+  int rc = VDMC_OK;
+  if (a->bpd) rc = bpd_eval_run(&a->b, c, &res);
+  if (!rc && a->bpd && c->rank == 0) bpd_eval_print(stdout, &a->b, &res);
+  if (!rc && a->fid) rc = run_fid(a, c);
   return rc;
 }
 
-int cmd_eval(int argc, char **argv) { return mpi_command_run("eval", argc, argv, usage, body); }
+static const MpiCommand EVAL = {"eval", usage, 0, parse_args, run};
+
+int cmd_eval(int argc, char **argv) {
+  EvalArgs a;
+  return mpi_command_run(&EVAL, &a, argc, argv);
+}

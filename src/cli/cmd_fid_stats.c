@@ -7,20 +7,24 @@
 #include "cli/commands.h"
 #include "core/status.h"
 #include "eval/features.h"
-#include "eval/fid_report.h"
 #include "mpi/comm.h"
 #include "sample/flag_parse.h"
+#include "sample/mpi_command.h"
 
-static const char *USAGE =
-    "usage: [mpirun -n P] vdmc fid-stats DATASET.h5 --features FEAT.h5 --out STATS.h5 [--is-splits S]\n"
-    "  --is-splits S   Inception Score splits of the printed score (default 10; needs N >= S)\n";
+static void usage(FILE *f) {
+  fputs("usage: [mpirun -n P] vdmc fid-stats DATASET.h5 --features FEAT.h5 --out STATS.h5 [--is-splits S]\n"
+        "  --is-splits S   Inception Score splits of the printed score (default 10; needs N >= S)\n",
+        f);
+}
 
 typedef struct {
   const char *data, *feat, *out;
   long long splits;
 } Args;
 
-static int parse(int argc, char **argv, Args *a) {
+static int parse(void *args, int argc, char **argv) {
+  Args *a = args;
+  *a = (Args){0};
   a->splits = FEATURES_IS_SPLITS;
   for (int i = 1; i < argc; i++) {
     const char **slot = !strcmp(argv[i], "--features") ? &a->feat : !strcmp(argv[i], "--out") ? &a->out : NULL;
@@ -40,38 +44,31 @@ static int parse(int argc, char **argv, Args *a) {
   return VDMC_OK;
 }
 
-int cmd_fid_stats(int argc, char **argv) {
-  if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-    fputs(USAGE, stdout);
-    return 0;
-  }
-  Args a = {0};
-  if (parse(argc, argv, &a)) {
-    fprintf(stderr, "vdmc fid-stats: %s\n%s", vdmc_error_message(), USAGE);
-    return 2;
-  }
-  VdmcComm c;
-  if (vdmc_mpi_init(&argc, &argv, &c)) {
-    fprintf(stderr, "vdmc fid-stats: %s\n", vdmc_error_message());
-    return 1;
-  }
+static int run(void *args, const VdmcComm *c) {
+  const Args *a = args;
   FeatureNet f;
   FeatureSummary s;
   memset(&s, 0, sizeof s);
   double t0 = MPI_Wtime();
-  int st = features_load(&f, a.feat, FEATURES_BATCH);
-  if (!st) st = features_summarize(&f, a.data, (int)a.splits, c.comm, &s);
-  if (!st && c.rank == 0) st = fid_stats_write(a.out, &s.stats);
-  int rc = fid_report_status(c.comm, "fid-stats", st);
+  int st = features_load(&f, a->feat, FEATURES_BATCH);
+  if (!st) st = features_summarize(&f, a->data, (int)a->splits, c->comm, &s);
+  if (!st && c->rank == 0) st = fid_stats_write(a->out, &s.stats);
+  st = mpi_command_agree(c->comm, st);
   char acc[64] = "n/a";
   if (s.accuracy >= 0) snprintf(acc, sizeof acc, "%.4f", s.accuracy);
-  if (!rc && c.rank == 0)
+  if (!st && c->rank == 0)
     printf("fid-stats: %s: n %lld, d %zu, classifier accuracy %s, inception score %.4f +- %.4f (%d splits), "
            "%.1f s on %d rank(s) -> %s\n",
-           a.data, (long long)s.stats.n, s.stats.d, acc, s.is_mean, s.is_std, s.is_splits, MPI_Wtime() - t0, c.size,
-           a.out);
+           a->data, (long long)s.stats.n, s.stats.d, acc, s.is_mean, s.is_std, s.is_splits, MPI_Wtime() - t0, c->size,
+           a->out);
   fid_stats_free(&s.stats);
   features_free(&f);
-  vdmc_mpi_finalize();
-  return rc;
+  return st;
+}
+
+static const MpiCommand FID_STATS = {"fid-stats", usage, 1, parse, run};
+
+int cmd_fid_stats(int argc, char **argv) {
+  Args a;
+  return mpi_command_run(&FID_STATS, &a, argc, argv);
 }

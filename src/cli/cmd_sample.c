@@ -42,7 +42,8 @@ typedef struct {
   SampleRequest r;
 } SampleArgs;
 
-static int parse_args(SampleArgs *a, int argc, char **argv) {
+static int parse_args(void *args, int argc, char **argv) {
+  SampleArgs *a = args;
   memset(a, 0, sizeof *a);
   sample_request_defaults(&a->r);
   SampleRequest *r = &a->r;
@@ -96,7 +97,8 @@ static int write_grid(const SampleArgs *a, const CkptModel *m, const uint8_t *by
   return rc;
 }
 
-static int run(const SampleArgs *a, const VdmcComm *c) {
+static int run(void *args, const VdmcComm *c) {
+  const SampleArgs *a = args;
   const SampleRequest *r = &a->r;
   long long lo, hi;
   sample_rank_range(r->n, c->rank, c->size, &lo, &hi);
@@ -154,10 +156,9 @@ static int run(const SampleArgs *a, const VdmcComm *c) {
   return rc;
 }
 
-static int body(int argc, char **argv, const VdmcComm *c) {
-  SampleArgs a;
-  int rc = parse_args(&a, argc, argv);
-  return rc ? rc : run(&a, c);
-}
+static const MpiCommand SAMPLE = {"sample", usage, 0, parse_args, run};
 
-int cmd_sample(int argc, char **argv) { return mpi_command_run("sample", argc, argv, usage, body); }
+int cmd_sample(int argc, char **argv) {
+  SampleArgs a;
+  return mpi_command_run(&SAMPLE, &a, argc, argv);
+}

@@ -10,15 +10,18 @@
 #include "cli/commands.h"
 #include "core/status.h"
 #include "eval/features.h"
-#include "eval/fid_report.h"
 #include "io/reader.h"
 #include "models/classifier_train.h"
 #include "mpi/comm.h"
 #include "optim/lr_schedule.h"
+#include "sample/flag_parse.h"
+#include "sample/mpi_command.h"
 
-static const char *USAGE =
-    "usage: [mpirun -n P] vdmc train-classifier DATASET.h5 --out FEAT.h5 [--test TEST.h5]\n"
-    "           [--epochs E (2)] [--seed S (0)] [--batch B (64)] [--lr LR (0.005)] [--width W (16)]\n";
+static void usage(FILE *f) {
+  fputs("usage: [mpirun -n P] vdmc train-classifier DATASET.h5 --out FEAT.h5 [--test TEST.h5]\n"
+        "           [--epochs E (2)] [--seed S (0)] [--batch B (64)] [--lr LR (0.005)] [--width W (16)]\n",
+        f);
+}
 
 typedef struct {
   const char *data, *out, *test;
@@ -26,16 +29,8 @@ typedef struct {
   long seed, batch, width;
 } Args;
 
-static int number(const char *opt, const char *v, double lo, double hi, double *out) {
-  char *end = NULL;
-  double x = strtod(v, &end);
-  if (!*v || *end || !(x >= lo && x <= hi))
-    return vdmc_fail(VDMC_ERR_INPUT, "%s '%s': expected a number in [%g, %g]", opt, v, lo, hi);
-  *out = x;
-  return VDMC_OK;
-}
-
-static int parse(int argc, char **argv, Args *a) {
+static int parse(void *args, int argc, char **argv) {
+  Args *a = args;
   *a = (Args){NULL, NULL, NULL, 2, 5e-3, 0, 64, 16};
   for (int i = 1; i < argc; i++) {
     const char *o = argv[i];
@@ -50,11 +45,11 @@ static int parse(int argc, char **argv, Args *a) {
     int st = VDMC_OK;
     if (!strcmp(o, "--out")) a->out = v;
     else if (!strcmp(o, "--test")) a->test = v;
-    else if (!strcmp(o, "--epochs")) st = number(o, v, 0.001, 1e4, &a->epochs);
-    else if (!strcmp(o, "--lr")) st = number(o, v, 1e-8, 1, &a->lr);
-    else if (!strcmp(o, "--seed") && !(st = number(o, v, 0, 4294967295.0, &x))) a->seed = (long)x;
-    else if (!strcmp(o, "--batch") && !(st = number(o, v, 1, 65536, &x))) a->batch = (long)x;
-    else if (!strcmp(o, "--width") && !(st = number(o, v, 1, 1024, &x))) a->width = (long)x;
+    else if (!strcmp(o, "--epochs")) st = flag_number(o, v, 0.001, 1e4, &a->epochs);
+    else if (!strcmp(o, "--lr")) st = flag_number(o, v, 1e-8, 1, &a->lr);
+    else if (!strcmp(o, "--seed") && !(st = flag_number(o, v, 0, 4294967295.0, &x))) a->seed = (long)x;
+    else if (!strcmp(o, "--batch") && !(st = flag_number(o, v, 1, 65536, &x))) a->batch = (long)x;
+    else if (!strcmp(o, "--width") && !(st = flag_number(o, v, 1, 1024, &x))) a->width = (long)x;
     else if (!st && strcmp(o, "--seed") && strcmp(o, "--batch") && strcmp(o, "--width"))
       return vdmc_fail(VDMC_ERR_INPUT, "unknown option '%s'", o);
     if (st) return st;
@@ -117,55 +112,51 @@ static int train(const Args *a, const VdmcComm *c, Reader *r, Training *t) {
   return st;
 }
 
-int cmd_train_classifier(int argc, char **argv) {
-  if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-    fputs(USAGE, stdout);
-    return 0;
-  }
-  Args a;
-  if (parse(argc, argv, &a)) {
-    fprintf(stderr, "vdmc train-classifier: %s\n%s", vdmc_error_message(), USAGE);
-    return 2;
-  }
-  VdmcComm c;
-  if (vdmc_mpi_init(&argc, &argv, &c)) {
-    fprintf(stderr, "vdmc train-classifier: %s\n", vdmc_error_message());
-    return 1;
-  }
+// --test: the test accuracy and a one-split Inception Score (a sanity figure that works
+// for any test set size); the accuracy is saved with the weights.
+static int test(const Args *a, const VdmcComm *c, Training *t, double *accuracy) {
+  FeatureNet f;
+  FeatureSummary s;
+  memset(&s, 0, sizeof s);
+  int st = features_from_classifier(&f, &t->net, t->params, classifier_params_crc32(&t->net, t->params), "(training)");
+  if (!st) st = features_summarize(&f, a->test, 1, c->comm, &s);
+  st = mpi_command_agree(c->comm, st);
+  if (!st && c->rank == 0)
+    printf("test accuracy %.4f on %s (%lld examples), inception score %.3f (1 split)\n", s.accuracy, a->test,
+           (long long)s.stats.n, s.is_mean);
+  *accuracy = s.accuracy;
+  fid_stats_free(&s.stats);
+  features_free(&f);
+  return st;
+}
+
+static int run(void *args, const VdmcComm *c) {
+  const Args *a = args;
   Training t;
   memset(&t, 0, sizeof t);
   Reader *r = NULL;
-  ReaderConfig rc = {a.data, c.comm, (size_t)a.batch, (uint64_t)a.seed, 0, 1};
+  ReaderConfig rc = {a->data, c->comm, (size_t)a->batch, (uint64_t)a->seed, 0, 1};
   int st = reader_open(&r, &rc, 0);
-  if (!st) st = train(&a, &c, r, &t);
+  if (!st) st = train(a, c, r, &t);
   if (r) reader_close(r);
-  int failed = fid_report_status(c.comm, "train-classifier", st);
+  st = mpi_command_agree(c->comm, st);
   double accuracy = -1;
-  if (!failed && a.test) {
-    FeatureNet f;
-    FeatureSummary s;
-    memset(&s, 0, sizeof s);
-    // one Inception Score split: a sanity figure that works for any test set size
-    st = features_from_classifier(&f, &t.net, t.params, classifier_params_crc32(&t.net, t.params), "(training)");
-    if (!st) st = features_summarize(&f, a.test, 1, c.comm, &s);
-    failed = fid_report_status(c.comm, "train-classifier", st);
-    if (!failed && c.rank == 0)
-      printf("test accuracy %.4f on %s (%lld examples), inception score %.3f (1 split)\n", s.accuracy, a.test,
-             (long long)s.stats.n, s.is_mean);
-    accuracy = s.accuracy;
-    fid_stats_free(&s.stats);
-    features_free(&f);
-  }
-  if (!failed) {
-    st = c.rank == 0 ? classifier_save(a.out, &t.net, t.params, accuracy) : VDMC_OK;
-    failed = fid_report_status(c.comm, "train-classifier", st);
-    if (!failed && c.rank == 0) printf("saved %s\n", a.out);
+  if (!st && a->test) st = test(a, c, &t, &accuracy);
+  if (!st) {
+    st = mpi_command_agree(c->comm, c->rank == 0 ? classifier_save(a->out, &t.net, t.params, accuracy) : VDMC_OK);
+    if (!st && c->rank == 0) printf("saved %s\n", a->out);
   }
   classifier_opt_free(&t.opt);
   vdmc_free_floats(t.params);
   free(t.x);
   free(t.labels);
   classifier_free(&t.net);
-  vdmc_mpi_finalize();
-  return failed;
+  return st;
+}
+
+static const MpiCommand TRAIN_CLASSIFIER = {"train-classifier", usage, 1, parse, run};
+
+int cmd_train_classifier(int argc, char **argv) {
+  Args a;
+  return mpi_command_run(&TRAIN_CLASSIFIER, &a, argc, argv);
 }

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "core/arena.h"
+#include "models/model_common.h"
 #include "models/unet_blocks.h"
 #include "models/uvit_blocks.h"
 #include "ops/dropout.h"
@@ -46,8 +47,9 @@ typedef struct {
 #define UNET_FOURIER_N_MAX 8
 // Channels the first conv reads: in_channels, times 1 + 2K with K Fourier frequencies.
 int unet_input_channels(const UNetConfig *c);
-// The Fourier-feature fields' check, shared with the U-ViT's config.
-int unet_fourier_validate(int enabled, int n_min, int n_max);
+// Copies the fields both architectures share (models/model_common.h) into c, leaving the
+// U-Net-only ones as they are: the YAML mapping and the U-ViT's view of the step machine.
+void unet_config_set_common(UNetConfig *c, const ModelCommon *m);
 
 UNetConfig unet_config_fmnist_default(void);
 // ImageNet-64-style layout scaled down for CPU benchmarking (see docs/unet.md).

@@ -1,7 +1,5 @@
 // U-Net configurations: the built-in defaults and validation with one clear message
 // per problem (the key is named as in the YAML `model:` section).
-#include <math.h>
-
 #include "core/status.h"
 #include "models/unet.h"
 
@@ -46,33 +44,32 @@ int unet_norm_groups(const UNetConfig *c, int C, const char *where, int *G) {
   return VDMC_OK;
 }
 
-static int positive(int v, const char *key) {
-  if (v < 1) return vdmc_fail(VDMC_ERR_INPUT, "model.%s: must be >= 1, got %d", key, v);
-  return VDMC_OK;
-}
-
 int unet_input_channels(const UNetConfig *c) {
   if (!c->fourier_features) return c->in_channels;
   return c->in_channels * (1 + 2 * (c->fourier_n_max - c->fourier_n_min + 1));
 }
 
-int unet_fourier_validate(int enabled, int n_min, int n_max) {
-  if (enabled && (n_min > n_max || n_min < -8 || n_max > 12))
-    return vdmc_fail(VDMC_ERR_INPUT, "model.fourier_features: frequencies 2^%d..2^%d (need n_min <= n_max "
-                     "within 2^-8..2^12)", n_min, n_max);
-  return VDMC_OK;
+void unet_config_set_common(UNetConfig *c, const ModelCommon *m) {
+  c->in_channels = m->in_channels;
+  c->out_channels = m->out_channels;
+  c->resolution = m->resolution;
+  c->dropout = m->dropout;
+  c->num_classes = m->num_classes;
+  c->norm_groups = m->norm_groups;
+  c->lambda_scale = m->lambda_scale;
+  c->fourier_features = m->fourier_features;
+  c->fourier_n_min = m->fourier_n_min;
+  c->fourier_n_max = m->fourier_n_max;
 }
 
 int unet_config_validate(const UNetConfig *c) {
-  int st = positive(c->in_channels, "in_channels");
-  if (!st) st = positive(c->out_channels, "out_channels");
-  if (!st) st = positive(c->resolution, "resolution");
-  if (!st) st = positive(c->base_channels, "base_channels");
-  if (!st) st = positive(c->num_res_blocks, "num_res_blocks");
-  if (!st) st = positive(c->head_channels, "head_channels");
-  if (!st) st = positive(c->norm_groups, "norm_groups");
+  ModelCommon common = {c->in_channels, c->out_channels, c->resolution, c->dropout, c->num_classes, c->norm_groups,
+                        c->lambda_scale, c->fourier_features, c->fourier_n_min, c->fourier_n_max};
+  int st = model_common_validate(&common);
+  if (!st) st = model_check_at_least(c->base_channels, 1, "base_channels");
+  if (!st) st = model_check_at_least(c->num_res_blocks, 1, "num_res_blocks");
+  if (!st) st = model_check_at_least(c->head_channels, 1, "head_channels");
   if (st) return st;
-  if ((st = unet_fourier_validate(c->fourier_features, c->fourier_n_min, c->fourier_n_max))) return st;
   if (c->base_channels % 2)
     return vdmc_fail(VDMC_ERR_INPUT,
                      "model.base_channels: must be even (it is the sinusoid width), got %d",
@@ -100,15 +97,8 @@ int unet_config_validate(const UNetConfig *c) {
                        "model.attn_resolutions: %d is not the size of any level (%d / 2^l, l < %d)",
                        r, c->resolution, c->num_levels);
   }
-  if (!(c->dropout >= 0 && c->dropout < 1))
-    return vdmc_fail(VDMC_ERR_INPUT, "model.dropout: must be in [0, 1), got %g", c->dropout);
-  if (c->num_classes < 0)
-    return vdmc_fail(VDMC_ERR_INPUT, "model.num_classes: must be >= 0, got %d", c->num_classes);
   if (c->resblock_updown != 0 && c->resblock_updown != 1)
     return vdmc_fail(VDMC_ERR_INPUT, "model.resblock_updown: must be 0 or 1, got %d",
                      c->resblock_updown);
-  if (!(c->lambda_scale > 0) || !isfinite(c->lambda_scale))
-    return vdmc_fail(VDMC_ERR_INPUT, "model.lambda_scale: must be finite and > 0, got %g",
-                     c->lambda_scale);
   return VDMC_OK;
 }

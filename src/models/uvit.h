@@ -13,8 +13,9 @@
 #define UVIT_MAX_STAGES 8
 
 typedef struct {
-  int in_channels, out_channels;  // image channels
-  int resolution;                 // square input H = W, divisible by 2^num_stages
+  ModelCommon common;             // image, dropout, classes, groups, lambda scale, Fourier
+                                  // features, as the U-Net's (resolution divisible by
+                                  // 2^num_stages; dropout: the res blocks')
   int num_stages;                 // conv stages; stage s runs at resolution / 2^s
   int stage_channels[UVIT_MAX_STAGES];    // channels of stage s (stage 0: also sinusoid width)
   int stage_res_blocks[UVIT_MAX_STAGES];  // res blocks of stage s going down (up: +1)
@@ -23,12 +24,7 @@ typedef struct {
   int depth;                      // transformer blocks (each: attention half + MLP half)
   int heads;                      // attention heads (must divide width)
   int mlp_ratio;                  // MLP hidden width = mlp_ratio * width
-  float dropout;                  // res-block dropout, [0, 1)
   float xfmr_dropout;             // transformer MLP dropout, [0, 1)
-  int num_classes;                // 0: unconditional; K > 0: K+1 rows (row K = null class)
-  int norm_groups;                // res-block GroupNorm groups (gcd rule as the U-Net)
-  double lambda_scale;            // the embedding sees lambda_scale * lambda
-  int fourier_features, fourier_n_min, fourier_n_max;  // Fourier-feature input, as UNetConfig
 } UViTConfig;
 
 // Small CPU-benchmark U-ViT: 64x64x3, stages of 32 and 64 channels at 64/32 with 2 res

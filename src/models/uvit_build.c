@@ -64,14 +64,14 @@ static int build_up(UNetBuilder *b, const UViTConfig *c) {
 }
 
 static int build(UNet *u, const UViTConfig *c) {
-  UNetBuilder b = {.u = u, .ch = unet_input_channels(&u->cfg), .res = c->resolution};
+  UNetBuilder b = {.u = u, .ch = unet_input_channels(&u->cfg), .res = c->common.resolution};
   int n_res = 0, n_concat = 0;
   for (int s = 0; s < c->num_stages; s++) {
     n_res += 2 * c->stage_res_blocks[s] + 1;
     n_concat += c->stage_res_blocks[s] + 1;
   }
   int n_conv = 1 + 2 * c->num_stages, n_xfmr = 2 * c->depth;
-  embed_setup(&u->embed, c->stage_channels[0], c->emb_channels, c->num_classes, c->lambda_scale);
+  embed_setup(&u->embed, c->stage_channels[0], c->emb_channels, c->common.num_classes, c->common.lambda_scale);
   int st = unet_builder_alloc(&b, n_res, 0, n_conv, n_xfmr, n_res + n_conv + n_xfmr + n_concat + 1);
   if (!st) st = embed_add_params(&u->embed, &u->params);
   u->param_mark = u->params.table.total;  // the embedding's gradients finish last
@@ -82,24 +82,16 @@ static int build(UNet *u, const UViTConfig *c) {
   return st;
 }
 
-// The UNetConfig fields the step machine reads after the build (input checks, dropout,
-// GroupNorm groups, head channels); the U-Net-only fields stay zero.
-static UNetConfig shared_fields(const UViTConfig *c) {
-  return (UNetConfig){.in_channels = c->in_channels, .out_channels = c->out_channels,
-                      .resolution = c->resolution, .base_channels = c->stage_channels[0],
-                      .dropout = c->dropout, .num_classes = c->num_classes,
-                      .norm_groups = c->norm_groups, .lambda_scale = c->lambda_scale,
-                      .fourier_features = c->fourier_features, .fourier_n_min = c->fourier_n_min,
-                      .fourier_n_max = c->fourier_n_max};
-}
-
 int uvit_create(UNet *u, const UViTConfig *cfg, int max_batch) {
   memset(u, 0, sizeof *u);
   int st = uvit_config_validate(cfg);
   if (st) return st;
   if (max_batch < 1)
     return vdmc_fail(VDMC_ERR_INPUT, "uvit: max_batch must be >= 1, got %d", max_batch);
-  u->cfg = shared_fields(cfg);
+  // the UNetConfig fields the step machine reads after the build (input checks, dropout,
+  // GroupNorm groups, embedding width); the U-Net-only fields stay zero
+  unet_config_set_common(&u->cfg, &cfg->common);
+  u->cfg.base_channels = cfg->stage_channels[0];
   u->max_batch = max_batch;
   param_table_init(&u->params.table);
   if ((st = build(u, cfg))) {

@@ -1,43 +1,24 @@
 // U-ViT configurations: a small benchmark default and validation with one clear message
 // per problem (keys named as in the YAML `model:` section, see uvit_from_config.c).
-#include <math.h>
-
 #include "core/status.h"
 #include "models/uvit.h"
 
 UViTConfig uvit_config_small(void) {
-  return (UViTConfig){.in_channels = 3, .out_channels = 3, .resolution = 64, .num_stages = 2,
-                      .stage_channels = {32, 64}, .stage_res_blocks = {2, 2},
+  return (UViTConfig){.common = {.in_channels = 3, .out_channels = 3, .resolution = 64, .dropout = 0,
+                                 .num_classes = 1000, .norm_groups = 32, .lambda_scale = 25.0},
+                      .num_stages = 2, .stage_channels = {32, 64}, .stage_res_blocks = {2, 2},
                       .emb_channels = 128, .width = 256, .depth = 4, .heads = 4, .mlp_ratio = 4,
-                      .dropout = 0, .xfmr_dropout = 0.2f, .num_classes = 1000,
-                      .norm_groups = 32, .lambda_scale = 25.0};
-}
-
-static int at_least(int v, int lo, const char *key) {
-  if (v < lo) return vdmc_fail(VDMC_ERR_INPUT, "model.%s: must be >= %d, got %d", key, lo, v);
-  return VDMC_OK;
-}
-
-static int probability(float p, const char *key) {
-  if (!(p >= 0 && p < 1))
-    return vdmc_fail(VDMC_ERR_INPUT, "model.%s: must be in [0, 1), got %g", key, p);
-  return VDMC_OK;
+                      .xfmr_dropout = 0.2f};
 }
 
 int uvit_config_validate(const UViTConfig *c) {
-  int st = at_least(c->in_channels, 1, "in_channels");
-  if (!st) st = at_least(c->out_channels, 1, "out_channels");
-  if (!st) st = at_least(c->resolution, 1, "resolution");
-  if (!st) st = at_least(c->emb_channels, 1, "emb_channels");
-  if (!st) st = at_least(c->width, 1, "transformer_width");
-  if (!st) st = at_least(c->depth, 1, "transformer_depth");
-  if (!st) st = at_least(c->heads, 1, "transformer_heads");
-  if (!st) st = at_least(c->mlp_ratio, 1, "transformer_mlp_ratio");
-  if (!st) st = at_least(c->norm_groups, 1, "norm_groups");
-  if (!st) st = unet_fourier_validate(c->fourier_features, c->fourier_n_min, c->fourier_n_max);
-  if (!st) st = at_least(c->num_classes, 0, "num_classes");
-  if (!st) st = probability(c->dropout, "dropout");
-  if (!st) st = probability(c->xfmr_dropout, "transformer_dropout");
+  int st = model_common_validate(&c->common);
+  if (!st) st = model_check_at_least(c->emb_channels, 1, "emb_channels");
+  if (!st) st = model_check_at_least(c->width, 1, "transformer_width");
+  if (!st) st = model_check_at_least(c->depth, 1, "transformer_depth");
+  if (!st) st = model_check_at_least(c->heads, 1, "transformer_heads");
+  if (!st) st = model_check_at_least(c->mlp_ratio, 1, "transformer_mlp_ratio");
+  if (!st) st = model_check_probability(c->xfmr_dropout, "transformer_dropout");
   if (st) return st;
   if (c->num_stages < 1 || c->num_stages > UVIT_MAX_STAGES)
     return vdmc_fail(VDMC_ERR_INPUT, "model.channel_mult: need 1 to %d conv stages, got %d",
@@ -55,16 +36,13 @@ int uvit_config_validate(const UViTConfig *c) {
                      "model.base_channels: must be even (it is the sinusoid width), got %d",
                      c->stage_channels[0]);
   int down = 1 << c->num_stages;
-  if (c->resolution % down)
+  if (c->common.resolution % down)
     return vdmc_fail(VDMC_ERR_INPUT,
                      "model.resolution: %d is not divisible by 2^stages = %d (%d conv stages)",
-                     c->resolution, down, c->num_stages);
+                     c->common.resolution, down, c->num_stages);
   if (c->width % c->heads)
     return vdmc_fail(VDMC_ERR_INPUT,
                      "model.transformer_heads: %d heads do not divide model.transformer_width %d",
                      c->heads, c->width);
-  if (!(c->lambda_scale > 0) || !isfinite(c->lambda_scale))
-    return vdmc_fail(VDMC_ERR_INPUT, "model.lambda_scale: must be finite and > 0, got %g",
-                     c->lambda_scale);
   return VDMC_OK;
 }

@@ -3,16 +3,13 @@
 #include <string.h>
 
 #include "core/status.h"
-#include "models/unet_from_config.h"
+#include "models/model_from_config.h"
 
 int uvit_config_from_config(UViTConfig *u, const ConfigSet *cs) {
   const Config *c = &cs->values;
   memset(u, 0, sizeof *u);
-  if (strcmp(c->model.arch, "uvit") != 0)
-    return vdmc_fail(VDMC_ERR_INPUT, "%s: model.arch '%s' is not a U-ViT",
-                     config_where(cs, "model.arch"), c->model.arch);
-  u->in_channels = u->out_channels = c->model.in_channels;
-  u->resolution = c->model.resolution;
+  int st = model_common_from_config(&u->common, cs, "uvit", "a U-ViT");
+  if (st) return st;
   u->num_stages = c->model.channel_mult.n;
   if (u->num_stages > UVIT_MAX_STAGES)
     return vdmc_fail(VDMC_ERR_INPUT, "%s: model.channel_mult has %d conv stages, at most %d",
@@ -31,13 +28,6 @@ int uvit_config_from_config(UViTConfig *u, const ConfigSet *cs) {
   u->depth = c->model.transformer_depth;
   u->heads = c->model.transformer_heads;
   u->mlp_ratio = c->model.transformer_mlp_ratio;
-  u->dropout = (float)c->model.dropout;
   u->xfmr_dropout = (float)c->model.transformer_dropout;
-  u->num_classes = c->model.num_classes;
-  u->norm_groups = c->model.norm_groups;
-  u->lambda_scale = c->model.lambda_scale;
-  u->fourier_features = c->model.fourier_features;
-  u->fourier_n_min = UNET_FOURIER_N_MIN;
-  u->fourier_n_max = UNET_FOURIER_N_MAX;
   return uvit_config_validate(u) ? model_config_error(cs) : VDMC_OK;
 }

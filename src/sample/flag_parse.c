@@ -28,3 +28,12 @@ int flag_double(const char *flag, const char *value, double lo, double hi, doubl
   *out = v;
   return VDMC_OK;
 }
+
+int flag_number(const char *flag, const char *value, double lo, double hi, double *out) {
+  char *end = NULL;
+  double x = strtod(value, &end);
+  if (!*value || *end || !(x >= lo && x <= hi))
+    return vdmc_fail(VDMC_ERR_INPUT, "%s '%s': expected a number in [%g, %g]", flag, value, lo, hi);
+  *out = x;
+  return VDMC_OK;
+}

@@ -4,19 +4,23 @@
 
 #include "core/status.h"
 
-int mpi_command_run(const char *name, int argc, char **argv, void (*usage)(FILE *), MpiCommandBody body) {
+int mpi_command_run(const MpiCommand *cmd, void *args, int argc, char **argv) {
   for (int i = 1; i < argc; i++)
     if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-      usage(stdout);
+      cmd->usage(stdout);
       return 0;
     }
   VdmcComm c;
   if (vdmc_mpi_init(&argc, &argv, &c)) {
-    fprintf(stderr, "vdmc %s: %s\n", name, vdmc_error_message());
+    fprintf(stderr, "vdmc %s: %s\n", cmd->name, vdmc_error_message());
     return 1;
   }
-  int rc = body(argc, argv, &c);
-  if (rc && c.rank == 0) fprintf(stderr, "vdmc %s: %s\n", name, vdmc_error_message());
+  int bad_args = cmd->parse(args, argc, argv);
+  int rc = bad_args ? bad_args : cmd->run(args, &c);
+  if (rc && c.rank == 0) {
+    fprintf(stderr, "vdmc %s: %s\n", cmd->name, vdmc_error_message());
+    if (bad_args && cmd->usage_after_error) cmd->usage(stderr);
+  }
   vdmc_mpi_finalize();
   return rc == VDMC_ERR_INPUT ? 2 : rc ? 1 : 0;
 }

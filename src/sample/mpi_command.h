@@ -1,6 +1,6 @@
-// The frame of a command that runs under mpirun (vdmc sample, vdmc eval): --help,
-// MPI init, the body, one error line from rank 0, MPI finalize, and the exit status
-// (0 ok, 2 bad input, 1 anything else).
+// The frame of a command that runs under mpirun (vdmc sample, eval, fid-stats,
+// train-classifier): --help, MPI init, the command line, the body, one error line from
+// rank 0, MPI finalize, and the exit status (0 ok, 2 bad input, 1 anything else).
 #ifndef VDMC_SAMPLE_MPI_COMMAND_H
 #define VDMC_SAMPLE_MPI_COMMAND_H
 
@@ -8,9 +8,20 @@
 
 #include "mpi/comm.h"
 
-// argv[0] is the command name; the body sees the arguments after MPI_Init_thread.
-typedef int (*MpiCommandBody)(int argc, char **argv, const VdmcComm *c);
-int mpi_command_run(const char *name, int argc, char **argv, void (*usage)(FILE *), MpiCommandBody body);
+typedef struct {
+  const char *name;          // "sample": error lines read "vdmc sample: <message>"
+  void (*usage)(FILE *);     // printed to stdout for --help / -h anywhere (exit 0)
+  int usage_after_error;     // 1: a bad command line's error line is followed by the usage
+  // Fills args from the command line (argv[0] is the command name); runs on every rank
+  // after MPI_Init_thread. A failure is the bad command line (VDMC_ERR_INPUT: exit 2).
+  int (*parse)(void *args, int argc, char **argv);
+  // Collective: the command's work. A failure's line is rank 0's message (see
+  // mpi_command_agree for failures on other ranks).
+  int (*run)(void *args, const VdmcComm *c);
+} MpiCommand;
+
+// args: the command's own argument struct, handed to parse and then to run.
+int mpi_command_run(const MpiCommand *cmd, void *args, int argc, char **argv);
 
 // Collective: every rank returns the worst status of all ranks. When rank 0 failed,
 // its message (printed by mpi_command_run) is the one line; otherwise each failing

@@ -109,6 +109,17 @@ expect_error "missing --out" "required" "$vdmc" fid-stats "$tmp/test.h5" --featu
 expect_error "bad epochs" "--epochs 'x'" "$vdmc" train-classifier "$tmp/train.h5" --out "$tmp/y.h5" --epochs x
 expect_error "train on missing file" "$tmp/nope.h5" "$vdmc" train-classifier "$tmp/nope.h5" --out "$tmp/y.h5"
 [ -e "$tmp/x.h5" ] || [ -e "$tmp/x.h5.tmp" ] && fail "a failed fid-stats left output"
+# the shared mpirun-command frame (sample/mpi_command.h): --help on stdout with exit 0; a
+# bad command line is exit 2 with the error line first, then the usage; bad input found
+# later is exit 2 too, without the usage
+for cmd in fid-stats train-classifier; do
+  "$vdmc" $cmd --help >"$tmp/out" 2>&1 && head -1 "$tmp/out" | grep -q "^usage: .*vdmc $cmd" || fail "$cmd --help"
+  "$vdmc" $cmd "$tmp/test.h5" >/dev/null 2>"$tmp/err"; rc=$?
+  [ $rc -eq 2 ] && head -1 "$tmp/err" | grep -q "^vdmc $cmd: .*required" && sed -n 2p "$tmp/err" | grep -q "^usage: " ||
+    { cat "$tmp/err"; fail "$cmd bad command line: exit $rc"; }
+done
+"$vdmc" fid-stats "$tmp/big.h5" --features "$tmp/feat.h5" --out "$tmp/x.h5" >/dev/null 2>"$tmp/err"; rc=$?
+[ $rc -eq 2 ] && [ "$(grep -c . "$tmp/err")" -eq 1 ] || { cat "$tmp/err"; fail "fid-stats bad input: exit $rc"; }
 
 if [ "$failures" -ne 0 ]; then
   echo "fid_cli: $failures failure(s)"

@@ -21,20 +21,20 @@
 
 // tests/reference/uvit_ref.py: UViTConfig() defaults
 static UViTConfig fixture_config(void) {
-  return (UViTConfig){.in_channels = 3, .out_channels = 3, .resolution = 16, .num_stages = 2,
-                      .stage_channels = {8, 16}, .stage_res_blocks = {1, 1},
+  return (UViTConfig){.common = {.in_channels = 3, .out_channels = 3, .resolution = 16, .dropout = 0,
+                                 .num_classes = 5, .norm_groups = 4, .lambda_scale = 25.0},
+                      .num_stages = 2, .stage_channels = {8, 16}, .stage_res_blocks = {1, 1},
                       .emb_channels = 24, .width = 32, .depth = 2, .heads = 2, .mlp_ratio = 2,
-                      .dropout = 0, .xfmr_dropout = 0, .num_classes = 5, .norm_groups = 4,
-                      .lambda_scale = 25.0};
+                      .xfmr_dropout = 0};
 }
 
 // 8x8x2 images, stages 4 and 8 channels (norm_groups 32: gcd groups), 2x2 tokens.
 static UViTConfig tiny_config(void) {
-  return (UViTConfig){.in_channels = 2, .out_channels = 2, .resolution = 8, .num_stages = 2,
-                      .stage_channels = {4, 8}, .stage_res_blocks = {1, 1},
+  return (UViTConfig){.common = {.in_channels = 2, .out_channels = 2, .resolution = 8, .dropout = 0.2f,
+                                 .num_classes = 3, .norm_groups = 32, .lambda_scale = 25.0},
+                      .num_stages = 2, .stage_channels = {4, 8}, .stage_res_blocks = {1, 1},
                       .emb_channels = 12, .width = 8, .depth = 1, .heads = 2, .mlp_ratio = 2,
-                      .dropout = 0.2f, .xfmr_dropout = 0.3f, .num_classes = 3,
-                      .norm_groups = 32, .lambda_scale = 25.0};
+                      .xfmr_dropout = 0.3f};
 }
 
 static void check_fixture(void) {
@@ -106,15 +106,15 @@ static void check_bad_configs(void) {
   enum { NBAD = 9 };
   UViTConfig bad[NBAD], c = fixture_config();
   for (int i = 0; i < NBAD; i++) bad[i] = c;
-  bad[0].resolution = 18;          // not divisible by 2^2
+  bad[0].common.resolution = 18;          // not divisible by 2^2
   bad[1].heads = 3;                // does not divide 32
   bad[2].stage_channels[0] = 9;    // odd sinusoid width
-  bad[3].dropout = 1.0f;
+  bad[3].common.dropout = 1.0f;
   bad[4].xfmr_dropout = -0.1f;
   bad[5].num_stages = 0;
   bad[6].depth = 0;
   bad[7].stage_channels[1] = 48;   // 48 channels, 4 groups fine; 48 with norm_groups 32: no
-  bad[7].norm_groups = 32;
+  bad[7].common.norm_groups = 32;
   bad[8].stage_res_blocks[1] = 0;
   const char *key[NBAD] = {"model.resolution",    "model.transformer_heads",
                            "model.base_channels", "model.dropout",
