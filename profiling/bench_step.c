@@ -3,7 +3,10 @@
 //   MFU = 3 x analytic forward FLOPs x img/s / sgemm GFLOP/s, the sgemm peak being the
 //   better of two 1024^3 sgemm runs (0.5 s before and 0.5 s after the steps: the host
 //   may be shared, and a contended peak would flatter the MFU), on OpenBLAS's own
-//   threads, as many as the step's pool (blas_sgemm_gflops).
+//   threads, as many as the step's pool (blas_sgemm_gflops). The analytic FLOPs are the
+//   model's (a 3x3 conv counted as 9*Cin*Cout multiply-adds per pixel), not what the
+//   code executes: Winograd does 4 instead of 9 in the 3x3 stride-1 convs
+//   (docs/ops.md), so the MFU can pass 100% where those convs dominate.
 // Dropout is on (training mode); gradients are zeroed each step as the trainer does.
 // Prints per-phase times, the process CPU time per step (with 1 thread on a shared host
 // a steadier figure than wall time: waiting for a core is not counted), the activation
