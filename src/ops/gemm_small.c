@@ -145,7 +145,7 @@ static AVX2_FMA void gemm_small_avx2(size_t m, size_t n, size_t k, const float *
 }
 #endif
 
-static int native;
+static int native, forced_fallback;
 static pthread_once_t native_once = PTHREAD_ONCE_INIT;
 
 static void detect_native(void) {
@@ -158,8 +158,10 @@ static void detect_native(void) {
 
 int gemm_small_native(void) {
   pthread_once(&native_once, detect_native);
-  return native;
+  return native && !forced_fallback;
 }
+
+void gemm_small_force_fallback(int on) { forced_fallback = on; }
 
 void gemm_small(size_t m, size_t n, size_t k, const float *A, size_t a_row, size_t a_col,
                 const float *B, size_t ldb, int accumulate, float *C, size_t ldc) {

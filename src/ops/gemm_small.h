@@ -20,5 +20,8 @@ void gemm_small(size_t m, size_t n, size_t k, const float *A, size_t a_row, size
                 const float *B, size_t ldb, int accumulate, float *C, size_t ldc);
 // 1 when gemm_small runs its own kernel on this CPU, 0 when it calls OpenBLAS.
 int gemm_small_native(void);
+// on = 1 sends every call to the OpenBLAS fallback, as on a CPU without AVX2+FMA (the
+// tests run both paths); 0 goes back to the detected one.
+void gemm_small_force_fallback(int on);
 
 #endif

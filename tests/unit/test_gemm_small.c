@@ -2,7 +2,8 @@
 // and transposed through its two strides, every row count of the 6-row tile and column
 // counts around the 16-column tile (masked lanes), depths across the KC = 256 blocks,
 // overwrite and accumulate, an empty sum, and leading dimensions wider than the matrix
-// (whose padding must stay untouched).
+// (whose padding must stay untouched). Both paths: the AVX2+FMA kernel (where the CPU
+// has it) and the OpenBLAS fallback.
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -41,8 +42,7 @@ static void check_case(size_t m, size_t n, size_t k, int transposed, int accumul
   free(A), free(B), free(C), free(ref);
 }
 
-int main(void) {
-  printf("gemm_small: %s kernel\n", gemm_small_native() ? "AVX2+FMA" : "OpenBLAS (no AVX2/FMA)");
+static void check_all(void) {
   const size_t ms[] = {1, 2, 3, 4, 5, 6, 7, 12, 13, 50};
   const size_t ns[] = {1, 7, 8, 9, 15, 16, 17, 24, 32, 33, 64};
   const size_t ks[] = {0, 1, 5, 32, 255, 256, 257, 700};
@@ -51,5 +51,15 @@ int main(void) {
       for (size_t c = 0; c < sizeof ks / sizeof *ks; c++)
         for (int t = 0; t < 2; t++)
           for (int acc = 0; acc < 2; acc++) check_case(ms[a], ns[b], ks[c], t, acc);
+}
+
+int main(void) {
+  printf("gemm_small: this CPU runs the %s\n",
+         gemm_small_native() ? "AVX2+FMA kernel" : "OpenBLAS fallback (no AVX2/FMA)");
+  check_all();
+  gemm_small_force_fallback(1);
+  CHECK(!gemm_small_native(), "gemm_small_force_fallback(1) selects the fallback");
+  check_all();
+  gemm_small_force_fallback(0);
   return check_finish("gemm_small");
 }
