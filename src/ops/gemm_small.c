@@ -96,28 +96,23 @@ static inline __attribute__((always_inline)) AVX2_FMA void tile_rows(const Tile 
   if (mr > 5) store_row(t, 5, full, c50, c51);
 }
 
-// One call per row count so that each gets its accumulators in registers.
-static AVX2_FMA void tile_full(const Tile *t, int mr) {
+// A row count known at compile time in each case, so that each gets its accumulators
+// in registers; full is a constant too.
+static inline __attribute__((always_inline)) AVX2_FMA void tile_any(const Tile *t, int mr,
+                                                                      const int full) {
   switch (mr) {
-    case 6: tile_rows(t, 6, 1); break;
-    case 5: tile_rows(t, 5, 1); break;
-    case 4: tile_rows(t, 4, 1); break;
-    case 3: tile_rows(t, 3, 1); break;
-    case 2: tile_rows(t, 2, 1); break;
-    default: tile_rows(t, 1, 1); break;
+    case 6: tile_rows(t, 6, full); break;
+    case 5: tile_rows(t, 5, full); break;
+    case 4: tile_rows(t, 4, full); break;
+    case 3: tile_rows(t, 3, full); break;
+    case 2: tile_rows(t, 2, full); break;
+    default: tile_rows(t, 1, full); break;
   }
 }
 
-static AVX2_FMA void tile_masked(const Tile *t, int mr) {
-  switch (mr) {
-    case 6: tile_rows(t, 6, 0); break;
-    case 5: tile_rows(t, 5, 0); break;
-    case 4: tile_rows(t, 4, 0); break;
-    case 3: tile_rows(t, 3, 0); break;
-    case 2: tile_rows(t, 2, 0); break;
-    default: tile_rows(t, 1, 0); break;
-  }
-}
+// 16 columns present (plain loads), or fewer (masked).
+static AVX2_FMA void tile_full(const Tile *t, int mr) { tile_any(t, mr, 1); }
+static AVX2_FMA void tile_masked(const Tile *t, int mr) { tile_any(t, mr, 0); }
 
 static AVX2_FMA void gemm_small_avx2(size_t m, size_t n, size_t k, const float *A, size_t a_row,
                                      size_t a_col, const float *B, size_t ldb, int accumulate,
