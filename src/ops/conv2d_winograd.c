@@ -12,8 +12,8 @@
 // The transforms' entries are 0, +-1 and 1/2, so the only rounding besides the GEMMs is
 // in a few additions per value.
 //
-// Threads: as in conv2d.c, the forward cuts the tiles into blocks chosen from the shape
-// (block starts on multiples of GEMM_ROW_ALIGN tiles), one thread transforms, multiplies
+// Threads: as in conv2d.c, the forward cuts the tiles into blocks chosen from the shape,
+// one thread transforms, multiplies
 // and writes back a whole block in its own scratch slot. dW walks chunks of tiles:
 // transforms over the threads, then the 16 GEMMs of a chunk one per thread, each
 // accumulating into its own dU[xi]. Every sum has the same order for any thread count.
@@ -109,8 +109,9 @@ static void tile_inputs(const float *p[WINO_POS], const float *inp, const Conv2d
   }
 }
 
-// Offsets into (B,Ho,Wo,C) of the 4 output pixels of tile t; those past the image's
-// edge (odd Ho or Wo) get `outside` (computed and dropped, or read as zero gradients).
+// Offsets into (B,Ho,Wo,C) of the 4 output pixels of tile t; inside[k] = 0 for those
+// past the image's edge (odd Ho or Wo): they are computed and dropped, and their
+// gradient reads as zero.
 static void tile_outputs(size_t off[4], int inside[4], const Conv2dDims *d, size_t t) {
   const size_t th = (size_t)tiles_h(d), tw = (size_t)tiles_w(d), C = (size_t)d->Cout;
   const size_t Ho = (size_t)conv2d_out_h(d), Wo = (size_t)conv2d_out_w(d);
