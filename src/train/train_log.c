@@ -31,6 +31,7 @@ static void format_duration(char *buf, size_t n, double s) {
 int train_log_step(TrainLog *l, const Trainer *t, const TrainStepStats *st, int force) {
   if (!st->skipped) {
     l->loss_sum += st->loss;
+    l->loss_std_sum += st->loss_std;
     l->n++;
     l->loss_ema = l->have_ema ? 0.98 * l->loss_ema + 0.02 * st->loss : st->loss;
     l->have_ema = 1;
@@ -49,7 +50,8 @@ int train_log_step(TrainLog *l, const Trainer *t, const TrainStepStats *st, int 
   long long done = t->step - l->step_last;
   double ips = done > 0 ? (double)done * t->B / (now - l->t_last) : 0;
   double eta = done > 0 ? (now - l->t_last) / (double)done * (double)(steps_total - t->step) : NAN;
-  double loss = l->n ? l->loss_sum / l->n : NAN, gnorm = l->n_norm ? l->gnorm_sum / l->n_norm : NAN;
+  double loss = l->n ? l->loss_sum / l->n : NAN, loss_std = l->n ? l->loss_std_sum / l->n : NAN;
+  double gnorm = l->n_norm ? l->gnorm_sum / l->n_norm : NAN;
   if (l->rank == 0) {
     char etab[32];
     format_duration(etab, sizeof etab, eta);
@@ -57,10 +59,10 @@ int train_log_step(TrainLog *l, const Trainer *t, const TrainStepStats *st, int 
             (long long)t->step, steps_total, loss, l->loss_ema, st->lr, gnorm, ips, etab,
             (long long)t->skipped_total);
     FILE *f = l->jsonl;
-    fprintf(f, "{\"step\": %lld, \"images\": %lld, \"loss\": %.8g, \"loss_ema\": %.8g, \"lr\": %.8g, "
+    fprintf(f, "{\"step\": %lld, \"images\": %lld, \"loss\": %.8g, \"loss_std\": %.8g, \"loss_ema\": %.8g, \"lr\": %.8g, "
             "\"grad_norm\": %.8g, \"img_per_s\": %.6g, \"eta_s\": %.6g, \"skipped\": %lld, \"ranks\": %d, "
             "\"phases\": {",
-            (long long)t->step, (long long)t->images_seen, loss, l->loss_ema, st->lr, gnorm, ips,
+            (long long)t->step, (long long)t->images_seen, loss, loss_std, l->loss_ema, st->lr, gnorm, ips,
             isfinite(eta) ? eta : -1.0, (long long)t->skipped_total, l->size);
     for (int p = 0; p < PHASE_COUNT; p++) {
       double k = l->n_phase ? l->n_phase : 1;
@@ -73,7 +75,7 @@ int train_log_step(TrainLog *l, const Trainer *t, const TrainStepStats *st, int 
   }
   l->t_last = now;
   l->step_last = t->step;
-  l->loss_sum = l->gnorm_sum = 0;
+  l->loss_sum = l->loss_std_sum = l->gnorm_sum = 0;
   l->n = l->n_norm = l->n_phase = 0;
   memset(l->phase_sum, 0, sizeof l->phase_sum);
   return VDMC_OK;

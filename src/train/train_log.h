@@ -12,7 +12,7 @@ typedef struct {
   int rank, size;
   double t_start, t_last;
   long long step_last;
-  double loss_sum, loss_ema, gnorm_sum;
+  double loss_sum, loss_std_sum, loss_ema, gnorm_sum;  // loss_std_sum: of TrainStepStats.loss_std
   int n, have_ema, n_norm;
   MetricStat phase_sum[PHASE_COUNT];  // over the interval: sums of the per-step min/sum/max
   int n_phase;

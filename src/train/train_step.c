@@ -16,7 +16,7 @@
 #include "train/trainer.h"
 
 // Indices of the per-step metrics reduced in one call.
-enum { M_LOSS = 0, M_SQNORM, M_NONFINITE, M_STOP, M_PHASE0, M_COUNT = M_PHASE0 + PHASE_COUNT };
+enum { M_LOSS = 0, M_LOSS_SQ, M_SQNORM, M_NONFINITE, M_STOP, M_PHASE0, M_COUNT = M_PHASE0 + PHASE_COUNT };
 
 static double now(void) { return MPI_Wtime(); }
 
@@ -144,7 +144,9 @@ int trainer_step(Trainer *t, TrainStepStats *st) {
   double local[M_COUNT] = {0};
   int finite = 1;
   for (int i = 0; i < t->b; i++) {
-    local[M_LOSS] += t->loss[i] / (double)t->D;
+    const double l = t->loss[i] / (double)t->D;
+    local[M_LOSS] += l;
+    local[M_LOSS_SQ] += l * l;
     if (!isfinite(t->loss[i])) finite = 0;
   }
   const float *shard = t->grads + t->sync.shard_begin;
@@ -162,6 +164,10 @@ int trainer_step(Trainer *t, TrainStepStats *st) {
   MetricStat m[M_COUNT];
   if ((rc = reduce_metrics(local, m, M_COUNT, t->comm.comm))) return rc;
   st->loss = m[M_LOSS].sum / (double)t->B;
+  // spread of the per-example losses L_b / D over the global batch (sample std): what
+  // the learned schedule's variance objective lowers (docs/training.md "Output")
+  const double B = (double)t->B, var = (m[M_LOSS_SQ].sum - B * st->loss * st->loss) / (B - 1);
+  st->loss_std = t->B > 1 ? sqrt(fmax(var, 0)) : 0;
   st->stop = m[M_STOP].max > 0;
   for (int p = 0; p < PHASE_COUNT; p++) st->phase[p] = m[M_PHASE0 + p];
 

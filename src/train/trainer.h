@@ -96,6 +96,7 @@ typedef struct {
 
 typedef struct {
   double loss;       // mean over the global batch of L_b / D
+  double loss_std;   // sample standard deviation of L_b / D over the global batch
   double grad_norm;  // global norm before clipping
   double lr;
   int skipped;       // 1: non-finite loss or gradient on some rank; update not applied

@@ -24,7 +24,17 @@ for cfg in "p1z1 1 1" "p2 2 0" "p2z1 2 1" "p4 4 0" "p4z1 4 1" "p1mb3 1 0 3" "p2m
   fi
   grep worst "$work/$1.cmp" | sed "s/^/$1: /"
 done
-# the loss went down and the adaptive schedule moved away from uniform
 grep -q '"step": 5' "$work/p1/log.jsonl" && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: no log.jsonl record"; }
+# the logged batch loss and its spread over the batch's examples (loss_std) do not
+# depend on how the batch is split over ranks, and the spread is not zero
+key_of() { tail -n 1 "$2" | sed -n "s/.*\"$1\": \([^,]*\),.*/\1/p"; }
+l1=$(key_of loss "$work/p1/log.jsonl") s1=$(key_of loss_std "$work/p1/log.jsonl")
+l2=$(key_of loss "$work/p2/log.jsonl") s2=$(key_of loss_std "$work/p2/log.jsonl")
+if awk -v a="$l1" -v b="$l2" -v c="$s1" -v d="$s2" 'function rel(x, y) { return (x > y ? x - y : y - x) / (y > 0 ? y : 1) }
+     BEGIN { exit !(a != "" && c != "" && c > 0 && rel(a, b) < 1e-4 && rel(c, d) < 1e-4) }'; then
+  pass=$((pass + 1))
+else
+  fail=$((fail + 1)); echo "FAIL: log loss/loss_std P=1 ($l1, $s1) vs P=2 ($l2, $s2)"
+fi
 echo "train_ranks: $pass passed, $fail failed"
 [ $fail -eq 0 ]
