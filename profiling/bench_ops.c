@@ -18,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_gemm_small.h"
 #include "ops/conv2d.h"
 #include "ops/gemm.h"
 #include "ops/parallel.h"
@@ -120,8 +121,10 @@ int main(int argc, char **argv) {
     fprintf(stderr, "bench_ops: reps must be in 1..64, got '%s'\n", argv[1]);
     return 1;
   }
-  printf("OpenBLAS core %s, %d threads; median of %d reps; GFLOP/s counts 2*M*N*K per GEMM\n",
-         openblas_get_corename(), par_max_threads(), reps);
+  if (bench_gemm_small_from_env("bench_ops")) return 1;
+  printf("OpenBLAS core %s, %d threads, gemm_small %s; median of %d reps; GFLOP/s counts "
+         "2*M*N*K per GEMM\n",
+         openblas_get_corename(), par_max_threads(), gemm_small_path_name(gemm_small_path()), reps);
   printf("GFLOP/s of the direct convolution's 2*M*N*K (3x that for fwd+bwd); conv = the path\n"
          "conv2d picks (Winograd F(2x2,3x3) for 3x3 stride 1 with >= 16 channels), im2col = the\n"
          "im2col + GEMM path on the same shape, sgemm = cblas_sgemm on the im2col GEMMs\n");

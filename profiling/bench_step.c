@@ -21,6 +21,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_gemm_small.h"
 #include "blas/blas_bench.h"
 #include "blas/blas_startup.h"
 #include "core/status.h"
@@ -48,6 +49,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "bench_step: %s\n", vdmc_error_message());
     return 1;
   }
+  if (bench_gemm_small_from_env("bench_step")) return 1;
   const char *name = argc > 1 ? argv[1] : "fmnist";
   int B = argc > 2 ? atoi(argv[2]) : 32, steps = argc > 3 ? atoi(argv[3]) : 3;
   UNetConfig cfg;
@@ -115,7 +117,8 @@ int main(int argc, char **argv) {
   double ips = (double)B * steps / t_all;
   double fwd = unet_flops_per_image(&u);
   double achieved = 3.0 * fwd * ips / 1e9;
-  printf("bench_step %s: %s\n", name, blas_report_line());
+  printf("bench_step %s: %s; gemm_small %s\n", name, blas_report_line(),
+         gemm_small_path_name(gemm_small_path()));
   printf("  params %zu, forward %.3f GFLOP/image, activations %.2f MB/image (arena %.1f MB for batch %d)\n",
          unet_num_params(&u), fwd / 1e9, unet_arena_bytes_per_image(&u) / 1e6,
          u.arena.capacity * 4.0 / 1e6, B);
