@@ -90,9 +90,9 @@ void rng_uniform(float *out, size_t n, const RngStream *s, uint64_t first) {
 // vectorizes the 32x32->64 multiplies (the same arithmetic as philox4x32_10).
 enum { LANES = 8 };
 
-// AVX2 clone (core/fastexp.h): 4 multiplies per vpmuludq instead of 2; integer math, so
-// the same bits. Dropout masks draw ~1 word per 2 activations: this was 2% of a U-Net step.
-VDMC_AVX2_CLONES
+// SIMD clones (core/fastexp.h): 4 (AVX2) or 8 (AVX-512) multiplies per vpmuludq instead
+// of 2; integer math, so the same bits. Dropout masks draw ~1 word per 2 activations: this was 2% of a U-Net step.
+VDMC_SIMD_CLONES
 static void stream_blocks(uint32_t w[4 * LANES], const RngStream *s, uint64_t block) {
   uint32_t c0[LANES], c1[LANES], c2[LANES], c3[LANES];
   uint32_t k0 = (uint32_t)s->seed, k1 = (uint32_t)(s->seed >> 32);

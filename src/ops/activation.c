@@ -34,8 +34,8 @@ typedef struct {
   const float *inp, *dout;         // dout NULL in forward
 } SiluArgs;
 
-// AVX2 clone (core/fastexp.h): the step's largest elementwise cost.
-VDMC_AVX2_CLONES
+// AVX2 and AVX-512 clones (core/fastexp.h): the step's largest elementwise cost.
+VDMC_SIMD_CLONES
 static void silu_range(void *ctx, size_t lo, size_t hi) {
   const SiluArgs *a = ctx;
   const float *x = a->inp;
@@ -73,7 +73,7 @@ typedef struct {
 static inline float ss_pre(float x, float scale, float shift) { return x * (1.0f + scale) + shift; }
 
 // Rows [lo, hi) of (B*HW, C): y = silu(x * (1 + scale_b) + shift_b).
-VDMC_AVX2_CLONES
+VDMC_SIMD_CLONES
 static void ss_silu_forward_range(void *ctx, size_t lo, size_t hi) {
   const SsSiluArgs *a = ctx;
   for (size_t r = lo; r < hi; r++) {
@@ -89,7 +89,7 @@ static void ss_silu_forward_range(void *ctx, size_t lo, size_t hi) {
 
 // Examples [lo, hi): each owns its dss slice. Per segment of channels, rows in order,
 // the double sums of scale_shift_backward (so the same bits as the unfused pair).
-VDMC_AVX2_CLONES
+VDMC_SIMD_CLONES
 static void ss_silu_backward_range(void *ctx, size_t lo, size_t hi) {
   const SsSiluArgs *a = ctx;
   size_t C = a->C;

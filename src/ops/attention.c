@@ -48,7 +48,7 @@ static float lanes_total(const float acc[LANES]) {
 }
 
 // Rows of s (T, T) in place: s <- softmax(s), with the row maximum subtracted.
-VDMC_AVX2_CLONES
+VDMC_SIMD_CLONES
 static void softmax_rows(float *s, int T) {
   for (int i = 0; i < T; i++) {
     float *row = s + (size_t)i * T;
@@ -100,7 +100,7 @@ typedef struct {
 } SoftmaxBwd;
 
 // dS = P * (dP - rowsum(dP * P)), in place over rows [lo, hi) of dP (T, T).
-VDMC_AVX2_CLONES
+VDMC_SIMD_CLONES
 static void softmax_backward_rows(void *ctx, size_t lo, size_t hi) {
   const SoftmaxBwd *a = ctx;
   float *dp = a->dp;

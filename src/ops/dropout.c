@@ -15,9 +15,9 @@ enum { DROPOUT_CHUNK = 512 };  // mask elements per unit (DROPOUT_CHUNK / 2 word
 
 // Elements [j0, j0+m) of example b (j0 even): y = mask(x) (accumulate = 0) or y += mask(x).
 // Word i holds the 16-bit values of elements 2i (low half) and 2i+1 (high half); they are
-// split into h[] first so that the select loop is a flat, vectorizable loop (AVX2 clone:
-// integer and select only, the same bits).
-VDMC_AVX2_CLONES
+// split into h[] first so that the select loop is a flat, vectorizable loop (SIMD
+// clones, core/fastexp.h: integer and select only, the same bits).
+VDMC_SIMD_CLONES
 static void dropout_chunk(float *yb, const float *xb, size_t j0, size_t m, const RngStream *s,
                           uint32_t thr, float scale, int accumulate) {
   uint32_t w[DROPOUT_CHUNK / 2];

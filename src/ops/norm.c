@@ -47,7 +47,7 @@ static void seg_groups(int *grp, const GnDims *d, int s0, int len) {
 }
 
 // Forward statistics of the groups in block [c0, c1) of example b -> mean, rstd.
-VDMC_AVX2_CLONES
+VDMC_SIMD_CLONES
 static void gn_block_stats(float *mean, float *rstd, const float *x /* (HW,C) of b */,
                            const GnDims *d, int b, int c0, int c1) {
   double gs[SEG], gq[SEG];  // per group of the block: sum of (x-k), sum of (x-k)^2
@@ -87,7 +87,7 @@ static void gn_block_stats(float *mean, float *rstd, const float *x /* (HW,C) of
 }
 
 // out = (x - mean_g) * (rstd_g * weight_c) + bias_c over segment [s0, s0+len).
-VDMC_AVX2_CLONES
+VDMC_SIMD_CLONES
 static void gn_segment_normalize(float *out, const float *x, const float *mean_b,
                                  const float *rstd_b, const float *weight, const float *bias,
                                  const GnDims *d, int s0, int len) {
@@ -146,7 +146,7 @@ void groupnorm_forward(float *out, float *mean, float *rstd, const float *inp,
 // Backward pass 1 over segment [s0, s0+len): per channel sum(dy) and
 // sum(dy * (x - mean)); adds dbias, dweight and the group sums
 // g1 = sum(dy*w) and g2 = sum(dy*w*xhat) (indexed by group - g0).
-VDMC_AVX2_CLONES
+VDMC_SIMD_CLONES
 static void gn_segment_reduce(float *dweight, float *dbias, double *g1, double *g2,
                               const float *dy, const float *x, const float *weight,
                               const float *mean_b, const float *rstd_b, const GnDims *d,
@@ -179,7 +179,7 @@ static void gn_segment_reduce(float *dweight, float *dbias, double *g1, double *
 }
 
 // Backward pass 2: dx += rstd * (dy*w - mean(dy*w) - xhat * mean(dy*w*xhat)).
-VDMC_AVX2_CLONES
+VDMC_SIMD_CLONES
 static void gn_segment_dinp(float *dinp, const float *dy, const float *x, const float *weight,
                             const float *mean_b, const float *rstd_b, const double *g1,
                             const double *g2, const GnDims *d, int g0, int s0, int len) {
