@@ -122,11 +122,7 @@ void res_block_backward(ResBlock *r, float *dx, float *demb_act, float *grads, c
   conv_unit_backward(&r->conv2, da, grads, dout, r->a3, params, B, NULL, s->op);
   if (drop && drop->p > 0) {
     DropoutKey k = site_key(r, drop);
-    zero_floats(spare, n_out);
-    dropout_backward(spare, da, B, (size_t)HWo * r->Co, &k);
-    float *t = da;
-    da = spare;
-    spare = t;
+    dropout_backward_inplace(da, B, (size_t)HWo * r->Co, &k);
   }
   float *dh2n = spare;
   zero_floats(dh2n, n_out);

@@ -83,13 +83,7 @@ static void mlp_backward(XfmrBlock *x, float *dmod, float *grads, const float *d
   linear_backward(dg, grads + x->fc2_w, grads + x->fc2_b, dout, x->g, params + x->fc2_w, N, x->F,
                   x->C);
   DropoutKey k;
-  if (drops(x, drop, &k)) {
-    memset(du, 0, bytes);
-    dropout_backward(du, dg, B, (size_t)x->T * x->F, &k);
-    float *t = dg;
-    dg = du;
-    du = t;
-  }
+  if (drops(x, drop, &k)) dropout_backward_inplace(dg, B, (size_t)x->T * x->F, &k);
   memset(du, 0, bytes);
   gelu_backward(du, dg, x->u, nF);
   linear_backward(dmod, grads + x->fc1_w, grads + x->fc1_b, du, x->mod.out, params + x->fc1_w, N,

@@ -90,3 +90,7 @@ void dropout_backward(float *dinp, const float *dout, int B, size_t n_per_exampl
   if (!dinp) return;
   dropout_apply(dinp, dout, B, n_per_example, key, 1);
 }
+
+void dropout_backward_inplace(float *d, int B, size_t n_per_example, const DropoutKey *key) {
+  dropout_apply(d, d, B, n_per_example, key, 0);
+}

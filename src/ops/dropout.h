@@ -22,5 +22,8 @@ void dropout_forward(float *out, const float *inp, int B, size_t n_per_example,
                      const DropoutKey *key);
 void dropout_backward(float *dinp, const float *dout, int B, size_t n_per_example,
                       const DropoutKey *key);
+// d = mask(d): the gradient through dropout written over the upstream gradient, for a
+// caller whose dout has no other use (one pass instead of zeroing dinp and adding).
+void dropout_backward_inplace(float *d, int B, size_t n_per_example, const DropoutKey *key);
 
 #endif

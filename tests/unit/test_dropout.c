@@ -65,7 +65,8 @@ static void test_split_batch(const float *x, const float *g) {
   free(full), free(half);
 }
 
-// Backward regenerates the forward mask and accumulates onto dinp; out may alias inp.
+// Backward regenerates the forward mask and accumulates onto dinp (or overwrites the
+// gradient in place); out may alias inp.
 static void test_backward_mask(const float *x, const float *g) {
   float *y = malloc(B * N * sizeof(float)), *dx = malloc(B * N * sizeof(float));
   float *alias = malloc(B * N * sizeof(float));
@@ -83,6 +84,12 @@ static void test_backward_mask(const float *x, const float *g) {
   dropout_forward(alias, alias, B, N, &KEY);
   CHECK(memcmp(alias, y, B * N * sizeof(float)) == 0, "in-place forward (out == inp)");
   dropout_backward(NULL, g, B, N, &KEY);  // NULL = skip
+  // in place: the upstream gradient becomes the masked, scaled one
+  memcpy(alias, g, B * N * sizeof(float));
+  dropout_backward_inplace(alias, B, N, &KEY);
+  bad = 0;
+  for (int i = 0; i < B * N; i++) bad += alias[i] != (y[i] != 0 ? g[i] * scale : 0.0f);
+  CHECK(bad == 0, "in-place backward = forward mask times the gradient (%d mismatches)", bad);
 
   // another site or step gives a different mask: agreement ~ p^2 + (1-p)^2 = 0.58
   DropoutKey other = KEY;
