@@ -209,25 +209,42 @@ static void test_independence(void) {
 }
 
 // rng_bits is the word stream behind rng_uniform: uniform i = (bits i >> 8) / 2^24, for
-// any start and length (block boundaries at multiples of 4; rng_bits computes 8 whole
-// blocks at a time lane-parallel, rng_uniform one block at a time).
+// any start and length (block boundaries at multiples of 4; rng_bits computes 32 whole
+// blocks, 128 words, at a time lane-parallel, rng_uniform one block at a time).
 static void test_bits(void) {
   RngStream s = {.seed = 99, .purpose = RNG_DROPOUT, .sub = 3, .step = 5, .example = 8};
-  enum { N = 101 };  // long enough for the 8-block batched path, with ragged ends
+  enum { N = 301 };  // long enough for two 32-block batches, with ragged ends
   uint32_t w[N];
   float u[N];
   int bad = 0;
   for (uint64_t first = 0; first < 6; first++)
-    for (size_t n = 1; n <= N; n += 11) {
+    for (size_t n = 1; n <= N; n += 25) {
       rng_bits(w, n, &s, first);
       rng_uniform(u, n, &s, first);
       for (size_t i = 0; i < n; i++) bad += u[i] != (float)(w[i] >> 8) / 16777216.0f;
     }
   // across the 32-bit block counter wrap (element 2^34 is block 0 again)
-  rng_bits(w, 64, &s, ((uint64_t)1 << 34) - 32);
-  rng_uniform(u, 64, &s, ((uint64_t)1 << 34) - 32);
-  for (int i = 0; i < 64; i++) bad += u[i] != (float)(w[i] >> 8) / 16777216.0f;
+  rng_bits(w, 256, &s, ((uint64_t)1 << 34) - 128);
+  rng_uniform(u, 256, &s, ((uint64_t)1 << 34) - 128);
+  for (int i = 0; i < 256; i++) bad += u[i] != (float)(w[i] >> 8) / 16777216.0f;
   CHECK(bad == 0, "rng_bits matches rng_uniform (%d mismatches)", bad);
+  // every bit of every word (the comparison above sees the top 24): word i is word
+  // i % 4 of the Philox block of counter (i / 4, example, step, purpose << 24 | sub)
+  bad = 0;
+  const uint32_t key[2] = {(uint32_t)s.seed, (uint32_t)(s.seed >> 32)};
+  for (uint64_t first = 0; first < 6; first++) {
+    rng_bits(w, N, &s, first);
+    for (size_t i = 0; i < N; i++) {
+      const uint64_t e = first + i;
+      const uint32_t ctr[4] = {(uint32_t)(e / 4), (uint32_t)s.example, (uint32_t)s.step,
+                               ((uint32_t)s.purpose << 24) | s.sub};
+      uint32_t block[4];
+      philox4x32_10(block, ctr, key);
+      bad += w[i] != block[e % 4];
+    }
+  }
+  CHECK(bad == 0, "rng_bits words equal philox4x32_10 of the stream's counters (%d mismatches)",
+        bad);
 }
 
 int main(void) {
