@@ -91,35 +91,56 @@ static WinoScratch scratch_split(const Conv2dDims *d, float *scratch) {
 
 // ---- tiles ------------------------------------------------------------------------------
 
-// The 16 input pixels of tile t (rows 2ty - pad_h + i, columns 2tx - pad_w + j), or
-// `zeros` outside the image.
+// Where tile t lies: example b, tile row ty, tile column tx. Loops over consecutive
+// tiles step with tile_next instead of dividing t again (three 64-bit divisions per
+// tile were ~4% of the fmnist step).
+typedef struct {
+  size_t b;
+  int ty, tx;
+  int th, tw, Ho, Wo;  // tiles per column and row, output size (constants of the conv)
+} TilePos;
+
+static TilePos tile_pos(const Conv2dDims *d, size_t t) {
+  const int th = tiles_h(d), tw = tiles_w(d);
+  const size_t per = (size_t)th * (size_t)tw;
+  return (TilePos){t / per, (int)(t % per / (size_t)tw), (int)(t % (size_t)tw), th, tw,
+                   conv2d_out_h(d), conv2d_out_w(d)};
+}
+
+static void tile_next(TilePos *pos) {
+  if (++pos->tx < pos->tw) return;
+  pos->tx = 0;
+  if (++pos->ty < pos->th) return;
+  pos->ty = 0;
+  pos->b++;
+}
+
+// The 16 input pixels of the tile at pos (rows 2ty - pad_h + i, columns 2tx - pad_w + j),
+// or `zeros` outside the image.
 static void tile_inputs(const float *p[WINO_POS], const float *inp, const Conv2dDims *d,
-                        size_t t, const float *zeros) {
-  const size_t th = (size_t)tiles_h(d), tw = (size_t)tiles_w(d), C = (size_t)d->Cin;
-  const size_t b = t / (th * tw);
-  const int ty = (int)(t % (th * tw) / tw), tx = (int)(t % tw);
+                        TilePos pos, const float *zeros) {
+  const size_t C = (size_t)d->Cin;
   for (int i = 0; i < 4; i++) {
-    const int iy = 2 * ty - d->pad_h + i;
+    const int iy = 2 * pos.ty - d->pad_h + i;
     for (int j = 0; j < 4; j++) {
-      const int ix = 2 * tx - d->pad_w + j;
+      const int ix = 2 * pos.tx - d->pad_w + j;
       const int inside = iy >= 0 && iy < d->H && ix >= 0 && ix < d->W;
       p[i * 4 + j] =
-          inside ? inp + ((b * (size_t)d->H + (size_t)iy) * (size_t)d->W + (size_t)ix) * C : zeros;
+          inside ? inp + ((pos.b * (size_t)d->H + (size_t)iy) * (size_t)d->W + (size_t)ix) * C
+                 : zeros;
     }
   }
 }
 
-// Offsets into (B,Ho,Wo,C) of the 4 output pixels of tile t; inside[k] = 0 for those
-// past the image's edge (odd Ho or Wo): they are computed and dropped, and their
+// Offsets into (B,Ho,Wo,C) of the 4 output pixels of the tile at pos; inside[k] = 0 for
+// those past the image's edge (odd Ho or Wo): they are computed and dropped, and their
 // gradient reads as zero.
-static void tile_outputs(size_t off[4], int inside[4], const Conv2dDims *d, size_t t) {
-  const size_t th = (size_t)tiles_h(d), tw = (size_t)tiles_w(d), C = (size_t)d->Cout;
-  const size_t Ho = (size_t)conv2d_out_h(d), Wo = (size_t)conv2d_out_w(d);
-  const size_t b = t / (th * tw), ty = t % (th * tw) / tw, tx = t % tw;
+static void tile_outputs(size_t off[4], int inside[4], const Conv2dDims *d, TilePos pos) {
+  const size_t C = (size_t)d->Cout, Ho = (size_t)pos.Ho, Wo = (size_t)pos.Wo;
   for (size_t k = 0; k < 4; k++) {
-    const size_t oy = 2 * ty + k / 2, ox = 2 * tx + k % 2;
+    const size_t oy = 2 * (size_t)pos.ty + k / 2, ox = 2 * (size_t)pos.tx + k % 2;
     inside[k] = oy < Ho && ox < Wo;
-    off[k] = ((b * Ho + oy) * Wo + ox) * C;
+    off[k] = ((pos.b * Ho + oy) * Wo + ox) * C;
   }
 }
 
@@ -144,18 +165,20 @@ static void forward_blocks(void *ctx, int part, size_t lo, size_t hi) {
   const int accumulate = !j->bias && j->beta != 0.0f;
   for (size_t blk = lo; blk < hi; blk++) {
     const size_t t0 = blk * j->block, n = T - t0 < j->block ? T - t0 : j->block;
-    for (size_t r = 0; r < n; r++) {
+    TilePos pos = tile_pos(d, t0);
+    for (size_t r = 0; r < n; r++, tile_next(&pos)) {
       const float *p[WINO_POS];
-      tile_inputs(p, j->inp, d, t0 + r, j->s.zeros);
+      tile_inputs(p, j->inp, d, pos, j->s.zeros);
       wino_input_transform(v + r * Ci, ldv, p, Ci);
     }
     for (size_t x = 0; x < WINO_POS; x++)
       gemm_small(n, Co, Ci, v + x * ldv, Ci, 1, j->s.u + x * Ci * Co, Co, 0, m + x * ldm, Co);
-    for (size_t r = 0; r < n; r++) {
+    pos = tile_pos(d, t0);
+    for (size_t r = 0; r < n; r++, tile_next(&pos)) {
       size_t off[4];
       int inside[4];
       float *q[4];
-      tile_outputs(off, inside, d, t0 + r);
+      tile_outputs(off, inside, d, pos);
       for (int k = 0; k < 4; k++) q[k] = inside[k] ? j->out + off[k] : j->s.dummy + k * Co;
       wino_output_transform(q, m + r * Co, ldm, j->bias, accumulate, Co);
     }
@@ -210,13 +233,14 @@ static void grad_transform_range(void *ctx, size_t lo, size_t hi) {
   const Conv2dDims *d = g->d;
   const size_t Ci = (size_t)d->Cin, Co = (size_t)d->Cout;
   float *v = g->s.tiles, *dm = v + g->chunk * WINO_POS * Ci;
-  for (size_t r = lo; r < hi; r++) {
+  TilePos pos = tile_pos(d, g->t0 + lo);
+  for (size_t r = lo; r < hi; r++, tile_next(&pos)) {
     const float *p[WINO_POS], *q[4];
     size_t off[4];
     int inside[4];
-    tile_inputs(p, g->inp, d, g->t0 + r, g->s.zeros);
+    tile_inputs(p, g->inp, d, pos, g->s.zeros);
     wino_input_transform(v + r * Ci, g->chunk * Ci, p, Ci);
-    tile_outputs(off, inside, d, g->t0 + r);
+    tile_outputs(off, inside, d, pos);
     for (int k = 0; k < 4; k++) q[k] = inside[k] ? g->dout + off[k] : g->s.zeros;
     wino_grad_output_transform(dm + r * Co, g->chunk * Co, q, Co);
   }
