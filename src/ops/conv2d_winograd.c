@@ -65,6 +65,20 @@ static size_t dw_chunk_tiles(const Conv2dDims *d) {
   return block_tiles(d, WINO_DW_CHUNK_FLOATS, 1);
 }
 
+// The 16 planes of V (or M, dM) of a block sit one plane stride apart. A stride of
+// tiles * C floats is a multiple of 4 KB for the usual sizes (96 tiles x 32 channels =
+// 12 KB), which puts the 16 rows a tile transform writes (and the output transform
+// reads) in the same L1 set: more rows than the set has ways. One cache line of padding
+// per plane spreads them over 16 sets.
+enum { WINO_PLANE_PAD = 16 };
+
+static size_t plane_stride(size_t tiles, int C) { return tiles * (size_t)C + WINO_PLANE_PAD; }
+
+// Floats of V and M (or dM) for `tiles` tiles.
+static size_t tile_buffer_floats(const Conv2dDims *d, size_t tiles) {
+  return WINO_POS * (plane_stride(tiles, d->Cin) + plane_stride(tiles, d->Cout));
+}
+
 static size_t max_channels(const Conv2dDims *d) {
   return (size_t)(d->Cin > d->Cout ? d->Cin : d->Cout);
 }
@@ -72,8 +86,8 @@ static size_t max_channels(const Conv2dDims *d) {
 // Scratch: [zeros (C) | 4 dummy rows (4C) | U or dU (16, Cin, Cout) | tile buffers].
 size_t winograd_scratch_floats(const Conv2dDims *d) {
   const size_t head = 5 * max_channels(d) + WINO_POS * (size_t)d->Cin * (size_t)d->Cout;
-  const size_t per_tile = WINO_POS * (size_t)(d->Cin + d->Cout);
-  const size_t fwd = WINO_SLOTS * fwd_block_tiles(d) * per_tile, dw = dw_chunk_tiles(d) * per_tile;
+  const size_t fwd = WINO_SLOTS * tile_buffer_floats(d, fwd_block_tiles(d));
+  const size_t dw = tile_buffer_floats(d, dw_chunk_tiles(d));
   return head + (fwd > dw ? fwd : dw);
 }
 
@@ -159,9 +173,9 @@ static void forward_blocks(void *ctx, int part, size_t lo, size_t hi) {
   const WinoRun *j = ctx;
   const Conv2dDims *d = j->d;
   const size_t T = tiles_total(d), Ci = (size_t)d->Cin, Co = (size_t)d->Cout;
-  float *v = j->s.tiles + (size_t)part * j->block * WINO_POS * (Ci + Co);
-  float *m = v + j->block * WINO_POS * Ci;
-  const size_t ldv = j->block * Ci, ldm = j->block * Co;  // plane strides
+  const size_t ldv = plane_stride(j->block, d->Cin), ldm = plane_stride(j->block, d->Cout);
+  float *v = j->s.tiles + (size_t)part * tile_buffer_floats(d, j->block);
+  float *m = v + WINO_POS * ldv;
   const int accumulate = !j->bias && j->beta != 0.0f;
   for (size_t blk = lo; blk < hi; blk++) {
     const size_t t0 = blk * j->block, n = T - t0 < j->block ? T - t0 : j->block;
@@ -232,17 +246,18 @@ static void grad_transform_range(void *ctx, size_t lo, size_t hi) {
   const WinoGrad *g = ctx;
   const Conv2dDims *d = g->d;
   const size_t Ci = (size_t)d->Cin, Co = (size_t)d->Cout;
-  float *v = g->s.tiles, *dm = v + g->chunk * WINO_POS * Ci;
+  const size_t ldv = plane_stride(g->chunk, d->Cin), ldm = plane_stride(g->chunk, d->Cout);
+  float *v = g->s.tiles, *dm = v + WINO_POS * ldv;
   TilePos pos = tile_pos(d, g->t0 + lo);
   for (size_t r = lo; r < hi; r++, tile_next(&pos)) {
     const float *p[WINO_POS], *q[4];
     size_t off[4];
     int inside[4];
     tile_inputs(p, g->inp, d, pos, g->s.zeros);
-    wino_input_transform(v + r * Ci, g->chunk * Ci, p, Ci);
+    wino_input_transform(v + r * Ci, ldv, p, Ci);
     tile_outputs(off, inside, d, pos);
     for (int k = 0; k < 4; k++) q[k] = inside[k] ? g->dout + off[k] : g->s.zeros;
-    wino_grad_output_transform(dm + r * Co, g->chunk * Co, q, Co);
+    wino_grad_output_transform(dm + r * Co, ldm, q, Co);
   }
 }
 
@@ -256,10 +271,11 @@ static void grad_gemm_range(void *ctx, size_t lo, size_t hi) {
   const WinoGemms *w = ctx;
   const WinoGrad *g = w->g;
   const size_t Ci = (size_t)g->d->Cin, Co = (size_t)g->d->Cout;
-  const float *v = g->s.tiles, *dm = v + g->chunk * WINO_POS * Ci;
+  const size_t ldv = plane_stride(g->chunk, g->d->Cin), ldm = plane_stride(g->chunk, g->d->Cout);
+  const float *v = g->s.tiles, *dm = v + WINO_POS * ldv;
   for (size_t x = lo; x < hi; x++)  // V[xi]^T: element (ci, tile) at ci + tile * Ci
-    gemm_small(Ci, Co, w->rows, v + x * g->chunk * Ci, 1, Ci, dm + x * g->chunk * Co, Co,
-               !g->first, g->s.u + x * Ci * Co, Co);
+    gemm_small(Ci, Co, w->rows, v + x * ldv, 1, Ci, dm + x * ldm, Co, !g->first,
+               g->s.u + x * Ci * Co, Co);
 }
 
 void winograd_dweight(float *dweight, const float *dout, const float *inp, const Conv2dDims *d,
