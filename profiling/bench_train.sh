@@ -41,8 +41,14 @@ vdmc_run p1t2 1 2 | tee "$work/p1.out"
 vdmc_run p2t1 2 1 | tee "$work/p2.out"
 v1=$(awk '/^RESULT/ { print $3 }' "$work/p1.out")
 v2=$(awk '/^RESULT/ { print $3 }' "$work/p2.out")
-t1=$(/usr/bin/python3 "$here/profiling/bench_train_torch.py" 1 "$batch" 5 2 2>&1 | tee /dev/stderr | awk -F= '/^RESULT/ { print $2 }')
-t2=$(/usr/bin/python3 "$here/profiling/bench_train_torch.py" 2 "$batch" 5 1 2>&1 | tee /dev/stderr | awk -F= '/^RESULT/ { print $2 }')
+# the PyTorch runs' output is captured, then printed: `tee /dev/stderr` reopened a
+# redirected log file and wrote over it
+torch1=$(/usr/bin/python3 "$here/profiling/bench_train_torch.py" 1 "$batch" 5 2 2>&1 || true)
+torch2=$(/usr/bin/python3 "$here/profiling/bench_train_torch.py" 2 "$batch" 5 1 2>&1 || true)
+echo "$torch1"
+echo "$torch2"
+t1=$(echo "$torch1" | awk -F= '/^RESULT/ { print $2 }')
+t2=$(echo "$torch2" | awk -F= '/^RESULT/ { print $2 }')
 echo "P=2x1 / P=1x2 (vdmc): $(awk -v a="$v2" -v b="$v1" 'BEGIN { printf "%.2f", a / b }')"
 [ -n "$t1" ] && echo "vdmc/PyTorch P=1x2: $(awk -v a="$v1" -v b="$t1" 'BEGIN { printf "%.2f", a / b }')"
 [ -n "$t2" ] && echo "vdmc/PyTorch P=2x1 (DDP gloo): $(awk -v a="$v2" -v b="$t2" 'BEGIN { printf "%.2f", a / b }')"
