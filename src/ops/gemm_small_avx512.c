@@ -17,34 +17,28 @@
 
 enum { MR = 8, NR = 32 };
 
+// Which of the tile's 32 columns exist (0-15, 16-31).
 typedef struct {
-  const float *a;
-  size_t a_row, a_col;  // A's element (i, p) at a[i * a_row + p * a_col]
-  const float *b;
-  size_t ldb;
-  float *c;
-  size_t ldc, kc;
-  __mmask16 m0, m1;  // which of the tile's columns exist (0-15, 16-31)
-  int accumulate;
-} Tile;
+  __mmask16 m0, m1;
+} Cols;
 
 // C[0..mr) x (16 * halves) (+)= A[0..mr) . B over kc. mr and halves are
 // constants after inlining: the loops over rows unroll and the accumulators
 // live in registers.
-INLINE AVX512 void tile_rows(const Tile *t, const int mr, const int halves) {
+INLINE AVX512 void tile_rows(const GemmTile *t, Cols k, const int mr, const int halves) {
   __m512 c0[MR], c1[MR];
 #pragma GCC unroll 8
   for (int r = 0; r < mr; r++) {
     const float *c = t->c + r * t->ldc;
-    c0[r] = t->accumulate ? _mm512_maskz_loadu_ps(t->m0, c) : _mm512_setzero_ps();
+    c0[r] = t->accumulate ? _mm512_maskz_loadu_ps(k.m0, c) : _mm512_setzero_ps();
     c1[r] =
-        halves == 2 && t->accumulate ? _mm512_maskz_loadu_ps(t->m1, c + 16) : _mm512_setzero_ps();
+        halves == 2 && t->accumulate ? _mm512_maskz_loadu_ps(k.m1, c + 16) : _mm512_setzero_ps();
   }
   const size_t ar = t->a_row;
   const float *a = t->a, *b = t->b;
   for (size_t p = 0; p < t->kc; p++, a += t->a_col, b += t->ldb) {
-    const __m512 b0 = _mm512_maskz_loadu_ps(t->m0, b);
-    const __m512 b1 = halves == 2 ? _mm512_maskz_loadu_ps(t->m1, b + 16) : b0;
+    const __m512 b0 = _mm512_maskz_loadu_ps(k.m0, b);
+    const __m512 b1 = halves == 2 ? _mm512_maskz_loadu_ps(k.m1, b + 16) : b0;
 #pragma GCC unroll 8
     for (int r = 0; r < mr; r++) {
       const __m512 av = _mm512_set1_ps(a[r * ar]);
@@ -55,56 +49,40 @@ INLINE AVX512 void tile_rows(const Tile *t, const int mr, const int halves) {
 #pragma GCC unroll 8
   for (int r = 0; r < mr; r++) {
     float *c = t->c + r * t->ldc;
-    _mm512_mask_storeu_ps(c, t->m0, c0[r]);
-    if (halves == 2) _mm512_mask_storeu_ps(c + 16, t->m1, c1[r]);
+    _mm512_mask_storeu_ps(c, k.m0, c0[r]);
+    if (halves == 2) _mm512_mask_storeu_ps(c + 16, k.m1, c1[r]);
   }
 }
 
 // A row count known at compile time in each case.
-INLINE AVX512 void tile_any(const Tile *t, int mr, const int halves) {
+INLINE AVX512 void tile_any(const GemmTile *t, Cols k, int mr, const int halves) {
   switch (mr) {
-    case 8: tile_rows(t, 8, halves); break;
-    case 7: tile_rows(t, 7, halves); break;
-    case 6: tile_rows(t, 6, halves); break;
-    case 5: tile_rows(t, 5, halves); break;
-    case 4: tile_rows(t, 4, halves); break;
-    case 3: tile_rows(t, 3, halves); break;
-    case 2: tile_rows(t, 2, halves); break;
-    default: tile_rows(t, 1, halves); break;
+    case 8: tile_rows(t, k, 8, halves); break;
+    case 7: tile_rows(t, k, 7, halves); break;
+    case 6: tile_rows(t, k, 6, halves); break;
+    case 5: tile_rows(t, k, 5, halves); break;
+    case 4: tile_rows(t, k, 4, halves); break;
+    case 3: tile_rows(t, k, 3, halves); break;
+    case 2: tile_rows(t, k, 2, halves); break;
+    default: tile_rows(t, k, 1, halves); break;
   }
 }
 
-static AVX512 void tile_wide(const Tile *t, int mr) { tile_any(t, mr, 2); }
-static AVX512 void tile_narrow(const Tile *t, int mr) { tile_any(t, mr, 1); }
-
 // The first n (0..16) bits set.
-static __mmask16 first_bits(size_t n) { return (__mmask16)((1u << n) - 1u); }
+static __mmask16 first_bits(int n) { return (__mmask16)((1u << n) - 1u); }
+
+// Two zmm wide, or one where the last 16 or fewer columns are left.
+static AVX512 void tile(const GemmTile *t, int mr, int nr) {
+  const Cols k = {first_bits(nr < 16 ? nr : 16), first_bits(nr > 16 ? nr - 16 : 0)};
+  if (nr > 16)
+    tile_any(t, k, mr, 2);
+  else
+    tile_any(t, k, mr, 1);
+}
 
 AVX512 void gemm_small_avx512(size_t m, size_t n, size_t k, const float *A, size_t a_row,
                               size_t a_col, const float *B, size_t ldb, int accumulate, float *C,
                               size_t ldc) {
-  for (size_t p0 = 0; p0 < k; p0 += GEMM_SMALL_KC) {
-    Tile t = {.a_row = a_row,
-              .a_col = a_col,
-              .ldb = ldb,
-              .ldc = ldc,
-              .kc = gemm_small_min(GEMM_SMALL_KC, k - p0),
-              .accumulate = accumulate || p0 > 0};
-    for (size_t j = 0; j < n; j += NR) {
-      const size_t nr = gemm_small_min(NR, n - j);
-      t.m0 = first_bits(gemm_small_min(nr, 16));
-      t.m1 = first_bits(nr > 16 ? nr - 16 : 0);
-      t.b = B + p0 * ldb + j;
-      for (size_t i = 0; i < m; i += MR) {
-        t.a = A + i * a_row + p0 * a_col;
-        t.c = C + i * ldc + j;
-        const int mr = (int)gemm_small_min(MR, m - i);
-        if (nr > 16)
-          tile_wide(&t, mr);
-        else
-          tile_narrow(&t, mr);
-      }
-    }
-  }
+  gemm_small_tiles(MR, NR, tile, m, n, k, A, a_row, a_col, B, ldb, accumulate, C, ldc);
 }
 #endif
