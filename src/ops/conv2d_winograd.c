@@ -237,7 +237,8 @@ typedef struct {
   const float *inp, *dout;
   const Conv2dDims *d;
   WinoScratch s;
-  size_t t0, chunk;  // the chunk's first tile and its capacity (plane stride in tiles)
+  size_t t0, chunk;  // the chunk's first tile and its capacity in tiles
+  size_t ldv, ldm;   // plane strides of V and dM (plane_stride of chunk tiles)
   int first;         // 1: the chunk's GEMMs overwrite dU
 } WinoGrad;
 
@@ -246,7 +247,7 @@ static void grad_transform_range(void *ctx, size_t lo, size_t hi) {
   const WinoGrad *g = ctx;
   const Conv2dDims *d = g->d;
   const size_t Ci = (size_t)d->Cin, Co = (size_t)d->Cout;
-  const size_t ldv = plane_stride(g->chunk, d->Cin), ldm = plane_stride(g->chunk, d->Cout);
+  const size_t ldv = g->ldv, ldm = g->ldm;
   float *v = g->s.tiles, *dm = v + WINO_POS * ldv;
   TilePos pos = tile_pos(d, g->t0 + lo);
   for (size_t r = lo; r < hi; r++, tile_next(&pos)) {
@@ -271,17 +272,19 @@ static void grad_gemm_range(void *ctx, size_t lo, size_t hi) {
   const WinoGemms *w = ctx;
   const WinoGrad *g = w->g;
   const size_t Ci = (size_t)g->d->Cin, Co = (size_t)g->d->Cout;
-  const size_t ldv = plane_stride(g->chunk, g->d->Cin), ldm = plane_stride(g->chunk, g->d->Cout);
-  const float *v = g->s.tiles, *dm = v + WINO_POS * ldv;
+  const float *v = g->s.tiles, *dm = v + WINO_POS * g->ldv;
   for (size_t x = lo; x < hi; x++)  // V[xi]^T: element (ci, tile) at ci + tile * Ci
-    gemm_small(Ci, Co, w->rows, v + x * ldv, 1, Ci, dm + x * ldm, Co, !g->first,
+    gemm_small(Ci, Co, w->rows, v + x * g->ldv, 1, Ci, dm + x * g->ldm, Co, !g->first,
                g->s.u + x * Ci * Co, Co);
 }
 
 void winograd_dweight(float *dweight, const float *dout, const float *inp, const Conv2dDims *d,
                       float *scratch) {
   const size_t T = tiles_total(d), Ci = (size_t)d->Cin, Co = (size_t)d->Cout;
-  WinoGrad g = {inp, dout, d, scratch_split(d, scratch), 0, dw_chunk_tiles(d), 1};
+  const size_t chunk = dw_chunk_tiles(d);
+  WinoGrad g = {.inp = inp, .dout = dout, .d = d, .s = scratch_split(d, scratch), .chunk = chunk,
+                .ldv = plane_stride(chunk, d->Cin), .ldm = plane_stride(chunk, d->Cout),
+                .first = 1};
   for (g.t0 = 0; g.t0 < T; g.t0 += g.chunk, g.first = 0) {
     const size_t rows = T - g.t0 < g.chunk ? T - g.t0 : g.chunk;
     par_for(rows, 1, rows * WINO_POS * (Ci + Co), grad_transform_range, &g);
