@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# The instruction-set paths give the same training: vdmc picks its kernels from cpuid
+# (gemm_small AVX-512 / AVX2+FMA / OpenBLAS, Winograd transforms at 16 / 8 lanes, the
+# AVX-512 / AVX2 / SSE2 clones of the SIMD loops), so one host runs only one set.
+# qemu-user emulates other CPUs on this one: 2 steps of a small U-Net (16 and 32
+# channels: Winograd convs, attention, dropout) under `-cpu Haswell` (AVX2+FMA, no
+# AVX-512) must give a checkpoint bit-identical to the native run (both on OpenBLAS's
+# Haswell core), and under `-cpu Nehalem` (SSE4.2: SSE2 clones, OpenBLAS fallback for
+# gemm_small, OpenBLAS's Nehalem core, which rounds differently) one within 1e-5.
+# There, OPENBLAS_CORETYPE=Haswell is refused in one line.
+set -u
+source "$(dirname "$0")/../common/train_env.sh"
+source "$(dirname "$0")/../common/counters.sh"
+if [ "$(uname -m)" != x86_64 ]; then
+  echo "isa_paths: not an x86-64 host; the x86 kernel paths do not exist here"
+  finish isa_paths
+  exit $?
+fi
+qemu=$(command -v qemu-x86_64) || { bad "qemu-x86_64 not found (Debian qemu-user, jobs/deps.sh)"; finish isa_paths; exit 1; }
+if ! grep -qw avx2 /proc/cpuinfo || ! grep -qw fma /proc/cpuinfo; then
+  echo "isa_paths: this host lacks AVX2+FMA, so its native run is the emulated Nehalem one's kind"
+fi
+small=(--set model.base_channels=16 --set model.head_channels=16 --set model.norm_groups=8
+       --set optim.steps=2 --set run.checkpoint_every=2 --set run.sample_every=0)
+run() {  # name [command prefix...]: 2 training steps, 2 threads
+  local name=$1
+  shift
+  OPENBLAS_NUM_THREADS=2 "$@" "$vdmc" train "$tiny" --run "$work/$name" "${data_args[@]}" \
+    "${small[@]}" >"$work/$name.log" 2>&1 || { bad "$name run failed:"; grep -v TCG "$work/$name.log" | tail -3; return 1; }
+}
+same() {  # name tol: the run's checkpoint against the native one
+  local ckpt=checkpoints/step-00000002.h5
+  if "$vdmc" compare "$work/$1/$ckpt" "$work/native/$ckpt" --tol "$2" >"$work/$1.cmp" 2>&1; then
+    ok
+  else
+    bad "$1 differs from the native run (tol $2):"; cat "$work/$1.cmp"
+  fi
+  grep worst "$work/$1.cmp" | sed "s/^/$1: /"
+}
+
+export OPENBLAS_CORETYPE=Haswell  # the same OpenBLAS kernels natively and under -cpu Haswell
+run native && run haswell "$qemu" -cpu Haswell && same haswell 0
+unset OPENBLAS_CORETYPE
+run nehalem "$qemu" -cpu Nehalem && same nehalem 1e-5
+grep -q "core Nehalem" "$work/nehalem.log" && ok || bad "the Nehalem run did not use OpenBLAS's Nehalem core"
+
+# a core the (emulated) CPU cannot run, set by the user: one error line, exit 1
+OPENBLAS_CORETYPE=Haswell "$qemu" -cpu Nehalem "$vdmc" version >"$work/refuse.out" 2>"$work/refuse.err"
+st=$?
+msg=$(grep -v TCG "$work/refuse.err")
+[ $st -ne 0 ] && [ "$(echo "$msg" | wc -l)" -eq 1 ] && echo "$msg" | grep -q "OPENBLAS_CORETYPE=Haswell needs instructions this CPU lacks" \
+  && ok || bad "OPENBLAS_CORETYPE=Haswell on Nehalem: status $st, stderr: $msg"
+finish isa_paths
