@@ -1,5 +1,6 @@
 // SiLU x*sigmoid(x) and exact GELU x*Phi(x) = 0.5*x*(1 + erf(x/sqrt 2)), pointwise.
-// Phi is evaluated as 0.5*erfc(-x/sqrt 2): 1 + erf(.) cancels for x < -4 in float32.
+// Phi is evaluated through erfc of -|x| (normal_cdf): 1 + erf(.) cancels for x < -4 in
+// float32.
 #include "ops/activation.h"
 
 #include <math.h>
@@ -29,6 +30,7 @@ static inline float sigmoidf(float x) {
   return s;
 }
 
+// Arguments of the pointwise SiLU and GELU passes.
 typedef struct {
   float *y;                        // out (forward) or dinp (backward)
   const float *inp, *dout;         // dout NULL in forward
@@ -142,19 +144,78 @@ void scale_shift_silu_backward(float *dx, float *dss, const float *dout, const f
 static const float INV_SQRT2 = 0.70710678118654752f;
 static const float INV_SQRT_2PI = 0.39894228040143268f;
 
-static float normal_cdf(float x) { return 0.5f * erfcf(-x * INV_SQRT2); }
+// e^a for a <= ~0 given in double: a = hi + lo in floats, e^hi by fastexp and e^lo as
+// 1 + lo (|lo| <= ulp(hi)/2 < 4e-6 on the range used). Exactly 0 below -87, where
+// fastexp would clamp (the results here are then below 1e-38 anyway).
+static inline float exp_of_double(double a) {
+  const float hi = (float)a, lo = (float)(a - (double)hi);
+  const float e = fastexp_nonpos(hi) * (1.0f + lo);
+  uint32_t bits;
+  memcpy(&bits, &e, sizeof bits);
+  bits &= 0u - (uint32_t)(hi >= -87.0f);
+  float r;
+  memcpy(&r, &bits, sizeof r);
+  return r;
+}
+
+// Phi(-|x|) = erfc(z)/2, z = |x|/sqrt 2, by the Chebyshev fit of Numerical Recipes
+// (erfcc: erfc(z) = t exp(-z^2 + P(t)), t = 1/(1 + z/2), fractional error < 1.2e-7 for
+// all z >= 0). The exponent is formed in double with z^2 = x^2/2 exact: rounding z or
+// z^2 in float costs ~1e-5 relative at z ~ 8, which libm's erfcf(-x/sqrt 2) also lost.
+static inline float normal_cdf_neg_abs(float x) {
+  const float z = fabsf(x) * INV_SQRT2, t = 1.0f / (1.0f + 0.5f * z);
+  float p = 0.17087277f;
+  p = p * t - 0.82215223f;
+  p = p * t + 1.48851587f;
+  p = p * t - 1.13520398f;
+  p = p * t + 0.27886807f;
+  p = p * t - 0.18628806f;
+  p = p * t + 0.09678418f;
+  p = p * t + 0.37409196f;
+  p = p * t + 1.00002368f;
+  p = p * t - 1.26551223f;
+  return 0.5f * t * exp_of_double(-0.5 * (double)x * (double)x + (double)p);
+}
+
+// Phi(x): Phi(-|x|), or 1 - Phi(-|x|) for x >= +0, picked by the sign bit with integer
+// masks (branch-free, so the loops vectorize). Relative error of x*Phi(x) <= 4.1e-7 and
+// of its derivative <= 3e-7 of |Phi| + |x phi| on [-20, 20] (unit.activation's grid).
+static inline float normal_cdf(float x) {
+  const float e = normal_cdf_neg_abs(x), pos = 1.0f - e;
+  uint32_t eb, pb, xb;
+  memcpy(&eb, &e, sizeof eb);
+  memcpy(&pb, &pos, sizeof pb);
+  memcpy(&xb, &x, sizeof xb);
+  const uint32_t m = (xb >> 31) - 1u;  // all ones for a clear sign bit
+  const uint32_t rb = (pb & m) | (eb & ~m);
+  float r;
+  memcpy(&r, &rb, sizeof r);
+  return r;
+}
+
+// Forward (dout NULL): y = x Phi(x); backward: y += dout (Phi(x) + x phi(x)).
+VDMC_SIMD_CLONES
+static void gelu_range(void *ctx, size_t lo, size_t hi) {
+  const SiluArgs *a = ctx;
+  const float *x = a->inp;
+  if (!a->dout) {
+    for (size_t i = lo; i < hi; i++) a->y[i] = x[i] * normal_cdf(x[i]);
+    return;
+  }
+  for (size_t i = lo; i < hi; i++) {
+    const float pdf = INV_SQRT_2PI * exp_of_double(-0.5 * (double)x[i] * (double)x[i]);
+    a->y[i] += a->dout[i] * (normal_cdf(x[i]) + x[i] * pdf);
+  }
+}
 
 void gelu_forward(float *out, const float *inp, size_t n) {
-  for (size_t i = 0; i < n; i++) out[i] = inp[i] * normal_cdf(inp[i]);
+  SiluArgs a = {out, inp, NULL};
+  par_for(n, 16, n, gelu_range, &a);
 }
 
 // d/dx x*Phi(x) = Phi(x) + x*phi(x)
 void gelu_backward(float *dinp, const float *dout, const float *inp, size_t n) {
   if (!dinp) return;
-  for (size_t i = 0; i < n; i++) {
-    float x = inp[i];
-    float cdf = normal_cdf(x);
-    float pdf = INV_SQRT_2PI * expf(-0.5f * x * x);
-    dinp[i] += dout[i] * (cdf + x * pdf);
-  }
+  SiluArgs a = {dinp, inp, dout};
+  par_for(n, 16, n, gelu_range, &a);
 }
