@@ -36,19 +36,33 @@ typedef struct {
   const float *inp, *dout;         // dout NULL in forward
 } SiluArgs;
 
+// y = value(x) (forward, dout NULL) or y += grad(dout, x) over [lo, hi): the loops of
+// every pointwise activation. Always inlined with constant value and grad, so each
+// activation's range function gets its own vectorized loops.
+static inline __attribute__((always_inline)) void pointwise_range(const SiluArgs *a, size_t lo,
+                                                                  size_t hi,
+                                                                  float (*value)(float),
+                                                                  float (*grad)(float, float)) {
+  const float *x = a->inp;
+  if (!a->dout) {
+    for (size_t i = lo; i < hi; i++) a->y[i] = value(x[i]);
+    return;
+  }
+  for (size_t i = lo; i < hi; i++) a->y[i] += grad(a->dout[i], x[i]);
+}
+
+static inline float silu_value(float x) { return x * sigmoidf(x); }
+
+// dout * d/dx x*s(x) = dout * (s + x*s*(1-s))
+static inline float silu_grad(float dout, float x) {
+  const float s = sigmoidf(x);
+  return dout * s * (1.0f + x * (1.0f - s));
+}
+
 // AVX2 and AVX-512 clones (core/fastexp.h): the step's largest elementwise cost.
 VDMC_SIMD_CLONES
 static void silu_range(void *ctx, size_t lo, size_t hi) {
-  const SiluArgs *a = ctx;
-  const float *x = a->inp;
-  if (!a->dout) {
-    for (size_t i = lo; i < hi; i++) a->y[i] = x[i] * sigmoidf(x[i]);
-    return;
-  }
-  for (size_t i = lo; i < hi; i++) {
-    float s = sigmoidf(x[i]);
-    a->y[i] += a->dout[i] * s * (1.0f + x[i] * (1.0f - s));
-  }
+  pointwise_range(ctx, lo, hi, silu_value, silu_grad);
 }
 
 void silu_forward(float *out, const float *inp, size_t n) {
@@ -56,7 +70,6 @@ void silu_forward(float *out, const float *inp, size_t n) {
   par_for(n, 16, n, silu_range, &a);
 }
 
-// d/dx x*s(x) = s + x*s*(1-s)
 void silu_backward(float *dinp, const float *dout, const float *inp, size_t n) {
   if (!dinp) return;
   SiluArgs a = {dinp, inp, dout};
@@ -193,19 +206,17 @@ static inline float normal_cdf(float x) {
   return r;
 }
 
-// Forward (dout NULL): y = x Phi(x); backward: y += dout (Phi(x) + x phi(x)).
+static inline float gelu_value(float x) { return x * normal_cdf(x); }
+
+// dout * d/dx x*Phi(x) = dout * (Phi(x) + x*phi(x))
+static inline float gelu_grad(float dout, float x) {
+  const float pdf = INV_SQRT_2PI * exp_of_double(-0.5 * (double)x * (double)x);
+  return dout * (normal_cdf(x) + x * pdf);
+}
+
 VDMC_SIMD_CLONES
 static void gelu_range(void *ctx, size_t lo, size_t hi) {
-  const SiluArgs *a = ctx;
-  const float *x = a->inp;
-  if (!a->dout) {
-    for (size_t i = lo; i < hi; i++) a->y[i] = x[i] * normal_cdf(x[i]);
-    return;
-  }
-  for (size_t i = lo; i < hi; i++) {
-    const float pdf = INV_SQRT_2PI * exp_of_double(-0.5 * (double)x[i] * (double)x[i]);
-    a->y[i] += a->dout[i] * (normal_cdf(x[i]) + x[i] * pdf);
-  }
+  pointwise_range(ctx, lo, hi, gelu_value, gelu_grad);
 }
 
 void gelu_forward(float *out, const float *inp, size_t n) {
@@ -213,7 +224,6 @@ void gelu_forward(float *out, const float *inp, size_t n) {
   par_for(n, 16, n, gelu_range, &a);
 }
 
-// d/dx x*Phi(x) = Phi(x) + x*phi(x)
 void gelu_backward(float *dinp, const float *dout, const float *inp, size_t n) {
   if (!dinp) return;
   SiluArgs a = {dinp, inp, dout};
