@@ -7,6 +7,8 @@
 #include "blas/blas_startup.h"
 #include "cli/commands.h"
 #include "core/status.h"
+#include "ops/gemm_small.h"
+#include "ops/winograd_transforms.h"
 
 static void usage(FILE *f) {
   fprintf(f, "usage: vdmc blas [--seconds S] [--size N]\n"
@@ -62,6 +64,9 @@ int cmd_blas(int argc, char **argv) {
   printf("best core:         %s\n", s->decision.target);
   printf("decision:          %s\n", blas_action_name(s->decision.action));
   printf("threads:           %d\n", s->threads);
+  // vdmc's own kernels pick their instruction set from cpuid, whatever OpenBLAS runs
+  printf("vdmc kernels:      gemm_small %s; Winograd transforms in %d-channel groups\n",
+         gemm_small_path_name(gemm_small_path()), wino_group_lanes());
   int st = blas_self_check();
   printf("self-check:        %s\n", st == VDMC_OK ? "passed" : vdmc_error_message());
   if (st != VDMC_OK) return 1;

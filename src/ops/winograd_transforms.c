@@ -26,6 +26,11 @@ static const WinoKernels *kernels_for(size_t n) {
   return has_zmm && n % 16 == 0 ? wino_kernels16() : wino_kernels8();
 }
 
+int wino_group_lanes(void) {
+  pthread_once(&zmm_once, detect_zmm);
+  return has_zmm ? 16 : 8;
+}
+
 void wino_input_transform(float *v, size_t ld, const float *const d[WINO_POS], size_t C) {
   kernels_for(C)->input(v, ld, d, C);
 }

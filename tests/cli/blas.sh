@@ -16,6 +16,8 @@ rc=$?
 cat "$tmp/out"
 check "vdmc blas exits 0" $rc
 grep -q '^self-check: *passed' "$tmp/out"; check "self-check passed" $?
+grep -Eq '^vdmc kernels: *gemm_small (AVX-512 8x32 kernel|AVX2\+FMA 6x16 kernel|OpenBLAS sgemm); Winograd transforms in (8|16)-channel groups$' "$tmp/out"
+check "vdmc kernels line" $?
 grep -q '^sgemm: .*GFLOP/s' "$tmp/out"; check "sgemm figure printed" $?
 loaded=$(sed -n 's/^loaded core: *//p' "$tmp/out")
 best=$(sed -n 's/^best core: *//p' "$tmp/out")

@@ -7,7 +7,8 @@
 # AVX-512) must give a checkpoint bit-identical to the native run (both on OpenBLAS's
 # Haswell core), and under `-cpu Nehalem` (SSE4.2: SSE2 clones, OpenBLAS fallback for
 # gemm_small, OpenBLAS's Nehalem core, which rounds differently) one within 1e-5.
-# There, OPENBLAS_CORETYPE=Haswell is refused in one line.
+# `vdmc blas` must name those paths on the emulated CPUs, and under Nehalem
+# OPENBLAS_CORETYPE=Haswell is refused in one line.
 set -u
 source "$(dirname "$0")/../common/train_env.sh"
 source "$(dirname "$0")/../common/counters.sh"
@@ -38,11 +39,22 @@ same() {  # name tol: the run's checkpoint against the native one
   grep worst "$work/$1.cmp" | sed "s/^/$1: /"
 }
 
+# the emulated CPUs take the paths this test is about (vdmc blas names them).
+# OPENBLAS_CORETYPE unset: with a core the emulated CPU lacks vdmc would re-exec for a
+# better one, and the re-exec runs natively, outside qemu.
+kernels() { env -u OPENBLAS_CORETYPE "$qemu" -cpu "$1" "$vdmc" blas --seconds 0.05 2>/dev/null | grep '^vdmc kernels:'; }
+kernels Haswell | grep -q 'gemm_small AVX2+FMA 6x16 kernel; Winograd transforms in 8-channel' \
+  && ok || bad "-cpu Haswell does not run the AVX2 kernels: $(kernels Haswell)"
+kernels Nehalem | grep -q 'gemm_small OpenBLAS sgemm; Winograd transforms in 8-channel' \
+  && ok || bad "-cpu Nehalem does not run the OpenBLAS fallback: $(kernels Nehalem)"
+
 export OPENBLAS_CORETYPE=Haswell  # the same OpenBLAS kernels natively and under -cpu Haswell
 run native && run haswell "$qemu" -cpu Haswell && same haswell 0
+grep -q "best for this CPU: Haswell," "$work/haswell.log" && ok || bad "the Haswell run left the emulated CPU"
 unset OPENBLAS_CORETYPE
 run nehalem "$qemu" -cpu Nehalem && same nehalem 1e-5
-grep -q "core Nehalem" "$work/nehalem.log" && ok || bad "the Nehalem run did not use OpenBLAS's Nehalem core"
+grep -q "core Nehalem (best for this CPU: Nehalem)" "$work/nehalem.log" && ok \
+  || bad "the Nehalem run did not stay on the emulated CPU with OpenBLAS's Nehalem core"
 
 # a core the (emulated) CPU cannot run, set by the user: one error line, exit 1
 OPENBLAS_CORETYPE=Haswell "$qemu" -cpu Nehalem "$vdmc" version >"$work/refuse.out" 2>"$work/refuse.err"
