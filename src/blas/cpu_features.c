@@ -1,5 +1,6 @@
 #include "blas/cpu_features.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -88,4 +89,18 @@ void cpu_features_format(const CpuFeatures *f, char *buf, size_t n) {
 
 int cpu_features_is_amd(const CpuFeatures *f) {
   return !strcmp(f->vendor, "AuthenticAMD") || !strcmp(f->vendor, "HygonGenuine");
+}
+
+static unsigned cached_bits;
+static pthread_once_t cached_once = PTHREAD_ONCE_INIT;
+
+static void detect_cached(void) {
+  CpuFeatures f;
+  cpu_features_detect(&f);
+  cached_bits = f.bits;
+}
+
+unsigned cpu_features_bits(void) {
+  pthread_once(&cached_once, detect_cached);
+  return cached_bits;
 }

@@ -33,6 +33,9 @@ typedef struct {
 
 // Fills *f from cpuid on x86; on other architectures vendor is "" and bits 0.
 void cpu_features_detect(CpuFeatures *f);
+// The CPU_* bits of this CPU, detected once (thread-safe): for kernels that pick a code
+// path by instruction set.
+unsigned cpu_features_bits(void);
 // Space-separated names of the set flags, e.g. "sse3 ssse3 ... avx2 fma".
 void cpu_features_format(const CpuFeatures *f, char *buf, size_t n);
 // 1 for AuthenticAMD / HygonGenuine (OpenBLAS picks its Zen kernels there).

@@ -167,6 +167,7 @@ typedef struct {
   WinoScratch s;
   size_t block;  // tiles per block
   float beta;
+  const WinoKernels *kin, *kout;  // transforms for rows of Cin and of Cout channels
 } WinoRun;
 
 static void forward_blocks(void *ctx, int part, size_t lo, size_t hi) {
@@ -183,7 +184,7 @@ static void forward_blocks(void *ctx, int part, size_t lo, size_t hi) {
     for (size_t r = 0; r < n; r++, tile_next(&pos)) {
       const float *p[WINO_POS];
       tile_inputs(p, j->inp, d, pos, j->s.zeros);
-      wino_input_transform(v + r * Ci, ldv, p, Ci);
+      j->kin->input(v + r * Ci, ldv, p, Ci);
     }
     for (size_t x = 0; x < WINO_POS; x++)
       gemm_small(n, Co, Ci, v + x * ldv, Ci, 1, j->s.u + x * Ci * Co, Co, 0, m + x * ldm, Co);
@@ -194,7 +195,7 @@ static void forward_blocks(void *ctx, int part, size_t lo, size_t hi) {
       float *q[4];
       tile_outputs(off, inside, d, pos);
       for (int k = 0; k < 4; k++) q[k] = inside[k] ? j->out + off[k] : j->s.dummy + k * Co;
-      wino_output_transform(q, m + r * Co, ldm, j->bias, accumulate, Co);
+      j->kout->output(q, m + r * Co, ldm, j->bias, accumulate, Co);
     }
   }
 }
@@ -207,12 +208,12 @@ typedef struct {
 
 static void weight_transform_range(void *ctx, size_t lo, size_t hi) {
   const WeightArgs *a = ctx;
-  wino_weight_transform(a->out, a->in, a->n, lo, hi);
+  wino_kernels_for(hi - lo)->weight(a->out, a->in, a->n, lo, hi);
 }
 
 static void weight_grad_range(void *ctx, size_t lo, size_t hi) {
   const WeightArgs *a = ctx;
-  wino_weight_grad(a->out, a->in, a->n, lo, hi);
+  wino_kernels_for(hi - lo)->weight_grad(a->out, a->in, a->n, lo, hi);
 }
 
 static void weight_transform(float *u, const float *weight, const Conv2dDims *d) {
@@ -223,7 +224,8 @@ static void weight_transform(float *u, const float *weight, const Conv2dDims *d)
 
 void winograd_forward(float *out, const float *inp, const float *weight, const float *bias,
                       const Conv2dDims *d, float *scratch, float beta) {
-  WinoRun j = {out, inp, bias, d, scratch_split(d, scratch), fwd_block_tiles(d), beta};
+  WinoRun j = {out, inp, bias, d, scratch_split(d, scratch), fwd_block_tiles(d), beta,
+               wino_kernels_for((size_t)d->Cin), wino_kernels_for((size_t)d->Cout)};
   weight_transform(j.s.u, weight, d);
   const size_t T = tiles_total(d), blocks = (T + j.block - 1) / j.block;
   const size_t flops = T * WINO_POS * (size_t)d->Cin * (size_t)d->Cout;
@@ -239,6 +241,7 @@ typedef struct {
   WinoScratch s;
   size_t t0, chunk;  // the chunk's first tile and its capacity in tiles
   size_t ldv, ldm;   // plane strides of V and dM (plane_stride of chunk tiles)
+  const WinoKernels *kin, *kout;  // transforms for rows of Cin and of Cout channels
   int first;         // 1: the chunk's GEMMs overwrite dU
 } WinoGrad;
 
@@ -255,10 +258,10 @@ static void grad_transform_range(void *ctx, size_t lo, size_t hi) {
     size_t off[4];
     int inside[4];
     tile_inputs(p, g->inp, d, pos, g->s.zeros);
-    wino_input_transform(v + r * Ci, ldv, p, Ci);
+    g->kin->input(v + r * Ci, ldv, p, Ci);
     tile_outputs(off, inside, d, pos);
     for (int k = 0; k < 4; k++) q[k] = inside[k] ? g->dout + off[k] : g->s.zeros;
-    wino_grad_output_transform(dm + r * Co, ldm, q, Co);
+    g->kout->grad_output(dm + r * Co, ldm, q, Co);
   }
 }
 
@@ -284,6 +287,7 @@ void winograd_dweight(float *dweight, const float *dout, const float *inp, const
   const size_t chunk = dw_chunk_tiles(d);
   WinoGrad g = {.inp = inp, .dout = dout, .d = d, .s = scratch_split(d, scratch), .chunk = chunk,
                 .ldv = plane_stride(chunk, d->Cin), .ldm = plane_stride(chunk, d->Cout),
+                .kin = wino_kernels_for((size_t)d->Cin), .kout = wino_kernels_for((size_t)d->Cout),
                 .first = 1};
   for (g.t0 = 0; g.t0 < T; g.t0 += g.chunk, g.first = 0) {
     const size_t rows = T - g.t0 < g.chunk ? T - g.t0 : g.chunk;

@@ -2,29 +2,20 @@
 // gemm_small.h).
 #include "ops/gemm_small.h"
 
-#include <pthread.h>
 #include <string.h>
 
 #include "blas/cpu_features.h"
 #include "ops/gemm.h"
 #include "ops/gemm_small_kernels.h"
 
-static GemmSmallPath best_path, forced_path = GEMM_SMALL_BEST;
-static pthread_once_t best_once = PTHREAD_ONCE_INIT;
-
-static void detect_best(void) {
-  best_path = GEMM_SMALL_BLAS;
-#if GEMM_SMALL_X86
-  CpuFeatures f;
-  cpu_features_detect(&f);  // CPU_AVX512F includes the OS's ZMM state, CPU_AVX2 its YMM
-  if ((f.bits & CPU_AVX2) && (f.bits & CPU_FMA))
-    best_path = f.bits & CPU_AVX512F ? GEMM_SMALL_AVX512 : GEMM_SMALL_AVX2;
-#endif
-}
+static GemmSmallPath forced_path = GEMM_SMALL_BEST;
 
 GemmSmallPath gemm_small_best(void) {
-  pthread_once(&best_once, detect_best);
-  return best_path;
+#if GEMM_SMALL_X86
+  const unsigned f = cpu_features_bits();  // AVX512F includes the OS's ZMM state, AVX2 its YMM
+  if ((f & CPU_AVX2) && (f & CPU_FMA)) return f & CPU_AVX512F ? GEMM_SMALL_AVX512 : GEMM_SMALL_AVX2;
+#endif
+  return GEMM_SMALL_BLAS;
 }
 
 GemmSmallPath gemm_small_path(void) {

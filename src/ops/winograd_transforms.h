@@ -15,19 +15,27 @@
 
 enum { WINO_POS = 16 };  // transformed positions of a tile (4x4)
 
-// v[xi * ld + c] = (B^T d B)[xi] for the 4x4 input tile d (row-major, 16 rows of C).
-void wino_input_transform(float *v, size_t ld, const float *const d[WINO_POS], size_t C);
-// y[k][c] = (A^T m A)[k] + (accumulate ? y[k][c] : bias ? bias[c] : 0), the 2x2 output
-// tile y (row-major) from m[xi * ld + c]. The four y rows must be distinct.
-void wino_output_transform(float *const y[4], const float *m, size_t ld, const float *bias,
-                           int accumulate, size_t C);
-// dm[xi * ld + c] = (A dy A^T)[xi] for the 2x2 output gradient tile dy.
-void wino_grad_output_transform(float *dm, size_t ld, const float *const dy[4], size_t C);
-// u[xi * n + e] = (G g G^T)[xi] for e in [lo, hi), g[k * n + e] the 3x3 kernels
-// (k = ky*3 + kx; n = Cin*Cout pairs for a (3,3,Cin,Cout) weight).
-void wino_weight_transform(float *u, const float *g, size_t n, size_t lo, size_t hi);
-// dg[k * n + e] += (G^T du G)[k] for e in [lo, hi).
-void wino_weight_grad(float *dg, const float *du, size_t n, size_t lo, size_t hi);
+// The five transforms, at one vector width (see wino_kernels_for). C channels per row.
+typedef struct {
+  // v[xi * ld + c] = (B^T d B)[xi] for the 4x4 input tile d (row-major, 16 rows of C).
+  void (*input)(float *v, size_t ld, const float *const d[WINO_POS], size_t C);
+  // y[k][c] = (A^T m A)[k] + (accumulate ? y[k][c] : bias ? bias[c] : 0), the 2x2 output
+  // tile y (row-major) from m[xi * ld + c]. The four y rows must be distinct.
+  void (*output)(float *const y[4], const float *m, size_t ld, const float *bias, int accumulate,
+                 size_t C);
+  // dm[xi * ld + c] = (A dy A^T)[xi] for the 2x2 output gradient tile dy.
+  void (*grad_output)(float *dm, size_t ld, const float *const dy[4], size_t C);
+  // u[xi * n + e] = (G g G^T)[xi] for e in [lo, hi), g[k * n + e] the 3x3 kernels
+  // (k = ky*3 + kx; n = Cin*Cout pairs for a (3,3,Cin,Cout) weight).
+  void (*weight)(float *u, const float *g, size_t n, size_t lo, size_t hi);
+  // dg[k * n + e] += (G^T du G)[k] for e in [lo, hi).
+  void (*weight_grad)(float *dg, const float *du, size_t n, size_t lo, size_t hi);
+} WinoKernels;
+
+// The transforms for rows of C channels on this CPU: 16-channel groups where the CPU
+// has AVX-512 and C is a multiple of 16, else 8-channel ones. Callers pick them once
+// per convolution, not per tile.
+const WinoKernels *wino_kernels_for(size_t C);
 // Channels per vector group of the transforms on this CPU for channel counts that are
 // multiples of 16: 16 with AVX-512, else 8 (for reports: `vdmc blas`).
 int wino_group_lanes(void);

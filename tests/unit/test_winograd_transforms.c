@@ -125,7 +125,7 @@ static void check_table(const WinoKernels *k, const char *what, size_t C) {
   free(in), free(out), free(bias), free(y), free(g), free(u), free(du), free(dg0);
 }
 
-// The input transform at both widths, and through the dispatching entry point: the
+// The input transform at both widths, and through wino_kernels_for: the
 // same bits (additions in the same order whatever the width).
 static void check_widths_agree(size_t C) {
   const size_t ld = C;
@@ -136,9 +136,9 @@ static void check_widths_agree(size_t C) {
   for (int w = 0; w < 3; w++) v[w] = malloc(16 * ld * sizeof(float));
   wino_kernels8()->input(v[0], ld, d, C);
   wino_kernels16()->input(v[1], ld, d, C);
-  wino_input_transform(v[2], ld, d, C);
+  wino_kernels_for(C)->input(v[2], ld, d, C);
   CHECK(!memcmp(v[0], v[1], 16 * ld * sizeof(float)) && !memcmp(v[0], v[2], 16 * ld * sizeof(float)),
-        "C=%zu: the 8- and 16-lane input transforms (and the dispatcher) differ", C);
+        "C=%zu: the 8- and 16-lane input transforms (and wino_kernels_for) differ", C);
   for (int w = 0; w < 3; w++) free(v[w]);
   free(in);
 }
