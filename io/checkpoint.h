@@ -74,6 +74,18 @@ int checkpoint_save(const char *run_dir, const CheckpointState *st, int keep, MP
 // table matches st->table (names the first differing tensor).
 int checkpoint_load(const char *path, MPI_Comm comm, CheckpointState *st);
 
+// Serial, any rank: whether RUN_DIR holds a run, i.e. RUN_DIR/checkpoints has a
+// `latest` entry of any kind (even a dangling or unreadable one) or a committed
+// step-N.h5. Temporaries alone are not a run. An unreadable checkpoints directory is
+// an error, never "no run": callers that start from scratch on "no run" would
+// overwrite the run's committed files.
+int checkpoint_run_exists(const char *run_dir, int *exists);
+
+// Serial, rank 0: fails when a checkpoint of RUN_DIR could not be committed because
+// RUN_DIR/checkpoints/latest is a directory (train checks before its first step
+// rather than after the first interval of work).
+int checkpoint_dir_check_writable(const char *run_dir);
+
 // Serial (no MPI needed): the resolved config text stored in the checkpoint at `path`
 // (same path forms as checkpoint_load; the newest readable candidate) as a malloc'd
 // string, and optionally one extra array (*values malloc'd, NULL with *n = 0 when the

@@ -11,6 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <mpi.h>
+
 #include "core/status.h"
 #include "io/checkpoint_internal.h"
 
@@ -50,17 +52,39 @@ static int rename_durable(const char *from, const char *to, const char *dir) {
   return fsync_path(dir, 1);
 }
 
+// rename(2) replaces any `latest` but a directory (a symlink, FIFO or garbage file
+// is replaced by the real pointer file, which is vdmc's own).
+static int latest_replaceable(const char *latest) {
+  struct stat sb;
+  if (lstat(latest, &sb) == 0 && S_ISDIR(sb.st_mode))
+    return vdmc_fail(VDMC_ERR_IO, "checkpoint: %s is a directory, where vdmc keeps the name of the newest "
+                     "checkpoint: remove it", latest);
+  return VDMC_OK;
+}
+
+int checkpoint_dir_check_writable(const char *run_dir) {
+  char dir[CKPT_PATH_LEN], latest[CKPT_PATH_LEN + 16];
+  ckpt_dir_of(run_dir, dir);
+  snprintf(latest, sizeof latest, "%s/latest", dir);
+  return latest_replaceable(latest);
+}
+
 static int write_latest(const char *dir, const char *name) {
   char tmp[CKPT_PATH_LEN + 16], latest[CKPT_PATH_LEN + 16];
   snprintf(tmp, sizeof tmp, "%s/latest.tmp", dir);
   snprintf(latest, sizeof latest, "%s/latest", dir);
-  FILE *f = fopen(tmp, "w");
+  int status = latest_replaceable(latest);
+  if (status) return status;
+  unlink(tmp);  // a leftover (or a FIFO someone put there, which "w" would block on)
+  FILE *f = fopen(tmp, "wx");
   if (!f) return vdmc_fail(VDMC_ERR_IO, "checkpoint: cannot write %s: %s", tmp, strerror(errno));
   int ok = fprintf(f, "%s\n", name) > 0 && fflush(f) == 0 && fsync(fileno(f)) == 0;
   int e = errno;
   if (fclose(f) != 0) ok = 0;
-  if (!ok) return vdmc_fail(VDMC_ERR_IO, "checkpoint: writing %s failed: %s", tmp, strerror(e));
-  return rename_durable(tmp, latest, dir);
+  if (!ok) status = vdmc_fail(VDMC_ERR_IO, "checkpoint: writing %s failed: %s", tmp, strerror(e));
+  if (!status) status = rename_durable(tmp, latest, dir);
+  if (status) unlink(tmp);
+  return status;
 }
 
 typedef struct {
@@ -138,23 +162,78 @@ static int is_dir(const char *path) {
   return stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
 }
 
-// Reads the file name stored in DIR/latest into name; 0 if there is no latest.
-static int read_latest(const char *dir, char *name, int *found) {
+// Reads the file name stored in DIR/latest into name. *found = 1: it names a step
+// file; 0: there is no usable `latest`, and *problem says why when it exists but is
+// broken (dangling or looping symlink, unreadable, not a file, not a step-N.h5 name).
+// A broken `latest` is not an error: the committed step files still say where the run
+// is, and treating it as "no run here" would start from scratch over them.
+static void read_latest(const char *dir, char *name, int *found, char *problem, size_t cap) {
   char path[CKPT_PATH_LEN + 16];
   snprintf(path, sizeof path, "%s/latest", dir);
   *found = 0;
+  problem[0] = '\0';
+  struct stat lsb, sb;
+  if (lstat(path, &lsb) != 0) {
+    if (errno != ENOENT) snprintf(problem, cap, "%s: %s", path, strerror(errno));
+    return;
+  }
+  if (stat(path, &sb) != 0) {
+    snprintf(problem, cap, "%s: %s", path, errno == ENOENT ? "dangling symlink" : strerror(errno));
+    return;
+  }
+  if (!S_ISREG(sb.st_mode)) {
+    snprintf(problem, cap, "%s: not a regular file", path);
+    return;
+  }
   FILE *f = fopen(path, "r");
   if (!f) {
-    if (errno == ENOENT) return VDMC_OK;
-    return vdmc_fail(VDMC_ERR_IO, "checkpoint: cannot read %s: %s", path, strerror(errno));
+    snprintf(problem, cap, "%s: %s", path, strerror(errno));
+    return;
   }
   int ok = fgets(name, CKPT_PATH_LEN, f) != NULL;
   fclose(f);
   if (ok) name[strcspn(name, "\r\n")] = '\0';
   int tmp = 0;
-  if (!ok || parse_step_name(name, &tmp) < 0 || tmp)
-    return vdmc_fail(VDMC_ERR_IO, "checkpoint: %s does not name a step-NNNNNNNN.h5 file", path);
+  if (!ok || parse_step_name(name, &tmp) < 0 || tmp) {
+    snprintf(problem, cap, "%s: does not name a step-NNNNNNNN.h5 file", path);
+    return;
+  }
   *found = 1;
+}
+
+// Rank 0 of the world prints (checkpoint readers run on every rank or serially).
+static void warn_once(const char *fmt, const char *a, const char *b) {
+  int init = 0, rank = 0;
+  MPI_Initialized(&init);
+  if (init) MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  if (rank == 0) {
+    fprintf(stderr, fmt, a, b);
+    fflush(stderr);
+  }
+}
+
+int checkpoint_run_exists(const char *run_dir, int *exists) {
+  char dir[CKPT_PATH_LEN];
+  *exists = 0;
+  ckpt_dir_of(run_dir, dir);
+  struct stat sb;
+  if (lstat(dir, &sb) != 0) {
+    if (errno == ENOENT) return VDMC_OK;
+    return vdmc_fail(VDMC_ERR_IO, "%s: %s", dir, strerror(errno));
+  }
+  if (!S_ISDIR(sb.st_mode) && (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)))
+    return vdmc_fail(VDMC_ERR_IO, "%s: exists and is not a directory", dir);
+  char latest[CKPT_PATH_LEN + 16];
+  snprintf(latest, sizeof latest, "%s/latest", dir);
+  if (lstat(latest, &sb) == 0) {  // any kind of `latest`, even a broken one, marks a run
+    *exists = 1;
+    return VDMC_OK;
+  }
+  StepFile *files;
+  int n, status = list_steps(dir, &files, &n);
+  if (status) return status;
+  for (int i = 0; i < n; i++) *exists |= !files[i].tmp;
+  free(files);
   return VDMC_OK;
 }
 
@@ -178,15 +257,14 @@ int ckpt_dir_candidates(const char *path, char (**cands)[CKPT_PATH_LEN], int *n,
     *n = 1;
     return VDMC_OK;
   }
-  char latest[CKPT_PATH_LEN];
+  char latest[CKPT_PATH_LEN], problem[CKPT_PATH_LEN + 64];
   int found, tmp;
-  int status = read_latest(dir, latest, &found);
-  if (status) return status;
+  read_latest(dir, latest, &found, problem, sizeof problem);
   int64_t newest = found ? parse_step_name(latest, &tmp) : INT64_MAX;
   if (found) snprintf((*cands)[(*n)++], CKPT_PATH_LEN, "%.*s/%.64s", CKPT_PATH_LEN - 80, dir, latest);
   StepFile *files;
   int nfiles;
-  status = list_steps(dir, &files, &nfiles);
+  int status = list_steps(dir, &files, &nfiles);
   if (status) return status;
   for (int i = 0; i < nfiles; i++) {
     if (files[i].tmp || files[i].step >= newest) continue;
@@ -195,7 +273,12 @@ int ckpt_dir_candidates(const char *path, char (**cands)[CKPT_PATH_LEN], int *n,
     snprintf((*cands)[(*n)++], CKPT_PATH_LEN, "%.*s/%.64s", CKPT_PATH_LEN - 80, dir, name);
   }
   free(files);
-  if (*n == 0) return vdmc_fail(VDMC_ERR_IO, "checkpoint: no checkpoint in %s (no latest, no step-*.h5)", dir);
+  if (*n == 0) {
+    if (problem[0]) return vdmc_fail(VDMC_ERR_IO, "checkpoint: no checkpoint in %s (%s, no step-*.h5)", dir, problem);
+    return vdmc_fail(VDMC_ERR_IO, "checkpoint: no checkpoint in %s (no latest, no step-*.h5)", dir);
+  }
+  if (!found && !problem[0]) snprintf(problem, sizeof problem, "%s/latest is missing", dir);
+  if (problem[0]) warn_once("vdmc: warning: %s; using the newest committed step file, %s\n", problem, (*cands)[0]);
   *fallback = 1;
   return VDMC_OK;
 }

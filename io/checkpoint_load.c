@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/output_file.h"
 #include "core/status.h"
 #include "io/checkpoint_internal.h"
 #include "io/h5_check.h"
@@ -249,6 +250,7 @@ static int load_file(const char *path, CheckpointState *st, MPI_Comm comm) {
   st->world_size = f.world_size;
   st->config_text = config;
   snprintf(st->loaded_path, sizeof st->loaded_path, "%s", path);
+  output_note_input(path);
   return VDMC_OK;
 }
 

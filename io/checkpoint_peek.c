@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/output_file.h"
 #include "core/status.h"
 #include "io/checkpoint.h"
 #include "io/checkpoint_internal.h"
@@ -50,6 +51,7 @@ int checkpoint_peek(const char *path, char **config_text, const char *extra, dou
     goto cleanup;
   }
   snprintf(resolved_path, CKPT_PATH_LEN, "%s", cands[0]);
+  output_note_input(cands[0]);
   size_t len;
   VDMC_CHECK(read_1d(file, "config", cands[0], H5T_NATIVE_CHAR, 1, (void **)config_text, &len));
   if (extra) {

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "core/fs.h"
@@ -144,6 +145,21 @@ cleanup:
   return status;
 }
 
+// A failed write names the file and, when the file system cannot hold the checkpoint,
+// says so: HDF5 reports a full disk under MPI-IO only as "file write failed", and
+// errno is gone by then.
+static int explain_write_failure(int status, const char *tmp, const char *dir, const CheckpointState *st,
+                                 const SaveHeader *h) {
+  uint64_t need = (uint64_t)st->narrays * h->total * sizeof(float) + h->config_len + 65536;
+  for (int i = 0; i < st->nextras; i++) need += st->extras[i].n * sizeof(double);
+  struct statvfs vfs;
+  if (statvfs(dir, &vfs) == 0 && (uint64_t)vfs.f_bavail * vfs.f_frsize < need)
+    return vdmc_fail(status, "%s: %s; no space left on device: the file system has %llu bytes free, a checkpoint "
+                     "needs about %llu", tmp, vdmc_error_message(),
+                     (unsigned long long)vfs.f_bavail * vfs.f_frsize, (unsigned long long)need);
+  return vdmc_fail(status, "%s: %s", tmp, vdmc_error_message());
+}
+
 int checkpoint_save(const char *run_dir, const CheckpointState *st, int keep, MPI_Comm comm) {
   int rank;
   MPI_Comm_rank(comm, &rank);
@@ -162,7 +178,11 @@ int checkpoint_save(const char *run_dir, const CheckpointState *st, int keep, MP
   SaveHeader h;
   status = ckpt_check_same_layout(comm, st);
   if (!status) status = ckpt_agree(comm, make_header(st, comm, &h));
-  if (!status) status = ckpt_agree(comm, write_file(tmp, st, &h, comm));
+  if (!status) {
+    status = write_file(tmp, st, &h, comm);
+    if (status) status = explain_write_failure(status, tmp, dir, st, &h);
+    status = ckpt_agree(comm, status);
+  }
   ckpt_h5_quiet_end(func, data);
   if (status) {
     if (rank == 0) unlink(tmp);  // nothing was committed; the previous checkpoint stands

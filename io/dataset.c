@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/output_file.h"
 #include "core/status.h"
 #include "io/h5_attr.h"
 #include "io/h5_check.h"
@@ -99,6 +100,7 @@ static int validate_shapes(Dataset *ds) {
 }
 
 int dataset_open(Dataset *ds, const char *path, MPI_Comm comm) {
+  output_note_input(path);
   memset(ds, 0, sizeof *ds);
   ds->file = ds->images = ds->labels = -1;
   snprintf(ds->path, sizeof ds->path, "%s", path);

@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/output_file.h"
+
 typedef struct {
   const char *name;    // attribute `name`, e.g. "fashion-mnist"
   const char *source;  // attribute `source`: where the examples came from
@@ -17,8 +19,7 @@ typedef struct {
 } DatasetSpec;
 
 typedef struct {
-  char path[1024];      // final name
-  char tmp_path[1040];  // path + ".tmp"
+  OutputFile out;  // the target and the temporary written (core/output_file.h)
   hid_t file, images, labels;
   size_t n, h, w, c, written;
   int num_classes;

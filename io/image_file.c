@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/output_file.h"
 #include "core/status.h"
 
 static int decode_png(const char *path, uint8_t **rgb, size_t *h, size_t *w) {
@@ -93,6 +94,7 @@ static int decode_jpeg(const char *path, FILE *f, uint8_t **rgb, size_t *h, size
 int image_decode_file(const char *path, uint8_t **rgb, size_t *h, size_t *w) {
   *rgb = NULL;
   FILE *f = fopen(path, "rb");
+  output_note_input(path);
   if (!f) return vdmc_fail(VDMC_ERR_IO, "%s: cannot open", path);
   unsigned char magic[8] = {0};
   size_t got = fread(magic, 1, sizeof magic, f);

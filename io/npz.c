@@ -4,11 +4,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/output_file.h"
 #include "core/status.h"
 
 #define NPY_MAX_HEADER 65536
 
 int npz_open(zip_t **za, const char *path) {
+  output_note_input(path);
   int err = 0;
   *za = zip_open(path, ZIP_RDONLY, &err);
   if (*za) return VDMC_OK;

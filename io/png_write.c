@@ -7,31 +7,33 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/output_file.h"
 #include "core/pixels.h"
 #include "core/status.h"
 
 int png_write(const char *path, const uint8_t *pixels, int width, int height, int channels) {
   if (width <= 0 || height <= 0 || (channels != 1 && channels != 3 && channels != 4))
     return vdmc_fail(VDMC_ERR_INTERNAL, "png_write %s: bad image %dx%dx%d", path, width, height, channels);
-  char tmp[4096];
-  if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
-    return vdmc_fail(VDMC_ERR_INPUT, "%s: path too long", path);
-  FILE *f = fopen(tmp, "wb");
-  if (!f) return vdmc_fail(VDMC_ERR_IO, "%s: cannot create: %s", tmp, strerror(errno));
+  OutputFile out;
+  int status = output_file_begin(&out, path);
+  if (status) return status;
+  const char *tmp = out.tmp_path;
+  FILE *f = fopen(tmp, "wbx");  // exclusive: never truncates or follows what is there
+  if (!f) return vdmc_fail(VDMC_ERR_IO, "%s: cannot create %s: %s", path, tmp, strerror(errno));
   png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
   png_infop info = png ? png_create_info_struct(png) : NULL;
   if (!png || !info) {
     png_destroy_write_struct(&png, NULL);
     fclose(f);
-    remove(tmp);
-    return vdmc_fail(VDMC_ERR_MEMORY, "%s: cannot create PNG writer", path);
+    return output_file_end(&out, vdmc_fail(VDMC_ERR_MEMORY, "%s: cannot create PNG writer", path));
   }
   // libpng reports errors by longjmp; nothing below allocates outside libpng.
   if (setjmp(png_jmpbuf(png))) {
+    int e = errno;  // the failed fwrite's reason, before cleanup can change it
     png_destroy_write_struct(&png, &info);
     fclose(f);
-    remove(tmp);
-    return vdmc_fail(VDMC_ERR_IO, "%s: libpng failed while writing", path);
+    return output_file_end(&out, vdmc_fail(VDMC_ERR_IO, "%s: libpng failed while writing %s: %s", path, tmp,
+                                           strerror(e)));
   }
   png_init_io(png, f);
   int color = channels == 1 ? PNG_COLOR_TYPE_GRAY : channels == 3 ? PNG_COLOR_TYPE_RGB : PNG_COLOR_TYPE_RGBA;
@@ -43,12 +45,10 @@ int png_write(const char *path, const uint8_t *pixels, int width, int height, in
   png_write_end(png, NULL);
   png_destroy_write_struct(&png, &info);
   int bad = fflush(f) != 0 || ferror(f);
-  bad |= fclose(f) != 0;
-  if (bad || rename(tmp, path) != 0) {
-    remove(tmp);
-    return vdmc_fail(VDMC_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
-  }
-  return VDMC_OK;
+  int e = errno;
+  if (fclose(f) != 0 && !bad) bad = 1, e = errno;
+  if (bad) status = vdmc_fail(VDMC_ERR_IO, "%s: cannot write %s: %s", path, tmp, strerror(e));
+  return output_file_end(&out, status);
 }
 
 void image_grid(uint8_t *out, int *gw, int *gh, const float *images, int N, int H, int W, int C,

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "core/output_file.h"
 #include "core/status.h"
 #include "io/dataset_write.h"
 #include "io/prepare.h"
@@ -29,6 +30,7 @@ static int idx_read(gzFile f, const char *path, void *buf, size_t bytes, const c
 
 // Opens an idx file of `ndims` uint8 dimensions and reads the sizes into dims.
 static int idx_open(const char *path, int ndims, uint32_t *dims, gzFile *out) {
+  output_note_input(path);
   gzFile f = gzopen(path, "rb");
   if (!f) return vdmc_fail(VDMC_ERR_IO, "%s: cannot open (is dataset-fashion-mnist installed? --src DIR)", path);
   uint8_t head[4 + 4 * 3];

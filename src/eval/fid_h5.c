@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/output_file.h"
 #include "core/status.h"
 #include "io/h5_attr.h"
 #include "io/h5_check.h"
@@ -12,19 +13,18 @@
 int small_h5_create(SmallH5 *f, const char *path, const char *kind, int version) {
   memset(f, 0, sizeof *f);
   f->file = -1;
-  snprintf(f->path, sizeof f->path, "%s", path);
-  snprintf(f->tmp_path, sizeof f->tmp_path, "%s.tmp", path);
+  int status = output_file_begin(&f->out, path);
+  if (status) return status;
   h5_quiet();
   hid_t fapl = -1;
-  int status = VDMC_OK;
-  H5_CHECK(fapl = H5Pcreate(H5P_FILE_ACCESS), "%s: file access list", f->tmp_path);
+  H5_CHECK(fapl = H5Pcreate(H5P_FILE_ACCESS), "%s: file access list", f->out.tmp_path);
   H5_CHECK(H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_LATEST), "%s: format bounds",
-           f->tmp_path);
-  H5_CHECK(f->file = H5Fcreate(f->tmp_path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl), "%s: cannot create",
-           f->tmp_path);
+           f->out.tmp_path);
+  H5_CHECK(f->file = H5Fcreate(f->out.tmp_path, H5F_ACC_EXCL, H5P_DEFAULT, fapl), "%s: cannot create",
+           f->out.tmp_path);
   f->writing = 1;
-  if ((status = h5_attr_write_string(f->file, VDMC_KIND_ATTR, kind, f->tmp_path))) goto cleanup;
-  status = h5_attr_write_int(f->file, "format_version", version, f->tmp_path);
+  if ((status = h5_attr_write_string(f->file, VDMC_KIND_ATTR, kind, f->out.tmp_path))) goto cleanup;
+  status = h5_attr_write_int(f->file, "format_version", version, f->out.tmp_path);
 cleanup:
   h5_close_id(fapl);
   return status;
@@ -32,17 +32,15 @@ cleanup:
 
 int small_h5_finish(SmallH5 *f, int status) {
   if (f->file >= 0 && H5Fclose(f->file) < 0 && !status)
-    status = vdmc_fail(VDMC_ERR_IO, "%s: cannot close", f->tmp_path);
+    status = vdmc_fail(VDMC_ERR_IO, "%s: cannot close", f->out.tmp_path);
   f->file = -1;
   if (!f->writing) return status;
   f->writing = 0;
-  if (!status && rename(f->tmp_path, f->path) != 0)
-    status = vdmc_fail(VDMC_ERR_IO, "%s: cannot rename to %s", f->tmp_path, f->path);
-  if (status) remove(f->tmp_path);
-  return status;
+  return output_file_end(&f->out, status);
 }
 
 int small_h5_open(SmallH5 *f, const char *path, const char *kind, int version, const char *hint) {
+  output_note_input(path);
   memset(f, 0, sizeof *f);
   f->file = -1;
   snprintf(f->path, sizeof f->path, "%s", path);
@@ -78,11 +76,11 @@ int small_h5_write(SmallH5 *f, const char *name, hid_t mem, int ndim, const size
   hid_t space = -1, dset = -1;
   hid_t type = mem == H5T_NATIVE_DOUBLE ? H5T_IEEE_F64LE : H5T_IEEE_F32LE;
   int status = VDMC_OK;
-  H5_CHECK(space = H5Screate_simple(ndim, dims, NULL), "%s: /%s", f->tmp_path, name);
+  H5_CHECK(space = H5Screate_simple(ndim, dims, NULL), "%s: /%s", f->out.tmp_path, name);
   H5_CHECK(dset = H5Dcreate2(f->file, name, type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
-           "%s: cannot create /%s", f->tmp_path, name);
+           "%s: cannot create /%s", f->out.tmp_path, name);
   H5_CHECK(H5Dwrite(dset, mem, H5S_ALL, H5S_ALL, H5P_DEFAULT, data), "%s: cannot write /%s",
-           f->tmp_path, name);
+           f->out.tmp_path, name);
 cleanup:
   h5_close_id(dset);
   h5_close_id(space);

@@ -8,16 +8,19 @@
 #include <hdf5.h>
 #include <stddef.h>
 
+#include "core/output_file.h"
+
 typedef struct {
-  char path[1024];
-  char tmp_path[1040];
-  hid_t file;   // -1 when closed
+  char path[OUTPUT_PATH_LEN];  // the file read
+  OutputFile out;              // writing: the target and its temporary (core/output_file.h)
+  hid_t file;                  // -1 when closed
   int writing;
 } SmallH5;
 
-// Creates PATH.tmp with vdmc_kind = kind and format_version = version.
+// Checks PATH against the output policy and creates its temporary with vdmc_kind =
+// kind and format_version = version.
 int small_h5_create(SmallH5 *f, const char *path, const char *kind, int version);
-// Closes and renames PATH.tmp to PATH (or deletes it when status != VDMC_OK).
+// Closes and renames the temporary over PATH (or deletes it when status != VDMC_OK).
 // Returns status, or the close/rename error.
 int small_h5_finish(SmallH5 *f, int status);
 // Opens read-only and checks vdmc_kind and format_version (a mismatch is VDMC_ERR_IO

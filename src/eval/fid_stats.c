@@ -140,9 +140,9 @@ int fid_stats_write(const char *path, const FidStats *s) {
   size_t shape[2] = {s->d, s->d};
   if (!st) st = small_h5_write(&f, "mu", H5T_NATIVE_DOUBLE, 1, shape, s->mu);
   if (!st) st = small_h5_write(&f, "sigma", H5T_NATIVE_DOUBLE, 2, shape, s->sigma);
-  if (!st) st = h5_attr_write_int(f.file, "n", s->n, f.tmp_path);
-  if (!st) st = h5_attr_write_int(f.file, "features_crc32", s->features_crc32, f.tmp_path);
-  if (!st) st = h5_attr_write_string(f.file, "source", s->source, f.tmp_path);
+  if (!st) st = h5_attr_write_int(f.file, "n", s->n, f.out.tmp_path);
+  if (!st) st = h5_attr_write_int(f.file, "features_crc32", s->features_crc32, f.out.tmp_path);
+  if (!st) st = h5_attr_write_string(f.file, "source", s->source, f.out.tmp_path);
   return small_h5_finish(&f, st);
 }
 

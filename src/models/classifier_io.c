@@ -35,14 +35,14 @@ int classifier_save(const char *path, const Classifier *m, const float *params, 
   if (!st) st = small_h5_write(&f, "params", H5T_NATIVE_FLOAT, 1, &n, params);
   const char *names[5] = {"H", "W", "C", "K", "width"};
   int values[5] = {c->H, c->W, c->C, c->K, c->width};
-  for (int i = 0; i < 5 && !st; i++) st = h5_attr_write_int(f.file, names[i], values[i], f.tmp_path);
-  if (!st) st = h5_attr_write_int(f.file, "params_crc32", classifier_params_crc32(m, params), f.tmp_path);
-  if (!st) st = h5_attr_write_string(f.file, "architecture", arch, f.tmp_path);
+  for (int i = 0; i < 5 && !st; i++) st = h5_attr_write_int(f.file, names[i], values[i], f.out.tmp_path);
+  if (!st) st = h5_attr_write_int(f.file, "params_crc32", classifier_params_crc32(m, params), f.out.tmp_path);
+  if (!st) st = h5_attr_write_string(f.file, "architecture", arch, f.out.tmp_path);
   if (!st) {
     hid_t space = H5Screate(H5S_SCALAR);
     hid_t attr = H5Acreate2(f.file, "test_accuracy", H5T_IEEE_F64LE, space, H5P_DEFAULT, H5P_DEFAULT);
     if (space < 0 || attr < 0 || H5Awrite(attr, H5T_NATIVE_DOUBLE, &test_accuracy) < 0)
-      st = vdmc_fail(VDMC_ERR_IO, "%s: cannot write attribute test_accuracy", f.tmp_path);
+      st = vdmc_fail(VDMC_ERR_IO, "%s: cannot write attribute test_accuracy", f.out.tmp_path);
     if (attr >= 0) H5Aclose(attr);
     if (space >= 0) H5Sclose(space);
   }

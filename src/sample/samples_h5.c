@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/output_file.h"
 #include "core/status.h"
 #include "io/dataset.h"
 #include "io/h5_attr.h"
@@ -59,7 +60,7 @@ static int write_file(const char *tmp, const DatasetSpec *spec, const uint8_t *b
   H5_CHECK(fapl = H5Pcreate(H5P_FILE_ACCESS), "%s: file access list", tmp);
   H5_CHECK(H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL), "%s: MPI-IO driver", tmp);
   H5_CHECK(H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_LATEST), "%s: format bounds", tmp);
-  H5_CHECK(file = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl), "%s: cannot create", tmp);
+  H5_CHECK(file = H5Fcreate(tmp, H5F_ACC_EXCL, H5P_DEFAULT, fapl), "%s: cannot create", tmp);
   if ((status = create_dataset(file, tmp, "/images", H5T_STD_U8LE, 4, idims, ichunk, &images)) ||
       (status = create_dataset(file, tmp, "/labels", H5T_STD_I32LE, 1, ldims, lchunk, &labs)) ||
       (status = h5_attr_write_string(file, VDMC_KIND_ATTR, DATASET_KIND, tmp)) ||
@@ -84,8 +85,6 @@ cleanup:
 
 int samples_h5_write(const char *path, const DatasetSpec *spec, const uint8_t *bytes, const int32_t *labels,
                      size_t first, size_t count, MPI_Comm comm) {
-  char tmp[4200];
-  snprintf(tmp, sizeof tmp, "%s.tmp", path);
   int rank;
   MPI_Comm_rank(comm, &rank);
   h5_quiet();
@@ -94,12 +93,13 @@ int samples_h5_write(const char *path, const DatasetSpec *spec, const uint8_t *b
     if (labels[i] < 0 || labels[i] >= spec->num_classes)
       status = vdmc_fail(VDMC_ERR_INTERNAL, "%s: label %d of sample %zu outside [0, %d)", path, labels[i], first + i,
                          spec->num_classes);
+  OutputFile out;  // rank 0 checks the target; every rank writes the same temporary
+  if (!status && rank == 0) status = output_file_begin(&out, path);
   status = mpi_command_agree(comm, status);
-  if (!status) status = mpi_command_agree(comm, write_file(tmp, spec, bytes, labels, first, count, comm));
-  if (rank == 0) {  // commit (or clean up), then tell the others
-    if (!status && rename(tmp, path) != 0) status = vdmc_fail(VDMC_ERR_IO, "%s: cannot rename to %s", tmp, path);
-    if (status) unlink(tmp);
-  }
+  if (status) return status;
+  MPI_Bcast(&out, (int)sizeof out, MPI_BYTE, 0, comm);
+  status = mpi_command_agree(comm, write_file(out.tmp_path, spec, bytes, labels, first, count, comm));
+  if (rank == 0) status = output_file_end(&out, status);  // commit, or remove the temporary
   int committed = status;
   MPI_Bcast(&committed, 1, MPI_INT, 0, comm);
   if (committed && !status) return vdmc_fail(committed, "%s: rank 0 could not commit the file", path);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "core/fs.h"
+#include "core/output_file.h"
 #include "core/status.h"
 #include "diffusion/objective_config.h"
 #include "io/checkpoint.h"
@@ -19,7 +20,7 @@ const char *const train_phase_names[PHASE_COUNT] = {"data", "forward", "backward
                                                     "optimizer", "checkpoint"};
 
 // Every rank gets the same status: the lowest failing rank's message wins.
-static int agree(const Trainer *t, int rc) {
+int trainer_agree(const Trainer *t, int rc) {
   int worst = rc ? t->comm.rank : t->comm.size, first = worst;
   MPI_Allreduce(&worst, &first, 1, MPI_INT, MPI_MIN, t->comm.comm);
   if (first == t->comm.size) return VDMC_OK;
@@ -196,12 +197,6 @@ int trainer_save(Trainer *t) {
   return rc;
 }
 
-static int any_checkpoint(const char *run_dir) {
-  char path[4200];
-  snprintf(path, sizeof path, "%s/checkpoints/latest", run_dir);
-  return access(path, F_OK) == 0;
-}
-
 static int resume_from(Trainer *t, const char *path) {
   CheckpointState st;
   double counters[2] = {0, 0};
@@ -236,15 +231,19 @@ static int prepare_run_dir(Trainer *t) {
   if (t->comm.rank != 0) return VDMC_OK;
   int mk = fs_mkdir_p(t->run_dir);
   if (mk) return mk;
-  char path[4200], tmp[4300];
+  char path[4200];
   snprintf(path, sizeof path, "%s/config.yaml", t->run_dir);
-  snprintf(tmp, sizeof tmp, "%s.tmp", path);
-  FILE *f = fopen(tmp, "w");
-  if (!f) return vdmc_fail(VDMC_ERR_IO, "%s: cannot write: %s", tmp, strerror(errno));
-  int rc = config_write_yaml(&t->cs, f);
-  if (fclose(f) != 0 && !rc) rc = vdmc_fail(VDMC_ERR_IO, "%s: write failed", tmp);
-  if (!rc && rename(tmp, path) != 0) rc = vdmc_fail(VDMC_ERR_IO, "%s: cannot rename: %s", path, strerror(errno));
-  return rc;
+  OutputFile out;
+  int rc = output_file_begin(&out, path);
+  if (rc) return rc;
+  FILE *f = fopen(out.tmp_path, "wx");
+  if (!f) return vdmc_fail(VDMC_ERR_IO, "%s: cannot create %s: %s", path, out.tmp_path, strerror(errno));
+  rc = config_write_yaml(&t->cs, f);
+  int bad = fflush(f) != 0 || ferror(f);
+  int e = errno;
+  if (fclose(f) != 0 && !bad) bad = 1, e = errno;
+  if (bad && !rc) rc = vdmc_fail(VDMC_ERR_IO, "%s: cannot write %s: %s", path, out.tmp_path, strerror(e));
+  return output_file_end(&out, rc);
 }
 
 int trainer_create(Trainer *t, const ConfigSet *cs, const VdmcComm *comm, const char *run_dir,
@@ -274,28 +273,37 @@ int trainer_create(Trainer *t, const ConfigSet *cs, const VdmcComm *comm, const 
   if (nan_hook && sscanf(nan_hook, "%d:%lld:%lld", &t->test_nan_rank, &from, &until) != 3) t->test_nan_rank = -1;
   t->test_nan_from = from;
   t->test_nan_until = until;
+  const char *data_hook = getenv("VDMC_TRAIN_TEST_DATA_ERROR");
+  long long at = -1;
+  t->test_data_error_rank = -1;
+  if (data_hook && sscanf(data_hook, "%d:%lld", &t->test_data_error_rank, &at) != 2) t->test_data_error_rank = -1;
+  t->test_data_error_step = at;
   if (!rc && comm->rank == 0) rc = check_dataset(t);
-  if ((rc = agree(t, rc))) return rc;
+  if ((rc = trainer_agree(t, rc))) return rc;
   rc = build_objective(t);
   if (!rc) rc = build_optimizer(t);
   if (!rc) rc = build_buffers(t);
-  if ((rc = agree(t, rc))) return rc;
+  if ((rc = trainer_agree(t, rc))) return rc;
 
-  int have = any_checkpoint(t->run_dir);
+  // Rank 0 decides for all: ranks deciding alone could split into resumed and fresh.
+  int have = 0;
+  if ((rc = trainer_agree(t, t->comm.rank == 0 ? checkpoint_run_exists(t->run_dir, &have) : VDMC_OK))) return rc;
+  MPI_Bcast(&have, 1, MPI_INT, 0, t->comm.comm);
   if (resume == RESUME_NONE && have)
     return vdmc_fail(VDMC_ERR_INPUT, "%s already has checkpoints and --resume none was given: "
                      "choose another --run directory or remove it", t->run_dir);
+  if (have && (rc = trainer_agree(t, t->comm.rank == 0 ? checkpoint_dir_check_writable(t->run_dir) : VDMC_OK))) return rc;
   unet_init_params(&t->net, t->params, (uint64_t)c->run.seed);
   memcpy(t->ema, t->params, t->total * sizeof(float));
   if (resume == RESUME_FILE) rc = resume_from(t, resume_path);
   else if (resume == RESUME_AUTO && have) rc = resume_from(t, t->run_dir);
-  if ((rc = agree(t, rc))) return rc;
-  if ((rc = agree(t, prepare_run_dir(t)))) return rc;
+  if ((rc = trainer_agree(t, rc))) return rc;
+  if ((rc = trainer_agree(t, prepare_run_dir(t)))) return rc;
 
   ReaderConfig rcfg = {.path = c->data.train, .comm = comm->comm, .global_batch = (size_t)t->B,
                        .seed = (uint64_t)c->run.seed, .flip = c->data.flip, .prefetch = 1};
   rc = reader_open(&t->reader, &rcfg, (uint64_t)t->step);
-  return agree(t, rc);
+  return trainer_agree(t, rc);
 }
 
 void trainer_free(Trainer *t) {

@@ -92,6 +92,11 @@ typedef struct {
   // steps in [test_nan_from, test_nan_until); from env VDMC_TRAIN_TEST_NAN=RANK:FROM:UNTIL
   int test_nan_rank;
   int64_t test_nan_from, test_nan_until;
+  // test hook (tests/cli/train_errors.sh): rank test_data_error_rank's reader fails at
+  // step test_data_error_step, as a bad label or an unreadable chunk would; from env
+  // VDMC_TRAIN_TEST_DATA_ERROR=RANK:STEP
+  int test_data_error_rank;
+  int64_t test_data_error_step;
 } Trainer;
 
 typedef struct {
@@ -101,6 +106,8 @@ typedef struct {
   double lr;
   int skipped;       // 1: non-finite loss or gradient on some rank; update not applied
   int stop;          // 1: a stop signal reached some rank
+  int data_error;    // 1: some rank could not read its batch; nothing was updated, and
+                     // trainer_step returned that rank's error on every rank
   MetricStat phase[PHASE_COUNT];  // the previous step's phase seconds over ranks
 } TrainStepStats;
 
@@ -114,6 +121,9 @@ int trainer_create(Trainer *t, const ConfigSet *cs, const VdmcComm *comm, const 
                    ResumeMode resume, const char *resume_path);
 // One training step. Collective.
 int trainer_step(Trainer *t, TrainStepStats *st);
+// Collective: VDMC_OK when rc is VDMC_OK on every rank; otherwise every rank returns
+// the status and message of the lowest failing rank.
+int trainer_agree(const Trainer *t, int rc);
 // Commits a checkpoint of the current state. Collective.
 int trainer_save(Trainer *t);
 void trainer_free(Trainer *t);

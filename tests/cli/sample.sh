@@ -63,7 +63,7 @@ unknown option '--temperature'|"$WORK/run" --n 2 --temperature 2 --out "$WORK/x.
 cannot be opened|"$WORK/p1.png" --n 2 --out "$WORK/x.png"
 --schedule: unknown schedule 'bogus'|"$WORK/run" --n 2 --schedule bogus --out "$WORK/x.png"
 --schedule learned: the run was not trained|"$WORK/run" --n 2 --schedule learned --out "$WORK/x.png"
-x.h5.tmp: cannot create|"$WORK/run" --n 2 --steps 2 --h5 "$WORK/nodir/x.h5"
+nodir: No such file or directory|"$WORK/run" --n 2 --steps 2 --h5 "$WORK/nodir/x.h5"
 EOF
 [ ! -e "$WORK/x.png" ] || fail "a failed run left $WORK/x.png"
 
