@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/signals.h"
 #include "core/status.h"
 #include "ops/parallel.h"
 
@@ -34,10 +35,13 @@ const BlasState *blas_state(void) {
 }
 
 static void reexec(const BlasState *s, char **argv) {
-  if (!setenv(BLAS_REEXEC_ENV, s->loaded, 1) && !setenv("OPENBLAS_CORETYPE", s->decision.target, 1))
+  if (!setenv(BLAS_REEXEC_ENV, s->loaded, 1) && !setenv("OPENBLAS_CORETYPE", s->decision.target, 1)) {
+    signals_hold_for_exec();
     execv("/proc/self/exe", argv);
+  }
   // Still here: setenv or exec failed. Say so once and run on the core we have.
   int err = errno;
+  signals_unhold();
   unsetenv("OPENBLAS_CORETYPE");
   unsetenv(BLAS_REEXEC_ENV);
   fprintf(stderr, "vdmc: warning: could not re-execute with OPENBLAS_CORETYPE=%s (%s); "

@@ -10,9 +10,9 @@
 #include "blas/blas_startup.h"
 #include "cli/commands.h"
 #include "cli/config_args.h"
-#include "core/signals.h"
 #include "core/status.h"
 #include "mpi/comm.h"
+#include "sample/mpi_command.h"
 #include "train/train_log.h"
 #include "train/trainer.h"
 
@@ -58,7 +58,7 @@ int cmd_train(int argc, char **argv) {
     printf("usage: mpirun -n P vdmc train [CONFIG.yaml] [--run DIR] [--set KEY=VALUE]... [--resume latest|none|FILE]\n"
            "  trains CONFIG (default: the embedded configs/fmnist.yaml) into DIR (default runs/NAME);\n"
            "  a DIR with checkpoints resumes from its latest one unless --resume says otherwise.\n"
-           "  SIGUSR1/SIGTERM: checkpoint at the next step and exit 0 (Slurm requeue).\n");
+           "  SIGUSR1/SIGTERM/SIGINT: checkpoint at the next step and exit 0 (Slurm requeue); a second SIGINT kills.\n");
     return 0;
   }
   VdmcComm comm;
@@ -66,7 +66,6 @@ int cmd_train(int argc, char **argv) {
     fprintf(stderr, "vdmc train: %s\n", vdmc_error_message());
     return 1;
   }
-  if (signals_install()) return finish(&comm, VDMC_ERR_INTERNAL);
   // Under Slurm the job's task count must be the MPI world: a launcher that started
   // singletons (or too few ranks) would otherwise train P separate copies silently.
   const char *ntasks = getenv("SLURM_NTASKS");
@@ -103,13 +102,22 @@ int cmd_train(int argc, char **argv) {
   }
   long long signal_at = env_step("VDMC_TRAIN_TEST_SIGNAL_AT"), stop_at = env_step("VDMC_TRAIN_TEST_STOP_AT");
   TrainLog log;
-  rc = train_log_open(&log, t);
+  rc = mpi_command_agree(comm.comm, train_log_open(&log, t));  // rank 0 opens it; all stop if it cannot
   int saved_at_end = 0;
   while (!rc && t->step < steps) {
     TrainStepStats st;
     if ((rc = trainer_step(t, &st))) {
       // a step error may be local to this rank: end every rank rather than hang
-      vdmc_mpi_abort(&comm, "vdmc train");
+      if (!st.data_error) vdmc_mpi_abort(&comm, "vdmc train");
+      // a data error was agreed by all ranks: keep the steps done, then stop
+      char msg[1024];
+      snprintf(msg, sizeof msg, "%s", vdmc_error_message());
+      int saved = trainer_save(t);
+      rc = saved ? vdmc_fail(rc, "%s (and the checkpoint of step %lld failed: %s)", msg, (long long)t->step,
+                             vdmc_error_message())
+                 : vdmc_fail(rc, "%s; stopped with a checkpoint of step %lld", msg, (long long)t->step);
+      saved_at_end = 1;
+      break;
     }
     int last = t->step >= steps;
     rc = train_log_step(&log, t, &st, last || st.stop);

@@ -1,9 +1,13 @@
 // vdmc: entry point. Dispatches `vdmc COMMAND ...` through the table in commands.c.
+#define _POSIX_C_SOURCE 200809L  // SIGSTOP in C11 mode
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "blas/blas_startup.h"
 #include "cli/commands.h"
+#include "core/signals.h"
 #include "core/status.h"
 
 static void print_help(FILE *f) {
@@ -14,7 +18,15 @@ static void print_help(FILE *f) {
 }
 
 int main(int argc, char **argv) {
-  // First, before MPI_Init or any thread: may re-execute this process with a
+  // A training job can be told to stop at any moment (Slurm's --signal, scancel):
+  // its handlers go in before anything else (core/signals.h).
+  if (argc >= 2 && !strcmp(argv[1], "train") && signals_install() != VDMC_OK) {
+    fprintf(stderr, "vdmc: %s\n", vdmc_error_message());
+    return 1;
+  }
+  // Test hook (tests/cli/train_signals.sh): stop here so a test can signal this window.
+  if (argc >= 2 && !strcmp(argv[1], "train") && getenv("VDMC_TRAIN_TEST_PAUSE_AT_START")) raise(SIGSTOP);
+  // Then, before MPI_Init or any thread: may re-execute this process with a
   // better OPENBLAS_CORETYPE, then checks sgemm (docs/blas.md).
   if (blas_select_or_reexec(argc, argv) != VDMC_OK) {
     fprintf(stderr, "vdmc: %s\n", vdmc_error_message());

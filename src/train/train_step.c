@@ -1,7 +1,7 @@
 // One data-parallel training step (issue: the step):
 // batch -> label dropout, t, eps, z -> forward -> weighted loss -> backward with
 // overlapped gradient buckets -> finish sync -> one metrics reduction (loss, squared
-// norm of a ZeRO shard, non-finite and stop flags, phase times) -> clip -> Adam ->
+// norm of a ZeRO shard, non-finite, stop and data-error flags, phase times) -> clip -> Adam ->
 // EMA -> adaptive-schedule bins (one reduction) or the learned schedule's variance
 // gradient (one reduction, train_schedule.h) -> counters.
 #include <math.h>
@@ -16,7 +16,7 @@
 #include "train/trainer.h"
 
 // Indices of the per-step metrics reduced in one call.
-enum { M_LOSS = 0, M_LOSS_SQ, M_SQNORM, M_NONFINITE, M_STOP, M_PHASE0, M_COUNT = M_PHASE0 + PHASE_COUNT };
+enum { M_LOSS = 0, M_LOSS_SQ, M_SQNORM, M_NONFINITE, M_STOP, M_DATA_ERROR, M_PHASE0, M_COUNT = M_PHASE0 + PHASE_COUNT };
 
 static double now(void) { return MPI_Wtime(); }
 
@@ -96,8 +96,20 @@ int trainer_step(Trainer *t, TrainStepStats *st) {
   memset(t->phase, 0, sizeof t->phase);
 
   double t0 = now();
-  int rc = reader_next(t->reader, t->x, t->labels_raw);
-  if (rc) return rc;
+  // A rank that cannot read its batch must not leave the others in the step's
+  // collectives: it computes on zeros (valid labels), raises the data-error flag of
+  // the metrics reduction, and all ranks then stop together without an update.
+  int data_rc = reader_next(t->reader, t->x, t->labels_raw);
+  if (!data_rc && t->comm.rank == t->test_data_error_rank && t->step == t->test_data_error_step)
+    data_rc = vdmc_fail(VDMC_ERR_IO, "test hook: rank %d cannot read its batch of step %lld", t->comm.rank,
+                        (long long)t->step + 1);
+  char data_error[1024] = "";
+  if (data_rc) {
+    snprintf(data_error, sizeof data_error, "%s", vdmc_error_message());
+    memset(t->x, 0, (size_t)t->b * t->D * sizeof(float));
+    memset(t->labels_raw, 0, (size_t)t->b * sizeof(int32_t));
+  }
+  int rc;
   draw_noise(t);
   double t1 = now();
   t->phase[PHASE_DATA] = t1 - t0;
@@ -160,6 +172,7 @@ int trainer_step(Trainer *t, TrainStepStats *st) {
   local[M_SQNORM] = own_norm ? clip_sum_squares(shard, t->sync.shard_len) : 0;
   local[M_NONFINITE] = finite ? 0 : 1;
   local[M_STOP] = signals_requested() ? 1 : 0;
+  local[M_DATA_ERROR] = data_rc ? 1 : 0;
   for (int p = 0; p < PHASE_COUNT; p++) local[M_PHASE0 + p] = prev_phase[p];
   MetricStat m[M_COUNT];
   if ((rc = reduce_metrics(local, m, M_COUNT, t->comm.comm))) return rc;
@@ -169,6 +182,11 @@ int trainer_step(Trainer *t, TrainStepStats *st) {
   const double B = (double)t->B, var = (m[M_LOSS_SQ].sum - B * st->loss * st->loss) / (B - 1);
   st->loss_std = t->B > 1 ? sqrt(fmax(var, 0)) : 0;
   st->stop = m[M_STOP].max > 0;
+  if (m[M_DATA_ERROR].max > 0) {  // nothing is updated; the step did not happen
+    st->data_error = 1;
+    memcpy(t->phase, prev_phase, sizeof prev_phase);
+    return trainer_agree(t, data_rc ? vdmc_fail(data_rc, "%s", data_error) : VDMC_OK);
+  }
   for (int p = 0; p < PHASE_COUNT; p++) st->phase[p] = m[M_PHASE0 + p];
 
   if (m[M_NONFINITE].max > 0 || !isfinite(m[M_SQNORM].sum)) {

@@ -1,4 +1,4 @@
-// Collective checkpoints (io/checkpoint.h), signals and the stop flag. An MPI program:
+// Collective checkpoints (io/checkpoint.h). An MPI program:
 //   test_checkpoint                 the suite at the current number of ranks
 //   test_checkpoint write DIR STEP  saves the deterministic state of STEP into DIR
 //   test_checkpoint read DIR STEP   loads DIR's latest, expects STEP, compares every byte
@@ -16,7 +16,6 @@
 #include <fcntl.h>
 
 #include "check.h"
-#include "core/signals.h"
 #include "core/status.h"
 #include "io/checkpoint.h"
 
@@ -364,19 +363,6 @@ static void test_describe(const char *root, Model *m) {
   }
 }
 
-static void test_signals(void) {
-  CHECK(signals_install() == VDMC_OK, "install");
-  CHECK(signals_requested() == 0, "no signal yet");
-  raise(SIGUSR1);
-  CHECK(signals_requested() == SIGUSR1, "SIGUSR1 sets the flag: %d", signals_requested());
-  raise(SIGTERM);
-  CHECK(signals_requested() == SIGUSR1, "the first signal is kept");
-  signals_reset();
-  raise(SIGTERM);
-  CHECK(signals_requested() == SIGTERM, "SIGTERM sets the flag");
-  signals_reset();
-}
-
 static int run_suite(void) {
   char root[1024] = "";
   if (rank == 0) {
@@ -404,7 +390,6 @@ static int run_suite(void) {
       CHECK(system(cmd) == 0, "cleanup %s", root);
     }
   }
-  test_signals();
   return 0;
 }
 
