@@ -48,9 +48,12 @@ static int run(void *args, const VdmcComm *c) {
   const Args *a = args;
   FeatureNet f;
   FeatureSummary s;
+  memset(&f, 0, sizeof f);
   memset(&s, 0, sizeof s);
   double t0 = MPI_Wtime();
-  int st = features_load(&f, a->feat, FEATURES_BATCH);
+  const char *inputs[2] = {a->data, a->feat};
+  int st = mpi_command_check_files(c->comm, inputs, 2, &a->out, 1);
+  if (!st) st = features_load(&f, a->feat, FEATURES_BATCH);
   if (!st) st = features_summarize(&f, a->data, (int)a->splits, c->comm, &s);
   if (!st && c->rank == 0) st = fid_stats_write(a->out, &s.stats);
   st = mpi_command_agree(c->comm, st);

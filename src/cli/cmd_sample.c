@@ -110,6 +110,8 @@ static int run(void *args, const VdmcComm *c) {
   }
   size_t D = (size_t)m.unet.cfg.resolution * m.unet.cfg.resolution * m.unet.cfg.in_channels;
   rc = sample_request_check(r, &m);
+  const char *outputs[2] = {a->out, a->h5};
+  if (!rc) rc = mpi_command_check_files(c->comm, NULL, 0, outputs, 2);  // the checkpoint is noted by its load
   if (!rc && a->out && (double)r->n * D > INT_MAX)
     rc = vdmc_fail(VDMC_ERR_INPUT, "--out with --n %lld: %lld x %zu bytes is more than one gather to rank 0 can "
                    "move; use --h5 alone (written collectively) or sample in parts", r->n, r->n, D);

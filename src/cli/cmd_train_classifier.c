@@ -136,7 +136,8 @@ static int run(void *args, const VdmcComm *c) {
   memset(&t, 0, sizeof t);
   Reader *r = NULL;
   ReaderConfig rc = {a->data, c->comm, (size_t)a->batch, (uint64_t)a->seed, 0, 1};
-  int st = reader_open(&r, &rc, 0);
+  int st = mpi_command_check_files(c->comm, &a->data, 1, &a->out, 1);
+  if (!st) st = reader_open(&r, &rc, 0);
   if (!st) st = train(a, c, r, &t);
   if (r) reader_close(r);
   st = mpi_command_agree(c->comm, st);

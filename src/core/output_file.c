@@ -127,7 +127,7 @@ int output_file_begin(OutputFile *o, const char *target) {
   return VDMC_OK;
 }
 
-int output_file_check_append(const char *target) {
+int output_file_check(const char *target) {
   char real[OUTPUT_PATH_LEN];
   int is_link;
   return check_target(target, real, sizeof real, &is_link);

@@ -31,9 +31,10 @@ int output_file_begin(OutputFile *o, const char *target);
 // status, or the rename error.
 int output_file_end(OutputFile *o, int status);
 
-// The same checks for a file that is appended to in place (a run's log.jsonl): a
-// FIFO would hang the writer, a device would swallow the log.
-int output_file_check_append(const char *target);
+// The same checks without preparing a write: for a file appended to in place (a
+// run's log.jsonl: a FIFO would hang the writer, a device would swallow the log), and
+// for commands that check their targets before their work.
+int output_file_check(const char *target);
 
 // Records that this process reads `path`, so no output replaces it. Readers of
 // checkpoints, datasets, statistics and images call it; a path that cannot be

@@ -28,4 +28,11 @@ int mpi_command_run(const MpiCommand *cmd, void *args, int argc, char **argv);
 // rank prints its own message, and ranks that did not fail record "another rank failed".
 int mpi_command_agree(MPI_Comm comm, int status);
 
+// Collective, before a command's work: notes its input files (core/output_file.h) and
+// has rank 0 check its output targets against the output policy, so a refused target
+// is reported before hours of sampling or training rather than after. NULL entries
+// are skipped. The writers check again when they write.
+int mpi_command_check_files(MPI_Comm comm, const char *const *inputs, int n_inputs, const char *const *outputs,
+                            int n_outputs);
+
 #endif

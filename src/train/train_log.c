@@ -18,7 +18,7 @@ int train_log_open(TrainLog *l, const Trainer *t) {
   if (l->rank != 0) return VDMC_OK;
   char path[4200];
   snprintf(path, sizeof path, "%s/log.jsonl", t->run_dir);
-  int status = output_file_check_append(path);
+  int status = output_file_check(path);
   if (status) return status;
   l->jsonl = fopen(path, "a");  // appended across resumes: one file per run
   if (!l->jsonl) return vdmc_fail(VDMC_ERR_IO, "%s: cannot open for writing: %s", path, strerror(errno));

@@ -108,6 +108,15 @@ if sample "$run" --out "$work/link.png" >"$work/link.log" 2>&1; then
 else
   bad "sample through a symlink failed"; tail -3 "$work/link.log"
 fi
+# refused before the work, not after it: no sampling, training or feature pass ran
+! grep -q "steps/s" "$work/out-fifo.log" && ok || bad "sample sampled before refusing its target"
+test_sum=$(md5sum <"$work/data/fashion-mnist-test.h5")
+refused "stats-same-as-input" "same file as the input" "$vdmc" fid-stats "$work/data/fashion-mnist-test.h5" \
+  --features "$work/data/fashion-mnist-train.h5" --out "$work/data/fashion-mnist-test.h5"
+refused "classifier-same-as-input" "same file as the input" "$vdmc" train-classifier \
+  "$work/data/fashion-mnist-test.h5" --out "$work/data/fashion-mnist-test.h5"
+! grep -q "^step" "$work/classifier-same-as-input.log" && ok || bad "train-classifier trained before refusing"
+[ "$(md5sum <"$work/data/fashion-mnist-test.h5")" = "$test_sum" ] && ok || bad "the dataset changed"
 # prepare (the dataset writer) onto a FIFO
 mkdir -p "$work/prep"
 mkfifo "$work/prep/fashion-mnist-train.h5"
