@@ -28,8 +28,8 @@ static void usage(FILE *f) {
           "                     ranks split the samples, the distance runs on a ScaLAPACK grid of all ranks\n"
           "  --is-splits S      Inception Score splits (mean +- std over them; N >= S)   (default 10)\n"
           "  sampling options (only with --fid --n):\n"
-          "  --sampler NAME     ddpm | edm | ode                                      (default edm)\n"
-          "  --steps S          sampler steps                                         (default 256)\n"
+          "  --sampler NAME     ddpm | edm | ode | dpmpp-2m | dpmpp-3m-sde          (default edm)\n"
+          "  --steps S          sampler steps                       (default 256; dpmpp-*: 20)\n"
           "  --schedule NAME    sampling schedule (see vdmc sample --help)    (default: the sampler's)\n"
           "  --guidance W       classifier-free guidance weight                       (default 0)\n"
           "  --class C          class of every sample            (default: sample i gets class i mod K)\n"
@@ -162,7 +162,7 @@ static int fid_generated(EvalArgs *a, FidSetup *s, const VdmcComm *c, FidResult 
   CkptModel m;
   double t0 = progress_now();
   int rc = ckpt_model_load(&m, a->b.path, sample_model_batch(&a->r, c->size), c->comm);
-  if (!rc) rc = sample_request_check(&a->r, &m);
+  if (!rc) rc = sample_request_resolve(&a->r, &m);
   if (!rc) rc = fid_evaluate_generated(s, &m, &a->r, a->keep, (int)a->is_splits, c->comm, f);
   if (!rc && c->rank == 0) {
     char what[5000];

@@ -24,8 +24,8 @@ static void usage(FILE *f) {
   fprintf(f,
           "usage: vdmc sample RUN_DIR|CHECKPOINT --n N [options]   (under mpirun: ranks split the samples)\n"
           "  --n N              number of samples (>= 1)\n"
-          "  --sampler NAME     ddpm | edm | ode               (default edm)\n"
-          "  --steps S          sampler steps                   (default 256)\n"
+          "  --sampler NAME     ddpm | edm | ode | dpmpp-2m | dpmpp-3m-sde (default edm)\n"
+          "  --steps S          sampler steps (default 256; dpmpp-*: 20 evaluations)\n"
           "  --schedule NAME    sampling schedule: cosine | shifted-cosine | edm-sampling | edm-training |\n"
           "                     fm-ot | linear | adaptive | learned (the run's)   (default: ddpm cosine, edm/ode edm-sampling)\n"
           "  --guidance W       classifier-free guidance weight (default 0; needs model.num_classes > 0)\n"
@@ -98,8 +98,8 @@ static int write_grid(const SampleArgs *a, const CkptModel *m, const uint8_t *by
 }
 
 static int run(void *args, const VdmcComm *c) {
-  const SampleArgs *a = args;
-  const SampleRequest *r = &a->r;
+  SampleArgs *a = args;
+  SampleRequest *r = &a->r;
   long long lo, hi;
   sample_rank_range(r->n, c->rank, c->size, &lo, &hi);
   CkptModel m;
@@ -109,7 +109,7 @@ static int run(void *args, const VdmcComm *c) {
     return rc;
   }
   size_t D = (size_t)m.unet.cfg.resolution * m.unet.cfg.resolution * m.unet.cfg.in_channels;
-  rc = sample_request_check(r, &m);
+  rc = sample_request_resolve(r, &m);
   const char *outputs[2] = {a->out, a->h5};
   if (!rc) rc = mpi_command_check_files(c->comm, NULL, 0, outputs, 2);  // the checkpoint is noted by its load
   if (!rc && a->out && (double)r->n * D > INT_MAX)

@@ -11,7 +11,7 @@
 #include "sample/generate.h"
 
 // Collective over comm. m was loaded for sample_model_batch(r, P) and r passed
-// sample_request_check. Fails with one line when the model's images do not fit the
+// sample_request_resolve. Fails with one line when the model's images do not fit the
 // feature network or N < is_splits. keep_h5 (NULL: none) is written collectively in
 // the format of `vdmc sample --h5` (each rank then holds its samples in memory).
 int fid_evaluate_generated(FidSetup *s, CkptModel *m, const SampleRequest *r, const char *keep_h5,

@@ -14,7 +14,7 @@
 void sample_request_defaults(SampleRequest *r) {
   memset(r, 0, sizeof *r);
   r->sampler = "edm";
-  r->steps = 256;
+  r->steps = 0;
   r->klass = -1;
   r->batch = 16;
 }
@@ -31,7 +31,7 @@ int sample_batch(const SampleRequest *r, int P) {
 
 int sample_model_batch(const SampleRequest *r, int P) { return sample_batch(r, P) * (r->guidance != 0 ? 2 : 1); }
 
-int sample_request_check(const SampleRequest *r, const CkptModel *m) {
+int sample_request_resolve(SampleRequest *r, const CkptModel *m) {
   SamplerKind kind;
   int rc = sampler_kind_parse(r->sampler, &kind);
   if (rc) return rc;
@@ -42,6 +42,7 @@ int sample_request_check(const SampleRequest *r, const CkptModel *m) {
   if (r->klass >= 0 && r->klass >= K)
     return vdmc_fail(VDMC_ERR_INPUT, "--class %lld: outside [0, %d) (model.num_classes = %d in %s)", r->klass, K, K,
                      m->file);
+  if (r->steps == 0) r->steps = sampler_default_steps(kind);
   return VDMC_OK;
 }
 

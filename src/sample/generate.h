@@ -12,17 +12,17 @@
 #include "sample/ckpt_model.h"
 
 typedef struct {
-  const char *sampler;   // ddpm | edm | ode
+  const char *sampler;   // ddpm | edm | ode | dpmpp-2m | dpmpp-3m-sde
   const char *schedule;  // NULL: the sampler's default
   long long n;           // N, samples over all ranks (>= 1)
-  long long steps;       // sampler steps
+  long long steps;       // sampler steps; 0: the sampler's default (sample_request_resolve)
   long long klass;       // class of every sample; -1: sample i gets class i mod K
   long long seed;
   long long batch;       // samples per forward batch per rank
   double guidance;       // classifier-free guidance weight; 0 = off
 } SampleRequest;
 
-// `vdmc sample`'s defaults: edm, 256 steps, class -1, seed 0, batch 16, guidance 0.
+// `vdmc sample`'s defaults: edm, the sampler's steps, class -1, seed 0, batch 16, guidance 0.
 void sample_request_defaults(SampleRequest *r);
 // This rank's samples [lo, hi).
 void sample_rank_range(long long n, int rank, int P, long long *lo, long long *hi);
@@ -31,8 +31,10 @@ void sample_rank_range(long long n, int rank, int P, long long *lo, long long *h
 int sample_batch(const SampleRequest *r, int P);
 int sample_model_batch(const SampleRequest *r, int P);
 // One error line for a request the loaded model cannot serve: guidance on an
-// unconditional model, a class outside [0, K), an unknown sampler or schedule.
-int sample_request_check(const SampleRequest *r, const CkptModel *m);
+// unconditional model, a class outside [0, K), an unknown sampler or schedule. Then
+// fills what the request left to the sampler: steps 0 becomes its default (256; 20
+// for DPM-Solver++).
+int sample_request_resolve(SampleRequest *r, const CkptModel *m);
 
 // Receives each batch: images (count, H, W, C) uint8, labels (count) = the class each
 // sample was drawn for (0 for an unconditional model), global indices first ..

@@ -1,4 +1,5 @@
-// DDPM ancestral sampler and EDM Heun sampler (stochastic and ODE) over a Denoiser.
+// DDPM ancestral sampler and EDM Heun sampler (stochastic and ODE) over a Denoiser;
+// the DPM-Solver++ samplers are in sampler_dpm.c.
 // Scalar coefficients in float64, state float32. Legend: B batch, D values per sample.
 #include "sample/sampler.h"
 
@@ -8,8 +9,9 @@
 
 #include "core/rng.h"
 #include "core/status.h"
+#include "sample/sampler_internal.h"
 
-static const char *kNames[SAMPLER_KIND_COUNT] = {"ddpm", "edm", "ode"};
+static const char *kNames[SAMPLER_KIND_COUNT] = {"ddpm", "edm", "ode", "dpmpp-2m", "dpmpp-3m-sde"};
 
 int sampler_kind_parse(const char *name, SamplerKind *out) {
   for (int k = 0; k < SAMPLER_KIND_COUNT; k++)
@@ -17,17 +19,22 @@ int sampler_kind_parse(const char *name, SamplerKind *out) {
       *out = (SamplerKind)k;
       return VDMC_OK;
     }
-  return vdmc_fail(VDMC_ERR_INPUT, "--sampler: unknown sampler '%s' (expected ddpm, edm or ode)", name);
+  return vdmc_fail(VDMC_ERR_INPUT, "--sampler: unknown sampler '%s' (expected ddpm, edm, ode, dpmpp-2m or "
+                   "dpmpp-3m-sde)", name);
 }
 
 const char *sampler_kind_name(SamplerKind kind) {
   return (unsigned)kind < SAMPLER_KIND_COUNT ? kNames[kind] : "?";
 }
 
+int sampler_default_steps(SamplerKind kind) {
+  return kind == SAMPLER_DPMPP_2M || kind == SAMPLER_DPMPP_3M_SDE ? 20 : 256;  // DPM-Solver++: few evaluations
+}
+
 int sampler_defaults(SamplerOptions *o, SamplerKind kind, double lambda_min, double lambda_max) {
   memset(o, 0, sizeof *o);
   o->kind = kind;
-  o->steps = 256;
+  o->steps = sampler_default_steps(kind);
   o->s_noise = 1;
   o->s_tmax = INFINITY;
   if (kind == SAMPLER_DDPM) {
@@ -71,7 +78,7 @@ int sampler_set_schedule(SamplerOptions *o, const char *name, const Schedule *tr
 }
 
 int sampler_evaluations(const SamplerOptions *o) {
-  return o->kind == SAMPLER_DDPM ? o->steps : 2 * o->steps - 1;
+  return o->kind == SAMPLER_EDM || o->kind == SAMPLER_ODE ? 2 * o->steps - 1 : o->steps;
 }
 
 int guidance_work_alloc(GuidanceWork *w, int B, size_t D) {
@@ -135,26 +142,20 @@ static int check_request(const SamplerOptions *o, const Denoiser *d, const int *
   return VDMC_OK;
 }
 
-// buf (B,D): N(0, I) draws of stream (seed, RNG_SAMPLE, step, first + b).
-static void draw_noise(float *buf, const SamplerOptions *o, uint64_t first, int B, size_t D, uint64_t step) {
+void sampler_draw_noise(float *buf, const SamplerOptions *o, uint64_t first, int B, size_t D, uint64_t step) {
   for (int b = 0; b < B; b++) {
     RngStream s = {o->seed, RNG_SAMPLE, 0, step, first + (uint64_t)b};
     rng_normal(buf + (size_t)b * D, D, &s, 0);
   }
 }
 
-typedef struct {
-  const SamplerOptions *o;
-  const Denoiser *d;
-  const int *labels;
-  uint64_t first;
-  int B;
-  size_t n;          // B * D
-  float *z, *out, *a, *b;  // (B,D) scratch
-  GuidanceWork gw;
-} Run;
+void sampler_start_ve(SamplerRun *r, float *x, double lambda0) {
+  sampler_draw_noise(x, r->o, r->first, r->B, r->d->D, 0);
+  const double sig = exp(-lambda0 / 2);
+  for (size_t k = 0; k < r->n; k++) x[k] = (float)(sig * x[k]);
+}
 
-static void progress(const Run *r, int step) {
+void sampler_progress(const SamplerRun *r, int step) {
   if (r->o->on_step) r->o->on_step(r->o->on_step_ctx, step, r->o->steps);
 }
 
@@ -163,10 +164,10 @@ static void progress(const Run *r, int step) {
 //   z_s = (1-c) (alpha_s/alpha_t) z_t + c alpha_s x_hat + sigma_s sqrt(c) eps
 // (Eq. 28's mean written with x_hat; equal to Eq. 31/33 with eps_hat), where
 // x_hat = x_z z_t + x_out out is the parameterization's affine map. Returns z_0/alpha_0.
-static int run_ddpm(Run *r, float *x) {
+static int run_ddpm(SamplerRun *r, float *x) {
   const SamplerOptions *o = r->o;
   int T = o->steps;
-  draw_noise(x, o, r->first, r->B, r->d->D, 0);  // z_1 ~ N(0, I); x holds z
+  sampler_draw_noise(x, o, r->first, r->B, r->d->D, 0);  // z_1 ~ N(0, I); x holds z
   for (int i = T; i >= 1; i--) {
     double lt = schedule_lambda(&o->schedule, (double)i / T);
     double ls = schedule_lambda(&o->schedule, (double)(i - 1) / T);
@@ -178,9 +179,9 @@ static int run_ddpm(Run *r, float *x) {
     vp_alpha_sigma(ls, &as, &ss);
     double c = -expm1(lt - ls);
     double cz = (1 - c) * as / at + c * as * pc.x_z, co = c * as * pc.x_out, cn = ss * sqrt(c);
-    draw_noise(r->a, o, r->first, r->B, r->d->D, (uint64_t)(T - i + 1));
+    sampler_draw_noise(r->a, o, r->first, r->B, r->d->D, (uint64_t)(T - i + 1));
     for (size_t k = 0; k < r->n; k++) x[k] = (float)(cz * x[k] + co * r->out[k] + cn * r->a[k]);
-    progress(r, T - i + 1);
+    sampler_progress(r, T - i + 1);
   }
   double a0, s0;
   vp_alpha_sigma(schedule_lambda(&o->schedule, 0), &a0, &s0);
@@ -190,7 +191,7 @@ static int run_ddpm(Run *r, float *x) {
 
 // EDM denoiser on the VE variable x = z / alpha at noise sigma = e^{-lambda/2}:
 // D = x_hat(alpha x, lambda), written to r->out.
-static int denoise_ve(Run *r, const float *xve, double lambda) {
+int sampler_denoise_ve(SamplerRun *r, const float *xve, double lambda) {
   double a, s;
   vp_alpha_sigma(lambda, &a, &s);
   for (size_t k = 0; k < r->n; k++) r->z[k] = (float)(a * xve[k]);
@@ -203,34 +204,33 @@ static int denoise_ve(Run *r, const float *xve, double lambda) {
 
 // lambda_i of the EDM time grid: t_i = 1 - i/(N-1) (t = 1 is the noisiest end), so
 // with the EDM sampling schedule sigma_i = e^{-lambda_i/2} is Karras et al.'s Eq. 5.
-static double edm_lambda(const Schedule *s, int i, int N) {
+double sampler_grid_lambda(const Schedule *s, int i, int N) {
   return schedule_lambda(s, N > 1 ? 1 - (double)i / (N - 1) : 1);
 }
 
 // Karras et al. 2022 Alg. 2 (Alg. 1 when S_churn = 0) in VE form x = z/alpha,
 // sigma_i = e^{-lambda_i/2} and sigma_N = 0; the network sees z = alpha(lambda) x at
 // lambda = -2 log sigma.
-static int run_edm(Run *r, float *x) {
+static int run_edm(SamplerRun *r, float *x) {
   const SamplerOptions *o = r->o;
   int N = o->steps;
   double gmax = fmin(o->s_churn / N, sqrt(2.0) - 1);
-  double lam = edm_lambda(&o->schedule, 0, N), sig = exp(-lam / 2);
-  draw_noise(x, o, r->first, r->B, r->d->D, 0);
-  for (size_t k = 0; k < r->n; k++) x[k] = (float)(sig * x[k]);
+  double lam = sampler_grid_lambda(&o->schedule, 0, N), sig = exp(-lam / 2);
+  sampler_start_ve(r, x, lam);
   float *xh = r->a, *d1 = r->b;
   for (int i = 0; i < N; i++) {
-    double lam_next = i + 1 < N ? edm_lambda(&o->schedule, i + 1, N) : INFINITY;
+    double lam_next = i + 1 < N ? sampler_grid_lambda(&o->schedule, i + 1, N) : INFINITY;
     double sig_next = i + 1 < N ? exp(-lam_next / 2) : 0;
     double gamma = (sig >= o->s_tmin && sig <= o->s_tmax) ? gmax : 0;
     double sig_h = sig * (1 + gamma), lam_h = lam - 2 * log1p(gamma);
     if (gamma > 0) {  // churn: raise the noise level from sig to sig_h
-      draw_noise(xh, o, r->first, r->B, r->d->D, (uint64_t)(i + 1));
+      sampler_draw_noise(xh, o, r->first, r->B, r->d->D, (uint64_t)(i + 1));
       double kn = sig * sqrt(gamma * (2 + gamma)) * o->s_noise;
       for (size_t k = 0; k < r->n; k++) xh[k] = (float)(x[k] + kn * xh[k]);
     } else {
       memcpy(xh, x, r->n * sizeof(float));
     }
-    int rc = denoise_ve(r, xh, lam_h);
+    int rc = sampler_denoise_ve(r, xh, lam_h);
     if (rc) return rc;
     double h = sig_next - sig_h;
     for (size_t k = 0; k < r->n; k++) {
@@ -238,7 +238,7 @@ static int run_edm(Run *r, float *x) {
       x[k] = (float)(xh[k] + h * d1[k]);  // Euler step
     }
     if (i + 1 < N) {  // Heun correction
-      if ((rc = denoise_ve(r, x, lam_next))) return rc;
+      if ((rc = sampler_denoise_ve(r, x, lam_next))) return rc;
       for (size_t k = 0; k < r->n; k++) {
         double d2 = (x[k] - r->out[k]) / sig_next;
         x[k] = (float)(xh[k] + h * 0.5 * (d1[k] + d2));
@@ -246,7 +246,7 @@ static int run_edm(Run *r, float *x) {
     }
     lam = lam_next;
     sig = sig_next;
-    progress(r, i + 1);
+    sampler_progress(r, i + 1);
   }
   return VDMC_OK;
 }
@@ -255,20 +255,27 @@ int sampler_run(const SamplerOptions *o, const Denoiser *d, float *x, const int 
                 int B) {
   int rc = check_request(o, d, labels, B);
   if (rc) return rc;
-  Run r = {.o = o, .d = d, .labels = labels, .first = first, .B = B, .n = (size_t)B * d->D};
+  SamplerRun r = {.o = o, .d = d, .labels = labels, .first = first, .B = B, .n = (size_t)B * d->D};
   r.z = malloc(r.n * sizeof(float));
   r.out = malloc(r.n * sizeof(float));
   r.a = malloc(r.n * sizeof(float));
   r.b = malloc(r.n * sizeof(float));
-  if (!r.z || !r.out || !r.a || !r.b) {
+  r.c = malloc(r.n * sizeof(float));
+  if (!r.z || !r.out || !r.a || !r.b || !r.c) {
     rc = vdmc_fail(VDMC_ERR_MEMORY, "sampler: out of memory for a batch of %d x %zu values", B, d->D);
   } else if (!(rc = guidance_work_alloc(&r.gw, B, d->D))) {
-    rc = o->kind == SAMPLER_DDPM ? run_ddpm(&r, x) : run_edm(&r, x);
+    switch (o->kind) {
+      case SAMPLER_DDPM: rc = run_ddpm(&r, x); break;
+      case SAMPLER_DPMPP_2M: rc = sampler_run_dpmpp_2m(&r, x); break;
+      case SAMPLER_DPMPP_3M_SDE: rc = sampler_run_dpmpp_3m_sde(&r, x); break;
+      default: rc = run_edm(&r, x); break;
+    }
     guidance_work_free(&r.gw);
   }
   free(r.z);
   free(r.out);
   free(r.a);
   free(r.b);
+  free(r.c);
   return rc;
 }

@@ -33,13 +33,20 @@ typedef struct {
   int max_batch;      // largest B fn accepts (guidance needs 2B)
 } Denoiser;
 
-typedef enum { SAMPLER_DDPM = 0, SAMPLER_EDM, SAMPLER_ODE, SAMPLER_KIND_COUNT } SamplerKind;
+typedef enum {
+  SAMPLER_DDPM = 0,
+  SAMPLER_EDM,
+  SAMPLER_ODE,
+  SAMPLER_DPMPP_2M,      // DPM-Solver++(2M): multistep, 2nd order, deterministic (Lu et al. 2022)
+  SAMPLER_DPMPP_3M_SDE,  // DPM-Solver++(3M) SDE: multistep, 3rd order in the data term, eta 1
+  SAMPLER_KIND_COUNT
+} SamplerKind;
 
 typedef struct {
   SamplerKind kind;
-  int steps;              // network evaluations per sample: DDPM steps; EDM/ODE Heun steps
+  int steps;              // DDPM steps; EDM/ODE Heun steps; DPM-Solver++: network evaluations
   Schedule schedule;      // sampling schedule, prepared; the time grid is t_i = i/steps
-                          // (DDPM) or i/(steps-1) (EDM/ODE, then sigma = 0)
+                          // (DDPM) or i/(steps-1) (EDM/ODE/DPM-Solver++, then sigma = 0)
   double s_churn, s_tmin, s_tmax, s_noise;  // EDM (Karras Alg. 2); ODE: churn 0
   double guidance;        // w: eps~ = (1+w) eps(z,c) - w eps(z, null); 0 = off
   uint64_t seed;
@@ -51,9 +58,11 @@ typedef struct {
 // Defaults of a sampler: DDPM: cosine schedule on [lambda_min, lambda_max], 256 steps;
 // EDM: EDM sampling schedule (rho 7, sigma 0.002..80), 256 steps, ImageNet-64 churn
 // settings S_churn 80, S_tmin 0.05, S_tmax 50, S_noise 1.003; ODE: same schedule,
-// no churn. Guidance 0, seed 0. The schedule is prepared.
+// no churn; DPM-Solver++: same schedule, 20 steps. Guidance 0, seed 0. The schedule
+// is prepared.
 int sampler_defaults(SamplerOptions *o, SamplerKind kind, double lambda_min, double lambda_max);
-int sampler_kind_parse(const char *name, SamplerKind *out);  // ddpm | edm | ode
+int sampler_default_steps(SamplerKind kind);  // 256; DPM-Solver++: 20
+int sampler_kind_parse(const char *name, SamplerKind *out);  // ddpm | edm | ode | dpmpp-2m | dpmpp-3m-sde
 // Replaces the sampling schedule by the named one (schedule.h names): analytic kinds
 // on [lambda_min, lambda_max] (edm-sampling: its natural range), shifted-cosine with
 // `shift`; "adaptive" / "learned" is the run's trained schedule `trained` (must be of
@@ -61,8 +70,8 @@ int sampler_kind_parse(const char *name, SamplerKind *out);  // ddpm | edm | ode
 int sampler_set_schedule(SamplerOptions *o, const char *name, const Schedule *trained, double lambda_min,
                          double lambda_max, double shift);
 const char *sampler_kind_name(SamplerKind kind);
-// Network evaluations (forward passes of the batch) one sampler_run makes: DDPM
-// steps, EDM/ODE 2*steps - 1 (a doubled batch counts once when guided).
+// Network evaluations (forward passes of the batch) one sampler_run makes: DDPM and
+// DPM-Solver++ steps, EDM/ODE 2*steps - 1 (a doubled batch counts once when guided).
 int sampler_evaluations(const SamplerOptions *o);
 
 // x (B,D): samples with global indices first .. first+B-1 in data space (about

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # vdmc sample on a tiny random-weight checkpoint (written by test_ckpt_model):
-#  1. every sampler, with guidance, at 1 and 2 ranks: the /images and /labels of the
+#  1. every sampler (the DPM-Solver++ ones default to 20 steps), with guidance, at 1 and 2 ranks: the /images and /labels of the
 #     HDF5 outputs (written collectively) are identical byte for byte (N = 5 with --batch 2 gives the same
 #     batches at P = 1 and 2: [0,1] [2,3] [4]), the PNG grid exists, vdmc info reads it;
 #  2. the class and the seed change the samples;
@@ -11,7 +11,8 @@
 # the datasets' contents, without the file name
 dump() { h5dump -d /images -d /labels "$1" | tail -n +2; }
 
-for args in "--sampler edm --steps 4 --guidance 1.5" "--sampler ddpm --steps 6" "--sampler ode --steps 3 --guidance 2"; do
+for args in "--sampler edm --steps 4 --guidance 1.5" "--sampler ddpm --steps 6" "--sampler ode --steps 3 --guidance 2" \
+  "--sampler dpmpp-2m --steps 5 --guidance 1" "--sampler dpmpp-3m-sde --steps 6"; do
   for p in 1 2; do
     # shellcheck disable=SC2086
     if ! vdmc_mpirun "$p" "$VDMC" sample "$WORK/run" --n 5 --batch 2 $args --seed 3 --h5 "$WORK/p$p.h5" \
@@ -25,6 +26,9 @@ for args in "--sampler edm --steps 4 --guidance 1.5" "--sampler ddpm --steps 6" 
   [ -s "$WORK/p1.png" ] && [ -s "$WORK/p2.png" ] || fail "$args: no PNG grid"
   cmp -s "$WORK/p1.png" "$WORK/p2.png" || fail "$args: P=1 and P=2 grids differ"
 done
+# DPM-Solver++ defaults to 20 evaluations
+"$VDMC" sample "$WORK/run" --n 2 --sampler dpmpp-2m --h5 "$WORK/dpm.h5" > "$WORK/dpm.log" 2>&1 || fail "dpmpp-2m default steps"
+grep -q "sampler dpmpp-2m, schedule default, 20 steps" "$WORK/dpm.log" || { cat "$WORK/dpm.log"; fail "dpmpp-2m: not 20 steps by default"; }
 "$VDMC" info "$WORK/p1.h5" > "$WORK/info.log" 2>&1 || { cat "$WORK/info.log"; fail "vdmc info of the samples"; }
 grep -q "5" "$WORK/info.log" || fail "vdmc info does not show 5 samples"
 h5dump -d /labels "$WORK/p1.h5" | grep -q "(0): 0, 1, 2, 0, 1$" || fail "labels are not i mod K"

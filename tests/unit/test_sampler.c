@@ -213,7 +213,7 @@ static void check_bad_requests(void) {
           "bad request %zu: rc %d, message '%s' should name '%s'", i, rc, vdmc_error_message(), cases[i].expect);
   }
   SamplerKind k;
-  CHECK(sampler_kind_parse("heun", &k) != VDMC_OK && strstr(vdmc_error_message(), "ddpm, edm or ode"),
+  CHECK(sampler_kind_parse("heun", &k) != VDMC_OK && strstr(vdmc_error_message(), "dpmpp-2m or dpmpp-3m-sde"),
         "unknown sampler name: %s", vdmc_error_message());
   CHECK(sampler_kind_parse("edm", &k) == VDMC_OK && k == SAMPLER_EDM, "edm parses");
 }
