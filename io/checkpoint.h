@@ -1,5 +1,5 @@
-// Collective HDF5 checkpoints of the flat-buffer training state (DESIGN "Files",
-// STYLE items 6-7; layout and protocol in docs/checkpoints.md).
+// Collective HDF5 checkpoints of the flat-buffer training state (docs/design.md,
+// Files are committed; layout and protocol in docs/checkpoints.md).
 //
 // A CheckpointState describes what to save or where to load into: the tensor
 // table, named flat float arrays of table->total floats (params, ema, adam_m,

@@ -1,5 +1,5 @@
 // checkpoint_save: every rank writes its slices of the flat arrays into one file with
-// collective parallel HDF5, then the commit protocol (STYLE item 7) makes it visible:
+// collective parallel HDF5, then the commit protocol (docs/design.md, Files are committed) makes it visible:
 // write step-N.h5.tmp, close on all ranks, agree on success, rank 0 fsyncs and renames
 // it, fsyncs the directory, replaces `latest`, and only then deletes old files.
 #include <errno.h>

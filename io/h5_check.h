@@ -1,4 +1,4 @@
-// Checked HDF5 and MPI calls (STYLE.md 5). Inside a function that declares
+// Checked HDF5 and MPI calls (docs/design.md, Errors are values). Inside a function that declares
 // `int status = VDMC_OK;` and ends with a `cleanup:` label that frees whatever was
 // opened, every library call is wrapped:
 //

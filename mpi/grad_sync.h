@@ -1,4 +1,4 @@
-// Gradient synchronisation over data-parallel ranks (DESIGN principle 4).
+// Gradient synchronisation over data-parallel ranks (docs/design.md, Collectives are few and named).
 //
 // zero_stage 0: the flat gradient buffer is cut into buckets of about
 // `bucket_floats`, in reverse table order (the last layers' gradients are final

@@ -1,4 +1,4 @@
-// The small per-step collectives besides the gradients (DESIGN principle 4):
+// The small per-step collectives besides the gradients (docs/design.md, Collectives are few and named):
 // the adaptive-schedule bins (sum and count per bin), and the step metrics reduced
 // to sum/min/max over ranks in one call (the training step also sends its
 // non-finite and stop flags through it, as maxima).

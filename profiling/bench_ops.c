@@ -1,4 +1,4 @@
-// Convolution speed against the GEMM it is built on (DESIGN.md principle 6).
+// Convolution speed against the GEMM it is built on (docs/design.md, Measured, not assumed).
 //
 // For each conv shape of the default Fashion-MNIST U-Net and of an ImageNet-64
 // ADM-style U-Net (batch 32), times conv2d_forward and conv2d_backward (dinp,

@@ -1,4 +1,4 @@
-// The flat-buffer parameter table (DESIGN principle 1).
+// The flat-buffer parameter table (docs/design.md, Flat buffers).
 // All trainable tensors of a model live in one contiguous float array; this table
 // names each slice (name, offset, shape, weight-decay flag). Gradients, Adam
 // moments and EMA weights are arrays of the same length indexed by the same

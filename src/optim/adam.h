@@ -1,4 +1,4 @@
-// Adam / AdamW over a slice of the flat buffers (DESIGN principle 1).
+// Adam / AdamW over a slice of the flat buffers (docs/design.md, Flat buffers).
 // n: elements in the slice; every pointer points at the slice start, i.e. at
 // element `offset` of the full flat buffer, so a ZeRO shard passes its own
 // local m and v together with params + offset and its reduced gradient slice.

@@ -1,4 +1,4 @@
-// The data-parallel training loop of `vdmc train` (DESIGN principles 1-4).
+// The data-parallel training loop of `vdmc train` (docs/design.md: flat buffers, determinism, collectives).
 // Each rank holds the whole model in flat buffers, trains on examples
 // [rB/P, (r+1)B/P) of every global batch B, and per step takes part in: the
 // gradient sum (bucketed, overlapped with backward; or ZeRO-1 reduce-scatter +

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Exact resume (DESIGN "determinism by construction"): a run stopped by SIGUSR1 at
+# Exact resume (docs/design.md, Determinism by construction): a run stopped by SIGUSR1 at
 # step 5, or killed with -9 after its step-6 checkpoint, then resumed to step 12,
 # ends bit-identical to a straight 12-step run; resuming at another rank count
 # (2 -> 1, 1 -> 2, 2 -> 4) matches to 1e-5. --resume none refuses a used run dir.
