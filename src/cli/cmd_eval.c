@@ -27,6 +27,9 @@ static void usage(FILE *f) {
           "                     EMA model (as `vdmc sample` draws them), or of S.h5 (`vdmc sample --h5`);\n"
           "                     ranks split the samples, the distance runs on a ScaLAPACK grid of all ranks\n"
           "  --is-splits S      Inception Score splits (mean +- std over them; N >= S)   (default 10)\n"
+          "  --kid              also KID (100 subsets of min(1000, N, reference) samples) and\n"
+          "  --pr               improved precision/recall (k = 3) against the reference features\n"
+          "                     (`vdmc fid-stats --keep-features`), in the same feature space\n"
           "  sampling options (only with --fid --n):\n"
           "  --sampler NAME     ddpm | edm | ode | dpmpp-2m | dpmpp-3m-sde          (default edm)\n"
           "  --steps S          sampler steps                       (default 256; dpmpp-*: 20)\n"
@@ -46,7 +49,7 @@ static void usage(FILE *f) {
 }
 
 typedef struct {
-  int bpd, fid;
+  int bpd, fid, kid, pr;
   const char *samples, *ref, *features, *keep;
   const char *sampling_flag;  // the first sampling option given (for the error without --n)
   long long is_splits;
@@ -82,6 +85,7 @@ static int check_args(EvalArgs *a) {
                      a->sampling_flag);
   if (!a->fid && a->is_splits)
     return vdmc_fail(VDMC_ERR_INPUT, "--is-splits: only with --fid");
+  if (!a->fid && (a->kid || a->pr)) return vdmc_fail(VDMC_ERR_INPUT, "%s: only with --fid", a->kid ? "--kid" : "--pr");
   if (!a->fid) return VDMC_OK;
   if (a->samples && a->b.n)
     return vdmc_fail(VDMC_ERR_INPUT, "--fid: --samples %s (read samples) and --n %lld (generate samples) exclude "
@@ -114,6 +118,10 @@ static int parse_args(void *args, int argc, char **argv) {
     if (strncmp(f, "--", 2)) {
       if (a->b.path) return vdmc_fail(VDMC_ERR_INPUT, "unexpected argument '%s' (one RUN_DIR|CHECKPOINT)", f);
       a->b.path = f;
+      continue;
+    }
+    if (!strcmp(f, "--kid") || !strcmp(f, "--pr")) {
+      *(!strcmp(f, "--kid") ? &a->kid : &a->pr) = 1;
       continue;
     }
     if (!strcmp(f, "--bpd") || !strcmp(f, "--fid") || !strcmp(f, "--unconditional")) {
@@ -153,6 +161,10 @@ static void print_fid(const EvalArgs *a, const FidResult *f, const char *what) {
          "  inception score  %.9f +- %.9f  (%d splits)\n",
          what, a->ref, (long long)f->n_reference, f->d, a->features, f->fid, f->is_mean, f->is_std, f->is_splits);
   if (f->accuracy >= 0) printf("  accuracy         %.4f  (feature network's class vs the samples' labels)\n", f->accuracy);
+  if (f->has_kid)
+    printf("  kid              %.6g +- %.3g  (%d subsets of %zu)\n", f->kid.mean, f->kid.std, f->kid.subsets,
+           f->kid.subset_size);
+  if (f->has_pr) printf("  precision        %.4f\n  recall           %.4f  (k = %d)\n", f->pr.precision, f->pr.recall, f->pr.k);
   printf("  |mu1-mu2|^2 %.6g  Tr S1 %.6g  Tr S2 %.6g  Tr sqrt %.6g  (grid %dx%d)\n", f->parts.mean_term,
          f->parts.trace1, f->parts.trace2, f->parts.trace_sqrt, f->parts.nprow, f->parts.npcol);
 }
@@ -184,12 +196,14 @@ static int run_fid(EvalArgs *a, const VdmcComm *c) {
   int rc = fid_setup_open(&s, a->ref, a->features);
   rc = mpi_command_agree(c->comm, rc);
   if (rc) return rc;
+  s.kid = a->kid;
+  s.pr = a->pr;
   if (!a->samples) {
     rc = fid_generated(a, &s, c, &f);
   } else {
     FeatureSummary sum;
     memset(&sum, 0, sizeof sum);
-    rc = features_summarize(&s.net, a->samples, (int)a->is_splits, c->comm, &sum);
+    rc = features_summarize(&s.net, a->samples, (int)a->is_splits, fid_setup_keep(&s, LLONG_MAX), c->comm, &sum);
     if (!rc) rc = fid_setup_result(&s, &sum, c->comm, &f);
     fid_stats_free(&sum.stats);
     if (!rc && c->rank == 0) {

@@ -12,14 +12,16 @@
 #include "sample/mpi_command.h"
 
 static void usage(FILE *f) {
-  fputs("usage: [mpirun -n P] vdmc fid-stats DATASET.h5 --features FEAT.h5 --out STATS.h5 [--is-splits S]\n"
-        "  --is-splits S   Inception Score splits of the printed score (default 10; needs N >= S)\n",
+  fputs("usage: [mpirun -n P] vdmc fid-stats DATASET.h5 --features FEAT.h5 --out STATS.h5 [--is-splits S] "
+        "[--keep-features N]\n"
+        "  --is-splits S: Inception Score splits (default 10; N >= S); --keep-features N: also store the first N "
+        "examples' features, which vdmc eval --kid / --pr need (default 0)\n",
         f);
 }
 
 typedef struct {
   const char *data, *feat, *out;
-  long long splits;
+  long long splits, keep;
 } Args;
 
 static int parse(void *args, int argc, char **argv) {
@@ -28,10 +30,13 @@ static int parse(void *args, int argc, char **argv) {
   a->splits = FEATURES_IS_SPLITS;
   for (int i = 1; i < argc; i++) {
     const char **slot = !strcmp(argv[i], "--features") ? &a->feat : !strcmp(argv[i], "--out") ? &a->out : NULL;
-    if (slot || !strcmp(argv[i], "--is-splits")) {
+    if (slot || !strcmp(argv[i], "--is-splits") || !strcmp(argv[i], "--keep-features")) {
       if (i + 1 >= argc) return vdmc_fail(VDMC_ERR_INPUT, "option %s needs a value", argv[i]);
       if (slot) *slot = argv[++i];
-      else if (flag_int(argv[i], argv[i + 1], 1, 1000000, &a->splits)) return VDMC_ERR_INPUT;
+      else if (!strcmp(argv[i], "--keep-features") && flag_int(argv[i], argv[i + 1], 0, 1LL << 40, &a->keep))
+        return VDMC_ERR_INPUT;
+      else if (!strcmp(argv[i], "--is-splits") && flag_int(argv[i], argv[i + 1], 1, 1000000, &a->splits))
+        return VDMC_ERR_INPUT;
       else i++;
     } else if (argv[i][0] == '-' || a->data) {
       return vdmc_fail(VDMC_ERR_INPUT, "unexpected argument '%s'", argv[i]);
@@ -54,7 +59,7 @@ static int run(void *args, const VdmcComm *c) {
   const char *inputs[2] = {a->data, a->feat};
   int st = mpi_command_check_files(c->comm, inputs, 2, &a->out, 1);
   if (!st) st = features_load(&f, a->feat, FEATURES_BATCH);
-  if (!st) st = features_summarize(&f, a->data, (int)a->splits, c->comm, &s);
+  if (!st) st = features_summarize(&f, a->data, (int)a->splits, a->keep, c->comm, &s);
   if (!st && c->rank == 0) st = fid_stats_write(a->out, &s.stats);
   st = mpi_command_agree(c->comm, st);
   char acc[64] = "n/a";

@@ -119,7 +119,7 @@ static int test(const Args *a, const VdmcComm *c, Training *t, double *accuracy)
   FeatureSummary s;
   memset(&s, 0, sizeof s);
   int st = features_from_classifier(&f, &t->net, t->params, classifier_params_crc32(&t->net, t->params), "(training)");
-  if (!st) st = features_summarize(&f, a->test, 1, c->comm, &s);
+  if (!st) st = features_summarize(&f, a->test, 1, 0, c->comm, &s);
   st = mpi_command_agree(c->comm, st);
   if (!st && c->rank == 0)
     printf("test accuracy %.4f on %s (%lld examples), inception score %.3f (1 split)\n", s.accuracy, a->test,

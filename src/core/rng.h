@@ -19,7 +19,8 @@ typedef enum {
   RNG_LABEL_DROP = 5,   // classifier-free guidance label dropout
   RNG_FLIP = 6,         // random horizontal flip
   RNG_SAMPLE = 7,       // sampling noise
-  RNG_INIT = 8          // parameter initialisation (`sub` = tensor index)
+  RNG_INIT = 8,         // parameter initialisation (`sub` = tensor index)
+  RNG_EVAL_SUBSET = 9   // evaluation subsets (KID): `sub` = which set, `step` = subset
 } RngPurpose;
 
 // A stream: all draws for one (seed, purpose, sub, step, example). Element i of a

@@ -83,10 +83,15 @@ typedef struct {
   double correct, labelled;
   float *feat, *logits; // (max_batch, F), (max_batch, K)
   double *probs;        // (max_batch, K)
+  long long keep_n;     // rows of global index < keep_n are kept (KID, precision/recall)
+  float *kept;          // (keep_n, F), zero where another rank holds the row
 } FeatureAccum;
 
 // Refuses N < S (one line naming --is-splits) and S < 1.
 int feature_accum_init(FeatureAccum *a, FeatureNet *f, long long n, int splits);
+// Keeps the features of the examples with global index < n (n <= N) for KID and
+// precision/recall; feature_accum_finish hands them over in out->stats.features.
+int feature_accum_keep(FeatureAccum *a, long long n);
 // images (B,H,W,C) with global indices first .. first+B-1 (any B; run in max_batch
 // pieces); labels (B) in [0, K) for the accuracy, or NULL.
 int feature_accum_add(FeatureAccum *a, const uint8_t *images, const int32_t *labels, long long first, int B, int H,
@@ -101,7 +106,9 @@ void inception_score_splits(const double *pbar, const double *plogp, const doubl
                             double *mean, double *std);
 
 // Collective over comm: the summary of a dataset file, rank r of P taking examples
-// [r N / P, (r+1) N / P). Its labels enter the accuracy when its num_classes is K.
-int features_summarize(FeatureNet *f, const char *dataset_path, int is_splits, MPI_Comm comm, FeatureSummary *out);
+// [r N / P, (r+1) N / P). Its labels enter the accuracy when its num_classes is K. The
+// features of the first min(keep, N) examples are kept (out->stats.features).
+int features_summarize(FeatureNet *f, const char *dataset_path, int is_splits, long long keep, MPI_Comm comm,
+                       FeatureSummary *out);
 
 #endif

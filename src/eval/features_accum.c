@@ -1,4 +1,5 @@
 // Feature statistics and the split Inception Score of batches of images (features.h).
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,19 @@ int feature_accum_init(FeatureAccum *a, FeatureNet *f, long long n, int splits) 
     feature_accum_free(a);
     return vdmc_fail(VDMC_ERR_MEMORY, "features: out of memory for the accumulators");
   }
+  return VDMC_OK;
+}
+
+int feature_accum_keep(FeatureAccum *a, long long n) {
+  if (n < 0 || n > a->n) return vdmc_fail(VDMC_ERR_INTERNAL, "features: keeping %lld of %lld rows", n, a->n);
+  if ((double)n * a->net->F > INT_MAX)  // one MPI_Allreduce moves them
+    return vdmc_fail(VDMC_ERR_INPUT, "features: %lld x %d kept features exceed one MPI message; use fewer samples",
+                     n, a->net->F);
+  free(a->kept);
+  a->kept = n ? calloc((size_t)n * (size_t)a->net->F, sizeof(float)) : NULL;
+  a->keep_n = a->kept ? n : 0;
+  if (n && !a->kept)
+    return vdmc_fail(VDMC_ERR_MEMORY, "features: out of memory keeping %lld x %d features", n, a->net->F);
   return VDMC_OK;
 }
 
@@ -68,6 +82,7 @@ static int add_batch(FeatureAccum *a, const uint8_t *images, const int32_t *labe
       if (p[k] > p[best]) best = k;
     }
     a->count[s] += 1;
+    if (g < a->keep_n) memcpy(a->kept + (size_t)g * f->F, a->feat + (size_t)i * f->F, (size_t)f->F * sizeof(float));
     if (labels) {
       a->correct += best == labels[i];
       a->labelled += 1;
@@ -124,6 +139,10 @@ int feature_accum_finish(FeatureAccum *a, MPI_Comm comm, FeatureSummary *out) {
               MPI_Allreduce(MPI_IN_PLACE, a->count, (int)S, MPI_DOUBLE, MPI_SUM, comm) != MPI_SUCCESS ||
               MPI_Allreduce(MPI_IN_PLACE, extra, 2, MPI_DOUBLE, MPI_SUM, comm) != MPI_SUCCESS))
     st = vdmc_fail(VDMC_ERR_MPI, "features: MPI_Allreduce of the class probabilities failed");
+  // each kept row was filled by exactly one rank and is zero elsewhere: the sum is exact
+  if (!st && a->keep_n && MPI_Allreduce(MPI_IN_PLACE, a->kept, (int)((size_t)a->keep_n * a->net->F), MPI_FLOAT,
+                                        MPI_SUM, comm) != MPI_SUCCESS)
+    st = vdmc_fail(VDMC_ERR_MPI, "features: MPI_Allreduce of the kept features failed");
   double total = 0;
   for (size_t s = 0; s < S; s++) total += a->count[s];
   if (!st && total != (double)a->n)
@@ -134,6 +153,10 @@ int feature_accum_finish(FeatureAccum *a, MPI_Comm comm, FeatureSummary *out) {
   out->is_splits = a->splits;
   out->accuracy = extra[1] > 0 ? extra[0] / extra[1] : -1;
   out->stats.features_crc32 = a->net->crc;
+  out->stats.features = a->kept;  // handed over
+  out->stats.n_features = a->keep_n;
+  a->kept = NULL;
+  a->keep_n = 0;
   return VDMC_OK;
 }
 
@@ -145,5 +168,6 @@ void feature_accum_free(FeatureAccum *a) {
   free(a->feat);
   free(a->logits);
   free(a->probs);
+  free(a->kept);
   memset(a, 0, sizeof *a);
 }

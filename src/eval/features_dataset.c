@@ -26,7 +26,8 @@ static int feed(FeatureAccum *a, Dataset *ds, size_t first, size_t last, int use
   return st;
 }
 
-int features_summarize(FeatureNet *f, const char *dataset_path, int is_splits, MPI_Comm comm, FeatureSummary *out) {
+int features_summarize(FeatureNet *f, const char *dataset_path, int is_splits, long long keep, MPI_Comm comm,
+                       FeatureSummary *out) {
   memset(out, 0, sizeof *out);
   Dataset ds;
   int st = dataset_open(&ds, dataset_path, comm);
@@ -39,6 +40,7 @@ int features_summarize(FeatureNet *f, const char *dataset_path, int is_splits, M
   // the same checks on every rank, so all of them stop together
   st = features_check_input(f, (int)ds.h, (int)ds.w, (int)ds.c, dataset_path);
   if (!st) st = feature_accum_init(&a, f, (long long)ds.n, is_splits);
+  if (!st) a.status = feature_accum_keep(&a, keep < (long long)ds.n ? keep : (long long)ds.n);  // finish tells all
   if (!st) {
     size_t first = ds.n * (size_t)rank / (size_t)P, last = ds.n * (size_t)(rank + 1) / (size_t)P;
     feed(&a, &ds, first, last, ds.num_classes == f->K);

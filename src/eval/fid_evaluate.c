@@ -36,10 +36,35 @@ void fid_setup_free(FidSetup *s) {
   fid_stats_free(&s->ref);
 }
 
+long long fid_setup_keep(const FidSetup *s, long long n) { return s->kid || s->pr ? n : 0; }
+
+// The seed of the KID subsets: fixed, so a result is reproducible.
+#define KID_SEED 20261206
+#define KID_SUBSETS 100
+#define PR_K 3
+
+static int extra_metrics(const FidSetup *s, const FeatureSummary *sum, MPI_Comm comm, FidResult *out) {
+  const FidStats *ref = &s->ref, *gen = &sum->stats;
+  if (!ref->features)
+    return vdmc_fail(VDMC_ERR_INPUT, "%s: holds no reference features, which KID and precision/recall need; "
+                     "recompute it with `vdmc fid-stats DATA --features %s --keep-features 10000`", s->ref_path,
+                     s->net.path);
+  if (!gen->features) return vdmc_fail(VDMC_ERR_INTERNAL, "KID/precision-recall: the samples' features were not kept");
+  size_t nr = (size_t)ref->n_features, ng = (size_t)gen->n_features;
+  int st = VDMC_OK;
+  if (s->kid && !(st = kid_compute(gen->features, ng, ref->features, nr, ref->d, KID_SUBSETS,
+                                   kid_default_subset(ng, nr), KID_SEED, comm, &out->kid)))
+    out->has_kid = 1;
+  if (!st && s->pr && !(st = precision_recall(ref->features, nr, gen->features, ng, ref->d, PR_K, comm, &out->pr)))
+    out->has_pr = 1;
+  return st;
+}
+
 int fid_setup_result(const FidSetup *s, const FeatureSummary *sum, MPI_Comm comm, FidResult *out) {
   memset(out, 0, sizeof *out);
   const FidStats *ref = &s->ref;
   int st = fid_distance(sum->stats.mu, sum->stats.sigma, ref->mu, ref->sigma, ref->d, comm, &out->parts);
+  if (!st && (s->kid || s->pr)) st = extra_metrics(s, sum, comm, out);
   if (st) return st;
   out->fid = out->parts.fd;
   out->is_mean = sum->is_mean;
@@ -60,7 +85,7 @@ int fid_evaluate(const char *samples_h5, const char *ref_stats_h5, const char *f
   memset(&sum, 0, sizeof sum);
   int st = fid_setup_open(&s, ref_stats_h5, features_h5);
   if (st) return st;
-  if (!(st = features_summarize(&s.net, samples_h5, is_splits, comm, &sum))) st = fid_setup_result(&s, &sum, comm, out);
+  if (!(st = features_summarize(&s.net, samples_h5, is_splits, 0, comm, &sum))) st = fid_setup_result(&s, &sum, comm, out);
   fid_stats_free(&sum.stats);
   fid_setup_free(&s);
   return st;

@@ -11,6 +11,8 @@
 
 #include "eval/features.h"
 #include "eval/fid.h"
+#include "eval/kid.h"
+#include "eval/precision_recall.h"
 
 typedef struct {
   double fid;
@@ -20,6 +22,9 @@ typedef struct {
   int64_t n_samples, n_reference;
   size_t d;                // feature dimension
   FidDistance parts;       // the terms of the distance and the grid used
+  int has_kid, has_pr;     // asked for (FidSetup.kid, .pr)
+  KidResult kid;           // samples vs the reference features
+  PrecisionRecall pr;      // real = the reference features, generated = the samples
 } FidResult;
 
 // The reference statistics and the feature network they were computed with.
@@ -27,6 +32,7 @@ typedef struct {
   FidStats ref;
   FeatureNet net;
   char ref_path[1024];
+  int kid, pr;  // also KID / precision-recall: set by the caller after fid_setup_open
 } FidSetup;
 
 // Reads ref_stats_h5 (`vdmc fid-stats`) and loads features_h5 (features_load, batches
@@ -34,7 +40,12 @@ typedef struct {
 // (weights CRC32) with one line naming the file and how to recompute them.
 int fid_setup_open(FidSetup *s, const char *ref_stats_h5, const char *features_h5);
 void fid_setup_free(FidSetup *s);
-// Collective over comm: the distance of a summary (feature_accum_finish) to s->ref.
+// How many leading samples' features a FeatureAccum must keep for s: all N when KID or
+// precision/recall is asked for, else 0.
+long long fid_setup_keep(const FidSetup *s, long long n);
+// Collective over comm: the distance of a summary (feature_accum_finish) to s->ref,
+// and KID and precision/recall (k = 3) against the reference features when asked for
+// (the reference file must hold them: `vdmc fid-stats --keep-features N`).
 int fid_setup_result(const FidSetup *s, const FeatureSummary *sum, MPI_Comm comm, FidResult *out);
 
 // Collective over comm. samples_h5 is a vdmc dataset file (uint8 NHWC images, e.g.

@@ -42,6 +42,7 @@ int fid_evaluate_generated(FidSetup *s, CkptModel *m, const SampleRequest *r, co
   int st = features_check_input(net, sink.H, sink.W, sink.C, source);
   if (!st) st = feature_accum_init(&acc, net, r->n, is_splits);
   if (st) return st;
+  st = feature_accum_keep(&acc, fid_setup_keep(s, r->n));  // agreed after the sampling
   if (keep_h5) {
     keep.images = malloc((size_t)(hi - lo + 1) * D);
     keep.labels = malloc((size_t)(hi - lo + 1) * sizeof(int32_t));

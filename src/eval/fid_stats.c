@@ -143,6 +143,8 @@ int fid_stats_write(const char *path, const FidStats *s) {
   if (!st) st = h5_attr_write_int(f.file, "n", s->n, f.out.tmp_path);
   if (!st) st = h5_attr_write_int(f.file, "features_crc32", s->features_crc32, f.out.tmp_path);
   if (!st) st = h5_attr_write_string(f.file, "source", s->source, f.out.tmp_path);
+  size_t fshape[2] = {(size_t)s->n_features, s->d};
+  if (!st && s->n_features > 0) st = small_h5_write(&f, "features", H5T_NATIVE_FLOAT, 2, fshape, s->features);
   return small_h5_finish(&f, st);
 }
 
@@ -159,7 +161,18 @@ int fid_stats_read(const char *path, FidStats *s) {
   if (!st) st = h5_attr_read_int(f.file, "n", &n, path, STATS_HINT);
   if (!st) st = h5_attr_read_int(f.file, "features_crc32", &crc, path, STATS_HINT);
   if (!st) st = h5_attr_read_string(f.file, "source", s->source, sizeof s->source, path, STATS_HINT);
+  size_t dfeat[2] = {0, 0};
+  void *features = NULL;
+  if (!st && H5Lexists(f.file, "features", H5P_DEFAULT) > 0)
+    st = small_h5_read(&f, "features", H5T_NATIVE_FLOAT, sizeof(float), 2, dfeat, &features);
   small_h5_close(&f);
+  s->features = features;
+  s->n_features = (int64_t)dfeat[0];
+  if (!st && features && (dfeat[1] != dmu[0] || dfeat[0] > (size_t)n))
+    st = vdmc_fail(VDMC_ERR_IO, "%s: /features is %zux%zu but the statistics have d = %zu from n = %lld examples; %s",
+                   path, dfeat[0], dfeat[1], dmu[0], n, STATS_HINT);
+  for (size_t i = 0; !st && i < dfeat[0] * dfeat[1]; i++)
+    if (!isfinite(s->features[i])) st = vdmc_fail(VDMC_ERR_IO, "%s: non-finite value in /features; %s", path, STATS_HINT);
   s->mu = mu;
   s->sigma = sigma;
   if (!st && (dmu[0] < 1 || dsig[0] != dmu[0] || dsig[1] != dmu[0]))
@@ -182,5 +195,6 @@ int fid_stats_read(const char *path, FidStats *s) {
 void fid_stats_free(FidStats *s) {
   free(s->mu);
   free(s->sigma);
+  free(s->features);
   memset(s, 0, sizeof *s);
 }

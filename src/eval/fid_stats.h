@@ -40,6 +40,8 @@ typedef struct {
   double *sigma;    // (d, d) symmetric, row-major
   uint32_t features_crc32;
   char source[1024];
+  float *features;      // (n_features, d) the first n_features examples' features (KID,
+  int64_t n_features;   // precision/recall), or NULL / 0; stored as /features when present
 } FidStats;
 
 // shift (d) may be NULL (zero shift).

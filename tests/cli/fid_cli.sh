@@ -81,6 +81,37 @@ done
   fail "fid-stats --is-splits 3"
 grep -q "(3 splits)" "$tmp/s3.log" || { cat "$tmp/s3.log"; fail "fid-stats does not report 3 splits"; }
 
+# KID and precision/recall against reference features (fid-stats --keep-features): a set
+# against its own features has precision = recall = 1 and, its subsets being the whole
+# set (m = N = 400), a KID with zero spread; the training set (the same distribution)
+# has a KID within 4 standard deviations of 0. The ranks' feature rows may differ in
+# the last bit with their place in a GEMM block, so P = 1 and 2 agree to 1e-6 relative
+# in KID and to one point of 400 in precision and recall.
+"$vdmc" fid-stats "$tmp/test.h5" --features "$tmp/feat.h5" --out "$tmp/ref_kf.h5" --keep-features 400 >/dev/null ||
+  fail "fid-stats --keep-features"
+metrics() { sed -n 's/^  kid  *\([^ ]*\) +- \([^ ]*\) .*/\1 \2/p; s/^  precision  *\([^ ]*\)$/\1/p; s/^  recall  *\([^ ]*\) .*/\1/p' "$1" | tr '\n' ' '; }
+for p in 1 2; do
+  vdmc_mpirun $p -x OPENBLAS_NUM_THREADS "$vdmc" eval --fid --kid --pr --samples "$tmp/test.h5" --ref "$tmp/ref_kf.h5" \
+    --features "$tmp/feat.h5" >"$tmp/kid$p.txt" 2>&1 || { cat "$tmp/kid$p.txt"; fail "eval --kid --pr at P=$p"; }
+done
+read -r k1 s1 p1 r1 <<<"$(metrics "$tmp/kid1.txt")"
+read -r k2 s2 p2 r2 <<<"$(metrics "$tmp/kid2.txt")"
+echo "self: kid $k1 +- $s1, precision $p1, recall $r1 (P=2: $k2 +- $s2, $p2, $r2)"
+[ "$p1" = 1.0000 ] && [ "$r1" = 1.0000 ] || fail "a set against its own features: precision $p1, recall $r1 (want 1)"
+awk -v s="$s1" 'BEGIN { exit !(s < 1e-6) }' || fail "self KID spread $s1: subsets of the whole set must agree"
+awk -v a="$k1" -v b="$k2" -v p="$p1" -v q="$p2" -v r="$r1" -v t="$r2" \
+  'BEGIN { d = a - b; exit !(d * d <= 1e-12 * a * a && (p - q) ^ 2 <= 1 / 400 ^ 2 && (r - t) ^ 2 <= 1 / 400 ^ 2) }' ||
+  fail "KID / precision / recall at P=2 ($k2 $p2 $r2) differ from P=1 ($k1 $p1 $r1)"
+vdmc_mpirun 1 "$vdmc" eval --fid --kid --pr --samples "$tmp/train.h5" --ref "$tmp/ref_kf.h5" --features "$tmp/feat.h5" \
+  >"$tmp/kid_train.txt" 2>&1 || { cat "$tmp/kid_train.txt"; fail "eval --kid on train"; }
+read -r kt st pt rt <<<"$(metrics "$tmp/kid_train.txt")"
+echo "train vs test: kid $kt +- $st, precision $pt, recall $rt"
+awk -v k="$kt" -v s="$st" -v p="$pt" -v r="$rt" 'BEGIN { exit !(s > 0 && k * k < 16 * s * s && p > 0.5 && r > 0.5) }' ||
+  fail "train vs test (one distribution): kid $kt +- $st should be within 4 std of 0, precision/recall high"
+expect_error "kid without reference features" "holds no reference features" \
+  "$vdmc" eval --fid --kid --samples "$tmp/test.h5" --ref "$tmp/ref1.h5" --features "$tmp/feat.h5"
+expect_error "kid without fid" "--kid: only with --fid" "$vdmc" eval "$tmp/run" --bpd --kid
+
 # bad input: one clear line naming the file
 "$vdmc" train-classifier "$tmp/train.h5" --out "$tmp/feat_w8.h5" --epochs 0.05 --width 8 >/dev/null 2>&1 ||
   fail "train width 8"
