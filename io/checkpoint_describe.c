@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/input_file.h"
 #include "core/status.h"
 #include "io/checkpoint_internal.h"
 #include "io/h5_check.h"
@@ -98,6 +99,7 @@ cleanup:
 static int describe_file(const char *path, FILE *out) {
   int status = VDMC_OK;
   hid_t fapl = H5I_INVALID_HID, file = H5I_INVALID_HID;
+  VDMC_CHECK(input_file_check(path, "checkpoint"));
   VDMC_CHECK(ckpt_fapl_create(MPI_COMM_NULL, &fapl));
   H5_CHECK(file = H5Fopen(path, H5F_ACC_RDONLY, fapl), "checkpoint: H5Fopen");
   int32_t version = 0, world = 0;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/input_file.h"
 #include "core/status.h"
 #include "io/checkpoint_internal.h"
 #include "io/h5_check.h"
@@ -103,7 +104,8 @@ static int open_named(LoadFile *f, const char *group, const char *name, size_t w
 // Phase 1: open, format version, scalars, tensor table, datasets present with the
 // right lengths. Deterministic on every rank (same file, same model).
 static int open_and_check(LoadFile *f, const CheckpointState *st, MPI_Comm comm) {
-  int status = VDMC_OK;
+  int status = input_file_check(f->path, "checkpoint");
+  if (status) return status;
   VDMC_CHECK(ckpt_fapl_create(comm, &f->fapl));
   VDMC_CHECK(ckpt_dxpl_collective(&f->dxpl));
   f->file = H5Fopen(f->path, H5F_ACC_RDONLY, f->fapl);

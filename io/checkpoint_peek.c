@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/input_file.h"
 #include "core/status.h"
 #include "io/checkpoint.h"
 #include "io/checkpoint_internal.h"
@@ -40,6 +41,7 @@ int checkpoint_peek(const char *path, char **config_text, const char *extra, dou
     status = vdmc_fail(VDMC_ERR_IO, "%s: no checkpoint found", path);
     goto cleanup;
   }
+  VDMC_CHECK(input_file_check(cands[0], "checkpoint"));
   H5E_auto2_t func;
   void *data;
   ckpt_h5_quiet_begin(&func, &data);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/input_file.h"
 #include "core/status.h"
 #include "io/h5_attr.h"
 #include "io/h5_check.h"
@@ -104,7 +105,8 @@ int dataset_open(Dataset *ds, const char *path, MPI_Comm comm) {
   snprintf(ds->path, sizeof ds->path, "%s", path);
   h5_quiet();
   hid_t fapl = -1, dapl = -1;
-  int status = VDMC_OK;
+  int status = input_file_check(path, "dataset");
+  if (status) return status;
   H5_CHECK(fapl = H5Pcreate(H5P_FILE_ACCESS), "%s: file access list", path);
   if (comm != MPI_COMM_NULL)
     H5_CHECK(H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL), "%s: MPI-IO driver", path);

@@ -4,12 +4,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/input_file.h"
 #include "core/status.h"
 
 #define NPY_MAX_HEADER 65536
 
 int npz_open(zip_t **za, const char *path) {
   int err = 0;
+  *za = NULL;
+  int checked = input_file_check(path, ".npz archive");
+  if (checked) return checked;
   *za = zip_open(path, ZIP_RDONLY, &err);
   if (*za) return VDMC_OK;
   zip_error_t ze;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli/commands.h"
+#include "core/input_file.h"
 #include "core/status.h"
 #include "io/h5_check.h"
 
@@ -102,6 +103,8 @@ int cmd_compare(int argc, char **argv) {
   h5_quiet();
   int status = VDMC_OK;
   CompareCtx c = {.a = -1, .b = -1, .tol = tol};
+  VDMC_CHECK(input_file_check(pa, "checkpoint"));
+  VDMC_CHECK(input_file_check(pb, "checkpoint"));
   H5_CHECK(c.a = H5Fopen(pa, H5F_ACC_RDONLY, H5P_DEFAULT), "%s: cannot open as HDF5", pa);
   H5_CHECK(c.b = H5Fopen(pb, H5F_ACC_RDONLY, H5P_DEFAULT), "%s: cannot open as HDF5", pb);
   const char *groups[2] = {"/arrays", "/extras"};

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <yaml.h>
 
+#include "core/input_file.h"
 #include "core/status.h"
 
 static int key_index(const char *path) {
@@ -250,6 +251,7 @@ int config_load_text(ConfigSet *cs, const char *text, const char *name) {
 }
 
 int config_load_file(ConfigSet *cs, const char *path) {
+  if (input_file_check(path, "config file")) return VDMC_ERR_IO;
   FILE *f = fopen(path, "rb");
   if (!f) return vdmc_fail(VDMC_ERR_IO, "%s: cannot open config file: %s", path, strerror(errno));
   char *buf = NULL;
