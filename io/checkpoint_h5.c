@@ -5,6 +5,7 @@
 #include "core/status.h"
 #include "io/checkpoint_internal.h"
 #include "io/h5_check.h"
+#include "io/h5_storage.h"
 
 // Largest transfer per collective call: MPI-IO counts are ints, and HDF5 1.10 splits
 // badly above 2 GiB, so a slice is moved in pieces of at most this many bytes.
@@ -91,7 +92,7 @@ cleanup:
 
 int ckpt_open_1d(hid_t loc, const char *path, const char *file, size_t *n, hid_t *dset) {
   int status = VDMC_OK;
-  hid_t space = H5I_INVALID_HID, type = H5I_INVALID_HID;
+  hid_t space = H5I_INVALID_HID;
   *dset = H5I_INVALID_HID;
   htri_t exists = H5Lexists(loc, path, H5P_DEFAULT);
   if (exists <= 0) return vdmc_fail(VDMC_ERR_IO, "checkpoint %s: no dataset '%s'", file, path);
@@ -103,19 +104,9 @@ int ckpt_open_1d(hid_t loc, const char *path, const char *file, size_t *n, hid_t
     goto cleanup;
   }
   H5_CHECK(H5Sget_simple_extent_dims(space, &dim, NULL), "checkpoint: H5Sget_simple_extent_dims");
-  H5_CHECK(type = H5Dget_type(*dset), "checkpoint: H5Dget_type");
-  // vdmc writes every dataset whole and contiguous: the storage holds every element.
-  size_t elem = H5Tget_size(type);
-  hsize_t stored = H5Dget_storage_size(*dset);
-  if (elem == 0 || dim > (hsize_t)SIZE_MAX / elem || stored < dim * elem) {
-    status = vdmc_fail(VDMC_ERR_IO, "checkpoint %s is damaged: dataset '%s' declares %llu elements of %zu "
-                       "bytes but the file stores only %llu bytes for it", file, path, (unsigned long long)dim,
-                       elem, (unsigned long long)stored);
-    goto cleanup;
-  }
+  VDMC_CHECK(h5_check_storage(*dset, file, path));
   *n = (size_t)dim;
 cleanup:
-  if (type >= 0) H5Tclose(type);
   if (space >= 0) H5Sclose(space);
   if (status && *dset >= 0) {
     H5Dclose(*dset);

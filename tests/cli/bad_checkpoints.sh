@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Damaged and crafted checkpoints (docs/reliability.md "Bad files"): each case
-# rewrites one field of a real checkpoint with ckpt_tamper and runs every reader of
+# rewrites one field of a real checkpoint with file_tamper and runs every reader of
 # checkpoints on it (vdmc info, sample, eval --bpd, schedule --from-checkpoint and
 # train --resume). Each must exit non-zero (no signal: no crash, no ASan report)
 # with exactly one line on stderr naming the file and the bad field. Checksums are
 # verified before the data is used: a tampered config never reaches the schedule.
 # Usage: bash bad_checkpoints.sh /path/to/build/vdmc
 . "${VDMC_SOURCE_DIR:-$(dirname "$0")/../..}/tests/common/tiny_run_env.sh" "$@"
-TAMPER="$(vdmc_test_bin "$VDMC" ckpt_tamper)"
+TAMPER="$(vdmc_test_bin "$VDMC" file_tamper)"
 [ -x "$TAMPER" ] || { echo "FAIL: $TAMPER not built"; exit 1; }
 good="$WORK/run/checkpoints/$(cat "$WORK/run/checkpoints/latest")"
 
@@ -42,7 +42,7 @@ bad() {
     [ "$verb" = resume ] && src=$trained
     file="$WORK/$name-$verb.h5"
     cp "$src" "$file"
-    "$TAMPER" "$file" "$@" || { fail "$name: ckpt_tamper $*"; continue; }
+    "$TAMPER" "$file" "$@" || { fail "$name: file_tamper $*"; continue; }
     timeout 300 bash -c "$(declare -f run_one); VDMC='$VDMC' WORK='$WORK' tiny='$tiny'; \
       train_args=($(printf '%q ' "${train_args[@]}")); run_one '$name' '$verb' '$file'" \
       >"$WORK/out.log" 2>"$WORK/err.log" </dev/null

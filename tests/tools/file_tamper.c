@@ -1,12 +1,13 @@
-// ckpt_tamper: rewrites one field of a real checkpoint the way a damaged or crafted
-// file would have it, for the bad-checkpoint tests (tests/cli/bad_checkpoints.sh).
-// CI has no h5py, so the damage is done here with the HDF5 C API.
-//   ckpt_tamper FILE attr NAME VALUE          root attribute (written in its own type)
-//   ckpt_tamper FILE row I FIELD VALUE        /tensors row I: ndim|offset|decay|shape0..3|name
-//   ckpt_tamper FILE config-sub OLD NEW keep-crc|fix-crc   replace bytes of /config (same length)
-//   ckpt_tamper FILE nan DATASET INDEX keep-crc|fix-crc   NaN into a float or double DATASET
-//   ckpt_tamper FILE huge DATASET N           DATASET declares N elements, none stored
-//   ckpt_tamper FILE drop DATASET             delete DATASET
+// file_tamper: rewrites one field of a real checkpoint or dataset the way a damaged
+// or crafted file would have it, for tests/cli/bad_checkpoints.sh and
+// bad_datasets.sh. CI has no h5py, so the damage is done here with the HDF5 C API.
+//   file_tamper FILE attr NAME VALUE          root attribute (written in its own type)
+//   file_tamper FILE row I FIELD VALUE        /tensors row I: ndim|offset|decay|shape0..3|name
+//   file_tamper FILE config-sub OLD NEW keep-crc|fix-crc   replace bytes of /config (same length)
+//   file_tamper FILE nan DATASET INDEX keep-crc|fix-crc   NaN into a float or double DATASET
+//   file_tamper FILE huge DATASET N           DATASET's first dimension declares N, none stored
+//   file_tamper FILE drop DATASET             delete DATASET
+//   file_tamper FILE set DATASET I VALUE      integer element I of a 1-D DATASET
 #include <hdf5.h>
 #include <math.h>
 #include <stdio.h>
@@ -17,7 +18,7 @@
 #include "io/checkpoint_internal.h"
 
 static int die(const char *what) {
-  fprintf(stderr, "ckpt_tamper: %s\n", what);
+  fprintf(stderr, "file_tamper: %s\n", what);
   return 1;
 }
 
@@ -114,12 +115,16 @@ static int put_nan(hid_t file, const char *name, long index, int fix_crc) {
   return 0;
 }
 
-// DATASET replaced by one of the same type declaring n elements with no storage
-// allocated (a 20 KB file can declare terabytes); its crc32 attribute is kept.
+// DATASET replaced by one of the same type and trailing dimensions whose first
+// dimension declares n elements, none of them stored (a 20 KB file can declare
+// terabytes); its crc32 attribute is kept.
 static int make_huge(hid_t file, const char *name, unsigned long long n) {
   hid_t d = H5Dopen2(file, name, H5P_DEFAULT);
   if (d < 0) return die("no such dataset");
-  hid_t type = H5Dget_type(d);
+  hid_t type = H5Dget_type(d), old_space = H5Dget_space(d);
+  hsize_t dims[8], chunk[8];
+  int nd = H5Sget_simple_extent_dims(old_space, dims, NULL);
+  H5Sclose(old_space);
   uint32_t crc = 0;
   int has_crc = H5Aexists(d, "crc32") > 0;
   if (has_crc) {
@@ -129,10 +134,11 @@ static int make_huge(hid_t file, const char *name, unsigned long long n) {
   }
   H5Dclose(d);
   H5Ldelete(file, name, H5P_DEFAULT);
-  hsize_t dim = n, chunk = 1024;
-  hid_t space = H5Screate_simple(1, &dim, NULL), dcpl = H5Pcreate(H5P_DATASET_CREATE);
-  H5Pset_chunk(dcpl, 1, &chunk);
-  H5Pset_alloc_time(dcpl, H5D_ALLOC_TIME_INCR);
+  dims[0] = n;
+  for (int i = 0; i < nd; i++) chunk[i] = dims[i];
+  chunk[0] = n < 1024 ? n : 1024;
+  hid_t space = H5Screate_simple(nd, dims, NULL), dcpl = H5Pcreate(H5P_DATASET_CREATE);
+  H5Pset_chunk(dcpl, nd, chunk);
   d = H5Dcreate2(file, name, type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
   if (d < 0) return die("H5Dcreate2");
   if (has_crc) {
@@ -149,8 +155,21 @@ static int make_huge(hid_t file, const char *name, unsigned long long n) {
   return 0;
 }
 
+static int set_element(hid_t file, const char *name, unsigned long long i, long long value) {
+  hid_t d = H5Dopen2(file, name, H5P_DEFAULT);
+  if (d < 0) return die("no such dataset");
+  hid_t fs = H5Dget_space(d), ms = H5Screate(H5S_SCALAR);
+  hsize_t at = i;
+  int rc = H5Sselect_elements(fs, H5S_SELECT_SET, 1, &at) < 0 ||
+           H5Dwrite(d, H5T_NATIVE_LLONG, ms, fs, H5P_DEFAULT, &value) < 0;
+  H5Sclose(ms);
+  H5Sclose(fs);
+  H5Dclose(d);
+  return rc ? die("cannot write the element") : 0;
+}
+
 int main(int argc, char **argv) {
-  if (argc < 4) return die("usage: ckpt_tamper FILE OP ARGS... (see the source)");
+  if (argc < 4) return die("usage: file_tamper FILE OP ARGS... (see the source)");
   hid_t file = H5Fopen(argv[1], H5F_ACC_RDWR, H5P_DEFAULT);
   if (file < 0) return die("cannot open FILE read-write");
   const char *op = argv[2];
@@ -160,6 +179,7 @@ int main(int argc, char **argv) {
   else if (!strcmp(op, "config-sub") && argc == 6) rc = config_sub(file, argv[3], argv[4], !strcmp(argv[5], "fix-crc"));
   else if (!strcmp(op, "nan") && argc == 6) rc = put_nan(file, argv[3], atol(argv[4]), !strcmp(argv[5], "fix-crc"));
   else if (!strcmp(op, "huge") && argc == 5) rc = make_huge(file, argv[3], strtoull(argv[4], NULL, 0));
+  else if (!strcmp(op, "set") && argc == 6) rc = set_element(file, argv[3], strtoull(argv[4], NULL, 0), strtoll(argv[5], NULL, 0));
   else if (!strcmp(op, "drop") && argc == 4) rc = H5Ldelete(file, argv[3], H5P_DEFAULT) < 0 ? die("H5Ldelete") : 0;
   else rc = die("unknown operation or wrong argument count");
   return H5Fclose(file) < 0 ? die("H5Fclose") : rc;
