@@ -55,6 +55,8 @@ int ckpt_crc_check(hid_t dset, const char *path, const char *what, const void *d
 int ckpt_crc_mismatch(const char *path, const char *what, uint32_t stored, uint32_t computed);
 // The config text holds no NUL byte (call after its checksum was verified).
 int ckpt_config_check(const char *path, const char *text, size_t len);
+// "[8, 3, 3, 3]" (at most PARAM_MAX_DIMS dimensions, truncated to cap).
+void ckpt_format_shape(const uint64_t *shape, int ndim, char *out, size_t cap);
 // Opens /config and checks its length against CKPT_MAX_CONFIG_BYTES.
 int ckpt_open_config(hid_t file, const char *path, size_t *len, hid_t *dset);
 

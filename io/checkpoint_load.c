@@ -21,13 +21,6 @@ typedef struct {
   CkptHeader head;
 } LoadFile;
 
-static void format_shape(const uint64_t *shape, int ndim, char *out, size_t cap) {
-  size_t used = (size_t)snprintf(out, cap, "[");
-  for (int d = 0; d < ndim && d < PARAM_MAX_DIMS && used < cap; d++)
-    used += (size_t)snprintf(out + used, cap - used, d ? ", %llu" : "%llu", (unsigned long long)shape[d]);
-  if (used < cap) snprintf(out + used, cap - used, "]");
-}
-
 static int row_matches(const CkptTensorRow *r, const ParamInfo *p) {
   if (strcmp(r->name, p->name) || r->ndim != p->ndim || r->offset != p->offset) return 0;
   for (int d = 0; d < p->ndim; d++)
@@ -38,10 +31,10 @@ static int row_matches(const CkptTensorRow *r, const ParamInfo *p) {
 static int tensor_mismatch(const char *path, const CkptTensorRow *r, const ParamInfo *p, size_t i) {
   char fs[128] = "(none)", ms[128] = "(none)";
   uint64_t shape[PARAM_MAX_DIMS] = {0};
-  if (r) format_shape(r->shape, r->ndim, fs, sizeof fs);
+  if (r) ckpt_format_shape(r->shape, r->ndim, fs, sizeof fs);
   if (p) {
     for (int d = 0; d < p->ndim; d++) shape[d] = p->shape[d];
-    format_shape(shape, p->ndim, ms, sizeof ms);
+    ckpt_format_shape(shape, p->ndim, ms, sizeof ms);
   }
   return vdmc_fail(VDMC_ERR_INPUT,
                    "checkpoint %s does not fit this model: tensor %zu is '%s' %s at offset %llu in the "

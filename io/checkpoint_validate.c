@@ -118,3 +118,10 @@ int ckpt_open_config(hid_t file, const char *path, size_t *len, hid_t *dset) {
   return vdmc_fail(VDMC_ERR_IO, "checkpoint %s is damaged: /config holds %zu bytes, more than the %zu a config "
                    "may have", path, *len, CKPT_MAX_CONFIG_BYTES);
 }
+
+void ckpt_format_shape(const uint64_t *shape, int ndim, char *out, size_t cap) {
+  size_t used = (size_t)snprintf(out, cap, "[");
+  for (int d = 0; d < ndim && d < PARAM_MAX_DIMS && used < cap; d++)
+    used += (size_t)snprintf(out + used, cap - used, d ? ", %llu" : "%llu", (unsigned long long)shape[d]);
+  if (used < cap) snprintf(out + used, cap - used, "]");
+}

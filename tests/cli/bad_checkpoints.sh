@@ -84,8 +84,8 @@ bad ema_huge      "info sample eval" "declares 1000000000000 elements" huge arra
 bad no_config     "info sample schedule" "no dataset 'config'"    drop config
 # checksums before use (class 3): a tampered config is never parsed
 bad config_crc    "$ALL schedule" "checksum mismatch in the config text" config-sub "lambda_max: 20" "lambda_max: 10" keep-crc
-bad bins_crc      "schedule sample info" "checksum mismatch in extra 'adaptive_bins'" nan extras/adaptive_bins 3 keep-crc
-bad ema_crc       "sample eval info" "checksum mismatch in array 'ema'" nan arrays/ema 5 keep-crc
+bad bins_crc      "schedule sample info" "checksum mismatch in extra 'adaptive_bins'" value extras/adaptive_bins 3 nan keep-crc
+bad ema_crc       "sample eval info" "checksum mismatch in array 'ema'" value arrays/ema 5 nan keep-crc
 
 # the untouched checkpoint still works with every reader
 for verb in info sample eval schedule; do

@@ -4,12 +4,12 @@
 //   file_tamper FILE attr NAME VALUE          root attribute (written in its own type)
 //   file_tamper FILE row I FIELD VALUE        /tensors row I: ndim|offset|decay|shape0..3|name
 //   file_tamper FILE config-sub OLD NEW keep-crc|fix-crc   replace bytes of /config (same length)
-//   file_tamper FILE nan DATASET INDEX keep-crc|fix-crc   NaN into a float or double DATASET
+//   file_tamper FILE value DATASET INDEX VALUE keep-crc|fix-crc   element of a float or double
+//                                             DATASET (VALUE as strtod reads it: 1e30, nan, inf)
 //   file_tamper FILE huge DATASET N           DATASET's first dimension declares N, none stored
 //   file_tamper FILE drop DATASET             delete DATASET
 //   file_tamper FILE set DATASET I VALUE      integer element I of a 1-D DATASET
 #include <hdf5.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,7 +96,7 @@ static int config_sub(hid_t file, const char *old, const char *new, int fix_crc)
   return 0;
 }
 
-static int put_nan(hid_t file, const char *name, long index, int fix_crc) {
+static int put_value(hid_t file, const char *name, long index, double value, int fix_crc) {
   size_t n;
   hid_t d = H5Dopen2(file, name, H5P_DEFAULT);
   if (d < 0) return die("no such dataset");
@@ -104,8 +104,8 @@ static int put_nan(hid_t file, const char *name, long index, int fix_crc) {
   size_t esize = H5Tget_size(mem);
   char *x = read_all(d, mem, &n);
   if (!x || index < 0 || (size_t)index >= n || H5Tget_class(mem) != H5T_FLOAT) return die("no such float element");
-  if (esize == sizeof(float)) ((float *)x)[index] = NAN;
-  else ((double *)x)[index] = NAN;
+  if (esize == sizeof(float)) ((float *)x)[index] = (float)value;
+  else ((double *)x)[index] = value;
   if (H5Dwrite(d, mem, H5S_ALL, H5S_ALL, H5P_DEFAULT, x) < 0) return die("H5Dwrite");
   if (fix_crc && write_crc(d, x, n * esize) < 0) return die("crc32");
   H5Tclose(mem);
@@ -177,7 +177,8 @@ int main(int argc, char **argv) {
   if (!strcmp(op, "attr") && argc == 5) rc = set_attr(file, argv[3], argv[4]);
   else if (!strcmp(op, "row") && argc == 6) rc = set_row(file, atol(argv[3]), argv[4], argv[5]);
   else if (!strcmp(op, "config-sub") && argc == 6) rc = config_sub(file, argv[3], argv[4], !strcmp(argv[5], "fix-crc"));
-  else if (!strcmp(op, "nan") && argc == 6) rc = put_nan(file, argv[3], atol(argv[4]), !strcmp(argv[5], "fix-crc"));
+  else if (!strcmp(op, "value") && argc == 7)
+    rc = put_value(file, argv[3], atol(argv[4]), strtod(argv[5], NULL), !strcmp(argv[6], "fix-crc"));
   else if (!strcmp(op, "huge") && argc == 5) rc = make_huge(file, argv[3], strtoull(argv[4], NULL, 0));
   else if (!strcmp(op, "set") && argc == 6) rc = set_element(file, argv[3], strtoull(argv[4], NULL, 0), strtoll(argv[5], NULL, 0));
   else if (!strcmp(op, "drop") && argc == 4) rc = H5Ldelete(file, argv[3], H5P_DEFAULT) < 0 ? die("H5Ldelete") : 0;
