@@ -27,7 +27,7 @@ if [ "${VDMC_SKIP_ASAN:-0}" != 1 ] && [ $# -eq 0 ]; then
   # Open MPI's own allocations at exit are not ours to fix: leaks are not checked.
   export ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 VDMC_SOURCE_DIR="$here" VDMC_FIXTURES="$here/tests/fixtures"
   asan_fail=0
-  for t in config_errors train_errors prepare_cli bad_paths bad_checkpoints bad_datasets compare nonfinite_eval; do
+  for t in config_errors train_errors prepare_cli bad_paths bad_checkpoints bad_datasets compare nonfinite_eval flag_errors; do
     [ -f "$here/tests/cli/$t.sh" ] || continue
     if bash "$here/tests/cli/$t.sh" "$asan/vdmc" >"$asan.$t.log" 2>&1; then
       tail -n 1 "$asan.$t.log" | sed 's/^/asan /'

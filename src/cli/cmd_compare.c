@@ -33,6 +33,10 @@ int cmd_compare(int argc, char **argv) {
         fprintf(stderr, "vdmc compare: %s\n", vdmc_error_message());
         return 2;
       }
+    } else if (!strncmp(argv[i], "--", 2)) {
+      flag_unknown(argv[i], "compare");
+      fprintf(stderr, "vdmc compare: %s\n", vdmc_error_message());
+      return 2;
     } else if (!pa) pa = argv[i];
     else if (!pb) pb = argv[i];
     else {

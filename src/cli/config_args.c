@@ -30,7 +30,8 @@ int config_args_resolve(ConfigSet *cs, int argc, char **argv, config_args_other_
     }
     if (argv[i][0] == '-' && argv[i][1] == '-') {
       int took = other ? other(argc, argv, i, ctx) : 0;
-      if (took <= 0) return vdmc_fail(VDMC_ERR_INPUT, "unknown option '%s'", argv[i]);
+      if (took < 0) return VDMC_ERR_INPUT;
+      if (took == 0) return vdmc_fail(VDMC_ERR_INPUT, "unknown option '%s'", argv[i]);
       i += took - 1;
       continue;
     }
