@@ -35,7 +35,7 @@ run_one() {
 # bad NAME "VERBS" "EXPECTED" TAMPER-ARGS...: damages a copy of the checkpoint (the
 # trained one for `resume`, the tiny run's for the others) and runs each verb on it
 bad() {
-  local name=$1 verbs=$2 want=$3 verb file src lines rc
+  local name=$1 verbs=$2 want=$3 verb file src
   shift 3
   for verb in $verbs; do
     src=$good
@@ -46,15 +46,7 @@ bad() {
     timeout 300 bash -c "$(declare -f run_one); VDMC='$VDMC' WORK='$WORK' tiny='$tiny'; \
       train_args=($(printf '%q ' "${train_args[@]}")); run_one '$name' '$verb' '$file'" \
       >"$WORK/out.log" 2>"$WORK/err.log" </dev/null
-    rc=$?
-    sed -i '/ steps\/s, \| examples\/s, \|^vdmc train: \(config\|resolved\|run dir\)/d' "$WORK/err.log"
-    lines=$(grep -c . "$WORK/err.log")
-    if [ $rc -ne 0 ] && [ $rc -lt 124 ] && [ "$lines" -eq 1 ] && grep -qF -- "$file" "$WORK/err.log" &&
-       grep -qF -- "$want" "$WORK/err.log"; then
-      echo "ok $name $verb (exit $rc): $(cat "$WORK/err.log")"
-    else
-      fail "$name $verb: exit $rc, wanted one line naming the file with '$want', got: $(head -c 800 "$WORK/err.log")"
-    fi
+    check_one_error "$name $verb" $? "$file" "$want"
   done
 }
 

@@ -22,7 +22,7 @@ run_one() {  # VERB FILE
 
 # bad NAME EXPECTED TAMPER-OPS (';'-separated): every verb on a damaged copy
 bad() {
-  local name=$1 want=$2 ops=$3 verb file op lines rc
+  local name=$1 want=$2 ops=$3 verb file op
   file="$WORK/$name.h5"
   cp "$good" "$file"
   IFS=';' read -ra op_list <<<"$ops"
@@ -32,15 +32,7 @@ bad() {
   for verb in info classifier train; do
     timeout 60 bash -c "$(declare -f run_one); VDMC='$VDMC' WORK='$WORK' tiny='$tiny'; run_one $verb '$file'" \
       >"$WORK/out.log" 2>"$WORK/err.log" </dev/null
-    rc=$?
-    sed -i '/^vdmc train: \(config\|resolved\|run dir\)/d' "$WORK/err.log"
-    lines=$(grep -c . "$WORK/err.log")
-    if [ $rc -ne 0 ] && [ $rc -lt 124 ] && [ "$lines" -eq 1 ] && grep -qF -- "$file" "$WORK/err.log" &&
-       grep -qF -- "$want" "$WORK/err.log"; then
-      echo "ok $name $verb (exit $rc): $(head -1 "$WORK/err.log")"
-    else
-      fail "$name $verb: exit $rc, wanted one line naming the file with '$want', got: $(head -c 800 "$WORK/err.log")"
-    fi
+    check_one_error "$name $verb" $? "$file" "$want"
   done
   [ ! -e "$WORK/feat.h5" ] && [ ! -e "$WORK/train-run/checkpoints/latest" ] || fail "$name: output written"
 }

@@ -17,14 +17,7 @@ expect_bad() {
   local name=$1 path=$2 kind=$3
   shift 3
   timeout 120 "$VDMC" "$@" >"$WORK/out.log" 2>"$WORK/err.log" </dev/null
-  local rc=$? lines
-  lines=$(grep -c . "$WORK/err.log")
-  if [ $rc -ne 0 ] && [ $rc -lt 124 ] && [ "$lines" -eq 1 ] && grep -qF -- "$path: cannot read the" "$WORK/err.log" &&
-     grep -qF -- "$kind" "$WORK/err.log"; then
-    echo "ok $name (exit $rc): $(cat "$WORK/err.log")"
-  else
-    fail "$name: exit $rc, wanted one line naming $path as $kind, got: $(head -c 600 "$WORK/err.log")"
-  fi
+  check_one_error "$name" $? "$path: cannot read the" "$kind"
 }
 D="a directory" F="a FIFO" V="a device"
 expect_bad config_dir        "$dir"  "$D" config "$dir"
