@@ -100,4 +100,22 @@ int checkpoint_peek(const char *path, char **config_text, const char *extra, dou
 // at `path` (same path forms as checkpoint_load). Fails on a checksum mismatch.
 int checkpoint_describe(const char *path, FILE *out);
 
+// What checkpoint_compare found; differences counts everything that differs beyond
+// tol (attributes, tensor table, config text, arrays, extras, members only in one).
+typedef struct {
+  double tol;
+  FILE *out;
+  int arrays;       // arrays and extras compared value by value
+  int differences;
+  double worst;     // largest max relative difference (INFINITY for NaN vs number)
+} CheckpointCompare;
+
+// Serial: compares two checkpoint files field by field and prints one line per item
+// to `out` (attributes that differ, the tensor table, the config text, every array
+// and extra with its max relative difference max|a-b|/max|b|). Both files are
+// validated and their checksums verified against the data read; a damaged file is an
+// error naming it (VDMC_ERR_IO), not a difference. world_size is printed, never a
+// difference (checkpoints of the same run at other rank counts are what it checks).
+int checkpoint_compare(const char *path_a, const char *path_b, double tol, FILE *out, CheckpointCompare *r);
+
 #endif

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/input_file.h"
 #include "core/status.h"
 #include "io/checkpoint_internal.h"
 #include "io/h5_check.h"
@@ -14,8 +15,11 @@ typedef struct {
   hid_t memtype;
   size_t elem;
   const char *kind;   // "float32" / "float64"
+  const char *label;  // "array" / "extra": how errors name a member of the group
+  size_t want_n;      // required length (the flat arrays: total), 0 for any
   const char *path;
   int bad;            // checksum mismatches seen
+  char first_bad[96]; // the first of them, as the loader names it
   int status;
 } DescribeWalk;
 
@@ -28,6 +32,11 @@ static int describe_dataset(hid_t loc, const char *name, DescribeWalk *w) {
   void *buf = malloc(DESCRIBE_PIECE * w->elem);
   if (!buf) return vdmc_fail(VDMC_ERR_MEMORY, "checkpoint: out of memory");
   VDMC_CHECK(ckpt_open_1d(loc, name, w->path, &n, &dset));
+  if (w->want_n && n != w->want_n) {
+    status = vdmc_fail(VDMC_ERR_IO, "checkpoint %s is damaged: %s '%s' has %zu elements but the 'total' attribute "
+                       "says %zu", w->path, w->label, name, n, w->want_n);
+    goto cleanup;
+  }
   VDMC_CHECK(ckpt_attr_read(dset, "crc32", H5T_NATIVE_UINT32, &stored, w->path));
   for (size_t at = 0; at < n; at += DESCRIBE_PIECE) {
     size_t cnt = n - at < DESCRIBE_PIECE ? n - at : DESCRIBE_PIECE;
@@ -37,7 +46,10 @@ static int describe_dataset(hid_t loc, const char *name, DescribeWalk *w) {
   fprintf(w->out, "  %-24s %s[%zu]  crc32 %08x %s", name, w->kind, n, stored, crc == stored ? "ok" : "MISMATCH");
   if (crc != stored) fprintf(w->out, " (data gives %08x)", crc);
   fprintf(w->out, "\n");
-  w->bad += crc != stored;
+  if (crc != stored && !w->bad++) {
+    if (w->label) snprintf(w->first_bad, sizeof w->first_bad, "%s '%.64s'", w->label, name);
+    else snprintf(w->first_bad, sizeof w->first_bad, "the config text");
+  }
 cleanup:
   if (dset >= 0) H5Dclose(dset);
   free(buf);
@@ -63,7 +75,7 @@ cleanup:
   return status;
 }
 
-static int describe_tensors(hid_t file, const char *path, FILE *out) {
+static int describe_tensors(hid_t file, const char *path, uint64_t total, FILE *out) {
   int status = VDMC_OK;
   hid_t dset = H5I_INVALID_HID, type = H5I_INVALID_HID;
   size_t n = 0;
@@ -75,16 +87,17 @@ static int describe_tensors(hid_t file, const char *path, FILE *out) {
     goto cleanup;
   }
   VDMC_CHECK(ckpt_transfer(dset, type, rows, sizeof *rows, 0, n, H5P_DEFAULT, 0, MPI_COMM_NULL));
-  uint64_t numel = 0;
+  VDMC_CHECK(ckpt_rows_validate(rows, n, total, path));
+  uint64_t numel = 0;  // <= total: validated rows do not overlap
   for (size_t i = 0; i < n; i++) {
     uint64_t k = 1;
-    for (int d = 0; d < rows[i].ndim && d < PARAM_MAX_DIMS; d++) k *= rows[i].shape[d];
+    for (int d = 0; d < rows[i].ndim; d++) k *= rows[i].shape[d];
     numel += k;
   }
   fprintf(out, "tensors: %zu (%llu parameters)\n", n, (unsigned long long)numel);
   for (size_t i = 0; i < n; i++) {
     fprintf(out, "  %-40s offset %-10llu shape [", rows[i].name, (unsigned long long)rows[i].offset);
-    for (int d = 0; d < rows[i].ndim && d < PARAM_MAX_DIMS; d++)
+    for (int d = 0; d < rows[i].ndim; d++)
       fprintf(out, d ? ", %llu" : "%llu", (unsigned long long)rows[i].shape[d]);
     fprintf(out, "]\n");
   }
@@ -98,39 +111,28 @@ cleanup:
 static int describe_file(const char *path, FILE *out) {
   int status = VDMC_OK;
   hid_t fapl = H5I_INVALID_HID, file = H5I_INVALID_HID;
+  VDMC_CHECK(input_file_check(path, "checkpoint"));
   VDMC_CHECK(ckpt_fapl_create(MPI_COMM_NULL, &fapl));
-  H5_CHECK(file = H5Fopen(path, H5F_ACC_RDONLY, fapl), "checkpoint: H5Fopen");
-  int32_t version = 0, world = 0;
-  int64_t step = 0, images = 0;
-  uint64_t seed = 0, total = 0;
-  char by[64] = "unknown";
-  VDMC_CHECK(ckpt_attr_read(file, "format_version", H5T_NATIVE_INT32, &version, path));
-  ckpt_attr_read_string(file, "vdmc_version", by, sizeof by, path);
-  fprintf(out, "checkpoint %s\nformat_version: %d (written by vdmc %s)\n", path, (int)version, by);
-  if (version != CHECKPOINT_FORMAT_VERSION) {
-    status = vdmc_fail(VDMC_ERR_INPUT, "checkpoint %s has format_version %d; this vdmc reads %d",
-                       path, (int)version, CHECKPOINT_FORMAT_VERSION);
-    goto cleanup;
-  }
-  VDMC_CHECK(ckpt_attr_read(file, "step", H5T_NATIVE_INT64, &step, path));
-  VDMC_CHECK(ckpt_attr_read(file, "images_seen", H5T_NATIVE_INT64, &images, path));
-  VDMC_CHECK(ckpt_attr_read(file, "seed", H5T_NATIVE_UINT64, &seed, path));
-  VDMC_CHECK(ckpt_attr_read(file, "world_size", H5T_NATIVE_INT32, &world, path));
-  VDMC_CHECK(ckpt_attr_read(file, "total", H5T_NATIVE_UINT64, &total, path));
+  H5_CHECK(file = H5Fopen(path, H5F_ACC_RDONLY, fapl), "checkpoint %s cannot be opened (truncated or not HDF5?)",
+           path);
+  CkptHeader h;
+  VDMC_CHECK(ckpt_header_read(file, path, &h));
+  fprintf(out, "checkpoint %s\nformat_version: %d (written by vdmc %s)\n", path, (int)h.format_version,
+          h.written_by);
   fprintf(out, "step: %lld\nimages_seen: %lld\nseed: %llu\nworld_size: %d\nflat array length: %llu floats\n",
-          (long long)step, (long long)images, (unsigned long long)seed, (int)world,
-          (unsigned long long)total);
-  VDMC_CHECK(describe_tensors(file, path, out));
-  DescribeWalk w = {out, H5T_NATIVE_FLOAT, sizeof(float), "float32", path, 0, VDMC_OK};
+          (long long)h.step, (long long)h.images_seen, (unsigned long long)h.seed, (int)h.world_size,
+          (unsigned long long)h.total);
+  VDMC_CHECK(describe_tensors(file, path, h.total, out));
+  DescribeWalk w = {out, H5T_NATIVE_FLOAT, sizeof(float), "float32", "array", (size_t)h.total, path, 0, "", VDMC_OK};
   VDMC_CHECK(describe_group(file, "arrays", &w));
-  w.memtype = H5T_NATIVE_DOUBLE, w.elem = sizeof(double), w.kind = "float64";
+  w.memtype = H5T_NATIVE_DOUBLE, w.elem = sizeof(double), w.kind = "float64", w.label = "extra", w.want_n = 0;
   VDMC_CHECK(describe_group(file, "extras", &w));
-  w.memtype = H5T_NATIVE_CHAR, w.elem = 1, w.kind = "bytes";
+  w.memtype = H5T_NATIVE_CHAR, w.elem = 1, w.kind = "bytes", w.label = NULL;
   fprintf(out, "config text:\n");
   VDMC_CHECK(describe_dataset(file, "config", &w));
   if (w.bad)
-    status = vdmc_fail(VDMC_ERR_IO, "checkpoint %s is corrupt: %d checksum mismatch%s", path, w.bad,
-                       w.bad > 1 ? "es" : "");
+    status = vdmc_fail(VDMC_ERR_IO, "checkpoint %s is corrupt: checksum mismatch in %s%s", path, w.first_bad,
+                       w.bad > 1 ? " and more (see above)" : "");
 cleanup:
   if (file >= 0) H5Fclose(file);
   if (fapl >= 0) H5Pclose(fapl);

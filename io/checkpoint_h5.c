@@ -5,6 +5,7 @@
 #include "core/status.h"
 #include "io/checkpoint_internal.h"
 #include "io/h5_check.h"
+#include "io/h5_storage.h"
 
 // Largest transfer per collective call: MPI-IO counts are ints, and HDF5 1.10 splits
 // badly above 2 GiB, so a slice is moved in pieces of at most this many bytes.
@@ -103,6 +104,7 @@ int ckpt_open_1d(hid_t loc, const char *path, const char *file, size_t *n, hid_t
     goto cleanup;
   }
   H5_CHECK(H5Sget_simple_extent_dims(space, &dim, NULL), "checkpoint: H5Sget_simple_extent_dims");
+  VDMC_CHECK(h5_check_storage(*dset, file, path));
   *n = (size_t)dim;
 cleanup:
   if (space >= 0) H5Sclose(space);

@@ -28,6 +28,38 @@ typedef struct {
   uint64_t shape[PARAM_MAX_DIMS];
 } CkptTensorRow;
 
+// The resolved config of a run is a few KB; a stored text above this cap is damage,
+// not a config (the same 1 MiB cap as config files, src/config/config.h).
+#define CKPT_MAX_CONFIG_BYTES ((size_t)1 << 20)
+
+// The root attributes, read and validated by ckpt_header_read.
+typedef struct {
+  int32_t format_version;  // == CHECKPOINT_FORMAT_VERSION
+  char written_by[64];     // vdmc_version, "unknown" when absent
+  int64_t step, images_seen;  // >= 0
+  uint64_t seed;
+  int32_t world_size;      // >= 1
+  uint64_t total;          // floats per flat array, 1..2^58
+} CkptHeader;
+
+// ---- checkpoint_validate.c: every field checked before use --------------------
+// Reads the root attributes; a wrong format_version is VDMC_ERR_INPUT with a hint,
+// any other bad value VDMC_ERR_IO naming the attribute.
+int ckpt_header_read(hid_t file, const char *path, CkptHeader *h);
+// Each row: name NUL-terminated and non-empty, ndim 1..PARAM_MAX_DIMS, decay 0/1,
+// every dimension >= 1, offset + product of the shape <= total without overflow, and
+// rows in increasing offset order without overlap (as param_table lays them out).
+int ckpt_rows_validate(const CkptTensorRow *rows, size_t n, uint64_t total, const char *path);
+// Compares the dataset's crc32 attribute with the CRC of `bytes` bytes of data.
+int ckpt_crc_check(hid_t dset, const char *path, const char *what, const void *data, size_t bytes);
+int ckpt_crc_mismatch(const char *path, const char *what, uint32_t stored, uint32_t computed);
+// The config text holds no NUL byte (call after its checksum was verified).
+int ckpt_config_check(const char *path, const char *text, size_t len);
+// "[8, 3, 3, 3]" (at most PARAM_MAX_DIMS dimensions, truncated to cap).
+void ckpt_format_shape(const uint64_t *shape, int ndim, char *out, size_t cap);
+// Opens /config and checks its length against CKPT_MAX_CONFIG_BYTES.
+int ckpt_open_config(hid_t file, const char *path, size_t *len, hid_t *dset);
+
 // ---- checkpoint_comm.c: agreement and slice-independent checksums -------------
 // Collective: if any rank's status is not VDMC_OK, every rank returns the status and
 // message of the lowest failing rank (prefixed with its rank when comm has > 1 rank).
@@ -52,6 +84,8 @@ int ckpt_dxpl_collective(hid_t *dxpl);
 int ckpt_transfer(hid_t dset, hid_t memtype, void *buf, size_t elem_size, size_t offset,
                   size_t count, hid_t dxpl, int is_write, MPI_Comm comm);
 int ckpt_create_1d(hid_t loc, const char *name, hid_t type, size_t n, hid_t *dset);
+// Opens a 1-D dataset and returns its length, checked against the bytes the file
+// really stores for it (a crafted header cannot declare more elements than exist).
 int ckpt_open_1d(hid_t loc, const char *path, const char *file, size_t *n, hid_t *dset);
 int ckpt_attr_write(hid_t obj, const char *name, hid_t type, const void *value);
 int ckpt_attr_write_string(hid_t obj, const char *name, const char *value);

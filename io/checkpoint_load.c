@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/input_file.h"
 #include "core/output_file.h"
 #include "core/status.h"
 #include "io/checkpoint_internal.h"
@@ -18,18 +19,8 @@ typedef struct {
   hid_t extras[CHECKPOINT_MAX_EXTRAS];
   hid_t config;
   size_t config_len;
-  uint64_t total;
-  int64_t step, images_seen;
-  uint64_t seed;
-  int32_t world_size;
+  CkptHeader head;
 } LoadFile;
-
-static void format_shape(const uint64_t *shape, int ndim, char *out, size_t cap) {
-  size_t used = (size_t)snprintf(out, cap, "[");
-  for (int d = 0; d < ndim && used < cap; d++)
-    used += (size_t)snprintf(out + used, cap - used, d ? ", %llu" : "%llu", (unsigned long long)shape[d]);
-  if (used < cap) snprintf(out + used, cap - used, "]");
-}
 
 static int row_matches(const CkptTensorRow *r, const ParamInfo *p) {
   if (strcmp(r->name, p->name) || r->ndim != p->ndim || r->offset != p->offset) return 0;
@@ -41,10 +32,10 @@ static int row_matches(const CkptTensorRow *r, const ParamInfo *p) {
 static int tensor_mismatch(const char *path, const CkptTensorRow *r, const ParamInfo *p, size_t i) {
   char fs[128] = "(none)", ms[128] = "(none)";
   uint64_t shape[PARAM_MAX_DIMS] = {0};
-  if (r) format_shape(r->shape, r->ndim, fs, sizeof fs);
+  if (r) ckpt_format_shape(r->shape, r->ndim, fs, sizeof fs);
   if (p) {
     for (int d = 0; d < p->ndim; d++) shape[d] = p->shape[d];
-    format_shape(shape, p->ndim, ms, sizeof ms);
+    ckpt_format_shape(shape, p->ndim, ms, sizeof ms);
   }
   return vdmc_fail(VDMC_ERR_INPUT,
                    "checkpoint %s does not fit this model: tensor %zu is '%s' %s at offset %llu in the "
@@ -66,6 +57,7 @@ static int check_tensors(LoadFile *f, const ParamTable *t, MPI_Comm comm) {
     goto cleanup;
   }
   VDMC_CHECK(ckpt_transfer(dset, type, rows, sizeof *rows, 0, n, f->dxpl, 0, comm));
+  VDMC_CHECK(ckpt_rows_validate(rows, n, f->head.total, f->path));
   size_t common = n < t->count ? n : t->count;
   for (size_t i = 0; i < common; i++)
     if (!row_matches(&rows[i], &t->items[i])) {
@@ -77,9 +69,9 @@ static int check_tensors(LoadFile *f, const ParamTable *t, MPI_Comm comm) {
                              t->count > common ? &t->items[common] : NULL, common);
     goto cleanup;
   }
-  if (f->total != t->total)
+  if (f->head.total != t->total)
     status = vdmc_fail(VDMC_ERR_INPUT, "checkpoint %s: flat arrays hold %llu floats, the model needs %zu",
-                       f->path, (unsigned long long)f->total, t->total);
+                       f->path, (unsigned long long)f->head.total, t->total);
 cleanup:
   free(rows);
   if (type >= 0) H5Tclose(type);
@@ -104,7 +96,8 @@ static int open_named(LoadFile *f, const char *group, const char *name, size_t w
 // Phase 1: open, format version, scalars, tensor table, datasets present with the
 // right lengths. Deterministic on every rank (same file, same model).
 static int open_and_check(LoadFile *f, const CheckpointState *st, MPI_Comm comm) {
-  int status = VDMC_OK;
+  int status = input_file_check(f->path, "checkpoint");
+  if (status) return status;
   VDMC_CHECK(ckpt_fapl_create(comm, &f->fapl));
   VDMC_CHECK(ckpt_dxpl_collective(&f->dxpl));
   f->file = H5Fopen(f->path, H5F_ACC_RDONLY, f->fapl);
@@ -117,27 +110,13 @@ static int open_and_check(LoadFile *f, const CheckpointState *st, MPI_Comm comm)
                        f->path, why);
     goto cleanup;
   }
-  int32_t version = 0;
-  char written_by[64] = "unknown";
-  VDMC_CHECK(ckpt_attr_read(f->file, "format_version", H5T_NATIVE_INT32, &version, f->path));
-  ckpt_attr_read_string(f->file, "vdmc_version", written_by, sizeof written_by, f->path);
-  if (version != CHECKPOINT_FORMAT_VERSION) {
-    status = vdmc_fail(VDMC_ERR_INPUT, "checkpoint %s has format_version %d (written by vdmc %s) but this "
-                       "vdmc reads format_version %d: load it with the vdmc version that wrote it, or "
-                       "start a new run", f->path, (int)version, written_by, CHECKPOINT_FORMAT_VERSION);
-    goto cleanup;
-  }
-  VDMC_CHECK(ckpt_attr_read(f->file, "step", H5T_NATIVE_INT64, &f->step, f->path));
-  VDMC_CHECK(ckpt_attr_read(f->file, "images_seen", H5T_NATIVE_INT64, &f->images_seen, f->path));
-  VDMC_CHECK(ckpt_attr_read(f->file, "seed", H5T_NATIVE_UINT64, &f->seed, f->path));
-  VDMC_CHECK(ckpt_attr_read(f->file, "world_size", H5T_NATIVE_INT32, &f->world_size, f->path));
-  VDMC_CHECK(ckpt_attr_read(f->file, "total", H5T_NATIVE_UINT64, &f->total, f->path));
+  VDMC_CHECK(ckpt_header_read(f->file, f->path, &f->head));
   VDMC_CHECK(check_tensors(f, st->table, comm));
   for (int i = 0; i < st->narrays; i++)
-    VDMC_CHECK(open_named(f, "arrays", st->arrays[i].name, f->total, &f->arrays[i]));
+    VDMC_CHECK(open_named(f, "arrays", st->arrays[i].name, f->head.total, &f->arrays[i]));
   for (int i = 0; i < st->nextras; i++)
     VDMC_CHECK(open_named(f, "extras", st->extras[i].name, st->extras[i].n, &f->extras[i]));
-  VDMC_CHECK(ckpt_open_1d(f->file, "config", f->path, &f->config_len, &f->config));
+  VDMC_CHECK(ckpt_open_config(f->file, f->path, &f->config_len, &f->config));
 cleanup:
   return status;
 }
@@ -146,20 +125,11 @@ static int stored_crc(hid_t dset, const char *path, uint32_t *crc) {
   return ckpt_attr_read(dset, "crc32", H5T_NATIVE_UINT32, crc, path);
 }
 
-static int crc_mismatch(const char *path, const char *what, uint32_t stored, uint32_t computed) {
-  return vdmc_fail(VDMC_ERR_IO, "checkpoint %s is corrupt: checksum mismatch in %s (stored crc32 %08x, "
-                   "data gives %08x)", path, what, stored, computed);
-}
-
 // Reads a whole small dataset on every rank and checks its crc32.
 static int read_whole(LoadFile *f, hid_t dset, hid_t type, size_t elem, size_t n, void *buf,
                       const char *what, MPI_Comm comm) {
-  uint32_t stored = 0;
   int status = ckpt_transfer(dset, type, buf, elem, 0, n, f->dxpl, 0, comm);
-  if (!status) status = stored_crc(dset, f->path, &stored);
-  if (status) return status;
-  uint32_t crc = ckpt_crc_update(0, buf, n * elem);
-  return crc == stored ? VDMC_OK : crc_mismatch(f->path, what, stored, crc);
+  return status ? status : ckpt_crc_check(dset, f->path, what, buf, n * elem);
 }
 
 // Reads this rank's slice, then verifies the whole array's crc32: each rank checksums
@@ -173,7 +143,7 @@ static int read_array(LoadFile *f, hid_t dset, const CheckpointArray *a, MPI_Com
   VDMC_CHECK(ckpt_transfer(dset, H5T_NATIVE_FLOAT, a->data, sizeof(float), a->offset, a->count,
                            f->dxpl, 0, comm));
   size_t off, cnt;
-  checkpoint_partition(f->total, rank, size, &off, &cnt);
+  checkpoint_partition(f->head.total, rank, size, &off, &cnt);
   int covered = cnt == 0 || (off >= a->offset && off + cnt <= a->offset + a->count);
   const float *mine = covered && cnt ? a->data + (off - a->offset) : NULL;
   int need = !covered, any_need = 0;
@@ -189,12 +159,12 @@ static int read_array(LoadFile *f, hid_t dset, const CheckpointArray *a, MPI_Com
   }
   uint32_t crc = 0, stored = 0;
   VDMC_CHECK(ckpt_crc_global(comm, mine, off * sizeof(float), cnt * sizeof(float),
-                             f->total * sizeof(float), a->name, &crc));
+                             f->head.total * sizeof(float), a->name, &crc));
   VDMC_CHECK(stored_crc(dset, f->path, &stored));
   if (crc != stored) {
     char what[64];
     snprintf(what, sizeof what, "array '%s'", a->name);
-    status = crc_mismatch(f->path, what, stored, crc);
+    status = ckpt_crc_mismatch(f->path, what, stored, crc);
   }
 cleanup:
   vdmc_free_floats(part);
@@ -207,6 +177,7 @@ static int read_data(LoadFile *f, CheckpointState *st, char **config, MPI_Comm c
   *config = calloc(f->config_len + 1, 1);
   if (!*config) return vdmc_fail(VDMC_ERR_MEMORY, "checkpoint: out of memory for the config text");
   VDMC_CHECK(read_whole(f, f->config, H5T_NATIVE_CHAR, 1, f->config_len, *config, "the config text", comm));
+  VDMC_CHECK(ckpt_config_check(f->path, *config, f->config_len));
   for (int i = 0; i < st->nextras; i++) {
     char what[64];
     snprintf(what, sizeof what, "extra '%s'", st->extras[i].name);
@@ -244,10 +215,10 @@ static int load_file(const char *path, CheckpointState *st, MPI_Comm comm) {
     free(config);
     return status;
   }
-  st->step = f.step;
-  st->images_seen = f.images_seen;
-  st->seed = f.seed;
-  st->world_size = f.world_size;
+  st->step = f.head.step;
+  st->images_seen = f.head.images_seen;
+  st->seed = f.head.seed;
+  st->world_size = f.head.world_size;
   st->config_text = config;
   snprintf(st->loaded_path, sizeof st->loaded_path, "%s", path);
   output_note_input(path);

@@ -14,6 +14,11 @@
 
 #define DATASET_FORMAT_VERSION 1
 #define DATASET_KIND "dataset"
+// Far above any real label set (ImageNet-21k has 21841): bounds the per-class
+// tables of `vdmc info` and the classifier.
+#define DATASET_MAX_CLASSES (1 << 20)
+// dataset_open checks every label of files up to this many examples (64 MiB of labels).
+#define DATASET_LABEL_CHECK_MAX ((size_t)1 << 24)
 
 typedef struct {
   char path[1024];
@@ -28,7 +33,9 @@ typedef struct {
 // Opens and validates a dataset file. With an MPI communicator the file is opened
 // collectively through the MPI-IO driver (H5Pset_fapl_mpio) and every rank of
 // `comm` must call it; with MPI_COMM_NULL it is opened serially (vdmc info, prepare
-// checks). Any mismatch (kind, format version, dtype, rank, shape, attribute) is one
+// checks). Any mismatch (kind, format version, dtype, rank, shape, attribute, sizes
+// the file does not store, num_classes above DATASET_MAX_CLASSES, a label outside
+// [0, num_classes) in files up to DATASET_LABEL_CHECK_MAX examples) is one
 // VDMC_ERR_IO line naming the file and what is wrong; nothing stays open then.
 int dataset_open(Dataset *ds, const char *path, MPI_Comm comm);
 

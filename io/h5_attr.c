@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/input_file.h"
 #include "core/status.h"
 #include "io/h5_check.h"
 
@@ -109,11 +110,9 @@ int vdmc_file_kind(const char *path, char *kind, size_t size) {
   hid_t file = -1;
   int status = VDMC_OK;
   h5_quiet();
+  if ((status = input_file_check(path, "file"))) return status;
   if (H5Fis_hdf5(path) <= 0) {
     H5Eclear2(H5E_DEFAULT);
-    FILE *f = fopen(path, "rb");
-    if (!f) return vdmc_fail(VDMC_ERR_IO, "%s: cannot open (no such file or not readable)", path);
-    fclose(f);
     return vdmc_fail(VDMC_ERR_IO, "%s: not an HDF5 file (or truncated/corrupted)", path);
   }
   H5_CHECK(file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT), "%s: cannot open", path);

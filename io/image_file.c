@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/input_file.h"
 #include "core/output_file.h"
 #include "core/status.h"
 
@@ -93,6 +94,8 @@ static int decode_jpeg(const char *path, FILE *f, uint8_t **rgb, size_t *h, size
 
 int image_decode_file(const char *path, uint8_t **rgb, size_t *h, size_t *w) {
   *rgb = NULL;
+  int checked = input_file_check(path, "image");  // a FIFO named x.png would block fopen
+  if (checked) return checked;
   FILE *f = fopen(path, "rb");
   output_note_input(path);
   if (!f) return vdmc_fail(VDMC_ERR_IO, "%s: cannot open", path);

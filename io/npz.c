@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/input_file.h"
 #include "core/output_file.h"
 #include "core/status.h"
 
@@ -12,6 +13,9 @@
 int npz_open(zip_t **za, const char *path) {
   output_note_input(path);
   int err = 0;
+  *za = NULL;
+  int checked = input_file_check(path, ".npz archive");
+  if (checked) return checked;
   *za = zip_open(path, ZIP_RDONLY, &err);
   if (*za) return VDMC_OK;
   zip_error_t ze;

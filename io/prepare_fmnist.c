@@ -5,8 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <zlib.h>
 
+#include "core/input_file.h"
 #include "core/output_file.h"
 #include "core/status.h"
 #include "io/dataset_write.h"
@@ -30,6 +32,8 @@ static int idx_read(gzFile f, const char *path, void *buf, size_t bytes, const c
 
 // Opens an idx file of `ndims` uint8 dimensions and reads the sizes into dims.
 static int idx_open(const char *path, int ndims, uint32_t *dims, gzFile *out) {
+  struct stat st;  // a missing file keeps the hint below; anything else but a file is named
+  if (stat(path, &st) == 0 && input_file_check(path, "idx file")) return VDMC_ERR_IO;
   output_note_input(path);
   gzFile f = gzopen(path, "rb");
   if (!f) return vdmc_fail(VDMC_ERR_IO, "%s: cannot open (is dataset-fashion-mnist installed? --src DIR)", path);

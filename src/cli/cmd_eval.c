@@ -128,7 +128,11 @@ static int parse_args(void *args, int argc, char **argv) {
       *(f[2] == 'b' ? &a->bpd : f[2] == 'f' ? &a->fid : &a->b.unconditional) = 1;
       continue;
     }
-    const char *val = i + 1 < argc ? argv[++i] : NULL;
+    const char *val = NULL;
+    int took = flag_value(argc, argv, &i, "--sampler --schedule --keep-samples --steps --class --sample-batch --guidance "
+                          "--samples --ref --features --split --t-samples --n --is-splits --batch --seed", &val);
+    if (took < 0) return VDMC_ERR_INPUT;
+    if (took == 0) return flag_unknown(f, "eval");
     int s = parse_sampling(a, f, val);
     if (s) {
       rc = s < 0 ? VDMC_ERR_INPUT : VDMC_OK;
@@ -149,7 +153,7 @@ static int parse_args(void *args, int argc, char **argv) {
     } else if (!strcmp(f, "--seed")) {
       if (!(rc = flag_int(f, val, 0, LLONG_MAX, &v))) a->b.seed = (uint64_t)v;
     } else {
-      return vdmc_fail(VDMC_ERR_INPUT, "unknown option '%s' (see vdmc eval --help)", f);
+      return flag_unknown(f, "eval");
     }
   }
   return rc ? rc : check_args(a);

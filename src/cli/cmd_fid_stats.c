@@ -29,15 +29,19 @@ static int parse(void *args, int argc, char **argv) {
   *a = (Args){0};
   a->splits = FEATURES_IS_SPLITS;
   for (int i = 1; i < argc; i++) {
-    const char **slot = !strcmp(argv[i], "--features") ? &a->feat : !strcmp(argv[i], "--out") ? &a->out : NULL;
-    if (slot || !strcmp(argv[i], "--is-splits") || !strcmp(argv[i], "--keep-features")) {
-      if (i + 1 >= argc) return vdmc_fail(VDMC_ERR_INPUT, "option %s needs a value", argv[i]);
-      if (slot) *slot = argv[++i];
-      else if (!strcmp(argv[i], "--keep-features") && flag_int(argv[i], argv[i + 1], 0, 1LL << 40, &a->keep))
+    const char *flag = argv[i], *value = NULL;
+    int took = flag_value(argc, argv, &i, "--features --out --is-splits --keep-features", &value);
+    if (took < 0) return VDMC_ERR_INPUT;
+    if (took > 0) {
+      if (!strcmp(flag, "--features")) a->feat = value;
+      else if (!strcmp(flag, "--out")) a->out = value;
+      else if (!strcmp(flag, "--keep-features")) {
+        if (flag_int(flag, value, 0, 1LL << 40, &a->keep)) return VDMC_ERR_INPUT;
+      } else if (flag_int(flag, value, 1, 1000000, &a->splits)) {
         return VDMC_ERR_INPUT;
-      else if (!strcmp(argv[i], "--is-splits") && flag_int(argv[i], argv[i + 1], 1, 1000000, &a->splits))
-        return VDMC_ERR_INPUT;
-      else i++;
+      }
+    } else if (!strncmp(flag, "--", 2)) {
+      return flag_unknown(flag, "fid-stats");
     } else if (argv[i][0] == '-' || a->data) {
       return vdmc_fail(VDMC_ERR_INPUT, "unexpected argument '%s'", argv[i]);
     } else {

@@ -8,6 +8,7 @@
 
 #include "cli/commands.h"
 #include "core/status.h"
+#include "sample/flag_parse.h"
 #include "io/prepare.h"
 
 static const char *USAGE =
@@ -42,8 +43,7 @@ static int parse_args(int argc, char **argv, const char *allowed, PrepareArgs *a
       continue;
     }
     if (!slot) return vdmc_fail(VDMC_ERR_INPUT, "unknown option '%s'", arg);
-    if (i + 1 >= argc) return vdmc_fail(VDMC_ERR_INPUT, "option %s needs a value", arg);
-    *slot = argv[++i];
+    if (flag_value(argc, argv, &i, arg, slot) < 0) return VDMC_ERR_INPUT;
   }
   if (!a->out) return vdmc_fail(VDMC_ERR_INPUT, "--out DIR is required");
   return VDMC_OK;

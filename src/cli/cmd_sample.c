@@ -49,14 +49,16 @@ static int parse_args(void *args, int argc, char **argv) {
   SampleRequest *r = &a->r;
   int rc = VDMC_OK;
   for (int i = 1; i < argc && !rc; i++) {
-    const char *f = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+    const char *f = argv[i], *v = NULL;
     if (strncmp(f, "--", 2)) {
       if (a->path) return vdmc_fail(VDMC_ERR_INPUT, "unexpected argument '%s' (one RUN_DIR|CHECKPOINT)", f);
       a->path = f;
       continue;
     }
-    if (!v) return vdmc_fail(VDMC_ERR_INPUT, "%s: missing value", f);
-    i++;
+    int took = flag_value(argc, argv, &i, "--n --steps --class --seed --batch --guidance --sampler --schedule --out --h5",
+                          &v);
+    if (took < 0) return VDMC_ERR_INPUT;
+    if (took == 0) return flag_unknown(f, "sample");
     if (!strcmp(f, "--n")) rc = flag_int(f, v, 1, INT_MAX, &r->n);
     else if (!strcmp(f, "--steps")) rc = flag_int(f, v, 1, 1000000, &r->steps);
     else if (!strcmp(f, "--class")) rc = flag_int(f, v, 0, INT_MAX, &r->klass);
@@ -67,7 +69,7 @@ static int parse_args(void *args, int argc, char **argv) {
     else if (!strcmp(f, "--schedule")) r->schedule = v;
     else if (!strcmp(f, "--out")) a->out = v;
     else if (!strcmp(f, "--h5")) a->h5 = v;
-    else return vdmc_fail(VDMC_ERR_INPUT, "unknown option '%s' (see vdmc sample --help)", f);
+    else return flag_unknown(f, "sample");
   }
   if (rc) return rc;
   if (!a->path) return vdmc_fail(VDMC_ERR_INPUT, "missing RUN_DIR or CHECKPOINT (see --help)");

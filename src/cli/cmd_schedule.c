@@ -10,6 +10,7 @@
 #include "cli/config_args.h"
 #include "core/param_table.h"
 #include "core/status.h"
+#include "sample/flag_parse.h"
 #include "diffusion/adaptive.h"
 #include "diffusion/objective_config.h"
 #include "diffusion/objective_spec.h"
@@ -146,10 +147,9 @@ static int run(int argc, char **argv) {
   if ((rc = diffusion_spec_from_config(&spec, &cs))) return rc;
   for (int k = 0; k < opt.n_keys; k++) {
     char key[64];
-    if (!spec_key(opt.flag[k], key, sizeof key)) return vdmc_fail(VDMC_ERR_INPUT, "unknown option %s", opt.flag[k]);
+    if (!spec_key(opt.flag[k], key, sizeof key)) return flag_unknown(opt.flag[k], "schedule");
     rc = diffusion_spec_set(&spec, key, opt.value[k], opt.flag[k]);
-    if (rc && strstr(vdmc_error_message(), "unknown diffusion key"))
-      return vdmc_fail(VDMC_ERR_INPUT, "unknown option %s (see vdmc schedule --help)", opt.flag[k]);
+    if (rc && strstr(vdmc_error_message(), "unknown diffusion key")) return flag_unknown(opt.flag[k], "schedule");
     if (rc) return rc;
   }
   int csv = opt.csv, points = opt.points;

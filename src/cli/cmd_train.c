@@ -11,6 +11,7 @@
 #include "cli/commands.h"
 #include "cli/config_args.h"
 #include "core/status.h"
+#include "sample/flag_parse.h"
 #include "mpi/comm.h"
 #include "sample/mpi_command.h"
 #include "train/train_log.h"
@@ -23,10 +24,11 @@ typedef struct {
 
 static int take(int argc, char **argv, int i, void *ctx) {
   TrainArgs *a = ctx;
-  if (i + 1 >= argc) return 0;
-  if (!strcmp(argv[i], "--run")) a->run = argv[i + 1];
-  else if (!strcmp(argv[i], "--resume")) a->resume = argv[i + 1];
-  else return 0;
+  const char *value;
+  int at = i, rc = flag_value(argc, argv, &at, "--run --resume", &value);
+  if (rc <= 0) return rc;
+  if (!strcmp(argv[i], "--run")) a->run = value;
+  else a->resume = value;
   return 2;
 }
 

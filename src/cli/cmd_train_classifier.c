@@ -39,8 +39,10 @@ static int parse(void *args, int argc, char **argv) {
       a->data = o;
       continue;
     }
-    if (i + 1 >= argc) return vdmc_fail(VDMC_ERR_INPUT, "option %s needs a value (or is unknown)", o);
-    const char *v = argv[++i];
+    const char *v = NULL;
+    int took = flag_value(argc, argv, &i, "--out --test --epochs --lr --seed --batch --width", &v);
+    if (took < 0) return VDMC_ERR_INPUT;
+    if (took == 0) return flag_unknown(o, "train-classifier");
     double x = 0;
     int st = VDMC_OK;
     if (!strcmp(o, "--out")) a->out = v;
@@ -50,8 +52,6 @@ static int parse(void *args, int argc, char **argv) {
     else if (!strcmp(o, "--seed") && !(st = flag_number(o, v, 0, 4294967295.0, &x))) a->seed = (long)x;
     else if (!strcmp(o, "--batch") && !(st = flag_number(o, v, 1, 65536, &x))) a->batch = (long)x;
     else if (!strcmp(o, "--width") && !(st = flag_number(o, v, 1, 1024, &x))) a->width = (long)x;
-    else if (!st && strcmp(o, "--seed") && strcmp(o, "--batch") && strcmp(o, "--width"))
-      return vdmc_fail(VDMC_ERR_INPUT, "unknown option '%s'", o);
     if (st) return st;
   }
   if (!a->data || !a->out) return vdmc_fail(VDMC_ERR_INPUT, "DATASET.h5 and --out FEAT.h5 are required");

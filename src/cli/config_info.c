@@ -9,11 +9,16 @@
 #include "blas/blas_startup.h"
 #include "cli/config_args.h"
 #include "core/status.h"
+#include "sample/flag_parse.h"
 #include "models/model_from_config.h"
 
 static int take_ranks(int argc, char **argv, int i, void *ctx) {
-  if (strcmp(argv[i], "--ranks") || i + 1 >= argc) return 0;
-  *(int *)ctx = atoi(argv[i + 1]);
+  const char *value;
+  long long p = 0;
+  int rc = flag_value(argc, argv, &i, "--ranks", &value);
+  if (rc <= 0) return rc;
+  if (flag_int("--ranks", value, 1, 1 << 24, &p)) return -1;
+  *(int *)ctx = (int)p;
   return 2;
 }
 

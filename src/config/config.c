@@ -9,6 +9,7 @@
 #include <string.h>
 #include <yaml.h>
 
+#include "core/input_file.h"
 #include "core/status.h"
 
 static int key_index(const char *path) {
@@ -152,6 +153,21 @@ static int set_list(Config *c, const ConfigKey *k, yaml_document_t *doc, yaml_no
   return VDMC_OK;
 }
 
+// YAML maps must not repeat a key, but libyaml keeps both and the last would win:
+// a second `lr:` or a second `optim:` section is refused naming both lines. Earlier
+// pairs were all accepted (known, distinct) keys, so this scan is short.
+static int check_duplicate(yaml_document_t *doc, const yaml_node_t *map, const yaml_node_pair_t *p,
+                           const char *path, const char *where) {
+  const char *key = (const char *)yaml_document_get_node(doc, p->key)->data.scalar.value;
+  for (const yaml_node_pair_t *q = map->data.mapping.pairs.start; q < p; q++) {
+    yaml_node_t *qk = yaml_document_get_node(doc, q->key);
+    if (qk->type == YAML_SCALAR_NODE && !strcmp((const char *)qk->data.scalar.value, key))
+      return vdmc_fail(VDMC_ERR_INPUT, "%s: '%s' is given twice (first at line %zu); remove one", where, path,
+                       qk->start_mark.line + 1);
+  }
+  return VDMC_OK;
+}
+
 // Applies a mapping node whose keys are prefixed by `prefix` ("" at the top).
 static int apply_mapping(ConfigSet *cs, yaml_document_t *doc, yaml_node_t *map, const char *prefix,
                          const char *name) {
@@ -168,6 +184,8 @@ static int apply_mapping(ConfigSet *cs, yaml_document_t *doc, yaml_node_t *map, 
       return vdmc_fail(VDMC_ERR_INPUT, "%s: keys must be plain names", where);
     char path[256];
     snprintf(path, sizeof path, "%s%s%s", prefix, *prefix ? "." : "", (const char *)kn->data.scalar.value);
+    int dup = check_duplicate(doc, map, p, path, where);
+    if (dup) return dup;
     int idx = key_index(path);
     if (idx < 0) {
       // a section name: recurse
@@ -199,9 +217,23 @@ static int apply_mapping(ConfigSet *cs, yaml_document_t *doc, yaml_node_t *map, 
   return VDMC_OK;
 }
 
-static int load_yaml(ConfigSet *cs, const unsigned char *text, size_t len, const char *name) {
+// A --set value must not smuggle in other keys ("1, beta1: 0" or "1}, model: {..."):
+// the assignment "section: {key: value}" has exactly one pair at each level.
+static int check_single_key(yaml_document_t *doc, yaml_node_t *root, const char *name) {
+  yaml_node_t *inner = NULL;
+  if (root && root->type == YAML_MAPPING_NODE && root->data.mapping.pairs.top - root->data.mapping.pairs.start == 1)
+    inner = yaml_document_get_node(doc, root->data.mapping.pairs.start->value);
+  if (inner && inner->type == YAML_MAPPING_NODE && inner->data.mapping.pairs.top - inner->data.mapping.pairs.start == 1)
+    return VDMC_OK;
+  return vdmc_fail(VDMC_ERR_INPUT, "%s: the value sets more than one key (a ',' or '}' in it?); quote it or use one "
+                   "--set per key", name);
+}
+
+static int load_yaml(ConfigSet *cs, const unsigned char *text, size_t len, const char *name, int single_key) {
   yaml_parser_t parser;
   yaml_document_t doc;
+  int limits = config_check_limits(text, len, name);
+  if (limits) return limits;
   if (!yaml_parser_initialize(&parser)) return vdmc_fail(VDMC_ERR_MEMORY, "cannot create YAML parser");
   yaml_parser_set_input_string(&parser, text, len);
   if (!yaml_parser_load(&parser, &doc)) {
@@ -213,7 +245,8 @@ static int load_yaml(ConfigSet *cs, const unsigned char *text, size_t len, const
   }
   yaml_node_t *root = yaml_document_get_root_node(&doc);
   int rc = VDMC_OK;
-  if (root) rc = apply_mapping(cs, &doc, root, "", name);  // an empty file sets nothing
+  if (single_key) rc = check_single_key(&doc, root, name);
+  if (root && !rc) rc = apply_mapping(cs, &doc, root, "", name);  // an empty file sets nothing
   yaml_document_delete(&doc);
   yaml_parser_delete(&parser);
   return rc;
@@ -226,7 +259,7 @@ static int apply_assignment(ConfigSet *cs, const char *path, const char *value, 
   char *yaml = malloc(cap);
   if (!yaml) return vdmc_fail(VDMC_ERR_MEMORY, "out of memory");
   snprintf(yaml, cap, "%.*s: {%s: %s}\n", (int)(dot - path), path, dot + 1, value);
-  int rc = load_yaml(cs, (unsigned char *)yaml, strlen(yaml), name);
+  int rc = load_yaml(cs, (unsigned char *)yaml, strlen(yaml), name, 1);
   free(yaml);
   return rc;
 }
@@ -246,15 +279,17 @@ int config_init_defaults(ConfigSet *cs) {
 
 int config_load_text(ConfigSet *cs, const char *text, const char *name) {
   snprintf(cs->source_name, sizeof cs->source_name, "%s", name);
-  return load_yaml(cs, (const unsigned char *)text, strlen(text), name);
+  return load_yaml(cs, (const unsigned char *)text, strlen(text), name, 0);
 }
 
 int config_load_file(ConfigSet *cs, const char *path) {
+  if (input_file_check(path, "config file")) return VDMC_ERR_IO;
   FILE *f = fopen(path, "rb");
   if (!f) return vdmc_fail(VDMC_ERR_IO, "%s: cannot open config file: %s", path, strerror(errno));
   char *buf = NULL;
   size_t len = 0, cap = 0;
-  for (;;) {
+  // Read at most one byte past the cap: config_check_limits then names the limit.
+  while (len <= CONFIG_MAX_BYTES) {
     if (len + 4096 + 1 > cap) {
       cap = cap ? 2 * cap : 16384;
       char *nb = realloc(buf, cap);
@@ -281,7 +316,7 @@ int config_load_file(ConfigSet *cs, const char *path) {
     return vdmc_fail(VDMC_ERR_INPUT, "%s: not a text file (contains a NUL byte)", path);
   }
   snprintf(cs->source_name, sizeof cs->source_name, "%s", path);
-  int rc = load_yaml(cs, (unsigned char *)buf, len, path);
+  int rc = load_yaml(cs, (unsigned char *)buf, len, path, 0);
   free(buf);
   return rc;
 }

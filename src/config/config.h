@@ -12,6 +12,10 @@
 #define CONFIG_MAX_LIST 8
 #define CONFIG_STR_LEN 256
 #define CONFIG_WHERE_LEN 320
+// A resolved config is about 1.5 KB; anything above 1 MiB is the wrong file.
+#define CONFIG_MAX_BYTES (1 << 20)
+// Root mapping, section mapping, list: 3. Deeper nesting is refused early.
+#define CONFIG_MAX_DEPTH 16
 
 typedef struct {
   int n;
@@ -99,6 +103,9 @@ typedef struct {
   char source_name[CONFIG_WHERE_LEN];  // file path or "embedded default"
 } ConfigSet;
 
+// Size (CONFIG_MAX_BYTES), nesting (CONFIG_MAX_DEPTH) and one document, checked on
+// the event stream before the document is loaded (config_limits.c).
+int config_check_limits(const unsigned char *text, size_t len, const char *name);
 // Fills defaults; then a YAML file (path) or text (name for messages).
 int config_init_defaults(ConfigSet *cs);
 int config_load_file(ConfigSet *cs, const char *path);

@@ -63,21 +63,28 @@ static int with_where(int rc, const char *where) {
   return rc;
 }
 
+// The number key named `key`, or NULL.
+static const NumberKey *number_key(const char *key) {
+  for (size_t i = 0; i < sizeof kNumbers / sizeof kNumbers[0]; i++)
+    if (!strcmp(key, kNumbers[i].key)) return &kNumbers[i];
+  return NULL;
+}
+
 int diffusion_spec_set(DiffusionSpec *spec, const char *key, const char *value, const char *where) {
+  const NumberKey *num = number_key(key);
+  int is_kind = !strcmp(key, "schedule") || !strcmp(key, "weighting") || !strcmp(key, "parameterization");
+  // an unknown key is reported as unknown even when no value follows it
+  if (!num && !is_kind) return vdmc_fail(VDMC_ERR_INPUT, "%s: unknown diffusion key '%s'", where, key);
   if (!value) return vdmc_fail(VDMC_ERR_INPUT, "%s: missing value", where);
   if (!strcmp(key, "schedule")) return with_where(schedule_kind_parse(value, &spec->schedule, &spec->shifted_schedule), where);
   if (!strcmp(key, "weighting")) return with_where(weighting_kind_parse(value, &spec->weighting), where);
   if (!strcmp(key, "parameterization")) return with_where(pred_kind_parse(value, &spec->pred), where);
-  for (size_t i = 0; i < sizeof kNumbers / sizeof kNumbers[0]; i++) {
-    if (strcmp(key, kNumbers[i].key)) continue;
-    char *end;
-    double v = strtod(value, &end);
-    if (end == value || *end || !isfinite(v))
-      return vdmc_fail(VDMC_ERR_INPUT, "%s: expected a finite number, got '%s'", where, value);
-    *(double *)((char *)spec + kNumbers[i].offset) = v;
-    return VDMC_OK;
-  }
-  return vdmc_fail(VDMC_ERR_INPUT, "%s: unknown diffusion key '%s'", where, key);
+  char *end;
+  double v = strtod(value, &end);
+  if (end == value || *end || !isfinite(v))
+    return vdmc_fail(VDMC_ERR_INPUT, "%s: expected a finite number, got '%s'", where, value);
+  *(double *)((char *)spec + num->offset) = v;
+  return VDMC_OK;
 }
 
 int diffusion_spec_build(const DiffusionSpec *spec, Schedule *s, Weighting *w) {

@@ -105,6 +105,10 @@ int bpd_eval_run(const BpdEvalArgs *a, const VdmcComm *c, BpdResult *res) {
     double mean = sums[j] / n, var = n > 1 ? fmax(sums[4 + j] - n * mean * mean, 0) / (n - 1) : 0;
     res->mean[j] = mean;
     res->se[j] = sqrt(var / n);
+    // finite weights can still overflow (an extreme schedule): never print `nan` as a result
+    if (!isfinite(mean) || !isfinite(res->se[j]))
+      return vdmc_fail(VDMC_ERR_NUMERIC, "eval --bpd: the %s bits/dim of %s is %g (+- %g), not finite: the "
+                       "model's output overflowed on the %s split", kTermNames[j], a->path, mean, res->se[j], a->split);
   }
   return VDMC_OK;
 }

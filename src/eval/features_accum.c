@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/finite.h"
 #include "core/status.h"
 #include "eval/features.h"
 
@@ -153,6 +154,13 @@ int feature_accum_finish(FeatureAccum *a, MPI_Comm comm, FeatureSummary *out) {
   out->is_splits = a->splits;
   out->accuracy = extra[1] > 0 ? extra[0] / extra[1] : -1;
   out->stats.features_crc32 = a->net->crc;
+  // NaN weights of the feature network (or NaN images) would give a NaN FID or
+  // inception score, or write NaN statistics that a later eval reads back.
+  size_t d = out->stats.d;
+  if (finite_first_bad_double(out->stats.mu, d) < d || finite_first_bad_double(out->stats.sigma, d * d) < d * d ||
+      !isfinite(out->is_mean) || !isfinite(out->is_std))
+    return vdmc_fail(VDMC_ERR_NUMERIC, "features of %lld examples from %s are not finite (NaN or infinite "
+                     "weights in the feature network, or non-finite images)", (long long)a->n, a->net->path);
   out->stats.features = a->kept;  // handed over
   out->stats.n_features = a->keep_n;
   a->kept = NULL;

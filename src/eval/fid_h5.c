@@ -9,6 +9,7 @@
 #include "core/status.h"
 #include "io/h5_attr.h"
 #include "io/h5_check.h"
+#include "io/h5_storage.h"
 
 int small_h5_create(SmallH5 *f, const char *path, const char *kind, int version) {
   memset(f, 0, sizeof *f);
@@ -103,6 +104,7 @@ int small_h5_read(SmallH5 *f, const char *name, hid_t mem, size_t elem_size, int
     status = vdmc_fail(VDMC_ERR_IO, "%s: /%s has %d dimensions, expected %d", f->path, name, nd, ndim);
     goto cleanup;
   }
+  VDMC_CHECK(h5_check_storage(dset, f->path, name));  // bounds n * elem_size as well
   size_t n = 1;
   for (int i = 0; i < ndim; i++) n *= (shape[i] = (size_t)dims[i]);
   if (!(*data = malloc(n ? n * elem_size : 1))) {

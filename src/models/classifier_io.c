@@ -58,6 +58,10 @@ int classifier_load(const char *path, Classifier *m, int max_batch, float **para
   const char *names[6] = {"H", "W", "C", "K", "width", "params_crc32"};
   long long v[6] = {0};
   for (int i = 0; i < 6 && !st; i++) st = h5_attr_read_int(f.file, names[i], &v[i], path, HINT);
+  // bounded before the int casts below and before the network is sized from them
+  for (int i = 0; i < 5 && !st; i++)
+    if (v[i] < 1 || v[i] > 65536)
+      st = vdmc_fail(VDMC_ERR_IO, "%s: attribute %s = %lld is outside 1..65536; %s", path, names[i], v[i], HINT);
   size_t n = 0;
   void *data = NULL;
   if (!st) st = small_h5_read(&f, "params", H5T_NATIVE_FLOAT, sizeof(float), 1, &n, &data);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/finite.h"
 #include "core/status.h"
 #include "diffusion/objective_config.h"
 #include "io/checkpoint.h"
@@ -54,6 +55,19 @@ static int build_from_config(CkptModel *m, const char *text, int max_batch) {
   return VDMC_OK;
 }
 
+// A run that diverged can checkpoint NaN weights; sampling or evaluating them gives
+// NaN images or `total nan` with exit 0, so they are refused naming the tensor.
+static int check_weights_finite(const CkptModel *m) {
+  const ParamTable *t = &m->unet.params.table;
+  size_t bad = finite_first_bad_float(m->ema, t->total);
+  if (bad == t->total) return VDMC_OK;
+  const char *tensor = "alignment padding";
+  for (size_t i = 0; i < t->count; i++)
+    if (bad >= t->items[i].offset && bad < t->items[i].offset + t->items[i].numel) tensor = t->items[i].name;
+  return vdmc_fail(VDMC_ERR_NUMERIC, "checkpoint %s: EMA weight %zu (%s) is %g: the run diverged before this "
+                   "checkpoint; use an earlier one", m->file, bad, tensor, (double)m->ema[bad]);
+}
+
 int ckpt_model_load(CkptModel *m, const char *path, int max_batch, MPI_Comm comm) {
   memset(m, 0, sizeof *m);
   int rank;
@@ -81,7 +95,7 @@ int ckpt_model_load(CkptModel *m, const char *path, int max_batch, MPI_Comm comm
     rc = checkpoint_add_extra(&st, LEARNED_CHECKPOINT_EXTRA, m->learned_packed, 3 * m->learned_table.total);
   if (!rc) rc = checkpoint_load(m->file, comm, &st);
   free(st.config_text);
-  if (rc) return rc;
+  if (rc || (rc = check_weights_finite(m))) return rc;
   m->step = st.step;
   for (size_t i = 0; m->schedule.learned && i < m->learned_table.total; i++)
     m->learned_params[i] = (float)m->learned_packed[i];

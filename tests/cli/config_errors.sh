@@ -47,6 +47,20 @@ expect_error set_bad_value     "optim.lr: expected a number"        $'optim:\n  
 expect_error set_no_equals     "expected KEY=VALUE"                 $'optim:\n  lr: 1e-4\n' --set optim.lr
 expect_error nan_lr            "optim.lr"                           $'optim:\n  lr: .nan\n'
 expect_error empty_train       "data.train is empty"                $'data:\n  train: ""\n'
+# duplicates are refused naming both lines, never "last one wins"; one document only
+expect_error dup_key           ":3:3: 'optim.lr' is given twice (first at line 2)" $'optim:\n  lr: 1e-4\n  lr: 2e-4\n'
+expect_error dup_section       ":5:1: 'optim' is given twice (first at line 1)" $'optim:\n  lr: 1e-4\nmodel:\n  dropout: 0\noptim:\n  beta1: 0.8\n'
+expect_error dup_flow          "'optim.lr' is given twice"          $'optim: {lr: 1e-4, lr: 2e-4}\n'
+expect_error second_document   ":3:1: a second YAML document (the first starts at line 1)" $'optim:\n  lr: 1e-4\n---\noptim:\n  lr: 3e-4\n'
+expect_error set_twice         "--set optim.lr given twice (arguments 3 and 5)" $'optim:\n  lr: 1e-4\n' --set optim.lr=1e-3 --set optim.lr=2e-3
+expect_error set_smuggles_key  "--set optim.lr: the value sets more than one key" $'optim:\n  lr: 1e-4\n' --set 'optim.lr=1e-3, beta1: 0.5'
+expect_error set_dup_inside    "the value sets more than one key"   $'optim:\n  lr: 1e-4\n' --set 'optim.lr=1e-3, lr: 2e-3'
+# bounded work: 100k levels of flow nesting (23 s before) and a 2 MiB file stop early
+deep="a: $(printf '%*s' 100000 '' | tr ' ' '[')$(printf '%*s' 100000 '' | tr ' ' ']')"
+start=$(date +%s)
+expect_error deep_nesting      ":1:19: nested deeper than 16 levels" "$deep"
+[ $(( $(date +%s) - start )) -le 3 ] && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL deep_nesting took more than 3 s"; }
+expect_error too_big           "larger than 1048576 bytes"          "$(printf '# %*s\n' 2100000 '')"
 
 # a missing file and a binary file
 out=$("$vdmc" config "$tmp/does-not-exist.yaml" 2>&1); rc=$?

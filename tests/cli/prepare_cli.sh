@@ -38,7 +38,7 @@ expect_error "labels as images" "bad idx magic" "$vdmc" prepare fashion-mnist --
 
 head -c 3000 "$tmp/fm/fashion-mnist-test.h5" >"$tmp/trunc.h5"
 expect_error "info truncated" "trunc.h5" "$vdmc" info "$tmp/trunc.h5"
-expect_error "info missing" "no such file" "$vdmc" info "$tmp/none.h5"
+expect_error "info missing" "No such file" "$vdmc" info "$tmp/none.h5"
 expect_error "unknown source" "unknown source 'cifar'" "$vdmc" prepare cifar --out "$tmp/x"
 expect_error "unknown option" "unknown option '--pad64'" "$vdmc" prepare fashion-mnist --out "$tmp/x" --pad64
 expect_error "folder size" "--size 'abc'" "$vdmc" prepare folder "$tmp/src" --size abc --out "$tmp/x"

@@ -15,9 +15,9 @@ EOS
 chmod +x "$work/bin/scontrol"
 export PATH="$work/bin:$PATH" SLURM_NTASKS=2 SLURM_CPUS_PER_TASK=1 SLURM_JOB_ID=4242 VDMC="$vdmc"
 export SLURM_SUBMIT_DIR="$work"
-args=("$tiny" "$work/run" "${data_args[@]}" --set optim.steps=400 --set run.log_every=1 --set run.checkpoint_every=1000)
+args=("$tiny" "$work/run" "${data_args[@]}" --set run.log_every=1 --set run.checkpoint_every=1000)
 
-bash "$src/jobs/train.sbatch" "${args[@]}" >"$work/job1.log" 2>&1 &
+bash "$src/jobs/train.sbatch" "${args[@]}" --set optim.steps=400 >"$work/job1.log" 2>&1 &
 job=$!
 for _ in $(seq 1 600); do
   grep -q '"step": 3,' "$work/run/log.jsonl" 2>/dev/null && break

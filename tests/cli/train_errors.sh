@@ -9,7 +9,12 @@ pass=0 fail=0
 expect() {  # name ranks expected-substring args...
   local name=$1 np=$2 want=$3
   shift 3
-  out=$(vdmc_mpirun "$np" "$vdmc" train "$tiny" --run "$work/$name" "${data_args[@]}" "$@" 2>&1)
+  # a key may be set once: the case's own --set data.train replaces the default one
+  local base=() i
+  for ((i = 0; i < ${#data_args[@]}; i += 2)); do
+    [[ " $* " == *" ${data_args[i+1]%%=*}="* ]] || base+=("${data_args[i]}" "${data_args[i+1]}")
+  done
+  out=$(vdmc_mpirun "$np" "$vdmc" train "$tiny" --run "$work/$name" "${base[@]}" "$@" 2>&1)
   rc=$?
   if [ $rc -ne 0 ] && [ $rc -lt 128 ] && [[ "$out" == *"$want"* ]] && [ ! -e "$work/$name/checkpoints/latest" ]; then
     pass=$((pass + 1))

@@ -10,12 +10,13 @@ source "$(dirname "$0")/../common/mpirun.sh"
 source "$(dirname "$0")/../common/train_env.sh"
 export OPENBLAS_NUM_THREADS=1
 source "$(dirname "$0")/../common/counters.sh"
-learned=(--set diffusion.schedule=learned --set diffusion.adaptive=false --set optim.steps=8
-         --set run.checkpoint_every=4)
-train() {  # run_dir ranks extra-args...
-  local dir=$1 np=$2
+learned=(--set diffusion.schedule=learned --set diffusion.adaptive=false --set run.checkpoint_every=4)
+train() {  # run_dir ranks [steps, default 8] extra-args... (a key may be set once)
+  local dir=$1 np=$2 steps=8
   shift 2
-  vdmc_mpirun "$np" "$vdmc" train "$tiny" --run "$work/$dir" "${data_args[@]}" "${learned[@]}" "$@" \
+  [[ "${1:-}" =~ ^[0-9]+$ ]] && { steps=$1; shift; }
+  vdmc_mpirun "$np" "$vdmc" train "$tiny" --run "$work/$dir" "${data_args[@]}" "${learned[@]}" \
+    --set optim.steps=$steps "$@" \
     >>"$work/$dir.log" 2>&1 || { bad "training $dir (P=$np)"; tail -3 "$work/$dir.log"; return 1; }
 }
 same() {  # name file-a file-b tol
@@ -37,7 +38,7 @@ cmp -s <(grep -v '^#' "$work/trained.csv") <(grep -v '^#' "$work/init.csv") && b
 train p2 2 && same p2 "$work/p2/$final" "$work/p1/$final" 1e-5
 
 # exact resume: stop after the step-4 checkpoint, resume to 8
-train half 1 --set optim.steps=4 && train half 1 && same resume "$work/half/$final" "$work/p1/$final" 0
+train half 1 4 && train half 1 && same resume "$work/half/$final" "$work/p1/$final" 0
 grep -q "resumed from .*step-00000004.h5 at step 4" "$work/half.log" && ok || bad "no resume message"
 
 # sampling and bits/dim load the trained schedule

@@ -8,11 +8,12 @@ source "$(dirname "$0")/../common/mpirun.sh"
 source "$(dirname "$0")/../common/train_env.sh"
 export OPENBLAS_NUM_THREADS=1
 source "$(dirname "$0")/../common/counters.sh"
-train() {  # run_dir ranks extra-args...
-  local dir=$1 np=$2
+train() {  # run_dir ranks [steps] extra-args... (a key may be set once: steps default 12)
+  local dir=$1 np=$2 steps=12
   shift 2
+  [[ "${1:-}" =~ ^[0-9]+$ ]] && { steps=$1; shift; }
   vdmc_mpirun "$np" "$vdmc" train "$tiny" --run "$work/$dir" "${data_args[@]}" \
-    --set optim.steps=12 --set run.checkpoint_every=6 "$@" >>"$work/$dir.log" 2>&1
+    --set optim.steps=$steps --set run.checkpoint_every=6 "$@" >>"$work/$dir.log" 2>&1
 }
 same() {  # name file-a file-b tol
   if "$vdmc" compare "$2" "$3" --tol "$4" >"$work/$1.cmp" 2>&1; then ok; else bad "$1 differs:"; cat "$work/$1.cmp"; fi
@@ -46,9 +47,9 @@ train kill 1 && ok || bad "resume after kill -9"
 same kill9 "$work/kill/$final" "$work/straight/$final" 0
 
 # 3. resume at another rank count
-train r21 2 --set optim.steps=6 && train r21 1 && same resume_2to1 "$work/r21/$final" "$work/straight/$final" 1e-5 || bad "2 -> 1"
-train r12 1 --set optim.steps=6 && train r12 2 && same resume_1to2 "$work/r12/$final" "$work/straight/$final" 1e-5 || bad "1 -> 2"
-train r24 2 --set optim.steps=6 && train r24 4 && same resume_2to4 "$work/r24/$final" "$work/straight/$final" 1e-5 || bad "2 -> 4"
+train r21 2 6 && train r21 1 && same resume_2to1 "$work/r21/$final" "$work/straight/$final" 1e-5 || bad "2 -> 1"
+train r12 1 6 && train r12 2 && same resume_1to2 "$work/r12/$final" "$work/straight/$final" 1e-5 || bad "1 -> 2"
+train r24 2 6 && train r24 4 && same resume_2to4 "$work/r24/$final" "$work/straight/$final" 1e-5 || bad "2 -> 4"
 
 # 4. --resume none on a directory with checkpoints is refused, and nothing changes
 before=$(cat "$work/straight/checkpoints/latest")

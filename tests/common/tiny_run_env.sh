@@ -2,7 +2,7 @@
 # exit) holding two tiny random-weight runs written by test_ckpt_model, as the
 # training loop writes them: $WORK/run (3 classes) and $WORK/uncond (unconditional),
 # each with a 20-example 8x8x1 test split. Sets VDMC (the binary, $1), WORK,
-# failures and fail(); sources mpirun.sh; defines check_error_cases.
+# failures and fail(); sources mpirun.sh; defines check_error_cases and check_one_error.
 set -u
 VDMC="${1:?usage: bash SCRIPT.sh /path/to/vdmc}"
 COMMON="${VDMC_SOURCE_DIR:-$(dirname "${BASH_SOURCE[0]}")/../..}/tests/common"
@@ -36,4 +36,20 @@ check_error_cases() {
       echo "ok (exit $rc): $(cat "$WORK/err.log")"
     fi
   done
+}
+
+# check_one_error NAME RC NAMED WANT: the command behind $WORK/err.log exited with RC;
+# it must have failed without a signal or timeout (RC < 124) and printed exactly
+# one line (besides progress and start-up lines) containing both NAMED (the file)
+# and WANT.
+check_one_error() {
+  local name=$1 rc=$2 named=$3 want=$4 lines
+  sed -i '/ steps\/s, \| examples\/s, \|^vdmc train: \(config\|resolved\|run dir\)/d' "$WORK/err.log"
+  lines=$(grep -c . "$WORK/err.log")
+  if [ "$rc" -ne 0 ] && [ "$rc" -lt 124 ] && [ "$lines" -eq 1 ] && grep -qF -- "$named" "$WORK/err.log" &&
+     grep -qF -- "$want" "$WORK/err.log"; then
+    echo "ok $name (exit $rc): $(cat "$WORK/err.log")"
+  else
+    fail "$name: exit $rc, wanted one line naming $named with '$want', got: $(head -c 800 "$WORK/err.log")"
+  fi
 }

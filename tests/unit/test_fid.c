@@ -224,7 +224,7 @@ static void test_accumulator(void) {
   fid_stats_free(&t);
   remove(path);
   CHECK(fid_stats_read(path, &t) != VDMC_OK && strstr(vdmc_error_message(), path) &&
-            strstr(vdmc_error_message(), "no such file"),
+            strstr(vdmc_error_message(), "No such file"),
         "missing stats file: %s", vdmc_error_message());
   fid_stats_free(&s);
   fid_accum_free(&a);

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Damaged and crafted checkpoints (docs/reliability.md "Bad files"): each case
+# rewrites one field of a real checkpoint with file_tamper and runs every reader of
+# checkpoints on it (vdmc info, sample, eval --bpd, schedule --from-checkpoint and
+# train --resume). Each must exit non-zero (no signal: no crash, no ASan report)
+# with exactly one line on stderr naming the file and the bad field. Checksums are
+# verified before the data is used: a tampered config never reaches the schedule.
+# Usage: bash bad_checkpoints.sh /path/to/build/vdmc
+. "${VDMC_SOURCE_DIR:-$(dirname "$0")/../..}/tests/common/tiny_run_env.sh" "$@"
+TAMPER="$(vdmc_test_bin "$VDMC" file_tamper)"
+[ -x "$TAMPER" ] || { echo "FAIL: $TAMPER not built"; exit 1; }
+good="$WORK/run/checkpoints/$(cat "$WORK/run/checkpoints/latest")"
+
+# A 1-step training run of tests/configs/tiny.yaml on Fashion-MNIST: its checkpoint
+# is what train --resume reads.
+tiny="${VDMC_SOURCE_DIR:-$(dirname "$0")/../..}/tests/configs/tiny.yaml"
+"$VDMC" prepare fashion-mnist --out "$WORK/data" >/dev/null || fail "prepare fashion-mnist"
+train_args=(--set "data.train=$WORK/data/fashion-mnist-train.h5" --set "data.test=$WORK/data/fashion-mnist-test.h5")
+"$VDMC" train "$tiny" --run "$WORK/trained" "${train_args[@]}" --set optim.steps=1 >"$WORK/train.log" 2>&1 ||
+  { cat "$WORK/train.log"; fail "1-step training run"; }
+trained="$WORK/trained/checkpoints/step-00000001.h5"
+
+# run_one CASE VERB FILE: the command line of one reader of FILE
+run_one() {
+  local file=$3
+  case $2 in
+    info) "$VDMC" info "$file" ;;
+    sample) "$VDMC" sample "$file" --n 2 --steps 2 --out "$WORK/$1.png" ;;
+    eval) "$VDMC" eval "$file" --bpd --n 2 ;;
+    schedule) "$VDMC" schedule --from-checkpoint "$file" --csv ;;
+    resume) "$VDMC" train "$tiny" --run "$WORK/resume-$1" "${train_args[@]}" --set optim.steps=2 --resume "$file" ;;
+  esac
+}
+
+# bad NAME "VERBS" "EXPECTED" TAMPER-ARGS...: damages a copy of the checkpoint (the
+# trained one for `resume`, the tiny run's for the others) and runs each verb on it
+bad() {
+  local name=$1 verbs=$2 want=$3 verb file src
+  shift 3
+  for verb in $verbs; do
+    src=$good
+    [ "$verb" = resume ] && src=$trained
+    file="$WORK/$name-$verb.h5"
+    cp "$src" "$file"
+    "$TAMPER" "$file" "$@" || { fail "$name: file_tamper $*"; continue; }
+    timeout 300 bash -c "$(declare -f run_one); VDMC='$VDMC' WORK='$WORK' tiny='$tiny'; \
+      train_args=($(printf '%q ' "${train_args[@]}")); run_one '$name' '$verb' '$file'" \
+      >"$WORK/out.log" 2>"$WORK/err.log" </dev/null
+    check_one_error "$name $verb" $? "$file" "$want"
+  done
+}
+
+ALL="info sample eval resume"
+# /tensors rows (class 1: memory safety)
+bad ndim_99       "$ALL" "ndim 99, expected 1..4"                 row 0 ndim 99
+bad ndim_0        "$ALL" "ndim 0, expected 1..4"                  row 3 ndim 0
+bad ndim_negative "info sample" "ndim -7, expected 1..4"          row 3 ndim -7
+bad shape_huge    "$ALL" "larger than the"                        row 0 shape0 1000000000000000
+bad shape_zero    "info sample" "is empty or larger"              row 2 shape0 0
+bad offset_past   "$ALL" "runs past the"                          row 1 offset 1000000000000
+bad offset_wrap   "info eval" "runs past the"                     row 1 offset 18446744073709551615
+bad overlap       "info sample" "overlaps the previous tensor"    row 1 offset 0
+bad name_empty    "info eval" "name is empty"                     row 4 name ""
+bad decay         "info sample" "decay flag 7"                    row 0 decay 7
+# root attributes
+bad step_negative "$ALL schedule" "'step' is -1"                  attr step -1
+bad images_neg    "info sample schedule" "'images_seen' is -5"    attr images_seen -5
+bad world_zero    "$ALL schedule" "'world_size' is 0"             attr world_size 0
+bad version       "$ALL schedule" "format_version 99"             attr format_version 99
+bad total_zero    "info eval schedule" "'total' is 0"             attr total 0
+bad total_large   "info sample" "48769"                           attr total 48769
+# dataset sizes against what the file stores (a 20 KB file declaring terabytes)
+bad config_huge   "$ALL schedule" "declares 1000000000 elements"  huge config 1000000000
+bad tensors_huge  "info sample" "declares 1000000000000 elements" huge tensors 1000000000000
+bad ema_huge      "info sample eval" "declares 1000000000000 elements" huge arrays/ema 1000000000000
+bad no_config     "info sample schedule" "no dataset 'config'"    drop config
+# checksums before use (class 3): a tampered config is never parsed
+bad config_crc    "$ALL schedule" "checksum mismatch in the config text" config-sub "lambda_max: 20" "lambda_max: 10" keep-crc
+bad bins_crc      "schedule sample info" "checksum mismatch in extra 'adaptive_bins'" value extras/adaptive_bins 3 nan keep-crc
+bad ema_crc       "sample eval info" "checksum mismatch in array 'ema'" value arrays/ema 5 nan keep-crc
+
+# the untouched checkpoint still works with every reader
+for verb in info sample eval schedule; do
+  run_one good "$verb" "$good" >/dev/null 2>"$WORK/err.log" || fail "good checkpoint, $verb: $(cat "$WORK/err.log")"
+done
+echo "bad_checkpoints: $failures failed"
+[ "$failures" -eq 0 ]
