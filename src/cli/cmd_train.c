@@ -13,6 +13,7 @@
 #include "core/signals.h"
 #include "core/status.h"
 #include "mpi/comm.h"
+#include "mpi/world.h"
 #include "train/train_log.h"
 #include "train/trainer.h"
 
@@ -67,15 +68,14 @@ int cmd_train(int argc, char **argv) {
     return 1;
   }
   if (signals_install()) return finish(&comm, VDMC_ERR_INTERNAL);
-  // Under Slurm the job's task count must be the MPI world: a launcher that started
-  // singletons (or too few ranks) would otherwise train P separate copies silently.
-  const char *ntasks = getenv("SLURM_NTASKS");
-  if (ntasks && *ntasks && atoi(ntasks) != comm.size)
-    return finish(&comm, vdmc_fail(VDMC_ERR_INPUT, "MPI world size %d differs from SLURM_NTASKS=%s: start vdmc "
-                                   "with mpirun or srun --mpi=pmix inside the allocation", comm.size, ntasks));
+  // Agreed by all ranks (mpi/world.h): a check that fails on one rank alone would
+  // leave the others waiting in their first collective.
+  int rc = world_check_slurm_tasks(&comm);
+  if (!rc) rc = world_report_hosts(&comm, stderr, "vdmc train: ");
+  if (rc) return finish(&comm, rc);
   TrainArgs a = {0};
   ConfigSet cs;
-  int rc = config_args_resolve(&cs, argc - 1, argv + 1, take, &a);
+  rc = config_args_resolve(&cs, argc - 1, argv + 1, take, &a);
   if (rc) return finish(&comm, rc);
   ResumeMode mode = RESUME_AUTO;
   if (a.resume && !strcmp(a.resume, "none")) mode = RESUME_NONE;
