@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "blas/blas_startup.h"
 #include "cli/commands.h"
@@ -43,6 +44,9 @@ static void default_run_dir(char *buf, size_t n, const char *source) {
 //   VDMC_TRAIN_TEST_SIGNAL_AT=N  rank 0 raises SIGUSR1 after step N (the real stop path)
 //   VDMC_TRAIN_TEST_STOP_AT=N    every rank stops itself (SIGSTOP) after the checkpoint
 //                                of step N, so a test can kill -9 it at a known point
+//   VDMC_TRAIN_TEST_STEP_DELAY_MS=D every rank sleeps D ms after each step: long wall
+//                                time at no CPU cost, for the Slurm time-limit and
+//                                node-failure tests (tests/cluster/); bits are unchanged
 static long long env_step(const char *name) {
   const char *v = getenv(name);
   return v && *v ? atoll(v) : -1;
@@ -102,6 +106,7 @@ int cmd_train(int argc, char **argv) {
     fprintf(stderr, "vdmc train: blas %s\n", blas_report_line());
   }
   long long signal_at = env_step("VDMC_TRAIN_TEST_SIGNAL_AT"), stop_at = env_step("VDMC_TRAIN_TEST_STOP_AT");
+  long long delay_ms = env_step("VDMC_TRAIN_TEST_STEP_DELAY_MS");
   TrainLog log;
   rc = train_log_open(&log, t);
   int saved_at_end = 0;
@@ -136,6 +141,7 @@ int cmd_train(int argc, char **argv) {
       if (!rc && t->step == stop_at) raise(SIGSTOP);
     }
     if (t->step == signal_at && comm.rank == 0) raise(SIGUSR1);
+    if (delay_ms > 0) nanosleep(&(struct timespec){delay_ms / 1000, delay_ms % 1000 * 1000000}, NULL);
     int every = cs.values.run.sample_every;
     if (!rc && every > 0 && (t->step % every == 0 || last)) {
       // a grid is a convenience: a failure is reported, training goes on

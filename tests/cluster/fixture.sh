@@ -64,7 +64,7 @@ login() { "$src/tests/cluster/login.sh" "$@"; }
 # find the binary through VDMC (jobs/train.sbatch).
 submit() { (cd "$work" && VDMC=$vdmc login sbatch --parsable "$@"); }
 
-job_field() {  # ID FIELD: one field of `scontrol show job` (JobState, RestartCnt, ...)
+job_field() {  # ID FIELD: one field of `scontrol show job` (JobState, Restarts, ...)
   login scontrol -o show job "$1" 2>/dev/null | tr ' ' '\n' | sed -n "s/^$2=//p"
 }
 
