@@ -54,6 +54,9 @@ cluster_up() {  # N
 cluster_down() {
   local t0=$SECONDS
   [ "$fail" -eq 0 ] || { echo "--- slurmctld log tail"; tail -n 15 "$cluster_state/ctl/slurmctld.log"; } 2>/dev/null
+  # VDMC_CLUSTER_KEEP_LOGS=DIR keeps the job outputs and daemon logs for a post-mortem
+  [ -n "${VDMC_CLUSTER_KEEP_LOGS:-}" ] && mkdir -p "$VDMC_CLUSTER_KEEP_LOGS" &&
+    (cd "$cluster_state" && cp --parents -t "$VDMC_CLUSTER_KEEP_LOGS" work/*.out work/*.log ./*/*.log 2>/dev/null)
   "$src/tests/cluster/down.sh"
   echo "cluster: down in $((SECONDS - t0)) s"
 }
@@ -68,12 +71,15 @@ job_field() {  # ID FIELD: one field of `scontrol show job` (JobState, Restarts,
   login scontrol -o show job "$1" 2>/dev/null | tr ' ' '\n' | sed -n "s/^$2=//p"
 }
 
-wait_job() {  # ID SECONDS: until the job has ended; prints its final state (TIMEOUT_WAITING if not)
-  local s
-  for _ in $(seq 1 $(( $2 * 2 ))); do
+# The states a job ends in; a job in COMPLETING has ended its processes but waits for
+# every node to confirm (a dead node: until slurmctld marks it DOWN).
+job_ended='COMPLETED|FAILED|CANCELLED|TIMEOUT|NODE_FAIL|OUT_OF_MEMORY|BOOT_FAIL|DEADLINE'
+wait_job() {  # ID SECONDS [STATES]: until the job is in one of STATES (regex; default: ended);
+  local s      # prints the state, or TIMEOUT_WAITING(state) after SECONDS
+  for _ in $(seq 1 $(( $2 * 4 ))); do
     s=$(job_field "$1" JobState)
-    case "$s" in COMPLETED|FAILED|CANCELLED|TIMEOUT|NODE_FAIL|OUT_OF_MEMORY|BOOT_FAIL|DEADLINE) echo "$s"; return ;; esac
-    sleep 0.5
+    [[ "$s" =~ ^(${3:-$job_ended})$ ]] && { echo "$s"; return; }
+    sleep 0.25
   done
   echo "TIMEOUT_WAITING($s)"
 }
