@@ -92,10 +92,6 @@ wait_step() {  # RUN_DIR STEP SECONDS: until RUN_DIR/log.jsonl has logged STEP
   return 1
 }
 
-link_bytes() {  # K: bytes received + sent on node K's eth0 (/proc/net/dev is per network namespace)
-  nsenter --net="/run/netns/$(cluster_node_ns "$1")" awk '$1 == "eth0:" { print $2 + $10 }' /proc/net/dev
-}
-
 same_weights() {  # NAME RUN_A RUN_B: the latest checkpoints are bit-identical
   local a b
   a=$2/checkpoints/$(cat "$2/checkpoints/latest" 2>/dev/null)

@@ -15,3 +15,6 @@ cluster_sw=$cluster_name-sw
 cluster_ctl=$cluster_name-ctl
 cluster_node_ns() { echo "$cluster_name-node$1"; }   # K -> namespace of node K
 cluster_node_ip() { echo "$cluster_subnet.$((10 + $1))"; }
+cluster_link_bytes() {  # K: bytes received + sent on node K's eth0 (/proc/net/dev is per network namespace)
+  nsenter --net="/run/netns/$(cluster_node_ns "$1")" awk '$1 == "eth0:" { printf "%.0f\n", $2 + $10 }' /proc/net/dev
+}

@@ -18,7 +18,7 @@ args=("$tiny" --set optim.steps=$steps "${data_args[@]}")
 params=$(sed -n 's/.*, \([0-9]*\) parameters,.*/\1/p' "$work/ref.log")
 
 for launcher in mpirun srun; do
-  before=($(link_bytes 1) $(link_bytes 2))
+  before=($(cluster_link_bytes 1) $(cluster_link_bytes 2))
   t0=$SECONDS
   id=$(VDMC_LAUNCHER=$launcher submit -N 2 --ntasks-per-node=1 --time=2 -o "$work/$launcher.out" \
     "$src/jobs/train.sbatch" "${args[0]}" "$work/$launcher" "${args[@]:1}")
@@ -27,7 +27,7 @@ for launcher in mpirun srun; do
   [ "$state" = COMPLETED ] && ok || { bad "$launcher: job $id ended $state"; tail -5 "$work/$launcher.out"; }
   grep -q "ranks on hosts: node1 0, node2 1$" "$work/$launcher.out" && ok || bad "$launcher: ranks not on node1, node2"
   for k in 1 2; do
-    moved=$(( $(link_bytes $k) - ${before[k - 1]} ))
+    moved=$(( $(cluster_link_bytes $k) - ${before[k - 1]} ))
     echo "$launcher: node$k eth0 moved $moved bytes ($steps steps x $params fp32 gradients = $((steps * params * 4)))"
     [ "$moved" -ge $((steps * params * 4)) ] && ok || bad "$launcher: node$k's link moved only $moved bytes"
   done
