@@ -38,9 +38,17 @@ cluster_up() {  # N
     echo "SKIP: cluster.$test_name NOT RUN: this machine cannot host the Slurm cluster fixture: $why"
     exit 77
   fi
+  # a test killed outright (ctest's timeout) could not tear its cluster down: remove
+  # those of test processes that no longer exist
+  local stale
+  for stale in $(ip netns list | sed -n 's/^vc\([0-9]*\)-ctl.*/\1/p'); do
+    kill -0 "$stale" 2>/dev/null ||
+      VDMC_CLUSTER_NAME=vc$stale VDMC_CLUSTER_STATE=/var/tmp/vdmc-cluster-vc$stale "$src/tests/cluster/down.sh"
+  done
   export VDMC_CLUSTER_NAME=vc$$                         # unique per test process
   export VDMC_CLUSTER_STATE=/var/tmp/vdmc-cluster-vc$$
   trap 'cluster_down' EXIT
+  trap 'exit 1' INT TERM HUP                            # through the EXIT trap
   local t0=$SECONDS
   "$src/tests/cluster/up.sh" "$1" >/dev/null || { echo "FAIL: tests/cluster/up.sh $1"; exit 1; }
   echo "cluster: $1 nodes up in $((SECONDS - t0)) s ($VDMC_CLUSTER_NAME)"
