@@ -9,14 +9,14 @@
 # network) runs as the munge user in the host's namespaces. Prints the environment to
 # use; Slurm clients must run inside NAME-ctl: tests/cluster/login.sh CMD does that.
 # On failure it tears down what it made and exits non-zero.
-set -euo pipefail
+set -Eeuo pipefail  # -E: the ERR trap also fires in functions
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/names.sh"
 n=${1:-}
 [[ "$n" =~ ^[2-4]$ ]] || { echo "usage: tests/cluster/up.sh N   (N = 2..4 nodes)" >&2; exit 2; }
 case "$cluster_state/" in /tmp/*) echo "up.sh: VDMC_CLUSTER_STATE=$cluster_state is under /tmp, which each node replaces" >&2; exit 2 ;; esac
 [ -e "/run/netns/$cluster_ctl" ] && { echo "up.sh: a cluster named $cluster_name is already up (tests/cluster/down.sh)" >&2; exit 1; }
-trap 'echo "up.sh: failed; tearing down" >&2; VDMC_CLUSTER_NODES_UP=$n "$here/down.sh" >&2' ERR
+trap 'echo "up.sh: failed; tearing down" >&2; "$here/down.sh" >&2' ERR
 
 mkdir -p "$cluster_state/munge" "$cluster_state/ctl"
 chmod 755 "$cluster_state"
