@@ -75,7 +75,6 @@ int cmd_train(int argc, char **argv) {
   // Agreed by all ranks (mpi/world.h): a check that fails on one rank alone would
   // leave the others waiting in their first collective.
   int rc = world_check_slurm_tasks(&comm);
-  if (!rc) rc = world_report_hosts(&comm, stderr, "vdmc train: ");
   if (rc) return finish(&comm, rc);
   TrainArgs a = {0};
   ConfigSet cs;
@@ -95,6 +94,12 @@ int cmd_train(int argc, char **argv) {
     return finish(&comm, rc);
   }
   long long steps = cs.values.optim.steps;
+  // after the config and the run are accepted: bad input still gets one line
+  if ((rc = world_report_hosts(&comm, stderr, "vdmc train: "))) {
+    trainer_free(t);
+    free(t);
+    return finish(&comm, rc);
+  }
   if (comm.rank == 0) {
     fprintf(stderr, "vdmc train: %s -> %s\n", cs.source_name, run_dir);
     fprintf(stderr, "vdmc train: %d ranks, global batch %d (%d per rank), %zu parameters, %.3g GFLOP/image forward\n",

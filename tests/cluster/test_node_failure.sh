@@ -5,7 +5,8 @@
 #   1. 3 ranks on node1-3; node3's slurmd and tasks are killed (kill -9 of every
 #      process in its namespace): the TCP peers see the connections reset, mpirun
 #      ("lost communication with a remote daemon") ends the job at once (bound: 20 s);
-#      the job stays COMPLETING until slurmctld marks node3 DOWN (SlurmdTimeout=10)
+#      the job stays COMPLETING until slurmctld marks node3 DOWN (SlurmdTimeout=10),
+#      which does not keep node1-2 from the next part
 #   2. resubmitted as 2 ranks on node1-2; node2's link goes down (no reset: peers just
 #      stop hearing from it): slurmctld marks node2 DOWN after SlurmdTimeout=10 s and
 #      ends the job (bound: 45 s; docs/cluster.md)
@@ -19,6 +20,7 @@ cluster_up 3
 args=("$tiny" --set optim.steps=40 --set optim.batch_size=12 --set run.checkpoint_every=2 "${data_args[@]}")
 export VDMC_TRAIN_TEST_STEP_DELAY_MS=500
 run=$work/run
+broken=()
 
 checkpoint_step() { "$vdmc" info "$run" 2>/dev/null | awk '/^step:/ { print $2 }'; }
 
@@ -36,13 +38,10 @@ fail_node() {  # NAME HOW BOUND: waits for a few steps, breaks the last node HOW
   done
   local at=$(checkpoint_step) t0=$SECONDS
   $how
-  local state=$(wait_job "$id" "$bound" "COMPLETING|$job_ended") stopped=$((SECONDS - t0))
-  local final=$(wait_job "$id" 120) released=$((SECONDS - t0))
-  echo "$name: checkpoint at step $at; job $id stopped ($state) $stopped s after the failure (bound $bound s)," \
-    "$final and its nodes released after $released s"
+  local state=$(wait_job "$id" "$bound" "COMPLETING|$job_ended")
+  echo "$name: checkpoint at step $at; job $id stopped ($state) $((SECONDS - t0)) s after the failure (bound $bound s)"
   [[ "$state" != TIMEOUT_WAITING* ]] && ok || bad "$name: the job still ran $bound s after the failure"
-  [[ "$final" != TIMEOUT_WAITING* ]] && ok || bad "$name: the job did not end"
-  [ "$final" != COMPLETED ] && ok || bad "$name: the job completed although a node died"
+  broken+=("$id")  # its final state is checked at the end: a dead node keeps it COMPLETING a while
   # intact: the latest checkpoint opens and reads in full (compared with itself)
   local latest=$run/checkpoints/$(cat "$run/checkpoints/latest")
   "$vdmc" compare "$latest" "$latest" --tol 0 >/dev/null 2>&1 && ok || bad "$name: latest checkpoint $latest is unreadable"
@@ -62,5 +61,10 @@ state=$(wait_job "$id" 120)
 [ "$state" = COMPLETED ] && ok || { bad "third part (1 rank) ended $state"; tail -5 "$work/third.out"; }
 grep -q "resumed from .* at step $resumed_at" "$work/third.out" && ok || bad "third part did not resume from step $resumed_at"
 grep -q "training complete at step 40" "$work/third.out" && ok || bad "third part did not complete"
+for id in "${broken[@]}"; do
+  state=$(wait_job "$id" 60)
+  echo "job $id: $state"
+  [[ "$state" != TIMEOUT_WAITING* ]] && [ "$state" != COMPLETED ] && ok || bad "job $id ended $state"
+done
 login sinfo -N -h -o "%N %T" | tr '\n' ' '; echo
 finish "cluster.node_failure"
