@@ -11,7 +11,7 @@
 # all nodes: with 2 cores, 3 single-threaded ranks cannot all run at once, so the
 # 3-node points measure CPU contention as much as the network. A benchmark, never a
 # test. Needs root (tests/cluster/up.sh).
-#   usage: profiling/cluster_scaling.sh [BUILD_DIR] [STEPS] [OUT_DIR]   (about 5 minutes)
+#   usage: profiling/cluster_scaling.sh [BUILD_DIR] [STEPS] [OUT_DIR]   (about 2 minutes)
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 build=$(cd "${1:-$here/build}" && pwd)

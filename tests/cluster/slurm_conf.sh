@@ -7,6 +7,8 @@
 #   SlurmdTimeout=10       a node whose slurmd stops answering is DOWN after ~10 s and
 #                          its jobs end (default 300 s)
 #   KillWait=5             SIGTERM -> SIGKILL grace at time limits, scancel, requeue
+#   MinJobAge=600          finished jobs stay visible to `scontrol show job` (the tests
+#                          read their end states; there is no accounting database)
 #   proctrack/linuxproc, task/none, no accounting: no cgroups, no slurmdbd
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
