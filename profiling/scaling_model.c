@@ -12,7 +12,12 @@
 //   zero_stage 0: max((1 - o) T_comm, T_comm - T_backward)
 //   zero_stage 1: T_comm (reduce-scatter after backward, then all-gather; not overlapped)
 //   usage: scaling_model --run RUN_DIR --calibration BENCH_ALLREDUCE_OUTPUT
-//          [--compute-run RUN_DIR] [--cores-per-node N] [--node-batch B] [--out DIR] CONFIG.yaml...
+//          [--compute-run RUN_DIR] [--cores-per-node N] [--node-batch B] [--out DIR]
+//          [--nodes P,P,...] [--link GBIT_S] CONFIG.yaml...
+// --nodes replaces the node counts 2..256; --link adds a fabric "link" with the local
+// fit's alpha and a bandwidth of GBIT_S Gb/s (a link shaped to that rate, as
+// profiling/cluster_scaling.sh does) and prints one machine-readable PREDICT line per
+// config and node count for it.
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,8 +29,7 @@
 #include "models/model_from_config.h"
 #include "run_log.h"
 
-enum { MAX_CONFIGS = 8, N_NODES = 8, N_FABRICS = 3 };
-static const int node_counts[N_NODES] = {2, 4, 8, 16, 32, 64, 128, 256};
+enum { MAX_CONFIGS = 8, MAX_NODES = 8, MAX_FABRICS = 4 };
 
 typedef struct {
   const char *name, *source;
@@ -149,8 +153,8 @@ static int measure_overlap(Measured *ms, const char *run_dir, const Fabric *loca
 
 static int run(int argc, char **argv) {
   const char *run_dir = NULL, *compute_run = NULL, *calib = NULL, *out = ".", *configs[MAX_CONFIGS];
-  double cores = 64, node_batch = 0;
-  int nc = 0;
+  double cores = 64, node_batch = 0, link_gbits = 0;
+  int nc = 0, n_nodes = 8, node_counts[MAX_NODES] = {2, 4, 8, 16, 32, 64, 128, 256};
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
     if (!strcmp(a, "--run") && v) run_dir = v, i++;
@@ -159,57 +163,78 @@ static int run(int argc, char **argv) {
     else if (!strcmp(a, "--out") && v) out = v, i++;
     else if (!strcmp(a, "--cores-per-node") && v) cores = atof(v), i++;
     else if (!strcmp(a, "--node-batch") && v) node_batch = atof(v), i++;
+    else if (!strcmp(a, "--link") && v) link_gbits = atof(v), i++;
+    else if (!strcmp(a, "--nodes") && v) {
+      n_nodes = 0;
+      for (const char *q = v; *q && n_nodes < MAX_NODES; q += strcspn(q, ","), q += *q == ',')
+        if ((node_counts[n_nodes++] = atoi(q)) < 2) return vdmc_fail(VDMC_ERR_INPUT, "--nodes expects counts >= 2: '%s'", v);
+      i++;
+    }
     else if (a[0] != '-' && nc < MAX_CONFIGS) configs[nc++] = a;
     else return vdmc_fail(VDMC_ERR_INPUT, "unexpected argument '%s' (see the usage at the top of scaling_model.c)", a);
   }
   if (!run_dir || !calib || !nc) return vdmc_fail(VDMC_ERR_INPUT, "usage: scaling_model --run RUN_DIR --calibration FILE CONFIG.yaml...");
   if (!(cores >= 1)) return vdmc_fail(VDMC_ERR_INPUT, "--cores-per-node expects a number >= 1");
+  if (link_gbits < 0) return vdmc_fail(VDMC_ERR_INPUT, "--link expects a bandwidth in Gb/s > 0");
   // Published figures (docs/scaling.md cites them); the local fit last.
-  Fabric fabrics[N_FABRICS] = {
+  Fabric fabrics[MAX_FABRICS] = {
       {"ib-hdr", "InfiniBand HDR 200 Gb/s: 24 GB/s, 1.2 us MPI latency", 1.2e-6, 24e9},
       {"100gbe", "100 GbE with RoCE: 11.5 GB/s, 2 us MPI latency", 2.0e-6, 11.5e9},
       {"local", "this machine, bench_allreduce fit", 0, 0},
   };
   int rc = read_calibration(calib, &fabrics[2]);
   if (rc) return rc;
+  int n_fabrics = 3;
+  char link_source[128];
+  if (link_gbits > 0) {
+    snprintf(link_source, sizeof link_source, "a link shaped to %g Gb/s, latency from the local fit", link_gbits);
+    fabrics[n_fabrics++] = (Fabric){"link", link_source, fabrics[2].alpha, link_gbits * 1e9 / 8};
+  }
   printf("local fit: alpha %.3g us, beta %.3g GB/s (%s)\n", 1e6 * fabrics[2].alpha, fabrics[2].beta / 1e9, calib);
   Measured ms = {0};
   if ((rc = measure_compute(&ms, compute_run ? compute_run : run_dir))) return rc;
   if ((rc = measure_overlap(&ms, run_dir, &fabrics[2]))) return rc;
   ModelCost m[MAX_CONFIGS];
-  double eff[MAX_CONFIGS][N_FABRICS][N_NODES];
+  double eff[MAX_CONFIGS][MAX_FABRICS][MAX_NODES];
   printf("\nweak scaling: per-node batch fixed (config batch / 64 unless --node-batch), one rank per node with "
          "%.0f cores at the measured per-core rate\n", cores);
   printf("%-24s %9s %9s %6s %10s %-7s", "config", "params", "GFLOP/im", "b/node", "compute_s", "fabric");
-  for (int k = 0; k < N_NODES; k++) printf(" %6d", node_counts[k]);
+  for (int k = 0; k < n_nodes; k++) printf(" %6d", node_counts[k]);
   printf("\n");
   for (int c = 0; c < nc; c++) {
     if ((rc = model_cost(&m[c], configs[c]))) return rc;
     double b = node_batch > 0 ? node_batch : fmax(1, floor(m[c].batch / 64));
     double t_c = 3 * m[c].flops * b / (ms.core_flops * cores);
-    for (int f = 0; f < N_FABRICS; f++) {
+    for (int f = 0; f < n_fabrics; f++) {
       const char *slash = strrchr(configs[c], '/');
       printf("%-24.*s %8.3gM %9.3g %6.0f %10.3g %-7s", (int)strcspn(slash ? slash + 1 : configs[c], "."),
              slash ? slash + 1 : configs[c], m[c].params / 1e6, m[c].flops / 1e9, b, t_c,
              fabrics[f].name);
-      for (int k = 0; k < N_NODES; k++) {
+      for (int k = 0; k < n_nodes; k++) {
         double tx = exposed_seconds(&m[c], comm_seconds(&m[c], &fabrics[f], node_counts[k]), t_c * 2 / 3, ms.overlap);
         eff[c][f][k] = t_c / (t_c + tx);
         printf(" %6.3f", eff[c][f][k]);
       }
       printf("\n");
+      if (strcmp(fabrics[f].name, "link")) continue;
+      for (int k = 0; k < n_nodes; k++) {
+        double tc = comm_seconds(&m[c], &fabrics[f], node_counts[k]);
+        printf("PREDICT config=%s P=%d gbit_s=%g comm_ms=%.3f exposed_ms=%.3f compute_ms=%.3f efficiency=%.4f\n",
+               configs[c], node_counts[k], link_gbits, 1e3 * tc,
+               1e3 * exposed_seconds(&m[c], tc, t_c * 2 / 3, ms.overlap), 1e3 * t_c, eff[c][f][k]);
+      }
     }
   }
-  for (int f = 0; f < N_FABRICS; f++) printf("fabric %-7s %s\n", fabrics[f].name, fabrics[f].source);
-  double x[N_NODES];
-  for (int k = 0; k < N_NODES; k++) x[k] = node_counts[k];
-  for (int f = 0; f < N_FABRICS; f++) {
+  for (int f = 0; f < n_fabrics; f++) printf("fabric %-7s %s\n", fabrics[f].name, fabrics[f].source);
+  double x[MAX_NODES];
+  for (int k = 0; k < n_nodes; k++) x[k] = node_counts[k];
+  for (int f = 0; f < n_fabrics; f++) {
     PlotSeries s[MAX_CONFIGS];
     for (int c = 0; c < nc; c++) {
-      s[c] = (PlotSeries){.x = x, .y = eff[c][f], .n = N_NODES};
+      s[c] = (PlotSeries){.x = x, .y = eff[c][f], .n = n_nodes};
       memcpy(s[c].rgb, plot_color(c), 3);
     }
-    PlotAxes ax = {.x_min = 2, .x_max = 256, .y_min = 0, .y_max = 1.05, .y_grid = 0.1, .log2_x = 1};
+    PlotAxes ax = {.x_min = node_counts[0], .x_max = node_counts[n_nodes - 1] > node_counts[0] ? node_counts[n_nodes - 1] : node_counts[0] + 1, .y_min = 0, .y_max = 1.05, .y_grid = 0.1, .log2_x = 1};
     char path[4200];
     snprintf(path, sizeof path, "%s/scaling_%s.png", out, fabrics[f].name);
     if ((rc = plot_write_png(path, &ax, s, nc))) return rc;

@@ -6,13 +6,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "blas/blas_startup.h"
 #include "cli/commands.h"
 #include "cli/config_args.h"
 #include "core/status.h"
-#include "sample/flag_parse.h"
 #include "mpi/comm.h"
+#include "mpi/world.h"
+#include "sample/flag_parse.h"
 #include "sample/mpi_command.h"
 #include "train/train_log.h"
 #include "train/trainer.h"
@@ -44,6 +46,9 @@ static void default_run_dir(char *buf, size_t n, const char *source) {
 //   VDMC_TRAIN_TEST_SIGNAL_AT=N  rank 0 raises SIGUSR1 after step N (the real stop path)
 //   VDMC_TRAIN_TEST_STOP_AT=N    every rank stops itself (SIGSTOP) after the checkpoint
 //                                of step N, so a test can kill -9 it at a known point
+//   VDMC_TRAIN_TEST_STEP_DELAY_MS=D every rank sleeps D ms after each step: long wall
+//                                time at no CPU cost, for the Slurm time-limit and
+//                                node-failure tests (tests/cluster/); bits are unchanged
 static long long env_step(const char *name) {
   const char *v = getenv(name);
   return v && *v ? atoll(v) : -1;
@@ -68,15 +73,13 @@ int cmd_train(int argc, char **argv) {
     fprintf(stderr, "vdmc train: %s\n", vdmc_error_message());
     return 1;
   }
-  // Under Slurm the job's task count must be the MPI world: a launcher that started
-  // singletons (or too few ranks) would otherwise train P separate copies silently.
-  const char *ntasks = getenv("SLURM_NTASKS");
-  if (ntasks && *ntasks && atoi(ntasks) != comm.size)
-    return finish(&comm, vdmc_fail(VDMC_ERR_INPUT, "MPI world size %d differs from SLURM_NTASKS=%s: start vdmc "
-                                   "with mpirun or srun --mpi=pmix inside the allocation", comm.size, ntasks));
+  // Agreed by all ranks (mpi/world.h): a check that fails on one rank alone would
+  // leave the others waiting in their first collective.
+  int rc = world_check_slurm_tasks(&comm);
+  if (rc) return finish(&comm, rc);
   TrainArgs a = {0};
   ConfigSet cs;
-  int rc = config_args_resolve(&cs, argc - 1, argv + 1, take, &a);
+  rc = config_args_resolve(&cs, argc - 1, argv + 1, take, &a);
   if (rc) return finish(&comm, rc);
   ResumeMode mode = RESUME_AUTO;
   if (a.resume && !strcmp(a.resume, "none")) mode = RESUME_NONE;
@@ -92,6 +95,12 @@ int cmd_train(int argc, char **argv) {
     return finish(&comm, rc);
   }
   long long steps = cs.values.optim.steps;
+  // after the config and the run are accepted: bad input still gets one line
+  if ((rc = world_report_hosts(&comm, stderr, "vdmc train: "))) {
+    trainer_free(t);
+    free(t);
+    return finish(&comm, rc);
+  }
   if (comm.rank == 0) {
     fprintf(stderr, "vdmc train: %s -> %s\n", cs.source_name, run_dir);
     fprintf(stderr, "vdmc train: %d ranks, global batch %d (%d per rank), %zu parameters, %.3g GFLOP/image forward\n",
@@ -103,6 +112,7 @@ int cmd_train(int argc, char **argv) {
     fprintf(stderr, "vdmc train: blas %s\n", blas_report_line());
   }
   long long signal_at = env_step("VDMC_TRAIN_TEST_SIGNAL_AT"), stop_at = env_step("VDMC_TRAIN_TEST_STOP_AT");
+  long long delay_ms = env_step("VDMC_TRAIN_TEST_STEP_DELAY_MS");
   TrainLog log;
   rc = mpi_command_agree(comm.comm, train_log_open(&log, t));  // rank 0 opens it; all stop if it cannot
   int saved_at_end = 0;
@@ -146,6 +156,7 @@ int cmd_train(int argc, char **argv) {
       if (!rc && t->step == stop_at) raise(SIGSTOP);
     }
     if (t->step == signal_at && comm.rank == 0) raise(SIGUSR1);
+    if (delay_ms > 0) nanosleep(&(struct timespec){delay_ms / 1000, delay_ms % 1000 * 1000000}, NULL);
     int every = cs.values.run.sample_every;
     if (!rc && every > 0 && (t->step % every == 0 || last)) {
       // a grid is a convenience: a failure is reported, training goes on

@@ -43,6 +43,14 @@ SLURM_NTASKS=3 VDMC_LAUNCHER=srun PATH="$work/bin:$PATH" bash -c "
   printf '#!/usr/bin/env bash\nshift 3; exec \"\$@\"\n' >'$work/bin/srun'; chmod +x '$work/bin/srun'
   bash '$src/jobs/train.sbatch' ${args[*]@Q}" >"$work/job4.log" 2>&1 && bad "world size mismatch accepted" || {
   grep -q "differs from SLURM_NTASKS=3" "$work/job4.log" && ok || { bad "no world-size message"; tail -3 "$work/job4.log"; }; }
+# a mismatch only one rank sees (under mpirun on a real cluster, the ranks of other
+# nodes saw SLURM_NTASKS=1) stops every rank with the message, which rank 0 prints;
+# decided on rank 1 alone, it left rank 0 silent and, across nodes, waiting forever
+source "$(dirname "$0")/../common/mpirun.sh"
+one=("$vdmc" train "$tiny" --run "$work/one" "${data_args[@]}" --set optim.steps=2)
+timeout 120 bash -c "source '$(dirname "$0")/../common/mpirun.sh'; vdmc_mpirun 1 env SLURM_NTASKS=2 ${one[*]@Q} : -n 1 env SLURM_NTASKS=1 ${one[*]@Q}" \
+  >"$work/job5.log" 2>&1 && bad "a mismatch on rank 1 alone was accepted" || {
+  grep -q "differs from SLURM_NTASKS=1 (seen by rank 1)" "$work/job5.log" && ok || { bad "no agreed world-size message"; tail -3 "$work/job5.log"; }; }
 # the scaling sweep over P = 1, 2 with the tiny config: reports and the model's table
 SLURM_NTASKS=2 VDMC_BUILD=$(dirname "$vdmc") bash "$src/jobs/scaling.sbatch" "$tiny" 2 4 "$work/scaling" "${data_args[@]}" \
   --set optim.warmup_images=0 >"$work/scaling.log" 2>&1 && ok || { bad "scaling.sbatch failed"; tail -5 "$work/scaling.log"; }

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Weak scaling across real Slurm nodes (docs/cluster.md, docs/scaling.md): the
+# default config (configs/fmnist.yaml), 16 images per rank, 1 rank per node and 1
+# BLAS thread per rank, on 1, 2 and 3 nodes of the tests/cluster fixture (network
+# namespaces on one bridge, Open MPI over TCP), links unshaped and shaped with tc tbf
+# to 10 Gb/s, 1 Gb/s and 200 Mb/s. Per point: img/s, weak-scaling efficiency
+# (img/s(P) / (P x img/s(1))), exposed gradient-sync time per step, bytes through
+# each node's link per step, and what profiling/scaling_model predicts for the same
+# bandwidth (alpha from bench_allreduce over the unshaped links, compute rate from the
+# 1-node run, overlap from the unshaped 2-node run). The machine's cores are shared by
+# all nodes: with 2 cores, 3 single-threaded ranks cannot all run at once, so the
+# 3-node points measure CPU contention as much as the network. A benchmark, never a
+# test. Needs root (tests/cluster/up.sh).
+#   usage: profiling/cluster_scaling.sh [BUILD_DIR] [STEPS] [OUT_DIR]   (about 2 minutes)
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+build=$(cd "${1:-$here/build}" && pwd)
+steps=${2:-6}
+out=${3:-$build/cluster_scaling}
+export VDMC_CLUSTER_NAME=${VDMC_CLUSTER_NAME:-vdmcprof}
+source "$here/tests/cluster/names.sh"
+case "$(realpath -m "$out")/" in /tmp/*) echo "cluster_scaling: OUT_DIR must not be under /tmp (each node has its own)" >&2; exit 2 ;; esac
+rm -rf "$out"
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+"$here/tests/cluster/up.sh" 3 >/dev/null
+trap '"$here/tests/cluster/down.sh"' EXIT
+login() { "$here/tests/cluster/login.sh" "$@"; }
+"$build/vdmc" prepare fashion-mnist --out "$out/data" >/dev/null
+per_rank=16
+
+links_bytes() { for k in 1 2 3; do cluster_link_bytes $k; done; }
+
+# job NAME NODES: the default config on NODES x 1 rank through jobs/train.sbatch; prints
+# the report's SUMMARY line and the MB each node's link moved per step (node1/node2/...)
+job() {
+  local before after
+  before=($(links_bytes))
+  (cd "$out" && VDMC="$build/vdmc" login sbatch -W -N "$2" --ntasks-per-node=1 -o "$out/$1.log" \
+    "$here/jobs/train.sbatch" "$here/configs/fmnist.yaml" "$out/$1" \
+    --set "data.train=$out/data/fashion-mnist-train.h5" --set "data.test=$out/data/fashion-mnist-test.h5" \
+    --set optim.batch_size=$((per_rank * $2)) --set optim.steps="$steps" --set run.log_every=$((steps / 3)) \
+    --set run.checkpoint_every=1000000 --set run.sample_every=0 --set mpi.threads_per_rank=1 >/dev/null) ||
+    { echo "cluster_scaling: job $1 failed:" >&2; tail -5 "$out/$1.log" >&2; exit 1; }
+  after=($(links_bytes))
+  "$build/profiling/report" "$out/$1" >"$out/$1.report"
+  local mb=() k
+  for k in $(seq 0 $(($2 - 1))); do mb+=("$(awk -v b=$((after[k] - before[k])) -v s="$steps" 'BEGIN { printf "%.2f", b / s / 1e6 }')"); done
+  echo "$(grep '^SUMMARY' "$out/$1.report") link_mb_per_step=$(IFS=/; echo "${mb[*]}")"
+}
+field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
+
+echo "== cluster_scaling: configs/fmnist.yaml, $per_rank img/rank, $steps steps, 1 rank x 1 thread per node;" \
+  "this machine has $(nproc) cores for all nodes (load average $(cut -d' ' -f1-3 /proc/loadavg))"
+(cd "$out" && login sbatch -W -N 2 --ntasks-per-node=1 -o "$out/allreduce.txt" \
+  --wrap "mpirun --allow-run-as-root --bind-to none $build/profiling/bench_allreduce $((16 * 1024 * 1024))" >/dev/null)
+calib_gbit=$(sed -n 's/^MODEL iallreduce .*beta_Bps=\([^ ]*\).*/\1/p' "$out/allreduce.txt" | awk '{ print $1 * 8 / 1e9 }')
+echo "unshaped links, bench_allreduce at P=2: $(grep '^MODEL iallreduce' "$out/allreduce.txt")"
+one=$(job p1 1)
+base=$(field img_per_s "$one")
+
+printf "%-8s %2s %8s %10s %11s %11s %16s | %10s %11s\n" link P img/s efficiency sync_ms/step exposed% MB/step/node \
+  predicted predicted_ms
+printf "%-8s %2d %8.2f %10.3f %11.1f %11.1f %16s | %10s %11s\n" - 1 "$base" 1 0 0 "$(field link_mb_per_step "$one")" 1 0
+for rate in none 10gbit 1gbit 200mbit; do
+  "$here/tests/cluster/shape.sh" "$rate"
+  gbit=$(awk -v r="$rate" -v c="$calib_gbit" 'BEGIN { v = r + 0; print r == "none" ? c : r ~ /mbit/ ? v / 1000 : v }')
+  for P in 2 3; do
+    s=$(job "${rate}_p$P" $P)
+    # overlap from the unshaped 2-node run, compute from the 1-node run (scaling_model)
+    pred=$("$build/profiling/scaling_model" --run "$out/none_p2" --compute-run "$out/p1" --calibration "$out/allreduce.txt" \
+      --cores-per-node 1 --node-batch $per_rank --nodes $P --link "$gbit" --out "$out" "$here/configs/fmnist.yaml" |
+      grep '^PREDICT')
+    printf "%-8s %2d %8.2f %10.3f %11.1f %11.1f %16s | %10.3f %11.1f\n" "$rate" "$P" "$(field img_per_s "$s")" \
+      "$(awk -v a="$(field img_per_s "$s")" -v b="$base" -v p=$P 'BEGIN { print a / (p * b) }')" \
+      "$(awk -v w="$(field sync_wait_min_s "$s")" 'BEGIN { print 1e3 * w }')" \
+      "$(awk -v x="$(field sync_exposed "$s")" 'BEGIN { print 100 * x }')" \
+      "$(field link_mb_per_step "$s")" \
+      "$(field efficiency "$pred")" "$(field exposed_ms "$pred")"
+  done
+done
+"$here/tests/cluster/shape.sh" none
+echo "efficiency = img/s(P) / (P x img/s(1)); sync_ms/step = sync_wait of the rank that reached the gradient sum"
+echo "last (no load-imbalance wait); exposed% = mean sync_wait / step; MB/step/node = bytes received + sent per step"
+echo "by node1/node2/... (a ring allreduce moves 2 x 2(P-1)/P x 4N on every node); predicted = scaling_model's efficiency and exposed sync for the"
+echo "link's bandwidth ('none': the bench_allreduce fit, $calib_gbit Gb/s). Runs, logs, reports: $out"
