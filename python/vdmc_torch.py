@@ -582,3 +582,27 @@ def load(path, map_location="cpu"):
     net.load_state_dict(tensors, strict=True)
     model = VdmcModel(net, json.loads(meta["vdmc_diffusion"]), meta).to(map_location)
     return model.eval()
+
+
+def write_safetensors(path, tensors, metadata=None):
+    """Writes float32 tensors (dict name -> tensor, in order) with string metadata, in
+    the layout `vdmc import` and every safetensors reader accept (header padded to 8)."""
+    header, offset, blobs = {}, 0, []
+    for name, t in tensors.items():
+        a = np.ascontiguousarray(t.detach().cpu().float().numpy(), dtype="<f4")
+        header[name] = {"dtype": "F32", "shape": list(a.shape), "data_offsets": [offset, offset + a.nbytes]}
+        offset += a.nbytes
+        blobs.append(a.tobytes())
+    header["__metadata__"] = {str(k): str(v) for k, v in (metadata or {}).items()}
+    text = json.dumps(header, separators=(",", ":")).encode("utf-8")
+    text += b" " * (-len(text) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(text)))
+        f.write(text)
+        for b in blobs:
+            f.write(b)
+
+
+def save(path, model):
+    """A VdmcModel's (fine-tuned) weights with its metadata: `vdmc import` reads it."""
+    write_safetensors(path, model.net.state_dict(), model.metadata)
