@@ -53,7 +53,7 @@ static int run(void *args, const VdmcComm *c) {
   return mpi_command_agree(c->comm, st);
 }
 
-static const MpiCommand EXPORT = {"export", usage, 1, parse, run};
+static const MpiCommand EXPORT = {"export", usage, 0, parse, run};
 
 int cmd_export(int argc, char **argv) {
   Args a;

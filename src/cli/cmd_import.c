@@ -65,7 +65,7 @@ static int run(void *args, const VdmcComm *c) {
   return st;
 }
 
-static const MpiCommand IMPORT = {"import", usage, 1, parse, run};
+static const MpiCommand IMPORT = {"import", usage, 0, parse, run};
 
 int cmd_import(int argc, char **argv) {
   Args *a = calloc(1, sizeof *a);  // a ConfigSet is large for the stack

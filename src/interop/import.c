@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/status.h"
+#include "io/checkpoint.h"
 #include "io/safetensors.h"
 #include "models/model_from_config.h"
 #include "models/torch_layout.h"
@@ -73,7 +74,11 @@ int import_safetensors(const char *path, const ConfigSet *cs, const VdmcComm *co
   float *weights = NULL;
   size_t total = 0;
   Trainer *t = NULL;
-  int rc = mpi_command_agree(comm->comm, read_weights(path, cs, &weights, &total));
+  int have = 0, rc = comm->rank == 0 ? checkpoint_run_exists(run_dir, &have) : VDMC_OK;
+  if (!rc && have)  // the trainer would say so too, but in terms of --resume, which import has not
+    rc = vdmc_fail(VDMC_ERR_INPUT, "%s already has checkpoints: import starts a new run; choose another --run "
+                   "directory", run_dir);
+  if (!(rc = mpi_command_agree(comm->comm, rc))) rc = mpi_command_agree(comm->comm, read_weights(path, cs, &weights, &total));
   if (!rc && !(t = calloc(1, sizeof *t))) rc = vdmc_fail(VDMC_ERR_MEMORY, "out of memory");
   rc = mpi_command_agree(comm->comm, rc);
   int created = 0;
