@@ -32,7 +32,18 @@ import torch.nn.functional as F
 
 
 @dataclass
-class UNetConfig:
+class InputConfig:
+    """The fields both architectures share with the same defaults (models/model_common.h):
+    the lambda scale of the embedding and VDM App. C Fourier-feature inputs
+    [z, sin(2^n pi z), cos(2^n pi z)], n = fourier_n_min..fourier_n_max."""
+    lambda_scale: float = 25.0
+    fourier_features: bool = False
+    fourier_n_min: int = 7
+    fourier_n_max: int = 8
+
+
+@dataclass
+class UNetConfig(InputConfig):
     in_channels: int = 1
     out_channels: int = 1
     resolution: int = 28
@@ -45,14 +56,10 @@ class UNetConfig:
     num_classes: int = 10
     resblock_updown: bool = False
     norm_groups: int = 32
-    lambda_scale: float = 25.0
-    fourier_features: bool = False  # VDM App. C: [z, sin(2^n pi z), cos(2^n pi z)] inputs
-    fourier_n_min: int = 7
-    fourier_n_max: int = 8
 
 
 @dataclass
-class UViTConfig:
+class UViTConfig(InputConfig):
     in_channels: int = 3
     out_channels: int = 3
     resolution: int = 16
@@ -67,10 +74,6 @@ class UViTConfig:
     xfmr_dropout: float = 0.0
     num_classes: int = 5
     norm_groups: int = 4
-    lambda_scale: float = 25.0
-    fourier_features: bool = False
-    fourier_n_min: int = 7
-    fourier_n_max: int = 8
 
 
 def norm_groups(cfg, c):
@@ -195,6 +198,14 @@ def make_head(cfg, ch):
                           "conv": nn.Conv2d(ch, cfg.out_channels, 3, padding=1)})
 
 
+def add_body(module, cfg, enc, dec, ch):
+    """Registers the encoder, decoder and head under the C names' prefixes (in., out.,
+    head.), in the parameter table's order."""
+    module.add_module("in", enc)
+    module.add_module("out", dec)
+    module.head = make_head(cfg, ch)
+
+
 def run_head(head, h):
     return head["conv"](F.silu(head["gn"](h)))
 
@@ -249,9 +260,7 @@ class UNet(nn.Module):
                     res *= 2
                 dec[str(idx)] = blk
                 idx += 1
-        self.add_module("in", enc)
-        self.add_module("out", dec)
-        self.head = make_head(cfg, ch)
+        add_body(self, cfg, enc, dec, ch)
 
     def forward(self, x, lam, labels=None):
         cfg = self.cfg
@@ -363,9 +372,7 @@ class UViT(nn.Module):
                 dec[str(idx)] = nn.ModuleDict({"res": ResBlock(cfg, ch + chans.pop(), co, E)})
                 self.dec_plan.append((str(idx), "res"))
                 idx += 1
-        self.add_module("in", enc)
-        self.add_module("out", dec)
-        self.head = make_head(cfg, ch)
+        add_body(self, cfg, enc, dec, ch)
 
     def forward(self, x, lam, labels=None):
         cfg = self.cfg

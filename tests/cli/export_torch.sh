@@ -4,7 +4,8 @@
 # a guided 8-step DDPM sample are dumped with the noise vdmc drew (test_export denoise),
 #  - with torch (/usr/bin/python3 -c 'import torch'): tests/reference/torch_parity.py builds
 #    the model with python/vdmc_torch.py from the exported file and compares (denoiser and
-#    DDPM within 1e-5 relative);
+#    DDPM within 1e-5 relative), the bf16/f16 exports equal PyTorch's own rounding, and a
+#    model written back by vdmc_torch.save holds the exported tensors;
 #  - always: the exported tensors equal the committed tests/fixtures/export_ARCH.safetensors
 #    bitwise (the model PyTorch evaluated is the one vdmc exports now), and vdmc's outputs
 #    equal PyTorch's committed ones (tests/fixtures/torch_ARCH.safetensors) within 1e-5,
@@ -30,10 +31,17 @@ have_torch=0
 for arch in unet uvit; do
   "$BIN" write "$WORK/$arch" "$arch" || { fail "$arch: writing the tiny run"; continue; }
   "$VDMC" export "$WORK/$arch" --out "$WORK/$arch.safetensors" > /dev/null || { fail "$arch: export"; continue; }
+  for dt in bf16 f16; do
+    "$VDMC" export "$WORK/$arch" --out "$WORK/$arch-$dt.safetensors" --dtype $dt > /dev/null || fail "$arch: export $dt"
+  done
   "$BIN" denoise "$WORK/$arch" "$WORK/vdmc_$arch.safetensors" || { fail "$arch: vdmc denoiser outputs"; continue; }
   if [ "$have_torch" = 1 ]; then
     /usr/bin/python3 "$SRC/tests/reference/torch_parity.py" "$WORK/$arch.safetensors" "$WORK/vdmc_$arch.safetensors" \
-      --out "$WORK/torch_$arch.safetensors" || fail "$arch: PyTorch differs from vdmc"
+      --out "$WORK/torch_$arch.safetensors" --bf16 "$WORK/$arch-bf16.safetensors" --f16 "$WORK/$arch-f16.safetensors" \
+      --resave "$WORK/resaved_$arch.safetensors" || fail "$arch: PyTorch differs from vdmc"
+    # a file vdmc_torch.save wrote holds the same tensors (what vdmc import reads)
+    "$BIN" compare "$WORK/resaved_$arch.safetensors" "$WORK/$arch.safetensors" 0 --all > "$WORK/cmp.log" ||
+      { cat "$WORK/cmp.log"; fail "$arch: vdmc_torch.save changed the weights"; }
     if [ "${VDMC_WRITE_FIXTURES:-0}" = 1 ]; then
       cp "$WORK/$arch.safetensors" "$FIX/export_$arch.safetensors"
       cp "$WORK/torch_$arch.safetensors" "$FIX/torch_$arch.safetensors"
