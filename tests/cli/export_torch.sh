@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# PyTorch parity of exported models (docs/interop.md): tiny random-weight U-Net and
-# U-ViT runs (test_export write) are exported, vdmc's denoiser outputs on fixed inputs and
+# PyTorch parity of exported models (docs/interop.md): tiny random-weight U-Net, U-ViT
+# and U-Net with Fourier-feature inputs runs (test_export write) are exported, vdmc's denoiser outputs on fixed inputs and
 # a guided 8-step DDPM sample are dumped with the noise vdmc drew (test_export denoise),
 #  - with torch (/usr/bin/python3 -c 'import torch'): tests/reference/torch_parity.py builds
 #    the model with python/vdmc_torch.py from the exported file and compares (denoiser and
@@ -28,7 +28,7 @@ have_torch=0
 /usr/bin/python3 -c 'import torch' 2> /dev/null && have_torch=1
 [ "$have_torch" = 1 ] || echo "no torch in /usr/bin/python3: checking against the committed PyTorch fixtures only"
 
-for arch in unet uvit; do
+for arch in unet uvit unet-fourier; do
   "$BIN" write "$WORK/$arch" "$arch" || { fail "$arch: writing the tiny run"; continue; }
   "$VDMC" export "$WORK/$arch" --out "$WORK/$arch.safetensors" > /dev/null || { fail "$arch: export"; continue; }
   for dt in bf16 f16; do

@@ -3,7 +3,8 @@
 // layout (f32 bitwise, bf16/f16 by their rounding rules), the layouts checked index by
 // index, and the metadata names step, checkpoint and its crc32s.
 // Helper modes for tests/cli/export.sh and export_torch.sh:
-//   test_export write RUN unet|uvit        a tiny random-weight run (tests/common/tiny_run.h)
+//   test_export write RUN unet|uvit|unet-fourier   a tiny random-weight run (tests/common/tiny_run.h;
+//                                          unet-fourier: with model.fourier_features)
 //   test_export denoise RUN OUT            vdmc's denoiser outputs on fixed inputs and a
 //                                          guided DDPM sample with its noise, as safetensors (NHWC)
 //   test_export compare A B TOL NAME[=NAME_IN_B]...|--all   max relative difference per
@@ -131,7 +132,8 @@ static void check_layout_inverse(void) {
 
 static int write_run(const char *dir, const char *arch) {
   TinyRun t = tiny_run_defaults();
-  t.arch = arch;
+  t.fourier_features = !strcmp(arch, "unet-fourier");
+  t.arch = t.fourier_features ? "unet" : arch;
   return tiny_run_write(dir, &t, MPI_COMM_WORLD);
 }
 
