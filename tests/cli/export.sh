@@ -29,6 +29,11 @@ for w in params ema; do
   "$CMP" compare "$WORK/b-$w.safetensors" "$WORK/a-f32.safetensors" 0 --all > "$WORK/cmp.log" ||
     { cat "$WORK/cmp.log"; fail "imported $w differ from the exported weights"; }
 done
+# a bf16 file imports too, widened exactly: its params are the bf16 values
+"$VDMC" import "$WORK/a-bf16.safetensors" --config "$TINY" --run "$WORK/b16" "${data[@]}" > /dev/null 2>&1 || fail "import bf16"
+"$VDMC" export "$WORK/b16" --weights params --out "$WORK/b16.safetensors" --dtype bf16 > /dev/null || fail "export of the bf16 import"
+"$CMP" compare "$WORK/b16.safetensors" "$WORK/a-bf16.safetensors" 0 --all > "$WORK/cmp.log" ||
+  { cat "$WORK/cmp.log"; fail "a bf16 import does not give back the same bf16 weights"; }
 "$VDMC" train "$TINY" --run "$WORK/b" "${data[@]}" --set optim.steps=2 > "$WORK/resume.log" 2>&1 ||
   { cat "$WORK/resume.log"; fail "training from the imported run"; }
 grep -q "resumed from .*step-00000000.h5 at step 0" "$WORK/resume.log" || { cat "$WORK/resume.log"; fail "train did not resume from the import"; }
