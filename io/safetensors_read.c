@@ -56,11 +56,13 @@ static int check_extents(const SafetensorsFile *sf, uint64_t data_bytes) {
     const SafetensorsTensor *t = &sf->tensors[i];
     int overflow;
     uint64_t want = shape_bytes(t, &overflow);
+    char need[48];
+    if (overflow) snprintf(need, sizeof need, "more than 2^64");
+    else snprintf(need, sizeof need, "%llu", (unsigned long long)want);
     if (overflow || want != t->end - t->begin)
       return vdmc_fail(VDMC_ERR_IO, "%s: tensor '%s': data_offsets [%llu, %llu) hold %llu bytes but its %s shape needs "
-                       "%s%llu", sf->path, t->name, (unsigned long long)t->begin, (unsigned long long)t->end,
-                       (unsigned long long)(t->end - t->begin), safetensors_dtype_name(t->dtype),
-                       overflow ? "more than " : "", overflow ? (unsigned long long)UINT64_MAX : (unsigned long long)want);
+                       "%s", sf->path, t->name, (unsigned long long)t->begin, (unsigned long long)t->end,
+                       (unsigned long long)(t->end - t->begin), safetensors_dtype_name(t->dtype), need);
     for (size_t j = 0; j < i; j++)
       if (!strcmp(sf->tensors[j].name, t->name))
         return vdmc_fail(VDMC_ERR_IO, "%s: tensor '%s' is named twice in the header", sf->path, t->name);
