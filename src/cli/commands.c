@@ -19,6 +19,8 @@ const VdmcCommand vdmc_commands[] = {
     {"sample", "draw samples (DDPM, EDM, ODE; guidance) from a run's checkpoint", cmd_sample},
     {"eval", "bits/dim (VDM ELBO) of a run's checkpoint over a dataset split", cmd_eval},
     {"train-classifier", "train the small FID/IS feature classifier on a dataset", cmd_train_classifier},
+    {"export", "write a run's weights as safetensors for PyTorch (python/vdmc_torch.py)", cmd_export},
+    {"import", "start a run from exported safetensors weights (fine-tuning)", cmd_import},
     {"fid-stats", "FID reference statistics (feature mean, covariance) of a dataset", cmd_fid_stats},
 };
 const int vdmc_command_count = (int)(sizeof vdmc_commands / sizeof vdmc_commands[0]);

@@ -1,6 +1,6 @@
 // The one policy for every file vdmc writes other than checkpoints (sample grids and
-// sample files, FID statistics, classifier features, prepared datasets, plots, a
-// run's config.yaml; docs/reliability.md "Output files").
+// sample files, FID statistics, classifier features, prepared datasets, plots,
+// exported safetensors weights, a run's config.yaml; docs/reliability.md "Output files").
 //
 // A writer writes to a temporary in the target's directory, created exclusively
 // (O_EXCL: it never truncates or follows anything that is already there), and

@@ -13,7 +13,7 @@
 #include "models/model_from_config.h"
 
 TinyRun tiny_run_defaults(void) {
-  TinyRun t = {"unet", 3, "v", 1, 8, NULL, 1234};
+  TinyRun t = {"unet", 3, "v", 1, 8, NULL, 1234, 0};
   return t;
 }
 
@@ -34,6 +34,8 @@ int tiny_run_config(const TinyRun *t, ConfigSet *cs) {
   snprintf(buf, sizeof buf, "model.num_classes=%d", t->num_classes);
   if (!rc) rc = config_apply_override(cs, buf);
   snprintf(buf, sizeof buf, "diffusion.parameterization=%s", t->param);
+  if (!rc) rc = config_apply_override(cs, buf);
+  snprintf(buf, sizeof buf, "model.fourier_features=%s", t->fourier_features ? "true" : "false");
   if (!rc) rc = config_apply_override(cs, buf);
   snprintf(buf, sizeof buf, "diffusion.adaptive=%s", t->adaptive ? "true" : "false");
   if (!rc) rc = config_apply_override(cs, buf);

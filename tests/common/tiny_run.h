@@ -18,6 +18,7 @@ typedef struct {
   int resolution;          // 8 (channels 1)
   const char *test_data;   // data.test (may be NULL)
   long long step;
+  int fourier_features;    // model.fourier_features (VDM's Fourier-feature inputs)
 } TinyRun;
 
 TinyRun tiny_run_defaults(void);
