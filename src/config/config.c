@@ -412,11 +412,16 @@ static void write_value(const Config *c, const ConfigKey *k, FILE *out) {
     case CFG_BOOL: fputs(*(const int *)p ? "true" : "false", out); break;
     case CFG_STRING:
     case CFG_CHOICE: {
-      // double-quoted YAML scalar so any path survives the round trip
+      // double-quoted YAML scalar so any path survives the round trip; control
+      // characters as escapes, since YAML folds a raw line break in a quoted scalar
+      // into a space
       fputc('"', out);
-      for (const char *s = p; *s; s++) {
-        if (*s == '"' || *s == '\\') fputc('\\', out);
-        fputc(*s, out);
+      for (const unsigned char *s = p; *s; s++) {
+        if (*s == '"' || *s == '\\') fprintf(out, "\\%c", *s);
+        else if (*s == '\n') fputs("\\n", out);
+        else if (*s == '\t') fputs("\\t", out);
+        else if (*s < 0x20 || *s == 0x7f) fprintf(out, "\\x%02x", *s);
+        else fputc(*s, out);
       }
       fputc('"', out);
       break;
