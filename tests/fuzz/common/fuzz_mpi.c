@@ -1,0 +1,17 @@
+#include "fuzz_mpi.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "core/status.h"
+#include "mpi/comm.h"
+
+void fuzz_mpi_init(int *argc, char ***argv) {
+  VdmcComm comm;
+  if (vdmc_mpi_init(argc, argv, &comm) != VDMC_OK) {
+    fprintf(stderr, "fuzz_mpi_init: %s\n", vdmc_error_message());
+    abort();
+  }
+  // Errors on MPI_COMM_SELF come back as codes, as on the trainer's communicator.
+  MPI_Comm_set_errhandler(MPI_COMM_SELF, MPI_ERRORS_RETURN);
+}
