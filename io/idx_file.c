@@ -6,6 +6,7 @@
 #include "core/status.h"
 
 #define IDX_UBYTE_MAGIC 0x00000800u  // + number of dimensions in the low byte
+#define IDX_LABEL_BLOCK 65536
 
 int idx_read(gzFile f, const char *path, void *buf, size_t bytes, const char *what) {
   int got = gzread(f, buf, (unsigned)bytes);
@@ -42,25 +43,39 @@ int idx_open(const char *path, int ndims, uint32_t *dims, gzFile *out) {
   return VDMC_OK;
 }
 
+// The header's count is not trusted for allocation: a corrupt or hostile header asks
+// for up to 4 Gi labels (16 GiB as int32) in a file of a few bytes. The labels are read
+// in blocks and the array grows only by what the file really holds, so a short file
+// fails at its end ("truncated") having allocated about what it contained.
 int idx_read_labels(const char *path, int num_classes, int32_t **labels, size_t *n) {
   gzFile f = NULL;
   uint32_t dims[1] = {0};
+  uint8_t raw[IDX_LABEL_BLOCK];
+  size_t cap = 0;
   *labels = NULL;
   *n = 0;
   int status = idx_open(path, 1, dims, &f);
-  if (status) return status;
-  uint8_t *raw = malloc(dims[0] ? dims[0] : 1);
-  *labels = malloc(sizeof(int32_t) * (dims[0] ? dims[0] : 1));
-  if (!raw || !*labels) status = vdmc_fail(VDMC_ERR_MEMORY, "%s: out of memory", path);
-  if (!status) status = idx_read(f, path, raw, dims[0], "the labels");
-  for (size_t i = 0; !status && i < dims[0]; i++) {
-    if (raw[i] >= num_classes)
-      status = vdmc_fail(VDMC_ERR_IO, "%s: label %u of example %zu is not in 0..%d", path, raw[i], i,
-                         num_classes - 1);
-    (*labels)[i] = raw[i];
+  for (size_t done = 0; !status && done < dims[0];) {
+    size_t k = dims[0] - done < IDX_LABEL_BLOCK ? dims[0] - done : IDX_LABEL_BLOCK;
+    if ((status = idx_read(f, path, raw, k, "the labels"))) break;
+    if (done + k > cap) {  // doubling: a large file costs O(n) copying, not O(n^2)
+      size_t want = 2 * cap > done + k ? 2 * cap : done + k;
+      int32_t *grown = realloc(*labels, want * sizeof *grown);
+      if (!grown) {
+        status = vdmc_fail(VDMC_ERR_MEMORY, "%s: out of memory for %zu labels", path, want);
+        break;
+      }
+      *labels = grown;
+      cap = want;
+    }
+    for (size_t i = 0; i < k && !status; i++, done++) {
+      if (raw[i] >= num_classes)
+        status = vdmc_fail(VDMC_ERR_IO, "%s: label %u of example %zu is not in 0..%d", path, raw[i], done,
+                           num_classes - 1);
+      (*labels)[done] = raw[i];
+    }
+    *n = done;
   }
-  free(raw);
-  gzclose(f);
-  *n = dims[0];
+  if (f) gzclose(f);
   return status;
 }

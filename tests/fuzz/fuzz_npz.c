@@ -12,7 +12,7 @@
 #define READ_ROWS 4
 #define MAX_ROW_BYTES ((size_t)3 * 64 * 64)
 
-static volatile int64_t element_sum;  // keeps the decoded elements alive
+static volatile uint64_t element_sum;  // keeps the decoded elements alive (wraps, no UB)
 
 static void read_member(zip_t *za, const char *path, const char *name) {
   NpyStream s;
@@ -22,7 +22,7 @@ static void read_member(zip_t *za, const char *path, const char *name) {
     size_t k = s.rows < READ_ROWS ? s.rows : READ_ROWS;
     unsigned char *buf = malloc(READ_ROWS * MAX_ROW_BYTES);
     if (buf && npy_read_rows(&s, buf, k) == 0) {
-      for (size_t i = 0; i < k * s.cols; i++) element_sum += npy_element(&s, buf, i);
+      for (size_t i = 0; i < k * s.cols; i++) element_sum += (uint64_t)npy_element(&s, buf, i);
     }
     free(buf);
   }
