@@ -1,8 +1,10 @@
 // YAML config target: a config file and --set overrides resolved exactly as `vdmc
 // config FILE --set KEY=VALUE...` resolves them (config_args_resolve: defaults, file,
-// overrides, cross-key checks). A config that resolves is then written as a run's
-// config.yaml is written and loaded back: a checkpoint stores that text and `vdmc
-// sample` rebuilds the model from it, so it must resolve again to the same values.
+// overrides, cross-key checks). Two properties beyond "no crash" abort when broken:
+// - a config that resolves, written as a run's config.yaml is written, loads back to
+//   the same values (a checkpoint stores that text and `vdmc sample` rebuilds the
+//   model from it);
+// - an override that is accepted changes its own key and no other.
 //
 // Input: the YAML file, then optionally a NUL byte (a file with one is refused before
 // parsing) and up to MAX_SETS overrides, one per line, each the argument of one --set.
@@ -47,6 +49,31 @@ static void check_round_trip(const ConfigSet *cs) {
   free(text);
 }
 
+// Applied alone on the defaults, `assignment` may change only the line of its own key
+// in the resolved text ("  KEY: VALUE" under its section).
+static void check_override_scope(const char *assignment) {
+  static ConfigSet base, set;
+  if (config_init_defaults(&base)) abort();
+  set = base;
+  if (config_apply_override(&set, assignment)) return;
+  const char *dot = strchr(assignment, '.'), *eq = strchr(assignment, '=');
+  char own[300];
+  snprintf(own, sizeof own, "  %.*s: ", (int)(eq - dot - 1), dot + 1);
+  char *before = resolved_text(&base), *after = resolved_text(&set);
+  for (char *a = before, *b = after, *an, *bn; a && b; a = an, b = bn) {
+    an = strchr(a, '\n');
+    bn = strchr(b, '\n');
+    if (an) *an++ = '\0';
+    if (bn) *bn++ = '\0';
+    if (strcmp(a, b) && strncmp(a, own, strlen(own))) {
+      fprintf(stderr, "fuzz_config: --set %s also changed '%s' to '%s'\n", assignment, a, b);
+      abort();
+    }
+  }
+  free(after);
+  free(before);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   const uint8_t *nul = memchr(data, 0, size);
   size_t yaml_len = nul ? (size_t)(nul - data) : size;
@@ -68,6 +95,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   }
   static ConfigSet cs;
   if (config_args_resolve(&cs, argc, argv, NULL, NULL) == VDMC_OK) check_round_trip(&cs);
+  for (int i = 2; i < argc; i += 2) check_override_scope(argv[i]);
   free(sets);
   return 0;
 }
