@@ -17,6 +17,7 @@
 
 #include "core/status.h"
 #include "io/checkpoint.h"
+#include "io/dataset.h"
 #include "io/dataset_write.h"
 #include "io/png_write.h"
 #include "mpi/comm.h"
@@ -75,6 +76,55 @@ static int write_dataset(const char *name, size_t n, size_t h, size_t w, size_t 
   if (!status) status = dataset_writer_commit(&wr);
   if (status) dataset_writer_abort(&wr);
   return status;
+}
+
+// A dataset as another tool (h5py) writes one: HDF5's earliest format, whose object
+// headers carry no checksums (vdmc's writer uses the 1.8 format, where a mutated
+// header fails its checksum before vdmc sees it), variable-length UTF-8 strings and
+// contiguous arrays.
+static herr_t write_vlen_attr(hid_t file, const char *name, const char *value) {
+  hid_t type = H5Tcopy(H5T_C_S1), space = H5Screate(H5S_SCALAR);
+  H5Tset_size(type, H5T_VARIABLE);
+  H5Tset_cset(type, H5T_CSET_UTF8);
+  hid_t attr = H5Acreate2(file, name, type, space, H5P_DEFAULT, H5P_DEFAULT);
+  herr_t rc = attr < 0 ? -1 : H5Awrite(attr, type, &value);
+  H5Aclose(attr);
+  H5Sclose(space);
+  H5Tclose(type);
+  return rc;
+}
+
+static herr_t write_array(hid_t file, const char *name, hid_t type, int rank, const hsize_t *dims, const void *data) {
+  hid_t space = H5Screate_simple(rank, dims, NULL);
+  hid_t dset = H5Dcreate2(file, name, type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  herr_t rc = dset < 0 ? -1 : H5Dwrite(dset, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data);
+  H5Dclose(dset);
+  H5Sclose(space);
+  return rc;
+}
+
+static int write_foreign_dataset(const char *name) {
+  const hsize_t image_dims[4] = {2, 3, 3, 1}, label_dims[1] = {2};
+  uint8_t images[18];
+  const int32_t labels[2] = {1, 0};
+  const long long version = DATASET_FORMAT_VERSION, classes = 2;
+  for (size_t i = 0; i < sizeof images; i++) images[i] = pattern(i);
+  hid_t file = H5Fcreate(seed_path("dataset", name), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  hid_t scalar = H5Screate(H5S_SCALAR);
+  int ok = file >= 0 && write_vlen_attr(file, "vdmc_kind", DATASET_KIND) >= 0 &&
+           write_vlen_attr(file, "name", "h5py-like") >= 0 && write_vlen_attr(file, "source", "make_seeds.c") >= 0;
+  const char *int_attrs[2] = {"format_version", "num_classes"};
+  const long long *int_values[2] = {&version, &classes};
+  for (int i = 0; ok && i < 2; i++) {
+    hid_t attr = H5Acreate2(file, int_attrs[i], H5T_STD_I64LE, scalar, H5P_DEFAULT, H5P_DEFAULT);
+    ok = attr >= 0 && H5Awrite(attr, H5T_NATIVE_LLONG, int_values[i]) >= 0;
+    H5Aclose(attr);
+  }
+  ok = ok && write_array(file, "images", H5T_NATIVE_UINT8, 4, image_dims, images) >= 0 &&
+       write_array(file, "labels", H5T_NATIVE_INT32, 1, label_dims, labels) >= 0;
+  H5Sclose(scalar);
+  if (file >= 0) H5Fclose(file);
+  return ok ? VDMC_OK : vdmc_fail(VDMC_ERR_IO, "cannot write %s", name);
 }
 
 static int write_png(const char *name, int w, int h, int channels) {
@@ -194,6 +244,7 @@ int main(int argc, char **argv) {
   if (!status) status = write_checkpoint();
   if (!status) status = write_dataset("gray.h5", 3, 4, 4, 1, 3);
   if (!status) status = write_dataset("rgb.h5", 2, 2, 3, 3, 5);
+  if (!status) status = write_foreign_dataset("h5py-like.h5");
   if (!status) status = write_png("gray.png", 3, 2, 1);
   if (!status) status = write_png("rgb.png", 4, 3, 3);
   if (!status) status = write_png("rgba.png", 2, 2, 4);
