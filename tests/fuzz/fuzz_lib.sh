@@ -55,7 +55,9 @@ fuzz_run() {
 # ft: features), corpus entries, and the crash, leak, oom and timeout files of the run.
 fuzz_summary() {
   local log=$1 work=$2 last found
-  last=$(grep -E '^#[0-9]+' "$log" | tail -n 1)
+  # -fork status lines ("#N: cov: ...") when there are, not the inner logs it copies
+  last=$(grep -E '^#[0-9]+: cov:' "$log" | tail -n 1)
+  [ -n "$last" ] || last=$(grep -E '^#[0-9]+' "$log" | tail -n 1)
   found=$(find "$work" -maxdepth 1 -type f -newer "$work/.started" \
     \( -name 'crash-*' -o -name 'leak-*' -o -name 'oom-*' -o -name 'timeout-*' \) | wc -l)
   echo "$(grep -oE '^#[0-9]+' <<<"$last" | tr -d '#') runs, $(grep -oE 'exec/s:? [0-9]+' <<<"$last" | grep -oE '[0-9]+') exec/s," \
