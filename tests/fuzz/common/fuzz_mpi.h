@@ -4,7 +4,7 @@
 #define VDMC_FUZZ_MPI_H
 
 // Call from LLVMFuzzerInitialize; the same initialisation as vdmc's main (vdmc_mpi_init).
-// Adds -detect_leaks=0 to libFuzzer's flags (fuzz_mpi.c says why). Aborts when MPI
+// Linking it turns leak checks off (fuzz_mpi.c says why). Aborts when MPI
 // cannot start (a broken harness, not a finding).
 void fuzz_mpi_init(int *argc, char ***argv);
 
