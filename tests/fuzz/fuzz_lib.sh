@@ -3,7 +3,8 @@
 # source tree).
 fuzz_src="$here/tests/fuzz"
 
-# clang-14 and libFuzzer's runtime (Debian: clang-14, libclang-rt-14-dev), or nothing.
+# Prints the clang that has libFuzzer's runtime (Debian: clang-14, libclang-rt-14-dev);
+# fails when there is none.
 fuzz_compiler() {
   local cc
   for cc in clang-14 clang; do
@@ -27,11 +28,11 @@ fuzz_targets() {
   for f in "$fuzz_src"/fuzz_*.c; do f=${f##*/fuzz_}; echo "${f%.c}"; done
 }
 
-# The dictionary of a target: the HDF5 readers share one.
+# The dictionary of a target, if it has one: the HDF5 readers share one.
 fuzz_dict() {
   case $1 in
     dataset | checkpoint_*) echo "$fuzz_src/dict/hdf5.dict" ;;
-    *) [ -f "$fuzz_src/dict/$1.dict" ] && echo "$fuzz_src/dict/$1.dict" ;;
+    *) if [ -f "$fuzz_src/dict/$1.dict" ]; then echo "$fuzz_src/dict/$1.dict"; fi ;;
   esac
 }
 
