@@ -12,12 +12,30 @@
 #include "core/output_file.h"
 #include "core/status.h"
 
+// The header's size is checked before the RGB buffer is allocated: a JPEG header of
+// a few hundred bytes can claim 65500 x 65500 pixels (12.8 GB), a PNG one 1e6 x 1e6.
+// 2^26 pixels (8192 x 8192, 192 MiB as RGB) is far above what `vdmc prepare folder`
+// resizes to and above a 50-megapixel photo.
+#define IMAGE_MAX_PIXELS ((size_t)1 << 26)
+
+static int check_size(const char *path, const char *kind, size_t w, size_t h) {
+  if (w == 0 || h == 0 || w > IMAGE_MAX_PIXELS / h)
+    return vdmc_fail(VDMC_ERR_IO, "%s: %s header says %zu x %zu pixels; at most %zu pixels are read (downscale it)",
+                     path, kind, w, h, IMAGE_MAX_PIXELS);
+  return VDMC_OK;
+}
+
 static int decode_png(const char *path, uint8_t **rgb, size_t *h, size_t *w) {
   png_image img;
   memset(&img, 0, sizeof img);
   img.version = PNG_IMAGE_VERSION;
   if (!png_image_begin_read_from_file(&img, path))
     return vdmc_fail(VDMC_ERR_IO, "%s: cannot read PNG: %s", path, img.message);
+  int status = check_size(path, "PNG", img.width, img.height);
+  if (status) {
+    png_image_free(&img);
+    return status;
+  }
   img.format = PNG_FORMAT_RGB;
   *rgb = malloc(PNG_IMAGE_SIZE(img));
   if (!*rgb) {
@@ -25,7 +43,7 @@ static int decode_png(const char *path, uint8_t **rgb, size_t *h, size_t *w) {
     return vdmc_fail(VDMC_ERR_MEMORY, "%s: out of memory for %ux%u pixels", path, img.width, img.height);
   }
   if (!png_image_finish_read(&img, NULL, *rgb, 0, NULL)) {
-    int status = vdmc_fail(VDMC_ERR_IO, "%s: corrupt or truncated PNG: %s", path, img.message);
+    status = vdmc_fail(VDMC_ERR_IO, "%s: corrupt or truncated PNG: %s", path, img.message);
     png_image_free(&img);
     free(*rgb);
     *rgb = NULL;
@@ -71,6 +89,11 @@ static int decode_jpeg(const char *path, FILE *f, uint8_t **rgb, size_t *h, size
   if (cinfo.jpeg_color_space == JCS_CMYK || cinfo.jpeg_color_space == JCS_YCCK) {
     jpeg_destroy_decompress(&cinfo);
     return vdmc_fail(VDMC_ERR_IO, "%s: CMYK JPEGs are not supported; convert to RGB", path);
+  }
+  int status = check_size(path, "JPEG", cinfo.image_width, cinfo.image_height);
+  if (status) {
+    jpeg_destroy_decompress(&cinfo);
+    return status;
   }
   cinfo.out_color_space = JCS_RGB;
   jpeg_start_decompress(&cinfo);

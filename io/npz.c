@@ -1,5 +1,6 @@
 #include "io/npz.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,7 +54,8 @@ static int parse_header(NpyStream *s, const char *h) {
     return vdmc_fail(VDMC_ERR_IO, "%s: %s: malformed .npy header: %.80s", s->path, s->member, h);
   char kind = 0, endian = descr[1];
   unsigned size = 0;
-  if (sscanf(descr + 2, "%c%u'", &kind, &size) != 2 || (endian != '<' && endian != '|') ||
+  // endian first: at the header's end descr[1] is its NUL and descr + 2 lies past it.
+  if ((endian != '<' && endian != '|') || sscanf(descr + 2, "%c%u'", &kind, &size) != 2 ||
       (kind != 'u' && kind != 'i') || (size != 1 && size != 2 && size != 4 && size != 8) ||
       (endian == '|' && size != 1))
     return vdmc_fail(VDMC_ERR_IO, "%s: %s: dtype %.6s is not a little-endian integer type", s->path, s->member,
@@ -67,13 +69,16 @@ static int parse_header(NpyStream *s, const char *h) {
     char *end;
     while (*p == ' ') p++;
     if (*p == ')') break;
+    if (*p < '0' || *p > '9') break;  // strtoull would take "-1" as 2^64 - 1
     dims[nd++] = strtoull(p, &end, 10);
-    if (end == p) break;
     p = end;
     while (*p == ' ' || *p == ',') p++;
   }
   if (*p != ')' || nd < 1 || nd > 2)
     return vdmc_fail(VDMC_ERR_IO, "%s: %s: shape %.40s is not 1-D or 2-D", s->path, s->member, shape);
+  // The whole array's byte count must be a size_t: readers multiply rows by the row size.
+  if (dims[1] && dims[0] > SIZE_MAX / dims[1] / size)
+    return vdmc_fail(VDMC_ERR_IO, "%s: %s: shape %.40s is too large", s->path, s->member, shape);
   s->rows = dims[0];
   s->cols = nd == 2 ? dims[1] : 1;
   s->elem_size = size;

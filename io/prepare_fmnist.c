@@ -1,6 +1,5 @@
-// `vdmc prepare fashion-mnist`: gzip-compressed idx files (LeCun's MNIST format,
-// big-endian header: magic 0x0000080D with D = number of dims, then D uint32 sizes,
-// then uint8 data) read with zlib and written as vdmc datasets.
+// `vdmc prepare fashion-mnist`: gzip-compressed idx files (io/idx_file.h) written as
+// vdmc datasets.
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,54 +7,14 @@
 #include <sys/stat.h>
 #include <zlib.h>
 
-#include "core/input_file.h"
-#include "core/output_file.h"
 #include "core/status.h"
 #include "io/dataset_write.h"
+#include "io/idx_file.h"
 #include "io/prepare.h"
 
 #define FMNIST_CLASSES 10
 #define FMNIST_SIDE 28
-#define IDX_UBYTE_MAGIC 0x00000800u  // + number of dimensions in the low byte
 #define BLOCK_EXAMPLES 1000
-
-static int idx_read(gzFile f, const char *path, void *buf, size_t bytes, const char *what) {
-  int got = gzread(f, buf, (unsigned)bytes);
-  if (got < 0 || (size_t)got != bytes) {
-    int zerr = 0;
-    const char *msg = gzerror(f, &zerr);
-    return vdmc_fail(VDMC_ERR_IO, "%s: truncated or corrupt while reading %s (%s)", path, what,
-                     zerr ? msg : "unexpected end of file");
-  }
-  return VDMC_OK;
-}
-
-// Opens an idx file of `ndims` uint8 dimensions and reads the sizes into dims.
-static int idx_open(const char *path, int ndims, uint32_t *dims, gzFile *out) {
-  struct stat st;  // a missing file keeps the hint below; anything else but a file is named
-  if (stat(path, &st) == 0 && input_file_check(path, "idx file")) return VDMC_ERR_IO;
-  output_note_input(path);
-  gzFile f = gzopen(path, "rb");
-  if (!f) return vdmc_fail(VDMC_ERR_IO, "%s: cannot open (is dataset-fashion-mnist installed? --src DIR)", path);
-  uint8_t head[4 + 4 * 3];
-  int status = idx_read(f, path, head, 4 + 4 * (size_t)ndims, "the idx header");
-  if (!status) {
-    uint32_t magic = (uint32_t)head[0] << 24 | (uint32_t)head[1] << 16 | (uint32_t)head[2] << 8 | head[3];
-    if (magic != (IDX_UBYTE_MAGIC | (uint32_t)ndims))
-      status = vdmc_fail(VDMC_ERR_IO, "%s: bad idx magic 0x%08x, expected 0x%08x (uint8, %d dims)", path,
-                         magic, IDX_UBYTE_MAGIC | (uint32_t)ndims, ndims);
-    for (int d = 0; d < ndims; d++) {
-      const uint8_t *p = head + 4 + 4 * d;
-      dims[d] = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-    }
-  }
-  if (status) {
-    gzclose(f);
-    return status;
-  }
-  *out = f;
-  return VDMC_OK;
-}
 
 // Copies n images of side x side into the center of out_side x out_side, zero border.
 static void pad_images(uint8_t *out, const uint8_t *in, size_t n, size_t side, size_t out_side) {
@@ -64,26 +23,6 @@ static void pad_images(uint8_t *out, const uint8_t *in, size_t n, size_t side, s
   for (size_t i = 0; i < n; i++)
     for (size_t y = 0; y < side; y++)
       memcpy(out + (i * out_side + y + off) * out_side + off, in + (i * side + y) * side, side);
-}
-
-static int read_labels(const char *path, int32_t **labels, size_t *n) {
-  gzFile f = NULL;
-  uint32_t dims[1] = {0};
-  int status = idx_open(path, 1, dims, &f);
-  if (status) return status;
-  uint8_t *raw = malloc(dims[0] ? dims[0] : 1);
-  *labels = malloc(sizeof(int32_t) * (dims[0] ? dims[0] : 1));
-  if (!raw || !*labels) status = vdmc_fail(VDMC_ERR_MEMORY, "%s: out of memory", path);
-  if (!status) status = idx_read(f, path, raw, dims[0], "the labels");
-  for (size_t i = 0; !status && i < dims[0]; i++) {
-    if (raw[i] >= FMNIST_CLASSES)
-      status = vdmc_fail(VDMC_ERR_IO, "%s: label %u of example %zu is not in 0..9", path, raw[i], i);
-    (*labels)[i] = raw[i];
-  }
-  free(raw);
-  gzclose(f);
-  *n = dims[0];
-  return status;
 }
 
 static int convert_split(const char *src_dir, const char *prefix, const char *out_path, int pad32) {
@@ -96,7 +35,7 @@ static int convert_split(const char *src_dir, const char *prefix, const char *ou
   DatasetWriter w = {.file = -1, .images = -1, .labels = -1};
   size_t n = 0;
   uint32_t dims[3] = {0, 0, 0};
-  int status = read_labels(lab_path, &labels, &n);
+  int status = idx_read_labels(lab_path, FMNIST_CLASSES, &labels, &n);
   if (status || (status = idx_open(img_path, 3, dims, &f))) goto cleanup;
   if (dims[1] != FMNIST_SIDE || dims[2] != FMNIST_SIDE) {
     status = vdmc_fail(VDMC_ERR_IO, "%s: images are %ux%u, expected 28x28", img_path, dims[1], dims[2]);

@@ -2,7 +2,12 @@
 # The one test command (README, .ci/run): installs missing Debian packages,
 # configures, builds, runs the whole ctest suite, then rebuilds vdmc with
 # AddressSanitizer and runs the bad-input suites with it (no crash, no memory
-# error on any error path). VDMC_SKIP_ASAN=1 skips that second stage.
+# error on any error path). VDMC_SKIP_ASAN=1 skips that second stage. The third
+# builds the libFuzzer targets of tests/fuzz with clang and runs each over its
+# committed corpus, then on mutations from a fixed seed up to VDMC_FUZZ_RUNS (200)
+# runs: an input that once crashed a parser must not crash it again. Without clang
+# it is skipped with a loud line, or fails when VDMC_REQUIRE_FUZZ=1 (CI).
+# VDMC_SKIP_FUZZ=1 skips it.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=../jobs/deps.sh
@@ -36,4 +41,35 @@ if [ "${VDMC_SKIP_ASAN:-0}" != 1 ] && [ $# -eq 0 ]; then
     fi
   done
   [ $asan_fail -eq 0 ] || exit 1
+fi
+
+if [ "${VDMC_SKIP_FUZZ:-0}" != 1 ] && [ $# -eq 0 ]; then
+  # shellcheck source=fuzz/fuzz_lib.sh
+  source "$here/tests/fuzz/fuzz_lib.sh"
+  fuzz="$build-fuzz"
+  if ! cc=$(fuzz_compiler); then
+    if [ "${VDMC_REQUIRE_FUZZ:-0}" = 1 ]; then
+      echo "tests/run.sh: FAILED: the fuzz stage is required (VDMC_REQUIRE_FUZZ=1) but clang-14 with libFuzzer is missing (Debian: clang-14 libclang-rt-14-dev)" >&2
+      exit 1
+    fi
+    echo "== libFuzzer: SKIPPED: no clang-14 with libFuzzer (Debian: clang-14 libclang-rt-14-dev); the parsers were not fuzzed"
+  else
+    echo "== libFuzzer: each tests/fuzz target over its corpus, then mutations up to ${VDMC_FUZZ_RUNS:-200} runs ($fuzz)"
+    fuzz_build "$fuzz" "$cc" || exit 1
+    fuzz_fail=0
+    for name in $(fuzz_targets); do
+      work="$fuzz/regress/$name"
+      rm -rf "$work"
+      mkdir -p "$work"
+      start=$(date +%s)
+      if fuzz_run "$fuzz" "$name" "$work" -seed=1 -runs="${VDMC_FUZZ_RUNS:-200}" -timeout=60 >"$work.log" 2>&1; then
+        echo "fuzz $name: ok in $(($(date +%s) - start)) s, $(fuzz_summary "$work.log" "$work")"
+      else
+        fuzz_fail=1
+        echo "fuzz $name FAILED (log $work.log, input in $work/):"
+        grep -m1 -A20 -E '^==[0-9]+==|ERROR: libFuzzer|runtime error' "$work.log" || tail -20 "$work.log"
+      fi
+    done
+    [ $fuzz_fail -eq 0 ] || exit 1
+  fi
 fi

@@ -1,0 +1,30 @@
+#define _GNU_SOURCE  // memfd_create
+#include "fuzz_file.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+static int input_fd = -1;
+static char input_path[64];
+
+static void fail(const char *what) {
+  perror(what);
+  abort();
+}
+
+const char *fuzz_file(const uint8_t *data, size_t size) {
+  if (input_fd < 0) {
+    // No MFD_CLOEXEC: the path must stay valid for whatever the libraries fork.
+    if ((input_fd = memfd_create("vdmc-fuzz-input", 0)) < 0) fail("fuzz_file: memfd_create");
+    snprintf(input_path, sizeof input_path, "/proc/self/fd/%d", input_fd);
+  }
+  if (ftruncate(input_fd, 0) != 0) fail("fuzz_file: ftruncate");
+  for (size_t done = 0; done < size;) {
+    ssize_t n = pwrite(input_fd, data + done, size - done, (off_t)done);
+    if (n <= 0) fail("fuzz_file: pwrite");
+    done += (size_t)n;
+  }
+  return input_path;
+}

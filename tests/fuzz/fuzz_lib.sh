@@ -1,0 +1,66 @@
+# Sourced by tests/run.sh (the regression stage) and profiling/fuzz.sh (long runs):
+# building the libFuzzer targets of tests/fuzz and running one. Needs $here (the
+# source tree).
+fuzz_src="$here/tests/fuzz"
+
+# Prints the clang that has libFuzzer's runtime (Debian: clang-14, libclang-rt-14-dev);
+# fails when there is none.
+fuzz_compiler() {
+  local cc
+  for cc in clang-14 clang; do
+    command -v "$cc" >/dev/null && [ -f "$("$cc" -print-file-name=libclang_rt.fuzzer-x86_64.a)" ] \
+      && { echo "$cc"; return 0; }
+  done
+  return 1
+}
+
+# fuzz_build DIR CC: configures (-DVDMC_FUZZ=ON) and builds every target in DIR.
+fuzz_build() {
+  local dir=$1 cc=$2
+  CC=$cc cmake -S "$here" -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVDMC_FUZZ=ON >"$dir.configure.log" 2>&1 \
+    || { cat "$dir.configure.log"; return 1; }
+  cmake --build "$dir" -j 2 >"$dir.build.log" 2>&1 || { tail -30 "$dir.build.log"; return 1; }
+}
+
+# The target names: tests/fuzz/fuzz_NAME.c -> NAME.
+fuzz_targets() {
+  local f
+  for f in "$fuzz_src"/fuzz_*.c; do f=${f##*/fuzz_}; echo "${f%.c}"; done
+}
+
+# The dictionary of a target, if it has one: the HDF5 readers share one.
+fuzz_dict() {
+  case $1 in
+    dataset | checkpoint_*) echo "$fuzz_src/dict/hdf5.dict" ;;
+    *) if [ -f "$fuzz_src/dict/$1.dict" ]; then echo "$fuzz_src/dict/$1.dict"; fi ;;
+  esac
+}
+
+# fuzz_run DIR NAME WORK [LIBFUZZER_ARGS...]: runs target NAME of build DIR over its
+# committed corpus. New inputs and crash files go to WORK (the committed corpus is
+# only read). Leak checks skip what Open MPI and HDF5 keep (lsan.supp); undefined
+# behaviour already aborts (VDMC_FUZZ). Returns the fuzzer's exit code.
+fuzz_run() {
+  local dir=$1 name=$2 work=$3 dict
+  shift 3
+  mkdir -p "$work/corpus"
+  touch "$work/.started"  # findings are the crash files newer than this
+  dict=$(fuzz_dict "$name")
+  LSAN_OPTIONS="suppressions=$fuzz_src/lsan.supp:print_suppressions=0" \
+    "$dir/tests/fuzz/fuzz_$name" ${dict:+-dict="$dict"} -artifact_prefix="$work/" -print_final_stats=1 "$@" \
+    "$work/corpus" "$fuzz_src/corpus/$name"
+}
+
+# One line from a fuzz_run log (plain or -fork mode): executions, exec/s (of the last
+# status line), coverage (cov: edges of vdmc's own code, which alone is instrumented;
+# ft: features), corpus entries, and the crash, leak, oom and timeout files of the run.
+fuzz_summary() {
+  local log=$1 work=$2 last found
+  # -fork status lines ("#N: cov: ...") when there are, not the inner logs it copies
+  last=$(grep -E '^#[0-9]+: cov:' "$log" | tail -n 1)
+  [ -n "$last" ] || last=$(grep -E '^#[0-9]+' "$log" | tail -n 1)
+  found=$(find "$work" -maxdepth 1 -type f -newer "$work/.started" \
+    \( -name 'crash-*' -o -name 'leak-*' -o -name 'oom-*' -o -name 'timeout-*' \) | wc -l)
+  echo "$(grep -oE '^#[0-9]+' <<<"$last" | tr -d '#') runs, $(grep -oE 'exec/s:? [0-9]+' <<<"$last" | grep -oE '[0-9]+') exec/s," \
+    "$(grep -oE 'cov: [0-9]+ ft: [0-9]+ corp: [0-9]+' <<<"$last"), findings $found"
+}
