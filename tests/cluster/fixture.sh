@@ -45,6 +45,7 @@ cluster_up() {  # N
     kill -0 "$stale" 2>/dev/null ||
       VDMC_CLUSTER_NAME=vc$stale VDMC_CLUSTER_STATE=/var/tmp/vdmc-cluster-vc$stale "$src/tests/cluster/down.sh"
   done
+  export VDMC_CLUSTER_SHARE="$src:$(dirname "$vdmc")"    # nodes see them even under /tmp
   export VDMC_CLUSTER_NAME=vc$$                         # unique per test process
   export VDMC_CLUSTER_STATE=/var/tmp/vdmc-cluster-vc$$
   trap 'cluster_down' EXIT

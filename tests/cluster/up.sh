@@ -56,15 +56,31 @@ echo "$hosts" >"$cluster_state/hosts"
 "$here/slurm_conf.sh" "$n" >"$cluster_conf"
 : >"$cluster_state/plugstack.conf"
 
+# What the nodes must still see under /tmp although each one gets its own: the top
+# directory under /tmp of this repository (a clone in /tmp holds the vdmc the jobs run)
+# and of every path in VDMC_CLUSTER_SHARE (colon-separated; tests add their binary's
+# directory). Like a cluster's shared file system, these are the same files on every node.
+shared_tmp_dirs() {
+  local p
+  for p in "$(cd "$here/../.." && pwd -P)" ${VDMC_CLUSTER_SHARE//:/ }; do
+    p=$(realpath -m "$p")
+    case $p in /tmp/?*) p=${p#/tmp/}; echo "/tmp/${p%%/*}" ;; esac
+  done | sort -u | tr '\n' ' '
+}
+shared=$(shared_tmp_dirs)
+
 # start_host NAMESPACE HOSTNAME TMP_DIR CMD...: CMD in the background with its own
-# hostname, /tmp and /etc/hosts, in network namespace NAMESPACE. nsenter, not
-# `ip netns exec`, which remounts /sys and hides /sys/fs/cgroup (slurmd 22.05 then refuses to start).
+# hostname, /tmp (with the shared directories bound into it) and /etc/hosts, in network
+# namespace NAMESPACE. nsenter, not `ip netns exec`, which remounts /sys and hides
+# /sys/fs/cgroup (slurmd 22.05 then refuses to start). --rbind carries the shared
+# directories' mounts along; propagation is private, so the host sees none of them.
 start_host() {
   local ns=$1 host=$2 tmp=$3
   shift 3
   SLURM_CONF=$cluster_conf nsenter --net="/run/netns/$ns" -- unshare --uts --mount --propagation private -- \
-    sh -c 'hostname "$1" && mount --bind "$2" /tmp && mount --bind "$3" /etc/hosts && shift 3 && exec "$@"' \
-    sh "$host" "$tmp" "$cluster_state/hosts" "$@" </dev/null >>"$cluster_state/daemons.log" 2>&1 &
+    sh -c 'for d in $4; do mkdir -p "$2${d#/tmp}" && mount --bind "$d" "$2${d#/tmp}" || exit 1; done &&
+           hostname "$1" && mount --rbind "$2" /tmp && mount --bind "$3" /etc/hosts && shift 4 && exec "$@"' \
+    sh "$host" "$tmp" "$cluster_state/hosts" "$shared" "$@" </dev/null >>"$cluster_state/daemons.log" 2>&1 &
 }
 mkdir -p "$cluster_state/ctl/tmp"
 start_host "$cluster_ctl" ctl "$cluster_state/ctl/tmp" slurmctld -D -i -f "$cluster_conf"
