@@ -61,8 +61,8 @@ echo "$hosts" >"$cluster_state/hosts"
 # and of every path in VDMC_CLUSTER_SHARE (colon-separated; tests add their binary's
 # directory). Like a cluster's shared file system, these are the same files on every node.
 shared_tmp_dirs() {
-  local p
-  for p in "$(cd "$here/../.." && pwd -P)" ${VDMC_CLUSTER_SHARE//:/ }; do
+  local p share=${VDMC_CLUSTER_SHARE:-}
+  for p in "$(cd "$here/../.." && pwd -P)" ${share//:/ }; do
     p=$(realpath -m "$p")
     case $p in /tmp/?*) p=${p#/tmp/}; echo "/tmp/${p%%/*}" ;; esac
   done | sort -u | tr '\n' ' '
