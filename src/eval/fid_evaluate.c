@@ -1,4 +1,4 @@
-// FID of a sample file against reference statistics (fid_evaluate.h).
+// The reference side of FID, KID and precision/recall, and the result of a summary (fid_evaluate.h).
 #include "eval/fid_evaluate.h"
 
 #include <stdio.h>
@@ -75,18 +75,4 @@ int fid_setup_result(const FidSetup *s, const FeatureSummary *sum, MPI_Comm comm
   out->n_reference = ref->n;
   out->d = ref->d;
   return VDMC_OK;
-}
-
-int fid_evaluate(const char *samples_h5, const char *ref_stats_h5, const char *features_h5, int is_splits,
-                 MPI_Comm comm, FidResult *out) {
-  memset(out, 0, sizeof *out);
-  FidSetup s;
-  FeatureSummary sum;
-  memset(&sum, 0, sizeof sum);
-  int st = fid_setup_open(&s, ref_stats_h5, features_h5);
-  if (st) return st;
-  if (!(st = features_summarize(&s.net, samples_h5, is_splits, 0, comm, &sum))) st = fid_setup_result(&s, &sum, comm, out);
-  fid_stats_free(&sum.stats);
-  fid_setup_free(&s);
-  return st;
 }

@@ -1,7 +1,7 @@
 // FID and Inception Score of samples against reference statistics: what
 // `vdmc eval --fid` calls (docs/fid.md). The samples come from a dataset-format file
-// (fid_evaluate) or are generated in memory by the caller and fed to the
-// FeatureAccum of a FidSetup (fid_generate.h).
+// (features_summarize) or are generated in memory and fed to the FeatureAccum of a
+// FidSetup (fid_generate.h); fid_setup_result turns either summary into the result.
 #ifndef VDMC_EVAL_FID_EVALUATE_H
 #define VDMC_EVAL_FID_EVALUATE_H
 
@@ -47,11 +47,5 @@ long long fid_setup_keep(const FidSetup *s, long long n);
 // and KID and precision/recall (k = 3) against the reference features when asked for
 // (the reference file must hold them: `vdmc fid-stats --keep-features N`).
 int fid_setup_result(const FidSetup *s, const FeatureSummary *sum, MPI_Comm comm, FidResult *out);
-
-// Collective over comm. samples_h5 is a vdmc dataset file (uint8 NHWC images, e.g.
-// written by `vdmc sample --h5`; its labels enter the accuracy when its num_classes is
-// the network's). Missing files and mismatches are one error line naming the file.
-int fid_evaluate(const char *samples_h5, const char *ref_stats_h5, const char *features_h5, int is_splits,
-                 MPI_Comm comm, FidResult *out);
 
 #endif
