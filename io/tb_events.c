@@ -118,7 +118,9 @@ int tb_file_create(TbEventFile *f, const char *dir, long long name_time, double 
   ev.wall_time = wall_time;
   ev.what_case = TB__EVENT__WHAT_FILE_VERSION;
   ev.file_version = "brain.Event:2";
-  return write_event(f, &ev);
+  rc = write_event(f, &ev);
+  if (rc) unlink(f->path);  // empty and ours: nothing to keep
+  return rc;
 }
 
 int tb_file_write(TbEventFile *f, double wall_time, long long step, const TbValue *values, int n) {

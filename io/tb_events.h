@@ -58,8 +58,9 @@ typedef struct {
 } TbEventFile;
 
 // Creates `dir`/events.out.tfevents.<name_time>.<host>.<pid> with O_EXCL (nothing is
-// ever truncated or reused) and writes the file_version record. name_time is the
-// 10-digit seconds field TensorBoard sorts files by.
+// ever truncated or reused) and writes the file_version record (if that fails, the
+// empty file is removed again). name_time is the 10-digit seconds field TensorBoard
+// sorts files by.
 int tb_file_create(TbEventFile *f, const char *dir, long long name_time, double wall_time);
 // Appends one Event holding a Summary of n values. On a failed write the partial
 // record is cut off again (ftruncate to the last whole record) and the file closed:
