@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/crc32c.h"
@@ -44,6 +45,14 @@ TbRecordStatus tb_record_read(FILE *f, uint8_t **buf, size_t *cap, size_t *len, 
     snprintf(why, why_len, "a record length of %llu bytes (at most %u expected)", (unsigned long long)n,
              TB_RECORD_MAX);
     return TB_RECORD_CORRUPT;
+  }
+  // a length past the end of a regular file is a cut record: no need to allocate it
+  struct stat st;
+  long here = ftell(f);
+  if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && here >= 0 && n + 4 > (uint64_t)(st.st_size - here)) {
+    snprintf(why, why_len, "the file ends inside a record (%lld of %llu bytes)", (long long)(st.st_size - here),
+             (unsigned long long)n + 4);
+    return TB_RECORD_TRUNCATED;
   }
   if (n + 4 > *cap) {
     uint8_t *grown = realloc(*buf, (size_t)n + 4);

@@ -80,6 +80,9 @@ typedef struct {
   long long newest_name_time; // the largest <time> field of their names (-1: none)
 } TbScan;
 
+// One event file: fn for every value, problem once if it stops early. Errors: the
+// file cannot be opened or read.
+int tb_scan_file(const char *path, TbScanFn fn, TbProblemFn problem, void *ctx);
 // Reads every file of dir whose name contains "tfevents". A missing dir is empty;
 // one that cannot be listed or a file that cannot be opened is an error.
 int tb_scan_dir(const char *dir, TbScanFn fn, TbProblemFn problem, void *ctx, TbScan *out);

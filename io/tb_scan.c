@@ -22,7 +22,7 @@ static long long name_time(const char *name) {
   return errno || end == name + n || *end != '.' ? -1 : t;
 }
 
-static int scan_file(const char *path, TbScanFn fn, TbProblemFn problem, void *ctx) {
+int tb_scan_file(const char *path, TbScanFn fn, TbProblemFn problem, void *ctx) {
   FILE *f = fopen(path, "rb");
   if (!f) return vdmc_fail(VDMC_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
   uint8_t *buf = NULL;
@@ -69,7 +69,7 @@ int tb_scan_dir(const char *dir, TbScanFn fn, TbProblemFn problem, void *ctx, Tb
       rc = vdmc_fail(VDMC_ERR_INPUT, "%s/%s: path too long", dir, e->d_name);
       break;
     }
-    rc = scan_file(path, fn, problem, ctx);
+    rc = tb_scan_file(path, fn, problem, ctx);
     out->files++;
     long long t = name_time(e->d_name);
     if (t > out->newest_name_time) out->newest_name_time = t;
