@@ -13,7 +13,7 @@
 #include "io/png_header.h"
 #include "io/tb_events.h"
 
-enum { TAG_LEN = 64, SCALARS_MAX = 16 + 3 * PHASE_COUNT };
+enum { TAG_LEN = 64, SCALARS_MAX = 11 + 3 * PHASE_COUNT };  // log.jsonl's numbers but the step
 
 typedef struct {
   char tag[TAG_LEN];
@@ -127,33 +127,35 @@ static void density_histogram(const AdaptiveSchedule *a, double *limit, double *
                  .sum_squares = m2};
 }
 
+static void add_scalar(TbValue *v, int *n, const char *tag, double value) {
+  v[(*n)++] = (TbValue){.tag = tag, .kind = TB_SCALAR, .scalar = value};
+}
+
 void train_tb_interval(struct TrainTb *tb, const Trainer *t, const TrainLogLine *x) {
   if (!tb) return;
   // the keys of log.jsonl, in its order (tests/cli/tensorboard.sh checks them against it)
   TbValue v[SCALARS_MAX + 1];
   char phase_tags[PHASE_COUNT][3][48];
   int n = 0;
-#define SCALAR(name, value) v[n++] = (TbValue){.tag = (name), .kind = TB_SCALAR, .scalar = (double)(value)}
-  SCALAR("images", x->images);
-  SCALAR("loss", x->loss);
-  SCALAR("loss_std", x->loss_std);
-  SCALAR("loss_ema", x->loss_ema);
-  SCALAR("lr", x->lr);
-  SCALAR("grad_norm", x->grad_norm);
-  SCALAR("img_per_s", x->img_per_s);
-  SCALAR("eta_s", x->eta_s);
-  SCALAR("skipped", x->skipped);
-  SCALAR("ranks", x->ranks);
+  add_scalar(v, &n, "images", (double)x->images);
+  add_scalar(v, &n, "loss", x->loss);
+  add_scalar(v, &n, "loss_std", x->loss_std);
+  add_scalar(v, &n, "loss_ema", x->loss_ema);
+  add_scalar(v, &n, "lr", x->lr);
+  add_scalar(v, &n, "grad_norm", x->grad_norm);
+  add_scalar(v, &n, "img_per_s", x->img_per_s);
+  add_scalar(v, &n, "eta_s", x->eta_s);
+  add_scalar(v, &n, "skipped", (double)x->skipped);
+  add_scalar(v, &n, "ranks", x->ranks);
   static const char *const stat[3] = {"min", "mean", "max"};
   for (int p = 0; p < PHASE_COUNT; p++) {
     const double value[3] = {x->phase_min[p], x->phase_mean[p], x->phase_max[p]};
     for (int s = 0; s < 3; s++) {
       snprintf(phase_tags[p][s], sizeof phase_tags[p][s], "phases/%s/%s", train_phase_names[p], stat[s]);
-      SCALAR(phase_tags[p][s], value[s]);
+      add_scalar(v, &n, phase_tags[p][s], value[s]);
     }
   }
-  SCALAR("sync_launched_early", x->sync_launched_early);
-#undef SCALAR
+  add_scalar(v, &n, "sync_launched_early", x->sync_launched_early);
   double limit[ADAPTIVE_BINS], mass[ADAPTIVE_BINS];
   if (t->use_adaptive) density_histogram(&t->adaptive, limit, mass, &v[n++]);
   write_values(tb, x->step, v, n);
