@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "blas/cpu_features.h"
 #include "core/fastexp.h"
 #include "ops/parallel.h"
 
@@ -31,4 +32,10 @@ static void round_range(void *ctx, size_t lo, size_t hi) {
 void round_to_bf16(float *dst, const float *src, size_t n) {
   RoundArgs a = {dst, src};
   par_for(n, 16, n, round_range, &a);
+}
+
+const char *bf16_path_name(void) {
+  return (cpu_features_bits() & CPU_AVX512_BF16)
+             ? "portable (round + fp32 FMA); AVX512-BF16 present, no vdpbf16ps kernel yet"
+             : "portable (round + fp32 FMA); AVX512-BF16 not present";
 }

@@ -16,4 +16,9 @@ typedef enum { PREC_FP32 = 0, PREC_BF16 = 1 } Precision;
 // dst, src: (n)
 void round_to_bf16(float *dst, const float *src, size_t n);
 
+// The bf16 path train.precision: bf16 runs on this CPU, for `vdmc blas` and `vdmc train`:
+// today always the portable one (round, then the fp32 kernels), and whether the CPU has
+// AVX512-BF16 (which a vdpbf16ps kernel would need).
+const char *bf16_path_name(void);
+
 #endif
