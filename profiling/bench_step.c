@@ -159,8 +159,9 @@ int main(int argc, char **argv) {
          achieved, peak, 100.0 * achieved / peak);
   if (bf16)
     printf("  bf16 (%s): %.3f s/step (forward %.3f, backward %.3f), %.2f img/s = %.3f x fp32; "
-           "rounded operands %.1f MB\n", bf16_path_name(), tb.all / steps, tb.fwd / steps,
-           tb.bwd / steps, (double)B * steps / tb.all, t_all / tb.all,
+           "process CPU %.3f s/step = %.3f x fp32's; rounded operands %.1f MB\n",
+           bf16_path_name(), tb.all / steps, tb.fwd / steps, tb.bwd / steps,
+           (double)B * steps / tb.all, t_all / tb.all, tb.cpu / steps, t_cpu / tb.cpu,
            u.bf16.floats * 4.0 / 1e6);
   printf("RESULT img_per_s=%.4f mfu=%.4f cpu_s_per_step=%.4f\n", ips, achieved / peak,
          t_cpu / steps);

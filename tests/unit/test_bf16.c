@@ -15,17 +15,14 @@
 #include "core/half_float.h"
 #include "ops/bf16.h"
 
-static float f_of(uint32_t x) {
+// A float32 and its bits (type punning through a union is defined in C11).
+typedef union {
   float f;
-  memcpy(&f, &x, sizeof f);
-  return f;
-}
+  uint32_t u;
+} Bits;
 
-static uint32_t bits_of(float f) {
-  uint32_t x;
-  memcpy(&x, &f, sizeof x);
-  return x;
-}
+static float f_of(uint32_t x) { return (Bits){.u = x}.f; }
+static uint32_t bits_of(float f) { return (Bits){.f = f}.u; }
 
 // The value of the float32 with these bits, where 0x7f800000 (the magnitude after the
 // largest bf16) counts as 2^128: IEEE rounds as if the exponent were unbounded and
