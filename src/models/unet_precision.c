@@ -6,35 +6,31 @@
 #include "core/status.h"
 #include "models/unet.h"
 
-static void grow(size_t *need, size_t n) {
-  if (n > *need) *need = n;
-}
-
 // Every product of the model, by block kind: its rounded-operand floats at batch B, and
 // (when bf is set) the pointer to the buffer.
 static void conv_visit(ConvUnit *c, int B, size_t *need, const Bf16Operands *bf) {
-  grow(need, conv_unit_mixed_floats(c, B));
+  unet_grow(need, conv_unit_mixed_floats(c, B));
   c->bf = bf;
 }
 
 static void emb_mod_visit(EmbMod *m, int B, int E, size_t *need, const Bf16Operands *bf) {
-  grow(need, linear_mixed_floats(B, E, 2 * m->C));
+  unet_grow(need, linear_mixed_floats(B, E, 2 * m->C));
   m->bf = bf;
 }
 
 static void attn_core_visit(AttnCore *t, int B, size_t *need, const Bf16Operands *bf) {
   int N = B * t->HW;
-  grow(need, linear_mixed_floats(N, t->C, 3 * t->C));
-  grow(need, linear_mixed_floats(N, t->C, t->C));
-  grow(need, attention_mixed_floats(B, t->HW, t->C));
+  unet_grow(need, linear_mixed_floats(N, t->C, 3 * t->C));
+  unet_grow(need, linear_mixed_floats(N, t->C, t->C));
+  unet_grow(need, attention_mixed_floats(B, t->HW, t->C));
   t->bf = bf;
 }
 
 static void xfmr_visit(XfmrBlock *x, int B, int E, size_t *need, const Bf16Operands *bf) {
   emb_mod_visit(&x->mod, B, E, need, bf);
   if (x->kind == XFMR_ATTN) attn_core_visit(&x->attn, B, need, bf);
-  if (x->kind == XFMR_MLP) grow(need, linear_mixed_floats(B * x->T, x->C, x->F));
-  if (x->kind == XFMR_MLP) grow(need, linear_mixed_floats(B * x->T, x->F, x->C));
+  if (x->kind == XFMR_MLP) unet_grow(need, linear_mixed_floats(B * x->T, x->C, x->F));
+  if (x->kind == XFMR_MLP) unet_grow(need, linear_mixed_floats(B * x->T, x->F, x->C));
   x->bf = bf;
 }
 
@@ -42,8 +38,8 @@ static void xfmr_visit(XfmrBlock *x, int B, int E, size_t *need, const Bf16Opera
 static size_t visit_products(UNet *u, const Bf16Operands *bf) {
   int B = u->max_batch, E = u->embed.E;
   size_t need = 0;
-  grow(&need, linear_mixed_floats(B, u->embed.E0, E));
-  grow(&need, linear_mixed_floats(B, E, E));
+  unet_grow(&need, linear_mixed_floats(B, u->embed.E0, E));
+  unet_grow(&need, linear_mixed_floats(B, E, E));
   u->embed.bf = bf;
   for (int i = 0; i < u->n_conv; i++) conv_visit(&u->conv[i], B, &need, bf);
   conv_visit(&u->head.conv, B, &need, bf);
