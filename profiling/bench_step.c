@@ -13,8 +13,11 @@
 // arena bytes per image, and a last line
 // "RESULT img_per_s=<x>" that profiling/bench_step.sh reads.
 //
-// usage: OPENBLAS_NUM_THREADS=T bench_step {fmnist|i64|uvit} [batch=32] [steps=3]
+// usage: OPENBLAS_NUM_THREADS=T bench_step {fmnist|i64|uvit} [batch=32] [steps=3] [bf16]
 // (uvit: uvit_config_small, a 64x64 U-ViT; no PyTorch twin in bench_step.sh)
+// With `bf16` the same steps run again with train.precision: bf16 (models/unet.h
+// unet_set_precision; docs/precision.md) after the fp32 ones, and a last line prints
+// bf16 img/s against the fp32 img/s of this run and the rounded-operand buffer's size.
 #define _POSIX_C_SOURCE 199309L  // clock_gettime
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +45,44 @@ static void fill(float *x, size_t n, unsigned seed, float lo, float hi) {
     seed = seed * 1664525u + 1013904223u;
     x[i] = lo + (hi - lo) * (float)(seed >> 8) / 16777216.0f;
   }
+}
+
+typedef struct {
+  double fwd, bwd, opt, all, cpu;  // seconds summed over the timed steps
+} StepTimes;
+
+typedef struct {
+  UNet *u;
+  float *params, *grads, *m, *v, *x, *out, *target, *dout, *lambda;
+  int *labels;
+  size_t P, ny;
+  int B;
+} Bench;
+
+static StepTimes time_steps(const Bench *b, int steps) {
+  StepTimes t = {0};
+  AdamConfig ac;
+  adam_config_default(&ac);
+  for (int s = 0; s <= steps; s++) {  // step 0 is a warm-up
+    DropoutKey key = {.seed = 5, .step = (uint64_t)s, .first_example = 0, .site = 0};
+    double t0 = now(), c0 = clock_s(CLOCK_PROCESS_CPUTIME_ID);
+    memset(b->grads, 0, b->P * sizeof *b->grads);
+    unet_forward(b->u, b->params, b->out, b->x, b->lambda, b->labels, b->B, &key);
+    double t1 = now();
+    for (size_t i = 0; i < b->ny; i++) b->dout[i] = (b->out[i] - b->target[i]) / (float)b->ny;
+    unet_backward(b->u, b->params, b->grads, b->dout, NULL, NULL);
+    double t2 = now();
+    adam_step_slice(b->params, b->m, b->v, b->grads, 0, b->P, &b->u->params.table, &ac, 1e-4,
+                    s + 1, 1.0f);
+    double t3 = now();
+    if (s == 0) continue;
+    t.cpu += clock_s(CLOCK_PROCESS_CPUTIME_ID) - c0;
+    t.fwd += t1 - t0;
+    t.bwd += t2 - t1;
+    t.opt += t3 - t2;
+    t.all += t3 - t0;
+  }
+  return t;
 }
 
 int main(int argc, char **argv) {
@@ -91,27 +132,16 @@ int main(int argc, char **argv) {
   fill(target, ny, 2, -1, 1);
   fill(lambda, (size_t)B, 3, -10, 10);
   for (int b = 0; b < B; b++) labels[b] = b % (cfg.num_classes + 1);
-  AdamConfig ac;
-  adam_config_default(&ac);
-  double t_fwd = 0, t_bwd = 0, t_opt = 0, t_all = 0, t_cpu = 0;
-  for (int s = 0; s <= steps; s++) {  // step 0 is a warm-up
-    DropoutKey key = {.seed = 5, .step = (uint64_t)s, .first_example = 0, .site = 0};
-    double t0 = now(), c0 = clock_s(CLOCK_PROCESS_CPUTIME_ID);
-    memset(grads, 0, P * sizeof *grads);
-    unet_forward(&u, params, out, x, lambda, labels, B, &key);
-    double t1 = now();
-    for (size_t i = 0; i < ny; i++) dout[i] = (out[i] - target[i]) / (float)ny;
-    unet_backward(&u, params, grads, dout, NULL, NULL);
-    double t2 = now();
-    adam_step_slice(params, m, v, grads, 0, P, &u.params.table, &ac, 1e-4, s + 1, 1.0f);
-    double t3 = now();
-    if (s == 0) continue;
-    t_cpu += clock_s(CLOCK_PROCESS_CPUTIME_ID) - c0;
-    t_fwd += t1 - t0;
-    t_bwd += t2 - t1;
-    t_opt += t3 - t2;
-    t_all += t3 - t0;
+  Bench b = {&u, params, grads, m, v, x, out, target, dout, lambda, labels, P, ny, B};
+  StepTimes t = time_steps(&b, steps);
+  double t_fwd = t.fwd, t_bwd = t.bwd, t_opt = t.opt, t_all = t.all, t_cpu = t.cpu;
+  int bf16 = argc > 4 && !strcmp(argv[4], "bf16");
+  StepTimes tb = {0};
+  if (bf16 && unet_set_precision(&u, PREC_BF16) != VDMC_OK) {
+    fprintf(stderr, "bench_step: %s\n", vdmc_error_message());
+    return 1;
   }
+  if (bf16) tb = time_steps(&b, steps);
   double peak2 = blas_sgemm_gflops(1024, 0.5, &calls);
   if (peak2 > peak) peak = peak2;
   double ips = (double)B * steps / t_all;
@@ -127,6 +157,12 @@ int main(int argc, char **argv) {
          t_opt / steps, t_cpu / steps);
   printf("  %.2f img/s, %.1f GFLOP/s (3x forward), sgemm peak %.1f GFLOP/s, MFU %.1f%%\n", ips,
          achieved, peak, 100.0 * achieved / peak);
+  if (bf16)
+    printf("  bf16 (%s): %.3f s/step (forward %.3f, backward %.3f), %.2f img/s = %.3f x fp32; "
+           "process CPU %.3f s/step = %.3f x fp32's; rounded operands %.1f MB\n",
+           bf16_path_name(), tb.all / steps, tb.fwd / steps, tb.bwd / steps,
+           (double)B * steps / tb.all, t_all / tb.all, tb.cpu / steps, t_cpu / tb.cpu,
+           u.bf16.floats * 4.0 / 1e6);
   printf("RESULT img_per_s=%.4f mfu=%.4f cpu_s_per_step=%.4f\n", ips, achieved / peak,
          t_cpu / steps);
   unet_free(&u);

@@ -110,6 +110,11 @@ int cmd_train(int argc, char **argv) {
             schedule_kind_name(t->schedule.kind), t->schedule.lambda_min, t->schedule.lambda_max,
             weighting_kind_name(t->weighting.kind), t->weighting.shift, pred_kind_name(t->spec.pred));
     fprintf(stderr, "vdmc train: blas %s\n", blas_report_line());
+    if (t->net.precision == PREC_BF16)
+      fprintf(stderr, "vdmc train: precision bf16 products, fp32 accumulation and master weights: %s\n",
+              bf16_path_name());
+    else
+      fprintf(stderr, "vdmc train: precision fp32\n");
   }
   long long signal_at = env_step("VDMC_TRAIN_TEST_SIGNAL_AT"), stop_at = env_step("VDMC_TRAIN_TEST_STOP_AT");
   long long delay_ms = env_step("VDMC_TRAIN_TEST_STEP_DELAY_MS");

@@ -76,6 +76,9 @@ typedef struct {
     int tensorboard;  // 1: rank 0 writes TensorBoard event files in RUN/tb/
   } run;
   struct {
+    char precision[CONFIG_STR_LEN];     // fp32 | bf16: the operands of the model's products
+  } train;
+  struct {
     double bucket_mb;
     int zero_stage;
     int threads_per_rank;

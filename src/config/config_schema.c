@@ -115,6 +115,10 @@ const ConfigKey config_keys[] = {
      "checkpoints kept on disk"},
     {"run.tensorboard", CFG_BOOL, F(run.tensorboard), "true", 0, 0, NULL,
      "write TensorBoard event files in RUN/tb/ (log.jsonl's scalars, sample grids, the adaptive schedule's density)"},
+    // train
+    {"train.precision", CFG_CHOICE, F(train.precision), "fp32", 0, 0, "fp32|bf16",
+     "operands of every conv, linear and attention product: fp32, or rounded to bf16 with "
+     "fp32 accumulation, fp32 master weights and optimizer (docs/precision.md)"},
     // mpi
     {"mpi.bucket_mb", CFG_FLOAT, F(mpi.bucket_mb), "4", 0.001, 4096, NULL,
      "gradient allreduce bucket size in MiB"},

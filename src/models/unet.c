@@ -39,6 +39,7 @@ int unet_create(UNet *u, const UNetConfig *cfg, int max_batch) {
 }
 
 void unet_free(UNet *u) {
+  free(u->bf16.buf);
   arena_free(&u->arena);
   param_table_free(&u->params.table);
   free(u->params.init);

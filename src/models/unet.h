@@ -15,6 +15,7 @@
 #include "models/model_common.h"
 #include "models/unet_blocks.h"
 #include "models/uvit_blocks.h"
+#include "ops/bf16.h"
 #include "ops/dropout.h"
 
 #define UNET_MAX_LEVELS 8
@@ -123,6 +124,8 @@ typedef struct {
   size_t param_mark;        // build: table total when the last step was pushed
   UNetGradReady grad_ready; // optional backward progress hook (NULL: none)
   void *grad_ready_ctx;
+  Precision precision;      // of the products (unet_set_precision; fp32 after create)
+  Bf16Operands bf16;        // the products' rounded operands in bf16 (buf NULL in fp32)
 } UNet;
 
 // Internal to the models (unet_build.c, uvit_build.c): fill steps and the parameter
@@ -174,6 +177,11 @@ void unet_init_params(const UNet *u, float *params, uint64_t seed);
 // dropout. B <= max_batch. x, lambda and labels must stay valid until backward.
 int unet_forward(UNet *u, const float *params, float *out, const float *x, const float *lambda,
                  const int *labels, int B, const DropoutKey *drop);
+// The precision of every conv, linear and attention product of forward and backward
+// (ops/bf16_products.h): PREC_BF16 allocates the rounded-operand buffer for max_batch
+// and points every block at it; PREC_FP32 frees it. u must not move afterwards.
+int unet_set_precision(UNet *u, Precision p);
+
 // Accumulates dL/dparams into grads (flat, same layout as params) from dout (B,H,W,Cout);
 // dx (B,H,W,Cin) and dlambda (B) are accumulated too unless NULL.
 int unet_backward(UNet *u, const float *params, float *grads, const float *dout, float *dx,

@@ -110,6 +110,7 @@ void trainer_on_grad_ready(void *ctx, size_t offset) {
 static int build_buffers(Trainer *t) {
   const Config *c = &t->cs.values;
   int rc = model_create_from_config(&t->net, &t->cs, t->mb);
+  if (!rc && !strcmp(c->train.precision, "bf16")) rc = unet_set_precision(&t->net, PREC_BF16);
   if (rc) return rc;
   t->table = &t->net.params.table;
   t->total = grad_sync_padded_total(t->table, t->comm.size);
