@@ -1,8 +1,11 @@
 #include "optim/ema_power.h"
 
 #include <math.h>
+#include <string.h>
 
+#include "core/param_table.h"
 #include "core/status.h"
+#include "optim/ema.h"
 
 double ema_power_std(double gamma) {
   return sqrt((gamma + 1) / ((gamma + 2) * (gamma + 2) * (gamma + 3)));
@@ -49,4 +52,35 @@ int ema_power_check_stds(const double *stds, int n, const char *what) {
         return vdmc_fail(VDMC_ERR_INPUT, "%s: relative std %g is listed twice", what, stds[i]);
   }
   return VDMC_OK;
+}
+
+int ema_power_set_init(EmaPowerSet *s, const double *stds, int n, size_t total, const char *what) {
+  memset(s, 0, sizeof *s);
+  s->total = total;
+  if (n == 0) return VDMC_OK;
+  int rc = ema_power_check_stds(stds, n, what);
+  if (rc) return rc;
+  for (int i = 0; i < n; i++) {
+    s->std[i] = stds[i];
+    s->gamma[i] = ema_power_gamma(stds[i]);
+    if (!(s->ema[i] = vdmc_alloc_floats(total))) {
+      ema_power_set_free(s);
+      return vdmc_fail(VDMC_ERR_MEMORY, "out of memory for %d power-function EMA copies of %zu floats", n, total);
+    }
+    s->n = i + 1;
+  }
+  return VDMC_OK;
+}
+
+void ema_power_set_reset(EmaPowerSet *s, const float *params) {
+  for (int i = 0; i < s->n; i++) memcpy(s->ema[i], params, s->total * sizeof(float));
+}
+
+void ema_power_set_update(EmaPowerSet *s, const float *params, double t_next, double delta) {
+  for (int i = 0; i < s->n; i++) ema_update(s->ema[i], params, s->total, ema_power_beta(s->gamma[i], t_next, delta));
+}
+
+void ema_power_set_free(EmaPowerSet *s) {
+  for (int i = 0; i < s->n; i++) vdmc_free_floats(s->ema[i]);
+  memset(s, 0, sizeof *s);
 }

@@ -15,6 +15,8 @@
 #ifndef VDMC_OPTIM_EMA_POWER_H
 #define VDMC_OPTIM_EMA_POWER_H
 
+#include <stddef.h>
+
 // Profiles tracked at once: each is a full copy of the weights, and the checkpoint
 // holds at most CHECKPOINT_MAX_ARRAYS = 8 flat arrays (params, ema, adam m and v).
 #define EMA_POWER_MAX_PROFILES 4
@@ -37,5 +39,25 @@ double ema_power_inner(double t_a, double gamma_a, double t_b, double gamma_b);
 // Checks a list of stds as a config gives it: 1..EMA_POWER_MAX_PROFILES entries,
 // each in (0, EMA_POWER_MAX_STD), all distinct. VDMC_ERR_INPUT naming `what`.
 int ema_power_check_stds(const double *stds, int n, const char *what);
+
+// The profiles a run tracks: one full flat buffer each, in the layout of the params
+// (docs/design.md, Flat buffers). n = 0: none (nothing allocated).
+typedef struct {
+  int n;
+  double std[EMA_POWER_MAX_PROFILES];    // sigma_rel of each profile
+  double gamma[EMA_POWER_MAX_PROFILES];  // its exponent
+  float *ema[EMA_POWER_MAX_PROFILES];    // (total) each
+  size_t total;
+} EmaPowerSet;
+
+// Checks the stds (ema_power_check_stds, messages naming `what`) and allocates
+// n buffers of `total` floats. n = 0 is valid and allocates nothing.
+int ema_power_set_init(EmaPowerSet *s, const double *stds, int n, size_t total, const char *what);
+// Every profile = params (before the first step; the first update copies anyway).
+void ema_power_set_reset(EmaPowerSet *s, const float *params /* (total) */);
+// The update of every profile after a step that brought the images seen to t_next,
+// with delta images in the step.
+void ema_power_set_update(EmaPowerSet *s, const float *params /* (total) */, double t_next, double delta);
+void ema_power_set_free(EmaPowerSet *s);
 
 #endif
