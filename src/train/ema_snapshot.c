@@ -8,8 +8,8 @@
 #include <string.h>
 
 #include "core/fs.h"
-#include "core/output_file.h"
 #include "core/status.h"
+#include "mpi/agree.h"
 
 void ema_snapshot_array_name(int k, char out[CHECKPOINT_NAME_LEN]) {
   snprintf(out, CHECKPOINT_NAME_LEN, "ema_power_%d", k);
@@ -19,30 +19,14 @@ void ema_snapshot_path(const char *run_dir, int64_t images, char *out, size_t ca
   snprintf(out, cap, "%s/%s/power-ema-%012lld.h5", run_dir, EMA_SNAPSHOT_DIR, (long long)images);
 }
 
-// Rank 0's status and message on every rank.
-static int bcast_status(MPI_Comm comm, int rank, int status) {
-  char msg[1024] = "";
-  if (rank == 0 && status) snprintf(msg, sizeof msg, "%s", vdmc_error_message());
-  MPI_Bcast(&status, 1, MPI_INT, 0, comm);
-  if (!status) return VDMC_OK;
-  MPI_Bcast(msg, sizeof msg, MPI_CHAR, 0, comm);
-  return rank == 0 ? status : vdmc_fail(status, "%s", msg);
-}
-
 int ema_snapshot_write(const char *run_dir, const CheckpointState *st, MPI_Comm comm) {
   int rank;
   MPI_Comm_rank(comm, &rank);
   char dir[4200], path[4300];
   snprintf(dir, sizeof dir, "%s/%s", run_dir, EMA_SNAPSHOT_DIR);
   ema_snapshot_path(run_dir, st->images_seen, path, sizeof path);
-  OutputFile out = {0};
-  int rc = VDMC_OK;
-  if (rank == 0 && !(rc = fs_mkdir_p(dir))) rc = output_file_begin(&out, path);
-  if ((rc = bcast_status(comm, rank, rc))) return rc;
-  MPI_Bcast(out.tmp_path, sizeof out.tmp_path, MPI_CHAR, 0, comm);  // rank 0's name (its pid)
-  rc = checkpoint_write_file(out.tmp_path, st, comm);
-  if (rank == 0) rc = output_file_end(&out, rc);  // renames, or removes the temporary
-  return bcast_status(comm, rank, rc);
+  int rc = agree_rank0(comm, rank == 0 ? fs_mkdir_p(dir) : VDMC_OK);
+  return rc ? rc : checkpoint_write_output(path, st, comm);
 }
 
 static int by_images(const void *a, const void *b) {
