@@ -95,6 +95,7 @@ static int read_header(Snapshots *s, int i, const ParamTable *table, uint64_t se
     char *text = NULL, resolved[4096];
     rc = checkpoint_peek(path, &text, EMA_POWER_STDS_EXTRA, &values, &n, resolved);
     free(text);
+    if (rc) rc = vdmc_fail(rc, "post-hoc EMA snapshot: %s", vdmc_error_message());
     if (!rc && n == 0)
       rc = vdmc_fail(VDMC_ERR_INPUT, "post-hoc EMA snapshot %s has no extras/%s: not a snapshot", path,
                      EMA_POWER_STDS_EXTRA);
