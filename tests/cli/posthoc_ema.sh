@@ -2,7 +2,8 @@
 # Post-hoc EMA (docs/training.md "Post-hoc EMA"): the power-function EMAs of
 # optim.ema_stds, their snapshots in RUN/ema/ and `vdmc ema`.
 #  (a) a reconstruction at a tracked std equals the tracked profile of the newest
-#      snapshot (the weights are a unit vector up to the solve's rounding);
+#      snapshot (the weights are a unit vector up to the solve's rounding); one between
+#      the tracked stds is close to the same run's own tracking of it;
 #  (c) a run stopped at step 6 and resumed at the same P ends with every snapshot and
 #      the final checkpoint (tracked profiles included) bit-identical to a straight run,
 #      at P = 1 and P = 2; resumed at P = 1 -> 2 the older snapshots stay as they were,
@@ -49,6 +50,15 @@ cat "$work/ema.log"
 close "std 0.05 vs tracked" "$work/rec-std0.05.h5" /arrays/ema "$last" /arrays/ema_power_0 1e-6
 close "std 0.10 vs tracked" "$work/rec-std0.1.h5" /arrays/ema "$last" /arrays/ema_power_1 1e-6
 grep -q "std 0.07 .* residual" "$work/ema.log" && ok || bad "no residual reported"
+# The EMA does not change training, so a run tracking 0.07 itself (same seed, same
+# params) gives the exact answer: the reconstruction from 6 snapshots of 0.05 and 0.10
+# must be within 5% of the distance between those two tracked profiles.
+stds='[0.07]' train truth 1 || bad "run tracking 0.07"
+spread=$("$DIFF" "$last" /arrays/ema_power_0 "$last" /arrays/ema_power_1 | awk '{print $2}')
+err=$("$DIFF" "$work/rec-std0.07.h5" /arrays/ema "$work/truth/ema/power-ema-000000000096.h5" /arrays/ema_power_0 |
+  awk '{print $2}')
+echo "std 0.07 reconstructed vs tracked: max abs error $err; tracked 0.05 vs 0.10 differ by $spread"
+awk -v e="$err" -v s="$spread" 'BEGIN { exit !(e <= 0.05 * s && s > 0) }' && ok || bad "std 0.07: error $err vs spread $spread"
 "$vdmc" sample "$work/rec-std0.07.h5" --n 2 --steps 4 --out "$work/g.png" >"$work/sample.log" 2>&1 && ok ||
   { bad "vdmc sample cannot read the output"; cat "$work/sample.log"; }
 
