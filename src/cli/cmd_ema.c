@@ -2,14 +2,13 @@
 // relative std reconstructed from the run's power-function EMA snapshots
 // (src/train/ema_reconstruct.h, docs/training.md "Post-hoc EMA"). Under mpirun the
 // ranks split the flat arrays.
-#include <math.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "cli/commands.h"
 #include "core/status.h"
 #include "optim/ema_power.h"
+#include "sample/flag_parse.h"
 #include "sample/mpi_command.h"
 #include "train/ema_reconstruct.h"
 
@@ -27,28 +26,28 @@ static int parse(void *args, int argc, char **argv) {
   EmaReconstructRequest *r = args;
   memset(r, 0, sizeof *r);
   for (int i = 1; i < argc; i++) {
-    const char *f = argv[i];
-    if (!strcmp(f, "--std") || !strcmp(f, "--out")) {
-      if (i + 1 >= argc) return vdmc_fail(VDMC_ERR_INPUT, "option %s needs a value", f);
-      const char *v = argv[++i];
-      if (!strcmp(f, "--out")) {
-        if (r->out) return vdmc_fail(VDMC_ERR_INPUT, "--out is given twice");
-        r->out = v;
-        continue;
-      }
-      char *end;
-      double s = strtod(v, &end);
-      if (*end || end == v || !(s > 0 && s < EMA_POWER_MAX_STD))
-        return vdmc_fail(VDMC_ERR_INPUT, "--std '%s': expected a relative std in (0, %.4f)", v, EMA_POWER_MAX_STD);
+    const char *f = argv[i], *v = NULL;
+    int took = flag_value(argc, argv, &i, "--std --out", &v);
+    if (took < 0) return VDMC_ERR_INPUT;
+    if (!took) {
+      if (f[0] == '-') return flag_unknown(f, "ema");
+      if (r->run_dir) return vdmc_fail(VDMC_ERR_INPUT, "unexpected argument '%s' (one RUN_DIR)", f);
+      r->run_dir = f;
+    } else if (!strcmp(f, "--out")) {
+      if (r->out) return vdmc_fail(VDMC_ERR_INPUT, "--out is given twice");
+      r->out = v;
+    } else {
+      double s;
+      // the open interval (0, EMA_POWER_MAX_STD): the closed range check, then the ends
+      int rc = flag_double("--std", v, 0, EMA_POWER_MAX_STD, &s);
+      if (!rc && !(s > 0 && s < EMA_POWER_MAX_STD))
+        rc = vdmc_fail(VDMC_ERR_INPUT, "--std %s: expected a relative std in (0, %.4f)", v, EMA_POWER_MAX_STD);
+      if (rc) return rc;
       if (r->nstd == EMA_RECONSTRUCT_MAX_STDS)
         return vdmc_fail(VDMC_ERR_INPUT, "--std: at most %d per command", EMA_RECONSTRUCT_MAX_STDS);
       for (int k = 0; k < r->nstd; k++)
         if (r->std[k] == s) return vdmc_fail(VDMC_ERR_INPUT, "--std %s is given twice", v);
       r->std[r->nstd++] = s;
-    } else if (f[0] == '-' || r->run_dir) {
-      return vdmc_fail(VDMC_ERR_INPUT, "unexpected argument '%s'", f);
-    } else {
-      r->run_dir = f;
     }
   }
   if (!r->run_dir || !r->nstd || !r->out)
