@@ -14,6 +14,7 @@
 #include "io/checkpoint.h"
 #include "io/dataset.h"
 #include "models/model_from_config.h"
+#include "mpi/agree.h"
 #include "ops/parallel.h"
 #include "train/trainer_power_ema.h"
 
@@ -21,17 +22,7 @@ const char *const train_phase_names[PHASE_COUNT] = {"data", "forward", "backward
                                                     "optimizer", "checkpoint"};
 
 // Every rank gets the same status: the lowest failing rank's message wins.
-int trainer_agree(const Trainer *t, int rc) {
-  int worst = rc ? t->comm.rank : t->comm.size, first = worst;
-  MPI_Allreduce(&worst, &first, 1, MPI_INT, MPI_MIN, t->comm.comm);
-  if (first == t->comm.size) return VDMC_OK;
-  char msg[1024];
-  snprintf(msg, sizeof msg, "%s", vdmc_error_message());
-  MPI_Bcast(msg, sizeof msg, MPI_CHAR, first, t->comm.comm);
-  int code = rc;
-  MPI_Bcast(&code, 1, MPI_INT, first, t->comm.comm);
-  return vdmc_fail(code ? code : VDMC_ERR_INPUT, "%s", msg);
-}
+int trainer_agree(const Trainer *t, int rc) { return agree_all(t->comm.comm, rc); }
 
 // The dataset must be the one the model was configured for.
 static int check_dataset(Trainer *t) {
