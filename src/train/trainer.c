@@ -204,9 +204,9 @@ static int resume_from(Trainer *t, const char *path) {
   st.narrays = 4;  // the power-function EMAs, whole on every rank, after the four above
   trainer_power_ema_load_whole(t, &st);
   int rc = checkpoint_load(path, t->comm.comm, &st);
-  if (!rc) rc = trainer_power_ema_check_loaded(t, st.loaded_path);
   if (rc) return rc;
   free(st.config_text);  // the run continues with the config given now (checked by the table)
+  if ((rc = trainer_power_ema_check_loaded(t, st.loaded_path))) return rc;
   if (st.seed != (uint64_t)t->cs.values.run.seed)
     return vdmc_fail(VDMC_ERR_INPUT, "%s was written with run.seed %llu but the config says %lld: "
                      "resuming with another seed would not continue the same run",
