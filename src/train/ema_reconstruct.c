@@ -30,8 +30,9 @@ void ema_reconstruct_out_path(const EmaReconstructRequest *r, int k, char *out, 
   }
 }
 
-// Snapshot files read at most: 4096 x 4 profiles make a 16384^2 system (2 GiB).
-#define MAX_SNAPSHOTS 4096
+// Snapshot files read at most: the condition number of equally spaced snapshots grows
+// like n^4 (docs/training.md: 1.1e10 at 512), past the solve's limit near 4096.
+#define MAX_SNAPSHOTS 1024
 
 typedef struct {
   int count;                               // snapshot files
@@ -207,7 +208,10 @@ int ema_reconstruct(const EmaReconstructRequest *r, MPI_Comm comm, FILE *report)
   float *params = NULL, *ema = NULL;
   int rc = list_snapshots(r->run_dir, comm, &s);
   int have_model = 0;
-  if (!rc) rc = ckpt_model_load(&m, r->run_dir, 1, comm), have_model = 1;
+  if (!rc) {
+    rc = ckpt_model_load(&m, r->run_dir, 1, comm);
+    have_model = 1;  // freed whether or not it loaded
+  }
   const ParamTable *table = have_model ? &m.unet.params.table : NULL;
   for (int i = 0; !rc && i < s.count; i++) rc = read_header(&s, i, table, (uint64_t)m.cs.values.run.seed, comm);
   const double t_out = s.count ? (double)s.images[s.count - 1] : 0;
