@@ -66,11 +66,15 @@ static int write_snapshot(Trainer *t) {
   return rc;
 }
 
-int trainer_power_ema_after_step(Trainer *t) {
-  if (t->power_ema.n == 0) return VDMC_OK;
+void trainer_power_ema_after_step(Trainer *t) {
+  if (t->power_ema.n == 0) return;
   double t0 = MPI_Wtime();
   ema_power_set_update(&t->power_ema, t->params, (double)t->images_seen, (double)t->B);
   t->phase[PHASE_OPTIMIZER] += MPI_Wtime() - t0;
+}
+
+int trainer_power_ema_snapshot(Trainer *t) {
+  if (t->power_ema.n == 0) return VDMC_OK;
   int64_t every = t->cs.values.run.ema_snapshot_images, before = t->images_seen - t->B;
   return before / every < t->images_seen / every ? write_snapshot(t) : VDMC_OK;
 }

@@ -17,10 +17,13 @@ void trainer_power_ema_describe(Trainer *t, CheckpointState *st, size_t off, siz
 void trainer_power_ema_load_whole(Trainer *t, CheckpointState *st);
 // After a load: the checkpoint's stds must be the config's (`path` names the file).
 int trainer_power_ema_check_loaded(const Trainer *t, const char *path);
-// Collective, after the step counters advanced (skipped steps included: the params
-// are unchanged then, so the profiles stay exact integrals over the images): updates
-// every profile and writes a snapshot when the step crossed a multiple of
-// run.ema_snapshot_images.
-int trainer_power_ema_after_step(Trainer *t);
+// After the step counters advanced (skipped steps included: the params are unchanged
+// then, so the profiles stay exact integrals over the images): updates every profile.
+void trainer_power_ema_after_step(Trainer *t);
+// Collective, right after a step: writes a snapshot when the step crossed a multiple
+// of run.ema_snapshot_images. Every rank returns the same status; a failure ends the
+// run like a failed checkpoint (the run resumes from its last checkpoint and writes
+// the snapshot again).
+int trainer_power_ema_snapshot(Trainer *t);
 
 #endif

@@ -9,7 +9,8 @@
 #      at P = 1 and P = 2; resumed at P = 1 -> 2 the older snapshots stay as they were,
 #      the newer ones match to 1e-5, and `vdmc ema` under 2 ranks reads the mixed set;
 #      snapshots are not pruned by run.keep_checkpoints;
-#  (d) damaged or inconsistent snapshots are refused with one line and no output;
+#  (d) damaged or inconsistent snapshots are refused with one line and no output; a
+#      snapshot that cannot be written stops training on all ranks with one line;
 #  the output loads in vdmc sample.
 set -u
 source "$(dirname "$0")/../common/mpirun.sh"
@@ -109,6 +110,12 @@ if "$vdmc" ema "$work/p1" --std 0 --out "$work/x.h5" 2>"$work/std.err"; then bad
   grep -q "expected a relative std in" "$work/std.err" && ok || bad "--std 0: $(cat "$work/std.err")"; fi
 if "$vdmc" ema "$work/p1" --std 0.07 --out "$work/p1/checkpoints/x.h5" 2>"$work/ck.err"; then
   bad "output into checkpoints/ accepted"; else grep -q "only the checkpointer" "$work/ck.err" && ok || bad "$(cat "$work/ck.err")"; fi
+# a snapshot that cannot be written ends the run on every rank with one line, like a
+# failed checkpoint (no abort, no hang)
+mkdir -p "$work/nosnap" && touch "$work/nosnap/ema"
+if train nosnap 2; then bad "a run whose RUN/ema is a file succeeded"; else
+  grep -q "nosnap/ema: exists and is not a directory" "$work/nosnap.log" && ! grep -q MPI_ABORT "$work/nosnap.log" &&
+    ok || { bad "unwritable snapshot:"; cat "$work/nosnap.log"; }; fi
 if stds='[0.05, 0.12]' train p1 1; then bad "changed stds resumed"; else
   grep -q "cannot change in the middle of a run" "$work/p1.log" && ok || bad "no clear changed-stds message"; fi
 
