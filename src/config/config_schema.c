@@ -89,6 +89,8 @@ const ConfigKey config_keys[] = {
      "clip the global gradient norm to this (0 = off)"},
     {"optim.ema_halflife_images", CFG_FLOAT, F(optim.ema_halflife_images), "50000", 0, BIG, NULL,
      "half-life of the weight EMA in images (ramped up early in training)"},
+    {"optim.ema_stds", CFG_FLOAT_LIST, F(optim.ema_stds), "[]", 0.001, 0.28, NULL,
+     "relative standard deviations of the power-function EMAs tracked for post-hoc EMA (edm2: [0.05, 0.1]; at most 4; [] = off; docs/training.md)"},
     {"optim.batch_size", CFG_INT, F(optim.batch_size), "64", 1, 1 << 24, NULL,
      "global batch size over all ranks (must be divisible by the number of ranks)"},
     {"optim.micro_batch", CFG_INT, F(optim.micro_batch), "0", 0, 1 << 24, NULL,
@@ -115,6 +117,8 @@ const ConfigKey config_keys[] = {
      "checkpoints kept on disk"},
     {"run.tensorboard", CFG_BOOL, F(run.tensorboard), "true", 0, 0, NULL,
      "write TensorBoard event files in RUN/tb/ (log.jsonl's scalars, sample grids, the adaptive schedule's density)"},
+    {"run.ema_snapshot_images", CFG_INT64, F(run.ema_snapshot_images), "16384", 1, 1e15, NULL,
+     "images between snapshots of the optim.ema_stds profiles in RUN/ema/ (kept whatever run.keep_checkpoints)"},
     // train
     {"train.precision", CFG_CHOICE, F(train.precision), "fp32", 0, 0, "fp32|bf16",
      "operands of every conv, linear and attention product: fp32, or rounded to bf16 with "

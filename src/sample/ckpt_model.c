@@ -11,18 +11,7 @@
 #include "diffusion/objective_config.h"
 #include "io/checkpoint.h"
 #include "models/model_from_config.h"
-
-// Rank 0's status and message on every rank.
-static int bcast_status(MPI_Comm comm, int status) {
-  char msg[1024] = "";
-  int rank;
-  MPI_Comm_rank(comm, &rank);
-  if (rank == 0 && status) snprintf(msg, sizeof msg, "%s", vdmc_error_message());
-  MPI_Bcast(&status, 1, MPI_INT, 0, comm);
-  if (!status) return VDMC_OK;
-  MPI_Bcast(msg, sizeof msg, MPI_CHAR, 0, comm);
-  return rank == 0 ? status : vdmc_fail(status, "%s", msg);
-}
+#include "mpi/agree.h"
 
 // Everything every rank builds identically from the config text.
 static int build_from_config(CkptModel *m, const char *text, int max_batch) {
@@ -75,7 +64,7 @@ int ckpt_model_load(CkptModel *m, const char *path, int max_batch, MPI_Comm comm
   char *text = NULL;
   // the newest checkpoint `path` names and its config text (m->file is CKPT_PATH_LEN)
   int rc = rank == 0 ? checkpoint_peek(path, &text, NULL, NULL, NULL, m->file) : VDMC_OK;
-  if ((rc = bcast_status(comm, rc))) return rc;
+  if ((rc = agree_rank0(comm, rc))) return rc;
   long long len = rank == 0 ? (long long)strlen(text) : 0;
   MPI_Bcast(&len, 1, MPI_LONG_LONG, 0, comm);
   MPI_Bcast(m->file, sizeof m->file, MPI_CHAR, 0, comm);

@@ -14,6 +14,7 @@
 #include "diffusion/parameterization.h"
 #include "optim/clip.h"
 #include "train/trainer.h"
+#include "train/trainer_power_ema.h"
 
 // Indices of the per-step metrics reduced in one call.
 enum { M_LOSS = 0, M_LOSS_SQ, M_SQNORM, M_NONFINITE, M_STOP, M_DATA_ERROR, M_PHASE0, M_COUNT = M_PHASE0 + PHASE_COUNT };
@@ -203,5 +204,6 @@ int trainer_step(Trainer *t, TrainStepStats *st) {
   t->step++;
   t->images_seen += t->B;
   t->phase[PHASE_OPTIMIZER] = now() - t4;
+  trainer_power_ema_after_step(t);
   return VDMC_OK;
 }

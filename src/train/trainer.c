@@ -14,23 +14,15 @@
 #include "io/checkpoint.h"
 #include "io/dataset.h"
 #include "models/model_from_config.h"
+#include "mpi/agree.h"
 #include "ops/parallel.h"
+#include "train/trainer_power_ema.h"
 
 const char *const train_phase_names[PHASE_COUNT] = {"data", "forward", "backward", "sync_wait",
                                                     "optimizer", "checkpoint"};
 
 // Every rank gets the same status: the lowest failing rank's message wins.
-int trainer_agree(const Trainer *t, int rc) {
-  int worst = rc ? t->comm.rank : t->comm.size, first = worst;
-  MPI_Allreduce(&worst, &first, 1, MPI_INT, MPI_MIN, t->comm.comm);
-  if (first == t->comm.size) return VDMC_OK;
-  char msg[1024];
-  snprintf(msg, sizeof msg, "%s", vdmc_error_message());
-  MPI_Bcast(msg, sizeof msg, MPI_CHAR, first, t->comm.comm);
-  int code = rc;
-  MPI_Bcast(&code, 1, MPI_INT, first, t->comm.comm);
-  return vdmc_fail(code ? code : VDMC_ERR_INPUT, "%s", msg);
-}
+int trainer_agree(const Trainer *t, int rc) { return agree_all(t->comm.comm, rc); }
 
 // The dataset must be the one the model was configured for.
 static int check_dataset(Trainer *t) {
@@ -158,6 +150,7 @@ static void describe_state(Trainer *t, CheckpointState *st, double *counters) {
     checkpoint_add_array(st, "adam_m", t->adam_m + off, off, cnt);
     checkpoint_add_array(st, "adam_v", t->adam_v + off, off, cnt);
   }
+  trainer_power_ema_describe(t, st, off, cnt);
   if (t->use_adaptive) checkpoint_add_extra(st, "adaptive_bins", t->adaptive.value, ADAPTIVE_BINS);
   if (t->use_learned) checkpoint_add_extra(st, LEARNED_CHECKPOINT_EXTRA, t->learned.packed, 3 * t->learned.table.total);
   counters[0] = (double)t->skipped_total;
@@ -168,7 +161,7 @@ static void describe_state(Trainer *t, CheckpointState *st, double *counters) {
   st->seed = (uint64_t)t->cs.values.run.seed;
 }
 
-static char *resolved_config_text(const ConfigSet *cs) {
+char *trainer_config_text(const ConfigSet *cs) {
   char *buf = NULL;
   size_t len = 0;
   FILE *f = open_memstream(&buf, &len);
@@ -189,7 +182,7 @@ int trainer_save(Trainer *t) {
   double counters[2];
   if (t->use_learned) train_schedule_pack(&t->learned);
   describe_state(t, &st, counters);
-  char *text = resolved_config_text(&t->cs);
+  char *text = trainer_config_text(&t->cs);
   if (!text) return vdmc_fail(VDMC_ERR_MEMORY, "cannot format the config for the checkpoint");
   st.config_text = text;
   int rc = checkpoint_save(t->run_dir, &st, t->cs.values.run.keep_checkpoints, t->comm.comm);
@@ -209,9 +202,12 @@ static int resume_from(Trainer *t, const char *path) {
   }
   st.arrays[0] = (CheckpointArray){"params", t->params, 0, t->table->total};
   st.arrays[1] = (CheckpointArray){"ema", t->ema, 0, t->table->total};
+  st.narrays = 4;  // the power-function EMAs, whole on every rank, after the four above
+  trainer_power_ema_load_whole(t, &st);
   int rc = checkpoint_load(path, t->comm.comm, &st);
   if (rc) return rc;
   free(st.config_text);  // the run continues with the config given now (checked by the table)
+  if ((rc = trainer_power_ema_check_loaded(t, st.loaded_path))) return rc;
   if (st.seed != (uint64_t)t->cs.values.run.seed)
     return vdmc_fail(VDMC_ERR_INPUT, "%s was written with run.seed %llu but the config says %lld: "
                      "resuming with another seed would not continue the same run",
@@ -296,6 +292,7 @@ int trainer_create(Trainer *t, const ConfigSet *cs, const VdmcComm *comm, const 
   if (have && (rc = trainer_agree(t, t->comm.rank == 0 ? checkpoint_dir_check_writable(t->run_dir) : VDMC_OK))) return rc;
   unet_init_params(&t->net, t->params, (uint64_t)c->run.seed);
   memcpy(t->ema, t->params, t->total * sizeof(float));
+  if ((rc = trainer_agree(t, trainer_power_ema_init(t)))) return rc;
   if (resume == RESUME_FILE) rc = resume_from(t, resume_path);
   else if (resume == RESUME_AUTO && have) rc = resume_from(t, t->run_dir);
   if ((rc = trainer_agree(t, rc))) return rc;
@@ -315,6 +312,7 @@ void trainer_free(Trainer *t) {
   vdmc_free_floats(t->params);
   vdmc_free_floats(t->grads);
   vdmc_free_floats(t->ema);
+  ema_power_set_free(&t->power_ema);
   vdmc_free_floats(t->adam_m);
   vdmc_free_floats(t->adam_v);
   vdmc_free_floats(t->x);

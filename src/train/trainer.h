@@ -23,6 +23,7 @@
 #include "mpi/reduce.h"
 #include "optim/adam.h"
 #include "optim/ema.h"
+#include "optim/ema_power.h"
 #include "optim/lr_schedule.h"
 #include "train/train_schedule.h"
 
@@ -73,6 +74,8 @@ typedef struct {
   AdamConfig adam;
   LrSchedule lr;
   EmaConfig ema_cfg;
+  EmaPowerSet power_ema;  // optim.ema_stds profiles (train/trainer_power_ema.h)
+  double power_ema_stds_io[EMA_POWER_MAX_PROFILES];  // their stds as a checkpoint extra (save and load)
 
   // data and per-step buffers of the local batch
   Reader *reader;
@@ -127,6 +130,9 @@ int trainer_agree(const Trainer *t, int rc);
 // Commits a checkpoint of the current state. Collective.
 int trainer_save(Trainer *t);
 void trainer_free(Trainer *t);
+// The resolved config as YAML text (malloc'd; NULL when out of memory): stored in
+// checkpoints and post-hoc EMA snapshots.
+char *trainer_config_text(const ConfigSet *cs);
 // Rank 0: a grid of EMA samples in RUN/samples/step-NNNNNNNN.png (run.sample_every).
 int trainer_sample_grid(Trainer *t);
 void trainer_sample_grid_path(const Trainer *t, char *path, size_t n);  // of this step's grid

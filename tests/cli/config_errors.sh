@@ -33,6 +33,8 @@ expect_error tensorboard_word  "run.tensorboard: expected true or false" $'run:\
 expect_error dropout_one       "model.dropout"                      $'model:\n  dropout: 1.5\n'
 expect_error mult_scalar       "model.channel_mult: expected a list" $'model:\n  channel_mult: 2\n'
 expect_error mult_bad_elem     "model.channel_mult: list elements"  $'model:\n  channel_mult: [1, two]\n'
+expect_error stds_bad_elem     "optim.ema_stds: list elements must be numbers" $'optim:\n  ema_stds: [0.05, 0.5]\n'
+expect_error stds_scalar       "optim.ema_stds: expected a list of numbers" $'optim:\n  ema_stds: 0.05\n'
 expect_error mult_too_long     "at most 8 entries"                  $'model:\n  channel_mult: [1,1,1,1,1,1,1,1,1]\n'
 expect_error param_choice      "expected one of eps|x|v|F"          $'diffusion:\n  parameterization: score\n'
 expect_error precision_choice  "train.precision: expected one of fp32|bf16, got 'fp16'" $'train:\n  precision: fp16\n'
