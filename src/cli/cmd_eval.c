@@ -10,6 +10,7 @@
 #include "eval/bpd_eval.h"
 #include "eval/fid_evaluate.h"
 #include "eval/fid_generate.h"
+#include "mpi/agree.h"
 #include "mpi/comm.h"
 #include "sample/flag_parse.h"
 #include "sample/generate.h"
@@ -198,7 +199,7 @@ static int run_fid(EvalArgs *a, const VdmcComm *c) {
   FidSetup s;
   FidResult f;
   int rc = fid_setup_open(&s, a->ref, a->features);
-  rc = mpi_command_agree(c->comm, rc);
+  rc = mpi_agree(c->comm, rc);
   if (rc) return rc;
   s.kid = a->kid;
   s.pr = a->pr;

@@ -8,6 +8,7 @@
 #include "cli/commands.h"
 #include "core/status.h"
 #include "interop/export.h"
+#include "mpi/agree.h"
 #include "sample/mpi_command.h"
 
 static void usage(FILE *f) {
@@ -50,7 +51,7 @@ static int run(void *args, const VdmcComm *c) {
     st = export_safetensors(&a->req);
     if (!st) printf("export: %s (%s, %s) -> %s\n", a->req.source, a->req.weights, a->dtype, a->req.out);
   }
-  return mpi_command_agree(c->comm, st);
+  return mpi_agree(c->comm, st);
 }
 
 static const MpiCommand EXPORT = {"export", usage, 0, parse, run};

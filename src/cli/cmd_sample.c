@@ -12,6 +12,7 @@
 #include "core/pixels.h"
 #include "core/status.h"
 #include "io/png_write.h"
+#include "mpi/agree.h"
 #include "mpi/comm.h"
 #include "sample/ckpt_model.h"
 #include "sample/flag_parse.h"
@@ -131,7 +132,7 @@ static int run(void *args, const VdmcComm *c) {
   SampleRows rows = {bytes, labels, lo, D};
   if (!rc) rc = sample_generate_range(r, &m, c->size, lo, hi, c->rank == 0 ? "sample (rank 0)" : NULL,
                                       sample_rows_sink, &rows);
-  rc = mpi_command_agree(c->comm, rc);
+  rc = mpi_agree(c->comm, rc);
   double seconds = progress_now() - t0;
   if (!rc && a->h5) rc = sample_write_h5(a->h5, r, &m, bytes, labels, lo, hi, c->comm);
   if (!rc && a->out) {  // gather to rank 0 in rank order (= sample order), in place
@@ -142,10 +143,10 @@ static int run(void *args, const VdmcComm *c) {
       counts[q] = (int)((qhi - qlo) * (long long)D);
       displs[q] = (int)(qlo * (long long)D);
     }
-    MPI_Gatherv(c->rank == 0 ? MPI_IN_PLACE : bytes, (int)((hi - lo) * (long long)D), MPI_UINT8_T, bytes, counts,
-                displs, MPI_UINT8_T, 0, c->comm);
-    if (c->rank == 0) rc = write_grid(a, &m, bytes);
-    rc = mpi_command_agree(c->comm, rc);
+    rc = MPI_STATUS(MPI_Gatherv(c->rank == 0 ? MPI_IN_PLACE : bytes, (int)((hi - lo) * (long long)D), MPI_UINT8_T,
+                                bytes, counts, displs, MPI_UINT8_T, 0, c->comm), "sample: MPI_Gatherv of the grid");
+    if (!rc && c->rank == 0) rc = write_grid(a, &m, bytes);
+    rc = mpi_agree(c->comm, rc);
   }
   if (!rc && c->rank == 0)
     printf("vdmc sample: %lld samples from step %lld of %s (sampler %s, schedule %s, %lld steps, guidance %g, "

@@ -12,6 +12,7 @@
 #include "cli/commands.h"
 #include "cli/config_args.h"
 #include "core/status.h"
+#include "mpi/agree.h"
 #include "mpi/comm.h"
 #include "mpi/world.h"
 #include "sample/flag_parse.h"
@@ -114,7 +115,7 @@ int cmd_train(int argc, char **argv) {
   long long signal_at = env_step("VDMC_TRAIN_TEST_SIGNAL_AT"), stop_at = env_step("VDMC_TRAIN_TEST_STOP_AT");
   long long delay_ms = env_step("VDMC_TRAIN_TEST_STEP_DELAY_MS");
   TrainLog log;
-  rc = mpi_command_agree(comm.comm, train_log_open(&log, t));  // rank 0 opens it; all stop if it cannot
+  rc = mpi_agree(comm.comm, train_log_open(&log, t));  // rank 0 opens it; all stop if it cannot
   int saved_at_end = 0;
   while (!rc && t->step < steps) {
     TrainStepStats st;

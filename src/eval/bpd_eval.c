@@ -9,6 +9,8 @@
 #include "diffusion/elbo.h"
 #include "eval/bpd.h"
 #include "io/dataset.h"
+#include "mpi/agree.h"
+#include "mpi/comm.h"
 #include "sample/ckpt_model.h"
 #include "sample/mpi_command.h"
 #include "sample/progress.h"
@@ -95,8 +97,8 @@ int bpd_eval_run(const BpdEvalArgs *a, const VdmcComm *c, BpdResult *res) {
   long long n = a->n ? a->n : (long long)ds.n;
   long long lo = n * c->rank / c->size, hi = n * (c->rank + 1) / c->size;
   double sums[8] = {0};  // s1[4], s2[4]
-  rc = mpi_command_agree(c->comm, estimate_range(a, &m, &ds, lo, hi, c->rank, sums, sums + 4));
-  if (!rc) MPI_Allreduce(MPI_IN_PLACE, sums, 8, MPI_DOUBLE, MPI_SUM, c->comm);
+  rc = mpi_agree(c->comm, estimate_range(a, &m, &ds, lo, hi, c->rank, sums, sums + 4));
+  if (!rc) rc = MPI_STATUS(MPI_Allreduce(MPI_IN_PLACE, sums, 8, MPI_DOUBLE, MPI_SUM, c->comm), "eval: MPI_Allreduce of the sums");
   dataset_close(&ds);
   ckpt_model_free(&m);
   if (rc) return rc;

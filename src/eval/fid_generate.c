@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "core/status.h"
+#include "mpi/agree.h"
+#include "mpi/comm.h"
 #include "sample/mpi_command.h"
 
 typedef struct {
@@ -25,8 +27,8 @@ int fid_evaluate_generated(FidSetup *s, CkptModel *m, const SampleRequest *r, co
                            int is_splits, MPI_Comm comm, FidResult *out) {
   memset(out, 0, sizeof *out);
   int rank, P;
-  MPI_Comm_rank(comm, &rank);
-  MPI_Comm_size(comm, &P);
+  MPI_TRY(MPI_Comm_rank(comm, &rank));
+  MPI_TRY(MPI_Comm_size(comm, &P));
   FeatureNet *net = &s->net;
   const UNetConfig *u = &m->unet.cfg;
   FidSink sink = {NULL, NULL, u->resolution, u->resolution, u->in_channels, u->num_classes == net->K};
@@ -52,7 +54,7 @@ int fid_evaluate_generated(FidSetup *s, CkptModel *m, const SampleRequest *r, co
   sink.keep = keep_h5 ? &keep : NULL;
   if (!st)
     st = sample_generate_range(r, m, P, lo, hi, rank == 0 ? "fid: sample (rank 0)" : NULL, fid_sink, &sink);
-  st = mpi_command_agree(comm, st);
+  st = mpi_agree(comm, st);
   if (!st && keep_h5) st = sample_write_h5(keep_h5, r, m, keep.images, keep.labels, lo, hi, comm);
   FeatureSummary sum;
   memset(&sum, 0, sizeof sum);

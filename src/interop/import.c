@@ -12,6 +12,7 @@
 #include "io/safetensors.h"
 #include "models/model_from_config.h"
 #include "models/torch_layout.h"
+#include "mpi/agree.h"
 #include "sample/mpi_command.h"
 #include "train/trainer.h"
 
@@ -78,9 +79,9 @@ int import_safetensors(const char *path, const ConfigSet *cs, const VdmcComm *co
   if (!rc && have)  // the trainer would say so too, but in terms of --resume, which import has not
     rc = vdmc_fail(VDMC_ERR_INPUT, "%s already has checkpoints: import starts a new run; choose another --run "
                    "directory", run_dir);
-  if (!(rc = mpi_command_agree(comm->comm, rc))) rc = mpi_command_agree(comm->comm, read_weights(path, cs, &weights, &total));
+  if (!(rc = mpi_agree(comm->comm, rc))) rc = mpi_agree(comm->comm, read_weights(path, cs, &weights, &total));
   if (!rc && !(t = calloc(1, sizeof *t))) rc = vdmc_fail(VDMC_ERR_MEMORY, "out of memory");
-  rc = mpi_command_agree(comm->comm, rc);
+  rc = mpi_agree(comm->comm, rc);
   int created = 0;
   if (!rc && !(rc = trainer_create(t, cs, comm, run_dir, RESUME_NONE, NULL))) {
     created = 1;

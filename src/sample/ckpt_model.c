@@ -11,18 +11,8 @@
 #include "diffusion/objective_config.h"
 #include "io/checkpoint.h"
 #include "models/model_from_config.h"
-
-// Rank 0's status and message on every rank.
-static int bcast_status(MPI_Comm comm, int status) {
-  char msg[1024] = "";
-  int rank;
-  MPI_Comm_rank(comm, &rank);
-  if (rank == 0 && status) snprintf(msg, sizeof msg, "%s", vdmc_error_message());
-  MPI_Bcast(&status, 1, MPI_INT, 0, comm);
-  if (!status) return VDMC_OK;
-  MPI_Bcast(msg, sizeof msg, MPI_CHAR, 0, comm);
-  return rank == 0 ? status : vdmc_fail(status, "%s", msg);
-}
+#include "mpi/agree.h"
+#include "mpi/comm.h"
 
 // Everything every rank builds identically from the config text.
 static int build_from_config(CkptModel *m, const char *text, int max_batch) {
@@ -71,18 +61,18 @@ static int check_weights_finite(const CkptModel *m) {
 int ckpt_model_load(CkptModel *m, const char *path, int max_batch, MPI_Comm comm) {
   memset(m, 0, sizeof *m);
   int rank;
-  MPI_Comm_rank(comm, &rank);
+  MPI_TRY(MPI_Comm_rank(comm, &rank));
   char *text = NULL;
   // the newest checkpoint `path` names and its config text (m->file is CKPT_PATH_LEN)
   int rc = rank == 0 ? checkpoint_peek(path, &text, NULL, NULL, NULL, m->file) : VDMC_OK;
-  if ((rc = bcast_status(comm, rc))) return rc;
+  if ((rc = mpi_agree(comm, rc))) return rc;
   long long len = rank == 0 ? (long long)strlen(text) : 0;
-  MPI_Bcast(&len, 1, MPI_LONG_LONG, 0, comm);
-  MPI_Bcast(m->file, sizeof m->file, MPI_CHAR, 0, comm);
-  if (rank != 0 && !(text = calloc((size_t)len + 1, 1)))
-    return vdmc_fail(VDMC_ERR_MEMORY, "out of memory for the config of %s", m->file);
-  MPI_Bcast(text, (int)len, MPI_CHAR, 0, comm);
-  rc = build_from_config(m, text, max_batch);
+  rc = MPI_STATUS(MPI_Bcast(&len, 1, MPI_LONG_LONG, 0, comm), "%s: MPI_Bcast of the config length", path);
+  if (!rc) rc = MPI_STATUS(MPI_Bcast(m->file, sizeof m->file, MPI_CHAR, 0, comm), "%s: MPI_Bcast of the file name", path);
+  if (!rc && rank != 0 && !(text = calloc((size_t)len + 1, 1)))
+    rc = vdmc_fail(VDMC_ERR_MEMORY, "out of memory for the config of %s", m->file);
+  if (!rc) rc = MPI_STATUS(MPI_Bcast(text, (int)len, MPI_CHAR, 0, comm), "%s: MPI_Bcast of the config", m->file);
+  if (!rc) rc = build_from_config(m, text, max_batch);
   free(text);
   if (rc) return rc;
 

@@ -12,6 +12,7 @@
 #include "core/status.h"
 #include "diffusion/loss.h"
 #include "diffusion/parameterization.h"
+#include "mpi/agree.h"
 #include "optim/clip.h"
 #include "train/trainer.h"
 
@@ -185,7 +186,7 @@ int trainer_step(Trainer *t, TrainStepStats *st) {
   if (m[M_DATA_ERROR].max > 0) {  // nothing is updated; the step did not happen
     st->data_error = 1;
     memcpy(t->phase, prev_phase, sizeof prev_phase);
-    return trainer_agree(t, data_rc ? vdmc_fail(data_rc, "%s", data_error) : VDMC_OK);
+    return mpi_agree(t->comm.comm, data_rc ? vdmc_fail(data_rc, "%s", data_error) : VDMC_OK);
   }
   for (int p = 0; p < PHASE_COUNT; p++) st->phase[p] = m[M_PHASE0 + p];
 

@@ -14,23 +14,12 @@
 #include "io/checkpoint.h"
 #include "io/dataset.h"
 #include "models/model_from_config.h"
+#include "mpi/agree.h"
+#include "mpi/comm.h"
 #include "ops/parallel.h"
 
 const char *const train_phase_names[PHASE_COUNT] = {"data", "forward", "backward", "sync_wait",
                                                     "optimizer", "checkpoint"};
-
-// Every rank gets the same status: the lowest failing rank's message wins.
-int trainer_agree(const Trainer *t, int rc) {
-  int worst = rc ? t->comm.rank : t->comm.size, first = worst;
-  MPI_Allreduce(&worst, &first, 1, MPI_INT, MPI_MIN, t->comm.comm);
-  if (first == t->comm.size) return VDMC_OK;
-  char msg[1024];
-  snprintf(msg, sizeof msg, "%s", vdmc_error_message());
-  MPI_Bcast(msg, sizeof msg, MPI_CHAR, first, t->comm.comm);
-  int code = rc;
-  MPI_Bcast(&code, 1, MPI_INT, first, t->comm.comm);
-  return vdmc_fail(code ? code : VDMC_ERR_INPUT, "%s", msg);
-}
 
 // The dataset must be the one the model was configured for.
 static int check_dataset(Trainer *t) {
@@ -279,31 +268,31 @@ int trainer_create(Trainer *t, const ConfigSet *cs, const VdmcComm *comm, const 
   if (data_hook && sscanf(data_hook, "%d:%lld", &t->test_data_error_rank, &at) != 2) t->test_data_error_rank = -1;
   t->test_data_error_step = at;
   if (!rc && comm->rank == 0) rc = check_dataset(t);
-  if ((rc = trainer_agree(t, rc))) return rc;
+  if ((rc = mpi_agree(t->comm.comm, rc))) return rc;
   rc = build_objective(t);
   if (!rc) rc = build_optimizer(t);
   if (!rc) rc = build_buffers(t);
-  if ((rc = trainer_agree(t, rc))) return rc;
+  if ((rc = mpi_agree(t->comm.comm, rc))) return rc;
 
   // Rank 0 decides for all: ranks deciding alone could split into resumed and fresh.
   int have = 0;
-  if ((rc = trainer_agree(t, t->comm.rank == 0 ? checkpoint_run_exists(t->run_dir, &have) : VDMC_OK))) return rc;
-  MPI_Bcast(&have, 1, MPI_INT, 0, t->comm.comm);
+  if ((rc = mpi_agree(t->comm.comm, t->comm.rank == 0 ? checkpoint_run_exists(t->run_dir, &have) : VDMC_OK))) return rc;
+  MPI_TRY(MPI_Bcast(&have, 1, MPI_INT, 0, t->comm.comm));
   if (resume == RESUME_NONE && have)
     return vdmc_fail(VDMC_ERR_INPUT, "%s already has checkpoints and --resume none was given: "
                      "choose another --run directory or remove it", t->run_dir);
-  if (have && (rc = trainer_agree(t, t->comm.rank == 0 ? checkpoint_dir_check_writable(t->run_dir) : VDMC_OK))) return rc;
+  if (have && (rc = mpi_agree(t->comm.comm, t->comm.rank == 0 ? checkpoint_dir_check_writable(t->run_dir) : VDMC_OK))) return rc;
   unet_init_params(&t->net, t->params, (uint64_t)c->run.seed);
   memcpy(t->ema, t->params, t->total * sizeof(float));
   if (resume == RESUME_FILE) rc = resume_from(t, resume_path);
   else if (resume == RESUME_AUTO && have) rc = resume_from(t, t->run_dir);
-  if ((rc = trainer_agree(t, rc))) return rc;
-  if ((rc = trainer_agree(t, prepare_run_dir(t)))) return rc;
+  if ((rc = mpi_agree(t->comm.comm, rc))) return rc;
+  if ((rc = mpi_agree(t->comm.comm, prepare_run_dir(t)))) return rc;
 
   ReaderConfig rcfg = {.path = c->data.train, .comm = comm->comm, .global_batch = (size_t)t->B,
                        .seed = (uint64_t)c->run.seed, .flip = c->data.flip, .prefetch = 1};
   rc = reader_open(&t->reader, &rcfg, (uint64_t)t->step);
-  return trainer_agree(t, rc);
+  return mpi_agree(t->comm.comm, rc);
 }
 
 void trainer_free(Trainer *t) {

@@ -121,9 +121,6 @@ int trainer_create(Trainer *t, const ConfigSet *cs, const VdmcComm *comm, const 
                    ResumeMode resume, const char *resume_path);
 // One training step. Collective.
 int trainer_step(Trainer *t, TrainStepStats *st);
-// Collective: VDMC_OK when rc is VDMC_OK on every rank; otherwise every rank returns
-// the status and message of the lowest failing rank.
-int trainer_agree(const Trainer *t, int rc);
 // Commits a checkpoint of the current state. Collective.
 int trainer_save(Trainer *t);
 void trainer_free(Trainer *t);
