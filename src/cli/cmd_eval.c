@@ -12,9 +12,9 @@
 #include "eval/fid_generate.h"
 #include "mpi/agree.h"
 #include "mpi/comm.h"
-#include "sample/flag_parse.h"
+#include "cli/flag_parse.h"
 #include "sample/generate.h"
-#include "sample/mpi_command.h"
+#include "cli/mpi_command.h"
 #include "sample/progress.h"
 
 static void usage(FILE *f) {

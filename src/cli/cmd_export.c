@@ -9,7 +9,7 @@
 #include "core/status.h"
 #include "interop/export.h"
 #include "mpi/agree.h"
-#include "sample/mpi_command.h"
+#include "cli/mpi_command.h"
 
 static void usage(FILE *f) {
   fputs("usage: vdmc export RUN_DIR|CHECKPOINT --out MODEL.safetensors [--weights ema|params] [--dtype f32|bf16|f16]\n"

@@ -9,8 +9,8 @@
 #include "eval/features.h"
 #include "mpi/agree.h"
 #include "mpi/comm.h"
-#include "sample/flag_parse.h"
-#include "sample/mpi_command.h"
+#include "cli/flag_parse.h"
+#include "cli/mpi_command.h"
 
 static void usage(FILE *f) {
   fputs("usage: [mpirun -n P] vdmc fid-stats DATASET.h5 --features FEAT.h5 --out STATS.h5 [--is-splits S] "

@@ -15,9 +15,9 @@
 #include "mpi/agree.h"
 #include "mpi/comm.h"
 #include "sample/ckpt_model.h"
-#include "sample/flag_parse.h"
+#include "cli/flag_parse.h"
 #include "sample/generate.h"
-#include "sample/mpi_command.h"
+#include "cli/mpi_command.h"
 #include "sample/progress.h"
 #include "sample/sampler.h"
 

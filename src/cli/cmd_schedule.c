@@ -10,7 +10,7 @@
 #include "cli/config_args.h"
 #include "core/param_table.h"
 #include "core/status.h"
-#include "sample/flag_parse.h"
+#include "cli/flag_parse.h"
 #include "diffusion/adaptive.h"
 #include "diffusion/objective_config.h"
 #include "diffusion/objective_spec.h"

@@ -15,8 +15,8 @@
 #include "mpi/agree.h"
 #include "mpi/comm.h"
 #include "mpi/world.h"
-#include "sample/flag_parse.h"
-#include "sample/mpi_command.h"
+#include "cli/flag_parse.h"
+#include "cli/mpi_command.h"
 #include "train/train_log.h"
 #include "train/trainer.h"
 

@@ -11,12 +11,12 @@
 #include "core/status.h"
 #include "eval/features.h"
 #include "io/reader.h"
-#include "models/classifier_train.h"
+#include "train/classifier_train.h"
 #include "mpi/agree.h"
 #include "mpi/comm.h"
 #include "optim/lr_schedule.h"
-#include "sample/flag_parse.h"
-#include "sample/mpi_command.h"
+#include "cli/flag_parse.h"
+#include "cli/mpi_command.h"
 
 static void usage(FILE *f) {
   fputs("usage: [mpirun -n P] vdmc train-classifier DATASET.h5 --out FEAT.h5 [--test TEST.h5]\n"

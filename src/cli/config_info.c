@@ -9,7 +9,7 @@
 #include "blas/blas_startup.h"
 #include "cli/config_args.h"
 #include "core/status.h"
-#include "sample/flag_parse.h"
+#include "cli/flag_parse.h"
 #include "models/model_from_config.h"
 
 static int take_ranks(int argc, char **argv, int i, void *ctx) {

@@ -12,7 +12,6 @@
 #include "mpi/agree.h"
 #include "mpi/comm.h"
 #include "sample/ckpt_model.h"
-#include "sample/mpi_command.h"
 #include "sample/progress.h"
 
 #define READ_CHUNK 256  // examples read and estimated per call

@@ -8,7 +8,6 @@
 #include "core/status.h"
 #include "mpi/agree.h"
 #include "mpi/comm.h"
-#include "sample/mpi_command.h"
 
 typedef struct {
   FeatureAccum *acc;

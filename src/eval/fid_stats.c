@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "core/status.h"
-#include "eval/fid_h5.h"
+#include "io/small_h5.h"
 #include "io/h5_attr.h"
 #include "mpi/agree.h"
 #include "mpi/comm.h"

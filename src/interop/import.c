@@ -13,7 +13,6 @@
 #include "models/model_from_config.h"
 #include "models/torch_layout.h"
 #include "mpi/agree.h"
-#include "sample/mpi_command.h"
 #include "train/trainer.h"
 
 static void shape_text(char *buf, size_t cap, const size_t *shape, int ndim) {

@@ -12,7 +12,6 @@
 #include "io/h5_check.h"
 #include "mpi/agree.h"
 #include "mpi/comm.h"
-#include "sample/mpi_command.h"
 
 // The same chunked dataset on every rank (collective create).
 static int create_dataset(hid_t file, const char *tmp, const char *name, hid_t type, int rank, const hsize_t *dims,

@@ -1,8 +1,8 @@
 // The frame of a command that runs under mpirun (vdmc sample, eval, fid-stats,
 // train-classifier): --help, MPI init, the command line, the body, one error line from
 // rank 0, MPI finalize, and the exit status (0 ok, 2 bad input, 1 anything else).
-#ifndef VDMC_SAMPLE_MPI_COMMAND_H
-#define VDMC_SAMPLE_MPI_COMMAND_H
+#ifndef VDMC_CLI_MPI_COMMAND_H
+#define VDMC_CLI_MPI_COMMAND_H
 
 #include <stdio.h>
 

@@ -1,5 +1,5 @@
 // Classifier training step (classifier_train.h).
-#include "models/classifier_train.h"
+#include "train/classifier_train.h"
 
 #include <stdlib.h>
 #include <string.h>

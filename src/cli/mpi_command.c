@@ -1,4 +1,4 @@
-#include "sample/mpi_command.h"
+#include "cli/mpi_command.h"
 
 #include <string.h>
 
