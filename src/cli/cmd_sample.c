@@ -82,7 +82,7 @@ static int parse_args(void *args, int argc, char **argv) {
 
 // Rank 0: the grid PNG of all n samples.
 static int write_grid(const SampleArgs *a, const CkptModel *m, const uint8_t *bytes) {
-  const UNetConfig *u = &m->unet.cfg;
+  const UNetConfig *u = &m->net.cfg;
   int H = u->resolution, W = u->resolution, C = u->in_channels, N = (int)a->r.n;
   size_t D = (size_t)H * W * C;
   int cols = (int)ceil(sqrt((double)N)), gw, gh, rc = VDMC_OK;
@@ -111,7 +111,7 @@ static int run(void *args, const VdmcComm *c) {
     ckpt_model_free(&m);
     return rc;
   }
-  size_t D = (size_t)m.unet.cfg.resolution * m.unet.cfg.resolution * m.unet.cfg.in_channels;
+  size_t D = (size_t)m.net.cfg.resolution * m.net.cfg.resolution * m.net.cfg.in_channels;
   rc = sample_request_resolve(r, &m);
   const char *outputs[2] = {a->out, a->h5};
   if (!rc) rc = mpi_command_check_files(c->comm, NULL, 0, outputs, 2);  // the checkpoint is noted by its load

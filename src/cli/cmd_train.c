@@ -105,7 +105,7 @@ int cmd_train(int argc, char **argv) {
   if (comm.rank == 0) {
     fprintf(stderr, "vdmc train: %s -> %s\n", cs.source_name, run_dir);
     fprintf(stderr, "vdmc train: %d ranks, global batch %d (%d per rank), %zu parameters, %.3g GFLOP/image forward\n",
-            comm.size, t->B, t->b, unet_num_params(&t->net), unet_flops_per_image(&t->net) / 1e9);
+            comm.size, t->B, t->b, stepnet_num_params(&t->net), stepnet_flops_per_image(&t->net) / 1e9);
     fprintf(stderr, "vdmc train: objective: %s schedule on lambda [%g, %g], %s weighting shifted by s = %.4g "
             "(log(diffusion.shift_base / model.resolution)), %s prediction\n",
             schedule_kind_name(t->schedule.kind), t->schedule.lambda_min, t->schedule.lambda_max,

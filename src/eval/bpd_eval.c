@@ -31,7 +31,7 @@ static int open_split(Dataset *ds, const BpdEvalArgs *a, const CkptModel *m, MPI
     snprintf(why, sizeof why, "%s", vdmc_error_message());
     return vdmc_fail(rc, "data.%s of %s: %s", a->split, m->file, why);
   }
-  const UNetConfig *u = &m->unet.cfg;
+  const UNetConfig *u = &m->net.cfg;
   if ((int)ds->h != u->resolution || (int)ds->w != u->resolution || (int)ds->c != u->in_channels)
     rc = vdmc_fail(VDMC_ERR_INPUT, "%s (data.%s of %s) has %zux%zux%zu images but the model takes %dx%dx%d", path,
                    a->split, m->file, ds->h, ds->w, ds->c, u->resolution, u->resolution, u->in_channels);
@@ -85,7 +85,7 @@ int bpd_eval_run(const BpdEvalArgs *a, const VdmcComm *c, BpdResult *res) {
   if (a->t_samples < 1) return vdmc_fail(VDMC_ERR_INPUT, "--t-samples: %d, need at least 1", a->t_samples);
   CkptModel m;
   int rc = ckpt_model_load(&m, a->path, a->batch, c->comm);
-  if (!rc && a->unconditional && m.unet.cfg.num_classes == 0)
+  if (!rc && a->unconditional && m.net.cfg.num_classes == 0)
     rc = vdmc_fail(VDMC_ERR_INPUT, "--unconditional: the model of %s is unconditional already", m.file);
   Dataset ds;
   if (!rc) rc = open_split(&ds, a, &m, c->comm);

@@ -29,7 +29,7 @@ int fid_evaluate_generated(FidSetup *s, CkptModel *m, const SampleRequest *r, co
   MPI_TRY(MPI_Comm_rank(comm, &rank));
   MPI_TRY(MPI_Comm_size(comm, &P));
   FeatureNet *net = &s->net;
-  const UNetConfig *u = &m->unet.cfg;
+  const UNetConfig *u = &m->net.cfg;
   FidSink sink = {NULL, NULL, u->resolution, u->resolution, u->in_channels, u->num_classes == net->K};
   size_t D = (size_t)sink.H * sink.W * sink.C;
   long long lo, hi;

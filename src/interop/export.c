@@ -19,7 +19,7 @@ enum { META_COUNT = 10 };
 
 typedef struct {
   ConfigSet cs;
-  UNet net;
+  StepNet net;
   float *params, *ema;  // (table.total)
   char *config_text;    // the resolved config the checkpoint stores
   int64_t step;
@@ -61,7 +61,7 @@ static int load_source(ExportSource *s, const char *path) {
 }
 
 static void free_source(ExportSource *s) {
-  if (s->net.steps) unet_free(&s->net);
+  if (s->net.steps) stepnet_free(&s->net);
   vdmc_free_floats(s->params);
   vdmc_free_floats(s->ema);
   free(s->config_text);

@@ -49,7 +49,7 @@ static int match_table(const SafetensorsFile *sf, const ParamTable *table) {
 // The file's weights in vdmc's layout into weights (table.total floats, padding zero).
 static int read_weights(const char *path, const ConfigSet *cs, float **weights, size_t *total) {
   SafetensorsFile sf;
-  UNet net;
+  StepNet net;
   memset(&net, 0, sizeof net);
   float *buf = NULL;
   int rc = safetensors_open(&sf, path);
@@ -65,7 +65,7 @@ static int read_weights(const char *path, const ConfigSet *cs, float **weights, 
   }
   if (!rc) *total = table->total;
   vdmc_free_floats(buf);
-  if (net.steps) unet_free(&net);
+  if (net.steps) stepnet_free(&net);
   safetensors_close(&sf);
   return rc;
 }

@@ -38,8 +38,8 @@ static int build_from_config(CkptModel *m, const char *text, int max_batch) {
     m->adaptive.decay = c->diffusion.adaptive_decay;
     m->schedule.adaptive = &m->adaptive;
   }
-  if ((rc = model_create_from_config(&m->unet, &m->cs, max_batch))) return rc;
-  m->ema = vdmc_alloc_floats(unet_param_floats(&m->unet));
+  if ((rc = model_create_from_config(&m->net, &m->cs, max_batch))) return rc;
+  m->ema = vdmc_alloc_floats(stepnet_param_floats(&m->net));
   m->lambda_f = malloc((size_t)max_batch * sizeof(float));
   if (!m->ema || !m->lambda_f) return vdmc_fail(VDMC_ERR_MEMORY, "out of memory for the model of %s", m->file);
   return VDMC_OK;
@@ -48,7 +48,7 @@ static int build_from_config(CkptModel *m, const char *text, int max_batch) {
 // A run that diverged can checkpoint NaN weights; sampling or evaluating them gives
 // NaN images or `total nan` with exit 0, so they are refused naming the tensor.
 static int check_weights_finite(const CkptModel *m) {
-  const ParamTable *t = &m->unet.params.table;
+  const ParamTable *t = &m->net.params.table;
   size_t bad = finite_first_bad_float(m->ema, t->total);
   if (bad == t->total) return VDMC_OK;
   const char *tensor = "alignment padding";
@@ -77,8 +77,8 @@ int ckpt_model_load(CkptModel *m, const char *path, int max_batch, MPI_Comm comm
   if (rc) return rc;
 
   CheckpointState st;
-  checkpoint_state_init(&st, &m->unet.params.table);
-  size_t total = m->unet.params.table.total;
+  checkpoint_state_init(&st, &m->net.params.table);
+  size_t total = m->net.params.table.total;
   rc = checkpoint_add_array(&st, "ema", m->ema, 0, total);
   if (!rc && m->schedule.adaptive) rc = checkpoint_add_extra(&st, "adaptive_bins", m->adaptive.value, ADAPTIVE_BINS);
   if (!rc && m->schedule.learned)
@@ -94,7 +94,7 @@ int ckpt_model_load(CkptModel *m, const char *path, int max_batch, MPI_Comm comm
 }
 
 void ckpt_model_free(CkptModel *m) {
-  if (m->unet.steps) unet_free(&m->unet);
+  if (m->net.steps) stepnet_free(&m->net);
   vdmc_free_floats(m->ema);
   free(m->lambda_f);
   if (m->learned_params) param_table_free(&m->learned_table);
@@ -107,6 +107,6 @@ void ckpt_model_free(CkptModel *m) {
 }
 
 Denoiser ckpt_model_denoiser(CkptModel *m) {
-  m->den = (UNetDenoiser){&m->unet, m->ema, m->lambda_f};
-  return unet_denoiser(&m->den, m->spec.pred, m->spec.sigma_data);
+  m->den = (NetDenoiser){&m->net, m->ema, m->lambda_f};
+  return net_denoiser(&m->den, m->spec.pred, m->spec.sigma_data);
 }

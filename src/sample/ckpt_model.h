@@ -1,6 +1,6 @@
 // A trained model rebuilt from a checkpoint for sampling and evaluation: the config
 // stored in the checkpoint (config_load_text) gives the network (model.arch: U-Net or
-// U-ViT, model_create_from_config, both behind the UNet API)
+// U-ViT, model_create_from_config, both behind the StepNet API)
 // and the objective (diffusion_spec_from_config); the "ema" array gives the weights
 // and, with diffusion.adaptive, the extra "adaptive_bins" the training schedule (with
 // diffusion.schedule learned: the extra LEARNED_CHECKPOINT_EXTRA).
@@ -17,12 +17,12 @@
 #include "diffusion/schedule_learned.h"
 #include "models/unet.h"
 #include "sample/sampler.h"
-#include "sample/unet_denoiser.h"
+#include "sample/net_denoiser.h"
 
 typedef struct {
   ConfigSet cs;               // the run's resolved config
-  UNet unet;                  // the U-Net or U-ViT (same step machine and API)
-  float *ema;                 // (unet_param_floats) the EMA weights, on every rank
+  StepNet net;                // the U-Net or U-ViT (one step machine, one API)
+  float *ema;                 // (stepnet_param_floats) the EMA weights, on every rank
   DiffusionSpec spec;
   Schedule schedule;          // the training schedule (adaptive: the checkpoint's bins)
   Weighting weighting;
@@ -33,8 +33,8 @@ typedef struct {
   double *learned_packed;     // (3 learned_table.total) the checkpoint extra
   int64_t step;
   char file[4096];            // the checkpoint file loaded
-  float *lambda_f;            // (max_batch) lambda as float for unet_forward
-  UNetDenoiser den;           // the U-Net with the EMA weights
+  float *lambda_f;            // (max_batch) lambda as float for stepnet_forward
+  NetDenoiser den;           // the U-Net with the EMA weights
 } CkptModel;
 
 // Collective over comm. `path`: a checkpoint file, RUN_DIR, RUN_DIR/checkpoints or

@@ -35,7 +35,7 @@ int sample_request_resolve(SampleRequest *r, const CkptModel *m) {
   SamplerKind kind;
   int rc = sampler_kind_parse(r->sampler, &kind);
   if (rc) return rc;
-  int K = m->unet.cfg.num_classes;
+  int K = m->net.cfg.num_classes;
   if (r->guidance != 0 && K == 0)
     return vdmc_fail(VDMC_ERR_INPUT, "--guidance %g: the model of %s is unconditional (model.num_classes = 0); "
                      "classifier-free guidance needs a class-conditional model", r->guidance, m->file);
@@ -117,7 +117,7 @@ int sample_rows_sink(void *rows, const uint8_t *images, const int32_t *labels, l
 
 int sample_write_h5(const char *path, const SampleRequest *r, const CkptModel *m, const uint8_t *images,
                     const int32_t *labels, long long lo, long long hi, MPI_Comm comm) {
-  const UNetConfig *u = &m->unet.cfg;
+  const UNetConfig *u = &m->net.cfg;
   char source[4400];
   snprintf(source, sizeof source,
            "vdmc sample %s step %lld: sampler %s, schedule %s, %lld steps, guidance %g, seed %lld", m->file,

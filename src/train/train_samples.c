@@ -7,7 +7,7 @@
 #include "core/status.h"
 #include "io/png_write.h"
 #include "sample/sampler.h"
-#include "sample/unet_denoiser.h"
+#include "sample/net_denoiser.h"
 #include "train/trainer.h"
 
 enum { GRID_SAMPLES = 16, GRID_STEPS = 32 };
@@ -20,8 +20,8 @@ int trainer_sample_grid(Trainer *t) {
   if (rc) return rc;
   o.steps = GRID_STEPS;
   o.seed = (uint64_t)t->cs.values.run.seed;
-  UNetDenoiser ud = {.unet = &t->net, .params = t->ema, .lambda_f = t->lambda_f};
-  Denoiser d = unet_denoiser(&ud, t->spec.pred, t->spec.sigma_data);
+  NetDenoiser ud = {.net = &t->net, .params = t->ema, .lambda_f = t->lambda_f};
+  Denoiser d = net_denoiser(&ud, t->spec.pred, t->spec.sigma_data);
   float *x = calloc((size_t)n * t->D, sizeof(float));
   int *labels = calloc((size_t)n, sizeof(int));
   uint8_t *grid = NULL;

@@ -8,8 +8,8 @@
 //                                                       + dL_b/dlambda'_b dlambda'_b/deta]
 // while the network keeps descending the loss itself. dL_b/dlambda_b has three paths:
 // the factor w(lambda) (diffusion_loss_schedule_grads), the network's noise
-// conditioning (unet_backward's dlambda) and the input z = alpha x + sigma eps
-// (unet_backward's dx times dz/dlambda = alpha sigma^2 x / 2 - sigma alpha^2 eps / 2).
+// conditioning (stepnet_backward's dlambda) and the input z = alpha x + sigma eps
+// (stepnet_backward's dx times dz/dlambda = alpha sigma^2 x / 2 - sigma alpha^2 eps / 2).
 // With the eps parameterization eps_hat is the network output, so these are all; other
 // parameterizations add terms through the output conversion and are refused.
 // The schedule's parameters are replicated on every rank: their gradient is summed

@@ -129,7 +129,7 @@ int trainer_step(Trainer *t, TrainStepStats *st) {
     DropoutKey drop = {.seed = (uint64_t)c->run.seed, .step = (uint64_t)t->step,
                        .first_example = (uint64_t)(t->first + m0), .site = 0, .p = (float)c->model.dropout};
     double ta = now();
-    rc = unet_forward(&t->net, t->params, t->out + off, t->z + off, t->lambda_f + m0,
+    rc = stepnet_forward(&t->net, t->params, t->out + off, t->z + off, t->lambda_f + m0,
                       t->num_classes > 0 ? t->labels + m0 : NULL, n, &drop);
     if (rc) return rc;
     diffusion_loss(t->loss + m0, t->sqerr + m0, t->dout + off, t->out + off, t->z + off, t->eps + off,
@@ -139,7 +139,7 @@ int trainer_step(Trainer *t, TrainStepStats *st) {
     t->net.grad_ready = last && t->sync.zero_stage == 0 ? trainer_on_grad_ready : NULL;
     TrainSchedule *ls = t->use_learned ? &t->learned : NULL;
     if (ls) train_schedule_begin_micro(ls, n);
-    rc = unet_backward(&t->net, t->params, t->grads, t->dout + off, ls ? ls->dz : NULL, ls ? ls->dlambda : NULL);
+    rc = stepnet_backward(&t->net, t->params, t->grads, t->dout + off, ls ? ls->dz : NULL, ls ? ls->dlambda : NULL);
     if (rc) return rc;
     if (ls)
       train_schedule_accumulate(ls, &t->weighting, t->x + off, t->eps + off, t->t + m0, t->lambda + m0,

@@ -282,7 +282,7 @@ int trainer_create(Trainer *t, const ConfigSet *cs, const VdmcComm *comm, const 
     return vdmc_fail(VDMC_ERR_INPUT, "%s already has checkpoints and --resume none was given: "
                      "choose another --run directory or remove it", t->run_dir);
   if (have && (rc = mpi_agree(t->comm.comm, t->comm.rank == 0 ? checkpoint_dir_check_writable(t->run_dir) : VDMC_OK))) return rc;
-  unet_init_params(&t->net, t->params, (uint64_t)c->run.seed);
+  stepnet_init_params(&t->net, t->params, (uint64_t)c->run.seed);
   memcpy(t->ema, t->params, t->total * sizeof(float));
   if (resume == RESUME_FILE) rc = resume_from(t, resume_path);
   else if (resume == RESUME_AUTO && have) rc = resume_from(t, t->run_dir);
@@ -299,7 +299,7 @@ void trainer_free(Trainer *t) {
   reader_close(t->reader);
   grad_sync_free(&t->sync);
   if (t->use_learned) train_schedule_free(&t->learned);
-  unet_free(&t->net);
+  stepnet_free(&t->net);
   vdmc_free_floats(t->params);
   vdmc_free_floats(t->grads);
   vdmc_free_floats(t->ema);

@@ -52,7 +52,7 @@ typedef struct {
   int num_classes;  // model classes (0 = unconditional); label K = null class
 
   // model and the flat buffers (padded to a multiple of P floats)
-  UNet net;
+  StepNet net;
   const ParamTable *table;
   size_t total;
   float *params, *grads, *ema;  // (total)

@@ -50,8 +50,8 @@ static void check_load(const char *dir) {
   if (rc) return;
   CHECK(m.step == 1234, "step %lld", (long long)m.step);
   CHECK(strstr(m.file, "step-00001234.h5") != NULL, "file %s", m.file);
-  CHECK(m.spec.pred == PRED_V && m.unet.cfg.num_classes == 3 && m.unet.cfg.resolution == 8, "model config");
-  size_t n = m.unet.params.table.total;
+  CHECK(m.spec.pred == PRED_V && m.net.cfg.num_classes == 3 && m.net.cfg.resolution == 8, "model config");
+  size_t n = m.net.params.table.total;
   float *want = malloc(n * sizeof(float));
   fill_uniform(want, n, 101, -0.1f, 0.1f);  // the "ema" array of tiny_run_write
   CHECK(!memcmp(want, m.ema, n * sizeof(float)), "ema weights loaded");

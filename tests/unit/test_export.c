@@ -59,7 +59,7 @@ static void check_export(const char *dir, const char *arch) {
     CHECK(0, "load %s: %s", arch, vdmc_error_message());
     return;
   }
-  const ParamTable *table = &m.unet.params.table;
+  const ParamTable *table = &m.net.params.table;
   size_t total = table->total;
   float *params = malloc(total * sizeof(float)), *buf = malloc(total * sizeof(float));
   fill_uniform(params, total, 100, -0.1f, 0.1f);  // tiny_run_write's "params" array
@@ -144,7 +144,7 @@ static int denoise(const char *run, const char *out) {
   CkptModel m;
   int rc = ckpt_model_load(&m, run, 2 * DEN_B, MPI_COMM_WORLD);
   if (rc) return rc;
-  const UNetConfig *u = &m.unet.cfg;
+  const UNetConfig *u = &m.net.cfg;
   size_t R = (size_t)u->resolution, C = (size_t)u->in_channels, D = R * R * C;
   float *z = malloc(DEN_B * D * sizeof(float)), *den = malloc(DEN_B * D * sizeof(float));
   float *noise = malloc((DDPM_STEPS + 1) * DEN_B * D * sizeof(float)), *x = malloc(DEN_B * D * sizeof(float));
