@@ -186,7 +186,7 @@ static int fid_generated(EvalArgs *a, FidSetup *s, const VdmcComm *c, FidResult 
     snprintf(what, sizeof what,
              "%lld samples of %s step %lld (sampler %s, schedule %s, %lld steps, guidance %g, seed %lld; %.2f s on %d "
              "rank(s))%s%s",
-             a->r.n, m.file, (long long)m.step, a->r.sampler, a->r.schedule ? a->r.schedule : "default", a->r.steps,
+             a->r.n, m.run.file, (long long)m.run.step, a->r.sampler, a->r.schedule ? a->r.schedule : "default", a->r.steps,
              a->r.guidance, a->r.seed, progress_now() - t0, c->size, a->keep ? " -> " : "", a->keep ? a->keep : "");
     print_fid(a, f, what);
   }

@@ -82,7 +82,7 @@ static int parse_args(void *args, int argc, char **argv) {
 
 // Rank 0: the grid PNG of all n samples.
 static int write_grid(const SampleArgs *a, const CkptModel *m, const uint8_t *bytes) {
-  const UNetConfig *u = &m->net.cfg;
+  const UNetConfig *u = &m->run.net.cfg;
   int H = u->resolution, W = u->resolution, C = u->in_channels, N = (int)a->r.n;
   size_t D = (size_t)H * W * C;
   int cols = (int)ceil(sqrt((double)N)), gw, gh, rc = VDMC_OK;
@@ -111,7 +111,7 @@ static int run(void *args, const VdmcComm *c) {
     ckpt_model_free(&m);
     return rc;
   }
-  size_t D = (size_t)m.net.cfg.resolution * m.net.cfg.resolution * m.net.cfg.in_channels;
+  size_t D = (size_t)m.run.net.cfg.resolution * m.run.net.cfg.resolution * m.run.net.cfg.in_channels;
   rc = sample_request_resolve(r, &m);
   const char *outputs[2] = {a->out, a->h5};
   if (!rc) rc = mpi_command_check_files(c->comm, NULL, 0, outputs, 2);  // the checkpoint is noted by its load
@@ -151,7 +151,7 @@ static int run(void *args, const VdmcComm *c) {
   if (!rc && c->rank == 0)
     printf("vdmc sample: %lld samples from step %lld of %s (sampler %s, schedule %s, %lld steps, guidance %g, "
            "seed %lld) in %.2f s, %.3f img/s on %d rank(s)%s%s%s%s\n",
-           r->n, (long long)m.step, m.file, r->sampler, r->schedule ? r->schedule : "default", r->steps, r->guidance,
+           r->n, (long long)m.run.step, m.run.file, r->sampler, r->schedule ? r->schedule : "default", r->steps, r->guidance,
            r->seed, seconds, r->n / seconds,
            c->size, a->out ? " -> " : "", a->out ? a->out : "", a->h5 ? " -> " : "", a->h5 ? a->h5 : "");
   free(bytes);

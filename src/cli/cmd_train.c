@@ -105,11 +105,11 @@ int cmd_train(int argc, char **argv) {
   if (comm.rank == 0) {
     fprintf(stderr, "vdmc train: %s -> %s\n", cs.source_name, run_dir);
     fprintf(stderr, "vdmc train: %d ranks, global batch %d (%d per rank), %zu parameters, %.3g GFLOP/image forward\n",
-            comm.size, t->B, t->b, stepnet_num_params(&t->net), stepnet_flops_per_image(&t->net) / 1e9);
+            comm.size, t->B, t->b, stepnet_num_params(&t->run.net), stepnet_flops_per_image(&t->run.net) / 1e9);
     fprintf(stderr, "vdmc train: objective: %s schedule on lambda [%g, %g], %s weighting shifted by s = %.4g "
             "(log(diffusion.shift_base / model.resolution)), %s prediction\n",
-            schedule_kind_name(t->schedule.kind), t->schedule.lambda_min, t->schedule.lambda_max,
-            weighting_kind_name(t->weighting.kind), t->weighting.shift, pred_kind_name(t->spec.pred));
+            schedule_kind_name(t->run.obj.schedule.kind), t->run.obj.schedule.lambda_min, t->run.obj.schedule.lambda_max,
+            weighting_kind_name(t->run.obj.weighting.kind), t->run.obj.weighting.shift, pred_kind_name(t->run.obj.spec.pred));
     fprintf(stderr, "vdmc train: blas %s\n", blas_report_line());
   }
   long long signal_at = env_step("VDMC_TRAIN_TEST_SIGNAL_AT"), stop_at = env_step("VDMC_TRAIN_TEST_STOP_AT");

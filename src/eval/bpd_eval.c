@@ -20,7 +20,7 @@ static const char *const kTermNames[4] = {"total", "prior", "reconstruction", "d
 
 // The dataset of the split, checked against the model.
 static int open_split(Dataset *ds, const BpdEvalArgs *a, const CkptModel *m, MPI_Comm comm) {
-  const Config *c = &m->cs.values;
+  const Config *c = &m->run.cs.values;
   int train = !strcmp(a->split, "train");
   if (!train && strcmp(a->split, "test"))
     return vdmc_fail(VDMC_ERR_INPUT, "--split: '%s' (expected test or train)", a->split);
@@ -29,14 +29,14 @@ static int open_split(Dataset *ds, const BpdEvalArgs *a, const CkptModel *m, MPI
   if (rc) {
     char why[1024];  // copied: vdmc_fail writes the buffer vdmc_error_message reads
     snprintf(why, sizeof why, "%s", vdmc_error_message());
-    return vdmc_fail(rc, "data.%s of %s: %s", a->split, m->file, why);
+    return vdmc_fail(rc, "data.%s of %s: %s", a->split, m->run.file, why);
   }
-  const UNetConfig *u = &m->net.cfg;
+  const UNetConfig *u = &m->run.net.cfg;
   if ((int)ds->h != u->resolution || (int)ds->w != u->resolution || (int)ds->c != u->in_channels)
     rc = vdmc_fail(VDMC_ERR_INPUT, "%s (data.%s of %s) has %zux%zux%zu images but the model takes %dx%dx%d", path,
-                   a->split, m->file, ds->h, ds->w, ds->c, u->resolution, u->resolution, u->in_channels);
+                   a->split, m->run.file, ds->h, ds->w, ds->c, u->resolution, u->resolution, u->in_channels);
   else if (u->num_classes > 0 && ds->num_classes > u->num_classes)
-    rc = vdmc_fail(VDMC_ERR_INPUT, "%s has %d classes but the model of %s knows %d", path, ds->num_classes, m->file,
+    rc = vdmc_fail(VDMC_ERR_INPUT, "%s has %d classes but the model of %s knows %d", path, ds->num_classes, m->run.file,
                    u->num_classes);
   else if (a->n > (long long)ds->n)
     rc = vdmc_fail(VDMC_ERR_INPUT, "--n %lld: %s has only %zu examples", a->n, path, ds->n);
@@ -48,7 +48,7 @@ static int open_split(Dataset *ds, const BpdEvalArgs *a, const CkptModel *m, MPI
 static int estimate_range(const BpdEvalArgs *a, CkptModel *m, Dataset *ds, long long lo, long long hi, int rank,
                           double *s1, double *s2) {
   Denoiser den = ckpt_model_denoiser(m);
-  BpdOptions o = {&den, &m->schedule, a->t_samples, a->seed};
+  BpdOptions o = {&den, &m->run.obj.schedule, a->t_samples, a->seed};
   uint8_t *bytes = malloc((size_t)READ_CHUNK * den.D);
   int32_t *lab32 = malloc(READ_CHUNK * sizeof(int32_t));
   int *labels = malloc(READ_CHUNK * sizeof(int));
@@ -85,8 +85,8 @@ int bpd_eval_run(const BpdEvalArgs *a, const VdmcComm *c, BpdResult *res) {
   if (a->t_samples < 1) return vdmc_fail(VDMC_ERR_INPUT, "--t-samples: %d, need at least 1", a->t_samples);
   CkptModel m;
   int rc = ckpt_model_load(&m, a->path, a->batch, c->comm);
-  if (!rc && a->unconditional && m.net.cfg.num_classes == 0)
-    rc = vdmc_fail(VDMC_ERR_INPUT, "--unconditional: the model of %s is unconditional already", m.file);
+  if (!rc && a->unconditional && m.run.net.cfg.num_classes == 0)
+    rc = vdmc_fail(VDMC_ERR_INPUT, "--unconditional: the model of %s is unconditional already", m.run.file);
   Dataset ds;
   if (!rc) rc = open_split(&ds, a, &m, c->comm);
   if (rc) {

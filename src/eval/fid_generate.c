@@ -29,13 +29,13 @@ int fid_evaluate_generated(FidSetup *s, CkptModel *m, const SampleRequest *r, co
   MPI_TRY(MPI_Comm_rank(comm, &rank));
   MPI_TRY(MPI_Comm_size(comm, &P));
   FeatureNet *net = &s->net;
-  const UNetConfig *u = &m->net.cfg;
+  const UNetConfig *u = &m->run.net.cfg;
   FidSink sink = {NULL, NULL, u->resolution, u->resolution, u->in_channels, u->num_classes == net->K};
   size_t D = (size_t)sink.H * sink.W * sink.C;
   long long lo, hi;
   sample_rank_range(r->n, rank, P, &lo, &hi);
   char source[4200];
-  snprintf(source, sizeof source, "samples of %s", m->file);
+  snprintf(source, sizeof source, "samples of %s", m->run.file);
   FeatureAccum acc;
   memset(&acc, 0, sizeof acc);
   SampleRows keep = {NULL, NULL, lo, D};

@@ -88,8 +88,8 @@ int import_safetensors(const char *path, const ConfigSet *cs, const VdmcComm *co
       rc = vdmc_fail(VDMC_ERR_INTERNAL, "import: the trainer's table has %zu floats, the import's %zu", t->table->total,
                      total);
     if (!rc) {
-      memcpy(t->params, weights, total * sizeof *weights);
-      memcpy(t->ema, weights, total * sizeof *weights);
+      memcpy(t->run.params, weights, total * sizeof *weights);
+      memcpy(t->run.ema, weights, total * sizeof *weights);
       rc = trainer_save(t);  // step 0, Adam moments as created: zero
     }
   }

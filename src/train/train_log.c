@@ -47,8 +47,8 @@ int train_log_step(TrainLog *l, const Trainer *t, const TrainStepStats *st, int 
     l->phase_sum[p].max += st->phase[p].max;
   }
   l->n_phase++;
-  long long steps_total = t->cs.values.optim.steps;
-  if (!force && t->step % t->cs.values.run.log_every != 0) return VDMC_OK;
+  long long steps_total = t->run.cs.values.optim.steps;
+  if (!force && t->step % t->run.cs.values.run.log_every != 0) return VDMC_OK;
   double now = MPI_Wtime();
   long long done = t->step - l->step_last;
   double ips = done > 0 ? (double)done * t->B / (now - l->t_last) : 0;

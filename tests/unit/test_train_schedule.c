@@ -23,6 +23,7 @@ enum { B = 3, RES = 8, CH = 2 };
 typedef struct {
   StepNet u;
   float *params;                       // the network's (fixed)
+  LearnedState learned;                // the schedule's parameters (a run's objective owns them)
   TrainSchedule ts;
   Schedule sch;
   Weighting w;
@@ -84,18 +85,20 @@ int main(void) {
   c.sch.lambda_min = -10, c.sch.lambda_max = 12;
   weighting_defaults(&c.w, WEIGHTING_SIGMOID);
   CHECK(weighting_prepare(&c.w) == VDMC_OK, "weighting");
-  CHECK(train_schedule_init(&c.ts, &c.sch, B, c.D) == VDMC_OK, "init: %s", vdmc_error_message());
+  CHECK(learned_state_create(&c.learned, c.sch.lambda_min, c.sch.lambda_max) == VDMC_OK, "learned schedule");
+  c.sch.learned = &c.learned.ls;
+  CHECK(train_schedule_init(&c.ts, &c.learned, B, c.D) == VDMC_OK, "init: %s", vdmc_error_message());
   // Move away from the near-linear start so every parameter matters.
-  LearnedSchedule *ls = &c.ts.ls;
-  for (size_t j = 0; j < ls->n_features; j++) c.ts.params[ls->off_w3 + j] = 0.5f + 0.4f * (float)sin((double)j);
-  c.ts.params[ls->off_w1] = 0.7f;
+  LearnedSchedule *ls = &c.learned.ls;
+  for (size_t j = 0; j < ls->n_features; j++) c.learned.params[ls->off_w3 + j] = 0.5f + 0.4f * (float)sin((double)j);
+  c.learned.params[ls->off_w1] = 0.7f;
 
   // analytic: one backward, as the training step does it
   double scale = 1.0 / ((double)B * (double)c.D);
   forward(&c, c.dout, scale);
   float *grads = vdmc_alloc_floats(stepnet_param_floats(&c.u));
   memset(grads, 0, stepnet_param_floats(&c.u) * sizeof *grads);
-  memset(c.ts.grads, 0, c.ts.table.total * sizeof(float));
+  memset(c.ts.grads, 0, c.learned.table.total * sizeof(float));
   train_schedule_begin_micro(&c.ts, B);
   CHECK(stepnet_backward(&c.u, c.params, grads, c.dout, c.ts.dz, c.ts.dlambda) == VDMC_OK, "backward");
   train_schedule_accumulate(&c.ts, &c.w, c.x, c.eps, c.t, c.lambda, c.loss, c.sqerr, B, scale, B);
@@ -110,7 +113,7 @@ int main(void) {
   struct { const char *name; size_t off, n; double h; } tensors[4] = {
       {"l1.weight", ls->off_w1, 1, 1e-2}, {"l2.weight", ls->off_w2, ls->n_features, 5e-2},
       {"l2.bias", ls->off_b2, ls->n_features, 1e-2}, {"l3.weight", ls->off_w3, ls->n_features, 1e-2}};
-  float *v = vdmc_alloc_floats(ls->n_features), *p = c.ts.params;
+  float *v = vdmc_alloc_floats(ls->n_features), *p = c.learned.params;
   for (int k = 0; k < 4; k++) {
     fill_uniform(v, tensors[k].n, 100 + (unsigned)k, -1, 1);
     double gv = 0, h = tensors[k].h;
@@ -131,6 +134,7 @@ int main(void) {
   }
   vdmc_free_floats(v);
   train_schedule_free(&c.ts);
+  learned_state_free(&c.learned);
   stepnet_free(&c.u);
   vdmc_free_floats(c.params), vdmc_free_floats(grads);
   vdmc_free_floats(c.x), vdmc_free_floats(c.eps), vdmc_free_floats(c.z);
