@@ -3,7 +3,7 @@
 # prints the exact command and stops.
 VDMC_DEBIAN_PACKAGES="cmake gcc make pkg-config libopenmpi-dev openmpi-bin libopenblas-dev \
 libhdf5-openmpi-dev hdf5-tools libscalapack-openmpi-dev libyaml-dev libpng-dev zlib1g-dev \
-libzip-dev libjpeg-dev dataset-fashion-mnist qemu-user slurm-wlm munge iproute2 util-linux \
+libzip-dev libjpeg-dev libprotobuf-c-dev protobuf-c-compiler python3-protobuf dataset-fashion-mnist qemu-user slurm-wlm munge iproute2 util-linux \
 clang-14 libclang-rt-14-dev"
 
 vdmc_install_deps() {

@@ -161,9 +161,11 @@ int cmd_train(int argc, char **argv) {
     int every = cs.values.run.sample_every;
     if (!rc && every > 0 && (t->step % every == 0 || last)) {
       // a grid is a convenience: a failure is reported, training goes on
-      if (trainer_sample_grid(t) && comm.rank == 0)
+      int grid = trainer_sample_grid(t);
+      if (grid && comm.rank == 0)
         fprintf(stderr, "vdmc train: warning: no sample grid at step %lld: %s\n", (long long)t->step,
                 vdmc_error_message());
+      if (!grid) train_log_samples(&log, t);  // rank 0: the grid as a TensorBoard image
     }
   }
   if (!rc && !saved_at_end && t->step >= steps) rc = trainer_save(t);  // resumed at the end

@@ -73,6 +73,7 @@ typedef struct {
   struct {
     long long seed;
     int log_every, checkpoint_every, sample_every, keep_checkpoints;
+    int tensorboard;  // 1: rank 0 writes TensorBoard event files in RUN/tb/
   } run;
   struct {
     double bucket_mb;

@@ -115,6 +115,8 @@ const ConfigKey config_keys[] = {
      "steps between sample grids (0 = never)"},
     {"run.keep_checkpoints", CFG_INT, F(run.keep_checkpoints), "3", 1, 1000, NULL,
      "checkpoints kept on disk"},
+    {"run.tensorboard", CFG_BOOL, F(run.tensorboard), "true", 0, 0, NULL,
+     "write TensorBoard event files in RUN/tb/ (log.jsonl's scalars, sample grids, the adaptive schedule's density)"},
     // mpi
     {"mpi.bucket_mb", CFG_FLOAT, F(mpi.bucket_mb), "4", 0.001, 4096, NULL,
      "gradient allreduce bucket size in MiB"},

@@ -2,8 +2,14 @@
 #ifndef VDMC_CORE_FS_H
 #define VDMC_CORE_FS_H
 
+#include <stddef.h>
+
 // mkdir -p: creates `path` and missing parents; an existing directory is fine, an
 // existing non-directory is an error naming it.
 int fs_mkdir_p(const char *path);
+
+// Reads a whole regular file of at most max_bytes into *data (malloc'ed; the caller
+// frees it). Errors name the path and the reason.
+int fs_read_file(const char *path, unsigned char **data, size_t *len, size_t max_bytes);
 
 #endif

@@ -8,6 +8,7 @@
 
 #include "core/output_file.h"
 #include "core/status.h"
+#include "train/train_tb.h"
 
 int train_log_open(TrainLog *l, const Trainer *t) {
   memset(l, 0, sizeof *l);
@@ -22,13 +23,27 @@ int train_log_open(TrainLog *l, const Trainer *t) {
   if (status) return status;
   l->jsonl = fopen(path, "a");  // appended across resumes: one file per run
   if (!l->jsonl) return vdmc_fail(VDMC_ERR_IO, "%s: cannot open for writing: %s", path, strerror(errno));
-  return VDMC_OK;
+  return t->run.cs.values.run.tensorboard ? train_tb_open(&l->tb, t) : VDMC_OK;
 }
 
 static void format_duration(char *buf, size_t n, double s) {
   if (!isfinite(s) || s < 0) snprintf(buf, n, "?");
   else if (s >= 3600) snprintf(buf, n, "%dh%02dm", (int)(s / 3600), (int)fmod(s / 60, 60));
   else snprintf(buf, n, "%dm%02ds", (int)(s / 60), (int)fmod(s, 60));
+}
+
+static int write_jsonl(FILE *f, const TrainLogLine *x) {
+  fprintf(f, "{\"step\": %lld, \"images\": %lld, \"loss\": %.8g, \"loss_std\": %.8g, \"loss_ema\": %.8g, \"lr\": %.8g, "
+          "\"grad_norm\": %.8g, \"img_per_s\": %.6g, \"eta_s\": %.6g, \"skipped\": %lld, \"ranks\": %d, "
+          "\"phases\": {",
+          x->step, x->images, x->loss, x->loss_std, x->loss_ema, x->lr, x->grad_norm, x->img_per_s, x->eta_s,
+          x->skipped, x->ranks);
+  for (int p = 0; p < PHASE_COUNT; p++)
+    fprintf(f, "%s\"%s\": {\"min\": %.6g, \"mean\": %.6g, \"max\": %.6g}", p ? ", " : "", train_phase_names[p],
+            x->phase_min[p], x->phase_mean[p], x->phase_max[p]);
+  fprintf(f, "}, \"sync_launched_early\": %.4g}\n", x->sync_launched_early);
+  if (fflush(f) != 0) return vdmc_fail(VDMC_ERR_IO, "log.jsonl: write failed: %s", strerror(errno));
+  return VDMC_OK;
 }
 
 int train_log_step(TrainLog *l, const Trainer *t, const TrainStepStats *st, int force) {
@@ -56,25 +71,23 @@ int train_log_step(TrainLog *l, const Trainer *t, const TrainStepStats *st, int 
   double loss = l->n ? l->loss_sum / l->n : NAN, loss_std = l->n ? l->loss_std_sum / l->n : NAN;
   double gnorm = l->n_norm ? l->gnorm_sum / l->n_norm : NAN;
   if (l->rank == 0) {
+    TrainLogLine line = {.step = t->step, .images = t->images_seen, .skipped = t->skipped_total, .ranks = l->size,
+                         .loss = loss, .loss_std = loss_std, .loss_ema = l->loss_ema, .lr = st->lr,
+                         .grad_norm = gnorm, .img_per_s = ips, .eta_s = isfinite(eta) ? eta : -1.0,
+                         .sync_launched_early = t->sync.launched_before_finish};
+    double k = l->n_phase ? l->n_phase : 1;
+    for (int p = 0; p < PHASE_COUNT; p++) {
+      line.phase_min[p] = l->phase_sum[p].min / k;
+      line.phase_mean[p] = l->phase_sum[p].sum / k / l->size;
+      line.phase_max[p] = l->phase_sum[p].max / k;
+    }
     char etab[32];
     format_duration(etab, sizeof etab, eta);
     fprintf(stderr, "step %lld/%lld  loss %.5f (ema %.5f)  lr %.2e  grad %.3f  %.1f img/s  eta %s  skipped %lld\n",
-            (long long)t->step, steps_total, loss, l->loss_ema, st->lr, gnorm, ips, etab,
-            (long long)t->skipped_total);
-    FILE *f = l->jsonl;
-    fprintf(f, "{\"step\": %lld, \"images\": %lld, \"loss\": %.8g, \"loss_std\": %.8g, \"loss_ema\": %.8g, \"lr\": %.8g, "
-            "\"grad_norm\": %.8g, \"img_per_s\": %.6g, \"eta_s\": %.6g, \"skipped\": %lld, \"ranks\": %d, "
-            "\"phases\": {",
-            (long long)t->step, (long long)t->images_seen, loss, loss_std, l->loss_ema, st->lr, gnorm, ips,
-            isfinite(eta) ? eta : -1.0, (long long)t->skipped_total, l->size);
-    for (int p = 0; p < PHASE_COUNT; p++) {
-      double k = l->n_phase ? l->n_phase : 1;
-      fprintf(f, "%s\"%s\": {\"min\": %.6g, \"mean\": %.6g, \"max\": %.6g}", p ? ", " : "",
-              train_phase_names[p], l->phase_sum[p].min / k, l->phase_sum[p].sum / k / l->size,
-              l->phase_sum[p].max / k);
-    }
-    fprintf(f, "}, \"sync_launched_early\": %.4g}\n", t->sync.launched_before_finish);
-    if (fflush(f) != 0) return vdmc_fail(VDMC_ERR_IO, "log.jsonl: write failed: %s", strerror(errno));
+            line.step, steps_total, loss, l->loss_ema, st->lr, gnorm, ips, etab, line.skipped);
+    int rc = write_jsonl(l->jsonl, &line);
+    if (rc) return rc;
+    train_tb_interval(l->tb, t, &line);
   }
   l->t_last = now;
   l->step_last = t->step;
@@ -84,7 +97,16 @@ int train_log_step(TrainLog *l, const Trainer *t, const TrainStepStats *st, int 
   return VDMC_OK;
 }
 
+void train_log_samples(TrainLog *l, const Trainer *t) {
+  if (!l->tb) return;
+  char png[4300];
+  trainer_sample_grid_path(t, png, sizeof png);
+  train_tb_samples(l->tb, t, png);
+}
+
 void train_log_close(TrainLog *l) {
   if (l->jsonl) fclose(l->jsonl);
   l->jsonl = NULL;
+  train_tb_close(l->tb);
+  l->tb = NULL;
 }

@@ -1,5 +1,6 @@
 // What rank 0 reports while training: one progress line per log interval on
-// stderr and one JSON object per interval in RUN/log.jsonl (docs/training.md).
+// stderr, one JSON object per interval in RUN/log.jsonl and the same values as
+// TensorBoard scalars in RUN/tb/ (docs/training.md).
 #ifndef VDMC_TRAIN_TRAIN_LOG_H
 #define VDMC_TRAIN_TRAIN_LOG_H
 
@@ -7,8 +8,21 @@
 
 #include "train/trainer.h"
 
+// One log interval as log.jsonl records it (and TensorBoard, src/train/train_tb.h).
+typedef struct {
+  long long step, images, skipped;
+  int ranks;
+  double loss, loss_std, loss_ema, lr, grad_norm, img_per_s;
+  double eta_s;  // -1: unknown
+  double phase_min[PHASE_COUNT], phase_mean[PHASE_COUNT], phase_max[PHASE_COUNT];  // seconds per step over ranks
+  double sync_launched_early;
+} TrainLogLine;
+
+struct TrainTb;
+
 typedef struct {
   FILE *jsonl;      // rank 0 only
+  struct TrainTb *tb;  // rank 0 with run.tensorboard: the event files of RUN/tb/
   int rank, size;
   double t_start, t_last;
   long long step_last;
@@ -21,6 +35,8 @@ typedef struct {
 int train_log_open(TrainLog *l, const Trainer *t);
 // Adds one step's statistics; writes a line when the step closes an interval.
 int train_log_step(TrainLog *l, const Trainer *t, const TrainStepStats *st, int force);
+// After trainer_sample_grid wrote this step's grid: rank 0 adds it to TensorBoard.
+void train_log_samples(TrainLog *l, const Trainer *t);
 void train_log_close(TrainLog *l);
 
 #endif

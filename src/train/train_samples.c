@@ -12,6 +12,10 @@
 
 enum { GRID_SAMPLES = 16, GRID_STEPS = 32 };
 
+void trainer_sample_grid_path(const Trainer *t, char *path, size_t n) {
+  snprintf(path, n, "%s/samples/step-%08lld.png", t->run_dir, (long long)t->step);
+}
+
 int trainer_sample_grid(Trainer *t) {
   if (t->comm.rank != 0) return VDMC_OK;
   int n = t->mb < GRID_SAMPLES ? t->mb : GRID_SAMPLES;  // the model's arena holds mb examples
@@ -30,7 +34,7 @@ int trainer_sample_grid(Trainer *t) {
   if (!rc) rc = sampler_run(&o, &d, x, t->num_classes ? labels : NULL, 0, n);
   char dir[4200], path[4300];
   snprintf(dir, sizeof dir, "%s/samples", t->run_dir);
-  snprintf(path, sizeof path, "%s/step-%08lld.png", dir, (long long)t->step);
+  trainer_sample_grid_path(t, path, sizeof path);
   if (!rc) rc = fs_mkdir_p(dir);
   int gw, gh;
   image_grid(NULL, &gw, &gh, x, n, t->H, t->W, t->C, 4);

@@ -117,6 +117,7 @@ int trainer_save(Trainer *t);
 void trainer_free(Trainer *t);
 // Rank 0: a grid of EMA samples in RUN/samples/step-NNNNNNNN.png (run.sample_every).
 int trainer_sample_grid(Trainer *t);
+void trainer_sample_grid_path(const Trainer *t, char *path, size_t n);  // of this step's grid
 // The backward hook that launches gradient buckets (ctx = the Trainer).
 void trainer_on_grad_ready(void *ctx, size_t offset);
 

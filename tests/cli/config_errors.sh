@@ -29,6 +29,7 @@ expect_error batch_float       "optim.batch_size: expected an integer" $'optim:\
 expect_error batch_zero        "optim.batch_size"                   $'optim:\n  batch_size: 0\n'
 expect_error steps_negative    "optim.steps"                        $'optim:\n  steps: -5\n'
 expect_error bool_word         "data.flip: expected true or false"  $'data:\n  flip: yes please\n'
+expect_error tensorboard_word  "run.tensorboard: expected true or false" $'run:\n  tensorboard: on\n'
 expect_error dropout_one       "model.dropout"                      $'model:\n  dropout: 1.5\n'
 expect_error mult_scalar       "model.channel_mult: expected a list" $'model:\n  channel_mult: 2\n'
 expect_error mult_bad_elem     "model.channel_mult: list elements"  $'model:\n  channel_mult: [1, two]\n'

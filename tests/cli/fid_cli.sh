@@ -137,6 +137,15 @@ expect_error "more splits than examples" "--is-splits 500: more Inception Score 
 expect_error "bad --is-splits" "--is-splits: 0 is outside" \
   "$vdmc" fid-stats "$tmp/test.h5" --features "$tmp/feat.h5" --out "$tmp/x.h5" --is-splits 0
 expect_error "missing --out" "required" "$vdmc" fid-stats "$tmp/test.h5" --features "$tmp/feat.h5"
+# non-finite statistics (a diverged feature run, a damaged file) are refused in one line
+tamper=$(vdmc_test_bin "$vdmc" file_tamper)
+for case in "mu 0 nan /mu or /sigma" "sigma 5 inf /mu or /sigma" "features 7 -inf /features"; do
+  read -r dset index value where <<<"$case"
+  cp "$tmp/ref_kf.h5" "$tmp/nf.h5" && "$tamper" "$tmp/nf.h5" value "$dset" "$index" "$value" keep-crc ||
+    { fail "file_tamper $dset"; continue; }
+  expect_error "non-finite /$dset" "nf.h5: non-finite value in $where" \
+    "$vdmc" eval --fid --kid --samples "$tmp/test.h5" --ref "$tmp/nf.h5" --features "$tmp/feat.h5"
+done
 expect_error "bad epochs" "--epochs 'x'" "$vdmc" train-classifier "$tmp/train.h5" --out "$tmp/y.h5" --epochs x
 expect_error "train on missing file" "$tmp/nope.h5" "$vdmc" train-classifier "$tmp/nope.h5" --out "$tmp/y.h5"
 [ -e "$tmp/x.h5" ] || [ -e "$tmp/x.h5.tmp" ] && fail "a failed fid-stats left output"

@@ -20,6 +20,7 @@
 #include "io/dataset.h"
 #include "io/dataset_write.h"
 #include "io/png_write.h"
+#include "io/tb_events.h"
 #include "mpi/comm.h"
 #include "seed_model.h"
 
@@ -232,6 +233,27 @@ static int write_idx_seeds(void) {
   return status ? status : write_idx("images-idx3-ubyte.gz", 3, image_dims, images);
 }
 
+// An event file as `vdmc train` writes one: a scalar event, then an image and a
+// histogram, renamed from TensorBoard's file name to a fixed one.
+static int write_tb_events(void) {
+  static const uint8_t png[] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+  const double limits[2] = {0, 1}, counts[2] = {0.25, 0.75};
+  const TbValue v[3] = {
+      {.tag = "loss", .kind = TB_SCALAR, .scalar = 0.5},
+      {.tag = "samples", .kind = TB_IMAGE, .png = png, .png_len = sizeof png, .width = 2, .height = 2, .colorspace = 1},
+      {.tag = "adaptive_schedule/density", .kind = TB_HISTOGRAM, .bucket_limit = limits, .bucket = counts,
+       .buckets = 2, .min = -1, .max = 1, .num = 1, .sum = 0.25, .sum_squares = 0.5}};
+  TbEventFile f;
+  const char *dir = seed_path("tb_events", "");
+  int status = tb_file_create(&f, dir, 1700000000, 1.7e9);
+  if (!status) status = tb_file_write(&f, 1.7e9 + 1, 1, v, 1);
+  if (!status) status = tb_file_write(&f, 1.7e9 + 2, 2, v + 1, 2);
+  tb_file_close(&f);
+  if (!status && rename(f.path, seed_path("tb_events", "scalar-image-histogram.tfevents")) != 0)
+    status = vdmc_fail(VDMC_ERR_IO, "%s: cannot rename", f.path);
+  return status;
+}
+
 int main(int argc, char **argv) {
   VdmcComm comm;
   if (argc != 2) {
@@ -253,6 +275,7 @@ int main(int argc, char **argv) {
   if (!status) status = write_npz("deflated.npz", 2, "<i8", 8, 0);
   if (!status) status = write_npz("stored.npz", 1, "|u1", 1, 1);
   if (!status) status = write_idx_seeds();
+  if (!status) status = write_tb_events();
   if (status) fprintf(stderr, "fuzz_make_seeds: %s\n", vdmc_error_message());
   vdmc_mpi_finalize();
   return status ? 1 : 0;

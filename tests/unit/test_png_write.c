@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "check.h"
+#include "core/fs.h"
+#include "io/png_header.h"
 #include "io/png_write.h"
 
 int main(void) {
@@ -35,6 +37,19 @@ int main(void) {
   CHECK((int)im.width == gw && (int)im.height == gh, "dims");
   CHECK(memcmp(back, grid, (size_t)gw * gh * C) == 0, "pixels round trip");
   CHECK(png_write("/nonexistent-dir/x.png", grid, gw, gh, C) != 0, "unwritable path is an error");
+  // png_header_read: the size and TensorBoard colorspace of the file just written
+  unsigned char *bytes = NULL;
+  size_t len = 0;
+  int hw = 0, hh = 0, cs = 0;
+  CHECK(fs_read_file(path, &bytes, &len, 1 << 20) == 0, "read the PNG back");
+  CHECK(png_header_read(bytes, len, path, &hw, &hh, &cs) == 0 && hw == gw && hh == gh && cs == 3,
+        "png header: %dx%d colorspace %d", hw, hh, cs);
+  CHECK(png_header_read(bytes, 20, path, &hw, &hh, &cs) != 0, "a cut header is an error");
+  bytes[1] = 'X';
+  CHECK(png_header_read(bytes, len, path, &hw, &hh, &cs) != 0, "a wrong signature is an error");
+  free(bytes);
+  CHECK(fs_read_file(path, &bytes, &len, 10) != 0 && bytes == NULL, "fs_read_file refuses a file over its limit");
+  CHECK(fs_read_file("/tmp", &bytes, &len, 1 << 20) != 0, "fs_read_file refuses a directory");
   remove(path);
   free(back);
   free(grid);
