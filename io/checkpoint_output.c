@@ -10,15 +10,16 @@
 #include "core/status.h"
 #include "io/checkpoint.h"
 #include "mpi/agree.h"
+#include "mpi/comm.h"
 
 int checkpoint_write_output(const char *path, const CheckpointState *st, MPI_Comm comm) {
   int rank;
-  MPI_Comm_rank(comm, &rank);
+  MPI_TRY(MPI_Comm_rank(comm, &rank));
   OutputFile out = {0};
   int rc = rank == 0 ? output_file_begin(&out, path) : VDMC_OK;
-  if ((rc = agree_rank0(comm, rc))) return rc;
-  MPI_Bcast(out.tmp_path, sizeof out.tmp_path, MPI_CHAR, 0, comm);  // rank 0's name (its pid)
+  if ((rc = mpi_agree(comm, rc))) return rc;
+  MPI_TRY(MPI_Bcast(out.tmp_path, sizeof out.tmp_path, MPI_CHAR, 0, comm));  // rank 0's name (its pid)
   rc = checkpoint_write_file(out.tmp_path, st, 1, comm);
   if (rank == 0) rc = output_file_end(&out, rc);  // renames, or removes the temporary
-  return agree_rank0(comm, rc);
+  return mpi_agree(comm, rc);
 }

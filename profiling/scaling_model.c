@@ -50,12 +50,12 @@ static int model_cost(ModelCost *m, const char *path) {
   ConfigSet cs;
   int rc = config_args_resolve(&cs, 1, argv, NULL, NULL);
   if (rc) return rc;
-  UNet net;
+  StepNet net;
   if ((rc = model_create_from_config(&net, &cs, 1))) return rc;
   m->path = path;
-  m->params = (double)unet_num_params(&net);
-  m->flops = unet_flops_per_image(&net);
-  unet_free(&net);
+  m->params = (double)stepnet_num_params(&net);
+  m->flops = stepnet_flops_per_image(&net);
+  stepnet_free(&net);
   m->batch = cs.values.optim.batch_size;
   m->bucket_bytes = cs.values.mpi.bucket_mb * 1024 * 1024;
   m->zero_stage = cs.values.mpi.zero_stage;

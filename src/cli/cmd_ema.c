@@ -6,10 +6,11 @@
 #include <string.h>
 
 #include "cli/commands.h"
+#include "cli/flag_parse.h"
+#include "cli/mpi_command.h"
 #include "core/status.h"
+#include "mpi/agree.h"
 #include "optim/ema_power.h"
-#include "sample/flag_parse.h"
-#include "sample/mpi_command.h"
 #include "train/ema_reconstruct.h"
 
 static void usage(FILE *f) {
@@ -65,7 +66,7 @@ static int run(void *args, const VdmcComm *c) {
   }
   int rc = mpi_command_check_files(c->comm, NULL, 0, outs, r->nstd);
   if (!rc) rc = ema_reconstruct(r, c->comm, stdout);
-  return mpi_command_agree(c->comm, rc);
+  return mpi_agree(c->comm, rc);
 }
 
 static const MpiCommand EMA = {"ema", usage, 1, parse, run};

@@ -115,9 +115,11 @@ static int set_scalar(Config *c, const ConfigKey *k, const char *text, const cha
           if (len == n && strncmp(p, text, n) == 0) found = 1;
           p += len + (p[len] == '|');
         }
-        if (!found)
-          return vdmc_fail(VDMC_ERR_INPUT, "%s: %s: expected one of %s, got '%s'", where, k->path,
-                           k->choices, text);
+        if (!found) {  // "diffusion.weighting: unknown weighting 'x' (expected one of a|b)"
+          const char *noun = strrchr(k->path, '.');
+          return vdmc_fail(VDMC_ERR_INPUT, "%s: %s: unknown %s '%s' (expected one of %s)", where, k->path,
+                           noun ? noun + 1 : k->path, text, k->choices);
+        }
       }
       strcpy((char *)dst, text);
       return VDMC_OK;

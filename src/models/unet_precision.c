@@ -35,7 +35,7 @@ static void xfmr_visit(XfmrBlock *x, int B, int E, size_t *need, const Bf16Opera
 }
 
 // Visits every block; returns the floats the largest product needs.
-static size_t visit_products(UNet *u, const Bf16Operands *bf) {
+static size_t visit_products(StepNet *u, const Bf16Operands *bf) {
   int B = u->max_batch, E = u->embed.E;
   size_t need = 0;
   unet_grow(&need, linear_mixed_floats(B, u->embed.E0, E));
@@ -55,7 +55,7 @@ static size_t visit_products(UNet *u, const Bf16Operands *bf) {
   return need;
 }
 
-int unet_set_precision(UNet *u, Precision p) {
+int stepnet_set_precision(StepNet *u, Precision p) {
   free(u->bf16.buf);
   u->bf16 = (Bf16Operands){NULL, 0};
   u->precision = PREC_FP32;

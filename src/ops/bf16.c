@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "blas/cpu_features.h"
+#include "core/cpu_features.h"
 #include "core/fastexp.h"
 #include "ops/parallel.h"
 

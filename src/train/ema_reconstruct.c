@@ -13,9 +13,10 @@
 #include "core/status.h"
 #include "io/checkpoint.h"
 #include "mpi/agree.h"
+#include "mpi/comm.h"
 #include "optim/ema_posthoc.h"
 #include "optim/ema_power.h"
-#include "sample/ckpt_model.h"
+#include "run/run.h"
 #include "train/ema_snapshot.h"
 #include "train/trainer.h"
 
@@ -55,7 +56,7 @@ static void snapshots_free(Snapshots *s) {
 // Rank 0 lists RUN/ema; every rank gets the list.
 static int list_snapshots(const char *run_dir, MPI_Comm comm, Snapshots *s) {
   int rank, rc = VDMC_OK;
-  MPI_Comm_rank(comm, &rank);
+  MPI_TRY(MPI_Comm_rank(comm, &rank));
   if (rank == 0) {
     rc = ema_snapshot_list(run_dir, &s->images, &s->path, &s->count);
     if (!rc && s->count == 0)
@@ -65,8 +66,8 @@ static int list_snapshots(const char *run_dir, MPI_Comm comm, Snapshots *s) {
       rc = vdmc_fail(VDMC_ERR_INPUT, "%s/%s holds %d snapshots; at most %d are read (raise "
                      "run.ema_snapshot_images)", run_dir, EMA_SNAPSHOT_DIR, s->count, MAX_SNAPSHOTS);
   }
-  if ((rc = agree_rank0(comm, rc))) return rc;
-  MPI_Bcast(&s->count, 1, MPI_INT, 0, comm);
+  if ((rc = mpi_agree(comm, rc))) return rc;
+  MPI_TRY(MPI_Bcast(&s->count, 1, MPI_INT, 0, comm));
   if (rank != 0) {
     s->images = malloc((size_t)s->count * sizeof *s->images);
     s->path = malloc((size_t)s->count * sizeof *s->path);
@@ -76,9 +77,9 @@ static int list_snapshots(const char *run_dir, MPI_Comm comm, Snapshots *s) {
   s->profile = calloc((size_t)s->count * EMA_POWER_MAX_PROFILES, sizeof *s->profile);
   rc = !s->images || !s->path || !s->step || !s->stds || !s->profile
            ? vdmc_fail(VDMC_ERR_MEMORY, "out of memory for %d snapshot names", s->count) : VDMC_OK;
-  if ((rc = agree_all(comm, rc))) return rc;
-  MPI_Bcast(s->images, s->count, MPI_INT64_T, 0, comm);
-  MPI_Bcast(s->path, s->count * 4096, MPI_CHAR, 0, comm);
+  if ((rc = mpi_agree(comm, rc))) return rc;
+  MPI_TRY(MPI_Bcast(s->images, s->count, MPI_INT64_T, 0, comm));
+  MPI_TRY(MPI_Bcast(s->path, s->count * 4096, MPI_CHAR, 0, comm));
   return VDMC_OK;
 }
 
@@ -87,7 +88,7 @@ static int list_snapshots(const char *run_dir, MPI_Comm comm, Snapshots *s) {
 // scalars), each checked before use.
 static int read_header(Snapshots *s, int i, const ParamTable *table, uint64_t seed, MPI_Comm comm) {
   int rank;
-  MPI_Comm_rank(comm, &rank);
+  MPI_TRY(MPI_Comm_rank(comm, &rank));
   const char *path = s->path[i];
   double *values = NULL;
   size_t n = 0;
@@ -106,10 +107,10 @@ static int read_header(Snapshots *s, int i, const ParamTable *table, uint64_t se
     for (size_t k = 0; !rc && k < n; k++) s->stds[i][k] = values[k];
     free(values);
   }
-  if ((rc = agree_rank0(comm, rc))) return rc;
+  if ((rc = mpi_agree(comm, rc))) return rc;
   int count = (int)n;
-  MPI_Bcast(&count, 1, MPI_INT, 0, comm);
-  MPI_Bcast(s->stds[i], EMA_POWER_MAX_PROFILES, MPI_DOUBLE, 0, comm);
+  MPI_TRY(MPI_Bcast(&count, 1, MPI_INT, 0, comm));
+  MPI_TRY(MPI_Bcast(s->stds[i], EMA_POWER_MAX_PROFILES, MPI_DOUBLE, 0, comm));
   s->nstd[i] = count;
   CheckpointState st;
   double check[EMA_POWER_MAX_PROFILES];
@@ -137,9 +138,9 @@ static int read_header(Snapshots *s, int i, const ParamTable *table, uint64_t se
 }
 
 // The params slice of the latest checkpoint, for the output file.
-static int load_params(const CkptModel *m, float *params, size_t off, size_t cnt, MPI_Comm comm) {
+static int load_params(const Run *m, float *params, size_t off, size_t cnt, MPI_Comm comm) {
   CheckpointState st;
-  checkpoint_state_init(&st, &m->unet.params.table);
+  checkpoint_state_init(&st, &m->net.params.table);
   checkpoint_add_array(&st, "params", params, off, cnt);
   int rc = checkpoint_load(m->file, comm, &st);
   free(st.config_text);
@@ -150,7 +151,7 @@ static int load_params(const CkptModel *m, float *params, size_t off, size_t cnt
 static int accumulate(const Snapshots *s, const ParamTable *table, double *const *x, int nout, double **acc,
                       size_t off, size_t cnt, MPI_Comm comm) {
   float *buf = vdmc_alloc_floats((cnt ? cnt : 1) * EMA_POWER_MAX_PROFILES);
-  int rc = agree_all(comm, buf ? VDMC_OK : vdmc_fail(VDMC_ERR_MEMORY, "out of memory for a snapshot slice"));
+  int rc = mpi_agree(comm, buf ? VDMC_OK : vdmc_fail(VDMC_ERR_MEMORY, "out of memory for a snapshot slice"));
   for (int i = 0, j = 0; !rc && i < s->count; i++) {
     CheckpointState st;
     checkpoint_state_init(&st, table);
@@ -172,16 +173,15 @@ static int accumulate(const Snapshots *s, const ParamTable *table, double *const
   return rc;
 }
 
-static int write_output(const EmaReconstructRequest *r, int o, const CkptModel *m, const Snapshots *s,
+static int write_output(const EmaReconstructRequest *r, int o, Run *m, const Snapshots *s,
                         float *params, float *ema, size_t off, size_t cnt, double *posthoc, MPI_Comm comm) {
-  const ParamTable *table = &m->unet.params.table;
+  const ParamTable *table = &m->net.params.table;
   CheckpointState st;
   checkpoint_state_init(&st, table);
   checkpoint_add_array(&st, "params", params, off, cnt);
   checkpoint_add_array(&st, "ema", ema, off, cnt);
-  if (m->schedule.adaptive) checkpoint_add_extra(&st, "adaptive_bins", (double *)m->adaptive.value, ADAPTIVE_BINS);
-  if (m->schedule.learned)
-    checkpoint_add_extra(&st, LEARNED_CHECKPOINT_EXTRA, m->learned_packed, 3 * m->learned_table.total);
+  int rc = run_add_extras(m, &st);  // the objective's state, as the checkpoint held it
+  if (rc) return rc;
   checkpoint_add_extra(&st, EMA_POSTHOC_EXTRA, posthoc, 4);
   st.step = s->step[s->count - 1];
   st.images_seen = s->images[s->count - 1];
@@ -191,28 +191,28 @@ static int write_output(const EmaReconstructRequest *r, int o, const CkptModel *
   st.config_text = text;
   char path[4200];
   ema_reconstruct_out_path(r, o, path, sizeof path);
-  int rc = checkpoint_write_output(path, &st, comm);
+  rc = checkpoint_write_output(path, &st, comm);
   free(text);
   return rc;
 }
 
 int ema_reconstruct(const EmaReconstructRequest *r, MPI_Comm comm, FILE *report) {
   int rank, size;
-  MPI_Comm_rank(comm, &rank);
-  MPI_Comm_size(comm, &size);
+  MPI_TRY(MPI_Comm_rank(comm, &rank));
+  MPI_TRY(MPI_Comm_size(comm, &size));
   Snapshots s;
   memset(&s, 0, sizeof s);
-  CkptModel m;
+  Run m;
   double *x[EMA_RECONSTRUCT_MAX_STDS] = {0}, *acc[EMA_RECONSTRUCT_MAX_STDS] = {0};
   EmaPosthocFit fit[EMA_RECONSTRUCT_MAX_STDS];
   float *params = NULL, *ema = NULL;
   int rc = list_snapshots(r->run_dir, comm, &s);
   int have_model = 0;
   if (!rc) {
-    rc = ckpt_model_load(&m, r->run_dir, 1, comm);
+    rc = run_from_checkpoint(&m, r->run_dir, 1, RUN_LOAD_EMA, comm);
     have_model = 1;  // freed whether or not it loaded
   }
-  const ParamTable *table = have_model ? &m.unet.params.table : NULL;
+  const ParamTable *table = have_model ? &m.net.params.table : NULL;
   for (int i = 0; !rc && i < s.count; i++) rc = read_header(&s, i, table, (uint64_t)m.cs.values.run.seed, comm);
   const double t_out = s.count ? (double)s.images[s.count - 1] : 0;
   for (int o = 0; !rc && o < r->nstd; o++) {
@@ -227,14 +227,14 @@ int ema_reconstruct(const EmaReconstructRequest *r, MPI_Comm comm, FILE *report)
     ema = vdmc_alloc_floats(cnt ? cnt : 1);
     int mem = !params || !ema;
     for (int o = 0; o < r->nstd; o++) mem |= !(acc[o] = calloc(cnt ? cnt : 1, sizeof(double)));
-    rc = agree_all(comm, mem ? vdmc_fail(VDMC_ERR_MEMORY, "out of memory for %zu weights", cnt) : VDMC_OK);
+    rc = mpi_agree(comm, mem ? vdmc_fail(VDMC_ERR_MEMORY, "out of memory for %zu weights", cnt) : VDMC_OK);
   }
   if (!rc) rc = load_params(&m, params, off, cnt, comm);
   if (!rc) rc = accumulate(&s, table, x, r->nstd, acc, off, cnt, comm);
   for (int o = 0; !rc && o < r->nstd; o++) {
     for (size_t i = 0; i < cnt; i++) ema[i] = (float)acc[o][i];
     size_t bad = finite_first_bad_float(ema, cnt);
-    rc = agree_all(comm, bad == cnt ? VDMC_OK : vdmc_fail(VDMC_ERR_NUMERIC, "std %g: reconstructed weight %zu is not "
+    rc = mpi_agree(comm, bad == cnt ? VDMC_OK : vdmc_fail(VDMC_ERR_NUMERIC, "std %g: reconstructed weight %zu is not "
                                                        "finite: a snapshot holds non-finite weights", r->std[o], off + bad));
     double posthoc[4] = {r->std[o], t_out, fit[o].residual, (double)s.nprofiles};
     if (!rc) rc = write_output(r, o, &m, &s, params, ema, off, cnt, posthoc, comm);
@@ -249,7 +249,7 @@ int ema_reconstruct(const EmaReconstructRequest *r, MPI_Comm comm, FILE *report)
   for (int o = 0; o < r->nstd; o++) free(x[o]), free(acc[o]);
   vdmc_free_floats(params);
   vdmc_free_floats(ema);
-  if (have_model) ckpt_model_free(&m);
+  if (have_model) run_free(&m);
   snapshots_free(&s);
   return rc;
 }

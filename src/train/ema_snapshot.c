@@ -10,6 +10,7 @@
 #include "core/fs.h"
 #include "core/status.h"
 #include "mpi/agree.h"
+#include "mpi/comm.h"
 
 void ema_snapshot_array_name(int k, char out[CHECKPOINT_NAME_LEN]) {
   snprintf(out, CHECKPOINT_NAME_LEN, "ema_power_%d", k);
@@ -21,11 +22,11 @@ void ema_snapshot_path(const char *run_dir, int64_t images, char *out, size_t ca
 
 int ema_snapshot_write(const char *run_dir, const CheckpointState *st, MPI_Comm comm) {
   int rank;
-  MPI_Comm_rank(comm, &rank);
+  MPI_TRY(MPI_Comm_rank(comm, &rank));
   char dir[4200], path[4300];
   snprintf(dir, sizeof dir, "%s/%s", run_dir, EMA_SNAPSHOT_DIR);
   ema_snapshot_path(run_dir, st->images_seen, path, sizeof path);
-  int rc = agree_rank0(comm, rank == 0 ? fs_mkdir_p(dir) : VDMC_OK);
+  int rc = mpi_agree(comm, rank == 0 ? fs_mkdir_p(dir) : VDMC_OK);
   return rc ? rc : checkpoint_write_output(path, st, comm);
 }
 

@@ -8,11 +8,11 @@
 #include "train/ema_snapshot.h"
 
 int trainer_power_ema_init(Trainer *t) {
-  const ConfigFloatList *stds = &t->cs.values.optim.ema_stds;
+  const ConfigFloatList *stds = &t->run.cs.values.optim.ema_stds;
   char what[CONFIG_WHERE_LEN + 32];
-  snprintf(what, sizeof what, "%s: optim.ema_stds", config_where(&t->cs, "optim.ema_stds"));
-  int rc = ema_power_set_init(&t->power_ema, stds->v, stds->n, t->total, what);
-  if (!rc) ema_power_set_reset(&t->power_ema, t->params);
+  snprintf(what, sizeof what, "%s: optim.ema_stds", config_where(&t->run.cs, "optim.ema_stds"));
+  int rc = ema_power_set_init(&t->power_ema, stds->v, stds->n, t->run.total, what);
+  if (!rc) ema_power_set_reset(&t->power_ema, t->run.params);
   return rc;
 }
 
@@ -42,7 +42,7 @@ int trainer_power_ema_check_loaded(const Trainer *t, const char *path) {
     if (t->power_ema_stds_io[k] != t->power_ema.std[k])
       return vdmc_fail(VDMC_ERR_INPUT, "%s tracks power-function EMA profile %d with relative std %.17g but %s "
                        "says %.17g: the tracked profiles cannot change in the middle of a run", path, k,
-                       t->power_ema_stds_io[k], config_where(&t->cs, "optim.ema_stds"), t->power_ema.std[k]);
+                       t->power_ema_stds_io[k], config_where(&t->run.cs, "optim.ema_stds"), t->power_ema.std[k]);
   return VDMC_OK;
 }
 
@@ -56,8 +56,8 @@ static int write_snapshot(Trainer *t) {
   trainer_power_ema_describe(t, &st, off, cnt);
   st.step = t->step;
   st.images_seen = t->images_seen;
-  st.seed = (uint64_t)t->cs.values.run.seed;
-  char *text = trainer_config_text(&t->cs);
+  st.seed = (uint64_t)t->run.cs.values.run.seed;
+  char *text = trainer_config_text(&t->run.cs);
   if (!text) return vdmc_fail(VDMC_ERR_MEMORY, "cannot format the config for the EMA snapshot");
   st.config_text = text;
   int rc = ema_snapshot_write(t->run_dir, &st, t->comm.comm);
@@ -69,12 +69,12 @@ static int write_snapshot(Trainer *t) {
 void trainer_power_ema_after_step(Trainer *t) {
   if (t->power_ema.n == 0) return;
   double t0 = MPI_Wtime();
-  ema_power_set_update(&t->power_ema, t->params, (double)t->images_seen, (double)t->B);
+  ema_power_set_update(&t->power_ema, t->run.params, (double)t->images_seen, (double)t->B);
   t->phase[PHASE_OPTIMIZER] += MPI_Wtime() - t0;
 }
 
 int trainer_power_ema_snapshot(Trainer *t) {
   if (t->power_ema.n == 0) return VDMC_OK;
-  int64_t every = t->cs.values.run.ema_snapshot_images, before = t->images_seen - t->B;
+  int64_t every = t->run.cs.values.run.ema_snapshot_images, before = t->images_seen - t->B;
   return before / every < t->images_seen / every ? write_snapshot(t) : VDMC_OK;
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Option parsing of every verb (sample/flag_parse.c flag_value, shared): a trailing
+# Option parsing of every verb (cli/flag_parse.c flag_value, shared): a trailing
 # unknown option is reported as unknown, a known option without its value as
 # missing its value: the first line on stderr (some verbs print their usage after
 # it), a non-zero exit, never a signal.

@@ -21,13 +21,13 @@ typedef struct {
   float *out, *grads, *dx, *dlambda;
 } Pass;
 
-static Pass run(UNet *u, const float *params, const float *x, const float *lambda,
+static Pass run(StepNet *u, const float *params, const float *x, const float *lambda,
                 const int *labels, const float *dout, int B, size_t n_in, size_t n_out) {
-  Pass p = {calloc(n_out, sizeof(float)), calloc(unet_param_floats(u), sizeof(float)),
+  Pass p = {calloc(n_out, sizeof(float)), calloc(stepnet_param_floats(u), sizeof(float)),
             calloc(n_in, sizeof(float)), calloc(B, sizeof(float))};
-  CHECK(unet_forward(u, params, p.out, x, lambda, labels, B, NULL) == VDMC_OK, "forward: %s",
+  CHECK(stepnet_forward(u, params, p.out, x, lambda, labels, B, NULL) == VDMC_OK, "forward: %s",
         vdmc_error_message());
-  CHECK(unet_backward(u, params, p.grads, dout, p.dx, p.dlambda) == VDMC_OK, "backward");
+  CHECK(stepnet_backward(u, params, p.grads, dout, p.dx, p.dlambda) == VDMC_OK, "backward");
   return p;
 }
 
@@ -40,24 +40,24 @@ static double rel_l2(const float *a, const float *b, size_t n) {
   return r > 0 ? sqrt(d / r) : sqrt(d);
 }
 
-static void compare(const char *model, UNet *u, int R, int Cin, int Cout) {
+static void compare(const char *model, StepNet *u, int R, int Cin, int Cout) {
   enum { B = 3 };
-  size_t n_in = (size_t)B * R * R * Cin, n_out = (size_t)B * R * R * Cout, P = unet_param_floats(u);
+  size_t n_in = (size_t)B * R * R * Cin, n_out = (size_t)B * R * R * Cout, P = stepnet_param_floats(u);
   float *params = vdmc_alloc_floats(P), *noise = vdmc_alloc_floats(P);
   float *x = calloc(n_in, sizeof *x), *dout = calloc(n_out, sizeof *dout);
   float lambda[B] = {-4.0f, 0.5f, 6.0f};
   int labels[B] = {1, 0, 2};
   // ADM init zeroes the output layers; a perturbation makes every gradient non-zero
-  unet_init_params(u, params, 7);
+  stepnet_init_params(u, params, 7);
   fill_uniform(noise, P, 8, -0.05f, 0.05f);
   for (size_t i = 0; i < P; i++) params[i] += noise[i];
   fill_uniform(x, n_in, 9, -1, 1);
   fill_uniform(dout, n_out, 10, -1, 1);
 
   Pass f32 = run(u, params, x, lambda, labels, dout, B, n_in, n_out);
-  CHECK(unet_set_precision(u, PREC_BF16) == VDMC_OK, "bf16: %s", vdmc_error_message());
+  CHECK(stepnet_set_precision(u, PREC_BF16) == VDMC_OK, "bf16: %s", vdmc_error_message());
   Pass b16 = run(u, params, x, lambda, labels, dout, B, n_in, n_out);
-  CHECK(unet_set_precision(u, PREC_FP32) == VDMC_OK, "back to fp32");
+  CHECK(stepnet_set_precision(u, PREC_FP32) == VDMC_OK, "back to fp32");
   Pass again = run(u, params, x, lambda, labels, dout, B, n_in, n_out);
   CHECK(!memcmp(again.grads, f32.grads, P * sizeof(float)) &&
             !memcmp(again.out, f32.out, n_out * sizeof(float)),
@@ -91,10 +91,10 @@ int main(void) {
                    .num_levels = 2, .channel_mult = {1, 2}, .num_res_blocks = 1, .num_attn = 1,
                    .attn_resolutions = {8}, .head_channels = 16, .dropout = 0, .num_classes = 3,
                    .resblock_updown = 1, .norm_groups = 4, .lambda_scale = 25.0};
-  UNet u;
+  StepNet u;
   CHECK(unet_create(&u, &uc, 3) == VDMC_OK, "unet: %s", vdmc_error_message());
   compare("unet", &u, 16, 3, 3);
-  unet_free(&u);
+  stepnet_free(&u);
   UViTConfig vc = {.common = {.in_channels = 3, .out_channels = 3, .resolution = 16,
                               .dropout = 0, .num_classes = 3, .norm_groups = 4,
                               .lambda_scale = 25.0},
@@ -103,6 +103,6 @@ int main(void) {
                    .xfmr_dropout = 0};
   CHECK(uvit_create(&u, &vc, 3) == VDMC_OK, "uvit: %s", vdmc_error_message());
   compare("uvit", &u, 16, 3, 3);
-  unet_free(&u);
+  stepnet_free(&u);
   return check_finish("bf16_models");
 }
