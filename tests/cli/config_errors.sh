@@ -37,7 +37,7 @@ expect_error stds_bad_elem     "optim.ema_stds: list elements must be numbers" $
 expect_error stds_scalar       "optim.ema_stds: expected a list of numbers" $'optim:\n  ema_stds: 0.05\n'
 expect_error mult_too_long     "at most 8 entries"                  $'model:\n  channel_mult: [1,1,1,1,1,1,1,1,1]\n'
 expect_error param_choice      "expected one of eps|x|v|F"          $'diffusion:\n  parameterization: score\n'
-expect_error precision_choice  "train.precision: expected one of fp32|bf16, got 'fp16'" $'train:\n  precision: fp16\n'
+expect_error precision_choice  "train.precision: unknown precision 'fp16' (expected one of fp32|bf16)" $'train:\n  precision: fp16\n'
 expect_error lambda_order      "lambda_min (5) must be below"       $'diffusion:\n  lambda_min: 5\n  lambda_max: -5\n'
 expect_error lambda_range      "diffusion.lambda_max"               $'diffusion:\n  lambda_max: 100\n'
 expect_error section_scalar    "expected a mapping of keys under optim" $'optim: 3\n'
