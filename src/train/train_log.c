@@ -104,8 +104,8 @@ int train_log_eval(TrainLog *l, const TrainEvalLine *x) {
   l->t_last += x->seconds;  // throughput and eta of the interval are the training's
   l->last_bpd = x->bpd;
   if (l->rank != 0) return VDMC_OK;
-  fprintf(stderr, "step %lld eval: test bits/dim %.6f +- %.6f (%lld examples) in %.1f s, %.1f%% of the time so far\n",
-          x->step, x->bpd, x->bpd_se, x->n, x->seconds, 100 * x->fraction);
+  fprintf(stderr, "step %lld eval: test bits/dim %.6f +- %.6f (%lld examples) in %.1f s, %.1f%% of the time so far%s\n",
+          x->step, x->bpd, x->bpd_se, x->n, x->seconds, 100 * x->fraction, x->best ? ", the best: kept" : "");
   fprintf(l->jsonl, "{\"step\": %lld, \"eval_bpd\": %.17g, \"eval_bpd_se\": %.8g, \"eval_n\": %lld, "
           "\"eval_s\": %.6g, \"eval_fraction\": %.6g}\n", x->step, x->bpd, x->bpd_se, x->n, x->seconds, x->fraction);
   if (fflush(l->jsonl) != 0) return vdmc_fail(VDMC_ERR_IO, "log.jsonl: write failed: %s", strerror(errno));
