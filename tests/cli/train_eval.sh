@@ -5,6 +5,8 @@
 #      P=1 (to the printed digits) and P=2 (ranks split the examples: to 1e-6);
 #   2. the training bits do not depend on it: the same checkpoints without evaluation
 #      (vdmc compare --tol 0; run.eval_every, run.keep_best and eval.* are execution keys);
+#      With train.precision bf16 the evaluation switches the network to fp32 (as vdmc eval
+#      builds it) and back: same training bits, vdmc eval's value;
 #   3. a run resumed at step 4 evaluates step 8 to the same bits as the straight run;
 #   4. eval.bpd_n beyond data.test is one line before the first step;
 #   5. run.keep_best bpd: RUN/best.h5 is the state of the lowest eval_bpd (vdmc compare
@@ -62,6 +64,13 @@ for s in 4 8; do
     { bad "step $s: evaluation changed the training bits"; cat "$work/cmp$s.out"; }
 done
 grep -q eval_bpd "$work/plain/log.jsonl" && bad "run.eval_every 0 evaluated" || ok
+train bf16 1 4 --set train.precision=bf16 --set run.eval_every=2 --set eval.bpd_n=$N && ok || bad "bf16 with evaluation"
+train bf16plain 1 4 --set train.precision=bf16 && ok || bad "bf16 without evaluation"
+f=checkpoints/step-00000004.h5
+"$vdmc" compare "$work/bf16/$f" "$work/bf16plain/$f" --tol 0 >"$work/cmpbf16.out" 2>&1 && ok ||
+  { bad "bf16: evaluation changed the training bits"; cat "$work/cmpbf16.out"; }
+[ "$(eval_total "$work/bf16/$f")" = "$(evals bf16 | awk '$1 == 4 {printf "%.6f", $2}')" ] && ok ||
+  bad "bf16: eval_bpd of step 4 is not vdmc eval's"
 
 # 3. deterministic across resume: 4 steps, then on to 8
 train resumed 1 4 --set run.eval_every=4 --set eval.bpd_n=$N && train resumed 1 8 --set run.eval_every=4 \
