@@ -141,11 +141,13 @@ cleanup:
 }
 
 // Keys of the resolved config that say how a run was executed (rank layout,
-// accumulation, logging and checkpoint cadence), not what it computes: like
+// accumulation, logging, checkpoint and evaluation cadence: evaluation during training
+// does not change the training bits, tests/cli/train_eval.sh), not what it computes: like
 // world_size, a difference in them is reported but is not a difference in content.
 static const char *const kExecutionKeys[] = {"mpi.", "optim.micro_batch:", "run.log_every:",
                                              "run.checkpoint_every:", "run.sample_every:",
-                                             "run.keep_checkpoints:"};
+                                             "run.keep_checkpoints:", "run.eval_every:", "run.keep_best:",
+                                             "eval."};
 
 // "section.key: value" of a line of the resolved config (config_write_yaml writes
 // "section:" lines and "  key: value" lines), given the last section seen.

@@ -56,6 +56,7 @@ typedef struct {
   int line;
   RunLogRecord *rec;
   int seen[FIELDS];
+  int eval;  // the line is an evaluation (it has eval_bpd), not a log interval
 } Parser;
 
 static int parse_fail(const Parser *p, const char *what) {
@@ -97,6 +98,7 @@ static int parse_value(Parser *p, const char *key, int depth) {
   double v = strtod(p->s, &end);
   if (end == p->s || errno == ERANGE) return parse_fail(p, "bad number");
   p->s = end;
+  if (!strcmp(key, "eval_bpd")) p->eval = 1;
   int i = field_index(key);
   if (i < 0) return VDMC_OK;  // a field this reader does not use
   if (p->seen[i]) {
@@ -145,11 +147,13 @@ static int parse_line(Parser *p, char *line) {
   p->s = p->line_start = line;
   memset(p->rec, 0, sizeof *p->rec);
   memset(p->seen, 0, sizeof p->seen);
+  p->eval = 0;
   skip_ws(p);
   int rc = parse_object(p, "", 0);
   if (rc) return rc;
   skip_ws(p);
   if (*p->s) return parse_fail(p, "text after the object");
+  if (p->eval) return VDMC_OK;  // evaluations during training: not a record of this reader
   for (int i = 0; i < FIELDS; i++)
     if (!p->seen[i]) {
       int ph = (i - TOP_FIELDS) / 3;
@@ -182,7 +186,7 @@ int run_log_read(RunLog *log, const char *path) {
     }
     p.rec = &log->rec[log->n];
     if ((rc = parse_line(&p, line))) break;
-    log->n++;
+    if (!p.eval) log->n++;
   }
   free(line);
   fclose(f);

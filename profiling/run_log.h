@@ -2,7 +2,8 @@
 // per log interval, numbers only, with one nested object `phases` of
 // {min, mean, max} objects. Strict: a malformed line, a missing or repeated key,
 // or a value that is not a number is an error naming path:line; unknown keys
-// are skipped so newer logs still read.
+// are skipped so newer logs still read. Lines of evaluations during training (those
+// with an eval_bpd key, src/train/train_eval.h) are skipped.
 #ifndef VDMC_PROFILING_RUN_LOG_H
 #define VDMC_PROFILING_RUN_LOG_H
 

@@ -110,7 +110,7 @@ static int parse_args(void *args, int argc, char **argv) {
   memset(a, 0, sizeof *a);
   sample_request_defaults(&a->r);
   a->b.split = "test";
-  a->b.t_samples = 4;
+  a->b.t_samples = BPD_EVAL_T_SAMPLES;
   a->b.batch = 64;
   long long v = 0;
   int rc = VDMC_OK;

@@ -17,6 +17,7 @@
 #include "mpi/world.h"
 #include "cli/flag_parse.h"
 #include "cli/mpi_command.h"
+#include "train/train_eval.h"
 #include "train/train_log.h"
 #include "train/trainer.h"
 #include "train/trainer_power_ema.h"
@@ -121,7 +122,9 @@ int cmd_train(int argc, char **argv) {
   long long signal_at = env_step("VDMC_TRAIN_TEST_SIGNAL_AT"), stop_at = env_step("VDMC_TRAIN_TEST_STOP_AT");
   long long delay_ms = env_step("VDMC_TRAIN_TEST_STEP_DELAY_MS");
   TrainLog log;
+  TrainEval eval;
   rc = mpi_agree(comm.comm, train_log_open(&log, t));  // rank 0 opens it; all stop if it cannot
+  if (!rc) rc = train_eval_open(&eval, t);
   int saved_at_end = 0;
   while (!rc && t->step < steps) {
     TrainStepStats st;
@@ -162,6 +165,13 @@ int cmd_train(int argc, char **argv) {
       rc = trainer_save(t);
       saved_at_end = last;
       if (!rc && t->step == stop_at) raise(SIGSTOP);
+    }
+    if (!rc && train_eval_due(&eval, t, last)) {
+      TrainEvalLine line;
+      int evaluated;
+      rc = train_eval_run(&eval, t, &line, &evaluated);
+      if (!rc && evaluated) rc = mpi_agree(comm.comm, train_log_eval(&log, &line));
+      if (rc) break;  // agreed by all ranks
     }
     if (t->step == signal_at && comm.rank == 0) raise(SIGUSR1);
     if (delay_ms > 0) nanosleep(&(struct timespec){delay_ms / 1000, delay_ms % 1000 * 1000000}, NULL);

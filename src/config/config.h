@@ -81,7 +81,12 @@ typedef struct {
     int log_every, checkpoint_every, sample_every, keep_checkpoints;
     int tensorboard;  // 1: rank 0 writes TensorBoard event files in RUN/tb/
     long long ema_snapshot_images;      // images between power-function EMA snapshots
+    int eval_every;                     // steps between evaluations during training (0 = never)
+    char keep_best[CONFIG_STR_LEN];     // none | bpd: which evaluation RUN/best.h5 is the best of
   } run;
+  struct {
+    long long bpd_n;                    // test examples of the bits/dim during training
+  } eval;
   struct {
     char precision[CONFIG_STR_LEN];     // fp32 | bf16: the operands of the model's products
   } train;

@@ -121,6 +121,14 @@ const ConfigKey config_keys[] = {
      "write TensorBoard event files in RUN/tb/ (log.jsonl's scalars, sample grids, the adaptive schedule's density)"},
     {"run.ema_snapshot_images", CFG_INT64, F(run.ema_snapshot_images), "16384", 1, 1e15, NULL,
      "images between snapshots of the optim.ema_stds profiles in RUN/ema/ (kept whatever run.keep_checkpoints)"},
+    {"run.eval_every", CFG_INT, F(run.eval_every), "0", 0, 1 << 30, NULL,
+     "steps between evaluations of the EMA weights during training, and at the last step (0 = never; "
+     "docs/training.md)"},
+    {"run.keep_best", CFG_CHOICE, F(run.keep_best), "none", 0, 0, "none|bpd",
+     "keep the checkpoint of the best evaluation as RUN/best.h5 (bpd: the lowest eval_bpd; needs run.eval_every)"},
+    // eval (during training: run.eval_every)
+    {"eval.bpd_n", CFG_INT64, F(eval.bpd_n), "1000", 1, 1e15, NULL,
+     "test bits/dim of the first N examples of data.test, as `vdmc eval RUN --bpd --n N --seed run.seed`"},
     // train
     {"train.precision", CFG_CHOICE, F(train.precision), "fp32", 0, 0, "fp32|bf16",
      "operands of every conv, linear and attention product: fp32, or rounded to bf16 with "

@@ -19,8 +19,9 @@
 static const char *const kTermNames[4] = {"total", "prior", "reconstruction", "diffusion"};
 
 // The dataset of the split, checked against the model.
-static int open_split(Dataset *ds, const BpdEvalArgs *a, const CkptModel *m, MPI_Comm comm) {
-  const Config *c = &m->run.cs.values;
+static int open_split(Dataset *ds, const BpdEvalArgs *a, const Run *run, MPI_Comm comm) {
+  const Config *c = &run->cs.values;
+  const char *of = run->file[0] ? run->file : a->path;  // a run being trained has no file yet
   int train = !strcmp(a->split, "train");
   if (!train && strcmp(a->split, "test"))
     return vdmc_fail(VDMC_ERR_INPUT, "--split: '%s' (expected test or train)", a->split);
@@ -29,14 +30,14 @@ static int open_split(Dataset *ds, const BpdEvalArgs *a, const CkptModel *m, MPI
   if (rc) {
     char why[1024];  // copied: vdmc_fail writes the buffer vdmc_error_message reads
     snprintf(why, sizeof why, "%s", vdmc_error_message());
-    return vdmc_fail(rc, "data.%s of %s: %s", a->split, m->run.file, why);
+    return vdmc_fail(rc, "data.%s of %s: %s", a->split, of, why);
   }
-  const UNetConfig *u = &m->run.net.cfg;
+  const UNetConfig *u = &run->net.cfg;
   if ((int)ds->h != u->resolution || (int)ds->w != u->resolution || (int)ds->c != u->in_channels)
     rc = vdmc_fail(VDMC_ERR_INPUT, "%s (data.%s of %s) has %zux%zux%zu images but the model takes %dx%dx%d", path,
-                   a->split, m->run.file, ds->h, ds->w, ds->c, u->resolution, u->resolution, u->in_channels);
+                   a->split, of, ds->h, ds->w, ds->c, u->resolution, u->resolution, u->in_channels);
   else if (u->num_classes > 0 && ds->num_classes > u->num_classes)
-    rc = vdmc_fail(VDMC_ERR_INPUT, "%s has %d classes but the model of %s knows %d", path, ds->num_classes, m->run.file,
+    rc = vdmc_fail(VDMC_ERR_INPUT, "%s has %d classes but the model of %s knows %d", path, ds->num_classes, of,
                    u->num_classes);
   else if (a->n > (long long)ds->n)
     rc = vdmc_fail(VDMC_ERR_INPUT, "--n %lld: %s has only %zu examples", a->n, path, ds->n);
@@ -45,17 +46,16 @@ static int open_split(Dataset *ds, const BpdEvalArgs *a, const CkptModel *m, MPI
 }
 
 // Per-example bits/dim of examples [lo, hi) into sums s1, s2 (total, prior, recon, diffusion).
-static int estimate_range(const BpdEvalArgs *a, CkptModel *m, Dataset *ds, long long lo, long long hi, int rank,
-                          double *s1, double *s2) {
-  Denoiser den = ckpt_model_denoiser(m);
-  BpdOptions o = {&den, &m->run.obj.schedule, a->t_samples, a->seed};
+static int estimate_range(const BpdEvalArgs *a, const Run *run, Denoiser den, Dataset *ds, long long lo, long long hi,
+                          int rank, double *s1, double *s2) {
+  BpdOptions o = {&den, &run->obj.schedule, a->t_samples, a->seed};
   uint8_t *bytes = malloc((size_t)READ_CHUNK * den.D);
   int32_t *lab32 = malloc(READ_CHUNK * sizeof(int32_t));
   int *labels = malloc(READ_CHUNK * sizeof(int));
   ElboTerms *terms = malloc(READ_CHUNK * sizeof(ElboTerms));
   int rc = bytes && lab32 && labels && terms ? VDMC_OK : vdmc_fail(VDMC_ERR_MEMORY, "eval: out of memory");
   Progress p;
-  progress_start(&p, "eval --bpd (rank 0)", "examples", hi - lo, rank == 0);
+  progress_start(&p, "eval --bpd (rank 0)", "examples", hi - lo, rank == 0 && !a->quiet);
   for (long long first = lo; first < hi && !rc; first += READ_CHUNK) {
     int b = (int)(hi - first < READ_CHUNK ? hi - first : READ_CHUNK);
     if ((rc = dataset_read_range(ds, (size_t)first, (size_t)b, bytes, lab32))) break;
@@ -80,26 +80,28 @@ static int estimate_range(const BpdEvalArgs *a, CkptModel *m, Dataset *ds, long 
   return rc;
 }
 
-int bpd_eval_run(const BpdEvalArgs *a, const VdmcComm *c, BpdResult *res) {
+int bpd_eval_check(const BpdEvalArgs *a, const Run *run, MPI_Comm comm) {
+  Dataset ds;
+  int rc = open_split(&ds, a, run, comm);
+  if (!rc) dataset_close(&ds);
+  return rc;
+}
+
+int bpd_eval_model(const BpdEvalArgs *a, const Run *run, Denoiser den, const VdmcComm *c, BpdResult *res) {
   memset(res, 0, sizeof *res);
   if (a->t_samples < 1) return vdmc_fail(VDMC_ERR_INPUT, "--t-samples: %d, need at least 1", a->t_samples);
-  CkptModel m;
-  int rc = ckpt_model_load(&m, a->path, a->batch, c->comm);
-  if (!rc && a->unconditional && m.run.net.cfg.num_classes == 0)
-    rc = vdmc_fail(VDMC_ERR_INPUT, "--unconditional: the model of %s is unconditional already", m.run.file);
   Dataset ds;
-  if (!rc) rc = open_split(&ds, a, &m, c->comm);
+  int local = open_split(&ds, a, run, c->comm), rc = mpi_agree(c->comm, local);
   if (rc) {
-    ckpt_model_free(&m);
+    if (!local) dataset_close(&ds);  // another rank failed
     return rc;
   }
   long long n = a->n ? a->n : (long long)ds.n;
   long long lo = n * c->rank / c->size, hi = n * (c->rank + 1) / c->size;
   double sums[8] = {0};  // s1[4], s2[4]
-  rc = mpi_agree(c->comm, estimate_range(a, &m, &ds, lo, hi, c->rank, sums, sums + 4));
+  rc = mpi_agree(c->comm, estimate_range(a, run, den, &ds, lo, hi, c->rank, sums, sums + 4));
   if (!rc) rc = MPI_STATUS(MPI_Allreduce(MPI_IN_PLACE, sums, 8, MPI_DOUBLE, MPI_SUM, c->comm), "eval: MPI_Allreduce of the sums");
   dataset_close(&ds);
-  ckpt_model_free(&m);
   if (rc) return rc;
   res->n = n;
   for (int j = 0; j < 4; j++) {
@@ -112,6 +114,17 @@ int bpd_eval_run(const BpdEvalArgs *a, const VdmcComm *c, BpdResult *res) {
                        "model's output overflowed on the %s split", kTermNames[j], a->path, mean, res->se[j], a->split);
   }
   return VDMC_OK;
+}
+
+int bpd_eval_run(const BpdEvalArgs *a, const VdmcComm *c, BpdResult *res) {
+  memset(res, 0, sizeof *res);
+  CkptModel m;
+  int rc = ckpt_model_load(&m, a->path, a->batch, c->comm);
+  if (!rc && a->unconditional && m.run.net.cfg.num_classes == 0)
+    rc = vdmc_fail(VDMC_ERR_INPUT, "--unconditional: the model of %s is unconditional already", m.run.file);
+  if (!rc) rc = bpd_eval_model(a, &m.run, ckpt_model_denoiser(&m), c, res);
+  ckpt_model_free(&m);
+  return rc;
 }
 
 void bpd_eval_print(FILE *f, const BpdEvalArgs *a, const BpdResult *res) {

@@ -9,6 +9,10 @@
 #include <stdio.h>
 
 #include "mpi/comm.h"
+#include "run/run.h"
+#include "sample/sampler.h"
+
+enum { BPD_EVAL_T_SAMPLES = 4 };  // default K of `vdmc eval --bpd` and of evaluation during training
 
 typedef struct {
   const char *path;     // RUN_DIR or checkpoint file
@@ -18,6 +22,7 @@ typedef struct {
   int batch;            // network batch ((example, time) pairs per forward)
   uint64_t seed;
   int unconditional;    // conditional model: evaluate with the null class instead of the labels
+  int quiet;            // 1: no progress bar (evaluation during training)
 } BpdEvalArgs;
 
 // Mean and standard error (over examples) of each term, in bits/dim.
@@ -27,7 +32,15 @@ typedef struct {
 } BpdResult;
 
 // Collective over c->comm; every rank returns the same status and result.
+// bpd_eval_run loads a->path (a->batch: the network batch); bpd_eval_model evaluates
+// `den`, a network of `run` with its weights (train/train_eval.c: the EMA of the run
+// being trained; a->path then only names it in messages). The estimate of an example
+// does not depend on batching or ranks (eval/bpd.h), so both give the same bits.
 int bpd_eval_run(const BpdEvalArgs *a, const VdmcComm *c, BpdResult *res);
+int bpd_eval_model(const BpdEvalArgs *a, const Run *run, Denoiser den, const VdmcComm *c, BpdResult *res);
+// Collective over comm: the checks of bpd_eval_model's split against `run` (images,
+// classes, a->n), made before training starts rather than at its first evaluation.
+int bpd_eval_check(const BpdEvalArgs *a, const Run *run, MPI_Comm comm);
 // Rank 0's report of a result.
 void bpd_eval_print(FILE *f, const BpdEvalArgs *a, const BpdResult *res);
 

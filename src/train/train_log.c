@@ -16,6 +16,7 @@ int train_log_open(TrainLog *l, const Trainer *t) {
   l->size = t->comm.size;
   l->t_start = l->t_last = MPI_Wtime();
   l->step_last = t->step;
+  l->last_bpd = NAN;
   if (l->rank != 0) return VDMC_OK;
   char path[4200];
   snprintf(path, sizeof path, "%s/log.jsonl", t->run_dir);
@@ -83,8 +84,10 @@ int train_log_step(TrainLog *l, const Trainer *t, const TrainStepStats *st, int 
     }
     char etab[32];
     format_duration(etab, sizeof etab, eta);
-    fprintf(stderr, "step %lld/%lld  loss %.5f (ema %.5f)  lr %.2e  grad %.3f  %.1f img/s  eta %s  skipped %lld\n",
-            line.step, steps_total, loss, l->loss_ema, st->lr, gnorm, ips, etab, line.skipped);
+    char bpd[48] = "";
+    if (isfinite(l->last_bpd)) snprintf(bpd, sizeof bpd, "  bpd %.4f", l->last_bpd);
+    fprintf(stderr, "step %lld/%lld  loss %.5f (ema %.5f)  lr %.2e  grad %.3f  %.1f img/s  eta %s  skipped %lld%s\n",
+            line.step, steps_total, loss, l->loss_ema, st->lr, gnorm, ips, etab, line.skipped, bpd);
     int rc = write_jsonl(l->jsonl, &line);
     if (rc) return rc;
     train_tb_interval(l->tb, t, &line);
@@ -94,6 +97,19 @@ int train_log_step(TrainLog *l, const Trainer *t, const TrainStepStats *st, int 
   l->loss_sum = l->loss_std_sum = l->gnorm_sum = 0;
   l->n = l->n_norm = l->n_phase = 0;
   memset(l->phase_sum, 0, sizeof l->phase_sum);
+  return VDMC_OK;
+}
+
+int train_log_eval(TrainLog *l, const TrainEvalLine *x) {
+  l->t_last += x->seconds;  // throughput and eta of the interval are the training's
+  l->last_bpd = x->bpd;
+  if (l->rank != 0) return VDMC_OK;
+  fprintf(stderr, "step %lld eval: test bits/dim %.6f +- %.6f (%lld examples) in %.1f s, %.1f%% of the time so far%s\n",
+          x->step, x->bpd, x->bpd_se, x->n, x->seconds, 100 * x->fraction, x->best ? ", the best: kept" : "");
+  fprintf(l->jsonl, "{\"step\": %lld, \"eval_bpd\": %.17g, \"eval_bpd_se\": %.8g, \"eval_n\": %lld, "
+          "\"eval_s\": %.6g, \"eval_fraction\": %.6g}\n", x->step, x->bpd, x->bpd_se, x->n, x->seconds, x->fraction);
+  if (fflush(l->jsonl) != 0) return vdmc_fail(VDMC_ERR_IO, "log.jsonl: write failed: %s", strerror(errno));
+  train_tb_eval(l->tb, x);
   return VDMC_OK;
 }
 

@@ -6,6 +6,7 @@
 
 #include <stdio.h>
 
+#include "train/train_eval.h"
 #include "train/trainer.h"
 
 // One log interval as log.jsonl records it (and TensorBoard, src/train/train_tb.h).
@@ -30,11 +31,16 @@ typedef struct {
   int n, have_ema, n_norm;
   MetricStat phase_sum[PHASE_COUNT];  // over the interval: sums of the per-step min/sum/max
   int n_phase;
+  double last_bpd;  // the latest eval_bpd (NAN: none yet), shown in the progress line
 } TrainLog;
 
 int train_log_open(TrainLog *l, const Trainer *t);
 // Adds one step's statistics; writes a line when the step closes an interval.
 int train_log_step(TrainLog *l, const Trainer *t, const TrainStepStats *st, int force);
+// After train_eval_run: rank 0 writes the evaluation as a log.jsonl line of its own
+// (its keys are eval_*, beside step), a TensorBoard scalar per key and a line on
+// stderr. The evaluation's seconds are not counted in the interval's img/s and eta.
+int train_log_eval(TrainLog *l, const TrainEvalLine *x);
 // After trainer_sample_grid wrote this step's grid: rank 0 adds it to TensorBoard.
 void train_log_samples(TrainLog *l, const Trainer *t);
 void train_log_close(TrainLog *l);

@@ -161,6 +161,18 @@ void train_tb_interval(struct TrainTb *tb, const Trainer *t, const TrainLogLine 
   write_values(tb, x->step, v, n);
 }
 
+void train_tb_eval(struct TrainTb *tb, const TrainEvalLine *x) {
+  if (!tb) return;
+  TbValue v[5];  // the keys of train_log_eval's line, in its order
+  int n = 0;
+  add_scalar(v, &n, "eval_bpd", x->bpd);
+  add_scalar(v, &n, "eval_bpd_se", x->bpd_se);
+  add_scalar(v, &n, "eval_n", (double)x->n);
+  add_scalar(v, &n, "eval_s", x->seconds);
+  add_scalar(v, &n, "eval_fraction", x->fraction);
+  write_values(tb, x->step, v, n);
+}
+
 void train_tb_samples(struct TrainTb *tb, const Trainer *t, const char *png_path) {
   if (!tb || tb->failed || t->step <= last_step(tb, "samples")) return;
   uint8_t *png = NULL;

@@ -21,6 +21,8 @@
 int train_tb_open(struct TrainTb **tb, const Trainer *t);
 // One log interval: the scalars, and the adaptive schedule's density when it has one.
 void train_tb_interval(struct TrainTb *tb, const Trainer *t, const TrainLogLine *line);
+// One evaluation (train/train_eval.h): its log.jsonl keys as scalars.
+void train_tb_eval(struct TrainTb *tb, const TrainEvalLine *x);
 // The sample grid of this step, read back from the PNG trainer_sample_grid wrote.
 void train_tb_samples(struct TrainTb *tb, const Trainer *t, const char *png_path);
 void train_tb_close(struct TrainTb *tb);  // NULL is fine

@@ -160,7 +160,9 @@ char *trainer_config_text(const ConfigSet *cs) {
   return buf;
 }
 
-int trainer_save(Trainer *t) {
+// The current state into a committed step file (path NULL) or, through the output
+// policy, into `path` with one more extra.
+static int save_state(Trainer *t, const char *path, const char *extra, double *values, size_t n) {
   double t0 = MPI_Wtime();
   if (t->reader) reader_quiesce(t->reader);  // HDF5 is single-threaded: park the prefetcher
   CheckpointState st;
@@ -169,10 +171,18 @@ int trainer_save(Trainer *t) {
   char *text = trainer_config_text(&t->run.cs);
   if (!text) return vdmc_fail(VDMC_ERR_MEMORY, "cannot format the config for the checkpoint");
   st.config_text = text;
-  int rc = checkpoint_save(t->run_dir, &st, t->run.cs.values.run.keep_checkpoints, t->comm.comm);
+  int rc = extra ? checkpoint_add_extra(&st, extra, values, n) : VDMC_OK;
+  if (!rc) rc = path ? checkpoint_write_output(path, &st, t->comm.comm)
+                     : checkpoint_save(t->run_dir, &st, t->run.cs.values.run.keep_checkpoints, t->comm.comm);
   free(text);
-  t->phase[PHASE_CHECKPOINT] += MPI_Wtime() - t0;
+  if (!path) t->phase[PHASE_CHECKPOINT] += MPI_Wtime() - t0;  // other files: their caller's time
   return rc;
+}
+
+int trainer_save(Trainer *t) { return save_state(t, NULL, NULL, NULL, 0); }
+
+int trainer_save_as(Trainer *t, const char *path, const char *extra, double *values, size_t n) {
+  return save_state(t, path, extra, values, n);
 }
 
 static int resume_from(Trainer *t, const char *path) {

@@ -117,6 +117,9 @@ int trainer_create(Trainer *t, const ConfigSet *cs, const VdmcComm *comm, const 
 int trainer_step(Trainer *t, TrainStepStats *st);
 // Commits a checkpoint of the current state. Collective.
 int trainer_save(Trainer *t);
+// Collective: the same state, with one more extra `extra` (n values), written to `path`
+// (outside RUN/checkpoints/) through checkpoint_write_output: atomic, never pruned.
+int trainer_save_as(Trainer *t, const char *path, const char *extra, double *values, size_t n);
 void trainer_free(Trainer *t);
 // The resolved config as YAML text (malloc'd; NULL when out of memory): stored in
 // checkpoints and post-hoc EMA snapshots.

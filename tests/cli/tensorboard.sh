@@ -27,7 +27,8 @@ train() {  # run_dir ranks steps extra-args...
   local dir=$1 np=$2 steps=$3
   shift 3
   vdmc_mpirun "$np" "$vdmc" train "$tiny" --run "$work/$dir" "${data_args[@]}" --set optim.steps="$steps" \
-    --set run.checkpoint_every=4 --set run.sample_every=4 --set run.keep_checkpoints=10 "$@" >>"$work/$dir.log" 2>&1
+    --set run.checkpoint_every=4 --set run.sample_every=4 --set run.keep_checkpoints=10 \
+    --set run.eval_every=3 --set eval.bpd_n=8 "$@" >>"$work/$dir.log" 2>&1
 }
 files() { find "$work/run/tb" -name '*tfevents*' | sort; }
 
@@ -53,7 +54,8 @@ grep -q "warning: .*$(basename "$second"): record .*: the file ends inside a rec
 [ "$(sha256sum <"$second")" = "$sum_before" ] && ok || bad "vdmc changed an earlier event file"
 [ "$(files | wc -l)" = 3 ] && ok || bad "the last resume did not write a third file: $(files)"
 
-# 3. the independent reader
+# 3. the independent reader (evaluations during training included: their own lines)
+[ "$(grep -c '"eval_bpd"' "$work/run/log.jsonl")" -ge 4 ] && ok || bad "log.jsonl has no evaluations at steps 3, 6, 9, 12"
 "$vdmc" schedule --from-checkpoint "$work/run/checkpoints/step-00000012.h5" --csv --points 201 >"$work/schedule.csv" &&
   ok || bad "vdmc schedule --csv"
 if /usr/bin/python3 "$check" check "$work/run" --lost "$work/cut.json" --cut-file "$(basename "$second")" \
@@ -100,7 +102,8 @@ else
   grep "warning: no more TensorBoard" "$work/fullrun.log"
   grep -q "No space left on device" "$work/fullrun.log" && ok || bad "the warning does not say the disk is full"
   [ "$(cat "$work/fullrun/checkpoints/latest" 2>/dev/null)" = step-00000004.h5 ] && ok || bad "no step-4 checkpoint"
-  [ "$(wc -l <"$work/fullrun/log.jsonl")" = 4 ] && ok || bad "log.jsonl is not complete"
+  [ "$(grep -vc eval_bpd "$work/fullrun/log.jsonl")" = 4 ] && [ "$(grep -c eval_bpd "$work/fullrun/log.jsonl")" = 2 ] &&
+    ok || bad "log.jsonl is not complete (4 intervals, evaluations at steps 3 and 4)"
   leftover=$(find "$full/tb" -type f | head -1)
   [ -z "$leftover" ] && ok || bad "an event file was left: $leftover ($(stat -c %s "$leftover") bytes)"
   umount "$full"

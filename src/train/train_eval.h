@@ -1,0 +1,56 @@
+// Evaluation during training (run.eval_every; docs/training.md "Evaluation during
+// training"): every eval_every steps and at the last step, all ranks together compute
+// the test bits/dim of the EMA weights on the first eval.bpd_n examples of data.test
+// with the code of `vdmc eval --bpd` (eval/bpd_eval.h), so the value is the one
+// `vdmc eval CHECKPOINT --bpd --n N --seed run.seed` prints for that step's checkpoint.
+// Evaluation reads the weights and draws from its own keyed streams: the training
+// bits do not depend on it.
+//
+// run.keep_best: bpd keeps the state of the lowest eval_bpd as RUN/best.h5: the
+// whole checkpoint (loadable by eval, sample and train --resume) with the extra
+// "eval_best" = (eval_bpd, step), written through checkpoint_write_output (a
+// temporary renamed over the old file when every rank wrote it), outside
+// RUN/checkpoints/ so that pruning (run.keep_checkpoints) and `latest` never touch it.
+// The best so far is the value stored in that file, read at start: a resumed run
+// (from any of its checkpoints) never replaces a better one.
+#ifndef VDMC_TRAIN_TRAIN_EVAL_H
+#define VDMC_TRAIN_TRAIN_EVAL_H
+
+#include "eval/bpd_eval.h"
+#include "train/trainer.h"
+
+typedef struct {
+  int every;         // run.eval_every (0: never)
+  BpdEvalArgs args;  // data.test, eval.bpd_n, seed run.seed, BPD_EVAL_T_SAMPLES
+  double seconds;    // evaluation seconds of this process
+  double t_start;    // MPI_Wtime when this process opened it
+  int keep_best;     // run.keep_best is bpd
+  double best_bpd;   // eval_bpd of RUN/best.h5 (INFINITY: no such file yet)
+  long long best_step;
+  char best_path[4200];
+} TrainEval;
+
+#define TRAIN_EVAL_BEST_FILE "best.h5"   // in the run directory
+#define TRAIN_EVAL_BEST_EXTRA "eval_best"  // its (eval_bpd, step)
+
+// One evaluation as log.jsonl records it (src/train/train_log.h).
+typedef struct {
+  long long step, n;
+  double bpd, bpd_se;  // test bits/dim of the EMA weights, mean and standard error over the n examples
+  double seconds;      // of this evaluation
+  double fraction;     // evaluation seconds / wall seconds since this process started
+  int best;            // 1: this evaluation replaced RUN/best.h5 (run.keep_best)
+} TrainEvalLine;
+
+// Collective: checks data.test against the model and eval.bpd_n before the first step,
+// and reads the best value so far from RUN/best.h5 (run.keep_best).
+int train_eval_open(TrainEval *e, Trainer *t);
+// Whether this step is evaluated (last: the run's final step).
+int train_eval_due(const TrainEval *e, const Trainer *t, int last);
+// Collective: evaluates the EMA weights of this step into *line (*evaluated = 1) and
+// writes RUN/best.h5 when it is better than the best so far (run.keep_best). A
+// failed evaluation is a warning line on rank 0 and *evaluated = 0: training goes on.
+// Errors returned (the same on every rank) are those training cannot go on after.
+int train_eval_run(TrainEval *e, Trainer *t, TrainEvalLine *line, int *evaluated);
+
+#endif
