@@ -118,7 +118,9 @@ static int build_buffers(Trainer *t) {
   t->ema = alloc_or_fail(t->total, &rc);
   if (rc) return rc;
   size_t bucket = (size_t)(c->mpi.bucket_mb * 1048576.0 / sizeof(float));
-  if ((rc = grad_sync_init(&t->sync, t->comm.comm, t->table, t->grads, bucket, c->mpi.zero_stage))) return rc;
+  GradSyncProgress progress = strcmp(c->mpi.progress, "calls") ? GRAD_SYNC_PROGRESS_THREAD : GRAD_SYNC_PROGRESS_CALLS;
+  if ((rc = grad_sync_init(&t->sync, t->comm.comm, t->table, t->grads, bucket, c->mpi.zero_stage, progress)))
+    return rc;
   t->adam_m = alloc_or_fail(t->sync.shard_len, &rc);
   t->adam_v = alloc_or_fail(t->sync.shard_len, &rc);
   size_t bD = (size_t)t->b * t->D;
