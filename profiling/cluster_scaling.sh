@@ -18,37 +18,15 @@ build=$(cd "${1:-$here/build}" && pwd)
 steps=${2:-6}
 out=${3:-$build/cluster_scaling}
 export VDMC_CLUSTER_NAME=${VDMC_CLUSTER_NAME:-vdmcprof}
-source "$here/tests/cluster/names.sh"
 case "$(realpath -m "$out")/" in /tmp/*) echo "cluster_scaling: OUT_DIR must not be under /tmp (each node has its own)" >&2; exit 2 ;; esac
 rm -rf "$out"
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
+source "$here/profiling/cluster_job.sh"
 "$here/tests/cluster/up.sh" 3 >/dev/null
 trap '"$here/tests/cluster/down.sh"' EXIT
-login() { "$here/tests/cluster/login.sh" "$@"; }
 "$build/vdmc" prepare fashion-mnist --out "$out/data" >/dev/null
 per_rank=16
-
-links_bytes() { for k in 1 2 3; do cluster_link_bytes $k; done; }
-
-# job NAME NODES: the default config on NODES x 1 rank through jobs/train.sbatch; prints
-# the report's SUMMARY line and the MB each node's link moved per step (node1/node2/...)
-job() {
-  local before after
-  before=($(links_bytes))
-  (cd "$out" && VDMC="$build/vdmc" login sbatch -W -N "$2" --ntasks-per-node=1 -o "$out/$1.log" \
-    "$here/jobs/train.sbatch" "$here/configs/fmnist.yaml" "$out/$1" \
-    --set "data.train=$out/data/fashion-mnist-train.h5" --set "data.test=$out/data/fashion-mnist-test.h5" \
-    --set optim.batch_size=$((per_rank * $2)) --set optim.steps="$steps" --set run.log_every=$((steps / 3)) \
-    --set run.checkpoint_every=1000000 --set run.sample_every=0 --set mpi.threads_per_rank=1 >/dev/null) ||
-    { echo "cluster_scaling: job $1 failed:" >&2; tail -5 "$out/$1.log" >&2; exit 1; }
-  after=($(links_bytes))
-  "$build/profiling/report" "$out/$1" >"$out/$1.report"
-  local mb=() k
-  for k in $(seq 0 $(($2 - 1))); do mb+=("$(awk -v b=$((after[k] - before[k])) -v s="$steps" 'BEGIN { printf "%.2f", b / s / 1e6 }')"); done
-  echo "$(grep '^SUMMARY' "$out/$1.report") link_mb_per_step=$(IFS=/; echo "${mb[*]}")"
-}
-field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
 
 echo "== cluster_scaling: configs/fmnist.yaml, $per_rank img/rank, $steps steps, 1 rank x 1 thread per node;" \
   "this machine has $(nproc) cores for all nodes (load average $(cut -d' ' -f1-3 /proc/loadavg))"
