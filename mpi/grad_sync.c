@@ -77,7 +77,14 @@ int grad_sync_init(GradSync *g, MPI_Comm comm, const ParamTable *t, float *grads
   g->buckets = calloc(t->count + 1, sizeof *g->buckets);
   if (!g->buckets) return vdmc_fail(VDMC_ERR_MEMORY, "out of memory for gradient buckets");
   g->n_buckets = grad_sync_plan_buckets(t, g->total, bucket_floats, g->buckets);
-  return uses_thread(g) ? init_thread_sync(g) : VDMC_OK;
+  if (!uses_thread(g)) return VDMC_OK;
+  // The thread calls MPI_Test while the main thread makes other MPI calls.
+  int level = MPI_THREAD_SINGLE;
+  MPI_TRY(MPI_Query_thread(&level));
+  if (level < MPI_THREAD_MULTIPLE)
+    return vdmc_fail(VDMC_ERR_INPUT, "mpi.progress: thread needs MPI_THREAD_MULTIPLE, which this MPI library does not "
+                     "provide; set mpi.progress: calls");
+  return init_thread_sync(g);
 }
 
 void grad_sync_begin(GradSync *g) {

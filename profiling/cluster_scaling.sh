@@ -7,7 +7,7 @@
 # (img/s(P) / (P x img/s(1))), exposed gradient-sync time per step, bytes through
 # each node's link per step, and what profiling/scaling_model predicts for the same
 # bandwidth (alpha from bench_allreduce over the unshaped links, compute rate from the
-# 1-node run, overlap from the unshaped 2-node run). The machine's cores are shared by
+# 1-node run; the unshaped 2-node run is checked against the model). The machine's cores are shared by
 # all nodes: with 2 cores, 3 single-threaded ranks cannot all run at once, so the
 # 3-node points measure CPU contention as much as the network. A benchmark, never a
 # test. Needs root (tests/cluster/up.sh).
@@ -45,7 +45,7 @@ for rate in none 10gbit 1gbit 200mbit; do
   gbit=$(awk -v r="$rate" -v c="$calib_gbit" 'BEGIN { v = r + 0; print r == "none" ? c : r ~ /mbit/ ? v / 1000 : v }')
   for P in 2 3; do
     s=$(job "${rate}_p$P" $P)
-    # overlap from the unshaped 2-node run, compute from the 1-node run (scaling_model)
+    # compute from the 1-node run; the unshaped 2-node run is printed beside the model (scaling_model)
     pred=$("$build/profiling/scaling_model" --run "$out/none_p2" --compute-run "$out/p1" --calibration "$out/allreduce.txt" \
       --cores-per-node 1 --node-batch $per_rank --nodes $P --link "$gbit" --out "$out" "$here/configs/fmnist.yaml" |
       grep '^PREDICT')
