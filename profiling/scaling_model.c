@@ -72,7 +72,7 @@ static int model_cost(ModelCost *m, const char *path) {
   m->batch = cs.values.optim.batch_size;
   m->bucket_bytes = cs.values.mpi.bucket_mb * 1024 * 1024;
   m->zero_stage = cs.values.mpi.zero_stage;
-  m->progress_thread = strcmp(cs.values.mpi.progress, "calls") != 0;
+  m->progress_thread = strcmp(cs.values.mpi.progress, "thread") == 0;
   m->threads = cs.values.mpi.threads_per_rank;
   const ParamTable *t = &net.params.table;
   m->total = (double)t->total;

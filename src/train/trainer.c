@@ -118,7 +118,7 @@ static int build_buffers(Trainer *t) {
   t->ema = alloc_or_fail(t->total, &rc);
   if (rc) return rc;
   size_t bucket = (size_t)(c->mpi.bucket_mb * 1048576.0 / sizeof(float));
-  GradSyncProgress progress = strcmp(c->mpi.progress, "calls") ? GRAD_SYNC_PROGRESS_THREAD : GRAD_SYNC_PROGRESS_CALLS;
+  GradSyncProgress progress = strcmp(c->mpi.progress, "thread") ? GRAD_SYNC_PROGRESS_CALLS : GRAD_SYNC_PROGRESS_THREAD;
   if ((rc = grad_sync_init(&t->sync, t->comm.comm, t->table, t->grads, bucket, c->mpi.zero_stage, progress)))
     return rc;
   t->adam_m = alloc_or_fail(t->sync.shard_len, &rc);
