@@ -66,6 +66,19 @@ void checkpoint_partition(size_t total, int rank, int nranks, size_t *offset, si
 // returns the same status.
 int checkpoint_save(const char *run_dir, const CheckpointState *st, int keep, MPI_Comm comm);
 
+// Collective over comm: writes the state into `tmp_path` (created exclusively when
+// `exclusive`, otherwise created or truncated) with checkpoint_save's layout,
+// checksums and agreement, and commits nothing: the caller
+// renames it (post-hoc EMA snapshots and `vdmc ema` outputs, through the output
+// policy of core/output_file.h). On failure rank 0 removes tmp_path; every rank
+// returns the same status.
+int checkpoint_write_file(const char *tmp_path, const CheckpointState *st, int exclusive, MPI_Comm comm);
+// Collective: checkpoint_write_file through the output policy (core/output_file.h):
+// `path` is checked by rank 0 (no special files, no inputs of this process, nothing
+// in a run's checkpoints/), written as an exclusive temporary and renamed over it
+// when every rank succeeded. Every rank returns the same status.
+int checkpoint_write_output(const char *path, const CheckpointState *st, MPI_Comm comm);
+
 // Collective over comm. `path` is a checkpoint file, or RUN_DIR, RUN_DIR/checkpoints
 // or RUN_DIR/checkpoints/latest to load the latest one; in that case a broken newest
 // file (truncated, checksum mismatch) falls back to the previous complete one with a

@@ -1,4 +1,4 @@
-// Rank agreement and slice-independent CRC32 checksums for checkpoints.
+// Slice-independent CRC32 checksums for checkpoints, and the check that ranks agree on the table.
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,29 +8,6 @@
 #include "core/status.h"
 #include "io/checkpoint_internal.h"
 #include "io/h5_check.h"
-
-int ckpt_agree(MPI_Comm comm, int status) {
-  int rank, size, first;
-  MPI_Comm_rank(comm, &rank);
-  MPI_Comm_size(comm, &size);
-  int mine = status == VDMC_OK ? INT_MAX : rank;
-  if (MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, comm) != MPI_SUCCESS)
-    return vdmc_fail(VDMC_ERR_MPI, "checkpoint: MPI_Allreduce of the ranks' status failed");
-  if (first == INT_MAX) return VDMC_OK;
-  struct {
-    int code;
-    char message[1000];
-  } report;
-  memset(&report, 0, sizeof report);
-  if (rank == first) {
-    report.code = status;
-    snprintf(report.message, sizeof report.message, "%s", vdmc_error_message());
-  }
-  if (MPI_Bcast(&report, (int)sizeof report, MPI_BYTE, first, comm) != MPI_SUCCESS)
-    return vdmc_fail(VDMC_ERR_MPI, "checkpoint: MPI_Bcast of rank %d's error failed", first);
-  if (size > 1) return vdmc_fail(report.code, "rank %d: %s", first, report.message);
-  return vdmc_fail(report.code, "%s", report.message);
-}
 
 uint32_t ckpt_crc_update(uint32_t crc, const void *data, size_t bytes) {
   return (uint32_t)crc32_z(crc, data, bytes);
@@ -44,7 +21,7 @@ static int compare_offset(const void *a, const void *b) {
 int ckpt_crc_global(MPI_Comm comm, const void *slice, size_t offset, size_t bytes,
                     size_t total_bytes, const char *what, uint32_t *crc) {
   int size;
-  MPI_Comm_size(comm, &size);
+  MPI_TRY(MPI_Comm_size(comm, &size));
   uint64_t mine[3] = {offset, bytes, ckpt_crc_update(0, slice, bytes)};
   uint64_t *all = malloc((size_t)size * sizeof mine);
   if (!all) return vdmc_fail(VDMC_ERR_MEMORY, "checkpoint: out of memory gathering checksums");

@@ -15,6 +15,7 @@
 
 #include "core/status.h"
 #include "io/checkpoint_internal.h"
+#include "mpi/comm.h"
 
 void ckpt_dir_of(const char *run_dir, char *out) {
   snprintf(out, CKPT_PATH_LEN, "%s/checkpoints", run_dir);
@@ -203,10 +204,7 @@ static void read_latest(const char *dir, char *name, int *found, char *problem, 
 
 // Rank 0 of the world prints (checkpoint readers run on every rank or serially).
 static void warn_once(const char *fmt, const char *a, const char *b) {
-  int init = 0, rank = 0;
-  MPI_Initialized(&init);
-  if (init) MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-  if (rank == 0) {
+  if (vdmc_mpi_world_rank() == 0) {
     fprintf(stderr, fmt, a, b);
     fflush(stderr);
   }

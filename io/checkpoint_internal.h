@@ -60,10 +60,7 @@ void ckpt_format_shape(const uint64_t *shape, int ndim, char *out, size_t cap);
 // Opens /config and checks its length against CKPT_MAX_CONFIG_BYTES.
 int ckpt_open_config(hid_t file, const char *path, size_t *len, hid_t *dset);
 
-// ---- checkpoint_comm.c: agreement and slice-independent checksums -------------
-// Collective: if any rank's status is not VDMC_OK, every rank returns the status and
-// message of the lowest failing rank (prefixed with its rank when comm has > 1 rank).
-int ckpt_agree(MPI_Comm comm, int status);
+// ---- checkpoint_comm.c: slice-independent checksums ----------------------------
 // CRC32 of bytes [0, total_bytes) of an array of which this rank holds `bytes` bytes
 // starting at byte `offset`. The slices of all ranks must tile the array exactly;
 // the per-slice CRCs are combined in offset order, so the result does not depend on

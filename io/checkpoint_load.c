@@ -11,6 +11,7 @@
 #include "core/status.h"
 #include "io/checkpoint_internal.h"
 #include "io/h5_check.h"
+#include "mpi/agree.h"
 
 typedef struct {
   const char *path;
@@ -137,8 +138,8 @@ static int read_whole(LoadFile *f, hid_t dset, hid_t type, size_t elem, size_t n
 // else from an extra collective read), and the parts are combined in order.
 static int read_array(LoadFile *f, hid_t dset, const CheckpointArray *a, MPI_Comm comm) {
   int rank, size, status = VDMC_OK;
-  MPI_Comm_rank(comm, &rank);
-  MPI_Comm_size(comm, &size);
+  MPI_TRY(MPI_Comm_rank(comm, &rank));
+  MPI_TRY(MPI_Comm_size(comm, &size));
   float *part = NULL;
   VDMC_CHECK(ckpt_transfer(dset, H5T_NATIVE_FLOAT, a->data, sizeof(float), a->offset, a->count,
                            f->dxpl, 0, comm));
@@ -208,8 +209,8 @@ static int load_file(const char *path, CheckpointState *st, MPI_Comm comm) {
   for (int i = 0; i < CHECKPOINT_MAX_ARRAYS; i++) f.arrays[i] = H5I_INVALID_HID;
   for (int i = 0; i < CHECKPOINT_MAX_EXTRAS; i++) f.extras[i] = H5I_INVALID_HID;
   char *config = NULL;
-  int status = ckpt_agree(comm, open_and_check(&f, st, comm));
-  if (!status) status = ckpt_agree(comm, read_data(&f, st, &config, comm));
+  int status = mpi_agree(comm, open_and_check(&f, st, comm));
+  if (!status) status = mpi_agree(comm, read_data(&f, st, &config, comm));
   close_file(&f);
   if (status) {
     free(config);
@@ -227,10 +228,10 @@ static int load_file(const char *path, CheckpointState *st, MPI_Comm comm) {
 
 int checkpoint_load(const char *path, MPI_Comm comm, CheckpointState *st) {
   int rank, n = 0, fallback = 0;
-  MPI_Comm_rank(comm, &rank);
+  MPI_TRY(MPI_Comm_rank(comm, &rank));
   char (*cands)[CKPT_PATH_LEN] = NULL;
   int status = ckpt_check_same_layout(comm, st);
-  if (!status) status = ckpt_agree(comm, ckpt_dir_candidates(path, &cands, &n, &fallback));
+  if (!status) status = mpi_agree(comm, ckpt_dir_candidates(path, &cands, &n, &fallback));
   char first_error[1024] = "";
   H5E_auto2_t func;
   void *data;

@@ -15,6 +15,7 @@
 #include "io/checkpoint_internal.h"
 #include "io/h5_attr.h"
 #include "io/h5_check.h"
+#include "mpi/agree.h"
 
 #ifndef VDMC_VERSION
 #define VDMC_VERSION "unknown"
@@ -32,8 +33,8 @@ typedef struct {
 
 static int make_header(const CheckpointState *st, MPI_Comm comm, SaveHeader *h) {
   int rank, size, status = VDMC_OK;
-  MPI_Comm_rank(comm, &rank);
-  MPI_Comm_size(comm, &size);
+  MPI_TRY(MPI_Comm_rank(comm, &rank));
+  MPI_TRY(MPI_Comm_size(comm, &size));
   memset(h, 0, sizeof *h);
   h->step = st->step;
   h->images_seen = st->images_seen;
@@ -108,15 +109,15 @@ cleanup:
   return status;
 }
 
-static int write_file(const char *path, const CheckpointState *st, const SaveHeader *h,
+static int write_file(const char *path, const CheckpointState *st, const SaveHeader *h, unsigned create_flags,
                       MPI_Comm comm) {
   int rank, status = VDMC_OK;
-  MPI_Comm_rank(comm, &rank);
+  MPI_TRY(MPI_Comm_rank(comm, &rank));
   hid_t fapl = H5I_INVALID_HID, dxpl = H5I_INVALID_HID, file = H5I_INVALID_HID;
   hid_t arrays = H5I_INVALID_HID, extras = H5I_INVALID_HID;
   VDMC_CHECK(ckpt_fapl_create(comm, &fapl));
   VDMC_CHECK(ckpt_dxpl_collective(&dxpl));
-  H5_CHECK(file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl), "checkpoint: H5Fcreate");
+  H5_CHECK(file = H5Fcreate(path, create_flags, H5P_DEFAULT, fapl), "checkpoint: H5Fcreate");
   VDMC_CHECK(write_root_attrs(file, h));
   VDMC_CHECK(write_tensors(file, st->table, rank, dxpl, comm));
   size_t mine = rank == 0 ? h->config_len : 0;
@@ -160,35 +161,41 @@ static int explain_write_failure(int status, const char *tmp, const char *dir, c
   return vdmc_fail(status, "%s: %s", tmp, vdmc_error_message());
 }
 
+int checkpoint_write_file(const char *tmp, const CheckpointState *st, int exclusive, MPI_Comm comm) {
+  int rank;
+  MPI_TRY(MPI_Comm_rank(comm, &rank));
+  char dir[CKPT_PATH_LEN];
+  const char *slash = strrchr(tmp, '/');
+  snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - tmp) : 1, slash ? tmp : ".");
+  H5E_auto2_t func;
+  void *data;
+  ckpt_h5_quiet_begin(&func, &data);
+  SaveHeader h;
+  int status = ckpt_check_same_layout(comm, st);
+  if (!status) status = mpi_agree(comm, make_header(st, comm, &h));
+  if (!status) {
+    status = write_file(tmp, st, &h, exclusive ? H5F_ACC_EXCL : H5F_ACC_TRUNC, comm);
+    if (status) status = explain_write_failure(status, tmp, dir, st, &h);
+    status = mpi_agree(comm, status);
+  }
+  ckpt_h5_quiet_end(func, data);
+  if (status && rank == 0) unlink(tmp);  // nothing was committed; the previous file stands
+  return status;
+}
+
 int checkpoint_save(const char *run_dir, const CheckpointState *st, int keep, MPI_Comm comm) {
   int rank;
-  MPI_Comm_rank(comm, &rank);
+  MPI_TRY(MPI_Comm_rank(comm, &rank));
   if (keep < 1) return vdmc_fail(VDMC_ERR_INPUT, "checkpoint: keep must be >= 1, got %d", keep);
   char dir[CKPT_PATH_LEN], name[CKPT_PATH_LEN], tmp[2 * CKPT_PATH_LEN + 8];
   ckpt_dir_of(run_dir, dir);
   ckpt_file_name(st->step, name);
   snprintf(tmp, sizeof tmp, "%s/%s.tmp", dir, name);
   int status = rank == 0 ? fs_mkdir_p(dir) : VDMC_OK;
-  status = ckpt_agree(comm, status);
+  status = mpi_agree(comm, status);
+  if (!status) status = checkpoint_write_file(tmp, st, 0, comm);  // replaces a crashed save's temporary
   if (status) return status;
-
-  H5E_auto2_t func;
-  void *data;
-  ckpt_h5_quiet_begin(&func, &data);
-  SaveHeader h;
-  status = ckpt_check_same_layout(comm, st);
-  if (!status) status = ckpt_agree(comm, make_header(st, comm, &h));
-  if (!status) {
-    status = write_file(tmp, st, &h, comm);
-    if (status) status = explain_write_failure(status, tmp, dir, st, &h);
-    status = ckpt_agree(comm, status);
-  }
-  ckpt_h5_quiet_end(func, data);
-  if (status) {
-    if (rank == 0) unlink(tmp);  // nothing was committed; the previous checkpoint stands
-    return status;
-  }
   ckpt_test_pause("before_rename", rank);
   if (rank == 0) status = ckpt_dir_commit(dir, tmp, st->step, keep);
-  return ckpt_agree(comm, status);
+  return mpi_agree(comm, status);
 }

@@ -17,21 +17,13 @@
 
 #include "mpi/comm.h"
 
+// MPI_CHECK (mpi/comm.h) has the same shape for MPI calls.
 #define H5_CHECK(call, ...)                                   \
   do {                                                        \
     if ((call) < 0) {                                         \
       status = h5_fail(__FILE__, __LINE__, __VA_ARGS__);      \
       goto cleanup;                                           \
     }                                                         \
-  } while (0)
-
-#define MPI_CHECK(call, ...)                                        \
-  do {                                                              \
-    int mpi_rc_ = (call);                                           \
-    if (mpi_rc_ != MPI_SUCCESS) {                                   \
-      status = mpi_fail(mpi_rc_, __FILE__, __LINE__, __VA_ARGS__);  \
-      goto cleanup;                                                 \
-    }                                                               \
   } while (0)
 
 // Jumps to cleanup when a vdmc status-returning call fails (its message stands).

@@ -4,13 +4,26 @@
 
 #include "core/status.h"
 
-int mpi_fail(int rc, const char *src, int line, const char *fmt, ...) {
+static int mpi_fail_va(int rc, const char *src, int line, const char *fmt, va_list ap) {
   char reason[MPI_MAX_ERROR_STRING] = "";
   int len = 0;
   if (MPI_Error_string(rc, reason, &len) != MPI_SUCCESS) snprintf(reason, sizeof reason, "MPI error %d", rc);
+  return vdmc_fail_library(VDMC_ERR_MPI, reason, src, line, fmt, ap);
+}
+
+int mpi_fail(int rc, const char *src, int line, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  int status = vdmc_fail_library(VDMC_ERR_MPI, reason, src, line, fmt, ap);
+  int status = mpi_fail_va(rc, src, line, fmt, ap);
+  va_end(ap);
+  return status;
+}
+
+int mpi_status(int rc, const char *src, int line, const char *fmt, ...) {
+  if (rc == MPI_SUCCESS) return VDMC_OK;
+  va_list ap;
+  va_start(ap, fmt);
+  int status = mpi_fail_va(rc, src, line, fmt, ap);
   va_end(ap);
   return status;
 }
@@ -33,6 +46,13 @@ int vdmc_mpi_finalize(void) {
   MPI_Finalized(&finalized);
   if (!finalized) MPI_TRY(MPI_Finalize());
   return VDMC_OK;
+}
+
+int vdmc_mpi_world_rank(void) {
+  int init = 0, rank = 0;
+  if (MPI_Initialized(&init) != MPI_SUCCESS || !init) return 0;
+  if (MPI_Comm_rank(MPI_COMM_WORLD, &rank) != MPI_SUCCESS) return 0;
+  return rank;
 }
 
 void vdmc_mpi_abort(const VdmcComm *c, const char *what) {

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "core/status.h"
+#include "mpi/agree.h"
 
 enum { HOST_LEN = 64 };
 
@@ -26,13 +27,11 @@ static int trusted_slurm_ntasks(void) {
 }
 
 int world_check_slurm_tasks(const VdmcComm *c) {
-  int n = trusted_slurm_ntasks();
-  int mine[2] = {n && n != c->size ? n : 0, c->rank}, worst[2];
-  MPI_TRY(MPI_Allreduce(mine, worst, 1, MPI_2INT, MPI_MAXLOC, c->comm));
-  if (worst[0])
-    return vdmc_fail(VDMC_ERR_INPUT, "MPI world size %d differs from SLURM_NTASKS=%d (seen by rank %d): start vdmc "
-                     "with mpirun or srun --mpi=pmix inside the allocation", c->size, worst[0], worst[1]);
-  return VDMC_OK;
+  int n = trusted_slurm_ntasks(), status = VDMC_OK;
+  if (n && n != c->size)
+    status = vdmc_fail(VDMC_ERR_INPUT, "MPI world size %d differs from SLURM_NTASKS=%d (seen by rank %d): start vdmc "
+                       "with mpirun or srun --mpi=pmix inside the allocation", c->size, n, c->rank);
+  return mpi_agree(c->comm, status);
 }
 
 int world_report_hosts(const VdmcComm *c, FILE *out, const char *prefix) {
@@ -43,10 +42,11 @@ int world_report_hosts(const VdmcComm *c, FILE *out, const char *prefix) {
   int oom = c->rank == 0 && !all;
   MPI_TRY(MPI_Bcast(&oom, 1, MPI_INT, 0, c->comm));
   if (oom) return vdmc_fail(VDMC_ERR_MEMORY, "out of memory for %d hostnames", c->size);
-  int rc = MPI_Gather(mine, HOST_LEN, MPI_CHAR, all, HOST_LEN, MPI_CHAR, 0, c->comm);
-  if (rc != MPI_SUCCESS) {
+  int rc = MPI_STATUS(MPI_Gather(mine, HOST_LEN, MPI_CHAR, all, HOST_LEN, MPI_CHAR, 0, c->comm),
+                      "MPI_Gather of hostnames");
+  if (rc) {
     free(all);
-    return mpi_fail(rc, __FILE__, __LINE__, "MPI_Gather of hostnames");
+    return rc;
   }
   if (c->rank == 0) {
     // one entry per run of consecutive ranks on the same host

@@ -9,8 +9,8 @@
 // Under Slurm the job step's task count must be the MPI world size: a launcher that
 // started singletons (plain srun without --mpi=pmix) or too few ranks would
 // otherwise train P unrelated copies. Each rank reads SLURM_NTASKS only where it
-// describes this MPI job (see world.c); the ranks then agree on the outcome in one
-// collective, so a mismatch seen on any one rank fails every rank with the same
+// describes this MPI job (see world.c); the ranks then agree on the outcome (mpi_agree),
+// so a mismatch seen on any one rank fails every rank with the lowest such rank's
 // error (VDMC_ERR_INPUT) instead of leaving the others waiting in their first
 // collective. Collective: call on every rank.
 int world_check_slurm_tasks(const VdmcComm *c);

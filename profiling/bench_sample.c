@@ -21,7 +21,7 @@
 #include "mpi/comm.h"
 #include "sample/progress.h"
 #include "sample/sampler.h"
-#include "sample/unet_denoiser.h"
+#include "sample/net_denoiser.h"
 
 // The U-Net denoiser with the seconds spent inside it, so the sampler's own overhead
 // (noise, Heun updates, parameterization conversions) is measured, not inferred.
@@ -52,14 +52,14 @@ int main(int argc, char **argv) {
   if (B < 1 || steps < 2) return fail("usage: bench_sample [batch >= 1] [steps >= 2] [guidance]");
   UNetConfig cfg = unet_config_fmnist_default();
   cfg.dropout = 0;
-  UNet u;
+  StepNet u;
   int mult = w != 0 ? 2 : 1;
   if (unet_create(&u, &cfg, mult * B)) return fail("unet_create");
-  size_t P = unet_param_floats(&u), D = (size_t)cfg.resolution * cfg.resolution * cfg.in_channels;
+  size_t P = stepnet_param_floats(&u), D = (size_t)cfg.resolution * cfg.resolution * cfg.in_channels;
   float *params = vdmc_alloc_floats(P), *lambda_f = malloc((size_t)mult * B * sizeof(float));
   float *x = malloc((size_t)mult * B * D * sizeof(float)), *out = malloc((size_t)mult * B * D * sizeof(float));
   int *labels = malloc((size_t)mult * B * sizeof(int));
-  unet_init_params(&u, params, 1);
+  stepnet_init_params(&u, params, 1);
   for (size_t i = 0; i < P; i++) params[i] += 1e-3f * (float)((i * 2654435761u) % 1000) / 1000.0f;
   for (size_t i = 0; i < (size_t)mult * B * D; i++) x[i] = (float)((i * 40503u) % 1000) / 500.0f - 1.0f;
   for (int i = 0; i < mult * B; i++) labels[i] = i % cfg.num_classes, lambda_f[i] = 0.5f;
@@ -68,12 +68,12 @@ int main(int argc, char **argv) {
   double fwd = 1e30;
   for (int r = 0; r < 3; r++) {
     double t0 = progress_now();
-    if (unet_forward(&u, params, out, x, lambda_f, labels, mult * B, NULL)) return fail("forward");
+    if (stepnet_forward(&u, params, out, x, lambda_f, labels, mult * B, NULL)) return fail("forward");
     double t = progress_now() - t0;
     fwd = t < fwd ? t : fwd;
   }
-  UNetDenoiser ud = {&u, params, lambda_f};
-  Timed timed = {unet_denoiser(&ud, PRED_EPS, 0.5), 0};
+  NetDenoiser ud = {&u, params, lambda_f};
+  Timed timed = {net_denoiser(&ud, PRED_EPS, 0.5), 0};
   Denoiser den = timed.inner;
   den.fn = timed_fn;
   den.ctx = &timed;
@@ -91,7 +91,7 @@ int main(int argc, char **argv) {
   double per_eval = slowest / evals, img_s = (double)c.size * B / (per_eval * (2 * 256 - 1));
   if (c.rank == 0) {
     printf("bench_sample: default U-Net (fmnist, %.3f GFLOP/img fwd), EDM, batch %d per rank, P = %d, guidance %g\n",
-           unet_flops_per_image(&u) / 1e9, B, c.size, w);
+           stepnet_flops_per_image(&u) / 1e9, B, c.size, w);
     printf("  baseline: one forward of %d images        %.4f s\n", mult * B, fwd);
     printf("  sampler: %d steps = %d evaluations in %.3f s = %.4f s/evaluation (%.3fx the forward)\n", steps, evals,
            slowest, per_eval, per_eval / fwd);
@@ -101,7 +101,7 @@ int main(int argc, char **argv) {
            c.size, per_eval * 511);
     printf("RESULT P=%d img_per_s_256=%.5f eval_over_forward=%.3f\n", c.size, img_s, per_eval / fwd);
   }
-  unet_free(&u);
+  stepnet_free(&u);
   vdmc_free_floats(params);
   free(lambda_f);
   free(x);

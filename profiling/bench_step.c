@@ -13,8 +13,11 @@
 // arena bytes per image, and a last line
 // "RESULT img_per_s=<x>" that profiling/bench_step.sh reads.
 //
-// usage: OPENBLAS_NUM_THREADS=T bench_step {fmnist|i64|uvit} [batch=32] [steps=3]
+// usage: OPENBLAS_NUM_THREADS=T bench_step {fmnist|i64|uvit} [batch=32] [steps=3] [bf16]
 // (uvit: uvit_config_small, a 64x64 U-ViT; no PyTorch twin in bench_step.sh)
+// With `bf16` the same steps run again with train.precision: bf16 (models/unet.h
+// stepnet_set_precision; docs/precision.md) after the fp32 ones, and a last line prints
+// bf16 img/s against the fp32 img/s of this run and the rounded-operand buffer's size.
 #define _POSIX_C_SOURCE 199309L  // clock_gettime
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +47,44 @@ static void fill(float *x, size_t n, unsigned seed, float lo, float hi) {
   }
 }
 
+typedef struct {
+  double fwd, bwd, opt, all, cpu;  // seconds summed over the timed steps
+} StepTimes;
+
+typedef struct {
+  StepNet *u;
+  float *params, *grads, *m, *v, *x, *out, *target, *dout, *lambda;
+  int *labels;
+  size_t P, ny;
+  int B;
+} Bench;
+
+static StepTimes time_steps(const Bench *b, int steps) {
+  StepTimes t = {0};
+  AdamConfig ac;
+  adam_config_default(&ac);
+  for (int s = 0; s <= steps; s++) {  // step 0 is a warm-up
+    DropoutKey key = {.seed = 5, .step = (uint64_t)s, .first_example = 0, .site = 0};
+    double t0 = now(), c0 = clock_s(CLOCK_PROCESS_CPUTIME_ID);
+    memset(b->grads, 0, b->P * sizeof *b->grads);
+    stepnet_forward(b->u, b->params, b->out, b->x, b->lambda, b->labels, b->B, &key);
+    double t1 = now();
+    for (size_t i = 0; i < b->ny; i++) b->dout[i] = (b->out[i] - b->target[i]) / (float)b->ny;
+    stepnet_backward(b->u, b->params, b->grads, b->dout, NULL, NULL);
+    double t2 = now();
+    adam_step_slice(b->params, b->m, b->v, b->grads, 0, b->P, &b->u->params.table, &ac, 1e-4,
+                    s + 1, 1.0f);
+    double t3 = now();
+    if (s == 0) continue;
+    t.cpu += clock_s(CLOCK_PROCESS_CPUTIME_ID) - c0;
+    t.fwd += t1 - t0;
+    t.bwd += t2 - t1;
+    t.opt += t3 - t2;
+    t.all += t3 - t0;
+  }
+  return t;
+}
+
 int main(int argc, char **argv) {
   if (blas_select_or_reexec(argc, argv) != VDMC_OK) {
     fprintf(stderr, "bench_step: %s\n", vdmc_error_message());
@@ -69,13 +110,13 @@ int main(int argc, char **argv) {
   }
   long calls;
   double peak = blas_sgemm_gflops(1024, 0.5, &calls);
-  UNet u;
+  StepNet u;
   if ((is_uvit ? uvit_create(&u, &vcfg, B) : unet_create(&u, &cfg, B)) != VDMC_OK) {
     fprintf(stderr, "bench_step: %s\n", vdmc_error_message());
     return 1;
   }
   cfg = u.cfg;  // for a U-ViT: the fields shared with the U-Net (channels, classes)
-  size_t P = unet_param_floats(&u), R = (size_t)cfg.resolution;
+  size_t P = stepnet_param_floats(&u), R = (size_t)cfg.resolution;
   size_t nx = (size_t)B * R * R * cfg.in_channels, ny = (size_t)B * R * R * cfg.out_channels;
   float *params = vdmc_alloc_floats(P), *grads = vdmc_alloc_floats(P);
   float *m = vdmc_alloc_floats(P), *v = vdmc_alloc_floats(P);
@@ -86,49 +127,44 @@ int main(int argc, char **argv) {
     fprintf(stderr, "bench_step: out of memory\n");
     return 1;
   }
-  unet_init_params(&u, params, 1);
+  stepnet_init_params(&u, params, 1);
   fill(x, nx, 1, -1, 1);
   fill(target, ny, 2, -1, 1);
   fill(lambda, (size_t)B, 3, -10, 10);
   for (int b = 0; b < B; b++) labels[b] = b % (cfg.num_classes + 1);
-  AdamConfig ac;
-  adam_config_default(&ac);
-  double t_fwd = 0, t_bwd = 0, t_opt = 0, t_all = 0, t_cpu = 0;
-  for (int s = 0; s <= steps; s++) {  // step 0 is a warm-up
-    DropoutKey key = {.seed = 5, .step = (uint64_t)s, .first_example = 0, .site = 0};
-    double t0 = now(), c0 = clock_s(CLOCK_PROCESS_CPUTIME_ID);
-    memset(grads, 0, P * sizeof *grads);
-    unet_forward(&u, params, out, x, lambda, labels, B, &key);
-    double t1 = now();
-    for (size_t i = 0; i < ny; i++) dout[i] = (out[i] - target[i]) / (float)ny;
-    unet_backward(&u, params, grads, dout, NULL, NULL);
-    double t2 = now();
-    adam_step_slice(params, m, v, grads, 0, P, &u.params.table, &ac, 1e-4, s + 1, 1.0f);
-    double t3 = now();
-    if (s == 0) continue;
-    t_cpu += clock_s(CLOCK_PROCESS_CPUTIME_ID) - c0;
-    t_fwd += t1 - t0;
-    t_bwd += t2 - t1;
-    t_opt += t3 - t2;
-    t_all += t3 - t0;
+  Bench b = {&u, params, grads, m, v, x, out, target, dout, lambda, labels, P, ny, B};
+  StepTimes t = time_steps(&b, steps);
+  double t_fwd = t.fwd, t_bwd = t.bwd, t_opt = t.opt, t_all = t.all, t_cpu = t.cpu;
+  int bf16 = argc > 4 && !strcmp(argv[4], "bf16");
+  StepTimes tb = {0};
+  if (bf16 && stepnet_set_precision(&u, PREC_BF16) != VDMC_OK) {
+    fprintf(stderr, "bench_step: %s\n", vdmc_error_message());
+    return 1;
   }
+  if (bf16) tb = time_steps(&b, steps);
   double peak2 = blas_sgemm_gflops(1024, 0.5, &calls);
   if (peak2 > peak) peak = peak2;
   double ips = (double)B * steps / t_all;
-  double fwd = unet_flops_per_image(&u);
+  double fwd = stepnet_flops_per_image(&u);
   double achieved = 3.0 * fwd * ips / 1e9;
   printf("bench_step %s: %s; gemm_small %s\n", name, blas_report_line(),
          gemm_small_path_name(gemm_small_path()));
   printf("  params %zu, forward %.3f GFLOP/image, activations %.2f MB/image (arena %.1f MB for batch %d)\n",
-         unet_num_params(&u), fwd / 1e9, unet_arena_bytes_per_image(&u) / 1e6,
+         stepnet_num_params(&u), fwd / 1e9, stepnet_arena_bytes_per_image(&u) / 1e6,
          u.arena.capacity * 4.0 / 1e6, B);
   printf("  batch %d, %d steps: %.3f s/step (forward %.3f, backward %.3f, adam %.3f), "
          "process CPU %.3f s/step\n", B, steps, t_all / steps, t_fwd / steps, t_bwd / steps,
          t_opt / steps, t_cpu / steps);
   printf("  %.2f img/s, %.1f GFLOP/s (3x forward), sgemm peak %.1f GFLOP/s, MFU %.1f%%\n", ips,
          achieved, peak, 100.0 * achieved / peak);
+  if (bf16)
+    printf("  bf16 (%s): %.3f s/step (forward %.3f, backward %.3f), %.2f img/s = %.3f x fp32; "
+           "process CPU %.3f s/step = %.3f x fp32's; rounded operands %.1f MB\n",
+           bf16_path_name(), tb.all / steps, tb.fwd / steps, tb.bwd / steps,
+           (double)B * steps / tb.all, t_all / tb.all, tb.cpu / steps, t_cpu / tb.cpu,
+           u.bf16.floats * 4.0 / 1e6);
   printf("RESULT img_per_s=%.4f mfu=%.4f cpu_s_per_step=%.4f\n", ips, achieved / peak,
          t_cpu / steps);
-  unet_free(&u);
+  stepnet_free(&u);
   return 0;
 }

@@ -64,11 +64,11 @@ static int model_cost(ModelCost *m, const char *path) {
   ConfigSet cs;
   int rc = config_args_resolve(&cs, 1, argv, NULL, NULL);
   if (rc) return rc;
-  UNet net;
+  StepNet net;
   if ((rc = model_create_from_config(&net, &cs, 1))) return rc;
   m->path = path;
-  m->params = (double)unet_num_params(&net);
-  m->flops = unet_flops_per_image(&net);
+  m->params = (double)stepnet_num_params(&net);
+  m->flops = stepnet_flops_per_image(&net);
   m->batch = cs.values.optim.batch_size;
   m->bucket_bytes = cs.values.mpi.bucket_mb * 1024 * 1024;
   m->zero_stage = cs.values.mpi.zero_stage;
@@ -79,7 +79,7 @@ static int model_cost(ModelCost *m, const char *path) {
   m->buckets = calloc(t->count + 1, sizeof *m->buckets);
   if (m->buckets)
     m->n_buckets = grad_sync_plan_buckets(t, t->total, (size_t)(m->bucket_bytes / sizeof(float)), m->buckets);
-  unet_free(&net);
+  stepnet_free(&net);
   return m->buckets ? VDMC_OK : vdmc_fail(VDMC_ERR_MEMORY, "out of memory for the bucket plan of %s", path);
 }
 

@@ -11,7 +11,7 @@
 #ifndef VDMC_BLAS_SELECT_H
 #define VDMC_BLAS_SELECT_H
 
-#include "blas/cpu_features.h"
+#include "core/cpu_features.h"
 
 typedef enum {
   BLAS_KEEP,              // the loaded core is as good as the best supported one

@@ -7,6 +7,7 @@
 #include "blas/blas_startup.h"
 #include "cli/commands.h"
 #include "core/status.h"
+#include "ops/bf16.h"
 #include "ops/gemm_small.h"
 #include "ops/winograd_transforms.h"
 
@@ -67,6 +68,7 @@ int cmd_blas(int argc, char **argv) {
   // vdmc's own kernels pick their instruction set from cpuid, whatever OpenBLAS runs
   printf("vdmc kernels:      gemm_small %s; Winograd transforms in %d-channel groups\n",
          gemm_small_path_name(gemm_small_path()), wino_group_lanes());
+  printf("bf16:              %s\n", bf16_path_name());
   int st = blas_self_check();
   printf("self-check:        %s\n", st == VDMC_OK ? "passed" : vdmc_error_message());
   if (st != VDMC_OK) return 1;

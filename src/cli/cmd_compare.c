@@ -11,7 +11,7 @@
 #include "cli/commands.h"
 #include "core/status.h"
 #include "io/checkpoint.h"
-#include "sample/flag_parse.h"
+#include "cli/flag_parse.h"
 
 int cmd_compare(int argc, char **argv) {
   const char *pa = NULL, *pb = NULL;

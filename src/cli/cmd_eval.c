@@ -10,10 +10,11 @@
 #include "eval/bpd_eval.h"
 #include "eval/fid_evaluate.h"
 #include "eval/fid_generate.h"
+#include "mpi/agree.h"
 #include "mpi/comm.h"
-#include "sample/flag_parse.h"
+#include "cli/flag_parse.h"
 #include "sample/generate.h"
-#include "sample/mpi_command.h"
+#include "cli/mpi_command.h"
 #include "sample/progress.h"
 
 static void usage(FILE *f) {
@@ -185,7 +186,7 @@ static int fid_generated(EvalArgs *a, FidSetup *s, const VdmcComm *c, FidResult 
     snprintf(what, sizeof what,
              "%lld samples of %s step %lld (sampler %s, schedule %s, %lld steps, guidance %g, seed %lld; %.2f s on %d "
              "rank(s))%s%s",
-             a->r.n, m.file, (long long)m.step, a->r.sampler, a->r.schedule ? a->r.schedule : "default", a->r.steps,
+             a->r.n, m.run.file, (long long)m.run.step, a->r.sampler, a->r.schedule ? a->r.schedule : "default", a->r.steps,
              a->r.guidance, a->r.seed, progress_now() - t0, c->size, a->keep ? " -> " : "", a->keep ? a->keep : "");
     print_fid(a, f, what);
   }
@@ -198,7 +199,7 @@ static int run_fid(EvalArgs *a, const VdmcComm *c) {
   FidSetup s;
   FidResult f;
   int rc = fid_setup_open(&s, a->ref, a->features);
-  rc = mpi_command_agree(c->comm, rc);
+  rc = mpi_agree(c->comm, rc);
   if (rc) return rc;
   s.kid = a->kid;
   s.pr = a->pr;

@@ -8,7 +8,8 @@
 #include "cli/commands.h"
 #include "core/status.h"
 #include "interop/export.h"
-#include "sample/mpi_command.h"
+#include "mpi/agree.h"
+#include "cli/mpi_command.h"
 
 static void usage(FILE *f) {
   fputs("usage: vdmc export RUN_DIR|CHECKPOINT --out MODEL.safetensors [--weights ema|params] [--dtype f32|bf16|f16]\n"
@@ -50,7 +51,7 @@ static int run(void *args, const VdmcComm *c) {
     st = export_safetensors(&a->req);
     if (!st) printf("export: %s (%s, %s) -> %s\n", a->req.source, a->req.weights, a->dtype, a->req.out);
   }
-  return mpi_command_agree(c->comm, st);
+  return mpi_agree(c->comm, st);
 }
 
 static const MpiCommand EXPORT = {"export", usage, 0, parse, run};

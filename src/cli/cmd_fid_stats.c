@@ -7,9 +7,10 @@
 #include "cli/commands.h"
 #include "core/status.h"
 #include "eval/features.h"
+#include "mpi/agree.h"
 #include "mpi/comm.h"
-#include "sample/flag_parse.h"
-#include "sample/mpi_command.h"
+#include "cli/flag_parse.h"
+#include "cli/mpi_command.h"
 
 static void usage(FILE *f) {
   fputs("usage: [mpirun -n P] vdmc fid-stats DATASET.h5 --features FEAT.h5 --out STATS.h5 [--is-splits S] "
@@ -65,7 +66,7 @@ static int run(void *args, const VdmcComm *c) {
   if (!st) st = features_load(&f, a->feat, FEATURES_BATCH);
   if (!st) st = features_summarize(&f, a->data, (int)a->splits, a->keep, c->comm, &s);
   if (!st && c->rank == 0) st = fid_stats_write(a->out, &s.stats);
-  st = mpi_command_agree(c->comm, st);
+  st = mpi_agree(c->comm, st);
   char acc[64] = "n/a";
   if (s.accuracy >= 0) snprintf(acc, sizeof acc, "%.4f", s.accuracy);
   if (!st && c->rank == 0)

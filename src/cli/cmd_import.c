@@ -9,7 +9,7 @@
 #include "cli/config_args.h"
 #include "core/status.h"
 #include "interop/import.h"
-#include "sample/mpi_command.h"
+#include "cli/mpi_command.h"
 
 static void usage(FILE *f) {
   fputs("usage: [mpirun -n P] vdmc import MODEL.safetensors --config CONFIG.yaml --run DIR [--set KEY=VALUE]...\n"

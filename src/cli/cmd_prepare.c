@@ -8,7 +8,7 @@
 
 #include "cli/commands.h"
 #include "core/status.h"
-#include "sample/flag_parse.h"
+#include "cli/flag_parse.h"
 #include "io/prepare.h"
 
 static const char *USAGE =

@@ -12,11 +12,12 @@
 #include "core/pixels.h"
 #include "core/status.h"
 #include "io/png_write.h"
+#include "mpi/agree.h"
 #include "mpi/comm.h"
 #include "sample/ckpt_model.h"
-#include "sample/flag_parse.h"
+#include "cli/flag_parse.h"
 #include "sample/generate.h"
-#include "sample/mpi_command.h"
+#include "cli/mpi_command.h"
 #include "sample/progress.h"
 #include "sample/sampler.h"
 
@@ -81,7 +82,7 @@ static int parse_args(void *args, int argc, char **argv) {
 
 // Rank 0: the grid PNG of all n samples.
 static int write_grid(const SampleArgs *a, const CkptModel *m, const uint8_t *bytes) {
-  const UNetConfig *u = &m->unet.cfg;
+  const UNetConfig *u = &m->run.net.cfg;
   int H = u->resolution, W = u->resolution, C = u->in_channels, N = (int)a->r.n;
   size_t D = (size_t)H * W * C;
   int cols = (int)ceil(sqrt((double)N)), gw, gh, rc = VDMC_OK;
@@ -110,7 +111,7 @@ static int run(void *args, const VdmcComm *c) {
     ckpt_model_free(&m);
     return rc;
   }
-  size_t D = (size_t)m.unet.cfg.resolution * m.unet.cfg.resolution * m.unet.cfg.in_channels;
+  size_t D = (size_t)m.run.net.cfg.resolution * m.run.net.cfg.resolution * m.run.net.cfg.in_channels;
   rc = sample_request_resolve(r, &m);
   const char *outputs[2] = {a->out, a->h5};
   if (!rc) rc = mpi_command_check_files(c->comm, NULL, 0, outputs, 2);  // the checkpoint is noted by its load
@@ -131,7 +132,7 @@ static int run(void *args, const VdmcComm *c) {
   SampleRows rows = {bytes, labels, lo, D};
   if (!rc) rc = sample_generate_range(r, &m, c->size, lo, hi, c->rank == 0 ? "sample (rank 0)" : NULL,
                                       sample_rows_sink, &rows);
-  rc = mpi_command_agree(c->comm, rc);
+  rc = mpi_agree(c->comm, rc);
   double seconds = progress_now() - t0;
   if (!rc && a->h5) rc = sample_write_h5(a->h5, r, &m, bytes, labels, lo, hi, c->comm);
   if (!rc && a->out) {  // gather to rank 0 in rank order (= sample order), in place
@@ -142,15 +143,15 @@ static int run(void *args, const VdmcComm *c) {
       counts[q] = (int)((qhi - qlo) * (long long)D);
       displs[q] = (int)(qlo * (long long)D);
     }
-    MPI_Gatherv(c->rank == 0 ? MPI_IN_PLACE : bytes, (int)((hi - lo) * (long long)D), MPI_UINT8_T, bytes, counts,
-                displs, MPI_UINT8_T, 0, c->comm);
-    if (c->rank == 0) rc = write_grid(a, &m, bytes);
-    rc = mpi_command_agree(c->comm, rc);
+    rc = MPI_STATUS(MPI_Gatherv(c->rank == 0 ? MPI_IN_PLACE : bytes, (int)((hi - lo) * (long long)D), MPI_UINT8_T,
+                                bytes, counts, displs, MPI_UINT8_T, 0, c->comm), "sample: MPI_Gatherv of the grid");
+    if (!rc && c->rank == 0) rc = write_grid(a, &m, bytes);
+    rc = mpi_agree(c->comm, rc);
   }
   if (!rc && c->rank == 0)
     printf("vdmc sample: %lld samples from step %lld of %s (sampler %s, schedule %s, %lld steps, guidance %g, "
            "seed %lld) in %.2f s, %.3f img/s on %d rank(s)%s%s%s%s\n",
-           r->n, (long long)m.step, m.file, r->sampler, r->schedule ? r->schedule : "default", r->steps, r->guidance,
+           r->n, (long long)m.run.step, m.run.file, r->sampler, r->schedule ? r->schedule : "default", r->steps, r->guidance,
            r->seed, seconds, r->n / seconds,
            c->size, a->out ? " -> " : "", a->out ? a->out : "", a->h5 ? " -> " : "", a->h5 ? a->h5 : "");
   free(bytes);

@@ -8,15 +8,13 @@
 
 #include "cli/commands.h"
 #include "cli/config_args.h"
-#include "core/param_table.h"
 #include "core/status.h"
-#include "sample/flag_parse.h"
-#include "diffusion/adaptive.h"
+#include "cli/flag_parse.h"
 #include "diffusion/objective_config.h"
 #include "diffusion/objective_spec.h"
-#include "diffusion/schedule_learned.h"
 #include "io/checkpoint.h"
 #include "io/plot.h"
+#include "run/objective.h"
 
 static void usage(FILE *f) {
   fprintf(f,
@@ -130,18 +128,13 @@ static int run(int argc, char **argv) {
   int rc = config_args_resolve(&cs, argc - 1, argv + 1, take_option, &opt);
   if (rc) return rc;
   if (opt.error) return opt.error;
-  double *bins = NULL;
-  size_t nbins = 0;
-  if (opt.from_ckpt) {
-    char *text, resolved[4096];
-    if ((rc = checkpoint_peek(opt.from_ckpt, &text, "adaptive_bins", &bins, &nbins, resolved))) return rc;
+  char *text = NULL, resolved[4096] = "";
+  if (opt.from_ckpt) {  // the run's own config (the checkpoint's extras come below)
+    if ((rc = checkpoint_peek(opt.from_ckpt, &text, NULL, NULL, NULL, resolved))) return rc;
     rc = config_init_defaults(&cs);
     if (!rc) rc = config_load_text(&cs, text, resolved);
     free(text);
-    if (rc) {
-      free(bins);
-      return rc;
-    }
+    if (rc) return rc;
   }
   DiffusionSpec spec;
   if ((rc = diffusion_spec_from_config(&spec, &cs))) return rc;
@@ -156,63 +149,45 @@ static int run(int argc, char **argv) {
   const char *png = opt.png;
   if (!csv && !png) return vdmc_fail(VDMC_ERR_INPUT, "nothing to do: pass --csv and/or --png FILE");
 
-  Schedule sch;
-  Weighting w;
-  rc = diffusion_spec_build(&spec, &sch, &w);
-  if (rc) return rc;
-  AdaptiveSchedule ad;
-  LearnedSchedule ls;
-  ParamTable table;
-  float *params = NULL;
-  param_table_init(&table);
-  if (sch.kind == SCHEDULE_ADAPTIVE) {
-    if ((rc = adaptive_init(&ad, sch.lambda_min, sch.lambda_max))) return rc;
-    if (bins && nbins == ADAPTIVE_BINS) {
-      memcpy(ad.value, bins, sizeof ad.value);
-      if ((rc = adaptive_refresh(&ad))) return rc;
-    }
-    sch.adaptive = &ad;
-  } else if (sch.kind == SCHEDULE_LEARNED) {
-    if ((rc = learned_create(&ls, &table, &params, sch.lambda_min, sch.lambda_max))) return rc;
-    sch.learned = &ls;
-    if (opt.from_ckpt) {  // the trained parameters: the first third of the extra
-      double *packed = NULL;
-      size_t npacked = 0;
-      char *text, resolved[4096];
-      rc = checkpoint_peek(opt.from_ckpt, &text, LEARNED_CHECKPOINT_EXTRA, &packed, &npacked, resolved);
-      if (!rc) free(text);
-      if (!rc && npacked != 3 * table.total)
-        rc = vdmc_fail(VDMC_ERR_INPUT, "%s: extra %s has %zu values, expected %zu", resolved,
-                       LEARNED_CHECKPOINT_EXTRA, npacked, 3 * table.total);
-      for (size_t i = 0; !rc && i < table.total; i++) params[i] = (float)packed[i];
-      free(packed);
-    }
-  }
-  free(bins);
-  if (rc) {
-    vdmc_free_floats(params);
-    param_table_free(&table);
+  Objective obj;
+  if ((rc = objective_build(&obj, &spec, cs.values.diffusion.adaptive_decay))) {
+    objective_free(&obj);
     return rc;
   }
-  if ((sch.adaptive && !nbins) || (sch.learned && !opt.from_ckpt))
+  int trained = 0;  // the checkpoint held the state of the schedule shown
+  const char *extras[2] = {OBJECTIVE_ADAPTIVE_EXTRA, LEARNED_CHECKPOINT_EXTRA};
+  for (int k = 0; k < 2 && opt.from_ckpt && !rc; k++) {
+    if (!(k == 0 ? obj.use_adaptive : obj.use_learned)) continue;
+    double *values = NULL;
+    size_t n = 0;
+    rc = checkpoint_peek(opt.from_ckpt, &text, extras[k], &values, &n, resolved);
+    if (!rc) free(text);
+    // a run without bins shows the initial adaptive schedule; a learned one must have its extra
+    if (!rc && (n || k == 1)) rc = objective_take_extra(&obj, extras[k], values, n, resolved);
+    trained = !rc && n;
+    free(values);
+  }
+  if (!rc && trained) rc = objective_extras_loaded(&obj);
+  if (!rc && (obj.use_adaptive || obj.use_learned) && !trained)
     fprintf(stderr, "vdmc schedule: %s schedule shown in its initial state (no checkpoint)\n",
-            schedule_kind_name(sch.kind));
-  if (sch.adaptive || sch.learned) rc = schedule_prepare(&sch);
+            schedule_kind_name(obj.schedule.kind));
+  const Schedule *sch = &obj.schedule;
+  const Weighting *w = &obj.weighting;
   Table tb = {calloc(points, sizeof(double)), calloc(points, sizeof(double)), calloc(points, sizeof(double)),
               calloc(points, sizeof(double)), points};
   if (!rc && (!tb.lambda || !tb.t || !tb.p || !tb.w)) rc = vdmc_fail(VDMC_ERR_MEMORY, "out of memory");
   if (!rc) {
     for (int i = 0; i < points; i++) {
-      double l = sch.lambda_min + (sch.lambda_max - sch.lambda_min) * i / (points - 1);
+      double l = sch->lambda_min + (sch->lambda_max - sch->lambda_min) * i / (points - 1);
       tb.lambda[i] = l;
-      tb.t[i] = schedule_time(&sch, l);
-      tb.p[i] = schedule_density(&sch, l);
-      tb.w[i] = weighting_eval(&w, l);
+      tb.t[i] = schedule_time(sch, l);
+      tb.p[i] = schedule_density(sch, l);
+      tb.w[i] = weighting_eval(w, l);
     }
     if (csv) {
       printf("# schedule=%s weighting=%s lambda_min=%g lambda_max=%g monotonic_weighting=%d\n",
-             spec.shifted_schedule ? "shifted-cosine" : schedule_kind_name(sch.kind), weighting_kind_name(w.kind),
-             sch.lambda_min, sch.lambda_max, weighting_is_monotonic(w.kind));
+             spec.shifted_schedule ? "shifted-cosine" : schedule_kind_name(sch->kind), weighting_kind_name(w->kind),
+             sch->lambda_min, sch->lambda_max, weighting_is_monotonic(w->kind));
       printf("lambda,t,p,w,w_over_p\n");
       for (int i = 0; i < points; i++)
         printf("%.10g,%.10g,%.10g,%.10g,%.10g\n", tb.lambda[i], tb.t[i], tb.p[i], tb.w[i], tb.w[i] / tb.p[i]);
@@ -220,8 +195,7 @@ static int run(int argc, char **argv) {
     if (png) rc = write_plot(png, &tb);
   }
   free(tb.lambda), free(tb.t), free(tb.p), free(tb.w);
-  vdmc_free_floats(params);
-  param_table_free(&table);
+  objective_free(&obj);
   return rc;
 }
 

@@ -12,12 +12,14 @@
 #include "cli/commands.h"
 #include "cli/config_args.h"
 #include "core/status.h"
+#include "mpi/agree.h"
 #include "mpi/comm.h"
 #include "mpi/world.h"
-#include "sample/flag_parse.h"
-#include "sample/mpi_command.h"
+#include "cli/flag_parse.h"
+#include "cli/mpi_command.h"
 #include "train/train_log.h"
 #include "train/trainer.h"
+#include "train/trainer_power_ema.h"
 
 typedef struct {
   const char *run;
@@ -104,17 +106,22 @@ int cmd_train(int argc, char **argv) {
   if (comm.rank == 0) {
     fprintf(stderr, "vdmc train: %s -> %s\n", cs.source_name, run_dir);
     fprintf(stderr, "vdmc train: %d ranks, global batch %d (%d per rank), %zu parameters, %.3g GFLOP/image forward\n",
-            comm.size, t->B, t->b, unet_num_params(&t->net), unet_flops_per_image(&t->net) / 1e9);
+            comm.size, t->B, t->b, stepnet_num_params(&t->run.net), stepnet_flops_per_image(&t->run.net) / 1e9);
     fprintf(stderr, "vdmc train: objective: %s schedule on lambda [%g, %g], %s weighting shifted by s = %.4g "
             "(log(diffusion.shift_base / model.resolution)), %s prediction\n",
-            schedule_kind_name(t->schedule.kind), t->schedule.lambda_min, t->schedule.lambda_max,
-            weighting_kind_name(t->weighting.kind), t->weighting.shift, pred_kind_name(t->spec.pred));
+            schedule_kind_name(t->run.obj.schedule.kind), t->run.obj.schedule.lambda_min, t->run.obj.schedule.lambda_max,
+            weighting_kind_name(t->run.obj.weighting.kind), t->run.obj.weighting.shift, pred_kind_name(t->run.obj.spec.pred));
     fprintf(stderr, "vdmc train: blas %s\n", blas_report_line());
+    if (t->run.net.precision == PREC_BF16)
+      fprintf(stderr, "vdmc train: precision bf16 products, fp32 accumulation and master weights: %s\n",
+              bf16_path_name());
+    else
+      fprintf(stderr, "vdmc train: precision fp32\n");
   }
   long long signal_at = env_step("VDMC_TRAIN_TEST_SIGNAL_AT"), stop_at = env_step("VDMC_TRAIN_TEST_STOP_AT");
   long long delay_ms = env_step("VDMC_TRAIN_TEST_STEP_DELAY_MS");
   TrainLog log;
-  rc = mpi_command_agree(comm.comm, train_log_open(&log, t));  // rank 0 opens it; all stop if it cannot
+  rc = mpi_agree(comm.comm, train_log_open(&log, t));  // rank 0 opens it; all stop if it cannot
   int saved_at_end = 0;
   while (!rc && t->step < steps) {
     TrainStepStats st;
@@ -134,6 +141,7 @@ int cmd_train(int argc, char **argv) {
     int last = t->step >= steps;
     rc = train_log_step(&log, t, &st, last || st.stop);
     if (rc) break;
+    if ((rc = trainer_power_ema_snapshot(t))) break;  // agreed by all ranks, like a checkpoint
     if (t->consecutive_skips >= cs.values.optim.max_skipped_steps) {
       rc = trainer_save(t);
       if (!rc)

@@ -11,11 +11,12 @@
 #include "core/status.h"
 #include "eval/features.h"
 #include "io/reader.h"
-#include "models/classifier_train.h"
+#include "train/classifier_train.h"
+#include "mpi/agree.h"
 #include "mpi/comm.h"
 #include "optim/lr_schedule.h"
-#include "sample/flag_parse.h"
-#include "sample/mpi_command.h"
+#include "cli/flag_parse.h"
+#include "cli/mpi_command.h"
 
 static void usage(FILE *f) {
   fputs("usage: [mpirun -n P] vdmc train-classifier DATASET.h5 --out FEAT.h5 [--test TEST.h5]\n"
@@ -100,8 +101,8 @@ static int train(const Args *a, const VdmcComm *c, Reader *r, Training *t) {
     sums[1] += hits;
     sums[2] += b;
     if (!st && (s % steps_per_epoch == 0 || s == steps || s % 200 == 0)) {
-      MPI_Allreduce(MPI_IN_PLACE, sums, 3, MPI_DOUBLE, MPI_SUM, c->comm);
-      if (c->rank == 0)
+      st = MPI_STATUS(MPI_Allreduce(MPI_IN_PLACE, sums, 3, MPI_DOUBLE, MPI_SUM, c->comm), "train-classifier: metrics");
+      if (!st && c->rank == 0)
         printf("step %ld/%ld (epoch %.2f): loss %.4f, train accuracy %.4f, lr %.2g, %.1f s\n", s, steps,
                (double)s / steps_per_epoch, sums[0] * B / sums[2], sums[1] / sums[2], t->opt.lr,
                MPI_Wtime() - t0);
@@ -120,7 +121,7 @@ static int test(const Args *a, const VdmcComm *c, Training *t, double *accuracy)
   memset(&s, 0, sizeof s);
   int st = features_from_classifier(&f, &t->net, t->params, classifier_params_crc32(&t->net, t->params), "(training)");
   if (!st) st = features_summarize(&f, a->test, 1, 0, c->comm, &s);
-  st = mpi_command_agree(c->comm, st);
+  st = mpi_agree(c->comm, st);
   if (!st && c->rank == 0)
     printf("test accuracy %.4f on %s (%lld examples), inception score %.3f (1 split)\n", s.accuracy, a->test,
            (long long)s.stats.n, s.is_mean);
@@ -140,11 +141,11 @@ static int run(void *args, const VdmcComm *c) {
   if (!st) st = reader_open(&r, &rc, 0);
   if (!st) st = train(a, c, r, &t);
   if (r) reader_close(r);
-  st = mpi_command_agree(c->comm, st);
+  st = mpi_agree(c->comm, st);
   double accuracy = -1;
   if (!st && a->test) st = test(a, c, &t, &accuracy);
   if (!st) {
-    st = mpi_command_agree(c->comm, c->rank == 0 ? classifier_save(a->out, &t.net, t.params, accuracy) : VDMC_OK);
+    st = mpi_agree(c->comm, c->rank == 0 ? classifier_save(a->out, &t.net, t.params, accuracy) : VDMC_OK);
     if (!st && c->rank == 0) printf("saved %s\n", a->out);
   }
   classifier_opt_free(&t.opt);

@@ -26,5 +26,6 @@ int cmd_train_classifier(int argc, char **argv);
 int cmd_fid_stats(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_import(int argc, char **argv);
+int cmd_ema(int argc, char **argv);
 
 #endif

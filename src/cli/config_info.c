@@ -9,7 +9,7 @@
 #include "blas/blas_startup.h"
 #include "cli/config_args.h"
 #include "core/status.h"
-#include "sample/flag_parse.h"
+#include "cli/flag_parse.h"
 #include "models/model_from_config.h"
 
 static int take_ranks(int argc, char **argv, int i, void *ctx) {
@@ -31,14 +31,14 @@ int config_info(int argc, char **argv) {
   const Config *c = &cs.values;
   int B = c->optim.batch_size;
   if (B % P) return vdmc_fail(VDMC_ERR_INPUT, "optim.batch_size %d is not divisible by --ranks %d", B, P);
-  UNet net;
+  StepNet net;
   if ((rc = model_create_from_config(&net, &cs, 1))) return rc;  // batch 1: sizes per image
-  double n = (double)unet_num_params(&net), flops = unet_flops_per_image(&net);
-  double act = (double)unet_arena_bytes_per_image(&net), b = (double)(B / P);
+  double n = (double)stepnet_num_params(&net), flops = stepnet_flops_per_image(&net);
+  double act = (double)stepnet_arena_bytes_per_image(&net), b = (double)(B / P);
   double mb = c->optim.micro_batch > 0 && c->optim.micro_batch < b ? c->optim.micro_batch : b;
   // params, grads, EMA in full; Adam m and v per shard under ZeRO-1
   double flat = 4.0 * n * (3 + 2.0 / (c->mpi.zero_stage ? P : 1));
-  unet_free(&net);
+  stepnet_free(&net);
   long calls;
   double gflops = blas_sgemm_gflops(1024, 0.5, &calls);
   double step_flops = 3.0 * flops * b;  // forward + backward = 3x forward

@@ -29,6 +29,7 @@ static const char *type_name(const ConfigKey *k) {
     case CFG_STRING: return "a string";
     case CFG_CHOICE: return "one of";
     case CFG_INT_LIST: return "a list of integers";
+    case CFG_FLOAT_LIST: return "a list of numbers";
   }
   return "?";
 }
@@ -76,6 +77,9 @@ static int set_int_value(const ConfigKey *k, long long v, void *dst, const char 
   return VDMC_OK;
 }
 
+static int is_list(const ConfigKey *k) { return k->type == CFG_INT_LIST || k->type == CFG_FLOAT_LIST; }
+static const char *list_example(const ConfigKey *k) { return k->type == CFG_INT_LIST ? "[1, 2]" : "[0.05, 0.1]"; }
+
 // Sets one scalar key from its text.
 static int set_scalar(Config *c, const ConfigKey *k, const char *text, const char *where) {
   void *dst = field(c, k);
@@ -111,16 +115,19 @@ static int set_scalar(Config *c, const ConfigKey *k, const char *text, const cha
           if (len == n && strncmp(p, text, n) == 0) found = 1;
           p += len + (p[len] == '|');
         }
-        if (!found)
-          return vdmc_fail(VDMC_ERR_INPUT, "%s: %s: expected one of %s, got '%s'", where, k->path,
-                           k->choices, text);
+        if (!found) {  // "diffusion.weighting: unknown weighting 'x' (expected one of a|b)"
+          const char *noun = strrchr(k->path, '.');
+          return vdmc_fail(VDMC_ERR_INPUT, "%s: %s: unknown %s '%s' (expected one of %s)", where, k->path,
+                           noun ? noun + 1 : k->path, text, k->choices);
+        }
       }
       strcpy((char *)dst, text);
       return VDMC_OK;
     }
     case CFG_INT_LIST:
-      return vdmc_fail(VDMC_ERR_INPUT, "%s: %s: expected a list of integers like [1, 2], got '%s'",
-                       where, k->path, text);
+    case CFG_FLOAT_LIST:
+      return vdmc_fail(VDMC_ERR_INPUT, "%s: %s: expected %s like %s, got '%s'", where, k->path, type_name(k),
+                       list_example(k), text);
   }
   return vdmc_fail(VDMC_ERR_INTERNAL, "config key %s has an unknown type", k->path);
 }
@@ -135,21 +142,35 @@ static int set_list(Config *c, const ConfigKey *k, yaml_document_t *doc, yaml_no
   char where[CONFIG_WHERE_LEN];
   mark_where(where, name, node->start_mark);
   if (node->type != YAML_SEQUENCE_NODE)
-    return vdmc_fail(VDMC_ERR_INPUT, "%s: %s: expected a list of integers like [1, 2]", where, k->path);
-  ConfigIntList list = {0};
+    return vdmc_fail(VDMC_ERR_INPUT, "%s: %s: expected %s like %s", where, k->path, type_name(k), list_example(k));
+  int floats = k->type == CFG_FLOAT_LIST, n = 0;
+  double v[CONFIG_MAX_LIST];
   for (yaml_node_item_t *it = node->data.sequence.items.start; it < node->data.sequence.items.top; it++) {
     yaml_node_t *item = yaml_document_get_node(doc, *it);
     mark_where(where, name, item->start_mark);
-    long long v;
+    long long iv = 0;
+    double fv = 0;
     const char *text = item->type == YAML_SCALAR_NODE ? (const char *)item->data.scalar.value : "(not a scalar)";
-    if (item->type != YAML_SCALAR_NODE || parse_integer(text, &v) || v < k->min || v > k->max)
-      return vdmc_fail(VDMC_ERR_INPUT, "%s: %s: list elements must be integers in [%g, %g], got '%s'",
-                       where, k->path, k->min, k->max, text);
-    if (list.n == CONFIG_MAX_LIST)
+    int bad = item->type != YAML_SCALAR_NODE || (floats ? parse_number(text, &fv) : parse_integer(text, &iv));
+    if (!floats) fv = (double)iv;
+    if (bad || fv < k->min || fv > k->max)
+      return vdmc_fail(VDMC_ERR_INPUT, "%s: %s: list elements must be %s in [%g, %g], got '%s'", where, k->path,
+                       floats ? "numbers" : "integers", k->min, k->max, text);
+    if (n == CONFIG_MAX_LIST)
       return vdmc_fail(VDMC_ERR_INPUT, "%s: %s: at most %d entries", where, k->path, CONFIG_MAX_LIST);
-    list.v[list.n++] = (int)v;
+    v[n++] = fv;
   }
-  *(ConfigIntList *)field(c, k) = list;
+  if (floats) {
+    ConfigFloatList *list = field(c, k);
+    memset(list, 0, sizeof *list);  // unused entries zero: values are compared with memcmp
+    list->n = n;
+    for (int i = 0; i < n; i++) list->v[i] = v[i];
+  } else {
+    ConfigIntList *list = field(c, k);
+    memset(list, 0, sizeof *list);
+    list->n = n;
+    for (int i = 0; i < n; i++) list->v[i] = (int)v[i];
+  }
   return VDMC_OK;
 }
 
@@ -202,7 +223,7 @@ static int apply_mapping(ConfigSet *cs, yaml_document_t *doc, yaml_node_t *map, 
     const ConfigKey *k = &config_keys[idx];
     mark_where(where, name, vn->start_mark);
     int rc;
-    if (k->type == CFG_INT_LIST) {
+    if (is_list(k)) {
       rc = set_list(&cs->values, k, doc, vn, name);
     } else if (vn->type != YAML_SCALAR_NODE) {
       rc = vdmc_fail(VDMC_ERR_INPUT, "%s: %s: expected %s%s%s, got a %s", where, path, type_name(k),
@@ -359,6 +380,7 @@ static size_t value_size(const ConfigKey *k) {
     case CFG_STRING:
     case CFG_CHOICE: return CONFIG_STR_LEN;
     case CFG_INT_LIST: return sizeof(ConfigIntList);
+    case CFG_FLOAT_LIST: return sizeof(ConfigFloatList);
     default: return sizeof(int);
   }
 }
@@ -393,22 +415,22 @@ int config_validate(const ConfigSet *cs) {
   return VDMC_OK;
 }
 
+// The shortest form that reads back to the same double.
+static void write_double(double v, FILE *out) {
+  char buf[40];
+  for (int prec = 6; prec <= 17; prec++) {
+    snprintf(buf, sizeof buf, "%.*g", prec, v);
+    if (strtod(buf, NULL) == v) break;
+  }
+  fputs(buf, out);
+}
+
 static void write_value(const Config *c, const ConfigKey *k, FILE *out) {
   const void *p = (const char *)c + k->offset;
   switch (k->type) {
     case CFG_INT: fprintf(out, "%d", *(const int *)p); break;
     case CFG_INT64: fprintf(out, "%lld", *(const long long *)p); break;
-    case CFG_FLOAT: {
-      // shortest form that reads back to the same double
-      double v = *(const double *)p;
-      char buf[40];
-      for (int prec = 6; prec <= 17; prec++) {
-        snprintf(buf, sizeof buf, "%.*g", prec, v);
-        if (strtod(buf, NULL) == v) break;
-      }
-      fputs(buf, out);
-      break;
-    }
+    case CFG_FLOAT: write_double(*(const double *)p, out); break;
     case CFG_BOOL: fputs(*(const int *)p ? "true" : "false", out); break;
     case CFG_STRING:
     case CFG_CHOICE: {
@@ -430,6 +452,16 @@ static void write_value(const Config *c, const ConfigKey *k, FILE *out) {
       const ConfigIntList *l = p;
       fputc('[', out);
       for (int i = 0; i < l->n; i++) fprintf(out, "%s%d", i ? ", " : "", l->v[i]);
+      fputc(']', out);
+      break;
+    }
+    case CFG_FLOAT_LIST: {
+      const ConfigFloatList *l = p;
+      fputc('[', out);
+      for (int i = 0; i < l->n; i++) {
+        if (i) fputs(", ", out);
+        write_double(l->v[i], out);
+      }
       fputc(']', out);
       break;
     }
@@ -460,12 +492,13 @@ void config_write_doc(FILE *out) {
     const ConfigKey *k = &config_keys[i];
     char range[128] = "";
     if (k->type == CFG_CHOICE) snprintf(range, sizeof range, "%s", k->choices);
-    else if (k->type == CFG_INT || k->type == CFG_INT64 || k->type == CFG_FLOAT || k->type == CFG_INT_LIST)
+    else if (k->type == CFG_INT || k->type == CFG_INT64 || k->type == CFG_FLOAT || is_list(k))
       snprintf(range, sizeof range, "[%g, %g]", k->min, k->max);
     const char *t = k->type == CFG_INT || k->type == CFG_INT64 ? "int"
                     : k->type == CFG_FLOAT ? "float"
                     : k->type == CFG_BOOL ? "bool"
-                    : k->type == CFG_INT_LIST ? "int list" : "string";
+                    : k->type == CFG_INT_LIST ? "int list"
+                    : k->type == CFG_FLOAT_LIST ? "float list" : "string";
     fprintf(out, "| `%s` | %s | `%s` | %s | %s |\n", k->path, t, k->dflt, range, k->doc);
   }
 }

@@ -23,6 +23,11 @@ typedef struct {
 } ConfigIntList;
 
 typedef struct {
+  int n;
+  double v[CONFIG_MAX_LIST];
+} ConfigFloatList;
+
+typedef struct {
   struct {
     char arch[CONFIG_STR_LEN];          // unet | uvit
     int resolution;                     // square image size; must match the dataset
@@ -60,6 +65,7 @@ typedef struct {
     double warmup_images;
     double grad_clip;
     double ema_halflife_images;
+    ConfigFloatList ema_stds;           // power-function EMA profiles tracked (sigma_rel; [] = none)
     int batch_size;                     // global batch over all ranks
     int micro_batch;                    // examples per forward/backward on a rank (0 = all)
     long long steps;
@@ -74,7 +80,11 @@ typedef struct {
     long long seed;
     int log_every, checkpoint_every, sample_every, keep_checkpoints;
     int tensorboard;  // 1: rank 0 writes TensorBoard event files in RUN/tb/
+    long long ema_snapshot_images;      // images between power-function EMA snapshots
   } run;
+  struct {
+    char precision[CONFIG_STR_LEN];     // fp32 | bf16: the operands of the model's products
+  } train;
   struct {
     double bucket_mb;
     int zero_stage;
@@ -83,7 +93,8 @@ typedef struct {
   } mpi;
 } Config;
 
-typedef enum { CFG_INT, CFG_INT64, CFG_FLOAT, CFG_BOOL, CFG_STRING, CFG_CHOICE, CFG_INT_LIST } ConfigType;
+typedef enum { CFG_INT, CFG_INT64, CFG_FLOAT, CFG_BOOL, CFG_STRING, CFG_CHOICE, CFG_INT_LIST,
+               CFG_FLOAT_LIST } ConfigType;
 
 typedef struct {
   const char *path;      // "optim.lr"

@@ -2,6 +2,8 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "core/status.h"
 #include "diffusion/stable_math.h"
@@ -41,6 +43,50 @@ int learned_create(LearnedSchedule *ls, ParamTable *table, float **params, doubl
   learned_init_params(ls, *params);
   ls->params = *params;
   return VDMC_OK;
+}
+
+int learned_state_create(LearnedState *s, double lambda_min, double lambda_max) {
+  memset(s, 0, sizeof *s);
+  int rc = learned_create(&s->ls, &s->table, &s->params, lambda_min, lambda_max);
+  if (rc) return rc;
+  size_t n = s->table.total;
+  s->adam_m = vdmc_alloc_floats(n);
+  s->adam_v = vdmc_alloc_floats(n);
+  s->packed = calloc(3 * n, sizeof(double));
+  if (!s->adam_m || !s->adam_v || !s->packed) {
+    learned_state_free(s);
+    return vdmc_fail(VDMC_ERR_MEMORY, "out of memory for the learned schedule");
+  }
+  memset(s->adam_m, 0, n * sizeof(float));
+  memset(s->adam_v, 0, n * sizeof(float));
+  return VDMC_OK;
+}
+
+void learned_state_free(LearnedState *s) {
+  vdmc_free_floats(s->params);
+  vdmc_free_floats(s->adam_m);
+  vdmc_free_floats(s->adam_v);
+  free(s->packed);
+  param_table_free(&s->table);
+  memset(s, 0, sizeof *s);
+}
+
+void learned_state_pack(LearnedState *s) {
+  size_t n = s->table.total;
+  for (size_t i = 0; i < n; i++) {
+    s->packed[i] = s->params[i];
+    s->packed[n + i] = s->adam_m[i];
+    s->packed[2 * n + i] = s->adam_v[i];
+  }
+}
+
+void learned_state_unpack(LearnedState *s) {
+  size_t n = s->table.total;
+  for (size_t i = 0; i < n; i++) {
+    s->params[i] = (float)s->packed[i];
+    s->adam_m[i] = (float)s->packed[n + i];
+    s->adam_v[i] = (float)s->packed[2 * n + i];
+  }
 }
 
 void learned_init_params(const LearnedSchedule *ls, float *p) {

@@ -43,6 +43,25 @@ int learned_register(LearnedSchedule *ls, ParamTable *table, const char *prefix,
 int learned_create(LearnedSchedule *ls, ParamTable *table, float **params, double lambda_min,
                    double lambda_max);
 
+// A learned schedule with the state a run keeps of it: its parameters, their Adam
+// moments (zero until trained), and the checkpoint extra LEARNED_CHECKPOINT_EXTRA
+// that carries all three. ls.params points at params: do not copy the struct.
+typedef struct {
+  LearnedSchedule ls;
+  ParamTable table;
+  float *params, *adam_m, *adam_v;  // (table.total)
+  double *packed;                   // (3 table.total) params | adam_m | adam_v, as checkpointed
+} LearnedState;
+
+// learned_create plus zeroed moments and the packed buffer. On failure nothing is
+// left allocated.
+int learned_state_create(LearnedState *s, double lambda_min, double lambda_max);
+void learned_state_free(LearnedState *s);
+// packed <- (params, adam_m, adam_v) before a checkpoint is written; the reverse after
+// one was read.
+void learned_state_pack(LearnedState *s);
+void learned_state_unpack(LearnedState *s);
+
 // Deterministic initialisation (no RNG needed): l1 = t, l2 units with slopes in
 // [1, 5] and centres spread over t in [0, 1], l3 = 0.01: an almost linear start.
 void learned_init_params(const LearnedSchedule *ls, float *params);

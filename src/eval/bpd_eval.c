@@ -9,8 +9,9 @@
 #include "diffusion/elbo.h"
 #include "eval/bpd.h"
 #include "io/dataset.h"
+#include "mpi/agree.h"
+#include "mpi/comm.h"
 #include "sample/ckpt_model.h"
-#include "sample/mpi_command.h"
 #include "sample/progress.h"
 
 #define READ_CHUNK 256  // examples read and estimated per call
@@ -19,7 +20,7 @@ static const char *const kTermNames[4] = {"total", "prior", "reconstruction", "d
 
 // The dataset of the split, checked against the model.
 static int open_split(Dataset *ds, const BpdEvalArgs *a, const CkptModel *m, MPI_Comm comm) {
-  const Config *c = &m->cs.values;
+  const Config *c = &m->run.cs.values;
   int train = !strcmp(a->split, "train");
   if (!train && strcmp(a->split, "test"))
     return vdmc_fail(VDMC_ERR_INPUT, "--split: '%s' (expected test or train)", a->split);
@@ -28,14 +29,14 @@ static int open_split(Dataset *ds, const BpdEvalArgs *a, const CkptModel *m, MPI
   if (rc) {
     char why[1024];  // copied: vdmc_fail writes the buffer vdmc_error_message reads
     snprintf(why, sizeof why, "%s", vdmc_error_message());
-    return vdmc_fail(rc, "data.%s of %s: %s", a->split, m->file, why);
+    return vdmc_fail(rc, "data.%s of %s: %s", a->split, m->run.file, why);
   }
-  const UNetConfig *u = &m->unet.cfg;
+  const UNetConfig *u = &m->run.net.cfg;
   if ((int)ds->h != u->resolution || (int)ds->w != u->resolution || (int)ds->c != u->in_channels)
     rc = vdmc_fail(VDMC_ERR_INPUT, "%s (data.%s of %s) has %zux%zux%zu images but the model takes %dx%dx%d", path,
-                   a->split, m->file, ds->h, ds->w, ds->c, u->resolution, u->resolution, u->in_channels);
+                   a->split, m->run.file, ds->h, ds->w, ds->c, u->resolution, u->resolution, u->in_channels);
   else if (u->num_classes > 0 && ds->num_classes > u->num_classes)
-    rc = vdmc_fail(VDMC_ERR_INPUT, "%s has %d classes but the model of %s knows %d", path, ds->num_classes, m->file,
+    rc = vdmc_fail(VDMC_ERR_INPUT, "%s has %d classes but the model of %s knows %d", path, ds->num_classes, m->run.file,
                    u->num_classes);
   else if (a->n > (long long)ds->n)
     rc = vdmc_fail(VDMC_ERR_INPUT, "--n %lld: %s has only %zu examples", a->n, path, ds->n);
@@ -47,7 +48,7 @@ static int open_split(Dataset *ds, const BpdEvalArgs *a, const CkptModel *m, MPI
 static int estimate_range(const BpdEvalArgs *a, CkptModel *m, Dataset *ds, long long lo, long long hi, int rank,
                           double *s1, double *s2) {
   Denoiser den = ckpt_model_denoiser(m);
-  BpdOptions o = {&den, &m->schedule, a->t_samples, a->seed};
+  BpdOptions o = {&den, &m->run.obj.schedule, a->t_samples, a->seed};
   uint8_t *bytes = malloc((size_t)READ_CHUNK * den.D);
   int32_t *lab32 = malloc(READ_CHUNK * sizeof(int32_t));
   int *labels = malloc(READ_CHUNK * sizeof(int));
@@ -84,8 +85,8 @@ int bpd_eval_run(const BpdEvalArgs *a, const VdmcComm *c, BpdResult *res) {
   if (a->t_samples < 1) return vdmc_fail(VDMC_ERR_INPUT, "--t-samples: %d, need at least 1", a->t_samples);
   CkptModel m;
   int rc = ckpt_model_load(&m, a->path, a->batch, c->comm);
-  if (!rc && a->unconditional && m.unet.cfg.num_classes == 0)
-    rc = vdmc_fail(VDMC_ERR_INPUT, "--unconditional: the model of %s is unconditional already", m.file);
+  if (!rc && a->unconditional && m.run.net.cfg.num_classes == 0)
+    rc = vdmc_fail(VDMC_ERR_INPUT, "--unconditional: the model of %s is unconditional already", m.run.file);
   Dataset ds;
   if (!rc) rc = open_split(&ds, a, &m, c->comm);
   if (rc) {
@@ -95,8 +96,8 @@ int bpd_eval_run(const BpdEvalArgs *a, const VdmcComm *c, BpdResult *res) {
   long long n = a->n ? a->n : (long long)ds.n;
   long long lo = n * c->rank / c->size, hi = n * (c->rank + 1) / c->size;
   double sums[8] = {0};  // s1[4], s2[4]
-  rc = mpi_command_agree(c->comm, estimate_range(a, &m, &ds, lo, hi, c->rank, sums, sums + 4));
-  if (!rc) MPI_Allreduce(MPI_IN_PLACE, sums, 8, MPI_DOUBLE, MPI_SUM, c->comm);
+  rc = mpi_agree(c->comm, estimate_range(a, &m, &ds, lo, hi, c->rank, sums, sums + 4));
+  if (!rc) rc = MPI_STATUS(MPI_Allreduce(MPI_IN_PLACE, sums, 8, MPI_DOUBLE, MPI_SUM, c->comm), "eval: MPI_Allreduce of the sums");
   dataset_close(&ds);
   ckpt_model_free(&m);
   if (rc) return rc;

@@ -8,6 +8,8 @@
 #include "core/finite.h"
 #include "core/status.h"
 #include "eval/features.h"
+#include "mpi/agree.h"
+#include "mpi/comm.h"
 
 int feature_accum_init(FeatureAccum *a, FeatureNet *f, long long n, int splits) {
   memset(a, 0, sizeof *a);
@@ -129,21 +131,22 @@ int feature_accum_finish(FeatureAccum *a, MPI_Comm comm, FeatureSummary *out) {
   memset(out, 0, sizeof *out);
   int st = a->status;
   if (!st && !a->ready) st = start_accum(a, NULL);  // no examples on this rank
-  int any = st != VDMC_OK;
-  MPI_Allreduce(MPI_IN_PLACE, &any, 1, MPI_INT, MPI_MAX, comm);
-  if (any) return st ? st : vdmc_fail(VDMC_ERR_IO, "features: another rank failed (see its message)");
+  if ((st = mpi_agree(comm, st))) return st;
   size_t S = (size_t)a->splits, K = (size_t)a->net->K;
   double extra[2] = {a->correct, a->labelled};
   st = fid_accum_reduce(&a->acc, comm);
-  if (!st && (MPI_Allreduce(MPI_IN_PLACE, a->pbar, (int)(S * K), MPI_DOUBLE, MPI_SUM, comm) != MPI_SUCCESS ||
-              MPI_Allreduce(MPI_IN_PLACE, a->plogp, (int)S, MPI_DOUBLE, MPI_SUM, comm) != MPI_SUCCESS ||
-              MPI_Allreduce(MPI_IN_PLACE, a->count, (int)S, MPI_DOUBLE, MPI_SUM, comm) != MPI_SUCCESS ||
-              MPI_Allreduce(MPI_IN_PLACE, extra, 2, MPI_DOUBLE, MPI_SUM, comm) != MPI_SUCCESS))
-    st = vdmc_fail(VDMC_ERR_MPI, "features: MPI_Allreduce of the class probabilities failed");
+  if (!st) st = MPI_STATUS(MPI_Allreduce(MPI_IN_PLACE, a->pbar, (int)(S * K), MPI_DOUBLE, MPI_SUM, comm),
+                           "features: MPI_Allreduce of the class probabilities");
+  if (!st) st = MPI_STATUS(MPI_Allreduce(MPI_IN_PLACE, a->plogp, (int)S, MPI_DOUBLE, MPI_SUM, comm),
+                           "features: MPI_Allreduce of the class entropies");
+  if (!st) st = MPI_STATUS(MPI_Allreduce(MPI_IN_PLACE, a->count, (int)S, MPI_DOUBLE, MPI_SUM, comm),
+                           "features: MPI_Allreduce of the split counts");
+  if (!st) st = MPI_STATUS(MPI_Allreduce(MPI_IN_PLACE, extra, 2, MPI_DOUBLE, MPI_SUM, comm),
+                           "features: MPI_Allreduce of the accuracy counts");
   // each kept row was filled by exactly one rank and is zero elsewhere: the sum is exact
-  if (!st && a->keep_n && MPI_Allreduce(MPI_IN_PLACE, a->kept, (int)((size_t)a->keep_n * a->net->F), MPI_FLOAT,
-                                        MPI_SUM, comm) != MPI_SUCCESS)
-    st = vdmc_fail(VDMC_ERR_MPI, "features: MPI_Allreduce of the kept features failed");
+  if (!st && a->keep_n)
+    st = MPI_STATUS(MPI_Allreduce(MPI_IN_PLACE, a->kept, (int)((size_t)a->keep_n * a->net->F), MPI_FLOAT, MPI_SUM,
+                                  comm), "features: MPI_Allreduce of the kept features");
   double total = 0;
   for (size_t s = 0; s < S; s++) total += a->count[s];
   if (!st && total != (double)a->n)

@@ -5,6 +5,7 @@
 #include "core/status.h"
 #include "eval/features.h"
 #include "io/dataset.h"
+#include "mpi/comm.h"
 
 // This rank's examples [first, last) in batches of the network's size.
 static int feed(FeatureAccum *a, Dataset *ds, size_t first, size_t last, int use_labels) {
@@ -30,11 +31,11 @@ int features_summarize(FeatureNet *f, const char *dataset_path, int is_splits, l
                        FeatureSummary *out) {
   memset(out, 0, sizeof *out);
   Dataset ds;
+  int rank, P;
+  MPI_TRY(MPI_Comm_rank(comm, &rank));
+  MPI_TRY(MPI_Comm_size(comm, &P));
   int st = dataset_open(&ds, dataset_path, comm);
   if (st) return st;
-  int rank, P;
-  MPI_Comm_rank(comm, &rank);
-  MPI_Comm_size(comm, &P);
   FeatureAccum a;
   memset(&a, 0, sizeof a);
   // the same checks on every rank, so all of them stop together

@@ -11,6 +11,7 @@
 
 #include "core/status.h"
 #include "eval/scalapack.h"
+#include "mpi/comm.h"
 
 // One d x d matrix distribution: grid, block size and this rank's local shape.
 typedef struct {
@@ -40,8 +41,7 @@ int fid_block_size(size_t d, int nprow, int npcol) {
 static int grid_open(Grid *g, size_t d, MPI_Comm comm) {
   memset(g, 0, sizeof *g);
   int P;
-  if (MPI_Comm_size(comm, &P) != MPI_SUCCESS)
-    return vdmc_fail(VDMC_ERR_MPI, "fid: MPI_Comm_size failed");
+  MPI_TRY(MPI_Comm_size(comm, &P));
   fid_grid_shape(P, &g->nprow, &g->npcol);
   g->d = (int)d;
   g->nb = fid_block_size(d, g->nprow, g->npcol);

@@ -6,7 +6,8 @@
 #include <string.h>
 
 #include "core/status.h"
-#include "sample/mpi_command.h"
+#include "mpi/agree.h"
+#include "mpi/comm.h"
 
 typedef struct {
   FeatureAccum *acc;
@@ -25,16 +26,16 @@ int fid_evaluate_generated(FidSetup *s, CkptModel *m, const SampleRequest *r, co
                            int is_splits, MPI_Comm comm, FidResult *out) {
   memset(out, 0, sizeof *out);
   int rank, P;
-  MPI_Comm_rank(comm, &rank);
-  MPI_Comm_size(comm, &P);
+  MPI_TRY(MPI_Comm_rank(comm, &rank));
+  MPI_TRY(MPI_Comm_size(comm, &P));
   FeatureNet *net = &s->net;
-  const UNetConfig *u = &m->unet.cfg;
+  const UNetConfig *u = &m->run.net.cfg;
   FidSink sink = {NULL, NULL, u->resolution, u->resolution, u->in_channels, u->num_classes == net->K};
   size_t D = (size_t)sink.H * sink.W * sink.C;
   long long lo, hi;
   sample_rank_range(r->n, rank, P, &lo, &hi);
   char source[4200];
-  snprintf(source, sizeof source, "samples of %s", m->file);
+  snprintf(source, sizeof source, "samples of %s", m->run.file);
   FeatureAccum acc;
   memset(&acc, 0, sizeof acc);
   SampleRows keep = {NULL, NULL, lo, D};
@@ -52,7 +53,7 @@ int fid_evaluate_generated(FidSetup *s, CkptModel *m, const SampleRequest *r, co
   sink.keep = keep_h5 ? &keep : NULL;
   if (!st)
     st = sample_generate_range(r, m, P, lo, hi, rank == 0 ? "fid: sample (rank 0)" : NULL, fid_sink, &sink);
-  st = mpi_command_agree(comm, st);
+  st = mpi_agree(comm, st);
   if (!st && keep_h5) st = sample_write_h5(keep_h5, r, m, keep.images, keep.labels, lo, hi, comm);
   FeatureSummary sum;
   memset(&sum, 0, sizeof sum);

@@ -8,8 +8,10 @@
 #include <string.h>
 
 #include "core/status.h"
-#include "eval/fid_h5.h"
+#include "io/small_h5.h"
 #include "io/h5_attr.h"
+#include "mpi/agree.h"
+#include "mpi/comm.h"
 
 int fid_accum_init(FidAccum *a, size_t d, const double *shift) {
   memset(a, 0, sizeof *a);
@@ -53,20 +55,16 @@ void fid_accum_add(FidAccum *a, const float *x, size_t n) {
 // u = sum + n delta / 2 (= sum delta^T + delta sum^T + n delta delta^T).
 static int common_shift(FidAccum *a, MPI_Comm comm) {
   int rank, holder;
-  MPI_Comm_rank(comm, &rank);
+  MPI_TRY(MPI_Comm_rank(comm, &rank));
   int mine = a->n > 0 ? rank : INT_MAX;
-  if (MPI_Allreduce(&mine, &holder, 1, MPI_INT, MPI_MIN, comm) != MPI_SUCCESS)
-    return vdmc_fail(VDMC_ERR_MPI, "fid: MPI_Allreduce of the shift holder failed");
+  MPI_TRY(MPI_Allreduce(&mine, &holder, 1, MPI_INT, MPI_MIN, comm));
   if (holder == INT_MAX) return VDMC_OK;  // no rows anywhere
   size_t d = a->d;
   double *c = malloc(d * sizeof *c), *u = malloc(d * sizeof *u);
   int st = c && u ? VDMC_OK : vdmc_fail(VDMC_ERR_MEMORY, "fid: out of memory");
-  int fail = st != VDMC_OK;
-  MPI_Allreduce(MPI_IN_PLACE, &fail, 1, MPI_INT, MPI_MAX, comm);
-  if (fail && !st) st = vdmc_fail(VDMC_ERR_MEMORY, "fid: another rank ran out of memory");
+  st = mpi_agree(comm, st);
   if (!st && rank == holder) memcpy(c, a->shift, d * sizeof *c);
-  if (!st && MPI_Bcast(c, (int)d, MPI_DOUBLE, holder, comm) != MPI_SUCCESS)
-    st = vdmc_fail(VDMC_ERR_MPI, "fid: MPI_Bcast of the common shift failed");
+  if (!st) st = MPI_STATUS(MPI_Bcast(c, (int)d, MPI_DOUBLE, holder, comm), "fid: MPI_Bcast of the common shift");
   if (!st && a->n > 0 && rank != holder) {
     for (size_t j = 0; j < d; j++) {
       a->shift[j] -= c[j];  // delta
@@ -86,17 +84,14 @@ int fid_accum_reduce(FidAccum *a, MPI_Comm comm) {
   size_t d = a->d;
   int st = common_shift(a, comm);
   if (st) return st;
-  if (MPI_Allreduce(MPI_IN_PLACE, &a->n, 1, MPI_DOUBLE, MPI_SUM, comm) != MPI_SUCCESS ||
-      MPI_Allreduce(MPI_IN_PLACE, a->sum, (int)d, MPI_DOUBLE, MPI_SUM, comm) != MPI_SUCCESS)
-    return vdmc_fail(VDMC_ERR_MPI, "fid: MPI_Allreduce of the feature sums failed");
+  MPI_TRY(MPI_Allreduce(MPI_IN_PLACE, &a->n, 1, MPI_DOUBLE, MPI_SUM, comm));
+  MPI_TRY(MPI_Allreduce(MPI_IN_PLACE, a->sum, (int)d, MPI_DOUBLE, MPI_SUM, comm));
   // outer in row pieces so each count fits an int
   size_t rows = ((size_t)1 << 26) / d;
   if (rows < 1) rows = 1;
   for (size_t r = 0; r < d; r += rows) {
     size_t nr = r + rows > d ? d - r : rows;
-    if (MPI_Allreduce(MPI_IN_PLACE, a->outer + r * d, (int)(nr * d), MPI_DOUBLE, MPI_SUM, comm) !=
-        MPI_SUCCESS)
-      return vdmc_fail(VDMC_ERR_MPI, "fid: MPI_Allreduce of the feature outer products failed");
+    MPI_TRY(MPI_Allreduce(MPI_IN_PLACE, a->outer + r * d, (int)(nr * d), MPI_DOUBLE, MPI_SUM, comm));
   }
   return VDMC_OK;
 }

@@ -8,6 +8,8 @@
 
 #include "core/rng.h"
 #include "core/status.h"
+#include "mpi/agree.h"
+#include "mpi/comm.h"
 #include "ops/gemm.h"
 
 size_t kid_default_subset(size_t nx, size_t ny) {
@@ -52,8 +54,8 @@ int kid_compute(const float *x, size_t nx, const float *y, size_t ny, size_t d, 
     return vdmc_fail(VDMC_ERR_INPUT, "KID: subset size %zu must be in [2, min(%zu, %zu)] (the two sets' sizes)", m,
                      nx, ny);
   int rank, P;
-  MPI_Comm_rank(comm, &rank);
-  MPI_Comm_size(comm, &P);
+  MPI_TRY(MPI_Comm_rank(comm, &rank));
+  MPI_TRY(MPI_Comm_size(comm, &P));
   size_t nmax = nx > ny ? nx : ny;
   float *xs = malloc(m * d * sizeof(float)), *ys = malloc(m * d * sizeof(float)), *g = malloc(m * m * sizeof(float));
   size_t *perm = malloc(nmax * sizeof *perm);
@@ -72,11 +74,9 @@ int kid_compute(const float *x, size_t nx, const float *y, size_t ny, size_t d, 
     double kxy = kernel_sum(g, m, m, d, 0);
     vals[s] = kxx / mm1 + kyy / mm1 - 2 * kxy / m2;
   }
-  int any = st != VDMC_OK;
-  MPI_Allreduce(MPI_IN_PLACE, &any, 1, MPI_INT, MPI_MAX, comm);
-  if (!st && any) st = vdmc_fail(VDMC_ERR_MEMORY, "KID: another rank failed");
-  if (!st && MPI_Allreduce(MPI_IN_PLACE, vals, subsets, MPI_DOUBLE, MPI_SUM, comm) != MPI_SUCCESS)
-    st = vdmc_fail(VDMC_ERR_MPI, "KID: MPI_Allreduce of the subset values failed");
+  st = mpi_agree(comm, st);
+  if (!st) st = MPI_STATUS(MPI_Allreduce(MPI_IN_PLACE, vals, subsets, MPI_DOUBLE, MPI_SUM, comm),
+                           "KID: MPI_Allreduce of the subset values");
   if (!st) {
     double sum = 0, dev = 0;
     for (int s = 0; s < subsets; s++) sum += vals[s];

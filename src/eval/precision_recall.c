@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include "core/status.h"
+#include "mpi/agree.h"
+#include "mpi/comm.h"
 #include "ops/gemm.h"
 
 enum { TILE_A = 128, TILE_B = 4096 };
@@ -116,9 +118,8 @@ static int radii(const Set *s, size_t d, int k, int rank, int P, MPI_Comm comm, 
   each_distance(s, lo, hi, s, d, w->dot, w->row, keep_smallest, &r);
   memset(radius2, 0, s->n * sizeof(double));
   for (size_t i = lo; i < hi; i++) radius2[i] = r.best[i * kk + kk - 1];
-  if (MPI_Allreduce(MPI_IN_PLACE, radius2, (int)s->n, MPI_DOUBLE, MPI_SUM, comm) != MPI_SUCCESS)
-    return vdmc_fail(VDMC_ERR_MPI, "precision/recall: MPI_Allreduce of the radii failed");
-  return VDMC_OK;
+  return MPI_STATUS(MPI_Allreduce(MPI_IN_PLACE, radius2, (int)s->n, MPI_DOUBLE, MPI_SUM, comm),
+                    "precision/recall: MPI_Allreduce of the radii");
 }
 
 // The fraction of the query set inside the manifold (its points, radius2).
@@ -131,8 +132,7 @@ static int coverage(const Set *query, const Set *manifold, const double *radius2
   each_distance(query, lo, hi, manifold, d, w->dot, w->row, mark_inside, &c);
   double count = 0;
   for (size_t i = lo; i < hi; i++) count += c.inside[i];
-  if (MPI_Allreduce(MPI_IN_PLACE, &count, 1, MPI_DOUBLE, MPI_SUM, comm) != MPI_SUCCESS)
-    return vdmc_fail(VDMC_ERR_MPI, "precision/recall: MPI_Allreduce of the counts failed");
+  MPI_TRY(MPI_Allreduce(MPI_IN_PLACE, &count, 1, MPI_DOUBLE, MPI_SUM, comm));
   *fraction = count / (double)query->n;
   return VDMC_OK;
 }
@@ -144,8 +144,8 @@ int precision_recall(const float *real, size_t nr, const float *fake, size_t nf,
     return vdmc_fail(VDMC_ERR_INPUT, "precision/recall: k = %d needs more than k points in each set (%zu real, %zu "
                      "generated)", k, nr, nf);
   int rank, P;
-  MPI_Comm_rank(comm, &rank);
-  MPI_Comm_size(comm, &P);
+  MPI_TRY(MPI_Comm_rank(comm, &rank));
+  MPI_TRY(MPI_Comm_size(comm, &P));
   Set R = {0}, G = {0};
   const size_t nmax = nr > nf ? nr : nf;
   Scratch w = {malloc((size_t)TILE_A * TILE_B * sizeof(float)), malloc((size_t)TILE_B * sizeof(double)),
@@ -157,9 +157,7 @@ int precision_recall(const float *real, size_t nr, const float *fake, size_t nf,
   if (!st) st = set_init(&R, real, nr, d);
   if (!st) st = set_init(&G, fake, nf, d);
   // every rank reaches the same collectives: a local failure is agreed before them
-  int any = st != VDMC_OK;
-  MPI_Allreduce(MPI_IN_PLACE, &any, 1, MPI_INT, MPI_MAX, comm);
-  if (!st && any) st = vdmc_fail(VDMC_ERR_MEMORY, "precision/recall: another rank failed");
+  st = mpi_agree(comm, st);
   if (!st) st = radii(&R, d, k, rank, P, comm, &w, rad_r);
   if (!st) st = radii(&G, d, k, rank, P, comm, &w, rad_g);
   if (!st) st = coverage(&G, &R, rad_r, d, rank, P, comm, &w, &out->precision);

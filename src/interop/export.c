@@ -1,6 +1,6 @@
-// Export: checkpoint -> config -> model table -> both weight arrays (their checksums
-// verified by checkpoint_load, and recomputed here for the metadata) -> the chosen one
-// in PyTorch's layouts -> safetensors_write.
+// Export: a Run from the checkpoint (config, model table, both weight arrays, their
+// checksums verified by checkpoint_load and recomputed here for the metadata) -> the
+// chosen array in PyTorch's layouts -> safetensors_write.
 #define _POSIX_C_SOURCE 200809L
 #include "interop/export.h"
 
@@ -11,20 +11,10 @@
 
 #include "core/status.h"
 #include "interop/model_json.h"
-#include "io/checkpoint.h"
-#include "models/model_from_config.h"
 #include "models/torch_layout.h"
+#include "run/run.h"
 
 enum { META_COUNT = 10 };
-
-typedef struct {
-  ConfigSet cs;
-  UNet net;
-  float *params, *ema;  // (table.total)
-  char *config_text;    // the resolved config the checkpoint stores
-  int64_t step;
-  char file[4096];      // the checkpoint file read
-} ExportSource;
 
 static uLong array_crc32(const float *a, size_t n) {
   uLong crc = crc32(0L, Z_NULL, 0);
@@ -35,36 +25,6 @@ static uLong array_crc32(const float *a, size_t n) {
     done += chunk;
   }
   return crc;
-}
-
-static int load_source(ExportSource *s, const char *path) {
-  char name[4200];
-  int rc = checkpoint_peek(path, &s->config_text, NULL, NULL, NULL, s->file);
-  if (rc) return rc;
-  snprintf(name, sizeof name, "config of %s", s->file);
-  if (!(rc = config_init_defaults(&s->cs)) && !(rc = config_load_text(&s->cs, s->config_text, name)))
-    rc = config_validate(&s->cs);
-  if (!rc) rc = model_create_from_config(&s->net, &s->cs, 1);
-  if (rc) return rc;
-  size_t total = s->net.params.table.total;
-  s->params = vdmc_alloc_floats(total);
-  s->ema = vdmc_alloc_floats(total);
-  if (!s->params || !s->ema) return vdmc_fail(VDMC_ERR_MEMORY, "out of memory for the weights of %s", s->file);
-  CheckpointState st;
-  checkpoint_state_init(&st, &s->net.params.table);
-  rc = checkpoint_add_array(&st, "params", s->params, 0, total);
-  if (!rc) rc = checkpoint_add_array(&st, "ema", s->ema, 0, total);
-  if (!rc) rc = checkpoint_load(s->file, MPI_COMM_SELF, &st);
-  free(st.config_text);
-  s->step = st.step;
-  return rc;
-}
-
-static void free_source(ExportSource *s) {
-  if (s->net.steps) unet_free(&s->net);
-  vdmc_free_floats(s->params);
-  vdmc_free_floats(s->ema);
-  free(s->config_text);
 }
 
 // The JSON of model_json_write / diffusion_json_write as a malloc'd string.
@@ -82,9 +42,9 @@ static int json_text(char **out, const ConfigSet *cs, int diffusion) {
 int export_safetensors(const ExportRequest *req) {
   if (strcmp(req->weights, "ema") && strcmp(req->weights, "params"))
     return vdmc_fail(VDMC_ERR_INPUT, "--weights: '%s' is not ema or params", req->weights);
-  ExportSource s;
-  memset(&s, 0, sizeof s);
-  int rc = load_source(&s, req->source);
+  // the run with both weight arrays (their checksums verified by checkpoint_load)
+  Run s;
+  int rc = run_from_checkpoint(&s, req->source, 1, RUN_LOAD_PARAMS_TOO, MPI_COMM_SELF);
   const ParamTable *table = &s.net.params.table;
   SafetensorsOut *outs = NULL;
   float *torch = NULL;
@@ -126,6 +86,6 @@ int export_safetensors(const ExportRequest *req) {
   free(diffusion);
   free(outs);
   vdmc_free_floats(torch);
-  free_source(&s);
+  run_free(&s);
   return rc;
 }

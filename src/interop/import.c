@@ -12,7 +12,7 @@
 #include "io/safetensors.h"
 #include "models/model_from_config.h"
 #include "models/torch_layout.h"
-#include "sample/mpi_command.h"
+#include "mpi/agree.h"
 #include "train/trainer.h"
 
 static void shape_text(char *buf, size_t cap, const size_t *shape, int ndim) {
@@ -49,7 +49,7 @@ static int match_table(const SafetensorsFile *sf, const ParamTable *table) {
 // The file's weights in vdmc's layout into weights (table.total floats, padding zero).
 static int read_weights(const char *path, const ConfigSet *cs, float **weights, size_t *total) {
   SafetensorsFile sf;
-  UNet net;
+  StepNet net;
   memset(&net, 0, sizeof net);
   float *buf = NULL;
   int rc = safetensors_open(&sf, path);
@@ -65,7 +65,7 @@ static int read_weights(const char *path, const ConfigSet *cs, float **weights, 
   }
   if (!rc) *total = table->total;
   vdmc_free_floats(buf);
-  if (net.steps) unet_free(&net);
+  if (net.steps) stepnet_free(&net);
   safetensors_close(&sf);
   return rc;
 }
@@ -78,9 +78,9 @@ int import_safetensors(const char *path, const ConfigSet *cs, const VdmcComm *co
   if (!rc && have)  // the trainer would say so too, but in terms of --resume, which import has not
     rc = vdmc_fail(VDMC_ERR_INPUT, "%s already has checkpoints: import starts a new run; choose another --run "
                    "directory", run_dir);
-  if (!(rc = mpi_command_agree(comm->comm, rc))) rc = mpi_command_agree(comm->comm, read_weights(path, cs, &weights, &total));
+  if (!(rc = mpi_agree(comm->comm, rc))) rc = mpi_agree(comm->comm, read_weights(path, cs, &weights, &total));
   if (!rc && !(t = calloc(1, sizeof *t))) rc = vdmc_fail(VDMC_ERR_MEMORY, "out of memory");
-  rc = mpi_command_agree(comm->comm, rc);
+  rc = mpi_agree(comm->comm, rc);
   int created = 0;
   if (!rc && !(rc = trainer_create(t, cs, comm, run_dir, RESUME_NONE, NULL))) {
     created = 1;
@@ -88,8 +88,8 @@ int import_safetensors(const char *path, const ConfigSet *cs, const VdmcComm *co
       rc = vdmc_fail(VDMC_ERR_INTERNAL, "import: the trainer's table has %zu floats, the import's %zu", t->table->total,
                      total);
     if (!rc) {
-      memcpy(t->params, weights, total * sizeof *weights);
-      memcpy(t->ema, weights, total * sizeof *weights);
+      memcpy(t->run.params, weights, total * sizeof *weights);
+      memcpy(t->run.ema, weights, total * sizeof *weights);
       rc = trainer_save(t);  // step 0, Adam moments as created: zero
     }
   }

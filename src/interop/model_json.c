@@ -3,10 +3,9 @@
 #include <string.h>
 
 #include "io/json_write.h"
+#include "models/model_from_config.h"
 #include "models/unet.h"
-#include "models/unet_from_config.h"
 #include "models/uvit.h"
-#include "models/uvit_from_config.h"
 
 static void put_ints(FILE *f, const char *key, const int *v, int n) {
   fprintf(f, ",\"%s\":[", key);

@@ -5,7 +5,7 @@
 #include <zlib.h>
 
 #include "core/status.h"
-#include "eval/fid_h5.h"
+#include "io/small_h5.h"
 #include "io/h5_attr.h"
 #include "models/classifier.h"
 

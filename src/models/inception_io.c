@@ -8,7 +8,7 @@
 
 #include "core/param_table.h"
 #include "core/status.h"
-#include "eval/fid_h5.h"
+#include "io/small_h5.h"
 #include "io/h5_attr.h"
 #include "models/inception_internal.h"
 

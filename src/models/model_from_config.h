@@ -1,21 +1,22 @@
 // The model section of a resolved config: the keys both architectures share
-// (models/model_common.h) and the denoiser named by model.arch (unet or uvit). Both
-// architectures run through the same step machine (models/unet.h), so every caller
-// (train, sample, eval, info) uses the UNet API afterwards.
+// (models/model_common.h) and those of the denoiser named by model.arch (unet or uvit).
+// Both architectures run through the same step machine (models/unet.h), so every
+// caller (train, sample, eval, info, export) uses that API afterwards.
 #ifndef VDMC_MODELS_MODEL_FROM_CONFIG_H
 #define VDMC_MODELS_MODEL_FROM_CONFIG_H
 
 #include "config/config.h"
-#include "models/model_common.h"
 #include "models/unet.h"
+#include "models/uvit.h"
 
-int model_create_from_config(UNet *net, const ConfigSet *cs, int max_batch);
+// Builds the network model.arch names, for batches of up to max_batch images.
+int model_create_from_config(StepNet *net, const ConfigSet *cs, int max_batch);
 
-// Checks that model.arch is `arch` ("unet"; the error calls it `title`, "a U-Net") and
-// fills m from the shared keys; unet_from_config.c and uvit_from_config.c map the rest.
-int model_common_from_config(ModelCommon *m, const ConfigSet *cs, const char *arch, const char *title);
-// After a model config failed validation: the same error prefixed with the config's
-// source (file) name; returns VDMC_ERR_INPUT.
-int model_config_error(const ConfigSet *cs);
+// The config of one architecture (model.arch must name it): fills u and validates
+// it; errors name the config location of the offending key.
+int unet_config_from_config(UNetConfig *u, const ConfigSet *cs);
+// Conv stage s gets base_channels * channel_mult[s] channels and num_res_blocks res
+// blocks (or model.stage_res_blocks[s]).
+int uvit_config_from_config(UViTConfig *u, const ConfigSet *cs);
 
 #endif

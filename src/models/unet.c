@@ -11,7 +11,7 @@
 #include "diffusion/fourier_features.h"
 #include "ops/tensor_ops.h"
 
-int unet_alloc_arena(UNet *u) {
+int unet_alloc_arena(StepNet *u) {
   Arena measure;
   arena_init_measure(&measure);
   unet_plan(u, &measure, u->max_batch);
@@ -19,11 +19,11 @@ int unet_alloc_arena(UNet *u) {
   if (!st) unet_plan(u, &u->arena, u->max_batch);
   if (!st && u->arena.used != measure.used)
     st = vdmc_fail(VDMC_ERR_INTERNAL, "model: arena plan changed between passes");
-  if (st) unet_free(u);
+  if (st) stepnet_free(u);
   return st;
 }
 
-int unet_create(UNet *u, const UNetConfig *cfg, int max_batch) {
+int unet_create(StepNet *u, const UNetConfig *cfg, int max_batch) {
   memset(u, 0, sizeof *u);
   int st = unet_config_validate(cfg);
   if (st) return st;
@@ -32,13 +32,14 @@ int unet_create(UNet *u, const UNetConfig *cfg, int max_batch) {
   u->max_batch = max_batch;
   param_table_init(&u->params.table);
   if ((st = unet_build(u))) {
-    unet_free(u);
+    stepnet_free(u);
     return st;
   }
   return unet_alloc_arena(u);
 }
 
-void unet_free(UNet *u) {
+void stepnet_free(StepNet *u) {
+  free(u->bf16.buf);
   arena_free(&u->arena);
   param_table_free(&u->params.table);
   free(u->params.init);
@@ -50,14 +51,14 @@ void unet_free(UNet *u) {
   memset(u, 0, sizeof *u);
 }
 
-size_t unet_num_params(const UNet *u) { return param_table_numel(&u->params.table); }
-size_t unet_param_floats(const UNet *u) { return u->params.table.total; }
+size_t stepnet_num_params(const StepNet *u) { return param_table_numel(&u->params.table); }
+size_t stepnet_param_floats(const StepNet *u) { return u->params.table.total; }
 
-size_t unet_arena_bytes_per_image(const UNet *u) {
+size_t stepnet_arena_bytes_per_image(const StepNet *u) {
   return u->arena.capacity * sizeof(float) / (size_t)u->max_batch;
 }
 
-double unet_flops_per_image(const UNet *u) {
+double stepnet_flops_per_image(const StepNet *u) {
   double f = embed_flops(&u->embed) + conv_unit_flops(&u->head.conv);
   for (int i = 0; i < u->n_res; i++) f += res_block_flops(&u->res[i], u->embed.E);
   for (int i = 0; i < u->n_attn; i++) f += attn_core_flops(&u->attn[i].core);
@@ -66,27 +67,27 @@ double unet_flops_per_image(const UNet *u) {
   return f;
 }
 
-void unet_init_params(const UNet *u, float *params, uint64_t seed) {
+void stepnet_init_params(const StepNet *u, float *params, uint64_t seed) {
   unet_params_init(&u->params, params, seed);
 }
 
-static int check_inputs(const UNet *u, const float *x, const float *lambda, const int *labels,
+static int check_inputs(const StepNet *u, const float *x, const float *lambda, const int *labels,
                         int B) {
   if (B < 1 || B > u->max_batch)
-    return vdmc_fail(VDMC_ERR_INPUT, "unet_forward: batch %d outside [1, %d] (max_batch)", B,
+    return vdmc_fail(VDMC_ERR_INPUT, "stepnet_forward: batch %d outside [1, %d] (max_batch)", B,
                      u->max_batch);
-  if (!x || !lambda) return vdmc_fail(VDMC_ERR_INPUT, "unet_forward: x and lambda are required");
+  if (!x || !lambda) return vdmc_fail(VDMC_ERR_INPUT, "stepnet_forward: x and lambda are required");
   int K = u->cfg.num_classes;
   if (K > 0 && !labels)
-    return vdmc_fail(VDMC_ERR_INPUT, "unet_forward: labels required (num_classes = %d)", K);
+    return vdmc_fail(VDMC_ERR_INPUT, "stepnet_forward: labels required (num_classes = %d)", K);
   for (int b = 0; K > 0 && b < B; b++)
     if (labels[b] < 0 || labels[b] > K)
-      return vdmc_fail(VDMC_ERR_INPUT, "unet_forward: label %d of example %d outside [0, %d]",
+      return vdmc_fail(VDMC_ERR_INPUT, "stepnet_forward: label %d of example %d outside [0, %d]",
                        labels[b], b, K);
   return VDMC_OK;
 }
 
-int unet_forward(UNet *u, const float *params, float *out, const float *x, const float *lambda,
+int stepnet_forward(StepNet *u, const float *params, float *out, const float *x, const float *lambda,
                  const int *labels, int B, const DropoutKey *drop) {
   int st = check_inputs(u, x, lambda, labels, B);
   if (st) return st;
@@ -141,10 +142,10 @@ int unet_forward(UNet *u, const float *params, float *out, const float *x, const
   return VDMC_OK;
 }
 
-int unet_backward(UNet *u, const float *params, float *grads, const float *dout, float *dx,
+int stepnet_backward(StepNet *u, const float *params, float *grads, const float *dout, float *dx,
                   float *dlambda) {
   int B = u->B;
-  if (B < 1) return vdmc_fail(VDMC_ERR_INTERNAL, "unet_backward called before unet_forward");
+  if (B < 1) return vdmc_fail(VDMC_ERR_INTERNAL, "stepnet_backward called before stepnet_forward");
   UNetEmbed *e = &u->embed;
   UNetScratch *sc = &u->scratch;
   const DropoutKey *dk = u->use_drop ? &u->drop : NULL;

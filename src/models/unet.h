@@ -2,7 +2,8 @@
 // log-SNR lambda and an optional class label. NHWC, float32. Parameters live in one
 // flat buffer described by `params` (a ParamTable); activations saved for backward
 // live in one Arena planned once for `max_batch` examples. See docs/unet.md.
-// The same step machine runs the U-ViT (models/uvit.h builds its step list).
+// The network runs as a StepNet, a straight list of steps that the U-ViT builds too
+// (models/uvit.h), so both architectures share one forward, backward and API.
 // Legend: B batch, H/W spatial, C channels, E embedding width (4*base_channels in the
 // U-Net), K num_classes.
 #ifndef VDMC_MODELS_UNET_H
@@ -15,6 +16,7 @@
 #include "models/model_common.h"
 #include "models/unet_blocks.h"
 #include "models/uvit_blocks.h"
+#include "ops/bf16.h"
 #include "ops/dropout.h"
 
 #define UNET_MAX_LEVELS 8
@@ -83,12 +85,15 @@ typedef struct {
                       // [param_begin, next step's param_begin)
 } UNetStep;
 
-// Called by unet_backward whenever every parameter gradient at offsets
+// Called by stepnet_backward whenever every parameter gradient at offsets
 // [offset, end of the table) is final, so gradient buckets can be sent during
 // backward (mpi/grad_sync.h). Parameters are laid out in forward order with the
 // shared embedding first, so backward finishes them from the end downwards.
-typedef void (*UNetGradReady)(void *ctx, size_t offset);
+typedef void (*StepNetGradReady)(void *ctx, size_t offset);
 
+// The step machine: a U-Net (unet_create) or a U-ViT (uvit_create) as a list of steps
+// over one parameter table and one arena. cfg holds the fields both share (for the
+// U-ViT, its view through unet_config_set_common).
 typedef struct {
   UNetConfig cfg;
   int max_batch;
@@ -121,62 +126,69 @@ typedef struct {
   int use_drop;             // the last forward had a dropout key
   DropoutKey drop;          // its key, p = cfg.dropout (res blocks; XfmrBlocks have their own p)
   size_t param_mark;        // build: table total when the last step was pushed
-  UNetGradReady grad_ready; // optional backward progress hook (NULL: none)
+  StepNetGradReady grad_ready; // optional backward progress hook (NULL: none)
   void *grad_ready_ctx;
-} UNet;
+  Precision precision;      // of the products (stepnet_set_precision; fp32 after create)
+  Bf16Operands bf16;        // the products' rounded operands in bf16 (buf NULL in fp32)
+} StepNet;
 
 // Internal to the models (unet_build.c, uvit_build.c): fill steps and the parameter
 // table; carve the arena for B examples (run twice: measuring, then for real).
-int unet_build(UNet *u);
-void unet_plan(UNet *u, Arena *a, int B);
+int unet_build(StepNet *u);
+void unet_plan(StepNet *u, Arena *a, int B);
 // After a build: measures and allocates the arena for u->max_batch; frees u on error.
-int unet_alloc_arena(UNet *u);
+int unet_alloc_arena(StepNet *u);
 
 // Walks an architecture: the current tensor's channels and size, and a LIFO of the steps
 // whose outputs a decoder CONCAT reads. Each unet_builder_* adder appends one step (and
 // its parameters).
 typedef struct {
-  UNet *u;
+  StepNet *u;
   int *stack;
   int top;
   int ch, res;
-} UNetBuilder;
+} StepNetBuilder;
 
 // Allocates the block and step arrays for the given counts (and the builder's stack).
-int unet_builder_alloc(UNetBuilder *b, int n_res, int n_attn, int n_conv, int n_xfmr,
+int unet_builder_alloc(StepNetBuilder *b, int n_res, int n_attn, int n_conv, int n_xfmr,
                        int n_steps);
-void unet_builder_push_skip(UNetBuilder *b);  // the last step's output feeds a CONCAT
-int unet_builder_res(UNetBuilder *b, UNetResample rs, int Co, const char *prefix);
-int unet_builder_conv(UNetBuilder *b, UNetResample rs, int Cout, int stride, const char *prefix);
-void unet_builder_concat(UNetBuilder *b);     // concat the top of the skip stack
-int unet_builder_head(UNetBuilder *b);        // GN-SiLU-conv3x3 to out_channels, zero-init
+void unet_builder_push_skip(StepNetBuilder *b);  // the last step's output feeds a CONCAT
+int unet_builder_res(StepNetBuilder *b, UNetResample rs, int Co, const char *prefix);
+int unet_builder_conv(StepNetBuilder *b, UNetResample rs, int Cout, int stride, const char *prefix);
+void unet_builder_concat(StepNetBuilder *b);     // concat the top of the skip stack
+int unet_builder_head(StepNetBuilder *b);        // GN-SiLU-conv3x3 to out_channels, zero-init
 // A transformer half on the current (res*res, ch) tokens: arg = heads (XFMR_ATTN) or MLP
 // hidden width (XFMR_MLP); p = its dropout. Its dropout site is UNET_XFMR_SITE + index.
 #define UNET_XFMR_SITE 65536u
-int unet_builder_xfmr(UNetBuilder *b, XfmrKind kind, int arg, float p, const char *prefix);
+int unet_builder_xfmr(StepNetBuilder *b, XfmrKind kind, int arg, float p, const char *prefix);
 
 // Validates cfg, builds the parameter table and the activation arena for max_batch.
-int unet_create(UNet *u, const UNetConfig *cfg, int max_batch);
-void unet_free(UNet *u);
-size_t unet_num_params(const UNet *u);      // real parameters (no padding)
-size_t unet_param_floats(const UNet *u);    // length of the flat buffer (with padding)
-size_t unet_arena_bytes_per_image(const UNet *u);
+int unet_create(StepNet *u, const UNetConfig *cfg, int max_batch);
+void stepnet_free(StepNet *u);
+size_t stepnet_num_params(const StepNet *u);      // real parameters (no padding)
+size_t stepnet_param_floats(const StepNet *u);    // length of the flat buffer (with padding)
+size_t stepnet_arena_bytes_per_image(const StepNet *u);
 // Analytic forward FLOPs per image (2*M*N*K of every conv, linear and attention matmul).
-double unet_flops_per_image(const UNet *u);
+double stepnet_flops_per_image(const StepNet *u);
 
 // ADM init: PyTorch default U(+-1/sqrt(fan_in)) for conv/linear, GN (1, 0), N(0,1)
 // class table, zeros for the res-block output conv, attention projection and head conv.
 // Deterministic in (seed, tensor index) through RNG_INIT.
-void unet_init_params(const UNet *u, float *params, uint64_t seed);
+void stepnet_init_params(const StepNet *u, float *params, uint64_t seed);
 
 // out, x: (B, res, res, C_in/out); lambda (B); labels (B) in [0, K] or NULL when K = 0.
 // drop: dropout key (site is the base site; res block r uses site + r) or NULL for no
 // dropout. B <= max_batch. x, lambda and labels must stay valid until backward.
-int unet_forward(UNet *u, const float *params, float *out, const float *x, const float *lambda,
+int stepnet_forward(StepNet *u, const float *params, float *out, const float *x, const float *lambda,
                  const int *labels, int B, const DropoutKey *drop);
+// The precision of every conv, linear and attention product of forward and backward
+// (ops/bf16_products.h): PREC_BF16 allocates the rounded-operand buffer for max_batch
+// and points every block at it; PREC_FP32 frees it. u must not move afterwards.
+int stepnet_set_precision(StepNet *u, Precision p);
+
 // Accumulates dL/dparams into grads (flat, same layout as params) from dout (B,H,W,Cout);
 // dx (B,H,W,Cin) and dlambda (B) are accumulated too unless NULL.
-int unet_backward(UNet *u, const float *params, float *grads, const float *dout, float *dx,
+int stepnet_backward(StepNet *u, const float *params, float *grads, const float *dout, float *dx,
                   float *dlambda);
 
 #endif

@@ -7,6 +7,7 @@
 
 #include "models/unet_blocks.h"
 #include "ops/attention.h"
+#include "ops/bf16_products.h"
 #include "ops/linear.h"
 #include "ops/tensor_ops.h"
 
@@ -46,9 +47,9 @@ void attn_core_plan(AttnCore *t, Arena *a, int B, size_t *tmp_need, size_t *op_n
 void attn_core_forward(AttnCore *t, float *out, const float *hn, const float *x, const float *params,
                        int B) {
   int N = B * t->HW, C = t->C;
-  linear_forward(t->qkv, hn, params + t->qkv_w, params + t->qkv_b, N, C, 3 * C);
-  attention_forward(t->att, t->probs, t->qkv, B, t->HW, C, t->NH);
-  linear_forward(out, t->att, params + t->proj_w, params + t->proj_b, N, C, C);
+  linear_forward_mixed(t->bf, t->qkv, hn, params + t->qkv_w, params + t->qkv_b, N, C, 3 * C);
+  attention_forward_mixed(t->bf, t->att, t->probs, t->qkv, B, t->HW, C, t->NH);
+  linear_forward_mixed(t->bf, out, t->att, params + t->proj_w, params + t->proj_b, N, C, C);
   accumulate(out, x, (size_t)N * C);
 }
 
@@ -59,12 +60,12 @@ void attn_core_backward(AttnCore *t, float *dhn, float *dx, float *grads, const 
   float *datt = s->t[0], *dqkv = s->t[1];
   accumulate(dx, dout, n);
   zero_floats(datt, n);
-  linear_backward(datt, grads + t->proj_w, grads + t->proj_b, dout, t->att, params + t->proj_w, N,
-                  C, C);
+  linear_backward_mixed(t->bf, datt, grads + t->proj_w, grads + t->proj_b, dout, t->att,
+                        params + t->proj_w, N, C, C);
   zero_floats(dqkv, 3 * n);
-  attention_backward(dqkv, datt, t->qkv, t->probs, B, t->HW, C, t->NH, s->op);
-  linear_backward(dhn, grads + t->qkv_w, grads + t->qkv_b, dqkv, hn, params + t->qkv_w, N, C,
-                  3 * C);
+  attention_backward_mixed(t->bf, dqkv, datt, t->qkv, t->probs, B, t->HW, C, t->NH, s->op);
+  linear_backward_mixed(t->bf, dhn, grads + t->qkv_w, grads + t->qkv_b, dqkv, hn, params + t->qkv_w,
+                        N, C, 3 * C);
 }
 
 double attn_core_flops(const AttnCore *t) {

@@ -14,6 +14,7 @@
 
 #include "core/arena.h"
 #include "core/param_table.h"
+#include "ops/bf16_products.h"
 #include "ops/dropout.h"
 
 // ---- parameter registration ---------------------------------------------------------
@@ -71,6 +72,7 @@ typedef struct {
   int Ho, Wo;             // output size
   size_t w, b;            // (k,k,Cin,Cout), (Cout)
   float *rs;              // (B, H', W', Cin) resampled input, saved (NULL when NONE)
+  const Bf16Operands *bf; // bf16 operands (the model's, models/unet_precision.c) or NULL: fp32
 } ConvUnit;
 
 // ---- GN -> SiLU -> [resample] -> conv3x3 -------------------------------------------------
@@ -87,6 +89,7 @@ typedef struct {
   size_t w, b;           // (E, 2C), (2C)
   float *ss;             // (B, 2C) scale | shift, saved
   float *out;            // (B,HW,C) saved
+  const Bf16Operands *bf;
 } EmbMod;
 
 // ---- residual block (ADM ResBlock with use_scale_shift_norm) -----------------------------
@@ -114,6 +117,7 @@ typedef struct {
   float *qkv;             // (B,HW,3C) saved
   float *probs;           // (B,NH,HW,HW) saved
   float *att;             // (B,HW,C) saved
+  const Bf16Operands *bf;
 } AttnCore;
 
 // ---- self-attention block: GN + attention core ------------------------------------------
@@ -137,6 +141,7 @@ typedef struct {
   float *demb_act;        // (B,E) its gradient, accumulated by the res blocks
   float *d1, *d2;         // (B,E) backward temporaries
   float *dsin;            // (B,E0)
+  const Bf16Operands *bf;
 } UNetEmbed;
 
 // Setup fills dims (no allocation); add_params registers tensors under `prefix`;
@@ -168,6 +173,8 @@ void conv_unit_backward(const ConvUnit *c, float *dinp, float *grads, const floa
                         const float *inp, const float *params, int B, float *tmp,
                         float *op_scratch);
 double conv_unit_flops(const ConvUnit *c);
+// Floats of Bf16Operands its conv needs at batch B (ops/bf16_products.h).
+size_t conv_unit_mixed_floats(const ConvUnit *c, int B);
 
 void norm_act_conv_setup(NormActConv *n, UNetResample rs, int H, int W, int Ci, int Co, int G);
 int norm_act_conv_add_params(NormActConv *n, UNetParams *p, const char *prefix,

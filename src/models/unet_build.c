@@ -12,9 +12,9 @@
 #include "core/status.h"
 #include "models/unet.h"
 
-typedef UNetBuilder Builder;
+typedef StepNetBuilder Builder;
 
-static int push_step(UNet *u, UNetStepKind kind, int block, int res, int C) {
+static int push_step(StepNet *u, UNetStepKind kind, int block, int res, int C) {
   UNetStep *s = &u->steps[u->n_steps];
   s->kind = kind;
   s->block = block;
@@ -33,7 +33,7 @@ void unet_builder_push_skip(Builder *b) {
 }
 
 int unet_builder_res(Builder *b, UNetResample rs, int Co, const char *prefix) {
-  UNet *u = b->u;
+  StepNet *u = b->u;
   int G1, G2;
   int st = unet_norm_groups(&u->cfg, b->ch, prefix, &G1);
   if (!st) st = unet_norm_groups(&u->cfg, Co, prefix, &G2);
@@ -54,7 +54,7 @@ static int wants_attention(const UNetConfig *c, int res) {
 }
 
 static int add_attn(Builder *b, const char *prefix) {
-  UNet *u = b->u;
+  StepNet *u = b->u;
   if (b->ch % u->cfg.head_channels)
     return vdmc_fail(VDMC_ERR_INPUT,
                      "model.head_channels: %d does not divide the %d channels of %s",
@@ -79,7 +79,7 @@ static int add_res_attn(Builder *b, const char *side, int index, int Co) {
 }
 
 int unet_builder_conv(Builder *b, UNetResample rs, int Cout, int stride, const char *prefix) {
-  UNet *u = b->u;
+  StepNet *u = b->u;
   ConvUnit *c = &u->conv[u->n_conv];
   conv_unit_setup(c, rs, b->res, b->res, b->ch, Cout, 3, stride);
   int st = conv_unit_add_params(c, &u->params, prefix, 0);
@@ -98,7 +98,7 @@ static int add_resample(Builder *b, UNetResample rs, const char *prefix) {
 }
 
 void unet_builder_concat(Builder *b) {
-  UNet *u = b->u;
+  StepNet *u = b->u;
   int skip = b->stack[--b->top];
   int id = push_step(u, UNET_STEP_CONCAT, -1, b->res, b->ch + u->steps[skip].C);
   u->steps[id].skip = skip;
@@ -106,7 +106,7 @@ void unet_builder_concat(Builder *b) {
 }
 
 int unet_builder_alloc(Builder *b, int n_res, int n_attn, int n_conv, int n_xfmr, int n_steps) {
-  UNet *u = b->u;
+  StepNet *u = b->u;
   u->res = calloc((size_t)n_res + 1, sizeof *u->res);
   u->attn = calloc((size_t)n_attn + 1, sizeof *u->attn);
   u->conv = calloc((size_t)n_conv + 1, sizeof *u->conv);
@@ -129,7 +129,7 @@ static int alloc_lists(Builder *b) {
 }
 
 static int build_encoder(Builder *b) {
-  UNet *u = b->u;
+  StepNet *u = b->u;
   const UNetConfig *c = &u->cfg;
   int st = unet_builder_conv(b, UNET_RESAMPLE_NONE, c->base_channels, 1, "in.0.conv");
   if (st) return st;
@@ -150,7 +150,7 @@ static int build_encoder(Builder *b) {
 }
 
 static int build_middle_decoder(Builder *b) {
-  UNet *u = b->u;
+  StepNet *u = b->u;
   const UNetConfig *c = &u->cfg;
   int st = unet_builder_res(b, UNET_RESAMPLE_NONE, b->ch, "mid.0.res");
   if (!st) st = add_attn(b, "mid.1.attn");
@@ -171,7 +171,7 @@ static int build_middle_decoder(Builder *b) {
 }
 
 int unet_builder_xfmr(Builder *b, XfmrKind kind, int arg, float p, const char *prefix) {
-  UNet *u = b->u;
+  StepNet *u = b->u;
   XfmrBlock *x = &u->xfmr[u->n_xfmr];
   xfmr_block_setup(x, kind, b->res * b->res, b->ch, arg, p, UNET_XFMR_SITE + (uint32_t)u->n_xfmr);
   int st = xfmr_block_add_params(x, &u->params, prefix, u->embed.E);
@@ -181,7 +181,7 @@ int unet_builder_xfmr(Builder *b, XfmrKind kind, int arg, float p, const char *p
 }
 
 int unet_builder_head(Builder *b) {
-  UNet *u = b->u;
+  StepNet *u = b->u;
   int G, st = unet_norm_groups(&u->cfg, b->ch, "head", &G);
   if (st) return st;
   norm_act_conv_setup(&u->head, UNET_RESAMPLE_NONE, b->res, b->res, b->ch, u->cfg.out_channels, G);
@@ -190,7 +190,7 @@ int unet_builder_head(Builder *b) {
   return VDMC_OK;
 }
 
-int unet_build(UNet *u) {
+int unet_build(StepNet *u) {
   Builder b = {.u = u, .ch = unet_input_channels(&u->cfg), .res = u->cfg.resolution};
   embed_setup(&u->embed, u->cfg.base_channels, 4 * u->cfg.base_channels, u->cfg.num_classes,
               u->cfg.lambda_scale);
@@ -203,7 +203,7 @@ int unet_build(UNet *u) {
   return st;
 }
 
-void unet_plan(UNet *u, Arena *a, int B) {
+void unet_plan(StepNet *u, Arena *a, int B) {
   size_t tmp = 0, op = 0, cmax = 0;
   embed_plan(&u->embed, a, B);
   size_t nin = (size_t)B * u->cfg.resolution * u->cfg.resolution * unet_input_channels(&u->cfg);

@@ -6,7 +6,7 @@
 #include "models/unet_blocks.h"
 #include "ops/activation.h"
 #include "ops/embedding.h"
-#include "ops/linear.h"
+#include "ops/bf16_products.h"
 #include "ops/tensor_ops.h"
 
 #define UNET_MAX_PERIOD 10000.0
@@ -51,9 +51,11 @@ void embed_forward(UNetEmbed *e, const float *lambda, const int *labels, const f
   size_t nE = (size_t)B * e->E;
   for (int b = 0; b < B; b++) e->lam[b] = (float)(e->lambda_scale * lambda[b]);
   sinusoidal_embedding_forward(e->sin, e->lam, B, e->E0, UNET_MAX_PERIOD);
-  linear_forward(e->t1, e->sin, params + e->lin1_w, params + e->lin1_b, B, e->E0, e->E);
+  linear_forward_mixed(e->bf, e->t1, e->sin, params + e->lin1_w, params + e->lin1_b, B, e->E0,
+                       e->E);
   silu_forward(e->t1a, e->t1, nE);
-  linear_forward(e->emb, e->t1a, params + e->lin2_w, params + e->lin2_b, B, e->E, e->E);
+  linear_forward_mixed(e->bf, e->emb, e->t1a, params + e->lin2_w, params + e->lin2_b, B, e->E,
+                       e->E);
   if (e->K > 0) {
     class_embedding_forward(e->d1, labels, params + e->table, B, e->E);
     accumulate(e->emb, e->d1, nE);
@@ -69,15 +71,15 @@ void embed_backward(UNetEmbed *e, float *grads, float *dlambda, const int *label
   silu_backward(demb, e->demb_act, e->emb, nE);
   if (e->K > 0) class_embedding_backward(grads + e->table, demb, labels, B, e->E);
   memset(dt1a, 0, bytes);
-  linear_backward(dt1a, grads + e->lin2_w, grads + e->lin2_b, demb, e->t1a, params + e->lin2_w, B,
-                  e->E, e->E);
+  linear_backward_mixed(e->bf, dt1a, grads + e->lin2_w, grads + e->lin2_b, demb, e->t1a,
+                        params + e->lin2_w, B, e->E, e->E);
   float *dt1 = e->d1;
   memset(dt1, 0, bytes);
   silu_backward(dt1, dt1a, e->t1, nE);
   float *dsin = dlambda ? e->dsin : NULL;
   if (dsin) memset(dsin, 0, (size_t)B * e->E0 * sizeof *dsin);
-  linear_backward(dsin, grads + e->lin1_w, grads + e->lin1_b, dt1, e->sin, params + e->lin1_w, B,
-                  e->E0, e->E);
+  linear_backward_mixed(e->bf, dsin, grads + e->lin1_w, grads + e->lin1_b, dt1, e->sin,
+                        params + e->lin1_w, B, e->E0, e->E);
   if (!dlambda) return;
   float *dlam = e->d2;
   memset(dlam, 0, (size_t)B * sizeof *dlam);

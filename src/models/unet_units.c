@@ -10,8 +10,8 @@
 #include "core/status.h"
 #include "models/unet_blocks.h"
 #include "ops/activation.h"
+#include "ops/bf16_products.h"
 #include "ops/conv2d.h"
-#include "ops/linear.h"
 #include "ops/norm.h"
 #include "ops/resample.h"
 #include "ops/tensor_ops.h"
@@ -154,7 +154,7 @@ void conv_unit_forward(const ConvUnit *c, float *out, const float *inp, const fl
     unet_resample_forward(c->resample, c->rs, inp, B, c->H, c->W, c->Cin);
     inp = c->rs;
   }
-  conv2d_forward(out, inp, params + c->w, params + c->b, &d, op_scratch);
+  conv2d_forward_mixed(c->bf, out, inp, params + c->w, params + c->b, &d, op_scratch);
 }
 
 void conv_unit_backward(const ConvUnit *c, float *dinp, float *grads, const float *dout,
@@ -162,13 +162,20 @@ void conv_unit_backward(const ConvUnit *c, float *dinp, float *grads, const floa
                         float *op_scratch) {
   Conv2dDims d = conv_dims(c, B);
   if (!c->resample) {
-    conv2d_backward(dinp, grads + c->w, grads + c->b, dout, inp, params + c->w, &d, op_scratch);
+    conv2d_backward_mixed(c->bf, dinp, grads + c->w, grads + c->b, dout, inp, params + c->w, &d,
+                          op_scratch);
     return;
   }
   float *drs = dinp ? tmp : NULL;
   if (drs) zero_floats(drs, numel_of(B, d.H, d.W, c->Cin));
-  conv2d_backward(drs, grads + c->w, grads + c->b, dout, c->rs, params + c->w, &d, op_scratch);
+  conv2d_backward_mixed(c->bf, drs, grads + c->w, grads + c->b, dout, c->rs, params + c->w, &d,
+                        op_scratch);
   if (dinp) unet_resample_backward(c->resample, dinp, drs, B, c->H, c->W, c->Cin);
+}
+
+size_t conv_unit_mixed_floats(const ConvUnit *c, int B) {
+  Conv2dDims d = conv_dims(c, B);
+  return conv2d_mixed_floats(&d);
 }
 
 double conv_unit_flops(const ConvUnit *c) {
@@ -239,13 +246,13 @@ void emb_mod_plan(EmbMod *m, Arena *a, int B) {
 
 void emb_mod_forward(EmbMod *m, const float *x, const float *emb_act, int E, const float *params,
                      int B) {
-  linear_forward(m->ss, emb_act, params + m->w, params + m->b, B, E, 2 * m->C);
+  linear_forward_mixed(m->bf, m->ss, emb_act, params + m->w, params + m->b, B, E, 2 * m->C);
   scale_shift_forward(m->out, x, m->ss, B, m->HW, m->C);
 }
 
 void emb_mod_silu_forward(EmbMod *m, const float *x, const float *emb_act, int E,
                           const float *params, int B) {
-  linear_forward(m->ss, emb_act, params + m->w, params + m->b, B, E, 2 * m->C);
+  linear_forward_mixed(m->bf, m->ss, emb_act, params + m->w, params + m->b, B, E, 2 * m->C);
   scale_shift_silu_forward(m->out, x, m->ss, B, m->HW, m->C);
 }
 
@@ -260,8 +267,8 @@ static void emb_mod_backward_any(const EmbMod *m, int silu, float *dx, float *de
     scale_shift_silu_backward(dx, dss, dout, x, m->ss, B, m->HW, m->C);
   else
     scale_shift_backward(dx, dss, dout, x, m->ss, B, m->HW, m->C);
-  linear_backward(demb_act, grads + m->w, grads + m->b, dss, emb_act, params + m->w, B, E,
-                  2 * m->C);
+  linear_backward_mixed(m->bf, demb_act, grads + m->w, grads + m->b, dss, emb_act, params + m->w,
+                        B, E, 2 * m->C);
 }
 
 void emb_mod_backward(const EmbMod *m, float *dx, float *demb_act, float *grads, const float *dout,

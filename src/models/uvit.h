@@ -2,9 +2,9 @@
 // convolutional down stages of ADM res blocks, a stack of pre-LN transformer blocks on
 // the tokens of the lowest resolution, convolutional up stages with skip connections,
 // and the U-Net's output head. It is built into the U-Net's step machine, so after
-// uvit_create the U-Net API applies unchanged: unet_init_params, unet_forward,
-// unet_backward (accumulating; dx, dlambda optional), unet_num_params,
-// unet_flops_per_image, unet_arena_bytes_per_image, unet_free. See docs/uvit.md.
+// uvit_create the U-Net API applies unchanged: stepnet_init_params, stepnet_forward,
+// stepnet_backward (accumulating; dx, dlambda optional), stepnet_num_params,
+// stepnet_flops_per_image, stepnet_arena_bytes_per_image, stepnet_free. See docs/uvit.md.
 #ifndef VDMC_MODELS_UVIT_H
 #define VDMC_MODELS_UVIT_H
 
@@ -35,6 +35,6 @@ UViTConfig uvit_config_small(void);
 int uvit_config_validate(const UViTConfig *c);
 
 // Validates cfg, builds the step list and parameter table into u, allocates the arena.
-int uvit_create(UNet *u, const UViTConfig *cfg, int max_batch);
+int uvit_create(StepNet *u, const UViTConfig *cfg, int max_batch);
 
 #endif

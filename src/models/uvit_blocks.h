@@ -26,6 +26,7 @@ typedef struct {
   size_t fc2_w, fc2_b;      // (F, C), (C): zero-init like ADM's output layers
   float *u;                 // (B,T,F) fc1 output, saved
   float *g;                 // (B,T,F) dropout(GELU(u)), saved (fc2 input)
+  const Bf16Operands *bf;   // fc1 / fc2 operands (mod.bf, attn.bf: their own)
   float p;                  // MLP dropout probability
   uint32_t site;            // dropout site offset
 } XfmrBlock;

@@ -14,7 +14,7 @@
 #include "core/status.h"
 #include "models/uvit.h"
 
-static int build_down(UNetBuilder *b, const UViTConfig *c) {
+static int build_down(StepNetBuilder *b, const UViTConfig *c) {
   char prefix[64];
   int st = unet_builder_conv(b, UNET_RESAMPLE_NONE, c->stage_channels[0], 1, "in.0.conv");
   if (st) return st;
@@ -36,7 +36,7 @@ static int build_down(UNetBuilder *b, const UViTConfig *c) {
   return VDMC_OK;
 }
 
-static int build_transformer(UNetBuilder *b, const UViTConfig *c) {
+static int build_transformer(StepNetBuilder *b, const UViTConfig *c) {
   char prefix[64];
   for (int d = 0; d < c->depth; d++) {
     snprintf(prefix, sizeof prefix, "mid.%d.attn", d);
@@ -48,7 +48,7 @@ static int build_transformer(UNetBuilder *b, const UViTConfig *c) {
   return VDMC_OK;
 }
 
-static int build_up(UNetBuilder *b, const UViTConfig *c) {
+static int build_up(StepNetBuilder *b, const UViTConfig *c) {
   char prefix[64];
   int index = 0, st;
   for (int s = c->num_stages - 1; s >= 0; s--) {
@@ -63,8 +63,8 @@ static int build_up(UNetBuilder *b, const UViTConfig *c) {
   return unet_builder_head(b);
 }
 
-static int build(UNet *u, const UViTConfig *c) {
-  UNetBuilder b = {.u = u, .ch = unet_input_channels(&u->cfg), .res = c->common.resolution};
+static int build(StepNet *u, const UViTConfig *c) {
+  StepNetBuilder b = {.u = u, .ch = unet_input_channels(&u->cfg), .res = c->common.resolution};
   int n_res = 0, n_concat = 0;
   for (int s = 0; s < c->num_stages; s++) {
     n_res += 2 * c->stage_res_blocks[s] + 1;
@@ -82,7 +82,7 @@ static int build(UNet *u, const UViTConfig *c) {
   return st;
 }
 
-int uvit_create(UNet *u, const UViTConfig *cfg, int max_batch) {
+int uvit_create(StepNet *u, const UViTConfig *cfg, int max_batch) {
   memset(u, 0, sizeof *u);
   int st = uvit_config_validate(cfg);
   if (st) return st;
@@ -95,7 +95,7 @@ int uvit_create(UNet *u, const UViTConfig *cfg, int max_batch) {
   u->max_batch = max_batch;
   param_table_init(&u->params.table);
   if ((st = build(u, cfg))) {
-    unet_free(u);
+    stepnet_free(u);
     return st;
   }
   return unet_alloc_arena(u);

@@ -5,7 +5,7 @@
 
 #include "models/uvit_blocks.h"
 #include "ops/activation.h"
-#include "ops/linear.h"
+#include "ops/bf16_products.h"
 #include "ops/norm.h"
 #include "ops/tensor_ops.h"
 
@@ -65,11 +65,12 @@ void xfmr_block_forward(XfmrBlock *x, float *out, const float *inp, const float 
     return;
   }
   size_t nF = (size_t)N * x->F;
-  linear_forward(x->u, x->mod.out, params + x->fc1_w, params + x->fc1_b, N, x->C, x->F);
+  linear_forward_mixed(x->bf, x->u, x->mod.out, params + x->fc1_w, params + x->fc1_b, N, x->C,
+                       x->F);
   gelu_forward(x->g, x->u, nF);
   DropoutKey k;
   if (drops(x, drop, &k)) dropout_forward(x->g, x->g, B, (size_t)x->T * x->F, &k);
-  linear_forward(out, x->g, params + x->fc2_w, params + x->fc2_b, N, x->F, x->C);
+  linear_forward_mixed(x->bf, out, x->g, params + x->fc2_w, params + x->fc2_b, N, x->F, x->C);
   accumulate(out, inp, (size_t)N * x->C);
 }
 
@@ -80,14 +81,14 @@ static void mlp_backward(XfmrBlock *x, float *dmod, float *grads, const float *d
   size_t nF = (size_t)N * x->F, bytes = nF * sizeof(float);
   float *dg = s->t[0], *du = s->t[1];
   memset(dg, 0, bytes);
-  linear_backward(dg, grads + x->fc2_w, grads + x->fc2_b, dout, x->g, params + x->fc2_w, N, x->F,
-                  x->C);
+  linear_backward_mixed(x->bf, dg, grads + x->fc2_w, grads + x->fc2_b, dout, x->g,
+                        params + x->fc2_w, N, x->F, x->C);
   DropoutKey k;
   if (drops(x, drop, &k)) dropout_backward_inplace(dg, B, (size_t)x->T * x->F, &k);
   memset(du, 0, bytes);
   gelu_backward(du, dg, x->u, nF);
-  linear_backward(dmod, grads + x->fc1_w, grads + x->fc1_b, du, x->mod.out, params + x->fc1_w, N,
-                  x->C, x->F);
+  linear_backward_mixed(x->bf, dmod, grads + x->fc1_w, grads + x->fc1_b, du, x->mod.out,
+                        params + x->fc1_w, N, x->C, x->F);
 }
 
 void xfmr_block_backward(XfmrBlock *x, float *dinp, float *demb_act, float *grads,

@@ -30,16 +30,16 @@ static inline float sigmoidf(float x) {
   return s;
 }
 
-// Arguments of the pointwise SiLU and GELU passes.
+// Arguments of a pointwise activation pass (SiLU, GELU).
 typedef struct {
   float *y;                        // out (forward) or dinp (backward)
   const float *inp, *dout;         // dout NULL in forward
-} SiluArgs;
+} PointwiseArgs;
 
 // y = value(x) (forward, dout NULL) or y += grad(dout, x) over [lo, hi): the loops of
 // every pointwise activation. Always inlined with constant value and grad, so each
 // activation's range function gets its own vectorized loops.
-static inline __attribute__((always_inline)) void pointwise_range(const SiluArgs *a, size_t lo,
+static inline __attribute__((always_inline)) void pointwise_range(const PointwiseArgs *a, size_t lo,
                                                                   size_t hi,
                                                                   float (*value)(float),
                                                                   float (*grad)(float, float)) {
@@ -66,13 +66,13 @@ static void silu_range(void *ctx, size_t lo, size_t hi) {
 }
 
 void silu_forward(float *out, const float *inp, size_t n) {
-  SiluArgs a = {out, inp, NULL};
+  PointwiseArgs a = {out, inp, NULL};
   par_for(n, 16, n, silu_range, &a);
 }
 
 void silu_backward(float *dinp, const float *dout, const float *inp, size_t n) {
   if (!dinp) return;
-  SiluArgs a = {dinp, inp, dout};
+  PointwiseArgs a = {dinp, inp, dout};
   par_for(n, 16, n, silu_range, &a);
 }
 
@@ -220,12 +220,12 @@ static void gelu_range(void *ctx, size_t lo, size_t hi) {
 }
 
 void gelu_forward(float *out, const float *inp, size_t n) {
-  SiluArgs a = {out, inp, NULL};
+  PointwiseArgs a = {out, inp, NULL};
   par_for(n, 16, n, gelu_range, &a);
 }
 
 void gelu_backward(float *dinp, const float *dout, const float *inp, size_t n) {
   if (!dinp) return;
-  SiluArgs a = {dinp, inp, dout};
+  PointwiseArgs a = {dinp, inp, dout};
   par_for(n, 16, n, gelu_range, &a);
 }

@@ -4,7 +4,7 @@
 
 #include <string.h>
 
-#include "blas/cpu_features.h"
+#include "core/cpu_features.h"
 #include "ops/gemm.h"
 #include "ops/gemm_small_kernels.h"
 

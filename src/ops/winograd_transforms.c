@@ -6,7 +6,7 @@
 // remainder) was 7% slower than with 8 lanes. Both widths give the same bits.
 #include "ops/winograd_transforms.h"
 
-#include "blas/cpu_features.h"
+#include "core/cpu_features.h"
 #include "ops/winograd_kernels.h"
 
 int wino_group_lanes(void) { return cpu_features_bits() & CPU_AVX512F ? 16 : 8; }

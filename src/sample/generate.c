@@ -35,13 +35,13 @@ int sample_request_resolve(SampleRequest *r, const CkptModel *m) {
   SamplerKind kind;
   int rc = sampler_kind_parse(r->sampler, &kind);
   if (rc) return rc;
-  int K = m->unet.cfg.num_classes;
+  int K = m->run.net.cfg.num_classes;
   if (r->guidance != 0 && K == 0)
     return vdmc_fail(VDMC_ERR_INPUT, "--guidance %g: the model of %s is unconditional (model.num_classes = 0); "
-                     "classifier-free guidance needs a class-conditional model", r->guidance, m->file);
+                     "classifier-free guidance needs a class-conditional model", r->guidance, m->run.file);
   if (r->klass >= 0 && r->klass >= K)
     return vdmc_fail(VDMC_ERR_INPUT, "--class %lld: outside [0, %d) (model.num_classes = %d in %s)", r->klass, K, K,
-                     m->file);
+                     m->run.file);
   if (r->steps == 0) r->steps = sampler_default_steps(kind);
   return VDMC_OK;
 }
@@ -49,10 +49,10 @@ int sample_request_resolve(SampleRequest *r, const CkptModel *m) {
 static int sampler_options(SamplerOptions *o, const SampleRequest *r, CkptModel *m) {
   SamplerKind kind;
   int rc = sampler_kind_parse(r->sampler, &kind);
-  const Config *cfg = &m->cs.values;
+  const Config *cfg = &m->run.cs.values;
   if (!rc) rc = sampler_defaults(o, kind, cfg->diffusion.lambda_min, cfg->diffusion.lambda_max);
   if (!rc && r->schedule)
-    rc = sampler_set_schedule(o, r->schedule, &m->schedule, cfg->diffusion.lambda_min, cfg->diffusion.lambda_max,
+    rc = sampler_set_schedule(o, r->schedule, &m->run.obj.schedule, cfg->diffusion.lambda_min, cfg->diffusion.lambda_max,
                               log(cfg->diffusion.shift_base / cfg->model.resolution));
   o->steps = (int)r->steps;
   o->seed = (uint64_t)r->seed;
@@ -92,7 +92,7 @@ int sample_generate_range(const SampleRequest *r, CkptModel *m, int P, long long
     for (size_t k = 0; !rc && k < (size_t)b * den.D; k++) {
       if (!isfinite(x[k])) {
         rc = vdmc_fail(VDMC_ERR_NUMERIC, "sample %lld is not finite: the model's output overflowed (%s, step %lld)",
-                       first + (long long)(k / den.D), m->file, (long long)m->step);
+                       first + (long long)(k / den.D), m->run.file, (long long)m->run.step);
         break;
       }
       bytes[k] = unit_to_pixel(x[k]);
@@ -117,11 +117,11 @@ int sample_rows_sink(void *rows, const uint8_t *images, const int32_t *labels, l
 
 int sample_write_h5(const char *path, const SampleRequest *r, const CkptModel *m, const uint8_t *images,
                     const int32_t *labels, long long lo, long long hi, MPI_Comm comm) {
-  const UNetConfig *u = &m->unet.cfg;
+  const UNetConfig *u = &m->run.net.cfg;
   char source[4400];
   snprintf(source, sizeof source,
-           "vdmc sample %s step %lld: sampler %s, schedule %s, %lld steps, guidance %g, seed %lld", m->file,
-           (long long)m->step, r->sampler, r->schedule ? r->schedule : "default", r->steps, r->guidance, r->seed);
+           "vdmc sample %s step %lld: sampler %s, schedule %s, %lld steps, guidance %g, seed %lld", m->run.file,
+           (long long)m->run.step, r->sampler, r->schedule ? r->schedule : "default", r->steps, r->guidance, r->seed);
   DatasetSpec spec = {"samples", source, (size_t)r->n, (size_t)u->resolution, (size_t)u->resolution,
                       (size_t)u->in_channels, u->num_classes > 0 ? u->num_classes : 1};
   return samples_h5_write(path, &spec, images, labels, (size_t)lo, (size_t)(hi - lo), comm);

@@ -10,7 +10,8 @@
 #include "io/dataset.h"
 #include "io/h5_attr.h"
 #include "io/h5_check.h"
-#include "sample/mpi_command.h"
+#include "mpi/agree.h"
+#include "mpi/comm.h"
 
 // The same chunked dataset on every rank (collective create).
 static int create_dataset(hid_t file, const char *tmp, const char *name, hid_t type, int rank, const hsize_t *dims,
@@ -86,7 +87,7 @@ cleanup:
 int samples_h5_write(const char *path, const DatasetSpec *spec, const uint8_t *bytes, const int32_t *labels,
                      size_t first, size_t count, MPI_Comm comm) {
   int rank;
-  MPI_Comm_rank(comm, &rank);
+  MPI_TRY(MPI_Comm_rank(comm, &rank));
   h5_quiet();
   int status = VDMC_OK;
   for (size_t i = 0; i < count && !status; i++)
@@ -95,13 +96,10 @@ int samples_h5_write(const char *path, const DatasetSpec *spec, const uint8_t *b
                          spec->num_classes);
   OutputFile out;  // rank 0 checks the target; every rank writes the same temporary
   if (!status && rank == 0) status = output_file_begin(&out, path);
-  status = mpi_command_agree(comm, status);
+  status = mpi_agree(comm, status);
   if (status) return status;
-  MPI_Bcast(&out, (int)sizeof out, MPI_BYTE, 0, comm);
-  status = mpi_command_agree(comm, write_file(out.tmp_path, spec, bytes, labels, first, count, comm));
-  if (rank == 0) status = output_file_end(&out, status);  // commit, or remove the temporary
-  int committed = status;
-  MPI_Bcast(&committed, 1, MPI_INT, 0, comm);
-  if (committed && !status) return vdmc_fail(committed, "%s: rank 0 could not commit the file", path);
-  return status;
+  MPI_TRY(MPI_Bcast(&out, (int)sizeof out, MPI_BYTE, 0, comm));
+  status = mpi_agree(comm, write_file(out.tmp_path, spec, bytes, labels, first, count, comm));
+  // rank 0 commits, or removes the temporary; every rank learns whether it could
+  return mpi_agree(comm, rank == 0 ? output_file_end(&out, status) : status);
 }

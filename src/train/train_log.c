@@ -23,7 +23,7 @@ int train_log_open(TrainLog *l, const Trainer *t) {
   if (status) return status;
   l->jsonl = fopen(path, "a");  // appended across resumes: one file per run
   if (!l->jsonl) return vdmc_fail(VDMC_ERR_IO, "%s: cannot open for writing: %s", path, strerror(errno));
-  return t->cs.values.run.tensorboard ? train_tb_open(&l->tb, t) : VDMC_OK;
+  return t->run.cs.values.run.tensorboard ? train_tb_open(&l->tb, t) : VDMC_OK;
 }
 
 static void format_duration(char *buf, size_t n, double s) {
@@ -62,8 +62,8 @@ int train_log_step(TrainLog *l, const Trainer *t, const TrainStepStats *st, int 
     l->phase_sum[p].max += st->phase[p].max;
   }
   l->n_phase++;
-  long long steps_total = t->cs.values.optim.steps;
-  if (!force && t->step % t->cs.values.run.log_every != 0) return VDMC_OK;
+  long long steps_total = t->run.cs.values.optim.steps;
+  if (!force && t->step % t->run.cs.values.run.log_every != 0) return VDMC_OK;
   double now = MPI_Wtime();
   long long done = t->step - l->step_last;
   double ips = done > 0 ? (double)done * t->B / (now - l->t_last) : 0;

@@ -7,7 +7,7 @@
 #include "core/status.h"
 #include "io/png_write.h"
 #include "sample/sampler.h"
-#include "sample/unet_denoiser.h"
+#include "sample/net_denoiser.h"
 #include "train/trainer.h"
 
 enum { GRID_SAMPLES = 16, GRID_STEPS = 32 };
@@ -20,12 +20,12 @@ int trainer_sample_grid(Trainer *t) {
   if (t->comm.rank != 0) return VDMC_OK;
   int n = t->mb < GRID_SAMPLES ? t->mb : GRID_SAMPLES;  // the model's arena holds mb examples
   SamplerOptions o;
-  int rc = sampler_defaults(&o, SAMPLER_EDM, t->schedule.lambda_min, t->schedule.lambda_max);
+  int rc = sampler_defaults(&o, SAMPLER_EDM, t->run.obj.schedule.lambda_min, t->run.obj.schedule.lambda_max);
   if (rc) return rc;
   o.steps = GRID_STEPS;
-  o.seed = (uint64_t)t->cs.values.run.seed;
-  UNetDenoiser ud = {.unet = &t->net, .params = t->ema, .lambda_f = t->lambda_f};
-  Denoiser d = unet_denoiser(&ud, t->spec.pred, t->spec.sigma_data);
+  o.seed = (uint64_t)t->run.cs.values.run.seed;
+  NetDenoiser ud = {.net = &t->run.net, .params = t->run.ema, .lambda_f = t->lambda_f};
+  Denoiser d = net_denoiser(&ud, t->run.obj.spec.pred, t->run.obj.spec.sigma_data);
   float *x = calloc((size_t)n * t->D, sizeof(float));
   int *labels = calloc((size_t)n, sizeof(int));
   uint8_t *grid = NULL;

@@ -10,44 +10,31 @@
 #include "diffusion/parameterization.h"
 #include "mpi/reduce.h"
 
-int train_schedule_init(TrainSchedule *s, Schedule *sch, int mb, size_t D) {
+int train_schedule_init(TrainSchedule *s, LearnedState *st, int mb, size_t D) {
   memset(s, 0, sizeof *s);
-  int rc = learned_create(&s->ls, &s->table, &s->params, sch->lambda_min, sch->lambda_max);
-  if (rc) return rc;
-  size_t n = s->table.total;
+  s->st = st;
+  size_t n = st->table.total;
   s->D = D;
   s->mb = mb;
   s->grads = vdmc_alloc_floats(n);
-  s->adam_m = vdmc_alloc_floats(n);
-  s->adam_v = vdmc_alloc_floats(n);
   s->dz = vdmc_alloc_floats((size_t)mb * D);
   s->dlambda = vdmc_alloc_floats((size_t)mb);
-  s->packed = calloc(3 * n, sizeof(double));
   s->gsum = calloc(n, sizeof(double));
   s->g_lambda = calloc((size_t)mb, sizeof(double));
   s->g_slope = calloc((size_t)mb, sizeof(double));
-  if (!s->grads || !s->adam_m || !s->adam_v || !s->dz || !s->dlambda || !s->packed || !s->gsum || !s->g_lambda ||
-      !s->g_slope)
+  if (!s->grads || !s->dz || !s->dlambda || !s->gsum || !s->g_lambda || !s->g_slope)
     return vdmc_fail(VDMC_ERR_MEMORY, "out of memory for the learned schedule's training buffers");
   memset(s->grads, 0, n * sizeof(float));
-  memset(s->adam_m, 0, n * sizeof(float));
-  memset(s->adam_v, 0, n * sizeof(float));
-  sch->learned = &s->ls;
   return VDMC_OK;
 }
 
 void train_schedule_free(TrainSchedule *s) {
-  vdmc_free_floats(s->params);
   vdmc_free_floats(s->grads);
-  vdmc_free_floats(s->adam_m);
-  vdmc_free_floats(s->adam_v);
   vdmc_free_floats(s->dz);
   vdmc_free_floats(s->dlambda);
-  free(s->packed);
   free(s->gsum);
   free(s->g_lambda);
   free(s->g_slope);
-  param_table_free(&s->table);
   memset(s, 0, sizeof *s);
 }
 
@@ -79,11 +66,11 @@ void train_schedule_accumulate(TrainSchedule *s, const Weighting *w, const float
     s->g_lambda[b] *= c;
     s->g_slope[b] *= c;
   }
-  learned_backward(&s->ls, s->grads, t, s->g_lambda, s->g_slope, (size_t)n);
+  learned_backward(&s->st->ls, s->grads, t, s->g_lambda, s->g_slope, (size_t)n);
 }
 
 int train_schedule_reduce(TrainSchedule *s, MPI_Comm comm, int *finite) {
-  size_t n = s->table.total;
+  size_t n = s->st->table.total;
   double *g = s->gsum;
   for (size_t i = 0; i < n; i++) g[i] = s->grads[i];
   int rc = reduce_sum_doubles(g, (int)n, comm);
@@ -91,7 +78,7 @@ int train_schedule_reduce(TrainSchedule *s, MPI_Comm comm, int *finite) {
   // l1's bias cancels in the endpoint normalisation (schedule_learned.h): its exact
   // gradient is 0, and what the float sums leave is rounding that Adam's normalisation
   // would turn into full-size steps of different sign at different rank counts.
-  g[s->ls.off_b1] = 0;
+  g[s->st->ls.off_b1] = 0;
   *finite = 1;
   for (size_t i = 0; i < n; i++) {
     s->grads[i] = (float)g[i];
@@ -101,25 +88,8 @@ int train_schedule_reduce(TrainSchedule *s, MPI_Comm comm, int *finite) {
 }
 
 int train_schedule_update(TrainSchedule *s, Schedule *sch, const AdamConfig *adam, double lr, long step1) {
-  int rc = adam_step_slice(s->params, s->adam_m, s->adam_v, s->grads, 0, s->table.total, &s->table, adam, lr,
+  LearnedState *st = s->st;
+  int rc = adam_step_slice(st->params, st->adam_m, st->adam_v, s->grads, 0, st->table.total, &st->table, adam, lr,
                            step1, 1.0f);
   return rc ? rc : schedule_prepare(sch);
-}
-
-void train_schedule_pack(TrainSchedule *s) {
-  size_t n = s->table.total;
-  for (size_t i = 0; i < n; i++) {
-    s->packed[i] = s->params[i];
-    s->packed[n + i] = s->adam_m[i];
-    s->packed[2 * n + i] = s->adam_v[i];
-  }
-}
-
-void train_schedule_unpack(TrainSchedule *s) {
-  size_t n = s->table.total;
-  for (size_t i = 0; i < n; i++) {
-    s->params[i] = (float)s->packed[i];
-    s->adam_m[i] = (float)s->packed[n + i];
-    s->adam_v[i] = (float)s->packed[2 * n + i];
-  }
 }

@@ -8,8 +8,8 @@
 //                                                       + dL_b/dlambda'_b dlambda'_b/deta]
 // while the network keeps descending the loss itself. dL_b/dlambda_b has three paths:
 // the factor w(lambda) (diffusion_loss_schedule_grads), the network's noise
-// conditioning (unet_backward's dlambda) and the input z = alpha x + sigma eps
-// (unet_backward's dx times dz/dlambda = alpha sigma^2 x / 2 - sigma alpha^2 eps / 2).
+// conditioning (stepnet_backward's dlambda) and the input z = alpha x + sigma eps
+// (stepnet_backward's dx times dz/dlambda = alpha sigma^2 x / 2 - sigma alpha^2 eps / 2).
 // With the eps parameterization eps_hat is the network output, so these are all; other
 // parameterizations add terms through the output conversion and are refused.
 // The schedule's parameters are replicated on every rank: their gradient is summed
@@ -28,11 +28,9 @@
 #include "optim/adam.h"
 
 typedef struct {
-  LearnedSchedule ls;
-  ParamTable table;
-  float *params, *grads, *adam_m, *adam_v;  // (table.total)
-  double *packed;                           // (3 table.total): params | adam_m | adam_v
-  double *gsum;                             // (table.total) the gradient summed over ranks
+  LearnedState *st;                         // the schedule, its parameters and Adam moments (not owned)
+  float *grads;                             // (st->table.total)
+  double *gsum;                             // (st->table.total) the gradient summed over ranks
   float *dz;                                // (mb, D) dL/dz of a micro-batch, scaled like dout
   float *dlambda;                           // (mb) dL/dlambda through the noise conditioning
   double *g_lambda, *g_slope;               // (mb) per-example gradients into lambda, lambda'
@@ -40,9 +38,9 @@ typedef struct {
   int mb;
 } TrainSchedule;
 
-// Builds the schedule on sch's lambda range and attaches it (sch->learned); the caller
-// prepares sch. mb: the largest micro-batch.
-int train_schedule_init(TrainSchedule *s, Schedule *sch, int mb, size_t D);
+// The training buffers of st's schedule (which the run's objective owns and has
+// attached to its Schedule). mb: the largest micro-batch.
+int train_schedule_init(TrainSchedule *s, LearnedState *st, int mb, size_t D);
 void train_schedule_free(TrainSchedule *s);
 
 // Before each micro-batch's backward: clears dz and dlambda.
@@ -57,9 +55,5 @@ void train_schedule_accumulate(TrainSchedule *s, const Weighting *w, const float
 int train_schedule_reduce(TrainSchedule *s, MPI_Comm comm, int *finite);
 // One Adam step of the schedule, then re-prepares sch.
 int train_schedule_update(TrainSchedule *s, Schedule *sch, const AdamConfig *adam, double lr, long step1);
-
-// Checkpoint: pack before saving `packed` as LEARNED_CHECKPOINT_EXTRA, unpack after loading.
-void train_schedule_pack(TrainSchedule *s);
-void train_schedule_unpack(TrainSchedule *s);
 
 #endif

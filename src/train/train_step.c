@@ -12,8 +12,10 @@
 #include "core/status.h"
 #include "diffusion/loss.h"
 #include "diffusion/parameterization.h"
+#include "mpi/agree.h"
 #include "optim/clip.h"
 #include "train/trainer.h"
+#include "train/trainer_power_ema.h"
 
 // Indices of the per-step metrics reduced in one call.
 enum { M_LOSS = 0, M_LOSS_SQ, M_SQNORM, M_NONFINITE, M_STOP, M_DATA_ERROR, M_PHASE0, M_COUNT = M_PHASE0 + PHASE_COUNT };
@@ -23,7 +25,7 @@ static double now(void) { return MPI_Wtime(); }
 // Label dropout (classifier-free guidance), t, lambda, the loss factor, eps and z for
 // the local examples; every draw keyed by the global example index.
 static void draw_noise(Trainer *t) {
-  const Config *c = &t->cs.values;
+  const Config *c = &t->run.cs.values;
   uint64_t seed = (uint64_t)c->run.seed, step = (uint64_t)t->step;
   lowdisc_times(t->t, (size_t)t->b, (size_t)t->first, (size_t)t->B, lowdisc_offset(seed, step));
   for (int i = 0; i < t->b; i++) {
@@ -34,7 +36,7 @@ static void draw_noise(Trainer *t) {
       if (rng_uniform_double(&s, 0) < c->diffusion.label_dropout) label = t->num_classes;
     }
     t->labels[i] = label;
-    t->weight[i] = diffusion_loss_weight(&t->schedule, &t->weighting, t->t[i], &t->lambda[i]);
+    t->weight[i] = diffusion_loss_weight(&t->run.obj.schedule, &t->run.obj.weighting, t->t[i], &t->lambda[i]);
     t->lambda_f[i] = (float)t->lambda[i];
     RngStream ns = {seed, RNG_NOISE, 0, step, g};
     float *eps = t->eps + (size_t)i * t->D;
@@ -59,17 +61,17 @@ static int update_adaptive(Trainer *t) {
   double *sum = t->bins, *count = t->bins + ADAPTIVE_BINS;
   memset(t->bins, 0, sizeof t->bins);
   for (int i = 0; i < t->b; i++) {
-    double v = weighting_eval(&t->weighting, t->lambda[i]) * t->sqerr[i] / (double)t->D;
-    adaptive_accumulate(&t->adaptive, sum, count, &t->lambda[i], &v, 1);
+    double v = weighting_eval(&t->run.obj.weighting, t->lambda[i]) * t->sqerr[i] / (double)t->D;
+    adaptive_accumulate(&t->run.obj.adaptive, sum, count, &t->lambda[i], &v, 1);
   }
   int rc = reduce_sum_doubles(t->bins, 2 * ADAPTIVE_BINS, t->comm.comm);
-  if (!rc) rc = adaptive_update(&t->adaptive, sum, count);
-  if (!rc) rc = schedule_prepare(&t->schedule);
+  if (!rc) rc = adaptive_update(&t->run.obj.adaptive, sum, count);
+  if (!rc) rc = schedule_prepare(&t->run.obj.schedule);
   return rc;
 }
 
 static int apply_update(Trainer *t, double sqnorm, TrainStepStats *st) {
-  const Config *c = &t->cs.values;
+  const Config *c = &t->run.cs.values;
   double norm;
   float scale;
   int rc = clip_scale(sqnorm, c->optim.grad_clip, &norm, &scale);
@@ -78,18 +80,18 @@ static int apply_update(Trainer *t, double sqnorm, TrainStepStats *st) {
   long step1 = (long)t->step + 1;  // Adam and the lr count steps from 1
   st->lr = lr_schedule_at(&t->lr, step1, t->B);
   GradSync *g = &t->sync;
-  rc = adam_step_slice(t->params + g->shard_begin, t->adam_m, t->adam_v, t->grads + g->shard_begin,
+  rc = adam_step_slice(t->run.params + g->shard_begin, t->adam_m, t->adam_v, t->grads + g->shard_begin,
                        g->shard_begin, g->shard_len, t->table, &t->adam, st->lr, step1, scale);
-  if (!rc) rc = grad_sync_allgather_params(g, t->params);
-  if (!rc && t->use_learned) rc = train_schedule_update(&t->learned, &t->schedule, &t->adam, st->lr, step1);
+  if (!rc) rc = grad_sync_allgather_params(g, t->run.params);
+  if (!rc && t->run.obj.use_learned) rc = train_schedule_update(&t->learned, &t->run.obj.schedule, &t->adam, st->lr, step1);
   if (rc) return rc;
   double decay = ema_decay(&t->ema_cfg, (long)t->step, (double)t->images_seen, (double)t->B);
-  ema_update(t->ema, t->params, t->total, decay);
-  return t->use_adaptive ? update_adaptive(t) : VDMC_OK;
+  ema_update(t->run.ema, t->run.params, t->run.total, decay);
+  return t->run.obj.use_adaptive ? update_adaptive(t) : VDMC_OK;
 }
 
 int trainer_step(Trainer *t, TrainStepStats *st) {
-  const Config *c = &t->cs.values;
+  const Config *c = &t->run.cs.values;
   memset(st, 0, sizeof *st);
   double prev_phase[PHASE_COUNT];
   memcpy(prev_phase, t->phase, sizeof prev_phase);
@@ -119,8 +121,8 @@ int trainer_step(Trainer *t, TrainStepStats *st) {
   // Buckets are launched only during the last pass, when gradients become final.
   double scale = 1.0 / ((double)t->B * (double)t->D);  // mean over the GLOBAL batch, per dim
   memset(t->dout, 0, (size_t)t->b * t->D * sizeof(float));
-  memset(t->grads, 0, t->total * sizeof(float));
-  if (t->use_learned) memset(t->learned.grads, 0, t->learned.table.total * sizeof(float));
+  memset(t->grads, 0, t->run.total * sizeof(float));
+  if (t->run.obj.use_learned) memset(t->learned.grads, 0, t->run.obj.learned.table.total * sizeof(float));
   grad_sync_begin(&t->sync);
   for (int m0 = 0; m0 < t->b; m0 += t->mb) {
     int n = t->b - m0 < t->mb ? t->b - m0 : t->mb;
@@ -128,20 +130,20 @@ int trainer_step(Trainer *t, TrainStepStats *st) {
     DropoutKey drop = {.seed = (uint64_t)c->run.seed, .step = (uint64_t)t->step,
                        .first_example = (uint64_t)(t->first + m0), .site = 0, .p = (float)c->model.dropout};
     double ta = now();
-    rc = unet_forward(&t->net, t->params, t->out + off, t->z + off, t->lambda_f + m0,
+    rc = stepnet_forward(&t->run.net, t->run.params, t->out + off, t->z + off, t->lambda_f + m0,
                       t->num_classes > 0 ? t->labels + m0 : NULL, n, &drop);
     if (rc) return rc;
     diffusion_loss(t->loss + m0, t->sqerr + m0, t->dout + off, t->out + off, t->z + off, t->eps + off,
-                   t->lambda + m0, t->weight + m0, (size_t)n, t->D, t->spec.pred, t->spec.sigma_data, scale);
+                   t->lambda + m0, t->weight + m0, (size_t)n, t->D, t->run.obj.spec.pred, t->run.obj.spec.sigma_data, scale);
     double tb = now();
     int last = m0 + n >= t->b;
-    t->net.grad_ready = last && t->sync.zero_stage == 0 ? trainer_on_grad_ready : NULL;
-    TrainSchedule *ls = t->use_learned ? &t->learned : NULL;
+    t->run.net.grad_ready = last && t->sync.zero_stage == 0 ? trainer_on_grad_ready : NULL;
+    TrainSchedule *ls = t->run.obj.use_learned ? &t->learned : NULL;
     if (ls) train_schedule_begin_micro(ls, n);
-    rc = unet_backward(&t->net, t->params, t->grads, t->dout + off, ls ? ls->dz : NULL, ls ? ls->dlambda : NULL);
+    rc = stepnet_backward(&t->run.net, t->run.params, t->grads, t->dout + off, ls ? ls->dz : NULL, ls ? ls->dlambda : NULL);
     if (rc) return rc;
     if (ls)
-      train_schedule_accumulate(ls, &t->weighting, t->x + off, t->eps + off, t->t + m0, t->lambda + m0,
+      train_schedule_accumulate(ls, &t->run.obj.weighting, t->x + off, t->eps + off, t->t + m0, t->lambda + m0,
                                 t->loss + m0, t->sqerr + m0, n, scale, t->B);
     t->phase[PHASE_FORWARD] += tb - ta;
     t->phase[PHASE_BACKWARD] += now() - tb;
@@ -164,7 +166,7 @@ int trainer_step(Trainer *t, TrainStepStats *st) {
   const float *shard = t->grads + t->sync.shard_begin;
   finite = finite && all_finite(shard, t->sync.shard_len);
   int schedule_finite = 1;  // the learned schedule's gradient: summed here, same on every rank
-  if (t->use_learned && (rc = train_schedule_reduce(&t->learned, t->comm.comm, &schedule_finite))) return rc;
+  if (t->run.obj.use_learned && (rc = train_schedule_reduce(&t->learned, t->comm.comm, &schedule_finite))) return rc;
   finite = finite && schedule_finite;
   // ZeRO-1: each rank holds one shard, so the norm's squares are summed over ranks;
   // otherwise every rank holds the full sum and only rank 0 contributes it.
@@ -185,7 +187,7 @@ int trainer_step(Trainer *t, TrainStepStats *st) {
   if (m[M_DATA_ERROR].max > 0) {  // nothing is updated; the step did not happen
     st->data_error = 1;
     memcpy(t->phase, prev_phase, sizeof prev_phase);
-    return trainer_agree(t, data_rc ? vdmc_fail(data_rc, "%s", data_error) : VDMC_OK);
+    return mpi_agree(t->comm.comm, data_rc ? vdmc_fail(data_rc, "%s", data_error) : VDMC_OK);
   }
   for (int p = 0; p < PHASE_COUNT; p++) st->phase[p] = m[M_PHASE0 + p];
 
@@ -203,5 +205,6 @@ int trainer_step(Trainer *t, TrainStepStats *st) {
   t->step++;
   t->images_seen += t->B;
   t->phase[PHASE_OPTIMIZER] = now() - t4;
+  trainer_power_ema_after_step(t);
   return VDMC_OK;
 }

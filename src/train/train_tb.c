@@ -157,7 +157,7 @@ void train_tb_interval(struct TrainTb *tb, const Trainer *t, const TrainLogLine 
   }
   add_scalar(v, &n, "sync_launched_early", x->sync_launched_early);
   double limit[ADAPTIVE_BINS], mass[ADAPTIVE_BINS];
-  if (t->use_adaptive) density_histogram(&t->adaptive, limit, mass, &v[n++]);
+  if (t->run.obj.use_adaptive) density_histogram(&t->run.obj.adaptive, limit, mass, &v[n++]);
   write_values(tb, x->step, v, n);
 }
 

@@ -10,70 +10,54 @@
 #include "core/fs.h"
 #include "core/output_file.h"
 #include "core/status.h"
-#include "diffusion/objective_config.h"
 #include "io/checkpoint.h"
 #include "io/dataset.h"
-#include "models/model_from_config.h"
+#include "mpi/agree.h"
+#include "mpi/comm.h"
 #include "ops/parallel.h"
+#include "train/trainer_power_ema.h"
 
 const char *const train_phase_names[PHASE_COUNT] = {"data", "forward", "backward", "sync_wait",
                                                     "optimizer", "checkpoint"};
 
-// Every rank gets the same status: the lowest failing rank's message wins.
-int trainer_agree(const Trainer *t, int rc) {
-  int worst = rc ? t->comm.rank : t->comm.size, first = worst;
-  MPI_Allreduce(&worst, &first, 1, MPI_INT, MPI_MIN, t->comm.comm);
-  if (first == t->comm.size) return VDMC_OK;
-  char msg[1024];
-  snprintf(msg, sizeof msg, "%s", vdmc_error_message());
-  MPI_Bcast(msg, sizeof msg, MPI_CHAR, first, t->comm.comm);
-  int code = rc;
-  MPI_Bcast(&code, 1, MPI_INT, first, t->comm.comm);
-  return vdmc_fail(code ? code : VDMC_ERR_INPUT, "%s", msg);
-}
-
 // The dataset must be the one the model was configured for.
 static int check_dataset(Trainer *t) {
-  const Config *c = &t->cs.values;
+  const Config *c = &t->run.cs.values;
   Dataset ds;
   int rc = dataset_open(&ds, c->data.train, MPI_COMM_NULL);
   if (rc)
-    return vdmc_fail(rc, "%s (data.train from %s)", vdmc_error_message(), config_where(&t->cs, "data.train"));
+    return vdmc_fail(rc, "%s (data.train from %s)", vdmc_error_message(), config_where(&t->run.cs, "data.train"));
   if ((int)ds.h != c->model.resolution || (int)ds.w != c->model.resolution)
     rc = vdmc_fail(VDMC_ERR_INPUT, "%s: model.resolution %d does not match %s (%zux%zu images)",
-                   config_where(&t->cs, "model.resolution"), c->model.resolution, c->data.train, ds.h, ds.w);
+                   config_where(&t->run.cs, "model.resolution"), c->model.resolution, c->data.train, ds.h, ds.w);
   else if ((int)ds.c != c->model.in_channels)
     rc = vdmc_fail(VDMC_ERR_INPUT, "%s: model.in_channels %d does not match %s (%zu channels)",
-                   config_where(&t->cs, "model.in_channels"), c->model.in_channels, c->data.train, ds.c);
+                   config_where(&t->run.cs, "model.in_channels"), c->model.in_channels, c->data.train, ds.c);
   else if (c->model.num_classes > 0 && ds.num_classes != c->model.num_classes)
     rc = vdmc_fail(VDMC_ERR_INPUT, "%s: model.num_classes %d does not match %s (%d classes; 0 = unconditional)",
-                   config_where(&t->cs, "model.num_classes"), c->model.num_classes, c->data.train,
+                   config_where(&t->run.cs, "model.num_classes"), c->model.num_classes, c->data.train,
                    ds.num_classes);
   dataset_close(&ds);
   return rc;
 }
 
-static int build_objective(Trainer *t) {
-  int rc = diffusion_spec_from_config(&t->spec, &t->cs);
-  if (!rc) rc = diffusion_spec_build(&t->spec, &t->schedule, &t->weighting);
+// The run (config, objective, network, weights padded to a multiple of P floats),
+// and what training adds to the objective: the learned schedule's training buffers.
+static int build_run(Trainer *t, const ConfigSet *cs) {
+  int rc = run_from_config(&t->run, cs, t->mb);
+  if (!rc) rc = run_alloc_weights(&t->run, grad_sync_padded_total(&t->run.net.params.table, t->comm.size));
+  if (!rc && !strcmp(cs->values.train.precision, "bf16")) rc = stepnet_set_precision(&t->run.net, PREC_BF16);
   if (rc) return rc;
-  t->use_learned = t->schedule.kind == SCHEDULE_LEARNED;
-  if (t->use_learned && t->spec.pred != PRED_EPS)
+  t->table = &t->run.net.params.table;
+  if (t->run.obj.use_learned && t->run.obj.spec.pred != PRED_EPS)
     return vdmc_fail(VDMC_ERR_INPUT, "%s: the learned schedule trains with diffusion.parameterization eps only "
                      "(VDM's setting; other parameterizations add gradient paths vdmc does not compute)",
-                     config_where(&t->cs, "diffusion.parameterization"));
-  if (t->use_learned && (rc = train_schedule_init(&t->learned, &t->schedule, t->mb, t->D))) return rc;
-  t->use_adaptive = t->schedule.kind == SCHEDULE_ADAPTIVE;
-  if (t->use_adaptive) {
-    if ((rc = adaptive_init(&t->adaptive, t->schedule.lambda_min, t->schedule.lambda_max))) return rc;
-    t->adaptive.decay = t->cs.values.diffusion.adaptive_decay;
-    t->schedule.adaptive = &t->adaptive;
-  }
-  return schedule_prepare(&t->schedule);
+                     config_where(&t->run.cs, "diffusion.parameterization"));
+  return t->run.obj.use_learned ? train_schedule_init(&t->learned, &t->run.obj.learned, t->mb, t->D) : VDMC_OK;
 }
 
 static int build_optimizer(Trainer *t) {
-  const Config *c = &t->cs.values;
+  const Config *c = &t->run.cs.values;
   adam_config_default(&t->adam);
   t->adam.beta1 = c->optim.beta1;
   t->adam.beta2 = c->optim.beta2;
@@ -108,14 +92,9 @@ void trainer_on_grad_ready(void *ctx, size_t offset) {
 }
 
 static int build_buffers(Trainer *t) {
-  const Config *c = &t->cs.values;
-  int rc = model_create_from_config(&t->net, &t->cs, t->mb);
-  if (rc) return rc;
-  t->table = &t->net.params.table;
-  t->total = grad_sync_padded_total(t->table, t->comm.size);
-  t->params = alloc_or_fail(t->total, &rc);
-  t->grads = alloc_or_fail(t->total, &rc);
-  t->ema = alloc_or_fail(t->total, &rc);
+  const Config *c = &t->run.cs.values;
+  int rc = VDMC_OK;
+  t->grads = alloc_or_fail(t->run.total, &rc);
   if (rc) return rc;
   size_t bucket = (size_t)(c->mpi.bucket_mb * 1048576.0 / sizeof(float));
   GradSyncProgress progress = strcmp(c->mpi.progress, "thread") ? GRAD_SYNC_PROGRESS_CALLS : GRAD_SYNC_PROGRESS_THREAD;
@@ -138,7 +117,7 @@ static int build_buffers(Trainer *t) {
   t->loss = calloc_or_fail((size_t)t->b, sizeof(double), &rc);
   t->sqerr = calloc_or_fail((size_t)t->b, sizeof(double), &rc);
   if (rc) return rc;
-  t->net.grad_ready_ctx = t;  // the hook itself is set for the last micro-batch of a step
+  t->run.net.grad_ready_ctx = t;  // the hook itself is set for the last micro-batch of a step
   return VDMC_OK;
 }
 
@@ -148,8 +127,8 @@ static void describe_state(Trainer *t, CheckpointState *st, double *counters) {
   size_t real = t->table->total, off, cnt;
   checkpoint_state_init(st, t->table);
   checkpoint_partition(real, t->comm.rank, t->comm.size, &off, &cnt);
-  checkpoint_add_array(st, "params", t->params + off, off, cnt);
-  checkpoint_add_array(st, "ema", t->ema + off, off, cnt);
+  checkpoint_add_array(st, "params", t->run.params + off, off, cnt);
+  checkpoint_add_array(st, "ema", t->run.ema + off, off, cnt);
   if (t->sync.zero_stage == 1) {
     size_t b = t->sync.shard_begin < real ? t->sync.shard_begin : real;
     size_t e = t->sync.shard_begin + t->sync.shard_len < real ? t->sync.shard_begin + t->sync.shard_len : real;
@@ -159,17 +138,17 @@ static void describe_state(Trainer *t, CheckpointState *st, double *counters) {
     checkpoint_add_array(st, "adam_m", t->adam_m + off, off, cnt);
     checkpoint_add_array(st, "adam_v", t->adam_v + off, off, cnt);
   }
-  if (t->use_adaptive) checkpoint_add_extra(st, "adaptive_bins", t->adaptive.value, ADAPTIVE_BINS);
-  if (t->use_learned) checkpoint_add_extra(st, LEARNED_CHECKPOINT_EXTRA, t->learned.packed, 3 * t->learned.table.total);
+  trainer_power_ema_describe(t, st, off, cnt);
+  run_add_extras(&t->run, st);  // packs the learned schedule's state
   counters[0] = (double)t->skipped_total;
   counters[1] = (double)t->consecutive_skips;
   checkpoint_add_extra(st, "train_counters", counters, 2);
   st->step = t->step;
   st->images_seen = t->images_seen;
-  st->seed = (uint64_t)t->cs.values.run.seed;
+  st->seed = (uint64_t)t->run.cs.values.run.seed;
 }
 
-static char *resolved_config_text(const ConfigSet *cs) {
+char *trainer_config_text(const ConfigSet *cs) {
   char *buf = NULL;
   size_t len = 0;
   FILE *f = open_memstream(&buf, &len);
@@ -188,12 +167,11 @@ int trainer_save(Trainer *t) {
   if (t->reader) reader_quiesce(t->reader);  // HDF5 is single-threaded: park the prefetcher
   CheckpointState st;
   double counters[2];
-  if (t->use_learned) train_schedule_pack(&t->learned);
   describe_state(t, &st, counters);
-  char *text = resolved_config_text(&t->cs);
+  char *text = trainer_config_text(&t->run.cs);
   if (!text) return vdmc_fail(VDMC_ERR_MEMORY, "cannot format the config for the checkpoint");
   st.config_text = text;
-  int rc = checkpoint_save(t->run_dir, &st, t->cs.values.run.keep_checkpoints, t->comm.comm);
+  int rc = checkpoint_save(t->run_dir, &st, t->run.cs.values.run.keep_checkpoints, t->comm.comm);
   free(text);
   t->phase[PHASE_CHECKPOINT] += MPI_Wtime() - t0;
   return rc;
@@ -208,22 +186,23 @@ static int resume_from(Trainer *t, const char *path) {
     st.arrays[2] = (CheckpointArray){"adam_m", t->adam_m, 0, t->table->total};
     st.arrays[3] = (CheckpointArray){"adam_v", t->adam_v, 0, t->table->total};
   }
-  st.arrays[0] = (CheckpointArray){"params", t->params, 0, t->table->total};
-  st.arrays[1] = (CheckpointArray){"ema", t->ema, 0, t->table->total};
+  st.arrays[0] = (CheckpointArray){"params", t->run.params, 0, t->table->total};
+  st.arrays[1] = (CheckpointArray){"ema", t->run.ema, 0, t->table->total};
+  st.narrays = 4;  // the power-function EMAs, whole on every rank, after the four above
+  trainer_power_ema_load_whole(t, &st);
   int rc = checkpoint_load(path, t->comm.comm, &st);
   if (rc) return rc;
   free(st.config_text);  // the run continues with the config given now (checked by the table)
-  if (st.seed != (uint64_t)t->cs.values.run.seed)
+  if ((rc = trainer_power_ema_check_loaded(t, st.loaded_path))) return rc;
+  if (st.seed != (uint64_t)t->run.cs.values.run.seed)
     return vdmc_fail(VDMC_ERR_INPUT, "%s was written with run.seed %llu but the config says %lld: "
                      "resuming with another seed would not continue the same run",
-                     st.loaded_path, (unsigned long long)st.seed, t->cs.values.run.seed);
+                     st.loaded_path, (unsigned long long)st.seed, t->run.cs.values.run.seed);
   t->step = st.step;
   t->images_seen = st.images_seen;
   t->skipped_total = (int64_t)counters[0];
   t->consecutive_skips = (int)counters[1];
-  if (t->use_adaptive && (rc = adaptive_refresh(&t->adaptive))) return rc;
-  if (t->use_learned) train_schedule_unpack(&t->learned);
-  if ((t->use_adaptive || t->use_learned) && (rc = schedule_prepare(&t->schedule))) return rc;
+  if ((rc = objective_extras_loaded(&t->run.obj))) return rc;
   if (t->comm.rank == 0)
     fprintf(stderr, "vdmc train: resumed from %s at step %lld\n", st.loaded_path, (long long)t->step);
   return VDMC_OK;
@@ -240,7 +219,7 @@ static int prepare_run_dir(Trainer *t) {
   if (rc) return rc;
   FILE *f = fopen(out.tmp_path, "wx");
   if (!f) return vdmc_fail(VDMC_ERR_IO, "%s: cannot create %s: %s", path, out.tmp_path, strerror(errno));
-  rc = config_write_yaml(&t->cs, f);
+  rc = config_write_yaml(&t->run.cs, f);
   int bad = fflush(f) != 0 || ferror(f);
   int e = errno;
   if (fclose(f) != 0 && !bad) bad = 1, e = errno;
@@ -251,16 +230,16 @@ static int prepare_run_dir(Trainer *t) {
 int trainer_create(Trainer *t, const ConfigSet *cs, const VdmcComm *comm, const char *run_dir,
                    ResumeMode resume, const char *resume_path) {
   memset(t, 0, sizeof *t);
-  t->cs = *cs;
+  t->run.cs = *cs;
   t->comm = *comm;
-  const Config *c = &t->cs.values;
+  const Config *c = &t->run.cs.values;
   if (snprintf(t->run_dir, sizeof t->run_dir, "%s", run_dir) >= (int)sizeof t->run_dir)
     return vdmc_fail(VDMC_ERR_INPUT, "run directory path too long");
   int rc = VDMC_OK;
   t->B = c->optim.batch_size;
   if (t->B % comm->size != 0)
     rc = vdmc_fail(VDMC_ERR_INPUT, "%s: optim.batch_size %d is not divisible by the %d ranks",
-                   config_where(&t->cs, "optim.batch_size"), t->B, comm->size);
+                   config_where(&t->run.cs, "optim.batch_size"), t->B, comm->size);
   t->b = t->B / comm->size;
   t->mb = c->optim.micro_batch > 0 && c->optim.micro_batch < t->b ? c->optim.micro_batch : t->b;
   t->first = t->b * comm->rank;
@@ -281,41 +260,41 @@ int trainer_create(Trainer *t, const ConfigSet *cs, const VdmcComm *comm, const 
   if (data_hook && sscanf(data_hook, "%d:%lld", &t->test_data_error_rank, &at) != 2) t->test_data_error_rank = -1;
   t->test_data_error_step = at;
   if (!rc && comm->rank == 0) rc = check_dataset(t);
-  if ((rc = trainer_agree(t, rc))) return rc;
-  rc = build_objective(t);
+  if ((rc = mpi_agree(t->comm.comm, rc))) return rc;
+  rc = build_run(t, cs);
   if (!rc) rc = build_optimizer(t);
   if (!rc) rc = build_buffers(t);
-  if ((rc = trainer_agree(t, rc))) return rc;
+  if ((rc = mpi_agree(t->comm.comm, rc))) return rc;
 
   // Rank 0 decides for all: ranks deciding alone could split into resumed and fresh.
   int have = 0;
-  if ((rc = trainer_agree(t, t->comm.rank == 0 ? checkpoint_run_exists(t->run_dir, &have) : VDMC_OK))) return rc;
-  MPI_Bcast(&have, 1, MPI_INT, 0, t->comm.comm);
+  if ((rc = mpi_agree(t->comm.comm, t->comm.rank == 0 ? checkpoint_run_exists(t->run_dir, &have) : VDMC_OK))) return rc;
+  MPI_TRY(MPI_Bcast(&have, 1, MPI_INT, 0, t->comm.comm));
   if (resume == RESUME_NONE && have)
     return vdmc_fail(VDMC_ERR_INPUT, "%s already has checkpoints and --resume none was given: "
                      "choose another --run directory or remove it", t->run_dir);
-  if (have && (rc = trainer_agree(t, t->comm.rank == 0 ? checkpoint_dir_check_writable(t->run_dir) : VDMC_OK))) return rc;
-  unet_init_params(&t->net, t->params, (uint64_t)c->run.seed);
-  memcpy(t->ema, t->params, t->total * sizeof(float));
+  if (have && (rc = mpi_agree(t->comm.comm, t->comm.rank == 0 ? checkpoint_dir_check_writable(t->run_dir) : VDMC_OK))) return rc;
+  stepnet_init_params(&t->run.net, t->run.params, (uint64_t)c->run.seed);
+  memcpy(t->run.ema, t->run.params, t->run.total * sizeof(float));
+  if ((rc = mpi_agree(t->comm.comm, trainer_power_ema_init(t)))) return rc;
   if (resume == RESUME_FILE) rc = resume_from(t, resume_path);
   else if (resume == RESUME_AUTO && have) rc = resume_from(t, t->run_dir);
-  if ((rc = trainer_agree(t, rc))) return rc;
-  if ((rc = trainer_agree(t, prepare_run_dir(t)))) return rc;
+  if ((rc = mpi_agree(t->comm.comm, rc))) return rc;
+  if ((rc = mpi_agree(t->comm.comm, prepare_run_dir(t)))) return rc;
 
   ReaderConfig rcfg = {.path = c->data.train, .comm = comm->comm, .global_batch = (size_t)t->B,
                        .seed = (uint64_t)c->run.seed, .flip = c->data.flip, .prefetch = 1};
   rc = reader_open(&t->reader, &rcfg, (uint64_t)t->step);
-  return trainer_agree(t, rc);
+  return mpi_agree(t->comm.comm, rc);
 }
 
 void trainer_free(Trainer *t) {
   reader_close(t->reader);
   grad_sync_free(&t->sync);
-  if (t->use_learned) train_schedule_free(&t->learned);
-  unet_free(&t->net);
-  vdmc_free_floats(t->params);
+  if (t->run.obj.use_learned) train_schedule_free(&t->learned);
+  run_free(&t->run);
   vdmc_free_floats(t->grads);
-  vdmc_free_floats(t->ema);
+  ema_power_set_free(&t->power_ema);
   vdmc_free_floats(t->adam_m);
   vdmc_free_floats(t->adam_v);
   vdmc_free_floats(t->x);

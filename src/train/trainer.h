@@ -17,13 +17,14 @@
 #include "diffusion/adaptive.h"
 #include "diffusion/objective_spec.h"
 #include "io/reader.h"
-#include "models/unet.h"
 #include "mpi/comm.h"
 #include "mpi/grad_sync.h"
 #include "mpi/reduce.h"
 #include "optim/adam.h"
 #include "optim/ema.h"
+#include "optim/ema_power.h"
 #include "optim/lr_schedule.h"
+#include "run/run.h"
 #include "train/train_schedule.h"
 
 typedef enum {
@@ -39,7 +40,7 @@ typedef enum {
 extern const char *const train_phase_names[PHASE_COUNT];
 
 typedef struct {
-  ConfigSet cs;
+  Run run;  // config, objective (schedule, weighting, adaptive bins, learned schedule), network, weights
   VdmcComm comm;
   char run_dir[4096];
   char config_text_path[4200];
@@ -51,28 +52,21 @@ typedef struct {
   size_t D;
   int num_classes;  // model classes (0 = unconditional); label K = null class
 
-  // model and the flat buffers (padded to a multiple of P floats)
-  UNet net;
-  const ParamTable *table;
-  size_t total;
-  float *params, *grads, *ema;  // (total)
+  // training state beside the run's weights (run.params, run.ema: run.total floats,
+  // padded to a multiple of P)
+  const ParamTable *table;      // run.net's
+  float *grads;                 // (run.total)
   float *adam_m, *adam_v;       // (shard_len): the whole buffer unless zero_stage 1
   GradSync sync;
-
-  // objective
-  DiffusionSpec spec;
-  Schedule schedule;
-  Weighting weighting;
-  AdaptiveSchedule adaptive;
-  int use_adaptive;
-  TrainSchedule learned;  // diffusion.schedule learned: its parameters and their training
-  int use_learned;
+  TrainSchedule learned;  // run.obj.use_learned: the learned schedule's training buffers
   double bins[2 * ADAPTIVE_BINS];  // per-step (sum, count) per bin, then all-reduced
 
   // optimizer
   AdamConfig adam;
   LrSchedule lr;
   EmaConfig ema_cfg;
+  EmaPowerSet power_ema;  // optim.ema_stds profiles (train/trainer_power_ema.h)
+  double power_ema_stds_io[EMA_POWER_MAX_PROFILES];  // their stds as a checkpoint extra (save and load)
 
   // data and per-step buffers of the local batch
   Reader *reader;
@@ -121,12 +115,12 @@ int trainer_create(Trainer *t, const ConfigSet *cs, const VdmcComm *comm, const 
                    ResumeMode resume, const char *resume_path);
 // One training step. Collective.
 int trainer_step(Trainer *t, TrainStepStats *st);
-// Collective: VDMC_OK when rc is VDMC_OK on every rank; otherwise every rank returns
-// the status and message of the lowest failing rank.
-int trainer_agree(const Trainer *t, int rc);
 // Commits a checkpoint of the current state. Collective.
 int trainer_save(Trainer *t);
 void trainer_free(Trainer *t);
+// The resolved config as YAML text (malloc'd; NULL when out of memory): stored in
+// checkpoints and post-hoc EMA snapshots.
+char *trainer_config_text(const ConfigSet *cs);
 // Rank 0: a grid of EMA samples in RUN/samples/step-NNNNNNNN.png (run.sample_every).
 int trainer_sample_grid(Trainer *t);
 void trainer_sample_grid_path(const Trainer *t, char *path, size_t n);  // of this step's grid

@@ -18,6 +18,10 @@ check "vdmc blas exits 0" $rc
 grep -q '^self-check: *passed' "$tmp/out"; check "self-check passed" $?
 grep -Eq '^vdmc kernels: *gemm_small (AVX-512 8x32 kernel|AVX2\+FMA 6x16 kernel|OpenBLAS sgemm); Winograd transforms in (8|16)-channel groups$' "$tmp/out"
 check "vdmc kernels line" $?
+# the bf16 path names itself, and says AVX512-BF16 exactly when /proc/cpuinfo has it
+if grep -qw avx512_bf16 /proc/cpuinfo; then has="present, no vdpbf16ps kernel yet"; else has="not present"; fi
+grep -qF "bf16:              portable (round + fp32 FMA); AVX512-BF16 $has" "$tmp/out"
+check "bf16 line" $?
 grep -q '^sgemm: .*GFLOP/s' "$tmp/out"; check "sgemm figure printed" $?
 loaded=$(sed -n 's/^loaded core: *//p' "$tmp/out")
 best=$(sed -n 's/^best core: *//p' "$tmp/out")

@@ -33,8 +33,11 @@ expect_error tensorboard_word  "run.tensorboard: expected true or false" $'run:\
 expect_error dropout_one       "model.dropout"                      $'model:\n  dropout: 1.5\n'
 expect_error mult_scalar       "model.channel_mult: expected a list" $'model:\n  channel_mult: 2\n'
 expect_error mult_bad_elem     "model.channel_mult: list elements"  $'model:\n  channel_mult: [1, two]\n'
+expect_error stds_bad_elem     "optim.ema_stds: list elements must be numbers" $'optim:\n  ema_stds: [0.05, 0.5]\n'
+expect_error stds_scalar       "optim.ema_stds: expected a list of numbers" $'optim:\n  ema_stds: 0.05\n'
 expect_error mult_too_long     "at most 8 entries"                  $'model:\n  channel_mult: [1,1,1,1,1,1,1,1,1]\n'
 expect_error param_choice      "expected one of eps|x|v|F"          $'diffusion:\n  parameterization: score\n'
+expect_error precision_choice  "train.precision: unknown precision 'fp16' (expected one of fp32|bf16)" $'train:\n  precision: fp16\n'
 expect_error lambda_order      "lambda_min (5) must be below"       $'diffusion:\n  lambda_min: 5\n  lambda_max: -5\n'
 expect_error lambda_range      "diffusion.lambda_max"               $'diffusion:\n  lambda_max: 100\n'
 expect_error section_scalar    "expected a mapping of keys under optim" $'optim: 3\n'
@@ -42,7 +45,7 @@ expect_error value_mapping     "optim.lr: expected a number, got a mapping" $'op
 expect_error yaml_syntax       "YAML syntax error"                  $'optim:\n  lr: [1, 2\n'
 expect_error top_list          "expected a mapping of keys"         $'- 1\n- 2\n'
 expect_error zero_stage        "mpi.zero_stage"                     $'mpi:\n  zero_stage: 3\n'
-expect_error progress_choice   "mpi.progress: expected one of calls|thread" $'mpi:\n  progress: spin\n'
+expect_error progress_choice   "mpi.progress: unknown progress 'spin' (expected one of calls|thread)" $'mpi:\n  progress: spin\n'
 expect_error keys_position     ":3:3: unknown key 'optim.bogus'"    $'optim:\n  lr: 1e-4\n  bogus: 1\n'
 expect_error set_unknown       "--set optim.nope=1: unknown key"    $'optim:\n  lr: 1e-4\n' --set optim.nope=1
 expect_error set_bad_value     "optim.lr: expected a number"        $'optim:\n  lr: 1e-4\n' --set optim.lr=-2

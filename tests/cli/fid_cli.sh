@@ -149,7 +149,7 @@ done
 expect_error "bad epochs" "--epochs 'x'" "$vdmc" train-classifier "$tmp/train.h5" --out "$tmp/y.h5" --epochs x
 expect_error "train on missing file" "$tmp/nope.h5" "$vdmc" train-classifier "$tmp/nope.h5" --out "$tmp/y.h5"
 [ -e "$tmp/x.h5" ] || [ -e "$tmp/x.h5.tmp" ] && fail "a failed fid-stats left output"
-# the shared mpirun-command frame (sample/mpi_command.h): --help on stdout with exit 0; a
+# the shared mpirun-command frame (cli/mpi_command.h): --help on stdout with exit 0; a
 # bad command line is exit 2 with the error line first, then the usage; bad input found
 # later is exit 2 too, without the usage
 for cmd in fid-stats train-classifier; do

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Option parsing of every verb (sample/flag_parse.c flag_value, shared): a trailing
+# Option parsing of every verb (cli/flag_parse.c flag_value, shared): a trailing
 # unknown option is reported as unknown, a known option without its value as
 # missing its value: the first line on stderr (some verbs print their usage after
 # it), a non-zero exit, never a signal.
@@ -35,8 +35,12 @@ expect "$U" info "$cfg" --bogus;                          expect "--ranks: missi
 expect "$U" config "$cfg" --bogus;                        expect "--set needs KEY=VALUE" config "$cfg" --set
 expect "$U" blas --bogus;                                 expect "--seconds needs a value" blas --seconds
 expect "$U" prepare folder src --size 8 --out o --bogus;  expect "--out: missing value" prepare folder src --size 8 --out
+expect "$U" ema run --std 0.1 --bogus;                    expect "--std: missing value" ema run --out o.h5 --std
 # an unknown option before a value-taking one is still named, and values are checked
 expect "$U" sample run --bogus --n 2;                     expect "--n: 'x' is not an integer" sample run --n x
 expect "--ranks: 0 is outside" info "$cfg" --ranks 0
+expect "--std: 'x' is not a finite number" ema run --std x --out o.h5
+expect "--std: 0.3 is outside" ema run --std 0.3 --out o.h5
+expect "--std 0: expected a relative std in" ema run --std 0 --out o.h5
 echo "flag_errors: $pass passed, $fail failed"
 [ $fail -eq 0 ]

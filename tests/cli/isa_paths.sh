@@ -7,6 +7,9 @@
 # AVX-512) must give a checkpoint bit-identical to the native run (both on OpenBLAS's
 # Haswell core), and under `-cpu Nehalem` (SSE4.2: SSE2 clones, OpenBLAS fallback for
 # gemm_small, OpenBLAS's Nehalem core, which rounds differently) one within 1e-5.
+# One step with train.precision: bf16 (round_to_bf16's clones, then the same kernels):
+# Haswell bit-identical to native bf16, Nehalem within the same 1e-5 (OpenBLAS's
+# differences may flip a bf16 rounding, which amplifies them: docs/precision.md).
 # `vdmc blas` must name those paths on the emulated CPUs, and under Nehalem
 # OPENBLAS_CORETYPE=Haswell is refused in one line.
 set -u
@@ -22,16 +25,19 @@ if ! grep -qw avx2 /proc/cpuinfo || ! grep -qw fma /proc/cpuinfo; then
   echo "isa_paths: this host lacks AVX2+FMA, so its native run is the emulated Nehalem one's kind"
 fi
 small=(--set model.base_channels=16 --set model.head_channels=16 --set model.norm_groups=8
-       --set optim.steps=2 --set run.checkpoint_every=2 --set run.sample_every=0)
+       --set run.sample_every=0)
+fp32=(--set optim.steps=2 --set run.checkpoint_every=2)
+extra=("${fp32[@]}")  # the steps and precision of the next runs (bf16: one step)
+bf16=(--set train.precision=bf16 --set optim.steps=1 --set run.checkpoint_every=1)
 run() {  # name [command prefix...]: 2 training steps, 2 threads
   local name=$1
   shift
   OPENBLAS_NUM_THREADS=2 "$@" "$vdmc" train "$tiny" --run "$work/$name" "${data_args[@]}" \
-    "${small[@]}" >"$work/$name.log" 2>&1 || { bad "$name run failed:"; grep -v TCG "$work/$name.log" | tail -3; return 1; }
+    "${small[@]}" "${extra[@]}" >"$work/$name.log" 2>&1 || { bad "$name run failed:"; grep -v TCG "$work/$name.log" | tail -3; return 1; }
 }
-same() {  # name tol: the run's checkpoint against the native one
-  local ckpt=checkpoints/step-00000002.h5
-  if "$vdmc" compare "$work/$1/$ckpt" "$work/native/$ckpt" --tol "$2" >"$work/$1.cmp" 2>&1; then
+same() {  # name tol [reference run, default native]: the run's last checkpoint against the reference
+  local ckpt=checkpoints/$(cat "$work/$1/checkpoints/latest")
+  if "$vdmc" compare "$work/$1/$ckpt" "$work/${3:-native}/$ckpt" --tol "$2" >"$work/$1.cmp" 2>&1; then
     ok
   else
     bad "$1 differs from the native run (tol $2):"; cat "$work/$1.cmp"
@@ -51,10 +57,17 @@ kernels Nehalem | grep -q 'gemm_small OpenBLAS sgemm; Winograd transforms in 8-c
 export OPENBLAS_CORETYPE=Haswell  # the same OpenBLAS kernels natively and under -cpu Haswell
 run native && run haswell "$qemu" -cpu Haswell && same haswell 0
 grep -q "best for this CPU: Haswell," "$work/haswell.log" && ok || bad "the Haswell run left the emulated CPU"
+extra=("${bf16[@]}")
+run native_bf16 && run haswell_bf16 "$qemu" -cpu Haswell && same haswell_bf16 0 native_bf16
+grep -q "precision bf16.*AVX512-BF16 not present" "$work/haswell_bf16.log" && ok || bad "the Haswell bf16 run does not name its bf16 path"
+extra=("${fp32[@]}")
 unset OPENBLAS_CORETYPE
 run nehalem "$qemu" -cpu Nehalem && same nehalem 1e-5
 grep -q "core Nehalem (best for this CPU: Nehalem)" "$work/nehalem.log" && ok \
   || bad "the Nehalem run did not stay on the emulated CPU with OpenBLAS's Nehalem core"
+extra=("${bf16[@]}")
+run nehalem_bf16 "$qemu" -cpu Nehalem && same nehalem_bf16 1e-5 native_bf16
+extra=("${fp32[@]}")
 
 # a core the (emulated) CPU cannot run, set by the user: one error line, exit 1
 OPENBLAS_CORETYPE=Haswell "$qemu" -cpu Nehalem "$vdmc" version >"$work/refuse.out" 2>"$work/refuse.err"

@@ -32,13 +32,13 @@ typedef struct {
   size_t n_out, n_in;
 } Batch;
 
-static double loss_and_grads(UNet *u, const float *params, float *grads, const Batch *b,
+static double loss_and_grads(StepNet *u, const float *params, float *grads, const Batch *b,
                              float *out, float *dout, float *dx, float *dlambda) {
-  CHECK(unet_forward(u, params, out, b->x, b->lambda, b->labels, b->B, NULL) == VDMC_OK,
+  CHECK(stepnet_forward(u, params, out, b->x, b->lambda, b->labels, b->B, NULL) == VDMC_OK,
         "forward: %s", vdmc_error_message());
   double L = mse_loss(out, b->target, b->n_out, dout);
-  memset(grads, 0, unet_param_floats(u) * sizeof *grads);
-  CHECK(unet_backward(u, params, grads, dout, dx, dlambda) == VDMC_OK, "backward");
+  memset(grads, 0, stepnet_param_floats(u) * sizeof *grads);
+  CHECK(stepnet_backward(u, params, grads, dout, dx, dlambda) == VDMC_OK, "backward");
   return L;
 }
 
@@ -90,9 +90,9 @@ static void check_param_grads(const Fixture *fx, const char *file, const ParamTa
          worst, worst_name, zero_tensors);
 }
 
-static void check_adam(UNet *u, const Fixture *fx, const char *file, float *params, float *grads,
+static void check_adam(StepNet *u, const Fixture *fx, const char *file, float *params, float *grads,
                        const Batch *b, float *out, float *dout) {
-  size_t P = unet_param_floats(u);
+  size_t P = stepnet_param_floats(u);
   float *m = vdmc_alloc_floats(P), *v = vdmc_alloc_floats(P);
   AdamConfig ac;
   adam_config_default(&ac);
@@ -113,7 +113,7 @@ static void check_adam(UNet *u, const Fixture *fx, const char *file, float *para
   vdmc_free_floats(v);
 }
 
-void model_check_fixture(UNet *u, const char *file, int R, int Cin, int Cout) {
+void model_check_fixture(StepNet *u, const char *file, int R, int Cin, int Cout) {
   Fixture fx;
   if (fixture_load(&fx, file)) {
     CHECK(0, "cannot load %s", file);
@@ -121,7 +121,7 @@ void model_check_fixture(UNet *u, const char *file, int R, int Cin, int Cout) {
   }
   enum { B = 3 };
   const ParamTable *t = &u->params.table;
-  size_t P = unet_param_floats(u), n_in = (size_t)B * R * R * Cin, n_out = (size_t)B * R * R * Cout;
+  size_t P = stepnet_param_floats(u), n_in = (size_t)B * R * R * Cin, n_out = (size_t)B * R * R * Cout;
   float *params = vdmc_alloc_floats(P), *grads = vdmc_alloc_floats(P);
   float *out = calloc(n_out, sizeof *out), *dout = calloc(n_out, sizeof *dout);
   float *dx = calloc(n_in, sizeof *dx), dlam[B] = {0, 0, 0};
@@ -142,14 +142,14 @@ void model_check_fixture(UNet *u, const char *file, int R, int Cin, int Cout) {
   CHECK_ARRAYS(dlam, fixture_floats(&fx, "dlambda", B), B, 1e-4, "dlambda");
 
   // a smaller batch uses the front of the arena: example 0 alone gives the same output
-  CHECK(unet_forward(u, params, out, b.x, b.lambda, b.labels, 1, NULL) == VDMC_OK, "B=1");
+  CHECK(stepnet_forward(u, params, out, b.x, b.lambda, b.labels, 1, NULL) == VDMC_OK, "B=1");
   CHECK_ARRAYS(out, fixture_floats(&fx, "out", n_out), n_out / B, 1e-5, "batch 1 = example 0");
   loss_and_grads(u, params, grads, &b, out, dout, NULL, NULL);
 
   // backward accumulates: a second backward doubles every gradient
   float *twice = vdmc_alloc_floats(P);
   memcpy(twice, grads, P * sizeof *grads);
-  unet_backward(u, params, twice, dout, NULL, NULL);
+  stepnet_backward(u, params, twice, dout, NULL, NULL);
   double acc_err = 0;
   for (size_t i = 0; i < P; i++) acc_err = fmax(acc_err, fabs(twice[i] - 2.0 * grads[i]));
   CHECK(acc_err < 1e-6, "backward accumulates (max |g2 - 2 g1| = %g)", acc_err);
@@ -166,7 +166,7 @@ done:
 // ---- finite differences ---------------------------------------------------------------
 
 typedef struct {
-  UNet *u;
+  StepNet *u;
   float *params, *x, *lambda, *out;
   const float *probe;
   const int *labels;
@@ -177,15 +177,15 @@ typedef struct {
 
 static double fd_loss(void *p) {
   FdCtx *c = p;
-  unet_forward(c->u, c->params, c->out, c->x, c->lambda, c->labels, c->B, &c->drop);
+  stepnet_forward(c->u, c->params, c->out, c->x, c->lambda, c->labels, c->B, &c->drop);
   return gradcheck_dot(c->out, c->probe, c->n_out);
 }
 
-void model_check_fd(UNet *u, const char *const *names, int n_names, int R, int C) {
+void model_check_fd(StepNet *u, const char *const *names, int n_names, int R, int C) {
   enum { B = 2 };
-  size_t P = unet_param_floats(u), n = (size_t)B * R * R * C;
+  size_t P = stepnet_param_floats(u), n = (size_t)B * R * R * C;
   float *params = vdmc_alloc_floats(P), *grads = vdmc_alloc_floats(P), *noise = vdmc_alloc_floats(P);
-  unet_init_params(u, params, 7);
+  stepnet_init_params(u, params, 7);
   fill_uniform(noise, P, 11, -0.1f, 0.1f);  // make the zero-init layers non-zero
   for (size_t i = 0; i < P; i++) params[i] += noise[i];
   float *x = calloc(n, sizeof *x), *probe = calloc(n, sizeof *probe), *out = calloc(n, sizeof *out);
@@ -196,7 +196,7 @@ void model_check_fd(UNet *u, const char *const *names, int n_names, int R, int C
   FdCtx c = {u, params, x, lambda, out, probe, labels, B, n,
              {.seed = 9, .step = 4, .first_example = 10, .site = 100, .p = 0}};
   fd_loss(&c);
-  CHECK(unet_backward(u, params, grads, probe, dx, dlam) == VDMC_OK, "tiny backward");
+  CHECK(stepnet_backward(u, params, grads, probe, dx, dlam) == VDMC_OK, "tiny backward");
   GradcheckTarget *tg = calloc((size_t)n_names + 2, sizeof *tg);
   int nt = 0;
   for (int i = 0; i < n_names; i++) {

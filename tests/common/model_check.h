@@ -12,7 +12,7 @@
 
 #include "models/unet.h"
 
-void model_check_fixture(UNet *u, const char *file, int R, int Cin, int Cout);
-void model_check_fd(UNet *u, const char *const *names, int n_names, int R, int C);
+void model_check_fixture(StepNet *u, const char *file, int R, int Cin, int Cout);
+void model_check_fd(StepNet *u, const char *const *names, int n_names, int R, int C);
 
 #endif

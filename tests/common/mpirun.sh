@@ -9,3 +9,15 @@ vdmc_mpirun() {
 }
 # The test binaries sit next to the vdmc binary's build tree: build/tests/NAME.
 vdmc_test_bin() { echo "$(dirname "$1")/tests/$2"; }
+# vdmc_mpirun_unit VDMC TEST N...: runs the unit test build/tests/TEST under mpirun at
+# each rank count N (its singleton run is the ctest entry unit.NAME); says FAIL for each
+# count that failed and returns 1 if any did.
+vdmc_mpirun_unit() {
+  local bin fail=0 n
+  bin=$(vdmc_test_bin "$1" "$2")
+  shift 2
+  for n in "$@"; do
+    vdmc_mpirun "$n" "$bin" || { echo "FAIL: $(basename "$bin") with $n ranks"; fail=1; }
+  done
+  return $fail
+}

@@ -49,7 +49,7 @@ int tiny_run_config(const TinyRun *t, ConfigSet *cs) {
 
 int tiny_run_write(const char *run_dir, const TinyRun *t, MPI_Comm comm) {
   ConfigSet cs;
-  UNet u = {0};
+  StepNet u = {0};
   int rc = tiny_run_config(t, &cs);
   if (!rc) rc = model_create_from_config(&u, &cs, 1);
   if (rc) return rc;
@@ -82,6 +82,6 @@ int tiny_run_write(const char *run_dir, const TinyRun *t, MPI_Comm comm) {
   if (!rc) rc = checkpoint_save(run_dir, &st, 3, comm);
   free(text);
   for (int k = 0; k < 4; k++) free(arr[k]);
-  unet_free(&u);
+  stepnet_free(&u);
   return rc;
 }

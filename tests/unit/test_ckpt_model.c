@@ -25,7 +25,7 @@ static void check_uvit(const char *dir) {
   int rc = ckpt_model_load(&m, dir, 4, MPI_COMM_WORLD);
   CHECK(rc == VDMC_OK, "load uvit: %s", vdmc_error_message());
   if (rc) return;
-  CHECK(!strcmp(m.cs.values.model.arch, "uvit"), "arch %s", m.cs.values.model.arch);
+  CHECK(!strcmp(m.run.cs.values.model.arch, "uvit"), "arch %s", m.run.cs.values.model.arch);
   Denoiser d = ckpt_model_denoiser(&m);
   SamplerOptions o;
   sampler_defaults(&o, SAMPLER_EDM, -20, 20);
@@ -48,16 +48,16 @@ static void check_load(const char *dir) {
   int rc = ckpt_model_load(&m, dir, 4, MPI_COMM_WORLD);
   CHECK(rc == VDMC_OK, "load: %s", vdmc_error_message());
   if (rc) return;
-  CHECK(m.step == 1234, "step %lld", (long long)m.step);
-  CHECK(strstr(m.file, "step-00001234.h5") != NULL, "file %s", m.file);
-  CHECK(m.spec.pred == PRED_V && m.unet.cfg.num_classes == 3 && m.unet.cfg.resolution == 8, "model config");
-  size_t n = m.unet.params.table.total;
+  CHECK(m.run.step == 1234, "step %lld", (long long)m.run.step);
+  CHECK(strstr(m.run.file, "step-00001234.h5") != NULL, "file %s", m.run.file);
+  CHECK(m.run.obj.spec.pred == PRED_V && m.run.net.cfg.num_classes == 3 && m.run.net.cfg.resolution == 8, "model config");
+  size_t n = m.run.net.params.table.total;
   float *want = malloc(n * sizeof(float));
   fill_uniform(want, n, 101, -0.1f, 0.1f);  // the "ema" array of tiny_run_write
-  CHECK(!memcmp(want, m.ema, n * sizeof(float)), "ema weights loaded");
+  CHECK(!memcmp(want, m.run.ema, n * sizeof(float)), "ema weights loaded");
   free(want);
-  CHECK(m.schedule.kind == SCHEDULE_ADAPTIVE && m.adaptive.value[3] == 0.2 + 3 * 0.3, "adaptive bins loaded");
-  CHECK(fabs(schedule_lambda(&m.schedule, 0) - 20) < 1e-9 && fabs(schedule_lambda(&m.schedule, 1) + 20) < 1e-9,
+  CHECK(m.run.obj.schedule.kind == SCHEDULE_ADAPTIVE && m.run.obj.adaptive.value[3] == 0.2 + 3 * 0.3, "adaptive bins loaded");
+  CHECK(fabs(schedule_lambda(&m.run.obj.schedule, 0) - 20) < 1e-9 && fabs(schedule_lambda(&m.run.obj.schedule, 1) + 20) < 1e-9,
         "schedule endpoints");
 
   // samples of 4 in one batch equal 2 + 1 + 1
@@ -94,8 +94,8 @@ static void check_errors(const char *dir) {
   for (int i = 0; i < 3; i++) {  // every path form of checkpoint_load names the same file
     snprintf(path, sizeof path, "%s/%s", dir, forms[i]);
     int rc = ckpt_model_load(&m, path, 2, MPI_COMM_WORLD);
-    CHECK(rc == VDMC_OK && strstr(m.file, "checkpoints/step-00001234.h5"), "load %s: %s", forms[i],
-          rc ? vdmc_error_message() : m.file);
+    CHECK(rc == VDMC_OK && strstr(m.run.file, "checkpoints/step-00001234.h5"), "load %s: %s", forms[i],
+          rc ? vdmc_error_message() : m.run.file);
     ckpt_model_free(&m);
   }
   snprintf(path, sizeof path, "%s/none", dir);

@@ -13,7 +13,7 @@
 #include "gradcheck.h"
 #include "io/dataset_write.h"
 #include "models/classifier.h"
-#include "models/classifier_train.h"
+#include "train/classifier_train.h"
 
 typedef struct {
   Classifier *m;

@@ -45,6 +45,12 @@ int main(void) {
   snprintf(a.values.data.test, sizeof a.values.data.test, "%s", s.values.data.test);
   CHECK(config_apply_override(&a, "optim.lr=abc") == VDMC_ERR_INPUT, "bad override rejected");
   CHECK(a.values.optim.lr == 1.5e-4, "rejected override leaves value");
+  // a float list: shortest round-trip form, unused entries cleared by a shorter list
+  CHECK(config_apply_override(&a, "optim.ema_stds=[0.05, 0.1, 0.2]") == VDMC_OK, "float list");
+  CHECK(config_apply_override(&a, "optim.ema_stds=[0.05, 0.12345678901234]") == VDMC_OK, "float list again");
+  CHECK(a.values.optim.ema_stds.n == 2 && a.values.optim.ema_stds.v[1] == 0.12345678901234 &&
+            a.values.optim.ema_stds.v[2] == 0, "float list values");
+  CHECK(config_apply_override(&a, "optim.ema_stds=[0.5]") == VDMC_ERR_INPUT, "float list range");
 
   // round trip: resolved YAML loads back to identical values
   FILE *f = tmpfile();

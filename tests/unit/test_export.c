@@ -59,7 +59,7 @@ static void check_export(const char *dir, const char *arch) {
     CHECK(0, "load %s: %s", arch, vdmc_error_message());
     return;
   }
-  const ParamTable *table = &m.unet.params.table;
+  const ParamTable *table = &m.run.net.params.table;
   size_t total = table->total;
   float *params = malloc(total * sizeof(float)), *buf = malloc(total * sizeof(float));
   fill_uniform(params, total, 100, -0.1f, 0.1f);  // tiny_run_write's "params" array
@@ -73,7 +73,7 @@ static void check_export(const char *dir, const char *arch) {
         CHECK(0, "export %s: %s", out, vdmc_error_message());
         continue;
       }
-      const float *src = w ? params : m.ema;
+      const float *src = w ? params : m.run.ema;
       CHECK(sf.count == table->count, "%s: %zu tensors, the model has %zu", out, sf.count, table->count);
       size_t bad = 0;
       for (size_t i = 0; i < table->count; i++) {
@@ -92,7 +92,7 @@ static void check_export(const char *dir, const char *arch) {
       }
       CHECK(bad == 0, "%s: %zu values differ from the checkpoint's %s", out, bad, weights[w]);
       char crc[2][16];
-      snprintf(crc[0], 16, "%lu", crc32(0, (const Bytef *)m.ema, (uInt)(total * sizeof(float))));
+      snprintf(crc[0], 16, "%lu", crc32(0, (const Bytef *)m.run.ema, (uInt)(total * sizeof(float))));
       snprintf(crc[1], 16, "%lu", crc32(0, (const Bytef *)params, (uInt)(total * sizeof(float))));
       const char *step = safetensors_meta(&sf, "vdmc_step"), *ck = safetensors_meta(&sf, "vdmc_checkpoint");
       const char *ecrc = safetensors_meta(&sf, "vdmc_ema_crc32"), *pcrc = safetensors_meta(&sf, "vdmc_params_crc32");
@@ -144,7 +144,7 @@ static int denoise(const char *run, const char *out) {
   CkptModel m;
   int rc = ckpt_model_load(&m, run, 2 * DEN_B, MPI_COMM_WORLD);
   if (rc) return rc;
-  const UNetConfig *u = &m.unet.cfg;
+  const UNetConfig *u = &m.run.net.cfg;
   size_t R = (size_t)u->resolution, C = (size_t)u->in_channels, D = R * R * C;
   float *z = malloc(DEN_B * D * sizeof(float)), *den = malloc(DEN_B * D * sizeof(float));
   float *noise = malloc((DDPM_STEPS + 1) * DEN_B * D * sizeof(float)), *x = malloc(DEN_B * D * sizeof(float));
@@ -160,7 +160,7 @@ static int denoise(const char *run, const char *out) {
   Denoiser d = ckpt_model_denoiser(&m);
   rc = d.fn(d.ctx, den, z, lambda, labels, DEN_B);
   SamplerOptions o;
-  if (!rc) rc = sampler_defaults(&o, SAMPLER_DDPM, m.schedule.lambda_min, m.schedule.lambda_max);
+  if (!rc) rc = sampler_defaults(&o, SAMPLER_DDPM, m.run.obj.schedule.lambda_min, m.run.obj.schedule.lambda_max);
   o.steps = DDPM_STEPS;
   o.seed = 5;
   o.guidance = 1.5;

@@ -13,7 +13,7 @@
 #include "check.h"
 #include "core/output_file.h"
 #include "eval/features.h"
-#include "eval/fid_h5.h"
+#include "io/small_h5.h"
 #include "fixture.h"
 #include "io/h5_attr.h"
 #include "io/h5_check.h"

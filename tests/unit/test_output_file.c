@@ -11,7 +11,7 @@
 
 #include "check.h"
 #include "core/output_file.h"
-#include "eval/fid_h5.h"
+#include "io/small_h5.h"
 #include "io/png_write.h"
 #include "io_test_util.h"
 

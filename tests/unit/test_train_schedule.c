@@ -21,8 +21,9 @@
 enum { B = 3, RES = 8, CH = 2 };
 
 typedef struct {
-  UNet u;
+  StepNet u;
   float *params;                       // the network's (fixed)
+  LearnedState learned;                // the schedule's parameters (a run's objective owns them)
   TrainSchedule ts;
   Schedule sch;
   Weighting w;
@@ -45,7 +46,7 @@ static void forward(Ctx *c, float *dout, double scale) {
       c->z[k] = (float)(alpha * c->x[k] + sigma * c->eps[k]);
     }
   }
-  CHECK(unet_forward(&c->u, c->params, c->out, c->z, c->lambda_f, NULL, B, NULL) == VDMC_OK, "forward");
+  CHECK(stepnet_forward(&c->u, c->params, c->out, c->z, c->lambda_f, NULL, B, NULL) == VDMC_OK, "forward");
   if (dout) memset(dout, 0, (size_t)B * c->D * sizeof *dout);
   diffusion_loss(c->loss, c->sqerr, dout, c->out, c->z, c->eps, c->lambda, c->weight, B, c->D, PRED_EPS, 0.5,
                  scale);
@@ -69,10 +70,10 @@ int main(void) {
   CHECK(unet_create(&c.u, &cfg, B) == VDMC_OK, "create: %s", vdmc_error_message());
   c.D = (size_t)RES * RES * CH;
   size_t n = (size_t)B * c.D;
-  c.params = vdmc_alloc_floats(unet_param_floats(&c.u));
-  unet_init_params(&c.u, c.params, 7);
+  c.params = vdmc_alloc_floats(stepnet_param_floats(&c.u));
+  stepnet_init_params(&c.u, c.params, 7);
   // The head is zero-initialised; give it weights so the output depends on z and lambda.
-  for (size_t i = 0; i < unet_param_floats(&c.u); i++)
+  for (size_t i = 0; i < stepnet_param_floats(&c.u); i++)
     if (c.params[i] == 0.0f) c.params[i] = 0.05f * (float)sin(0.37 * (double)i);
   c.x = vdmc_alloc_floats(n), c.eps = vdmc_alloc_floats(n), c.z = vdmc_alloc_floats(n);
   c.out = vdmc_alloc_floats(n), c.dout = vdmc_alloc_floats(n);
@@ -84,20 +85,22 @@ int main(void) {
   c.sch.lambda_min = -10, c.sch.lambda_max = 12;
   weighting_defaults(&c.w, WEIGHTING_SIGMOID);
   CHECK(weighting_prepare(&c.w) == VDMC_OK, "weighting");
-  CHECK(train_schedule_init(&c.ts, &c.sch, B, c.D) == VDMC_OK, "init: %s", vdmc_error_message());
+  CHECK(learned_state_create(&c.learned, c.sch.lambda_min, c.sch.lambda_max) == VDMC_OK, "learned schedule");
+  c.sch.learned = &c.learned.ls;
+  CHECK(train_schedule_init(&c.ts, &c.learned, B, c.D) == VDMC_OK, "init: %s", vdmc_error_message());
   // Move away from the near-linear start so every parameter matters.
-  LearnedSchedule *ls = &c.ts.ls;
-  for (size_t j = 0; j < ls->n_features; j++) c.ts.params[ls->off_w3 + j] = 0.5f + 0.4f * (float)sin((double)j);
-  c.ts.params[ls->off_w1] = 0.7f;
+  LearnedSchedule *ls = &c.learned.ls;
+  for (size_t j = 0; j < ls->n_features; j++) c.learned.params[ls->off_w3 + j] = 0.5f + 0.4f * (float)sin((double)j);
+  c.learned.params[ls->off_w1] = 0.7f;
 
   // analytic: one backward, as the training step does it
   double scale = 1.0 / ((double)B * (double)c.D);
   forward(&c, c.dout, scale);
-  float *grads = vdmc_alloc_floats(unet_param_floats(&c.u));
-  memset(grads, 0, unet_param_floats(&c.u) * sizeof *grads);
-  memset(c.ts.grads, 0, c.ts.table.total * sizeof(float));
+  float *grads = vdmc_alloc_floats(stepnet_param_floats(&c.u));
+  memset(grads, 0, stepnet_param_floats(&c.u) * sizeof *grads);
+  memset(c.ts.grads, 0, c.learned.table.total * sizeof(float));
   train_schedule_begin_micro(&c.ts, B);
-  CHECK(unet_backward(&c.u, c.params, grads, c.dout, c.ts.dz, c.ts.dlambda) == VDMC_OK, "backward");
+  CHECK(stepnet_backward(&c.u, c.params, grads, c.dout, c.ts.dz, c.ts.dlambda) == VDMC_OK, "backward");
   train_schedule_accumulate(&c.ts, &c.w, c.x, c.eps, c.t, c.lambda, c.loss, c.sqerr, B, scale, B);
 
   // The l1 bias cancels in the endpoint normalisation: its gradient is 0 up to rounding.
@@ -110,7 +113,7 @@ int main(void) {
   struct { const char *name; size_t off, n; double h; } tensors[4] = {
       {"l1.weight", ls->off_w1, 1, 1e-2}, {"l2.weight", ls->off_w2, ls->n_features, 5e-2},
       {"l2.bias", ls->off_b2, ls->n_features, 1e-2}, {"l3.weight", ls->off_w3, ls->n_features, 1e-2}};
-  float *v = vdmc_alloc_floats(ls->n_features), *p = c.ts.params;
+  float *v = vdmc_alloc_floats(ls->n_features), *p = c.learned.params;
   for (int k = 0; k < 4; k++) {
     fill_uniform(v, tensors[k].n, 100 + (unsigned)k, -1, 1);
     double gv = 0, h = tensors[k].h;
@@ -131,7 +134,8 @@ int main(void) {
   }
   vdmc_free_floats(v);
   train_schedule_free(&c.ts);
-  unet_free(&c.u);
+  learned_state_free(&c.learned);
+  stepnet_free(&c.u);
   vdmc_free_floats(c.params), vdmc_free_floats(grads);
   vdmc_free_floats(c.x), vdmc_free_floats(c.eps), vdmc_free_floats(c.z);
   vdmc_free_floats(c.out), vdmc_free_floats(c.dout);

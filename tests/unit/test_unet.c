@@ -27,23 +27,23 @@ static UNetConfig fixture_config(int updown) { return small_config(16, 3, 5, upd
 
 static void check_fixture(const char *file, int updown) {
   UNetConfig cfg = fixture_config(updown);
-  UNet u;
+  StepNet u;
   CHECK(unet_create(&u, &cfg, 3) == VDMC_OK, "create: %s", vdmc_error_message());
   model_check_fixture(&u, file, 16, 3, 3);
-  unet_free(&u);
+  stepnet_free(&u);
 }
 
 static void check_finite_differences(void) {
   // dropout on; norm_groups 32 > every channel count: all GroupNorms use the gcd rule
   UNetConfig cfg = small_config(8, 2, 3, 1, 32, 0.2f);
-  UNet u;
+  StepNet u;
   CHECK(unet_create(&u, &cfg, 2) == VDMC_OK, "tiny create: %s", vdmc_error_message());
   const char *names[] = {"embed.lin1.weight", "embed.class.table", "in.0.conv.weight",
                          "in.1.res.gn1.weight", "in.2.down.conv1.weight", "in.3.res.skip.weight",
                          "mid.1.attn.qkv.weight", "mid.1.attn.proj.bias", "out.0.res.emb.weight",
                          "out.1.up.conv2.weight", "out.2.res.gn2.bias", "head.conv.weight"};
   model_check_fd(&u, names, (int)(sizeof names / sizeof names[0]), 8, 2);
-  unet_free(&u);
+  stepnet_free(&u);
 }
 
 // Fourier-feature input (VDM App. C): the first conv reads C (1 + 2K) channels, and dx
@@ -53,7 +53,7 @@ static void check_fourier_features(void) {
   UNetConfig cfg = small_config(8, 2, 3, 1, 32, 0);
   cfg.fourier_features = 1, cfg.fourier_n_min = 0, cfg.fourier_n_max = 1;
   CHECK(unet_input_channels(&cfg) == 2 * 5, "input channels %d (expected 10)", unet_input_channels(&cfg));
-  UNet u;
+  StepNet u;
   CHECK(unet_create(&u, &cfg, 2) == VDMC_OK, "fourier create: %s", vdmc_error_message());
   const ParamInfo *w = NULL;
   for (size_t i = 0; i < u.params.table.count; i++)
@@ -61,7 +61,7 @@ static void check_fourier_features(void) {
   CHECK(w && w->shape[2] == 10, "in.0.conv reads the 10 Fourier-feature channels");
   const char *names[] = {"in.0.conv.weight", "in.1.res.gn1.weight", "head.conv.weight"};
   model_check_fd(&u, names, 3, 8, 2);
-  unet_free(&u);
+  stepnet_free(&u);
   cfg.fourier_n_min = 3, cfg.fourier_n_max = 2;
   CHECK(unet_create(&u, &cfg, 2) != VDMC_OK && strstr(vdmc_error_message(), "model.fourier_features"),
         "n_min > n_max refused: %s", vdmc_error_message());
@@ -74,12 +74,12 @@ static void check_fourier_features(void) {
 // gives the same buffer.
 static void check_init(void) {
   UNetConfig cfg = small_config(16, 3, 5, 1, 4, 0.1f);
-  UNet u;
+  StepNet u;
   CHECK(unet_create(&u, &cfg, 2) == VDMC_OK, "create");
-  size_t P = unet_param_floats(&u);
+  size_t P = stepnet_param_floats(&u);
   float *a = vdmc_alloc_floats(P), *b = vdmc_alloc_floats(P);
-  unet_init_params(&u, a, 42);
-  unet_init_params(&u, b, 42);
+  stepnet_init_params(&u, a, 42);
+  stepnet_init_params(&u, b, 42);
   CHECK(memcmp(a, b, P * sizeof *a) == 0, "init is deterministic in the seed");
   int n_zero = 0;
   for (size_t i = 0; i < u.params.table.count; i++) {
@@ -111,23 +111,23 @@ static void check_init(void) {
   float x[2 * 16 * 16 * 3], out[2 * 16 * 16 * 3], lam[2] = {1, -2};
   int labels[2] = {0, 5};
   fill_uniform(x, sizeof x / sizeof *x, 1, -1, 1);
-  unet_forward(&u, a, out, x, lam, labels, 2, NULL);
+  stepnet_forward(&u, a, out, x, lam, labels, 2, NULL);
   double omax = 0;
   for (size_t i = 0; i < sizeof out / sizeof *out; i++) omax = fmax(omax, fabs(out[i]));
   CHECK(omax == 0, "initial output is exactly zero (zero-init head), max %g", omax);
   vdmc_free_floats(a);
   vdmc_free_floats(b);
-  unet_free(&u);
+  stepnet_free(&u);
 }
 
 // ---- bad configs and inputs ---------------------------------------------------------------
 
 static void expect_error(UNetConfig cfg, const char *needle) {
-  UNet u;
+  StepNet u;
   int st = unet_create(&u, &cfg, 2);
   CHECK(st == VDMC_ERR_INPUT && strstr(vdmc_error_message(), needle),
         "bad config rejected naming '%s' (status %d: %s)", needle, st, vdmc_error_message());
-  if (st == VDMC_OK) unet_free(&u);
+  if (st == VDMC_OK) stepnet_free(&u);
 }
 
 static void check_bad_configs(void) {
@@ -146,23 +146,23 @@ static void check_bad_configs(void) {
                            "model.channel_mult"};
   for (int i = 0; i < NBAD; i++) expect_error(bad[i], key[i]);
 
-  UNet u;
+  StepNet u;
   CHECK(unet_create(&u, &c, 2) == VDMC_OK, "fmnist default builds");
-  float *params = vdmc_alloc_floats(unet_param_floats(&u));
+  float *params = vdmc_alloc_floats(stepnet_param_floats(&u));
   float x[2 * 28 * 28] = {0}, out[2 * 28 * 28], lam[2] = {0, 0};
   int labels[2] = {3, 11};
-  CHECK(unet_forward(&u, params, out, x, lam, labels, 2, NULL) == VDMC_ERR_INPUT &&
+  CHECK(stepnet_forward(&u, params, out, x, lam, labels, 2, NULL) == VDMC_ERR_INPUT &&
             strstr(vdmc_error_message(), "label 11"),
         "out-of-range label rejected: %s", vdmc_error_message());
   labels[1] = 10;
-  CHECK(unet_forward(&u, params, out, x, lam, labels, 3, NULL) == VDMC_ERR_INPUT,
+  CHECK(stepnet_forward(&u, params, out, x, lam, labels, 3, NULL) == VDMC_ERR_INPUT,
         "batch above max_batch rejected");
-  CHECK(unet_forward(&u, params, out, x, lam, labels, 2, NULL) == VDMC_OK, "null label 10 ok");
+  CHECK(stepnet_forward(&u, params, out, x, lam, labels, 2, NULL) == VDMC_OK, "null label 10 ok");
   printf("fmnist default: %zu params, %.1f MFLOP forward/image, %.2f MB activations/image\n",
-         unet_num_params(&u), unet_flops_per_image(&u) / 1e6,
-         unet_arena_bytes_per_image(&u) / 1e6);
+         stepnet_num_params(&u), stepnet_flops_per_image(&u) / 1e6,
+         stepnet_arena_bytes_per_image(&u) / 1e6);
   vdmc_free_floats(params);
-  unet_free(&u);
+  stepnet_free(&u);
 }
 
 int main(void) {

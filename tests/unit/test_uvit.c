@@ -12,8 +12,8 @@
 #include "config/config.h"
 #include "core/status.h"
 #include "model_check.h"
+#include "models/model_from_config.h"
 #include "models/uvit.h"
-#include "models/uvit_from_config.h"
 
 // Parameters of configs/imagenet128-uvit.yaml (docs/uvit.md; PyTorch's uvit_ref.py
 // builds the same count).
@@ -39,16 +39,16 @@ static UViTConfig tiny_config(void) {
 
 static void check_fixture(void) {
   UViTConfig cfg = fixture_config();
-  UNet u;
+  StepNet u;
   CHECK(uvit_create(&u, &cfg, 3) == VDMC_OK, "create: %s", vdmc_error_message());
   CHECK(u.n_xfmr == 4 && u.n_attn == 0, "2 transformer blocks = 4 halves, no U-Net attention");
   model_check_fixture(&u, "uvit.bin", 16, 3, 3);
-  unet_free(&u);
+  stepnet_free(&u);
 }
 
 static void check_finite_differences(void) {
   UViTConfig cfg = tiny_config();
-  UNet u;
+  StepNet u;
   CHECK(uvit_create(&u, &cfg, 2) == VDMC_OK, "tiny create: %s", vdmc_error_message());
   const char *names[] = {"embed.lin2.weight",      "embed.class.table",      "in.0.conv.weight",
                          "in.1.res.emb.weight",    "in.2.down.weight",       "in.4.down.bias",
@@ -57,18 +57,18 @@ static void check_finite_differences(void) {
                          "out.0.up.weight",        "out.1.res.skip.weight",  "out.5.res.conv2.weight",
                          "head.conv.weight"};
   model_check_fd(&u, names, (int)(sizeof names / sizeof names[0]), 8, 2);
-  unet_free(&u);
+  stepnet_free(&u);
 }
 
 // Zero-init output layers (res conv2, attention proj, MLP fc2, head conv) make the initial
 // output exactly 0; everything else is non-zero.
 static void check_init(void) {
   UViTConfig cfg = fixture_config();
-  UNet u;
+  StepNet u;
   CHECK(uvit_create(&u, &cfg, 2) == VDMC_OK, "create");
-  size_t P = unet_param_floats(&u);
+  size_t P = stepnet_param_floats(&u);
   float *a = vdmc_alloc_floats(P);
-  unet_init_params(&u, a, 42);
+  stepnet_init_params(&u, a, 42);
   int n_zero = 0;
   for (size_t i = 0; i < u.params.table.count; i++) {
     const ParamInfo *pi = &u.params.table.items[i];
@@ -86,20 +86,20 @@ static void check_init(void) {
   float x[2 * 16 * 16 * 3], out[2 * 16 * 16 * 3], lam[2] = {1, -2};
   int labels[2] = {0, 5};
   fill_uniform(x, sizeof x / sizeof *x, 1, -1, 1);
-  CHECK(unet_forward(&u, a, out, x, lam, labels, 2, NULL) == VDMC_OK, "forward");
+  CHECK(stepnet_forward(&u, a, out, x, lam, labels, 2, NULL) == VDMC_OK, "forward");
   double omax = 0;
   for (size_t i = 0; i < sizeof out / sizeof *out; i++) omax = fmax(omax, fabs(out[i]));
   CHECK(omax == 0, "initial output is exactly zero (zero-init head), max %g", omax);
   vdmc_free_floats(a);
-  unet_free(&u);
+  stepnet_free(&u);
 }
 
 static void expect_error(UViTConfig cfg, const char *needle) {
-  UNet u;
+  StepNet u;
   int st = uvit_create(&u, &cfg, 2);
   CHECK(st == VDMC_ERR_INPUT && strstr(vdmc_error_message(), needle),
         "bad config rejected naming '%s' (status %d: %s)", needle, st, vdmc_error_message());
-  if (st == VDMC_OK) unet_free(&u);
+  if (st == VDMC_OK) stepnet_free(&u);
 }
 
 static void check_bad_configs(void) {
@@ -141,14 +141,14 @@ static void check_imagenet128(void) {
   UViTConfig cfg;
   CHECK(!st && uvit_config_from_config(&cfg, &cs) == VDMC_OK, "maps to a U-ViT: %s",
         vdmc_error_message());
-  UNet u;
+  StepNet u;
   if (!st && uvit_create(&u, &cfg, 1) == VDMC_OK) {
-    size_t n = unet_num_params(&u);
+    size_t n = stepnet_num_params(&u);
     CHECK(n == (size_t)IMAGENET128_UVIT_PARAMS, "imagenet128 U-ViT: %zu parameters, documented %zu",
           n, (size_t)IMAGENET128_UVIT_PARAMS);
     printf("imagenet128-uvit: %zu params, %.1f GFLOP forward/image, %.0f MB activations/image\n",
-           n, unet_flops_per_image(&u) / 1e9, unet_arena_bytes_per_image(&u) / 1e6);
-    unet_free(&u);
+           n, stepnet_flops_per_image(&u) / 1e9, stepnet_arena_bytes_per_image(&u) / 1e6);
+    stepnet_free(&u);
   } else {
     CHECK(0, "imagenet128 U-ViT builds: %s", vdmc_error_message());
   }

@@ -1,8 +1,8 @@
 // One data-parallel training step of the feature classifier: forward, cross-entropy
 // (mean over the global batch), backward, gradient sum over ranks, Adam.
 // Legend: b local batch, B global batch.
-#ifndef VDMC_MODELS_CLASSIFIER_TRAIN_H
-#define VDMC_MODELS_CLASSIFIER_TRAIN_H
+#ifndef VDMC_TRAIN_CLASSIFIER_TRAIN_H
+#define VDMC_TRAIN_CLASSIFIER_TRAIN_H
 
 #include <mpi.h>
 

@@ -1,5 +1,5 @@
-// Small whole-array HDF5 files (fid_h5.h).
-#include "eval/fid_h5.h"
+// Small whole-array HDF5 files (small_h5.h).
+#include "io/small_h5.h"
 
 #include <stdio.h>
 #include <stdlib.h>

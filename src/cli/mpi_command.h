@@ -1,8 +1,8 @@
 // The frame of a command that runs under mpirun (vdmc sample, eval, fid-stats,
 // train-classifier): --help, MPI init, the command line, the body, one error line from
 // rank 0, MPI finalize, and the exit status (0 ok, 2 bad input, 1 anything else).
-#ifndef VDMC_SAMPLE_MPI_COMMAND_H
-#define VDMC_SAMPLE_MPI_COMMAND_H
+#ifndef VDMC_CLI_MPI_COMMAND_H
+#define VDMC_CLI_MPI_COMMAND_H
 
 #include <stdio.h>
 
@@ -15,18 +15,13 @@ typedef struct {
   // Fills args from the command line (argv[0] is the command name); runs on every rank
   // after MPI_Init_thread. A failure is the bad command line (VDMC_ERR_INPUT: exit 2).
   int (*parse)(void *args, int argc, char **argv);
-  // Collective: the command's work. A failure's line is rank 0's message (see
-  // mpi_command_agree for failures on other ranks).
+  // Collective: the command's work. A failure's line is rank 0's message: agree
+  // failures of other ranks with mpi_agree (mpi/agree.h), which hands rank 0 theirs.
   int (*run)(void *args, const VdmcComm *c);
 } MpiCommand;
 
 // args: the command's own argument struct, handed to parse and then to run.
 int mpi_command_run(const MpiCommand *cmd, void *args, int argc, char **argv);
-
-// Collective: every rank returns the worst status of all ranks. When rank 0 failed,
-// its message (printed by mpi_command_run) is the one line; otherwise each failing
-// rank prints its own message, and ranks that did not fail record "another rank failed".
-int mpi_command_agree(MPI_Comm comm, int status);
 
 // Collective, before a command's work: notes its input files (core/output_file.h) and
 // has rank 0 check its output targets against the output policy, so a refused target

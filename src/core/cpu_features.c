@@ -1,4 +1,4 @@
-#include "blas/cpu_features.h"
+#include "core/cpu_features.h"
 
 #include <pthread.h>
 #include <stdio.h>

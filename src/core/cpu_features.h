@@ -1,8 +1,8 @@
 // x86 CPU features that decide which OpenBLAS kernels may run (cpuid + xgetbv).
 // A vector feature counts only when the OS also saves its register state
 // (XCR0), exactly as OpenBLAS's own support_avx()/support_avx512() check.
-#ifndef VDMC_BLAS_CPU_FEATURES_H
-#define VDMC_BLAS_CPU_FEATURES_H
+#ifndef VDMC_CORE_CPU_FEATURES_H
+#define VDMC_CORE_CPU_FEATURES_H
 
 #include <stddef.h>
 

@@ -1,10 +1,11 @@
 // Classifier training step (classifier_train.h).
-#include "models/classifier_train.h"
+#include "train/classifier_train.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/status.h"
+#include "mpi/comm.h"
 
 int classifier_opt_init(ClassifierOpt *o, const Classifier *m, double lr) {
   memset(o, 0, sizeof *o);
@@ -40,9 +41,8 @@ int classifier_train_step(Classifier *m, float *params, ClassifierOpt *o, const 
     l = classifier_xent(m->logits, labels, b, m->cfg.K, 1.0 / B, m->dlogits, &hits);
     classifier_backward(m, params, o->grads, m->dlogits, NULL);
   }
-  if (comm != MPI_COMM_NULL && n > 0 &&
-      MPI_Allreduce(MPI_IN_PLACE, o->grads, (int)n, MPI_FLOAT, MPI_SUM, comm) != MPI_SUCCESS)
-    return vdmc_fail(VDMC_ERR_MPI, "classifier: MPI_Allreduce of the gradients failed");
+  if (comm != MPI_COMM_NULL && n > 0)
+    MPI_TRY(MPI_Allreduce(MPI_IN_PLACE, o->grads, (int)n, MPI_FLOAT, MPI_SUM, comm));
   o->step++;
   st = adam_step_slice(params, o->m, o->v, o->grads, 0, n, &m->params.table, &o->adam, o->lr, o->step, 1.0f);
   if (loss) *loss = l;

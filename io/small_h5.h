@@ -2,8 +2,8 @@
 // (fid_stats.h) and the feature classifier (models/classifier.h). Each file carries
 // the root attributes vdmc_kind and format_version; open checks both and names the
 // file, the value found and what to do. Writes go to PATH.tmp, renamed on success.
-#ifndef VDMC_EVAL_FID_H5_H
-#define VDMC_EVAL_FID_H5_H
+#ifndef VDMC_IO_SMALL_H5_H
+#define VDMC_IO_SMALL_H5_H
 
 #include <hdf5.h>
 #include <stddef.h>

@@ -1,9 +1,10 @@
-#include "sample/mpi_command.h"
+#include "cli/mpi_command.h"
 
 #include <string.h>
 
 #include "core/output_file.h"
 #include "core/status.h"
+#include "mpi/agree.h"
 
 int mpi_command_run(const MpiCommand *cmd, void *args, int argc, char **argv) {
   for (int i = 1; i < argc; i++)
@@ -26,22 +27,12 @@ int mpi_command_run(const MpiCommand *cmd, void *args, int argc, char **argv) {
   return rc == VDMC_ERR_INPUT ? 2 : rc ? 1 : 0;
 }
 
-int mpi_command_agree(MPI_Comm comm, int status) {
-  int rank;
-  MPI_Comm_rank(comm, &rank);
-  int st[2] = {status, rank == 0 ? status : 0};  // the worst status, rank 0's status
-  MPI_Allreduce(MPI_IN_PLACE, st, 2, MPI_INT, MPI_MAX, comm);
-  if (status && rank != 0 && !st[1]) fprintf(stderr, "vdmc: rank %d: %s\n", rank, vdmc_error_message());
-  if (st[0] && !status) return vdmc_fail(st[0], "another rank failed (see its message above)");
-  return st[0];
-}
-
 int mpi_command_check_files(MPI_Comm comm, const char *const *inputs, int n_inputs, const char *const *outputs,
                             int n_outputs) {
   int rank, status = VDMC_OK;
-  MPI_Comm_rank(comm, &rank);
+  MPI_TRY(MPI_Comm_rank(comm, &rank));
   for (int i = 0; i < n_inputs; i++) output_note_input(inputs[i]);
   for (int i = 0; i < n_outputs && rank == 0 && !status; i++)
     if (outputs[i]) status = output_file_check(outputs[i]);
-  return mpi_command_agree(comm, status);
+  return mpi_agree(comm, status);
 }

@@ -1,4 +1,4 @@
-#include "sample/flag_parse.h"
+#include "cli/flag_parse.h"
 
 #include <errno.h>
 #include <math.h>

@@ -1,7 +1,7 @@
 // Numeric command-line values with one-line errors naming the flag, shared by
 // `vdmc sample`, `vdmc eval`, `vdmc fid-stats` and `vdmc train-classifier`.
-#ifndef VDMC_SAMPLE_FLAG_PARSE_H
-#define VDMC_SAMPLE_FLAG_PARSE_H
+#ifndef VDMC_CLI_FLAG_PARSE_H
+#define VDMC_CLI_FLAG_PARSE_H
 
 // "--n: 'x' is not an integer" / "--n: 0 is outside [1, 1000000]" (VDMC_ERR_INPUT).
 int flag_int(const char *flag, const char *value, long long lo, long long hi, long long *out);

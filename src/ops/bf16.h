@@ -1,0 +1,24 @@
+// bfloat16 rounding of float32 buffers for mixed-precision training (docs/precision.md).
+// A bf16 value is kept as the float32 it equals (low 16 bits zero), so the fp32 kernels
+// multiply bf16 operands exactly and accumulate in fp32: the same numbers a vdpbf16ps
+// kernel gives, up to the order of the fp32 sums.
+#ifndef VDMC_OPS_BF16_H
+#define VDMC_OPS_BF16_H
+
+#include <stddef.h>
+
+// What a model's products take as operands (config key train.precision).
+typedef enum { PREC_FP32 = 0, PREC_BF16 = 1 } Precision;
+
+// dst[i] = src[i] rounded to the nearest bfloat16, ties to even (core/half_float.h's
+// bf16_from_f32 bit for bit: NaN stays a quiet NaN, finite values past bf16's largest
+// round to +-inf, subnormals round on the same grid). dst may equal src. Threaded.
+// dst, src: (n)
+void round_to_bf16(float *dst, const float *src, size_t n);
+
+// The bf16 path train.precision: bf16 runs on this CPU, for `vdmc blas` and `vdmc train`:
+// today always the portable one (round, then the fp32 kernels), and whether the CPU has
+// AVX512-BF16 (which a vdpbf16ps kernel would need).
+const char *bf16_path_name(void);
+
+#endif

@@ -1,0 +1,48 @@
+// The product ops (linear, conv2d, attention) with bf16 operands and fp32 accumulation
+// (docs/precision.md). Each `*_mixed` call takes a Bf16Operands: NULL runs the fp32 op
+// unchanged; otherwise every operand the op receives (activation, weight, upstream
+// gradient) is rounded to bf16 (ops/bf16.h) into bf->buf and the fp32 op runs on the
+// rounded copies. What the op computes inside stays fp32: the Winograd transforms (so
+// the transformed tiles are not bf16 values), the softmax probabilities and their
+// gradient, every sum. Bias gradients are column sums of the fp32 upstream gradient (a
+// sum, not a product). So a *_mixed call gives exactly the bits of the fp32 op on
+// round_to_bf16'd operands, dbias being the fp32 op's on the unrounded dout.
+// Legend: as in linear.h, conv2d.h, attention.h.
+#ifndef VDMC_OPS_BF16_PRODUCTS_H
+#define VDMC_OPS_BF16_PRODUCTS_H
+
+#include <stddef.h>
+
+#include "ops/conv2d.h"
+
+// Where the rounded operands go: one buffer shared by all ops of a model (they run one
+// at a time), at least the largest *_mixed_floats of them.
+typedef struct {
+  float *buf;     // (floats)
+  size_t floats;
+} Bf16Operands;
+
+// Floats of Bf16Operands.buf a call needs (forward and backward).
+size_t linear_mixed_floats(int N, int Cin, int Cout);
+size_t conv2d_mixed_floats(const Conv2dDims *d);
+size_t attention_mixed_floats(int B, int T, int C);
+
+void linear_forward_mixed(const Bf16Operands *bf, float *out, const float *inp,
+                          const float *weight, const float *bias, int N, int Cin, int Cout);
+void linear_backward_mixed(const Bf16Operands *bf, float *dinp, float *dweight, float *dbias,
+                           const float *dout, const float *inp, const float *weight, int N,
+                           int Cin, int Cout);
+void conv2d_forward_mixed(const Bf16Operands *bf, float *out, const float *inp,
+                          const float *weight, const float *bias, const Conv2dDims *d,
+                          float *scratch);
+void conv2d_backward_mixed(const Bf16Operands *bf, float *dinp, float *dweight, float *dbias,
+                           const float *dout, const float *inp, const float *weight,
+                           const Conv2dDims *d, float *scratch);
+// q, k, v and dout rounded; probs (saved, the softmax output) stays fp32.
+void attention_forward_mixed(const Bf16Operands *bf, float *out, float *probs, const float *qkv,
+                             int B, int T, int C, int NH);
+void attention_backward_mixed(const Bf16Operands *bf, float *dqkv, const float *dout,
+                              const float *qkv, const float *probs, int B, int T, int C, int NH,
+                              float *scratch);
+
+#endif

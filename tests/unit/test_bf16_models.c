@@ -1,0 +1,108 @@
+// The U-Net and the U-ViT in bf16 against fp32 (docs/precision.md, "Whole model"): the
+// same parameters, batch and upstream gradient; every parameter tensor's gradient, dx,
+// dlambda and the output in bf16 within the stated relative L2 tolerance of fp32
+// (TOL = 32u = 0.125, u = 2^-8, per tensor; 8u = 0.03 on the whole gradient), the
+// rounding visible (the whole gradient moves by more than u/8), and switching back to
+// fp32 gives fp32's bits again.
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "core/param_table.h"
+#include "core/status.h"
+#include "models/unet.h"
+#include "models/uvit.h"
+
+static const double U = 1.0 / 256;
+
+typedef struct {
+  float *out, *grads, *dx, *dlambda;
+} Pass;
+
+static Pass run(StepNet *u, const float *params, const float *x, const float *lambda,
+                const int *labels, const float *dout, int B, size_t n_in, size_t n_out) {
+  Pass p = {calloc(n_out, sizeof(float)), calloc(stepnet_param_floats(u), sizeof(float)),
+            calloc(n_in, sizeof(float)), calloc(B, sizeof(float))};
+  CHECK(stepnet_forward(u, params, p.out, x, lambda, labels, B, NULL) == VDMC_OK, "forward: %s",
+        vdmc_error_message());
+  CHECK(stepnet_backward(u, params, p.grads, dout, p.dx, p.dlambda) == VDMC_OK, "backward");
+  return p;
+}
+
+static void pass_free(Pass *p) { free(p->out), free(p->grads), free(p->dx), free(p->dlambda); }
+
+// ||a - b|| / ||b||
+static double rel_l2(const float *a, const float *b, size_t n) {
+  double d = 0, r = 0;
+  for (size_t i = 0; i < n; i++) d += ((double)a[i] - b[i]) * ((double)a[i] - b[i]), r += (double)b[i] * b[i];
+  return r > 0 ? sqrt(d / r) : sqrt(d);
+}
+
+static void compare(const char *model, StepNet *u, int R, int Cin, int Cout) {
+  enum { B = 3 };
+  size_t n_in = (size_t)B * R * R * Cin, n_out = (size_t)B * R * R * Cout, P = stepnet_param_floats(u);
+  float *params = vdmc_alloc_floats(P), *noise = vdmc_alloc_floats(P);
+  float *x = calloc(n_in, sizeof *x), *dout = calloc(n_out, sizeof *dout);
+  float lambda[B] = {-4.0f, 0.5f, 6.0f};
+  int labels[B] = {1, 0, 2};
+  // ADM init zeroes the output layers; a perturbation makes every gradient non-zero
+  stepnet_init_params(u, params, 7);
+  fill_uniform(noise, P, 8, -0.05f, 0.05f);
+  for (size_t i = 0; i < P; i++) params[i] += noise[i];
+  fill_uniform(x, n_in, 9, -1, 1);
+  fill_uniform(dout, n_out, 10, -1, 1);
+
+  Pass f32 = run(u, params, x, lambda, labels, dout, B, n_in, n_out);
+  CHECK(stepnet_set_precision(u, PREC_BF16) == VDMC_OK, "bf16: %s", vdmc_error_message());
+  Pass b16 = run(u, params, x, lambda, labels, dout, B, n_in, n_out);
+  CHECK(stepnet_set_precision(u, PREC_FP32) == VDMC_OK, "back to fp32");
+  Pass again = run(u, params, x, lambda, labels, dout, B, n_in, n_out);
+  CHECK(!memcmp(again.grads, f32.grads, P * sizeof(float)) &&
+            !memcmp(again.out, f32.out, n_out * sizeof(float)),
+        "%s: fp32 after bf16 is not fp32's bits", model);
+
+  const double tol = 32 * U, tol_all = 8 * U;
+  double worst = 0, out_err = rel_l2(b16.out, f32.out, n_out);
+  const char *worst_name = "";
+  const ParamTable *t = &u->params.table;
+  for (size_t i = 0; i < t->count; i++) {
+    const ParamInfo *pi = &t->items[i];
+    double e = rel_l2(b16.grads + pi->offset, f32.grads + pi->offset, pi->numel);
+    CHECK(e <= tol, "%s: gradient of %s off by %.4f relative (tolerance %.4f)", model, pi->name,
+          e, tol);
+    if (e > worst) worst = e, worst_name = pi->name;
+  }
+  double all = rel_l2(b16.grads, f32.grads, P), edx = rel_l2(b16.dx, f32.dx, n_in);
+  double edl = rel_l2(b16.dlambda, f32.dlambda, B);
+  printf("%s: relative L2 bf16 vs fp32: output %.2e, all gradients %.2e, worst tensor %.2e (%s), "
+         "dx %.2e, dlambda %.2e (u = %.2e)\n", model, out_err, all, worst, worst_name, edx, edl, U);
+  CHECK(out_err <= tol_all && all <= tol_all && edx <= tol && edl <= tol,
+        "%s: output %.4f, gradient %.4f (tolerance %.4f), dx %.4f, dlambda %.4f (%.4f)", model,
+        out_err, all, tol_all, edx, edl, tol);
+  CHECK(all > U / 8, "%s: bf16 gradients within %.2e of fp32: is the rounding applied?", model, all);
+  pass_free(&f32), pass_free(&b16), pass_free(&again);
+  free(params), free(noise), free(x), free(dout);
+}
+
+int main(void) {
+  UNetConfig uc = {.in_channels = 3, .out_channels = 3, .resolution = 16, .base_channels = 16,
+                   .num_levels = 2, .channel_mult = {1, 2}, .num_res_blocks = 1, .num_attn = 1,
+                   .attn_resolutions = {8}, .head_channels = 16, .dropout = 0, .num_classes = 3,
+                   .resblock_updown = 1, .norm_groups = 4, .lambda_scale = 25.0};
+  StepNet u;
+  CHECK(unet_create(&u, &uc, 3) == VDMC_OK, "unet: %s", vdmc_error_message());
+  compare("unet", &u, 16, 3, 3);
+  stepnet_free(&u);
+  UViTConfig vc = {.common = {.in_channels = 3, .out_channels = 3, .resolution = 16,
+                              .dropout = 0, .num_classes = 3, .norm_groups = 4,
+                              .lambda_scale = 25.0},
+                   .num_stages = 2, .stage_channels = {16, 16}, .stage_res_blocks = {1, 1},
+                   .emb_channels = 32, .width = 32, .depth = 2, .heads = 2, .mlp_ratio = 2,
+                   .xfmr_dropout = 0};
+  CHECK(uvit_create(&u, &vc, 3) == VDMC_OK, "uvit: %s", vdmc_error_message());
+  compare("uvit", &u, 16, 3, 3);
+  stepnet_free(&u);
+  return check_finish("bf16_models");
+}

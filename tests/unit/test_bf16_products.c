@@ -1,0 +1,324 @@
+// bf16 products (ops/bf16_products.h) against the fp32 ops on the same inputs, with the
+// error bounds derived in docs/precision.md ("Error bounds of one product"):
+//  1. exactness: a *_mixed call gives the bits of the fp32 op on round_to_bf16'd
+//     operands (dbias: on the fp32 dout), so the tests below bound the rounding alone;
+//  2. the bound, element by element: for a product whose exact value is a sum over k
+//     of a_k b_k (plus c0: the bias, or the gradient being accumulated into),
+//       |y_bf16 - y_fp32| <= (2u + u^2) S + gamma_n ((2 + 2u + u^2) A + 2 |c0|)
+//     with u = 2^-8 (bf16), S = sum |a_k||b_k| (in double here), gamma_n = n u32 /
+//     (1 - n u32) (u32 = 2^-24) for the n roundings on the longest path of the fp32
+//     algorithm and A what that algorithm's error is relative to (S for im2col/GEMM, the
+//     Winograd bound of the docs for F(2x2,3x3));
+//  3. the bound is not vacuous: the worst element uses at least 0.5/sqrt(K) of it (K
+//     products per element), and the bf16 results break the fp32-only bound (the gamma
+//     term alone), i.e. the bf16 term is what the bound is made of;
+//  4. the backward accumulate contract: gradients start non-zero (c0), NULL is skipped.
+// The attention forward has its own bound (softmax), its backward is checked by 1.
+// Legend: N rows, Cin/Cout channels, B batch, H/W size, T tokens, C width, NH heads.
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "ops/attention.h"
+#include "ops/bf16.h"
+#include "ops/bf16_products.h"
+#include "ops/conv2d.h"
+#include "ops/conv2d_winograd.h"
+#include "ops/linear.h"
+
+static const double U = 1.0 / 256;          // bf16 unit roundoff, 8-bit significand
+static const double U32 = 1.0 / 16777216;  // float32
+
+static double gamma_n(double n) { return n * U32 / (1 - n * U32); }
+
+static float *floats(size_t n) { return calloc(n ? n : 1, sizeof(float)); }
+static double *doubles(size_t n) { return calloc(n ? n : 1, sizeof(double)); }
+
+static float *random_floats(size_t n, unsigned seed, float scale) {
+  float *x = floats(n);
+  fill_uniform(x, n, seed, -scale, scale);
+  return x;
+}
+
+static float *copy_of(const float *x, size_t n) {
+  float *y = floats(n);
+  memcpy(y, x, n * sizeof *y);
+  return y;
+}
+
+static float *rounded_copy(const float *x, size_t n) {
+  float *y = floats(n);
+  round_to_bf16(y, x, n);
+  return y;
+}
+
+static double max_abs(const float *x, size_t n) {
+  double m = 0;
+  for (size_t i = 0; i < n; i++) m = fabs(x[i]) > m ? fabs(x[i]) : m;
+  return m;
+}
+
+// The bound of the header, element by element. A NULL: A = S. c0 (n) or NULL; c0_bcast:
+// c0 has `period` entries repeated (a bias over rows).
+typedef struct {
+  const double *S, *A;
+  double A_const;  // used when A is NULL and A_const > 0 (the Winograd bound)
+  const float *c0;
+  size_t c0_period;
+  double depth;
+  // The worst element must use at least this fraction of the bound: the rounding errors
+  // of K products add like a random walk, ~ sqrt(K) of the K the bound allows, so
+  // 0.5 / sqrt(K) (attention: a stated 0.02).
+  double min_ratio;
+} Bound;
+
+static void check_bound(const char *what, const float *got, const float *ref, size_t n,
+                        const Bound *b) {
+  double g = gamma_n(b->depth), worst = 0;
+  size_t bad = 0, above_fp32 = 0;
+  for (size_t i = 0; i < n; i++) {
+    double A = b->A ? b->A[i] : b->A_const > 0 ? b->A_const : b->S[i];
+    double c0 = b->c0 ? fabs(b->c0[i % b->c0_period]) : 0;
+    double fp32_only = g * ((2 + 2 * U + U * U) * A + 2 * c0);
+    double bound = (2 * U + U * U) * b->S[i] + fp32_only;
+    double err = fabs((double)got[i] - (double)ref[i]);
+    bad += !(err <= bound);
+    above_fp32 += err > fp32_only;
+    if (bound > 0 && err / bound > worst) worst = err / bound;
+  }
+  printf("%-28s worst |bf16 - fp32| = %.3f of the bound; %5.1f%% of elements beyond the "
+         "fp32-only bound\n", what, worst, 100.0 * above_fp32 / n);
+  CHECK(bad == 0, "%s: %zu of %zu elements beyond the derived bound", what, bad, n);
+  CHECK(worst >= b->min_ratio, "%s: the bound is loose: worst element %.3f < %.2f of it", what,
+        worst, b->min_ratio);
+  CHECK(above_fp32 > 0, "%s: no element beyond the fp32-only bound (is the rounding applied?)",
+        what);
+}
+
+static void check_same(const char *what, const float *a, const float *b, size_t n) {
+  CHECK(!memcmp(a, b, n * sizeof *a), "%s: not the bits of the fp32 op on rounded operands",
+        what);
+}
+
+// ---- linear -----------------------------------------------------------------------------
+
+static void linear_case(int N, int Cin, int Cout) {
+  size_t nx = (size_t)N * Cin, nw = (size_t)Cin * Cout, ny = (size_t)N * Cout;
+  float *x = random_floats(nx, 1, 1), *w = random_floats(nw, 2, 0.2f);
+  float *bias = random_floats(Cout, 3, 0.5f), *dy = random_floats(ny, 4, 1);
+  float *dx0 = random_floats(nx, 5, 0.3f), *dw0 = random_floats(nw, 6, 0.3f);
+  float *db0 = random_floats(Cout, 7, 0.3f);
+  Bf16Operands bf = {floats(linear_mixed_floats(N, Cin, Cout)), linear_mixed_floats(N, Cin, Cout)};
+  float *xr = rounded_copy(x, nx), *wr = rounded_copy(w, nw), *dyr = rounded_copy(dy, ny);
+
+  float *y16 = floats(ny), *y32 = floats(ny), *yr = floats(ny);
+  linear_forward_mixed(&bf, y16, x, w, bias, N, Cin, Cout);
+  linear_forward(y32, x, w, bias, N, Cin, Cout);
+  linear_forward(yr, xr, wr, bias, N, Cin, Cout);
+  check_same("linear forward", y16, yr, ny);
+
+  float *dx16 = copy_of(dx0, nx), *dw16 = copy_of(dw0, nw), *db16 = copy_of(db0, Cout);
+  float *dx32 = copy_of(dx0, nx), *dw32 = copy_of(dw0, nw), *db32 = copy_of(db0, Cout);
+  float *dxr = copy_of(dx0, nx), *dwr = copy_of(dw0, nw), *dbr = copy_of(db0, Cout);
+  linear_backward_mixed(&bf, dx16, dw16, db16, dy, x, w, N, Cin, Cout);
+  linear_backward(dx32, dw32, db32, dy, x, w, N, Cin, Cout);
+  linear_backward(dxr, dwr, NULL, dyr, xr, wr, N, Cin, Cout);
+  linear_backward(NULL, NULL, dbr, dy, x, w, N, Cin, Cout);
+  check_same("linear dinp", dx16, dxr, nx);
+  check_same("linear dweight", dw16, dwr, nw);
+  check_same("linear dbias (fp32 dout)", db16, dbr, Cout);
+  // NULL gradients are skipped and change nothing else
+  float *dw_only = copy_of(dw0, nw);
+  linear_backward_mixed(&bf, NULL, dw_only, NULL, dy, x, w, N, Cin, Cout);
+  check_same("linear dweight alone", dw_only, dw16, nw);
+
+  double *S = doubles(ny), *Sdx = doubles(nx), *Sdw = doubles(nw);
+  for (int i = 0; i < N; i++)
+    for (int k = 0; k < Cin; k++)
+      for (int j = 0; j < Cout; j++) {
+        double a = fabs(x[(size_t)i * Cin + k]), b = fabs(w[(size_t)k * Cout + j]);
+        double g = fabs(dy[(size_t)i * Cout + j]);
+        S[(size_t)i * Cout + j] += a * b;
+        Sdx[(size_t)i * Cin + k] += g * b;
+        Sdw[(size_t)k * Cout + j] += a * g;
+      }
+  check_bound("linear forward", y16, y32, ny,
+              &(Bound){.S = S, .c0 = bias, .c0_period = Cout, .depth = Cin + 1, .min_ratio = 0.5 / sqrt(Cin)});
+  check_bound("linear dinp", dx16, dx32, nx,
+              &(Bound){.S = Sdx, .c0 = dx0, .c0_period = nx, .depth = Cout + 1, .min_ratio = 0.5 / sqrt(Cout)});
+  check_bound("linear dweight", dw16, dw32, nw,
+              &(Bound){.S = Sdw, .c0 = dw0, .c0_period = nw, .depth = N + 1, .min_ratio = 0.5 / sqrt(N)});
+  free(x), free(w), free(bias), free(dy), free(dx0), free(dw0), free(db0), free(bf.buf);
+  free(xr), free(wr), free(dyr), free(y16), free(y32), free(yr), free(dx16), free(dw16);
+  free(db16), free(dx32), free(dw32), free(db32), free(dxr), free(dwr), free(dbr), free(dw_only);
+  free(S), free(Sdx), free(Sdw);
+}
+
+// ---- conv2d -----------------------------------------------------------------------------
+
+// S of forward, dinp and dweight by a direct loop over every (output, tap) pair.
+static void conv_abs_sums(const Conv2dDims *d, const float *x, const float *w, const float *dy,
+                          double *S, double *Sdx, double *Sdw) {
+  int Ho = conv2d_out_h(d), Wo = conv2d_out_w(d), Ci = d->Cin, Co = d->Cout;
+  for (int b = 0; b < d->B; b++)
+    for (int oy = 0; oy < Ho; oy++)
+      for (int ox = 0; ox < Wo; ox++)
+        for (int ky = 0; ky < d->kh; ky++)
+          for (int kx = 0; kx < d->kw; kx++) {
+            int iy = oy * d->stride - d->pad_h + ky, ix = ox * d->stride - d->pad_w + kx;
+            if (iy < 0 || iy >= d->H || ix < 0 || ix >= d->W) continue;
+            size_t o = (((size_t)b * Ho + oy) * Wo + ox) * Co;
+            size_t in = (((size_t)b * d->H + iy) * d->W + ix) * Ci;
+            size_t t = ((size_t)ky * d->kw + kx) * Ci * Co;
+            for (int ci = 0; ci < Ci; ci++)
+              for (int co = 0; co < Co; co++) {
+                double a = fabs(x[in + ci]), g = fabs(w[t + (size_t)ci * Co + co]);
+                double e = fabs(dy[o + co]);
+                S[o + co] += a * g;
+                Sdx[in + ci] += e * g;
+                Sdw[t + (size_t)ci * Co + co] += a * e;
+              }
+          }
+}
+
+static void conv_case(const char *name, Conv2dDims d) {
+  int Ho = conv2d_out_h(&d), Wo = conv2d_out_w(&d);
+  size_t nx = (size_t)d.B * d.H * d.W * d.Cin, nw = (size_t)d.kh * d.kw * d.Cin * d.Cout;
+  size_t ny = (size_t)d.B * Ho * Wo * d.Cout, M = (size_t)d.B * Ho * Wo;
+  float *x = random_floats(nx, 11, 1), *w = random_floats(nw, 12, 0.2f);
+  float *bias = random_floats(d.Cout, 13, 0.5f), *dy = random_floats(ny, 14, 1);
+  float *dx0 = random_floats(nx, 15, 0.3f), *dw0 = random_floats(nw, 16, 0.3f);
+  float *scratch = floats(conv2d_scratch_floats(&d));
+  Bf16Operands bf = {floats(conv2d_mixed_floats(&d)), conv2d_mixed_floats(&d)};
+  float *xr = rounded_copy(x, nx), *wr = rounded_copy(w, nw), *dyr = rounded_copy(dy, ny);
+  char what[96];
+
+  float *y16 = floats(ny), *y32 = floats(ny), *yr = floats(ny);
+  conv2d_forward_mixed(&bf, y16, x, w, bias, &d, scratch);
+  conv2d_forward(y32, x, w, bias, &d, scratch);
+  conv2d_forward(yr, xr, wr, bias, &d, scratch);
+  snprintf(what, sizeof what, "%s forward", name);
+  check_same(what, y16, yr, ny);
+
+  float *dx16 = copy_of(dx0, nx), *dw16 = copy_of(dw0, nw);
+  float *dx32 = copy_of(dx0, nx), *dw32 = copy_of(dw0, nw);
+  float *dxr = copy_of(dx0, nx), *dwr = copy_of(dw0, nw);
+  conv2d_backward_mixed(&bf, dx16, dw16, NULL, dy, x, w, &d, scratch);
+  conv2d_backward(dx32, dw32, NULL, dy, x, w, &d, scratch);
+  conv2d_backward(dxr, dwr, NULL, dyr, xr, wr, &d, scratch);
+  snprintf(what, sizeof what, "%s dinp", name);
+  check_same(what, dx16, dxr, nx);
+  snprintf(what, sizeof what, "%s dweight", name);
+  check_same(what, dw16, dwr, nw);
+
+  double *S = doubles(ny), *Sdx = doubles(nx), *Sdw = doubles(nw);
+  conv_abs_sums(&d, x, w, dy, S, Sdx, Sdw);
+  // The fp32 algorithm's error (docs/precision.md): im2col sums kh*kw*Cin products (+
+  // bias); dinp kh*kw*Cout products, then at most kh*kw col2im additions (+ c0); dW M
+  // products (+ c0). Winograd F(2x2,3x3): depth Cin + 12 relative to
+  // 81 Cin max|x| max|w| (forward), Cout + 12 and 81 Cout max|dy| max|w| (dinp, the
+  // transposed conv), tiles + 11 and 64 tiles max|x| max|dy| (dW).
+  double kk = (double)d.kh * d.kw, mx = max_abs(x, nx), mw = max_abs(w, nw), mdy = max_abs(dy, ny);
+  int wino = conv2d_winograd_applies(&d);
+  Conv2dDims t = d;  // the transposed conv of dinp
+  t.Cin = d.Cout, t.Cout = d.Cin, t.pad_h = d.kh - 1 - d.pad_h, t.pad_w = d.kw - 1 - d.pad_w;
+  t.H = Ho, t.W = Wo;
+  int wino_t = d.stride == 1 && conv2d_winograd_applies(&t);
+  double tiles = (double)d.B * ((Ho + 1) / 2) * ((Wo + 1) / 2);
+  snprintf(what, sizeof what, "%s forward", name);
+  check_bound(what, y16, y32, ny,
+              &(Bound){.S = S, .A_const = wino ? 81.0 * d.Cin * mx * mw : 0, .c0 = bias,
+                       .c0_period = d.Cout, .depth = wino ? d.Cin + 12 : kk * d.Cin + 1,
+                       .min_ratio = 0.5 / sqrt(kk * d.Cin)});
+  snprintf(what, sizeof what, "%s dinp", name);
+  check_bound(what, dx16, dx32, nx,
+              &(Bound){.S = Sdx, .A_const = wino_t ? 81.0 * d.Cout * mdy * mw : 0, .c0 = dx0,
+                       .c0_period = nx, .depth = wino_t ? d.Cout + 12 : kk * d.Cout + kk + 1,
+                       .min_ratio = 0.5 / sqrt(kk * d.Cout)});
+  snprintf(what, sizeof what, "%s dweight", name);
+  check_bound(what, dw16, dw32, nw,
+              &(Bound){.S = Sdw, .A_const = wino ? 64.0 * tiles * mx * mdy : 0, .c0 = dw0,
+                       .c0_period = nw, .depth = wino ? tiles + 11 : (double)M + 1,
+                       .min_ratio = 0.5 / sqrt((double)M)});
+  free(x), free(w), free(bias), free(dy), free(dx0), free(dw0), free(scratch), free(bf.buf);
+  free(xr), free(wr), free(dyr), free(y16), free(y32), free(yr), free(dx16), free(dw16);
+  free(dx32), free(dw32), free(dxr), free(dwr), free(S), free(Sdx), free(Sdw);
+}
+
+// ---- attention --------------------------------------------------------------------------
+
+// Forward bound (docs/precision.md, "Attention"): scores move by at most
+// e_ij = c sum_d |q||k| ((2u+u^2) + gamma_{D+1} (2+2u+u^2)), so the softmax row by a
+// factor within exp(+-2 E_i), E_i = max_j e_ij; both softmaxes carry their own relative
+// error delta_i (fastexp 2e-7, the argument s - m rounded: u32 |s - m|, the row sum
+// gamma_T, the division and scaling 2 u32). With rho_i = ((exp(2E_i) - 1) + delta_i (1 +
+// exp(2E_i))) / (1 - delta_i):
+//   |out_bf16 - out_fp32|_ic <= sum_j p_ij |v_jc| (rho_i (1+u) + u + gamma_T (2 + u + rho_i (1+u)))
+static void attention_case(int B, int T, int C, int NH, float scale) {
+  size_t nqkv = (size_t)B * T * 3 * C, ny = (size_t)B * T * C, np = (size_t)B * NH * T * T;
+  int D = C / NH;
+  float *qkv = random_floats(nqkv, 21, scale), *dy = random_floats(ny, 22, 1);
+  float *dq0 = random_floats(nqkv, 23, 0.3f), *scratch = floats(attention_scratch_floats(B, T, C, NH));
+  Bf16Operands bf = {floats(attention_mixed_floats(B, T, C)), attention_mixed_floats(B, T, C)};
+  float *qr = rounded_copy(qkv, nqkv), *dyr = rounded_copy(dy, ny);
+  float *y16 = floats(ny), *y32 = floats(ny), *yr = floats(ny);
+  float *p16 = floats(np), *p32 = floats(np), *pr = floats(np);
+  attention_forward_mixed(&bf, y16, p16, qkv, B, T, C, NH);
+  attention_forward(y32, p32, qkv, B, T, C, NH);
+  attention_forward(yr, pr, qr, B, T, C, NH);
+  check_same("attention forward", y16, yr, ny);
+  check_same("attention probs", p16, pr, np);
+  float *dq16 = copy_of(dq0, nqkv), *dqr = copy_of(dq0, nqkv);
+  attention_backward_mixed(&bf, dq16, dy, qkv, p16, B, T, C, NH, scratch);
+  attention_backward(dqr, dyr, qr, pr, B, T, C, NH, scratch);
+  check_same("attention dqkv", dq16, dqr, nqkv);
+
+  double *S = doubles(ny), c = 1.0 / sqrt((double)D), gT = gamma_n(T);
+  for (int b = 0; b < B; b++)
+    for (int h = 0; h < NH; h++)
+      for (int i = 0; i < T; i++) {
+        const float *q = qkv + ((size_t)b * T + i) * 3 * C + (size_t)h * D;
+        double E = 0, smax = -HUGE_VAL, smin = HUGE_VAL;
+        for (int j = 0; j < T; j++) {
+          const float *k = qkv + ((size_t)b * T + j) * 3 * C + C + (size_t)h * D;
+          double sa = 0, s = 0;
+          for (int e = 0; e < D; e++) sa += fabs(q[e]) * fabs(k[e]), s += (double)q[e] * k[e];
+          double eij = c * sa * ((2 * U + U * U) + gamma_n(D + 1) * (2 + 2 * U + U * U));
+          E = eij > E ? eij : E;
+          smax = c * s > smax ? c * s : smax;
+          smin = c * s < smin ? c * s : smin;
+        }
+        double delta = 2e-7 + U32 * (smax - smin + 1) + gamma_n(T) + 2 * U32;
+        double rho = (expm1(2 * E) + delta * (1 + exp(2 * E))) / (1 - delta);
+        double f = rho * (1 + U) + U + gT * (2 + U + rho * (1 + U));
+        const float *p = p32 + (((size_t)b * NH + h) * T + i) * T;
+        for (int e = 0; e < D; e++) {
+          double sum = 0;
+          for (int j = 0; j < T; j++)
+            sum += p[j] * fabs(qkv[((size_t)b * T + j) * 3 * C + 2 * C + (size_t)h * D + e]);
+          S[((size_t)b * T + i) * C + (size_t)h * D + e] = f * sum;
+        }
+      }
+  // the whole bound is in S: (2u + u^2) S + ... with S pre-divided
+  for (size_t i = 0; i < ny; i++) S[i] /= 2 * U + U * U;
+  check_bound("attention forward", y16, y32, ny, &(Bound){.S = S, .depth = 0, .min_ratio = 0.02});
+  free(qkv), free(dy), free(dq0), free(scratch), free(bf.buf), free(qr), free(dyr), free(y16);
+  free(y32), free(yr), free(p16), free(p32), free(pr), free(dq16), free(dqr), free(S);
+}
+
+int main(void) {
+  linear_case(37, 96, 40);
+  linear_case(5, 8, 300);
+  conv_case("conv 3x3 winograd", conv2d_dims(2, 10, 9, 16, 24, 3, 1));
+  Conv2dDims im = conv2d_dims(2, 10, 9, 16, 24, 3, 1);
+  im.algo = CONV_ALGO_IM2COL;
+  conv_case("conv 3x3 im2col", im);
+  conv_case("conv 3x3 stride 2", conv2d_dims(2, 11, 10, 8, 12, 3, 2));
+  conv_case("conv 1x1", conv2d_dims(2, 6, 7, 24, 16, 1, 1));
+  conv_case("conv 3x3 Cin 3", conv2d_dims(2, 8, 8, 3, 16, 3, 1));
+  attention_case(2, 24, 32, 2, 1.0f);
+  attention_case(1, 49, 64, 4, 2.0f);
+  return check_finish("bf16_products");
+}
