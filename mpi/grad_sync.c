@@ -1,8 +1,11 @@
+#define _POSIX_C_SOURCE 200809L  // clock_gettime, pthread_condattr_setclock
 #include "mpi/grad_sync.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/status.h"
 #include "mpi/comm.h"
@@ -12,16 +15,55 @@ size_t grad_sync_padded_total(const ParamTable *t, int size) {
   return (t->total + p - 1) / p * p;
 }
 
+int grad_sync_plan_buckets(const ParamTable *t, size_t total, size_t bucket_floats, GradBucket *out) {
+  if (bucket_floats < 1) bucket_floats = 1;
+  int n = 0;
+  // Walk tensors from the last to the first, closing a bucket once it is big enough
+  // (or would overflow MPI's int count).
+  size_t end = total;
+  for (size_t i = t->count; i-- > 0;) {
+    size_t begin = t->items[i].offset;
+    if (end - begin >= bucket_floats || i == 0 || end - t->items[i - 1].offset > INT_MAX) {
+      out[n].begin = begin;
+      out[n].end = end;
+      n++;
+      end = begin;
+    }
+  }
+  return n;
+}
+
+// The buckets are progressed by a thread only where there are buckets in flight
+// during backward: zero_stage 0 over more than one rank.
+static int uses_thread(const GradSync *g) {
+  return g->progress == GRAD_SYNC_PROGRESS_THREAD && g->zero_stage == 0 && g->size > 1;
+}
+
+static int init_thread_sync(GradSync *g) {
+  pthread_condattr_t attr;
+  int err = pthread_condattr_init(&attr);
+  if (!err) {
+    // The sleep's deadline is on the monotonic clock: a clock step cannot stretch it.
+    err = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    if (!err) err = pthread_cond_init(&g->wake, &attr);
+    pthread_condattr_destroy(&attr);
+  }
+  if (!err && (err = pthread_mutex_init(&g->lock, NULL))) pthread_cond_destroy(&g->wake);
+  if (err) return vdmc_fail(VDMC_ERR_INTERNAL, "cannot set up the gradient progress thread's lock: %s", strerror(err));
+  g->sync_objects = 1;
+  return VDMC_OK;
+}
+
 int grad_sync_init(GradSync *g, MPI_Comm comm, const ParamTable *t, float *grads,
-                   size_t bucket_floats, int zero_stage) {
+                   size_t bucket_floats, int zero_stage, GradSyncProgress progress) {
   memset(g, 0, sizeof *g);
+  g->progress = progress;
   g->comm = comm;
   MPI_TRY(MPI_Comm_rank(comm, &g->rank));
   MPI_TRY(MPI_Comm_size(comm, &g->size));
   g->zero_stage = zero_stage;
   g->grads = grads;
   g->total = grad_sync_padded_total(t, g->size);
-  if (bucket_floats < 1) bucket_floats = 1;
   if (zero_stage == 1) {
     g->shard_len = g->total / (size_t)g->size;
     g->shard_begin = g->shard_len * (size_t)g->rank;
@@ -34,25 +76,22 @@ int grad_sync_init(GradSync *g, MPI_Comm comm, const ParamTable *t, float *grads
   }
   g->buckets = calloc(t->count + 1, sizeof *g->buckets);
   if (!g->buckets) return vdmc_fail(VDMC_ERR_MEMORY, "out of memory for gradient buckets");
-  // Walk tensors from the last to the first, closing a bucket once it is big enough
-  // (or would overflow MPI's int count).
-  size_t end = g->total;
-  for (size_t i = t->count; i-- > 0;) {
-    size_t begin = t->items[i].offset;
-    if (end - begin >= bucket_floats || i == 0 || end - t->items[i - 1].offset > INT_MAX) {
-      g->buckets[g->n_buckets].begin = begin;
-      g->buckets[g->n_buckets].end = end;
-      g->n_buckets++;
-      end = begin;
-    }
-  }
-  return VDMC_OK;
+  g->n_buckets = grad_sync_plan_buckets(t, g->total, bucket_floats, g->buckets);
+  if (!uses_thread(g)) return VDMC_OK;
+  // The thread calls MPI_Test while the main thread makes other MPI calls.
+  int level = MPI_THREAD_SINGLE;
+  MPI_TRY(MPI_Query_thread(&level));
+  if (level < MPI_THREAD_MULTIPLE)
+    return vdmc_fail(VDMC_ERR_INPUT, "mpi.progress: thread needs MPI_THREAD_MULTIPLE, which this MPI library does not "
+                     "provide; set mpi.progress: calls");
+  return init_thread_sync(g);
 }
 
 void grad_sync_begin(GradSync *g) {
   g->next = 0;
   g->wait_seconds = 0;
   g->launched_before_finish = 0;
+  g->thread_err = MPI_SUCCESS;
   for (int b = 0; b < g->n_buckets; b++) g->buckets[b].launched = 0;
 }
 
@@ -63,13 +102,71 @@ static int launch(GradSync *g, GradBucket *b) {
   return VDMC_OK;
 }
 
-int grad_sync_ready_from(GradSync *g, size_t offset) {
-  if (g->zero_stage != 0 || g->size == 1) return VDMC_OK;
+// The progress thread: MPI_Test every bucket in flight, sleep GRAD_SYNC_POLL_US
+// (or until grad_sync_finish signals `stop`), again. Holds `lock` except while asleep.
+static void *progress_main(void *arg) {
+  GradSync *g = arg;
+  pthread_mutex_lock(&g->lock);
+  while (!g->stop && g->thread_err == MPI_SUCCESS) {
+    for (int b = 0; b < g->next && g->thread_err == MPI_SUCCESS; b++) {
+      if (g->buckets[b].req == MPI_REQUEST_NULL) continue;  // completed by an earlier test
+      int done = 0;
+      g->thread_err = MPI_Test(&g->buckets[b].req, &done, MPI_STATUS_IGNORE);
+    }
+    struct timespec until;
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_nsec += GRAD_SYNC_POLL_US * 1000L;
+    if (until.tv_nsec >= 1000000000L) until.tv_sec++, until.tv_nsec -= 1000000000L;
+    while (!g->stop && pthread_cond_timedwait(&g->wake, &g->lock, &until) != ETIMEDOUT) {
+    }
+  }
+  pthread_mutex_unlock(&g->lock);
+  return NULL;
+}
+
+// Called with `lock` held, after the step's first launch.
+static int start_thread(GradSync *g) {
+  g->stop = 0;
+  int err = pthread_create(&g->thread, NULL, progress_main, g);
+  if (err) return vdmc_fail(VDMC_ERR_INTERNAL, "cannot start the gradient progress thread: %s", strerror(err));
+  g->thread_running = 1;
+  return VDMC_OK;
+}
+
+// Stops and joins the step's progress thread; returns the MPI error it met, if any.
+static int stop_thread(GradSync *g) {
+  if (!g->thread_running) return VDMC_OK;
+  pthread_mutex_lock(&g->lock);
+  g->stop = 1;
+  pthread_cond_signal(&g->wake);
+  pthread_mutex_unlock(&g->lock);
+  pthread_join(g->thread, NULL);
+  g->thread_running = 0;
+  if (g->thread_err != MPI_SUCCESS)
+    return mpi_fail(g->thread_err, __FILE__, __LINE__, "MPI_Test of a gradient bucket in the progress thread");
+  return VDMC_OK;
+}
+
+static int launch_ready(GradSync *g, size_t offset) {
   while (g->next < g->n_buckets && g->buckets[g->next].begin >= offset) {
     int rc = launch(g, &g->buckets[g->next]);
     if (rc) return rc;
     g->next++;
   }
+  return VDMC_OK;
+}
+
+int grad_sync_ready_from(GradSync *g, size_t offset) {
+  if (g->zero_stage != 0 || g->size == 1) return VDMC_OK;
+  if (uses_thread(g)) {
+    pthread_mutex_lock(&g->lock);
+    int rc = launch_ready(g, offset);
+    if (!rc && g->next > 0 && !g->thread_running) rc = start_thread(g);
+    pthread_mutex_unlock(&g->lock);
+    return rc;
+  }
+  int rc = launch_ready(g, offset);
+  if (rc) return rc;
   // Drive progress of what is in flight (Open MPI progresses inside MPI calls).
   for (int b = 0; b < g->next; b++) {
     if (g->buckets[b].req == MPI_REQUEST_NULL) continue;
@@ -77,6 +174,14 @@ int grad_sync_ready_from(GradSync *g, size_t offset) {
     MPI_TRY(MPI_Test(&g->buckets[b].req, &done, MPI_STATUS_IGNORE));
   }
   return VDMC_OK;
+}
+
+int grad_sync_in_flight(GradSync *g) {
+  int threaded = uses_thread(g) && g->thread_running, n = 0;
+  if (threaded) pthread_mutex_lock(&g->lock);
+  for (int b = 0; b < g->next; b++) n += g->buckets[b].req != MPI_REQUEST_NULL;
+  if (threaded) pthread_mutex_unlock(&g->lock);
+  return n;
 }
 
 int grad_sync_finish(GradSync *g) {
@@ -90,14 +195,13 @@ int grad_sync_finish(GradSync *g) {
     g->wait_seconds = MPI_Wtime() - t0;
     return VDMC_OK;
   }
+  // From here on this thread alone touches the requests (MPI_Wait progresses them).
+  int rc = stop_thread(g);
+  if (rc) return rc;
   size_t early = 0;
   for (int b = 0; b < g->next; b++) early += g->buckets[b].end - g->buckets[b].begin;
   g->launched_before_finish = (double)early / (double)g->total;
-  while (g->next < g->n_buckets) {
-    int rc = launch(g, &g->buckets[g->next]);
-    if (rc) return rc;
-    g->next++;
-  }
+  if ((rc = launch_ready(g, 0))) return rc;
   for (int b = 0; b < g->n_buckets; b++) MPI_TRY(MPI_Wait(&g->buckets[b].req, MPI_STATUS_IGNORE));
   g->wait_seconds = MPI_Wtime() - t0;
   return VDMC_OK;
@@ -111,6 +215,12 @@ int grad_sync_allgather_params(GradSync *g, float *params) {
 }
 
 void grad_sync_free(GradSync *g) {
+  // A step that failed between its first launch and grad_sync_finish left the thread running.
+  (void)stop_thread(g);
+  if (g->sync_objects) {
+    pthread_cond_destroy(&g->wake);
+    pthread_mutex_destroy(&g->lock);
+  }
   free(g->buckets);
   memset(g, 0, sizeof *g);
 }

@@ -7,7 +7,7 @@
 # (img/s(P) / (P x img/s(1))), exposed gradient-sync time per step, bytes through
 # each node's link per step, and what profiling/scaling_model predicts for the same
 # bandwidth (alpha from bench_allreduce over the unshaped links, compute rate from the
-# 1-node run, overlap from the unshaped 2-node run). The machine's cores are shared by
+# 1-node run; the unshaped 2-node run is checked against the model). The machine's cores are shared by
 # all nodes: with 2 cores, 3 single-threaded ranks cannot all run at once, so the
 # 3-node points measure CPU contention as much as the network. A benchmark, never a
 # test. Needs root (tests/cluster/up.sh).
@@ -18,37 +18,15 @@ build=$(cd "${1:-$here/build}" && pwd)
 steps=${2:-6}
 out=${3:-$build/cluster_scaling}
 export VDMC_CLUSTER_NAME=${VDMC_CLUSTER_NAME:-vdmcprof}
-source "$here/tests/cluster/names.sh"
 case "$(realpath -m "$out")/" in /tmp/*) echo "cluster_scaling: OUT_DIR must not be under /tmp (each node has its own)" >&2; exit 2 ;; esac
 rm -rf "$out"
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
+source "$here/profiling/cluster_job.sh"
 "$here/tests/cluster/up.sh" 3 >/dev/null
 trap '"$here/tests/cluster/down.sh"' EXIT
-login() { "$here/tests/cluster/login.sh" "$@"; }
 "$build/vdmc" prepare fashion-mnist --out "$out/data" >/dev/null
 per_rank=16
-
-links_bytes() { for k in 1 2 3; do cluster_link_bytes $k; done; }
-
-# job NAME NODES: the default config on NODES x 1 rank through jobs/train.sbatch; prints
-# the report's SUMMARY line and the MB each node's link moved per step (node1/node2/...)
-job() {
-  local before after
-  before=($(links_bytes))
-  (cd "$out" && VDMC="$build/vdmc" login sbatch -W -N "$2" --ntasks-per-node=1 -o "$out/$1.log" \
-    "$here/jobs/train.sbatch" "$here/configs/fmnist.yaml" "$out/$1" \
-    --set "data.train=$out/data/fashion-mnist-train.h5" --set "data.test=$out/data/fashion-mnist-test.h5" \
-    --set optim.batch_size=$((per_rank * $2)) --set optim.steps="$steps" --set run.log_every=$((steps / 3)) \
-    --set run.checkpoint_every=1000000 --set run.sample_every=0 --set mpi.threads_per_rank=1 >/dev/null) ||
-    { echo "cluster_scaling: job $1 failed:" >&2; tail -5 "$out/$1.log" >&2; exit 1; }
-  after=($(links_bytes))
-  "$build/profiling/report" "$out/$1" >"$out/$1.report"
-  local mb=() k
-  for k in $(seq 0 $(($2 - 1))); do mb+=("$(awk -v b=$((after[k] - before[k])) -v s="$steps" 'BEGIN { printf "%.2f", b / s / 1e6 }')"); done
-  echo "$(grep '^SUMMARY' "$out/$1.report") link_mb_per_step=$(IFS=/; echo "${mb[*]}")"
-}
-field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
 
 echo "== cluster_scaling: configs/fmnist.yaml, $per_rank img/rank, $steps steps, 1 rank x 1 thread per node;" \
   "this machine has $(nproc) cores for all nodes (load average $(cut -d' ' -f1-3 /proc/loadavg))"
@@ -67,7 +45,7 @@ for rate in none 10gbit 1gbit 200mbit; do
   gbit=$(awk -v r="$rate" -v c="$calib_gbit" 'BEGIN { v = r + 0; print r == "none" ? c : r ~ /mbit/ ? v / 1000 : v }')
   for P in 2 3; do
     s=$(job "${rate}_p$P" $P)
-    # overlap from the unshaped 2-node run, compute from the 1-node run (scaling_model)
+    # compute from the 1-node run; the unshaped 2-node run is printed beside the model (scaling_model)
     pred=$("$build/profiling/scaling_model" --run "$out/none_p2" --compute-run "$out/p1" --calibration "$out/allreduce.txt" \
       --cores-per-node 1 --node-batch $per_rank --nodes $P --link "$gbit" --out "$out" "$here/configs/fmnist.yaml" |
       grep '^PREDICT')

@@ -8,7 +8,7 @@
 # gradient buffer launched before backward ended. Then P=4 and P=8, which
 # oversubscribe this 2-core machine: they only show the runs complete and are
 # marked so. Then bench_allreduce (P=2) and profiling/scaling_model on the weak
-# runs (compute rate from P=1, overlap from P=2): predicted weak-scaling efficiency at 2..256 nodes for the three configs.
+# runs (compute rate from P=1, the P=2 run checked against the model): predicted weak-scaling efficiency at 2..256 nodes for the three configs.
 #   usage: profiling/scaling.sh [BUILD_DIR] [STEPS] [OUT_DIR]   (OUT_DIR keeps runs, logs, PNGs)
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)

@@ -1,16 +1,25 @@
 // profiling/scaling_model: predicts weak-scaling efficiency of data-parallel vdmc
 // training at 2..256 nodes (docs/scaling.md). Step time = compute + exposed
-// communication; the gradient sum is a ring allreduce per bucket,
-//   T_comm(P) = n_buckets 2(P-1) alpha + 2(P-1)/P bytes / beta,
+// communication. The gradient sum is one MPI_Iallreduce(MPI_IN_PLACE) per bucket,
+// which Open MPI 4.1 (coll/libnbc) runs as a binomial reduce to rank 0 followed by
+// a binomial broadcast whatever P (in place or P < 4 selects it); each of the
+// ceil(log2 P) rounds of each half moves the whole bucket over rank 0's link:
+//   T_comm(P) = sum over buckets of 2 ceil(log2 P) (alpha + bucket bytes / beta)
+// (zero_stage 1: reduce-scatter + all-gather, a ring's 2(P-1) alpha + 2(P-1)/P bytes / beta),
 // with alpha, beta from published fabric figures and from this machine's
 // bench_allreduce fit. Measured here, not assumed: the compute rate per core
 // (forward+backward FLOPs / forward+backward seconds of --compute-run, default
-// --run) and the overlap fraction o = 1 - sync_wait_min / T_comm of a P >= 2 run:
-// the share of the gradient sum that backward hid. sync_wait_min is the wait of
-// the rank that reached the gradient sum last, so it holds no load-imbalance
-// wait. Exposed communication at P nodes:
-//   zero_stage 0: max((1 - o) T_comm, T_comm - T_backward)
+// --run) and backward's share of it. Exposed communication at P nodes:
+//   zero_stage 0, mpi.progress thread: the buckets of grad_sync_plan_buckets, each
+//     sent when backward has finished its tensors (backward taken as evenly paced
+//     over the parameters) and the previous bucket has left the link; exposed = what
+//     is still on the link when backward ends
+//   zero_stage 0, mpi.progress calls: T_comm (Open MPI moves the bytes only inside MPI
+//     calls; on a slow link they move in grad_sync_finish, docs/cluster.md)
 //   zero_stage 1: T_comm (reduce-scatter after backward, then all-gather; not overlapped)
+// --run (P >= 2) is checked against it: its measured exposed sync (sync_wait of the
+// rank that reached the gradient sum last, without load-imbalance wait) beside the
+// model's for this machine's fit.
 //   usage: scaling_model --run RUN_DIR --calibration BENCH_ALLREDUCE_OUTPUT
 //          [--compute-run RUN_DIR] [--cores-per-node N] [--node-batch B] [--out DIR]
 //          [--nodes P,P,...] [--link GBIT_S] CONFIG.yaml...
@@ -27,6 +36,7 @@
 #include "core/status.h"
 #include "io/plot.h"
 #include "models/model_from_config.h"
+#include "mpi/grad_sync.h"
 #include "run_log.h"
 
 enum { MAX_CONFIGS = 8, MAX_NODES = 8, MAX_FABRICS = 4 };
@@ -41,7 +51,11 @@ typedef struct {
   double params, flops, batch;  // parameters, forward FLOPs per image, global batch of the config
   double bucket_bytes;
   int zero_stage;
+  int progress_thread;  // mpi.progress: 1 thread, 0 calls
   int threads;  // mpi.threads_per_rank (0 = from OPENBLAS_NUM_THREADS)
+  GradBucket *buckets;  // (n_buckets) grad_sync's plan, in launch order
+  int n_buckets;
+  double total;         // floats in the flat buffer (unpadded)
 } ModelCost;
 
 // Parameters, FLOPs per image and the sync settings of a config (the library's own counts).
@@ -55,25 +69,50 @@ static int model_cost(ModelCost *m, const char *path) {
   m->path = path;
   m->params = (double)stepnet_num_params(&net);
   m->flops = stepnet_flops_per_image(&net);
-  stepnet_free(&net);
   m->batch = cs.values.optim.batch_size;
   m->bucket_bytes = cs.values.mpi.bucket_mb * 1024 * 1024;
   m->zero_stage = cs.values.mpi.zero_stage;
+  m->progress_thread = strcmp(cs.values.mpi.progress, "thread") == 0;
   m->threads = cs.values.mpi.threads_per_rank;
-  return VDMC_OK;
+  const ParamTable *t = &net.params.table;
+  m->total = (double)t->total;
+  m->buckets = calloc(t->count + 1, sizeof *m->buckets);
+  if (m->buckets)
+    m->n_buckets = grad_sync_plan_buckets(t, t->total, (size_t)(m->bucket_bytes / sizeof(float)), m->buckets);
+  stepnet_free(&net);
+  return m->buckets ? VDMC_OK : vdmc_fail(VDMC_ERR_MEMORY, "out of memory for the bucket plan of %s", path);
 }
 
-// Ring allreduce of the flat fp32 gradient over P nodes.
+// Reduce-scatter + all-gather of `floats` fp32 values over P nodes, as a ring.
+static double ring_seconds(double floats, const Fabric *f, int P) {
+  return 2.0 * (P - 1) * f->alpha + 2.0 * (P - 1) / P * 4 * floats / f->beta;
+}
+
+// libnbc's in-place MPI_Iallreduce of one bucket: binomial reduce + binomial bcast
+// (see the top of the file).
+static double bucket_seconds(double floats, const Fabric *f, int P) {
+  return 2.0 * ceil(log2(P)) * (f->alpha + 4 * floats / f->beta);
+}
+
+// The whole gradient sum, back to back.
 static double comm_seconds(const ModelCost *m, const Fabric *f, int P) {
   if (P < 2) return 0;
-  double bytes = 4 * m->params;
-  double buckets = m->zero_stage ? 1 : ceil(bytes / m->bucket_bytes);
-  return buckets * 2.0 * (P - 1) * f->alpha + 2.0 * (P - 1) / P * bytes / f->beta;
+  if (m->zero_stage) return ring_seconds(m->params, f, P);
+  double t = 0;
+  for (int i = 0; i < m->n_buckets; i++) t += bucket_seconds((double)(m->buckets[i].end - m->buckets[i].begin), f, P);
+  return t;
 }
 
-static double exposed_seconds(const ModelCost *m, double t_comm, double t_backward, double overlap) {
-  if (m->zero_stage) return t_comm;
-  return fmax((1 - overlap) * t_comm, t_comm - t_backward);
+// What of the gradient sum is left after backward (see the top of the file).
+static double exposed_seconds(const ModelCost *m, const Fabric *f, int P, double t_backward) {
+  if (P < 2) return 0;
+  if (m->zero_stage || !m->progress_thread) return comm_seconds(m, f, P);
+  double link_free = 0;  // when the link has sent every bucket launched so far
+  for (int i = 0; i < m->n_buckets; i++) {
+    double ready = t_backward * (m->total - (double)m->buckets[i].begin) / m->total;
+    link_free = fmax(ready, link_free) + bucket_seconds((double)(m->buckets[i].end - m->buckets[i].begin), f, P);
+  }
+  return fmax(0, link_free - t_backward);
 }
 
 // "MODEL iallreduce P=2 alpha_s=A beta_Bps=B" from bench_allreduce's output.
@@ -94,8 +133,8 @@ static int read_calibration(const char *path, Fabric *f) {
 }
 
 typedef struct {
-  double core_flops;  // forward+backward FLOP/s per core
-  double overlap;     // share of the gradient sum hidden behind backward
+  double core_flops;      // forward+backward FLOP/s per core
+  double backward_share;  // backward seconds / (forward + backward seconds)
 } Measured;
 
 // A run's steady-state record (intervals after the first) and its config's costs.
@@ -112,8 +151,10 @@ static int load_run(const char *run_dir, RunLogRecord *avg, ModelCost *m, double
   snprintf(path, sizeof path, "%s/config.yaml", run_dir);
   if ((rc = model_cost(m, path))) return rc;
   double fb = avg->phase[PHASE_FORWARD].mean + avg->phase[PHASE_BACKWARD].mean;
-  if (!(fb > 0) || !(*local_batch >= 1))
+  if (!(fb > 0) || !(*local_batch >= 1)) {
+    free(m->buckets);
     return vdmc_fail(VDMC_ERR_INPUT, "%s: no forward/backward time or batch in the log", run_dir);
+  }
   return VDMC_OK;
 }
 
@@ -128,26 +169,35 @@ static int measure_compute(Measured *ms, const char *run_dir) {
   if (threads < 1) threads = 1;
   double fb = avg.phase[PHASE_FORWARD].mean + avg.phase[PHASE_BACKWARD].mean;
   ms->core_flops = 3 * m.flops * b / fb / threads;
+  ms->backward_share = avg.phase[PHASE_BACKWARD].mean / fb;
+  free(m.buckets);
   printf("compute   %.3g GFLOP/s per core: %s (P = %.0f, %d thread(s)/rank, local batch %.0f, forward+backward "
-         "%.3g s/step, 3 x %.3g FLOPs/image)\n",
-         ms->core_flops / 1e9, run_dir, avg.ranks, threads, b, fb, m.flops);
+         "%.3g s/step, backward %.0f%% of it, 3 x %.3g FLOPs/image)\n",
+         ms->core_flops / 1e9, run_dir, avg.ranks, threads, b, fb, 100 * ms->backward_share, m.flops);
   return VDMC_OK;
 }
 
-static int measure_overlap(Measured *ms, const char *run_dir, const Fabric *local) {
+// The model beside a P >= 2 run of this machine: its exposed sync against the
+// prediction for the local fit and the run's own backward time.
+static int check_run(const char *run_dir, const Fabric *local) {
   RunLogRecord avg;
   ModelCost m;
   double b;
   int rc = load_run(run_dir, &avg, &m, &b);
   if (rc) return rc;
-  if (avg.ranks < 2) return vdmc_fail(VDMC_ERR_INPUT, "%s: a run on 1 rank has no gradient sum to measure overlap from", run_dir);
-  double t_comm = comm_seconds(&m, local, (int)avg.ranks), wait = avg.phase[PHASE_SYNC_WAIT].min;
-  ms->overlap = fmin(1, fmax(0, 1 - wait / t_comm));
-  printf("overlap   o = %.2f: %s (P = %.0f): last rank's sync_wait %.2f ms (mean over ranks %.2f ms, the rest is\n"
-         "          load imbalance) of %.2f ms predicted by the local fit for %.3g MB in %.0f bucket(s); "
+  if (avg.ranks < 2) {
+    free(m.buckets);
+    return vdmc_fail(VDMC_ERR_INPUT, "%s: a run on 1 rank has no gradient sum to check the model against", run_dir);
+  }
+  int P = (int)avg.ranks;
+  printf("check     %s (P = %d, mpi.progress %s, %d bucket(s)): last rank's sync_wait %.2f ms (mean over ranks %.2f ms,\n"
+         "          the rest is load imbalance); the model with the local fit: %.2f ms exposed of %.2f ms; "
          "buffer in flight before backward ended %.0f%%\n",
-         ms->overlap, run_dir, avg.ranks, 1e3 * wait, 1e3 * avg.phase[PHASE_SYNC_WAIT].mean, 1e3 * t_comm,
-         4 * m.params / 1e6, m.zero_stage ? 1 : ceil(4 * m.params / m.bucket_bytes), 100 * avg.sync_launched_early);
+         run_dir, P, m.progress_thread ? "thread" : "calls", m.zero_stage ? 1 : m.n_buckets,
+         1e3 * avg.phase[PHASE_SYNC_WAIT].min, 1e3 * avg.phase[PHASE_SYNC_WAIT].mean,
+         1e3 * exposed_seconds(&m, local, P, avg.phase[PHASE_BACKWARD].mean), 1e3 * comm_seconds(&m, local, P),
+         100 * avg.sync_launched_early);
+  free(m.buckets);
   return VDMC_OK;
 }
 
@@ -193,7 +243,7 @@ static int run(int argc, char **argv) {
   printf("local fit: alpha %.3g us, beta %.3g GB/s (%s)\n", 1e6 * fabrics[2].alpha, fabrics[2].beta / 1e9, calib);
   Measured ms = {0};
   if ((rc = measure_compute(&ms, compute_run ? compute_run : run_dir))) return rc;
-  if ((rc = measure_overlap(&ms, run_dir, &fabrics[2]))) return rc;
+  if ((rc = check_run(run_dir, &fabrics[2]))) return rc;
   ModelCost m[MAX_CONFIGS];
   double eff[MAX_CONFIGS][MAX_FABRICS][MAX_NODES];
   printf("\nweak scaling: per-node batch fixed (config batch / 64 unless --node-batch), one rank per node with "
@@ -211,7 +261,7 @@ static int run(int argc, char **argv) {
              slash ? slash + 1 : configs[c], m[c].params / 1e6, m[c].flops / 1e9, b, t_c,
              fabrics[f].name);
       for (int k = 0; k < n_nodes; k++) {
-        double tx = exposed_seconds(&m[c], comm_seconds(&m[c], &fabrics[f], node_counts[k]), t_c * 2 / 3, ms.overlap);
+        double tx = exposed_seconds(&m[c], &fabrics[f], node_counts[k], t_c * ms.backward_share);
         eff[c][f][k] = t_c / (t_c + tx);
         printf(" %6.3f", eff[c][f][k]);
       }
@@ -221,9 +271,11 @@ static int run(int argc, char **argv) {
         double tc = comm_seconds(&m[c], &fabrics[f], node_counts[k]);
         printf("PREDICT config=%s P=%d gbit_s=%g comm_ms=%.3f exposed_ms=%.3f compute_ms=%.3f efficiency=%.4f\n",
                configs[c], node_counts[k], link_gbits, 1e3 * tc,
-               1e3 * exposed_seconds(&m[c], tc, t_c * 2 / 3, ms.overlap), 1e3 * t_c, eff[c][f][k]);
+               1e3 * exposed_seconds(&m[c], &fabrics[f], node_counts[k], t_c * ms.backward_share), 1e3 * t_c,
+               eff[c][f][k]);
       }
     }
+    free(m[c].buckets);
   }
   for (int f = 0; f < n_fabrics; f++) printf("fabric %-7s %s\n", fabrics[f].name, fabrics[f].source);
   double x[MAX_NODES];

@@ -94,6 +94,7 @@ typedef struct {
     double bucket_mb;
     int zero_stage;
     int threads_per_rank;
+    char progress[CONFIG_STR_LEN];  // calls | thread: what progresses the gradient buckets (docs/mpi.md)
   } mpi;
 } Config;
 

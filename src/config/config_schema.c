@@ -140,5 +140,7 @@ const ConfigKey config_keys[] = {
      "1 = shard Adam state and weight update over ranks (reduce-scatter + all-gather)"},
     {"mpi.threads_per_rank", CFG_INT, F(mpi.threads_per_rank), "0", 0, 1024, NULL,
      "BLAS threads per rank (0 = OPENBLAS_NUM_THREADS or 1)"},
+    {"mpi.progress", CFG_CHOICE, F(mpi.progress), "calls", 0, 0, "calls|thread",
+     "who drives the gradient buckets in flight during backward: MPI calls at each finished layer, or a progress thread (docs/mpi.md)"},
 };
 const int config_key_count = (int)(sizeof config_keys / sizeof config_keys[0]);

@@ -97,7 +97,9 @@ static int build_buffers(Trainer *t) {
   t->grads = alloc_or_fail(t->run.total, &rc);
   if (rc) return rc;
   size_t bucket = (size_t)(c->mpi.bucket_mb * 1048576.0 / sizeof(float));
-  if ((rc = grad_sync_init(&t->sync, t->comm.comm, t->table, t->grads, bucket, c->mpi.zero_stage))) return rc;
+  GradSyncProgress progress = strcmp(c->mpi.progress, "thread") ? GRAD_SYNC_PROGRESS_CALLS : GRAD_SYNC_PROGRESS_THREAD;
+  if ((rc = grad_sync_init(&t->sync, t->comm.comm, t->table, t->grads, bucket, c->mpi.zero_stage, progress)))
+    return rc;
   t->adam_m = alloc_or_fail(t->sync.shard_len, &rc);
   t->adam_v = alloc_or_fail(t->sync.shard_len, &rc);
   size_t bD = (size_t)t->b * t->D;

@@ -1,8 +1,10 @@
+#define _POSIX_C_SOURCE 200809L  // nanosleep
 // Gradient sync and the small reductions, checked against sums computed locally.
 // ctest runs it as a singleton; tests/cli/mpi_sync.sh runs it under mpirun -n 2 and 4.
 // Values are small integers so float sums are exact whatever the reduction order.
 #include <mpi.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "check.h"
 #include "core/param_table.h"
@@ -23,7 +25,9 @@ static void build_table(ParamTable *t) {
   }
 }
 
-static void run_stage(const VdmcComm *c, int zero_stage) {
+static void sleep_ms(long ms) { nanosleep(&(struct timespec){ms / 1000, ms % 1000 * 1000000L}, NULL); }
+
+static void run_stage(const VdmcComm *c, int zero_stage, GradSyncProgress progress) {
   ParamTable t;
   build_table(&t);
   size_t total = grad_sync_padded_total(&t, c->size);
@@ -31,7 +35,7 @@ static void run_stage(const VdmcComm *c, int zero_stage) {
   float *grads = vdmc_alloc_floats(total);
   for (size_t i = 0; i < total; i++) grads[i] = value(c->rank, i);
   GradSync g;
-  CHECK(grad_sync_init(&g, c->comm, &t, grads, 64, zero_stage) == VDMC_OK, "init: %s", vdmc_error_message());
+  CHECK(grad_sync_init(&g, c->comm, &t, grads, 64, zero_stage, progress) == VDMC_OK, "init: %s", vdmc_error_message());
   CHECK(g.n_buckets > 3, "several buckets: %d", g.n_buckets);
   // buckets tile [0, total) without gaps, from the end downwards
   size_t end = g.total;
@@ -44,6 +48,14 @@ static void run_stage(const VdmcComm *c, int zero_stage) {
   // backward finishes tensors from the last to the first
   for (size_t i = t.count; i-- > 0;)
     CHECK(grad_sync_ready_from(&g, t.items[i].offset) == VDMC_OK, "ready_from");
+  if (zero_stage == 0 && c->size > 1 && progress == GRAD_SYNC_PROGRESS_THREAD) {
+    // Backward's compute makes no MPI call: the progress thread alone must complete
+    // the buckets (a few KB each; up to 10 s on a loaded machine).
+    int left = grad_sync_in_flight(&g);
+    for (int ms = 0; left > 0 && ms < 10000; ms += 10) sleep_ms(10), left = grad_sync_in_flight(&g);
+    CHECK(left == 0, "progress thread: %d of %d buckets still in flight after 10 s without MPI calls", left,
+          g.n_buckets);
+  }
   CHECK(grad_sync_finish(&g) == VDMC_OK, "finish: %s", vdmc_error_message());
   double factor = c->size * (c->size + 1) / 2.0;
   size_t bad = 0;
@@ -73,8 +85,9 @@ int main(int argc, char **argv) {
     fprintf(stderr, "%s\n", vdmc_error_message());
     return 1;
   }
-  run_stage(&c, 0);
-  run_stage(&c, 1);
+  run_stage(&c, 0, GRAD_SYNC_PROGRESS_THREAD);
+  run_stage(&c, 0, GRAD_SYNC_PROGRESS_CALLS);
+  run_stage(&c, 1, GRAD_SYNC_PROGRESS_THREAD);
 
   double local[2] = {c.rank + 1.0, -(double)c.rank};
   MetricStat st[2];
