@@ -10,6 +10,7 @@
 #include "cli/commands.h"
 #include "core/status.h"
 #include "eval/features.h"
+#include "io/classifier_file.h"
 #include "io/reader.h"
 #include "train/classifier_train.h"
 #include "mpi/agree.h"

@@ -7,6 +7,7 @@
 #include "core/pixels.h"
 #include "core/status.h"
 #include "eval/features.h"
+#include "io/classifier_file.h"
 
 typedef struct {
   Classifier own;        // loaded from a file

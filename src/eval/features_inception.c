@@ -5,6 +5,7 @@
 
 #include "core/status.h"
 #include "eval/features.h"
+#include "io/inception_file.h"
 #include "models/inception.h"
 
 static int inception_backend_load(FeatureNet *f, const char *path) {

@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 
 #include "core/status.h"
 #include "ops/activation.h"
@@ -180,4 +181,8 @@ double classifier_xent(const float *logits, const int32_t *labels, int B, int K,
   }
   if (correct) *correct = hits;
   return loss * scale;
+}
+
+uint32_t classifier_params_crc32(const Classifier *m, const float *params) {
+  return (uint32_t)crc32_z(0, (const Bytef *)params, classifier_param_floats(m) * sizeof(float));
 }

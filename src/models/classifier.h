@@ -72,13 +72,7 @@ double classifier_xent(const float *logits, const int32_t *labels, int B, int K,
 // Softmax probabilities (B,K) in double.
 void classifier_softmax(const float *logits, int B, int K, double *probs);
 
-// Weights file (vdmc_kind "classifier", format_version 1): /params float32 [total]
-// (the flat buffer), attributes H, W, C, K, width, architecture (a text description),
-// params_crc32, test_accuracy (-1 when not measured). Written serially.
-int classifier_save(const char *path, const Classifier *m, const float *params, double test_accuracy);
-// Reads the config, creates *m for max_batch and returns the parameters (malloc'd
-// flat buffer, vdmc_free_floats) and their CRC32 (the feature-network identity).
-int classifier_load(const char *path, Classifier *m, int max_batch, float **params, uint32_t *crc);
+// CRC32 of the flat parameters: the feature-network identity in FID statistics files.
 uint32_t classifier_params_crc32(const Classifier *m, const float *params);
 
 #endif

@@ -1,4 +1,4 @@
-// Shared by inception.c (architecture, forward) and inception_io.c (weights, arena).
+// Shared by inception.c (architecture, forward) and inception_weights.c (tensor list, weights, arena).
 #ifndef VDMC_MODELS_INCEPTION_INTERNAL_H
 #define VDMC_MODELS_INCEPTION_INTERNAL_H
 

@@ -165,7 +165,7 @@ class FIDInception3(nn.Module):
         return pool3, self.fc(pool3)
 
 
-# ---- deterministic weights (inception_test_tensor in src/models/inception_io.c) ----------
+# ---- deterministic weights (inception_test_tensor in src/models/inception_weights.c) ----------
 M32 = np.uint64(0xFFFFFFFF)
 
 

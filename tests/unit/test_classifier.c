@@ -12,6 +12,7 @@
 #include "core/status.h"
 #include "gradcheck.h"
 #include "io/dataset_write.h"
+#include "io/classifier_file.h"
 #include "models/classifier.h"
 #include "train/classifier_train.h"
 

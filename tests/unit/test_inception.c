@@ -17,6 +17,7 @@
 #include "fixture.h"
 #include "io/h5_attr.h"
 #include "io/h5_check.h"
+#include "io/inception_file.h"
 #include "models/inception.h"
 
 typedef struct {

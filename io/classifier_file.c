@@ -1,19 +1,15 @@
-// The classifier's weights file (classifier.h).
+// The classifier's weights file (classifier_file.h).
+#include "io/classifier_file.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
 
 #include "core/status.h"
-#include "io/small_h5.h"
 #include "io/h5_attr.h"
-#include "models/classifier.h"
+#include "io/small_h5.h"
 
 static const char *HINT = "train one with `vdmc train-classifier` (docs/fid.md)";
-
-uint32_t classifier_params_crc32(const Classifier *m, const float *params) {
-  return (uint32_t)crc32_z(0, (const Bytef *)params, classifier_param_floats(m) * sizeof(float));
-}
 
 static void describe(const Classifier *m, char *out, size_t size) {
   const ClassifierConfig *c = &m->cfg;
