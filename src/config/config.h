@@ -122,7 +122,7 @@ extern const int config_key_count;
 // Where each key's value came from ("default", "file.yaml:3:5", "--set").
 typedef struct {
   Config values;
-  char where[64][CONFIG_WHERE_LEN];
+  char where[80][CONFIG_WHERE_LEN];
   char source_name[CONFIG_WHERE_LEN];  // file path or "embedded default"
 } ConfigSet;
 
