@@ -4,7 +4,7 @@
 #   1. eval.fid_n adds eval_fid, eval_is to the evaluation line of log.jsonl (and the
 #      stderr line and progress line), equal to `vdmc eval CHECKPOINT --fid --n N --ref
 #      --features --sampler --steps --seed --sample-batch MB` on that step's checkpoint
-#      (to the printed digits);
+#      (to the printed digits), and TensorBoard's scalars (tests/cli/tensorboard_check.py);
 #   2. the training bits do not depend on it (vdmc compare --tol 0 with a run without);
 #   3. run.keep_best fid keeps RUN/best.h5 with the lowest eval_fid (its eval_best
 #      extra names the metric); resuming it with keep_best bpd is one line, file kept;
@@ -51,6 +51,9 @@ while read -r step fid; do
   echo "step $step: eval_fid $fid, vdmc eval $want"
   [ -n "$want" ] && [ "$got" = "$want" ] && ok || bad "step $step: eval_fid $got, vdmc eval $want"
 done < <(fids fid)
+# TensorBoard: every scalar (eval_fid, eval_is, ... included) equals log.jsonl's value
+if /usr/bin/python3 "${VDMC_SOURCE_DIR:-$(dirname "$0")/../..}/tests/cli/tensorboard_check.py" check "$work/fid" \
+  >"$work/tb.out" 2>&1 && grep -q '"eval_fid"' "$work/fid/log.jsonl"; then ok; else bad "TensorBoard scalars:"; cat "$work/tb.out"; fi
 
 # 2. the same training bits without evaluation
 train plain 8 && ok || bad "training without evaluation"
