@@ -4,7 +4,7 @@
 #   1. eval.fid_n adds eval_fid, eval_is to the evaluation line of log.jsonl (and the
 #      stderr line and progress line), equal to `vdmc eval CHECKPOINT --fid --n N --ref
 #      --features --sampler --steps --seed --sample-batch MB` on that step's checkpoint
-#      (to the printed digits), and TensorBoard's scalars (tests/cli/tensorboard_check.py);
+#      (to the printed digits) at P=1 and P=2, and TensorBoard's scalars (tests/cli/tensorboard_check.py);
 #   2. the training bits do not depend on it (vdmc compare --tol 0 with a run without);
 #   3. run.keep_best fid keeps RUN/best.h5 with the lowest eval_fid (its eval_best
 #      extra names the metric); resuming it with keep_best bpd is one line, file kept;
@@ -23,18 +23,18 @@ test_set="$work/data/fashion-mnist-test.h5"
 N=20 STEPS=4 MB=8  # MB: tests/configs/tiny.yaml's batch at P=1, the trainer's micro-batch
 fid_base=(--set run.eval_every=4 --set eval.bpd_n=16 --set eval.fid_n=$N --set eval.fid_steps=$STEPS)
 fid_set=("${fid_base[@]}" --set "eval.fid_ref=$work/ref.h5" --set "eval.fid_features=$work/feat.h5")
-train() {  # run_dir steps extra-args...
+train() {  # run_dir steps extra-args... (NP ranks, default 1)
   local dir=$1 steps=$2
   shift 2
-  vdmc_mpirun 1 "$vdmc" train "$tiny" --run "$work/$dir" "${data_args[@]}" --set optim.steps="$steps" \
+  vdmc_mpirun "${NP:-1}" "$vdmc" train "$tiny" --run "$work/$dir" "${data_args[@]}" --set optim.steps="$steps" \
     --set run.checkpoint_every=4 --set run.sample_every=0 "$@" >>"$work/$dir.log" 2>&1
 }
 fids() {  # run_dir: "step eval_fid" per evaluation line
   grep '"eval_fid"' "$work/$1/log.jsonl" | sed -E 's/.*"step": ([0-9]+), .*"eval_fid": ([^,]+),.*/\1 \2/'
 }
-eval_fid() {  # checkpoint: the fid `vdmc eval --fid` prints
-  "$vdmc" eval "$1" --fid --n $N --ref "$work/ref.h5" --features "$work/feat.h5" --sampler dpmpp-3m-sde \
-    --steps $STEPS --seed 0 --sample-batch $MB 2>/dev/null | awk '$1 == "fid" {print $2}'
+eval_fid() {  # checkpoint [ranks [micro-batch]]: the fid `vdmc eval --fid` prints
+  vdmc_mpirun "${2:-1}" "$vdmc" eval "$1" --fid --n $N --ref "$work/ref.h5" --features "$work/feat.h5" --sampler dpmpp-3m-sde \
+    --steps $STEPS --seed 0 --sample-batch "${3:-$MB}" 2>/dev/null </dev/null | awk '$1 == "fid" {print $2}'
 }
 
 # 1. the value is vdmc eval's
@@ -45,12 +45,21 @@ grep -q '"eval_is": [0-9.e+-]*, "eval_is_std": [0-9.e+-]*, "eval_fid_n": 20, "ev
 grep -q "step 8 eval: test bits/dim .* (16 examples), FID .*, inception score .* (20 samples) in" "$work/fid.log" && ok ||
   bad "no FID in the evaluation line on stderr"
 grep -q "step 8/8 .* bpd [0-9.]*  fid [0-9.e+-]*$" "$work/fid.log" && ok || bad "the progress line does not show eval_fid"
+compared=0
 while read -r step fid; do
+  compared=$((compared + 1))
   want=$(eval_fid "$work/fid/checkpoints/step-0000000$step.h5")
   got=$(printf '%.10g' "$fid")
   echo "step $step: eval_fid $fid, vdmc eval $want"
   [ -n "$want" ] && [ "$got" = "$want" ] && ok || bad "step $step: eval_fid $got, vdmc eval $want"
 done < <(fids fid)
+[ $compared = 2 ] && ok || bad "$compared evaluations compared with vdmc eval, not 2"
+# at P=2 (micro-batch 4 per rank): vdmc eval at P=2 with the same batches
+NP=2 train fid2 4 "${fid_set[@]}" && ok || { bad "training with eval.fid_n at P=2"; tail -3 "$work/fid2.log"; }
+want=$(eval_fid "$work/fid2/checkpoints/step-00000004.h5" 2 4)
+got=$(fids fid2 | awk '$1 == 4 {printf "%.10g", $2}')
+echo "P=2 step 4: eval_fid $got, vdmc eval $want"
+[ -n "$want" ] && [ "$got" = "$want" ] && ok || bad "P=2: eval_fid $got, vdmc eval $want"
 # TensorBoard: every scalar (eval_fid, eval_is, ... included) equals log.jsonl's value
 if /usr/bin/python3 "${VDMC_SOURCE_DIR:-$(dirname "$0")/../..}/tests/cli/tensorboard_check.py" check "$work/fid" \
   >"$work/tb.out" 2>&1 && grep -q '"eval_fid"' "$work/fid/log.jsonl"; then ok; else bad "TensorBoard scalars:"; cat "$work/tb.out"; fi
