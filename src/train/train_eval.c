@@ -12,7 +12,8 @@
 #include "mpi/agree.h"
 #include "sample/net_denoiser.h"
 
-static const char *const METRIC[2] = {"eval_bpd", "eval_fid"};  // by TRAIN_EVAL_KEEP_*
+// by TRAIN_EVAL_KEEP_*: run.keep_best's value and the log.jsonl key it keeps the lowest of
+static const char *const KEEP[2] = {"bpd", "fid"}, *const METRIC[2] = {"eval_bpd", "eval_fid"};
 
 // Rank 0: the (value, step) stored in RUN/best.h5; INFINITY when there is no file.
 // A file that is there but not a best checkpoint of this metric is an error: it is
@@ -37,8 +38,7 @@ static int read_best(TrainEval *e) {
                    "run.keep_best; move it away", e->best_path, TRAIN_EVAL_BEST_EXTRA);
   else if (metric != e->keep_best)
     rc = vdmc_fail(VDMC_ERR_INPUT, "run.keep_best %s: %s was kept by the lowest %s; move it away or keep_best %s",
-                   e->keep_best == TRAIN_EVAL_KEEP_FID ? "fid" : "bpd", e->best_path, METRIC[metric],
-                   metric == TRAIN_EVAL_KEEP_FID ? "fid" : "bpd");
+                   KEEP[e->keep_best], e->best_path, METRIC[metric], KEEP[metric]);
   else
     e->best = v[0], e->best_step = (long long)v[1];
   free(v);
@@ -91,6 +91,9 @@ int train_eval_open(TrainEval *e, Trainer *t) {
   if (e->keep_best != TRAIN_EVAL_KEEP_NONE && !e->every)
     return vdmc_fail(VDMC_ERR_INPUT, "%s: run.keep_best %s keeps the best evaluation, but run.eval_every is 0 "
                      "(no evaluation)", config_where(&t->run.cs, "run.keep_best"), c->run.keep_best);
+  if (c->eval.fid_n && !e->every)
+    return vdmc_fail(VDMC_ERR_INPUT, "%s: eval.fid_n %lld asks for the FID during training, but run.eval_every is 0 "
+                     "(no evaluation)", config_where(&t->run.cs, "eval.fid_n"), c->eval.fid_n);
   if (e->keep_best == TRAIN_EVAL_KEEP_FID && !c->eval.fid_n)
     return vdmc_fail(VDMC_ERR_INPUT, "%s: run.keep_best fid keeps the lowest eval_fid, but eval.fid_n is 0 (no FID)",
                      config_where(&t->run.cs, "run.keep_best"));

@@ -111,7 +111,8 @@ int train_log_eval(TrainLog *l, const TrainEvalLine *x) {
   if (x->has_fid)
     snprintf(fid, sizeof fid, ", FID %.6g, inception score %.4f +- %.4f (%lld samples)", x->fid, x->is_mean, x->is_std,
              x->fid_n);
-  fprintf(stderr, "step %lld eval: test bits/dim %.6f +- %.6f (%lld examples)%s in %.1f s, %.1f%% of the time so far%s\n",
+  fprintf(stderr,
+          "step %lld eval: test bits/dim %.6f +- %.6f (%lld examples)%s in %.1f s, %.1f%% of the time so far%s\n",
           x->step, x->bpd, x->bpd_se, x->n, fid, x->seconds, 100 * x->fraction, x->best ? ", the best: kept" : "");
   fprintf(l->jsonl, "{\"step\": %lld, \"eval_bpd\": %.17g, \"eval_bpd_se\": %.8g, \"eval_n\": %lld, ", x->step,
           x->bpd, x->bpd_se, x->n);

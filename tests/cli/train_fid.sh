@@ -9,7 +9,8 @@
 #   3. run.keep_best fid keeps RUN/best.h5 with the lowest eval_fid (its eval_best
 #      extra names the metric); resuming it with keep_best bpd is one line, file kept;
 #   4. a wrong feature network, missing eval.fid_ref, eval.fid_n below the IS splits,
-#      keep_best fid without eval.fid_n: one line before the first step.
+#      keep_best fid without eval.fid_n, eval.fid_n without run.eval_every: one line
+#      before the first step.
 set -u
 source "$(dirname "$0")/../common/mpirun.sh"
 source "$(dirname "$0")/../common/train_env.sh"
@@ -100,6 +101,8 @@ bad_run fewfid "vdmc train: --set eval.fid_n: eval.fid_n 5: the Inception Score 
   --set run.eval_every=4 --set eval.fid_n=5 --set "eval.fid_ref=$work/ref.h5" --set "eval.fid_features=$work/feat.h5"
 bad_run nofid "vdmc train: --set run.keep_best: run.keep_best fid keeps the lowest eval_fid, but eval.fid_n is 0" \
   --set run.eval_every=4 --set run.keep_best=fid
+bad_run noevery "vdmc train: --set eval.fid_n: eval.fid_n 20 asks for the FID during training, but run.eval_every is 0" \
+  --set eval.fid_n=$N --set "eval.fid_ref=$work/ref.h5" --set "eval.fid_features=$work/feat.h5"
 grep "vdmc train: " "$work/wrongfeat.log" | tail -1
 [ "$(grep -c "^vdmc train: eval.fid_n" "$work/wrongfeat.log")" = 1 ] && ok || bad "more than one line for a wrong feature network"
 
