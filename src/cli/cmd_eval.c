@@ -13,6 +13,7 @@
 #include "mpi/agree.h"
 #include "mpi/comm.h"
 #include "cli/flag_parse.h"
+#include "sample/ckpt_model.h"
 #include "sample/generate.h"
 #include "cli/mpi_command.h"
 #include "sample/progress.h"
@@ -179,8 +180,9 @@ static int fid_generated(EvalArgs *a, FidSetup *s, const VdmcComm *c, FidResult 
   CkptModel m;
   double t0 = progress_now();
   int rc = ckpt_model_load(&m, a->b.path, sample_model_batch(&a->r, c->size), c->comm);
-  if (!rc) rc = sample_request_resolve(&a->r, &m);
-  if (!rc) rc = fid_evaluate_generated(s, &m, &a->r, a->keep, (int)a->is_splits, c->comm, f);
+  if (!rc) rc = sample_request_resolve(&a->r, &m.run);
+  if (!rc)
+    rc = fid_evaluate_generated(s, &m.run, ckpt_model_denoiser(&m), &a->r, a->keep, (int)a->is_splits, c->comm, f);
   if (!rc && c->rank == 0) {
     char what[5000];
     snprintf(what, sizeof what,

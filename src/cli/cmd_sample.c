@@ -112,7 +112,7 @@ static int run(void *args, const VdmcComm *c) {
     return rc;
   }
   size_t D = (size_t)m.run.net.cfg.resolution * m.run.net.cfg.resolution * m.run.net.cfg.in_channels;
-  rc = sample_request_resolve(r, &m);
+  rc = sample_request_resolve(r, &m.run);
   const char *outputs[2] = {a->out, a->h5};
   if (!rc) rc = mpi_command_check_files(c->comm, NULL, 0, outputs, 2);  // the checkpoint is noted by its load
   if (!rc && a->out && (double)r->n * D > INT_MAX)
@@ -130,11 +130,12 @@ static int run(void *args, const VdmcComm *c) {
   }
   double t0 = progress_now();
   SampleRows rows = {bytes, labels, lo, D};
-  if (!rc) rc = sample_generate_range(r, &m, c->size, lo, hi, c->rank == 0 ? "sample (rank 0)" : NULL,
-                                      sample_rows_sink, &rows);
+  if (!rc)
+    rc = sample_generate_range(r, &m.run, ckpt_model_denoiser(&m), c->size, lo, hi,
+                               c->rank == 0 ? "sample (rank 0)" : NULL, sample_rows_sink, &rows);
   rc = mpi_agree(c->comm, rc);
   double seconds = progress_now() - t0;
-  if (!rc && a->h5) rc = sample_write_h5(a->h5, r, &m, bytes, labels, lo, hi, c->comm);
+  if (!rc && a->h5) rc = sample_write_h5(a->h5, r, &m.run, bytes, labels, lo, hi, c->comm);
   if (!rc && a->out) {  // gather to rank 0 in rank order (= sample order), in place
     displs = counts + c->size;
     for (int q = 0; q < c->size; q++) {

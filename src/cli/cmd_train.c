@@ -123,6 +123,7 @@ int cmd_train(int argc, char **argv) {
   long long delay_ms = env_step("VDMC_TRAIN_TEST_STEP_DELAY_MS");
   TrainLog log;
   TrainEval eval;
+  memset(&eval, 0, sizeof eval);  // closed whether or not it was opened
   rc = mpi_agree(comm.comm, train_log_open(&log, t));  // rank 0 opens it; all stop if it cannot
   if (!rc) rc = train_eval_open(&eval, t);
   int saved_at_end = 0;
@@ -186,6 +187,7 @@ int cmd_train(int argc, char **argv) {
     }
   }
   if (!rc && !saved_at_end && t->step >= steps) rc = trainer_save(t);  // resumed at the end
+  train_eval_close(&eval);
   train_log_close(&log);
   trainer_free(t);
   free(t);

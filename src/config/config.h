@@ -82,10 +82,15 @@ typedef struct {
     int tensorboard;  // 1: rank 0 writes TensorBoard event files in RUN/tb/
     long long ema_snapshot_images;      // images between power-function EMA snapshots
     int eval_every;                     // steps between evaluations during training (0 = never)
-    char keep_best[CONFIG_STR_LEN];     // none | bpd: which evaluation RUN/best.h5 is the best of
+    char keep_best[CONFIG_STR_LEN];     // none | bpd | fid: which evaluation RUN/best.h5 is the best of
   } run;
   struct {
     long long bpd_n;                    // test examples of the bits/dim during training
+    long long fid_n;                    // samples of the FID during training (0 = no FID)
+    char fid_ref[CONFIG_STR_LEN];       // reference statistics (vdmc fid-stats)
+    char fid_features[CONFIG_STR_LEN];  // the feature network they were computed with
+    char fid_sampler[CONFIG_STR_LEN];   // ddpm | edm | ode | dpmpp-2m | dpmpp-3m-sde
+    long long fid_steps;                // sampler steps (0 = the sampler's default)
   } eval;
   struct {
     char precision[CONFIG_STR_LEN];     // fp32 | bf16: the operands of the model's products
@@ -117,7 +122,7 @@ extern const int config_key_count;
 // Where each key's value came from ("default", "file.yaml:3:5", "--set").
 typedef struct {
   Config values;
-  char where[64][CONFIG_WHERE_LEN];
+  char where[80][CONFIG_WHERE_LEN];
   char source_name[CONFIG_WHERE_LEN];  // file path or "embedded default"
 } ConfigSet;
 

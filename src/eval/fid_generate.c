@@ -22,20 +22,20 @@ static int fid_sink(void *ctx, const uint8_t *images, const int32_t *labels, lon
   return feature_accum_add(s->acc, images, s->use_labels ? labels : NULL, first, count, s->H, s->W, s->C);
 }
 
-int fid_evaluate_generated(FidSetup *s, CkptModel *m, const SampleRequest *r, const char *keep_h5,
+int fid_evaluate_generated(FidSetup *s, const Run *run, Denoiser den, const SampleRequest *r, const char *keep_h5,
                            int is_splits, MPI_Comm comm, FidResult *out) {
   memset(out, 0, sizeof *out);
   int rank, P;
   MPI_TRY(MPI_Comm_rank(comm, &rank));
   MPI_TRY(MPI_Comm_size(comm, &P));
   FeatureNet *net = &s->net;
-  const UNetConfig *u = &m->run.net.cfg;
+  const UNetConfig *u = &run->net.cfg;
   FidSink sink = {NULL, NULL, u->resolution, u->resolution, u->in_channels, u->num_classes == net->K};
   size_t D = (size_t)sink.H * sink.W * sink.C;
   long long lo, hi;
   sample_rank_range(r->n, rank, P, &lo, &hi);
   char source[4200];
-  snprintf(source, sizeof source, "samples of %s", m->run.file);
+  snprintf(source, sizeof source, "samples of %s", run->file);
   FeatureAccum acc;
   memset(&acc, 0, sizeof acc);
   SampleRows keep = {NULL, NULL, lo, D};
@@ -52,9 +52,9 @@ int fid_evaluate_generated(FidSetup *s, CkptModel *m, const SampleRequest *r, co
   sink.acc = &acc;
   sink.keep = keep_h5 ? &keep : NULL;
   if (!st)
-    st = sample_generate_range(r, m, P, lo, hi, rank == 0 ? "fid: sample (rank 0)" : NULL, fid_sink, &sink);
+    st = sample_generate_range(r, run, den, P, lo, hi, rank == 0 ? "fid: sample (rank 0)" : NULL, fid_sink, &sink);
   st = mpi_agree(comm, st);
-  if (!st && keep_h5) st = sample_write_h5(keep_h5, r, m, keep.images, keep.labels, lo, hi, comm);
+  if (!st && keep_h5) st = sample_write_h5(keep_h5, r, run, keep.images, keep.labels, lo, hi, comm);
   FeatureSummary sum;
   memset(&sum, 0, sizeof sum);
   if (!st) st = feature_accum_finish(&acc, comm, &sum);

@@ -10,11 +10,12 @@
 #include "eval/fid_evaluate.h"
 #include "sample/generate.h"
 
-// Collective over comm. m was loaded for sample_model_batch(r, P) and r passed
-// sample_request_resolve. Fails with one line when the model's images do not fit the
-// feature network or N < is_splits. keep_h5 (NULL: none) is written collectively in
-// the format of `vdmc sample --h5` (each rank then holds its samples in memory).
-int fid_evaluate_generated(FidSetup *s, CkptModel *m, const SampleRequest *r, const char *keep_h5,
+// Collective over comm. den is run's network with the weights sampled with, taking
+// batches of sample_model_batch(r, P), and r passed sample_request_resolve. Fails
+// with one line when the model's images do not fit the feature network or N <
+// is_splits. keep_h5 (NULL: none) is written collectively in the format of
+// `vdmc sample --h5` (each rank then holds its samples in memory).
+int fid_evaluate_generated(FidSetup *s, const Run *run, Denoiser den, const SampleRequest *r, const char *keep_h5,
                            int is_splits, MPI_Comm comm, FidResult *out);
 
 #endif

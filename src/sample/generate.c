@@ -31,28 +31,28 @@ int sample_batch(const SampleRequest *r, int P) {
 
 int sample_model_batch(const SampleRequest *r, int P) { return sample_batch(r, P) * (r->guidance != 0 ? 2 : 1); }
 
-int sample_request_resolve(SampleRequest *r, const CkptModel *m) {
+int sample_request_resolve(SampleRequest *r, const Run *run) {
   SamplerKind kind;
   int rc = sampler_kind_parse(r->sampler, &kind);
   if (rc) return rc;
-  int K = m->run.net.cfg.num_classes;
+  int K = run->net.cfg.num_classes;
   if (r->guidance != 0 && K == 0)
     return vdmc_fail(VDMC_ERR_INPUT, "--guidance %g: the model of %s is unconditional (model.num_classes = 0); "
-                     "classifier-free guidance needs a class-conditional model", r->guidance, m->run.file);
+                     "classifier-free guidance needs a class-conditional model", r->guidance, run->file);
   if (r->klass >= 0 && r->klass >= K)
     return vdmc_fail(VDMC_ERR_INPUT, "--class %lld: outside [0, %d) (model.num_classes = %d in %s)", r->klass, K, K,
-                     m->run.file);
+                     run->file);
   if (r->steps == 0) r->steps = sampler_default_steps(kind);
   return VDMC_OK;
 }
 
-static int sampler_options(SamplerOptions *o, const SampleRequest *r, CkptModel *m) {
+static int sampler_options(SamplerOptions *o, const SampleRequest *r, const Run *run) {
   SamplerKind kind;
   int rc = sampler_kind_parse(r->sampler, &kind);
-  const Config *cfg = &m->run.cs.values;
+  const Config *cfg = &run->cs.values;
   if (!rc) rc = sampler_defaults(o, kind, cfg->diffusion.lambda_min, cfg->diffusion.lambda_max);
   if (!rc && r->schedule)
-    rc = sampler_set_schedule(o, r->schedule, &m->run.obj.schedule, cfg->diffusion.lambda_min, cfg->diffusion.lambda_max,
+    rc = sampler_set_schedule(o, r->schedule, &run->obj.schedule, cfg->diffusion.lambda_min, cfg->diffusion.lambda_max,
                               log(cfg->diffusion.shift_base / cfg->model.resolution));
   o->steps = (int)r->steps;
   o->seed = (uint64_t)r->seed;
@@ -66,11 +66,10 @@ static void on_step(void *ctx, int step, int steps) {
   progress_add(ctx, 1);
 }
 
-int sample_generate_range(const SampleRequest *r, CkptModel *m, int P, long long lo, long long hi,
+int sample_generate_range(const SampleRequest *r, const Run *run, Denoiser den, int P, long long lo, long long hi,
                           const char *progress, SampleSink sink, void *ctx) {
-  Denoiser den = ckpt_model_denoiser(m);
   SamplerOptions o;
-  int rc = sampler_options(&o, r, m);
+  int rc = sampler_options(&o, r, run);
   if (rc) return rc;
   int B = sample_batch(r, P), K = den.num_classes;
   Progress p;
@@ -92,7 +91,7 @@ int sample_generate_range(const SampleRequest *r, CkptModel *m, int P, long long
     for (size_t k = 0; !rc && k < (size_t)b * den.D; k++) {
       if (!isfinite(x[k])) {
         rc = vdmc_fail(VDMC_ERR_NUMERIC, "sample %lld is not finite: the model's output overflowed (%s, step %lld)",
-                       first + (long long)(k / den.D), m->run.file, (long long)m->run.step);
+                       first + (long long)(k / den.D), run->file, (long long)run->step);
         break;
       }
       bytes[k] = unit_to_pixel(x[k]);
@@ -115,13 +114,13 @@ int sample_rows_sink(void *rows, const uint8_t *images, const int32_t *labels, l
   return VDMC_OK;
 }
 
-int sample_write_h5(const char *path, const SampleRequest *r, const CkptModel *m, const uint8_t *images,
+int sample_write_h5(const char *path, const SampleRequest *r, const Run *run, const uint8_t *images,
                     const int32_t *labels, long long lo, long long hi, MPI_Comm comm) {
-  const UNetConfig *u = &m->run.net.cfg;
+  const UNetConfig *u = &run->net.cfg;
   char source[4400];
   snprintf(source, sizeof source,
-           "vdmc sample %s step %lld: sampler %s, schedule %s, %lld steps, guidance %g, seed %lld", m->run.file,
-           (long long)m->run.step, r->sampler, r->schedule ? r->schedule : "default", r->steps, r->guidance, r->seed);
+           "vdmc sample %s step %lld: sampler %s, schedule %s, %lld steps, guidance %g, seed %lld", run->file,
+           (long long)run->step, r->sampler, r->schedule ? r->schedule : "default", r->steps, r->guidance, r->seed);
   DatasetSpec spec = {"samples", source, (size_t)r->n, (size_t)u->resolution, (size_t)u->resolution,
                       (size_t)u->in_channels, u->num_classes > 0 ? u->num_classes : 1};
   return samples_h5_write(path, &spec, images, labels, (size_t)lo, (size_t)(hi - lo), comm);

@@ -9,7 +9,8 @@
 #include <mpi.h>
 #include <stdint.h>
 
-#include "sample/ckpt_model.h"
+#include "run/run.h"
+#include "sample/sampler.h"
 
 typedef struct {
   const char *sampler;   // ddpm | edm | ode | dpmpp-2m | dpmpp-3m-sde
@@ -34,7 +35,7 @@ int sample_model_batch(const SampleRequest *r, int P);
 // unconditional model, a class outside [0, K), an unknown sampler or schedule. Then
 // fills what the request left to the sampler: steps 0 becomes its default (256; 20
 // for DPM-Solver++).
-int sample_request_resolve(SampleRequest *r, const CkptModel *m);
+int sample_request_resolve(SampleRequest *r, const Run *run);
 
 // Receives each batch: images (count, H, W, C) uint8, labels (count) = the class each
 // sample was drawn for (0 for an unconditional model), global indices first ..
@@ -42,9 +43,11 @@ int sample_request_resolve(SampleRequest *r, const CkptModel *m);
 typedef int (*SampleSink)(void *ctx, const uint8_t *images, const int32_t *labels, long long first, int count);
 
 // This rank's samples [lo, hi) in batches of sample_batch(r, P), each handed to sink.
-// progress: the rank-0 progress line's label ("sample (rank 0)"), NULL for none. A
-// non-finite sample is VDMC_ERR_NUMERIC naming it and the checkpoint.
-int sample_generate_range(const SampleRequest *r, CkptModel *m, int P, long long lo, long long hi,
+// den: run's network with the weights sampled with (ckpt_model_denoiser, or the
+// trainer's EMA weights), taking batches of sample_model_batch(r, P). progress: the
+// rank-0 progress line's label ("sample (rank 0)"), NULL for none. A non-finite
+// sample is VDMC_ERR_NUMERIC naming it and the checkpoint.
+int sample_generate_range(const SampleRequest *r, const Run *run, Denoiser den, int P, long long lo, long long hi,
                           const char *progress, SampleSink sink, void *ctx);
 
 // A sink that copies every batch into rows (first - lo) of images (hi - lo, D) and labels.
@@ -58,7 +61,7 @@ int sample_rows_sink(void *rows, const uint8_t *images, const int32_t *labels, l
 
 // Collective: this rank's rows [lo, hi) of the dataset-format file path (samples_h5.h),
 // whose source attribute records the checkpoint and the request.
-int sample_write_h5(const char *path, const SampleRequest *r, const CkptModel *m, const uint8_t *images,
+int sample_write_h5(const char *path, const SampleRequest *r, const Run *run, const uint8_t *images,
                     const int32_t *labels, long long lo, long long hi, MPI_Comm comm);
 
 #endif

@@ -7,14 +7,19 @@
 #include <unistd.h>
 
 #include "core/status.h"
+#include "eval/fid_generate.h"
 #include "io/checkpoint.h"
 #include "mpi/agree.h"
 #include "sample/net_denoiser.h"
 
-// Rank 0: the (eval_bpd, step) stored in RUN/best.h5; INFINITY when there is no file.
-// A file that is there but not a best checkpoint is an error: it is never replaced.
+// by TRAIN_EVAL_KEEP_*: run.keep_best's value and the log.jsonl key it keeps the lowest of
+static const char *const KEEP[2] = {"bpd", "fid"}, *const METRIC[2] = {"eval_bpd", "eval_fid"};
+
+// Rank 0: the (value, step) stored in RUN/best.h5; INFINITY when there is no file.
+// A file that is there but not a best checkpoint of this metric is an error: it is
+// never replaced. (eval_bpd, step) without a metric: kept before FID, by bpd.
 static int read_best(TrainEval *e) {
-  e->best_bpd = INFINITY;
+  e->best = INFINITY;
   e->best_step = -1;
   if (access(e->best_path, F_OK) != 0) return VDMC_OK;
   char *text = NULL, resolved[4096];
@@ -27,13 +32,49 @@ static int read_best(TrainEval *e) {
     snprintf(why, sizeof why, "%s", vdmc_error_message());
     return vdmc_fail(rc, "run.keep_best: cannot read the best so far: %s", why);
   }
-  if (n != 2 || !isfinite(v[0]) || !(v[1] >= 0))
-    rc = vdmc_fail(VDMC_ERR_INPUT, "run.keep_best: %s has no valid extra '%s' (eval_bpd, step): not written by "
+  int metric = n == 3 ? (int)v[2] : TRAIN_EVAL_KEEP_BPD;
+  if ((n != 2 && n != 3) || !isfinite(v[0]) || !(v[1] >= 0) || (n == 3 && v[2] != 0 && v[2] != 1))
+    rc = vdmc_fail(VDMC_ERR_INPUT, "run.keep_best: %s has no valid extra '%s' (value, step, metric): not written by "
                    "run.keep_best; move it away", e->best_path, TRAIN_EVAL_BEST_EXTRA);
+  else if (metric != e->keep_best)
+    rc = vdmc_fail(VDMC_ERR_INPUT, "run.keep_best %s: %s was kept by the lowest %s; move it away or keep_best %s",
+                   KEEP[e->keep_best], e->best_path, METRIC[metric], KEEP[metric]);
   else
-    e->best_bpd = v[0], e->best_step = (long long)v[1];
+    e->best = v[0], e->best_step = (long long)v[1];
   free(v);
   return rc;
+}
+
+// Collective: eval.fid_*'s files and request, checked against the model before step 1.
+static int fid_open(TrainEval *e, Trainer *t) {
+  const ConfigSet *cs = &t->run.cs;
+  const Config *c = &cs->values;
+  if (!c->eval.fid_ref[0] || !c->eval.fid_features[0])
+    return vdmc_fail(VDMC_ERR_INPUT, "%s: eval.fid_n %lld needs eval.fid_ref (vdmc fid-stats) and eval.fid_features "
+                     "(the feature network of those statistics)", config_where(cs, "eval.fid_n"), c->eval.fid_n);
+  if (c->eval.fid_n < FEATURES_IS_SPLITS)
+    return vdmc_fail(VDMC_ERR_INPUT, "%s: eval.fid_n %lld: the Inception Score needs at least %d samples",
+                     config_where(cs, "eval.fid_n"), c->eval.fid_n, FEATURES_IS_SPLITS);
+  int rc = fid_setup_open(&e->fid_setup, c->eval.fid_ref, c->eval.fid_features);
+  e->fid = !rc;  // opened here: train_eval_close frees it
+  rc = mpi_agree(t->comm.comm, rc);
+  SampleRequest *r = &e->fid_req;
+  sample_request_defaults(r);
+  r->sampler = c->eval.fid_sampler;
+  r->steps = c->eval.fid_steps;
+  r->n = c->eval.fid_n;
+  r->seed = c->run.seed;
+  r->batch = t->mb;  // the network takes up to mb; unguided, so the model batch is sample_batch
+  if (!rc) rc = sample_request_resolve(r, &t->run);
+  const UNetConfig *u = &t->run.net.cfg;
+  if (!rc) rc = features_check_input(&e->fid_setup.net, u->resolution, u->resolution, u->in_channels, "the model");
+  rc = mpi_agree(t->comm.comm, rc);
+  if (rc) {
+    char why[1024];
+    snprintf(why, sizeof why, "%s", vdmc_error_message());
+    return vdmc_fail(rc, "eval.fid_n %lld (%s): %s", c->eval.fid_n, config_where(cs, "eval.fid_n"), why);
+  }
+  return VDMC_OK;
 }
 
 int train_eval_open(TrainEval *e, Trainer *t) {
@@ -43,11 +84,19 @@ int train_eval_open(TrainEval *e, Trainer *t) {
   e->t_start = MPI_Wtime();
   e->args = (BpdEvalArgs){.path = t->run_dir, .split = "test", .t_samples = BPD_EVAL_T_SAMPLES, .n = c->eval.bpd_n,
                           .batch = t->mb, .seed = (uint64_t)c->run.seed, .quiet = 1};
-  e->keep_best = !strcmp(c->run.keep_best, "bpd");
+  e->keep_best = !strcmp(c->run.keep_best, "bpd")   ? TRAIN_EVAL_KEEP_BPD
+                  : !strcmp(c->run.keep_best, "fid") ? TRAIN_EVAL_KEEP_FID
+                                                     : TRAIN_EVAL_KEEP_NONE;
   snprintf(e->best_path, sizeof e->best_path, "%s/%s", t->run_dir, TRAIN_EVAL_BEST_FILE);
-  if (e->keep_best && !e->every)
-    return vdmc_fail(VDMC_ERR_INPUT, "%s: run.keep_best bpd keeps the best evaluation, but run.eval_every is 0 "
-                     "(no evaluation)", config_where(&t->run.cs, "run.keep_best"));
+  if (e->keep_best != TRAIN_EVAL_KEEP_NONE && !e->every)
+    return vdmc_fail(VDMC_ERR_INPUT, "%s: run.keep_best %s keeps the best evaluation, but run.eval_every is 0 "
+                     "(no evaluation)", config_where(&t->run.cs, "run.keep_best"), c->run.keep_best);
+  if (c->eval.fid_n && !e->every)
+    return vdmc_fail(VDMC_ERR_INPUT, "%s: eval.fid_n %lld asks for the FID during training, but run.eval_every is 0 "
+                     "(no evaluation)", config_where(&t->run.cs, "eval.fid_n"), c->eval.fid_n);
+  if (e->keep_best == TRAIN_EVAL_KEEP_FID && !c->eval.fid_n)
+    return vdmc_fail(VDMC_ERR_INPUT, "%s: run.keep_best fid keeps the lowest eval_fid, but eval.fid_n is 0 (no FID)",
+                     config_where(&t->run.cs, "run.keep_best"));
   if (!e->every) return VDMC_OK;
   if (t->reader) reader_quiesce(t->reader);  // HDF5 is single-threaded: park the prefetcher
   int rc = mpi_agree(t->comm.comm, bpd_eval_check(&e->args, &t->run, t->comm.comm));
@@ -57,32 +106,40 @@ int train_eval_open(TrainEval *e, Trainer *t) {
     return vdmc_fail(rc, "run.eval_every %d: %s (eval.bpd_n from %s)", e->every, why,
                      config_where(&t->run.cs, "eval.bpd_n"));
   }
-  if (!e->keep_best) return VDMC_OK;
+  if (c->eval.fid_n && (rc = fid_open(e, t))) return rc;
+  if (e->keep_best == TRAIN_EVAL_KEEP_NONE) return VDMC_OK;
   double best[2] = {INFINITY, -1};
-  if (t->comm.rank == 0 && !(rc = read_best(e))) best[0] = e->best_bpd, best[1] = (double)e->best_step;
+  if (t->comm.rank == 0 && !(rc = read_best(e))) best[0] = e->best, best[1] = (double)e->best_step;
   if ((rc = mpi_agree(t->comm.comm, rc))) return rc;
   if ((rc = MPI_STATUS(MPI_Bcast(best, 2, MPI_DOUBLE, 0, t->comm.comm), "eval: MPI_Bcast of the best so far")))
     return rc;
-  e->best_bpd = best[0];
+  e->best = best[0];
   e->best_step = (long long)best[1];
-  if (t->comm.rank == 0 && isfinite(e->best_bpd))
-    fprintf(stderr, "vdmc train: best so far: eval_bpd %.6f at step %lld (%s)\n", e->best_bpd, e->best_step,
-            e->best_path);
+  if (t->comm.rank == 0 && isfinite(e->best))
+    fprintf(stderr, "vdmc train: best so far: %s %.6f at step %lld (%s)\n", METRIC[e->keep_best], e->best,
+            e->best_step, e->best_path);
   return VDMC_OK;
+}
+
+void train_eval_close(TrainEval *e) {
+  if (e->fid) fid_setup_free(&e->fid_setup);
+  e->fid = 0;
 }
 
 // run.keep_best: this step's state as RUN/best.h5 when its value is strictly better.
 // A failed write leaves the old file (atomic) and is a warning: training goes on.
 static void keep_if_best(TrainEval *e, Trainer *t, TrainEvalLine *line) {
-  if (!e->keep_best || !(line->bpd < e->best_bpd)) return;
-  double best[2] = {line->bpd, (double)line->step};
-  if (trainer_save_as(t, e->best_path, TRAIN_EVAL_BEST_EXTRA, best, 2)) {
+  if (e->keep_best == TRAIN_EVAL_KEEP_NONE) return;
+  double value = e->keep_best == TRAIN_EVAL_KEEP_FID ? line->fid : line->bpd;
+  if (!(value < e->best)) return;
+  double best[3] = {value, (double)line->step, e->keep_best};
+  if (trainer_save_as(t, e->best_path, TRAIN_EVAL_BEST_EXTRA, best, 3)) {
     if (t->comm.rank == 0)
       fprintf(stderr, "vdmc train: warning: %s not replaced by step %lld: %s\n", e->best_path, line->step,
               vdmc_error_message());
     return;
   }
-  e->best_bpd = line->bpd;
+  e->best = value;
   e->best_step = line->step;
   line->best = 1;
 }
@@ -100,11 +157,13 @@ int train_eval_run(TrainEval *e, Trainer *t, TrainEvalLine *line, int *evaluated
   int rc = prec == PREC_FP32 ? VDMC_OK : stepnet_set_precision(&t->run.net, PREC_FP32);
   rc = mpi_agree(t->comm.comm, rc);
   BpdResult res;
-  if (!rc) {
-    NetDenoiser nd = {.net = &t->run.net, .params = t->run.ema, .lambda_f = t->lambda_f};  // lambda_f: b >= mb floats
-    rc = bpd_eval_model(&e->args, &t->run, net_denoiser(&nd, t->run.obj.spec.pred, t->run.obj.spec.sigma_data),
-                        &t->comm, &res);
-  }
+  FidResult fid;
+  NetDenoiser nd = {.net = &t->run.net, .params = t->run.ema, .lambda_f = t->lambda_f};  // lambda_f: b >= mb floats
+  Denoiser den = net_denoiser(&nd, t->run.obj.spec.pred, t->run.obj.spec.sigma_data);
+  if (!rc) rc = bpd_eval_model(&e->args, &t->run, den, &t->comm, &res);
+  if (!rc && e->fid)
+    rc = fid_evaluate_generated(&e->fid_setup, &t->run, den, &e->fid_req, NULL, FEATURES_IS_SPLITS, t->comm.comm,
+                                &fid);
   if (prec != PREC_FP32) {
     int back = mpi_agree(t->comm.comm, stepnet_set_precision(&t->run.net, prec));
     if (back) return back;  // training cannot go on in another precision
@@ -117,6 +176,13 @@ int train_eval_run(TrainEval *e, Trainer *t, TrainEvalLine *line, int *evaluated
     return VDMC_OK;
   }
   *line = (TrainEvalLine){.step = t->step, .n = res.n, .bpd = res.mean[0], .bpd_se = res.se[0]};
+  if (e->fid) {
+    line->has_fid = 1;
+    line->fid_n = e->fid_req.n;
+    line->fid = fid.fid;
+    line->is_mean = fid.is_mean;
+    line->is_std = fid.is_std;
+  }
   keep_if_best(e, t, line);
   double now = MPI_Wtime();
   e->seconds += now - t0;

@@ -17,6 +17,7 @@ int train_log_open(TrainLog *l, const Trainer *t) {
   l->t_start = l->t_last = MPI_Wtime();
   l->step_last = t->step;
   l->last_bpd = NAN;
+  l->last_fid = NAN;
   if (l->rank != 0) return VDMC_OK;
   char path[4200];
   snprintf(path, sizeof path, "%s/log.jsonl", t->run_dir);
@@ -84,8 +85,9 @@ int train_log_step(TrainLog *l, const Trainer *t, const TrainStepStats *st, int 
     }
     char etab[32];
     format_duration(etab, sizeof etab, eta);
-    char bpd[48] = "";
+    char bpd[64] = "";
     if (isfinite(l->last_bpd)) snprintf(bpd, sizeof bpd, "  bpd %.4f", l->last_bpd);
+    if (isfinite(l->last_fid)) snprintf(bpd + strlen(bpd), sizeof bpd - strlen(bpd), "  fid %.4g", l->last_fid);
     fprintf(stderr, "step %lld/%lld  loss %.5f (ema %.5f)  lr %.2e  grad %.3f  %.1f img/s  eta %s  skipped %lld%s\n",
             line.step, steps_total, loss, l->loss_ema, st->lr, gnorm, ips, etab, line.skipped, bpd);
     int rc = write_jsonl(l->jsonl, &line);
@@ -103,11 +105,21 @@ int train_log_step(TrainLog *l, const Trainer *t, const TrainStepStats *st, int 
 int train_log_eval(TrainLog *l, const TrainEvalLine *x) {
   l->t_last += x->seconds;  // throughput and eta of the interval are the training's
   l->last_bpd = x->bpd;
+  if (x->has_fid) l->last_fid = x->fid;
   if (l->rank != 0) return VDMC_OK;
-  fprintf(stderr, "step %lld eval: test bits/dim %.6f +- %.6f (%lld examples) in %.1f s, %.1f%% of the time so far%s\n",
-          x->step, x->bpd, x->bpd_se, x->n, x->seconds, 100 * x->fraction, x->best ? ", the best: kept" : "");
-  fprintf(l->jsonl, "{\"step\": %lld, \"eval_bpd\": %.17g, \"eval_bpd_se\": %.8g, \"eval_n\": %lld, "
-          "\"eval_s\": %.6g, \"eval_fraction\": %.6g}\n", x->step, x->bpd, x->bpd_se, x->n, x->seconds, x->fraction);
+  char fid[160] = "";
+  if (x->has_fid)
+    snprintf(fid, sizeof fid, ", FID %.6g, inception score %.4f +- %.4f (%lld samples)", x->fid, x->is_mean, x->is_std,
+             x->fid_n);
+  fprintf(stderr,
+          "step %lld eval: test bits/dim %.6f +- %.6f (%lld examples)%s in %.1f s, %.1f%% of the time so far%s\n",
+          x->step, x->bpd, x->bpd_se, x->n, fid, x->seconds, 100 * x->fraction, x->best ? ", the best: kept" : "");
+  fprintf(l->jsonl, "{\"step\": %lld, \"eval_bpd\": %.17g, \"eval_bpd_se\": %.8g, \"eval_n\": %lld, ", x->step,
+          x->bpd, x->bpd_se, x->n);
+  if (x->has_fid)
+    fprintf(l->jsonl, "\"eval_fid\": %.17g, \"eval_is\": %.17g, \"eval_is_std\": %.8g, \"eval_fid_n\": %lld, ", x->fid,
+            x->is_mean, x->is_std, x->fid_n);
+  fprintf(l->jsonl, "\"eval_s\": %.6g, \"eval_fraction\": %.6g}\n", x->seconds, x->fraction);
   if (fflush(l->jsonl) != 0) return vdmc_fail(VDMC_ERR_IO, "log.jsonl: write failed: %s", strerror(errno));
   train_tb_eval(l->tb, x);
   return VDMC_OK;

@@ -32,6 +32,7 @@ typedef struct {
   MetricStat phase_sum[PHASE_COUNT];  // over the interval: sums of the per-step min/sum/max
   int n_phase;
   double last_bpd;  // the latest eval_bpd (NAN: none yet), shown in the progress line
+  double last_fid;  // the latest eval_fid (NAN: none yet), shown too
 } TrainLog;
 
 int train_log_open(TrainLog *l, const Trainer *t);

@@ -163,11 +163,17 @@ void train_tb_interval(struct TrainTb *tb, const Trainer *t, const TrainLogLine 
 
 void train_tb_eval(struct TrainTb *tb, const TrainEvalLine *x) {
   if (!tb) return;
-  TbValue v[5];  // the keys of train_log_eval's line, in its order
+  TbValue v[9];  // the keys of train_log_eval's line, in its order
   int n = 0;
   add_scalar(v, &n, "eval_bpd", x->bpd);
   add_scalar(v, &n, "eval_bpd_se", x->bpd_se);
   add_scalar(v, &n, "eval_n", (double)x->n);
+  if (x->has_fid) {
+    add_scalar(v, &n, "eval_fid", x->fid);
+    add_scalar(v, &n, "eval_is", x->is_mean);
+    add_scalar(v, &n, "eval_is_std", x->is_std);
+    add_scalar(v, &n, "eval_fid_n", (double)x->fid_n);
+  }
   add_scalar(v, &n, "eval_s", x->seconds);
   add_scalar(v, &n, "eval_fraction", x->fraction);
   write_values(tb, x->step, v, n);

@@ -109,7 +109,7 @@ grep -q "step 6 eval: .*, the best: kept" "$work/best.log" && bad "step 6 replac
 mkdir -p "$work/foreign" && cp "$work/step4.h5" "$work/foreign/best.h5"
 if train foreign 1 2 --set run.eval_every=1 --set eval.bpd_n=$N --set run.keep_best=bpd; then
   bad "a foreign best.h5 was accepted"; else
-  grep -q "vdmc train: run.keep_best: .*/foreign/best.h5 has no valid extra 'eval_best' (eval_bpd, step): not written by run.keep_best; move it away" \
+  grep -q "vdmc train: run.keep_best: .*/foreign/best.h5 has no valid extra 'eval_best' (value, step, metric): not written by run.keep_best; move it away" \
     "$work/foreign.log" && ok || { bad "no clear line for a foreign best.h5:"; cat "$work/foreign.log"; }; fi
 cmp -s "$work/step4.h5" "$work/foreign/best.h5" && ok || bad "the foreign best.h5 was changed"
 if train nokeep 1 2 --set run.keep_best=bpd; then bad "keep_best without eval_every accepted"; else
