@@ -27,11 +27,7 @@ static int open_split(Dataset *ds, const BpdEvalArgs *a, const Run *run, MPI_Com
     return vdmc_fail(VDMC_ERR_INPUT, "--split: '%s' (expected test or train)", a->split);
   const char *path = train ? c->data.train : c->data.test;
   int rc = dataset_open(ds, path, comm);
-  if (rc) {
-    char why[1024];  // copied: vdmc_fail writes the buffer vdmc_error_message reads
-    snprintf(why, sizeof why, "%s", vdmc_error_message());
-    return vdmc_fail(rc, "data.%s of %s: %s", a->split, of, why);
-  }
+  if (rc) return vdmc_fail(rc, "data.%s of %s: %s", a->split, of, vdmc_error_message());
   const UNetConfig *u = &run->net.cfg;
   if ((int)ds->h != u->resolution || (int)ds->w != u->resolution || (int)ds->c != u->in_channels)
     rc = vdmc_fail(VDMC_ERR_INPUT, "%s (data.%s of %s) has %zux%zux%zu images but the model takes %dx%dx%d", path,

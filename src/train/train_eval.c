@@ -27,11 +27,7 @@ static int read_best(TrainEval *e) {
   size_t n = 0;
   int rc = checkpoint_peek(e->best_path, &text, TRAIN_EVAL_BEST_EXTRA, &v, &n, resolved);
   free(text);
-  if (rc) {
-    char why[1024];
-    snprintf(why, sizeof why, "%s", vdmc_error_message());
-    return vdmc_fail(rc, "run.keep_best: cannot read the best so far: %s", why);
-  }
+  if (rc) return vdmc_fail(rc, "run.keep_best: cannot read the best so far: %s", vdmc_error_message());
   int metric = n == 3 ? (int)v[2] : TRAIN_EVAL_KEEP_BPD;
   if ((n != 2 && n != 3) || !isfinite(v[0]) || !(v[1] >= 0) || (n == 3 && v[2] != 0 && v[2] != 1))
     rc = vdmc_fail(VDMC_ERR_INPUT, "run.keep_best: %s has no valid extra '%s' (value, step, metric): not written by "
@@ -69,11 +65,9 @@ static int fid_open(TrainEval *e, Trainer *t) {
   const UNetConfig *u = &t->run.net.cfg;
   if (!rc) rc = features_check_input(&e->fid_setup.net, u->resolution, u->resolution, u->in_channels, "the model");
   rc = mpi_agree(t->comm.comm, rc);
-  if (rc) {
-    char why[1024];
-    snprintf(why, sizeof why, "%s", vdmc_error_message());
-    return vdmc_fail(rc, "eval.fid_n %lld (%s): %s", c->eval.fid_n, config_where(cs, "eval.fid_n"), why);
-  }
+  if (rc)
+    return vdmc_fail(rc, "eval.fid_n %lld (%s): %s", c->eval.fid_n, config_where(cs, "eval.fid_n"),
+                     vdmc_error_message());
   return VDMC_OK;
 }
 
@@ -100,12 +94,9 @@ int train_eval_open(TrainEval *e, Trainer *t) {
   if (!e->every) return VDMC_OK;
   if (t->reader) reader_quiesce(t->reader);  // HDF5 is single-threaded: park the prefetcher
   int rc = mpi_agree(t->comm.comm, bpd_eval_check(&e->args, &t->run, t->comm.comm));
-  if (rc) {
-    char why[1024];  // copied: vdmc_fail writes the buffer vdmc_error_message reads
-    snprintf(why, sizeof why, "%s", vdmc_error_message());
-    return vdmc_fail(rc, "run.eval_every %d: %s (eval.bpd_n from %s)", e->every, why,
+  if (rc)
+    return vdmc_fail(rc, "run.eval_every %d: %s (eval.bpd_n from %s)", e->every, vdmc_error_message(),
                      config_where(&t->run.cs, "eval.bpd_n"));
-  }
   if (c->eval.fid_n && (rc = fid_open(e, t))) return rc;
   if (e->keep_best == TRAIN_EVAL_KEEP_NONE) return VDMC_OK;
   double best[2] = {INFINITY, -1};

@@ -32,8 +32,7 @@ void trainer_power_ema_load_whole(Trainer *t, CheckpointState *st) {
   for (int k = 0; k < t->power_ema.n; k++) {
     char name[CHECKPOINT_NAME_LEN];
     ema_snapshot_array_name(k, name);
-    st->arrays[st->narrays++] = (CheckpointArray){"", t->power_ema.ema[k], 0, t->table->total};
-    snprintf(st->arrays[st->narrays - 1].name, CHECKPOINT_NAME_LEN, "%s", name);
+    checkpoint_add_array(st, name, t->power_ema.ema[k], 0, t->table->total);  // describe_state fitted them
   }
 }
 
