@@ -102,17 +102,24 @@ static int launch(GradSync *g, GradBucket *b) {
   return VDMC_OK;
 }
 
+// MPI_Test every launched bucket still in flight, so Open MPI progresses them (it
+// moves a non-blocking collective's bytes only inside MPI calls); the first MPI error.
+static int test_in_flight(GradSync *g) {
+  for (int b = 0; b < g->next; b++) {
+    if (g->buckets[b].req == MPI_REQUEST_NULL) continue;  // completed by an earlier test
+    int done = 0, err = MPI_Test(&g->buckets[b].req, &done, MPI_STATUS_IGNORE);
+    if (err != MPI_SUCCESS) return err;
+  }
+  return MPI_SUCCESS;
+}
+
 // The progress thread: MPI_Test every bucket in flight, sleep GRAD_SYNC_POLL_US
 // (or until grad_sync_finish signals `stop`), again. Holds `lock` except while asleep.
 static void *progress_main(void *arg) {
   GradSync *g = arg;
   pthread_mutex_lock(&g->lock);
   while (!g->stop && g->thread_err == MPI_SUCCESS) {
-    for (int b = 0; b < g->next && g->thread_err == MPI_SUCCESS; b++) {
-      if (g->buckets[b].req == MPI_REQUEST_NULL) continue;  // completed by an earlier test
-      int done = 0;
-      g->thread_err = MPI_Test(&g->buckets[b].req, &done, MPI_STATUS_IGNORE);
-    }
+    g->thread_err = test_in_flight(g);
     struct timespec until;
     clock_gettime(CLOCK_MONOTONIC, &until);
     until.tv_nsec += GRAD_SYNC_POLL_US * 1000L;
@@ -167,12 +174,7 @@ int grad_sync_ready_from(GradSync *g, size_t offset) {
   }
   int rc = launch_ready(g, offset);
   if (rc) return rc;
-  // Drive progress of what is in flight (Open MPI progresses inside MPI calls).
-  for (int b = 0; b < g->next; b++) {
-    if (g->buckets[b].req == MPI_REQUEST_NULL) continue;
-    int done = 0;
-    MPI_TRY(MPI_Test(&g->buckets[b].req, &done, MPI_STATUS_IGNORE));
-  }
+  MPI_TRY(test_in_flight(g));
   return VDMC_OK;
 }
 
