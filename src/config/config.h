@@ -63,6 +63,8 @@ typedef struct {
   struct {
     double lr, beta1, beta2, eps, weight_decay;
     double warmup_images;
+    char lr_decay[CONFIG_STR_LEN];      // none | cosine (to lr_min at the last step)
+    double lr_min;
     double grad_clip;
     double ema_halflife_images;
     ConfigFloatList ema_stds;           // power-function EMA profiles tracked (sigma_rel; [] = none)

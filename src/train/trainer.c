@@ -64,6 +64,19 @@ static int build_optimizer(Trainer *t) {
   t->adam.eps = c->optim.eps;
   t->adam.weight_decay = c->optim.weight_decay;
   t->lr = (LrSchedule){.base_lr = c->optim.lr, .warmup = c->optim.warmup_images, .in_images = 1};
+  if (strcmp(c->optim.lr_decay, "cosine") == 0) {
+    // The decay ends at the run's last step, so the schedule is a function of
+    // optim.steps: resuming with the same steps is exact, extending a run re-times it.
+    t->lr.decay = LR_DECAY_COSINE;
+    t->lr.decay_end = (double)c->optim.steps * (double)c->optim.batch_size;
+    t->lr.min_lr = c->optim.lr_min;
+    if (!(t->lr.decay_end > t->lr.warmup))
+      return vdmc_fail(VDMC_ERR_INPUT, "%s: cosine decay needs optim.steps x optim.batch_size (%g images) > optim.warmup_images (%g)",
+                       config_where(&t->run.cs, "optim.lr_decay"), t->lr.decay_end, t->lr.warmup);
+    if (!(c->optim.lr_min <= c->optim.lr))
+      return vdmc_fail(VDMC_ERR_INPUT, "%s: optim.lr_min %g must be at most optim.lr %g",
+                       config_where(&t->run.cs, "optim.lr_min"), c->optim.lr_min, c->optim.lr);
+  }
   // EDM's half-life EMA in images, ramped up to 5% of the images seen so a short
   // run's EMA is not dominated by the random initialisation (docs/optim.md).
   t->ema_cfg = (EmaConfig){.mode = EMA_HALFLIFE, .halflife_kimg = c->optim.ema_halflife_images / 1000.0,

@@ -2,7 +2,8 @@
 # Exact resume (docs/design.md, Determinism by construction): a run stopped by SIGUSR1 at
 # step 5, or killed with -9 after its step-6 checkpoint, then resumed to step 12,
 # ends bit-identical to a straight 12-step run; resuming at another rank count
-# (2 -> 1, 1 -> 2, 2 -> 4) matches to 1e-5. --resume none refuses a used run dir.
+# (2 -> 1, 1 -> 2, 2 -> 4) matches to 1e-5. A run with a cosine lr decay resumes
+# bit-identically too. --resume none refuses a used run dir.
 set -u
 source "$(dirname "$0")/../common/mpirun.sh"
 source "$(dirname "$0")/../common/train_env.sh"
@@ -50,6 +51,23 @@ same kill9 "$work/kill/$final" "$work/straight/$final" 0
 train r21 2 6 && train r21 1 && same resume_2to1 "$work/r21/$final" "$work/straight/$final" 1e-5 || bad "2 -> 1"
 train r12 1 6 && train r12 2 && same resume_1to2 "$work/r12/$final" "$work/straight/$final" 1e-5 || bad "1 -> 2"
 train r24 2 6 && train r24 4 && same resume_2to4 "$work/r24/$final" "$work/straight/$final" 1e-5 || bad "2 -> 4"
+
+# 3b. the cosine learning-rate decay is a function of the step: a run stopped at step 6
+#     and resumed ends bit-identical, and the logged rates follow docs/optim.md's formula
+cos=(--set optim.lr_decay=cosine --set optim.lr_min=1e-4)
+train cos_straight 1 "${cos[@]}" && VDMC_TRAIN_TEST_SIGNAL_AT=5 train cos_sig 1 "${cos[@]}" && train cos_sig 1 "${cos[@]}" &&
+  same cosine_resume "$work/cos_sig/$final" "$work/cos_straight/$final" 0 || bad "cosine decay runs"
+python3 - "$work/cos_straight/log.jsonl" <<'PY' && ok || bad "cosine lr values"
+import json, math, sys
+# tiny.yaml: lr 1e-3, warmup 16 images, batch 8, and 12 steps: decay_end 96 images
+lr = {r["step"]: r["lr"] for r in map(json.loads, open(sys.argv[1])) if "lr" in r}
+def want(step):
+    x = 8.0 * step
+    if x < 16: return 1e-3 * x / 16
+    return 1e-4 + (1e-3 - 1e-4) * 0.5 * (1 + math.cos(math.pi * (x - 16) / (96 - 16)))
+bad = [(s, lr[s], want(s)) for s in sorted(lr) if abs(lr[s] - want(s)) > 1e-6 * want(s)]
+assert len(lr) >= 12 and not bad and abs(lr[12] - 1e-4) < 1e-12, (len(lr), bad)
+PY
 
 # 4. --resume none on a directory with checkpoints is refused, and nothing changes
 before=$(cat "$work/straight/checkpoints/latest")
