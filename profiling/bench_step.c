@@ -74,6 +74,7 @@ static StepTimes time_steps(const Bench *b, int steps) {
     double t2 = now();
     adam_step_slice(b->params, b->m, b->v, b->grads, 0, b->P, &b->u->params.table, &ac, 1e-4,
                     s + 1, 1.0f);
+    stepnet_params_changed(b->u);  // as the trainer: bf16 rounds the new weights once
     double t3 = now();
     if (s == 0) continue;
     t.cpu += clock_s(CLOCK_PROCESS_CPUTIME_ID) - c0;

@@ -3,7 +3,9 @@
 // dlambda and the output in bf16 within the stated relative L2 tolerance of fp32
 // (TOL = 32u = 0.125, u = 2^-8, per tensor; 8u = 0.03 on the whole gradient), the
 // rounding visible (the whole gradient moves by more than u/8), and switching back to
-// fp32 gives fp32's bits again.
+// fp32 gives fp32's bits again. The weights rounded once into the model's copy
+// (stepnet_product_params) give the bits of rounding them in every call, and the copy
+// follows the params: made again for another buffer or after stepnet_params_changed.
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +35,46 @@ static Pass run(StepNet *u, const float *params, const float *x, const float *la
 
 static void pass_free(Pass *p) { free(p->out), free(p->grads), free(p->dx), free(p->dlambda); }
 
+static int same_pass(const Pass *a, const Pass *b, size_t P, size_t n_in, size_t n_out, int B) {
+  return !memcmp(a->out, b->out, n_out * sizeof(float)) &&
+         !memcmp(a->grads, b->grads, P * sizeof(float)) &&
+         !memcmp(a->dx, b->dx, n_in * sizeof(float)) && !memcmp(a->dlambda, b->dlambda, B * sizeof(float));
+}
+
+// In bf16: the model's rounded copy of its weights against the ops rounding each weight
+// per call (the copy made unrounded and the ops told to round, as before the copy
+// existed), and the copy's lifetime: an in-place change of params is seen after
+// stepnet_params_changed, a second buffer is rounded on its own.
+static void check_weight_copy(const char *model, StepNet *u, float *params, const Pass *b16,
+                              const float *x, const float *lambda, const int *labels,
+                              const float *dout, int B, size_t n_in, size_t n_out) {
+  size_t P = stepnet_param_floats(u);
+  memcpy(u->bf16_params, params, P * sizeof(float));
+  u->bf16_params_of = params;
+  u->bf16.weights_rounded = 0;
+  Pass per_call = run(u, params, x, lambda, labels, dout, B, n_in, n_out);
+  u->bf16.weights_rounded = 1;
+  stepnet_params_changed(u);
+  CHECK(same_pass(&per_call, b16, P, n_in, n_out, B),
+        "%s: weights rounded once do not give the bits of rounding them per call", model);
+
+  float *other = vdmc_alloc_floats(P);
+  for (size_t i = 0; i < P; i++) other[i] = params[i] * 1.25f;
+  Pass scaled = run(u, other, x, lambda, labels, dout, B, n_in, n_out);
+  memcpy(other, params, P * sizeof(float));  // in place, and said so: params' bits again
+  stepnet_params_changed(u);
+  Pass back = run(u, other, x, lambda, labels, dout, B, n_in, n_out);
+  CHECK(!same_pass(&scaled, b16, P, n_in, n_out, B) && same_pass(&back, b16, P, n_in, n_out, B),
+        "%s: the rounded copy does not follow the params it is given", model);
+  Pass again = run(u, params, x, lambda, labels, dout, B, n_in, n_out);
+  CHECK(same_pass(&again, b16, P, n_in, n_out, B), "%s: a second params buffer is not rounded anew",
+        model);
+  CHECK(stepnet_backward(u, other, again.grads, dout, NULL, NULL) == VDMC_ERR_INTERNAL,
+        "%s: backward on other params than forward's is not refused", model);
+  pass_free(&per_call), pass_free(&scaled), pass_free(&back), pass_free(&again);
+  vdmc_free_floats(other);
+}
+
 // ||a - b|| / ||b||
 static double rel_l2(const float *a, const float *b, size_t n) {
   double d = 0, r = 0;
@@ -57,6 +99,7 @@ static void compare(const char *model, StepNet *u, int R, int Cin, int Cout) {
   Pass f32 = run(u, params, x, lambda, labels, dout, B, n_in, n_out);
   CHECK(stepnet_set_precision(u, PREC_BF16) == VDMC_OK, "bf16: %s", vdmc_error_message());
   Pass b16 = run(u, params, x, lambda, labels, dout, B, n_in, n_out);
+  check_weight_copy(model, u, params, &b16, x, lambda, labels, dout, B, n_in, n_out);
   CHECK(stepnet_set_precision(u, PREC_FP32) == VDMC_OK, "back to fp32");
   Pass again = run(u, params, x, lambda, labels, dout, B, n_in, n_out);
   CHECK(!memcmp(again.grads, f32.grads, P * sizeof(float)) &&
@@ -83,7 +126,7 @@ static void compare(const char *model, StepNet *u, int R, int Cin, int Cout) {
         out_err, all, tol_all, edx, edl, tol);
   CHECK(all > U / 8, "%s: bf16 gradients within %.2e of fp32: is the rounding applied?", model, all);
   pass_free(&f32), pass_free(&b16), pass_free(&again);
-  free(params), free(noise), free(x), free(dout);
+  vdmc_free_floats(params), vdmc_free_floats(noise), free(x), free(dout);
 }
 
 int main(void) {
