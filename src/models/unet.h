@@ -192,7 +192,8 @@ int stepnet_forward(StepNet *u, const float *params, float *out, const float *x,
                  const int *labels, int B, const DropoutKey *drop);
 // The precision of every conv, linear and attention product of forward and backward
 // (ops/bf16_products.h): PREC_BF16 allocates the rounded-operand buffer for max_batch
-// and points every block at it; PREC_FP32 frees it. u must not move afterwards.
+// and the rounded weights' copy (once: a switch to PREC_FP32 keeps them for the switch
+// back, so it cannot fail) and points every block at them. u must not move afterwards.
 int stepnet_set_precision(StepNet *u, Precision p);
 // In bf16 the model rounds its weights into u->bf16_params at the first forward on a
 // params buffer other than the one it rounded last; a caller that writes params in place

@@ -81,25 +81,18 @@ static size_t visit_products(StepNet *u, const Bf16Operands *bf, float *params) 
 }
 
 int stepnet_set_precision(StepNet *u, Precision p) {
-  free(u->bf16.buf);
-  free(u->bf16_params);
-  u->bf16 = (Bf16Operands){NULL, 0, 0};
-  u->bf16_params = NULL;
-  u->bf16_params_of = NULL;
   u->precision = PREC_FP32;
+  u->bf16_params_of = NULL;
   size_t need = visit_products(u, NULL, NULL);
   if (p == PREC_FP32) return VDMC_OK;
+  // Allocated at the first switch to bf16 and kept through switches to fp32 and back
+  // (an evaluation during training runs in fp32): freed by stepnet_free.
   size_t total = u->params.table.total;
-  u->bf16.buf = malloc(need * sizeof(float));
-  u->bf16_params = malloc(total * sizeof(float));
-  if (!u->bf16.buf || !u->bf16_params) {
-    free(u->bf16.buf);
-    free(u->bf16_params);
-    u->bf16 = (Bf16Operands){NULL, 0, 0};
-    u->bf16_params = NULL;
+  if (!u->bf16.buf) u->bf16.buf = malloc(need * sizeof(float));
+  if (!u->bf16_params) u->bf16_params = malloc(total * sizeof(float));
+  if (!u->bf16.buf || !u->bf16_params)
     return vdmc_fail(VDMC_ERR_MEMORY, "out of memory for the bf16 operands and weights (%zu MB)",
                      (need + total) * sizeof(float) >> 20);
-  }
   u->bf16.floats = need;
   u->bf16.weights_rounded = 1;  // the blocks read u->bf16_params (stepnet_product_params)
   u->precision = PREC_BF16;

@@ -6,6 +6,7 @@
 // fp32 gives fp32's bits again. The weights rounded once into the model's copy
 // (stepnet_product_params) give the bits of rounding them in every call, and the copy
 // follows the params: made again for another buffer or after stepnet_params_changed.
+// bf16 -> fp32 -> bf16 keeps the bf16 buffers (allocated once) and gives bf16's bits.
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -105,6 +106,15 @@ static void compare(const char *model, StepNet *u, int R, int Cin, int Cout) {
   CHECK(!memcmp(again.grads, f32.grads, P * sizeof(float)) &&
             !memcmp(again.out, f32.out, n_out * sizeof(float)),
         "%s: fp32 after bf16 is not fp32's bits", model);
+  // and bf16 again (as after an evaluation in training): the same buffers, no allocation,
+  // bf16's bits
+  const float *buf = u->bf16.buf, *copy = u->bf16_params;
+  CHECK(stepnet_set_precision(u, PREC_BF16) == VDMC_OK, "bf16 again");
+  CHECK(u->bf16.buf == buf && u->bf16_params == copy, "%s: bf16 again allocated anew", model);
+  Pass b16_again = run(u, params, x, lambda, labels, dout, B, n_in, n_out);
+  CHECK(same_pass(&b16_again, &b16, P, n_in, n_out, B), "%s: bf16 after fp32 is not bf16's bits", model);
+  pass_free(&b16_again);
+  CHECK(stepnet_set_precision(u, PREC_FP32) == VDMC_OK, "fp32 again");
 
   const double tol = 32 * U, tol_all = 8 * U;
   double worst = 0, out_err = rel_l2(b16.out, f32.out, n_out);
