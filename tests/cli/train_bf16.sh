@@ -7,7 +7,8 @@
 #     through the model's rounded-weight copy) every 3 steps;
 #  3. P = 2 against P = 1 after 50 steps: within 2e-3 relative, and of the same size as
 #     reordering the same sums at P = 1 (micro-batches of 4): bf16 rounding amplifies
-#     the float summation-order differences fp32 runs have (3e-7 there);
+#     the float summation-order differences fp32 runs have (3e-7 there); after 2 steps,
+#     before any rounding differs, within 10x of fp32's P = 2 vs P = 1 (and 1e-5);
 #  4. the precision can change at a resume, both ways: fp32 -> bf16 -> fp32 runs, each
 #     leg in its precision (the log says which), and ends near the straight fp32 run.
 set -u
@@ -58,6 +59,15 @@ dm=$(param_diff "$work/mb4/checkpoints/step-00000048.h5" "$ref")
 echo "bf16 params after 48 steps: P=2 vs P=1 $dp, micro-batch 4 vs 8 at P=1 $dm"
 awk -v p="$dp" -v m="$dm" 'BEGIN { exit !(p != "" && m != "" && p <= 2e-3 && p <= 10 * m && m <= 10 * p) }' \
   && ok || bad "bf16 P=2 vs P=1 ($dp) not within 2e-3 or not the size of a reordering ($dm)"
+# before any weight's bf16 rounding differs between the runs (the first steps), bf16
+# P=2 vs P=1 is fp32's summation-order difference: within 10x of fp32's P=2 vs P=1
+train p1s2 1 2 "${bf[@]}" && train p2s2 2 2 "${bf[@]}" && train f1s2 1 2 && train f2s2 2 2 || bad "2-step runs"
+f=checkpoints/step-00000002.h5
+db=$(param_diff "$work/p2s2/$f" "$work/p1s2/$f")
+df=$(param_diff "$work/f2s2/$f" "$work/f1s2/$f")
+echo "P=2 vs P=1 after 2 steps: bf16 $db, fp32 $df"
+awk -v b="$db" -v f="$df" 'BEGIN { exit !(b != "" && f != "" && f > 0 && b <= 10 * f && b <= 1e-5) }' \
+  && ok || bad "bf16 P=2 vs P=1 after 2 steps ($db) not the size of fp32's ($df)"
 
 # 4. fp32 -> bf16 -> fp32
 train mixed 1 6 && train mixed 1 12 "${bf[@]}" && train mixed 1 18 || bad "fp32 -> bf16 -> fp32 resumes"
