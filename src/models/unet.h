@@ -200,6 +200,16 @@ int stepnet_set_precision(StepNet *u, Precision p);
 // (an optimizer step, a load) says so here, and the next forward rounds them again.
 void stepnet_params_changed(StepNet *u);
 
+// The activations saved for backward that backward reads only as operands of products,
+// so in bf16 only rounded (ops/bf16_products.h): 16-bit storage of them would change no
+// bit of a bf16 step. f gets each one's buffer (B, floats_per_example), B <= max_batch
+// in use. Their share of the arena is what bf16 storage of the product operands alone
+// saves (docs/precision.md, "Activations saved for backward").
+typedef void (*StepNetSavedVisit)(void *ctx, float *saved, size_t floats_per_example);
+void stepnet_visit_operand_only(const StepNet *u, StepNetSavedVisit f, void *ctx);
+// Their floats per example (a sum over stepnet_visit_operand_only).
+size_t stepnet_operand_only_floats(const StepNet *u);
+
 // Accumulates dL/dparams into grads (flat, same layout as params) from dout (B,H,W,Cout);
 // dx (B,H,W,Cin) and dlambda (B) are accumulated too unless NULL.
 int stepnet_backward(StepNet *u, const float *params, float *grads, const float *dout, float *dx,

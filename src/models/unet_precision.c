@@ -111,3 +111,53 @@ const float *stepnet_product_params(StepNet *u, const float *params) {
   }
   return u->bf16_params;
 }
+
+// The input of a NormActConv's conv: act itself, or (resampling) the resampled rs; with
+// resampling backward reads rs, not act.
+static void norm_act_conv_operands(const NormActConv *n, StepNetSavedVisit f, void *ctx) {
+  size_t in = conv_unit_input_floats(&n->conv);
+  if (n->conv.resample) f(ctx, n->conv.rs, in);
+  else f(ctx, n->act, in);
+}
+
+static void attn_core_operands(const AttnCore *t, StepNetSavedVisit f, void *ctx) {
+  size_t n = (size_t)t->HW * t->C;
+  f(ctx, t->qkv, 3 * n);  // attention's q, k, v: rounded in its forward and backward
+  f(ctx, t->att, n);      // the output projection's input
+}
+
+void stepnet_visit_operand_only(const StepNet *u, StepNetSavedVisit f, void *ctx) {
+  for (int i = 0; i < u->n_conv; i++)
+    if (u->conv[i].resample) f(ctx, u->conv[i].rs, conv_unit_input_floats(&u->conv[i]));
+  norm_act_conv_operands(&u->head, f, ctx);
+  for (int i = 0; i < u->n_res; i++) {
+    const ResBlock *r = &u->res[i];
+    norm_act_conv_operands(&r->in, f, ctx);
+    f(ctx, r->a3, (size_t)r->Ho * r->Wo * r->Co);  // conv2's input (after dropout)
+    // the skip conv's input: the resampled xr; without resampling it is x, the block's
+    // input, which GroupNorm's backward reads in fp32
+    if (r->has_skip && r->resample) f(ctx, r->xr, (size_t)r->Ho * r->Wo * r->Ci);
+  }
+  for (int i = 0; i < u->n_attn; i++) {
+    const AttnBlock *a = &u->attn[i];
+    f(ctx, a->gn.out, (size_t)a->core.HW * a->core.C);  // hn, the qkv projection's input
+    attn_core_operands(&a->core, f, ctx);
+  }
+  for (int i = 0; i < u->n_xfmr; i++) {
+    const XfmrBlock *x = &u->xfmr[i];
+    f(ctx, x->mod.out, (size_t)x->T * x->C);  // adaLN(x): qkv's or fc1's input
+    if (x->kind == XFMR_ATTN) attn_core_operands(&x->attn, f, ctx);
+    if (x->kind == XFMR_MLP) f(ctx, x->g, (size_t)x->T * x->F);  // fc2's input
+  }
+}
+
+static void add_floats(void *ctx, float *saved, size_t floats_per_example) {
+  (void)saved;
+  *(size_t *)ctx += floats_per_example;
+}
+
+size_t stepnet_operand_only_floats(const StepNet *u) {
+  size_t n = 0;
+  stepnet_visit_operand_only(u, add_floats, &n);
+  return n;
+}

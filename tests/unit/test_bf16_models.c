@@ -7,6 +7,9 @@
 // (stepnet_product_params) give the bits of rounding them in every call, and the copy
 // follows the params: made again for another buffer or after stepnet_params_changed.
 // bf16 -> fp32 -> bf16 keeps the bf16 buffers (allocated once) and gives bf16's bits.
+// The saved activations stepnet_visit_operand_only names can be rounded to bf16 between
+// forward and backward with no bit of the bf16 step changed (rounding one it does not
+// name changes them).
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +20,7 @@
 #include "core/status.h"
 #include "models/unet.h"
 #include "models/uvit.h"
+#include "ops/bf16.h"
 
 static const double U = 1.0 / 256;
 
@@ -24,14 +28,36 @@ typedef struct {
   float *out, *grads, *dx, *dlambda;
 } Pass;
 
-static Pass run(StepNet *u, const float *params, const float *x, const float *lambda,
-                const int *labels, const float *dout, int B, size_t n_in, size_t n_out) {
+static void round_saved(void *ctx, float *saved, size_t floats_per_example) {
+  round_to_bf16(saved, saved, (size_t)*(const int *)ctx * floats_per_example);
+}
+
+// between (or NULL) runs on u and B between forward and backward.
+static Pass run_between(StepNet *u, const float *params, const float *x, const float *lambda,
+                        const int *labels, const float *dout, int B, size_t n_in, size_t n_out,
+                        void (*between)(StepNet *u, int B)) {
   Pass p = {calloc(n_out, sizeof(float)), calloc(stepnet_param_floats(u), sizeof(float)),
             calloc(n_in, sizeof(float)), calloc(B, sizeof(float))};
   CHECK(stepnet_forward(u, params, p.out, x, lambda, labels, B, NULL) == VDMC_OK, "forward: %s",
         vdmc_error_message());
+  if (between) between(u, B);
   CHECK(stepnet_backward(u, params, p.grads, dout, p.dx, p.dlambda) == VDMC_OK, "backward");
   return p;
+}
+
+static Pass run(StepNet *u, const float *params, const float *x, const float *lambda,
+                const int *labels, const float *dout, int B, size_t n_in, size_t n_out) {
+  return run_between(u, params, x, lambda, labels, dout, B, n_in, n_out, NULL);
+}
+
+// The saved activations stepnet_visit_operand_only names, rounded to bf16 in place.
+static void round_operand_only(StepNet *u, int B) { stepnet_visit_operand_only(u, round_saved, &B); }
+
+// A control: one saved tensor backward reads in fp32 (the first res block's GroupNorm
+// output, SiLU's backward reads it; the first transformer block's LayerNorm output).
+static void round_fp32_saved(StepNet *u, int B) {
+  if (u->n_res) round_saved(&B, u->res[0].in.gn.out, (size_t)u->res[0].in.gn.HW * u->res[0].in.gn.C);
+  if (u->n_xfmr) round_saved(&B, u->xfmr[0].ln, (size_t)u->xfmr[0].T * u->xfmr[0].C);
 }
 
 static void pass_free(Pass *p) { free(p->out), free(p->grads), free(p->dx), free(p->dlambda); }
@@ -101,6 +127,20 @@ static void compare(const char *model, StepNet *u, int R, int Cin, int Cout) {
   CHECK(stepnet_set_precision(u, PREC_BF16) == VDMC_OK, "bf16: %s", vdmc_error_message());
   Pass b16 = run(u, params, x, lambda, labels, dout, B, n_in, n_out);
   check_weight_copy(model, u, params, &b16, x, lambda, labels, dout, B, n_in, n_out);
+  // the saved activations backward reads only as product operands: rounding them to
+  // bf16 (what 16-bit storage would keep) changes no bit of the bf16 step; a tensor
+  // backward reads in fp32 would
+  Pass rs = run_between(u, params, x, lambda, labels, dout, B, n_in, n_out, round_operand_only);
+  Pass ctl = run_between(u, params, x, lambda, labels, dout, B, n_in, n_out, round_fp32_saved);
+  size_t only = stepnet_operand_only_floats(u), arena = stepnet_arena_bytes_per_image(u) / sizeof(float);
+  printf("%s: saved activations read only as bf16 operands: %zu of %zu floats per example "
+         "(%.1f%% of the arena)\n", model, only, arena, 100.0 * only / arena);
+  CHECK(only > 0 && only < arena, "%s: %zu operand-only floats of %zu", model, only, arena);
+  CHECK(same_pass(&rs, &b16, P, n_in, n_out, B),
+        "%s: a saved activation named operand-only is read in fp32 by backward", model);
+  CHECK(!same_pass(&ctl, &b16, P, n_in, n_out, B), "%s: rounding a saved fp32 tensor changed nothing",
+        model);
+  pass_free(&rs), pass_free(&ctl);
   CHECK(stepnet_set_precision(u, PREC_FP32) == VDMC_OK, "back to fp32");
   Pass again = run(u, params, x, lambda, labels, dout, B, n_in, n_out);
   CHECK(!memcmp(again.grads, f32.grads, P * sizeof(float)) &&
