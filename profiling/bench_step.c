@@ -10,14 +10,16 @@
 // Dropout is on (training mode); gradients are zeroed each step as the trainer does.
 // Prints per-phase times, the process CPU time per step (with 1 thread on a shared host
 // a steadier figure than wall time: waiting for a core is not counted), the activation
-// arena bytes per image, and a last line
+// arena bytes per image and the part of it backward reads only as product operands
+// (stepnet_operand_only_floats: what bf16 storage of those would halve), and a last line
 // "RESULT img_per_s=<x>" that profiling/bench_step.sh reads.
 //
 // usage: OPENBLAS_NUM_THREADS=T bench_step {fmnist|i64|uvit} [batch=32] [steps=3] [bf16]
 // (uvit: uvit_config_small, a 64x64 U-ViT; no PyTorch twin in bench_step.sh)
 // With `bf16` the same steps run again with train.precision: bf16 (models/unet.h
 // stepnet_set_precision; docs/precision.md) after the fp32 ones, and a last line prints
-// bf16 img/s against the fp32 img/s of this run and the rounded-operand buffer's size.
+// bf16 img/s against the fp32 img/s of this run, the rounded-operand buffer's size and
+// the rounded weights' copy's (StepNet.bf16_params).
 #define _POSIX_C_SOURCE 199309L  // clock_gettime
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,6 +76,7 @@ static StepTimes time_steps(const Bench *b, int steps) {
     double t2 = now();
     adam_step_slice(b->params, b->m, b->v, b->grads, 0, b->P, &b->u->params.table, &ac, 1e-4,
                     s + 1, 1.0f);
+    stepnet_params_changed(b->u);  // as the trainer: bf16 rounds the new weights once
     double t3 = now();
     if (s == 0) continue;
     t.cpu += clock_s(CLOCK_PROCESS_CPUTIME_ID) - c0;
@@ -152,6 +155,10 @@ int main(int argc, char **argv) {
   printf("  params %zu, forward %.3f GFLOP/image, activations %.2f MB/image (arena %.1f MB for batch %d)\n",
          stepnet_num_params(&u), fwd / 1e9, stepnet_arena_bytes_per_image(&u) / 1e6,
          u.arena.capacity * 4.0 / 1e6, B);
+  // what bf16 storage of the saved product operands alone would save (models/unet.h)
+  double act = (double)stepnet_arena_bytes_per_image(&u), only = 4.0 * stepnet_operand_only_floats(&u);
+  printf("  of which %.2f MB/image are read by backward only as bf16 product operands: 16-bit "
+         "storage of those = %.3f x the arena\n", only / 1e6, (act - only / 2) / act);
   printf("  batch %d, %d steps: %.3f s/step (forward %.3f, backward %.3f, adam %.3f), "
          "process CPU %.3f s/step\n", B, steps, t_all / steps, t_fwd / steps, t_bwd / steps,
          t_opt / steps, t_cpu / steps);
@@ -159,10 +166,10 @@ int main(int argc, char **argv) {
          achieved, peak, 100.0 * achieved / peak);
   if (bf16)
     printf("  bf16 (%s): %.3f s/step (forward %.3f, backward %.3f), %.2f img/s = %.3f x fp32; "
-           "process CPU %.3f s/step = %.3f x fp32's; rounded operands %.1f MB\n",
+           "process CPU %.3f s/step = %.3f x fp32's; rounded operands %.1f MB, weights %.1f MB\n",
            bf16_path_name(), tb.all / steps, tb.fwd / steps, tb.bwd / steps,
            (double)B * steps / tb.all, t_all / tb.all, tb.cpu / steps, t_cpu / tb.cpu,
-           u.bf16.floats * 4.0 / 1e6);
+           u.bf16.floats * 4.0 / 1e6, bf16 ? P * 4.0 / 1e6 : 0.0);
   printf("RESULT img_per_s=%.4f mfu=%.4f cpu_s_per_step=%.4f\n", ips, achieved / peak,
          t_cpu / steps);
   stepnet_free(&u);

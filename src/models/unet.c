@@ -40,6 +40,7 @@ int unet_create(StepNet *u, const UNetConfig *cfg, int max_batch) {
 
 void stepnet_free(StepNet *u) {
   free(u->bf16.buf);
+  free(u->bf16_params);
   arena_free(&u->arena);
   param_table_free(&u->params.table);
   free(u->params.init);
@@ -91,6 +92,7 @@ int stepnet_forward(StepNet *u, const float *params, float *out, const float *x,
                  const int *labels, int B, const DropoutKey *drop) {
   int st = check_inputs(u, x, lambda, labels, B);
   if (st) return st;
+  params = stepnet_product_params(u, params);
   u->B = B;
   u->x = x;
   u->lambda = lambda;
@@ -146,6 +148,12 @@ int stepnet_backward(StepNet *u, const float *params, float *grads, const float 
                   float *dlambda) {
   int B = u->B;
   if (B < 1) return vdmc_fail(VDMC_ERR_INTERNAL, "stepnet_backward called before stepnet_forward");
+  if (u->precision == PREC_BF16) {
+    // the weights forward multiplied by: the same rounded copy
+    if (u->bf16_params_of != params)
+      return vdmc_fail(VDMC_ERR_INTERNAL, "stepnet_backward: params differ from the last forward's");
+    params = u->bf16_params;
+  }
   UNetEmbed *e = &u->embed;
   UNetScratch *sc = &u->scratch;
   const DropoutKey *dk = u->use_drop ? &u->drop : NULL;

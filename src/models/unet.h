@@ -130,6 +130,12 @@ typedef struct {
   void *grad_ready_ctx;
   Precision precision;      // of the products (stepnet_set_precision; fp32 after create)
   Bf16Operands bf16;        // the products' rounded operands in bf16 (buf NULL in fp32)
+  // bf16: the parameters with every product weight rounded to bf16 and the rest (biases,
+  // norms' affine parameters, the class table) copied as they are. Forward and backward
+  // read it instead of the caller's params, so each weight is rounded once per
+  // optimizer step, not in every call (docs/precision.md).
+  float *bf16_params;       // (params.table.total) NULL until bf16 is first set
+  const float *bf16_params_of; // the params it was made from; NULL: to be made again
 } StepNet;
 
 // Internal to the models (unet_build.c, uvit_build.c): fill steps and the parameter
@@ -138,6 +144,9 @@ int unet_build(StepNet *u);
 void unet_plan(StepNet *u, Arena *a, int B);
 // After a build: measures and allocates the arena for u->max_batch; frees u on error.
 int unet_alloc_arena(StepNet *u);
+// What forward reads as its parameters (models/unet_precision.c): params in fp32; in
+// bf16 u->bf16_params, made from params unless it already is (bf16_params_of).
+const float *stepnet_product_params(StepNet *u, const float *params);
 
 // Walks an architecture: the current tensor's channels and size, and a LIFO of the steps
 // whose outputs a decoder CONCAT reads. Each unet_builder_* adder appends one step (and
@@ -183,8 +192,23 @@ int stepnet_forward(StepNet *u, const float *params, float *out, const float *x,
                  const int *labels, int B, const DropoutKey *drop);
 // The precision of every conv, linear and attention product of forward and backward
 // (ops/bf16_products.h): PREC_BF16 allocates the rounded-operand buffer for max_batch
-// and points every block at it; PREC_FP32 frees it. u must not move afterwards.
+// and the rounded weights' copy (once: a switch to PREC_FP32 keeps them for the switch
+// back, so it cannot fail) and points every block at them. u must not move afterwards.
 int stepnet_set_precision(StepNet *u, Precision p);
+// In bf16 the model rounds its weights into u->bf16_params at the first forward on a
+// params buffer other than the one it rounded last; a caller that writes params in place
+// (an optimizer step, a load) says so here, and the next forward rounds them again.
+void stepnet_params_changed(StepNet *u);
+
+// The activations saved for backward that backward reads only as operands of products,
+// so in bf16 only rounded (ops/bf16_products.h): 16-bit storage of them would change no
+// bit of a bf16 step. f gets each one's buffer (B, floats_per_example), B <= max_batch
+// in use. Their share of the arena is what bf16 storage of the product operands alone
+// saves (docs/precision.md, "Activations saved for backward").
+typedef void (*StepNetSavedVisit)(void *ctx, float *saved, size_t floats_per_example);
+void stepnet_visit_operand_only(const StepNet *u, StepNetSavedVisit f, void *ctx);
+// Their floats per example (a sum over stepnet_visit_operand_only).
+size_t stepnet_operand_only_floats(const StepNet *u);
 
 // Accumulates dL/dparams into grads (flat, same layout as params) from dout (B,H,W,Cout);
 // dx (B,H,W,Cin) and dlambda (B) are accumulated too unless NULL.

@@ -175,6 +175,8 @@ void conv_unit_backward(const ConvUnit *c, float *dinp, float *grads, const floa
 double conv_unit_flops(const ConvUnit *c);
 // Floats of Bf16Operands its conv needs at batch B (ops/bf16_products.h).
 size_t conv_unit_mixed_floats(const ConvUnit *c, int B);
+// Floats per example of the conv's input (after resampling: the size of rs).
+size_t conv_unit_input_floats(const ConvUnit *c);
 
 void norm_act_conv_setup(NormActConv *n, UNetResample rs, int H, int W, int Ci, int Co, int G);
 int norm_act_conv_add_params(NormActConv *n, UNetParams *p, const char *prefix,

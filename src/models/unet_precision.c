@@ -1,72 +1,163 @@
 // The precision of the U-Net's / U-ViT's products: one rounded-operand buffer
-// (ops/bf16_products.h) sized for the largest product at max_batch, and every block that
-// multiplies pointed at it. docs/precision.md says what runs in which precision.
+// (ops/bf16_products.h) sized for the largest product at max_batch, every block that
+// multiplies pointed at it, and the copy of the parameters whose product weights are
+// rounded once per optimizer step. docs/precision.md says what runs in which precision.
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/status.h"
 #include "models/unet.h"
 
-// Every product of the model, by block kind: its rounded-operand floats at batch B, and
-// (when bf is set) the pointer to the buffer.
-static void conv_visit(ConvUnit *c, int B, size_t *need, const Bf16Operands *bf) {
-  unet_grow(need, conv_unit_mixed_floats(c, B));
-  c->bf = bf;
+// One walk over every product of the model: the rounded-operand floats it needs at
+// batch B (need), the buffer its blocks point at (bf), and, when params is set, its
+// weights rounded to bf16 in place there (params: the flat layout of the table).
+typedef struct {
+  int B, E;
+  size_t need;
+  const Bf16Operands *bf;
+  float *params;  // (table.total) or NULL
+} ProductVisit;
+
+static void round_weight(const ProductVisit *v, size_t offset, size_t n) {
+  if (v->params) round_to_bf16(v->params + offset, v->params + offset, n);
 }
 
-static void emb_mod_visit(EmbMod *m, int B, int E, size_t *need, const Bf16Operands *bf) {
-  unet_grow(need, linear_mixed_floats(B, E, 2 * m->C));
-  m->bf = bf;
+static void conv_visit(ConvUnit *c, ProductVisit *v) {
+  unet_grow(&v->need, conv_unit_mixed_floats(c, v->B));
+  round_weight(v, c->w, (size_t)c->k * c->k * c->Cin * c->Cout);
+  c->bf = v->bf;
 }
 
-static void attn_core_visit(AttnCore *t, int B, size_t *need, const Bf16Operands *bf) {
-  int N = B * t->HW;
-  unet_grow(need, linear_mixed_floats(N, t->C, 3 * t->C));
-  unet_grow(need, linear_mixed_floats(N, t->C, t->C));
-  unet_grow(need, attention_mixed_floats(B, t->HW, t->C));
-  t->bf = bf;
+static void emb_mod_visit(EmbMod *m, ProductVisit *v) {
+  unet_grow(&v->need, linear_mixed_floats(v->B, v->E, 2 * m->C));
+  round_weight(v, m->w, (size_t)v->E * 2 * m->C);
+  m->bf = v->bf;
 }
 
-static void xfmr_visit(XfmrBlock *x, int B, int E, size_t *need, const Bf16Operands *bf) {
-  emb_mod_visit(&x->mod, B, E, need, bf);
-  if (x->kind == XFMR_ATTN) attn_core_visit(&x->attn, B, need, bf);
-  if (x->kind == XFMR_MLP) unet_grow(need, linear_mixed_floats(B * x->T, x->C, x->F));
-  if (x->kind == XFMR_MLP) unet_grow(need, linear_mixed_floats(B * x->T, x->F, x->C));
-  x->bf = bf;
+static void attn_core_visit(AttnCore *t, ProductVisit *v) {
+  int N = v->B * t->HW;
+  size_t C = (size_t)t->C;
+  unet_grow(&v->need, linear_mixed_floats(N, t->C, 3 * t->C));
+  unet_grow(&v->need, linear_mixed_floats(N, t->C, t->C));
+  unet_grow(&v->need, attention_mixed_floats(v->B, t->HW, t->C));
+  round_weight(v, t->qkv_w, C * 3 * C);
+  round_weight(v, t->proj_w, C * C);
+  t->bf = v->bf;
+}
+
+static void xfmr_visit(XfmrBlock *x, ProductVisit *v) {
+  emb_mod_visit(&x->mod, v);
+  if (x->kind == XFMR_ATTN) attn_core_visit(&x->attn, v);
+  if (x->kind == XFMR_MLP) {
+    unet_grow(&v->need, linear_mixed_floats(v->B * x->T, x->C, x->F));
+    unet_grow(&v->need, linear_mixed_floats(v->B * x->T, x->F, x->C));
+    round_weight(v, x->fc1_w, (size_t)x->C * x->F);
+    round_weight(v, x->fc2_w, (size_t)x->F * x->C);
+  }
+  x->bf = v->bf;
 }
 
 // Visits every block; returns the floats the largest product needs.
-static size_t visit_products(StepNet *u, const Bf16Operands *bf) {
-  int B = u->max_batch, E = u->embed.E;
-  size_t need = 0;
-  unet_grow(&need, linear_mixed_floats(B, u->embed.E0, E));
-  unet_grow(&need, linear_mixed_floats(B, E, E));
-  u->embed.bf = bf;
-  for (int i = 0; i < u->n_conv; i++) conv_visit(&u->conv[i], B, &need, bf);
-  conv_visit(&u->head.conv, B, &need, bf);
+static size_t visit_products(StepNet *u, const Bf16Operands *bf, float *params) {
+  ProductVisit v = {.B = u->max_batch, .E = u->embed.E, .need = 0, .bf = bf, .params = params};
+  UNetEmbed *e = &u->embed;
+  unet_grow(&v.need, linear_mixed_floats(v.B, e->E0, e->E));
+  unet_grow(&v.need, linear_mixed_floats(v.B, e->E, e->E));
+  round_weight(&v, e->lin1_w, (size_t)e->E0 * e->E);
+  round_weight(&v, e->lin2_w, (size_t)e->E * e->E);
+  e->bf = bf;
+  for (int i = 0; i < u->n_conv; i++) conv_visit(&u->conv[i], &v);
+  conv_visit(&u->head.conv, &v);
   for (int i = 0; i < u->n_res; i++) {
     ResBlock *r = &u->res[i];
-    conv_visit(&r->in.conv, B, &need, bf);
-    conv_visit(&r->conv2, B, &need, bf);
-    if (r->has_skip) conv_visit(&r->skip, B, &need, bf);
-    emb_mod_visit(&r->mod, B, E, &need, bf);
+    conv_visit(&r->in.conv, &v);
+    conv_visit(&r->conv2, &v);
+    if (r->has_skip) conv_visit(&r->skip, &v);
+    emb_mod_visit(&r->mod, &v);
   }
-  for (int i = 0; i < u->n_attn; i++) attn_core_visit(&u->attn[i].core, B, &need, bf);
-  for (int i = 0; i < u->n_xfmr; i++) xfmr_visit(&u->xfmr[i], B, E, &need, bf);
-  return need;
+  for (int i = 0; i < u->n_attn; i++) attn_core_visit(&u->attn[i].core, &v);
+  for (int i = 0; i < u->n_xfmr; i++) xfmr_visit(&u->xfmr[i], &v);
+  return v.need;
 }
 
 int stepnet_set_precision(StepNet *u, Precision p) {
-  free(u->bf16.buf);
-  u->bf16 = (Bf16Operands){NULL, 0};
   u->precision = PREC_FP32;
-  size_t need = visit_products(u, NULL);
+  u->bf16_params_of = NULL;
+  size_t need = visit_products(u, NULL, NULL);
   if (p == PREC_FP32) return VDMC_OK;
-  u->bf16.buf = malloc(need * sizeof(float));
-  if (!u->bf16.buf)
-    return vdmc_fail(VDMC_ERR_MEMORY, "out of memory for the bf16 operands (%zu MB)",
-                     need * sizeof(float) >> 20);
+  // Allocated at the first switch to bf16 and kept through switches to fp32 and back
+  // (an evaluation during training runs in fp32): freed by stepnet_free.
+  size_t total = u->params.table.total;
+  if (!u->bf16.buf) u->bf16.buf = malloc(need * sizeof(float));
+  if (!u->bf16_params) u->bf16_params = malloc(total * sizeof(float));
+  if (!u->bf16.buf || !u->bf16_params)
+    return vdmc_fail(VDMC_ERR_MEMORY, "out of memory for the bf16 operands and weights (%zu MB)",
+                     (need + total) * sizeof(float) >> 20);
   u->bf16.floats = need;
+  u->bf16.weights_rounded = 1;  // the blocks read u->bf16_params (stepnet_product_params)
   u->precision = PREC_BF16;
-  visit_products(u, &u->bf16);
+  visit_products(u, &u->bf16, NULL);
   return VDMC_OK;
+}
+
+void stepnet_params_changed(StepNet *u) { u->bf16_params_of = NULL; }
+
+const float *stepnet_product_params(StepNet *u, const float *params) {
+  if (u->precision != PREC_BF16) return params;
+  if (u->bf16_params_of != params) {
+    memcpy(u->bf16_params, params, u->params.table.total * sizeof(float));
+    visit_products(u, &u->bf16, u->bf16_params);
+    u->bf16_params_of = params;
+  }
+  return u->bf16_params;
+}
+
+// The input of a NormActConv's conv: act itself, or (resampling) the resampled rs; with
+// resampling backward reads rs, not act.
+static void norm_act_conv_operands(const NormActConv *n, StepNetSavedVisit f, void *ctx) {
+  size_t in = conv_unit_input_floats(&n->conv);
+  if (n->conv.resample) f(ctx, n->conv.rs, in);
+  else f(ctx, n->act, in);
+}
+
+static void attn_core_operands(const AttnCore *t, StepNetSavedVisit f, void *ctx) {
+  size_t n = (size_t)t->HW * t->C;
+  f(ctx, t->qkv, 3 * n);  // attention's q, k, v: rounded in its forward and backward
+  f(ctx, t->att, n);      // the output projection's input
+}
+
+void stepnet_visit_operand_only(const StepNet *u, StepNetSavedVisit f, void *ctx) {
+  for (int i = 0; i < u->n_conv; i++)
+    if (u->conv[i].resample) f(ctx, u->conv[i].rs, conv_unit_input_floats(&u->conv[i]));
+  norm_act_conv_operands(&u->head, f, ctx);
+  for (int i = 0; i < u->n_res; i++) {
+    const ResBlock *r = &u->res[i];
+    norm_act_conv_operands(&r->in, f, ctx);
+    f(ctx, r->a3, (size_t)r->Ho * r->Wo * r->Co);  // conv2's input (after dropout)
+    // the skip conv's input: the resampled xr; without resampling it is x, the block's
+    // input, which GroupNorm's backward reads in fp32
+    if (r->has_skip && r->resample) f(ctx, r->xr, (size_t)r->Ho * r->Wo * r->Ci);
+  }
+  for (int i = 0; i < u->n_attn; i++) {
+    const AttnBlock *a = &u->attn[i];
+    f(ctx, a->gn.out, (size_t)a->core.HW * a->core.C);  // hn, the qkv projection's input
+    attn_core_operands(&a->core, f, ctx);
+  }
+  for (int i = 0; i < u->n_xfmr; i++) {
+    const XfmrBlock *x = &u->xfmr[i];
+    f(ctx, x->mod.out, (size_t)x->T * x->C);  // adaLN(x): qkv's or fc1's input
+    if (x->kind == XFMR_ATTN) attn_core_operands(&x->attn, f, ctx);
+    if (x->kind == XFMR_MLP) f(ctx, x->g, (size_t)x->T * x->F);  // fc2's input
+  }
+}
+
+static void add_floats(void *ctx, float *saved, size_t floats_per_example) {
+  (void)saved;
+  *(size_t *)ctx += floats_per_example;
+}
+
+size_t stepnet_operand_only_floats(const StepNet *u) {
+  size_t n = 0;
+  stepnet_visit_operand_only(u, add_floats, &n);
+  return n;
 }

@@ -178,6 +178,11 @@ size_t conv_unit_mixed_floats(const ConvUnit *c, int B) {
   return conv2d_mixed_floats(&d);
 }
 
+size_t conv_unit_input_floats(const ConvUnit *c) {
+  Conv2dDims d = conv_dims(c, 1);
+  return (size_t)d.H * d.W * d.Cin;
+}
+
 double conv_unit_flops(const ConvUnit *c) {
   return 2.0 * c->Ho * c->Wo * c->Cout * (double)c->k * c->k * c->Cin;
 }

@@ -24,6 +24,12 @@ static const float *rounded(const Bf16Operands *bf, float **at, const float *src
   return dst;
 }
 
+// The weight operand: as given when the caller rounded it already (weights_rounded),
+// else rounded like the others.
+static const float *weight_operand(const Bf16Operands *bf, float **at, const float *w, size_t n) {
+  return bf->weights_rounded ? w : rounded(bf, at, w, n);
+}
+
 size_t linear_mixed_floats(int N, int Cin, int Cout) {
   // forward: inp, weight; backward: dout, weight, inp
   return (size_t)Cin * Cout + (size_t)N * Cin + (size_t)N * Cout;
@@ -42,7 +48,7 @@ void linear_forward_mixed(const Bf16Operands *bf, float *out, const float *inp,
   if (bf) {
     float *at = bf->buf;
     inp = rounded(bf, &at, inp, (size_t)N * Cin);
-    weight = rounded(bf, &at, weight, (size_t)Cin * Cout);
+    weight = weight_operand(bf, &at, weight, (size_t)Cin * Cout);
   }
   linear_forward(out, inp, weight, bias, N, Cin, Cout);
 }
@@ -58,7 +64,7 @@ void linear_backward_mixed(const Bf16Operands *bf, float *dinp, float *dweight, 
   if (!dinp && !dweight) return;
   float *at = bf->buf;
   const float *dout_r = rounded(bf, &at, dout, (size_t)N * Cout);
-  const float *w_r = dinp ? rounded(bf, &at, weight, (size_t)Cin * Cout) : NULL;
+  const float *w_r = dinp ? weight_operand(bf, &at, weight, (size_t)Cin * Cout) : NULL;
   const float *inp_r = dweight ? rounded(bf, &at, inp, (size_t)N * Cin) : NULL;
   linear_backward(dinp, dweight, NULL, dout_r, inp_r, w_r, N, Cin, Cout);
 }
@@ -69,7 +75,7 @@ void conv2d_forward_mixed(const Bf16Operands *bf, float *out, const float *inp,
   if (bf) {
     float *at = bf->buf;
     inp = rounded(bf, &at, inp, (size_t)d->B * d->H * d->W * d->Cin);
-    weight = rounded(bf, &at, weight, (size_t)d->kh * d->kw * d->Cin * d->Cout);
+    weight = weight_operand(bf, &at, weight, (size_t)d->kh * d->kw * d->Cin * d->Cout);
   }
   conv2d_forward(out, inp, weight, bias, d, scratch);
 }
@@ -86,8 +92,8 @@ void conv2d_backward_mixed(const Bf16Operands *bf, float *dinp, float *dweight, 
   float *at = bf->buf;
   size_t nout = (size_t)d->B * conv2d_out_h(d) * conv2d_out_w(d) * d->Cout;
   const float *dout_r = rounded(bf, &at, dout, nout);
-  const float *w_r = dinp ? rounded(bf, &at, weight, (size_t)d->kh * d->kw * d->Cin * d->Cout)
-                          : NULL;
+  const float *w_r =
+      dinp ? weight_operand(bf, &at, weight, (size_t)d->kh * d->kw * d->Cin * d->Cout) : NULL;
   const float *inp_r = dweight ? rounded(bf, &at, inp, (size_t)d->B * d->H * d->W * d->Cin)
                                : NULL;
   conv2d_backward(dinp, dweight, NULL, dout_r, inp_r, w_r, d, scratch);

@@ -17,9 +17,14 @@
 
 // Where the rounded operands go: one buffer shared by all ops of a model (they run one
 // at a time), at least the largest *_mixed_floats of them.
+// weights_rounded: the weight operands the caller passes are bf16 values already (a
+// model's copy of its weights, rounded once per optimizer step: models/unet.h), so the
+// ops use them as given; rounding a bf16 value again would change no bit, only cost a
+// pass. 0: every call rounds its weight like its other operands.
 typedef struct {
   float *buf;     // (floats)
   size_t floats;
+  int weights_rounded;
 } Bf16Operands;
 
 // Floats of Bf16Operands.buf a call needs (forward and backward).

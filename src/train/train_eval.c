@@ -143,7 +143,8 @@ int train_eval_run(TrainEval *e, Trainer *t, TrainEvalLine *line, int *evaluated
   *evaluated = 0;
   double t0 = MPI_Wtime();
   if (t->reader) reader_quiesce(t->reader);
-  // `vdmc eval` builds the network in fp32 whatever train.precision: so does this
+  // `vdmc eval` builds the network in fp32 whatever train.precision: so does this. The
+  // switches allocate nothing after the first switch to bf16 (models/unet.h).
   Precision prec = t->run.net.precision;
   int rc = prec == PREC_FP32 ? VDMC_OK : stepnet_set_precision(&t->run.net, PREC_FP32);
   rc = mpi_agree(t->comm.comm, rc);

@@ -83,6 +83,7 @@ static int apply_update(Trainer *t, double sqnorm, TrainStepStats *st) {
   rc = adam_step_slice(t->run.params + g->shard_begin, t->adam_m, t->adam_v, t->grads + g->shard_begin,
                        g->shard_begin, g->shard_len, t->table, &t->adam, st->lr, step1, scale);
   if (!rc) rc = grad_sync_allgather_params(g, t->run.params);
+  stepnet_params_changed(&t->run.net);  // bf16: the next forward rounds the new weights
   if (!rc && t->run.obj.use_learned) rc = train_schedule_update(&t->learned, &t->run.obj.schedule, &t->adam, st->lr, step1);
   if (rc) return rc;
   double decay = ema_decay(&t->ema_cfg, (long)t->step, (double)t->images_seen, (double)t->B);

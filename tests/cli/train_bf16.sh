@@ -3,10 +3,12 @@
 #  1. 50 steps track fp32's loss: every step within 0.5% (about u = 2^-8), the mean
 #     within 0.1%;
 #  2. bit-identical across resume: a SIGUSR1 stop at step 5, resumed to 12, equals the
-#     straight 12-step bf16 run;
+#     straight 12-step bf16 run, and so does a run drawing sample grids (EMA weights
+#     through the model's rounded-weight copy) every 3 steps;
 #  3. P = 2 against P = 1 after 50 steps: within 2e-3 relative, and of the same size as
 #     reordering the same sums at P = 1 (micro-batches of 4): bf16 rounding amplifies
-#     the float summation-order differences fp32 runs have (3e-7 there);
+#     the float summation-order differences fp32 runs have (3e-7 there); after 2 steps,
+#     before any rounding differs, within 10x of fp32's P = 2 vs P = 1 (and 1e-5);
 #  4. the precision can change at a resume, both ways: fp32 -> bf16 -> fp32 runs, each
 #     leg in its precision (the log says which), and ends near the straight fp32 run.
 set -u
@@ -14,11 +16,11 @@ source "$(dirname "$0")/../common/mpirun.sh"
 source "$(dirname "$0")/../common/train_env.sh"
 export OPENBLAS_NUM_THREADS=1
 source "$(dirname "$0")/../common/counters.sh"
-train() {  # run_dir ranks steps extra-args...
+train() {  # run_dir ranks steps extra-args... (SAMPLE_EVERY: run.sample_every, 0 if unset)
   local dir=$1 np=$2 steps=$3
   shift 3
   vdmc_mpirun "$np" "$vdmc" train "$tiny" --run "$work/$dir" "${data_args[@]}" --set optim.steps=$steps \
-    --set run.checkpoint_every=6 --set run.sample_every=0 "$@" >>"$work/$dir.log" 2>&1
+    --set run.checkpoint_every=6 --set run.sample_every="${SAMPLE_EVERY:-0}" "$@" >>"$work/$dir.log" 2>&1
 }
 losses() { grep -o '"loss": [^,]*' "$1" | cut -d' ' -f2; }
 # worst "max rel diff" of params in `vdmc compare`
@@ -42,6 +44,12 @@ VDMC_TRAIN_TEST_SIGNAL_AT=5 train sig 1 12 "${bf[@]}" && train sig 1 12 "${bf[@]
 grep -q "resumed from .*step-00000006.h5 at step 6" "$work/sig.log" && ok || bad "no resume at step 6"
 if "$vdmc" compare "$work/sig/checkpoints/step-00000012.h5" "$work/straight/checkpoints/step-00000012.h5" \
   --tol 0 >"$work/sig.cmp" 2>&1; then ok; else bad "bf16 resume is not bit-identical"; cat "$work/sig.cmp"; fi
+# sample grids run the EMA weights through the training model: its rounded weights must
+# be the params' again in the next step (models/unet.h stepnet_product_params)
+SAMPLE_EVERY=3 train grids 1 12 "${bf[@]}" || bad "bf16 with sample grids"
+[ -f "$work/grids/samples/step-00000009.png" ] && ok || bad "no sample grid at step 9"
+if "$vdmc" compare "$work/grids/checkpoints/step-00000012.h5" "$work/straight/checkpoints/step-00000012.h5" \
+  --tol 0 >"$work/grids.cmp" 2>&1; then ok; else bad "bf16 sample grids changed the training bits"; cat "$work/grids.cmp"; fi
 
 # 3. ranks
 train p2 2 50 "${bf[@]}" && train mb4 1 50 "${bf[@]}" --set optim.micro_batch=4 || bad "P=2 / micro-batch runs"
@@ -51,6 +59,15 @@ dm=$(param_diff "$work/mb4/checkpoints/step-00000048.h5" "$ref")
 echo "bf16 params after 48 steps: P=2 vs P=1 $dp, micro-batch 4 vs 8 at P=1 $dm"
 awk -v p="$dp" -v m="$dm" 'BEGIN { exit !(p != "" && m != "" && p <= 2e-3 && p <= 10 * m && m <= 10 * p) }' \
   && ok || bad "bf16 P=2 vs P=1 ($dp) not within 2e-3 or not the size of a reordering ($dm)"
+# before any weight's bf16 rounding differs between the runs (the first steps), bf16
+# P=2 vs P=1 is fp32's summation-order difference: within 10x of fp32's P=2 vs P=1
+train p1s2 1 2 "${bf[@]}" && train p2s2 2 2 "${bf[@]}" && train f1s2 1 2 && train f2s2 2 2 || bad "2-step runs"
+f=checkpoints/step-00000002.h5
+db=$(param_diff "$work/p2s2/$f" "$work/p1s2/$f")
+df=$(param_diff "$work/f2s2/$f" "$work/f1s2/$f")
+echo "P=2 vs P=1 after 2 steps: bf16 $db, fp32 $df"
+awk -v b="$db" -v f="$df" 'BEGIN { exit !(b != "" && f != "" && f > 0 && b <= 10 * f && b <= 1e-5) }' \
+  && ok || bad "bf16 P=2 vs P=1 after 2 steps ($db) not the size of fp32's ($df)"
 
 # 4. fp32 -> bf16 -> fp32
 train mixed 1 6 && train mixed 1 12 "${bf[@]}" && train mixed 1 18 || bad "fp32 -> bf16 -> fp32 resumes"

@@ -3,7 +3,13 @@
 // dlambda and the output in bf16 within the stated relative L2 tolerance of fp32
 // (TOL = 32u = 0.125, u = 2^-8, per tensor; 8u = 0.03 on the whole gradient), the
 // rounding visible (the whole gradient moves by more than u/8), and switching back to
-// fp32 gives fp32's bits again.
+// fp32 gives fp32's bits again. The weights rounded once into the model's copy
+// (stepnet_product_params) give the bits of rounding them in every call, and the copy
+// follows the params: made again for another buffer or after stepnet_params_changed.
+// bf16 -> fp32 -> bf16 keeps the bf16 buffers (allocated once) and gives bf16's bits.
+// The saved activations stepnet_visit_operand_only names can be rounded to bf16 between
+// forward and backward with no bit of the bf16 step changed (rounding one it does not
+// name changes them).
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +20,7 @@
 #include "core/status.h"
 #include "models/unet.h"
 #include "models/uvit.h"
+#include "ops/bf16.h"
 
 static const double U = 1.0 / 256;
 
@@ -21,17 +28,79 @@ typedef struct {
   float *out, *grads, *dx, *dlambda;
 } Pass;
 
-static Pass run(StepNet *u, const float *params, const float *x, const float *lambda,
-                const int *labels, const float *dout, int B, size_t n_in, size_t n_out) {
+static void round_saved(void *ctx, float *saved, size_t floats_per_example) {
+  round_to_bf16(saved, saved, (size_t)*(const int *)ctx * floats_per_example);
+}
+
+// between (or NULL) runs on u and B between forward and backward.
+static Pass run_between(StepNet *u, const float *params, const float *x, const float *lambda,
+                        const int *labels, const float *dout, int B, size_t n_in, size_t n_out,
+                        void (*between)(StepNet *u, int B)) {
   Pass p = {calloc(n_out, sizeof(float)), calloc(stepnet_param_floats(u), sizeof(float)),
             calloc(n_in, sizeof(float)), calloc(B, sizeof(float))};
   CHECK(stepnet_forward(u, params, p.out, x, lambda, labels, B, NULL) == VDMC_OK, "forward: %s",
         vdmc_error_message());
+  if (between) between(u, B);
   CHECK(stepnet_backward(u, params, p.grads, dout, p.dx, p.dlambda) == VDMC_OK, "backward");
   return p;
 }
 
+static Pass run(StepNet *u, const float *params, const float *x, const float *lambda,
+                const int *labels, const float *dout, int B, size_t n_in, size_t n_out) {
+  return run_between(u, params, x, lambda, labels, dout, B, n_in, n_out, NULL);
+}
+
+// The saved activations stepnet_visit_operand_only names, rounded to bf16 in place.
+static void round_operand_only(StepNet *u, int B) { stepnet_visit_operand_only(u, round_saved, &B); }
+
+// A control: one saved tensor backward reads in fp32 (the first res block's GroupNorm
+// output, SiLU's backward reads it; the first transformer block's LayerNorm output).
+static void round_fp32_saved(StepNet *u, int B) {
+  if (u->n_res) round_saved(&B, u->res[0].in.gn.out, (size_t)u->res[0].in.gn.HW * u->res[0].in.gn.C);
+  if (u->n_xfmr) round_saved(&B, u->xfmr[0].ln, (size_t)u->xfmr[0].T * u->xfmr[0].C);
+}
+
 static void pass_free(Pass *p) { free(p->out), free(p->grads), free(p->dx), free(p->dlambda); }
+
+static int same_pass(const Pass *a, const Pass *b, size_t P, size_t n_in, size_t n_out, int B) {
+  return !memcmp(a->out, b->out, n_out * sizeof(float)) &&
+         !memcmp(a->grads, b->grads, P * sizeof(float)) &&
+         !memcmp(a->dx, b->dx, n_in * sizeof(float)) && !memcmp(a->dlambda, b->dlambda, B * sizeof(float));
+}
+
+// In bf16: the model's rounded copy of its weights against the ops rounding each weight
+// per call (the copy made unrounded and the ops told to round, as before the copy
+// existed), and the copy's lifetime: an in-place change of params is seen after
+// stepnet_params_changed, a second buffer is rounded on its own.
+static void check_weight_copy(const char *model, StepNet *u, float *params, const Pass *b16,
+                              const float *x, const float *lambda, const int *labels,
+                              const float *dout, int B, size_t n_in, size_t n_out) {
+  size_t P = stepnet_param_floats(u);
+  memcpy(u->bf16_params, params, P * sizeof(float));
+  u->bf16_params_of = params;
+  u->bf16.weights_rounded = 0;
+  Pass per_call = run(u, params, x, lambda, labels, dout, B, n_in, n_out);
+  u->bf16.weights_rounded = 1;
+  stepnet_params_changed(u);
+  CHECK(same_pass(&per_call, b16, P, n_in, n_out, B),
+        "%s: weights rounded once do not give the bits of rounding them per call", model);
+
+  float *other = vdmc_alloc_floats(P);
+  for (size_t i = 0; i < P; i++) other[i] = params[i] * 1.25f;
+  Pass scaled = run(u, other, x, lambda, labels, dout, B, n_in, n_out);
+  memcpy(other, params, P * sizeof(float));  // in place, and said so: params' bits again
+  stepnet_params_changed(u);
+  Pass back = run(u, other, x, lambda, labels, dout, B, n_in, n_out);
+  CHECK(!same_pass(&scaled, b16, P, n_in, n_out, B) && same_pass(&back, b16, P, n_in, n_out, B),
+        "%s: the rounded copy does not follow the params it is given", model);
+  Pass again = run(u, params, x, lambda, labels, dout, B, n_in, n_out);
+  CHECK(same_pass(&again, b16, P, n_in, n_out, B), "%s: a second params buffer is not rounded anew",
+        model);
+  CHECK(stepnet_backward(u, other, again.grads, dout, NULL, NULL) == VDMC_ERR_INTERNAL,
+        "%s: backward on other params than forward's is not refused", model);
+  pass_free(&per_call), pass_free(&scaled), pass_free(&back), pass_free(&again);
+  vdmc_free_floats(other);
+}
 
 // ||a - b|| / ||b||
 static double rel_l2(const float *a, const float *b, size_t n) {
@@ -57,11 +126,35 @@ static void compare(const char *model, StepNet *u, int R, int Cin, int Cout) {
   Pass f32 = run(u, params, x, lambda, labels, dout, B, n_in, n_out);
   CHECK(stepnet_set_precision(u, PREC_BF16) == VDMC_OK, "bf16: %s", vdmc_error_message());
   Pass b16 = run(u, params, x, lambda, labels, dout, B, n_in, n_out);
+  check_weight_copy(model, u, params, &b16, x, lambda, labels, dout, B, n_in, n_out);
+  // the saved activations backward reads only as product operands: rounding them to
+  // bf16 (what 16-bit storage would keep) changes no bit of the bf16 step; a tensor
+  // backward reads in fp32 would
+  Pass rs = run_between(u, params, x, lambda, labels, dout, B, n_in, n_out, round_operand_only);
+  Pass ctl = run_between(u, params, x, lambda, labels, dout, B, n_in, n_out, round_fp32_saved);
+  size_t only = stepnet_operand_only_floats(u), arena = stepnet_arena_bytes_per_image(u) / sizeof(float);
+  printf("%s: saved activations read only as bf16 operands: %zu of %zu floats per example "
+         "(%.1f%% of the arena)\n", model, only, arena, 100.0 * only / arena);
+  CHECK(only > 0 && only < arena, "%s: %zu operand-only floats of %zu", model, only, arena);
+  CHECK(same_pass(&rs, &b16, P, n_in, n_out, B),
+        "%s: a saved activation named operand-only is read in fp32 by backward", model);
+  CHECK(!same_pass(&ctl, &b16, P, n_in, n_out, B), "%s: rounding a saved fp32 tensor changed nothing",
+        model);
+  pass_free(&rs), pass_free(&ctl);
   CHECK(stepnet_set_precision(u, PREC_FP32) == VDMC_OK, "back to fp32");
   Pass again = run(u, params, x, lambda, labels, dout, B, n_in, n_out);
   CHECK(!memcmp(again.grads, f32.grads, P * sizeof(float)) &&
             !memcmp(again.out, f32.out, n_out * sizeof(float)),
         "%s: fp32 after bf16 is not fp32's bits", model);
+  // and bf16 again (as after an evaluation in training): the same buffers, no allocation,
+  // bf16's bits
+  const float *buf = u->bf16.buf, *copy = u->bf16_params;
+  CHECK(stepnet_set_precision(u, PREC_BF16) == VDMC_OK, "bf16 again");
+  CHECK(u->bf16.buf == buf && u->bf16_params == copy, "%s: bf16 again allocated anew", model);
+  Pass b16_again = run(u, params, x, lambda, labels, dout, B, n_in, n_out);
+  CHECK(same_pass(&b16_again, &b16, P, n_in, n_out, B), "%s: bf16 after fp32 is not bf16's bits", model);
+  pass_free(&b16_again);
+  CHECK(stepnet_set_precision(u, PREC_FP32) == VDMC_OK, "fp32 again");
 
   const double tol = 32 * U, tol_all = 8 * U;
   double worst = 0, out_err = rel_l2(b16.out, f32.out, n_out);
@@ -83,7 +176,7 @@ static void compare(const char *model, StepNet *u, int R, int Cin, int Cout) {
         out_err, all, tol_all, edx, edl, tol);
   CHECK(all > U / 8, "%s: bf16 gradients within %.2e of fp32: is the rounding applied?", model, all);
   pass_free(&f32), pass_free(&b16), pass_free(&again);
-  free(params), free(noise), free(x), free(dout);
+  vdmc_free_floats(params), vdmc_free_floats(noise), free(x), free(dout);
 }
 
 int main(void) {

@@ -110,7 +110,7 @@ static void linear_case(int N, int Cin, int Cout) {
   float *bias = random_floats(Cout, 3, 0.5f), *dy = random_floats(ny, 4, 1);
   float *dx0 = random_floats(nx, 5, 0.3f), *dw0 = random_floats(nw, 6, 0.3f);
   float *db0 = random_floats(Cout, 7, 0.3f);
-  Bf16Operands bf = {floats(linear_mixed_floats(N, Cin, Cout)), linear_mixed_floats(N, Cin, Cout)};
+  Bf16Operands bf = {floats(linear_mixed_floats(N, Cin, Cout)), linear_mixed_floats(N, Cin, Cout), 0};
   float *xr = rounded_copy(x, nx), *wr = rounded_copy(w, nw), *dyr = rounded_copy(dy, ny);
 
   float *y16 = floats(ny), *y32 = floats(ny), *yr = floats(ny);
@@ -133,6 +133,19 @@ static void linear_case(int N, int Cin, int Cout) {
   float *dw_only = copy_of(dw0, nw);
   linear_backward_mixed(&bf, NULL, dw_only, NULL, dy, x, w, N, Cin, Cout);
   check_same("linear dweight alone", dw_only, dw16, nw);
+  // weights_rounded: the caller's bf16 weights (a model's copy) are used as given, with
+  // the same bits; given unrounded ones they are not rounded again (the flag acts)
+  Bf16Operands bfw = bf;
+  bfw.weights_rounded = 1;
+  float *yw = floats(ny), *dxw = copy_of(dx0, nx), *dww = copy_of(dw0, nw);
+  linear_forward_mixed(&bfw, yw, x, wr, bias, N, Cin, Cout);
+  linear_backward_mixed(&bfw, dxw, dww, NULL, dy, x, wr, N, Cin, Cout);
+  check_same("linear forward, weight rounded once", yw, yr, ny);
+  check_same("linear dinp, weight rounded once", dxw, dxr, nx);
+  check_same("linear dweight, weight rounded once", dww, dwr, nw);
+  linear_forward_mixed(&bfw, yw, x, w, bias, N, Cin, Cout);
+  CHECK(memcmp(yw, yr, ny * sizeof *yw), "linear: weights_rounded rounded the weight anyway");
+  free(yw), free(dxw), free(dww);
 
   double *S = doubles(ny), *Sdx = doubles(nx), *Sdw = doubles(nw);
   for (int i = 0; i < N; i++)
@@ -191,7 +204,7 @@ static void conv_case(const char *name, Conv2dDims d) {
   float *bias = random_floats(d.Cout, 13, 0.5f), *dy = random_floats(ny, 14, 1);
   float *dx0 = random_floats(nx, 15, 0.3f), *dw0 = random_floats(nw, 16, 0.3f);
   float *scratch = floats(conv2d_scratch_floats(&d));
-  Bf16Operands bf = {floats(conv2d_mixed_floats(&d)), conv2d_mixed_floats(&d)};
+  Bf16Operands bf = {floats(conv2d_mixed_floats(&d)), conv2d_mixed_floats(&d), 0};
   float *xr = rounded_copy(x, nx), *wr = rounded_copy(w, nw), *dyr = rounded_copy(dy, ny);
   char what[96];
 
@@ -212,6 +225,17 @@ static void conv_case(const char *name, Conv2dDims d) {
   check_same(what, dx16, dxr, nx);
   snprintf(what, sizeof what, "%s dweight", name);
   check_same(what, dw16, dwr, nw);
+  // weights_rounded (as in linear_case): the caller's rounded weight, the same bits
+  Bf16Operands bfw = bf;
+  bfw.weights_rounded = 1;
+  float *yw = floats(ny), *dxw = copy_of(dx0, nx), *dww = copy_of(dw0, nw);
+  conv2d_forward_mixed(&bfw, yw, x, wr, bias, &d, scratch);
+  conv2d_backward_mixed(&bfw, dxw, dww, NULL, dy, x, wr, &d, scratch);
+  snprintf(what, sizeof what, "%s, weight rounded once", name);
+  check_same(what, yw, yr, ny);
+  check_same(what, dxw, dxr, nx);
+  check_same(what, dww, dwr, nw);
+  free(yw), free(dxw), free(dww);
 
   double *S = doubles(ny), *Sdx = doubles(nx), *Sdw = doubles(nw);
   conv_abs_sums(&d, x, w, dy, S, Sdx, Sdw);
@@ -261,7 +285,7 @@ static void attention_case(int B, int T, int C, int NH, float scale) {
   int D = C / NH;
   float *qkv = random_floats(nqkv, 21, scale), *dy = random_floats(ny, 22, 1);
   float *dq0 = random_floats(nqkv, 23, 0.3f), *scratch = floats(attention_scratch_floats(B, T, C, NH));
-  Bf16Operands bf = {floats(attention_mixed_floats(B, T, C)), attention_mixed_floats(B, T, C)};
+  Bf16Operands bf = {floats(attention_mixed_floats(B, T, C)), attention_mixed_floats(B, T, C), 0};
   float *qr = rounded_copy(qkv, nqkv), *dyr = rounded_copy(dy, ny);
   float *y16 = floats(ny), *y32 = floats(ny), *yr = floats(ny);
   float *p16 = floats(np), *p32 = floats(np), *pr = floats(np);
