@@ -166,7 +166,7 @@ int train_eval_run(TrainEval *e, Trainer *t, TrainEvalLine *line, int *evaluated
               vdmc_error_message());
     return VDMC_OK;
   }
-  *line = (TrainEvalLine){.step = t->step, .n = res.n, .bpd = res.mean[0], .bpd_se = res.se[0]};
+  *line = (TrainEvalLine){.step = t->step, .images = t->images_seen, .n = res.n, .bpd = res.mean[0], .bpd_se = res.se[0]};
   if (e->fid) {
     line->has_fid = 1;
     line->fid_n = e->fid_req.n;

@@ -47,7 +47,7 @@ enum { TRAIN_EVAL_KEEP_NONE = -1, TRAIN_EVAL_KEEP_BPD = 0, TRAIN_EVAL_KEEP_FID =
 
 // One evaluation as log.jsonl records it (src/train/train_log.h).
 typedef struct {
-  long long step, n;
+  long long step, images, n;  // images: seen when the step ended (the x of profiling/report's plots)
   double bpd, bpd_se;  // test bits/dim of the EMA weights, mean and standard error over the n examples
   int has_fid;         // eval.fid_n > 0: the next four are set
   long long fid_n;

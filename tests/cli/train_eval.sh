@@ -27,7 +27,7 @@ train() {  # run_dir ranks steps extra-args...
     --set run.checkpoint_every=4 --set run.keep_checkpoints="${KEEP:-10}" --set run.sample_every=0 "$@" >>"$work/$dir.log" 2>&1
 }
 evals() {  # run_dir: "step eval_bpd" per evaluation line, eval_bpd as printed
-  grep '"eval_bpd"' "$work/$1/log.jsonl" | sed -E 's/.*"step": ([0-9]+), "eval_bpd": ([^,]+),.*/\1 \2/'
+  grep '"eval_bpd"' "$work/$1/log.jsonl" | sed -E 's/.*"step": ([0-9]+), "images": [0-9]+, "eval_bpd": ([^,]+),.*/\1 \2/'
 }
 eval_total() {  # checkpoint: the total bits/dim `vdmc eval` prints
   "$vdmc" eval "$1" --bpd --n $N --seed 0 2>/dev/null | awk '$1 == "total" {print $2}'
