@@ -160,20 +160,20 @@ int cmd_train(int argc, char **argv) {
       if (!rc && comm.rank == 0)
         fprintf(stderr, "vdmc train: stop signal: checkpointed step %lld, exiting for requeue\n", (long long)t->step);
       saved_at_end = 1;
-      break;
-    }
-    if (last || t->step % cs.values.run.checkpoint_every == 0) {
+    } else if (last || t->step % cs.values.run.checkpoint_every == 0) {
       rc = trainer_save(t);
       saved_at_end = last;
       if (!rc && t->step == stop_at) raise(SIGSTOP);
     }
+    // a stop still evaluates a due step (after its checkpoint): the resumed run starts
+    // after it, so this is the only chance, and requeued runs evaluate the same steps
     if (!rc && train_eval_due(&eval, t, last)) {
       TrainEvalLine line;
       int evaluated;
       rc = train_eval_run(&eval, t, &line, &evaluated);
       if (!rc && evaluated) rc = mpi_agree(comm.comm, train_log_eval(&log, &line));
-      if (rc) break;  // agreed by all ranks
     }
+    if (rc || st.stop) break;  // rc: agreed by all ranks
     if (t->step == signal_at && comm.rank == 0) raise(SIGUSR1);
     if (delay_ms > 0) nanosleep(&(struct timespec){delay_ms / 1000, delay_ms % 1000 * 1000000}, NULL);
     int every = cs.values.run.sample_every;

@@ -75,6 +75,14 @@ int train_eval_open(TrainEval *e, Trainer *t) {
   const Config *c = &t->run.cs.values;
   memset(e, 0, sizeof *e);
   e->every = c->run.eval_every;
+  e->every_images = c->run.eval_every_images;
+  if (e->every && e->every_images)
+    return vdmc_fail(VDMC_ERR_INPUT, "%s: run.eval_every_images %lld and run.eval_every %d are both set: evaluate "
+                     "by images or by steps, not both (set one to 0)", config_where(&t->run.cs, "run.eval_every_images"),
+                     e->every_images, e->every);
+  if (e->every_images) snprintf(e->cadence, sizeof e->cadence, "run.eval_every_images %lld", e->every_images);
+  else snprintf(e->cadence, sizeof e->cadence, "run.eval_every %d", e->every);
+  int on = e->every || e->every_images;
   e->t_start = MPI_Wtime();
   e->args = (BpdEvalArgs){.path = t->run_dir, .split = "test", .t_samples = BPD_EVAL_T_SAMPLES, .n = c->eval.bpd_n,
                           .batch = t->mb, .seed = (uint64_t)c->run.seed, .quiet = 1};
@@ -82,20 +90,22 @@ int train_eval_open(TrainEval *e, Trainer *t) {
                   : !strcmp(c->run.keep_best, "fid") ? TRAIN_EVAL_KEEP_FID
                                                      : TRAIN_EVAL_KEEP_NONE;
   snprintf(e->best_path, sizeof e->best_path, "%s/%s", t->run_dir, TRAIN_EVAL_BEST_FILE);
-  if (e->keep_best != TRAIN_EVAL_KEEP_NONE && !e->every)
+  if (e->keep_best != TRAIN_EVAL_KEEP_NONE && !on)
     return vdmc_fail(VDMC_ERR_INPUT, "%s: run.keep_best %s keeps the best evaluation, but run.eval_every is 0 "
-                     "(no evaluation)", config_where(&t->run.cs, "run.keep_best"), c->run.keep_best);
-  if (c->eval.fid_n && !e->every)
+                     "(and run.eval_every_images too: no evaluation)", config_where(&t->run.cs, "run.keep_best"),
+                     c->run.keep_best);
+  if (c->eval.fid_n && !on)
     return vdmc_fail(VDMC_ERR_INPUT, "%s: eval.fid_n %lld asks for the FID during training, but run.eval_every is 0 "
-                     "(no evaluation)", config_where(&t->run.cs, "eval.fid_n"), c->eval.fid_n);
+                     "(and run.eval_every_images too: no evaluation)", config_where(&t->run.cs, "eval.fid_n"),
+                     c->eval.fid_n);
   if (e->keep_best == TRAIN_EVAL_KEEP_FID && !c->eval.fid_n)
     return vdmc_fail(VDMC_ERR_INPUT, "%s: run.keep_best fid keeps the lowest eval_fid, but eval.fid_n is 0 (no FID)",
                      config_where(&t->run.cs, "run.keep_best"));
-  if (!e->every) return VDMC_OK;
+  if (!on) return VDMC_OK;
   if (t->reader) reader_quiesce(t->reader);  // HDF5 is single-threaded: park the prefetcher
   int rc = mpi_agree(t->comm.comm, bpd_eval_check(&e->args, &t->run, t->comm.comm));
   if (rc)
-    return vdmc_fail(rc, "run.eval_every %d: %s (eval.bpd_n from %s)", e->every, vdmc_error_message(),
+    return vdmc_fail(rc, "%s: %s (eval.bpd_n from %s)", e->cadence, vdmc_error_message(),
                      config_where(&t->run.cs, "eval.bpd_n"));
   if (c->eval.fid_n && (rc = fid_open(e, t))) return rc;
   if (e->keep_best == TRAIN_EVAL_KEEP_NONE) return VDMC_OK;
@@ -136,6 +146,7 @@ static void keep_if_best(TrainEval *e, Trainer *t, TrainEvalLine *line) {
 }
 
 int train_eval_due(const TrainEval *e, const Trainer *t, int last) {
+  if (e->every_images > 0) return last || trainer_crossed_images(t, e->every_images);
   return e->every > 0 && (last || t->step % e->every == 0);
 }
 

@@ -1,5 +1,6 @@
-// Evaluation during training (run.eval_every; docs/training.md "Evaluation during
-// training"): every eval_every steps and at the last step, all ranks together compute
+// Evaluation during training (run.eval_every or run.eval_every_images; docs/training.md
+// "Evaluation during training"): every eval_every steps (or at the first step whose
+// images seen cross each multiple of eval_every_images) and at the last step, all ranks together compute
 // the test bits/dim of the EMA weights on the first eval.bpd_n examples of data.test
 // with the code of `vdmc eval --bpd` (eval/bpd_eval.h), so the value is the one
 // `vdmc eval CHECKPOINT --bpd --n N --seed run.seed` prints for that step's checkpoint.
@@ -28,7 +29,9 @@
 #include "train/trainer.h"
 
 typedef struct {
-  int every;         // run.eval_every (0: never)
+  int every;         // run.eval_every (0: never, unless every_images)
+  long long every_images;  // run.eval_every_images (0: by every)
+  char cadence[64];  // "run.eval_every 4" or "run.eval_every_images 64", for messages
   BpdEvalArgs args;  // data.test, eval.bpd_n, seed run.seed, BPD_EVAL_T_SAMPLES
   double seconds;    // evaluation seconds of this process
   double t_start;    // MPI_Wtime when this process opened it

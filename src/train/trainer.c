@@ -298,6 +298,11 @@ int trainer_create(Trainer *t, const ConfigSet *cs, const VdmcComm *comm, const 
   return mpi_agree(t->comm.comm, rc);
 }
 
+int trainer_crossed_images(const Trainer *t, int64_t every) {
+  int64_t before = t->images_seen - t->B;  // the step just taken saw B images
+  return before / every < t->images_seen / every;
+}
+
 void trainer_free(Trainer *t) {
   reader_close(t->reader);
   grad_sync_free(&t->sync);

@@ -74,6 +74,5 @@ void trainer_power_ema_after_step(Trainer *t) {
 
 int trainer_power_ema_snapshot(Trainer *t) {
   if (t->power_ema.n == 0) return VDMC_OK;
-  int64_t every = t->run.cs.values.run.ema_snapshot_images, before = t->images_seen - t->B;
-  return before / every < t->images_seen / every ? write_snapshot(t) : VDMC_OK;
+  return trainer_crossed_images(t, t->run.cs.values.run.ema_snapshot_images) ? write_snapshot(t) : VDMC_OK;
 }
