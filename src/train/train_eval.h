@@ -42,6 +42,11 @@ typedef struct {
   double best;       // the kept metric of RUN/best.h5 (INFINITY: no such file yet)
   long long best_step;
   char best_path[4200];
+  // test hook (tests/cli/train_fid.sh): rank test_fid_error_rank's FID at step
+  // test_fid_error_step fails, as a non-finite sample would; from env
+  // VDMC_TRAIN_TEST_FID_ERROR=RANK:STEP
+  int test_fid_error_rank;
+  long long test_fid_error_step;
 } TrainEval;
 
 #define TRAIN_EVAL_BEST_FILE "best.h5"   // in the run directory
@@ -68,9 +73,11 @@ void train_eval_close(TrainEval *e);
 // Whether this step is evaluated (last: the run's final step).
 int train_eval_due(const TrainEval *e, const Trainer *t, int last);
 // Collective: evaluates the EMA weights of this step into *line (*evaluated = 1) and
-// writes RUN/best.h5 when it is better than the best so far (run.keep_best). A
-// failed evaluation is a warning line on rank 0 and *evaluated = 0: training goes on.
-// Errors returned (the same on every rank) are those training cannot go on after.
+// writes RUN/best.h5 when it is better than the best so far (run.keep_best). Errors
+// are the same on every rank and end the run (the caller checkpoints this step and
+// stops, docs/training.md): a failed bits/dim with *evaluated = 0; a failed FID with
+// *evaluated = 1, *line holding the bits/dim (has_fid = 0, RUN/best.h5 kept by it
+// for keep_best bpd), which the caller logs before stopping.
 int train_eval_run(TrainEval *e, Trainer *t, TrainEvalLine *line, int *evaluated);
 
 #endif

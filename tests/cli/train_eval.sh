@@ -19,7 +19,10 @@
 #      training bits unchanged (an execution key of vdmc compare); a run stopped by a
 #      signal at a due step evaluates it after its checkpoint, so stopped and resumed
 #      it evaluates the steps of the straight run to the same bits; both cadences set
-#      is one line before the first step.
+#      is one line before the first step;
+#   7. data.test replaced by garbage in the middle of a run (stopped after the step-4
+#      checkpoint): the evaluation of step 4 fails, every rank stops with one line naming
+#      the file, exit 1, the checkpoint of step 4 is the latest, no evaluation line for it.
 set -u
 source "$(dirname "$0")/../common/mpirun.sh"
 source "$(dirname "$0")/../common/train_env.sh"
@@ -145,5 +148,28 @@ if train both 1 2 --set run.eval_every=2 "${img[@]}"; then bad "both cadences ac
     "$work/both.log" && ok || { bad "no clear line for both cadences:"; cat "$work/both.log"; }
 fi
 [ ! -e "$work/both/checkpoints" ] && ok || bad "a checkpoint was written with both cadences set"
+
+# 7. a bits/dim that fails mid-run stops the run after the step's checkpoint, with one line
+cp "$work/data/fashion-mnist-test.h5" "$work/test_copy.h5"
+VDMC_TRAIN_TEST_STOP_AT=4 "$vdmc" train "$tiny" --run "$work/swap" --set "data.train=$work/data/fashion-mnist-train.h5" \
+  --set "data.test=$work/test_copy.h5" --set optim.steps=8 --set run.checkpoint_every=4 --set run.sample_every=0 \
+  --set run.eval_every=2 --set eval.bpd_n=$N >"$work/swap.log" 2>&1 &
+pid=$!
+for _ in $(seq 1 600); do
+  [ "$(ps -o stat= -p $pid 2>/dev/null | cut -c1)" = T ] && break
+  sleep 0.1
+done
+head -c 5000 /dev/urandom >"$work/garbage.h5" && mv "$work/garbage.h5" "$work/test_copy.h5"
+kill -CONT $pid
+wait $pid
+rc=$?
+[ $rc = 1 ] && ok || bad "data.test replaced mid-run: exit $rc, not 1"
+tail -1 "$work/swap.log"
+tail -1 "$work/swap.log" | grep -q "^vdmc train: step 4: the evaluation of the bits/dim (eval.bpd_n $N of data.test) failed: .*test_copy.h5.*; stopped with a checkpoint of step 4$" &&
+  [ "$(grep -c "^vdmc train: step 4: the evaluation" "$work/swap.log")" = 1 ] && ok ||
+  { bad "no clear line for a data.test replaced mid-run:"; tail -3 "$work/swap.log"; }
+[ "$(cat "$work/swap/checkpoints/latest" 2>/dev/null)" = step-00000004.h5 ] && ok || bad "latest is not step 4"
+[ "$(evals swap | cut -d' ' -f1 | tr '\n' ' ')" = "2 " ] && ok ||
+  bad "evaluations of the swapped run: $(evals swap | cut -d' ' -f1 | tr '\n' ' '), not 2"
 
 finish train_eval
