@@ -52,6 +52,12 @@ grep -q '"eval_is": [0-9.e+-]*, "eval_is_std": [0-9.e+-]*, "eval_fid_n": 20, "ev
 grep -q "step 8 eval: test bits/dim .* (16 examples), FID .*, inception score .* (20 samples) in" "$work/fid.log" && ok ||
   bad "no FID in the evaluation line on stderr"
 grep -q "step 8/8 .* bpd [0-9.]*  fid [0-9.e+-]*$" "$work/fid.log" && ok || bad "the progress line does not show eval_fid"
+# docs/training.md's example evaluation line has the keys vdmc writes, in its order
+keys() { grep -o '"[a-z_]*":' | tr -d '":' | tr '\n' ' '; }
+doc_keys=$(grep -m1 '^    {"step": .*"eval_fid"' "${VDMC_SOURCE_DIR:-$(dirname "$0")/../..}/docs/training.md" | keys)
+run_keys=$(grep -m1 '"eval_fid"' "$work/fid/log.jsonl" | keys)
+[ -n "$doc_keys" ] && [ "$doc_keys" = "$run_keys" ] && ok ||
+  bad "docs/training.md's example line has keys '$doc_keys', vdmc writes '$run_keys'"
 compared=0
 while read -r step fid; do
   compared=$((compared + 1))
