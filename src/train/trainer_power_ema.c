@@ -28,14 +28,6 @@ void trainer_power_ema_describe(Trainer *t, CheckpointState *st, size_t off, siz
   checkpoint_add_extra(st, EMA_POWER_STDS_EXTRA, t->power_ema_stds_io, (size_t)p->n);
 }
 
-void trainer_power_ema_load_whole(Trainer *t, CheckpointState *st) {
-  for (int k = 0; k < t->power_ema.n; k++) {
-    char name[CHECKPOINT_NAME_LEN];
-    ema_snapshot_array_name(k, name);
-    checkpoint_add_array(st, name, t->power_ema.ema[k], 0, t->table->total);  // describe_state fitted them
-  }
-}
-
 int trainer_power_ema_check_loaded(const Trainer *t, const char *path) {
   for (int k = 0; k < t->power_ema.n; k++)
     if (t->power_ema_stds_io[k] != t->power_ema.std[k])
