@@ -186,9 +186,10 @@ static int take_eval(const Parser *p, RunLogEval *e) {
   for (int i = 0; i < EVAL_FIELDS; i++) {
     if (eval_fields[i].fid && !e->has_fid) continue;
     const double *v = find(p, eval_fields[i].name);
-    if (!v)
-      return missing(p, eval_fields[i].name, eval_fields[i].fid ? " (an evaluation with a FID has eval_fid, "
-                                                                  "eval_is, eval_is_std and eval_fid_n)" : " in an evaluation");
+    const char *why = eval_fields[i].fid ? " (an evaluation with a FID has eval_fid, eval_is, eval_is_std and "
+                                           "eval_fid_n)"
+                                         : " in an evaluation";
+    if (!v) return missing(p, eval_fields[i].name, why);
     *(double *)((char *)e + eval_fields[i].offset) = *v;
   }
   return VDMC_OK;

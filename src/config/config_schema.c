@@ -134,8 +134,8 @@ const ConfigKey config_keys[] = {
     {"eval.bpd_n", CFG_INT64, F(eval.bpd_n), "1000", 1, 1e15, NULL,
      "test bits/dim of the first N examples of data.test, as `vdmc eval RUN --bpd --n N --seed run.seed`"},
     {"eval.fid_n", CFG_INT64, F(eval.fid_n), "0", 0, 1e12, NULL,
-     "FID of N samples of the EMA weights at each evaluation (run.eval_every[_images]), as `vdmc eval RUN --fid --n N --seed run.seed` "
-     "(0 = no FID; needs eval.fid_ref and eval.fid_features)"},
+     "FID of N samples of the EMA weights at each evaluation (run.eval_every[_images]), as "
+     "`vdmc eval RUN --fid --n N --seed run.seed` (0 = no FID; needs eval.fid_ref and eval.fid_features)"},
     {"eval.fid_ref", CFG_STRING, F(eval.fid_ref), "", 0, 0, NULL,
      "reference statistics of the FID (`vdmc fid-stats`), as `vdmc eval --ref`"},
     {"eval.fid_features", CFG_STRING, F(eval.fid_features), "", 0, 0, NULL,

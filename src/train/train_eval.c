@@ -78,8 +78,8 @@ int train_eval_open(TrainEval *e, Trainer *t) {
   e->every_images = c->run.eval_every_images;
   if (e->every && e->every_images)
     return vdmc_fail(VDMC_ERR_INPUT, "%s: run.eval_every_images %lld and run.eval_every %d are both set: evaluate "
-                     "by images or by steps, not both (set one to 0)", config_where(&t->run.cs, "run.eval_every_images"),
-                     e->every_images, e->every);
+                     "by images or by steps, not both (set one to 0)",
+                     config_where(&t->run.cs, "run.eval_every_images"), e->every_images, e->every);
   if (e->every_images) snprintf(e->cadence, sizeof e->cadence, "run.eval_every_images %lld", e->every_images);
   else snprintf(e->cadence, sizeof e->cadence, "run.eval_every %d", e->every);
   int on = e->every || e->every_images;
@@ -176,6 +176,8 @@ int train_eval_run(TrainEval *e, Trainer *t, TrainEvalLine *line, int *evaluated
                          "VDMC_TRAIN_TEST_FID_ERROR)");
     fid_rc = mpi_agree(t->comm.comm, fid_rc);
   }
+  char fid_why[1024] = "";  // kept: a failed write of RUN/best.h5 below records its own error
+  if (fid_rc) snprintf(fid_why, sizeof fid_why, "%s", vdmc_error_message());
   if (prec != PREC_FP32) {
     int back = mpi_agree(t->comm.comm, stepnet_set_precision(&t->run.net, prec));
     if (back) return back;  // training cannot go on in another precision
@@ -183,7 +185,8 @@ int train_eval_run(TrainEval *e, Trainer *t, TrainEvalLine *line, int *evaluated
   if (rc)
     return vdmc_fail(rc, "step %lld: the evaluation of the bits/dim (eval.bpd_n %lld of data.test) failed: %s",
                      (long long)t->step, (long long)e->args.n, vdmc_error_message());
-  *line = (TrainEvalLine){.step = t->step, .images = t->images_seen, .n = res.n, .bpd = res.mean[0], .bpd_se = res.se[0]};
+  *line = (TrainEvalLine){
+      .step = t->step, .images = t->images_seen, .n = res.n, .bpd = res.mean[0], .bpd_se = res.se[0]};
   if (e->fid && !fid_rc) {
     line->has_fid = 1;
     line->fid_n = e->fid_req.n;
@@ -204,7 +207,7 @@ int train_eval_run(TrainEval *e, Trainer *t, TrainEvalLine *line, int *evaluated
     const Config *c = &t->run.cs.values;
     return vdmc_fail(fid_rc, "step %lld: the FID of eval.fid_n %lld samples (eval.fid_ref %s, eval.fid_features %s) "
                      "failed: %s; the bits/dim of this evaluation is in log.jsonl", (long long)t->step,
-                     c->eval.fid_n, c->eval.fid_ref, c->eval.fid_features, vdmc_error_message());
+                     c->eval.fid_n, c->eval.fid_ref, c->eval.fid_features, fid_why);
   }
   return VDMC_OK;
 }
