@@ -146,7 +146,8 @@ cleanup:
 // world_size, a difference in them is reported but is not a difference in content.
 static const char *const kExecutionKeys[] = {"mpi.", "optim.micro_batch:", "run.log_every:",
                                              "run.checkpoint_every:", "run.sample_every:",
-                                             "run.keep_checkpoints:", "run.eval_every:", "run.keep_best:",
+                                             "run.keep_checkpoints:", "run.eval_every:", "run.eval_every_images:",
+                                             "run.keep_best:",
                                              "eval."};
 
 // "section.key: value" of a line of the resolved config (config_write_yaml writes

@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "core/input_file.h"
-#include "core/output_file.h"
 #include "core/status.h"
 #include "io/checkpoint_internal.h"
 #include "io/h5_check.h"
@@ -222,7 +221,6 @@ static int load_file(const char *path, CheckpointState *st, MPI_Comm comm) {
   st->world_size = f.head.world_size;
   st->config_text = config;
   snprintf(st->loaded_path, sizeof st->loaded_path, "%s", path);
-  output_note_input(path);
   return VDMC_OK;
 }
 

@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "core/input_file.h"
-#include "core/output_file.h"
 #include "core/status.h"
 #include "io/checkpoint.h"
 #include "io/checkpoint_internal.h"
@@ -74,7 +73,6 @@ int checkpoint_peek(const char *path, char **config_text, const char *extra, dou
     status = vdmc_fail(VDMC_ERR_IO, "checkpoint %s cannot be opened (truncated or not HDF5?)", cands[0]);
   } else {
     snprintf(resolved_path, CKPT_PATH_LEN, "%s", cands[0]);
-    output_note_input(cands[0]);
     status = peek_file(file, cands[0], config_text, extra, values, n);
   }
   ckpt_h5_quiet_end(func, data);

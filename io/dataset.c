@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include "core/input_file.h"
-#include "core/output_file.h"
 #include "core/status.h"
 #include "io/h5_attr.h"
 #include "io/h5_check.h"
@@ -124,7 +123,6 @@ static int validate_labels(Dataset *ds) {
 }
 
 int dataset_open(Dataset *ds, const char *path, MPI_Comm comm) {
-  output_note_input(path);
   memset(ds, 0, sizeof *ds);
   ds->file = ds->images = ds->labels = -1;
   snprintf(ds->path, sizeof ds->path, "%s", path);

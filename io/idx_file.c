@@ -5,7 +5,6 @@
 #include <sys/stat.h>
 
 #include "core/input_file.h"
-#include "core/output_file.h"
 #include "core/status.h"
 
 #define IDX_UBYTE_MAGIC 0x00000800u  // + number of dimensions in the low byte
@@ -25,7 +24,6 @@ int idx_read(gzFile f, const char *path, void *buf, size_t bytes, const char *wh
 int idx_open(const char *path, int ndims, uint32_t *dims, gzFile *out) {
   struct stat st;  // a missing file keeps the hint below; anything else but a file is named
   if (stat(path, &st) == 0 && input_file_check(path, "idx file")) return VDMC_ERR_IO;
-  output_note_input(path);
   gzFile f = gzopen(path, "rb");
   if (!f) return vdmc_fail(VDMC_ERR_IO, "%s: cannot open (is dataset-fashion-mnist installed? --src DIR)", path);
   uint8_t head[4 + 4 * 3];

@@ -9,7 +9,6 @@
 #include <string.h>
 
 #include "core/input_file.h"
-#include "core/output_file.h"
 #include "core/status.h"
 
 // The header's size is checked before the RGB buffer is allocated: a JPEG header of
@@ -120,7 +119,6 @@ int image_decode_file(const char *path, uint8_t **rgb, size_t *h, size_t *w) {
   int checked = input_file_check(path, "image");  // a FIFO named x.png would block fopen
   if (checked) return checked;
   FILE *f = fopen(path, "rb");
-  output_note_input(path);
   if (!f) return vdmc_fail(VDMC_ERR_IO, "%s: cannot open", path);
   unsigned char magic[8] = {0};
   size_t got = fread(magic, 1, sizeof magic, f);

@@ -6,13 +6,11 @@
 #include <string.h>
 
 #include "core/input_file.h"
-#include "core/output_file.h"
 #include "core/status.h"
 
 #define NPY_MAX_HEADER 65536
 
 int npz_open(zip_t **za, const char *path) {
-  output_note_input(path);
   int err = 0;
   *za = NULL;
   int checked = input_file_check(path, ".npz archive");

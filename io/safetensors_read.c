@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 
 #include "core/half_float.h"
-#include "core/output_file.h"
+#include "core/input_file.h"
 #include "core/status.h"
 #include "io/safetensors_internal.h"
 
@@ -97,7 +97,8 @@ int safetensors_open(SafetensorsFile *sf, const char *path) {
   struct stat sb;
   unsigned char len_bytes[8];
   char *header = NULL;
-  int rc = VDMC_OK;
+  int rc = input_file_check(path, "safetensors file");  // a FIFO would block fopen
+  if (rc) return rc;
   if (!(sf->f = fopen(path, "rb")) || fstat(fileno(sf->f), &sb) != 0) {
     rc = vdmc_fail(VDMC_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
     goto done;
@@ -106,7 +107,6 @@ int safetensors_open(SafetensorsFile *sf, const char *path) {
     rc = vdmc_fail(VDMC_ERR_IO, "%s: not a regular file", path);
     goto done;
   }
-  output_note_input(path);
   uint64_t size = (uint64_t)sb.st_size, n = 0;
   if (size < 8 || fread(len_bytes, 1, 8, sf->f) != 8) {
     rc = vdmc_fail(VDMC_ERR_IO, "%s: header length: the file has %llu bytes, fewer than the 8-byte length", path,

@@ -41,7 +41,6 @@ int small_h5_finish(SmallH5 *f, int status) {
 }
 
 int small_h5_open(SmallH5 *f, const char *path, const char *kind, int version, const char *hint) {
-  output_note_input(path);
   memset(f, 0, sizeof *f);
   f->file = -1;
   snprintf(f->path, sizeof f->path, "%s", path);

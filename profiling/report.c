@@ -1,14 +1,14 @@
 // profiling/report RUN_DIR [--out DIR]: reads RUN_DIR/log.jsonl and prints one row
 // per log interval (throughput, loss, phase means, exposed sync, load imbalance),
-// a steady-state summary (intervals after the first, which holds start-up), and
-// writes throughput.png, phases.png and imbalance.png to DIR (default RUN_DIR).
+// a steady-state summary (intervals after the first, which holds start-up), the
+// evaluations during training (report_eval.c), and writes throughput.png,
+// phases.png, imbalance.png and the eval_*.png plots to DIR (default RUN_DIR).
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/status.h"
-#include "io/plot.h"
-#include "run_log.h"
+#include "report.h"
 
 // Spread of forward+backward over ranks relative to the mean: (max - min) / mean.
 // min and max are per phase, so this bounds the spread of the per-rank sums.
@@ -30,16 +30,18 @@ static void print_row(const char *label, const RunLogRecord *r) {
   printf(" %7.1f %7.1f %7.1f\n", 100 * sync_exposed(r), 100 * imbalance(r), 100 * r->sync_launched_early);
 }
 
-static int plot(const char *dir, const char *name, const double *x, double *const *y, int n_series, int n) {
+int report_plot(const char *dir, const char *name, const PlotAxes *ax, const double *x, double *const *y,
+                int n_series, int n) {
   char path[4200];
   snprintf(path, sizeof path, "%s/%s", dir, name);
   PlotSeries s[PHASE_COUNT];
+  if (n_series > PHASE_COUNT) return vdmc_fail(VDMC_ERR_INTERNAL, "plot %s: %d series", path, n_series);
   for (int k = 0; k < n_series; k++) {
     s[k] = (PlotSeries){.x = x, .y = y[k], .n = n};
     memcpy(s[k].rgb, plot_color(k), 3);
   }
-  PlotAxes ax = {0};
-  int rc = plot_write_png(path, &ax, s, n_series);
+  PlotAxes from_data = {0};
+  int rc = plot_write_png(path, ax ? ax : &from_data, s, n_series);
   if (!rc) printf("wrote %s\n", path);
   return rc;
 }
@@ -55,9 +57,9 @@ static int write_plots(const RunLog *log, const char *dir) {
     step[i] = r->step, ips[i] = r->img_per_s, imb[i] = 100 * imbalance(r);
     for (int p = 0; p < PHASE_COUNT; p++) ph[p][i] = 1e3 * r->phase[p].mean;
   }
-  int rc = plot(dir, "throughput.png", step, &ips, 1, n);
-  if (!rc) rc = plot(dir, "phases.png", step, ph, PHASE_COUNT, n);
-  if (!rc) rc = plot(dir, "imbalance.png", step, &imb, 1, n);
+  int rc = report_plot(dir, "throughput.png", NULL, step, &ips, 1, n);
+  if (!rc) rc = report_plot(dir, "phases.png", NULL, step, ph, PHASE_COUNT, n);
+  if (!rc) rc = report_plot(dir, "imbalance.png", NULL, step, &imb, 1, n);
   free(buf);
   return rc;
 }
@@ -105,7 +107,9 @@ static int run(int argc, char **argv) {
   static const char *const colour_names[] = {"blue", "orange", "green", "red", "purple", "brown"};
   for (int p = 0; p < PHASE_COUNT; p++) printf(" %s=%s", train_phase_names[p], colour_names[p]);
   printf("), imbalance.png (%%), all over steps\n");
+  report_eval_table(&log);
   rc = write_plots(&log, out);
+  if (!rc) rc = report_eval_plots(&log, out);
   run_log_free(&log);
   return rc;
 }

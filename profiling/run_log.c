@@ -10,8 +10,8 @@
 
 #include "core/status.h"
 
-// Every field a record must have: "name" or "phases.<phase>.<stat>" -> its slot.
-enum { TOP_FIELDS = 11, FIELDS = TOP_FIELDS + 3 * PHASE_COUNT, KEY_MAX = 96 };
+// Every field a log interval must have: "name" or "phases.<phase>.<stat>" -> its slot.
+enum { TOP_FIELDS = 11, FIELDS = TOP_FIELDS + 3 * PHASE_COUNT, KEY_MAX = 96, PAIRS_MAX = 128 };
 static const struct {
   const char *name;
   size_t offset;
@@ -30,17 +30,28 @@ static const struct {
 };
 static const char *const stat_names[3] = {"min", "mean", "max"};
 
-// Slot index of a flattened key, or -1 when the key is not one vdmc reads.
-static int field_index(const char *key) {
-  for (int i = 0; i < TOP_FIELDS; i++)
-    if (!strcmp(key, top_fields[i].name)) return i;
-  for (int p = 0; p < PHASE_COUNT; p++)
-    for (int s = 0; s < 3; s++) {
-      char full[KEY_MAX];
-      snprintf(full, sizeof full, "phases.%s.%s", train_phase_names[p], stat_names[s]);
-      if (!strcmp(key, full)) return TOP_FIELDS + 3 * p + s;
-    }
-  return -1;
+// The fields of an evaluation line; fid: one of the four that come together.
+enum { EVAL_FIELDS = 9 };
+static const struct {
+  const char *name;
+  size_t offset;
+  int fid;
+} eval_fields[EVAL_FIELDS] = {
+    {"step", offsetof(RunLogEval, step), 0},
+    {"images", offsetof(RunLogEval, images), 0},
+    {"eval_bpd", offsetof(RunLogEval, bpd), 0},
+    {"eval_bpd_se", offsetof(RunLogEval, bpd_se), 0},
+    {"eval_n", offsetof(RunLogEval, n), 0},
+    {"eval_fid", offsetof(RunLogEval, fid), 1},
+    {"eval_is", offsetof(RunLogEval, is_mean), 1},
+    {"eval_is_std", offsetof(RunLogEval, is_std), 1},
+    {"eval_fid_n", offsetof(RunLogEval, fid_n), 1},
+};
+
+// The flattened name of interval field i ("loss", "phases.forward.mean").
+static void field_name(int i, char *out, size_t cap) {
+  if (i < TOP_FIELDS) snprintf(out, cap, "%s", top_fields[i].name);
+  else snprintf(out, cap, "phases.%s.%s", train_phase_names[(i - TOP_FIELDS) / 3], stat_names[(i - TOP_FIELDS) % 3]);
 }
 
 static double *field_slot(RunLogRecord *r, int i) {
@@ -50,13 +61,18 @@ static double *field_slot(RunLogRecord *r, int i) {
   return s == 0 ? &ps->min : s == 1 ? &ps->mean : &ps->max;
 }
 
+// One line's numbers by flattened key ("phases.forward.mean"), in line order.
+typedef struct {
+  char key[2 * KEY_MAX + 1];
+  double value;
+} Pair;
+
 typedef struct {
   const char *s, *line_start;
   const char *path;
   int line;
-  RunLogRecord *rec;
-  int seen[FIELDS];
-  int eval;  // the line is an evaluation (it has eval_bpd), not a log interval
+  Pair pair[PAIRS_MAX];
+  int n_pairs;
 } Parser;
 
 static int parse_fail(const Parser *p, const char *what) {
@@ -81,6 +97,13 @@ static int parse_key(Parser *p, char *out, size_t cap) {
   return VDMC_OK;
 }
 
+// The value of key in this line, or NULL.
+static const double *find(const Parser *p, const char *key) {
+  for (int i = 0; i < p->n_pairs; i++)
+    if (!strcmp(p->pair[i].key, key)) return &p->pair[i].value;
+  return NULL;
+}
+
 static int parse_object(Parser *p, const char *prefix, int depth);
 
 static int parse_value(Parser *p, const char *key, int depth) {
@@ -88,8 +111,8 @@ static int parse_value(Parser *p, const char *key, int depth) {
     if (depth >= 2) return parse_fail(p, "objects nested deeper than phases.<name>.<stat>");
     return parse_object(p, key, depth + 1);
   }
+  char msg[3 * KEY_MAX];
   if (*p->s != '-' && !isdigit((unsigned char)*p->s)) {
-    char msg[3 * KEY_MAX];
     snprintf(msg, sizeof msg, "value of \"%s\" is not a number", key);
     return parse_fail(p, msg);
   }
@@ -98,16 +121,13 @@ static int parse_value(Parser *p, const char *key, int depth) {
   double v = strtod(p->s, &end);
   if (end == p->s || errno == ERANGE) return parse_fail(p, "bad number");
   p->s = end;
-  if (!strcmp(key, "eval_bpd")) p->eval = 1;
-  int i = field_index(key);
-  if (i < 0) return VDMC_OK;  // a field this reader does not use
-  if (p->seen[i]) {
-    char msg[3 * KEY_MAX];
+  if (find(p, key)) {
     snprintf(msg, sizeof msg, "key \"%s\" repeated", key);
     return parse_fail(p, msg);
   }
-  p->seen[i] = 1;
-  *field_slot(p->rec, i) = v;
+  if (p->n_pairs == PAIRS_MAX) return parse_fail(p, "more than 128 numbers in one line");
+  snprintf(p->pair[p->n_pairs].key, sizeof p->pair[p->n_pairs].key, "%s", key);
+  p->pair[p->n_pairs++].value = v;
   return VDMC_OK;
 }
 
@@ -141,27 +161,63 @@ static int parse_object(Parser *p, const char *prefix, int depth) {
   }
 }
 
-static int parse_line(Parser *p, char *line) {
+static int missing(const Parser *p, const char *key, const char *why) {
+  char msg[3 * KEY_MAX];
+  snprintf(msg, sizeof msg, "missing key \"%s\"%s", key, why);
+  return parse_fail(p, msg);
+}
+
+static int take_interval(const Parser *p, RunLogRecord *r) {
+  memset(r, 0, sizeof *r);
+  for (int i = 0; i < FIELDS; i++) {
+    char name[KEY_MAX];
+    field_name(i, name, sizeof name);
+    const double *v = find(p, name);
+    if (!v) return missing(p, name, "");
+    *field_slot(r, i) = *v;
+  }
+  return VDMC_OK;
+}
+
+static int take_eval(const Parser *p, RunLogEval *e) {
+  memset(e, 0, sizeof *e);
+  for (int i = 0; i < EVAL_FIELDS; i++)
+    if (eval_fields[i].fid && find(p, eval_fields[i].name)) e->has_fid = 1;
+  for (int i = 0; i < EVAL_FIELDS; i++) {
+    if (eval_fields[i].fid && !e->has_fid) continue;
+    const double *v = find(p, eval_fields[i].name);
+    const char *why = eval_fields[i].fid ? " (an evaluation with a FID has eval_fid, eval_is, eval_is_std and "
+                                           "eval_fid_n)"
+                                         : " in an evaluation";
+    if (!v) return missing(p, eval_fields[i].name, why);
+    *(double *)((char *)e + eval_fields[i].offset) = *v;
+  }
+  return VDMC_OK;
+}
+
+// Parses one line into p->pair; *is_eval: it is an evaluation (it has eval_bpd).
+static int parse_line(Parser *p, char *line, int *is_eval) {
   size_t len = strlen(line);
   while (len && (line[len - 1] == '\n' || line[len - 1] == '\r')) line[--len] = 0;
   p->s = p->line_start = line;
-  memset(p->rec, 0, sizeof *p->rec);
-  memset(p->seen, 0, sizeof p->seen);
-  p->eval = 0;
+  p->n_pairs = 0;
   skip_ws(p);
   int rc = parse_object(p, "", 0);
   if (rc) return rc;
   skip_ws(p);
   if (*p->s) return parse_fail(p, "text after the object");
-  if (p->eval) return VDMC_OK;  // evaluations during training: not a record of this reader
-  for (int i = 0; i < FIELDS; i++)
-    if (!p->seen[i]) {
-      int ph = (i - TOP_FIELDS) / 3;
-      char msg[KEY_MAX + 32];
-      if (i < TOP_FIELDS) snprintf(msg, sizeof msg, "missing key \"%s\"", top_fields[i].name);
-      else snprintf(msg, sizeof msg, "missing key \"phases.%s.%s\"", train_phase_names[ph], stat_names[(i - TOP_FIELDS) % 3]);
-      return parse_fail(p, msg);
-    }
+  *is_eval = find(p, "eval_bpd") != NULL;
+  return VDMC_OK;
+}
+
+// Room for one more element of *items (count used, *cap allocated).
+static int grow(void **items, int count, int *cap, size_t size) {
+  if (count < *cap) return VDMC_OK;
+  int want = *cap ? 2 * *cap : 64;
+  void *grown = realloc(*items, (size_t)want * size);
+  if (!grown) return VDMC_ERR_MEMORY;
+  *items = grown;
+  *cap = want;
   return VDMC_OK;
 }
 
@@ -169,26 +225,23 @@ int run_log_read(RunLog *log, const char *path) {
   memset(log, 0, sizeof *log);
   FILE *f = fopen(path, "r");
   if (!f) return vdmc_fail(VDMC_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-  Parser p = {.path = path};
+  Parser *p = calloc(1, sizeof *p);
   char *line = NULL;
   size_t cap = 0;
-  int cap_rec = 0, rc = VDMC_OK;
-  while (getline(&line, &cap, f) >= 0) {
-    p.line++;
-    if (log->n == cap_rec) {
-      cap_rec = cap_rec ? 2 * cap_rec : 64;
-      RunLogRecord *grown = realloc(log->rec, (size_t)cap_rec * sizeof *grown);
-      if (!grown) {
-        rc = vdmc_fail(VDMC_ERR_MEMORY, "%s: out of memory at line %d", path, p.line);
-        break;
-      }
-      log->rec = grown;
-    }
-    p.rec = &log->rec[log->n];
-    if ((rc = parse_line(&p, line))) break;
-    if (!p.eval) log->n++;
+  int cap_rec = 0, cap_eval = 0, rc = p ? VDMC_OK : vdmc_fail(VDMC_ERR_MEMORY, "%s: out of memory", path);
+  if (p) p->path = path;
+  while (!rc && getline(&line, &cap, f) >= 0) {
+    p->line++;
+    int is_eval;
+    if ((rc = parse_line(p, line, &is_eval))) break;
+    if (is_eval ? grow((void **)&log->eval, log->n_eval, &cap_eval, sizeof *log->eval)
+                : grow((void **)&log->rec, log->n, &cap_rec, sizeof *log->rec))
+      rc = vdmc_fail(VDMC_ERR_MEMORY, "%s: out of memory at line %d", path, p->line);
+    else if (is_eval) rc = take_eval(p, &log->eval[log->n_eval++]);
+    else rc = take_interval(p, &log->rec[log->n++]);
   }
   free(line);
+  free(p);
   fclose(f);
   if (!rc && log->n == 0) rc = vdmc_fail(VDMC_ERR_IO, "%s: no records (did the run reach its first log interval?)", path);
   if (rc) run_log_free(log);
@@ -197,8 +250,8 @@ int run_log_read(RunLog *log, const char *path) {
 
 void run_log_free(RunLog *log) {
   free(log->rec);
-  log->rec = NULL;
-  log->n = 0;
+  free(log->eval);
+  memset(log, 0, sizeof *log);
 }
 
 double run_log_step_seconds(const RunLogRecord *r) {

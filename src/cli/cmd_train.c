@@ -57,6 +57,17 @@ static long long env_step(const char *name) {
   return v && *v ? atoll(v) : -1;
 }
 
+// After an error every rank agreed on: keep the steps done (a checkpoint of this step,
+// unless `saved` says it has one) and stop, the error's line saying so.
+static int stop_with_checkpoint(Trainer *t, int rc, int saved) {
+  char msg[1024];
+  snprintf(msg, sizeof msg, "%s", vdmc_error_message());
+  if (!saved && trainer_save(t))
+    return vdmc_fail(rc, "%s (and the checkpoint of step %lld failed: %s)", msg, (long long)t->step,
+                     vdmc_error_message());
+  return vdmc_fail(rc, "%s; stopped with a checkpoint of step %lld", msg, (long long)t->step);
+}
+
 static int finish(const VdmcComm *c, int rc) {
   if (rc && c->rank == 0) fprintf(stderr, "vdmc train: %s\n", vdmc_error_message());
   vdmc_mpi_finalize();
@@ -133,12 +144,7 @@ int cmd_train(int argc, char **argv) {
       // a step error may be local to this rank: end every rank rather than hang
       if (!st.data_error) vdmc_mpi_abort(&comm, "vdmc train");
       // a data error was agreed by all ranks: keep the steps done, then stop
-      char msg[1024];
-      snprintf(msg, sizeof msg, "%s", vdmc_error_message());
-      int saved = trainer_save(t);
-      rc = saved ? vdmc_fail(rc, "%s (and the checkpoint of step %lld failed: %s)", msg, (long long)t->step,
-                             vdmc_error_message())
-                 : vdmc_fail(rc, "%s; stopped with a checkpoint of step %lld", msg, (long long)t->step);
+      rc = stop_with_checkpoint(t, rc, 0);
       saved_at_end = 1;
       break;
     }
@@ -155,25 +161,37 @@ int cmd_train(int argc, char **argv) {
       saved_at_end = 1;
       break;
     }
+    int saved = st.stop || last || t->step % cs.values.run.checkpoint_every == 0;  // this step's checkpoint
     if (st.stop) {
       rc = trainer_save(t);
       if (!rc && comm.rank == 0)
         fprintf(stderr, "vdmc train: stop signal: checkpointed step %lld, exiting for requeue\n", (long long)t->step);
       saved_at_end = 1;
-      break;
-    }
-    if (last || t->step % cs.values.run.checkpoint_every == 0) {
+    } else if (saved) {
       rc = trainer_save(t);
       saved_at_end = last;
       if (!rc && t->step == stop_at) raise(SIGSTOP);
     }
+    // a stop still evaluates a due step (after its checkpoint): the resumed run starts
+    // after it, so this is the only chance, and requeued runs evaluate the same steps
     if (!rc && train_eval_due(&eval, t, last)) {
       TrainEvalLine line;
       int evaluated;
       rc = train_eval_run(&eval, t, &line, &evaluated);
-      if (!rc && evaluated) rc = mpi_agree(comm.comm, train_log_eval(&log, &line));
-      if (rc) break;  // agreed by all ranks
+      if (evaluated) {  // also the bits/dim of an evaluation whose FID failed
+        char why[1024];
+        snprintf(why, sizeof why, "%s", rc ? vdmc_error_message() : "");
+        int logged = mpi_agree(comm.comm, train_log_eval(&log, &line));
+        if (logged) rc = rc ? vdmc_fail(rc, "%s (and log.jsonl: %s)", why, vdmc_error_message()) : logged;
+      }
+      // a failed evaluation is an error of the running job (docs/design.md, Errors are
+      // values): agreed by all ranks, it stops them all after a checkpoint of this step
+      if (rc) {
+        rc = stop_with_checkpoint(t, rc, saved);
+        saved_at_end = 1;
+      }
     }
+    if (rc || st.stop) break;  // rc: agreed by all ranks
     if (t->step == signal_at && comm.rank == 0) raise(SIGUSR1);
     if (delay_ms > 0) nanosleep(&(struct timespec){delay_ms / 1000, delay_ms % 1000 * 1000000}, NULL);
     int every = cs.values.run.sample_every;

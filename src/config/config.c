@@ -304,7 +304,8 @@ int config_load_text(ConfigSet *cs, const char *text, const char *name) {
 }
 
 int config_load_file(ConfigSet *cs, const char *path) {
-  if (input_file_check(path, "config file")) return VDMC_ERR_IO;
+  // read whole and closed here: `vdmc train RUN/config.yaml --run RUN` rewrites it
+  if (input_file_check_unrecorded(path, "config file")) return VDMC_ERR_IO;
   FILE *f = fopen(path, "rb");
   if (!f) return vdmc_fail(VDMC_ERR_IO, "%s: cannot open config file: %s", path, strerror(errno));
   char *buf = NULL;

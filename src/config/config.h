@@ -84,6 +84,7 @@ typedef struct {
     int tensorboard;  // 1: rank 0 writes TensorBoard event files in RUN/tb/
     long long ema_snapshot_images;      // images between power-function EMA snapshots
     int eval_every;                     // steps between evaluations during training (0 = never)
+    long long eval_every_images;        // images between them instead (0 = by eval_every)
     char keep_best[CONFIG_STR_LEN];     // none | bpd | fid: which evaluation RUN/best.h5 is the best of
   } run;
   struct {

@@ -128,15 +128,18 @@ const ConfigKey config_keys[] = {
     {"run.eval_every", CFG_INT, F(run.eval_every), "0", 0, 1 << 30, NULL,
      "steps between evaluations of the EMA weights during training, and at the last step (0 = never; "
      "docs/training.md)"},
+    {"run.eval_every_images", CFG_INT64, F(run.eval_every_images), "0", 0, 1e15, NULL,
+     "images between evaluations during training instead of run.eval_every (not both): at the first step whose "
+     "images seen cross each multiple, and at the last step (0 = by run.eval_every)"},
     {"run.keep_best", CFG_CHOICE, F(run.keep_best), "none", 0, 0, "none|bpd|fid",
      "keep the checkpoint of the best evaluation as RUN/best.h5 (bpd: the lowest eval_bpd, fid: the lowest "
-     "eval_fid; needs run.eval_every, fid also eval.fid_n)"},
+     "eval_fid; needs run.eval_every or run.eval_every_images, fid also eval.fid_n)"},
     // eval (during training: run.eval_every)
     {"eval.bpd_n", CFG_INT64, F(eval.bpd_n), "1000", 1, 1e15, NULL,
      "test bits/dim of the first N examples of data.test, as `vdmc eval RUN --bpd --n N --seed run.seed`"},
     {"eval.fid_n", CFG_INT64, F(eval.fid_n), "0", 0, 1e12, NULL,
-     "FID of N samples of the EMA weights at each run.eval_every, as `vdmc eval RUN --fid --n N --seed run.seed` "
-     "(0 = no FID; needs eval.fid_ref and eval.fid_features)"},
+     "FID of N samples of the EMA weights at each evaluation (run.eval_every[_images]), as "
+     "`vdmc eval RUN --fid --n N --seed run.seed` (0 = no FID; needs eval.fid_ref and eval.fid_features)"},
     {"eval.fid_ref", CFG_STRING, F(eval.fid_ref), "", 0, 0, NULL,
      "reference statistics of the FID (`vdmc fid-stats`), as `vdmc eval --ref`"},
     {"eval.fid_features", CFG_STRING, F(eval.fid_features), "", 0, 0, NULL,

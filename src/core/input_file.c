@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/output_file.h"
 #include "core/status.h"
 
 static const char *kind_of(mode_t mode) {
@@ -16,7 +17,7 @@ static const char *kind_of(mode_t mode) {
   return "not a regular file";
 }
 
-int input_file_check(const char *path, const char *what) {
+int input_file_check_unrecorded(const char *path, const char *what) {
   struct stat st;
   if (!path || !*path) return vdmc_fail(VDMC_ERR_INPUT, "%s: empty path", what);
   if (stat(path, &st) != 0)
@@ -29,4 +30,10 @@ int input_file_check(const char *path, const char *what) {
   if (access(path, R_OK) != 0)
     return vdmc_fail(VDMC_ERR_IO, "%s: cannot read the %s: %s", path, what, strerror(errno));
   return VDMC_OK;
+}
+
+int input_file_check(const char *path, const char *what) {
+  int rc = input_file_check_unrecorded(path, what);
+  if (!rc) output_note_input(path);
+  return rc;
 }

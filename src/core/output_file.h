@@ -36,9 +36,10 @@ int output_file_end(OutputFile *o, int status);
 // for commands that check their targets before their work.
 int output_file_check(const char *target);
 
-// Records that this process reads `path`, so no output replaces it. Readers of
-// checkpoints, datasets, statistics and images call it; a path that cannot be
-// stat'ed is ignored (its reader reports that).
+// Records that this process reads `path`, so no output replaces it. Every reader's
+// input_file_check (core/input_file.h) calls it; the mpi commands call it for the
+// inputs named on their command line before they check their outputs. A path that
+// cannot be stat'ed is ignored (its reader reports that).
 void output_note_input(const char *path);
 // Forgets every noted input (tests).
 void output_forget_inputs(void);

@@ -26,15 +26,18 @@ typedef void (*GridUpdate)(SamplerRun *r, float *x, const float *D, int i, doubl
                            const History *hist);
 
 // The walk both samplers share: start at sigma_0, one evaluation per level, the
-// method's update between levels, the data prediction at the last level.
+// method's update between levels, the data prediction at the last level. The level's
+// data prediction becomes D_{i-1} by rotating pointers, not by a copy: r->out, hist.d1
+// and hist.d2 are r's out, b and c in some order, and r->b, r->c take the two history
+// buffers back at the end, so that r still holds each of its buffers once.
 static int walk_grid(SamplerRun *r, float *x, GridUpdate update) {
   const int N = r->o->steps;
   History hist = {r->b, r->c, 0, 0};
   double lam = sampler_grid_lambda(&r->o->schedule, 0, N);
   sampler_start_ve(r, x, lam);
-  for (int i = 0; i < N; i++) {
-    int rc = sampler_denoise_ve(r, x, lam);
-    if (rc) return rc;
+  int rc = VDMC_OK;
+  for (int i = 0; i < N && !rc; i++) {
+    if ((rc = sampler_denoise_ve(r, x, lam))) break;
     const float *D = r->out;
     if (i + 1 == N) {
       memcpy(x, D, r->n * sizeof(float));
@@ -45,13 +48,15 @@ static int walk_grid(SamplerRun *r, float *x, GridUpdate update) {
       hist.h1 = h;
       lam = lam_next;
     }
-    float *t = hist.d2;  // D2 <- D1, D1 <- D
+    float *oldest = hist.d2;  // D2 <- D1, D1 <- D; the next level writes over D_{i-2}
     hist.d2 = hist.d1;
-    hist.d1 = t;
-    memcpy(hist.d1, D, r->n * sizeof(float));
+    hist.d1 = r->out;
+    r->out = oldest;
     sampler_progress(r, i + 1);
   }
-  return VDMC_OK;
+  r->b = hist.d1;
+  r->c = hist.d2;
+  return rc;
 }
 
 static void update_2m(SamplerRun *r, float *x, const float *D, int i, double h, double lam_next,

@@ -75,6 +75,18 @@ int train_eval_open(TrainEval *e, Trainer *t) {
   const Config *c = &t->run.cs.values;
   memset(e, 0, sizeof *e);
   e->every = c->run.eval_every;
+  e->every_images = c->run.eval_every_images;
+  if (e->every && e->every_images)
+    return vdmc_fail(VDMC_ERR_INPUT, "%s: run.eval_every_images %lld and run.eval_every %d are both set: evaluate "
+                     "by images or by steps, not both (set one to 0)",
+                     config_where(&t->run.cs, "run.eval_every_images"), e->every_images, e->every);
+  if (e->every_images) snprintf(e->cadence, sizeof e->cadence, "run.eval_every_images %lld", e->every_images);
+  else snprintf(e->cadence, sizeof e->cadence, "run.eval_every %d", e->every);
+  int on = e->every || e->every_images;
+  const char *hook = getenv("VDMC_TRAIN_TEST_FID_ERROR");
+  e->test_fid_error_rank = -1;
+  if (hook && sscanf(hook, "%d:%lld", &e->test_fid_error_rank, &e->test_fid_error_step) != 2)
+    e->test_fid_error_rank = -1;
   e->t_start = MPI_Wtime();
   e->args = (BpdEvalArgs){.path = t->run_dir, .split = "test", .t_samples = BPD_EVAL_T_SAMPLES, .n = c->eval.bpd_n,
                           .batch = t->mb, .seed = (uint64_t)c->run.seed, .quiet = 1};
@@ -82,20 +94,22 @@ int train_eval_open(TrainEval *e, Trainer *t) {
                   : !strcmp(c->run.keep_best, "fid") ? TRAIN_EVAL_KEEP_FID
                                                      : TRAIN_EVAL_KEEP_NONE;
   snprintf(e->best_path, sizeof e->best_path, "%s/%s", t->run_dir, TRAIN_EVAL_BEST_FILE);
-  if (e->keep_best != TRAIN_EVAL_KEEP_NONE && !e->every)
+  if (e->keep_best != TRAIN_EVAL_KEEP_NONE && !on)
     return vdmc_fail(VDMC_ERR_INPUT, "%s: run.keep_best %s keeps the best evaluation, but run.eval_every is 0 "
-                     "(no evaluation)", config_where(&t->run.cs, "run.keep_best"), c->run.keep_best);
-  if (c->eval.fid_n && !e->every)
+                     "(and run.eval_every_images too: no evaluation)", config_where(&t->run.cs, "run.keep_best"),
+                     c->run.keep_best);
+  if (c->eval.fid_n && !on)
     return vdmc_fail(VDMC_ERR_INPUT, "%s: eval.fid_n %lld asks for the FID during training, but run.eval_every is 0 "
-                     "(no evaluation)", config_where(&t->run.cs, "eval.fid_n"), c->eval.fid_n);
+                     "(and run.eval_every_images too: no evaluation)", config_where(&t->run.cs, "eval.fid_n"),
+                     c->eval.fid_n);
   if (e->keep_best == TRAIN_EVAL_KEEP_FID && !c->eval.fid_n)
     return vdmc_fail(VDMC_ERR_INPUT, "%s: run.keep_best fid keeps the lowest eval_fid, but eval.fid_n is 0 (no FID)",
                      config_where(&t->run.cs, "run.keep_best"));
-  if (!e->every) return VDMC_OK;
+  if (!on) return VDMC_OK;
   if (t->reader) reader_quiesce(t->reader);  // HDF5 is single-threaded: park the prefetcher
   int rc = mpi_agree(t->comm.comm, bpd_eval_check(&e->args, &t->run, t->comm.comm));
   if (rc)
-    return vdmc_fail(rc, "run.eval_every %d: %s (eval.bpd_n from %s)", e->every, vdmc_error_message(),
+    return vdmc_fail(rc, "%s: %s (eval.bpd_n from %s)", e->cadence, vdmc_error_message(),
                      config_where(&t->run.cs, "eval.bpd_n"));
   if (c->eval.fid_n && (rc = fid_open(e, t))) return rc;
   if (e->keep_best == TRAIN_EVAL_KEEP_NONE) return VDMC_OK;
@@ -120,7 +134,7 @@ void train_eval_close(TrainEval *e) {
 // run.keep_best: this step's state as RUN/best.h5 when its value is strictly better.
 // A failed write leaves the old file (atomic) and is a warning: training goes on.
 static void keep_if_best(TrainEval *e, Trainer *t, TrainEvalLine *line) {
-  if (e->keep_best == TRAIN_EVAL_KEEP_NONE) return;
+  if (e->keep_best == TRAIN_EVAL_KEEP_NONE || (e->keep_best == TRAIN_EVAL_KEEP_FID && !line->has_fid)) return;
   double value = e->keep_best == TRAIN_EVAL_KEEP_FID ? line->fid : line->bpd;
   if (!(value < e->best)) return;
   double best[3] = {value, (double)line->step, e->keep_best};
@@ -136,6 +150,7 @@ static void keep_if_best(TrainEval *e, Trainer *t, TrainEvalLine *line) {
 }
 
 int train_eval_due(const TrainEval *e, const Trainer *t, int last) {
+  if (e->every_images > 0) return last || trainer_crossed_images(t, e->every_images);
   return e->every > 0 && (last || t->step % e->every == 0);
 }
 
@@ -152,23 +167,28 @@ int train_eval_run(TrainEval *e, Trainer *t, TrainEvalLine *line, int *evaluated
   FidResult fid;
   NetDenoiser nd = {.net = &t->run.net, .params = t->run.ema, .lambda_f = t->lambda_f};  // lambda_f: b >= mb floats
   Denoiser den = net_denoiser(&nd, t->run.obj.spec.pred, t->run.obj.spec.sigma_data);
-  if (!rc) rc = bpd_eval_model(&e->args, &t->run, den, &t->comm, &res);
-  if (!rc && e->fid)
-    rc = fid_evaluate_generated(&e->fid_setup, &t->run, den, &e->fid_req, NULL, FEATURES_IS_SPLITS, t->comm.comm,
-                                &fid);
+  if (!rc) rc = mpi_agree(t->comm.comm, bpd_eval_model(&e->args, &t->run, den, &t->comm, &res));
+  int fid_rc = VDMC_OK;  // a failed FID keeps the bits/dim of the same evaluation
+  if (!rc && e->fid) {
+    fid_rc = fid_evaluate_generated(&e->fid_setup, &t->run, den, &e->fid_req, NULL, FEATURES_IS_SPLITS,
+                                    t->comm.comm, &fid);
+    if (!fid_rc && t->comm.rank == e->test_fid_error_rank && t->step == e->test_fid_error_step)
+      fid_rc = vdmc_fail(VDMC_ERR_NUMERIC, "sample 0 is not finite: the model's output overflowed (test hook "
+                         "VDMC_TRAIN_TEST_FID_ERROR)");
+    fid_rc = mpi_agree(t->comm.comm, fid_rc);
+  }
+  char fid_why[1024] = "";  // kept: a failed write of RUN/best.h5 below records its own error
+  if (fid_rc) snprintf(fid_why, sizeof fid_why, "%s", vdmc_error_message());
   if (prec != PREC_FP32) {
     int back = mpi_agree(t->comm.comm, stepnet_set_precision(&t->run.net, prec));
     if (back) return back;  // training cannot go on in another precision
   }
-  if (rc) {
-    // an evaluation is an observation of the run: a failed one is reported, training goes on
-    if (t->comm.rank == 0)
-      fprintf(stderr, "vdmc train: warning: no evaluation at step %lld: %s\n", (long long)t->step,
-              vdmc_error_message());
-    return VDMC_OK;
-  }
-  *line = (TrainEvalLine){.step = t->step, .n = res.n, .bpd = res.mean[0], .bpd_se = res.se[0]};
-  if (e->fid) {
+  if (rc)
+    return vdmc_fail(rc, "step %lld: the evaluation of the bits/dim (eval.bpd_n %lld of data.test) failed: %s",
+                     (long long)t->step, (long long)e->args.n, vdmc_error_message());
+  *line = (TrainEvalLine){
+      .step = t->step, .images = t->images_seen, .n = res.n, .bpd = res.mean[0], .bpd_se = res.se[0]};
+  if (e->fid && !fid_rc) {
     line->has_fid = 1;
     line->fid_n = e->fid_req.n;
     line->fid = fid.fid;
@@ -184,5 +204,11 @@ int train_eval_run(TrainEval *e, Trainer *t, TrainEvalLine *line, int *evaluated
   line->seconds = times[0];
   line->fraction = times[1];
   *evaluated = 1;
+  if (fid_rc) {
+    const Config *c = &t->run.cs.values;
+    return vdmc_fail(fid_rc, "step %lld: the FID of eval.fid_n %lld samples (eval.fid_ref %s, eval.fid_features %s) "
+                     "failed: %s; the bits/dim of this evaluation is in log.jsonl", (long long)t->step,
+                     c->eval.fid_n, c->eval.fid_ref, c->eval.fid_features, fid_why);
+  }
   return VDMC_OK;
 }

@@ -1,5 +1,6 @@
-// Evaluation during training (run.eval_every; docs/training.md "Evaluation during
-// training"): every eval_every steps and at the last step, all ranks together compute
+// Evaluation during training (run.eval_every or run.eval_every_images; docs/training.md
+// "Evaluation during training"): every eval_every steps (or at the first step whose
+// images seen cross each multiple of eval_every_images) and at the last step, all ranks together compute
 // the test bits/dim of the EMA weights on the first eval.bpd_n examples of data.test
 // with the code of `vdmc eval --bpd` (eval/bpd_eval.h), so the value is the one
 // `vdmc eval CHECKPOINT --bpd --n N --seed run.seed` prints for that step's checkpoint.
@@ -28,7 +29,9 @@
 #include "train/trainer.h"
 
 typedef struct {
-  int every;         // run.eval_every (0: never)
+  int every;         // run.eval_every (0: never, unless every_images)
+  long long every_images;  // run.eval_every_images (0: by every)
+  char cadence[64];  // "run.eval_every 4" or "run.eval_every_images 64", for messages
   BpdEvalArgs args;  // data.test, eval.bpd_n, seed run.seed, BPD_EVAL_T_SAMPLES
   double seconds;    // evaluation seconds of this process
   double t_start;    // MPI_Wtime when this process opened it
@@ -39,6 +42,11 @@ typedef struct {
   double best;       // the kept metric of RUN/best.h5 (INFINITY: no such file yet)
   long long best_step;
   char best_path[4200];
+  // test hook (tests/cli/train_fid.sh): rank test_fid_error_rank's FID at step
+  // test_fid_error_step fails, as a non-finite sample would; from env
+  // VDMC_TRAIN_TEST_FID_ERROR=RANK:STEP
+  int test_fid_error_rank;
+  long long test_fid_error_step;
 } TrainEval;
 
 #define TRAIN_EVAL_BEST_FILE "best.h5"   // in the run directory
@@ -47,7 +55,7 @@ enum { TRAIN_EVAL_KEEP_NONE = -1, TRAIN_EVAL_KEEP_BPD = 0, TRAIN_EVAL_KEEP_FID =
 
 // One evaluation as log.jsonl records it (src/train/train_log.h).
 typedef struct {
-  long long step, n;
+  long long step, images, n;  // images: seen when the step ended (the x of profiling/report's plots)
   double bpd, bpd_se;  // test bits/dim of the EMA weights, mean and standard error over the n examples
   int has_fid;         // eval.fid_n > 0: the next four are set
   long long fid_n;
@@ -65,9 +73,11 @@ void train_eval_close(TrainEval *e);
 // Whether this step is evaluated (last: the run's final step).
 int train_eval_due(const TrainEval *e, const Trainer *t, int last);
 // Collective: evaluates the EMA weights of this step into *line (*evaluated = 1) and
-// writes RUN/best.h5 when it is better than the best so far (run.keep_best). A
-// failed evaluation is a warning line on rank 0 and *evaluated = 0: training goes on.
-// Errors returned (the same on every rank) are those training cannot go on after.
+// writes RUN/best.h5 when it is better than the best so far (run.keep_best). Errors
+// are the same on every rank and end the run (the caller checkpoints this step and
+// stops, docs/training.md): a failed bits/dim with *evaluated = 0; a failed FID with
+// *evaluated = 1, *line holding the bits/dim (has_fid = 0, RUN/best.h5 kept by it
+// for keep_best bpd), which the caller logs before stopping.
 int train_eval_run(TrainEval *e, Trainer *t, TrainEvalLine *line, int *evaluated);
 
 #endif

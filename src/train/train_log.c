@@ -114,8 +114,8 @@ int train_log_eval(TrainLog *l, const TrainEvalLine *x) {
   fprintf(stderr,
           "step %lld eval: test bits/dim %.6f +- %.6f (%lld examples)%s in %.1f s, %.1f%% of the time so far%s\n",
           x->step, x->bpd, x->bpd_se, x->n, fid, x->seconds, 100 * x->fraction, x->best ? ", the best: kept" : "");
-  fprintf(l->jsonl, "{\"step\": %lld, \"eval_bpd\": %.17g, \"eval_bpd_se\": %.8g, \"eval_n\": %lld, ", x->step,
-          x->bpd, x->bpd_se, x->n);
+  fprintf(l->jsonl, "{\"step\": %lld, \"images\": %lld, \"eval_bpd\": %.17g, \"eval_bpd_se\": %.8g, \"eval_n\": %lld, ",
+          x->step, x->images, x->bpd, x->bpd_se, x->n);
   if (x->has_fid)
     fprintf(l->jsonl, "\"eval_fid\": %.17g, \"eval_is\": %.17g, \"eval_is_std\": %.8g, \"eval_fid_n\": %lld, ", x->fid,
             x->is_mean, x->is_std, x->fid_n);

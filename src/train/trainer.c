@@ -134,12 +134,17 @@ static int build_buffers(Trainer *t) {
   return VDMC_OK;
 }
 
-// The checkpoint description of the current buffers: each rank writes an even
-// part of the arrays it holds whole, and its shard of the Adam moments under ZeRO-1.
-static void describe_state(Trainer *t, CheckpointState *st, double *counters) {
-  size_t real = t->table->total, off, cnt;
+// Which part of the arrays every rank holds whole (params, EMA, power-function EMAs,
+// the Adam moments without ZeRO-1) a rank transfers: its even part when all ranks
+// write one file together, all of it when each rank loads its own copy.
+typedef enum { STATE_WRITE_PART, STATE_LOAD_WHOLE } StateSlice;
+
+// The checkpoint description of the current buffers, sliced by `slice`; under ZeRO-1 a
+// rank holds, writes and loads only its shard of the Adam moments.
+static void describe_state(Trainer *t, CheckpointState *st, double *counters, StateSlice slice) {
+  size_t real = t->table->total, off = 0, cnt = real;
   checkpoint_state_init(st, t->table);
-  checkpoint_partition(real, t->comm.rank, t->comm.size, &off, &cnt);
+  if (slice == STATE_WRITE_PART) checkpoint_partition(real, t->comm.rank, t->comm.size, &off, &cnt);
   checkpoint_add_array(st, "params", t->run.params + off, off, cnt);
   checkpoint_add_array(st, "ema", t->run.ema + off, off, cnt);
   if (t->sync.zero_stage == 1) {
@@ -182,7 +187,7 @@ static int save_state(Trainer *t, const char *path, const char *extra, double *v
   if (t->reader) reader_quiesce(t->reader);  // HDF5 is single-threaded: park the prefetcher
   CheckpointState st;
   double counters[2];
-  describe_state(t, &st, counters);
+  describe_state(t, &st, counters, STATE_WRITE_PART);
   char *text = trainer_config_text(&t->run.cs);
   if (!text) return vdmc_fail(VDMC_ERR_MEMORY, "cannot format the config for the checkpoint");
   st.config_text = text;
@@ -203,16 +208,7 @@ int trainer_save_as(Trainer *t, const char *path, const char *extra, double *val
 static int resume_from(Trainer *t, const char *path) {
   CheckpointState st;
   double counters[2] = {0, 0};
-  describe_state(t, &st, counters);
-  // Adam moments: whole-buffer ranks load everything (not only their write part).
-  if (t->sync.zero_stage == 0) {
-    st.arrays[2] = (CheckpointArray){"adam_m", t->adam_m, 0, t->table->total};
-    st.arrays[3] = (CheckpointArray){"adam_v", t->adam_v, 0, t->table->total};
-  }
-  st.arrays[0] = (CheckpointArray){"params", t->run.params, 0, t->table->total};
-  st.arrays[1] = (CheckpointArray){"ema", t->run.ema, 0, t->table->total};
-  st.narrays = 4;  // the power-function EMAs, whole on every rank, after the four above
-  trainer_power_ema_load_whole(t, &st);
+  describe_state(t, &st, counters, STATE_LOAD_WHOLE);
   int rc = checkpoint_load(path, t->comm.comm, &st);
   if (rc) return rc;
   free(st.config_text);  // the run continues with the config given now (checked by the table)
@@ -309,6 +305,11 @@ int trainer_create(Trainer *t, const ConfigSet *cs, const VdmcComm *comm, const 
                        .seed = (uint64_t)c->run.seed, .flip = c->data.flip, .prefetch = 1};
   rc = reader_open(&t->reader, &rcfg, (uint64_t)t->step);
   return mpi_agree(t->comm.comm, rc);
+}
+
+int trainer_crossed_images(const Trainer *t, int64_t every) {
+  int64_t before = t->images_seen - t->B;  // the step just taken saw B images
+  return before / every < t->images_seen / every;
 }
 
 void trainer_free(Trainer *t) {

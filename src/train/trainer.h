@@ -127,6 +127,9 @@ char *trainer_config_text(const ConfigSet *cs);
 // Rank 0: a grid of EMA samples in RUN/samples/step-NNNNNNNN.png (run.sample_every).
 int trainer_sample_grid(Trainer *t);
 void trainer_sample_grid_path(const Trainer *t, char *path, size_t n);  // of this step's grid
+// Whether the step just taken crossed a multiple of `every` images (> 0): a cadence in
+// images, independent of the batch size and of where the run was resumed.
+int trainer_crossed_images(const Trainer *t, int64_t every);
 // The backward hook that launches gradient buckets (ctx = the Trainer).
 void trainer_on_grad_ready(void *ctx, size_t offset);
 

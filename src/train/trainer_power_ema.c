@@ -28,14 +28,6 @@ void trainer_power_ema_describe(Trainer *t, CheckpointState *st, size_t off, siz
   checkpoint_add_extra(st, EMA_POWER_STDS_EXTRA, t->power_ema_stds_io, (size_t)p->n);
 }
 
-void trainer_power_ema_load_whole(Trainer *t, CheckpointState *st) {
-  for (int k = 0; k < t->power_ema.n; k++) {
-    char name[CHECKPOINT_NAME_LEN];
-    ema_snapshot_array_name(k, name);
-    checkpoint_add_array(st, name, t->power_ema.ema[k], 0, t->table->total);  // describe_state fitted them
-  }
-}
-
 int trainer_power_ema_check_loaded(const Trainer *t, const char *path) {
   for (int k = 0; k < t->power_ema.n; k++)
     if (t->power_ema_stds_io[k] != t->power_ema.std[k])
@@ -74,6 +66,5 @@ void trainer_power_ema_after_step(Trainer *t) {
 
 int trainer_power_ema_snapshot(Trainer *t) {
   if (t->power_ema.n == 0) return VDMC_OK;
-  int64_t every = t->run.cs.values.run.ema_snapshot_images, before = t->images_seen - t->B;
-  return before / every < t->images_seen / every ? write_snapshot(t) : VDMC_OK;
+  return trainer_crossed_images(t, t->run.cs.values.run.ema_snapshot_images) ? write_snapshot(t) : VDMC_OK;
 }

@@ -10,11 +10,10 @@
 
 // Allocates the profiles of optim.ema_stds (none when empty) and copies the params in.
 int trainer_power_ema_init(Trainer *t);
-// Adds each profile as array ema_power_K (this rank's [off, off + cnt)) and the stds
+// Adds each profile as array ema_power_K ([off, off + cnt): a rank's write part, or
+// all of it for a load, since every rank updates them whole) and the stds
 // as extra ema_power_stds.
 void trainer_power_ema_describe(Trainer *t, CheckpointState *st, size_t off, size_t cnt);
-// For a load: every rank reads its profiles whole (they are updated on every rank).
-void trainer_power_ema_load_whole(Trainer *t, CheckpointState *st);
 // After a load: the checkpoint's stds must be the config's (`path` names the file).
 int trainer_power_ema_check_loaded(const Trainer *t, const char *path);
 // After the step counters advanced (skipped steps included: the params are unchanged

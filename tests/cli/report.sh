@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# profiling/report: a 2-rank tiny training run's log.jsonl becomes a table, a
-# SUMMARY line and three valid PNGs; malformed logs give one clear error line
-# naming path:line and exit 1. profiling/scaling_model on the same run: a table of
+# profiling/report: a 2-rank tiny training run's log.jsonl (with evaluations during
+# training) becomes a table, a SUMMARY line, an EVAL line with the last and best
+# eval_bpd equal to log.jsonl's, and valid PNGs; a synthetic log with FID lines and a
+# FID-less one gives the last and best of each value with their steps and the eval_*
+# plots; malformed logs give one clear error line naming path:line and exit 1. profiling/scaling_model on the same run: a table of
 # efficiencies in (0, 1] falling with the node count, the tree allreduce time of one
 # bucket at P = 2, 3, 5, its PNGs, and a clear error
 # for a calibration file without a MODEL line.
@@ -13,7 +15,7 @@ fail=0
 check() { if eval "$2"; then echo "ok: $1"; else echo "FAIL: $1"; fail=1; fi; }
 
 OPENBLAS_NUM_THREADS=1 vdmc_mpirun 2 "$vdmc" train "$tiny" --run "$work/run" "${data_args[@]}" \
-  --set optim.steps=4 --set run.log_every=2 > "$work/train.log" 2>&1
+  --set optim.steps=4 --set run.log_every=2 --set run.eval_every=2 --set eval.bpd_n=16 > "$work/train.log" 2>&1
 check "tiny 2-rank training runs" "[ $? -eq 0 ]" || cat "$work/train.log"
 
 mkdir -p "$work/plots"
@@ -26,13 +28,42 @@ check "one row per interval (steps 2, 4) and the steady state" \
 check "summary names 2 ranks and 1 steady interval" "grep -q '^SUMMARY img_per_s=[0-9.]* .*ranks=2 intervals=1' '$work/out'"
 sync=$(sed -n 's/^SUMMARY.* sync_exposed=\([0-9.]*\).*/\1/p' "$work/out")
 check "sync exposed is a fraction (got $sync)" "awk 'BEGIN { exit !($sync >= 0 && $sync <= 1) }'"
-for p in throughput phases imbalance; do
-  f="$work/plots/$p.png"
+is_png() {  # file: an 800x500 PNG
   # PNG signature, then the IHDR chunk: length 13, "IHDR", width 800, height 500 (big-endian)
-  hdr=$(od -An -tx1 -N24 "$f" 2>/dev/null | tr -d ' \n')
-  check "$p.png is an 800x500 PNG" \
-    "[ '$hdr' = '89504e470d0a1a0a0000000d49484452000003200000'\$(printf '%04x' 500) ]"
+  local hdr
+  hdr=$(od -An -tx1 -N24 "$1" 2>/dev/null | tr -d ' \n')
+  [ "$hdr" = "89504e470d0a1a0a0000000d49484452000003200000$(printf '%04x' 500)" ]
+}
+for p in throughput phases imbalance eval_bpd; do
+  check "$p.png is an 800x500 PNG" "is_png '$work/plots/$p.png'"
 done
+check "no eval_fid.png without a FID" "[ ! -e '$work/plots/eval_fid.png' ]"
+# the run's evaluations (steps 2 and 4): the EVAL line holds log.jsonl's eval_bpd, as printed
+bpd4=$(sed -n 's/.*"step": 4, "images": 32, "eval_bpd": \([^,]*\),.*/\1/p' "$work/run/log.jsonl")
+check "the run evaluated step 4 (eval_bpd '$bpd4')" "[ -n '$bpd4' ]"
+check "EVAL line: the last eval_bpd is step 4's, 2 evaluations" \
+  "grep -q '^EVAL bpd_last=$bpd4 bpd_last_step=4 bpd_best=[0-9.e+-]* bpd_best_step=[24] evaluations=2\$' '$work/out'"
+
+# a synthetic log: the run's first interval, then evaluations with FIDs and one without
+# (as a failed FID leaves it); the best bpd is step 6's, the best FID and IS step 4's
+ev() {  # step images bpd [fid is]
+  local fid=""
+  [ $# -gt 3 ] && fid="\"eval_fid\": $4, \"eval_is\": $5, \"eval_is_std\": 0.125, \"eval_fid_n\": 20, "
+  echo "{\"step\": $1, \"images\": $2, \"eval_bpd\": $3, \"eval_bpd_se\": 0.01, \"eval_n\": 16, ${fid}\"eval_s\": 1.5, \"eval_fraction\": 0.25}"
+}
+mkdir -p "$work/syn"
+{ head -n 1 "$work/run/log.jsonl"; ev 2 16 5.5 120.5 2.5; ev 4 32 5.25 90.25 3.5; ev 6 48 5.0; ev 8 64 5.125 95.75 3.25
+} > "$work/syn/log.jsonl"
+"$report" "$work/syn" > "$work/syn.out" 2> "$work/err"
+check "synthetic log: exit 0" "[ $? -eq 0 ]" || cat "$work/err"
+sed -n '/^evaluations:/,$p' "$work/syn.out"
+check "synthetic log: last and best with their steps" "grep -qx 'EVAL bpd_last=5.125 bpd_last_step=8 bpd_best=5 bpd_best_step=6 fid_last=95.75 fid_last_step=8 fid_best=90.25 fid_best_step=4 is_last=3.25 is_last_step=8 is_best=3.5 is_best_step=4 evaluations=4' '$work/syn.out'"
+check "synthetic log: table rows with steps and images" \
+  "grep -qE '^eval_fid +95.75 +8 +64 +90.25 +4 +32\$' '$work/syn.out' && grep -qE '^eval_bpd +5.125 +8 +64 +5 +6 +48\$' '$work/syn.out'"
+for p in eval_bpd eval_fid eval_is; do
+  check "synthetic $p.png is an 800x500 PNG" "is_png '$work/syn/$p.png'"
+done
+check "the three plots differ" "! cmp -s '$work/syn/eval_bpd.png' '$work/syn/eval_fid.png' && ! cmp -s '$work/syn/eval_fid.png' '$work/syn/eval_is.png'"
 
 # scaling_model on the same 2-rank run: overlap from its log, a given local alpha/beta fit
 model="$(dirname "$1")/profiling/scaling_model"
@@ -81,6 +112,8 @@ bad "a string value" 1 "${good/\"loss\": /\"loss\": \"x\", \"was\": }"$'\n'
 bad "a missing key" 2 "$good"$'\n'"${good/\"lr\": /\"lr_renamed\": }"$'\n'
 bad "a repeated key" 1 "${good/\"lr\": /\"lr\": 1, \"lr\": }"$'\n'
 bad "an empty line" 2 "$good"$'\n\n'
+bad "an evaluation without images" 2 "$good"$'\n'"$(ev 2 16 5.5 | sed 's/"images": 16, //')"$'\n'
+bad "an evaluation with eval_fid but no eval_is" 3 "$good"$'\n'"$(ev 2 16 5.5)"$'\n'"$(ev 4 32 5.25 90.25 3.5 | sed 's/"eval_is": 3.5, //')"$'\n'
 rm -f "$work/bad/log.jsonl"
 "$report" "$work/bad" > /dev/null 2> "$work/err"
 check "missing log: exit 1 and one line" "[ $? -eq 1 ] && [ \$(wc -l < '$work/err') -eq 1 ] && grep -q 'cannot open' '$work/err'"

@@ -167,7 +167,8 @@ def flatten(obj, prefix=""):
 
 def jsonl_steps(path):
     """{step: {key: text}} merging a step's log interval and its evaluation (a line with
-    eval_bpd), each the first of its kind; and the steps of the log intervals."""
+    eval_bpd), each the first of its kind; and the steps of the log intervals. An
+    evaluation's images is its position, like step: only the interval's is a scalar."""
     first, seen, intervals = {}, set(), set()
     for line in open(path):
         rec = json.loads(line, parse_float=str, parse_int=str)
@@ -175,7 +176,8 @@ def jsonl_steps(path):
         kind = "eval" if "eval_bpd" in rec else "interval"
         if (kind, step) not in seen:  # a replayed step: TensorBoard keeps the first values
             seen.add((kind, step))
-            first.setdefault(step, {}).update({k: v for k, v in flatten(rec) if k != "step"})
+            index = ("step", "images") if kind == "eval" else ("step",)
+            first.setdefault(step, {}).update({k: v for k, v in flatten(rec) if k not in index})
             if kind == "interval":
                 intervals.add(step)
     return first, intervals

@@ -13,7 +13,16 @@
 #      --tol 0 with that step's checkpoint, vdmc eval gives its value), outlives the
 #      pruning of RUN/checkpoints/, and a run resumed from an earlier checkpoint whose
 #      evaluations are worse knows the best from the file and leaves it alone; a
-#      best.h5 that keep_best did not write, or keep_best without eval_every, is one line.
+#      best.h5 that keep_best did not write, or keep_best without eval_every, is one line;
+#   6. run.eval_every_images: at the first step whose images cross each multiple and at
+#      the last step, to the bits of the step cadence's evaluation of the same step,
+#      training bits unchanged (an execution key of vdmc compare); a run stopped by a
+#      signal at a due step evaluates it after its checkpoint, so stopped and resumed
+#      it evaluates the steps of the straight run to the same bits; both cadences set
+#      is one line before the first step;
+#   7. data.test replaced by garbage in the middle of a run (stopped after the step-4
+#      checkpoint): the evaluation of step 4 fails, every rank stops with one line naming
+#      the file, exit 1, the checkpoint of step 4 is the latest, no evaluation line for it.
 set -u
 source "$(dirname "$0")/../common/mpirun.sh"
 source "$(dirname "$0")/../common/train_env.sh"
@@ -27,7 +36,7 @@ train() {  # run_dir ranks steps extra-args...
     --set run.checkpoint_every=4 --set run.keep_checkpoints="${KEEP:-10}" --set run.sample_every=0 "$@" >>"$work/$dir.log" 2>&1
 }
 evals() {  # run_dir: "step eval_bpd" per evaluation line, eval_bpd as printed
-  grep '"eval_bpd"' "$work/$1/log.jsonl" | sed -E 's/.*"step": ([0-9]+), "eval_bpd": ([^,]+),.*/\1 \2/'
+  grep '"eval_bpd"' "$work/$1/log.jsonl" | sed -E 's/.*"step": ([0-9]+), "images": [0-9]+, "eval_bpd": ([^,]+),.*/\1 \2/'
 }
 eval_total() {  # checkpoint: the total bits/dim `vdmc eval` prints
   "$vdmc" eval "$1" --bpd --n $N --seed 0 2>/dev/null | awk '$1 == "total" {print $2}'
@@ -115,5 +124,52 @@ cmp -s "$work/step4.h5" "$work/foreign/best.h5" && ok || bad "the foreign best.h
 if train nokeep 1 2 --set run.keep_best=bpd; then bad "keep_best without eval_every accepted"; else
   grep -q "vdmc train: --set run.keep_best: run.keep_best bpd keeps the best evaluation, but run.eval_every is 0" \
     "$work/nokeep.log" && ok || { bad "no clear keep_best line:"; grep "vdmc train: " "$work/nokeep.log" | tail -1; }; fi
+
+# 6. run.eval_every_images 20 with tiny's 8 images a step: 24 images at step 3, 40 at 5, 64 at 8 (the last)
+img=(--set run.eval_every_images=20 --set eval.bpd_n=$N)
+train img 1 8 "${img[@]}" && ok || bad "training with run.eval_every_images"
+[ "$(evals img | cut -d' ' -f1 | tr '\n' ' ')" = "3 5 8 " ] && ok ||
+  bad "run.eval_every_images 20: evaluations at steps $(evals img | cut -d' ' -f1 | tr '\n' ' '), not 3 5 8"
+[ "$(evals img | awk '$1 == 8')" = "$(evals eval1 | awk '$1 == 8')" ] && ok ||
+  bad "step 8 by images ($(evals img | awk '$1 == 8')) differs from step 8 by steps ($(evals eval1 | awk '$1 == 8'))"
+f=checkpoints/step-00000008.h5
+"$vdmc" compare "$work/img/$f" "$work/plain/$f" --tol 0 >"$work/cmpimg.out" 2>&1 && ok ||
+  { bad "run.eval_every_images changed the training bits"; cat "$work/cmpimg.out"; }
+# SIGUSR1 after step 4 stops the run at step 5, a due step: evaluated, then resumed to 8
+VDMC_TRAIN_TEST_SIGNAL_AT=4 train imgstop 1 8 "${img[@]}" && grep -q "stop signal: checkpointed step 5" \
+  "$work/imgstop.log" && ok || bad "the signal did not stop the run at step 5"
+[ "$(evals imgstop | cut -d' ' -f1 | tr '\n' ' ')" = "3 5 " ] && ok ||
+  bad "stopped at step 5: evaluations at $(evals imgstop | cut -d' ' -f1 | tr '\n' ' '), not 3 5"
+train imgstop 1 8 "${img[@]}" && ok || bad "resume after the stop"
+[ "$(evals imgstop)" = "$(evals img)" ] && ok ||
+  bad "stopped and resumed: $(evals imgstop | tr '\n' ' '), straight: $(evals img | tr '\n' ' ')"
+if train both 1 2 --set run.eval_every=2 "${img[@]}"; then bad "both cadences accepted"; else
+  grep -q "^vdmc train: --set run.eval_every_images: run.eval_every_images 20 and run.eval_every 2 are both set: evaluate by images or by steps, not both (set one to 0)$" \
+    "$work/both.log" && ok || { bad "no clear line for both cadences:"; cat "$work/both.log"; }
+fi
+[ ! -e "$work/both/checkpoints" ] && ok || bad "a checkpoint was written with both cadences set"
+
+# 7. a bits/dim that fails mid-run stops the run after the step's checkpoint, with one line
+cp "$work/data/fashion-mnist-test.h5" "$work/test_copy.h5"
+VDMC_TRAIN_TEST_STOP_AT=4 "$vdmc" train "$tiny" --run "$work/swap" --set "data.train=$work/data/fashion-mnist-train.h5" \
+  --set "data.test=$work/test_copy.h5" --set optim.steps=8 --set run.checkpoint_every=4 --set run.sample_every=0 \
+  --set run.eval_every=2 --set eval.bpd_n=$N >"$work/swap.log" 2>&1 &
+pid=$!
+for _ in $(seq 1 600); do
+  [ "$(ps -o stat= -p $pid 2>/dev/null | cut -c1)" = T ] && break
+  sleep 0.1
+done
+head -c 5000 /dev/urandom >"$work/garbage.h5" && mv "$work/garbage.h5" "$work/test_copy.h5"
+kill -CONT $pid
+wait $pid
+rc=$?
+[ $rc = 1 ] && ok || bad "data.test replaced mid-run: exit $rc, not 1"
+tail -1 "$work/swap.log"
+tail -1 "$work/swap.log" | grep -q "^vdmc train: step 4: the evaluation of the bits/dim (eval.bpd_n $N of data.test) failed: .*test_copy.h5.*; stopped with a checkpoint of step 4$" &&
+  [ "$(grep -c "^vdmc train: step 4: the evaluation" "$work/swap.log")" = 1 ] && ok ||
+  { bad "no clear line for a data.test replaced mid-run:"; tail -3 "$work/swap.log"; }
+[ "$(cat "$work/swap/checkpoints/latest" 2>/dev/null)" = step-00000004.h5 ] && ok || bad "latest is not step 4"
+[ "$(evals swap | cut -d' ' -f1 | tr '\n' ' ')" = "2 " ] && ok ||
+  bad "evaluations of the swapped run: $(evals swap | cut -d' ' -f1 | tr '\n' ' '), not 2"
 
 finish train_eval

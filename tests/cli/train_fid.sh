@@ -10,7 +10,13 @@
 #      extra names the metric); resuming it with keep_best bpd is one line, file kept;
 #   4. a wrong feature network, missing eval.fid_ref, eval.fid_n below the IS splits,
 #      keep_best fid without eval.fid_n, eval.fid_n without run.eval_every: one line
-#      before the first step.
+#      before the first step;
+#   5. a FID that fails mid-run on one rank (P=2, rank 1 at step 4, as a non-finite sample
+#      would: VDMC_TRAIN_TEST_FID_ERROR) keeps the bits/dim of that evaluation (log.jsonl
+#      line without eval_fid, equal to the P=2 run's, TensorBoard, keep_best bpd's best.h5),
+#      then every rank stops after the step-4 checkpoint with one line naming the files,
+#      exit 1; resumed, the run evaluates step 8 with its FID, and profiling/report reads
+#      the mixed log.
 set -u
 source "$(dirname "$0")/../common/mpirun.sh"
 source "$(dirname "$0")/../common/train_env.sh"
@@ -46,6 +52,12 @@ grep -q '"eval_is": [0-9.e+-]*, "eval_is_std": [0-9.e+-]*, "eval_fid_n": 20, "ev
 grep -q "step 8 eval: test bits/dim .* (16 examples), FID .*, inception score .* (20 samples) in" "$work/fid.log" && ok ||
   bad "no FID in the evaluation line on stderr"
 grep -q "step 8/8 .* bpd [0-9.]*  fid [0-9.e+-]*$" "$work/fid.log" && ok || bad "the progress line does not show eval_fid"
+# docs/training.md's example evaluation line has the keys vdmc writes, in its order
+keys() { grep -o '"[a-z_]*":' | tr -d '":' | tr '\n' ' '; }
+doc_keys=$(grep -m1 '^    {"step": .*"eval_fid"' "${VDMC_SOURCE_DIR:-$(dirname "$0")/../..}/docs/training.md" | keys)
+run_keys=$(grep -m1 '"eval_fid"' "$work/fid/log.jsonl" | keys)
+[ -n "$doc_keys" ] && [ "$doc_keys" = "$run_keys" ] && ok ||
+  bad "docs/training.md's example line has keys '$doc_keys', vdmc writes '$run_keys'"
 compared=0
 while read -r step fid; do
   compared=$((compared + 1))
@@ -105,5 +117,31 @@ bad_run noevery "vdmc train: --set eval.fid_n: eval.fid_n 20 asks for the FID du
   --set eval.fid_n=$N --set "eval.fid_ref=$work/ref.h5" --set "eval.fid_features=$work/feat.h5"
 grep "vdmc train: " "$work/wrongfeat.log" | tail -1
 [ "$(grep -c "^vdmc train: eval.fid_n" "$work/wrongfeat.log")" = 1 ] && ok || bad "more than one line for a wrong feature network"
+
+# 5. the FID fails on rank 1 at step 4: the bits/dim stays, the run stops after a checkpoint
+VDMC_TRAIN_TEST_FID_ERROR=1:4 NP=2 train fidfail 8 "${fid_set[@]}" --set run.keep_best=bpd
+rc=$?
+[ $rc = 1 ] && ok || bad "a failed FID: exit $rc, not 1"
+grep "^vdmc train: step 4:" "$work/fidfail.log"
+grep -qxF "vdmc train: step 4: the FID of eval.fid_n $N samples (eval.fid_ref $work/ref.h5, eval.fid_features $work/feat.h5) failed: rank 1: sample 0 is not finite: the model's output overflowed (test hook VDMC_TRAIN_TEST_FID_ERROR); the bits/dim of this evaluation is in log.jsonl; stopped with a checkpoint of step 4" "$work/fidfail.log" &&
+  [ "$(grep -c "the FID of eval.fid_n" "$work/fidfail.log")" = 1 ] && ok ||
+  { bad "no clear line for the failed FID:"; tail -12 "$work/fidfail.log"; }
+bpd() {  # run_dir step: its eval_bpd as printed
+  sed -n "s/.*\"step\": $2, \"images\": [0-9]*, \"eval_bpd\": \([^,]*\),.*/\1/p" "$work/$1/log.jsonl"
+}
+[ -n "$(bpd fidfail 4)" ] && [ "$(bpd fidfail 4)" = "$(bpd fid2 4)" ] && ok ||
+  bad "step 4's eval_bpd after the failed FID '$(bpd fidfail 4)', the P=2 run's '$(bpd fid2 4)'"
+grep -q '"step": 4, .*"eval_bpd"' "$work/fidfail/log.jsonl" && ! grep -q '"eval_fid"' "$work/fidfail/log.jsonl" && ok ||
+  bad "log.jsonl: not one eval_bpd line without eval_fid"
+grep -q "step 4 eval: test bits/dim .* (16 examples) in .*, the best: kept$" "$work/fidfail.log" && [ -f "$work/fidfail/best.h5" ] &&
+  ok || bad "the bits/dim of the failed evaluation was not kept as the best"
+[ "$(cat "$work/fidfail/checkpoints/latest" 2>/dev/null)" = step-00000004.h5 ] && ok || bad "latest is not step 4"
+if /usr/bin/python3 "${VDMC_SOURCE_DIR:-$(dirname "$0")/../..}/tests/cli/tensorboard_check.py" check "$work/fidfail" \
+  >"$work/tbfail.out" 2>&1; then ok; else bad "TensorBoard scalars of the failed FID:"; cat "$work/tbfail.out"; fi
+NP=2 train fidfail 8 "${fid_set[@]}" --set run.keep_best=bpd && ok || bad "resume after the failed FID"
+[ "$(fids fidfail | cut -d' ' -f1)" = 8 ] && ok || bad "the resumed run has no FID at step 8"
+"$(dirname "$vdmc")/profiling/report" "$work/fidfail" >"$work/report.out" 2>&1 &&
+  grep -q "^EVAL bpd_last=$(bpd fidfail 8) bpd_last_step=8 .* fid_last=[0-9.e+-]* fid_last_step=8 .* evaluations=2$" \
+    "$work/report.out" && ok || { bad "report of the mixed log:"; cat "$work/report.out"; }
 
 finish train_fid

@@ -2,8 +2,9 @@
 # Exact resume (docs/design.md, Determinism by construction): a run stopped by SIGUSR1 at
 # step 5, or killed with -9 after its step-6 checkpoint, then resumed to step 12,
 # ends bit-identical to a straight 12-step run; resuming at another rank count
-# (2 -> 1, 1 -> 2, 2 -> 4) matches to 1e-5. A run with a cosine lr decay resumes
-# bit-identically too. --resume none refuses a used run dir.
+# (2 -> 1, 1 -> 2, 2 -> 4) matches to 1e-5; under ZeRO-1 at P=2 (each rank loads its
+# shard of the Adam moments and the rest whole) and with a cosine lr decay a resume is
+# bit-identical too. --resume none refuses a used run dir.
 set -u
 source "$(dirname "$0")/../common/mpirun.sh"
 source "$(dirname "$0")/../common/train_env.sh"
@@ -52,7 +53,12 @@ train r21 2 6 && train r21 1 && same resume_2to1 "$work/r21/$final" "$work/strai
 train r12 1 6 && train r12 2 && same resume_1to2 "$work/r12/$final" "$work/straight/$final" 1e-5 || bad "1 -> 2"
 train r24 2 6 && train r24 4 && same resume_2to4 "$work/r24/$final" "$work/straight/$final" 1e-5 || bad "2 -> 4"
 
-# 3b. the cosine learning-rate decay is a function of the step: a run stopped at step 6
+# 3b. ZeRO-1 at P=2: 6 steps, resumed to 12, against a straight ZeRO-1 run at P=2
+train z1straight 2 --set mpi.zero_stage=1 || bad "ZeRO-1 straight run"
+train z1 2 6 --set mpi.zero_stage=1 && train z1 2 --set mpi.zero_stage=1 && ok || bad "ZeRO-1 6 steps, then resumed"
+same resume_zero1 "$work/z1/$final" "$work/z1straight/$final" 0
+
+# 3c. the cosine learning-rate decay is a function of the step: a run stopped at step 6
 #     and resumed ends bit-identical, and the logged rates follow docs/optim.md's formula
 cos=(--set optim.lr_decay=cosine --set optim.lr_min=1e-4)
 train cos_straight 1 "${cos[@]}" && VDMC_TRAIN_TEST_SIGNAL_AT=5 train cos_sig 1 "${cos[@]}" && train cos_sig 1 "${cos[@]}" &&

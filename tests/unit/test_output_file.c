@@ -10,6 +10,7 @@
 #include <hdf5.h>
 
 #include "check.h"
+#include "core/input_file.h"
 #include "core/output_file.h"
 #include "io/small_h5.h"
 #include "io/png_write.h"
@@ -108,20 +109,24 @@ static void run_writer(const char *root, int w) {
   CHECK(lstat(q, &sb) == 0 && S_ISLNK(sb.st_mode), "%s: the symlink itself was replaced", name);
   CHECK(starts_with(p, writers[w].magic), "%s: the symlink's target did not get the data", name);
 
-  // an input of this process (also through a hard link) is refused and unchanged
+  // an input of this process (a reader's input_file_check records it; also through a
+  // hard link) is refused and unchanged
   snprintf(p, sizeof p, "%s/input", dir);
   f = fopen(p, "w");
   if (f) {
     fputs("precious", f);
     fclose(f);
   }
-  output_note_input(p);
+  CHECK(input_file_check(p, "test input") == VDMC_OK, "%s: input_file_check: %s", name, vdmc_error_message());
   expect_refused(name, writers[w].write, p, "same file as the input");
   snprintf(q, sizeof q, "%s/hardlink", dir);
   CHECK(link(p, q) == 0, "link");
   expect_refused(name, writers[w].write, q, "same file as the input");
   CHECK(starts_with(p, "precious"), "%s: the input changed", name);
   output_forget_inputs();
+  // a file read whole before any output (the config) is checked without the record
+  CHECK(input_file_check_unrecorded(p, "config file") == VDMC_OK, "%s: unrecorded check", name);
+  CHECK(writers[w].write(p) == VDMC_OK, "%s: an unrecorded input was not replaced: %s", name, vdmc_error_message());
 
   // a run's checkpoints directory belongs to the checkpointer
   snprintf(p, sizeof p, "%s/checkpoints", dir);
