@@ -1,7 +1,8 @@
 #define _POSIX_C_SOURCE 200809L  // nanosleep
 // Gradient sync and the small reductions, checked against sums computed locally.
 // ctest runs it as a singleton; tests/cli/mpi_sync.sh runs it under mpirun -n 2 and 4.
-// Values are small integers so float sums are exact whatever the reduction order.
+// Values are small integers so float sums are exact whatever the reduction order, and
+// in bf16 too (integers up to 256 are bf16 values): the bf16 wire runs the same checks.
 #include <mpi.h>
 #include <stdio.h>
 #include <time.h>
@@ -27,7 +28,7 @@ static void build_table(ParamTable *t) {
 
 static void sleep_ms(long ms) { nanosleep(&(struct timespec){ms / 1000, ms % 1000 * 1000000L}, NULL); }
 
-static void run_stage(const VdmcComm *c, int zero_stage, GradSyncProgress progress) {
+static void run_stage(const VdmcComm *c, int zero_stage, GradSyncProgress progress, GradSyncPrecision precision) {
   ParamTable t;
   build_table(&t);
   size_t total = grad_sync_padded_total(&t, c->size);
@@ -35,7 +36,7 @@ static void run_stage(const VdmcComm *c, int zero_stage, GradSyncProgress progre
   float *grads = vdmc_alloc_floats(total);
   for (size_t i = 0; i < total; i++) grads[i] = value(c->rank, i);
   GradSync g;
-  CHECK(grad_sync_init(&g, c->comm, &t, grads, 64, zero_stage, progress) == VDMC_OK, "init: %s", vdmc_error_message());
+  CHECK(grad_sync_init(&g, c->comm, &t, grads, 64, zero_stage, progress, precision) == VDMC_OK, "init: %s", vdmc_error_message());
   CHECK(g.n_buckets > 3, "several buckets: %d", g.n_buckets);
   // buckets tile [0, total) without gaps, from the end downwards
   size_t end = g.total;
@@ -61,7 +62,8 @@ static void run_stage(const VdmcComm *c, int zero_stage, GradSyncProgress progre
   size_t bad = 0;
   for (size_t i = g.shard_begin; i < g.shard_begin + g.shard_len; i++)
     if (grads[i] != (float)(factor * ((i % 7) + 1))) bad++;
-  CHECK(bad == 0, "stage %d: %zu wrong sums in shard [%zu, +%zu)", zero_stage, bad, g.shard_begin, g.shard_len);
+  CHECK(bad == 0, "stage %d, %s: %zu wrong sums in shard [%zu, +%zu)", zero_stage,
+        precision == GRAD_SYNC_BF16 ? "bf16" : "fp32", bad, g.shard_begin, g.shard_len);
   if (zero_stage == 0 && c->size > 1)
     CHECK(g.launched_before_finish > 0.9, "buckets launched during backward: %.2f", g.launched_before_finish);
   if (zero_stage == 1) {
@@ -85,9 +87,12 @@ int main(int argc, char **argv) {
     fprintf(stderr, "%s\n", vdmc_error_message());
     return 1;
   }
-  run_stage(&c, 0, GRAD_SYNC_PROGRESS_THREAD);
-  run_stage(&c, 0, GRAD_SYNC_PROGRESS_CALLS);
-  run_stage(&c, 1, GRAD_SYNC_PROGRESS_THREAD);
+  for (int p = 0; p < 2; p++) {
+    GradSyncPrecision precision = p ? GRAD_SYNC_BF16 : GRAD_SYNC_FP32;
+    run_stage(&c, 0, GRAD_SYNC_PROGRESS_THREAD, precision);
+    run_stage(&c, 0, GRAD_SYNC_PROGRESS_CALLS, precision);
+    run_stage(&c, 1, GRAD_SYNC_PROGRESS_THREAD, precision);
+  }
 
   double local[2] = {c.rank + 1.0, -(double)c.rank};
   MetricStat st[2];
