@@ -4,10 +4,10 @@
 #include "ops/bf16.h"
 
 #include <stdint.h>
-#include <string.h>
 
 #include "core/cpu_features.h"
 #include "core/fastexp.h"
+#include "core/float_bits.h"
 #include "ops/parallel.h"
 
 typedef struct {
@@ -23,18 +23,6 @@ static inline uint32_t rounded_bits(uint32_t x) {
   // a NaN's payload would carry into the exponent: keep it NaN, quiet, as half_float.c
   uint32_t nan = -(uint32_t)((x & 0x7fffffffu) > 0x7f800000u);
   return (((x & 0xffff0000u) | 0x00400000u) & nan) | (r & ~nan);
-}
-
-static uint32_t bits_of(float f) {
-  uint32_t x;
-  memcpy(&x, &f, sizeof x);
-  return x;
-}
-
-static float float_of(uint32_t x) {
-  float f;
-  memcpy(&f, &x, sizeof f);
-  return f;
 }
 
 // Pointers in locals: GCC otherwise reloads them from ctx, which dst might alias, and

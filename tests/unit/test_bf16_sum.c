@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "mpi_test.h"
 #include "core/status.h"
 #include "mpi/bf16_sum.h"
 #include "mpi/comm.h"
@@ -151,10 +152,7 @@ static void random_pairs(MPI_Op op) {
 
 int main(int argc, char **argv) {
   VdmcComm c;
-  if (vdmc_mpi_init(&argc, &argv, &c)) {
-    fprintf(stderr, "%s\n", vdmc_error_message());
-    return 1;
-  }
+  mpi_test_init(&argc, &argv, &c);
   MPI_Op op;
   CHECK(bf16_sum_create(&op) == VDMC_OK, "bf16_sum_create: %s", vdmc_error_message());
   int commute = 0;
@@ -163,7 +161,5 @@ int main(int argc, char **argv) {
   named_cases(op);
   random_pairs(op);
   MPI_Op_free(&op);
-  int rc = check_finish("bf16_sum");
-  vdmc_mpi_finalize();
-  return rc;
+  return mpi_test_finish(&c, "bf16_sum");
 }

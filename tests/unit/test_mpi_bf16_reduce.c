@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "mpi_test.h"
 #include "core/param_table.h"
 #include "core/status.h"
 #include "mpi/comm.h"
@@ -35,15 +36,7 @@ static float value(int rank, size_t i) {
   return ((x >> 40) & 1 ? -1.0f : 1.0f) * ldexpf(m, k);
 }
 
-static void build_table(ParamTable *t) {
-  param_table_init(t);
-  for (int i = 0; i < 23; i++) {
-    char name[32];
-    size_t shape[1] = {(size_t)(100 + (i * 977) % 3001)};
-    snprintf(name, sizeof name, "t%d", i);
-    param_table_add(t, name, 1, shape, 1, NULL);
-  }
-}
+static void build_table(ParamTable *t) { mpi_test_param_table(t, 100, 977, 3001); }
 
 // grads <- this rank's gradient summed over ranks with the given wire; returns the shard.
 static void reduce(const VdmcComm *c, const ParamTable *t, float *grads, size_t total, int zero_stage,
@@ -131,10 +124,7 @@ static void check_stage(const VdmcComm *c, int zero_stage, GradSyncProgress prog
 
 int main(int argc, char **argv) {
   VdmcComm c;
-  if (vdmc_mpi_init(&argc, &argv, &c)) {
-    fprintf(stderr, "%s\n", vdmc_error_message());
-    return 1;
-  }
+  mpi_test_init(&argc, &argv, &c);
   ParamTable t;
   build_table(&t);
   float *calls = vdmc_alloc_floats(grad_sync_padded_total(&t, c.size));
@@ -144,11 +134,5 @@ int main(int argc, char **argv) {
   vdmc_free_floats(calls);
   param_table_free(&t);
 
-  char suite[64];
-  snprintf(suite, sizeof suite, "mpi_bf16_reduce[rank %d/%d]", c.rank, c.size);
-  int rc = check_finish(suite);
-  int worst = rc;
-  MPI_Allreduce(&rc, &worst, 1, MPI_INT, MPI_MAX, c.comm);
-  vdmc_mpi_finalize();
-  return worst;
+  return mpi_test_finish(&c, "mpi_bf16_reduce");
 }

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "check.h"
+#include "mpi_test.h"
 #include "core/param_table.h"
 #include "core/status.h"
 #include "mpi/comm.h"
@@ -16,15 +17,7 @@
 
 static float value(int rank, size_t i) { return (float)((rank + 1) * ((i % 7) + 1)); }
 
-static void build_table(ParamTable *t) {
-  param_table_init(t);
-  for (int i = 0; i < 23; i++) {
-    char name[32];
-    size_t shape[1] = {(size_t)(1 + (i * 37) % 101)};
-    snprintf(name, sizeof name, "t%d", i);
-    param_table_add(t, name, 1, shape, 1, NULL);
-  }
-}
+static void build_table(ParamTable *t) { mpi_test_param_table(t, 1, 37, 101); }
 
 static void sleep_ms(long ms) { nanosleep(&(struct timespec){ms / 1000, ms % 1000 * 1000000L}, NULL); }
 
@@ -83,10 +76,7 @@ static void run_stage(const VdmcComm *c, int zero_stage, GradSyncProgress progre
 
 int main(int argc, char **argv) {
   VdmcComm c;
-  if (vdmc_mpi_init(&argc, &argv, &c)) {
-    fprintf(stderr, "%s\n", vdmc_error_message());
-    return 1;
-  }
+  mpi_test_init(&argc, &argv, &c);
   for (int p = 0; p < 2; p++) {
     GradSyncPrecision precision = p ? GRAD_SYNC_BF16 : GRAD_SYNC_FP32;
     run_stage(&c, 0, GRAD_SYNC_PROGRESS_THREAD, precision);
@@ -103,11 +93,5 @@ int main(int argc, char **argv) {
   CHECK(reduce_sum_doubles(bins, 4, c.comm) == VDMC_OK, "bins");
   CHECK(bins[0] == c.size && bins[3] == c.size * (c.size - 1) / 2.0, "bin sums");
 
-  char suite[64];
-  snprintf(suite, sizeof suite, "mpi_sync[rank %d/%d]", c.rank, c.size);
-  int rc = check_finish(suite);
-  int worst = rc;
-  MPI_Allreduce(&rc, &worst, 1, MPI_INT, MPI_MAX, c.comm);
-  vdmc_mpi_finalize();
-  return worst;
+  return mpi_test_finish(&c, "mpi_sync");
 }
