@@ -5,7 +5,11 @@
 // a binomial broadcast whatever P (in place or P < 4 selects it); each of the
 // ceil(log2 P) rounds of each half moves the whole bucket over rank 0's link:
 //   T_comm(P) = sum over buckets of 2 ceil(log2 P) (alpha + bucket bytes / beta)
-// (zero_stage 1: reduce-scatter + all-gather, each a ring's (P-1) alpha + (P-1)/P bytes / beta),
+// (zero_stage 1: MPI_Reduce_scatter_block as a binomial reduce of the whole gradient to
+// rank 0, ceil(log2 P) (alpha + bytes / beta), then a linear scatter of the shards,
+// (P-1) (alpha + bytes / P / beta): what the cluster fixture measured at P = 2, 1.5 x
+// the gradient's transfer time, docs/cluster.md; then the all-gather of the weights
+// as a ring, (P-1) (alpha + bytes / P / beta)),
 // where a gradient element is 4 bytes, or 2 with mpi.reduce_precision: bf16 (the
 // buckets are the same floats; the all-gather of ZeRO-1 carries fp32 weights either way),
 // with alpha, beta from published fabric figures and from this machine's
@@ -87,9 +91,14 @@ static int model_cost(ModelCost *m, const char *path) {
   return m->buckets ? VDMC_OK : vdmc_fail(VDMC_ERR_MEMORY, "out of memory for the bucket plan of %s", path);
 }
 
-// One ring collective (reduce-scatter or all-gather) of `bytes` over P nodes.
+// A ring all-gather, or a linear scatter from one root, of `bytes` in all over P nodes.
 static double ring_seconds(double bytes, const Fabric *f, int P) {
   return (P - 1) * f->alpha + (double)(P - 1) / P * bytes / f->beta;
+}
+
+// MPI_Reduce_scatter_block of `bytes` in all: binomial reduce to rank 0, then a scatter.
+static double reduce_scatter_seconds(double bytes, const Fabric *f, int P) {
+  return ceil(log2(P)) * (f->alpha + bytes / f->beta) + ring_seconds(bytes, f, P);
 }
 
 // libnbc's in-place MPI_Iallreduce of bucket i: binomial reduce + binomial bcast
@@ -102,7 +111,7 @@ static double bucket_seconds(const ModelCost *m, int i, const Fabric *f, int P) 
 // The whole gradient sum, back to back (zero_stage 1: with the all-gather of the weights).
 static double comm_seconds(const ModelCost *m, const Fabric *f, int P) {
   if (P < 2) return 0;
-  if (m->zero_stage) return ring_seconds(m->grad_bytes * m->params, f, P) + ring_seconds(4 * m->params, f, P);
+  if (m->zero_stage) return reduce_scatter_seconds(m->grad_bytes * m->params, f, P) + ring_seconds(4 * m->params, f, P);
   double t = 0;
   for (int i = 0; i < m->n_buckets; i++) t += bucket_seconds(m, i, f, P);
   return t;
