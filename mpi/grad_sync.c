@@ -8,7 +8,9 @@
 #include <time.h>
 
 #include "core/status.h"
+#include "mpi/bf16_sum.h"
 #include "mpi/comm.h"
+#include "ops/bf16.h"
 
 size_t grad_sync_padded_total(const ParamTable *t, int size) {
   size_t p = (size_t)size;
@@ -55,9 +57,11 @@ static int init_thread_sync(GradSync *g) {
 }
 
 int grad_sync_init(GradSync *g, MPI_Comm comm, const ParamTable *t, float *grads,
-                   size_t bucket_floats, int zero_stage, GradSyncProgress progress) {
+                   size_t bucket_floats, int zero_stage, GradSyncProgress progress,
+                   GradSyncPrecision precision) {
   memset(g, 0, sizeof *g);
   g->progress = progress;
+  g->precision = precision;
   g->comm = comm;
   MPI_TRY(MPI_Comm_rank(comm, &g->rank));
   MPI_TRY(MPI_Comm_size(comm, &g->size));
@@ -77,6 +81,13 @@ int grad_sync_init(GradSync *g, MPI_Comm comm, const ParamTable *t, float *grads
   g->buckets = calloc(t->count + 1, sizeof *g->buckets);
   if (!g->buckets) return vdmc_fail(VDMC_ERR_MEMORY, "out of memory for gradient buckets");
   g->n_buckets = grad_sync_plan_buckets(t, g->total, bucket_floats, g->buckets);
+  if (precision == GRAD_SYNC_BF16 && g->size > 1) {
+    int rc = bf16_sum_create(&g->bf16_sum);
+    if (rc) return rc;
+    g->bf16_objects = 1;
+    g->wire = malloc(g->total * sizeof *g->wire);
+    if (!g->wire) return vdmc_fail(VDMC_ERR_MEMORY, "out of memory for the bf16 gradient reduction buffer");
+  }
   if (!uses_thread(g)) return VDMC_OK;
   // The thread calls MPI_Test while the main thread makes other MPI calls.
   int level = MPI_THREAD_SINGLE;
@@ -95,9 +106,30 @@ void grad_sync_begin(GradSync *g) {
   for (int b = 0; b < g->n_buckets; b++) g->buckets[b].launched = 0;
 }
 
+// What the collectives reduce for floats [begin, begin + n) of grads: those floats
+// themselves (fp32), or their bf16 rounding, written into `wire` now (bf16).
+typedef struct {
+  void *buf;
+  MPI_Datatype type;
+  MPI_Op op;
+} WireSlice;
+
+static WireSlice wire_slice(GradSync *g, size_t begin, size_t n) {
+  if (g->precision == GRAD_SYNC_FP32) return (WireSlice){g->grads + begin, MPI_FLOAT, MPI_SUM};
+  pack_bf16(g->wire + begin, g->grads + begin, n);
+  return (WireSlice){g->wire + begin, MPI_UINT16_T, g->bf16_sum};
+}
+
+// The reduced wire elements [from, from + n) -> grads[to, to + n).
+static void unwire(GradSync *g, size_t to, size_t from, size_t n) {
+  if (g->precision == GRAD_SYNC_BF16) widen_bf16(g->grads + to, g->wire + from, n);
+  else if (to != from) memmove(g->grads + to, g->grads + from, n * sizeof(float));
+}
+
 static int launch(GradSync *g, GradBucket *b) {
-  MPI_TRY(MPI_Iallreduce(MPI_IN_PLACE, g->grads + b->begin, (int)(b->end - b->begin), MPI_FLOAT,
-                         MPI_SUM, g->comm, &b->req));
+  size_t n = b->end - b->begin;
+  WireSlice w = wire_slice(g, b->begin, n);
+  MPI_TRY(MPI_Iallreduce(MPI_IN_PLACE, w.buf, (int)n, w.type, w.op, g->comm, &b->req));
   b->launched = 1;
   return VDMC_OK;
 }
@@ -190,10 +222,10 @@ int grad_sync_finish(GradSync *g) {
   if (g->size == 1) return VDMC_OK;
   double t0 = MPI_Wtime();
   if (g->zero_stage == 1) {
-    MPI_TRY(MPI_Reduce_scatter_block(MPI_IN_PLACE, g->grads, (int)g->shard_len, MPI_FLOAT, MPI_SUM,
-                                     g->comm));
+    WireSlice w = wire_slice(g, 0, g->total);
+    MPI_TRY(MPI_Reduce_scatter_block(MPI_IN_PLACE, w.buf, (int)g->shard_len, w.type, w.op, g->comm));
     // MPI_IN_PLACE leaves the rank's result at the start of the buffer; move it to its shard.
-    if (g->shard_begin) memmove(g->grads + g->shard_begin, g->grads, g->shard_len * sizeof(float));
+    unwire(g, g->shard_begin, 0, g->shard_len);
     g->wait_seconds = MPI_Wtime() - t0;
     return VDMC_OK;
   }
@@ -204,7 +236,11 @@ int grad_sync_finish(GradSync *g) {
   for (int b = 0; b < g->next; b++) early += g->buckets[b].end - g->buckets[b].begin;
   g->launched_before_finish = (double)early / (double)g->total;
   if ((rc = launch_ready(g, 0))) return rc;
-  for (int b = 0; b < g->n_buckets; b++) MPI_TRY(MPI_Wait(&g->buckets[b].req, MPI_STATUS_IGNORE));
+  for (int b = 0; b < g->n_buckets; b++) {
+    GradBucket *k = &g->buckets[b];
+    MPI_TRY(MPI_Wait(&k->req, MPI_STATUS_IGNORE));
+    unwire(g, k->begin, k->begin, k->end - k->begin);
+  }
   g->wait_seconds = MPI_Wtime() - t0;
   return VDMC_OK;
 }
@@ -223,6 +259,9 @@ void grad_sync_free(GradSync *g) {
     pthread_cond_destroy(&g->wake);
     pthread_mutex_destroy(&g->lock);
   }
+  // Cleanup of an op that was created: nothing to report to if it failed.
+  if (g->bf16_objects) (void)MPI_Op_free(&g->bf16_sum);
+  free(g->wire);
   free(g->buckets);
   memset(g, 0, sizeof *g);
 }

@@ -19,12 +19,19 @@
 // summed gradient of its contiguous shard; the rank updates Adam state and weights
 // of the shard only, and grad_sync_allgather_params rebuilds the full weights.
 // The buffer is padded to a multiple of P floats (shards padded, never disabled).
+//
+// precision GRAD_SYNC_BF16 (mpi.reduce_precision: bf16): the same buckets and
+// collectives carry bf16 instead of float32, half the bytes. A bucket is rounded
+// into `wire` when it is launched, reduced in place there with `bf16_sum` (each hop
+// adds two bf16 in float32 and rounds back, mpi/bf16_sum.h), and widened back into
+// grads when it completes. The error bound of the result is in docs/mpi.md.
 #ifndef VDMC_MPI_GRAD_SYNC_H
 #define VDMC_MPI_GRAD_SYNC_H
 
 #include <mpi.h>
 #include <pthread.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/param_table.h"
 
@@ -35,6 +42,9 @@ typedef struct {
 } GradBucket;
 
 typedef enum { GRAD_SYNC_PROGRESS_THREAD, GRAD_SYNC_PROGRESS_CALLS } GradSyncProgress;
+
+// The element type of the gradient sum on the wire (config key mpi.reduce_precision).
+typedef enum { GRAD_SYNC_FP32, GRAD_SYNC_BF16 } GradSyncPrecision;
 
 // Sleep between two rounds of MPI_Test in the progress thread: at 1 Gb/s the
 // kernel's socket buffers (a few hundred KB) drain in a few ms, so 200 us keeps the
@@ -54,6 +64,10 @@ typedef struct {
   double wait_seconds;       // time spent blocked in grad_sync_finish this step
   double launched_before_finish;  // fraction of floats launched during backward
   GradSyncProgress progress;
+  GradSyncPrecision precision;
+  uint16_t *wire;            // (total) bf16 bits of the gradient being reduced (GRAD_SYNC_BF16 only)
+  MPI_Op bf16_sum;           // the reduction of `wire` (GRAD_SYNC_BF16 only)
+  int bf16_objects;          // bf16_sum was created (GRAD_SYNC_BF16 over more than one rank)
   // The progress thread of this step. `lock` guards buckets[0..next) (their requests and
   // `next`), `stop` and `thread_err`: MPI forbids two threads using one request at once.
   pthread_mutex_t lock;
@@ -75,7 +89,8 @@ size_t grad_sync_padded_total(const ParamTable *t, int size);
 int grad_sync_plan_buckets(const ParamTable *t, size_t total, size_t bucket_floats, GradBucket *out);
 
 int grad_sync_init(GradSync *g, MPI_Comm comm, const ParamTable *t, float *grads,
-                   size_t bucket_floats, int zero_stage, GradSyncProgress progress);
+                   size_t bucket_floats, int zero_stage, GradSyncProgress progress,
+                   GradSyncPrecision precision);
 void grad_sync_begin(GradSync *g);
 // Gradients at offsets [offset, total) are final for this step.
 int grad_sync_ready_from(GradSync *g, size_t offset);

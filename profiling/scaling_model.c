@@ -5,7 +5,13 @@
 // a binomial broadcast whatever P (in place or P < 4 selects it); each of the
 // ceil(log2 P) rounds of each half moves the whole bucket over rank 0's link:
 //   T_comm(P) = sum over buckets of 2 ceil(log2 P) (alpha + bucket bytes / beta)
-// (zero_stage 1: reduce-scatter + all-gather, a ring's 2(P-1) alpha + 2(P-1)/P bytes / beta),
+// (zero_stage 1: MPI_Reduce_scatter_block as a binomial reduce of the whole gradient to
+// rank 0, ceil(log2 P) (alpha + bytes / beta), then a linear scatter of the shards,
+// (P-1) (alpha + bytes / P / beta): what the cluster fixture measured at P = 2, 1.5 x
+// the gradient's transfer time, docs/cluster.md; then the all-gather of the weights
+// as a ring, (P-1) (alpha + bytes / P / beta)),
+// where a gradient element is 4 bytes, or 2 with mpi.reduce_precision: bf16 (the
+// buckets are the same floats; the all-gather of ZeRO-1 carries fp32 weights either way),
 // with alpha, beta from published fabric figures and from this machine's
 // bench_allreduce fit. Measured here, not assumed: the compute rate per core
 // (forward+backward FLOPs / forward+backward seconds of --compute-run, default
@@ -52,6 +58,7 @@ typedef struct {
   double bucket_bytes;
   int zero_stage;
   int progress_thread;  // mpi.progress: 1 thread, 0 calls
+  double grad_bytes;    // bytes per gradient element on the wire: 4 (fp32) or 2 (mpi.reduce_precision bf16)
   int threads;  // mpi.threads_per_rank (0 = from OPENBLAS_NUM_THREADS)
   GradBucket *buckets;  // (n_buckets) grad_sync's plan, in launch order
   int n_buckets;
@@ -73,6 +80,7 @@ static int model_cost(ModelCost *m, const char *path) {
   m->bucket_bytes = cs.values.mpi.bucket_mb * 1024 * 1024;
   m->zero_stage = cs.values.mpi.zero_stage;
   m->progress_thread = strcmp(cs.values.mpi.progress, "thread") == 0;
+  m->grad_bytes = strcmp(cs.values.mpi.reduce_precision, "bf16") == 0 ? 2 : 4;
   m->threads = cs.values.mpi.threads_per_rank;
   const ParamTable *t = &net.params.table;
   m->total = (double)t->total;
@@ -83,23 +91,29 @@ static int model_cost(ModelCost *m, const char *path) {
   return m->buckets ? VDMC_OK : vdmc_fail(VDMC_ERR_MEMORY, "out of memory for the bucket plan of %s", path);
 }
 
-// Reduce-scatter + all-gather of `floats` fp32 values over P nodes, as a ring.
-static double ring_seconds(double floats, const Fabric *f, int P) {
-  return 2.0 * (P - 1) * f->alpha + 2.0 * (P - 1) / P * 4 * floats / f->beta;
+// A ring all-gather, or a linear scatter from one root, of `bytes` in all over P nodes.
+static double ring_seconds(double bytes, const Fabric *f, int P) {
+  return (P - 1) * f->alpha + (double)(P - 1) / P * bytes / f->beta;
 }
 
-// libnbc's in-place MPI_Iallreduce of one bucket: binomial reduce + binomial bcast
+// MPI_Reduce_scatter_block of `bytes` in all: binomial reduce to rank 0, then a scatter.
+static double reduce_scatter_seconds(double bytes, const Fabric *f, int P) {
+  return ceil(log2(P)) * (f->alpha + bytes / f->beta) + ring_seconds(bytes, f, P);
+}
+
+// libnbc's in-place MPI_Iallreduce of bucket i: binomial reduce + binomial bcast
 // (see the top of the file).
-static double bucket_seconds(double floats, const Fabric *f, int P) {
-  return 2.0 * ceil(log2(P)) * (f->alpha + 4 * floats / f->beta);
+static double bucket_seconds(const ModelCost *m, int i, const Fabric *f, int P) {
+  double bytes = m->grad_bytes * (double)(m->buckets[i].end - m->buckets[i].begin);
+  return 2.0 * ceil(log2(P)) * (f->alpha + bytes / f->beta);
 }
 
-// The whole gradient sum, back to back.
+// The whole gradient sum, back to back (zero_stage 1: with the all-gather of the weights).
 static double comm_seconds(const ModelCost *m, const Fabric *f, int P) {
   if (P < 2) return 0;
-  if (m->zero_stage) return ring_seconds(m->params, f, P);
+  if (m->zero_stage) return reduce_scatter_seconds(m->grad_bytes * m->params, f, P) + ring_seconds(4 * m->params, f, P);
   double t = 0;
-  for (int i = 0; i < m->n_buckets; i++) t += bucket_seconds((double)(m->buckets[i].end - m->buckets[i].begin), f, P);
+  for (int i = 0; i < m->n_buckets; i++) t += bucket_seconds(m, i, f, P);
   return t;
 }
 
@@ -110,7 +124,7 @@ static double exposed_seconds(const ModelCost *m, const Fabric *f, int P, double
   double link_free = 0;  // when the link has sent every bucket launched so far
   for (int i = 0; i < m->n_buckets; i++) {
     double ready = t_backward * (m->total - (double)m->buckets[i].begin) / m->total;
-    link_free = fmax(ready, link_free) + bucket_seconds((double)(m->buckets[i].end - m->buckets[i].begin), f, P);
+    link_free = fmax(ready, link_free) + bucket_seconds(m, i, f, P);
   }
   return fmax(0, link_free - t_backward);
 }
@@ -190,10 +204,11 @@ static int check_run(const char *run_dir, const Fabric *local) {
     return vdmc_fail(VDMC_ERR_INPUT, "%s: a run on 1 rank has no gradient sum to check the model against", run_dir);
   }
   int P = (int)avg.ranks;
-  printf("check     %s (P = %d, mpi.progress %s, %d bucket(s)): last rank's sync_wait %.2f ms (mean over ranks %.2f ms,\n"
+  printf("check     %s (P = %d, mpi.progress %s, %d bucket(s) of %s): last rank's sync_wait %.2f ms (mean over ranks %.2f ms,\n"
          "          the rest is load imbalance); the model with the local fit: %.2f ms exposed of %.2f ms; "
          "buffer in flight before backward ended %.0f%%\n",
          run_dir, P, m.progress_thread ? "thread" : "calls", m.zero_stage ? 1 : m.n_buckets,
+         m.grad_bytes == 2 ? "bf16" : "fp32",
          1e3 * avg.phase[PHASE_SYNC_WAIT].min, 1e3 * avg.phase[PHASE_SYNC_WAIT].mean,
          1e3 * exposed_seconds(&m, local, P, avg.phase[PHASE_BACKWARD].mean), 1e3 * comm_seconds(&m, local, P),
          100 * avg.sync_launched_early);

@@ -129,6 +129,10 @@ int cmd_train(int argc, char **argv) {
               bf16_path_name());
     else
       fprintf(stderr, "vdmc train: precision fp32\n");
+    if (t->sync.precision == GRAD_SYNC_BF16)  // never silent: it changes the sums (docs/mpi.md)
+      fprintf(stderr, comm.size > 1 ? "vdmc train: gradient sum over ranks in bf16 (mpi.reduce_precision), "
+                                      "half the bytes; error bound in docs/mpi.md\n"
+                                    : "vdmc train: mpi.reduce_precision bf16 has no effect on 1 rank (nothing is sent)\n");
   }
   long long signal_at = env_step("VDMC_TRAIN_TEST_SIGNAL_AT"), stop_at = env_step("VDMC_TRAIN_TEST_STOP_AT");
   long long delay_ms = env_step("VDMC_TRAIN_TEST_STEP_DELAY_MS");

@@ -103,6 +103,7 @@ typedef struct {
     int zero_stage;
     int threads_per_rank;
     char progress[CONFIG_STR_LEN];  // calls | thread: what progresses the gradient buckets (docs/mpi.md)
+    char reduce_precision[CONFIG_STR_LEN];  // fp32 | bf16: element type of the gradient sum on the wire (docs/mpi.md)
   } mpi;
 } Config;
 

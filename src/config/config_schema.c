@@ -161,5 +161,8 @@ const ConfigKey config_keys[] = {
      "BLAS threads per rank (0 = OPENBLAS_NUM_THREADS or 1)"},
     {"mpi.progress", CFG_CHOICE, F(mpi.progress), "calls", 0, 0, "calls|thread",
      "who drives the gradient buckets in flight during backward: MPI calls at each finished layer, or a progress thread (docs/mpi.md)"},
+    {"mpi.reduce_precision", CFG_CHOICE, F(mpi.reduce_precision), "fp32", 0, 0, "fp32|bf16",
+     "element type of the gradient sum across ranks: fp32, or bf16 (half the bytes; each rank's gradient and "
+     "each partial sum rounded to bf16, error bound in docs/mpi.md)"},
 };
 const int config_key_count = (int)(sizeof config_keys / sizeof config_keys[0]);

@@ -1,19 +1,8 @@
 #include "core/half_float.h"
 
 #include <math.h>
-#include <string.h>
 
-static uint32_t bits_of(float f) {
-  uint32_t x;
-  memcpy(&x, &f, sizeof x);
-  return x;
-}
-
-static float float_of(uint32_t x) {
-  float f;
-  memcpy(&f, &x, sizeof f);
-  return f;
-}
+#include "core/float_bits.h"
 
 uint16_t bf16_from_f32(float f) {
   uint32_t x = bits_of(f);

@@ -1,12 +1,13 @@
 // round_to_bf16 on float32 bits, branch-free so that GCC vectorizes it; threaded over
-// contiguous ranges (ops/parallel.h).
+// contiguous ranges (ops/parallel.h). The bf16 wire format of the gradient reduction
+// (pack, widen, add) rounds with the same function.
 #include "ops/bf16.h"
 
 #include <stdint.h>
-#include <string.h>
 
 #include "core/cpu_features.h"
 #include "core/fastexp.h"
+#include "core/float_bits.h"
 #include "ops/parallel.h"
 
 typedef struct {
@@ -14,28 +15,44 @@ typedef struct {
   const float *src;
 } RoundArgs;
 
-// Pointers in locals (GCC otherwise reloads them from ctx, which dst might alias, and
-// does not vectorize) and the NaN case as a mask, not a branch.
+// The float32 bits of x rounded to the nearest bf16, ties to even (low 16 bits zero).
+// Branch-free so that the loops calling it vectorize: the NaN case is a mask.
+static inline uint32_t rounded_bits(uint32_t x) {
+  // round to nearest even on the low 16 bits: add 0x7fff plus the kept lsb, truncate
+  uint32_t r = (x + 0x7fffu + ((x >> 16) & 1u)) & 0xffff0000u;
+  // a NaN's payload would carry into the exponent: keep it NaN, quiet, as half_float.c
+  uint32_t nan = -(uint32_t)((x & 0x7fffffffu) > 0x7f800000u);
+  return (((x & 0xffff0000u) | 0x00400000u) & nan) | (r & ~nan);
+}
+
+// Pointers in locals: GCC otherwise reloads them from ctx, which dst might alias, and
+// does not vectorize.
 VDMC_SIMD_CLONES
 static void round_range(void *ctx, size_t lo, size_t hi) {
   const RoundArgs *a = ctx;
   float *dst = a->dst;
   const float *src = a->src;
-  for (size_t i = lo; i < hi; i++) {
-    uint32_t x;
-    memcpy(&x, src + i, sizeof x);
-    // round to nearest even on the low 16 bits: add 0x7fff plus the kept lsb, truncate
-    uint32_t r = (x + 0x7fffu + ((x >> 16) & 1u)) & 0xffff0000u;
-    // a NaN's payload would carry into the exponent: keep it NaN, quiet, as half_float.c
-    uint32_t nan = -(uint32_t)((x & 0x7fffffffu) > 0x7f800000u);
-    r = (((x & 0xffff0000u) | 0x00400000u) & nan) | (r & ~nan);
-    memcpy(dst + i, &r, sizeof r);
-  }
+  for (size_t i = lo; i < hi; i++) dst[i] = float_of(rounded_bits(bits_of(src[i])));
 }
 
 void round_to_bf16(float *dst, const float *src, size_t n) {
   RoundArgs a = {dst, src};
   par_for(n, 16, n, round_range, &a);
+}
+
+void pack_bf16(uint16_t *dst, const float *src, size_t n) {
+  for (size_t i = 0; i < n; i++) dst[i] = (uint16_t)(rounded_bits(bits_of(src[i])) >> 16);
+}
+
+void widen_bf16(float *dst, const uint16_t *src, size_t n) {
+  for (size_t i = 0; i < n; i++) dst[i] = float_of((uint32_t)src[i] << 16);
+}
+
+void add_bf16(uint16_t *inout, const uint16_t *in, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    float sum = float_of((uint32_t)inout[i] << 16) + float_of((uint32_t)in[i] << 16);
+    inout[i] = (uint16_t)(rounded_bits(bits_of(sum)) >> 16);
+  }
 }
 
 const char *bf16_path_name(void) {

@@ -6,6 +6,7 @@
 #define VDMC_OPS_BF16_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 // What a model's products take as operands (config key train.precision).
 typedef enum { PREC_FP32 = 0, PREC_BF16 = 1 } Precision;
@@ -15,6 +16,20 @@ typedef enum { PREC_FP32 = 0, PREC_BF16 = 1 } Precision;
 // round to +-inf, subnormals round on the same grid). dst may equal src. Threaded.
 // dst, src: (n)
 void round_to_bf16(float *dst, const float *src, size_t n);
+
+// The bf16 gradient reduction (mpi.reduce_precision: bf16, docs/mpi.md) keeps bf16 as
+// its 16 bits, half the bytes on the wire. These three are serial: MPI calls add_bf16
+// from its progress (possibly the gradient progress thread, while backward runs par_for).
+// dst[i] = the bf16 bits of src[i], rounded exactly as round_to_bf16.
+// dst: (n) src: (n)
+void pack_bf16(uint16_t *dst, const float *src, size_t n);
+// dst[i] = src[i] as float32 (exact).
+// dst: (n) src: (n)
+void widen_bf16(float *dst, const uint16_t *src, size_t n);
+// inout[i] = bf16(inout[i] + in[i]): the sum of two bf16 values in float32, rounded
+// back to bf16 as pack_bf16 (one reduction hop of the bf16 gradient sum).
+// inout: (n) in: (n)
+void add_bf16(uint16_t *inout, const uint16_t *in, size_t n);
 
 // The bf16 path train.precision: bf16 runs on this CPU, for `vdmc blas` and `vdmc train`:
 // today always the portable one (round, then the fp32 kernels), and whether the CPU has

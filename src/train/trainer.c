@@ -111,7 +111,8 @@ static int build_buffers(Trainer *t) {
   if (rc) return rc;
   size_t bucket = (size_t)(c->mpi.bucket_mb * 1048576.0 / sizeof(float));
   GradSyncProgress progress = strcmp(c->mpi.progress, "thread") ? GRAD_SYNC_PROGRESS_CALLS : GRAD_SYNC_PROGRESS_THREAD;
-  if ((rc = grad_sync_init(&t->sync, t->comm.comm, t->table, t->grads, bucket, c->mpi.zero_stage, progress)))
+  GradSyncPrecision wire = strcmp(c->mpi.reduce_precision, "bf16") ? GRAD_SYNC_FP32 : GRAD_SYNC_BF16;
+  if ((rc = grad_sync_init(&t->sync, t->comm.comm, t->table, t->grads, bucket, c->mpi.zero_stage, progress, wire)))
     return rc;
   t->adam_m = alloc_or_fail(t->sync.shard_len, &rc);
   t->adam_v = alloc_or_fail(t->sync.shard_len, &rc);

@@ -46,6 +46,7 @@ expect_error yaml_syntax       "YAML syntax error"                  $'optim:\n  
 expect_error top_list          "expected a mapping of keys"         $'- 1\n- 2\n'
 expect_error zero_stage        "mpi.zero_stage"                     $'mpi:\n  zero_stage: 3\n'
 expect_error progress_choice   "mpi.progress: unknown progress 'spin' (expected one of calls|thread)" $'mpi:\n  progress: spin\n'
+expect_error reduce_prec_choice "mpi.reduce_precision: unknown reduce_precision 'fp16' (expected one of fp32|bf16)" $'mpi:\n  reduce_precision: fp16\n'
 expect_error keys_position     ":3:3: unknown key 'optim.bogus'"    $'optim:\n  lr: 1e-4\n  bogus: 1\n'
 expect_error set_unknown       "--set optim.nope=1: unknown key"    $'optim:\n  lr: 1e-4\n' --set optim.nope=1
 expect_error set_bad_value     "optim.lr: expected a number"        $'optim:\n  lr: 1e-4\n' --set optim.lr=-2

@@ -5,7 +5,7 @@
 # FID-less one gives the last and best of each value with their steps and the eval_*
 # plots; malformed logs give one clear error line naming path:line and exit 1. profiling/scaling_model on the same run: a table of
 # efficiencies in (0, 1] falling with the node count, the tree allreduce time of one
-# bucket at P = 2, 3, 5, its PNGs, and a clear error
+# bucket at P = 2, 3, 5 (fp32 and bf16 elements; ZeRO-1 with bf16), its PNGs, and a clear error
 # for a calibration file without a MODEL line.
 set -u
 source "${VDMC_SOURCE_DIR:-$(dirname "$0")/../..}/tests/common/train_env.sh" "$1"
@@ -73,7 +73,7 @@ echo "MODEL iallreduce P=2 alpha_s=1e-06 beta_Bps=1e+09 (test)" > "$work/cal.txt
   > "$work/model" 2> "$work/err"
 check "scaling_model exits 0" "[ $? -eq 0 ]" || cat "$work/err"
 cat "$work/model"
-check "the run checked against the model" "grep -q '^check     .*(P = 2, mpi.progress calls, [0-9]* bucket(s)): last rank.s sync_wait [0-9.]* ms' '$work/model'"
+check "the run checked against the model" "grep -q '^check     .*(P = 2, mpi.progress calls, [0-9]* bucket(s) of fp32): last rank.s sync_wait [0-9.]* ms' '$work/model'"
 check "local fit read" "grep -q '^local fit: alpha 1 us, beta 1 GB/s' '$work/model'"
 # 2 configs x 3 fabrics rows, 8 efficiencies each in (0, 1], not increasing with the node count
 rows=$(awk '$6 ~ /^(ib-hdr|100gbe|local)$/ { n++; for (i = 7; i <= 14; i++) { if (!($i > 0 && $i <= 1)) bad = 1;
@@ -83,16 +83,27 @@ for f in ib-hdr 100gbe local; do
   check "scaling_$f.png written" "head -c 8 '$work/plots/scaling_$f.png' | od -An -tx1 | grep -q '89 50 4e 47 0d 0a 1a 0a'"
 done
 # libnbc's tree: one bucket costs 2 ceil(log2 P) (alpha + bytes / beta), all of it exposed
-# (the default config's 2.69 MB in one 4 MiB bucket, launched when backward ends)
-sed 's/^  bucket_mb: .*/  bucket_mb: 4/' "$src/configs/fmnist.yaml" > "$work/one_bucket.yaml"
-"$model" --run "$work/run" --calibration "$work/cal.txt" --out "$work/plots" --nodes 2,3,5 --link 1 \
-  "$work/one_bucket.yaml" > "$work/link" 2> "$work/err"
-tree=$(awk -v N="$("$vdmc" info "$src/configs/fmnist.yaml" | sed -n 's/^parameters *\([0-9]*\).*/\1/p')" '/^PREDICT/ {
-    for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
-    want = 2 * (v["P"] == 2 ? 1 : v["P"] == 3 ? 2 : 3) * (1e-6 + 4 * N / 1.25e8) * 1e3
-    if (N > 0 && (v["comm_ms"] - want) ^ 2 < (1e-3 * want) ^ 2 && v["exposed_ms"] == v["comm_ms"]) ok++ }
-  END { print ok + 0 }' "$work/link")
-check "tree allreduce time 2 ceil(log2 P) (alpha + 4N / beta) at P = 2, 3, 5, all exposed (got $tree of 3)" "[ '$tree' = 3 ]"
+# (the default config's 2.69 MB in one 4 MiB bucket, launched when backward ends); a
+# gradient element is 4 bytes, 2 with mpi.reduce_precision bf16. ZeRO-1: a reduce-scatter
+# of the gradient as a binomial reduce, ceil(log2 P) (alpha + bytes / beta), and a scatter,
+# and an all-gather of fp32 weights, (P-1) (alpha + bytes / P / beta) each.
+N=$("$vdmc" info "$src/configs/fmnist.yaml" | sed -n 's/^parameters *\([0-9]*\).*/\1/p')
+predicted() {  # name sed-expression awk-formula-of-P,N: how many of P = 2, 3, 5 match
+  sed "s/^  bucket_mb: .*/  bucket_mb: 4/; $2" "$src/configs/fmnist.yaml" > "$work/$1.yaml"
+  "$model" --run "$work/run" --calibration "$work/cal.txt" --out "$work/plots" --nodes 2,3,5 --link 1 \
+    "$work/$1.yaml" > "$work/$1.link" 2> "$work/err"
+  awk -v N="$N" '/^PREDICT/ { for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+      P = v["P"]; L = P == 2 ? 1 : P == 3 ? 2 : 3; a = 1e-6; b = 1.25e8; want = ('"$3"') * 1e3
+      if (N > 0 && (v["comm_ms"] - want) ^ 2 < (1e-3 * want) ^ 2 && v["exposed_ms"] == v["comm_ms"]) ok++ }
+    END { print ok + 0 }' "$work/$1.link"
+}
+got=$(predicted tree "" "2 * L * (a + 4 * N / b)")
+check "tree allreduce time 2 ceil(log2 P) (alpha + 4N / beta) at P = 2, 3, 5, all exposed (got $got of 3)" "[ '$got' = 3 ]"
+got=$(predicted tree_bf16 's/^  zero_stage: .*/&\n  reduce_precision: bf16/' "2 * L * (a + 2 * N / b)")
+check "bf16 tree allreduce time 2 ceil(log2 P) (alpha + 2N / beta) (got $got of 3)" "[ '$got' = 3 ]"
+got=$(predicted zero1_bf16 's/^  zero_stage: .*/  zero_stage: 1\n  reduce_precision: bf16/' \
+  "L * (a + 2 * N / b) + 2 * (P - 1) * a + (P - 1) / P * (2 + 4) * N / b")
+check "ZeRO-1 with bf16: bf16 reduce + scatter, fp32 all-gather (got $got of 3)" "[ '$got' = 3 ]"
 echo "FIT allreduce only" > "$work/cal.txt"
 "$model" --run "$work/run" --calibration "$work/cal.txt" "$tiny" > /dev/null 2> "$work/err"
 check "bad calibration: exit 1, one line" "[ $? -eq 1 ] && [ \$(wc -l < '$work/err') -eq 1 ] && grep -q \"no 'MODEL iallreduce\" '$work/err'"

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "mpi_test.h"
 #include "core/status.h"
 #include "mpi/agree.h"
 #include "mpi/comm.h"
@@ -27,10 +28,7 @@ static void expect(MPI_Comm comm, const char *what, int status, int code, const 
 
 int main(int argc, char **argv) {
   VdmcComm c;
-  if (vdmc_mpi_init(&argc, &argv, &c)) {
-    fprintf(stderr, "%s\n", vdmc_error_message());
-    return 1;
-  }
+  mpi_test_init(&argc, &argv, &c);
   int last = c.size - 1;
   char msg[128];
 
@@ -72,10 +70,5 @@ int main(int argc, char **argv) {
          "failure of rank 0");
   MPI_Comm_free(&half);
 
-  char suite[64];
-  snprintf(suite, sizeof suite, "agree[rank %d/%d]", c.rank, c.size);
-  int worst = check_finish(suite);
-  MPI_Allreduce(MPI_IN_PLACE, &worst, 1, MPI_INT, MPI_MAX, c.comm);
-  vdmc_mpi_finalize();
-  return worst;
+  return mpi_test_finish(&c, "agree");
 }

@@ -4,7 +4,8 @@
 // the even one, past the largest finite to inf), on every high half of the float32 bits
 // with the low halves that matter (exact, just above/below a tie, the tie, the
 // all-ones), on every low half under each sign, exponent and edge mantissa, and on
-// named edge cases.
+// named edge cases. ops/bf16.h's pack_bf16 (the bf16 gradient reduction's wire) and
+// widen_bf16 are checked in the same sweep.
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -98,18 +99,27 @@ static void every_exponent_and_tie(void) {
   static const uint32_t lows[] = {0x0000, 0x0001, 0x4000, 0x7fff, 0x8000,
                                   0x8001, 0xc000, 0xfffe, 0xffff};
   enum { NL = sizeof lows / sizeof lows[0] };
-  size_t n = 65536 * NL, bad_scalar = 0, bad_vector = 0;
-  float *in = malloc(n * sizeof *in), *out = malloc(n * sizeof *out);
+  size_t n = 65536 * NL, bad_scalar = 0, bad_vector = 0, bad_pack = 0, bad_widen = 0;
+  float *in = malloc(n * sizeof *in), *out = malloc(n * sizeof *out), *wide = malloc(n * sizeof *wide);
+  uint16_t *packed = malloc(n * sizeof *packed);
   for (uint32_t h = 0; h < 65536; h++)
     for (int l = 0; l < NL; l++) in[h * NL + l] = f_of(h << 16 | lows[l]);
   round_to_bf16(out, in, n);
+  pack_bf16(packed, in, n);
+  widen_bf16(wide, packed, n);
   for (size_t i = 0; i < n; i++) {
     uint32_t x = bits_of(in[i]), want = reference_round(x);
     bad_scalar += scalar_round(x) != want;
     bad_vector += bits_of(out[i]) != want;
+    bad_pack += ((uint32_t)packed[i] << 16) != want;
+    bad_widen += bits_of(wide[i]) != want;
   }
   CHECK(bad_scalar == 0, "bf16_from_f32 differs from the reference on %zu of %zu", bad_scalar, n);
   CHECK(bad_vector == 0, "round_to_bf16 differs from the reference on %zu of %zu", bad_vector, n);
+  CHECK(bad_pack == 0, "pack_bf16 differs from the reference on %zu of %zu", bad_pack, n);
+  CHECK(bad_widen == 0, "widen_bf16(pack_bf16) differs from the reference on %zu of %zu", bad_widen, n);
+  free(packed);
+  free(wide);
   // in place gives the same
   round_to_bf16(in, in, n);
   CHECK(!memcmp(in, out, n * sizeof *in), "round_to_bf16 in place differs");
@@ -120,19 +130,22 @@ static void every_exponent_and_tie(void) {
 // Every low half (all 65536 ways to round) under the high halves with each sign and
 // exponent and the bf16 mantissa 0x00, 0x01, 0x7e and 0x7f (even / odd, and the carries
 // into the exponent): 2^26 patterns, round_to_bf16 (threaded, vectorized) against
-// bf16_from_f32 and, for each pattern, against the reference.
+// bf16_from_f32 and, for each pattern, against the reference; pack_bf16 against bf16_from_f32.
 static void every_low_half(void) {
   enum { CHUNK = 1 << 16 };
   static const uint32_t mants[] = {0x00, 0x01, 0x7e, 0x7f};
   float *in = malloc(CHUNK * sizeof *in), *out = malloc(CHUNK * sizeof *out);
-  uint64_t bad = 0, bad_ref = 0;
+  uint16_t *packed = malloc(CHUNK * sizeof *packed);
+  uint64_t bad = 0, bad_ref = 0, bad_pack = 0;
   for (uint32_t se = 0; se < 512; se++)
     for (int m = 0; m < 4; m++) {
       uint32_t high = (se << 7 | mants[m]) << 16;
       for (uint32_t i = 0; i < CHUNK; i++) in[i] = f_of(high | i);
       round_to_bf16(out, in, CHUNK);
+      pack_bf16(packed, in, CHUNK);
       for (uint32_t i = 0; i < CHUNK; i++) {
         bad += bits_of(out[i]) != scalar_round(high | i);
+        bad_pack += ((uint32_t)packed[i] << 16) != scalar_round(high | i);
         // the reference is slow: every 7th pattern and every one near a tie
         if (i % 7 == 0 || (i >= 0x7ff0 && i <= 0x8010))
           bad_ref += bits_of(out[i]) != reference_round(high | i);
@@ -142,6 +155,9 @@ static void every_low_half(void) {
         (unsigned long long)bad);
   CHECK(bad_ref == 0, "round_to_bf16 differs from the reference on %llu patterns",
         (unsigned long long)bad_ref);
+  CHECK(bad_pack == 0, "pack_bf16 differs from bf16_from_f32 on %llu of 2^26 patterns",
+        (unsigned long long)bad_pack);
+  free(packed);
   free(in);
   free(out);
 }

@@ -1,12 +1,14 @@
 #define _POSIX_C_SOURCE 200809L  // nanosleep
 // Gradient sync and the small reductions, checked against sums computed locally.
 // ctest runs it as a singleton; tests/cli/mpi_sync.sh runs it under mpirun -n 2 and 4.
-// Values are small integers so float sums are exact whatever the reduction order.
+// Values are small integers so float sums are exact whatever the reduction order, and
+// in bf16 too (integers up to 256 are bf16 values): the bf16 wire runs the same checks.
 #include <mpi.h>
 #include <stdio.h>
 #include <time.h>
 
 #include "check.h"
+#include "mpi_test.h"
 #include "core/param_table.h"
 #include "core/status.h"
 #include "mpi/comm.h"
@@ -15,19 +17,11 @@
 
 static float value(int rank, size_t i) { return (float)((rank + 1) * ((i % 7) + 1)); }
 
-static void build_table(ParamTable *t) {
-  param_table_init(t);
-  for (int i = 0; i < 23; i++) {
-    char name[32];
-    size_t shape[1] = {(size_t)(1 + (i * 37) % 101)};
-    snprintf(name, sizeof name, "t%d", i);
-    param_table_add(t, name, 1, shape, 1, NULL);
-  }
-}
+static void build_table(ParamTable *t) { mpi_test_param_table(t, 1, 37, 101); }
 
 static void sleep_ms(long ms) { nanosleep(&(struct timespec){ms / 1000, ms % 1000 * 1000000L}, NULL); }
 
-static void run_stage(const VdmcComm *c, int zero_stage, GradSyncProgress progress) {
+static void run_stage(const VdmcComm *c, int zero_stage, GradSyncProgress progress, GradSyncPrecision precision) {
   ParamTable t;
   build_table(&t);
   size_t total = grad_sync_padded_total(&t, c->size);
@@ -35,7 +29,7 @@ static void run_stage(const VdmcComm *c, int zero_stage, GradSyncProgress progre
   float *grads = vdmc_alloc_floats(total);
   for (size_t i = 0; i < total; i++) grads[i] = value(c->rank, i);
   GradSync g;
-  CHECK(grad_sync_init(&g, c->comm, &t, grads, 64, zero_stage, progress) == VDMC_OK, "init: %s", vdmc_error_message());
+  CHECK(grad_sync_init(&g, c->comm, &t, grads, 64, zero_stage, progress, precision) == VDMC_OK, "init: %s", vdmc_error_message());
   CHECK(g.n_buckets > 3, "several buckets: %d", g.n_buckets);
   // buckets tile [0, total) without gaps, from the end downwards
   size_t end = g.total;
@@ -61,7 +55,8 @@ static void run_stage(const VdmcComm *c, int zero_stage, GradSyncProgress progre
   size_t bad = 0;
   for (size_t i = g.shard_begin; i < g.shard_begin + g.shard_len; i++)
     if (grads[i] != (float)(factor * ((i % 7) + 1))) bad++;
-  CHECK(bad == 0, "stage %d: %zu wrong sums in shard [%zu, +%zu)", zero_stage, bad, g.shard_begin, g.shard_len);
+  CHECK(bad == 0, "stage %d, %s: %zu wrong sums in shard [%zu, +%zu)", zero_stage,
+        precision == GRAD_SYNC_BF16 ? "bf16" : "fp32", bad, g.shard_begin, g.shard_len);
   if (zero_stage == 0 && c->size > 1)
     CHECK(g.launched_before_finish > 0.9, "buckets launched during backward: %.2f", g.launched_before_finish);
   if (zero_stage == 1) {
@@ -81,13 +76,13 @@ static void run_stage(const VdmcComm *c, int zero_stage, GradSyncProgress progre
 
 int main(int argc, char **argv) {
   VdmcComm c;
-  if (vdmc_mpi_init(&argc, &argv, &c)) {
-    fprintf(stderr, "%s\n", vdmc_error_message());
-    return 1;
+  mpi_test_init(&argc, &argv, &c);
+  for (int p = 0; p < 2; p++) {
+    GradSyncPrecision precision = p ? GRAD_SYNC_BF16 : GRAD_SYNC_FP32;
+    run_stage(&c, 0, GRAD_SYNC_PROGRESS_THREAD, precision);
+    run_stage(&c, 0, GRAD_SYNC_PROGRESS_CALLS, precision);
+    run_stage(&c, 1, GRAD_SYNC_PROGRESS_THREAD, precision);
   }
-  run_stage(&c, 0, GRAD_SYNC_PROGRESS_THREAD);
-  run_stage(&c, 0, GRAD_SYNC_PROGRESS_CALLS);
-  run_stage(&c, 1, GRAD_SYNC_PROGRESS_THREAD);
 
   double local[2] = {c.rank + 1.0, -(double)c.rank};
   MetricStat st[2];
@@ -98,11 +93,5 @@ int main(int argc, char **argv) {
   CHECK(reduce_sum_doubles(bins, 4, c.comm) == VDMC_OK, "bins");
   CHECK(bins[0] == c.size && bins[3] == c.size * (c.size - 1) / 2.0, "bin sums");
 
-  char suite[64];
-  snprintf(suite, sizeof suite, "mpi_sync[rank %d/%d]", c.rank, c.size);
-  int rc = check_finish(suite);
-  int worst = rc;
-  MPI_Allreduce(&rc, &worst, 1, MPI_INT, MPI_MAX, c.comm);
-  vdmc_mpi_finalize();
-  return worst;
+  return mpi_test_finish(&c, "mpi_sync");
 }
