@@ -155,7 +155,7 @@ int cmd_train(int argc, char **argv) {
     int last = t->step >= steps;
     rc = train_log_step(&log, t, &st, last || st.stop);
     if (rc) break;
-    if ((rc = trainer_power_ema_snapshot(t))) break;  // agreed by all ranks, like a checkpoint
+    if ((rc = trainer_power_ema_snapshot(t, last))) break;  // agreed by all ranks, like a checkpoint
     if (t->consecutive_skips >= cs.values.optim.max_skipped_steps) {
       rc = trainer_save(t);
       if (!rc)

@@ -64,7 +64,10 @@ void trainer_power_ema_after_step(Trainer *t) {
   t->phase[PHASE_OPTIMIZER] += MPI_Wtime() - t0;
 }
 
-int trainer_power_ema_snapshot(Trainer *t) {
+int trainer_power_ema_snapshot(Trainer *t, int last) {
   if (t->power_ema.n == 0) return VDMC_OK;
-  return trainer_crossed_images(t, t->run.cs.values.run.ema_snapshot_images) ? write_snapshot(t) : VDMC_OK;
+  // the last step too: `vdmc ema` reconstructs at the newest snapshot and writes it
+  // into the latest checkpoint, so the two should be the same step
+  int due = last || trainer_crossed_images(t, t->run.cs.values.run.ema_snapshot_images);
+  return due ? write_snapshot(t) : VDMC_OK;
 }

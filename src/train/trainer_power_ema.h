@@ -20,9 +20,9 @@ int trainer_power_ema_check_loaded(const Trainer *t, const char *path);
 // then, so the profiles stay exact integrals over the images): updates every profile.
 void trainer_power_ema_after_step(Trainer *t);
 // Collective, right after a step: writes a snapshot when the step crossed a multiple
-// of run.ema_snapshot_images. Every rank returns the same status; a failure ends the
+// of run.ema_snapshot_images, or is the run's last (`last`). Every rank returns the same status; a failure ends the
 // run like a failed checkpoint (the run resumes from its last checkpoint and writes
 // the snapshot again).
-int trainer_power_ema_snapshot(Trainer *t);
+int trainer_power_ema_snapshot(Trainer *t, int last);
 
 #endif

@@ -8,7 +8,7 @@
 #      the final checkpoint (tracked profiles included) bit-identical to a straight run,
 #      at P = 1 and P = 2; resumed at P = 1 -> 2 the older snapshots stay as they were,
 #      the newer ones match to 1e-5, and `vdmc ema` under 2 ranks reads the mixed set;
-#      snapshots are not pruned by run.keep_checkpoints;
+#      snapshots are not pruned by run.keep_checkpoints; the last step has one too;
 #  (d) damaged or inconsistent snapshots are refused with one line and no output; a
 #      snapshot that cannot be written stops training on all ranks with one line;
 #  the output loads in vdmc sample.
@@ -42,6 +42,11 @@ last="$work/p1/ema/power-ema-000000000096.h5"
 train p1 1 || bad "straight run at P=1"
 for s in $snaps; do [ -f "$work/p1/ema/power-ema-$s.h5" ] && ok || bad "snapshot $s missing (pruned?)"; done
 [ "$(ls "$work/p1/checkpoints" | grep -c '^step-')" = 1 ] && ok || bad "keep_checkpoints=1 not applied"
+# a last step between multiples gets a snapshot too (vdmc ema reconstructs at the
+# newest one and writes it into the latest checkpoint: the same step)
+vdmc_mpirun 1 "$vdmc" train "$tiny" --run "$work/odd" "${data_args[@]}" --set optim.steps=5 --set "optim.ema_stds=$stds" \
+  --set run.ema_snapshot_images=16 >>"$work/odd.log" 2>&1 || bad "5-step run"
+[ "$(ls "$work/odd/ema")" = "$(printf 'power-ema-%012d.h5\n' 16 32 40)" ] && ok || bad "snapshots of a 5-step run: $(ls "$work/odd/ema")"
 "$vdmc" info "$last" | grep -q "ema_power_1 .* ok" && ok || bad "vdmc info does not verify a snapshot"
 
 # (a) the tracked profiles reproduce themselves
