@@ -94,6 +94,7 @@ typedef struct {
     char fid_features[CONFIG_STR_LEN];  // the feature network they were computed with
     char fid_sampler[CONFIG_STR_LEN];   // ddpm | edm | ode | dpmpp-2m | dpmpp-3m-sde
     long long fid_steps;                // sampler steps (0 = the sampler's default)
+    double fid_guidance;                // classifier-free guidance weight of the FID samples
   } eval;
   struct {
     char precision[CONFIG_STR_LEN];     // fp32 | bf16: the operands of the model's products

@@ -148,6 +148,8 @@ const ConfigKey config_keys[] = {
      "sampler of the FID samples, as `vdmc eval --sampler`"},
     {"eval.fid_steps", CFG_INT64, F(eval.fid_steps), "0", 0, 1000000, NULL,
      "sampler steps of the FID samples (0 = the sampler's default: 256; dpmpp-*: 20), as `vdmc eval --steps`"},
+    {"eval.fid_guidance", CFG_FLOAT, F(eval.fid_guidance), "0", 0, 100, NULL,
+     "classifier-free guidance weight of the FID samples (needs model.num_classes > 0), as `vdmc eval --guidance`"},
     // train
     {"train.precision", CFG_CHOICE, F(train.precision), "fp32", 0, 0, "fp32|bf16",
      "operands of every conv, linear and attention product: fp32, or rounded to bf16 with "

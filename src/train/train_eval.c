@@ -60,7 +60,13 @@ static int fid_open(TrainEval *e, Trainer *t) {
   r->steps = c->eval.fid_steps;
   r->n = c->eval.fid_n;
   r->seed = c->run.seed;
-  r->batch = t->mb;  // the network takes up to mb; unguided, so the model batch is sample_batch
+  r->guidance = c->eval.fid_guidance;
+  // the network takes up to mb rows, and a guided batch of B runs 2B of them ([z; z])
+  r->batch = r->guidance > 0 ? t->mb / 2 : t->mb;
+  if (r->batch < 1 && !rc)
+    rc = vdmc_fail(VDMC_ERR_INPUT, "%s: guided samples need 2 rows of the network, and it takes %d per pass "
+                   "(optim.micro_batch or the rank's share of optim.batch_size)",
+                   config_where(cs, "eval.fid_guidance"), t->mb);
   if (!rc) rc = sample_request_resolve(r, &t->run);
   const UNetConfig *u = &t->run.net.cfg;
   if (!rc) rc = features_check_input(&e->fid_setup.net, u->resolution, u->resolution, u->in_channels, "the model");

@@ -4,7 +4,8 @@
 #   1. eval.fid_n adds eval_fid, eval_is to the evaluation line of log.jsonl (and the
 #      stderr line and progress line), equal to `vdmc eval CHECKPOINT --fid --n N --ref
 #      --features --sampler --steps --seed --sample-batch MB` on that step's checkpoint
-#      (to the printed digits) at P=1 and P=2, and TensorBoard's scalars (tests/cli/tensorboard_check.py);
+#      (to the printed digits) at P=1 and P=2, guided (eval.fid_guidance, vdmc eval --guidance)
+#      too, and TensorBoard's scalars (tests/cli/tensorboard_check.py);
 #   2. the training bits do not depend on it (vdmc compare --tol 0 with a run without);
 #   3. run.keep_best fid keeps RUN/best.h5 with the lowest eval_fid (its eval_best
 #      extra names the metric); resuming it with keep_best bpd is one line, file kept;
@@ -39,9 +40,9 @@ train() {  # run_dir steps extra-args... (NP ranks, default 1)
 fids() {  # run_dir: "step eval_fid" per evaluation line
   grep '"eval_fid"' "$work/$1/log.jsonl" | sed -E 's/.*"step": ([0-9]+), .*"eval_fid": ([^,]+),.*/\1 \2/'
 }
-eval_fid() {  # checkpoint [ranks [micro-batch]]: the fid `vdmc eval --fid` prints
+eval_fid() {  # checkpoint [ranks [micro-batch [guidance]]]: the fid `vdmc eval --fid` prints
   vdmc_mpirun "${2:-1}" "$vdmc" eval "$1" --fid --n $N --ref "$work/ref.h5" --features "$work/feat.h5" --sampler dpmpp-3m-sde \
-    --steps $STEPS --seed 0 --sample-batch "${3:-$MB}" 2>/dev/null </dev/null | awk '$1 == "fid" {print $2}'
+    --steps $STEPS --seed 0 --sample-batch "${3:-$MB}" --guidance "${4:-0}" 2>/dev/null </dev/null | awk '$1 == "fid" {print $2}'
 }
 
 # 1. the value is vdmc eval's
@@ -73,6 +74,14 @@ want=$(eval_fid "$work/fid2/checkpoints/step-00000004.h5" 2 4)
 got=$(fids fid2 | awk '$1 == 4 {printf "%.10g", $2}')
 echo "P=2 step 4: eval_fid $got, vdmc eval $want"
 [ -n "$want" ] && [ "$got" = "$want" ] && ok || bad "P=2: eval_fid $got, vdmc eval $want"
+# guided samples (eval.fid_guidance): vdmc eval --guidance with half the micro-batch, as
+# a guided batch of B runs 2B rows of the network
+NP=2 train fidg 4 "${fid_set[@]}" --set eval.fid_guidance=0.5 && ok || { bad "eval.fid_guidance"; tail -3 "$work/fidg.log"; }
+want=$(eval_fid "$work/fidg/checkpoints/step-00000004.h5" 2 2 0.5)
+got=$(fids fidg | awk '$1 == 4 {printf "%.10g", $2}')
+unguided=$(fids fid2 | awk '$1 == 4 {printf "%.10g", $2}')
+echo "P=2 step 4, guidance 0.5: eval_fid $got, vdmc eval $want (unguided $unguided)"
+[ -n "$want" ] && [ "$got" = "$want" ] && [ "$got" != "$unguided" ] && ok || bad "guided: eval_fid $got, vdmc eval $want, unguided $unguided"
 # TensorBoard: every scalar (eval_fid, eval_is, ... included) equals log.jsonl's value
 if /usr/bin/python3 "${VDMC_SOURCE_DIR:-$(dirname "$0")/../..}/tests/cli/tensorboard_check.py" check "$work/fid" \
   >"$work/tb.out" 2>&1 && grep -q '"eval_fid"' "$work/fid/log.jsonl"; then ok; else bad "TensorBoard scalars:"; cat "$work/tb.out"; fi
