@@ -1,5 +1,6 @@
 // Shared pieces of io/checkpoint_*.c; not part of the public API (io/checkpoint.h).
 // File layout (docs/checkpoints.md):
+//   bytes 0-511       HDF5 userblock: the whole-file checksum record (io/checkpoint_record.h)
 //   /                 attributes format_version, vdmc_version, step, images_seen, seed,
 //                     world_size, total (floats per flat array)
 //   /tensors          compound [ntensors]: name, offset, ndim, decay, shape[4]
