@@ -54,13 +54,15 @@ int ckpt_record_is_bare_hdf5(const unsigned char *block, size_t n) {
   return n >= sizeof HDF5_SIGNATURE && !memcmp(block, HDF5_SIGNATURE, sizeof HDF5_SIGNATURE);
 }
 
-int ckpt_record_magic_at_start(const char *path) {
+CkptFileStart ckpt_file_start(const char *path) {
   unsigned char head[8];
   int fd = open(path, O_RDONLY);
-  if (fd < 0) return 0;
-  int yes = pread(fd, head, sizeof head, 0) == (ssize_t)sizeof head && !memcmp(head, CKPT_RECORD_MAGIC, 8);
+  if (fd < 0) return CKPT_START_OTHER;
+  ssize_t got = pread(fd, head, sizeof head, 0);
   close(fd);
-  return yes;
+  if (got != (ssize_t)sizeof head) return CKPT_START_OTHER;
+  if (!memcmp(head, CKPT_RECORD_MAGIC, 8)) return CKPT_START_RECORD;
+  return ckpt_record_is_bare_hdf5(head, sizeof head) ? CKPT_START_HDF5 : CKPT_START_OTHER;
 }
 
 void ckpt_record_seal_bytes(unsigned char *data, size_t size) {

@@ -31,9 +31,13 @@ const char *ckpt_record_decode(const unsigned char block[CKPT_RECORD_BYTES], Ckp
 // before format_version 2, or not by vdmc).
 int ckpt_record_is_bare_hdf5(const unsigned char *block, size_t n);
 
-// 1 when the file at `path` starts with the record's magic: a checkpoint-format file,
-// which no reader may hand to HDF5 before ckpt_record_verify (vdmc info's kind test).
-int ckpt_record_magic_at_start(const char *path);
+// What the file at `path` starts with: the record's magic (a checkpoint-format file,
+// which no reader may hand to HDF5 before ckpt_record_verify), the HDF5 signature
+// (every other vdmc file: none has a userblock), or anything else (unreadable too).
+// vdmc info's kind test: HDF5 itself would also find a superblock behind a damaged
+// record, and parse it unchecked.
+typedef enum { CKPT_START_RECORD, CKPT_START_HDF5, CKPT_START_OTHER } CkptFileStart;
+CkptFileStart ckpt_file_start(const char *path);
 
 // In memory: writes the record of data[0, size) into its first CKPT_RECORD_BYTES
 // bytes (size >= CKPT_RECORD_BYTES), as ckpt_record_seal does for a file.

@@ -113,11 +113,13 @@ int vdmc_file_kind(const char *path, char *kind, size_t size) {
   int status = VDMC_OK;
   h5_quiet();
   if ((status = input_file_check(path, "file"))) return status;
-  if (ckpt_record_magic_at_start(path)) {  // HDF5 sees it only after its checksum is verified
+  CkptFileStart start = ckpt_file_start(path);
+  if (start == CKPT_START_RECORD) {  // HDF5 sees it only after its checksum is verified
     snprintf(kind, size, "%s", CHECKPOINT_KIND);
     return VDMC_OK;
   }
-  if (H5Fis_hdf5(path) <= 0) {
+  // HDF5 would also find a superblock after a userblock, e.g. behind a damaged record
+  if (start != CKPT_START_HDF5 || H5Fis_hdf5(path) <= 0) {
     H5Eclear2(H5E_DEFAULT);
     return vdmc_fail(VDMC_ERR_IO, "%s: not an HDF5 file (or truncated/corrupted)", path);
   }

@@ -85,7 +85,9 @@ bad ema_crc       "sample eval info" "checksum mismatch in array 'ema'" value ar
 bad sum_truncated "$ALL schedule" "is truncated: the file has 5000 bytes" --stale-record cut 5000
 bad sum_metadata  "$ALL schedule" "is corrupt: CRC-32C of bytes 512-"  --stale-record flip 600
 bad sum_record    "$ALL schedule" "fails its own CRC-32C"             --stale-record flip 20
-bad sum_magic     "$ALL schedule" "no checksum record at byte 0"      --stale-record flip 0
+bad sum_magic     "sample eval resume schedule" "no checksum record at byte 0" --stale-record flip 0
+# info tells kinds apart by the first bytes: neither the record nor HDF5's signature
+bad sum_magic_info "info" "not an HDF5 file (or truncated/corrupted)"  --stale-record flip 0
 bad sum_data      "$ALL schedule" "is corrupt: CRC-32C of bytes 512-"  --stale-record flip-data arrays/ema
 bad sum_length    "$ALL schedule" "bytes were appended"               --stale-record append 16
 bad sum_version1  "$ALL schedule" "has no checksum record (HDF5 data at byte 0" legacy

@@ -256,7 +256,7 @@ int main(int argc, char **argv) {
   argc -= stale, argv += stale;
   if (argc < 3) return die("usage: file_tamper [--stale-record] FILE OP ARGS... (see the source)");
   const char *path = argv[1], *op = argv[2];
-  int sealed = ckpt_record_magic_at_start(path), rc;
+  int sealed = ckpt_file_start(path) == CKPT_START_RECORD, rc;
   if (!strcmp(op, "flip") && argc == 4) rc = flip_byte(path, strtoull(argv[3], NULL, 0));
   else if (!strcmp(op, "flip-data") && argc == 4) rc = flip_data(path, argv[3]);
   else if (!strcmp(op, "cut") && argc == 4) rc = truncate(path, (off_t)strtoll(argv[3], NULL, 0)) ? die("truncate") : 0;

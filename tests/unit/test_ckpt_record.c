@@ -98,7 +98,13 @@ int main(void) {
   CHECK(f && fread(b, 1, FILE_BYTES, f) == FILE_BYTES, "read back");
   if (f) fclose(f);
   CHECK(!memcmp(b, good, FILE_BYTES), "ckpt_record_seal equals ckpt_record_seal_bytes");
-  CHECK(ckpt_record_magic_at_start(path) == 1, "magic at start");
+  CHECK(ckpt_file_start(path) == CKPT_START_RECORD, "a sealed file starts with the record");
+  b[3] ^= 1;
+  write_bytes(b, FILE_BYTES);
+  CHECK(ckpt_file_start(path) == CKPT_START_OTHER, "a damaged magic is neither record nor HDF5");
+  memcpy(b, "\x89HDF\r\n\x1a\n", 8);
+  write_bytes(b, FILE_BYTES);
+  CHECK(ckpt_file_start(path) == CKPT_START_HDF5, "the HDF5 signature at byte 0");
   unlink(path);
   rmdir(dir);
   return check_finish("ckpt_record");
