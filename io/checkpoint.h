@@ -18,7 +18,7 @@
 #include "core/param_table.h"
 
 // Bump when the layout changes; loading a different version fails with a hint.
-#define CHECKPOINT_FORMAT_VERSION 1
+#define CHECKPOINT_FORMAT_VERSION 2  // 2: the whole-file checksum record
 #define CHECKPOINT_KIND "checkpoint"  // root attribute vdmc_kind
 #define CHECKPOINT_MAX_ARRAYS 8
 #define CHECKPOINT_MAX_EXTRAS 8

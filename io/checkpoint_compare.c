@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/input_file.h"
 #include "core/status.h"
 #include "io/checkpoint_internal.h"
 #include "io/h5_check.h"
@@ -40,9 +39,7 @@ static int open_side(Side *s, const char *path) {
   int status = VDMC_OK;
   s->path = path;
   s->file = H5I_INVALID_HID;
-  VDMC_CHECK(input_file_check(path, "checkpoint"));
-  H5_CHECK(s->file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT), "checkpoint %s cannot be opened (truncated or "
-           "not HDF5?)", path);
+  VDMC_CHECK(ckpt_file_open(path, MPI_COMM_NULL, &s->file));
   VDMC_CHECK(ckpt_header_read(s->file, path, &s->head));
 cleanup:
   return status;

@@ -3,7 +3,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/input_file.h"
 #include "core/status.h"
 #include "io/checkpoint_internal.h"
 #include "io/h5_check.h"
@@ -110,11 +109,8 @@ cleanup:
 
 static int describe_file(const char *path, FILE *out) {
   int status = VDMC_OK;
-  hid_t fapl = H5I_INVALID_HID, file = H5I_INVALID_HID;
-  VDMC_CHECK(input_file_check(path, "checkpoint"));
-  VDMC_CHECK(ckpt_fapl_create(MPI_COMM_NULL, &fapl));
-  H5_CHECK(file = H5Fopen(path, H5F_ACC_RDONLY, fapl), "checkpoint %s cannot be opened (truncated or not HDF5?)",
-           path);
+  hid_t file = H5I_INVALID_HID;
+  VDMC_CHECK(ckpt_file_open(path, MPI_COMM_NULL, &file));
   CkptHeader h;
   VDMC_CHECK(ckpt_header_read(file, path, &h));
   fprintf(out, "checkpoint %s\nformat_version: %d (written by vdmc %s)\n", path, (int)h.format_version,
@@ -135,7 +131,6 @@ static int describe_file(const char *path, FILE *out) {
                        w.bad > 1 ? " and more (see above)" : "");
 cleanup:
   if (file >= 0) H5Fclose(file);
-  if (fapl >= 0) H5Pclose(fapl);
   return status;
 }
 

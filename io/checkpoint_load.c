@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/input_file.h"
 #include "core/status.h"
 #include "io/checkpoint_internal.h"
 #include "io/h5_check.h"
@@ -14,7 +13,7 @@
 
 typedef struct {
   const char *path;
-  hid_t fapl, dxpl, file;
+  hid_t dxpl, file;
   hid_t arrays[CHECKPOINT_MAX_ARRAYS];
   hid_t extras[CHECKPOINT_MAX_EXTRAS];
   hid_t config;
@@ -96,20 +95,9 @@ static int open_named(LoadFile *f, const char *group, const char *name, size_t w
 // Phase 1: open, format version, scalars, tensor table, datasets present with the
 // right lengths. Deterministic on every rank (same file, same model).
 static int open_and_check(LoadFile *f, const CheckpointState *st, MPI_Comm comm) {
-  int status = input_file_check(f->path, "checkpoint");
-  if (status) return status;
-  VDMC_CHECK(ckpt_fapl_create(comm, &f->fapl));
+  int status = VDMC_OK;
+  VDMC_CHECK(ckpt_file_open(f->path, comm, &f->file));
   VDMC_CHECK(ckpt_dxpl_collective(&f->dxpl));
-  f->file = H5Fopen(f->path, H5F_ACC_RDONLY, f->fapl);
-  if (f->file < 0) {
-    char why[1024];
-    h5_fail(__FILE__, __LINE__, "checkpoint: H5Fopen");
-    const char *hdf5_words = strstr(vdmc_error_message(), "failed: ");  // drop our file:line
-    snprintf(why, sizeof why, "%s", hdf5_words ? hdf5_words + 8 : vdmc_error_message());
-    status = vdmc_fail(VDMC_ERR_IO, "checkpoint %s cannot be opened (truncated or not HDF5?): %s",
-                       f->path, why);
-    goto cleanup;
-  }
   VDMC_CHECK(ckpt_header_read(f->file, f->path, &f->head));
   VDMC_CHECK(check_tensors(f, st->table, comm));
   for (int i = 0; i < st->narrays; i++)
@@ -197,14 +185,13 @@ static void close_file(LoadFile *f) {
   if (f->config >= 0) H5Dclose(f->config);
   if (f->file >= 0) H5Fclose(f->file);
   if (f->dxpl >= 0) H5Pclose(f->dxpl);
-  if (f->fapl >= 0) H5Pclose(f->fapl);
 }
 
 static int load_file(const char *path, CheckpointState *st, MPI_Comm comm) {
   LoadFile f;
   memset(&f, 0, sizeof f);
   f.path = path;
-  f.fapl = f.dxpl = f.file = f.config = H5I_INVALID_HID;
+  f.dxpl = f.file = f.config = H5I_INVALID_HID;
   for (int i = 0; i < CHECKPOINT_MAX_ARRAYS; i++) f.arrays[i] = H5I_INVALID_HID;
   for (int i = 0; i < CHECKPOINT_MAX_EXTRAS; i++) f.extras[i] = H5I_INVALID_HID;
   char *config = NULL;

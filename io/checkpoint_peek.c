@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/input_file.h"
 #include "core/status.h"
 #include "io/checkpoint.h"
 #include "io/checkpoint_internal.h"
@@ -66,12 +65,9 @@ int checkpoint_peek(const char *path, char **config_text, const char *extra, dou
     status = vdmc_fail(VDMC_ERR_IO, "%s: no checkpoint found", path);
     goto cleanup;
   }
-  VDMC_CHECK(input_file_check(cands[0], "checkpoint"));
   ckpt_h5_quiet_begin(&func, &data);
-  file = H5Fopen(cands[0], H5F_ACC_RDONLY, H5P_DEFAULT);
-  if (file < 0) {
-    status = vdmc_fail(VDMC_ERR_IO, "checkpoint %s cannot be opened (truncated or not HDF5?)", cands[0]);
-  } else {
+  status = ckpt_file_open(cands[0], MPI_COMM_NULL, &file);
+  if (!status) {
     snprintf(resolved_path, CKPT_PATH_LEN, "%s", cands[0]);
     status = peek_file(file, cands[0], config_text, extra, values, n);
   }

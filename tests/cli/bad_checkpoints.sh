@@ -32,17 +32,20 @@ run_one() {
   esac
 }
 
-# bad NAME "VERBS" "EXPECTED" TAMPER-ARGS...: damages a copy of the checkpoint (the
-# trained one for `resume`, the tiny run's for the others) and runs each verb on it
+# bad NAME "VERBS" "EXPECTED" [--stale-record] TAMPER-ARGS...: damages a copy of the
+# checkpoint (the trained one for `resume`, the tiny run's for the others) and runs
+# each verb on it. file_tamper rewrites the whole-file checksum record after the
+# damage (the inner checks must catch it) unless --stale-record (the record must).
 bad() {
-  local name=$1 verbs=$2 want=$3 verb file src
+  local name=$1 verbs=$2 want=$3 verb file src stale=
   shift 3
+  [ "$1" = --stale-record ] && { stale=$1; shift; }
   for verb in $verbs; do
     src=$good
     [ "$verb" = resume ] && src=$trained
     file="$WORK/$name-$verb.h5"
     cp "$src" "$file"
-    "$TAMPER" "$file" "$@" || { fail "$name: file_tamper $*"; continue; }
+    "$TAMPER" $stale "$file" "$@" || { fail "$name: file_tamper $*"; continue; }
     timeout 300 bash -c "$(declare -f run_one); VDMC='$VDMC' WORK='$WORK' tiny='$tiny'; \
       train_args=($(printf '%q ' "${train_args[@]}")); run_one '$name' '$verb' '$file'" \
       >"$WORK/out.log" 2>"$WORK/err.log" </dev/null
@@ -78,6 +81,19 @@ bad no_config     "info sample schedule" "no dataset 'config'"    drop config
 bad config_crc    "$ALL schedule" "checksum mismatch in the config text" config-sub "lambda_max: 20" "lambda_max: 10" keep-crc
 bad bins_crc      "schedule sample info" "checksum mismatch in extra 'adaptive_bins'" value extras/adaptive_bins 3 nan keep-crc
 bad ema_crc       "sample eval info" "checksum mismatch in array 'ema'" value arrays/ema 5 nan keep-crc
+# the whole-file checksum record, checked before HDF5 reads a byte of the file
+bad sum_truncated "$ALL schedule" "is truncated: the file has 5000 bytes" --stale-record cut 5000
+bad sum_metadata  "$ALL schedule" "is corrupt: CRC-32C of bytes 512-"  --stale-record flip 600
+bad sum_record    "$ALL schedule" "fails its own CRC-32C"             --stale-record flip 20
+bad sum_magic     "sample eval resume schedule" "no checksum record at byte 0" --stale-record flip 0
+# info tells kinds apart by the first bytes: neither the record nor HDF5's signature
+bad sum_magic_info "info" "not an HDF5 file (or truncated/corrupted)"  --stale-record flip 0
+bad sum_data      "$ALL schedule" "is corrupt: CRC-32C of bytes 512-"  --stale-record flip-data arrays/ema
+bad sum_length    "$ALL schedule" "bytes were appended"               --stale-record append 16
+bad sum_version1  "$ALL schedule" "has no checksum record (HDF5 data at byte 0" legacy
+# the same damage behind a refreshed record still meets the inner checks
+bad cut_resealed  "info sample schedule" "cannot be opened"                 cut 5000
+bad data_resealed "sample eval info" "checksum mismatch in array 'ema'"     flip-data arrays/ema
 
 # the untouched checkpoint still works with every reader
 for verb in info sample eval schedule; do

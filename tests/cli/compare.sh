@@ -51,6 +51,6 @@ case_ bad_row_b     2 "$WORK/bad_row_b.h5 is damaged: /tensors row 0"     "row 0
 grep -qF "$WORK/none.h5: cannot open checkpoint" "$WORK/err.log" || fail "missing file: $(cat "$WORK/err.log")"
 printf 'not hdf5' >"$WORK/text.h5"
 "$VDMC" compare "$WORK/text.h5" "$good" >/dev/null 2>"$WORK/err.log"; rc=$?
-[ $rc -eq 2 ] && grep -qF "$WORK/text.h5 cannot be opened" "$WORK/err.log" || fail "not HDF5: exit $rc $(cat "$WORK/err.log")"
+[ $rc -eq 2 ] && grep -qF "$WORK/text.h5 is damaged or not a vdmc checkpoint: no checksum record" "$WORK/err.log" || fail "not HDF5: exit $rc $(cat "$WORK/err.log")"
 echo "compare: $failures failed"
 [ "$failures" -eq 0 ]

@@ -109,7 +109,7 @@ refused "std extra missing" "has no extras/ema_power_stds" drop extras/ema_power
 refused "profile missing" "has no arrays 'ema_power_1'" drop arrays/ema_power_1
 refused "images mismatch" "images_seen is 88 but the file name says 96" attr images_seen 88
 refused "other run" "belongs to another run" attr seed 7
-refused "truncated" "cannot be opened" truncate
+refused "truncated" "is truncated: the file has 5000 bytes" truncate
 refused "no snapshots" "holds no power-function EMA snapshots" remove
 if "$vdmc" ema "$work/p1" --std 0 --out "$work/x.h5" 2>"$work/std.err"; then bad "--std 0 accepted"; else
   grep -q "expected a relative std in" "$work/std.err" && ok || bad "--std 0: $(cat "$work/std.err")"; fi

@@ -54,6 +54,8 @@ static int write_checkpoint(void) {
   snprintf(file, sizeof file, "%s/checkpoints/step-00000003.h5", run);
   if (!status && link(file, seed_path("checkpoint_describe", "tiny.h5")))
     status = vdmc_fail(VDMC_ERR_IO, "cannot link %s", file);
+  if (!status && link(file, seed_path("checkpoint_raw", "tiny.h5")))
+    status = vdmc_fail(VDMC_ERR_IO, "cannot link %s", file);
   if (!status && rename(file, seed_path("checkpoint_load", "tiny.h5")))
     status = vdmc_fail(VDMC_ERR_IO, "cannot move %s", file);
   snprintf(file, sizeof file, "%s/checkpoints/latest", run);

@@ -9,13 +9,29 @@
 //   file_tamper FILE huge DATASET N           DATASET's first dimension declares N, none stored
 //   file_tamper FILE drop DATASET             delete DATASET
 //   file_tamper FILE set DATASET I VALUE      integer element I of a 1-D DATASET
+// Bytes, not fields (the file is not opened by HDF5 to change them):
+//   file_tamper FILE flip OFFSET              XOR 0xff into the byte at OFFSET
+//   file_tamper FILE flip-data DATASET        XOR 0xff into the middle byte of DATASET's data
+//   file_tamper FILE cut BYTES                truncate the file to BYTES bytes
+//   file_tamper FILE append BYTES             append BYTES zero bytes
+//   file_tamper FILE legacy                   a format_version 1 file: no checksum record
+//                                             (the userblock cut off), format_version 1
+// A checkpoint's whole-file checksum record (io/checkpoint_record.h) is rewritten
+// after the change, so the inner checks (per-array CRCs, field validation) see the
+// damage; `file_tamper --stale-record FILE ...` leaves it as it was, to test the record.
+#define _POSIX_C_SOURCE 200809L  // pread, pwrite, truncate
+#include <fcntl.h>
 #include <hdf5.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 
+#include "core/status.h"
 #include "io/checkpoint_internal.h"
+#include "io/checkpoint_record.h"
 
 static int die(const char *what) {
   fprintf(stderr, "file_tamper: %s\n", what);
@@ -168,8 +184,57 @@ static int set_element(hid_t file, const char *name, unsigned long long i, long 
   return rc ? die("cannot write the element") : 0;
 }
 
-int main(int argc, char **argv) {
-  if (argc < 4) return die("usage: file_tamper FILE OP ARGS... (see the source)");
+static int flip_byte(const char *path, unsigned long long at) {
+  int fd = open(path, O_RDWR);
+  unsigned char b;
+  int ok = fd >= 0 && pread(fd, &b, 1, (off_t)at) == 1;
+  b ^= 0xff;
+  ok = ok && pwrite(fd, &b, 1, (off_t)at) == 1;
+  if (fd >= 0) close(fd);
+  return ok ? 0 : die("cannot flip the byte (past the end?)");
+}
+
+static int flip_data(const char *path, const char *name) {
+  hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+  hid_t d = f < 0 ? -1 : H5Dopen2(f, name, H5P_DEFAULT);
+  haddr_t at = d < 0 ? HADDR_UNDEF : H5Dget_offset(d);  // absolute: the userblock included
+  hsize_t bytes = d < 0 ? 0 : H5Dget_storage_size(d);
+  if (d >= 0) H5Dclose(d);
+  if (f >= 0) H5Fclose(f);
+  if (at == HADDR_UNDEF || bytes == 0) return die("no contiguous DATASET with data");
+  return flip_byte(path, at + bytes / 2);
+}
+
+static int append_zeros(const char *path, long n) {
+  FILE *f = fopen(path, "ab");
+  int ok = f != NULL;
+  for (long i = 0; ok && i < n; i++) ok = fputc(0, f) != EOF;
+  if (f && fclose(f)) ok = 0;
+  return ok ? 0 : die("cannot append");
+}
+
+// The file without its userblock, and format_version 1: what vdmc wrote before the
+// record existed (HDF5 finds the superblock at byte 0 and adjusts its base address).
+static int make_legacy(const char *path) {
+  struct stat sb;
+  FILE *f = fopen(path, "rb");
+  unsigned char *all = stat(path, &sb) || !f ? NULL : malloc((size_t)sb.st_size);
+  int ok = all && sb.st_size > CKPT_RECORD_BYTES && fread(all, 1, (size_t)sb.st_size, f) == (size_t)sb.st_size;
+  if (f) fclose(f);
+  f = ok ? fopen(path, "wb") : NULL;
+  ok = f && fwrite(all + CKPT_RECORD_BYTES, 1, (size_t)sb.st_size - CKPT_RECORD_BYTES, f) ==
+                (size_t)sb.st_size - CKPT_RECORD_BYTES;
+  if (f && fclose(f)) ok = 0;
+  free(all);
+  if (!ok) return die("cannot cut the userblock off");
+  hid_t file = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+  if (file < 0) return die("the file without its userblock does not open");
+  int rc = set_attr(file, "format_version", "1");
+  return H5Fclose(file) < 0 ? die("H5Fclose") : rc;
+}
+
+// Changes made through HDF5 (the field operations of the header comment).
+static int tamper_fields(int argc, char **argv) {
   hid_t file = H5Fopen(argv[1], H5F_ACC_RDWR, H5P_DEFAULT);
   if (file < 0) return die("cannot open FILE read-write");
   const char *op = argv[2];
@@ -184,4 +249,21 @@ int main(int argc, char **argv) {
   else if (!strcmp(op, "drop") && argc == 4) rc = H5Ldelete(file, argv[3], H5P_DEFAULT) < 0 ? die("H5Ldelete") : 0;
   else rc = die("unknown operation or wrong argument count");
   return H5Fclose(file) < 0 ? die("H5Fclose") : rc;
+}
+
+int main(int argc, char **argv) {
+  int stale = argc > 1 && !strcmp(argv[1], "--stale-record");
+  argc -= stale, argv += stale;
+  if (argc < 3) return die("usage: file_tamper [--stale-record] FILE OP ARGS... (see the source)");
+  const char *path = argv[1], *op = argv[2];
+  int sealed = ckpt_file_start(path) == CKPT_START_RECORD, rc;
+  if (!strcmp(op, "flip") && argc == 4) rc = flip_byte(path, strtoull(argv[3], NULL, 0));
+  else if (!strcmp(op, "flip-data") && argc == 4) rc = flip_data(path, argv[3]);
+  else if (!strcmp(op, "cut") && argc == 4) rc = truncate(path, (off_t)strtoll(argv[3], NULL, 0)) ? die("truncate") : 0;
+  else if (!strcmp(op, "append") && argc == 4) rc = append_zeros(path, atol(argv[3]));
+  else if (!strcmp(op, "legacy") && argc == 3) return make_legacy(path);
+  else if (argc >= 4) rc = tamper_fields(argc, argv);
+  else rc = die("unknown operation or wrong argument count");
+  if (!rc && sealed && !stale && ckpt_record_seal(path)) rc = die(vdmc_error_message());
+  return rc;
 }

@@ -18,6 +18,7 @@
 #include "check.h"
 #include "core/status.h"
 #include "io/checkpoint.h"
+#include "io/checkpoint_record.h"
 
 #define NARRAYS 4
 #define NEXTRAS 3
@@ -143,6 +144,10 @@ static void path_join(char *out, size_t cap, const char *dir, const char *name) 
 }
 
 // ---- damage done by rank 0 between collective calls ------------------------------
+// Damage followed by a fresh whole-file record (io/checkpoint_record.h) reaches the
+// inner checks (format_version, per-array CRCs); without it the record catches it.
+enum { STALE_RECORD = 0, FRESH_RECORD = 1 };
+
 static void set_format_version(const char *file, int version) {
   if (rank == 0) {
     hid_t f = H5Fopen(file, H5F_ACC_RDWR, H5P_DEFAULT);
@@ -151,12 +156,13 @@ static void set_format_version(const char *file, int version) {
     CHECK(f >= 0 && a >= 0 && H5Awrite(a, H5T_NATIVE_INT32, &v) >= 0, "rewrite format_version");
     H5Aclose(a);
     H5Fclose(f);
+    CHECK(ckpt_record_seal(file) == VDMC_OK, "reseal: %s", vdmc_error_message());
   }
   MPI_Barrier(MPI_COMM_WORLD);
 }
 
 // Flips bytes in the middle of a dataset's data (not its metadata).
-static void corrupt_dataset(const char *file, const char *dset_path) {
+static void corrupt_dataset(const char *file, const char *dset_path, int record) {
   if (rank == 0) {
     hid_t f = H5Fopen(file, H5F_ACC_RDONLY, H5P_DEFAULT);
     hid_t d = H5Dopen2(f, dset_path, H5P_DEFAULT);
@@ -170,6 +176,7 @@ static void corrupt_dataset(const char *file, const char *dset_path) {
           pwrite(fd, junk, sizeof junk, (off_t)(at + bytes / 2)) == (ssize_t)sizeof junk,
           "corrupt %s in %s", dset_path, file);
     if (fd >= 0) close(fd);
+    if (record == FRESH_RECORD) CHECK(ckpt_record_seal(file) == VDMC_OK, "reseal: %s", vdmc_error_message());
   }
   MPI_Barrier(MPI_COMM_WORLD);
 }
@@ -261,12 +268,16 @@ static void test_errors(const char *root, Model *m) {
   expect_load_error(file, m, VDMC_ERR_INPUT, "format_version 99", "wrong format version");
 
   fresh(root, "checksum", m, file, sizeof file);
-  corrupt_dataset(file, "/arrays/adam_m");
-  expect_load_error(file, m, VDMC_ERR_IO, "checksum mismatch in array 'adam_m'", "corrupt bytes");
+  corrupt_dataset(file, "/arrays/adam_m", FRESH_RECORD);
+  expect_load_error(file, m, VDMC_ERR_IO, "checksum mismatch in array 'adam_m'", "corrupt bytes, record resealed");
+
+  fresh(root, "filesum", m, file, sizeof file);
+  corrupt_dataset(file, "/arrays/adam_m", STALE_RECORD);
+  expect_load_error(file, m, VDMC_ERR_IO, "is corrupt: CRC-32C of bytes 512-", "corrupt bytes");
 
   fresh(root, "truncated", m, file, sizeof file);
   truncate_half(file);
-  expect_load_error(file, m, VDMC_ERR_IO, "cannot be opened", "truncated file");
+  expect_load_error(file, m, VDMC_ERR_IO, "is truncated: the file has", "truncated file");
 
   fresh(root, "shape", m, file, sizeof file);
   Model other;
@@ -305,7 +316,7 @@ static void test_fallback(const char *root, Model *m) {
   CHECK(save_step(run, m, 1, 3) == VDMC_OK && save_step(run, m, 2, 3) == VDMC_OK, "saves: %s",
         vdmc_error_message());
   snprintf(file, sizeof file, "%s/checkpoints/step-00000002.h5", run);
-  corrupt_dataset(file, "/arrays/params");
+  corrupt_dataset(file, "/arrays/params", FRESH_RECORD);
   Loaded l;
   CHECK(load_whole(run, m, &l) == VDMC_OK, "fallback from corrupt newest: %s", vdmc_error_message());
   model_fill(m, 1);
@@ -322,6 +333,15 @@ static void test_fallback(const char *root, Model *m) {
 
   // An explicit file never falls back.
   expect_load_error(file, m, VDMC_ERR_IO, "step-00000003.h5", "explicit broken file");
+
+  // the whole-file record: a newest file whose bytes no longer match falls back alike
+  CHECK(save_step(run, m, 4, 5) == VDMC_OK, "save 4");
+  snprintf(file, sizeof file, "%s/checkpoints/step-00000004.h5", run);
+  corrupt_dataset(file, "/arrays/params", STALE_RECORD);
+  CHECK(load_whole(run, m, &l) == VDMC_OK, "fallback from a stale record: %s", vdmc_error_message());
+  model_fill(m, 1);
+  check_loaded(&l, m, 1, "fallback past a whole-file checksum mismatch");
+  loaded_free(&l);
 }
 
 static void test_describe(const char *root, Model *m) {
@@ -336,7 +356,7 @@ static void test_describe(const char *root, Model *m) {
     fclose(out);
     char want_ws[32];
     snprintf(want_ws, sizeof want_ws, "world_size: %d", size);
-    const char *needles[] = {"step: 7\n", want_ws, "format_version: 1", "in.conv.weight", "[8, 3, 3, 3]",
+    const char *needles[] = {"step: 7\n", want_ws, "format_version: 2", "in.conv.weight", "[8, 3, 3, 3]",
                              "adam_v", "schedule_bin_value", "float64[100]", "ok", "config text"};
     for (size_t i = 0; i < sizeof needles / sizeof needles[0]; i++)
       CHECK(strstr(text, needles[i]) != NULL, "describe output lacks '%s':\n%s", needles[i], text);
@@ -351,7 +371,7 @@ static void test_describe(const char *root, Model *m) {
     fclose(out);
     CHECK(strstr(text, "step-00000007.h5") != NULL, "describe of a run dir names its latest:\n%s", text);
   }
-  corrupt_dataset(file, "/arrays/ema");
+  corrupt_dataset(file, "/arrays/ema", FRESH_RECORD);  // the per-array CRCs it prints
   if (rank == 0) {
     FILE *out = tmpfile();
     CHECK(checkpoint_describe(file, out) == VDMC_ERR_IO, "describe of corrupt file must fail");

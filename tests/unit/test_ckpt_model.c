@@ -106,7 +106,7 @@ static void check_errors(const char *dir) {
   FILE *f = fopen(path, "w");
   fputs("not hdf5\n", f);
   fclose(f);
-  CHECK(ckpt_model_load(&m, path, 2, MPI_COMM_WORLD) != VDMC_OK && strstr(vdmc_error_message(), "cannot be opened"),
+  CHECK(ckpt_model_load(&m, path, 2, MPI_COMM_WORLD) != VDMC_OK && strstr(vdmc_error_message(), "no checksum record"),
         "not a checkpoint: %s", vdmc_error_message());
   ckpt_model_free(&m);
 }

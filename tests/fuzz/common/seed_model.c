@@ -1,8 +1,10 @@
 #include "seed_model.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/status.h"
+#include "io/checkpoint_internal.h"  // CKPT_PATH_LEN
 
 int seed_model_init(SeedModel *m) {
   memset(m, 0, sizeof *m);
@@ -36,4 +38,16 @@ void seed_model_state(SeedModel *m, CheckpointState *st) {
   checkpoint_add_array(st, "params", m->params, 0, m->table.total);
   checkpoint_add_array(st, "ema", m->ema, 0, m->table.total);
   checkpoint_add_extra(st, SEED_MODEL_EXTRA, m->bins, SEED_MODEL_BINS);
+}
+
+void seed_model_read_checkpoint(SeedModel *m, const char *path) {
+  CheckpointState st;
+  seed_model_state(m, &st);
+  if (checkpoint_load(path, MPI_COMM_SELF, &st) == 0) free(st.config_text);
+  char *config = NULL, resolved[CKPT_PATH_LEN];
+  double *bins = NULL;
+  size_t nbins = 0;
+  checkpoint_peek(path, &config, SEED_MODEL_EXTRA, &bins, &nbins, resolved);
+  free(config);
+  free(bins);
 }

@@ -21,5 +21,9 @@ int seed_model_init(SeedModel *m);
 void seed_model_free(SeedModel *m);
 // checkpoint_state_init, then the whole arrays "params" and "ema" and the extra.
 void seed_model_state(SeedModel *m, CheckpointState *st);
+// The readers of `vdmc train --resume`, sample and schedule on the file at `path`:
+// checkpoint_load on MPI_COMM_SELF into the model, then checkpoint_peek of the config
+// and SEED_MODEL_EXTRA. Results are dropped: only crashes count.
+void seed_model_read_checkpoint(SeedModel *m, const char *path);
 
 #endif

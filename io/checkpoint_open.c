@@ -1,0 +1,40 @@
+// ckpt_file_open: the one way every reader of a checkpoint-format file (load, peek,
+// describe, compare; through them train --resume, sample, eval, export, vdmc ema,
+// RUN/best.h5) opens it: the path is a regular file, its whole-file checksum record
+// (io/checkpoint_record.h) matches, and only then does HDF5 see it.
+#include <stdio.h>
+#include <string.h>
+
+#include "core/input_file.h"
+#include "core/output_file.h"
+#include "core/status.h"
+#include "io/checkpoint_internal.h"
+#include "io/checkpoint_record.h"
+#include "io/h5_check.h"
+#include "mpi/agree.h"
+
+int ckpt_file_open(const char *path, MPI_Comm comm, hid_t *file) {
+  int rank = 0, status = VDMC_OK;
+  hid_t fapl = H5I_INVALID_HID;
+  *file = H5I_INVALID_HID;
+  if (comm != MPI_COMM_NULL) MPI_TRY(MPI_Comm_rank(comm, &rank));
+  // Rank 0 reads the file once; a verified file is the same for every rank.
+  if (rank == 0) status = input_file_check(path, "checkpoint");
+  if (rank == 0 && !status) status = ckpt_record_verify(path);
+  if (comm != MPI_COMM_NULL) status = mpi_agree(comm, status);
+  if (status) return status;
+  if (rank != 0) output_note_input(path);  // every rank's writers must refuse it as a target
+  VDMC_CHECK(ckpt_fapl_create(comm, &fapl));
+  *file = H5Fopen(path, H5F_ACC_RDONLY, fapl);
+  if (*file < 0) {
+    char why[1024];
+    h5_fail(__FILE__, __LINE__, "checkpoint: H5Fopen");
+    const char *hdf5_words = strstr(vdmc_error_message(), "failed: ");  // drop our file:line
+    snprintf(why, sizeof why, "%s", hdf5_words ? hdf5_words + 8 : vdmc_error_message());
+    status = vdmc_fail(VDMC_ERR_IO, "checkpoint %s cannot be opened (not HDF5 after its checksum record?): %s",
+                       path, why);
+  }
+cleanup:
+  if (fapl >= 0) H5Pclose(fapl);
+  return status;
+}
