@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # profiling/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]: runs the libFuzzer targets of
 # tests/fuzz (all, or the named ones: config, dataset, ...) one after another for
-# SECONDS each (default 600) and prints per target the executions, exec/s, coverage
-# and findings. One fuzzer process at a time: -fork=1 runs one job after another and
+# SECONDS each (default 600, wall time) and prints per target the CPU seconds it got,
+# the executions, exec/s, coverage and findings. One fuzzer process at a time: -fork=1 runs one job after another and
 # keeps going past crashes, out-of-memory and timeout inputs (HDF5 itself runs into
 # the last two on hostile files), saving each as a finding.
 # Build in ${VDMC_BUILD_DIR:-build}-fuzz; each target's new corpus entries, findings
@@ -23,7 +23,9 @@ for name in "${targets[@]}"; do
   work="$build/work/$name"
   mkdir -p "$work"
   start=$(date +%s)
-  fuzz_run "$build" "$name" "$work" -fork=1 -ignore_crashes=1 -ignore_ooms=1 -ignore_timeouts=1 -timeout=30 \
-    -max_total_time="$seconds" >"$work.log" 2>&1 || true
-  echo "fuzz $name: $(($(date +%s) - start)) s, $(fuzz_summary "$work.log" "$work") (log $work.log)"
+  # CPU seconds of the fuzzer and its -fork children: on a shared host (or under nice)
+  # a run gets less CPU than its wall time, and the CPU time is what was fuzzed.
+  cpu=$( { TIMEFORMAT='%U %S'; time fuzz_run "$build" "$name" "$work" -fork=1 -ignore_crashes=1 -ignore_ooms=1 \
+    -ignore_timeouts=1 -timeout=30 -max_total_time="$seconds" >"$work.log" 2>&1 || true; } 2>&1 | awk '{printf "%.0f", $1 + $2}')
+  echo "fuzz $name: $(($(date +%s) - start)) s wall, $cpu s CPU, $(fuzz_summary "$work.log" "$work") (log $work.log)"
 done
