@@ -55,7 +55,6 @@ typedef struct {
   int threads;  // mpi.threads_per_rank (0 = from OPENBLAS_NUM_THREADS)
   GradBucket *buckets;  // (n_buckets) grad_sync's plan, in launch order
   int n_buckets;
-  double total;         // floats in the flat buffer (unpadded)
   // Backward's polls (grad_sync_ready_from after each step, then after the embedding):
   // the share of backward done at each, paced by the steps' forward FLOPs.
   double *call_share;   // (n_calls) ascending, the last 1
@@ -106,7 +105,6 @@ static int model_cost(ModelCost *m, const char *path) {
   m->grad_bytes = strcmp(cs.values.mpi.reduce_precision, "bf16") == 0 ? 2 : 4;
   m->threads = cs.values.mpi.threads_per_rank;
   const ParamTable *t = &net.params.table;
-  m->total = (double)t->total;
   m->buckets = calloc(t->count + 1, sizeof *m->buckets);
   m->call_share = calloc((size_t)net.n_steps + 1, sizeof *m->call_share);
   m->launch_share = calloc(t->count + 1, sizeof *m->launch_share);
@@ -119,10 +117,6 @@ static int model_cost(ModelCost *m, const char *path) {
   if (!ok) model_cost_free(m);
   return ok ? VDMC_OK : vdmc_fail(VDMC_ERR_MEMORY, "out of memory for the bucket plan of %s", path);
 }
-
-// The whole gradient sum when nothing of it overlaps backward (zero_stage 1: with the
-// all-gather of the fp32 weights).
-static double comm_seconds(const ModelCost *m, const SyncLink *l, int P);
 
 // What of the gradient sum is left when backward ends (see the top of the file).
 static double exposed_seconds(const ModelCost *m, const SyncLink *l, int P, double t_backward) {
@@ -141,6 +135,8 @@ static double exposed_seconds(const ModelCost *m, const SyncLink *l, int P, doub
   return fmax(0, sync_model_tree_finish(bytes, launch, m->n_buckets, P, l, &p) - t_backward);
 }
 
+// The whole gradient sum when nothing of it overlaps backward (zero_stage 1: with the
+// all-gather of the fp32 weights).
 static double comm_seconds(const ModelCost *m, const SyncLink *l, int P) {
   return exposed_seconds(m, l, P, 0);
 }
