@@ -9,16 +9,22 @@ double sync_model_next_call(const SyncProgress *p, double t) {
   return p->end;
 }
 
-// When each direction of rank 0's link has sent what was handed to it: [0] into rank 0
-// (the reduce), [1] out of it (the broadcast). Each direction sends in the order handed.
+// When each direction of rank 0's link has sent what was handed to it, and the tokens
+// its bucket held then: [0] into rank 0 (the reduce), [1] out of it (the broadcast).
+// Each direction sends in the order handed.
 typedef struct {
-  double free[2];
+  double free[2], tokens[2];
 } Wire;
 
-// `bytes` handed to direction `dir` at `at`: when the last of them has arrived.
+// `bytes` handed to direction `dir` at `at`: when the last of them has arrived. The
+// bucket refills at beta while the direction is idle, up to burst_bytes; the bytes it
+// covers pass at once, the rest at beta.
 static double wire_send(Wire *w, int dir, double at, double bytes, const SyncLink *l) {
   double start = fmax(at, w->free[dir]);
-  w->free[dir] = start + bytes / l->beta;
+  double tokens = fmin(l->burst_bytes, w->tokens[dir] + (start - w->free[dir]) * l->beta);
+  double paced = fmax(0, bytes - tokens);
+  w->tokens[dir] = tokens - (bytes - paced);
+  w->free[dir] = start + paced / l->beta;
   return w->free[dir] + l->alpha;
 }
 
@@ -42,7 +48,7 @@ static int ceil_log2(int P) {
 double sync_model_tree_finish(const double *bytes, const double *launch, int n, int P, const SyncLink *l,
                               const SyncProgress *p) {
   if (P < 2) return 0;
-  Wire w = {{0, 0}};
+  Wire w = {{0, 0}, {l->burst_bytes, l->burst_bytes}};  // idle links start with full buckets
   int rounds = ceil_log2(P);
   double finish = 0;
   // Buckets in launch order: each direction carries them in that order (FIFO), so a

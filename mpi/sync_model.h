@@ -11,6 +11,9 @@
 // rendezvous: its first fragment (eager_bytes) and header, matched by the receiver in
 // a call, whose acknowledgement the sender sees in a call before it hands the rest to
 // the socket. Bytes handed to the socket flow at the link's rate while the ranks compute.
+// A link shaped by a token bucket (the cluster fixture's tc tbf, tests/cluster/shape.sh)
+// also lets the first burst_bytes of a message through at once when that direction has
+// been idle long enough to refill its bucket (burst_bytes / beta).
 //
 // zero_stage 1: MPI_Reduce_scatter_block and MPI_Allgather, blocking, after backward
 // (coll/tuned's fixed decision functions pick the algorithm; see the functions below).
@@ -21,6 +24,7 @@ typedef struct {
   double alpha;        // seconds per message
   double beta;         // bytes per second, in each direction of a node's link
   double eager_bytes;  // larger messages take the rendezvous handshake
+  double burst_bytes;  // a token bucket's depth (0: a plain link paced at beta throughout)
 } SyncLink;
 
 // Open MPI's TCP BTL: btl_tcp_eager_limit (and its rendezvous first fragment) of 64 KiB.

@@ -20,11 +20,12 @@
 // model's for this machine's fit.
 //   usage: scaling_model --run RUN_DIR --calibration BENCH_ALLREDUCE_OUTPUT
 //          [--compute-run RUN_DIR] [--cores-per-node N] [--node-batch B] [--out DIR]
-//          [--nodes P,P,...] [--link GBIT_S] CONFIG.yaml...
+//          [--nodes P,P,...] [--link GBIT_S [--link-burst BYTES]] CONFIG.yaml...
 // --nodes replaces the node counts 2..256; --link adds a fabric "link" with the local
 // fit's alpha and a bandwidth of GBIT_S Gb/s (a link shaped to that rate, as
 // profiling/cluster_scaling.sh does) and prints one machine-readable PREDICT line per
-// config and node count for it.
+// config and node count for it; --link-burst gives that link the token bucket of its
+// shaping (tests/cluster/shape_burst.sh prints the fixture's), default none.
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -231,7 +232,7 @@ static int check_run(const char *run_dir, const Fabric *local) {
 
 static int run(int argc, char **argv) {
   const char *run_dir = NULL, *compute_run = NULL, *calib = NULL, *out = ".", *configs[MAX_CONFIGS];
-  double cores = 64, node_batch = 0, link_gbits = 0;
+  double cores = 64, node_batch = 0, link_gbits = 0, link_burst = 0;
   int nc = 0, n_nodes = 8, node_counts[MAX_NODES] = {2, 4, 8, 16, 32, 64, 128, 256};
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -242,6 +243,7 @@ static int run(int argc, char **argv) {
     else if (!strcmp(a, "--cores-per-node") && v) cores = atof(v), i++;
     else if (!strcmp(a, "--node-batch") && v) node_batch = atof(v), i++;
     else if (!strcmp(a, "--link") && v) link_gbits = atof(v), i++;
+    else if (!strcmp(a, "--link-burst") && v) link_burst = atof(v), i++;
     else if (!strcmp(a, "--nodes") && v) {
       n_nodes = 0;
       for (const char *q = v; *q && n_nodes < MAX_NODES; q += strcspn(q, ","), q += *q == ',')
@@ -254,21 +256,24 @@ static int run(int argc, char **argv) {
   if (!run_dir || !calib || !nc) return vdmc_fail(VDMC_ERR_INPUT, "usage: scaling_model --run RUN_DIR --calibration FILE CONFIG.yaml...");
   if (!(cores >= 1)) return vdmc_fail(VDMC_ERR_INPUT, "--cores-per-node expects a number >= 1");
   if (link_gbits < 0) return vdmc_fail(VDMC_ERR_INPUT, "--link expects a bandwidth in Gb/s > 0");
+  if (!(link_burst >= 0) || (link_burst > 0 && !(link_gbits > 0)))
+    return vdmc_fail(VDMC_ERR_INPUT, "--link-burst expects a byte count >= 0, and --link with it");
   // Published figures (docs/scaling.md cites them); the local fit last. Every fabric
   // takes TCP's eager limit (UCX's rendezvous threshold on the published ones is not modelled).
   const double tcp_eager = SYNC_MODEL_TCP_EAGER_BYTES;
   Fabric fabrics[MAX_FABRICS] = {
-      {"ib-hdr", "InfiniBand HDR 200 Gb/s: 24 GB/s, 1.2 us MPI latency", {1.2e-6, 24e9, tcp_eager}},
-      {"100gbe", "100 GbE with RoCE: 11.5 GB/s, 2 us MPI latency", {2.0e-6, 11.5e9, tcp_eager}},
-      {"local", "this machine, bench_allreduce fit", {0, 0, tcp_eager}},
+      {"ib-hdr", "InfiniBand HDR 200 Gb/s: 24 GB/s, 1.2 us MPI latency", {1.2e-6, 24e9, tcp_eager, 0}},
+      {"100gbe", "100 GbE with RoCE: 11.5 GB/s, 2 us MPI latency", {2.0e-6, 11.5e9, tcp_eager, 0}},
+      {"local", "this machine, bench_allreduce fit", {0, 0, tcp_eager, 0}},
   };
   int rc = read_calibration(calib, &fabrics[2]);
   if (rc) return rc;
   int n_fabrics = 3;
-  char link_source[128];
+  char link_source[160];
   if (link_gbits > 0) {
-    snprintf(link_source, sizeof link_source, "a link shaped to %g Gb/s, latency from the local fit", link_gbits);
-    fabrics[n_fabrics++] = (Fabric){"link", link_source, {fabrics[2].link.alpha, link_gbits * 1e9 / 8, tcp_eager}};
+    snprintf(link_source, sizeof link_source, "a link shaped to %g Gb/s (token bucket %g bytes), latency from the local fit",
+             link_gbits, link_burst);
+    fabrics[n_fabrics++] = (Fabric){"link", link_source, {fabrics[2].link.alpha, link_gbits * 1e9 / 8, tcp_eager, link_burst}};
   }
   printf("local fit: alpha %.3g us, beta %.3g GB/s (%s)\n", 1e6 * fabrics[2].link.alpha, fabrics[2].link.beta / 1e9, calib);
   Measured ms = {0};

@@ -106,6 +106,14 @@ check "bf16 tree allreduce time 2 ceil(log2 P) (alpha + 2N / beta) (got $got of 
 got=$(predicted zero1_bf16 's/^  zero_stage: .*/  zero_stage: 1\n  reduce_precision: bf16/' \
   "(P < 4 ? (P - 1) * (a + 2 * N / b) + (P - 1) * a : L * a) + (P - 1) / P * 2 * N / b + L * a + (P - 1) / P * 4 * N / b")
 check "ZeRO-1 with bf16: bf16 reduce + scatter, fp32 all-gather (got $got of 3)" "[ '$got' = 3 ]"
+# --link-burst: a shaped link's token bucket lets part of each 0.1 MiB bucket through at
+# once (mpi/sync_model.h), so less is exposed than without; a negative one is refused
+exposed() { "$model" --run "$work/run" --calibration "$work/cal.txt" --out "$work/plots" --nodes 2 --link 0.2 "$@" \
+  "$src/configs/fmnist.yaml" 2> "$work/err" | sed -n 's/^PREDICT .*exposed_ms=\([^ ]*\).*/\1/p'; }
+plain=$(exposed) shaped=$(exposed --link-burst 131072)
+check "token bucket: less exposed ($shaped < $plain ms)" "awk -v a='$shaped' -v b='$plain' 'BEGIN { exit !(a > 0 && a < b) }'"
+"$model" --run "$work/run" --calibration "$work/cal.txt" --link 0.2 --link-burst -1 "$tiny" > /dev/null 2> "$work/err"
+check "negative --link-burst: exit 1, one line" "[ $? -eq 1 ] && [ \$(wc -l < '$work/err') -eq 1 ] && grep -q 'link-burst' '$work/err'"
 echo "FIT allreduce only" > "$work/cal.txt"
 "$model" --run "$work/run" --calibration "$work/cal.txt" "$tiny" > /dev/null 2> "$work/err"
 check "bad calibration: exit 1, one line" "[ $? -eq 1 ] && [ \$(wc -l < '$work/err') -eq 1 ] && grep -q \"no 'MODEL iallreduce\" '$work/err'"

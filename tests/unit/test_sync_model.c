@@ -4,7 +4,7 @@
 #include "check.h"
 #include "mpi/sync_model.h"
 
-static const SyncLink lk = {1e-3, 1e6, 1000};
+static const SyncLink lk = {1e-3, 1e6, 1000, 0};
 static const SyncProgress always = {0, 0, 0};  // a progress thread: continuous
 
 static void next_call(void) {
@@ -58,6 +58,28 @@ static void rendezvous(void) {
   CHECK_CLOSE(sync_model_tree_finish(bytes, launch, 1, 2, &lk, &always), 0.012, 0, 1e-12, "rendezvous, thread");
 }
 
+// A token bucket of 2000 bytes (a shaped link), eager buckets of 500 B, a thread. A at
+// 0.1: its reduce passes at once (the bucket is full), arriving 0.1 + alpha = 0.101, its
+// broadcast 0.102. B at 0.2: the inbound bucket held 1500 B and refilled at 1 MB/s for
+// 0.1 s, capped at 2000: at once again, 0.202.
+static void token_bucket(void) {
+  SyncLink shaped = lk;
+  shaped.burst_bytes = 2000;
+  double bytes[] = {500, 500}, launch[] = {0.1, 0.2};
+  CHECK_CLOSE(sync_model_tree_finish(bytes, launch, 2, 2, &shaped, &always), 0.202, 0, 1e-12, "burst, idle link");
+  // Back to back at 0: A's reduce takes the inbound bucket to 1500, B's to 1000, both at
+  // once; the broadcasts likewise: B done at 2 alpha = 0.002.
+  double now[] = {0, 0};
+  CHECK_CLOSE(sync_model_tree_finish(bytes, now, 2, 2, &shaped, &always), 0.002, 0, 1e-12, "burst, back to back");
+  // Six buckets at 0: four reduces empty the inbound bucket, the fifth and sixth are
+  // paced (0.5 ms each: the sixth arrives 1 ms + alpha = 0.002). The outbound bucket is
+  // empty after four broadcasts too, but it refills while it waits for the reduces: the
+  // fifth broadcast (at 0.0015) finds the 500 B of the 0.5 ms idle since the fourth's,
+  // the sixth (at 0.002) another 500: both at once, the sixth arriving 0.003.
+  double six[] = {500, 500, 500, 500, 500, 500}, zeros[6] = {0};
+  CHECK_CLOSE(sync_model_tree_finish(six, zeros, 6, 2, &shaped, &always), 0.003, 0, 1e-12, "burst, emptied");
+}
+
 // ZeRO-1 at P = 2 and 3 (coll/tuned: basic linear = reduce to rank 0, then scatter).
 static void zero1(void) {
   // P = 2, 2.7 MB (blocks of 1.35 MB): reduce alpha + B/beta, scatter alpha + B/(2 beta).
@@ -78,6 +100,7 @@ int main(void) {
   one_bucket();
   two_buckets_between_polls();
   rendezvous();
+  token_bucket();
   zero1();
   return check_finish("sync_model");
 }
