@@ -94,14 +94,16 @@ run_all() {
 
 # predict: scaling_model's net efficiency and exposed sync per rate and variant (round 1's runs)
 predict() {
-  local calib_gbit rate gbit v run pred
+  local calib_gbit rate gbit burst v run pred
   calib_gbit=$(sed -n 's/^MODEL iallreduce .*beta_Bps=\([^ ]*\).*/\1/p' "$out/allreduce.txt" | awk '{ print $1 * 8 / 1e9 }')
   for rate in ${rates//,/ }; do
     gbit=$(awk -v r="$rate" -v c="$calib_gbit" 'BEGIN { v = r + 0; print r == "none" ? c : r ~ /mbit/ ? v / 1000 : v }')
+    burst=0  # the token bucket of the shaping, none unshaped
+    [ "$rate" = none ] || burst=$("$here/tests/cluster/shape_burst.sh" "$(awk -v g="$gbit" 'BEGIN { print g * 1e9 }')")
     for v in "${variants[@]}"; do
       run=$out/r1_${rate}_${v%%:*}
       pred=$("$build/profiling/scaling_model" --run "$run" --calibration "$out/allreduce.txt" \
-        --cores-per-node 1 --node-batch $per_rank --nodes "$P" --link "$gbit" --out "$out" "$run/config.yaml" |
+        --cores-per-node 1 --node-batch $per_rank --nodes "$P" --link "$gbit" --link-burst "$burst" --out "$out" "$run/config.yaml" |
         tee "$run.model" | grep '^PREDICT')
       echo "rate=$rate variant=${v%%:*} $pred"
     done

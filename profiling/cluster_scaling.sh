@@ -43,11 +43,13 @@ printf "%-8s %2d %8.2f %10.3f %11.1f %11.1f %16s | %10s %11s\n" - 1 "$base" 1 0 
 for rate in none 10gbit 1gbit 200mbit; do
   "$here/tests/cluster/shape.sh" "$rate"
   gbit=$(awk -v r="$rate" -v c="$calib_gbit" 'BEGIN { v = r + 0; print r == "none" ? c : r ~ /mbit/ ? v / 1000 : v }')
+  burst=0  # the token bucket of the shaping, none unshaped
+  [ "$rate" = none ] || burst=$("$here/tests/cluster/shape_burst.sh" "$(awk -v g="$gbit" 'BEGIN { print g * 1e9 }')")
   for P in 2 3; do
     s=$(job "${rate}_p$P" $P)
     # compute from the 1-node run; the unshaped 2-node run is printed beside the model (scaling_model)
     pred=$("$build/profiling/scaling_model" --run "$out/none_p2" --compute-run "$out/p1" --calibration "$out/allreduce.txt" \
-      --cores-per-node 1 --node-batch $per_rank --nodes $P --link "$gbit" --out "$out" "$here/configs/fmnist.yaml" |
+      --cores-per-node 1 --node-batch $per_rank --nodes $P --link "$gbit" --link-burst "$burst" --out "$out" "$here/configs/fmnist.yaml" |
       grep '^PREDICT')
     printf "%-8s %2d %8.2f %10.3f %11.1f %11.1f %16s | %10.3f %11.1f\n" "$rate" "$P" "$(field img_per_s "$s")" \
       "$(awk -v a="$(field img_per_s "$s")" -v b="$base" -v p=$P 'BEGIN { print a / (p * b) }')" \

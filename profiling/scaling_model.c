@@ -1,38 +1,31 @@
 // profiling/scaling_model: predicts weak-scaling efficiency of data-parallel vdmc
 // training at 2..256 nodes (docs/scaling.md). Step time = compute + exposed
-// communication. The gradient sum is one MPI_Iallreduce(MPI_IN_PLACE) per bucket,
-// which Open MPI 4.1 (coll/libnbc) runs as a binomial reduce to rank 0 followed by
-// a binomial broadcast whatever P (in place or P < 4 selects it); each of the
-// ceil(log2 P) rounds of each half moves the whole bucket over rank 0's link:
-//   T_comm(P) = sum over buckets of 2 ceil(log2 P) (alpha + bucket bytes / beta)
-// (zero_stage 1: MPI_Reduce_scatter_block as a binomial reduce of the whole gradient to
-// rank 0, ceil(log2 P) (alpha + bytes / beta), then a linear scatter of the shards,
-// (P-1) (alpha + bytes / P / beta): what the cluster fixture measured at P = 2, 1.5 x
-// the gradient's transfer time, docs/cluster.md; then the all-gather of the weights
-// as a ring, (P-1) (alpha + bytes / P / beta)),
-// where a gradient element is 4 bytes, or 2 with mpi.reduce_precision: bf16 (the
-// buckets are the same floats; the all-gather of ZeRO-1 carries fp32 weights either way),
-// with alpha, beta from published fabric figures and from this machine's
-// bench_allreduce fit. Measured here, not assumed: the compute rate per core
-// (forward+backward FLOPs / forward+backward seconds of --compute-run, default
-// --run) and backward's share of it. Exposed communication at P nodes:
-//   zero_stage 0, mpi.progress thread: the buckets of grad_sync_plan_buckets, each
-//     sent when backward has finished its tensors (backward taken as evenly paced
-//     over the parameters) and the previous bucket has left the link; exposed = what
-//     is still on the link when backward ends
-//   zero_stage 0, mpi.progress calls: T_comm (Open MPI moves the bytes only inside MPI
-//     calls; on a slow link they move in grad_sync_finish, docs/cluster.md)
-//   zero_stage 1: T_comm (reduce-scatter after backward, then all-gather; not overlapped)
+// communication, the communication timed by mpi/sync_model (the algorithms Open MPI 4.1
+// runs for grad_sync's calls, and when their rounds can advance):
+//   zero_stage 0: the buckets of grad_sync_plan_buckets, each an in-place
+//     MPI_Iallreduce (binomial reduce to rank 0, then binomial broadcast), launched at
+//     the poll of backward after its tensors are done. Backward polls after each step
+//     of the network and after the embedding (grad_sync_ready_from); the polls are
+//     paced by the steps' forward FLOPs (stepnet_step_flops). With mpi.progress calls a
+//     round advances only at a poll or in grad_sync_finish's wait; with thread, at any
+//     time. Exposed = when the last bucket completes, minus the end of backward.
+//   zero_stage 1: MPI_Reduce_scatter_block (a reduce to rank 0 and a scatter at the
+//     default config's sizes) and MPI_Allgather of the fp32 weights, after backward.
+// A gradient element is 4 bytes, or 2 with mpi.reduce_precision: bf16, with alpha,
+// beta from published fabric figures and from this machine's bench_allreduce fit.
+// Measured here, not assumed: the compute rate per core (forward+backward FLOPs /
+// forward+backward seconds of --compute-run, default --run) and backward's share of it.
 // --run (P >= 2) is checked against it: its measured exposed sync (sync_wait of the
 // rank that reached the gradient sum last, without load-imbalance wait) beside the
 // model's for this machine's fit.
 //   usage: scaling_model --run RUN_DIR --calibration BENCH_ALLREDUCE_OUTPUT
 //          [--compute-run RUN_DIR] [--cores-per-node N] [--node-batch B] [--out DIR]
-//          [--nodes P,P,...] [--link GBIT_S] CONFIG.yaml...
+//          [--nodes P,P,...] [--link GBIT_S [--link-burst BYTES]] CONFIG.yaml...
 // --nodes replaces the node counts 2..256; --link adds a fabric "link" with the local
 // fit's alpha and a bandwidth of GBIT_S Gb/s (a link shaped to that rate, as
 // profiling/cluster_scaling.sh does) and prints one machine-readable PREDICT line per
-// config and node count for it.
+// config and node count for it; --link-burst gives that link the token bucket of its
+// shaping (tests/cluster/shape_burst.sh prints the fixture's), default none.
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,13 +36,14 @@
 #include "io/plot.h"
 #include "models/model_from_config.h"
 #include "mpi/grad_sync.h"
+#include "mpi/sync_model.h"
 #include "run_log.h"
 
 enum { MAX_CONFIGS = 8, MAX_NODES = 8, MAX_FABRICS = 4 };
 
 typedef struct {
   const char *name, *source;
-  double alpha, beta;  // seconds per message, bytes per second
+  SyncLink link;
 } Fabric;
 
 typedef struct {
@@ -62,8 +56,37 @@ typedef struct {
   int threads;  // mpi.threads_per_rank (0 = from OPENBLAS_NUM_THREADS)
   GradBucket *buckets;  // (n_buckets) grad_sync's plan, in launch order
   int n_buckets;
-  double total;         // floats in the flat buffer (unpadded)
+  // Backward's polls (grad_sync_ready_from after each step, then after the embedding):
+  // the share of backward done at each, paced by the steps' forward FLOPs.
+  double *call_share;   // (n_calls) ascending, the last 1
+  int n_calls;
+  double *launch_share; // (n_buckets) the share at the poll that launches bucket i
 } ModelCost;
+
+static void model_cost_free(ModelCost *m) {
+  free(m->buckets);
+  free(m->call_share);
+  free(m->launch_share);
+}
+
+// Backward runs the steps last to first, then the embedding, and after each calls
+// grad_sync_ready_from(the step's first parameter; 0 after the embedding), which
+// launches the buckets lying wholly beyond it and tests those in flight. Each step's
+// backward time is taken as proportional to its forward FLOPs.
+static void plan_polls(ModelCost *m, const StepNet *net) {
+  double total = stepnet_flops_per_image(net), done = 0;
+  m->n_calls = net->n_steps + 1;
+  for (int k = net->n_steps - 1, j = 0; k >= 0; k--, j++) {
+    done += stepnet_step_flops(net, k);
+    m->call_share[j] = done / total;
+  }
+  m->call_share[net->n_steps] = 1;  // after the embedding
+  for (int i = 0; i < m->n_buckets; i++) {
+    int j = 0;  // the first poll whose offset is at or below the bucket's start
+    while (j < net->n_steps && net->steps[net->n_steps - 1 - j].param_begin > m->buckets[i].begin) j++;
+    m->launch_share[i] = m->call_share[j];
+  }
+}
 
 // Parameters, FLOPs per image and the sync settings of a config (the library's own counts).
 static int model_cost(ModelCost *m, const char *path) {
@@ -83,50 +106,40 @@ static int model_cost(ModelCost *m, const char *path) {
   m->grad_bytes = strcmp(cs.values.mpi.reduce_precision, "bf16") == 0 ? 2 : 4;
   m->threads = cs.values.mpi.threads_per_rank;
   const ParamTable *t = &net.params.table;
-  m->total = (double)t->total;
   m->buckets = calloc(t->count + 1, sizeof *m->buckets);
-  if (m->buckets)
+  m->call_share = calloc((size_t)net.n_steps + 1, sizeof *m->call_share);
+  m->launch_share = calloc(t->count + 1, sizeof *m->launch_share);
+  int ok = m->buckets && m->call_share && m->launch_share;
+  if (ok) {
     m->n_buckets = grad_sync_plan_buckets(t, t->total, (size_t)(m->bucket_bytes / sizeof(float)), m->buckets);
-  stepnet_free(&net);
-  return m->buckets ? VDMC_OK : vdmc_fail(VDMC_ERR_MEMORY, "out of memory for the bucket plan of %s", path);
-}
-
-// A ring all-gather, or a linear scatter from one root, of `bytes` in all over P nodes.
-static double ring_seconds(double bytes, const Fabric *f, int P) {
-  return (P - 1) * f->alpha + (double)(P - 1) / P * bytes / f->beta;
-}
-
-// MPI_Reduce_scatter_block of `bytes` in all: binomial reduce to rank 0, then a scatter.
-static double reduce_scatter_seconds(double bytes, const Fabric *f, int P) {
-  return ceil(log2(P)) * (f->alpha + bytes / f->beta) + ring_seconds(bytes, f, P);
-}
-
-// libnbc's in-place MPI_Iallreduce of bucket i: binomial reduce + binomial bcast
-// (see the top of the file).
-static double bucket_seconds(const ModelCost *m, int i, const Fabric *f, int P) {
-  double bytes = m->grad_bytes * (double)(m->buckets[i].end - m->buckets[i].begin);
-  return 2.0 * ceil(log2(P)) * (f->alpha + bytes / f->beta);
-}
-
-// The whole gradient sum, back to back (zero_stage 1: with the all-gather of the weights).
-static double comm_seconds(const ModelCost *m, const Fabric *f, int P) {
-  if (P < 2) return 0;
-  if (m->zero_stage) return reduce_scatter_seconds(m->grad_bytes * m->params, f, P) + ring_seconds(4 * m->params, f, P);
-  double t = 0;
-  for (int i = 0; i < m->n_buckets; i++) t += bucket_seconds(m, i, f, P);
-  return t;
-}
-
-// What of the gradient sum is left after backward (see the top of the file).
-static double exposed_seconds(const ModelCost *m, const Fabric *f, int P, double t_backward) {
-  if (P < 2) return 0;
-  if (m->zero_stage || !m->progress_thread) return comm_seconds(m, f, P);
-  double link_free = 0;  // when the link has sent every bucket launched so far
-  for (int i = 0; i < m->n_buckets; i++) {
-    double ready = t_backward * (m->total - (double)m->buckets[i].begin) / m->total;
-    link_free = fmax(ready, link_free) + bucket_seconds(m, i, f, P);
+    plan_polls(m, &net);
   }
-  return fmax(0, link_free - t_backward);
+  stepnet_free(&net);
+  if (!ok) model_cost_free(m);
+  return ok ? VDMC_OK : vdmc_fail(VDMC_ERR_MEMORY, "out of memory for the bucket plan of %s", path);
+}
+
+// What of the gradient sum is left when backward ends (see the top of the file).
+static double exposed_seconds(const ModelCost *m, const SyncLink *l, int P, double t_backward) {
+  if (P < 2) return 0;
+  if (m->zero_stage)
+    return sync_model_reduce_scatter_seconds(m->grad_bytes * m->params, P, l) +
+           sync_model_allgather_seconds(4 * m->params, P, l);
+  double bytes[m->n_buckets], launch[m->n_buckets], calls[m->n_calls];  // (n_buckets), (n_buckets), (n_calls)
+  for (int i = 0; i < m->n_buckets; i++) {
+    bytes[i] = m->grad_bytes * (double)(m->buckets[i].end - m->buckets[i].begin);
+    launch[i] = t_backward * m->launch_share[i];
+  }
+  for (int j = 0; j < m->n_calls; j++) calls[j] = t_backward * m->call_share[j];
+  SyncProgress p = {calls, m->n_calls, t_backward};
+  if (m->progress_thread) p = (SyncProgress){NULL, 0, 0};
+  return fmax(0, sync_model_tree_finish(bytes, launch, m->n_buckets, P, l, &p) - t_backward);
+}
+
+// The whole gradient sum when nothing of it overlaps backward (zero_stage 1: with the
+// all-gather of the fp32 weights).
+static double comm_seconds(const ModelCost *m, const SyncLink *l, int P) {
+  return exposed_seconds(m, l, P, 0);
 }
 
 // "MODEL iallreduce P=2 alpha_s=A beta_Bps=B" from bench_allreduce's output.
@@ -138,10 +151,11 @@ static int read_calibration(const char *path, Fabric *f) {
   while (fgets(line, sizeof line, fp))
     if (!strncmp(line, "MODEL iallreduce ", 17)) {
       const char *a = strstr(line, "alpha_s="), *b = strstr(line, "beta_Bps=");
-      found = a && b && sscanf(a, "alpha_s=%lf", &f->alpha) == 1 && sscanf(b, "beta_Bps=%lf", &f->beta) == 1;
+      found = a && b && sscanf(a, "alpha_s=%lf", &f->link.alpha) == 1 &&
+              sscanf(b, "beta_Bps=%lf", &f->link.beta) == 1;
     }
   fclose(fp);
-  if (!found || !(f->alpha > 0) || !(f->beta > 0))
+  if (!found || !(f->link.alpha > 0) || !(f->link.beta > 0))
     return vdmc_fail(VDMC_ERR_INPUT, "%s: no 'MODEL iallreduce ... alpha_s=A beta_Bps=B' line with positive A, B", path);
   return VDMC_OK;
 }
@@ -166,7 +180,7 @@ static int load_run(const char *run_dir, RunLogRecord *avg, ModelCost *m, double
   if ((rc = model_cost(m, path))) return rc;
   double fb = avg->phase[PHASE_FORWARD].mean + avg->phase[PHASE_BACKWARD].mean;
   if (!(fb > 0) || !(*local_batch >= 1)) {
-    free(m->buckets);
+    model_cost_free(m);
     return vdmc_fail(VDMC_ERR_INPUT, "%s: no forward/backward time or batch in the log", run_dir);
   }
   return VDMC_OK;
@@ -184,7 +198,7 @@ static int measure_compute(Measured *ms, const char *run_dir) {
   double fb = avg.phase[PHASE_FORWARD].mean + avg.phase[PHASE_BACKWARD].mean;
   ms->core_flops = 3 * m.flops * b / fb / threads;
   ms->backward_share = avg.phase[PHASE_BACKWARD].mean / fb;
-  free(m.buckets);
+  model_cost_free(&m);
   printf("compute   %.3g GFLOP/s per core: %s (P = %.0f, %d thread(s)/rank, local batch %.0f, forward+backward "
          "%.3g s/step, backward %.0f%% of it, 3 x %.3g FLOPs/image)\n",
          ms->core_flops / 1e9, run_dir, avg.ranks, threads, b, fb, 100 * ms->backward_share, m.flops);
@@ -200,7 +214,7 @@ static int check_run(const char *run_dir, const Fabric *local) {
   int rc = load_run(run_dir, &avg, &m, &b);
   if (rc) return rc;
   if (avg.ranks < 2) {
-    free(m.buckets);
+    model_cost_free(&m);
     return vdmc_fail(VDMC_ERR_INPUT, "%s: a run on 1 rank has no gradient sum to check the model against", run_dir);
   }
   int P = (int)avg.ranks;
@@ -210,15 +224,15 @@ static int check_run(const char *run_dir, const Fabric *local) {
          run_dir, P, m.progress_thread ? "thread" : "calls", m.zero_stage ? 1 : m.n_buckets,
          m.grad_bytes == 2 ? "bf16" : "fp32",
          1e3 * avg.phase[PHASE_SYNC_WAIT].min, 1e3 * avg.phase[PHASE_SYNC_WAIT].mean,
-         1e3 * exposed_seconds(&m, local, P, avg.phase[PHASE_BACKWARD].mean), 1e3 * comm_seconds(&m, local, P),
+         1e3 * exposed_seconds(&m, &local->link, P, avg.phase[PHASE_BACKWARD].mean), 1e3 * comm_seconds(&m, &local->link, P),
          100 * avg.sync_launched_early);
-  free(m.buckets);
+  model_cost_free(&m);
   return VDMC_OK;
 }
 
 static int run(int argc, char **argv) {
   const char *run_dir = NULL, *compute_run = NULL, *calib = NULL, *out = ".", *configs[MAX_CONFIGS];
-  double cores = 64, node_batch = 0, link_gbits = 0;
+  double cores = 64, node_batch = 0, link_gbits = 0, link_burst = 0;
   int nc = 0, n_nodes = 8, node_counts[MAX_NODES] = {2, 4, 8, 16, 32, 64, 128, 256};
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -229,6 +243,7 @@ static int run(int argc, char **argv) {
     else if (!strcmp(a, "--cores-per-node") && v) cores = atof(v), i++;
     else if (!strcmp(a, "--node-batch") && v) node_batch = atof(v), i++;
     else if (!strcmp(a, "--link") && v) link_gbits = atof(v), i++;
+    else if (!strcmp(a, "--link-burst") && v) link_burst = atof(v), i++;
     else if (!strcmp(a, "--nodes") && v) {
       n_nodes = 0;
       for (const char *q = v; *q && n_nodes < MAX_NODES; q += strcspn(q, ","), q += *q == ',')
@@ -241,21 +256,26 @@ static int run(int argc, char **argv) {
   if (!run_dir || !calib || !nc) return vdmc_fail(VDMC_ERR_INPUT, "usage: scaling_model --run RUN_DIR --calibration FILE CONFIG.yaml...");
   if (!(cores >= 1)) return vdmc_fail(VDMC_ERR_INPUT, "--cores-per-node expects a number >= 1");
   if (link_gbits < 0) return vdmc_fail(VDMC_ERR_INPUT, "--link expects a bandwidth in Gb/s > 0");
-  // Published figures (docs/scaling.md cites them); the local fit last.
+  if (!(link_burst >= 0) || (link_burst > 0 && !(link_gbits > 0)))
+    return vdmc_fail(VDMC_ERR_INPUT, "--link-burst expects a byte count >= 0, and --link with it");
+  // Published figures (docs/scaling.md cites them); the local fit last. Every fabric
+  // takes TCP's eager limit (UCX's rendezvous threshold on the published ones is not modelled).
+  const double tcp_eager = SYNC_MODEL_TCP_EAGER_BYTES;
   Fabric fabrics[MAX_FABRICS] = {
-      {"ib-hdr", "InfiniBand HDR 200 Gb/s: 24 GB/s, 1.2 us MPI latency", 1.2e-6, 24e9},
-      {"100gbe", "100 GbE with RoCE: 11.5 GB/s, 2 us MPI latency", 2.0e-6, 11.5e9},
-      {"local", "this machine, bench_allreduce fit", 0, 0},
+      {"ib-hdr", "InfiniBand HDR 200 Gb/s: 24 GB/s, 1.2 us MPI latency", {1.2e-6, 24e9, tcp_eager, 0}},
+      {"100gbe", "100 GbE with RoCE: 11.5 GB/s, 2 us MPI latency", {2.0e-6, 11.5e9, tcp_eager, 0}},
+      {"local", "this machine, bench_allreduce fit", {0, 0, tcp_eager, 0}},
   };
   int rc = read_calibration(calib, &fabrics[2]);
   if (rc) return rc;
   int n_fabrics = 3;
-  char link_source[128];
+  char link_source[160];
   if (link_gbits > 0) {
-    snprintf(link_source, sizeof link_source, "a link shaped to %g Gb/s, latency from the local fit", link_gbits);
-    fabrics[n_fabrics++] = (Fabric){"link", link_source, fabrics[2].alpha, link_gbits * 1e9 / 8};
+    snprintf(link_source, sizeof link_source, "a link shaped to %g Gb/s (token bucket %g bytes), latency from the local fit",
+             link_gbits, link_burst);
+    fabrics[n_fabrics++] = (Fabric){"link", link_source, {fabrics[2].link.alpha, link_gbits * 1e9 / 8, tcp_eager, link_burst}};
   }
-  printf("local fit: alpha %.3g us, beta %.3g GB/s (%s)\n", 1e6 * fabrics[2].alpha, fabrics[2].beta / 1e9, calib);
+  printf("local fit: alpha %.3g us, beta %.3g GB/s (%s)\n", 1e6 * fabrics[2].link.alpha, fabrics[2].link.beta / 1e9, calib);
   Measured ms = {0};
   if ((rc = measure_compute(&ms, compute_run ? compute_run : run_dir))) return rc;
   if ((rc = check_run(run_dir, &fabrics[2]))) return rc;
@@ -276,21 +296,21 @@ static int run(int argc, char **argv) {
              slash ? slash + 1 : configs[c], m[c].params / 1e6, m[c].flops / 1e9, b, t_c,
              fabrics[f].name);
       for (int k = 0; k < n_nodes; k++) {
-        double tx = exposed_seconds(&m[c], &fabrics[f], node_counts[k], t_c * ms.backward_share);
+        double tx = exposed_seconds(&m[c], &fabrics[f].link, node_counts[k], t_c * ms.backward_share);
         eff[c][f][k] = t_c / (t_c + tx);
         printf(" %6.3f", eff[c][f][k]);
       }
       printf("\n");
       if (strcmp(fabrics[f].name, "link")) continue;
       for (int k = 0; k < n_nodes; k++) {
-        double tc = comm_seconds(&m[c], &fabrics[f], node_counts[k]);
+        double tc = comm_seconds(&m[c], &fabrics[f].link, node_counts[k]);
         printf("PREDICT config=%s P=%d gbit_s=%g comm_ms=%.3f exposed_ms=%.3f compute_ms=%.3f efficiency=%.4f\n",
                configs[c], node_counts[k], link_gbits, 1e3 * tc,
-               1e3 * exposed_seconds(&m[c], &fabrics[f], node_counts[k], t_c * ms.backward_share), 1e3 * t_c,
+               1e3 * exposed_seconds(&m[c], &fabrics[f].link, node_counts[k], t_c * ms.backward_share), 1e3 * t_c,
                eff[c][f][k]);
       }
     }
-    free(m[c].buckets);
+    model_cost_free(&m[c]);
   }
   for (int f = 0; f < n_fabrics; f++) printf("fabric %-7s %s\n", fabrics[f].name, fabrics[f].source);
   double x[MAX_NODES];

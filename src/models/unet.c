@@ -59,12 +59,22 @@ size_t stepnet_arena_bytes_per_image(const StepNet *u) {
   return u->arena.capacity * sizeof(float) / (size_t)u->max_batch;
 }
 
+double stepnet_step_flops(const StepNet *u, int k) {
+  const UNetStep *s = &u->steps[k];
+  switch (s->kind) {
+    case UNET_STEP_CONV: return conv_unit_flops(&u->conv[s->block]);
+    case UNET_STEP_RES: return res_block_flops(&u->res[s->block], u->embed.E);
+    case UNET_STEP_ATTN: return attn_core_flops(&u->attn[s->block].core);
+    case UNET_STEP_HEAD: return conv_unit_flops(&u->head.conv);
+    case UNET_STEP_XFMR: return xfmr_block_flops(&u->xfmr[s->block], u->embed.E);
+    case UNET_STEP_CONCAT: return 0;  // a copy
+  }
+  return 0;
+}
+
 double stepnet_flops_per_image(const StepNet *u) {
-  double f = embed_flops(&u->embed) + conv_unit_flops(&u->head.conv);
-  for (int i = 0; i < u->n_res; i++) f += res_block_flops(&u->res[i], u->embed.E);
-  for (int i = 0; i < u->n_attn; i++) f += attn_core_flops(&u->attn[i].core);
-  for (int i = 0; i < u->n_xfmr; i++) f += xfmr_block_flops(&u->xfmr[i], u->embed.E);
-  for (int i = 0; i < u->n_conv; i++) f += conv_unit_flops(&u->conv[i]);
+  double f = embed_flops(&u->embed);
+  for (int k = 0; k < u->n_steps; k++) f += stepnet_step_flops(u, k);
   return f;
 }
 

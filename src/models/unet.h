@@ -179,6 +179,8 @@ size_t stepnet_param_floats(const StepNet *u);    // length of the flat buffer (
 size_t stepnet_arena_bytes_per_image(const StepNet *u);
 // Analytic forward FLOPs per image (2*M*N*K of every conv, linear and attention matmul).
 double stepnet_flops_per_image(const StepNet *u);
+// The same count for step k alone; stepnet_flops_per_image = the embedding's + the steps'.
+double stepnet_step_flops(const StepNet *u, int k);
 
 // ADM init: PyTorch default U(+-1/sqrt(fan_in)) for conv/linear, GN (1, 0), N(0,1)
 // class table, zeros for the res-block output conv, attention projection and head conv.

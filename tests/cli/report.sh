@@ -84,9 +84,11 @@ for f in ib-hdr 100gbe local; do
 done
 # libnbc's tree: one bucket costs 2 ceil(log2 P) (alpha + bytes / beta), all of it exposed
 # (the default config's 2.69 MB in one 4 MiB bucket, launched when backward ends); a
-# gradient element is 4 bytes, 2 with mpi.reduce_precision bf16. ZeRO-1: a reduce-scatter
-# of the gradient as a binomial reduce, ceil(log2 P) (alpha + bytes / beta), and a scatter,
-# and an all-gather of fp32 weights, (P-1) (alpha + bytes / P / beta) each.
+# gradient element is 4 bytes, 2 with mpi.reduce_precision bf16. ZeRO-1 (coll/tuned's
+# choices, mpi/sync_model.c): the reduce-scatter below 4 ranks as a chain reduce of the
+# gradient, (P-1) (alpha + bytes / beta), and a scatter, (P-1) alpha + (P-1)/P bytes / beta;
+# at 5 ranks (blocks < 1 MB) a butterfly, ceil(log2 P) alpha + (P-1)/P bytes / beta; the
+# all-gather of fp32 weights by recursive doubling, ceil(log2 P) alpha + (P-1)/P bytes / beta.
 N=$("$vdmc" info "$src/configs/fmnist.yaml" | sed -n 's/^parameters *\([0-9]*\).*/\1/p')
 predicted() {  # name sed-expression awk-formula-of-P,N: how many of P = 2, 3, 5 match
   sed "s/^  bucket_mb: .*/  bucket_mb: 4/; $2" "$src/configs/fmnist.yaml" > "$work/$1.yaml"
@@ -102,8 +104,16 @@ check "tree allreduce time 2 ceil(log2 P) (alpha + 4N / beta) at P = 2, 3, 5, al
 got=$(predicted tree_bf16 's/^  zero_stage: .*/&\n  reduce_precision: bf16/' "2 * L * (a + 2 * N / b)")
 check "bf16 tree allreduce time 2 ceil(log2 P) (alpha + 2N / beta) (got $got of 3)" "[ '$got' = 3 ]"
 got=$(predicted zero1_bf16 's/^  zero_stage: .*/  zero_stage: 1\n  reduce_precision: bf16/' \
-  "L * (a + 2 * N / b) + 2 * (P - 1) * a + (P - 1) / P * (2 + 4) * N / b")
+  "(P < 4 ? (P - 1) * (a + 2 * N / b) + (P - 1) * a : L * a) + (P - 1) / P * 2 * N / b + L * a + (P - 1) / P * 4 * N / b")
 check "ZeRO-1 with bf16: bf16 reduce + scatter, fp32 all-gather (got $got of 3)" "[ '$got' = 3 ]"
+# --link-burst: a shaped link's token bucket lets part of each 0.1 MiB bucket through at
+# once (mpi/sync_model.h), so less is exposed than without; a negative one is refused
+exposed() { "$model" --run "$work/run" --calibration "$work/cal.txt" --out "$work/plots" --nodes 2 --link 0.2 "$@" \
+  "$src/configs/fmnist.yaml" 2> "$work/err" | sed -n 's/^PREDICT .*exposed_ms=\([^ ]*\).*/\1/p'; }
+plain=$(exposed) shaped=$(exposed --link-burst 131072)
+check "token bucket: less exposed ($shaped < $plain ms)" "awk -v a='$shaped' -v b='$plain' 'BEGIN { exit !(a > 0 && a < b) }'"
+"$model" --run "$work/run" --calibration "$work/cal.txt" --link 0.2 --link-burst -1 "$tiny" > /dev/null 2> "$work/err"
+check "negative --link-burst: exit 1, one line" "[ $? -eq 1 ] && [ \$(wc -l < '$work/err') -eq 1 ] && grep -q 'link-burst' '$work/err'"
 echo "FIT allreduce only" > "$work/cal.txt"
 "$model" --run "$work/run" --calibration "$work/cal.txt" "$tiny" > /dev/null 2> "$work/err"
 check "bad calibration: exit 1, one line" "[ $? -eq 1 ] && [ \$(wc -l < '$work/err') -eq 1 ] && grep -q \"no 'MODEL iallreduce\" '$work/err'"
