@@ -46,6 +46,8 @@ typedef struct {
   int64_t images_seen;
   uint64_t seed;
   int world_size;           // save: ignored (the communicator's size is stored); load: the writer's
+  int stored_world_size;    // save: 0 (the communicator's size is stored) or the size to store:
+                            // vdmc upgrade keeps the original writer's
   char *config_text;        // save: resolved config, NUL-terminated (rank 0's is stored);
                             // load: replaced by a malloc'd copy the caller free()s
   char loaded_path[4096];   // load: the file actually loaded (after any fallback)
