@@ -13,6 +13,7 @@
 
 #include <mpi.h>
 
+#include "core/fs.h"
 #include "core/status.h"
 #include "io/checkpoint_internal.h"
 #include "mpi/comm.h"
@@ -319,19 +320,14 @@ int ckpt_dir_committed(const char *path, char (**files)[CKPT_PATH_LEN], int *n) 
   return VDMC_OK;
 }
 
-// Both names are the same file (an upgrade stopped between the link and the rename).
-static int same_file(const char *a, const char *b) {
-  struct stat x, y;
-  return stat(a, &x) == 0 && stat(b, &y) == 0 && x.st_dev == y.st_dev && x.st_ino == y.st_ino;
-}
-
 int ckpt_replace_keeping(const char *tmp_path, const char *path, const char *backup) {
   char dir[CKPT_PATH_LEN], backup_dir[CKPT_PATH_LEN];
   const char *slash = strrchr(path, '/'), *bslash = strrchr(backup, '/');
   snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".");
   snprintf(backup_dir, sizeof backup_dir, "%.*s", bslash ? (int)(bslash - backup) : 1, bslash ? backup : ".");
   int status = fsync_path(tmp_path, 0);
-  if (!status && link(path, backup) != 0 && !(errno == EEXIST && same_file(path, backup)))
+  // the second name; one that is already this very file is an upgrade stopped after its link
+  if (!status && link(path, backup) != 0 && !(errno == EEXIST && fs_same_file(path, backup)))
     status = vdmc_fail(VDMC_ERR_IO, "checkpoint: cannot keep %s as %s (hard link): %s", path, backup,
                        strerror(errno));
   // the original's second name (and its directory's entry) is durable before the rename
