@@ -46,6 +46,8 @@ typedef struct {
   int64_t images_seen;
   uint64_t seed;
   int world_size;           // save: ignored (the communicator's size is stored); load: the writer's
+  int stored_world_size;    // save: 0 (the communicator's size is stored) or the size to store:
+                            // vdmc upgrade keeps the original writer's
   char *config_text;        // save: resolved config, NUL-terminated (rank 0's is stored);
                             // load: replaced by a malloc'd copy the caller free()s
   char loaded_path[4096];   // load: the file actually loaded (after any fallback)
@@ -112,6 +114,24 @@ int checkpoint_peek(const char *path, char **config_text, const char *extra, dou
 // recomputed checksums, config text length and format version of the checkpoint
 // at `path` (same path forms as checkpoint_load). Fails on a checksum mismatch.
 int checkpoint_describe(const char *path, FILE *out);
+
+// What checkpoint_upgrade did.
+typedef struct {
+  int upgraded;  // format_version 1 files rewritten as format_version 2
+  int current;   // files that were format_version 2 already, left as they are
+} CheckpointUpgrade;
+
+// Collective over comm (docs/checkpoints.md, "Upgrading format_version 1"). `path` is
+// a checkpoint file, or a run directory (RUN or RUN/checkpoints: every committed step
+// file). Each format_version 1 file is read with the version 1 rules (every field
+// validated, every crc32 verified) before anything is written, written as
+// format_version 2 by checkpoint_write_file into an exclusive temporary next to it,
+// loaded back by checkpoint_load and compared bit for bit, and only then renamed over
+// its name; the original stays as DIR/format-v1/NAME (a hard link). A format_version 2
+// file is left alone. Rank 0 prints one line per file to `out`; *r counts on from what
+// it holds. Stops at the first file that fails, with one line naming it; files
+// upgraded before it stay upgraded.
+int checkpoint_upgrade(const char *path, MPI_Comm comm, FILE *out, CheckpointUpgrade *r);
 
 // What checkpoint_compare found; differences counts everything that differs beyond
 // tol (attributes, tensor table, config text, arrays, extras, members only in one).

@@ -12,18 +12,12 @@
 #include "io/h5_check.h"
 
 #define COMPARE_PIECE ((size_t)1 << 20)  // elements per read
-#define COMPARE_MAX_NAMES 64
 
 typedef struct {
   const char *path;
   hid_t file;
   CkptHeader head;
 } Side;
-
-typedef struct {
-  char names[COMPARE_MAX_NAMES][CHECKPOINT_NAME_LEN];
-  int n;
-} NameList;
 
 static int differs(CheckpointCompare *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int differs(CheckpointCompare *r, const char *fmt, ...) {
@@ -63,21 +57,7 @@ static void compare_headers(const Side *a, const Side *b, CheckpointCompare *r) 
 }
 
 static int read_rows(const Side *s, CkptTensorRow **rows, size_t *n) {
-  int status = VDMC_OK;
-  hid_t dset = H5I_INVALID_HID, type = H5I_INVALID_HID;
-  *rows = NULL;
-  VDMC_CHECK(ckpt_open_1d(s->file, "tensors", s->path, n, &dset));
-  VDMC_CHECK(ckpt_tensor_type(&type));
-  if (!(*rows = calloc(*n ? *n : 1, sizeof **rows))) {
-    status = vdmc_fail(VDMC_ERR_MEMORY, "checkpoint %s: out of memory for the tensor table", s->path);
-    goto cleanup;
-  }
-  VDMC_CHECK(ckpt_transfer(dset, type, *rows, sizeof **rows, 0, *n, H5P_DEFAULT, 0, MPI_COMM_NULL));
-  VDMC_CHECK(ckpt_rows_validate(*rows, *n, s->head.total, s->path));
-cleanup:
-  if (type >= 0) H5Tclose(type);
-  if (dset >= 0) H5Dclose(dset);
-  return status;
+  return ckpt_rows_read(s->file, s->path, s->head.total, H5P_DEFAULT, MPI_COMM_NULL, rows, n);
 }
 
 static int same_row(const CkptTensorRow *x, const CkptTensorRow *y) {
@@ -200,28 +180,7 @@ static int compare_config(const Side *a, const Side *b, CheckpointCompare *r) {
   return status;
 }
 
-static herr_t collect_name(hid_t group, const char *name, const H5L_info_t *info, void *data) {
-  NameList *l = data;
-  if (l->n == COMPARE_MAX_NAMES || strlen(name) >= CHECKPOINT_NAME_LEN) return -1;
-  snprintf(l->names[l->n++], CHECKPOINT_NAME_LEN, "%s", name);
-  return 0;
-}
-
-static int list_group(const Side *s, const char *group, NameList *l) {
-  int status = VDMC_OK;
-  hid_t g = H5I_INVALID_HID;
-  l->n = 0;
-  if (H5Lexists(s->file, group, H5P_DEFAULT) <= 0) return VDMC_OK;
-  H5_CHECK(g = H5Gopen2(s->file, group, H5P_DEFAULT), "checkpoint %s: /%s", s->path, group);
-  if (H5Literate(g, H5_INDEX_NAME, H5_ITER_INC, NULL, collect_name, l) < 0)
-    status = vdmc_fail(VDMC_ERR_IO, "checkpoint %s is damaged: /%s has more than %d members or a name of %d bytes "
-                       "or more", s->path, group, COMPARE_MAX_NAMES, CHECKPOINT_NAME_LEN);
-cleanup:
-  if (g >= 0) H5Gclose(g);
-  return status;
-}
-
-static int has_name(const NameList *l, const char *name) {
+static int has_name(const CkptNameList *l, const char *name) {
   for (int i = 0; i < l->n; i++)
     if (!strcmp(l->names[i], name)) return 1;
   return 0;
@@ -323,9 +282,9 @@ static int compare_dataset(const Side *a, const Side *b, const char *group, cons
 }
 
 static int compare_group(const Side *a, const Side *b, const char *group, CheckpointCompare *r) {
-  NameList la, lb;
-  int status = list_group(a, group, &la);
-  if (!status) status = list_group(b, group, &lb);
+  CkptNameList la, lb;
+  int status = ckpt_list_group(a->file, a->path, group, &la);
+  if (!status) status = ckpt_list_group(b->file, b->path, group, &lb);
   for (int i = 0; !status && i < la.n; i++)
     if (has_name(&lb, la.names[i])) status = compare_dataset(a, b, group, la.names[i], r);
     else differs(r, "%s/%s: only in %s  DIFFERS\n", group, la.names[i], a->path);

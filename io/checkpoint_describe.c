@@ -76,17 +76,9 @@ cleanup:
 
 static int describe_tensors(hid_t file, const char *path, uint64_t total, FILE *out) {
   int status = VDMC_OK;
-  hid_t dset = H5I_INVALID_HID, type = H5I_INVALID_HID;
   size_t n = 0;
   CkptTensorRow *rows = NULL;
-  VDMC_CHECK(ckpt_open_1d(file, "tensors", path, &n, &dset));
-  VDMC_CHECK(ckpt_tensor_type(&type));
-  if (!(rows = calloc(n ? n : 1, sizeof *rows))) {
-    status = vdmc_fail(VDMC_ERR_MEMORY, "checkpoint: out of memory");
-    goto cleanup;
-  }
-  VDMC_CHECK(ckpt_transfer(dset, type, rows, sizeof *rows, 0, n, H5P_DEFAULT, 0, MPI_COMM_NULL));
-  VDMC_CHECK(ckpt_rows_validate(rows, n, total, path));
+  VDMC_CHECK(ckpt_rows_read(file, path, total, H5P_DEFAULT, MPI_COMM_NULL, &rows, &n));
   uint64_t numel = 0;  // <= total: validated rows do not overlap
   for (size_t i = 0; i < n; i++) {
     uint64_t k = 1;
@@ -102,8 +94,6 @@ static int describe_tensors(hid_t file, const char *path, uint64_t total, FILE *
   }
 cleanup:
   free(rows);
-  if (type >= 0) H5Tclose(type);
-  if (dset >= 0) H5Dclose(dset);
   return status;
 }
 

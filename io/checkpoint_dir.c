@@ -13,6 +13,7 @@
 
 #include <mpi.h>
 
+#include "core/fs.h"
 #include "core/status.h"
 #include "io/checkpoint_internal.h"
 #include "mpi/comm.h"
@@ -163,6 +164,12 @@ static int is_dir(const char *path) {
   return stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
 }
 
+// The checkpoints directory of `path`, a run directory or that directory itself.
+static void checkpoints_dir_of(const char *path, char *dir) {
+  ckpt_dir_of(path, dir);
+  if (!is_dir(dir)) snprintf(dir, CKPT_PATH_LEN, "%s", path);  // path is the checkpoints dir
+}
+
 // Reads the file name stored in DIR/latest into name. *found = 1: it names a step
 // file; 0: there is no usable `latest`, and *problem says why when it exists but is
 // broken (dangling or looping symlink, unreadable, not a file, not a step-N.h5 name).
@@ -246,8 +253,7 @@ int ckpt_dir_candidates(const char *path, char (**cands)[CKPT_PATH_LEN], int *n,
   if (!strcmp(base, "latest")) {
     snprintf(dir, sizeof dir, "%.*s", base == path ? 1 : (int)(base - path - 1), base == path ? "." : path);
   } else if (is_dir(path)) {
-    ckpt_dir_of(path, dir);
-    if (!is_dir(dir)) snprintf(dir, sizeof dir, "%s", path);  // path is the checkpoints dir
+    checkpoints_dir_of(path, dir);
   } else {
     if (access(path, R_OK) != 0)
       return vdmc_fail(VDMC_ERR_IO, "checkpoint %s: %s", path, strerror(errno));
@@ -289,4 +295,45 @@ void ckpt_test_pause(const char *phase, int rank) {
   fprintf(stderr, "vdmc checkpoint test hook: rank %d pid %ld paused at %s\n", rank, (long)getpid(), phase);
   fflush(stderr);
   raise(SIGSTOP);
+}
+
+int ckpt_dir_committed(const char *path, char (**files)[CKPT_PATH_LEN], int *n) {
+  char dir[CKPT_PATH_LEN];
+  StepFile *steps;
+  int nsteps;
+  *files = NULL;
+  *n = 0;
+  checkpoints_dir_of(path, dir);
+  int status = list_steps(dir, &steps, &nsteps);
+  if (status) return status;
+  if (!(*files = malloc((size_t)(nsteps ? nsteps : 1) * sizeof **files))) {
+    free(steps);
+    return vdmc_fail(VDMC_ERR_MEMORY, "checkpoint: out of memory listing %s", dir);
+  }
+  for (int i = 0; i < nsteps; i++) {
+    if (steps[i].tmp) continue;
+    char name[CKPT_PATH_LEN];
+    ckpt_file_name(steps[i].step, name);
+    snprintf((*files)[(*n)++], CKPT_PATH_LEN, "%.*s/%.64s", CKPT_PATH_LEN - 80, dir, name);
+  }
+  free(steps);
+  return VDMC_OK;
+}
+
+int ckpt_replace_keeping(const char *tmp_path, const char *path, const char *backup) {
+  char dir[CKPT_PATH_LEN], backup_dir[CKPT_PATH_LEN];
+  const char *slash = strrchr(path, '/'), *bslash = strrchr(backup, '/');
+  snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".");
+  snprintf(backup_dir, sizeof backup_dir, "%.*s", bslash ? (int)(bslash - backup) : 1, bslash ? backup : ".");
+  int status = fsync_path(tmp_path, 0);
+  // the second name; one that is already this very file is an upgrade stopped after its link
+  if (!status && link(path, backup) != 0 && !(errno == EEXIST && fs_same_file(path, backup)))
+    status = vdmc_fail(VDMC_ERR_IO, "checkpoint: cannot keep %s as %s (hard link): %s", path, backup,
+                       strerror(errno));
+  // the original's second name (and its directory's entry) is durable before the rename
+  if (!status) status = fsync_path(backup_dir, 1);
+  if (!status) status = fsync_path(dir, 1);
+  if (!status) ckpt_test_pause("after_link", 0);
+  if (!status) status = rename_durable(tmp_path, path, dir);
+  return status;
 }

@@ -1,5 +1,6 @@
 // HDF5 helpers shared by checkpoint save, load and describe.
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "core/status.h"
@@ -207,3 +208,25 @@ void ckpt_h5_quiet_begin(H5E_auto2_t *func, void **data) {
 }
 
 void ckpt_h5_quiet_end(H5E_auto2_t func, void *data) { H5Eset_auto2(H5E_DEFAULT, func, data); }
+
+static herr_t collect_name(hid_t group, const char *name, const H5L_info_t *info, void *data) {
+  (void)group, (void)info;
+  CkptNameList *l = data;
+  if (l->n == CKPT_MAX_GROUP_NAMES || strlen(name) >= CHECKPOINT_NAME_LEN) return -1;
+  snprintf(l->names[l->n++], CHECKPOINT_NAME_LEN, "%s", name);
+  return 0;
+}
+
+int ckpt_list_group(hid_t file, const char *path, const char *group, CkptNameList *l) {
+  int status = VDMC_OK;
+  hid_t g = H5I_INVALID_HID;
+  l->n = 0;
+  if (H5Lexists(file, group, H5P_DEFAULT) <= 0) return VDMC_OK;
+  H5_CHECK(g = H5Gopen2(file, group, H5P_DEFAULT), "checkpoint %s: /%s", path, group);
+  if (H5Literate(g, H5_INDEX_NAME, H5_ITER_INC, NULL, collect_name, l) < 0)
+    status = vdmc_fail(VDMC_ERR_IO, "checkpoint %s is damaged: /%s has more than %d members or a name of %d bytes "
+                       "or more", path, group, CKPT_MAX_GROUP_NAMES, CHECKPOINT_NAME_LEN);
+cleanup:
+  if (g >= 0) H5Gclose(g);
+  return status;
+}

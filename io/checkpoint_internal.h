@@ -47,10 +47,17 @@ typedef struct {
 // Reads the root attributes; a wrong format_version is VDMC_ERR_INPUT with a hint,
 // any other bad value VDMC_ERR_IO naming the attribute.
 int ckpt_header_read(hid_t file, const char *path, CkptHeader *h);
+// The same for a file of `format_version` (1: vdmc upgrade reading a file without a
+// checksum record); a file of another version is VDMC_ERR_INPUT.
+int ckpt_header_read_as(hid_t file, const char *path, int format_version, CkptHeader *h);
 // Each row: name NUL-terminated and non-empty, ndim 1..PARAM_MAX_DIMS, decay 0/1,
 // every dimension >= 1, offset + product of the shape <= total without overflow, and
 // rows in increasing offset order without overlap (as param_table lays them out).
 int ckpt_rows_validate(const CkptTensorRow *rows, size_t n, uint64_t total, const char *path);
+// Reads /tensors (collective on comm with dxpl; MPI_COMM_NULL and H5P_DEFAULT: serial)
+// into *rows (malloc'd, n rows) and validates them (ckpt_rows_validate).
+int ckpt_rows_read(hid_t file, const char *path, uint64_t total, hid_t dxpl, MPI_Comm comm, CkptTensorRow **rows,
+                   size_t *n);
 // Compares the dataset's crc32 attribute with the CRC of `bytes` bytes of data.
 int ckpt_crc_check(hid_t dset, const char *path, const char *what, const void *data, size_t bytes);
 int ckpt_crc_mismatch(const char *path, const char *what, uint32_t stored, uint32_t computed);
@@ -79,6 +86,14 @@ int ckpt_check_same_layout(MPI_Comm comm, const CheckpointState *st);
 // checksum record matches (io/checkpoint_record.h, verified by rank 0 and agreed)
 // before HDF5 parses any of it. Errors name the file; *file is invalid on failure.
 int ckpt_file_open(const char *path, MPI_Comm comm, hid_t *file);
+// The same open for a file of `format_version`: CHECKPOINT_FORMAT_VERSION as above, or
+// 1 (vdmc upgrade only): a regular file that starts with HDF5's signature, no record.
+int ckpt_file_open_as(const char *path, int format_version, MPI_Comm comm, hid_t *file);
+
+// ---- checkpoint_load.c ------------------------------------------------------------
+// Collective: checkpoint_load of the one file `path` (no fallback), read as
+// `format_version` (ckpt_file_open_as): every field validated, every checksum verified.
+int ckpt_load_file_as(const char *path, int format_version, CheckpointState *st, MPI_Comm comm);
 
 // ---- checkpoint_h5.c: HDF5 helpers (all H5_CHECKed) -------------------------------
 // File access through MPI-IO on comm (comm == MPI_COMM_NULL: the serial sec2 driver).
@@ -98,6 +113,14 @@ int ckpt_attr_write_string(hid_t obj, const char *name, const char *value);
 int ckpt_attr_read(hid_t obj, const char *name, hid_t type, void *value, const char *file);
 int ckpt_attr_read_string(hid_t obj, const char *name, char *out, size_t cap, const char *file);
 int ckpt_tensor_type(hid_t *type);
+// The member names of /GROUP (arrays, extras) in name order; none when it is missing.
+// More than CKPT_MAX_GROUP_NAMES members, or a name that does not fit, is damage.
+#define CKPT_MAX_GROUP_NAMES 64
+typedef struct {
+  char names[CKPT_MAX_GROUP_NAMES][CHECKPOINT_NAME_LEN];
+  int n;
+} CkptNameList;
+int ckpt_list_group(hid_t file, const char *path, const char *group, CkptNameList *l);
 // Turns HDF5's automatic error printing off; ckpt_h5_quiet_end restores it.
 void ckpt_h5_quiet_begin(H5E_auto2_t *func, void **data);
 void ckpt_h5_quiet_end(H5E_auto2_t func, void *data);
@@ -112,6 +135,16 @@ int ckpt_dir_commit(const char *ckpt_dir, const char *tmp_path, int64_t step, in
 // dir, checkpoints dir or `latest` gives the file `latest` names followed by the
 // older committed step files. *fallback says whether later candidates may be tried.
 int ckpt_dir_candidates(const char *path, char (**cands)[CKPT_PATH_LEN], int *n, int *fallback);
+
+// Serial: the committed step files of `path` (a run dir or its checkpoints dir), newest
+// first, as paths (*files malloc'd; none is not an error).
+int ckpt_dir_committed(const char *path, char (**files)[CKPT_PATH_LEN], int *n);
+// Rank 0 only, vdmc upgrade's commit: fsync tmp_path, give the file at `path` the second
+// name `backup` (a hard link, so the original bytes stay reachable under it; fails if
+// `backup` is another file: the same file is an upgrade stopped after its link), fsync
+// its directory, then rename tmp_path over `path` and fsync
+// the directory. A crash at any point leaves the old or the new file at `path`.
+int ckpt_replace_keeping(const char *tmp_path, const char *path, const char *backup);
 
 // Test hook: when env VDMC_CKPT_TEST_PAUSE equals `phase` (and VDMC_CKPT_TEST_PAUSE_RANK
 // is unset or equals rank) print the pid and stop the process with SIGSTOP.

@@ -13,6 +13,7 @@
 
 typedef struct {
   const char *path;
+  int format_version;  // CHECKPOINT_FORMAT_VERSION, or 1 for vdmc upgrade
   hid_t dxpl, file;
   hid_t arrays[CHECKPOINT_MAX_ARRAYS];
   hid_t extras[CHECKPOINT_MAX_EXTRAS];
@@ -45,18 +46,9 @@ static int tensor_mismatch(const char *path, const CkptTensorRow *r, const Param
 
 static int check_tensors(LoadFile *f, const ParamTable *t, MPI_Comm comm) {
   int status = VDMC_OK;
-  hid_t dset = H5I_INVALID_HID, type = H5I_INVALID_HID;
   size_t n = 0;
   CkptTensorRow *rows = NULL;
-  VDMC_CHECK(ckpt_open_1d(f->file, "tensors", f->path, &n, &dset));
-  VDMC_CHECK(ckpt_tensor_type(&type));
-  rows = calloc(n ? n : 1, sizeof *rows);
-  if (!rows) {
-    status = vdmc_fail(VDMC_ERR_MEMORY, "checkpoint: out of memory for %zu tensors", n);
-    goto cleanup;
-  }
-  VDMC_CHECK(ckpt_transfer(dset, type, rows, sizeof *rows, 0, n, f->dxpl, 0, comm));
-  VDMC_CHECK(ckpt_rows_validate(rows, n, f->head.total, f->path));
+  VDMC_CHECK(ckpt_rows_read(f->file, f->path, f->head.total, f->dxpl, comm, &rows, &n));
   size_t common = n < t->count ? n : t->count;
   for (size_t i = 0; i < common; i++)
     if (!row_matches(&rows[i], &t->items[i])) {
@@ -73,8 +65,6 @@ static int check_tensors(LoadFile *f, const ParamTable *t, MPI_Comm comm) {
                        f->path, (unsigned long long)f->head.total, t->total);
 cleanup:
   free(rows);
-  if (type >= 0) H5Tclose(type);
-  if (dset >= 0) H5Dclose(dset);
   return status;
 }
 
@@ -96,9 +86,9 @@ static int open_named(LoadFile *f, const char *group, const char *name, size_t w
 // right lengths. Deterministic on every rank (same file, same model).
 static int open_and_check(LoadFile *f, const CheckpointState *st, MPI_Comm comm) {
   int status = VDMC_OK;
-  VDMC_CHECK(ckpt_file_open(f->path, comm, &f->file));
+  VDMC_CHECK(ckpt_file_open_as(f->path, f->format_version, comm, &f->file));
   VDMC_CHECK(ckpt_dxpl_collective(&f->dxpl));
-  VDMC_CHECK(ckpt_header_read(f->file, f->path, &f->head));
+  VDMC_CHECK(ckpt_header_read_as(f->file, f->path, f->format_version, &f->head));
   VDMC_CHECK(check_tensors(f, st->table, comm));
   for (int i = 0; i < st->narrays; i++)
     VDMC_CHECK(open_named(f, "arrays", st->arrays[i].name, f->head.total, &f->arrays[i]));
@@ -187,10 +177,11 @@ static void close_file(LoadFile *f) {
   if (f->dxpl >= 0) H5Pclose(f->dxpl);
 }
 
-static int load_file(const char *path, CheckpointState *st, MPI_Comm comm) {
+int ckpt_load_file_as(const char *path, int format_version, CheckpointState *st, MPI_Comm comm) {
   LoadFile f;
   memset(&f, 0, sizeof f);
   f.path = path;
+  f.format_version = format_version;
   f.dxpl = f.file = f.config = H5I_INVALID_HID;
   for (int i = 0; i < CHECKPOINT_MAX_ARRAYS; i++) f.arrays[i] = H5I_INVALID_HID;
   for (int i = 0; i < CHECKPOINT_MAX_EXTRAS; i++) f.extras[i] = H5I_INVALID_HID;
@@ -223,7 +214,7 @@ int checkpoint_load(const char *path, MPI_Comm comm, CheckpointState *st) {
   ckpt_h5_quiet_begin(&func, &data);
   int i = 0;
   for (; !status && i < n; i++) {
-    status = load_file(cands[i], st, comm);
+    status = ckpt_load_file_as(cands[i], CHECKPOINT_FORMAT_VERSION, st, comm);
     if (status == VDMC_OK || !fallback || status != VDMC_ERR_IO) break;
     if (i == 0) snprintf(first_error, sizeof first_error, "%s", vdmc_error_message());
     if (i + 1 < n) status = VDMC_OK;

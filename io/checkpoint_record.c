@@ -127,8 +127,8 @@ int ckpt_record_verify(const char *path) {
     status = vdmc_fail(VDMC_ERR_IO, "checkpoint %s cannot be read: %s", path, strerror(errno));
   else if (ckpt_record_is_bare_hdf5(block, (size_t)got))
     status = vdmc_fail(VDMC_ERR_INPUT, "checkpoint %s has no checksum record (HDF5 data at byte 0: format_version 1, "
-                       "or not written by vdmc) but this vdmc reads format_version 2: load it with the vdmc version "
-                       "that wrote it, or start a new run", path);
+                       "or not written by vdmc) but this vdmc reads format_version 2: run `vdmc upgrade %s` to add it",
+                       path, path);
   else if (memcmp(block, CKPT_RECORD_MAGIC, got < 8 ? (size_t)got : 8))
     status = vdmc_fail(VDMC_ERR_IO, "checkpoint %s is damaged or not a vdmc checkpoint: no checksum record at byte 0 "
                        "(bad magic)", path);

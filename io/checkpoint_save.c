@@ -41,7 +41,7 @@ static int make_header(const CheckpointState *st, MPI_Comm comm, SaveHeader *h) 
   h->images_seen = st->images_seen;
   h->seed = st->seed;
   h->total = st->table->total;
-  h->world_size = size;
+  h->world_size = st->stored_world_size > 0 ? st->stored_world_size : size;
   h->format_version = CHECKPOINT_FORMAT_VERSION;
   if (rank == 0) {
     h->config_len = st->config_text ? strlen(st->config_text) : 0;

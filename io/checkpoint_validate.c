@@ -5,6 +5,7 @@
 #define _POSIX_C_SOURCE 200809L  // strnlen
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/status.h"
@@ -16,15 +17,23 @@
 #define CKPT_MAX_TOTAL ((uint64_t)1 << 58)
 
 int ckpt_header_read(hid_t file, const char *path, CkptHeader *h) {
+  return ckpt_header_read_as(file, path, CHECKPOINT_FORMAT_VERSION, h);
+}
+
+int ckpt_header_read_as(hid_t file, const char *path, int format_version, CkptHeader *h) {
   int status = VDMC_OK;
   memset(h, 0, sizeof *h);
   snprintf(h->written_by, sizeof h->written_by, "unknown");
   VDMC_CHECK(ckpt_attr_read(file, "format_version", H5T_NATIVE_INT32, &h->format_version, path));
   ckpt_attr_read_string(file, "vdmc_version", h->written_by, sizeof h->written_by, path);
-  if (h->format_version != CHECKPOINT_FORMAT_VERSION)
+  if (h->format_version != format_version && format_version == CHECKPOINT_FORMAT_VERSION)
     return vdmc_fail(VDMC_ERR_INPUT, "checkpoint %s has format_version %d (written by vdmc %s) but this "
                      "vdmc reads format_version %d: load it with the vdmc version that wrote it, or "
                      "start a new run", path, (int)h->format_version, h->written_by, CHECKPOINT_FORMAT_VERSION);
+  if (h->format_version != format_version)  // vdmc upgrade reading a file without a checksum record
+    return vdmc_fail(VDMC_ERR_INPUT, "checkpoint %s has format_version %d (written by vdmc %s), but a file without "
+                     "a checksum record must have format_version %d: damaged, or not written by vdmc", path,
+                     (int)h->format_version, h->written_by, format_version);
   VDMC_CHECK(ckpt_attr_read(file, "step", H5T_NATIVE_INT64, &h->step, path));
   VDMC_CHECK(ckpt_attr_read(file, "images_seen", H5T_NATIVE_INT64, &h->images_seen, path));
   VDMC_CHECK(ckpt_attr_read(file, "seed", H5T_NATIVE_UINT64, &h->seed, path));
@@ -124,4 +133,28 @@ void ckpt_format_shape(const uint64_t *shape, int ndim, char *out, size_t cap) {
   for (int d = 0; d < ndim && d < PARAM_MAX_DIMS && used < cap; d++)
     used += (size_t)snprintf(out + used, cap - used, d ? ", %llu" : "%llu", (unsigned long long)shape[d]);
   if (used < cap) snprintf(out + used, cap - used, "]");
+}
+
+int ckpt_rows_read(hid_t file, const char *path, uint64_t total, hid_t dxpl, MPI_Comm comm, CkptTensorRow **rows,
+                   size_t *n) {
+  int status = VDMC_OK;
+  hid_t dset = H5I_INVALID_HID, type = H5I_INVALID_HID;
+  *rows = NULL;
+  *n = 0;
+  VDMC_CHECK(ckpt_open_1d(file, "tensors", path, n, &dset));
+  VDMC_CHECK(ckpt_tensor_type(&type));
+  if (!(*rows = calloc(*n ? *n : 1, sizeof **rows))) {
+    status = vdmc_fail(VDMC_ERR_MEMORY, "checkpoint %s: out of memory for %zu tensors", path, *n);
+    goto cleanup;
+  }
+  VDMC_CHECK(ckpt_transfer(dset, type, *rows, sizeof **rows, 0, *n, dxpl, 0, comm));
+  VDMC_CHECK(ckpt_rows_validate(*rows, *n, total, path));
+cleanup:
+  if (status) {
+    free(*rows);
+    *rows = NULL;
+  }
+  if (type >= 0) H5Tclose(type);
+  if (dset >= 0) H5Dclose(dset);
+  return status;
 }

@@ -129,10 +129,9 @@ int cmd_train(int argc, char **argv) {
               bf16_path_name());
     else
       fprintf(stderr, "vdmc train: precision fp32\n");
-    if (strcmp(cs.values.optim.lr_decay, "none") && t->lr.decay == LR_DECAY_NONE)
+    if (t->lr.decay_skipped)
       fprintf(stderr, "vdmc train: optim.lr_decay %s has no decay phase: the run ends after %.0f images, inside "
-              "optim.warmup_images %g\n", cs.values.optim.lr_decay, (double)cs.values.optim.steps * cs.values.optim.batch_size,
-              cs.values.optim.warmup_images);
+              "optim.warmup_images %g\n", cs.values.optim.lr_decay, t->lr.decay_end, t->lr.warmup);
     if (t->sync.precision == GRAD_SYNC_BF16)  // never silent: it changes the sums (docs/mpi.md)
       fprintf(stderr, comm.size > 1 ? "vdmc train: gradient sum over ranks in bf16 (mpi.reduce_precision), "
                                       "half the bytes; error bound in docs/mpi.md\n"

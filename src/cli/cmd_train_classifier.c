@@ -83,7 +83,8 @@ static int train(const Args *a, const VdmcComm *c, Reader *r, Training *t) {
   classifier_init_params(&t->net, t->params, (uint64_t)a->seed);
   long steps_per_epoch = (long)((ds->n + (size_t)B - 1) / (size_t)B);
   long steps = (long)ceil(a->epochs * (double)steps_per_epoch);
-  LrSchedule lr = {a->lr, (double)(steps / 50), 0, LR_DECAY_COSINE, (double)steps + 1, 0.02 * a->lr};
+  LrSchedule lr = {.base_lr = a->lr, .warmup = (double)(steps / 50), .decay = LR_DECAY_COSINE,
+                   .decay_end = (double)steps + 1, .min_lr = 0.02 * a->lr};
   if (c->rank == 0)
     printf("train-classifier: %s, %zu examples %zux%zux%zu, %d classes; %zu parameters, batch %d on %d "
            "rank(s), %ld steps\n",

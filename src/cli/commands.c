@@ -22,6 +22,7 @@ const VdmcCommand vdmc_commands[] = {
     {"export", "write a run's weights as safetensors for PyTorch (python/vdmc_torch.py)", cmd_export},
     {"import", "start a run from exported safetensors weights (fine-tuning)", cmd_import},
     {"ema", "post-hoc EMA: the weights of any EMA length from a run's power-function EMA snapshots", cmd_ema},
+    {"upgrade", "rewrite a run's format_version 1 checkpoints (no checksum record) as format_version 2", cmd_upgrade},
     {"fid-stats", "FID reference statistics (feature mean, covariance) of a dataset", cmd_fid_stats},
 };
 const int vdmc_command_count = (int)(sizeof vdmc_commands / sizeof vdmc_commands[0]);

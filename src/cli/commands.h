@@ -27,5 +27,6 @@ int cmd_fid_stats(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 int cmd_ema(int argc, char **argv);
+int cmd_upgrade(int argc, char **argv);
 
 #endif

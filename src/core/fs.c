@@ -53,3 +53,8 @@ int fs_read_file(const char *path, unsigned char **data, size_t *len, size_t max
   }
   return rc;
 }
+
+int fs_same_file(const char *a, const char *b) {
+  struct stat x, y;
+  return stat(a, &x) == 0 && stat(b, &y) == 0 && x.st_dev == y.st_dev && x.st_ino == y.st_ino;
+}

@@ -13,9 +13,8 @@ int lr_schedule_check(const LrSchedule *s) {
     if (!(s->decay_end > s->warmup && isfinite(s->decay_end)))
       return vdmc_fail(VDMC_ERR_INPUT, "lr schedule: cosine decay end %g must be > warmup %g",
                        s->decay_end, s->warmup);
-    if (!(s->min_lr >= 0 && s->min_lr <= s->base_lr))
-      return vdmc_fail(VDMC_ERR_INPUT, "lr schedule: min lr %g must be in [0, base lr %g]",
-                       s->min_lr, s->base_lr);
+    if (!(s->min_lr >= 0 && isfinite(s->min_lr)))
+      return vdmc_fail(VDMC_ERR_INPUT, "lr schedule: min lr %g must be >= 0", s->min_lr);
   } else if (s->decay != LR_DECAY_NONE) {
     return vdmc_fail(VDMC_ERR_INPUT, "lr schedule: unknown decay kind %d", (int)s->decay);
   }

@@ -18,9 +18,13 @@ typedef struct {
   LrDecay decay;
   double decay_end;    // cosine: progress where lr reaches min_lr (> warmup)
   double min_lr;       // cosine: final lr (0 <= min_lr <= base_lr)
+  int decay_skipped;   // 1: a decay was asked for but decay_end <= warmup (the run ends inside
+                       // its warmup): decay is LR_DECAY_NONE, no decay phase
 } LrSchedule;
 
-// Checks the fields; VDMC_ERR_INPUT with a message naming the bad field.
+// Checks the fields; VDMC_ERR_INPUT with a message naming the bad field. min_lr <=
+// base_lr is checked where a schedule is made from a config, with the config's file
+// and line (optim/lr_schedule_config.h); the classifier's fixed schedule has 0.02 base_lr.
 int lr_schedule_check(const LrSchedule *s);
 // lr for step (counted from 1) with `batch` images per global step.
 double lr_schedule_at(const LrSchedule *s, long step, long batch);

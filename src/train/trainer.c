@@ -15,6 +15,7 @@
 #include "mpi/agree.h"
 #include "mpi/comm.h"
 #include "ops/parallel.h"
+#include "optim/lr_schedule_config.h"
 #include "train/trainer_power_ema.h"
 
 const char *const train_phase_names[PHASE_COUNT] = {"data", "forward", "backward", "sync_wait",
@@ -63,25 +64,11 @@ static int build_optimizer(Trainer *t) {
   t->adam.beta2 = c->optim.beta2;
   t->adam.eps = c->optim.eps;
   t->adam.weight_decay = c->optim.weight_decay;
-  t->lr = (LrSchedule){.base_lr = c->optim.lr, .warmup = c->optim.warmup_images, .in_images = 1};
-  if (strcmp(c->optim.lr_decay, "cosine") == 0) {
-    // The decay ends at the run's last step, so the schedule is a function of
-    // optim.steps: resuming with the same steps is exact, extending a run re-times it.
-    t->lr.decay = LR_DECAY_COSINE;
-    t->lr.decay_end = (double)c->optim.steps * (double)c->optim.batch_size;
-    t->lr.min_lr = c->optim.lr_min;
-    // a run that ends inside the warmup (a smoke test's few steps) has no decay phase:
-    // the warmup runs as it would, and cmd_train says so in a start line
-    if (!(t->lr.decay_end > t->lr.warmup)) t->lr.decay = LR_DECAY_NONE;
-    if (!(c->optim.lr_min <= c->optim.lr))
-      return vdmc_fail(VDMC_ERR_INPUT, "%s: optim.lr_min %g must be at most optim.lr %g",
-                       config_where(&t->run.cs, "optim.lr_min"), c->optim.lr_min, c->optim.lr);
-  }
   // EDM's half-life EMA in images, ramped up to 5% of the images seen so a short
   // run's EMA is not dominated by the random initialisation (docs/optim.md).
   t->ema_cfg = (EmaConfig){.mode = EMA_HALFLIFE, .halflife_kimg = c->optim.ema_halflife_images / 1000.0,
                            .rampup_ratio = 0.05};
-  int rc = lr_schedule_check(&t->lr);
+  int rc = lr_schedule_from_config(&t->lr, &t->run.cs);
   if (!rc) rc = ema_check(&t->ema_cfg);
   return rc;
 }

@@ -36,6 +36,7 @@ expect "$U" config "$cfg" --bogus;                        expect "--set needs KE
 expect "$U" blas --bogus;                                 expect "--seconds needs a value" blas --seconds
 expect "$U" prepare folder src --size 8 --out o --bogus;  expect "--out: missing value" prepare folder src --size 8 --out
 expect "$U" ema run --std 0.1 --bogus;                    expect "--std: missing value" ema run --out o.h5 --std
+expect "$U" upgrade run --bogus;                          expect "unexpected argument 'b'" upgrade a b
 # an unknown option before a value-taking one is still named, and values are checked
 expect "$U" sample run --bogus --n 2;                     expect "--n: 'x' is not an integer" sample run --n x
 expect "--ranks: 0 is outside" info "$cfg" --ranks 0

@@ -1,6 +1,7 @@
 // Optimizer over flat buffers: Adam/AdamW + clipping against torch.optim
 // (fixture from tests/reference/gen_adam.py), sharded slices, clipping,
-// learning-rate warmup/cosine and EMA decay against closed forms.
+// learning-rate warmup/cosine (and its mapping from the config) and EMA decay against
+// closed forms.
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include "optim/clip.h"
 #include "optim/ema.h"
 #include "optim/lr_schedule.h"
+#include "optim/lr_schedule_config.h"
 
 #define NREAL 40  // 15 + 7 + 18 real parameters (fixture arrays are unpadded)
 #define STEPS 10
@@ -192,6 +194,32 @@ static void test_lr_schedule(void) {
         "bad base lr named");
 }
 
+// lr_schedule_from_config: the config's optim section, its one lr_min check (naming
+// the key's config location) and the flag of a run that ends inside its warmup.
+static void test_lr_from_config(void) {
+  ConfigSet cs;
+  LrSchedule s;
+  CHECK(config_init_defaults(&cs) == VDMC_OK, "defaults");
+  CHECK(lr_schedule_from_config(&s, &cs) == VDMC_OK && s.decay == LR_DECAY_NONE && !s.decay_skipped &&
+            s.base_lr == cs.values.optim.lr && s.warmup == cs.values.optim.warmup_images && s.in_images,
+        "default: constant after warmup");
+  CHECK(config_apply_override(&cs, "optim.lr_decay=cosine") == VDMC_OK &&
+            config_apply_override(&cs, "optim.lr_min=1e-5") == VDMC_OK,
+        "cosine overrides");
+  CHECK(lr_schedule_from_config(&s, &cs) == VDMC_OK && s.decay == LR_DECAY_COSINE && !s.decay_skipped &&
+            s.min_lr == 1e-5 && s.decay_end == (double)cs.values.optim.steps * cs.values.optim.batch_size,
+        "cosine ends at the last step");
+  CHECK(config_apply_override(&cs, "optim.steps=4") == VDMC_OK, "short run");
+  CHECK(lr_schedule_from_config(&s, &cs) == VDMC_OK && s.decay == LR_DECAY_NONE && s.decay_skipped &&
+            lr_schedule_at(&s, 4, cs.values.optim.batch_size) == cs.values.optim.lr * 4 * 64 / 20000,
+        "a run inside its warmup: no decay phase, flagged, the warmup as it would be");
+  CHECK(config_apply_override(&cs, "optim.lr_min=0.5") == VDMC_OK, "lr_min above lr");
+  CHECK(lr_schedule_from_config(&s, &cs) == VDMC_ERR_INPUT &&
+            strstr(vdmc_error_message(), "--set optim.lr_min") &&
+            strstr(vdmc_error_message(), "optim.lr_min 0.5 must be at most optim.lr 0.0002"),
+        "lr_min above lr refused, naming where it was set");
+}
+
 static void test_ema(void) {
   // Power warm-up: the init keeps prod_{n<N} (1+n)/(10+n) = 1/C(N+9, 9) after N updates.
   EmaConfig pw = {.mode = EMA_POWER, .beta = 0.999};
@@ -245,6 +273,7 @@ int main(void) {
   fixture_free(&fx);
   test_clip();
   test_lr_schedule();
+  test_lr_from_config();
   test_ema();
   return check_finish("optim");
 }
