@@ -138,11 +138,9 @@ void stepnet_visit_operand_only(const StepNet *u, StepNetSavedVisit f, void *ctx
     // input, which GroupNorm's backward reads in fp32
     if (r->has_skip && r->resample) f(ctx, r->xr, (size_t)r->Ho * r->Wo * r->Ci);
   }
-  for (int i = 0; i < u->n_attn; i++) {
-    const AttnBlock *a = &u->attn[i];
-    f(ctx, a->gn.out, (size_t)a->core.HW * a->core.C);  // hn, the qkv projection's input
-    attn_core_operands(&a->core, f, ctx);
-  }
+  // (the attention block's hn, the qkv projection's input, is not saved: a GroupNorm
+  // output, recomputed in backward)
+  for (int i = 0; i < u->n_attn; i++) attn_core_operands(&u->attn[i].core, f, ctx);
   for (int i = 0; i < u->n_xfmr; i++) {
     const XfmrBlock *x = &u->xfmr[i];
     f(ctx, x->mod.out, (size_t)x->T * x->C);  // adaLN(x): qkv's or fc1's input

@@ -53,11 +53,16 @@ static Pass run(StepNet *u, const float *params, const float *x, const float *la
 // The saved activations stepnet_visit_operand_only names, rounded to bf16 in place.
 static void round_operand_only(StepNet *u, int B) { stepnet_visit_operand_only(u, round_saved, &B); }
 
-// A control: one saved tensor backward reads in fp32 (the first res block's GroupNorm
-// output, SiLU's backward reads it; the first transformer block's LayerNorm output).
+// A control: saved tensors backward reads in fp32 (the first res block's conv1 output,
+// which GN2's backward and its recomputed output read; the first transformer MLP's fc1
+// output, GELU's backward reads it).
 static void round_fp32_saved(StepNet *u, int B) {
-  if (u->n_res) round_saved(&B, u->res[0].in.gn.out, (size_t)u->res[0].in.gn.HW * u->res[0].in.gn.C);
-  if (u->n_xfmr) round_saved(&B, u->xfmr[0].ln, (size_t)u->xfmr[0].T * u->xfmr[0].C);
+  if (u->n_res) round_saved(&B, u->res[0].h2, (size_t)u->res[0].Ho * u->res[0].Wo * u->res[0].Co);
+  for (int i = 0; i < u->n_xfmr; i++)
+    if (u->xfmr[i].kind == XFMR_MLP) {
+      round_saved(&B, u->xfmr[i].u, (size_t)u->xfmr[i].T * u->xfmr[i].F);
+      break;
+    }
 }
 
 static void pass_free(Pass *p) { free(p->out), free(p->grads), free(p->dx), free(p->dlambda); }
