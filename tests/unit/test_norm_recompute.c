@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "small_models.h"
 #include "core/status.h"
 #include "models/unet.h"
 #include "models/uvit.h"
@@ -147,20 +148,12 @@ int main(void) {
   check_layernorm(4, 768, 0, 7);
   check_layernorm(3, 5, 0, 8);
 
-  UNetConfig uc = {.in_channels = 3, .out_channels = 3, .resolution = 16, .base_channels = 16,
-                   .num_levels = 2, .channel_mult = {1, 2}, .num_res_blocks = 1, .num_attn = 1,
-                   .attn_resolutions = {8}, .head_channels = 16, .dropout = 0.1f, .num_classes = 3,
-                   .resblock_updown = 1, .norm_groups = 4, .lambda_scale = 25.0};
+  UNetConfig uc = small_unet_config(0.1f);
   StepNet u;
   CHECK(unet_create(&u, &uc, 3) == VDMC_OK, "unet: %s", vdmc_error_message());
   check_model("unet", &u);
   stepnet_free(&u);
-  UViTConfig vc = {.common = {.in_channels = 3, .out_channels = 3, .resolution = 16,
-                              .dropout = 0.1f, .num_classes = 3, .norm_groups = 4,
-                              .lambda_scale = 25.0},
-                   .num_stages = 2, .stage_channels = {16, 16}, .stage_res_blocks = {1, 1},
-                   .emb_channels = 32, .width = 32, .depth = 2, .heads = 2, .mlp_ratio = 2,
-                   .xfmr_dropout = 0.1f};
+  UViTConfig vc = small_uvit_config(0.1f);
   CHECK(uvit_create(&u, &vc, 3) == VDMC_OK, "uvit: %s", vdmc_error_message());
   check_model("uvit", &u);
   stepnet_free(&u);
