@@ -86,7 +86,8 @@ typedef struct {
 // ---- GN -> SiLU -> [resample] -> conv3x3 -------------------------------------------------
 typedef struct {
   GnUnit gn;
-  float *act;    // (B,H,W,Ci) SiLU(GN(input)), saved (the conv's input)
+  float *act;    // (B,H,W,Ci) SiLU(GN(input)), saved (the conv's input); NULL when the
+                 // conv resamples (it saves the resampled conv.rs)
   ConvUnit conv;
 } NormActConv;
 

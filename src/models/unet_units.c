@@ -212,7 +212,9 @@ int norm_act_conv_add_params(NormActConv *n, UNetParams *p, const char *prefix,
 
 void norm_act_conv_plan(NormActConv *n, Arena *a, int B, size_t *tmp_need, size_t *op_need) {
   gn_unit_plan(&n->gn, a, B, tmp_need);
-  n->act = arena_floats(a, numel_of(B, n->gn.HW, 1, n->gn.C));
+  // a resampling conv saves its resampled input (conv.rs) and backward reads that: the
+  // SiLU output is then only forward's, in the norm buffer
+  n->act = n->conv.resample ? NULL : arena_floats(a, numel_of(B, n->gn.HW, 1, n->gn.C));
   conv_unit_plan(&n->conv, a, B, tmp_need, op_need);
 }
 
@@ -220,8 +222,9 @@ void norm_act_conv_forward(NormActConv *n, float *out, const float *inp, const f
                            int B, UNetScratch *s) {
   size_t len = numel_of(B, n->gn.HW, 1, n->gn.C);
   gn_unit_forward(&n->gn, s->norm, inp, params, B);
-  silu_forward(n->act, s->norm, len);
-  conv_unit_forward(&n->conv, out, n->act, params, B, s->op);
+  float *act = n->act ? n->act : s->norm;  // in place: SiLU is elementwise
+  silu_forward(act, s->norm, len);
+  conv_unit_forward(&n->conv, out, act, params, B, s->op);
 }
 
 void norm_act_conv_backward(NormActConv *n, float *dinp, float *grads, const float *dout,
