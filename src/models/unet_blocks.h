@@ -84,10 +84,11 @@ typedef struct {
 } ConvUnit;
 
 // ---- GN -> SiLU -> [resample] -> conv3x3 -------------------------------------------------
+// Saves no activation of its own: SiLU(GN(input)), the conv's input, is recomputed in
+// backward from the input and GN's statistics (UNetScratch.norm); a resampling conv
+// saves its resampled input (conv.rs), which is what its backward reads.
 typedef struct {
   GnUnit gn;
-  float *act;    // (B,H,W,Ci) SiLU(GN(input)), saved (the conv's input); NULL when the
-                 // conv resamples (it saves the resampled conv.rs)
   ConvUnit conv;
 } NormActConv;
 

@@ -112,12 +112,10 @@ const float *stepnet_product_params(StepNet *u, const float *params) {
   return u->bf16_params;
 }
 
-// The input of a NormActConv's conv: act itself, or (resampling) the resampled rs; with
-// resampling backward reads rs, not act.
+// The input of a NormActConv's conv: saved only when the conv resamples (the resampled
+// rs); SiLU(GN(x)) itself is recomputed in backward.
 static void norm_act_conv_operands(const NormActConv *n, StepNetSavedVisit f, void *ctx) {
-  size_t in = conv_unit_input_floats(&n->conv);
-  if (n->conv.resample) f(ctx, n->conv.rs, in);
-  else f(ctx, n->act, in);
+  if (n->conv.resample) f(ctx, n->conv.rs, conv_unit_input_floats(&n->conv));
 }
 
 static void attn_core_operands(const AttnCore *t, StepNetSavedVisit f, void *ctx) {

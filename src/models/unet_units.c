@@ -212,9 +212,6 @@ int norm_act_conv_add_params(NormActConv *n, UNetParams *p, const char *prefix,
 
 void norm_act_conv_plan(NormActConv *n, Arena *a, int B, size_t *tmp_need, size_t *op_need) {
   gn_unit_plan(&n->gn, a, B, tmp_need);
-  // a resampling conv saves its resampled input (conv.rs) and backward reads that: the
-  // SiLU output is then only forward's, in the norm buffer
-  n->act = n->conv.resample ? NULL : arena_floats(a, numel_of(B, n->gn.HW, 1, n->gn.C));
   conv_unit_plan(&n->conv, a, B, tmp_need, op_need);
 }
 
@@ -222,9 +219,18 @@ void norm_act_conv_forward(NormActConv *n, float *out, const float *inp, const f
                            int B, UNetScratch *s) {
   size_t len = numel_of(B, n->gn.HW, 1, n->gn.C);
   gn_unit_forward(&n->gn, s->norm, inp, params, B);
-  float *act = n->act ? n->act : s->norm;  // in place: SiLU is elementwise
-  silu_forward(act, s->norm, len);
-  conv_unit_forward(&n->conv, out, act, params, B, s->op);
+  silu_forward(s->norm, s->norm, len);  // in place: SiLU is elementwise
+  conv_unit_forward(&n->conv, out, s->norm, params, B, s->op);
+}
+
+// The conv's input again, into s->norm: SiLU(GN(inp)) by forward's own calls on the same
+// floats, so forward's bits. A resampling conv reads its saved conv.rs instead.
+static const float *norm_act_input(const NormActConv *n, const float *inp, const float *params,
+                                   int B, UNetScratch *s) {
+  if (n->conv.resample) return NULL;
+  gn_unit_recompute(&n->gn, s->norm, inp, params, B);
+  silu_forward(s->norm, s->norm, numel_of(B, n->gn.HW, 1, n->gn.C));
+  return s->norm;
 }
 
 void norm_act_conv_backward(NormActConv *n, float *dinp, float *grads, const float *dout,
@@ -232,7 +238,8 @@ void norm_act_conv_backward(NormActConv *n, float *dinp, float *grads, const flo
   size_t len = numel_of(B, n->gn.HW, 1, n->gn.C);
   float *dact = s->t[0], *dgn = s->t[2];
   zero_floats(dact, len);
-  conv_unit_backward(&n->conv, dact, grads, dout, n->act, params, B, dgn, s->op);
+  conv_unit_backward(&n->conv, dact, grads, dout, norm_act_input(n, inp, params, B, s), params,
+                     B, dgn, s->op);
   zero_floats(dgn, len);
   gn_unit_recompute(&n->gn, s->norm, inp, params, B);  // SiLU's input
   silu_backward(dgn, dact, s->norm, len);

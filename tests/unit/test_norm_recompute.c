@@ -4,7 +4,9 @@
 //  1. groupnorm_from_stats / layernorm_from_stats against groupnorm_forward /
 //     layernorm_forward on the same input, bit for bit, over the kernels' segment cases
 //     (groups narrower and wider than a 512-channel segment, several blocks, a mean far
-//     from zero) and LayerNorm with and without its affine parameters.
+//     from zero) and LayerNorm with and without its affine parameters; SiLU in place
+//     (how forward and backward now make a NormActConv's conv input in the norm buffer)
+//     against SiLU into another buffer (how forward saved it before), bit for bit.
 //  2. In the U-Net and the U-ViT, after a forward in fp32 and in bf16 (with dropout): every
 //     norm's recomputation (gn_unit_recompute, layernorm_from_stats) from the input
 //     backward hands it and the statistics forward saved equals a fresh forward of that
@@ -18,6 +20,7 @@
 #include "core/status.h"
 #include "models/unet.h"
 #include "models/uvit.h"
+#include "ops/activation.h"
 #include "ops/norm.h"
 
 static int same_bits(const float *a, const float *b, size_t n) {
@@ -55,6 +58,16 @@ static void check_layernorm(int N, int C, int affine, unsigned seed) {
   CHECK(same_bits(r, y, n), "layernorm_from_stats N%d C%d affine %d: not forward's bits", N, C,
         affine);
   free(x), free(y), free(r), free(w), free(b), free(mean), free(rstd);
+}
+
+static void check_silu_in_place(size_t n, unsigned seed) {
+  float *x = malloc(n * sizeof(float)), *y = malloc(n * sizeof(float));
+  fill_uniform(x, n, seed, -12, 12);
+  silu_forward(y, x, n);
+  silu_forward(x, x, n);
+  CHECK(same_bits(x, y, n), "silu_forward in place over %zu floats: not the bits of out of place",
+        n);
+  free(x), free(y);
 }
 
 // One norm of a model: its recomputation from inp and the saved statistics against a
@@ -147,6 +160,8 @@ int main(void) {
   check_layernorm(5, 37, 1, 6);
   check_layernorm(4, 768, 0, 7);
   check_layernorm(3, 5, 0, 8);
+  check_silu_in_place(37, 9);
+  check_silu_in_place(1 << 16, 10);  // threaded
 
   UNetConfig uc = small_unet_config(0.1f);
   StepNet u;
