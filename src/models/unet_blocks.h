@@ -51,10 +51,11 @@ void unet_params_init(const UNetParams *t, float *params, uint64_t seed);
 // backward finishes before the next.
 typedef struct {
   float *t[3];
-  // (B, largest tensor) a GroupNorm's / LayerNorm's output: forward writes it here for the
-  // op after the norm, backward recomputes it here from the norm's input and saved
-  // statistics where it is needed (gn_unit_recompute), bit for bit, instead of keeping
-  // one per norm in the arena (docs/precision.md, "Activations saved for backward").
+  // (B, largest tensor) a GroupNorm's / LayerNorm's output (in a GN-SiLU-conv unit, then
+  // its SiLU, in place): forward writes it here for the op after the norm, backward
+  // recomputes it here from the norm's input and saved statistics where it is needed
+  // (gn_unit_recompute), bit for bit, instead of keeping one per norm in the arena
+  // (docs/precision.md, "Activations saved for backward").
   float *norm;
   float *ss;   // (B, 2*Cmax)
   float *op;   // conv2d / attention scratch
