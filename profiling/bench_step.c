@@ -11,7 +11,8 @@
 // Prints per-phase times, the process CPU time per step (with 1 thread on a shared host
 // a steadier figure than wall time: waiting for a core is not counted), the activation
 // arena bytes per image and the part of it backward reads only as product operands
-// (stepnet_operand_only_floats: what bf16 storage of those would halve), and a last line
+// (stepnet_operand_only_floats: what bf16 storage of those would halve), where the rest of
+// the arena goes, and a last line
 // "RESULT img_per_s=<x>" that profiling/bench_step.sh reads.
 //
 // usage: OPENBLAS_NUM_THREADS=T bench_step {fmnist|i64|uvit} [batch=32] [steps=3] [bf16]
@@ -88,6 +89,35 @@ static StepTimes time_steps(const Bench *b, int steps) {
   return t;
 }
 
+// Where the arena's bytes per image go (docs/precision.md, "Activations saved for
+// backward"): the steps' outputs, the gradient buffers and temporaries (the skip sources'
+// gradients, the two ping-pong gradients, the three block temporaries and the norm
+// scratch, the kernels' scratch), the saved tensors backward reads only as bf16 product
+// operands, the attention probabilities, and the rest (conv outputs h2, GELU inputs, the
+// norms' statistics, the embedding).
+static void print_arena_parts(const StepNet *u, int B) {
+  double outs = 0, grads = 6.0 * B * u->max_tensor + u->max_op_scratch, probs = 0;
+  for (int k = 0; k < u->n_steps; k++) {
+    const UNetStep *s = &u->steps[k];
+    double n = (double)B * s->H * s->W * s->C;
+    outs += s->out ? n : 0;
+    grads += s->is_skip_source ? n : 0;
+  }
+  for (int i = 0; i < u->n_attn; i++) {
+    const AttnCore *t = &u->attn[i].core;
+    probs += (double)B * t->NH * t->HW * t->HW;
+  }
+  for (int i = 0; i < u->n_xfmr; i++) {
+    const AttnCore *t = &u->xfmr[i].attn;
+    probs += u->xfmr[i].kind == XFMR_ATTN ? (double)B * t->NH * t->HW * t->HW : 0;
+  }
+  double only = (double)B * stepnet_operand_only_floats(u), all = (double)u->arena.capacity;
+  double mb = 4.0 / B / 1e6;
+  printf("  arena per image: step outputs %.2f MB, gradients and temporaries %.2f, operand-only "
+         "%.2f, attention probabilities %.2f, the rest %.2f\n", outs * mb, grads * mb, only * mb,
+         probs * mb, (all - outs - grads - only - probs) * mb);
+}
+
 int main(int argc, char **argv) {
   if (blas_select_or_reexec(argc, argv) != VDMC_OK) {
     fprintf(stderr, "bench_step: %s\n", vdmc_error_message());
@@ -159,6 +189,7 @@ int main(int argc, char **argv) {
   double act = (double)stepnet_arena_bytes_per_image(&u), only = 4.0 * stepnet_operand_only_floats(&u);
   printf("  of which %.2f MB/image are read by backward only as bf16 product operands: 16-bit "
          "storage of those = %.3f x the arena\n", only / 1e6, (act - only / 2) / act);
+  print_arena_parts(&u, B);
   printf("  batch %d, %d steps: %.3f s/step (forward %.3f, backward %.3f, adam %.3f), "
          "process CPU %.3f s/step\n", B, steps, t_all / steps, t_fwd / steps, t_bwd / steps,
          t_opt / steps, t_cpu / steps);

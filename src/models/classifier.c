@@ -51,7 +51,7 @@ static void plan(Classifier *m, Arena *a, int B) {
   conv_unit_plan(&m->in, a, B, &tmp, &op);
   norm_act_conv_plan(&m->down1, a, B, &tmp, &op);
   norm_act_conv_plan(&m->down2, a, B, &tmp, &op);
-  gn_unit_plan(&m->head_gn, a, B);
+  gn_unit_plan(&m->head_gn, a, B, &tmp);
   m->h0 = arena_floats(a, b * HW * w);
   m->h1 = arena_floats(a, b * HW / 4 * 2 * w);
   m->h2 = arena_floats(a, b * HW / 16 * 4 * w);
@@ -67,6 +67,7 @@ static void plan(Classifier *m, Arena *a, int B) {
   m->scratch.t[0] = arena_floats(a, b * tmp);
   m->scratch.t[1] = NULL;
   m->scratch.t[2] = arena_floats(a, b * tmp);
+  m->scratch.norm = arena_floats(a, b * tmp);
   m->scratch.ss = NULL;
   m->scratch.op = arena_floats(a, op ? op : 1);
 }
@@ -114,10 +115,10 @@ int classifier_forward(Classifier *m, const float *params, const float *x, int B
   m->x = x;
   int HW4 = m->head_gn.HW, F = m->F;
   conv_unit_forward(&m->in, m->h0, x, params, B, m->scratch.op);
-  norm_act_conv_forward(&m->down1, m->h1, m->h0, params, B, m->scratch.op);
-  norm_act_conv_forward(&m->down2, m->h2, m->h1, params, B, m->scratch.op);
-  gn_unit_forward(&m->head_gn, m->h2, params, B);
-  silu_forward(m->act, m->head_gn.out, (size_t)B * HW4 * F);
+  norm_act_conv_forward(&m->down1, m->h1, m->h0, params, B, &m->scratch);
+  norm_act_conv_forward(&m->down2, m->h2, m->h1, params, B, &m->scratch);
+  gn_unit_forward(&m->head_gn, m->scratch.norm, m->h2, params, B);
+  silu_forward(m->act, m->scratch.norm, (size_t)B * HW4 * F);
   // global mean pool: feat[b] = mean over positions of act[b]
   memset(m->feat, 0, (size_t)B * F * sizeof(float));
   for (int b = 0; b < B; b++) {
@@ -142,7 +143,8 @@ void classifier_backward(Classifier *m, const float *params, float *grads, const
       for (int c = 0; c < F; c++)
         dact[((size_t)b * HW4 + p) * F + c] = m->dfeat[(size_t)b * F + c] / (float)HW4;
   memset(dgn, 0, n2 * sizeof(float));
-  silu_backward(dgn, dact, m->head_gn.out, n2);
+  gn_unit_recompute(&m->head_gn, m->scratch.norm, m->h2, params, B);  // SiLU's input
+  silu_backward(dgn, dact, m->scratch.norm, n2);
   memset(m->dh2, 0, n2 * sizeof(float));
   gn_unit_backward(&m->head_gn, m->dh2, grads, dgn, m->h2, params, B);
   size_t n1 = (size_t)B * m->down1.conv.Ho * m->down1.conv.Wo * m->down1.conv.Cout;

@@ -135,17 +135,18 @@ int stepnet_forward(StepNet *u, const float *params, float *out, const float *x,
                           &u->scratch);
         break;
       case UNET_STEP_ATTN:
-        attn_block_forward(&u->attn[s->block], s->out, h, params, B);
+        attn_block_forward(&u->attn[s->block], s->out, h, params, B, &u->scratch);
         break;
       case UNET_STEP_CONCAT:
         concat_channels_forward(s->out, h, u->steps[s->skip].out, (size_t)B * s->H * s->W, Cprev,
                                 u->steps[s->skip].C);
         break;
       case UNET_STEP_HEAD:
-        norm_act_conv_forward(&u->head, out, h, params, B, u->scratch.op);
+        norm_act_conv_forward(&u->head, out, h, params, B, &u->scratch);
         break;
       case UNET_STEP_XFMR:
-        xfmr_block_forward(&u->xfmr[s->block], s->out, h, e->emb_act, e->E, params, B, dk);
+        xfmr_block_forward(&u->xfmr[s->block], s->out, h, e->emb_act, e->E, params, B, dk,
+                           &u->scratch);
         break;
     }
     h = s->out;

@@ -89,19 +89,21 @@ int attn_block_add_params(AttnBlock *t, UNetParams *p, const char *prefix) {
 }
 
 void attn_block_plan(AttnBlock *t, Arena *a, int B, size_t *tmp_need, size_t *op_need) {
-  gn_unit_plan(&t->gn, a, B);
+  gn_unit_plan(&t->gn, a, B, tmp_need);
   attn_core_plan(&t->core, a, B, tmp_need, op_need);
 }
 
-void attn_block_forward(AttnBlock *t, float *out, const float *x, const float *params, int B) {
-  gn_unit_forward(&t->gn, x, params, B);
-  attn_core_forward(&t->core, out, t->gn.out, x, params, B);
+void attn_block_forward(AttnBlock *t, float *out, const float *x, const float *params, int B,
+                        UNetScratch *s) {
+  gn_unit_forward(&t->gn, s->norm, x, params, B);
+  attn_core_forward(&t->core, out, s->norm, x, params, B);
 }
 
 void attn_block_backward(AttnBlock *t, float *dx, float *grads, const float *dout,
                          const float *x, const float *params, int B, UNetScratch *s) {
   float *dhn = s->t[2];
   zero_floats(dhn, (size_t)B * t->core.HW * t->core.C);
-  attn_core_backward(&t->core, dhn, dx, grads, dout, t->gn.out, params, B, s);
+  gn_unit_recompute(&t->gn, s->norm, x, params, B);  // the qkv projection's input
+  attn_core_backward(&t->core, dhn, dx, grads, dout, s->norm, params, B, s);
   gn_unit_backward(&t->gn, dx, grads, dhn, x, params, B);
 }

@@ -46,10 +46,17 @@ void unet_params_init(const UNetParams *t, float *params, uint64_t seed);
 
 // ---- shared scratch -------------------------------------------------------------------
 // Three temporaries of the largest tensor (gradients inside a block's backward, the skip
-// branch in forward), a small (B, 2*Cmax) one for scale-shift gradients, and the ops'
-// kernel scratch. Shared by all blocks: a block's backward finishes before the next.
+// branch in forward), a fourth for a norm's output, a small (B, 2*Cmax) one for
+// scale-shift gradients, and the ops' kernel scratch. Shared by all blocks: a block's
+// backward finishes before the next.
 typedef struct {
   float *t[3];
+  // (B, largest tensor) a GroupNorm's / LayerNorm's output (in a GN-SiLU-conv unit, then
+  // its SiLU, in place): forward writes it here for the op after the norm, backward
+  // recomputes it here from the norm's input and saved statistics where it is needed
+  // (gn_unit_recompute), bit for bit, instead of keeping one per norm in the arena
+  // (docs/precision.md, "Activations saved for backward").
+  float *norm;
   float *ss;   // (B, 2*Cmax)
   float *op;   // conv2d / attention scratch
 } UNetScratch;
@@ -57,10 +64,12 @@ typedef struct {
 typedef enum { UNET_RESAMPLE_NONE = 0, UNET_RESAMPLE_UP = 1, UNET_RESAMPLE_DOWN = 2 } UNetResample;
 
 // ---- GroupNorm ------------------------------------------------------------------------
+// Saves only its statistics: its output goes to the caller's buffer (UNetScratch.norm),
+// and backward recomputes it from the input, which the caller keeps for the norm's own
+// backward anyway.
 typedef struct {
   int HW, C, G;
   size_t w, b;          // (C), (C)
-  float *out;           // (B,HW,C) saved
   float *mean, *rstd;   // (B,G) saved
 } GnUnit;
 
@@ -76,9 +85,11 @@ typedef struct {
 } ConvUnit;
 
 // ---- GN -> SiLU -> [resample] -> conv3x3 -------------------------------------------------
+// Saves no activation of its own: SiLU(GN(input)), the conv's input, is recomputed in
+// backward from the input and GN's statistics (UNetScratch.norm); a resampling conv
+// saves its resampled input (conv.rs), which is what its backward reads.
 typedef struct {
   GnUnit gn;
-  float *act;    // (B,H,W,Ci) SiLU(gn.out), saved
   ConvUnit conv;
 } NormActConv;
 
@@ -98,8 +109,8 @@ typedef struct {
   UNetResample resample;
   NormActConv in;        // GN1-SiLU-[resample]-conv1
   float *h2;             // (B,Ho,Wo,Co) conv1 output, saved
-  GnUnit gn2;            // gn2.out = GN2(h2)
-  EmbMod mod;            // mod.out = dropout(SiLU(gn2.out * (1 + scale) + shift))
+  GnUnit gn2;            // GN2(h2): recomputed in backward from h2
+  EmbMod mod;            // mod.out = dropout(SiLU(GN2(h2) * (1 + scale) + shift))
   float *a3;             // = mod.out (B,Ho,Wo,Co), saved (conv2 input)
   ConvUnit conv2;        // zero-init in ADM
   float *xr;             // (B,Ho,Wo,Ci) resampled x for the skip (resampling blocks)
@@ -150,8 +161,12 @@ typedef struct {
 void unet_grow(size_t *need, size_t n);  // *need = max(*need, n)
 void gn_unit_setup(GnUnit *g, int HW, int C, int G);
 int gn_unit_add_params(GnUnit *g, UNetParams *p, const char *prefix);
-void gn_unit_plan(GnUnit *g, Arena *a, int B);
-void gn_unit_forward(GnUnit *g, const float *inp, const float *params, int B);
+// Carves mean/rstd; raises *tmp_need to its output (the UNetScratch.norm it writes).
+void gn_unit_plan(GnUnit *g, Arena *a, int B, size_t *tmp_need);
+// out (B,HW,C): the caller's buffer, s->norm in the blocks.
+void gn_unit_forward(GnUnit *g, float *out, const float *inp, const float *params, int B);
+// out = what gn_unit_forward wrote for this inp, bit for bit, from the saved statistics.
+void gn_unit_recompute(const GnUnit *g, float *out, const float *inp, const float *params, int B);
 void gn_unit_backward(const GnUnit *g, float *dinp, float *grads, const float *dout,
                       const float *inp, const float *params, int B);
 
@@ -182,9 +197,10 @@ void norm_act_conv_setup(NormActConv *n, UNetResample rs, int H, int W, int Ci, 
 int norm_act_conv_add_params(NormActConv *n, UNetParams *p, const char *prefix,
                              const char *gn_name, const char *conv_name, int zero_init);
 void norm_act_conv_plan(NormActConv *n, Arena *a, int B, size_t *tmp_need, size_t *op_need);
+// Uses s->norm and s->op.
 void norm_act_conv_forward(NormActConv *n, float *out, const float *inp, const float *params,
-                           int B, float *op_scratch);
-// Uses s->t[0] and s->t[2]; dout must not be one of them.
+                           int B, UNetScratch *s);
+// Uses s->t[0], s->t[2] and s->norm; dout must not be one of them.
 void norm_act_conv_backward(NormActConv *n, float *dinp, float *grads, const float *dout,
                             const float *inp, const float *params, int B, UNetScratch *s);
 
@@ -235,7 +251,9 @@ double attn_core_flops(const AttnCore *t);
 void attn_block_setup(AttnBlock *t, int HW, int C, int NH, int G);
 int attn_block_add_params(AttnBlock *t, UNetParams *p, const char *prefix);
 void attn_block_plan(AttnBlock *t, Arena *a, int B, size_t *tmp_need, size_t *op_need);
-void attn_block_forward(AttnBlock *t, float *out, const float *x, const float *params, int B);
+// Uses s->norm.
+void attn_block_forward(AttnBlock *t, float *out, const float *x, const float *params, int B,
+                        UNetScratch *s);
 void attn_block_backward(AttnBlock *t, float *dx, float *grads, const float *dout,
                          const float *x, const float *params, int B, UNetScratch *s);
 

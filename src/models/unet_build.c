@@ -225,6 +225,7 @@ void unet_plan(StepNet *u, Arena *a, int B) {
   }
   for (int i = 0; i < 2; i++) u->grad_pingpong[i] = arena_floats(a, (size_t)B * tmp);
   for (int i = 0; i < 3; i++) u->scratch.t[i] = arena_floats(a, (size_t)B * tmp);
+  u->scratch.norm = arena_floats(a, (size_t)B * tmp);
   u->scratch.ss = arena_floats(a, (size_t)B * 2 * cmax);
   u->scratch.op = arena_floats(a, op);
   // A tensor read only by the next step needs its gradient from that step's backward

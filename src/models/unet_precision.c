@@ -112,12 +112,10 @@ const float *stepnet_product_params(StepNet *u, const float *params) {
   return u->bf16_params;
 }
 
-// The input of a NormActConv's conv: act itself, or (resampling) the resampled rs; with
-// resampling backward reads rs, not act.
+// The input of a NormActConv's conv: saved only when the conv resamples (the resampled
+// rs); SiLU(GN(x)) itself is recomputed in backward.
 static void norm_act_conv_operands(const NormActConv *n, StepNetSavedVisit f, void *ctx) {
-  size_t in = conv_unit_input_floats(&n->conv);
-  if (n->conv.resample) f(ctx, n->conv.rs, in);
-  else f(ctx, n->act, in);
+  if (n->conv.resample) f(ctx, n->conv.rs, conv_unit_input_floats(&n->conv));
 }
 
 static void attn_core_operands(const AttnCore *t, StepNetSavedVisit f, void *ctx) {
@@ -138,11 +136,9 @@ void stepnet_visit_operand_only(const StepNet *u, StepNetSavedVisit f, void *ctx
     // input, which GroupNorm's backward reads in fp32
     if (r->has_skip && r->resample) f(ctx, r->xr, (size_t)r->Ho * r->Wo * r->Ci);
   }
-  for (int i = 0; i < u->n_attn; i++) {
-    const AttnBlock *a = &u->attn[i];
-    f(ctx, a->gn.out, (size_t)a->core.HW * a->core.C);  // hn, the qkv projection's input
-    attn_core_operands(&a->core, f, ctx);
-  }
+  // (the attention block's hn, the qkv projection's input, is not saved: a GroupNorm
+  // output, recomputed in backward)
+  for (int i = 0; i < u->n_attn; i++) attn_core_operands(&u->attn[i].core, f, ctx);
   for (int i = 0; i < u->n_xfmr; i++) {
     const XfmrBlock *x = &u->xfmr[i];
     f(ctx, x->mod.out, (size_t)x->T * x->C);  // adaLN(x): qkv's or fc1's input

@@ -48,7 +48,7 @@ void res_block_plan(ResBlock *r, Arena *a, int B, size_t *tmp_need, size_t *op_n
   size_t n_out = (size_t)B * r->Ho * r->Wo * r->Co;
   norm_act_conv_plan(&r->in, a, B, tmp_need, op_need);
   r->h2 = arena_floats(a, n_out);
-  gn_unit_plan(&r->gn2, a, B);
+  gn_unit_plan(&r->gn2, a, B, tmp_need);
   emb_mod_plan(&r->mod, a, B);
   r->a3 = r->mod.out;  // SiLU fused into the scale-shift: its output is the conv2 input
   conv_unit_plan(&r->conv2, a, B, tmp_need, op_need);
@@ -68,9 +68,9 @@ void res_block_forward(ResBlock *r, float *out, const float *x, const float *emb
                        const float *params, int B, const DropoutKey *drop, UNetScratch *s) {
   int HWo = r->Ho * r->Wo;
   size_t n_out = (size_t)B * HWo * r->Co;
-  norm_act_conv_forward(&r->in, r->h2, x, params, B, s->op);
-  gn_unit_forward(&r->gn2, r->h2, params, B);
-  emb_mod_silu_forward(&r->mod, r->gn2.out, emb_act, E, params, B);
+  norm_act_conv_forward(&r->in, r->h2, x, params, B, s);
+  gn_unit_forward(&r->gn2, s->norm, r->h2, params, B);
+  emb_mod_silu_forward(&r->mod, s->norm, emb_act, E, params, B);
   if (drop && drop->p > 0) {
     DropoutKey k = site_key(r, drop);
     dropout_forward(r->a3, r->a3, B, (size_t)HWo * r->Co, &k);
@@ -126,7 +126,8 @@ void res_block_backward(ResBlock *r, float *dx, float *demb_act, float *grads, c
   }
   float *dh2n = spare;
   zero_floats(dh2n, n_out);
-  emb_mod_silu_backward(&r->mod, dh2n, demb_act, grads, da, r->gn2.out, emb_act, E, params, B, s);
+  gn_unit_recompute(&r->gn2, s->norm, r->h2, params, B);  // the scale-shift's input
+  emb_mod_silu_backward(&r->mod, dh2n, demb_act, grads, da, s->norm, emb_act, E, params, B, s);
   float *dh2 = s->t[1];  // not t[0] or t[2]: norm_act_conv_backward uses those
   zero_floats(dh2, n_out);
   gn_unit_backward(&r->gn2, dh2, grads, dh2n, r->h2, params, B);

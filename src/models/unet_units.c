@@ -73,15 +73,20 @@ int gn_unit_add_params(GnUnit *g, UNetParams *p, const char *prefix) {
   return st ? st : unet_params_add(p, prefix, "bias", 1, shape, UNET_INIT_ZERO, 0, &g->b);
 }
 
-void gn_unit_plan(GnUnit *g, Arena *a, int B) {
-  g->out = arena_floats(a, numel_of(B, g->HW, 1, g->C));
+void gn_unit_plan(GnUnit *g, Arena *a, int B, size_t *tmp_need) {
   g->mean = arena_floats(a, (size_t)B * g->G);
   g->rstd = arena_floats(a, (size_t)B * g->G);
+  unet_grow(tmp_need, numel_of(1, g->HW, 1, g->C));
 }
 
-void gn_unit_forward(GnUnit *g, const float *inp, const float *params, int B) {
-  groupnorm_forward(g->out, g->mean, g->rstd, inp, params + g->w, params + g->b, B, g->HW, g->C,
+void gn_unit_forward(GnUnit *g, float *out, const float *inp, const float *params, int B) {
+  groupnorm_forward(out, g->mean, g->rstd, inp, params + g->w, params + g->b, B, g->HW, g->C,
                     g->G);
+}
+
+void gn_unit_recompute(const GnUnit *g, float *out, const float *inp, const float *params, int B) {
+  groupnorm_from_stats(out, inp, params + g->w, params + g->b, g->mean, g->rstd, B, g->HW, g->C,
+                       g->G);
 }
 
 void gn_unit_backward(const GnUnit *g, float *dinp, float *grads, const float *dout,
@@ -206,17 +211,26 @@ int norm_act_conv_add_params(NormActConv *n, UNetParams *p, const char *prefix,
 }
 
 void norm_act_conv_plan(NormActConv *n, Arena *a, int B, size_t *tmp_need, size_t *op_need) {
-  gn_unit_plan(&n->gn, a, B);
-  n->act = arena_floats(a, numel_of(B, n->gn.HW, 1, n->gn.C));
+  gn_unit_plan(&n->gn, a, B, tmp_need);
   conv_unit_plan(&n->conv, a, B, tmp_need, op_need);
 }
 
 void norm_act_conv_forward(NormActConv *n, float *out, const float *inp, const float *params,
-                           int B, float *op_scratch) {
+                           int B, UNetScratch *s) {
   size_t len = numel_of(B, n->gn.HW, 1, n->gn.C);
-  gn_unit_forward(&n->gn, inp, params, B);
-  silu_forward(n->act, n->gn.out, len);
-  conv_unit_forward(&n->conv, out, n->act, params, B, op_scratch);
+  gn_unit_forward(&n->gn, s->norm, inp, params, B);
+  silu_forward(s->norm, s->norm, len);  // in place: SiLU is elementwise
+  conv_unit_forward(&n->conv, out, s->norm, params, B, s->op);
+}
+
+// The conv's input again, into s->norm: SiLU(GN(inp)) by forward's own calls on the same
+// floats, so forward's bits. A resampling conv reads its saved conv.rs instead.
+static const float *norm_act_input(const NormActConv *n, const float *inp, const float *params,
+                                   int B, UNetScratch *s) {
+  if (n->conv.resample) return NULL;
+  gn_unit_recompute(&n->gn, s->norm, inp, params, B);
+  silu_forward(s->norm, s->norm, numel_of(B, n->gn.HW, 1, n->gn.C));
+  return s->norm;
 }
 
 void norm_act_conv_backward(NormActConv *n, float *dinp, float *grads, const float *dout,
@@ -224,9 +238,11 @@ void norm_act_conv_backward(NormActConv *n, float *dinp, float *grads, const flo
   size_t len = numel_of(B, n->gn.HW, 1, n->gn.C);
   float *dact = s->t[0], *dgn = s->t[2];
   zero_floats(dact, len);
-  conv_unit_backward(&n->conv, dact, grads, dout, n->act, params, B, dgn, s->op);
+  conv_unit_backward(&n->conv, dact, grads, dout, norm_act_input(n, inp, params, B, s), params,
+                     B, dgn, s->op);
   zero_floats(dgn, len);
-  silu_backward(dgn, dact, n->gn.out, len);
+  gn_unit_recompute(&n->gn, s->norm, inp, params, B);  // SiLU's input
+  silu_backward(dgn, dact, s->norm, len);
   gn_unit_backward(&n->gn, dinp, grads, dgn, inp, params, B);
 }
 

@@ -19,7 +19,8 @@ typedef enum { XFMR_ATTN = 0, XFMR_MLP = 1 } XfmrKind;
 typedef struct {
   XfmrKind kind;
   int T, C, F;
-  float *ln, *mean, *rstd;  // (B,T,C), (B*T), (B*T) LN(x) and its statistics, saved
+  float *mean, *rstd;       // (B*T), (B*T) LN(x)'s statistics, saved (LN(x) is recomputed
+                            // from x in backward: UNetScratch.norm)
   EmbMod mod;               // mod.out = adaLN(x) (B,T,C)
   AttnCore attn;            // XFMR_ATTN: qkv / probs / att
   size_t fc1_w, fc1_b;      // XFMR_MLP: (C, F), (F)
@@ -35,10 +36,11 @@ typedef struct {
 void xfmr_block_setup(XfmrBlock *x, XfmrKind kind, int T, int C, int arg, float p, uint32_t site);
 int xfmr_block_add_params(XfmrBlock *x, UNetParams *p, const char *prefix, int E);
 void xfmr_block_plan(XfmrBlock *x, Arena *a, int B, size_t *tmp_need, size_t *op_need);
-// out, inp (B,T,C); emb_act (B,E); drop NULL or x->p == 0: no dropout.
+// out, inp (B,T,C); emb_act (B,E); drop NULL or x->p == 0: no dropout. Uses s->norm.
 void xfmr_block_forward(XfmrBlock *x, float *out, const float *inp, const float *emb_act, int E,
-                        const float *params, int B, const DropoutKey *drop);
-// dinp and demb_act accumulated. Uses s->t[0..2] and s->ss; dout must be none of them.
+                        const float *params, int B, const DropoutKey *drop, UNetScratch *s);
+// dinp and demb_act accumulated. Uses s->t[0..2], s->norm and s->ss; dout must be none of
+// them.
 void xfmr_block_backward(XfmrBlock *x, float *dinp, float *demb_act, float *grads,
                          const float *dout, const float *inp, const float *emb_act, int E,
                          const float *params, int B, const DropoutKey *drop, UNetScratch *s);

@@ -33,7 +33,6 @@ int xfmr_block_add_params(XfmrBlock *x, UNetParams *p, const char *prefix, int E
 
 void xfmr_block_plan(XfmrBlock *x, Arena *a, int B, size_t *tmp_need, size_t *op_need) {
   size_t rows = (size_t)B * x->T;
-  x->ln = arena_floats(a, rows * x->C);
   x->mean = arena_floats(a, rows);
   x->rstd = arena_floats(a, rows);
   emb_mod_plan(&x->mod, a, B);
@@ -56,10 +55,10 @@ static int drops(const XfmrBlock *x, const DropoutKey *drop, DropoutKey *k) {
 }
 
 void xfmr_block_forward(XfmrBlock *x, float *out, const float *inp, const float *emb_act, int E,
-                        const float *params, int B, const DropoutKey *drop) {
+                        const float *params, int B, const DropoutKey *drop, UNetScratch *s) {
   int N = B * x->T;
-  layernorm_forward(x->ln, x->mean, x->rstd, inp, NULL, NULL, N, x->C);
-  emb_mod_forward(&x->mod, x->ln, emb_act, E, params, B);
+  layernorm_forward(s->norm, x->mean, x->rstd, inp, NULL, NULL, N, x->C);
+  emb_mod_forward(&x->mod, s->norm, emb_act, E, params, B);
   if (x->kind == XFMR_ATTN) {
     attn_core_forward(&x->attn, out, x->mod.out, inp, params, B);
     return;
@@ -105,7 +104,9 @@ void xfmr_block_backward(XfmrBlock *x, float *dinp, float *demb_act, float *grad
     mlp_backward(x, dmod, grads, dout, params, B, drop, s);
   }
   memset(dln, 0, bytes);
-  emb_mod_backward(&x->mod, dln, demb_act, grads, dmod, x->ln, emb_act, E, params, B, s);
+  // LN(x), the scale-shift's input: recomputed, not saved (UNetScratch.norm)
+  layernorm_from_stats(s->norm, inp, NULL, NULL, x->mean, x->rstd, N, x->C);
+  emb_mod_backward(&x->mod, dln, demb_act, grads, dmod, s->norm, emb_act, E, params, B, s);
   layernorm_backward(dinp, NULL, NULL, dln, inp, NULL, x->mean, x->rstd, N, x->C);
 }
 

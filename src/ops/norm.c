@@ -135,6 +135,28 @@ static void gn_forward_range(void *ctx, size_t lo, size_t hi) {
   }
 }
 
+// The normalizing pass alone, of examples [lo, hi), from saved statistics: the loop of
+// gn_forward_range without gn_block_stats.
+static void gn_from_stats_range(void *ctx, size_t lo, size_t hi) {
+  GnArgs *a = ctx;
+  const GnDims *d = &a->d;
+  size_t tile = (size_t)d->HW * d->C;
+  for (size_t b = lo; b < hi; b++) {
+    const float *mb = a->cmean + b * d->G, *rb = a->crstd + b * d->G;
+    for (int c0 = 0; c0 < d->C; c0 = block_end(d, c0))
+      for (int s0 = c0, c1 = block_end(d, c0); s0 < c1; s0 += SEG)
+        gn_segment_normalize(a->out + b * tile, a->inp + b * tile, mb, rb, a->weight, a->bias, d,
+                             s0, seg_end(s0, c1) - s0);
+  }
+}
+
+void groupnorm_from_stats(float *out, const float *inp, const float *weight, const float *bias,
+                          const float *mean, const float *rstd, int B, int HW, int C, int G) {
+  GnArgs a = {.out = out, .inp = inp, .weight = weight, .bias = bias, .cmean = mean,
+              .crstd = rstd, .d = {B, HW, C, G, C / G}};
+  par_for((size_t)B, 1, (size_t)B * HW * C, gn_from_stats_range, &a);
+}
+
 // Threads take whole examples: statistics are per example, so nothing is shared.
 void groupnorm_forward(float *out, float *mean, float *rstd, const float *inp,
                        const float *weight, const float *bias, int B, int HW, int C, int G) {
@@ -283,20 +305,31 @@ static void row_sums(double *s1, double *s2, const float *a, double ka, const fl
   for (int l = 0; l < LANES; l++) *s1 += p1[l], *s2 += p2[l];
 }
 
+// One row's writing pass: forward and layernorm_from_stats share it, so their bits agree.
+static void ln_row_normalize(float *y, const float *x, float mf, float r, const float *weight,
+                             const float *bias, int C) {
+  for (int c = 0; c < C; c++)
+    y[c] = (x[c] - mf) * r * (weight ? weight[c] : 1.0f) + (bias ? bias[c] : 0.0f);
+}
+
 void layernorm_forward(float *out, float *mean, float *rstd, const float *inp,
                        const float *weight, const float *bias, int N, int C) {
   for (size_t i = 0; i < (size_t)N; i++) {
     const float *x = inp + i * C;
-    float *y = out + i * C;
     double k = x[0], s, q;  // shifted by the first element, as in GroupNorm
     row_sums(&s, &q, x, k, NULL, x, k, C);
     double m = s / C, var = q / C - m * m;
     float mf = (float)(k + m), r = (float)(1.0 / sqrt((var > 0 ? var : 0) + NORM_EPS));
     mean[i] = mf;
     rstd[i] = r;
-    for (int c = 0; c < C; c++)
-      y[c] = (x[c] - mf) * r * (weight ? weight[c] : 1.0f) + (bias ? bias[c] : 0.0f);
+    ln_row_normalize(out + i * C, x, mf, r, weight, bias, C);
   }
+}
+
+void layernorm_from_stats(float *out, const float *inp, const float *weight, const float *bias,
+                          const float *mean, const float *rstd, int N, int C) {
+  for (size_t i = 0; i < (size_t)N; i++)
+    ln_row_normalize(out + i * C, inp + i * C, mean[i], rstd[i], weight, bias, C);
 }
 
 // dx += rstd * (dy*w - mean(dy*w) - xhat * mean(dy*w*xhat)); dweight += dy*xhat; dbias += dy.

@@ -12,6 +12,14 @@ void groupnorm_forward(float *out /* (B,HW,C) */, float *mean /* (B,G) */, float
 void groupnorm_backward(float *dinp, float *dweight, float *dbias, const float *dout,
                         const float *inp, const float *weight, const float *mean,
                         const float *rstd, int B, int HW, int C, int G);
+// out = groupnorm_forward's out, from the statistics it saved for this inp: the same
+// arithmetic on the same floats, so the same bits. A model recomputes a norm's output in
+// backward with it instead of saving it (docs/precision.md, "Activations saved for
+// backward").
+void groupnorm_from_stats(float *out /* (B,HW,C) */, const float *inp /* (B,HW,C) */,
+                          const float *weight /* (C) */, const float *bias /* (C) */,
+                          const float *mean /* (B,G) */, const float *rstd /* (B,G) */, int B,
+                          int HW, int C, int G);
 
 // Statistics per row over C. weight and bias may be NULL (no affine: 1 and 0, as
 // nn.LayerNorm(elementwise_affine=False)); backward then takes weight = NULL too.
@@ -21,5 +29,9 @@ void layernorm_forward(float *out /* (N,C) */, float *mean /* (N) */, float *rst
 void layernorm_backward(float *dinp, float *dweight, float *dbias, const float *dout,
                         const float *inp, const float *weight, const float *mean,
                         const float *rstd, int N, int C);
+// out = layernorm_forward's out from its saved statistics, bit for bit (as groupnorm_from_stats).
+void layernorm_from_stats(float *out /* (N,C) */, const float *inp /* (N,C) */,
+                          const float *weight /* (C) */, const float *bias /* (C) */,
+                          const float *mean /* (N) */, const float *rstd /* (N) */, int N, int C);
 
 #endif

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "small_models.h"
 #include "core/param_table.h"
 #include "core/status.h"
 #include "models/unet.h"
@@ -53,11 +54,16 @@ static Pass run(StepNet *u, const float *params, const float *x, const float *la
 // The saved activations stepnet_visit_operand_only names, rounded to bf16 in place.
 static void round_operand_only(StepNet *u, int B) { stepnet_visit_operand_only(u, round_saved, &B); }
 
-// A control: one saved tensor backward reads in fp32 (the first res block's GroupNorm
-// output, SiLU's backward reads it; the first transformer block's LayerNorm output).
+// A control: saved tensors backward reads in fp32 (the first res block's conv1 output,
+// which GN2's backward and its recomputed output read; the first transformer MLP's fc1
+// output, GELU's backward reads it).
 static void round_fp32_saved(StepNet *u, int B) {
-  if (u->n_res) round_saved(&B, u->res[0].in.gn.out, (size_t)u->res[0].in.gn.HW * u->res[0].in.gn.C);
-  if (u->n_xfmr) round_saved(&B, u->xfmr[0].ln, (size_t)u->xfmr[0].T * u->xfmr[0].C);
+  if (u->n_res) round_saved(&B, u->res[0].h2, (size_t)u->res[0].Ho * u->res[0].Wo * u->res[0].Co);
+  for (int i = 0; i < u->n_xfmr; i++)
+    if (u->xfmr[i].kind == XFMR_MLP) {
+      round_saved(&B, u->xfmr[i].u, (size_t)u->xfmr[i].T * u->xfmr[i].F);
+      break;
+    }
 }
 
 static void pass_free(Pass *p) { free(p->out), free(p->grads), free(p->dx), free(p->dlambda); }
@@ -180,20 +186,12 @@ static void compare(const char *model, StepNet *u, int R, int Cin, int Cout) {
 }
 
 int main(void) {
-  UNetConfig uc = {.in_channels = 3, .out_channels = 3, .resolution = 16, .base_channels = 16,
-                   .num_levels = 2, .channel_mult = {1, 2}, .num_res_blocks = 1, .num_attn = 1,
-                   .attn_resolutions = {8}, .head_channels = 16, .dropout = 0, .num_classes = 3,
-                   .resblock_updown = 1, .norm_groups = 4, .lambda_scale = 25.0};
+  UNetConfig uc = small_unet_config(0);
   StepNet u;
   CHECK(unet_create(&u, &uc, 3) == VDMC_OK, "unet: %s", vdmc_error_message());
   compare("unet", &u, 16, 3, 3);
   stepnet_free(&u);
-  UViTConfig vc = {.common = {.in_channels = 3, .out_channels = 3, .resolution = 16,
-                              .dropout = 0, .num_classes = 3, .norm_groups = 4,
-                              .lambda_scale = 25.0},
-                   .num_stages = 2, .stage_channels = {16, 16}, .stage_res_blocks = {1, 1},
-                   .emb_channels = 32, .width = 32, .depth = 2, .heads = 2, .mlp_ratio = 2,
-                   .xfmr_dropout = 0};
+  UViTConfig vc = small_uvit_config(0);
   CHECK(uvit_create(&u, &vc, 3) == VDMC_OK, "uvit: %s", vdmc_error_message());
   compare("uvit", &u, 16, 3, 3);
   stepnet_free(&u);

@@ -1,0 +1,16 @@
+// Small U-Net and U-ViT configs that exercise every block kind (res-block resampling,
+// attention, classes; the U-ViT's conv stages and transformer halves) in a fraction of
+// a second: the models of the precision tests (unit.bf16_models, unit.norm_recompute).
+#ifndef VDMC_TEST_SMALL_MODELS_H
+#define VDMC_TEST_SMALL_MODELS_H
+
+#include "models/unet.h"
+#include "models/uvit.h"
+
+// 16x16x3, channels 16/32, attention at 8x8, 3 classes, res-block resampling; dropout p.
+UNetConfig small_unet_config(float dropout);
+// 16x16x3, conv stages 16/16, width 32, depth 2, 2 heads, MLP ratio 2, 3 classes;
+// dropout p in the res blocks and the MLPs.
+UViTConfig small_uvit_config(float dropout);
+
+#endif
