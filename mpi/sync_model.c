@@ -86,9 +86,23 @@ double sync_model_reduce_scatter_seconds(double bytes, int P, const SyncLink *l)
 
 double sync_model_allgather_seconds(double bytes, int P, const SyncLink *l) {
   if (P < 2) return 0;
-  // coll/tuned 4.1: two_procs at P = 2 (one exchange), recursive doubling (Bruck off
-  // powers of two) below 32 ranks, ring or neighbour exchange from 32: every one moves
-  // (P - 1) / P of the buffer over each link.
-  int steps = P < 32 ? ceil_log2(P) : P - 1;
-  return steps * l->alpha + (double)(P - 1) / P * bytes / l->beta;
+  // coll/tuned 4.1: ring or neighbour exchange from 32 ranks (each rank sends to one
+  // neighbour, receives from the other); below, two_procs at P = 2, recursive doubling
+  // at powers of two, Bruck otherwise: ceil(log2 P) steps, step j moving min(2^j, P - 2^j)
+  // blocks. All move (P - 1) / P of the buffer over each link.
+  if (P >= 32) return (P - 1) * l->alpha + (double)(P - 1) / P * bytes / l->beta;
+  // two_procs and recursive doubling exchange with ONE peer, whose TCP connection carries
+  // both directions: a rank's rendezvous acknowledgement of the peer's message is
+  // written into the stream behind its own message's bulk, so the peer's bulk starts
+  // only when that has passed. Measured on the cluster fixture at P = 2 (bench_zero1,
+  // docs/scaling.md "ZeRO-1 against its runs"): the median exchange is two transfers on
+  // the rank that waits for it, one with eager messages (btl_tcp_eager_limit above the
+  // block); the fastest of 15 is one. Bruck sends to one rank and receives from another.
+  int same_peer = (P & (P - 1)) == 0;
+  double block = bytes / P, t = 0;
+  for (int d = 1; d < P; d *= 2) {
+    double m = (d < P - d ? d : P - d) * block;
+    t += l->alpha + (same_peer && m > l->eager_bytes ? 2 : 1) * m / l->beta;
+  }
+  return t;
 }

@@ -50,7 +50,8 @@ double sync_model_tree_finish(const double *bytes, const double *launch, int n, 
 // MPI_Reduce_scatter_block(MPI_IN_PLACE) of `bytes` in all (bytes / P per rank), commutative op.
 double sync_model_reduce_scatter_seconds(double bytes, int P, const SyncLink *l);
 
-// MPI_Allgather of `bytes` in all (bytes / P from each rank).
+// MPI_Allgather of `bytes` in all (bytes / P from each rank): when the last rank has it,
+// the exchange of rendezvous messages with one peer taking two transfers (see the .c).
 double sync_model_allgather_seconds(double bytes, int P, const SyncLink *l);
 
 #endif

@@ -7,7 +7,8 @@
 # same round, and the summary gives per variant the median over rounds of the
 # efficiency, of the exposed sync (sync_wait: its minimum over ranks and its mean) and
 # of img/s relative to the first variant in the same round. Beside it the network's
-# share alone, net = compute / (compute + mean sync_wait) of the same runs,
+# share alone, net = compute / (compute + mean sync_wait + mean allgather: ZeRO-1's
+# all-gather, 0 without) of the same runs,
 # and what profiling/scaling_model predicts for it from the variant's config at the
 # link's rate (alpha from bench_allreduce over the unshaped links, compute time from
 # round 1's run of the variant: on this machine's shared cores P ranks compute slower
@@ -119,22 +120,24 @@ summarize() {
   { r = f("round"); v = f("variant"); rate = f("rate"); ips[r, rate, v] = f("img_per_s")
     if (v == "p1") { base[r] = f("img_per_s"); next }
     key = rate " " v; if (!(key in seen)) { seen[key] = 1; keys[++nk] = key }
-    wait[r, key] = 1e3 * f("sync_wait_min_s"); mwait[r, key] = 1e3 * f("sync_wait_s"); comp[r, key] = 1e3 * f("compute_s"); early[r, key] = 100 * f("launched_early"); rounds[r] = 1 }
+    wait[r, key] = 1e3 * f("sync_wait_min_s"); mwait[r, key] = 1e3 * f("sync_wait_s"); magw[r, key] = 1e3 * f("allgather_s"); comp[r, key] = 1e3 * f("compute_s"); early[r, key] = 100 * f("launched_early"); rounds[r] = 1
+    agmin[r, key] = 1e3 * f("allgather_min_s"); agmax[r, key] = 1e3 * f("allgather_max_s") }
   function median(a, n,   i, j, t) { for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
     return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
   END {
-    printf "%-8s %-12s %6s %10s %8s %10s %6s %9s %9s | %6s %8s %8s\n", "link", "variant", "rounds", "efficiency", "img/s", "vs " first, "early%", "sync_min", "sync_mean", "net", "pred_net", "pred_ms"
+    printf "%-8s %-12s %6s %10s %8s %10s %6s %9s %9s %7s %7s | %6s %8s %8s\n", "link", "variant", "rounds", "efficiency", "img/s", "vs " first, "early%", "sync_min", "sync_mean", "ag_min", "ag_max", "net", "pred_net", "pred_ms"
     for (k = 1; k <= nk; k++) {
-      split(keys[k], kv, " "); n = 0; delete e; delete w; delete x; delete q; delete ea; delete ne; delete mw
+      split(keys[k], kv, " "); n = 0; delete e; delete w; delete x; delete q; delete ea; delete ne; delete mw; delete gn; delete gx
       for (r in rounds) { if (!((r, keys[k]) in wait)) continue; n++
         e[n] = ips[r, kv[1], kv[2]] / (P * base[r]); x[n] = ips[r, kv[1], kv[2]]; w[n] = wait[r, keys[k]]
         q[n] = ips[r, kv[1], kv[2]] / ips[r, kv[1], first]; ea[n] = early[r, keys[k]]
-        mw[n] = mwait[r, keys[k]]; ne[n] = comp[r, keys[k]] / (comp[r, keys[k]] + mw[n]) }
-      printf "%-8s %-12s %6d %10.3f %8.2f %10.3f %6.0f %9.1f %9.1f | %6.3f %8.3f %8.1f\n", kv[1], kv[2], n, median(e, n), median(x, n), median(q, n), median(ea, n), median(w, n), median(mw, n), median(ne, n), pe[keys[k]], px[keys[k]]
+        mw[n] = mwait[r, keys[k]]; gn[n] = agmin[r, keys[k]]; gx[n] = agmax[r, keys[k]]; ne[n] = comp[r, keys[k]] / (comp[r, keys[k]] + mw[n] + magw[r, keys[k]]) }
+      printf "%-8s %-12s %6d %10.3f %8.2f %10.3f %6.0f %9.1f %9.1f %7.1f %7.1f | %6.3f %8.3f %8.1f\n", kv[1], kv[2], n, median(e, n), median(x, n), median(q, n), median(ea, n), median(w, n), median(mw, n), median(gn, n), median(gx, n), median(ne, n), pe[keys[k]], px[keys[k]]
     }
     print "medians over rounds; efficiency against the same round'"'"'s 1-node run; vs " first " = img/s over the first variant'"'"'s"
-    print "in the same round; sync_min, sync_mean = sync_wait ms/step, minimum and mean over ranks; net = compute / (compute +"
-    print "sync_mean); pred_net, pred_ms = scaling_model for the link (none: the bench_allreduce fit), compute from the round-1 run"
+    print "in the same round; sync_min, sync_mean = sync_wait ms/step, minimum and mean over ranks; ag_min, ag_max = ZeRO-1'"'"'s"
+    print "all-gather ms/step (phase allgather), minimum and maximum over ranks; net = compute / (compute + sync_mean + mean all-gather);"
+    print "pred_net, pred_ms = scaling_model for the link (none: the bench_allreduce fit), compute from the round-1 run"
   }' "$out/predicted.txt" "$results"
   echo "per-run lines: $results; runs, logs, reports: $out"
 }

@@ -97,14 +97,17 @@ static int run(int argc, char **argv) {
          "over ranks; early%%: gradient buffer in flight before backward ended\n");
   // one machine-readable line for scripts (profiling/scaling.sh)
   // sync_wait_min_s: the wait of the rank that arrived last at the gradient sum, i.e.
-  // the communication left exposed without the load-imbalance wait (docs/scaling.md)
-  printf("SUMMARY img_per_s=%.6g step_s=%.6g compute_s=%.6g sync_wait_s=%.6g sync_wait_min_s=%.6g sync_exposed=%.4f "
+  // the communication left exposed without the load-imbalance wait (docs/scaling.md);
+  // allgather_*: ZeRO-1's all-gather of the weights, mean / min / max over ranks
+  const PhaseStat *sw = &avg.phase[PHASE_SYNC_WAIT], *ag = &avg.phase[PHASE_ALLGATHER];
+  printf("SUMMARY img_per_s=%.6g step_s=%.6g compute_s=%.6g sync_wait_s=%.6g sync_wait_min_s=%.6g sync_wait_max_s=%.6g "
+         "allgather_s=%.6g allgather_min_s=%.6g allgather_max_s=%.6g sync_exposed=%.4f "
          "imbalance=%.4f launched_early=%.4f ranks=%.0f intervals=%d\n",
          avg.img_per_s, run_log_step_seconds(&avg), avg.phase[PHASE_FORWARD].mean + avg.phase[PHASE_BACKWARD].mean,
-         avg.phase[PHASE_SYNC_WAIT].mean, avg.phase[PHASE_SYNC_WAIT].min, sync_exposed(&avg), imbalance(&avg),
+         sw->mean, sw->min, sw->max, ag->mean, ag->min, ag->max, sync_exposed(&avg), imbalance(&avg),
          avg.sync_launched_early, avg.ranks, log.n - first);
   printf("plots: throughput.png (img/s), phases.png (ms per step:");
-  static const char *const colour_names[] = {"blue", "orange", "green", "red", "purple", "brown"};
+  static const char *const colour_names[] = {"blue", "orange", "green", "red", "purple", "brown", "pink"};
   for (int p = 0; p < PHASE_COUNT; p++) printf(" %s=%s", train_phase_names[p], colour_names[p]);
   printf("), imbalance.png (%%), all over steps\n");
   report_eval_table(&log);

@@ -173,7 +173,7 @@ static int take_interval(const Parser *p, RunLogRecord *r) {
     char name[KEY_MAX];
     field_name(i, name, sizeof name);
     const double *v = find(p, name);
-    if (!v) return missing(p, name, "");
+    if (!v) return missing(p, name, i < TOP_FIELDS ? "" : " (a log of an older vdmc may lack a phase added since)");
     *field_slot(r, i) = *v;
   }
   return VDMC_OK;

@@ -82,7 +82,9 @@ static int apply_update(Trainer *t, double sqnorm, TrainStepStats *st) {
   GradSync *g = &t->sync;
   rc = adam_step_slice(t->run.params + g->shard_begin, t->adam_m, t->adam_v, t->grads + g->shard_begin,
                        g->shard_begin, g->shard_len, t->table, &t->adam, st->lr, step1, scale);
+  double ta = now();
   if (!rc) rc = grad_sync_allgather_params(g, t->run.params);
+  t->phase[PHASE_ALLGATHER] = now() - ta;
   stepnet_params_changed(&t->run.net);  // bf16: the next forward rounds the new weights
   if (!rc && t->run.obj.use_learned) rc = train_schedule_update(&t->learned, &t->run.obj.schedule, &t->adam, st->lr, step1);
   if (rc) return rc;
@@ -205,7 +207,7 @@ int trainer_step(Trainer *t, TrainStepStats *st) {
   }
   t->step++;
   t->images_seen += t->B;
-  t->phase[PHASE_OPTIMIZER] = now() - t4;
+  t->phase[PHASE_OPTIMIZER] = now() - t4 - t->phase[PHASE_ALLGATHER];
   trainer_power_ema_after_step(t);
   return VDMC_OK;
 }

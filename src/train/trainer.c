@@ -19,7 +19,7 @@
 #include "train/trainer_power_ema.h"
 
 const char *const train_phase_names[PHASE_COUNT] = {"data", "forward", "backward", "sync_wait",
-                                                    "optimizer", "checkpoint"};
+                                                    "allgather", "optimizer", "checkpoint"};
 
 // The dataset must be the one the model was configured for.
 static int check_dataset(Trainer *t) {

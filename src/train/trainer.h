@@ -32,6 +32,8 @@ typedef enum {
   PHASE_FORWARD,
   PHASE_BACKWARD,   // includes launching/progressing gradient buckets
   PHASE_SYNC_WAIT,  // blocked completing the gradient reduction (exposed communication)
+  PHASE_ALLGATHER,  // ZeRO-1: blocked in the all-gather of the updated weights (0 otherwise);
+                    // apart from PHASE_OPTIMIZER so the link's time is not read as Adam's
   PHASE_OPTIMIZER,  // metrics/bins reductions, clip, Adam, EMA, schedule update
   PHASE_CHECKPOINT,
   PHASE_COUNT

@@ -88,9 +88,16 @@ static void zero1(void) {
   CHECK_CLOSE(sync_model_reduce_scatter_seconds(3e6, 3, &lk), 4e-3 + 3.0 * 8 / 3, 1e-12, 0, "reduce-scatter P = 3");
   // Blocks under 128 KiB at P = 2: butterfly, alpha + B / (2 beta).
   CHECK_CLOSE(sync_model_reduce_scatter_seconds(1e5, 2, &lk), 1e-3 + 0.05, 1e-12, 0, "reduce-scatter small");
-  // All-gather: two_procs at P = 2 (one exchange of halves), recursive doubling (Bruck)
-  // at 3, a ring at 64.
-  CHECK_CLOSE(sync_model_allgather_seconds(2e6, 2, &lk), 1e-3 + 1.0, 1e-12, 0, "all-gather P = 2");
+  // All-gather: two_procs at P = 2, one exchange of 1 MB halves, rendezvous (above the
+  // 1000 B eager limit): each rank's acknowledgement leaves behind its own 1 MB, so the
+  // halves pass one after the other, alpha + 2 x 1 s; eager halves of 500 B cross at
+  // once, alpha + 0.5 ms.
+  CHECK_CLOSE(sync_model_allgather_seconds(2e6, 2, &lk), 1e-3 + 2.0, 1e-12, 0, "all-gather P = 2");
+  CHECK_CLOSE(sync_model_allgather_seconds(1e3, 2, &lk), 1e-3 + 5e-4, 1e-12, 0, "all-gather P = 2, eager");
+  // Recursive doubling at 4, 4 MB: 1 MB with the partner, then 2 MB with the next, each
+  // serialized: 2 alpha + 2 x 1 s + 2 x 2 s.
+  CHECK_CLOSE(sync_model_allgather_seconds(4e6, 4, &lk), 2e-3 + 6.0, 1e-12, 0, "all-gather P = 4");
+  // Bruck at 3, 3 MB: 1 block to one rank while one comes from the other, twice: 2 alpha + 2 s.
   CHECK_CLOSE(sync_model_allgather_seconds(3e6, 3, &lk), 2e-3 + 2.0, 1e-12, 0, "all-gather P = 3");
   CHECK_CLOSE(sync_model_allgather_seconds(64e6, 64, &lk), 63e-3 + 63.0, 1e-12, 0, "all-gather P = 64");
 }
