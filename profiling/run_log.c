@@ -167,12 +167,28 @@ static int missing(const Parser *p, const char *key, const char *why) {
   return parse_fail(p, msg);
 }
 
+// A phase that logs of an older vdmc lack, and whose time they counted in another phase,
+// so that reading it as 0 keeps the step's sum exact: the all-gather (added 2026-12-07;
+// before, it was part of "optimizer").
+// Only the whole phase may be absent: one stat without the others is a damaged line.
+static int phase_split_later_absent(const Parser *p, int i) {
+  if (i < TOP_FIELDS || (i - TOP_FIELDS) / 3 != PHASE_ALLGATHER) return 0;
+  int first = TOP_FIELDS + 3 * PHASE_ALLGATHER;
+  for (int k = first; k < first + 3; k++) {
+    char name[KEY_MAX];
+    field_name(k, name, sizeof name);
+    if (find(p, name)) return 0;
+  }
+  return 1;
+}
+
 static int take_interval(const Parser *p, RunLogRecord *r) {
   memset(r, 0, sizeof *r);
   for (int i = 0; i < FIELDS; i++) {
     char name[KEY_MAX];
     field_name(i, name, sizeof name);
     const double *v = find(p, name);
+    if (!v && phase_split_later_absent(p, i)) continue;  // 0, from the memset
     if (!v) return missing(p, name, i < TOP_FIELDS ? "" : " (a log of an older vdmc may lack a phase added since)");
     *field_slot(r, i) = *v;
   }

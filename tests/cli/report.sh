@@ -137,6 +137,13 @@ bad "a repeated key" 1 "${good/\"lr\": /\"lr\": 1, \"lr\": }"$'\n'
 bad "an empty line" 2 "$good"$'\n\n'
 bad "an evaluation without images" 2 "$good"$'\n'"$(ev 2 16 5.5 | sed 's/"images": 16, //')"$'\n'
 bad "an evaluation with eval_fid but no eval_is" 3 "$good"$'\n'"$(ev 2 16 5.5)"$'\n'"$(ev 4 32 5.25 90.25 3.5 | sed 's/"eval_is": 3.5, //')"$'\n'
+bad "the all-gather phase with a stat missing" 2 "$good"$'\n'"$(sed 's/"allgather": {"min": [^,]*, /"allgather": {/' <<<"$good")"$'\n'
+# A log of a vdmc from before the all-gather had its own phase (its time was in
+# "optimizer"): read as 0, the step's sum unchanged
+sed 's/"allgather": {[^}]*}, //' "$work/run/log.jsonl" > "$work/bad/log.jsonl"
+"$report" "$work/bad" --out "$work/bad" > "$work/old.out" 2> "$work/err"
+check "a log without the all-gather phase: exit 0, allgather_s=0" \
+  "[ $? -eq 0 ] && ! grep -q allgather '$work/bad/log.jsonl' && grep -q '^SUMMARY.* allgather_s=0 ' '$work/old.out'"
 rm -f "$work/bad/log.jsonl"
 "$report" "$work/bad" > /dev/null 2> "$work/err"
 check "missing log: exit 1 and one line" "[ $? -eq 1 ] && [ \$(wc -l < '$work/err') -eq 1 ] && grep -q 'cannot open' '$work/err'"
