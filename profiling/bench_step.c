@@ -92,30 +92,22 @@ static StepTimes time_steps(const Bench *b, int steps) {
 // Where the arena's bytes per image go (docs/precision.md, "Activations saved for
 // backward"): the steps' outputs, the gradient buffers and temporaries (the skip sources'
 // gradients, the two ping-pong gradients, the three block temporaries and the norm
-// scratch, the kernels' scratch), the saved tensors backward reads only as bf16 product
-// operands, the attention probabilities, and the rest (conv outputs h2, GELU inputs, the
-// norms' statistics, the embedding).
+// scratch, the kernels' scratch, which holds the attention probabilities of a few heads
+// at a time), the saved tensors backward reads only as bf16 product operands, and the rest
+// (conv outputs h2, GELU inputs, the norms' statistics, the embedding).
 static void print_arena_parts(const StepNet *u, int B) {
-  double outs = 0, grads = 6.0 * B * u->max_tensor + u->max_op_scratch, probs = 0;
+  double outs = 0, grads = 6.0 * B * u->max_tensor + u->max_op_scratch;
   for (int k = 0; k < u->n_steps; k++) {
     const UNetStep *s = &u->steps[k];
     double n = (double)B * s->H * s->W * s->C;
     outs += s->out ? n : 0;
     grads += s->is_skip_source ? n : 0;
   }
-  for (int i = 0; i < u->n_attn; i++) {
-    const AttnCore *t = &u->attn[i].core;
-    probs += (double)B * t->NH * t->HW * t->HW;
-  }
-  for (int i = 0; i < u->n_xfmr; i++) {
-    const AttnCore *t = &u->xfmr[i].attn;
-    probs += u->xfmr[i].kind == XFMR_ATTN ? (double)B * t->NH * t->HW * t->HW : 0;
-  }
   double only = (double)B * stepnet_operand_only_floats(u), all = (double)u->arena.capacity;
   double mb = 4.0 / B / 1e6;
   printf("  arena per image: step outputs %.2f MB, gradients and temporaries %.2f, operand-only "
-         "%.2f, attention probabilities %.2f, the rest %.2f\n", outs * mb, grads * mb, only * mb,
-         probs * mb, (all - outs - grads - only - probs) * mb);
+         "%.2f, the rest %.2f\n", outs * mb, grads * mb, only * mb,
+         (all - outs - grads - only) * mb);
 }
 
 int main(int argc, char **argv) {

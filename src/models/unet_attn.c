@@ -38,17 +38,16 @@ int attn_core_add_params(AttnCore *t, UNetParams *p, const char *prefix) {
 void attn_core_plan(AttnCore *t, Arena *a, int B, size_t *tmp_need, size_t *op_need) {
   size_t n = (size_t)B * t->HW * t->C;
   t->qkv = arena_floats(a, 3 * n);
-  t->probs = arena_floats(a, (size_t)B * t->NH * t->HW * t->HW);
   t->att = arena_floats(a, n);
   unet_grow(tmp_need, 3 * (size_t)t->HW * t->C);
   unet_grow(op_need, attention_scratch_floats(B, t->HW, t->C, t->NH));
 }
 
 void attn_core_forward(AttnCore *t, float *out, const float *hn, const float *x, const float *params,
-                       int B) {
+                       int B, UNetScratch *s) {
   int N = B * t->HW, C = t->C;
   linear_forward_mixed(t->bf, t->qkv, hn, params + t->qkv_w, params + t->qkv_b, N, C, 3 * C);
-  attention_forward_mixed(t->bf, t->att, t->probs, t->qkv, B, t->HW, C, t->NH);
+  attention_forward_mixed(t->bf, t->att, t->qkv, B, t->HW, C, t->NH, s->op);
   linear_forward_mixed(t->bf, out, t->att, params + t->proj_w, params + t->proj_b, N, C, C);
   accumulate(out, x, (size_t)N * C);
 }
@@ -63,7 +62,7 @@ void attn_core_backward(AttnCore *t, float *dhn, float *dx, float *grads, const 
   linear_backward_mixed(t->bf, datt, grads + t->proj_w, grads + t->proj_b, dout, t->att,
                         params + t->proj_w, N, C, C);
   zero_floats(dqkv, 3 * n);
-  attention_backward_mixed(t->bf, dqkv, datt, t->qkv, t->probs, B, t->HW, C, t->NH, s->op);
+  attention_backward_mixed(t->bf, dqkv, datt, t->qkv, B, t->HW, C, t->NH, s->op);
   linear_backward_mixed(t->bf, dhn, grads + t->qkv_w, grads + t->qkv_b, dqkv, hn, params + t->qkv_w,
                         N, C, 3 * C);
 }
@@ -96,7 +95,7 @@ void attn_block_plan(AttnBlock *t, Arena *a, int B, size_t *tmp_need, size_t *op
 void attn_block_forward(AttnBlock *t, float *out, const float *x, const float *params, int B,
                         UNetScratch *s) {
   gn_unit_forward(&t->gn, s->norm, x, params, B);
-  attn_core_forward(&t->core, out, s->norm, x, params, B);
+  attn_core_forward(&t->core, out, s->norm, x, params, B, s);
 }
 
 void attn_block_backward(AttnBlock *t, float *dx, float *grads, const float *dout,

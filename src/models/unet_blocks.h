@@ -126,7 +126,6 @@ typedef struct {
   size_t qkv_w, qkv_b;    // (C, 3C), (3C)
   size_t proj_w, proj_b;  // (C, C), (C): zero-init in ADM
   float *qkv;             // (B,HW,3C) saved
-  float *probs;           // (B,NH,HW,HW) saved
   float *att;             // (B,HW,C) saved
   const Bf16Operands *bf;
 } AttnCore;
@@ -240,8 +239,9 @@ void attn_core_setup(AttnCore *t, int HW, int C, int NH);
 // Registers "<prefix>.qkv.*" and "<prefix>.proj.*" (proj zero-init).
 int attn_core_add_params(AttnCore *t, UNetParams *p, const char *prefix);
 void attn_core_plan(AttnCore *t, Arena *a, int B, size_t *tmp_need, size_t *op_need);
+// The attention probabilities are formed in s->op, not saved (backward recomputes them).
 void attn_core_forward(AttnCore *t, float *out, const float *hn, const float *x, const float *params,
-                       int B);
+                       int B, UNetScratch *s);
 // dx += dout (the residual), dhn += gradient of hn. Uses s->t[0] and s->t[1]; dhn must be
 // neither.
 void attn_core_backward(AttnCore *t, float *dhn, float *dx, float *grads, const float *dout,

@@ -60,7 +60,7 @@ void xfmr_block_forward(XfmrBlock *x, float *out, const float *inp, const float 
   layernorm_forward(s->norm, x->mean, x->rstd, inp, NULL, NULL, N, x->C);
   emb_mod_forward(&x->mod, s->norm, emb_act, E, params, B);
   if (x->kind == XFMR_ATTN) {
-    attn_core_forward(&x->attn, out, x->mod.out, inp, params, B);
+    attn_core_forward(&x->attn, out, x->mod.out, inp, params, B, s);
     return;
   }
   size_t nF = (size_t)N * x->F;

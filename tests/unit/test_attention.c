@@ -10,12 +10,12 @@
 
 typedef struct {
   int B, T, C, NH;
-  float *qkv, *out, *probs, *probe;
+  float *qkv, *out, *scratch, *probe;
 } AttnCtx;
 
 static double attn_loss(void *p) {
   AttnCtx *c = p;
-  attention_forward(c->out, c->probs, c->qkv, c->B, c->T, c->C, c->NH);
+  attention_forward(c->out, c->qkv, c->B, c->T, c->C, c->NH, c->scratch);
   return gradcheck_dot(c->out, c->probe, (size_t)c->B * c->T * c->C);
 }
 
@@ -25,20 +25,19 @@ static void test_gradcheck(void) {
   c.qkv = malloc(nqkv * sizeof(float));
   c.out = malloc(nout * sizeof(float));
   c.probe = malloc(nout * sizeof(float));
-  c.probs = malloc((size_t)c.B * c.NH * c.T * c.T * sizeof(float));
+  c.scratch = malloc(attention_scratch_floats(c.B, c.T, c.C, c.NH) * sizeof(float));
   float *dqkv = calloc(nqkv, sizeof(float));
-  float *scratch = malloc(attention_scratch_floats(c.B, c.T, c.C, c.NH) * sizeof(float));
   fill_uniform(c.qkv, nqkv, 11, -1.5f, 1.5f);
   fill_uniform(c.probe, nout, 12, -1, 1);
   attn_loss(&c);
-  attention_backward(dqkv, c.probe, c.qkv, c.probs, c.B, c.T, c.C, c.NH, scratch);
+  attention_backward(dqkv, c.probe, c.qkv, c.B, c.T, c.C, c.NH, c.scratch);
   GradcheckTarget t = {"attention.dqkv", c.qkv, dqkv, nqkv};
   double worst = gradcheck_run(attn_loss, &c, &t, 1, 1e-2, 5e-3, 1e-5, nqkv);
   printf("attention gradcheck: worst rel err %.3g over %zu elements\n", worst, nqkv);
-  free(c.qkv), free(c.out), free(c.probe), free(c.probs), free(dqkv), free(scratch);
+  free(c.qkv), free(c.out), free(c.probe), free(c.scratch), free(dqkv);
 }
 
-// Forward output, saved probabilities and the qkv gradient against PyTorch (float64).
+// Forward output, probabilities and the qkv gradient against PyTorch (float64).
 // A second backward into the same buffer must double it (backward accumulates).
 static void test_parity(const char *file, double grad_tol) {
   Fixture fx;
@@ -62,16 +61,17 @@ static void test_parity(const char *file, double grad_tol) {
     float *out = malloc(nout * sizeof(float)), *probs = malloc(np * sizeof(float));
     float *dqkv = malloc(nqkv * sizeof(float)), *expect = malloc(nqkv * sizeof(float));
     float *scratch = malloc(attention_scratch_floats(B, T, C, NH) * sizeof(float));
-    attention_forward(out, probs, qkv, B, T, C, NH);
+    attention_forward(out, qkv, B, T, C, NH, scratch);
+    attention_probs(probs, qkv, B, T, C, NH);
     CHECK_ARRAYS(out, rout, nout, 1e-5, "attention out");
     CHECK_ARRAYS(probs, rprobs, np, 1e-5, "attention probs");
     memset(dqkv, 0, nqkv * sizeof(float));
-    attention_backward(dqkv, dout, qkv, probs, B, T, C, NH, scratch);
+    attention_backward(dqkv, dout, qkv, B, T, C, NH, scratch);
     CHECK_ARRAYS(dqkv, rdqkv, nqkv, grad_tol, "attention dqkv");
     for (size_t i = 0; i < nqkv; i++) expect[i] = 2 * rdqkv[i];
-    attention_backward(dqkv, dout, qkv, probs, B, T, C, NH, scratch);
+    attention_backward(dqkv, dout, qkv, B, T, C, NH, scratch);
     CHECK_ARRAYS(dqkv, expect, nqkv, grad_tol, "attention dqkv accumulates (second call doubles it)");
-    attention_backward(NULL, dout, qkv, probs, B, T, C, NH, scratch);  // NULL = skip
+    attention_backward(NULL, dout, qkv, B, T, C, NH, scratch);  // NULL = skip
     free(out), free(probs), free(dqkv), free(expect), free(scratch);
   }
   fixture_free(&fx);

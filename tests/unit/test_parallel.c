@@ -181,9 +181,10 @@ static void k_attention(float *o, const float *x, const float *y) {
   enum { AT = 256, AC = 64, ANH = 2 };  // qkv (1, AT, 3 AC) = x
   float *out = o, *probs = out + AT * AC, *dqkv = probs + ANH * AT * AT;
   float *scratch = malloc(attention_scratch_floats(1, AT, AC, ANH) * sizeof *scratch);
-  attention_forward(out, probs, x, 1, AT, AC, ANH);
+  attention_forward(out, x, 1, AT, AC, ANH, scratch);
+  attention_probs(probs, x, 1, AT, AC, ANH);
   memcpy(dqkv, y, (size_t)AT * 3 * AC * sizeof *o);
-  attention_backward(dqkv, y, x, probs, 1, AT, AC, ANH, scratch);
+  attention_backward(dqkv, y, x, 1, AT, AC, ANH, scratch);
   free(scratch);
 }
 
