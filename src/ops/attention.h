@@ -8,7 +8,8 @@
 
 #include <stddef.h>
 
-// Floats of scratch forward and backward need (a few heads' P, and dP).
+// Floats of scratch forward and backward need: (pairs per pass + 1) * T * T, a pass's P
+// and backward's dP; after either call the last pass's P is at the front.
 size_t attention_scratch_floats(int B, int T, int C, int NH);
 // P of every head, as forward and backward form it (for checks and fixtures).
 void attention_probs(float *probs /* (B,NH,T,T) */, const float *qkv /* (B,T,3C) */, int B,

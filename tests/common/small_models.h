@@ -12,5 +12,9 @@ UNetConfig small_unet_config(float dropout);
 // 16x16x3, conv stages 16/16, width 32, depth 2, 2 heads, MLP ratio 2, 3 classes;
 // dropout p in the res blocks and the MLPs.
 UViTConfig small_uvit_config(float dropout);
+// Builds each of the two (dropout p) for batches up to max_batch, runs check(name, model)
+// on it ("unet", then "uvit") and frees it; a model that does not build is a failure.
+void for_each_small_model(int max_batch, float dropout,
+                          void (*check)(const char *model, StepNet *u));
 
 #endif

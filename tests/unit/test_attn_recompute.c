@@ -138,14 +138,6 @@ static void check_model(const char *model, StepNet *u) {
 int main(void) {
   check_op(3, 20, 16, 4, 1);  // 12 pairs: a full pass and a partial one
   check_op(9, 7, 8, 1, 3);    // one head: two full passes and one pair
-  UNetConfig uc = small_unet_config(0.1f);
-  StepNet u;
-  CHECK(unet_create(&u, &uc, 3) == VDMC_OK, "unet: %s", vdmc_error_message());
-  check_model("unet", &u);
-  stepnet_free(&u);
-  UViTConfig vc = small_uvit_config(0.1f);
-  CHECK(uvit_create(&u, &vc, 3) == VDMC_OK, "uvit: %s", vdmc_error_message());
-  check_model("uvit", &u);
-  stepnet_free(&u);
+  for_each_small_model(3, 0.1f, check_model);
   return check_finish("attn_recompute");
 }
