@@ -37,9 +37,9 @@ echo "unshaped links, bench_allreduce at P=2: $(grep '^MODEL iallreduce' "$out/a
 one=$(job p1 1)
 base=$(field img_per_s "$one")
 
-printf "%-8s %2s %8s %10s %11s %11s %16s | %10s %11s\n" link P img/s efficiency sync_ms/step exposed% MB/step/node \
-  predicted predicted_ms
-printf "%-8s %2d %8.2f %10.3f %11.1f %11.1f %16s | %10s %11s\n" - 1 "$base" 1 0 0 "$(field link_mb_per_step "$one")" 1 0
+printf "%-8s %2s %8s %10s %11s %11s %16s | %10s %11s | %6s %8s\n" link P img/s efficiency sync_ms/step exposed% MB/step/node \
+  predicted predicted_ms net pred_net
+printf "%-8s %2d %8.2f %10.3f %11.1f %11.1f %16s | %10s %11s | %6s %8s\n" - 1 "$base" 1 0 0 "$(field link_mb_per_step "$one")" 1 0 1 1
 for rate in none 10gbit 1gbit 200mbit; do
   "$here/tests/cluster/shape.sh" "$rate"
   gbit=$(awk -v r="$rate" -v c="$calib_gbit" 'BEGIN { v = r + 0; print r == "none" ? c : r ~ /mbit/ ? v / 1000 : v }')
@@ -51,16 +51,25 @@ for rate in none 10gbit 1gbit 200mbit; do
     pred=$("$build/profiling/scaling_model" --run "$out/none_p2" --compute-run "$out/p1" --calibration "$out/allreduce.txt" \
       --cores-per-node 1 --node-batch $per_rank --nodes $P --link "$gbit" --link-burst "$burst" --out "$out" "$here/configs/fmnist.yaml" |
       grep '^PREDICT')
-    printf "%-8s %2d %8.2f %10.3f %11.1f %11.1f %16s | %10.3f %11.1f\n" "$rate" "$P" "$(field img_per_s "$s")" \
+    # The network's share alone (as profiling/cluster_ab.sh): this run's own compute,
+    # which on this machine's shared cores is slower at P > 1 than the 1-node run's
+    net=$(awk -v c="$(field compute_s "$s")" -v w="$(field sync_wait_s "$s")" -v a="$(field allgather_s "$s")" \
+      'BEGIN { print c / (c + w + a) }')
+    pred_net=$("$build/profiling/scaling_model" --run "$out/${rate}_p$P" --calibration "$out/allreduce.txt" \
+      --cores-per-node 1 --node-batch $per_rank --nodes $P --link "$gbit" --link-burst "$burst" --out "$out" "$here/configs/fmnist.yaml" |
+      grep '^PREDICT')
+    printf "%-8s %2d %8.2f %10.3f %11.1f %11.1f %16s | %10.3f %11.1f | %6.3f %8.3f\n" "$rate" "$P" "$(field img_per_s "$s")" \
       "$(awk -v a="$(field img_per_s "$s")" -v b="$base" -v p=$P 'BEGIN { print a / (p * b) }')" \
       "$(awk -v w="$(field sync_wait_min_s "$s")" 'BEGIN { print 1e3 * w }')" \
       "$(awk -v x="$(field sync_exposed "$s")" 'BEGIN { print 100 * x }')" \
       "$(field link_mb_per_step "$s")" \
-      "$(field efficiency "$pred")" "$(field exposed_ms "$pred")"
+      "$(field efficiency "$pred")" "$(field exposed_ms "$pred")" "$net" "$(field efficiency "$pred_net")"
   done
 done
 "$here/tests/cluster/shape.sh" none
 echo "efficiency = img/s(P) / (P x img/s(1)); sync_ms/step = sync_wait of the rank that reached the gradient sum"
 echo "last (no load-imbalance wait); exposed% = mean sync_wait / step; MB/step/node = bytes received + sent per step"
 echo "by node1/node2/... (a ring allreduce moves 2 x 2(P-1)/P x 4N on every node); predicted = scaling_model's efficiency and exposed sync for the"
-echo "link's bandwidth ('none': the bench_allreduce fit, $calib_gbit Gb/s). Runs, logs, reports: $out"
+echo "link's bandwidth ('none': the bench_allreduce fit, $calib_gbit Gb/s), compute from the 1-node run; net = the run's"
+echo "compute / (compute + mean sync_wait + mean all-gather), the network's share, and pred_net = the model's efficiency"
+echo "with that run's own compute (the nodes share $(nproc) cores, so P ranks compute slower than one). Runs, logs, reports: $out"

@@ -117,6 +117,15 @@ typedef struct {
   GnDims d;
 } GnArgs;
 
+// The writing pass of example b's channels [c0, c1): forward (right after the block's
+// statistics, while it is in cache) and groupnorm_from_stats share it, so their bits agree.
+static void gn_block_normalize(const GnArgs *a, size_t b, const float *mb, const float *rb, int c0, int c1) {
+  size_t tile = (size_t)a->d.HW * a->d.C;
+  for (int s0 = c0; s0 < c1; s0 += SEG)
+    gn_segment_normalize(a->out + b * tile, a->inp + b * tile, mb, rb, a->weight, a->bias, &a->d, s0,
+                         seg_end(s0, c1) - s0);
+}
+
 // Forward of examples [lo, hi).
 static void gn_forward_range(void *ctx, size_t lo, size_t hi) {
   GnArgs *a = ctx;
@@ -128,25 +137,18 @@ static void gn_forward_range(void *ctx, size_t lo, size_t hi) {
     for (int c0 = 0; c0 < d->C; c0 = block_end(d, c0)) {
       int c1 = block_end(d, c0);
       gn_block_stats(a->mean, a->rstd, x, d, (int)b, c0, c1);
-      for (int s0 = c0; s0 < c1; s0 += SEG)
-        gn_segment_normalize(a->out + b * tile, x, mb, rb, a->weight, a->bias, d, s0,
-                             seg_end(s0, c1) - s0);
+      gn_block_normalize(a, b, mb, rb, c0, c1);
     }
   }
 }
 
-// The normalizing pass alone, of examples [lo, hi), from saved statistics: the loop of
-// gn_forward_range without gn_block_stats.
+// The normalizing pass alone, of examples [lo, hi), from saved statistics.
 static void gn_from_stats_range(void *ctx, size_t lo, size_t hi) {
   GnArgs *a = ctx;
   const GnDims *d = &a->d;
-  size_t tile = (size_t)d->HW * d->C;
   for (size_t b = lo; b < hi; b++) {
     const float *mb = a->cmean + b * d->G, *rb = a->crstd + b * d->G;
-    for (int c0 = 0; c0 < d->C; c0 = block_end(d, c0))
-      for (int s0 = c0, c1 = block_end(d, c0); s0 < c1; s0 += SEG)
-        gn_segment_normalize(a->out + b * tile, a->inp + b * tile, mb, rb, a->weight, a->bias, d,
-                             s0, seg_end(s0, c1) - s0);
+    for (int c0 = 0; c0 < d->C; c0 = block_end(d, c0)) gn_block_normalize(a, b, mb, rb, c0, block_end(d, c0));
   }
 }
 
