@@ -2,11 +2,13 @@
 // Every matrix product is one sgemm per (b, head) that reads the head's
 // q/k/v columns in place from qkv (leading dimension 3C) and writes out/dqkv in
 // place (leading dimensions C and 3C): no gather, no transpose copies.
-// The probabilities P are not saved: forward and backward form them for a few (b, head)
-// pairs at a time in the scratch, backward again from the same q and k with the same
-// code (so with the same bits). Threads (ops/parallel.h): forward gives each thread
-// whole pairs; backward recomputes a pass's P the same way, then goes head by head, each
-// product cut by ops/gemm.h and the softmax rows split over the threads.
+// The probabilities P are saved (forward fills a (B, NH, T, T) buffer backward reads) or
+// recomputed (forward and backward form them for a few (b, head) pairs at a time in the
+// scratch, backward again from the same q and k): one function forms them in all three
+// places, so both ways have the same bits. Threads (ops/parallel.h): forward gives each
+// thread whole pairs; a recomputing backward forms a pass's P the same way; then backward
+// goes head by head, each product cut by ops/gemm.h and the softmax rows split over the
+// threads.
 #include "ops/attention.h"
 
 #include <math.h>
@@ -94,8 +96,9 @@ static void softmax_rows(float *s, int T) {
   }
 }
 
-// (b, head) pairs per pass: forward and backward compute the probabilities of this many
-// pairs at a time into the scratch (instead of keeping all B*NH of them), enough for
+// (b, head) pairs per pass when P is recomputed: forward and backward compute the
+// probabilities of this many pairs at a time into the scratch (instead of keeping all
+// B*NH of them), enough for
 // the pool's threads to share on the hosts measured (2 to 8 cores); a pair's values do
 // not depend on which pass or thread computes it.
 enum { PAIRS_PER_PASS = 8 };
@@ -105,14 +108,20 @@ static size_t pass_pairs(int B, int NH) {
   return pairs < PAIRS_PER_PASS ? pairs : PAIRS_PER_PASS;
 }
 
-// The pass's probabilities, then backward's dP.
-size_t attention_scratch_floats(int B, int T, int C, int NH) {
-  return (pass_pairs(B, NH) + 1) * (size_t)T * T;
+const char *attn_probs_name(AttnProbs where) {
+  static const char *const names[ATTN_PROBS_COUNT] = {"saved", "recomputed"};
+  return where >= 0 && where < ATTN_PROBS_COUNT ? names[where] : "?";
 }
 
-// P = softmax(q k^T / sqrt(D)) of one head into p (T, T): the one place forward and
-// backward (which recomputes it instead of saving it) form the probabilities, so both
-// have the same bits.
+// Recomputed: the pass's probabilities, then backward's dP. Saved: dP.
+size_t attention_scratch_floats(int B, int T, int C, int NH, AttnProbs where) {
+  size_t probs = where == ATTN_PROBS_RECOMPUTED ? pass_pairs(B, NH) : 0;
+  return (probs + 1) * (size_t)T * T;
+}
+
+// P = softmax(q k^T / sqrt(D)) of one head into p (T, T): the one place forward and a
+// recomputing backward form the probabilities, so saved and recomputed P have the same
+// bits.
 static void head_probs(const Head *hd, float *p, int T) {
   gemm_block(0, 1, T, T, hd->D, hd->scale, hd->q, hd->ld, hd->k, hd->ld, 0.0f, p, T);
   softmax_rows(p, T);
@@ -150,8 +159,14 @@ void attention_probs(float *probs, const float *qkv, int B, int T, int C, int NH
   attn_pass(NULL, probs, qkv, 0, (size_t)B * NH, T, C, NH);
 }
 
-void attention_forward(float *out, const float *qkv, int B, int T, int C, int NH, float *scratch) {
-  size_t pairs = (size_t)B * NH, per = pass_pairs(B, NH);
+void attention_forward(float *out, float *probs, const float *qkv, int B, int T, int C, int NH,
+                       float *scratch) {
+  size_t pairs = (size_t)B * NH;
+  if (probs) {  // saved: every pair's P stays where backward reads it
+    attn_pass(out, probs, qkv, 0, pairs, T, C, NH);
+    return;
+  }
+  size_t per = pass_pairs(B, NH);
   for (size_t first = 0; first < pairs; first += per)
     attn_pass(out, scratch, qkv, first, pairs - first < per ? pairs - first : per, T, C, NH);
 }
@@ -199,18 +214,20 @@ static void head_backward(const Head *hd, float *dqkv, const float *dout, const 
   gemm_strided(1, 0, T, D, T, hd->scale, dp, T, hd->q, ld, 1.0f, dk, ld);
 }
 
-void attention_backward(float *dqkv, const float *dout, const float *qkv, int B, int T, int C,
-                        int NH, float *scratch) {
+void attention_backward(float *dqkv, const float *dout, const float *qkv, const float *probs,
+                        int B, int T, int C, int NH, float *scratch) {
   if (!dqkv) return;
-  size_t pairs = (size_t)B * NH, per = pass_pairs(B, NH);
-  float *dp = scratch + per * T * T;
+  // saved: one pass over every pair, reading forward's P; recomputed: passes that form it
+  size_t pairs = (size_t)B * NH, per = probs ? pairs : pass_pairs(B, NH);
+  float *dp = probs ? scratch : scratch + per * T * T;
   for (size_t first = 0; first < pairs; first += per) {
     size_t n = pairs - first < per ? pairs - first : per;
-    attn_pass(NULL, scratch, qkv, first, n, T, C, NH);  // the probabilities forward had
+    const float *p = probs ? probs + first * T * T : scratch;
+    if (!probs) attn_pass(NULL, scratch, qkv, first, n, T, C, NH);  // the P forward had
     for (size_t j = 0; j < n; j++) {
       size_t i = first + j;
       Head hd = head_at(qkv, (int)(i / (size_t)NH), (int)(i % (size_t)NH), T, C, NH);
-      head_backward(&hd, dqkv, dout, scratch + j * T * T, dp, T, C);
+      head_backward(&hd, dqkv, dout, p + j * T * T, dp, T, C);
     }
   }
 }

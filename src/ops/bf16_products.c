@@ -99,19 +99,20 @@ void conv2d_backward_mixed(const Bf16Operands *bf, float *dinp, float *dweight, 
   conv2d_backward(dinp, dweight, NULL, dout_r, inp_r, w_r, d, scratch);
 }
 
-void attention_forward_mixed(const Bf16Operands *bf, float *out, const float *qkv, int B, int T,
-                             int C, int NH, float *scratch) {
+void attention_forward_mixed(const Bf16Operands *bf, float *out, float *probs, const float *qkv,
+                             int B, int T, int C, int NH, float *scratch) {
   float *at = bf ? bf->buf : NULL;
   if (bf) qkv = rounded(bf, &at, qkv, (size_t)B * T * 3 * C);
-  attention_forward(out, qkv, B, T, C, NH, scratch);
+  attention_forward(out, probs, qkv, B, T, C, NH, scratch);
 }
 
 void attention_backward_mixed(const Bf16Operands *bf, float *dqkv, const float *dout,
-                              const float *qkv, int B, int T, int C, int NH, float *scratch) {
+                              const float *qkv, const float *probs, int B, int T, int C, int NH,
+                              float *scratch) {
   if (bf && dqkv) {
     float *at = bf->buf;
     qkv = rounded(bf, &at, qkv, (size_t)B * T * 3 * C);
     dout = rounded(bf, &at, dout, (size_t)B * T * C);
   }
-  attention_backward(dqkv, dout, qkv, B, T, C, NH, scratch);
+  attention_backward(dqkv, dout, qkv, probs, B, T, C, NH, scratch);
 }

@@ -20,14 +20,25 @@ UViTConfig small_uvit_config(float dropout) {
                       .xfmr_dropout = dropout};
 }
 
+const char *small_model_name(SmallModel m) { return m == SMALL_UVIT ? "uvit" : "unet"; }
+
+int small_model_create(StepNet *u, SmallModel m, float dropout, AttnProbs where, int max_batch) {
+  if (m == SMALL_UVIT) {
+    UViTConfig vc = small_uvit_config(dropout);
+    vc.common.attention_probs = where;
+    return uvit_create(u, &vc, max_batch);
+  }
+  UNetConfig uc = small_unet_config(dropout);
+  uc.attention_probs = where;
+  return unet_create(u, &uc, max_batch);
+}
+
 void for_each_small_model(int max_batch, float dropout,
                           void (*check)(const char *model, StepNet *u)) {
-  UNetConfig uc = small_unet_config(dropout);
-  UViTConfig vc = small_uvit_config(dropout);
-  for (int m = 0; m < 2; m++) {
+  for (int m = 0; m < SMALL_MODEL_COUNT; m++) {
     StepNet u;
-    int st = m ? uvit_create(&u, &vc, max_batch) : unet_create(&u, &uc, max_batch);
-    const char *name = m ? "uvit" : "unet";
+    const char *name = small_model_name((SmallModel)m);
+    int st = small_model_create(&u, (SmallModel)m, dropout, ATTN_PROBS_SAVED, max_batch);
     CHECK(st == VDMC_OK, "%s: %s", name, vdmc_error_message());
     if (st != VDMC_OK) continue;
     check(name, &u);
