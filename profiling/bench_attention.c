@@ -84,6 +84,24 @@ static void loops_backward(float *dqkv, const float *dout, const float *qkv, con
     }
 }
 
+typedef struct {
+  double fwd, bwd;  // seconds per call
+} AttnTimes;
+
+// vdmc's forward and backward, reps calls each, with probs saved (a (B, NH, T, T) buffer)
+// or recomputed (NULL).
+static AttnTimes time_vdmc(float *out, float *probs, float *dqkv, const float *dout,
+                           const float *qkv, int B, int T, int C, int NH, float *scratch, int reps) {
+  AttnTimes t;
+  double t0 = now();
+  for (int r = 0; r < reps; r++) attention_forward(out, probs, qkv, B, T, C, NH, scratch);
+  t.fwd = (now() - t0) / reps;
+  t0 = now();
+  for (int r = 0; r < reps; r++) attention_backward(dqkv, dout, qkv, probs, B, T, C, NH, scratch);
+  t.bwd = (now() - t0) / reps;
+  return t;
+}
+
 int main(int argc, char **argv) {
   int B = 4, T = 256, C = 256, NH = 4;
   if (argc == 5) B = atoi(argv[1]), T = atoi(argv[2]), C = atoi(argv[3]), NH = atoi(argv[4]);
@@ -106,19 +124,11 @@ int main(int argc, char **argv) {
   t0 = now();
   for (int r = 0; r < reps; r++) loops_backward(dqkv, dout, qkv, probs, B, T, C, NH, scratch);
   double t_lb = (now() - t0) / reps;
-  t0 = now();
-  for (int r = 0; r < reps; r++) attention_forward(out, probs, qkv, B, T, C, NH, scratch);
-  double t_f = (now() - t0) / reps;
-  t0 = now();
-  for (int r = 0; r < reps; r++) attention_backward(dqkv, dout, qkv, probs, B, T, C, NH, scratch);
-  double t_b = (now() - t0) / reps;
+  AttnTimes saved = time_vdmc(out, probs, dqkv, dout, qkv, B, T, C, NH, scratch, reps);
+  double t_f = saved.fwd, t_b = saved.bwd;
   // model.attention_probs: recomputed, against the saved P above
-  t0 = now();
-  for (int r = 0; r < reps; r++) attention_forward(out, NULL, qkv, B, T, C, NH, scratch);
-  double t_rf = (now() - t0) / reps;
-  t0 = now();
-  for (int r = 0; r < reps; r++) attention_backward(dqkv, dout, qkv, NULL, B, T, C, NH, scratch);
-  double t_rb = (now() - t0) / reps;
+  AttnTimes rec = time_vdmc(out, NULL, dqkv, dout, qkv, B, T, C, NH, scratch, reps);
+  double t_rf = rec.fwd, t_rb = rec.bwd;
 
   double maxdiff = 0;
   for (size_t i = 0; i < nout; i++) maxdiff = fmax(maxdiff, fabs(out[i] - ref[i]));
