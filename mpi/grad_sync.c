@@ -88,6 +88,10 @@ int grad_sync_init(GradSync *g, MPI_Comm comm, const ParamTable *t, float *grads
     g->wire = malloc(g->total * sizeof *g->wire);
     if (!g->wire) return vdmc_fail(VDMC_ERR_MEMORY, "out of memory for the bf16 gradient reduction buffer");
   }
+  if (zero_stage == 0 && g->size > 1) {
+    int rc = iallreduce_algorithm_choose(comm, &g->algorithm);
+    if (rc) return rc;
+  }
   if (!uses_thread(g)) return VDMC_OK;
   // The thread calls MPI_Test while the main thread makes other MPI calls.
   int level = MPI_THREAD_SINGLE;

@@ -4,8 +4,10 @@
 // `bucket_floats`, in reverse table order (the last layers' gradients are final
 // first in backward). As backward reports "everything from offset X on is final"
 // (grad_sync_ready_from), each bucket lying wholly in [X, total) is launched with
-// MPI_Iallreduce(SUM). Open MPI moves a non-blocking collective's bytes only inside
-// MPI calls, so something must call MPI while backward computes (mpi.progress):
+// MPI_Iallreduce(SUM), whose algorithm grad_sync_init chooses at P = 2 (libnbc's
+// ring, mpi/iallreduce_algorithm.h: a process-wide setting of Open MPI). Open MPI
+// moves a non-blocking collective's bytes only inside MPI calls, so something must
+// call MPI while backward computes (mpi.progress):
 //   GRAD_SYNC_PROGRESS_THREAD: a thread, started at the first launch of a step and
 //     joined in grad_sync_finish, MPI_Tests the buckets in flight every
 //     GRAD_SYNC_POLL_US microseconds (sleeping in between: a rank may have one core);
@@ -34,6 +36,7 @@
 #include <stdint.h>
 
 #include "core/param_table.h"
+#include "mpi/iallreduce_algorithm.h"
 
 typedef struct {
   size_t begin, end;  // float range [begin, end) of the flat buffer
@@ -65,6 +68,7 @@ typedef struct {
   double launched_before_finish;  // fraction of floats launched during backward
   GradSyncProgress progress;
   GradSyncPrecision precision;
+  IallreduceAlgorithm algorithm;  // what runs the buckets' MPI_Iallreduce (zero_stage 0, size > 1)
   uint16_t *wire;            // (total) bf16 bits of the gradient being reduced (GRAD_SYNC_BF16 only)
   MPI_Op bf16_sum;           // the reduction of `wire` (GRAD_SYNC_BF16 only)
   int bf16_objects;          // bf16_sum was created (GRAD_SYNC_BF16 over more than one rank)

@@ -62,6 +62,40 @@ double sync_model_tree_finish(const double *bytes, const double *launch, int n, 
   return finish;
 }
 
+// One round of the pair ring: `bytes` each way at once from the call `at` (rank 1 to
+// rank 0 over direction 0, rank 0 to rank 1 over direction 1); returns the call in which
+// both have arrived. A rendezvous message sends its first fragment each way; both
+// ranks match in a call and acknowledge (the acknowledgement queues behind what its
+// direction already carries), both see the acknowledgement in a call and hand over the
+// rest.
+static double exchange_done(Wire *w, double at, double bytes, const SyncLink *l, const SyncProgress *p) {
+  double first = fmin(bytes, l->eager_bytes);
+  double arrived = fmax(wire_send(w, 0, at, first, l), wire_send(w, 1, at, first, l));
+  if (bytes <= l->eager_bytes) return sync_model_next_call(p, arrived);
+  double matched = sync_model_next_call(p, arrived);
+  double acked = sync_model_next_call(p, fmax(wire_send(w, 0, matched, 0, l), wire_send(w, 1, matched, 0, l)));
+  double rest = bytes - l->eager_bytes;
+  return sync_model_next_call(p, fmax(wire_send(w, 0, acked, rest, l), wire_send(w, 1, acked, rest, l)));
+}
+
+double sync_model_pair_ring_finish(const double *bytes, const double *launch, int n, const SyncLink *l,
+                                   const SyncProgress *p) {
+  Wire w = {{0, 0}, {l->burst_bytes, l->burst_bytes}};
+  double finish = 0;
+  for (int i = 0; i < n; i++) {
+    double half = bytes[i] / 2;  // libnbc's two segments (one element apart when odd: ignored)
+    double t = exchange_done(&w, sync_model_next_call(p, launch[i]), half, l, p);  // reduce-scatter
+    finish = fmax(finish, exchange_done(&w, t, half, l, p));                      // all-gather
+  }
+  return finish;
+}
+
+double sync_model_iallreduce_finish(const double *bytes, const double *launch, int n, int P, const SyncLink *l,
+                                    const SyncProgress *p) {
+  if (P == 2) return sync_model_pair_ring_finish(bytes, launch, n, l, p);
+  return sync_model_tree_finish(bytes, launch, n, P, l, p);
+}
+
 // coll/tuned 4.1's fixed decision for MPI_Reduce_scatter_block with a commutative op
 // picks basic_linear (a reduce to rank 0, then a scatter) in these bands of the
 // per-rank block; elsewhere recursive halving or butterfly.

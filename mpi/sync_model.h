@@ -15,6 +15,11 @@
 // also lets the first burst_bytes of a message through at once when that direction has
 // been idle long enough to refill its bucket (burst_bytes / beta).
 //
+// At P = 2 vdmc runs libnbc's ring instead (mpi/iallreduce_algorithm.h): per bucket two
+// rounds, each a message of half the bucket each way at once (a reduce-scatter, then an
+// all-gather of the summed halves); each round completes when both messages have arrived,
+// in a call, and a rendezvous is matched and acknowledged on both ranks alike.
+//
 // zero_stage 1: MPI_Reduce_scatter_block and MPI_Allgather, blocking, after backward
 // (coll/tuned's fixed decision functions pick the algorithm; see the functions below).
 #ifndef VDMC_MPI_SYNC_MODEL_H
@@ -46,6 +51,14 @@ double sync_model_next_call(const SyncProgress *p, double t);
 // launched at launch[i] (ascending, each a call time), over P ranks.
 double sync_model_tree_finish(const double *bytes, const double *launch, int n, int P, const SyncLink *l,
                               const SyncProgress *p);
+
+// The same for libnbc's ring at P = 2.
+double sync_model_pair_ring_finish(const double *bytes, const double *launch, int n, const SyncLink *l,
+                                   const SyncProgress *p);
+
+// What grad_sync runs: the ring at P = 2, the tree otherwise.
+double sync_model_iallreduce_finish(const double *bytes, const double *launch, int n, int P, const SyncLink *l,
+                                    const SyncProgress *p);
 
 // MPI_Reduce_scatter_block(MPI_IN_PLACE) of `bytes` in all (bytes / P per rank), commutative op.
 double sync_model_reduce_scatter_seconds(double bytes, int P, const SyncLink *l);

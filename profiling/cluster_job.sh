@@ -7,7 +7,7 @@ source "$here/tests/cluster/names.sh"
 login() { "$here/tests/cluster/login.sh" "$@"; }
 links_bytes() { for k in $(seq 1 "$(cat "$cluster_state/nodes")"); do cluster_link_bytes "$k"; done; }
 
-# job NAME NODES [KEY=VALUE...]: configs/fmnist.yaml on NODES x 1 rank x 1 thread through
+# job NAME NODES [KEY=VALUE...]: $config (default configs/fmnist.yaml) on NODES x 1 rank x 1 thread through
 # jobs/train.sbatch, the KEY=VALUEs as --set overrides; prints the report's SUMMARY
 # line and the MB each node's link moved per step (node1/node2/...)
 job() {
@@ -17,7 +17,7 @@ job() {
   before=($(links_bytes))
   (cd "$out" && env ${job_env[@]+"${job_env[@]}"} VDMC="$build/vdmc" "$here/tests/cluster/login.sh" \
     sbatch -W -N "$nodes" --ntasks-per-node=1 -o "$out/$name.log" \
-    "$here/jobs/train.sbatch" "$here/configs/fmnist.yaml" "$out/$name" \
+    "$here/jobs/train.sbatch" "${config:-$here/configs/fmnist.yaml}" "$out/$name" \
     --set "data.train=$out/data/fashion-mnist-train.h5" --set "data.test=$out/data/fashion-mnist-test.h5" \
     --set optim.batch_size=$((per_rank * nodes)) --set optim.steps="$steps" --set run.log_every=$((steps / 3)) \
     --set run.checkpoint_every=1000000 --set run.sample_every=0 --set mpi.threads_per_rank=1 \

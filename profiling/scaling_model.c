@@ -3,7 +3,8 @@
 // communication, the communication timed by mpi/sync_model (the algorithms Open MPI 4.1
 // runs for grad_sync's calls, and when their rounds can advance):
 //   zero_stage 0: the buckets of grad_sync_plan_buckets, each an in-place
-//     MPI_Iallreduce (binomial reduce to rank 0, then binomial broadcast), launched at
+//     MPI_Iallreduce (binomial reduce to rank 0, then binomial broadcast; at P = 2
+//     libnbc's ring, which grad_sync chooses there), launched at
 //     the poll of backward after its tensors are done. Backward polls after each step
 //     of the network and after the embedding (grad_sync_ready_from); the polls are
 //     paced by the steps' forward FLOPs (stepnet_step_flops). With mpi.progress calls a
@@ -133,7 +134,7 @@ static double exposed_seconds(const ModelCost *m, const SyncLink *l, int P, doub
   for (int j = 0; j < m->n_calls; j++) calls[j] = t_backward * m->call_share[j];
   SyncProgress p = {calls, m->n_calls, t_backward};
   if (m->progress_thread) p = (SyncProgress){NULL, 0, 0};
-  return fmax(0, sync_model_tree_finish(bytes, launch, m->n_buckets, P, l, &p) - t_backward);
+  return fmax(0, sync_model_iallreduce_finish(bytes, launch, m->n_buckets, P, l, &p) - t_backward);
 }
 
 // The whole gradient sum when nothing of it overlaps backward (zero_stage 1: with the

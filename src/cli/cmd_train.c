@@ -14,6 +14,7 @@
 #include "core/status.h"
 #include "mpi/agree.h"
 #include "mpi/comm.h"
+#include "mpi/iallreduce_algorithm.h"
 #include "mpi/world.h"
 #include "ops/attention.h"
 #include "cli/flag_parse.h"
@@ -136,6 +137,9 @@ int cmd_train(int argc, char **argv) {
     if (t->lr.decay_skipped)
       fprintf(stderr, "vdmc train: optim.lr_decay %s has no decay phase: the run ends after %.0f images, inside "
               "optim.warmup_images %g\n", cs.values.optim.lr_decay, t->lr.decay_end, t->lr.warmup);
+    if (comm.size > 1 && t->sync.zero_stage == 0)
+      fprintf(stderr, "vdmc train: gradient sum: MPI_Iallreduce per bucket, %s\n",
+              iallreduce_algorithm_name(t->sync.algorithm));
     if (t->sync.precision == GRAD_SYNC_BF16)  // never silent: it changes the sums (docs/mpi.md)
       fprintf(stderr, comm.size > 1 ? "vdmc train: gradient sum over ranks in bf16 (mpi.reduce_precision), "
                                       "half the bytes; error bound in docs/mpi.md\n"

@@ -4,7 +4,7 @@
 # eval_bpd equal to log.jsonl's, and valid PNGs; a synthetic log with FID lines and a
 # FID-less one gives the last and best of each value with their steps and the eval_*
 # plots; malformed logs give one clear error line naming path:line and exit 1. profiling/scaling_model on the same run: a table of
-# efficiencies in (0, 1] falling with the node count, the tree allreduce time of one
+# efficiencies in (0, 1] falling with the node count, the allreduce time (ring at P = 2, tree beyond) of one
 # bucket at P = 2, 3, 5 (fp32 and bf16 elements; ZeRO-1 with bf16), its PNGs, and a clear error
 # for a calibration file without a MODEL line.
 set -u
@@ -83,7 +83,9 @@ for f in ib-hdr 100gbe local; do
   check "scaling_$f.png written" "head -c 8 '$work/plots/scaling_$f.png' | od -An -tx1 | grep -q '89 50 4e 47 0d 0a 1a 0a'"
 done
 # libnbc's tree: one bucket costs 2 ceil(log2 P) (alpha + bytes / beta), all of it exposed
-# (the default config's 2.69 MB in one 4 MiB bucket, launched when backward ends); a
+# (the default config's 2.69 MB in one 4 MiB bucket, launched when backward ends); at
+# P = 2 grad_sync runs libnbc's ring instead: two rounds of half the bytes each way at
+# once, each a rendezvous (3 alpha + bytes / (2 beta)), 6 alpha + bytes / beta. A
 # gradient element is 4 bytes, 2 with mpi.reduce_precision bf16. ZeRO-1 (coll/tuned's
 # choices, mpi/sync_model.c): the reduce-scatter below 4 ranks as a chain reduce of the
 # gradient, (P-1) (alpha + bytes / beta), and a scatter, (P-1) alpha + (P-1)/P bytes / beta;
@@ -101,10 +103,10 @@ predicted() {  # name sed-expression awk-formula-of-P,N: how many of P = 2, 3, 5
       if (N > 0 && (v["comm_ms"] - want) ^ 2 < (1e-3 * want) ^ 2 && v["exposed_ms"] == v["comm_ms"]) ok++ }
     END { print ok + 0 }' "$work/$1.link"
 }
-got=$(predicted tree "" "2 * L * (a + 4 * N / b)")
-check "tree allreduce time 2 ceil(log2 P) (alpha + 4N / beta) at P = 2, 3, 5, all exposed (got $got of 3)" "[ '$got' = 3 ]"
-got=$(predicted tree_bf16 's/^  zero_stage: .*/&\n  reduce_precision: bf16/' "2 * L * (a + 2 * N / b)")
-check "bf16 tree allreduce time 2 ceil(log2 P) (alpha + 2N / beta) (got $got of 3)" "[ '$got' = 3 ]"
+got=$(predicted tree "" "P == 2 ? 6 * a + 4 * N / b : 2 * L * (a + 4 * N / b)")
+check "allreduce time: ring at P = 2, tree 2 ceil(log2 P) (alpha + 4N / beta) at P = 3, 5, all exposed (got $got of 3)" "[ '$got' = 3 ]"
+got=$(predicted tree_bf16 's/^  zero_stage: .*/&\n  reduce_precision: bf16/' "P == 2 ? 6 * a + 2 * N / b : 2 * L * (a + 2 * N / b)")
+check "bf16 allreduce time: ring at P = 2, tree 2 ceil(log2 P) (alpha + 2N / beta) (got $got of 3)" "[ '$got' = 3 ]"
 got=$(predicted zero1_bf16 's/^  zero_stage: .*/  zero_stage: 1\n  reduce_precision: bf16/' \
   "(P < 4 ? (P - 1) * (a + 2 * N / b) + (P - 1) * a : L * a) + (P - 1) / P * 2 * N / b + L * a + (P == 2 ? 2 : 1) * (P - 1) / P * 4 * N / b")
 check "ZeRO-1 with bf16: bf16 reduce + scatter, fp32 all-gather (got $got of 3)" "[ '$got' = 3 ]"

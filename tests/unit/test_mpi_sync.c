@@ -5,6 +5,8 @@
 // in bf16 too (integers up to 256 are bf16 values): the bf16 wire runs the same checks.
 #include <mpi.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "check.h"
@@ -13,6 +15,7 @@
 #include "core/status.h"
 #include "mpi/comm.h"
 #include "mpi/grad_sync.h"
+#include "mpi/iallreduce_algorithm.h"
 #include "mpi/reduce.h"
 
 static float value(int rank, size_t i) { return (float)((rank + 1) * ((i % 7) + 1)); }
@@ -74,6 +77,64 @@ static void run_stage(const VdmcComm *c, int zero_stage, GradSyncProgress progre
   param_table_free(&t);
 }
 
+// The sums of one zero_stage-0 grad_sync pass over `grads` (restored from `mine` first).
+static void sum_once(const VdmcComm *c, const ParamTable *t, float *grads, const float *mine, size_t total,
+                     IallreduceAlgorithm *algorithm) {
+  memcpy(grads, mine, total * sizeof *grads);
+  GradSync g;
+  CHECK(grad_sync_init(&g, c->comm, t, grads, 64, 0, GRAD_SYNC_PROGRESS_CALLS, GRAD_SYNC_FP32) == VDMC_OK, "init: %s",
+        vdmc_error_message());
+  *algorithm = g.algorithm;
+  grad_sync_begin(&g);
+  CHECK(grad_sync_finish(&g) == VDMC_OK, "finish: %s", vdmc_error_message());
+  grad_sync_free(&g);
+}
+
+// At P = 2 grad_sync_init asks Open MPI for libnbc's ring (mpi/iallreduce_algorithm.h),
+// whose sums must be the tree's bit for bit: each element one a + b. Random floats of
+// many exponents (not the small integers above, whose sums are exact in any order),
+// summed by the ring, by the binomial tree (the variable set to 2 here) and by hand from
+// the other rank's values in this rank's order and in the other's.
+static void pair_ring_bits(const VdmcComm *c) {
+  ParamTable t;
+  build_table(&t);
+  size_t total = grad_sync_padded_total(&t, c->size);
+  float *grads = vdmc_alloc_floats(total), *mine = vdmc_alloc_floats(total), *ring = vdmc_alloc_floats(total);
+  float *theirs = vdmc_alloc_floats(total);
+  srand(1234u + (unsigned)c->rank);
+  for (size_t i = 0; i < total; i++)
+    mine[i] = ((float)rand() / RAND_MAX - 0.5f) * (float)(1 << (rand() % 20)) / (float)(1 << 10);
+  int found = 0, before = 0, ignored = 0;
+  CHECK(iallreduce_libnbc_variable(&found, &before, -1) == VDMC_OK, "read the variable: %s", vdmc_error_message());
+  CHECK(found, "Open MPI's coll_libnbc_iallreduce_algorithm exists (the project's MPI)");
+  IallreduceAlgorithm a;
+  sum_once(c, &t, grads, mine, total, &a);
+  IallreduceAlgorithm want = before != 0 ? IALLREDUCE_CHOSEN_OUTSIDE : c->size == 2 ? IALLREDUCE_PAIR_RING
+                                                                                      : IALLREDUCE_LIBRARY;
+  CHECK(a == want, "algorithm %d, expected %d (variable was %d, P = %d)", (int)a, (int)want, before, c->size);
+  if (c->size == 2 && before == 0) {
+    memcpy(ring, grads, total * sizeof *ring);
+    CHECK(MPI_Sendrecv(mine, (int)total, MPI_FLOAT, 1 - c->rank, 7, theirs, (int)total, MPI_FLOAT, 1 - c->rank, 7,
+                       c->comm, MPI_STATUS_IGNORE) == MPI_SUCCESS, "exchange");
+    CHECK(iallreduce_libnbc_variable(&found, &ignored, 2) == VDMC_OK, "binomial: %s", vdmc_error_message());
+    sum_once(c, &t, grads, mine, total, &a);
+    CHECK(a == IALLREDUCE_CHOSEN_OUTSIDE, "a variable set before init is left alone: %d", (int)a);
+    size_t bad = 0;
+    for (size_t i = 0; i < total; i++) {
+      float ab = mine[i] + theirs[i], ba = theirs[i] + mine[i];
+      bad += memcmp(&ring[i], &grads[i], sizeof(float)) != 0 || memcmp(&ring[i], &ab, sizeof(float)) != 0 ||
+             memcmp(&ab, &ba, sizeof(float)) != 0;
+    }
+    CHECK(bad == 0, "ring, tree and a + b differ in %zu of %zu floats", bad, total);
+    CHECK(iallreduce_libnbc_variable(&found, &ignored, before) == VDMC_OK, "restore: %s", vdmc_error_message());
+  }
+  vdmc_free_floats(theirs);
+  vdmc_free_floats(ring);
+  vdmc_free_floats(mine);
+  vdmc_free_floats(grads);
+  param_table_free(&t);
+}
+
 int main(int argc, char **argv) {
   VdmcComm c;
   mpi_test_init(&argc, &argv, &c);
@@ -83,6 +144,7 @@ int main(int argc, char **argv) {
     run_stage(&c, 0, GRAD_SYNC_PROGRESS_CALLS, precision);
     run_stage(&c, 1, GRAD_SYNC_PROGRESS_THREAD, precision);
   }
+  if (c.size > 1) pair_ring_bits(&c);
 
   double local[2] = {c.rank + 1.0, -(double)c.rank};
   MetricStat st[2];

@@ -80,6 +80,31 @@ static void token_bucket(void) {
   CHECK_CLOSE(sync_model_tree_finish(six, zeros, 6, 2, &shaped, &always), 0.003, 0, 1e-12, "burst, emptied");
 }
 
+// libnbc's ring at P = 2: each bucket is two rounds of half of it each way at once.
+// A 1000-byte bucket launched when backward ends (t = 1): 500 B each way, arriving
+// 1 + 0.5 ms + 1 ms = 1.0015, then the summed halves, 1.003; the tree takes 1.004
+// (1000 B one way, then back: 2 (alpha + 1 ms)).
+static void pair_ring(void) {
+  double bytes[] = {1000}, launch[] = {1.0};
+  SyncProgress p = {0, 0, 1.0};
+  CHECK_CLOSE(sync_model_pair_ring_finish(bytes, launch, 1, &lk, &p), 1.003, 0, 1e-12, "ring, eager halves");
+  CHECK_CLOSE(sync_model_tree_finish(bytes, launch, 1, 2, &lk, &p), 1.004, 0, 1e-12, "tree, the same bucket");
+  CHECK(sync_model_iallreduce_finish(bytes, launch, 1, 2, &lk, &p) == sync_model_pair_ring_finish(bytes, launch, 1, &lk, &p),
+        "grad_sync's algorithm at P = 2: the ring");
+  CHECK(sync_model_iallreduce_finish(bytes, launch, 1, 3, &lk, &p) == sync_model_tree_finish(bytes, launch, 1, 3, &lk, &p),
+        "at P = 3: the tree");
+  // A 6000-byte bucket (3000 B halves, rendezvous) launched at the poll 0, polls at 0.01,
+  // 0.02, 0.03, backward ends at 0.05. Reduce-scatter: the first fragments (1000 B each
+  // way) arrive 0.002, matched at 0.01; the acknowledgements arrive 0.011, seen at
+  // 0.02; the rests (2000 B) arrive 0.023, seen at 0.03. All-gather: fragments arrive
+  // 0.032, matched at 0.05; acknowledgements 0.051; rests 0.051 + 2 ms + 1 ms = 0.054.
+  double big[] = {6000}, zero[] = {0}, calls[] = {0, 0.01, 0.02, 0.03};
+  SyncProgress polls = {calls, 4, 0.05};
+  CHECK_CLOSE(sync_model_pair_ring_finish(big, zero, 1, &lk, &polls), 0.054, 0, 1e-12, "ring, rendezvous, polls");
+  // Continuous progress: each round 3 alpha + 3000 B / beta = 6 ms.
+  CHECK_CLOSE(sync_model_pair_ring_finish(big, zero, 1, &lk, &always), 0.012, 0, 1e-12, "ring, rendezvous, thread");
+}
+
 // ZeRO-1 at P = 2 and 3 (coll/tuned: basic linear = reduce to rank 0, then scatter).
 static void zero1(void) {
   // P = 2, 2.7 MB (blocks of 1.35 MB): reduce alpha + B/beta, scatter alpha + B/(2 beta).
@@ -108,6 +133,7 @@ int main(void) {
   two_buckets_between_polls();
   rendezvous();
   token_bucket();
+  pair_ring();
   zero1();
   return check_finish("sync_model");
 }
