@@ -119,9 +119,12 @@ cleanup:
 
 // Keys of the resolved config that say how a run was executed (rank layout,
 // accumulation, logging, checkpoint and evaluation cadence: evaluation during training
-// does not change the training bits, tests/cli/train_eval.sh), not what it computes: like
-// world_size, a difference in them is reported but is not a difference in content.
-static const char *const kExecutionKeys[] = {"mpi.", "optim.micro_batch:", "run.log_every:",
+// does not change the training bits, tests/cli/train_eval.sh; attention's probabilities
+// saved or recomputed, memory for time with the same bits, tests/cli/
+// train_attention_probs.sh), not what it computes: like world_size, a difference in them
+// is reported but is not a difference in content.
+static const char *const kExecutionKeys[] = {"mpi.", "optim.micro_batch:", "model.attention_probs:",
+                                             "run.log_every:",
                                              "run.checkpoint_every:", "run.sample_every:",
                                              "run.keep_checkpoints:", "run.eval_every:", "run.eval_every_images:",
                                              "run.keep_best:",

@@ -1,7 +1,9 @@
 // Attention core: vdmc's sgemm-per-(b, head) kernels vs a baseline of textbook loops
 // (dot products over the same (B, T, 3C) layout, the same stable softmax) on one
-// shape; prints ms per call and the speedup. Run with OPENBLAS_NUM_THREADS=1 for a
-// single-core comparison:  bench_attention [B T C NH]   (default 4 256 256 4).
+// shape; prints ms per call and the speedup, and vdmc's forward and backward with the
+// probabilities recomputed (model.attention_probs) against them saved. Run with
+// OPENBLAS_NUM_THREADS=1 for a single-core comparison:
+//   bench_attention [B T C NH]   (default 4 256 256 4)
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,6 +84,24 @@ static void loops_backward(float *dqkv, const float *dout, const float *qkv, con
     }
 }
 
+typedef struct {
+  double fwd, bwd;  // seconds per call
+} AttnTimes;
+
+// vdmc's forward and backward, reps calls each, with probs saved (a (B, NH, T, T) buffer)
+// or recomputed (NULL).
+static AttnTimes time_vdmc(float *out, float *probs, float *dqkv, const float *dout,
+                           const float *qkv, int B, int T, int C, int NH, float *scratch, int reps) {
+  AttnTimes t;
+  double t0 = now();
+  for (int r = 0; r < reps; r++) attention_forward(out, probs, qkv, B, T, C, NH, scratch);
+  t.fwd = (now() - t0) / reps;
+  t0 = now();
+  for (int r = 0; r < reps; r++) attention_backward(dqkv, dout, qkv, probs, B, T, C, NH, scratch);
+  t.bwd = (now() - t0) / reps;
+  return t;
+}
+
 int main(int argc, char **argv) {
   int B = 4, T = 256, C = 256, NH = 4;
   if (argc == 5) B = atoi(argv[1]), T = atoi(argv[2]), C = atoi(argv[3]), NH = atoi(argv[4]);
@@ -92,7 +112,8 @@ int main(int argc, char **argv) {
   size_t nqkv = (size_t)B * T * 3 * C, nout = (size_t)B * T * C, np = (size_t)B * NH * T * T;
   float *qkv = malloc(nqkv * 4), *out = malloc(nout * 4), *probs = malloc(np * 4);
   float *dout = malloc(nout * 4), *dqkv = calloc(nqkv, 4), *ref = malloc(nout * 4);
-  float *scratch = malloc(attention_scratch_floats(B, T, C, NH) * 4 + (size_t)T * 4);
+  // the recomputing path's scratch is the larger (ops/attention.h)
+  float *scratch = malloc(attention_scratch_floats(B, T, C, NH, ATTN_PROBS_RECOMPUTED) * 4 + (size_t)T * 4);
   for (size_t i = 0; i < nqkv; i++) qkv[i] = (float)((i * 2654435761u) % 1000) / 500.0f - 1;
   for (size_t i = 0; i < nout; i++) dout[i] = (float)((i * 40503u) % 1000) / 500.0f - 1;
 
@@ -103,12 +124,11 @@ int main(int argc, char **argv) {
   t0 = now();
   for (int r = 0; r < reps; r++) loops_backward(dqkv, dout, qkv, probs, B, T, C, NH, scratch);
   double t_lb = (now() - t0) / reps;
-  t0 = now();
-  for (int r = 0; r < reps; r++) attention_forward(out, probs, qkv, B, T, C, NH);
-  double t_f = (now() - t0) / reps;
-  t0 = now();
-  for (int r = 0; r < reps; r++) attention_backward(dqkv, dout, qkv, probs, B, T, C, NH, scratch);
-  double t_b = (now() - t0) / reps;
+  AttnTimes saved = time_vdmc(out, probs, dqkv, dout, qkv, B, T, C, NH, scratch, reps);
+  double t_f = saved.fwd, t_b = saved.bwd;
+  // model.attention_probs: recomputed, against the saved P above
+  AttnTimes rec = time_vdmc(out, NULL, dqkv, dout, qkv, B, T, C, NH, scratch, reps);
+  double t_rf = rec.fwd, t_rb = rec.bwd;
 
   double maxdiff = 0;
   for (size_t i = 0; i < nout; i++) maxdiff = fmax(maxdiff, fabs(out[i] - ref[i]));
@@ -118,6 +138,9 @@ int main(int argc, char **argv) {
          t_f * 1e3, gflop_f / t_f, t_lf * 1e3, t_lf / t_f);
   printf("backward: vdmc %.2f ms (%.1f GFLOP/s)  baseline loops %.2f ms  speedup %.1fx\n",
          t_b * 1e3, 2 * gflop_f / t_b, t_lb * 1e3, t_lb / t_b);
+  // recomputing backward runs one more T x T x D gemm and the softmax
+  printf("P recomputed: forward %.2f ms = %.2fx, backward %.2f ms (%.1f GFLOP/s) = %.2fx of P "
+         "saved's\n", t_rf * 1e3, t_rf / t_f, t_rb * 1e3, 2.5 * gflop_f / t_rb, t_rb / t_b);
   free(qkv), free(out), free(probs), free(dout), free(dqkv), free(ref), free(scratch);
   return 0;
 }

@@ -15,12 +15,17 @@
 // the arena goes, and a last line
 // "RESULT img_per_s=<x>" that profiling/bench_step.sh reads.
 //
-// usage: OPENBLAS_NUM_THREADS=T bench_step {fmnist|i64|uvit} [batch=32] [steps=3] [bf16]
+// usage: OPENBLAS_NUM_THREADS=T bench_step {fmnist|i64|uvit} [batch=32] [steps=3]
+//                                           [bf16|recomputed]
 // (uvit: uvit_config_small, a 64x64 U-ViT; no PyTorch twin in bench_step.sh)
+// The model keeps attention's probabilities for backward (model.attention_probs: saved).
 // With `bf16` the same steps run again with train.precision: bf16 (models/unet.h
 // stepnet_set_precision; docs/precision.md) after the fp32 ones, and a last line prints
 // bf16 img/s against the fp32 img/s of this run, the rounded-operand buffer's size and
-// the rounded weights' copy's (StepNet.bf16_params).
+// the rounded weights' copy's (StepNet.bf16_params). With `recomputed` the same steps run
+// again on the model built with model.attention_probs: recomputed (same weights), and a
+// last line prints its arena per image and process CPU time per step against the saved
+// model's of this run.
 #define _POSIX_C_SOURCE 199309L  // clock_gettime
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,9 +97,14 @@ static StepTimes time_steps(const Bench *b, int steps) {
 // Where the arena's bytes per image go (docs/precision.md, "Activations saved for
 // backward"): the steps' outputs, the gradient buffers and temporaries (the skip sources'
 // gradients, the two ping-pong gradients, the three block temporaries and the norm
-// scratch, the kernels' scratch), the saved tensors backward reads only as bf16 product
-// operands, the attention probabilities, and the rest (conv outputs h2, GELU inputs, the
-// norms' statistics, the embedding).
+// scratch, the kernels' scratch, which holds the attention probabilities of a few heads
+// at a time when they are recomputed), the saved tensors backward reads only as bf16
+// product operands, the saved attention probabilities, and the rest (conv outputs h2,
+// GELU inputs, the norms' statistics, the embedding).
+static double saved_probs_floats(const AttnCore *t, int B) {
+  return t->probs ? (double)B * t->NH * t->HW * t->HW : 0;
+}
+
 static void print_arena_parts(const StepNet *u, int B) {
   double outs = 0, grads = 6.0 * B * u->max_tensor + u->max_op_scratch, probs = 0;
   for (int k = 0; k < u->n_steps; k++) {
@@ -103,19 +113,24 @@ static void print_arena_parts(const StepNet *u, int B) {
     outs += s->out ? n : 0;
     grads += s->is_skip_source ? n : 0;
   }
-  for (int i = 0; i < u->n_attn; i++) {
-    const AttnCore *t = &u->attn[i].core;
-    probs += (double)B * t->NH * t->HW * t->HW;
-  }
-  for (int i = 0; i < u->n_xfmr; i++) {
-    const AttnCore *t = &u->xfmr[i].attn;
-    probs += u->xfmr[i].kind == XFMR_ATTN ? (double)B * t->NH * t->HW * t->HW : 0;
-  }
+  for (int i = 0; i < u->n_attn; i++) probs += saved_probs_floats(&u->attn[i].core, B);
+  for (int i = 0; i < u->n_xfmr; i++)
+    if (u->xfmr[i].kind == XFMR_ATTN) probs += saved_probs_floats(&u->xfmr[i].attn, B);
   double only = (double)B * stepnet_operand_only_floats(u), all = (double)u->arena.capacity;
   double mb = 4.0 / B / 1e6;
-  printf("  arena per image: step outputs %.2f MB, gradients and temporaries %.2f, operand-only "
-         "%.2f, attention probabilities %.2f, the rest %.2f\n", outs * mb, grads * mb, only * mb,
-         probs * mb, (all - outs - grads - only - probs) * mb);
+  printf("  arena per image (attention probabilities %s): step outputs %.2f MB, gradients and "
+         "temporaries %.2f, operand-only %.2f, attention probabilities %.2f, the rest %.2f\n",
+         attn_probs_name(u->cfg.attention_probs), outs * mb, grads * mb, only * mb, probs * mb,
+         (all - outs - grads - only - probs) * mb);
+}
+
+// The benchmark's model: the U-Net config cfg, or the U-ViT vcfg, with attention's
+// probabilities saved or recomputed.
+static int create_model(StepNet *u, int is_uvit, UNetConfig cfg, UViTConfig vcfg, int B,
+                        AttnProbs where) {
+  cfg.attention_probs = where;
+  vcfg.common.attention_probs = where;
+  return is_uvit ? uvit_create(u, &vcfg, B) : unet_create(u, &cfg, B);
 }
 
 int main(int argc, char **argv) {
@@ -143,8 +158,15 @@ int main(int argc, char **argv) {
   }
   long calls;
   double peak = blas_sgemm_gflops(1024, 0.5, &calls);
+  const char *mode = argc > 4 ? argv[4] : "";
+  int bf16 = !strcmp(mode, "bf16"), recomputed = !strcmp(mode, "recomputed");
+  if (*mode && !bf16 && !recomputed) {
+    fprintf(stderr, "bench_step: unknown mode '%s' (bf16 or recomputed)\n", mode);
+    return 1;
+  }
+  UNetConfig base_cfg = cfg;
   StepNet u;
-  if ((is_uvit ? uvit_create(&u, &vcfg, B) : unet_create(&u, &cfg, B)) != VDMC_OK) {
+  if (create_model(&u, is_uvit, cfg, vcfg, B, ATTN_PROBS_SAVED) != VDMC_OK) {
     fprintf(stderr, "bench_step: %s\n", vdmc_error_message());
     return 1;
   }
@@ -168,8 +190,20 @@ int main(int argc, char **argv) {
   Bench b = {&u, params, grads, m, v, x, out, target, dout, lambda, labels, P, ny, B};
   StepTimes t = time_steps(&b, steps);
   double t_fwd = t.fwd, t_bwd = t.bwd, t_opt = t.opt, t_all = t.all, t_cpu = t.cpu;
-  int bf16 = argc > 4 && !strcmp(argv[4], "bf16");
-  StepTimes tb = {0};
+  StepTimes tb = {0}, tr = {0};
+  StepNet ur;  // recomputed: the same model and weights, P recomputed in backward
+  if (recomputed && create_model(&ur, is_uvit, base_cfg, vcfg, B, ATTN_PROBS_RECOMPUTED) != VDMC_OK) {
+    fprintf(stderr, "bench_step: %s\n", vdmc_error_message());
+    return 1;
+  }
+  if (recomputed) {
+    Bench br = b;
+    br.u = &ur;
+    stepnet_init_params(&ur, params, 1);  // the saved model's steps moved them
+    memset(m, 0, P * sizeof *m);
+    memset(v, 0, P * sizeof *v);
+    tr = time_steps(&br, steps);
+  }
   if (bf16 && stepnet_set_precision(&u, PREC_BF16) != VDMC_OK) {
     fprintf(stderr, "bench_step: %s\n", vdmc_error_message());
     return 1;
@@ -201,6 +235,15 @@ int main(int argc, char **argv) {
            bf16_path_name(), tb.all / steps, tb.fwd / steps, tb.bwd / steps,
            (double)B * steps / tb.all, t_all / tb.all, tb.cpu / steps, t_cpu / tb.cpu,
            u.bf16.floats * 4.0 / 1e6, bf16 ? P * 4.0 / 1e6 : 0.0);
+  if (recomputed) {
+    print_arena_parts(&ur, B);
+    printf("  P recomputed: arena %.2f MB/image = %.3f x saved's; %.3f s/step (forward %.3f, "
+           "backward %.3f); process CPU %.3f s/step = %.3f x saved's\n",
+           stepnet_arena_bytes_per_image(&ur) / 1e6,
+           (double)stepnet_arena_bytes_per_image(&ur) / stepnet_arena_bytes_per_image(&u),
+           tr.all / steps, tr.fwd / steps, tr.bwd / steps, tr.cpu / steps, tr.cpu / t_cpu);
+    stepnet_free(&ur);
+  }
   printf("RESULT img_per_s=%.4f mfu=%.4f cpu_s_per_step=%.4f\n", ips, achieved / peak,
          t_cpu / steps);
   stepnet_free(&u);

@@ -16,6 +16,7 @@
 #include "mpi/comm.h"
 #include "mpi/iallreduce_algorithm.h"
 #include "mpi/world.h"
+#include "ops/attention.h"
 #include "cli/flag_parse.h"
 #include "cli/mpi_command.h"
 #include "train/train_eval.h"
@@ -130,6 +131,9 @@ int cmd_train(int argc, char **argv) {
               bf16_path_name());
     else
       fprintf(stderr, "vdmc train: precision fp32\n");
+    fprintf(stderr, "vdmc train: attention probabilities %s for backward (model.attention_probs), "
+            "%.2f MB of activations per image\n", attn_probs_name(t->run.net.cfg.attention_probs),
+            stepnet_arena_bytes_per_image(&t->run.net) / 1e6);
     if (t->lr.decay_skipped)
       fprintf(stderr, "vdmc train: optim.lr_decay %s has no decay phase: the run ends after %.0f images, inside "
               "optim.warmup_images %g\n", cs.values.optim.lr_decay, t->lr.decay_end, t->lr.warmup);

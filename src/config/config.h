@@ -38,6 +38,7 @@ typedef struct {
     int num_res_blocks;
     ConfigIntList attn_resolutions;
     int head_channels;
+    char attention_probs[CONFIG_STR_LEN];  // saved | recomputed: attention's P in backward
     double dropout;
     int resblock_updown;
     int num_classes;

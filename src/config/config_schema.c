@@ -29,6 +29,9 @@ const ConfigKey config_keys[] = {
      "feature-map sizes (height) that get self-attention"},
     {"model.head_channels", CFG_INT, F(model.head_channels), "32", 1, 4096, NULL,
      "channels per attention head"},
+    {"model.attention_probs", CFG_CHOICE, F(model.attention_probs), "saved", 0, 0, "saved|recomputed",
+     "attention's probabilities for backward: saved (B*heads*T^2 floats per layer) or recomputed "
+     "in backward (less memory, more time; same bits; docs/precision.md)"},
     {"model.dropout", CFG_FLOAT, F(model.dropout), "0.1", 0, 0.99, NULL,
      "dropout probability inside residual blocks"},
     {"model.resblock_updown", CFG_BOOL, F(model.resblock_updown), "false", 0, 0, NULL,

@@ -30,6 +30,9 @@ int model_common_validate(const ModelCommon *m) {
   if (!st) st = model_check_probability(m->dropout, "dropout");
   if (!st) st = model_check_at_least(m->num_classes, 0, "num_classes");
   if (st) return st;
+  if (!(m->attention_probs >= 0 && m->attention_probs < ATTN_PROBS_COUNT))
+    return vdmc_fail(VDMC_ERR_INPUT, "model.attention_probs: must be saved or recomputed, got %d",
+                     (int)m->attention_probs);
   if (!(m->lambda_scale > 0) || !isfinite(m->lambda_scale))
     return vdmc_fail(VDMC_ERR_INPUT, "model.lambda_scale: must be finite and > 0, got %g", m->lambda_scale);
   return VDMC_OK;

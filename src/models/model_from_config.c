@@ -21,7 +21,14 @@ static int common_from_config(ModelCommon *m, const ConfigSet *cs, const char *a
   m->fourier_features = c->model.fourier_features;
   m->fourier_n_min = UNET_FOURIER_N_MIN;
   m->fourier_n_max = UNET_FOURIER_N_MAX;
-  return VDMC_OK;
+  // the config layer checked the name against the same list (unit.config_names)
+  for (int k = 0; k < ATTN_PROBS_COUNT; k++)
+    if (!strcmp(c->model.attention_probs, attn_probs_name((AttnProbs)k))) {
+      m->attention_probs = (AttnProbs)k;
+      return VDMC_OK;
+    }
+  return vdmc_fail(VDMC_ERR_INPUT, "%s: model.attention_probs '%s' is not saved or recomputed",
+                   config_where(cs, "model.attention_probs"), c->model.attention_probs);
 }
 
 // After a model config failed validation: the same error prefixed with the config's

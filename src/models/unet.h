@@ -41,6 +41,7 @@ typedef struct {
   // reads [z, sin(2^n pi z), cos(2^n pi z)] for n = fourier_n_min..fourier_n_max
   // (diffusion/fourier_features.h); 0 (the zero-initialised default) = off.
   int fourier_features, fourier_n_min, fourier_n_max;
+  AttnProbs attention_probs;      // attention's P kept for backward or recomputed (ModelCommon)
 } UNetConfig;
 
 // VDM's frequencies (its code: Base2FourierFeatures(start=6, stop=8) with 2^n 2 pi,

@@ -23,11 +23,12 @@ int unet_add_linear(UNetParams *p, const char *prefix, const char *leaf, int Cin
 
 // ---- core ------------------------------------------------------------------------------
 
-void attn_core_setup(AttnCore *t, int HW, int C, int NH) {
+void attn_core_setup(AttnCore *t, int HW, int C, int NH, AttnProbs probs_kept) {
   memset(t, 0, sizeof *t);
   t->HW = HW;
   t->C = C;
   t->NH = NH;
+  t->probs_kept = probs_kept;
 }
 
 int attn_core_add_params(AttnCore *t, UNetParams *p, const char *prefix) {
@@ -38,17 +39,18 @@ int attn_core_add_params(AttnCore *t, UNetParams *p, const char *prefix) {
 void attn_core_plan(AttnCore *t, Arena *a, int B, size_t *tmp_need, size_t *op_need) {
   size_t n = (size_t)B * t->HW * t->C;
   t->qkv = arena_floats(a, 3 * n);
-  t->probs = arena_floats(a, (size_t)B * t->NH * t->HW * t->HW);
+  t->probs = t->probs_kept == ATTN_PROBS_SAVED ? arena_floats(a, (size_t)B * t->NH * t->HW * t->HW)
+                                               : NULL;
   t->att = arena_floats(a, n);
   unet_grow(tmp_need, 3 * (size_t)t->HW * t->C);
-  unet_grow(op_need, attention_scratch_floats(B, t->HW, t->C, t->NH));
+  unet_grow(op_need, attention_scratch_floats(B, t->HW, t->C, t->NH, t->probs_kept));
 }
 
 void attn_core_forward(AttnCore *t, float *out, const float *hn, const float *x, const float *params,
-                       int B) {
+                       int B, UNetScratch *s) {
   int N = B * t->HW, C = t->C;
   linear_forward_mixed(t->bf, t->qkv, hn, params + t->qkv_w, params + t->qkv_b, N, C, 3 * C);
-  attention_forward_mixed(t->bf, t->att, t->probs, t->qkv, B, t->HW, C, t->NH);
+  attention_forward_mixed(t->bf, t->att, t->probs, t->qkv, B, t->HW, C, t->NH, s->op);
   linear_forward_mixed(t->bf, out, t->att, params + t->proj_w, params + t->proj_b, N, C, C);
   accumulate(out, x, (size_t)N * C);
 }
@@ -76,9 +78,9 @@ double attn_core_flops(const AttnCore *t) {
 
 // ---- ADM attention block: GN + core -----------------------------------------------------
 
-void attn_block_setup(AttnBlock *t, int HW, int C, int NH, int G) {
+void attn_block_setup(AttnBlock *t, int HW, int C, int NH, int G, AttnProbs probs_kept) {
   gn_unit_setup(&t->gn, HW, C, G);
-  attn_core_setup(&t->core, HW, C, NH);
+  attn_core_setup(&t->core, HW, C, NH, probs_kept);
 }
 
 int attn_block_add_params(AttnBlock *t, UNetParams *p, const char *prefix) {
@@ -96,7 +98,7 @@ void attn_block_plan(AttnBlock *t, Arena *a, int B, size_t *tmp_need, size_t *op
 void attn_block_forward(AttnBlock *t, float *out, const float *x, const float *params, int B,
                         UNetScratch *s) {
   gn_unit_forward(&t->gn, s->norm, x, params, B);
-  attn_core_forward(&t->core, out, s->norm, x, params, B);
+  attn_core_forward(&t->core, out, s->norm, x, params, B, s);
 }
 
 void attn_block_backward(AttnBlock *t, float *dx, float *grads, const float *dout,

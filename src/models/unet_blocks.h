@@ -14,6 +14,7 @@
 
 #include "core/arena.h"
 #include "core/param_table.h"
+#include "ops/attention.h"
 #include "ops/bf16_products.h"
 #include "ops/dropout.h"
 
@@ -125,8 +126,9 @@ typedef struct {
   int HW, C, NH;
   size_t qkv_w, qkv_b;    // (C, 3C), (3C)
   size_t proj_w, proj_b;  // (C, C), (C): zero-init in ADM
+  AttnProbs probs_kept;   // saved: probs below; recomputed: formed in UNetScratch.op
   float *qkv;             // (B,HW,3C) saved
-  float *probs;           // (B,NH,HW,HW) saved
+  float *probs;           // (B,NH,HW,HW) saved, or NULL (recomputed in backward)
   float *att;             // (B,HW,C) saved
   const Bf16Operands *bf;
 } AttnCore;
@@ -236,19 +238,22 @@ void res_block_backward(ResBlock *r, float *dx, float *demb_act, float *grads, c
                         const DropoutKey *drop, UNetScratch *s);
 double res_block_flops(const ResBlock *r, int E);
 
-void attn_core_setup(AttnCore *t, int HW, int C, int NH);
+void attn_core_setup(AttnCore *t, int HW, int C, int NH, AttnProbs probs_kept);
 // Registers "<prefix>.qkv.*" and "<prefix>.proj.*" (proj zero-init).
 int attn_core_add_params(AttnCore *t, UNetParams *p, const char *prefix);
+// Reserves the probabilities only when they are saved; the kernel scratch holds a pass of
+// them when they are recomputed (ops/attention.h attention_scratch_floats).
 void attn_core_plan(AttnCore *t, Arena *a, int B, size_t *tmp_need, size_t *op_need);
+// Uses s->op (the attention kernel's scratch).
 void attn_core_forward(AttnCore *t, float *out, const float *hn, const float *x, const float *params,
-                       int B);
+                       int B, UNetScratch *s);
 // dx += dout (the residual), dhn += gradient of hn. Uses s->t[0] and s->t[1]; dhn must be
 // neither.
 void attn_core_backward(AttnCore *t, float *dhn, float *dx, float *grads, const float *dout,
                         const float *hn, const float *params, int B, UNetScratch *s);
 double attn_core_flops(const AttnCore *t);
 
-void attn_block_setup(AttnBlock *t, int HW, int C, int NH, int G);
+void attn_block_setup(AttnBlock *t, int HW, int C, int NH, int G, AttnProbs probs_kept);
 int attn_block_add_params(AttnBlock *t, UNetParams *p, const char *prefix);
 void attn_block_plan(AttnBlock *t, Arena *a, int B, size_t *tmp_need, size_t *op_need);
 // Uses s->norm.

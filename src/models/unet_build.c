@@ -62,7 +62,8 @@ static int add_attn(Builder *b, const char *prefix) {
   int G, st = unet_norm_groups(&u->cfg, b->ch, prefix, &G);
   if (st) return st;
   AttnBlock *t = &u->attn[u->n_attn];
-  attn_block_setup(t, b->res * b->res, b->ch, b->ch / u->cfg.head_channels, G);
+  attn_block_setup(t, b->res * b->res, b->ch, b->ch / u->cfg.head_channels, G,
+                   u->cfg.attention_probs);
   if ((st = attn_block_add_params(t, &u->params, prefix))) return st;
   push_step(u, UNET_STEP_ATTN, u->n_attn++, b->res, b->ch);
   return VDMC_OK;
@@ -173,7 +174,8 @@ static int build_middle_decoder(Builder *b) {
 int unet_builder_xfmr(Builder *b, XfmrKind kind, int arg, float p, const char *prefix) {
   StepNet *u = b->u;
   XfmrBlock *x = &u->xfmr[u->n_xfmr];
-  xfmr_block_setup(x, kind, b->res * b->res, b->ch, arg, p, UNET_XFMR_SITE + (uint32_t)u->n_xfmr);
+  xfmr_block_setup(x, kind, b->res * b->res, b->ch, arg, p, UNET_XFMR_SITE + (uint32_t)u->n_xfmr,
+                   u->cfg.attention_probs);
   int st = xfmr_block_add_params(x, &u->params, prefix, u->embed.E);
   if (st) return st;
   push_step(u, UNET_STEP_XFMR, u->n_xfmr++, b->res, b->ch);

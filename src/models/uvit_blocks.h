@@ -32,8 +32,10 @@ typedef struct {
   uint32_t site;            // dropout site offset
 } XfmrBlock;
 
-// NH heads (XFMR_ATTN) or hidden width F (XFMR_MLP) in `arg`.
-void xfmr_block_setup(XfmrBlock *x, XfmrKind kind, int T, int C, int arg, float p, uint32_t site);
+// NH heads (XFMR_ATTN) or hidden width F (XFMR_MLP) in `arg`; probs_kept: the attention
+// half's (attn_core_setup).
+void xfmr_block_setup(XfmrBlock *x, XfmrKind kind, int T, int C, int arg, float p, uint32_t site,
+                      AttnProbs probs_kept);
 int xfmr_block_add_params(XfmrBlock *x, UNetParams *p, const char *prefix, int E);
 void xfmr_block_plan(XfmrBlock *x, Arena *a, int B, size_t *tmp_need, size_t *op_need);
 // out, inp (B,T,C); emb_act (B,E); drop NULL or x->p == 0: no dropout. Uses s->norm.

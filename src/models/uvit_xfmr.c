@@ -9,13 +9,14 @@
 #include "ops/norm.h"
 #include "ops/tensor_ops.h"
 
-void xfmr_block_setup(XfmrBlock *x, XfmrKind kind, int T, int C, int arg, float p, uint32_t site) {
+void xfmr_block_setup(XfmrBlock *x, XfmrKind kind, int T, int C, int arg, float p, uint32_t site,
+                      AttnProbs probs_kept) {
   memset(x, 0, sizeof *x);
   x->kind = kind;
   x->T = T;
   x->C = C;
   emb_mod_setup(&x->mod, T, C);
-  if (kind == XFMR_ATTN) attn_core_setup(&x->attn, T, C, arg);
+  if (kind == XFMR_ATTN) attn_core_setup(&x->attn, T, C, arg, probs_kept);
   x->F = kind == XFMR_MLP ? arg : 0;
   x->p = p;
   x->site = site;
@@ -60,7 +61,7 @@ void xfmr_block_forward(XfmrBlock *x, float *out, const float *inp, const float 
   layernorm_forward(s->norm, x->mean, x->rstd, inp, NULL, NULL, N, x->C);
   emb_mod_forward(&x->mod, s->norm, emb_act, E, params, B);
   if (x->kind == XFMR_ATTN) {
-    attn_core_forward(&x->attn, out, x->mod.out, inp, params, B);
+    attn_core_forward(&x->attn, out, x->mod.out, inp, params, B, s);
     return;
   }
   size_t nF = (size_t)N * x->F;

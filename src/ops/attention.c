@@ -2,9 +2,13 @@
 // Every matrix product is one sgemm per (b, head) that reads the head's
 // q/k/v columns in place from qkv (leading dimension 3C) and writes out/dqkv in
 // place (leading dimensions C and 3C): no gather, no transpose copies.
-// Threads (ops/parallel.h): forward gives each thread whole (b, head) pairs; backward
-// goes head by head (one (T, T) scratch), each product cut by ops/gemm.h and the
-// softmax rows split over the threads.
+// The probabilities P are saved (forward fills a (B, NH, T, T) buffer backward reads) or
+// recomputed (forward and backward form them for a few (b, head) pairs at a time in the
+// scratch, backward again from the same q and k): one function forms them in all three
+// places, so both ways have the same bits. Threads (ops/parallel.h): forward gives each
+// thread whole pairs; a recomputing backward forms a pass's P the same way; then backward
+// goes head by head, each product cut by ops/gemm.h and the softmax rows split over the
+// threads.
 #include "ops/attention.h"
 
 #include <math.h>
@@ -20,10 +24,10 @@
 #pragma GCC diagnostic ignored "-Wpsabi"
 
 // Head h of example b: its q, k, v inside qkv ((T, D) each, row stride ld = 3C),
-// where it starts in qkv/dqkv, out/dout (row stride C) and probs ((T, T) contiguous).
+// and where it starts in qkv/dqkv and out/dout (row stride C).
 typedef struct {
   const float *q, *k, *v;
-  size_t qkv_off, out_off, probs_off;
+  size_t qkv_off, out_off;
   int D, ld;
   float scale;  // 1 / sqrt(D)
 } Head;
@@ -36,7 +40,6 @@ static Head head_at(const float *qkv, int b, int h, int T, int C, int NH) {
   size_t col = (size_t)h * (size_t)hd.D;
   hd.qkv_off = (size_t)b * T * hd.ld + col;
   hd.out_off = (size_t)b * T * C + col;
-  hd.probs_off = ((size_t)b * NH + h) * T * T;
   hd.q = qkv + hd.qkv_off;
   hd.k = hd.q + C;
   hd.v = hd.q + 2 * (size_t)C;
@@ -93,33 +96,79 @@ static void softmax_rows(float *s, int T) {
   }
 }
 
-size_t attention_scratch_floats(int B, int T, int C, int NH) { return (size_t)T * T; }
+// (b, head) pairs per pass when P is recomputed: forward and backward compute the
+// probabilities of this many pairs at a time into the scratch (instead of keeping all
+// B*NH of them), enough for
+// the pool's threads to share on the hosts measured (2 to 8 cores); a pair's values do
+// not depend on which pass or thread computes it.
+enum { PAIRS_PER_PASS = 8 };
 
+static size_t pass_pairs(int B, int NH) {
+  size_t pairs = (size_t)B * NH;
+  return pairs < PAIRS_PER_PASS ? pairs : PAIRS_PER_PASS;
+}
+
+const char *attn_probs_name(AttnProbs where) {
+  static const char *const names[ATTN_PROBS_COUNT] = {"saved", "recomputed"};
+  return where >= 0 && where < ATTN_PROBS_COUNT ? names[where] : "?";
+}
+
+// Recomputed: the pass's probabilities, then backward's dP. Saved: dP.
+size_t attention_scratch_floats(int B, int T, int C, int NH, AttnProbs where) {
+  size_t probs = where == ATTN_PROBS_RECOMPUTED ? pass_pairs(B, NH) : 0;
+  return (probs + 1) * (size_t)T * T;
+}
+
+// P = softmax(q k^T / sqrt(D)) of one head into p (T, T): the one place forward and a
+// recomputing backward form the probabilities, so saved and recomputed P have the same
+// bits.
+static void head_probs(const Head *hd, float *p, int T) {
+  gemm_block(0, 1, T, T, hd->D, hd->scale, hd->q, hd->ld, hd->k, hd->ld, 0.0f, p, T);
+  softmax_rows(p, T);
+}
+
+// Pairs [first + lo, first + hi) (pair i = b * NH + h); pair first + j's probabilities
+// go to probs + j * T * T. With out, also out[:, h*D:(h+1)*D] = P v.
 typedef struct {
   float *out, *probs;
   const float *qkv;
-  int B, T, C, NH;
-} AttnFwd;
+  size_t first;
+  int T, C, NH;
+} AttnPass;
 
-// Pairs [lo, hi) = b * NH + h.
-static void attn_forward_pairs(void *ctx, size_t lo, size_t hi) {
-  const AttnFwd *a = ctx;
+static void attn_pass_pairs(void *ctx, size_t lo, size_t hi) {
+  const AttnPass *a = ctx;
   const int T = a->T, C = a->C;
-  for (size_t i = lo; i < hi; i++) {
+  for (size_t j = lo; j < hi; j++) {
+    size_t i = a->first + j;
     Head hd = head_at(a->qkv, (int)(i / (size_t)a->NH), (int)(i % (size_t)a->NH), T, C, a->NH);
-    float *p = a->probs + hd.probs_off;
-    // p = q k^T / sqrt(D), then softmax over each row
-    gemm_block(0, 1, T, T, hd.D, hd.scale, hd.q, hd.ld, hd.k, hd.ld, 0.0f, p, T);
-    softmax_rows(p, T);
-    // out[:, h*D:(h+1)*D] = p v
-    gemm_block(0, 0, T, hd.D, T, 1.0f, p, T, hd.v, hd.ld, 0.0f, a->out + hd.out_off, C);
+    float *p = a->probs + j * T * T;
+    head_probs(&hd, p, T);
+    if (a->out) gemm_block(0, 0, T, hd.D, T, 1.0f, p, T, hd.v, hd.ld, 0.0f, a->out + hd.out_off, C);
   }
 }
 
-void attention_forward(float *out, float *probs, const float *qkv, int B, int T, int C, int NH) {
-  AttnFwd a = {out, probs, qkv, B, T, C, NH};
+// Pairs [first, first + n) over the pool's threads.
+static void attn_pass(float *out, float *probs, const float *qkv, size_t first, size_t n, int T,
+                      int C, int NH) {
+  AttnPass a = {out, probs, qkv, first, T, C, NH};
+  par_for(n, 1, n * T * ((size_t)T + (out ? 3 * (size_t)C / NH : 0)), attn_pass_pairs, &a);
+}
+
+void attention_probs(float *probs, const float *qkv, int B, int T, int C, int NH) {
+  attn_pass(NULL, probs, qkv, 0, (size_t)B * NH, T, C, NH);
+}
+
+void attention_forward(float *out, float *probs, const float *qkv, int B, int T, int C, int NH,
+                       float *scratch) {
   size_t pairs = (size_t)B * NH;
-  par_for(pairs, 1, pairs * T * ((size_t)T + 3 * (size_t)C / NH), attn_forward_pairs, &a);
+  if (probs) {  // saved: every pair's P stays where backward reads it
+    attn_pass(out, probs, qkv, 0, pairs, T, C, NH);
+    return;
+  }
+  size_t per = pass_pairs(B, NH);
+  for (size_t first = 0; first < pairs; first += per)
+    attn_pass(out, scratch, qkv, first, pairs - first < per ? pairs - first : per, T, C, NH);
 }
 
 typedef struct {
@@ -148,23 +197,37 @@ static void softmax_backward_rows(void *ctx, size_t lo, size_t hi) {
   }
 }
 
+// One head's backward from its probabilities p (T, T); dp (T, T) is scratch.
+static void head_backward(const Head *hd, float *dqkv, const float *dout, const float *p,
+                          float *dp, int T, int C) {
+  int D = hd->D, ld = hd->ld;
+  const float *g = dout + hd->out_off;  // (T, D), stride C
+  float *dq = dqkv + hd->qkv_off, *dk = dq + C, *dv = dq + 2 * (size_t)C;
+  // dv += P^T dout
+  gemm_strided(1, 0, T, D, T, 1.0f, p, T, g, C, 1.0f, dv, ld);
+  // dP = dout v^T, then dS through the softmax
+  gemm_strided(0, 1, T, T, D, 1.0f, g, C, hd->v, ld, 0.0f, dp, T);
+  SoftmaxBwd sb = {dp, p, T};
+  par_for((size_t)T, 1, (size_t)T * T, softmax_backward_rows, &sb);
+  // dq += dS k / sqrt(D) ; dk += dS^T q / sqrt(D)
+  gemm_strided(0, 0, T, D, T, hd->scale, dp, T, hd->k, ld, 1.0f, dq, ld);
+  gemm_strided(1, 0, T, D, T, hd->scale, dp, T, hd->q, ld, 1.0f, dk, ld);
+}
+
 void attention_backward(float *dqkv, const float *dout, const float *qkv, const float *probs,
                         int B, int T, int C, int NH, float *scratch) {
   if (!dqkv) return;
-  for (int b = 0; b < B; b++)
-    for (int h = 0; h < NH; h++) {
-      Head hd = head_at(qkv, b, h, T, C, NH);
-      int D = hd.D, ld = hd.ld;
-      const float *p = probs + hd.probs_off, *g = dout + hd.out_off;  // g: (T, D), stride C
-      float *dq = dqkv + hd.qkv_off, *dk = dq + C, *dv = dq + 2 * (size_t)C;
-      // dv += P^T dout
-      gemm_strided(1, 0, T, D, T, 1.0f, p, T, g, C, 1.0f, dv, ld);
-      // dP = dout v^T, then dS through the softmax
-      gemm_strided(0, 1, T, T, D, 1.0f, g, C, hd.v, ld, 0.0f, scratch, T);
-      SoftmaxBwd sb = {scratch, p, T};
-      par_for((size_t)T, 1, (size_t)T * T, softmax_backward_rows, &sb);
-      // dq += dS k / sqrt(D) ; dk += dS^T q / sqrt(D)
-      gemm_strided(0, 0, T, D, T, hd.scale, scratch, T, hd.k, ld, 1.0f, dq, ld);
-      gemm_strided(1, 0, T, D, T, hd.scale, scratch, T, hd.q, ld, 1.0f, dk, ld);
+  // saved: one pass over every pair, reading forward's P; recomputed: passes that form it
+  size_t pairs = (size_t)B * NH, per = probs ? pairs : pass_pairs(B, NH);
+  float *dp = probs ? scratch : scratch + per * T * T;
+  for (size_t first = 0; first < pairs; first += per) {
+    size_t n = pairs - first < per ? pairs - first : per;
+    const float *p = probs ? probs + first * T * T : scratch;
+    if (!probs) attn_pass(NULL, scratch, qkv, first, n, T, C, NH);  // the P forward had
+    for (size_t j = 0; j < n; j++) {
+      size_t i = first + j;
+      Head hd = head_at(qkv, (int)(i / (size_t)NH), (int)(i % (size_t)NH), T, C, NH);
+      head_backward(&hd, dqkv, dout, p + j * T * T, dp, T, C);
     }
+  }
 }

@@ -100,10 +100,10 @@ void conv2d_backward_mixed(const Bf16Operands *bf, float *dinp, float *dweight, 
 }
 
 void attention_forward_mixed(const Bf16Operands *bf, float *out, float *probs, const float *qkv,
-                             int B, int T, int C, int NH) {
+                             int B, int T, int C, int NH, float *scratch) {
   float *at = bf ? bf->buf : NULL;
   if (bf) qkv = rounded(bf, &at, qkv, (size_t)B * T * 3 * C);
-  attention_forward(out, probs, qkv, B, T, C, NH);
+  attention_forward(out, probs, qkv, B, T, C, NH, scratch);
 }
 
 void attention_backward_mixed(const Bf16Operands *bf, float *dqkv, const float *dout,

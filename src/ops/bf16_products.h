@@ -43,9 +43,10 @@ void conv2d_forward_mixed(const Bf16Operands *bf, float *out, const float *inp,
 void conv2d_backward_mixed(const Bf16Operands *bf, float *dinp, float *dweight, float *dbias,
                            const float *dout, const float *inp, const float *weight,
                            const Conv2dDims *d, float *scratch);
-// q, k, v and dout rounded; probs (saved, the softmax output) stays fp32.
+// q, k, v and dout rounded; the probabilities (the softmax output: saved in probs, or
+// NULL: recomputed in backward from the same rounded q and k) stay fp32.
 void attention_forward_mixed(const Bf16Operands *bf, float *out, float *probs, const float *qkv,
-                             int B, int T, int C, int NH);
+                             int B, int T, int C, int NH, float *scratch);
 void attention_backward_mixed(const Bf16Operands *bf, float *dqkv, const float *dout,
                               const float *qkv, const float *probs, int B, int T, int C, int NH,
                               float *scratch);

@@ -36,7 +36,7 @@ case_ nan_with_tol  1 "; DIFFERENT"                                       "value
 case_ nan_extra     1 "extras/adaptive_bins"                              "value extras/adaptive_bins 2 nan fix-crc"
 case_ tensor_table  1 "first difference at row 4: 'embed.class.table' [4, 32] at offset 1344, decay 1 vs 'embed.class.table' [4, 32] at offset 1344, decay 0" "row 4 decay 0"
 case_ tensor_name   1 "first difference at row 2"                          "row 2 name renamed"
-case_ config_text   1 "config: line 28: diffusion.lambda_max: 20 vs diffusion.lambda_max: 10  DIFFERS" "config-sub 'lambda_max: 20' 'lambda_max: 10' fix-crc"
+case_ config_text   1 "config: line 29: diffusion.lambda_max: 20 vs diffusion.lambda_max: 10  DIFFERS" "config-sub 'lambda_max: 20' 'lambda_max: 10' fix-crc"
 case_ config_mpi    0 "config: mpi.zero_stage: 0 vs mpi.zero_stage: 1 (how the run was executed; not a difference)" "config-sub 'zero_stage: 0' 'zero_stage: 1' fix-crc"
 case_ step          1 "step: 1234 vs 99  DIFFERS"                         "attr step 99"
 case_ seed          1 "seed: 7 vs 8  DIFFERS"                             "attr seed 8"

@@ -38,6 +38,8 @@ expect_error stds_scalar       "optim.ema_stds: expected a list of numbers" $'op
 expect_error mult_too_long     "at most 8 entries"                  $'model:\n  channel_mult: [1,1,1,1,1,1,1,1,1]\n'
 expect_error param_choice      "expected one of eps|x|v|F"          $'diffusion:\n  parameterization: score\n'
 expect_error precision_choice  "train.precision: unknown precision 'fp16' (expected one of fp32|bf16)" $'train:\n  precision: fp16\n'
+expect_error attn_probs_choice "model.attention_probs: unknown attention_probs 'recompute' (expected one of saved|recomputed)" $'model:\n  attention_probs: recompute\n'
+expect_error set_attn_probs    "model.attention_probs: unknown attention_probs 'none' (expected one of saved|recomputed)" $'optim:\n  lr: 1e-4\n' --set model.attention_probs=none
 expect_error lambda_order      "lambda_min (5) must be below"       $'diffusion:\n  lambda_min: 5\n  lambda_max: -5\n'
 expect_error lambda_range      "diffusion.lambda_max"               $'diffusion:\n  lambda_max: 100\n'
 expect_error section_scalar    "expected a mapping of keys under optim" $'optim: 3\n'

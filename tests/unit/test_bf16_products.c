@@ -284,20 +284,26 @@ static void attention_case(int B, int T, int C, int NH, float scale) {
   size_t nqkv = (size_t)B * T * 3 * C, ny = (size_t)B * T * C, np = (size_t)B * NH * T * T;
   int D = C / NH;
   float *qkv = random_floats(nqkv, 21, scale), *dy = random_floats(ny, 22, 1);
-  float *dq0 = random_floats(nqkv, 23, 0.3f), *scratch = floats(attention_scratch_floats(B, T, C, NH));
+  float *dq0 = random_floats(nqkv, 23, 0.3f);
+  float *scratch = floats(attention_scratch_floats(B, T, C, NH, ATTN_PROBS_RECOMPUTED));
   Bf16Operands bf = {floats(attention_mixed_floats(B, T, C)), attention_mixed_floats(B, T, C), 0};
   float *qr = rounded_copy(qkv, nqkv), *dyr = rounded_copy(dy, ny);
-  float *y16 = floats(ny), *y32 = floats(ny), *yr = floats(ny);
+  float *y16 = floats(ny), *y32 = floats(ny), *yr = floats(ny), *y16r = floats(ny);
   float *p16 = floats(np), *p32 = floats(np), *pr = floats(np);
-  attention_forward_mixed(&bf, y16, p16, qkv, B, T, C, NH);
-  attention_forward(y32, p32, qkv, B, T, C, NH);
-  attention_forward(yr, pr, qr, B, T, C, NH);
+  attention_forward_mixed(&bf, y16, p16, qkv, B, T, C, NH, scratch);
+  attention_forward(y32, p32, qkv, B, T, C, NH, scratch);
+  attention_forward(yr, pr, qr, B, T, C, NH, scratch);
   check_same("attention forward", y16, yr, ny);
   check_same("attention probs", p16, pr, np);
-  float *dq16 = copy_of(dq0, nqkv), *dqr = copy_of(dq0, nqkv);
+  // the probabilities recomputed (model.attention_probs) instead: the same bits
+  attention_forward_mixed(&bf, y16r, NULL, qkv, B, T, C, NH, scratch);
+  check_same("attention forward, P recomputed", y16r, y16, ny);
+  float *dq16 = copy_of(dq0, nqkv), *dqr = copy_of(dq0, nqkv), *dq16r = copy_of(dq0, nqkv);
   attention_backward_mixed(&bf, dq16, dy, qkv, p16, B, T, C, NH, scratch);
   attention_backward(dqr, dyr, qr, pr, B, T, C, NH, scratch);
   check_same("attention dqkv", dq16, dqr, nqkv);
+  attention_backward_mixed(&bf, dq16r, dy, qkv, NULL, B, T, C, NH, scratch);
+  check_same("attention dqkv, P recomputed", dq16r, dq16, nqkv);
 
   double *S = doubles(ny), c = 1.0 / sqrt((double)D), gT = gamma_n(T);
   for (int b = 0; b < B; b++)
@@ -329,7 +335,8 @@ static void attention_case(int B, int T, int C, int NH, float scale) {
   for (size_t i = 0; i < ny; i++) S[i] /= 2 * U + U * U;
   check_bound("attention forward", y16, y32, ny, &(Bound){.S = S, .depth = 0, .min_ratio = 0.02});
   free(qkv), free(dy), free(dq0), free(scratch), free(bf.buf), free(qr), free(dyr), free(y16);
-  free(y32), free(yr), free(p16), free(p32), free(pr), free(dq16), free(dqr), free(S);
+  free(y32), free(yr), free(y16r), free(p16), free(p32), free(pr), free(dq16), free(dqr);
+  free(dq16r), free(S);
 }
 
 int main(void) {

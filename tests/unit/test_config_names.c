@@ -3,7 +3,8 @@
 // without including the diffusion layer; this test keeps those lists equal, as sets,
 // to the diffusion name tables (src/diffusion/schedule.c, weighting.c,
 // parameterization.c) plus the aliases their parsers accept, so a schedule added to
-// one and not the other fails here.
+// one and not the other fails here; and model.attention_probs to the attention op's
+// names (src/ops/attention.c attn_probs_name), which models/model_from_config.c maps.
 #include <stdio.h>
 #include <string.h>
 
@@ -13,6 +14,7 @@
 #include "diffusion/parameterization.h"
 #include "diffusion/schedule.h"
 #include "diffusion/weighting.h"
+#include "ops/attention.h"
 
 enum { MAX_NAMES = 32 };
 
@@ -39,7 +41,7 @@ static int contains(char names[MAX_NAMES][64], int n, const char *name) {
   return 0;
 }
 
-// table: the diffusion layer's names (n of them) and the aliases; the key's choices
+// table: the lower layer's names (n of them) and the aliases; the key's choices
 // must hold each of them exactly once and nothing else.
 static void same_names(const char *path, const char *const *table, int n) {
   const ConfigKey *k = key_named(path);
@@ -47,13 +49,13 @@ static void same_names(const char *path, const char *const *table, int n) {
   if (!k || !k->choices) return;
   char choices[MAX_NAMES][64];
   int m = split_choices(k->choices, choices);
-  for (int i = 0; i < n; i++) CHECK(contains(choices, m, table[i]), "%s lacks '%s' (diffusion accepts it)", path, table[i]);
+  for (int i = 0; i < n; i++) CHECK(contains(choices, m, table[i]), "%s lacks '%s' (its layer accepts it)", path, table[i]);
   for (int i = 0; i < m; i++) {
     int known = 0;
     for (int j = 0; j < n; j++) known += !strcmp(choices[i], table[j]);
-    CHECK(known == 1, "%s lists '%s' %s", path, choices[i], known ? "twice" : "but diffusion does not know it");
+    CHECK(known == 1, "%s lists '%s' %s", path, choices[i], known ? "twice" : "but its layer does not know it");
   }
-  CHECK(m == n, "%s: %d choices, diffusion has %d names", path, m, n);
+  CHECK(m == n, "%s: %d choices, its layer has %d names", path, m, n);
 }
 
 int main(void) {
@@ -74,6 +76,10 @@ int main(void) {
   n = 0;
   for (int k = 0; k < PRED_KIND_COUNT; k++) names[n++] = pred_kind_name((PredKind)k);
   same_names("diffusion.parameterization", names, n);
+
+  n = 0;
+  for (int k = 0; k < ATTN_PROBS_COUNT; k++) names[n++] = attn_probs_name((AttnProbs)k);
+  same_names("model.attention_probs", names, n);
 
   // and the config layer refuses a name outside the list with the key and the list
   ConfigSet cs;

@@ -163,14 +163,6 @@ int main(void) {
   check_silu_in_place(37, 9);
   check_silu_in_place(1 << 16, 10);  // threaded
 
-  UNetConfig uc = small_unet_config(0.1f);
-  StepNet u;
-  CHECK(unet_create(&u, &uc, 3) == VDMC_OK, "unet: %s", vdmc_error_message());
-  check_model("unet", &u);
-  stepnet_free(&u);
-  UViTConfig vc = small_uvit_config(0.1f);
-  CHECK(uvit_create(&u, &vc, 3) == VDMC_OK, "uvit: %s", vdmc_error_message());
-  check_model("uvit", &u);
-  stepnet_free(&u);
+  for_each_small_model(3, 0.1f, check_model);
   return check_finish("norm_recompute");
 }

@@ -176,15 +176,26 @@ static void k_gemm(float *o, const float *x, const float *y) {
   gemm_strided(0, 1, 96, 384, 128, -0.5f, x, 128, y, 128, 1.0f, o + 150000, 384);
 }
 
-// Attention over 2 heads of 256 tokens: forward splits the heads, backward the softmax rows.
-static void k_attention(float *o, const float *x, const float *y) {
+// Attention over 2 heads of 256 tokens: forward splits the heads, backward the softmax rows;
+// with the probabilities saved by forward (probs) or recomputed in backward (NULL).
+static void attention_kernel(float *o, const float *x, const float *y, AttnProbs where) {
   enum { AT = 256, AC = 64, ANH = 2 };  // qkv (1, AT, 3 AC) = x
   float *out = o, *probs = out + AT * AC, *dqkv = probs + ANH * AT * AT;
-  float *scratch = malloc(attention_scratch_floats(1, AT, AC, ANH) * sizeof *scratch);
-  attention_forward(out, probs, x, 1, AT, AC, ANH);
+  float *scratch = malloc(attention_scratch_floats(1, AT, AC, ANH, where) * sizeof *scratch);
+  float *saved = where == ATTN_PROBS_SAVED ? probs : NULL;
+  attention_forward(out, saved, x, 1, AT, AC, ANH, scratch);
+  if (!saved) attention_probs(probs, x, 1, AT, AC, ANH);
   memcpy(dqkv, y, (size_t)AT * 3 * AC * sizeof *o);
-  attention_backward(dqkv, y, x, probs, 1, AT, AC, ANH, scratch);
+  attention_backward(dqkv, y, x, saved, 1, AT, AC, ANH, scratch);
   free(scratch);
+}
+
+static void k_attention(float *o, const float *x, const float *y) {
+  attention_kernel(o, x, y, ATTN_PROBS_SAVED);
+}
+
+static void k_attention_recomputed(float *o, const float *x, const float *y) {
+  attention_kernel(o, x, y, ATTN_PROBS_RECOMPUTED);
 }
 
 static void test_kernels(void) {
@@ -195,7 +206,8 @@ static void test_kernels(void) {
             {"scale_shift", k_scale_shift}, {"groupnorm", k_groupnorm}, {"resample", k_resample},
             {"conv3x3 (Winograd)", k_conv1}, {"conv3x3 im2col", k_conv1_im2col},
             {"conv3x3 stride 2", k_conv2},
-            {"conv 2 pixels", k_conv_tiny}, {"gemm", k_gemm}, {"attention", k_attention}};
+            {"conv 2 pixels", k_conv_tiny}, {"gemm", k_gemm}, {"attention", k_attention},
+            {"attention, P recomputed", k_attention_recomputed}};
   float *x = malloc(NX * sizeof *x), *y = malloc(NX * sizeof *y);
   float *ref = malloc(NOUT * sizeof *ref), *got = malloc(NOUT * sizeof *got);
   fill_uniform(x, NX, 1, -3, 3);
