@@ -33,6 +33,11 @@ int iallreduce_libnbc_variable(int *found, int *value, int set) {
   return VDMC_OK;
 }
 
+// The value this process last wrote into the variable (-1: none). A later choice (another
+// GradSync, another communicator size) must tell vdmc's own setting from one made
+// outside, and undo the ring where it no longer holds.
+static int written = -1;
+
 int iallreduce_algorithm_choose(MPI_Comm comm, IallreduceAlgorithm *out) {
   int size, found = 0, value = 0;
   *out = IALLREDUCE_LIBRARY;
@@ -46,14 +51,16 @@ int iallreduce_algorithm_choose(MPI_Comm comm, IallreduceAlgorithm *out) {
     return vdmc_fail(VDMC_ERR_INPUT, "ranks disagree on Open MPI's %s (values %d to %d, or absent on some): set "
                      "OMPI_MCA_%s for all ranks or for none", CVAR, -all[1], all[0], CVAR);
   if (!found) return VDMC_OK;
-  if (value != 0) {
+  if (value != 0 && value != written) {
+    written = -1;
     *out = IALLREDUCE_CHOSEN_OUTSIDE;
     return VDMC_OK;
   }
-  if (size != 2) return VDMC_OK;
+  int want = size == 2 ? IALLREDUCE_LIBNBC_RING : 0;
   // A rank whose write failed fails them all, so no two ranks run different algorithms.
-  if ((rc = mpi_agree(comm, iallreduce_libnbc_variable(&found, &value, IALLREDUCE_LIBNBC_RING)))) return rc;
-  *out = IALLREDUCE_PAIR_RING;
+  if (want != value && (rc = mpi_agree(comm, iallreduce_libnbc_variable(&found, &value, want)))) return rc;
+  written = want;
+  *out = want ? IALLREDUCE_PAIR_RING : IALLREDUCE_LIBRARY;
   return VDMC_OK;
 }
 

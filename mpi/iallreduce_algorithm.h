@@ -30,7 +30,9 @@ typedef enum {
 enum { IALLREDUCE_LIBNBC_RING = 1 };
 
 // Collective over comm (every rank calls it, with the same size): decides as above and
-// applies the choice; every rank returns the same *out. Ranks that disagree on the
+// applies the choice; every rank returns the same *out. A value vdmc wrote itself is
+// not taken for one set outside: a later call (another GradSync, another size) decides
+// afresh, so a P = 2 ring is undone for P >= 3. Ranks that disagree on the
 // variable (set in some ranks' environments only) fail together with one line.
 int iallreduce_algorithm_choose(MPI_Comm comm, IallreduceAlgorithm *out);
 

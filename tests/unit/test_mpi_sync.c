@@ -95,7 +95,8 @@ static void sum_once(const VdmcComm *c, const ParamTable *t, float *grads, const
 // many exponents (not the small integers above, whose sums are exact in any order),
 // summed by the ring, by the binomial tree (the variable set to 2 here) and by hand from
 // the other rank's values in this rank's order and in the other's.
-static void pair_ring_bits(const VdmcComm *c) {
+// before: the variable's value when the process started (before any grad_sync_init).
+static void pair_ring_bits(const VdmcComm *c, int before) {
   ParamTable t;
   build_table(&t);
   size_t total = grad_sync_padded_total(&t, c->size);
@@ -104,9 +105,7 @@ static void pair_ring_bits(const VdmcComm *c) {
   srand(1234u + (unsigned)c->rank);
   for (size_t i = 0; i < total; i++)
     mine[i] = ((float)rand() / RAND_MAX - 0.5f) * (float)(1 << (rand() % 20)) / (float)(1 << 10);
-  int found = 0, before = 0, ignored = 0;
-  CHECK(iallreduce_libnbc_variable(&found, &before, -1) == VDMC_OK, "read the variable: %s", vdmc_error_message());
-  CHECK(found, "Open MPI's coll_libnbc_iallreduce_algorithm exists (the project's MPI)");
+  int found = 0, ignored = 0;
   IallreduceAlgorithm a;
   sum_once(c, &t, grads, mine, total, &a);
   IallreduceAlgorithm want = before != 0 ? IALLREDUCE_CHOSEN_OUTSIDE : c->size == 2 ? IALLREDUCE_PAIR_RING
@@ -138,13 +137,16 @@ static void pair_ring_bits(const VdmcComm *c) {
 int main(int argc, char **argv) {
   VdmcComm c;
   mpi_test_init(&argc, &argv, &c);
+  int found = 0, before = 0;
+  CHECK(iallreduce_libnbc_variable(&found, &before, -1) == VDMC_OK, "read the variable: %s", vdmc_error_message());
+  CHECK(found, "Open MPI's coll_libnbc_iallreduce_algorithm exists (the project's MPI)");
   for (int p = 0; p < 2; p++) {
     GradSyncPrecision precision = p ? GRAD_SYNC_BF16 : GRAD_SYNC_FP32;
     run_stage(&c, 0, GRAD_SYNC_PROGRESS_THREAD, precision);
     run_stage(&c, 0, GRAD_SYNC_PROGRESS_CALLS, precision);
     run_stage(&c, 1, GRAD_SYNC_PROGRESS_THREAD, precision);
   }
-  if (c.size > 1) pair_ring_bits(&c);
+  if (c.size > 1) pair_ring_bits(&c, before);
 
   double local[2] = {c.rank + 1.0, -(double)c.rank};
   MetricStat st[2];
