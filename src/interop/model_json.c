@@ -36,8 +36,7 @@ int model_json_write(FILE *f, const ConfigSet *cs) {
   }
   UNetConfig u;
   if ((rc = unet_config_from_config(&u, cs))) return rc;
-  ModelCommon m = {u.in_channels, u.out_channels, u.resolution, u.dropout, u.num_classes, u.norm_groups,
-                   u.lambda_scale, u.fourier_features, u.fourier_n_min, u.fourier_n_max, u.attention_probs};
+  ModelCommon m = unet_config_common(&u);
   fputs("{\"arch\":\"unet\"", f);
   put_common(f, &m);
   fprintf(f, ",\"base_channels\":%d", u.base_channels);

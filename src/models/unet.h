@@ -53,6 +53,8 @@ int unet_input_channels(const UNetConfig *c);
 // Copies the fields both architectures share (models/model_common.h) into c, leaving the
 // U-Net-only ones as they are: the YAML mapping and the U-ViT's view of the step machine.
 void unet_config_set_common(UNetConfig *c, const ModelCommon *m);
+// The inverse: c's shared fields as a ModelCommon (for model_common_validate, model.json).
+ModelCommon unet_config_common(const UNetConfig *c);
 
 UNetConfig unet_config_fmnist_default(void);
 // ImageNet-64-style layout scaled down for CPU benchmarking (see docs/unet.md).

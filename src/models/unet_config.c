@@ -63,10 +63,14 @@ void unet_config_set_common(UNetConfig *c, const ModelCommon *m) {
   c->attention_probs = m->attention_probs;
 }
 
+ModelCommon unet_config_common(const UNetConfig *c) {
+  return (ModelCommon){c->in_channels, c->out_channels, c->resolution, c->dropout, c->num_classes, c->norm_groups,
+                       c->lambda_scale, c->fourier_features, c->fourier_n_min, c->fourier_n_max,
+                       c->attention_probs};
+}
+
 int unet_config_validate(const UNetConfig *c) {
-  ModelCommon common = {c->in_channels, c->out_channels, c->resolution, c->dropout, c->num_classes, c->norm_groups,
-                        c->lambda_scale, c->fourier_features, c->fourier_n_min, c->fourier_n_max,
-                        c->attention_probs};
+  ModelCommon common = unet_config_common(c);
   int st = model_common_validate(&common);
   if (!st) st = model_check_at_least(c->base_channels, 1, "base_channels");
   if (!st) st = model_check_at_least(c->num_res_blocks, 1, "num_res_blocks");
