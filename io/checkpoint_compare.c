@@ -117,13 +117,16 @@ cleanup:
   return status;
 }
 
-// Keys of the resolved config that say how a run was executed (rank layout,
-// accumulation, logging, checkpoint and evaluation cadence: evaluation during training
-// does not change the training bits, tests/cli/train_eval.sh; attention's probabilities
-// saved or recomputed, memory for time with the same bits, tests/cli/
-// train_attention_probs.sh), not what it computes: like world_size, a difference in them
-// is reported but is not a difference in content.
-static const char *const kExecutionKeys[] = {"mpi.", "optim.micro_batch:", "model.attention_probs:",
+// Keys of the resolved config that say how a run was executed (rank layout: buckets,
+// ZeRO stage, threads and progress give the same sums, docs/mpi.md; accumulation,
+// logging, checkpoint and evaluation cadence: evaluation during training does not change
+// the training bits, tests/cli/train_eval.sh; attention's probabilities saved or
+// recomputed, memory for time with the same bits, tests/cli/train_attention_probs.sh),
+// not what it computes: like world_size, a difference in them is reported but is not a
+// difference in content. Not mpi.reduce_precision: a bf16 gradient sum rounds every
+// partial sum, so it changes what the run computes.
+static const char *const kExecutionKeys[] = {"mpi.bucket_mb:", "mpi.zero_stage:", "mpi.threads_per_rank:",
+                                             "mpi.progress:", "optim.micro_batch:", "model.attention_probs:",
                                              "run.log_every:",
                                              "run.checkpoint_every:", "run.sample_every:",
                                              "run.keep_checkpoints:", "run.eval_every:", "run.eval_every_images:",

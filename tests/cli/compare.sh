@@ -38,6 +38,7 @@ case_ tensor_table  1 "first difference at row 4: 'embed.class.table' [4, 32] at
 case_ tensor_name   1 "first difference at row 2"                          "row 2 name renamed"
 case_ config_text   1 "config: line 29: diffusion.lambda_max: 20 vs diffusion.lambda_max: 10  DIFFERS" "config-sub 'lambda_max: 20' 'lambda_max: 10' fix-crc"
 case_ config_mpi    0 "config: mpi.zero_stage: 0 vs mpi.zero_stage: 1 (how the run was executed; not a difference)" "config-sub 'zero_stage: 0' 'zero_stage: 1' fix-crc"
+case_ config_reduce 1 'mpi.reduce_precision: "fp32" vs mpi.reduce_precision: "bf16"  DIFFERS' "config-sub 'reduce_precision: \"fp32\"' 'reduce_precision: \"bf16\"' fix-crc"
 case_ step          1 "step: 1234 vs 99  DIFFERS"                         "attr step 99"
 case_ seed          1 "seed: 7 vs 8  DIFFERS"                             "attr seed 8"
 case_ world_size    0 "world_size: 1 vs 4 (written at different rank counts; not a difference)" "attr world_size 4"
