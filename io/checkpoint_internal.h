@@ -1,6 +1,6 @@
 // Shared pieces of io/checkpoint_*.c; not part of the public API (io/checkpoint.h).
 // File layout (docs/checkpoints.md):
-//   bytes 0-511       HDF5 userblock: the whole-file checksum record (io/checkpoint_record.h)
+//   bytes 0-511       HDF5 userblock: the whole-file checksum record (io/file_record.h)
 //   /                 attributes format_version, vdmc_version, step, images_seen, seed,
 //                     world_size, total (floats per flat array)
 //   /tensors          compound [ntensors]: name, offset, ndim, decay, shape[4]
@@ -83,7 +83,7 @@ int ckpt_check_same_layout(MPI_Comm comm, const CheckpointState *st);
 // ---- checkpoint_open.c: the one open of every reader ------------------------------
 // Read-only open of a checkpoint-format file, collective over comm (MPI_COMM_NULL:
 // serial, the sec2 driver): a regular file (core/input_file.h) whose whole-file
-// checksum record matches (io/checkpoint_record.h, verified by rank 0 and agreed)
+// checksum record matches (io/file_record.h, verified by rank 0 and agreed)
 // before HDF5 parses any of it. Errors name the file; *file is invalid on failure.
 int ckpt_file_open(const char *path, MPI_Comm comm, hid_t *file);
 // The same open for a file of `format_version`: CHECKPOINT_FORMAT_VERSION as above, or

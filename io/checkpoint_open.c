@@ -1,7 +1,7 @@
 // ckpt_file_open: the one way every reader of a checkpoint-format file (load, peek,
 // describe, compare; through them train --resume, sample, eval, export, vdmc ema,
 // RUN/best.h5) opens it: the path is a regular file, its whole-file checksum record
-// (io/checkpoint_record.h) matches, and only then does HDF5 see it. vdmc upgrade
+// (io/file_record.h) matches, and only then does HDF5 see it. vdmc upgrade
 // alone opens a format_version 1 file (no record: HDF5's signature at byte 0) through
 // the same function, asked for version 1.
 #include <stdio.h>
@@ -11,22 +11,27 @@
 #include "core/output_file.h"
 #include "core/status.h"
 #include "io/checkpoint_internal.h"
-#include "io/checkpoint_record.h"
+#include "io/file_record.h"
 #include "io/h5_check.h"
 #include "mpi/agree.h"
 
 // Rank 0's checks before HDF5 may open the file as format `format_version`.
 static int check_before_hdf5(const char *path, int format_version) {
   int status = input_file_check(path, "checkpoint");
-  if (status || format_version != 1) return status ? status : ckpt_record_verify(path);
+  if (status) return status;
+  if (format_version != 1) {
+    char hint[CKPT_PATH_LEN + 96];
+    snprintf(hint, sizeof hint, "this vdmc reads format_version 2: run `vdmc upgrade %s` to add it", path);
+    return file_record_verify(path, FILE_KIND_CHECKPOINT, hint);
+  }
   // A version 1 file has no record: nothing but the per-array CRCs protects it, so
   // only a file that starts as HDF5 itself is handed to HDF5 (docs/checkpoints.md,
   // "Upgrading format_version 1").
-  CkptFileStart start = ckpt_file_start(path);
-  if (start == CKPT_START_RECORD)
+  FileStart start = file_record_start(path);
+  if (start == FILE_START_RECORD)
     return vdmc_fail(VDMC_ERR_INPUT, "checkpoint %s is not format_version 1: it starts with a checksum record",
                      path);
-  if (start != CKPT_START_HDF5)
+  if (start != FILE_START_HDF5)
     return vdmc_fail(VDMC_ERR_INPUT, "%s is not a vdmc checkpoint: neither a checksum record nor HDF5's signature "
                      "at byte 0", path);
   return VDMC_OK;

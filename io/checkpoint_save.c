@@ -13,7 +13,7 @@
 #include "core/fs.h"
 #include "core/status.h"
 #include "io/checkpoint_internal.h"
-#include "io/checkpoint_record.h"
+#include "io/file_record.h"
 #include "io/h5_attr.h"
 #include "io/h5_check.h"
 #include "mpi/agree.h"
@@ -120,7 +120,7 @@ static int write_file(const char *path, const CheckpointState *st, const SaveHea
   VDMC_CHECK(ckpt_dxpl_collective(&dxpl));
   // The userblock HDF5 skips holds the whole-file checksum record, written after close.
   H5_CHECK(fcpl = H5Pcreate(H5P_FILE_CREATE), "checkpoint: H5Pcreate");
-  H5_CHECK(H5Pset_userblock(fcpl, CKPT_RECORD_BYTES), "checkpoint: H5Pset_userblock");
+  H5_CHECK(H5Pset_userblock(fcpl, FILE_RECORD_BYTES), "checkpoint: H5Pset_userblock");
   H5_CHECK(file = H5Fcreate(path, create_flags, fcpl, fapl), "checkpoint: H5Fcreate");
   VDMC_CHECK(write_root_attrs(file, h));
   VDMC_CHECK(write_tensors(file, st->table, rank, dxpl, comm));
@@ -186,7 +186,7 @@ int checkpoint_write_file(const char *tmp, const CheckpointState *st, int exclus
   // Rank 0 reads the closed file back once and writes its checksum record, before the
   // commit fsyncs and renames it (docs/checkpoints.md, "Checksum record": measured at
   // 7% of a save, so splitting the pass across ranks would gain little).
-  if (!status) status = mpi_agree(comm, rank == 0 ? ckpt_record_seal(tmp) : VDMC_OK);
+  if (!status) status = mpi_agree(comm, rank == 0 ? file_record_seal(tmp, FILE_KIND_CHECKPOINT, FILE_RECORD_BYTES, NULL, 0) : VDMC_OK);
   ckpt_h5_quiet_end(func, data);
   if (status && rank == 0) unlink(tmp);  // nothing was committed; the previous file stands
   return status;

@@ -19,7 +19,7 @@
 #include "core/input_file.h"
 #include "core/status.h"
 #include "io/checkpoint_internal.h"
-#include "io/checkpoint_record.h"
+#include "io/file_record.h"
 #include "io/h5_attr.h"
 #include "io/h5_check.h"
 #include "mpi/agree.h"
@@ -68,7 +68,12 @@ static int prepare_names(const char *given, UpgradeNames *n) {
   }
   int status = input_file_check(n->real, "checkpoint");
   if (status) return status;
-  if (ckpt_file_start(n->real) == CKPT_START_RECORD) {
+  if (file_record_start(n->real) == FILE_START_RECORD) {
+    FileKind kind = FILE_KIND_CHECKPOINT;  // a damaged record: the loaders name the damage
+    if (file_record_kind(n->real, &kind)) vdmc_clear_error();
+    if (kind != FILE_KIND_CHECKPOINT)
+      return vdmc_fail(VDMC_ERR_INPUT, "%s is a vdmc %s file, not a checkpoint: nothing to upgrade", given,
+                       file_kind_name(kind));
     n->current = 1;
     return VDMC_OK;
   }

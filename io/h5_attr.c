@@ -7,7 +7,7 @@
 #include "core/input_file.h"
 #include "core/status.h"
 #include "io/checkpoint.h"
-#include "io/checkpoint_record.h"
+#include "io/file_record.h"
 #include "io/h5_check.h"
 
 static int open_attr(hid_t obj, const char *name, const char *path, const char *hint, hid_t *attr) {
@@ -113,13 +113,17 @@ int vdmc_file_kind(const char *path, char *kind, size_t size) {
   int status = VDMC_OK;
   h5_quiet();
   if ((status = input_file_check(path, "file"))) return status;
-  CkptFileStart start = ckpt_file_start(path);
-  if (start == CKPT_START_RECORD) {  // HDF5 sees it only after its checksum is verified
-    snprintf(kind, size, "%s", CHECKPOINT_KIND);
+  FileStart start = file_record_start(path);
+  if (start == FILE_START_RECORD) {  // HDF5 sees it only after its checksum is verified
+    // The kind the record names (its own CRC checked); a damaged record goes to the
+    // checkpoint reader, which names the damage as every checkpoint reader does.
+    FileKind k = FILE_KIND_CHECKPOINT;
+    if (file_record_kind(path, &k)) vdmc_clear_error();
+    snprintf(kind, size, "%s", file_kind_name(k));
     return VDMC_OK;
   }
   // HDF5 would also find a superblock after a userblock, e.g. behind a damaged record
-  if (start != CKPT_START_HDF5 || H5Fis_hdf5(path) <= 0) {
+  if (start != FILE_START_HDF5 || H5Fis_hdf5(path) <= 0) {
     H5Eclear2(H5E_DEFAULT);
     return vdmc_fail(VDMC_ERR_IO, "%s: not an HDF5 file (or truncated/corrupted)", path);
   }

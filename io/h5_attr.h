@@ -15,9 +15,11 @@ int h5_attr_write_int(hid_t obj, const char *name, long long value, const char *
 
 // The kind of vdmc file at `path` ("dataset", "checkpoint", ...): the root attribute
 // vdmc_kind. Opens the file serially and read-only; a non-HDF5 file or a file without
-// the attribute is an error naming the file. A file that starts with a checkpoint's
-// checksum record is "checkpoint" without being opened (io/checkpoint_record.h); one
-// that starts with neither that nor the HDF5 signature is not a vdmc file.
+// the attribute is an error naming the file. A file that starts with a checksum
+// record (a checkpoint or a dataset) is the kind its record names, without being
+// opened (io/file_record.h; "checkpoint" when the record is damaged, for the
+// checkpoint readers to name the damage); one that starts with neither that nor the
+// HDF5 signature is not a vdmc file.
 #define VDMC_KIND_ATTR "vdmc_kind"
 int vdmc_file_kind(const char *path, char *kind, size_t size);
 

@@ -3,7 +3,7 @@
 //   mpirun -n P build/profiling/bench_checkpoint [MFLOATS=4] [DIR=/tmp]
 // Run with --mca io ompio / --mca io romio321 to compare Open MPI's MPI-IO components.
 // It also times the whole-file checksum record alone (rank 0 sealing and verifying the
-// last file, io/checkpoint_record.h): the part of save and of every load it costs.
+// last file, io/file_record.h): the part of save and of every load it costs.
 // The default config's checkpoint is MFLOATS=0.673 (672,721 parameters).
 #define _POSIX_C_SOURCE 200809L  // fsync, fileno, mkdtemp
 #include <mpi.h>
@@ -15,7 +15,7 @@
 #include "core/param_table.h"
 #include "core/status.h"
 #include "io/checkpoint.h"
-#include "io/checkpoint_record.h"
+#include "io/file_record.h"
 
 #define NARRAYS 4
 
@@ -97,9 +97,9 @@ int main(int argc, char **argv) {
     snprintf(file, sizeof file, "%s/checkpoints/step-00000002.h5", dir);
     for (int rep = 0; rep < 3; rep++) {
       double t0 = MPI_Wtime();
-      int bad = ckpt_record_seal(file);
+      int bad = file_record_seal(file, FILE_KIND_CHECKPOINT, FILE_RECORD_BYTES, NULL, 0);
       double t1 = MPI_Wtime();
-      bad = bad || ckpt_record_verify(file);
+      bad = bad || file_record_verify(file, FILE_KIND_CHECKPOINT, "");
       double t2 = MPI_Wtime();
       if (bad) {
         fprintf(stderr, "record: %s\n", vdmc_error_message());

@@ -1,5 +1,5 @@
 // Table CRC-32C, slicing by 8: eight 256-entry tables let one step fold 8 bytes, so
-// a whole checkpoint (io/checkpoint_record.c, gigabytes for large models) costs about
+// a whole checkpoint (io/file_record.c, gigabytes for large models) costs about
 // a fifth of the byte-at-a-time loop; the short TFRecord frames use the same code.
 #include "core/crc32c.h"
 

@@ -1,6 +1,6 @@
 // CRC-32C (Castagnoli, reflected polynomial 0x82F63B78; RFC 3720 App. B.4), the
 // checksum of TFRecord framing (io/tb_events.h) and of a checkpoint's whole-file
-// record (io/checkpoint_record.h). zlib only has the IEEE CRC-32.
+// record (io/file_record.h). zlib only has the IEEE CRC-32.
 #ifndef VDMC_CORE_CRC32C_H
 #define VDMC_CORE_CRC32C_H
 

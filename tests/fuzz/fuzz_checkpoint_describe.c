@@ -17,6 +17,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  checkpoint_describe(fuzz_file_sealed(data, size), sink);
+  checkpoint_describe(fuzz_file_sealed(data, size, FILE_KIND_CHECKPOINT), sink);
   return 0;
 }

@@ -20,6 +20,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  seed_model_read_checkpoint(&model, fuzz_file_sealed(data, size));
+  seed_model_read_checkpoint(&model, fuzz_file_sealed(data, size, FILE_KIND_CHECKPOINT));
   return 0;
 }

@@ -2,7 +2,7 @@
 // the checksum would leave it, record included, given to every checkpoint reader
 // (load and peek as in checkpoint_load, describe as in checkpoint_describe). Nearly
 // every mutation must stop at the whole-file checksum record
-// (io/checkpoint_record.h) before HDF5 sees the file.
+// (io/file_record.h) before HDF5 sees the file.
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -16,7 +16,7 @@
 //   file_tamper FILE append BYTES             append BYTES zero bytes
 //   file_tamper FILE legacy                   a format_version 1 file: no checksum record
 //                                             (the userblock cut off), format_version 1
-// A checkpoint's whole-file checksum record (io/checkpoint_record.h) is rewritten
+// A checkpoint's whole-file checksum record (io/file_record.h) is rewritten
 // after the change, so the inner checks (per-array CRCs, field validation) see the
 // damage; `file_tamper --stale-record FILE ...` leaves it as it was, to test the record.
 #define _POSIX_C_SOURCE 200809L  // pread, pwrite, truncate
@@ -31,7 +31,8 @@
 
 #include "core/status.h"
 #include "io/checkpoint_internal.h"
-#include "io/checkpoint_record.h"
+#include "io/file_record.h"
+#include "io/h5_storage.h"
 
 static int die(const char *what) {
   fprintf(stderr, "file_tamper: %s\n", what);
@@ -199,9 +200,13 @@ static int flip_data(const char *path, const char *name) {
   hid_t d = f < 0 ? -1 : H5Dopen2(f, name, H5P_DEFAULT);
   haddr_t at = d < 0 ? HADDR_UNDEF : H5Dget_offset(d);  // absolute: the userblock included
   hsize_t bytes = d < 0 ? 0 : H5Dget_storage_size(d);
+  uint64_t chunk_at = 0, chunk_bytes = 0;  // chunked (a dataset's /images): its first chunk
+  const hsize_t first[8] = {0};
+  if (d >= 0 && at == HADDR_UNDEF && !h5_chunk_extent(d, first, path, name, &chunk_at, &chunk_bytes))
+    at = chunk_at, bytes = chunk_bytes;
   if (d >= 0) H5Dclose(d);
   if (f >= 0) H5Fclose(f);
-  if (at == HADDR_UNDEF || bytes == 0) return die("no contiguous DATASET with data");
+  if (at == HADDR_UNDEF || bytes == 0) return die("no DATASET with data");
   return flip_byte(path, at + bytes / 2);
 }
 
@@ -219,11 +224,11 @@ static int make_legacy(const char *path) {
   struct stat sb;
   FILE *f = fopen(path, "rb");
   unsigned char *all = stat(path, &sb) || !f ? NULL : malloc((size_t)sb.st_size);
-  int ok = all && sb.st_size > CKPT_RECORD_BYTES && fread(all, 1, (size_t)sb.st_size, f) == (size_t)sb.st_size;
+  int ok = all && sb.st_size > FILE_RECORD_BYTES && fread(all, 1, (size_t)sb.st_size, f) == (size_t)sb.st_size;
   if (f) fclose(f);
   f = ok ? fopen(path, "wb") : NULL;
-  ok = f && fwrite(all + CKPT_RECORD_BYTES, 1, (size_t)sb.st_size - CKPT_RECORD_BYTES, f) ==
-                (size_t)sb.st_size - CKPT_RECORD_BYTES;
+  ok = f && fwrite(all + FILE_RECORD_BYTES, 1, (size_t)sb.st_size - FILE_RECORD_BYTES, f) ==
+                (size_t)sb.st_size - FILE_RECORD_BYTES;
   if (f && fclose(f)) ok = 0;
   free(all);
   if (!ok) return die("cannot cut the userblock off");
@@ -256,7 +261,7 @@ int main(int argc, char **argv) {
   argc -= stale, argv += stale;
   if (argc < 3) return die("usage: file_tamper [--stale-record] FILE OP ARGS... (see the source)");
   const char *path = argv[1], *op = argv[2];
-  int sealed = ckpt_file_start(path) == CKPT_START_RECORD, rc;
+  int sealed = file_record_start(path) == FILE_START_RECORD, rc;
   if (!strcmp(op, "flip") && argc == 4) rc = flip_byte(path, strtoull(argv[3], NULL, 0));
   else if (!strcmp(op, "flip-data") && argc == 4) rc = flip_data(path, argv[3]);
   else if (!strcmp(op, "cut") && argc == 4) rc = truncate(path, (off_t)strtoll(argv[3], NULL, 0)) ? die("truncate") : 0;
@@ -264,6 +269,6 @@ int main(int argc, char **argv) {
   else if (!strcmp(op, "legacy") && argc == 3) return make_legacy(path);
   else if (argc >= 4) rc = tamper_fields(argc, argv);
   else rc = die("unknown operation or wrong argument count");
-  if (!rc && sealed && !stale && ckpt_record_seal(path)) rc = die(vdmc_error_message());
+  if (!rc && sealed && !stale && file_record_reseal(path)) rc = die(vdmc_error_message());
   return rc;
 }

@@ -18,7 +18,7 @@
 #include "check.h"
 #include "core/status.h"
 #include "io/checkpoint.h"
-#include "io/checkpoint_record.h"
+#include "io/file_record.h"
 
 #define NARRAYS 4
 #define NEXTRAS 3
@@ -144,7 +144,7 @@ static void path_join(char *out, size_t cap, const char *dir, const char *name) 
 }
 
 // ---- damage done by rank 0 between collective calls ------------------------------
-// Damage followed by a fresh whole-file record (io/checkpoint_record.h) reaches the
+// Damage followed by a fresh whole-file record (io/file_record.h) reaches the
 // inner checks (format_version, per-array CRCs); without it the record catches it.
 enum { STALE_RECORD = 0, FRESH_RECORD = 1 };
 
@@ -156,7 +156,7 @@ static void set_format_version(const char *file, int version) {
     CHECK(f >= 0 && a >= 0 && H5Awrite(a, H5T_NATIVE_INT32, &v) >= 0, "rewrite format_version");
     H5Aclose(a);
     H5Fclose(f);
-    CHECK(ckpt_record_seal(file) == VDMC_OK, "reseal: %s", vdmc_error_message());
+    CHECK(file_record_reseal(file) == VDMC_OK, "reseal: %s", vdmc_error_message());
   }
   MPI_Barrier(MPI_COMM_WORLD);
 }
@@ -176,7 +176,7 @@ static void corrupt_dataset(const char *file, const char *dset_path, int record)
           pwrite(fd, junk, sizeof junk, (off_t)(at + bytes / 2)) == (ssize_t)sizeof junk,
           "corrupt %s in %s", dset_path, file);
     if (fd >= 0) close(fd);
-    if (record == FRESH_RECORD) CHECK(ckpt_record_seal(file) == VDMC_OK, "reseal: %s", vdmc_error_message());
+    if (record == FRESH_RECORD) CHECK(file_record_reseal(file) == VDMC_OK, "reseal: %s", vdmc_error_message());
   }
   MPI_Barrier(MPI_COMM_WORLD);
 }

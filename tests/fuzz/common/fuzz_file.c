@@ -1,7 +1,7 @@
 #define _GNU_SOURCE  // memfd_create
 #include "fuzz_file.h"
 
-#include "io/checkpoint_record.h"
+#include "io/file_record.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,12 +32,12 @@ const char *fuzz_file(const uint8_t *data, size_t size) {
   return input_path;
 }
 
-const char *fuzz_file_sealed(const uint8_t *data, size_t size) {
-  if (size < CKPT_RECORD_BYTES) return fuzz_file(data, size);
+const char *fuzz_file_sealed(const uint8_t *data, size_t size, FileKind kind) {
+  if (size < FILE_RECORD_BYTES) return fuzz_file(data, size);
   uint8_t *copy = malloc(size);  // libFuzzer's input is read-only
   if (!copy) fail("fuzz_file_sealed: malloc");
   memcpy(copy, data, size);
-  ckpt_record_seal_bytes(copy, size);
+  file_record_seal_bytes(copy, size, kind);
   const char *path = fuzz_file(copy, size);
   free(copy);
   return path;
