@@ -7,11 +7,14 @@
 
 #include "core/input_file.h"
 #include "core/status.h"
+#include "io/file_record.h"
 #include "io/h5_attr.h"
 #include "io/h5_check.h"
 #include "io/h5_storage.h"
+#include "mpi/agree.h"
 
-static const char *REMAKE_HINT = "re-create it with `vdmc prepare` (docs/data.md)";
+#define REMAKE_HINT_TEXT "re-create it with `vdmc prepare` (docs/data.md)"
+static const char *REMAKE_HINT = REMAKE_HINT_TEXT;
 
 size_t dataset_chunk_examples(size_t example_bytes, size_t n) {
   size_t k = example_bytes ? (64u << 10) / example_bytes : 1;
@@ -128,7 +131,13 @@ int dataset_open(Dataset *ds, const char *path, MPI_Comm comm) {
   snprintf(ds->path, sizeof ds->path, "%s", path);
   h5_quiet();
   hid_t fapl = -1, dapl = -1;
-  int status = input_file_check(path, "dataset");
+  int rank = 0, status = input_file_check(path, "dataset");
+  // The checksum record of the metadata before HDF5 parses a byte of it
+  // (io/file_record.h): rank 0 reads it once, every rank opens what it verified.
+  if (comm != MPI_COMM_NULL) MPI_TRY(MPI_Comm_rank(comm, &rank));
+  if (!status && rank == 0)
+    status = file_record_verify(path, FILE_KIND_DATASET, "this vdmc reads format_version 2: " REMAKE_HINT_TEXT);
+  if (comm != MPI_COMM_NULL) status = mpi_agree(comm, status);
   if (status) return status;
   H5_CHECK(fapl = H5Pcreate(H5P_FILE_ACCESS), "%s: file access list", path);
   if (comm != MPI_COMM_NULL)

@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <stdint.h>
 
-#define DATASET_FORMAT_VERSION 1
+#define DATASET_FORMAT_VERSION 2
 #define DATASET_KIND "dataset"
 // Far above any real label set (ImageNet-21k has 21841): bounds the per-class
 // tables of `vdmc info` and the classifier.

@@ -18,9 +18,25 @@ typedef struct {
   int num_classes;
 } DatasetSpec;
 
+// An open dataset file being written: /images and /labels created (chunked, as
+// docs/data.md says), the root attributes written, a userblock reserved for the
+// checksum record (io/file_record.h).
+typedef struct {
+  hid_t file, images, labels;  // -1 when closed
+  uint32_t userblock;          // bytes reserved for the checksum record
+} DatasetFile;
+
+// Creates `path` (exclusively) through `fapl` (serial or MPI-IO; collective then) in
+// the dataset format of `spec`. On failure nothing stays open.
+int dataset_file_create(const char *path, const DatasetSpec *spec, hid_t fapl, DatasetFile *f);
+void dataset_file_close(DatasetFile *f);
+// Serial, on the closed file: locates every chunk of /images and /labels and writes
+// the checksum record that skips them (the metadata HDF5 parses is what it covers).
+int dataset_file_seal(const char *path, uint32_t userblock);
+
 typedef struct {
   OutputFile out;  // the target and the temporary written (core/output_file.h)
-  hid_t file, images, labels;
+  DatasetFile f;
   size_t n, h, w, c, written;
   int num_classes;
 } DatasetWriter;

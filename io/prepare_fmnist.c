@@ -32,7 +32,7 @@ static int convert_split(const char *src_dir, const char *prefix, const char *ou
   int32_t *labels = NULL;
   uint8_t *raw = NULL, *padded = NULL;
   gzFile f = NULL;
-  DatasetWriter w = {.file = -1, .images = -1, .labels = -1};
+  DatasetWriter w = {.f = {.file = -1, .images = -1, .labels = -1}};
   size_t n = 0;
   uint32_t dims[3] = {0, 0, 0};
   int status = idx_read_labels(lab_path, FMNIST_CLASSES, &labels, &n);

@@ -17,9 +17,15 @@ vdmc="$build/vdmc"
 run=${VDMC_RUN:-runs/fmnist}
 ranks=${VDMC_RANKS:-2}
 
-if [ ! -f data/fashion-mnist-train.h5 ] || [ ! -f data/fashion-mnist-test.h5 ]; then
-  "$vdmc" prepare fashion-mnist --out data
-fi
+# Prepared when missing or not readable by this vdmc (an older dataset format, a
+# damaged file: vdmc info says which in one line); prepare replaces the file whole.
+for split in train test; do
+  f=data/fashion-mnist-$split.h5
+  if [ ! -f "$f" ] || ! "$vdmc" info "$f" >/dev/null; then
+    "$vdmc" prepare fashion-mnist --out data
+    break
+  fi
+done
 mpi=(mpirun --oversubscribe -n "$ranks" -x OPENBLAS_NUM_THREADS=1)
 [ "$(id -u)" -eq 0 ] && mpi+=(--allow-run-as-root)
 "${mpi[@]}" "$vdmc" train --run "$run" "$@"

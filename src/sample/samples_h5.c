@@ -13,22 +13,6 @@
 #include "mpi/agree.h"
 #include "mpi/comm.h"
 
-// The same chunked dataset on every rank (collective create).
-static int create_dataset(hid_t file, const char *tmp, const char *name, hid_t type, int rank, const hsize_t *dims,
-                          const hsize_t *chunk, hid_t *out) {
-  hid_t space = -1, dcpl = -1;
-  int status = VDMC_OK;
-  H5_CHECK(space = H5Screate_simple(rank, dims, NULL), "%s: %s", tmp, name);
-  H5_CHECK(dcpl = H5Pcreate(H5P_DATASET_CREATE), "%s: %s", tmp, name);
-  H5_CHECK(H5Pset_chunk(dcpl, rank, chunk), "%s: chunking %s", tmp, name);
-  H5_CHECK(*out = H5Dcreate2(file, name, type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT), "%s: cannot create %s", tmp,
-           name);
-cleanup:
-  h5_close_id(dcpl);
-  h5_close_id(space);
-  return status;
-}
-
 // This rank's rows [first, first + count) of an [n, ...] dataset; count may be 0.
 static int write_rows(hid_t dset, const char *tmp, const char *name, hid_t memtype, int rank, const hsize_t *dims,
                       size_t first, size_t count, const void *buf, hid_t dxpl) {
@@ -52,34 +36,23 @@ cleanup:
 }
 
 static int write_file(const char *tmp, const DatasetSpec *spec, const uint8_t *bytes, const int32_t *labels,
-                      size_t first, size_t count, MPI_Comm comm) {
-  hid_t fapl = -1, dxpl = -1, file = -1, images = -1, labs = -1;
+                      size_t first, size_t count, MPI_Comm comm, uint32_t *userblock) {
+  hid_t fapl = -1, dxpl = -1;
+  DatasetFile f = {-1, -1, -1, 0};
   int status = VDMC_OK;
   hsize_t idims[4] = {spec->n, spec->h, spec->w, spec->c}, ldims[1] = {spec->n};
-  hsize_t ichunk[4] = {dataset_chunk_examples(spec->h * spec->w * spec->c, spec->n), spec->h, spec->w, spec->c};
-  hsize_t lchunk[1] = {spec->n < 4096 ? spec->n : 4096};
   H5_CHECK(fapl = H5Pcreate(H5P_FILE_ACCESS), "%s: file access list", tmp);
   H5_CHECK(H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL), "%s: MPI-IO driver", tmp);
-  H5_CHECK(H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_LATEST), "%s: format bounds", tmp);
-  H5_CHECK(file = H5Fcreate(tmp, H5F_ACC_EXCL, H5P_DEFAULT, fapl), "%s: cannot create", tmp);
-  if ((status = create_dataset(file, tmp, "/images", H5T_STD_U8LE, 4, idims, ichunk, &images)) ||
-      (status = create_dataset(file, tmp, "/labels", H5T_STD_I32LE, 1, ldims, lchunk, &labs)) ||
-      (status = h5_attr_write_string(file, VDMC_KIND_ATTR, DATASET_KIND, tmp)) ||
-      (status = h5_attr_write_int(file, "format_version", DATASET_FORMAT_VERSION, tmp)) ||
-      (status = h5_attr_write_string(file, "name", spec->name, tmp)) ||
-      (status = h5_attr_write_string(file, "source", spec->source, tmp)) ||
-      (status = h5_attr_write_int(file, "num_classes", spec->num_classes, tmp)))
-    goto cleanup;
+  if ((status = dataset_file_create(tmp, spec, fapl, &f))) goto cleanup;
+  *userblock = f.userblock;
   H5_CHECK(dxpl = H5Pcreate(H5P_DATASET_XFER), "%s: transfer list", tmp);
   H5_CHECK(H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_COLLECTIVE), "%s: collective transfer", tmp);
-  if ((status = write_rows(images, tmp, "/images", H5T_NATIVE_UINT8, 4, idims, first, count, bytes, dxpl)) ||
-      (status = write_rows(labs, tmp, "/labels", H5T_NATIVE_INT32, 1, ldims, first, count, labels, dxpl)))
+  if ((status = write_rows(f.images, tmp, "/images", H5T_NATIVE_UINT8, 4, idims, first, count, bytes, dxpl)) ||
+      (status = write_rows(f.labels, tmp, "/labels", H5T_NATIVE_INT32, 1, ldims, first, count, labels, dxpl)))
     goto cleanup;
 cleanup:
   h5_close_id(dxpl);
-  h5_close_id(labs);
-  h5_close_id(images);
-  h5_close_id(file);
+  dataset_file_close(&f);
   h5_close_id(fapl);
   return status;
 }
@@ -99,7 +72,10 @@ int samples_h5_write(const char *path, const DatasetSpec *spec, const uint8_t *b
   status = mpi_agree(comm, status);
   if (status) return status;
   MPI_TRY(MPI_Bcast(&out, (int)sizeof out, MPI_BYTE, 0, comm));
-  status = mpi_agree(comm, write_file(out.tmp_path, spec, bytes, labels, first, count, comm));
-  // rank 0 commits, or removes the temporary; every rank learns whether it could
+  uint32_t userblock = 0;
+  status = mpi_agree(comm, write_file(out.tmp_path, spec, bytes, labels, first, count, comm, &userblock));
+  // rank 0 seals the closed file (every rank's rows are in it) and commits it, or
+  // removes the temporary; every rank learns whether it could
+  if (!status && rank == 0) status = dataset_file_seal(out.tmp_path, userblock);
   return mpi_agree(comm, rank == 0 ? output_file_end(&out, status) : status);
 }

@@ -21,7 +21,7 @@ expect_error() {
 grep -q "^examples    60000$" "$tmp/info" || fail "info examples: $(cat "$tmp/info")"
 grep -q "H 32, W 32, C 1" "$tmp/info" || fail "info shape"
 grep -q "10 of 10 classes present; per class min 6000" "$tmp/info" || fail "info histogram"
-grep -q "format_version 1" "$tmp/info" || fail "info version"
+grep -q "format_version 2" "$tmp/info" || fail "info version"
 
 "$vdmc" prepare imagenet64 --npz "$VDMC_FIXTURES/imagenet64" --out "$tmp/i64" >/dev/null || fail "prepare imagenet64"
 "$vdmc" info "$tmp/i64/imagenet64-val.h5" | grep -q "H 64, W 64, C 3" || fail "imagenet64 info"

@@ -19,6 +19,7 @@
 #include "io/checkpoint.h"
 #include "io/dataset.h"
 #include "io/dataset_write.h"
+#include "io/file_record.h"
 #include "io/png_write.h"
 #include "io/tb_events.h"
 #include "mpi/comm.h"
@@ -84,7 +85,8 @@ static int write_dataset(const char *name, size_t n, size_t h, size_t w, size_t 
 // A dataset as another tool (h5py) writes one: HDF5's earliest format, whose object
 // headers carry no checksums (vdmc's writer uses the 1.8 format, where a mutated
 // header fails its checksum before vdmc sees it), variable-length UTF-8 strings and
-// contiguous arrays.
+// contiguous arrays; behind a 512-byte userblock with a checksum record of the whole
+// file, the one a reader needs (the dataset target rewrites it for each mutation).
 static herr_t write_vlen_attr(hid_t file, const char *name, const char *value) {
   hid_t type = H5Tcopy(H5T_C_S1), space = H5Screate(H5S_SCALAR);
   H5Tset_size(type, H5T_VARIABLE);
@@ -112,7 +114,10 @@ static int write_foreign_dataset(const char *name) {
   const int32_t labels[2] = {1, 0};
   const long long version = DATASET_FORMAT_VERSION, classes = 2;
   for (size_t i = 0; i < sizeof images; i++) images[i] = pattern(i);
-  hid_t file = H5Fcreate(seed_path("dataset", name), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  hid_t fcpl = H5Pcreate(H5P_FILE_CREATE);
+  H5Pset_userblock(fcpl, FILE_RECORD_BYTES);
+  hid_t file = H5Fcreate(seed_path("dataset", name), H5F_ACC_TRUNC, fcpl, H5P_DEFAULT);
+  H5Pclose(fcpl);
   hid_t scalar = H5Screate(H5S_SCALAR);
   int ok = file >= 0 && write_vlen_attr(file, "vdmc_kind", DATASET_KIND) >= 0 &&
            write_vlen_attr(file, "name", "h5py-like") >= 0 && write_vlen_attr(file, "source", "make_seeds.c") >= 0;
@@ -127,7 +132,8 @@ static int write_foreign_dataset(const char *name) {
        write_array(file, "labels", H5T_NATIVE_INT32, 1, label_dims, labels) >= 0;
   H5Sclose(scalar);
   if (file >= 0) H5Fclose(file);
-  return ok ? VDMC_OK : vdmc_fail(VDMC_ERR_IO, "cannot write %s", name);
+  if (!ok) return vdmc_fail(VDMC_ERR_IO, "cannot write %s", name);
+  return file_record_seal(seed_path("dataset", name), FILE_KIND_DATASET, FILE_RECORD_BYTES, NULL, 0);
 }
 
 static int write_png(const char *name, int w, int h, int channels) {

@@ -9,6 +9,7 @@
 
 #include "check.h"
 #include "io/dataset.h"
+#include "io/file_record.h"
 #include "io/h5_check.h"
 #include "io/prepare.h"
 #include "io/reader.h"
@@ -27,7 +28,7 @@ static void test_round_trip(void) {
   CHECK(dataset_open(&ds, path, MPI_COMM_WORLD) == VDMC_OK, "open: %s", vdmc_error_message());
   CHECK(ds.n == 37 && ds.h == 5 && ds.w == 4 && ds.c == 3 && ds.num_classes == 7, "shape %zu %zu %zu %zu %d",
         ds.n, ds.h, ds.w, ds.c, ds.num_classes);
-  CHECK(!strcmp(ds.name, "synthetic") && ds.format_version == 1, "name/version");
+  CHECK(!strcmp(ds.name, "synthetic") && ds.format_version == DATASET_FORMAT_VERSION, "name/version");
   size_t start[3] = {2, 10, 30}, len[3] = {1, 5, 7}, ex = 5 * 4 * 3;
   uint8_t img[13 * 60];
   int32_t lab[13];
@@ -70,6 +71,86 @@ static void test_round_trip(void) {
   CHECK(!io_test_exists(path) && !io_test_exists(tmpname), "no output after a failed commit");
 }
 
+// ---- the checksum record ------------------------------------------------------
+
+static uint64_t le64(const unsigned char *p, int n) {
+  uint64_t v = 0;
+  for (int i = n - 1; i >= 0; i--) v = v << 8 | p[i];
+  return v;
+}
+
+static void flip_byte(const char *path, long at) {
+  FILE *f = fopen(path, "r+b");
+  CHECK(f && fseek(f, at, SEEK_SET) == 0, "open %s", path);
+  int c = fgetc(f);
+  fseek(f, at, SEEK_SET);
+  fputc(c ^ 0x20, f);
+  fclose(f);
+}
+
+// The writer's record skips exactly the chunks of pixels and labels: their bytes
+// total what the chunks store, the lowest range starts with example 0's pixels or
+// label 0's bytes, whichever chunk HDF5 placed first (so the offsets are the file's,
+// userblock included, whatever HDF5 version reported them), a pixel flipped inside a range still opens (and reads back flipped), and a
+// byte of metadata outside them is refused before HDF5 sees it.
+static void test_record_ranges(void) {
+  enum { N = 2500, H = 5, W = 4, C = 3, EX = H * W * C };
+  char path[300];
+  snprintf(path, sizeof path, "%s/ranges.h5", tmp);
+  CHECK(io_test_write_dataset(path, N, H, W, C, 7) == VDMC_OK, "write: %s", vdmc_error_message());
+  FILE *f = fopen(path, "rb");
+  CHECK(f != NULL, "open %s", path);
+  if (!f) return;
+  fseek(f, 0, SEEK_END);
+  long size = ftell(f);
+  unsigned char *b = malloc((size_t)size);
+  fseek(f, 0, SEEK_SET);
+  CHECK(b && fread(b, 1, (size_t)size, f) == (size_t)size, "read %s", path);
+  fclose(f);
+  FileRecord r;
+  const char *why = file_record_decode(b, (size_t)size, &r);
+  CHECK(!why && r.kind == FILE_KIND_DATASET && r.nskip >= 1 && r.length == (uint64_t)size, "record: %s",
+        why ? why : "");
+  size_t k = dataset_chunk_examples(EX, N), chunks = (N + k - 1) / k;
+  uint64_t skipped = 0;
+  for (uint32_t i = 0; !why && i < r.nskip; i++) skipped += file_record_skip(b, i).length;
+  CHECK(skipped == (uint64_t)chunks * k * EX + N * 4, "skipped %llu bytes: %zu image chunks of %zu examples and "
+        "one chunk of %d labels", (unsigned long long)skipped, chunks, k, N);
+  FileRange first = why ? (FileRange){0, 0} : file_record_skip(b, 0);
+  int pixels = first.length >= EX && first.offset + EX <= (uint64_t)size, labels = pixels;
+  for (size_t p = 0; pixels && p < EX; p++) pixels = b[first.offset + p] == io_test_pixel(0, p);
+  for (size_t i = 0; labels && i < 16; i++) labels = le64(b + first.offset + 4 * i, 4) == (uint64_t)io_test_label(i, 7);
+  CHECK(pixels || labels, "the first skipped range (at %llu) starts with example 0's pixels or the first labels",
+        (unsigned long long)first.offset);
+  CHECK(le64(b + 12, 4) == r.userblock && r.userblock >= FILE_RECORD_BYTES, "userblock %u", r.userblock);
+  // example 0's pixels, found in a skipped range
+  long pixel7 = -1;
+  for (uint32_t i = 0; !why && pixel7 < 0 && i < r.nskip; i++) {
+    FileRange s = file_record_skip(b, i);
+    for (uint64_t at = s.offset; pixel7 < 0 && at + EX <= s.offset + s.length; at++) {
+      size_t p = 0;
+      while (p < EX && b[at + p] == io_test_pixel(0, p)) p++;
+      if (p == EX) pixel7 = (long)at + 7;
+    }
+  }
+  free(b);
+  CHECK(pixel7 >= 0, "example 0's pixels lie in a skipped range");
+  if (pixel7 < 0) return;
+  Dataset ds;
+  flip_byte(path, pixel7);
+  CHECK(dataset_open(&ds, path, MPI_COMM_WORLD) == VDMC_OK, "a flipped pixel opens: %s", vdmc_error_message());
+  uint8_t img[EX];
+  int32_t lab;
+  CHECK(dataset_read_range(&ds, 0, 1, img, &lab) == VDMC_OK && img[7] == (io_test_pixel(0, 7) ^ 0x20),
+        "and reads back flipped");
+  dataset_close(&ds);
+  flip_byte(path, (long)r.userblock + 40);  // the superblock's end-of-file address
+  CHECK(dataset_open(&ds, path, MPI_COMM_WORLD) == VDMC_ERR_IO &&
+            strstr(vdmc_error_message(), "is corrupt: CRC-32C of bytes") &&
+            strstr(vdmc_error_message(), "skipped ranges"),
+        "metadata damage refused: %s", vdmc_error_message());
+}
+
 // ---- malformed files ----------------------------------------------------------
 
 typedef struct {
@@ -85,6 +166,7 @@ typedef struct {
   int fails_on_read;    // 1: open succeeds, reading fails
   const char *expect;   // substring of the error
   int vlen_utf8;        // string attributes as h5py writes them (variable-length UTF-8)
+  int bare;             // no checksum record (HDF5 at byte 0): a format_version 1 file
 } BadCase;
 
 static void write_attr_str(hid_t f, const char *name, const char *v, int vlen_utf8) {
@@ -110,8 +192,8 @@ static void damage_file(const char *path, const char *how) {
     CHECK(truncate(path, size / 2) == 0, "truncate");
     return;
   }
-  if (!strcmp(how, "corrupt")) {  // the superblock's EOF address (covered by its checksum)
-    fseek(f, 40, SEEK_SET);
+  if (!strcmp(how, "corrupt")) {  // the superblock's EOF address, behind the 512-byte record
+    fseek(f, 512 + 40, SEEK_SET);
     fputc(0x5a, f);
   } else {  // "text": not HDF5 at all
     fclose(f);
@@ -121,10 +203,13 @@ static void damage_file(const char *path, const char *how) {
   fclose(f);
 }
 
+// The file as described, with a checksum record over all of it (none skipped: the
+// reader takes any well-formed record of a dataset) unless it is bare, then damaged.
 static void make_bad_file(const char *path, const BadCase *c) {
-  hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+  hid_t fapl = H5Pcreate(H5P_FILE_ACCESS), fcpl = H5Pcreate(H5P_FILE_CREATE);
   H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_LATEST);
-  hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+  if (!c->bare) H5Pset_userblock(fcpl, FILE_RECORD_BYTES);
+  hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, fcpl, fapl);
   hsize_t idims[4] = {6, 3, 3, 1}, ldims[1] = {c->label_n};
   hid_t s = H5Screate_simple(c->image_rank, idims, NULL);
   hid_t d = H5Dcreate2(f, "images", c->image_type, s, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
@@ -144,26 +229,31 @@ static void make_bad_file(const char *path, const BadCase *c) {
   write_attr_str(f, "name", "bad", c->vlen_utf8);
   write_attr_str(f, "source", "test", c->vlen_utf8);
   write_attr_int(f, "num_classes", 3);
-  H5Fclose(f), H5Pclose(fapl);
+  H5Fclose(f), H5Pclose(fapl), H5Pclose(fcpl);
+  if (!c->bare) CHECK(file_record_seal(path, FILE_KIND_DATASET, FILE_RECORD_BYTES, NULL, 0) == VDMC_OK, "seal %s",
+                      vdmc_error_message());
   if (c->damage) damage_file(path, c->damage);
 }
 
 static void test_malformed(void) {
   const hid_t U8 = H5T_STD_U8LE;
   const BadCase cases[] = {
-      {"valid control", U8, 4, 1, 6, 1, "dataset", 2, NULL, 0, NULL, 0},
-      {"h5py-style strings", U8, 4, 1, 6, 1, "dataset", 2, NULL, 0, NULL, 1},
-      {"wrong dtype", H5T_IEEE_F32LE, 4, 1, 6, 1, "dataset", 2, NULL, 0, "/images has the wrong dtype (expected uint8)", 0},
-      {"signed images", H5T_STD_I8LE, 4, 1, 6, 1, "dataset", 2, NULL, 0, "wrong dtype", 0},
-      {"wrong rank", U8, 3, 1, 6, 1, "dataset", 2, NULL, 0, "/images has rank 3, expected 4", 0},
-      {"missing labels", U8, 4, 0, 6, 1, "dataset", 2, NULL, 0, "missing /labels", 0},
-      {"label count", U8, 4, 1, 5, 1, "dataset", 2, NULL, 0, "/labels has 5 entries but /images has 6", 0},
-      {"format version", U8, 4, 1, 6, 2, "dataset", 2, NULL, 0, "format_version 2, this vdmc reads version 1", 0},
-      {"checkpoint kind", U8, 4, 1, 6, 1, "checkpoint", 2, NULL, 0, "is a vdmc checkpoint file, not a dataset", 0},
-      {"label range", U8, 4, 1, 6, 1, "dataset", 3, NULL, 1, "/labels[0] = 3, outside [0, num_classes = 3)", 0},
-      {"truncated", U8, 4, 1, 6, 1, "dataset", 2, "truncate", 0, "truncated file", 0},
-      {"corrupted bytes", U8, 4, 1, 6, 1, "dataset", 2, "corrupt", 0, "checksum", 0},
-      {"not hdf5", U8, 4, 1, 6, 1, "dataset", 2, "text", 0, "cannot open as HDF5", 0},
+      {"valid control", U8, 4, 1, 6, 2, "dataset", 2, NULL, 0, NULL, 0, 0},
+      {"h5py-style strings", U8, 4, 1, 6, 2, "dataset", 2, NULL, 0, NULL, 1, 0},
+      {"wrong dtype", H5T_IEEE_F32LE, 4, 1, 6, 2, "dataset", 2, NULL, 0, "/images has the wrong dtype (expected uint8)", 0, 0},
+      {"signed images", H5T_STD_I8LE, 4, 1, 6, 2, "dataset", 2, NULL, 0, "wrong dtype", 0, 0},
+      {"wrong rank", U8, 3, 1, 6, 2, "dataset", 2, NULL, 0, "/images has rank 3, expected 4", 0, 0},
+      {"missing labels", U8, 4, 0, 6, 2, "dataset", 2, NULL, 0, "missing /labels", 0, 0},
+      {"label count", U8, 4, 1, 5, 2, "dataset", 2, NULL, 0, "/labels has 5 entries but /images has 6", 0, 0},
+      {"format version", U8, 4, 1, 6, 3, "dataset", 2, NULL, 0, "format_version 3, this vdmc reads version 2", 0, 0},
+      {"checkpoint kind", U8, 4, 1, 6, 2, "checkpoint", 2, NULL, 0, "is a vdmc checkpoint file, not a dataset", 0, 0},
+      {"label range", U8, 4, 1, 6, 2, "dataset", 3, NULL, 1, "/labels[0] = 3, outside [0, num_classes = 3)", 0, 0},
+      {"truncated", U8, 4, 1, 6, 2, "dataset", 2, "truncate", 0, "is truncated: the file has", 0, 0},
+      {"corrupted bytes", U8, 4, 1, 6, 2, "dataset", 2, "corrupt", 0, "is corrupt: CRC-32C of bytes 512-", 0, 0},
+      {"not hdf5", U8, 4, 1, 6, 2, "dataset", 2, "text", 0, "no checksum record at byte 0 (bad magic)", 0, 0},
+      {"format_version 1 (no record)", U8, 4, 1, 6, 1, "dataset", 2, NULL, 0,
+       "has no checksum record (HDF5 data at byte 0: format_version 1, or not written by vdmc) but this vdmc reads "
+       "format_version 2: re-create it with `vdmc prepare`", 0, 1},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     const BadCase *c = &cases[i];
@@ -187,7 +277,7 @@ static void test_malformed(void) {
       continue;
     }
     const char *msg = vdmc_error_message();
-    CHECK(status == VDMC_ERR_IO, "%s: status %d", c->what, status);
+    CHECK(status == (c->bare ? VDMC_ERR_INPUT : VDMC_ERR_IO), "%s: status %d", c->what, status);
     CHECK(strstr(msg, c->expect) != NULL, "%s: message '%s' lacks '%s'", c->what, msg, c->expect);
     CHECK(strstr(msg, path) != NULL, "%s: message names the file", c->what);
   }
@@ -319,6 +409,7 @@ int main(int argc, char **argv) {
     return 1;
   }
   test_round_trip();
+  test_record_ranges();
   test_malformed();
   test_fmnist_debian();
   test_fmnist_bad_inputs();

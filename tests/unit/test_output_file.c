@@ -41,7 +41,7 @@ static const struct {
 } writers[] = {
     {"png", write_png, "\x89PNG"},
     {"small_h5", write_small_h5, "\x89HDF"},
-    {"dataset", write_dataset, "\x89HDF"},
+    {"dataset", write_dataset, "vdmcsum\n"},  // its checksum record (io/file_record.h)
 };
 
 static int starts_with(const char *path, const char *magic) {
