@@ -11,14 +11,30 @@
 #include "diffusion/fourier_features.h"
 #include "ops/tensor_ops.h"
 
-int unet_alloc_arena(StepNet *u) {
+int stepnet_plan_arena(StepNet *u) {
   Arena measure;
   arena_init_measure(&measure);
   unet_plan(u, &measure, u->max_batch);
-  int st = arena_init_alloc(&u->arena, measure.used);
-  if (!st) unet_plan(u, &u->arena, u->max_batch);
-  if (!st && u->arena.used != measure.used)
-    st = vdmc_fail(VDMC_ERR_INTERNAL, "model: arena plan changed between passes");
+  if (measure.used != u->arena.capacity) {
+    Arena fresh;
+    if (arena_init_alloc(&fresh, measure.used) == VDMC_OK) {
+      arena_free(&u->arena);
+      u->arena = fresh;
+    } else if (measure.used > u->arena.capacity) {
+      return vdmc_fail(VDMC_ERR_MEMORY, "out of memory for the activation arena (%zu MB)",
+                       measure.used * sizeof(float) >> 20);
+    }  // else the smaller plan goes into the arena there is
+  }
+  arena_reset(&u->arena);
+  unet_plan(u, &u->arena, u->max_batch);
+  if (u->arena.used != measure.used)
+    return vdmc_fail(VDMC_ERR_INTERNAL, "model: arena plan changed between passes");
+  u->B = 0;  // nothing saved is left for a backward
+  return VDMC_OK;
+}
+
+int unet_alloc_arena(StepNet *u) {
+  int st = stepnet_plan_arena(u);
   if (st) stepnet_free(u);
   return st;
 }
@@ -128,7 +144,7 @@ int stepnet_forward(StepNet *u, const float *params, float *out, const float *x,
     UNetStep *s = &u->steps[k];
     switch (s->kind) {
       case UNET_STEP_CONV:
-        conv_unit_forward(&u->conv[s->block], s->out, h, params, B, u->scratch.op);
+        conv_unit_forward(&u->conv[s->block], s->out, h, params, B, &u->scratch);
         break;
       case UNET_STEP_RES:
         res_block_forward(&u->res[s->block], s->out, h, e->emb_act, e->E, params, B, dk,
@@ -186,7 +202,8 @@ int stepnet_backward(StepNet *u, const float *params, float *grads, const float 
       zero_floats(din, (size_t)B * prev->H * prev->W * prev->C);
     switch (s->kind) {
       case UNET_STEP_CONV:
-        conv_unit_backward(&u->conv[s->block], din, grads, g, in, params, B, sc->t[0], sc->op);
+        conv_unit_backward(&u->conv[s->block], din, grads, g, mixed_input_f32(in), params, B,
+                           sc->t[0], sc->op);
         break;
       case UNET_STEP_RES:
         res_block_backward(&u->res[s->block], din, e->demb_act, grads, g, in, e->emb_act, e->E,
