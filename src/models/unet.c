@@ -16,14 +16,18 @@ int stepnet_plan_arena(StepNet *u) {
   arena_init_measure(&measure);
   unet_plan(u, &measure, u->max_batch);
   if (measure.used != u->arena.capacity) {
-    Arena fresh;
-    if (arena_init_alloc(&fresh, measure.used) == VDMC_OK) {
-      arena_free(&u->arena);
-      u->arena = fresh;
-    } else if (measure.used > u->arena.capacity) {
-      return vdmc_fail(VDMC_ERR_MEMORY, "out of memory for the activation arena (%zu MB)",
-                       measure.used * sizeof(float) >> 20);
-    }  // else the smaller plan goes into the arena there is
+    // The old arena goes first: nothing in it is needed after a re-plan, and a precision
+    // switch (an evaluation during a bf16 run) must not hold both plans at once, or its
+    // peak would be the sum of the two arenas, not the larger one.
+    size_t was = u->arena.capacity;
+    arena_free(&u->arena);
+    if (arena_init_alloc(&u->arena, measure.used) != VDMC_OK) {
+      int st = vdmc_fail(VDMC_ERR_MEMORY, "out of memory for the activation arena (%zu MB)",
+                         measure.used * sizeof(float) >> 20);
+      // the previous plan's size back, for the caller to plan its storage into again
+      if (was && arena_init_alloc(&u->arena, was) != VDMC_OK) memset(&u->arena, 0, sizeof u->arena);
+      return st;
+    }
   }
   arena_reset(&u->arena);
   unet_plan(u, &u->arena, u->max_batch);
@@ -103,6 +107,8 @@ static int check_inputs(const StepNet *u, const float *x, const float *lambda, c
   if (B < 1 || B > u->max_batch)
     return vdmc_fail(VDMC_ERR_INPUT, "stepnet_forward: batch %d outside [1, %d] (max_batch)", B,
                      u->max_batch);
+  if (!u->arena.base)  // a re-plan that ran out of memory could not restore it
+    return vdmc_fail(VDMC_ERR_MEMORY, "stepnet_forward: the model has no activation arena");
   if (!x || !lambda) return vdmc_fail(VDMC_ERR_INPUT, "stepnet_forward: x and lambda are required");
   int K = u->cfg.num_classes;
   if (K > 0 && !labels)

@@ -206,12 +206,13 @@ int stepnet_forward(StepNet *u, const float *params, float *out, const float *x,
 // (ops/bf16_products.h): PREC_BF16 allocates the rounded-operand buffer for max_batch
 // and the rounded weights' copy (once: a switch to PREC_FP32 keeps them for the switch
 // back) and points every block at them. u must not move afterwards. The arena is planned
-// again for the precision (stepnet_plan_storage): a switch to PREC_FP32 allocates fp32's
-// larger arena (and can fail, leaving u in bf16), a switch to PREC_BF16 cannot fail once
-// the buffers exist. Whatever the last forward saved is gone after a switch.
+// again for the precision (stepnet_plan_storage): the old arena is freed before the new
+// one is allocated, so a switch never holds both; a switch that runs out of memory leaves
+// u in its precision (its arena allocated again, or, if even that fails, none: forward
+// then refuses). Whatever the last forward saved is gone after a switch.
 int stepnet_set_precision(StepNet *u, Precision p);
 // Plans the arena with the saved product operands (stepnet_visit_operand_only) stored in
-// `storage` (stepnet_plan_arena); on failure u keeps its plan. stepnet_set_precision
+// `storage` (stepnet_plan_arena); on failure u keeps its plan (see stepnet_set_precision). stepnet_set_precision
 // keeps storage = precision; bf16 products on fp32 storage (the tests' reference: the
 // bits before bf16 storage existed) are the one other valid combination, fp32 products
 // on bf16 storage are refused.

@@ -165,8 +165,12 @@ int stepnet_plan_storage(StepNet *u, Precision storage) {
   Precision was = u->storage;
   stepnet_visit_operand_only(u, set_storage, &storage);
   int st = stepnet_plan_arena(u);
-  if (st) storage = was;
-  stepnet_visit_operand_only(u, set_storage, &storage);
+  if (st) {  // the previous plan again, into the arena stepnet_plan_arena gave back
+    stepnet_visit_operand_only(u, set_storage, &was);
+    stepnet_plan_arena(u);  // fails only when the arena could not be had back: forward refuses then
+    st = VDMC_ERR_MEMORY;
+    storage = was;
+  }
   u->storage = storage;
   return st;
 }
