@@ -11,21 +11,22 @@
 // Prints per-phase times, the process CPU time per step (with 1 thread on a shared host
 // a steadier figure than wall time: waiting for a core is not counted), the activation
 // arena bytes per image and the part of it backward reads only as product operands
-// (stepnet_operand_only_floats: what bf16 storage of those would halve), where the rest of
+// (stepnet_operand_only_floats: what the bf16 plan stores in 16 bits), where the rest of
 // the arena goes, and a last line
 // "RESULT img_per_s=<x>" that profiling/bench_step.sh reads.
 //
 // usage: OPENBLAS_NUM_THREADS=T bench_step {fmnist|i64|uvit} [batch=32] [steps=3]
-//                                           [bf16|recomputed]
+//                                           [bf16] [recomputed]
 // (uvit: uvit_config_small, a 64x64 U-ViT; no PyTorch twin in bench_step.sh)
 // The model keeps attention's probabilities for backward (model.attention_probs: saved).
 // With `bf16` the same steps run again with train.precision: bf16 (models/unet.h
 // stepnet_set_precision; docs/precision.md) after the fp32 ones, and a last line prints
 // bf16 img/s against the fp32 img/s of this run, the rounded-operand buffer's size and
-// the rounded weights' copy's (StepNet.bf16_params). With `recomputed` the same steps run
-// again on the model built with model.attention_probs: recomputed (same weights), and a
-// last line prints its arena per image and process CPU time per step against the saved
-// model's of this run.
+// the rounded weights' copy's (StepNet.bf16_params), and the bf16 plan's arena per image
+// against fp32's (the saved product operands in 16 bits). With `recomputed` the same
+// steps run again on the model built with model.attention_probs: recomputed (same
+// weights), and a last line prints its arena per image and process CPU time per step
+// against the saved model's of this run; with both, its bf16 arena too.
 #define _POSIX_C_SOURCE 199309L  // clock_gettime
 #include <stdio.h>
 #include <stdlib.h>
@@ -105,7 +106,7 @@ static double saved_probs_floats(const AttnCore *t, int B) {
   return t->probs ? (double)B * t->NH * t->HW * t->HW : 0;
 }
 
-static void print_arena_parts(const StepNet *u, int B) {
+static void print_arena_parts(StepNet *u, int B) {
   double outs = 0, grads = 6.0 * B * u->max_tensor + u->max_op_scratch, probs = 0;
   for (int k = 0; k < u->n_steps; k++) {
     const UNetStep *s = &u->steps[k];
@@ -116,12 +117,21 @@ static void print_arena_parts(const StepNet *u, int B) {
   for (int i = 0; i < u->n_attn; i++) probs += saved_probs_floats(&u->attn[i].core, B);
   for (int i = 0; i < u->n_xfmr; i++)
     if (u->xfmr[i].kind == XFMR_ATTN) probs += saved_probs_floats(&u->xfmr[i].attn, B);
-  double only = (double)B * stepnet_operand_only_floats(u), all = (double)u->arena.capacity;
-  double mb = 4.0 / B / 1e6;
-  printf("  arena per image (attention probabilities %s): step outputs %.2f MB, gradients and "
-         "temporaries %.2f, operand-only %.2f, attention probabilities %.2f, the rest %.2f\n",
-         attn_probs_name(u->cfg.attention_probs), outs * mb, grads * mb, only * mb, probs * mb,
+  // in floats of the arena: the bf16 plan keeps two operand values per float
+  double only = (double)B * stepnet_operand_only_floats(u) / (u->storage == PREC_BF16 ? 2 : 1);
+  double all = (double)u->arena.capacity, mb = 4.0 / B / 1e6;
+  printf("  arena per image (attention probabilities %s, %s plan): step outputs %.2f MB, "
+         "gradients and temporaries %.2f, operand-only %.2f, attention probabilities %.2f, "
+         "the rest %.2f\n", attn_probs_name(u->cfg.attention_probs),
+         u->storage == PREC_BF16 ? "bf16" : "fp32", outs * mb, grads * mb, only * mb, probs * mb,
          (all - outs - grads - only - probs) * mb);
+}
+
+// A precision switch the benchmark cannot go on without: 0 (and the error) on failure.
+static int switched(StepNet *u, Precision p) {
+  if (stepnet_set_precision(u, p) == VDMC_OK) return 1;
+  fprintf(stderr, "bench_step: %s\n", vdmc_error_message());
+  return 0;
 }
 
 // The benchmark's model: the U-Net config cfg, or the U-ViT vcfg, with attention's
@@ -158,11 +168,14 @@ int main(int argc, char **argv) {
   }
   long calls;
   double peak = blas_sgemm_gflops(1024, 0.5, &calls);
-  const char *mode = argc > 4 ? argv[4] : "";
-  int bf16 = !strcmp(mode, "bf16"), recomputed = !strcmp(mode, "recomputed");
-  if (*mode && !bf16 && !recomputed) {
-    fprintf(stderr, "bench_step: unknown mode '%s' (bf16 or recomputed)\n", mode);
-    return 1;
+  int bf16 = 0, recomputed = 0;
+  for (int i = 4; i < argc; i++) {
+    bf16 |= !strcmp(argv[i], "bf16");
+    recomputed |= !strcmp(argv[i], "recomputed");
+    if (strcmp(argv[i], "bf16") && strcmp(argv[i], "recomputed")) {
+      fprintf(stderr, "bench_step: unknown mode '%s' (bf16, recomputed)\n", argv[i]);
+      return 1;
+    }
   }
   UNetConfig base_cfg = cfg;
   StepNet u;
@@ -204,11 +217,16 @@ int main(int argc, char **argv) {
     memset(v, 0, P * sizeof *v);
     tr = time_steps(&br, steps);
   }
+  // the fp32 figures, printed below; the switch to bf16 plans the arena anew
+  size_t arena32 = u.arena.capacity, act32 = stepnet_arena_bytes_per_image(&u);
+  size_t arena32r = recomputed ? stepnet_arena_bytes_per_image(&ur) : 0;
   if (bf16 && stepnet_set_precision(&u, PREC_BF16) != VDMC_OK) {
     fprintf(stderr, "bench_step: %s\n", vdmc_error_message());
     return 1;
   }
   if (bf16) tb = time_steps(&b, steps);
+  size_t act16 = stepnet_arena_bytes_per_image(&u);
+  if (bf16 && !switched(&u, PREC_FP32)) return 1;  // for the fp32 lines below
   double peak2 = blas_sgemm_gflops(1024, 0.5, &calls);
   if (peak2 > peak) peak = peak2;
   double ips = (double)B * steps / t_all;
@@ -217,10 +235,9 @@ int main(int argc, char **argv) {
   printf("bench_step %s: %s; gemm_small %s\n", name, blas_report_line(),
          gemm_small_path_name(gemm_small_path()));
   printf("  params %zu, forward %.3f GFLOP/image, activations %.2f MB/image (arena %.1f MB for batch %d)\n",
-         stepnet_num_params(&u), fwd / 1e9, stepnet_arena_bytes_per_image(&u) / 1e6,
-         u.arena.capacity * 4.0 / 1e6, B);
-  // what bf16 storage of the saved product operands alone would save (models/unet.h)
-  double act = (double)stepnet_arena_bytes_per_image(&u), only = 4.0 * stepnet_operand_only_floats(&u);
+         stepnet_num_params(&u), fwd / 1e9, act32 / 1e6, arena32 * 4.0 / 1e6, B);
+  // what the bf16 plan's 16-bit storage of the saved product operands saves (models/unet.h)
+  double act = (double)act32, only = 4.0 * stepnet_operand_only_floats(&u);
   printf("  of which %.2f MB/image are read by backward only as bf16 product operands: 16-bit "
          "storage of those = %.3f x the arena\n", only / 1e6, (act - only / 2) / act);
   print_arena_parts(&u, B);
@@ -235,13 +252,25 @@ int main(int argc, char **argv) {
            bf16_path_name(), tb.all / steps, tb.fwd / steps, tb.bwd / steps,
            (double)B * steps / tb.all, t_all / tb.all, tb.cpu / steps, t_cpu / tb.cpu,
            u.bf16.floats * 4.0 / 1e6, bf16 ? P * 4.0 / 1e6 : 0.0);
+  if (bf16) {
+    printf("  bf16 plan: arena %.2f MB/image = %.3f x fp32's\n", act16 / 1e6, (double)act16 / act32);
+    if (!switched(&u, PREC_BF16)) return 1;
+    print_arena_parts(&u, B);
+  }
   if (recomputed) {
     print_arena_parts(&ur, B);
     printf("  P recomputed: arena %.2f MB/image = %.3f x saved's; %.3f s/step (forward %.3f, "
            "backward %.3f); process CPU %.3f s/step = %.3f x saved's\n",
-           stepnet_arena_bytes_per_image(&ur) / 1e6,
-           (double)stepnet_arena_bytes_per_image(&ur) / stepnet_arena_bytes_per_image(&u),
-           tr.all / steps, tr.fwd / steps, tr.bwd / steps, tr.cpu / steps, tr.cpu / t_cpu);
+           arena32r / 1e6, (double)arena32r / act32, tr.all / steps, tr.fwd / steps,
+           tr.bwd / steps, tr.cpu / steps, tr.cpu / t_cpu);
+    if (bf16) {
+      if (!switched(&ur, PREC_BF16)) return 1;
+      size_t act16r = stepnet_arena_bytes_per_image(&ur);
+      print_arena_parts(&ur, B);
+      printf("  P recomputed, bf16 plan: arena %.2f MB/image = %.3f x its fp32 plan's, %.3f x "
+             "the saved fp32 plan's\n", act16r / 1e6, (double)act16r / arena32r,
+             (double)act16r / act32);
+    }
     stepnet_free(&ur);
   }
   printf("RESULT img_per_s=%.4f mfu=%.4f cpu_s_per_step=%.4f\n", ips, achieved / peak,

@@ -33,6 +33,10 @@ int config_info(int argc, char **argv) {
   if (B % P) return vdmc_fail(VDMC_ERR_INPUT, "optim.batch_size %d is not divisible by --ranks %d", B, P);
   StepNet net;
   if ((rc = model_create_from_config(&net, &cs, 1))) return rc;  // batch 1: sizes per image
+  if ((rc = model_set_train_precision(&net, &cs))) {  // bf16 stores some activations in 16 bits
+    stepnet_free(&net);
+    return rc;
+  }
   double n = (double)stepnet_num_params(&net), flops = stepnet_flops_per_image(&net);
   double act = (double)stepnet_arena_bytes_per_image(&net), b = (double)(B / P);
   double mb = c->optim.micro_batch > 0 && c->optim.micro_batch < b ? c->optim.micro_batch : b;

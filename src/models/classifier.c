@@ -114,7 +114,7 @@ int classifier_forward(Classifier *m, const float *params, const float *x, int B
   m->B = B;
   m->x = x;
   int HW4 = m->head_gn.HW, F = m->F;
-  conv_unit_forward(&m->in, m->h0, x, params, B, m->scratch.op);
+  conv_unit_forward(&m->in, m->h0, x, params, B, &m->scratch);
   norm_act_conv_forward(&m->down1, m->h1, m->h0, params, B, &m->scratch);
   norm_act_conv_forward(&m->down2, m->h2, m->h1, params, B, &m->scratch);
   gn_unit_forward(&m->head_gn, m->scratch.norm, m->h2, params, B);
@@ -153,7 +153,8 @@ void classifier_backward(Classifier *m, const float *params, float *grads, const
   size_t n0 = (size_t)B * m->cfg.H * m->cfg.W * m->cfg.width;
   memset(m->dh0, 0, n0 * sizeof(float));
   norm_act_conv_backward(&m->down1, m->dh0, grads, m->dh1, m->h0, params, B, &m->scratch);
-  conv_unit_backward(&m->in, dx, grads, m->dh0, m->x, params, B, NULL, m->scratch.op);
+  conv_unit_backward(&m->in, dx, grads, m->dh0, mixed_input_f32(m->x), params, B, NULL,
+                     m->scratch.op);
 }
 
 void classifier_softmax(const float *logits, int B, int K, double *probs) {

@@ -95,3 +95,8 @@ int model_create_from_config(StepNet *net, const ConfigSet *cs, int max_batch) {
   int rc = unet_config_from_config(&u, cs);
   return rc ? rc : unet_create(net, &u, max_batch);
 }
+
+int model_set_train_precision(StepNet *net, const ConfigSet *cs) {
+  int bf16 = !strcmp(cs->values.train.precision, "bf16");
+  return stepnet_set_precision(net, bf16 ? PREC_BF16 : PREC_FP32);
+}

@@ -11,6 +11,9 @@
 
 // Builds the network model.arch names, for batches of up to max_batch images.
 int model_create_from_config(StepNet *net, const ConfigSet *cs, int max_batch);
+// Sets the precision train.precision names (stepnet_set_precision, which plans the arena
+// for it): the training's, and what `vdmc info` sizes; sample, eval and export stay fp32.
+int model_set_train_precision(StepNet *net, const ConfigSet *cs);
 
 // The config of one architecture (model.arch must name it): fills u and validates
 // it; errors name the config location of the offending key.

@@ -11,14 +11,34 @@
 #include "diffusion/fourier_features.h"
 #include "ops/tensor_ops.h"
 
-int unet_alloc_arena(StepNet *u) {
+int stepnet_plan_arena(StepNet *u) {
   Arena measure;
   arena_init_measure(&measure);
   unet_plan(u, &measure, u->max_batch);
-  int st = arena_init_alloc(&u->arena, measure.used);
-  if (!st) unet_plan(u, &u->arena, u->max_batch);
-  if (!st && u->arena.used != measure.used)
-    st = vdmc_fail(VDMC_ERR_INTERNAL, "model: arena plan changed between passes");
+  if (measure.used != u->arena.capacity) {
+    // The old arena goes first: nothing in it is needed after a re-plan, and a precision
+    // switch (an evaluation during a bf16 run) must not hold both plans at once, or its
+    // peak would be the sum of the two arenas, not the larger one.
+    size_t was = u->arena.capacity;
+    arena_free(&u->arena);
+    if (arena_init_alloc(&u->arena, measure.used) != VDMC_OK) {
+      int st = vdmc_fail(VDMC_ERR_MEMORY, "out of memory for the activation arena (%zu MB)",
+                         measure.used * sizeof(float) >> 20);
+      // the previous plan's size back, for the caller to plan its storage into again
+      if (was && arena_init_alloc(&u->arena, was) != VDMC_OK) memset(&u->arena, 0, sizeof u->arena);
+      return st;
+    }
+  }
+  arena_reset(&u->arena);
+  unet_plan(u, &u->arena, u->max_batch);
+  if (u->arena.used != measure.used)
+    return vdmc_fail(VDMC_ERR_INTERNAL, "model: arena plan changed between passes");
+  u->B = 0;  // nothing saved is left for a backward
+  return VDMC_OK;
+}
+
+int unet_alloc_arena(StepNet *u) {
+  int st = stepnet_plan_arena(u);
   if (st) stepnet_free(u);
   return st;
 }
@@ -87,6 +107,8 @@ static int check_inputs(const StepNet *u, const float *x, const float *lambda, c
   if (B < 1 || B > u->max_batch)
     return vdmc_fail(VDMC_ERR_INPUT, "stepnet_forward: batch %d outside [1, %d] (max_batch)", B,
                      u->max_batch);
+  if (!u->arena.base)  // a re-plan that ran out of memory could not restore it
+    return vdmc_fail(VDMC_ERR_MEMORY, "stepnet_forward: the model has no activation arena");
   if (!x || !lambda) return vdmc_fail(VDMC_ERR_INPUT, "stepnet_forward: x and lambda are required");
   int K = u->cfg.num_classes;
   if (K > 0 && !labels)
@@ -128,7 +150,7 @@ int stepnet_forward(StepNet *u, const float *params, float *out, const float *x,
     UNetStep *s = &u->steps[k];
     switch (s->kind) {
       case UNET_STEP_CONV:
-        conv_unit_forward(&u->conv[s->block], s->out, h, params, B, u->scratch.op);
+        conv_unit_forward(&u->conv[s->block], s->out, h, params, B, &u->scratch);
         break;
       case UNET_STEP_RES:
         res_block_forward(&u->res[s->block], s->out, h, e->emb_act, e->E, params, B, dk,
@@ -186,7 +208,8 @@ int stepnet_backward(StepNet *u, const float *params, float *grads, const float 
       zero_floats(din, (size_t)B * prev->H * prev->W * prev->C);
     switch (s->kind) {
       case UNET_STEP_CONV:
-        conv_unit_backward(&u->conv[s->block], din, grads, g, in, params, B, sc->t[0], sc->op);
+        conv_unit_backward(&u->conv[s->block], din, grads, g, mixed_input_f32(in), params, B,
+                           sc->t[0], sc->op);
         break;
       case UNET_STEP_RES:
         res_block_backward(&u->res[s->block], din, e->demb_act, grads, g, in, e->emb_act, e->E,

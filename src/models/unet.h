@@ -132,6 +132,8 @@ typedef struct {
   StepNetGradReady grad_ready; // optional backward progress hook (NULL: none)
   void *grad_ready_ctx;
   Precision precision;      // of the products (stepnet_set_precision; fp32 after create)
+  Precision storage;        // of the saved product operands in the arena's plan (SavedOperand):
+                            // the precision's, set with it
   Bf16Operands bf16;        // the products' rounded operands in bf16 (buf NULL in fp32)
   // bf16: the parameters with every product weight rounded to bf16 and the rest (biases,
   // norms' affine parameters, the class table) copied as they are. Forward and backward
@@ -145,7 +147,12 @@ typedef struct {
 // table; carve the arena for B examples (run twice: measuring, then for real).
 int unet_build(StepNet *u);
 void unet_plan(StepNet *u, Arena *a, int B);
-// After a build: measures and allocates the arena for u->max_batch; frees u on error.
+// Measures the plan for u->max_batch and carves it into an arena of exactly its size,
+// freeing the old one; if that allocation fails and the plan fits the old arena, carves
+// it there (so a smaller plan cannot fail), else fails with the old plan kept. Whatever
+// the last forward saved is gone.
+int stepnet_plan_arena(StepNet *u);
+// After a build: stepnet_plan_arena; frees u on error.
 int unet_alloc_arena(StepNet *u);
 // What forward reads as its parameters (models/unet_precision.c): params in fp32; in
 // bf16 u->bf16_params, made from params unless it already is (bf16_params_of).
@@ -198,22 +205,32 @@ int stepnet_forward(StepNet *u, const float *params, float *out, const float *x,
 // The precision of every conv, linear and attention product of forward and backward
 // (ops/bf16_products.h): PREC_BF16 allocates the rounded-operand buffer for max_batch
 // and the rounded weights' copy (once: a switch to PREC_FP32 keeps them for the switch
-// back, so it cannot fail) and points every block at them. u must not move afterwards.
+// back) and points every block at them. u must not move afterwards. The arena is planned
+// again for the precision (stepnet_plan_storage): the old arena is freed before the new
+// one is allocated, so a switch never holds both; a switch that runs out of memory leaves
+// u in its precision (its arena allocated again, or, if even that fails, none: forward
+// then refuses). Whatever the last forward saved is gone after a switch.
 int stepnet_set_precision(StepNet *u, Precision p);
+// Plans the arena with the saved product operands (stepnet_visit_operand_only) stored in
+// `storage` (stepnet_plan_arena); on failure u keeps its plan (see stepnet_set_precision). stepnet_set_precision
+// keeps storage = precision; bf16 products on fp32 storage (the tests' reference: the
+// bits before bf16 storage existed) are the one other valid combination, fp32 products
+// on bf16 storage are refused.
+int stepnet_plan_storage(StepNet *u, Precision storage);
 // In bf16 the model rounds its weights into u->bf16_params at the first forward on a
 // params buffer other than the one it rounded last; a caller that writes params in place
 // (an optimizer step, a load) says so here, and the next forward rounds them again.
 void stepnet_params_changed(StepNet *u);
 
 // The activations saved for backward that backward reads only as operands of products,
-// so in bf16 only rounded (ops/bf16_products.h): 16-bit storage of them would change no
-// bit of a bf16 step. f gets each one's buffer (B, floats_per_example), B <= max_batch
-// in use. Their share of the arena is what bf16 storage of the product operands alone
-// saves (docs/precision.md, "Activations saved for backward").
-typedef void (*StepNetSavedVisit)(void *ctx, float *saved, size_t floats_per_example);
-void stepnet_visit_operand_only(const StepNet *u, StepNetSavedVisit f, void *ctx);
+// so in bf16 only rounded (ops/bf16_products.h): the bf16 plan stores them in 16 bits
+// (SavedOperand) with no bit of a bf16 step changed. f gets each one (B,
+// floats_per_example), B <= max_batch in use. Halving them is what the bf16 plan saves
+// of the arena (docs/precision.md, "Activations saved for backward").
+typedef void (*StepNetSavedVisit)(void *ctx, SavedOperand *saved, size_t floats_per_example);
+void stepnet_visit_operand_only(StepNet *u, StepNetSavedVisit f, void *ctx);
 // Their floats per example (a sum over stepnet_visit_operand_only).
-size_t stepnet_operand_only_floats(const StepNet *u);
+size_t stepnet_operand_only_floats(StepNet *u);
 
 // Accumulates dL/dparams into grads (flat, same layout as params) from dout (B,H,W,Cout);
 // dx (B,H,W,Cin) and dlambda (B) are accumulated too unless NULL.

@@ -38,10 +38,10 @@ int attn_core_add_params(AttnCore *t, UNetParams *p, const char *prefix) {
 
 void attn_core_plan(AttnCore *t, Arena *a, int B, size_t *tmp_need, size_t *op_need) {
   size_t n = (size_t)B * t->HW * t->C;
-  t->qkv = arena_floats(a, 3 * n);
+  saved_operand_plan(&t->qkv, a, 3 * n, 1);
   t->probs = t->probs_kept == ATTN_PROBS_SAVED ? arena_floats(a, (size_t)B * t->NH * t->HW * t->HW)
                                                : NULL;
-  t->att = arena_floats(a, n);
+  saved_operand_plan(&t->att, a, n, 2);
   unet_grow(tmp_need, 3 * (size_t)t->HW * t->C);
   unet_grow(op_need, attention_scratch_floats(B, t->HW, t->C, t->NH, t->probs_kept));
 }
@@ -49,23 +49,28 @@ void attn_core_plan(AttnCore *t, Arena *a, int B, size_t *tmp_need, size_t *op_n
 void attn_core_forward(AttnCore *t, float *out, const float *hn, const float *x, const float *params,
                        int B, UNetScratch *s) {
   int N = B * t->HW, C = t->C;
-  linear_forward_mixed(t->bf, t->qkv, hn, params + t->qkv_w, params + t->qkv_b, N, C, 3 * C);
-  attention_forward_mixed(t->bf, t->att, t->probs, t->qkv, B, t->HW, C, t->NH, s->op);
-  linear_forward_mixed(t->bf, out, t->att, params + t->proj_w, params + t->proj_b, N, C, C);
+  size_t n = (size_t)N * C;
+  float *qkv = saved_operand_values(&t->qkv, s), *att = saved_operand_values(&t->att, s);
+  linear_forward_mixed(t->bf, qkv, hn, params + t->qkv_w, params + t->qkv_b, N, C, 3 * C);
+  saved_operand_store(&t->qkv, qkv, 3 * n);
+  attention_forward_mixed(t->bf, att, t->probs, qkv, B, t->HW, C, t->NH, s->op);
+  saved_operand_store(&t->att, att, n);
+  linear_forward_mixed(t->bf, out, att, params + t->proj_w, params + t->proj_b, N, C, C);
   accumulate(out, x, (size_t)N * C);
 }
 
 void attn_core_backward(AttnCore *t, float *dhn, float *dx, float *grads, const float *dout,
-                        const float *hn, const float *params, int B, UNetScratch *s) {
+                        MixedInput hn, const float *params, int B, UNetScratch *s) {
   int N = B * t->HW, C = t->C;
   size_t n = (size_t)N * C;
   float *datt = s->t[0], *dqkv = s->t[1];
   accumulate(dx, dout, n);
   zero_floats(datt, n);
-  linear_backward_mixed(t->bf, datt, grads + t->proj_w, grads + t->proj_b, dout, t->att,
-                        params + t->proj_w, N, C, C);
+  linear_backward_mixed(t->bf, datt, grads + t->proj_w, grads + t->proj_b, dout,
+                        saved_operand_input(&t->att), params + t->proj_w, N, C, C);
   zero_floats(dqkv, 3 * n);
-  attention_backward_mixed(t->bf, dqkv, datt, t->qkv, t->probs, B, t->HW, C, t->NH, s->op);
+  attention_backward_mixed(t->bf, dqkv, datt, saved_operand_input(&t->qkv), t->probs, B, t->HW, C,
+                           t->NH, s->op);
   linear_backward_mixed(t->bf, dhn, grads + t->qkv_w, grads + t->qkv_b, dqkv, hn, params + t->qkv_w,
                         N, C, 3 * C);
 }
@@ -106,6 +111,6 @@ void attn_block_backward(AttnBlock *t, float *dx, float *grads, const float *dou
   float *dhn = s->t[2];
   zero_floats(dhn, (size_t)B * t->core.HW * t->core.C);
   gn_unit_recompute(&t->gn, s->norm, x, params, B);  // the qkv projection's input
-  attn_core_backward(&t->core, dhn, dx, grads, dout, s->norm, params, B, s);
+  attn_core_backward(&t->core, dhn, dx, grads, dout, mixed_input_f32(s->norm), params, B, s);
   gn_unit_backward(&t->gn, dx, grads, dhn, x, params, B);
 }

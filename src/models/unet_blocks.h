@@ -15,6 +15,7 @@
 #include "core/arena.h"
 #include "core/param_table.h"
 #include "ops/attention.h"
+#include "ops/bf16.h"
 #include "ops/bf16_products.h"
 #include "ops/dropout.h"
 
@@ -64,6 +65,32 @@ typedef struct {
 
 typedef enum { UNET_RESAMPLE_NONE = 0, UNET_RESAMPLE_UP = 1, UNET_RESAMPLE_DOWN = 2 } UNetResample;
 
+// ---- an activation saved for backward only as the operand of a product ------------------
+// (models/saved_operand.c; docs/precision.md, "Activations saved for backward".) Backward
+// reads it only through a product, which in bf16 rounds it to bf16 anyway, so the bf16
+// plan (stepnet_set_precision) keeps just its bf16 bits, half the bytes, and changes no
+// bit of a step. There forward writes the float32 values in the shared temporary
+// UNetScratch.t[tmp], the product after the writer reads them there (rounding them as
+// always), and saved_operand_store keeps their bf16 bits; backward's product widens the
+// bits where it would round (ops/bf16_products.h MixedInput). The fp32 plan keeps the
+// float32 tensor in the arena, as every other saved activation.
+typedef struct {
+  Precision storage;  // PREC_BF16: the bf16 plan (set by stepnet_set_precision before planning)
+  int tmp;            // bf16 plan: the UNetScratch.t[] forward writes the values in
+  float *f32;         // (B, n) fp32 plan: the saved tensor; else NULL
+  uint16_t *bf16;     // (B, n) bf16 plan: its bf16 bits; else NULL
+} SavedOperand;
+
+// Carves n = B * floats per example in the storage o->storage says; tmp: its temporary.
+void saved_operand_plan(SavedOperand *o, Arena *a, size_t n, int tmp);
+// Where forward writes the float32 values and the next product reads them.
+float *saved_operand_values(const SavedOperand *o, const UNetScratch *s);
+// Keeps values (saved_operand_values, n floats) for backward: their bf16 bits in the bf16
+// plan; in the fp32 plan they are the saved tensor already.
+void saved_operand_store(const SavedOperand *o, const float *values, size_t n);
+// What backward's product reads (ops/bf16_products.h).
+MixedInput saved_operand_input(const SavedOperand *o);
+
 // ---- GroupNorm ------------------------------------------------------------------------
 // Saves only its statistics: its output goes to the caller's buffer (UNetScratch.norm),
 // and backward recomputes it from the input, which the caller keeps for the norm's own
@@ -81,7 +108,7 @@ typedef struct {
   int k, stride;
   int Ho, Wo;             // output size
   size_t w, b;            // (k,k,Cin,Cout), (Cout)
-  float *rs;              // (B, H', W', Cin) resampled input, saved (NULL when NONE)
+  SavedOperand rs;        // (B, H', W', Cin) resampled input, saved (not planned when NONE)
   const Bf16Operands *bf; // bf16 operands (the model's, models/unet_precision.c) or NULL: fp32
 } ConvUnit;
 
@@ -100,7 +127,7 @@ typedef struct {
   int HW, C;
   size_t w, b;           // (E, 2C), (2C)
   float *ss;             // (B, 2C) scale | shift, saved
-  float *out;            // (B,HW,C) saved
+  SavedOperand out;      // (B,HW,C) saved: a product's input wherever EmbMod is used
   const Bf16Operands *bf;
 } EmbMod;
 
@@ -111,10 +138,11 @@ typedef struct {
   NormActConv in;        // GN1-SiLU-[resample]-conv1
   float *h2;             // (B,Ho,Wo,Co) conv1 output, saved
   GnUnit gn2;            // GN2(h2): recomputed in backward from h2
-  EmbMod mod;            // mod.out = dropout(SiLU(GN2(h2) * (1 + scale) + shift))
-  float *a3;             // = mod.out (B,Ho,Wo,Co), saved (conv2 input)
+  EmbMod mod;            // mod.out = a3 = dropout(SiLU(GN2(h2) * (1 + scale) + shift)) (B,Ho,Wo,Co),
+                         // saved: conv2's input
   ConvUnit conv2;        // zero-init in ADM
-  float *xr;             // (B,Ho,Wo,Ci) resampled x for the skip (resampling blocks)
+  SavedOperand xr;       // (B,Ho,Wo,Ci) resampled x for the skip (resampling blocks): the skip
+                         // conv's input; without a skip conv an fp32 addend of forward only
   int has_skip;          // 1x1 conv on the skip when Ci != Co
   ConvUnit skip;
   uint32_t site;         // dropout site offset
@@ -127,9 +155,9 @@ typedef struct {
   size_t qkv_w, qkv_b;    // (C, 3C), (3C)
   size_t proj_w, proj_b;  // (C, C), (C): zero-init in ADM
   AttnProbs probs_kept;   // saved: probs below; recomputed: formed in UNetScratch.op
-  float *qkv;             // (B,HW,3C) saved
+  SavedOperand qkv;       // (B,HW,3C) saved
   float *probs;           // (B,NH,HW,HW) saved, or NULL (recomputed in backward)
-  float *att;             // (B,HW,C) saved
+  SavedOperand att;       // (B,HW,C) saved
   const Bf16Operands *bf;
 } AttnCore;
 
@@ -183,11 +211,13 @@ void conv_unit_setup(ConvUnit *c, UNetResample rs, int H, int W, int Cin, int Co
                      int stride);
 int conv_unit_add_params(ConvUnit *c, UNetParams *p, const char *prefix, int zero_init);
 void conv_unit_plan(ConvUnit *c, Arena *a, int B, size_t *tmp_need, size_t *op_need);
+// Uses s->op and, resampling in the bf16 plan, s->t[0] (the resampled input's values).
 void conv_unit_forward(const ConvUnit *c, float *out, const float *inp, const float *params,
-                       int B, float *op_scratch);
-// dinp accumulated (may be NULL); tmp holds the resampled input's gradient.
+                       int B, const UNetScratch *s);
+// dinp accumulated (may be NULL); tmp holds the resampled input's gradient. inp: the
+// conv's input (unused when it resamples: it reads its saved rs).
 void conv_unit_backward(const ConvUnit *c, float *dinp, float *grads, const float *dout,
-                        const float *inp, const float *params, int B, float *tmp,
+                        MixedInput inp, const float *params, int B, float *tmp,
                         float *op_scratch);
 double conv_unit_flops(const ConvUnit *c);
 // Floats of Bf16Operands its conv needs at batch B (ops/bf16_products.h).
@@ -210,17 +240,20 @@ void norm_act_conv_backward(NormActConv *n, float *dinp, float *grads, const flo
 void emb_mod_setup(EmbMod *m, int HW, int C);
 // Registers "<prefix>.weight" (E, 2C) and "<prefix>.bias" (fan-in init).
 int emb_mod_add_params(EmbMod *m, UNetParams *p, const char *prefix, int E);
-void emb_mod_plan(EmbMod *m, Arena *a, int B);
-void emb_mod_forward(EmbMod *m, const float *x, const float *emb_act, int E, const float *params,
-                     int B);
+// tmp: the UNetScratch.t[] out's values are written in (bf16 plan).
+void emb_mod_plan(EmbMod *m, Arena *a, int B, int tmp);
+// Both forwards return the values of m->out (saved_operand_values), which the caller stores
+// (saved_operand_store) once they are final; in the bf16 plan they are in s->t[out.tmp].
+float *emb_mod_forward(EmbMod *m, const float *x, const float *emb_act, int E, const float *params,
+                       int B, const UNetScratch *s);
 // dx (B,HW,C) and demb_act (B,E) accumulated; s->ss is used.
 void emb_mod_backward(const EmbMod *m, float *dx, float *demb_act, float *grads, const float *dout,
                       const float *x, const float *emb_act, int E, const float *params, int B,
                       UNetScratch *s);
 // The same with SiLU fused after the scale-shift (activation.h scale_shift_silu_*):
 // m->out = silu(x * (1 + scale) + shift); backward takes the gradient of that output.
-void emb_mod_silu_forward(EmbMod *m, const float *x, const float *emb_act, int E,
-                          const float *params, int B);
+float *emb_mod_silu_forward(EmbMod *m, const float *x, const float *emb_act, int E,
+                            const float *params, int B, const UNetScratch *s);
 void emb_mod_silu_backward(const EmbMod *m, float *dx, float *demb_act, float *grads,
                            const float *dout, const float *x, const float *emb_act, int E,
                            const float *params, int B, UNetScratch *s);
@@ -244,13 +277,14 @@ int attn_core_add_params(AttnCore *t, UNetParams *p, const char *prefix);
 // Reserves the probabilities only when they are saved; the kernel scratch holds a pass of
 // them when they are recomputed (ops/attention.h attention_scratch_floats).
 void attn_core_plan(AttnCore *t, Arena *a, int B, size_t *tmp_need, size_t *op_need);
-// Uses s->op (the attention kernel's scratch).
+// Uses s->op (the attention kernel's scratch) and, in the bf16 plan, s->t[1] and s->t[2]
+// (qkv's and att's values); hn must be neither.
 void attn_core_forward(AttnCore *t, float *out, const float *hn, const float *x, const float *params,
                        int B, UNetScratch *s);
 // dx += dout (the residual), dhn += gradient of hn. Uses s->t[0] and s->t[1]; dhn must be
 // neither.
 void attn_core_backward(AttnCore *t, float *dhn, float *dx, float *grads, const float *dout,
-                        const float *hn, const float *params, int B, UNetScratch *s);
+                        MixedInput hn, const float *params, int B, UNetScratch *s);
 double attn_core_flops(const AttnCore *t);
 
 void attn_block_setup(AttnBlock *t, int HW, int C, int NH, int G, AttnProbs probs_kept);

@@ -71,15 +71,15 @@ void embed_backward(UNetEmbed *e, float *grads, float *dlambda, const int *label
   silu_backward(demb, e->demb_act, e->emb, nE);
   if (e->K > 0) class_embedding_backward(grads + e->table, demb, labels, B, e->E);
   memset(dt1a, 0, bytes);
-  linear_backward_mixed(e->bf, dt1a, grads + e->lin2_w, grads + e->lin2_b, demb, e->t1a,
-                        params + e->lin2_w, B, e->E, e->E);
+  linear_backward_mixed(e->bf, dt1a, grads + e->lin2_w, grads + e->lin2_b, demb,
+                        mixed_input_f32(e->t1a), params + e->lin2_w, B, e->E, e->E);
   float *dt1 = e->d1;
   memset(dt1, 0, bytes);
   silu_backward(dt1, dt1a, e->t1, nE);
   float *dsin = dlambda ? e->dsin : NULL;
   if (dsin) memset(dsin, 0, (size_t)B * e->E0 * sizeof *dsin);
-  linear_backward_mixed(e->bf, dsin, grads + e->lin1_w, grads + e->lin1_b, dt1, e->sin,
-                        params + e->lin1_w, B, e->E0, e->E);
+  linear_backward_mixed(e->bf, dsin, grads + e->lin1_w, grads + e->lin1_b, dt1,
+                        mixed_input_f32(e->sin), params + e->lin1_w, B, e->E0, e->E);
   if (!dlambda) return;
   float *dlam = e->d2;
   memset(dlam, 0, (size_t)B * sizeof *dlam);

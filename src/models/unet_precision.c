@@ -1,7 +1,9 @@
 // The precision of the U-Net's / U-ViT's products: one rounded-operand buffer
 // (ops/bf16_products.h) sized for the largest product at max_batch, every block that
-// multiplies pointed at it, and the copy of the parameters whose product weights are
-// rounded once per optimizer step. docs/precision.md says what runs in which precision.
+// multiplies pointed at it, the copy of the parameters whose product weights are
+// rounded once per optimizer step, and the arena planned with the activations saved only
+// as product operands in the products' precision (SavedOperand). docs/precision.md says
+// what runs in which precision.
 #include <stdlib.h>
 #include <string.h>
 
@@ -81,6 +83,9 @@ static size_t visit_products(StepNet *u, const Bf16Operands *bf, float *params) 
 }
 
 int stepnet_set_precision(StepNet *u, Precision p) {
+  // fp32 products need fp32 storage first: a failure leaves u as it was
+  int st = p == PREC_FP32 ? stepnet_plan_storage(u, PREC_FP32) : VDMC_OK;
+  if (st) return st;
   u->precision = PREC_FP32;
   u->bf16_params_of = NULL;
   size_t need = visit_products(u, NULL, NULL);
@@ -97,7 +102,7 @@ int stepnet_set_precision(StepNet *u, Precision p) {
   u->bf16.weights_rounded = 1;  // the blocks read u->bf16_params (stepnet_product_params)
   u->precision = PREC_BF16;
   visit_products(u, &u->bf16, NULL);
-  return VDMC_OK;
+  return stepnet_plan_storage(u, PREC_BF16);  // a smaller plan: cannot fail
 }
 
 void stepnet_params_changed(StepNet *u) { u->bf16_params_of = NULL; }
@@ -114,45 +119,68 @@ const float *stepnet_product_params(StepNet *u, const float *params) {
 
 // The input of a NormActConv's conv: saved only when the conv resamples (the resampled
 // rs); SiLU(GN(x)) itself is recomputed in backward.
-static void norm_act_conv_operands(const NormActConv *n, StepNetSavedVisit f, void *ctx) {
-  if (n->conv.resample) f(ctx, n->conv.rs, conv_unit_input_floats(&n->conv));
+static void norm_act_conv_operands(NormActConv *n, StepNetSavedVisit f, void *ctx) {
+  if (n->conv.resample) f(ctx, &n->conv.rs, conv_unit_input_floats(&n->conv));
 }
 
-static void attn_core_operands(const AttnCore *t, StepNetSavedVisit f, void *ctx) {
+static void attn_core_operands(AttnCore *t, StepNetSavedVisit f, void *ctx) {
   size_t n = (size_t)t->HW * t->C;
-  f(ctx, t->qkv, 3 * n);  // attention's q, k, v: rounded in its forward and backward
-  f(ctx, t->att, n);      // the output projection's input
+  f(ctx, &t->qkv, 3 * n);  // attention's q, k, v: rounded in its forward and backward
+  f(ctx, &t->att, n);      // the output projection's input
 }
 
-void stepnet_visit_operand_only(const StepNet *u, StepNetSavedVisit f, void *ctx) {
+void stepnet_visit_operand_only(StepNet *u, StepNetSavedVisit f, void *ctx) {
   for (int i = 0; i < u->n_conv; i++)
-    if (u->conv[i].resample) f(ctx, u->conv[i].rs, conv_unit_input_floats(&u->conv[i]));
+    if (u->conv[i].resample) f(ctx, &u->conv[i].rs, conv_unit_input_floats(&u->conv[i]));
   norm_act_conv_operands(&u->head, f, ctx);
   for (int i = 0; i < u->n_res; i++) {
-    const ResBlock *r = &u->res[i];
+    ResBlock *r = &u->res[i];
     norm_act_conv_operands(&r->in, f, ctx);
-    f(ctx, r->a3, (size_t)r->Ho * r->Wo * r->Co);  // conv2's input (after dropout)
+    f(ctx, &r->mod.out, (size_t)r->Ho * r->Wo * r->Co);  // a3: conv2's input (after dropout)
     // the skip conv's input: the resampled xr; without resampling it is x, the block's
-    // input, which GroupNorm's backward reads in fp32
-    if (r->has_skip && r->resample) f(ctx, r->xr, (size_t)r->Ho * r->Wo * r->Ci);
+    // input, which GroupNorm's backward reads in fp32 (and without a skip conv xr is an
+    // fp32 addend of forward)
+    if (r->has_skip && r->resample) f(ctx, &r->xr, (size_t)r->Ho * r->Wo * r->Ci);
   }
   // (the attention block's hn, the qkv projection's input, is not saved: a GroupNorm
   // output, recomputed in backward)
   for (int i = 0; i < u->n_attn; i++) attn_core_operands(&u->attn[i].core, f, ctx);
   for (int i = 0; i < u->n_xfmr; i++) {
-    const XfmrBlock *x = &u->xfmr[i];
-    f(ctx, x->mod.out, (size_t)x->T * x->C);  // adaLN(x): qkv's or fc1's input
+    XfmrBlock *x = &u->xfmr[i];
+    f(ctx, &x->mod.out, (size_t)x->T * x->C);  // adaLN(x): qkv's or fc1's input
     if (x->kind == XFMR_ATTN) attn_core_operands(&x->attn, f, ctx);
-    if (x->kind == XFMR_MLP) f(ctx, x->g, (size_t)x->T * x->F);  // fc2's input
+    if (x->kind == XFMR_MLP) f(ctx, &x->g, (size_t)x->T * x->F);  // fc2's input
   }
 }
 
-static void add_floats(void *ctx, float *saved, size_t floats_per_example) {
+static void set_storage(void *ctx, SavedOperand *saved, size_t floats_per_example) {
+  (void)floats_per_example;
+  saved->storage = *(const Precision *)ctx;
+}
+
+int stepnet_plan_storage(StepNet *u, Precision storage) {
+  if (storage == u->storage) return VDMC_OK;
+  if (storage == PREC_BF16 && u->precision != PREC_BF16)
+    return vdmc_fail(VDMC_ERR_INTERNAL, "model: bf16 storage of fp32 products' operands");
+  Precision was = u->storage;
+  stepnet_visit_operand_only(u, set_storage, &storage);
+  int st = stepnet_plan_arena(u);
+  if (st) {  // the previous plan again, into the arena stepnet_plan_arena gave back
+    stepnet_visit_operand_only(u, set_storage, &was);
+    stepnet_plan_arena(u);  // fails only when the arena could not be had back: forward refuses then
+    st = VDMC_ERR_MEMORY;
+    storage = was;
+  }
+  u->storage = storage;
+  return st;
+}
+
+static void add_floats(void *ctx, SavedOperand *saved, size_t floats_per_example) {
   (void)saved;
   *(size_t *)ctx += floats_per_example;
 }
 
-size_t stepnet_operand_only_floats(const StepNet *u) {
+size_t stepnet_operand_only_floats(StepNet *u) {
   size_t n = 0;
   stepnet_visit_operand_only(u, add_floats, &n);
   return n;

@@ -49,10 +49,10 @@ void res_block_plan(ResBlock *r, Arena *a, int B, size_t *tmp_need, size_t *op_n
   norm_act_conv_plan(&r->in, a, B, tmp_need, op_need);
   r->h2 = arena_floats(a, n_out);
   gn_unit_plan(&r->gn2, a, B, tmp_need);
-  emb_mod_plan(&r->mod, a, B);
-  r->a3 = r->mod.out;  // SiLU fused into the scale-shift: its output is the conv2 input
+  // SiLU fused into the scale-shift: its output (after dropout) is conv2's input, a3
+  emb_mod_plan(&r->mod, a, B, 1);
   conv_unit_plan(&r->conv2, a, B, tmp_need, op_need);
-  r->xr = r->resample ? arena_floats(a, (size_t)B * r->Ho * r->Wo * r->Ci) : NULL;
+  if (r->resample) saved_operand_plan(&r->xr, a, (size_t)B * r->Ho * r->Wo * r->Ci, 2);
   if (r->has_skip) conv_unit_plan(&r->skip, a, B, tmp_need, op_need);
   unet_grow(tmp_need, (size_t)r->H * r->W * r->Ci);
   unet_grow(tmp_need, (size_t)r->Ho * r->Wo * (r->Ci > r->Co ? r->Ci : r->Co));
@@ -70,20 +70,23 @@ void res_block_forward(ResBlock *r, float *out, const float *x, const float *emb
   size_t n_out = (size_t)B * HWo * r->Co;
   norm_act_conv_forward(&r->in, r->h2, x, params, B, s);
   gn_unit_forward(&r->gn2, s->norm, r->h2, params, B);
-  emb_mod_silu_forward(&r->mod, s->norm, emb_act, E, params, B);
+  float *a3 = emb_mod_silu_forward(&r->mod, s->norm, emb_act, E, params, B, s);
   if (drop && drop->p > 0) {
     DropoutKey k = site_key(r, drop);
-    dropout_forward(r->a3, r->a3, B, (size_t)HWo * r->Co, &k);
+    dropout_forward(a3, a3, B, (size_t)HWo * r->Co, &k);
   }
-  conv_unit_forward(&r->conv2, out, r->a3, params, B, s->op);
+  saved_operand_store(&r->mod.out, a3, n_out);
+  conv_unit_forward(&r->conv2, out, a3, params, B, s);
 
   const float *src = x;
   if (r->resample) {
-    unet_resample_forward(r->resample, r->xr, x, B, r->H, r->W, r->Ci);
-    src = r->xr;
+    float *xr = saved_operand_values(&r->xr, s);
+    unet_resample_forward(r->resample, xr, x, B, r->H, r->W, r->Ci);
+    saved_operand_store(&r->xr, xr, (size_t)B * r->Ho * r->Wo * r->Ci);
+    src = xr;
   }
   if (r->has_skip) {
-    conv_unit_forward(&r->skip, s->t[0], src, params, B, s->op);
+    conv_unit_forward(&r->skip, s->t[0], src, params, B, s);
     src = s->t[0];
   }
   accumulate(out, src, n_out);
@@ -101,12 +104,13 @@ static void skip_backward(ResBlock *r, float *dx, float *grads, const float *dou
     return;
   }
   if (!r->resample) {
-    conv_unit_backward(&r->skip, dx, grads, dout, x, params, B, NULL, s->op);
+    conv_unit_backward(&r->skip, dx, grads, dout, mixed_input_f32(x), params, B, NULL, s->op);
     return;
   }
   float *dxr = s->t[0];
   zero_floats(dxr, (size_t)B * r->Ho * r->Wo * r->Ci);
-  conv_unit_backward(&r->skip, dxr, grads, dout, r->xr, params, B, NULL, s->op);
+  conv_unit_backward(&r->skip, dxr, grads, dout, saved_operand_input(&r->xr), params, B, NULL,
+                     s->op);
   unet_resample_backward(r->resample, dx, dxr, B, r->H, r->W, r->Ci);
 }
 
@@ -119,7 +123,8 @@ void res_block_backward(ResBlock *r, float *dx, float *demb_act, float *grads, c
 
   float *da = s->t[0], *spare = s->t[2];
   zero_floats(da, n_out);
-  conv_unit_backward(&r->conv2, da, grads, dout, r->a3, params, B, NULL, s->op);
+  conv_unit_backward(&r->conv2, da, grads, dout, saved_operand_input(&r->mod.out), params, B,
+                     NULL, s->op);
   if (drop && drop->p > 0) {
     DropoutKey k = site_key(r, drop);
     dropout_backward_inplace(da, B, (size_t)HWo * r->Co, &k);

@@ -134,7 +134,7 @@ int conv_unit_add_params(ConvUnit *c, UNetParams *p, const char *prefix, int zer
 
 void conv_unit_plan(ConvUnit *c, Arena *a, int B, size_t *tmp_need, size_t *op_need) {
   Conv2dDims d = conv_dims(c, B);
-  c->rs = c->resample ? arena_floats(a, numel_of(B, d.H, d.W, c->Cin)) : NULL;
+  if (c->resample) saved_operand_plan(&c->rs, a, numel_of(B, d.H, d.W, c->Cin), 0);
   unet_grow(tmp_need, numel_of(1, d.H, d.W, c->Cin));
   unet_grow(tmp_need, numel_of(1, c->Ho, c->Wo, c->Cout));
   unet_grow(op_need, conv2d_scratch_floats(&d));
@@ -153,17 +153,19 @@ void unet_resample_backward(UNetResample rs, float *dinp, const float *dout, int
 }
 
 void conv_unit_forward(const ConvUnit *c, float *out, const float *inp, const float *params,
-                       int B, float *op_scratch) {
+                       int B, const UNetScratch *s) {
   Conv2dDims d = conv_dims(c, B);
   if (c->resample) {
-    unet_resample_forward(c->resample, c->rs, inp, B, c->H, c->W, c->Cin);
-    inp = c->rs;
+    float *rs = saved_operand_values(&c->rs, s);
+    unet_resample_forward(c->resample, rs, inp, B, c->H, c->W, c->Cin);
+    saved_operand_store(&c->rs, rs, numel_of(B, d.H, d.W, c->Cin));
+    inp = rs;
   }
-  conv2d_forward_mixed(c->bf, out, inp, params + c->w, params + c->b, &d, op_scratch);
+  conv2d_forward_mixed(c->bf, out, inp, params + c->w, params + c->b, &d, s->op);
 }
 
 void conv_unit_backward(const ConvUnit *c, float *dinp, float *grads, const float *dout,
-                        const float *inp, const float *params, int B, float *tmp,
+                        MixedInput inp, const float *params, int B, float *tmp,
                         float *op_scratch) {
   Conv2dDims d = conv_dims(c, B);
   if (!c->resample) {
@@ -173,8 +175,8 @@ void conv_unit_backward(const ConvUnit *c, float *dinp, float *grads, const floa
   }
   float *drs = dinp ? tmp : NULL;
   if (drs) zero_floats(drs, numel_of(B, d.H, d.W, c->Cin));
-  conv2d_backward_mixed(c->bf, drs, grads + c->w, grads + c->b, dout, c->rs, params + c->w, &d,
-                        op_scratch);
+  conv2d_backward_mixed(c->bf, drs, grads + c->w, grads + c->b, dout, saved_operand_input(&c->rs),
+                        params + c->w, &d, op_scratch);
   if (dinp) unet_resample_backward(c->resample, dinp, drs, B, c->H, c->W, c->Cin);
 }
 
@@ -220,7 +222,7 @@ void norm_act_conv_forward(NormActConv *n, float *out, const float *inp, const f
   size_t len = numel_of(B, n->gn.HW, 1, n->gn.C);
   gn_unit_forward(&n->gn, s->norm, inp, params, B);
   silu_forward(s->norm, s->norm, len);  // in place: SiLU is elementwise
-  conv_unit_forward(&n->conv, out, s->norm, params, B, s->op);
+  conv_unit_forward(&n->conv, out, s->norm, params, B, s);
 }
 
 // The conv's input again, into s->norm: SiLU(GN(inp)) by forward's own calls on the same
@@ -238,8 +240,8 @@ void norm_act_conv_backward(NormActConv *n, float *dinp, float *grads, const flo
   size_t len = numel_of(B, n->gn.HW, 1, n->gn.C);
   float *dact = s->t[0], *dgn = s->t[2];
   zero_floats(dact, len);
-  conv_unit_backward(&n->conv, dact, grads, dout, norm_act_input(n, inp, params, B, s), params,
-                     B, dgn, s->op);
+  conv_unit_backward(&n->conv, dact, grads, dout,
+                     mixed_input_f32(norm_act_input(n, inp, params, B, s)), params, B, dgn, s->op);
   zero_floats(dgn, len);
   gn_unit_recompute(&n->gn, s->norm, inp, params, B);  // SiLU's input
   silu_backward(dgn, dact, s->norm, len);
@@ -260,21 +262,25 @@ int emb_mod_add_params(EmbMod *m, UNetParams *p, const char *prefix, int E) {
   return st ? st : unet_params_add(p, prefix, "bias", 1, bs, UNET_INIT_FANIN, (size_t)E, &m->b);
 }
 
-void emb_mod_plan(EmbMod *m, Arena *a, int B) {
+void emb_mod_plan(EmbMod *m, Arena *a, int B, int tmp) {
   m->ss = arena_floats(a, (size_t)B * 2 * m->C);
-  m->out = arena_floats(a, numel_of(B, m->HW, 1, m->C));
+  saved_operand_plan(&m->out, a, numel_of(B, m->HW, 1, m->C), tmp);
 }
 
-void emb_mod_forward(EmbMod *m, const float *x, const float *emb_act, int E, const float *params,
-                     int B) {
+float *emb_mod_forward(EmbMod *m, const float *x, const float *emb_act, int E, const float *params,
+                       int B, const UNetScratch *s) {
+  float *out = saved_operand_values(&m->out, s);
   linear_forward_mixed(m->bf, m->ss, emb_act, params + m->w, params + m->b, B, E, 2 * m->C);
-  scale_shift_forward(m->out, x, m->ss, B, m->HW, m->C);
+  scale_shift_forward(out, x, m->ss, B, m->HW, m->C);
+  return out;
 }
 
-void emb_mod_silu_forward(EmbMod *m, const float *x, const float *emb_act, int E,
-                          const float *params, int B) {
+float *emb_mod_silu_forward(EmbMod *m, const float *x, const float *emb_act, int E,
+                            const float *params, int B, const UNetScratch *s) {
+  float *out = saved_operand_values(&m->out, s);
   linear_forward_mixed(m->bf, m->ss, emb_act, params + m->w, params + m->b, B, E, 2 * m->C);
-  scale_shift_silu_forward(m->out, x, m->ss, B, m->HW, m->C);
+  scale_shift_silu_forward(out, x, m->ss, B, m->HW, m->C);
+  return out;
 }
 
 // Both backward flavours: dss through scale_shift[_silu]_backward, then the linear layer.
@@ -288,8 +294,8 @@ static void emb_mod_backward_any(const EmbMod *m, int silu, float *dx, float *de
     scale_shift_silu_backward(dx, dss, dout, x, m->ss, B, m->HW, m->C);
   else
     scale_shift_backward(dx, dss, dout, x, m->ss, B, m->HW, m->C);
-  linear_backward_mixed(m->bf, demb_act, grads + m->w, grads + m->b, dss, emb_act, params + m->w,
-                        B, E, 2 * m->C);
+  linear_backward_mixed(m->bf, demb_act, grads + m->w, grads + m->b, dss, mixed_input_f32(emb_act),
+                        params + m->w, B, E, 2 * m->C);
 }
 
 void emb_mod_backward(const EmbMod *m, float *dx, float *demb_act, float *grads, const float *dout,

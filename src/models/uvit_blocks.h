@@ -21,12 +21,12 @@ typedef struct {
   int T, C, F;
   float *mean, *rstd;       // (B*T), (B*T) LN(x)'s statistics, saved (LN(x) is recomputed
                             // from x in backward: UNetScratch.norm)
-  EmbMod mod;               // mod.out = adaLN(x) (B,T,C)
+  EmbMod mod;               // mod.out = adaLN(x) (B,T,C): qkv's or fc1's input
   AttnCore attn;            // XFMR_ATTN: qkv / probs / att
   size_t fc1_w, fc1_b;      // XFMR_MLP: (C, F), (F)
   size_t fc2_w, fc2_b;      // (F, C), (C): zero-init like ADM's output layers
   float *u;                 // (B,T,F) fc1 output, saved
-  float *g;                 // (B,T,F) dropout(GELU(u)), saved (fc2 input)
+  SavedOperand g;           // (B,T,F) dropout(GELU(u)), saved (fc2 input)
   const Bf16Operands *bf;   // fc1 / fc2 operands (mod.bf, attn.bf: their own)
   float p;                  // MLP dropout probability
   uint32_t site;            // dropout site offset
@@ -38,7 +38,8 @@ void xfmr_block_setup(XfmrBlock *x, XfmrKind kind, int T, int C, int arg, float 
                       AttnProbs probs_kept);
 int xfmr_block_add_params(XfmrBlock *x, UNetParams *p, const char *prefix, int E);
 void xfmr_block_plan(XfmrBlock *x, Arena *a, int B, size_t *tmp_need, size_t *op_need);
-// out, inp (B,T,C); emb_act (B,E); drop NULL or x->p == 0: no dropout. Uses s->norm.
+// out, inp (B,T,C); emb_act (B,E); drop NULL or x->p == 0: no dropout. Uses s->norm and,
+// in the bf16 plan, s->t[0..2] (the values of mod.out, g, and attention's qkv and att).
 void xfmr_block_forward(XfmrBlock *x, float *out, const float *inp, const float *emb_act, int E,
                         const float *params, int B, const DropoutKey *drop, UNetScratch *s);
 // dinp and demb_act accumulated. Uses s->t[0..2], s->norm and s->ss; dout must be none of

@@ -36,14 +36,14 @@ void xfmr_block_plan(XfmrBlock *x, Arena *a, int B, size_t *tmp_need, size_t *op
   size_t rows = (size_t)B * x->T;
   x->mean = arena_floats(a, rows);
   x->rstd = arena_floats(a, rows);
-  emb_mod_plan(&x->mod, a, B);
+  emb_mod_plan(&x->mod, a, B, 0);  // adaLN(x): qkv's or fc1's input
   unet_grow(tmp_need, (size_t)x->T * x->C);
   if (x->kind == XFMR_ATTN) {
     attn_core_plan(&x->attn, a, B, tmp_need, op_need);
     return;
   }
   x->u = arena_floats(a, rows * x->F);
-  x->g = arena_floats(a, rows * x->F);
+  saved_operand_plan(&x->g, a, rows * x->F, 1);
   unet_grow(tmp_need, (size_t)x->T * x->F);
 }
 
@@ -59,18 +59,20 @@ void xfmr_block_forward(XfmrBlock *x, float *out, const float *inp, const float 
                         const float *params, int B, const DropoutKey *drop, UNetScratch *s) {
   int N = B * x->T;
   layernorm_forward(s->norm, x->mean, x->rstd, inp, NULL, NULL, N, x->C);
-  emb_mod_forward(&x->mod, s->norm, emb_act, E, params, B);
+  float *hn = emb_mod_forward(&x->mod, s->norm, emb_act, E, params, B, s);
+  saved_operand_store(&x->mod.out, hn, (size_t)N * x->C);
   if (x->kind == XFMR_ATTN) {
-    attn_core_forward(&x->attn, out, x->mod.out, inp, params, B, s);
+    attn_core_forward(&x->attn, out, hn, inp, params, B, s);
     return;
   }
   size_t nF = (size_t)N * x->F;
-  linear_forward_mixed(x->bf, x->u, x->mod.out, params + x->fc1_w, params + x->fc1_b, N, x->C,
-                       x->F);
-  gelu_forward(x->g, x->u, nF);
+  linear_forward_mixed(x->bf, x->u, hn, params + x->fc1_w, params + x->fc1_b, N, x->C, x->F);
+  float *g = saved_operand_values(&x->g, s);
+  gelu_forward(g, x->u, nF);
   DropoutKey k;
-  if (drops(x, drop, &k)) dropout_forward(x->g, x->g, B, (size_t)x->T * x->F, &k);
-  linear_forward_mixed(x->bf, out, x->g, params + x->fc2_w, params + x->fc2_b, N, x->F, x->C);
+  if (drops(x, drop, &k)) dropout_forward(g, g, B, (size_t)x->T * x->F, &k);
+  saved_operand_store(&x->g, g, nF);
+  linear_forward_mixed(x->bf, out, g, params + x->fc2_w, params + x->fc2_b, N, x->F, x->C);
   accumulate(out, inp, (size_t)N * x->C);
 }
 
@@ -81,14 +83,14 @@ static void mlp_backward(XfmrBlock *x, float *dmod, float *grads, const float *d
   size_t nF = (size_t)N * x->F, bytes = nF * sizeof(float);
   float *dg = s->t[0], *du = s->t[1];
   memset(dg, 0, bytes);
-  linear_backward_mixed(x->bf, dg, grads + x->fc2_w, grads + x->fc2_b, dout, x->g,
-                        params + x->fc2_w, N, x->F, x->C);
+  linear_backward_mixed(x->bf, dg, grads + x->fc2_w, grads + x->fc2_b, dout,
+                        saved_operand_input(&x->g), params + x->fc2_w, N, x->F, x->C);
   DropoutKey k;
   if (drops(x, drop, &k)) dropout_backward_inplace(dg, B, (size_t)x->T * x->F, &k);
   memset(du, 0, bytes);
   gelu_backward(du, dg, x->u, nF);
-  linear_backward_mixed(x->bf, dmod, grads + x->fc1_w, grads + x->fc1_b, du, x->mod.out,
-                        params + x->fc1_w, N, x->C, x->F);
+  linear_backward_mixed(x->bf, dmod, grads + x->fc1_w, grads + x->fc1_b, du,
+                        saved_operand_input(&x->mod.out), params + x->fc1_w, N, x->C, x->F);
 }
 
 void xfmr_block_backward(XfmrBlock *x, float *dinp, float *demb_act, float *grads,
@@ -99,7 +101,8 @@ void xfmr_block_backward(XfmrBlock *x, float *dinp, float *demb_act, float *grad
   float *dmod = s->t[2], *dln = s->t[0];
   memset(dmod, 0, bytes);
   if (x->kind == XFMR_ATTN) {
-    attn_core_backward(&x->attn, dmod, dinp, grads, dout, x->mod.out, params, B, s);
+    attn_core_backward(&x->attn, dmod, dinp, grads, dout, saved_operand_input(&x->mod.out), params,
+                       B, s);
   } else {
     accumulate(dinp, dout, (size_t)N * x->C);
     mlp_backward(x, dmod, grads, dout, params, B, drop, s);

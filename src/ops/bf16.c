@@ -40,12 +40,50 @@ void round_to_bf16(float *dst, const float *src, size_t n) {
   par_for(n, 16, n, round_range, &a);
 }
 
+typedef struct {
+  uint16_t *dst;
+  const float *src;
+} PackArgs;
+
+typedef struct {
+  float *dst;
+  const uint16_t *src;
+} WidenArgs;
+
+VDMC_SIMD_CLONES
+static void pack_range(void *ctx, size_t lo, size_t hi) {
+  const PackArgs *a = ctx;
+  uint16_t *dst = a->dst;
+  const float *src = a->src;
+  for (size_t i = lo; i < hi; i++) dst[i] = (uint16_t)(rounded_bits(bits_of(src[i])) >> 16);
+}
+
+VDMC_SIMD_CLONES
+static void widen_range(void *ctx, size_t lo, size_t hi) {
+  const WidenArgs *a = ctx;
+  float *dst = a->dst;
+  const uint16_t *src = a->src;
+  for (size_t i = lo; i < hi; i++) dst[i] = float_of((uint32_t)src[i] << 16);
+}
+
 void pack_bf16(uint16_t *dst, const float *src, size_t n) {
-  for (size_t i = 0; i < n; i++) dst[i] = (uint16_t)(rounded_bits(bits_of(src[i])) >> 16);
+  PackArgs a = {dst, src};
+  pack_range(&a, 0, n);
 }
 
 void widen_bf16(float *dst, const uint16_t *src, size_t n) {
-  for (size_t i = 0; i < n; i++) dst[i] = float_of((uint32_t)src[i] << 16);
+  WidenArgs a = {dst, src};
+  widen_range(&a, 0, n);
+}
+
+void pack_bf16_threaded(uint16_t *dst, const float *src, size_t n) {
+  PackArgs a = {dst, src};
+  par_for(n, 32, n, pack_range, &a);
+}
+
+void widen_bf16_threaded(float *dst, const uint16_t *src, size_t n) {
+  WidenArgs a = {dst, src};
+  par_for(n, 32, n, widen_range, &a);
 }
 
 void add_bf16(uint16_t *inout, const uint16_t *in, size_t n) {

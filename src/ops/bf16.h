@@ -18,14 +18,21 @@ typedef enum { PREC_FP32 = 0, PREC_BF16 = 1 } Precision;
 void round_to_bf16(float *dst, const float *src, size_t n);
 
 // The bf16 gradient reduction (mpi.reduce_precision: bf16, docs/mpi.md) keeps bf16 as
-// its 16 bits, half the bytes on the wire. These three are serial: MPI calls add_bf16
-// from its progress (possibly the gradient progress thread, while backward runs par_for).
+// its 16 bits, half the bytes on the wire. pack_bf16, widen_bf16 and add_bf16 are serial:
+// MPI calls add_bf16 from its progress (possibly the gradient progress thread, while
+// backward runs par_for).
 // dst[i] = the bf16 bits of src[i], rounded exactly as round_to_bf16.
 // dst: (n) src: (n)
 void pack_bf16(uint16_t *dst, const float *src, size_t n);
 // dst[i] = src[i] as float32 (exact).
 // dst: (n) src: (n)
 void widen_bf16(float *dst, const uint16_t *src, size_t n);
+// The same two, threaded (ops/parallel.h), for activations a bf16 run saves in 16 bits
+// (models/saved_operand.h): never from MPI's progress.
+// dst: (n) src: (n)
+void pack_bf16_threaded(uint16_t *dst, const float *src, size_t n);
+// dst: (n) src: (n)
+void widen_bf16_threaded(float *dst, const uint16_t *src, size_t n);
 // inout[i] = bf16(inout[i] + in[i]): the sum of two bf16 values in float32, rounded
 // back to bf16 as pack_bf16 (one reduction hop of the bf16 gradient sum).
 // inout: (n) in: (n)

@@ -9,19 +9,43 @@
 #include "ops/bf16.h"
 #include "ops/linear.h"
 
-// Copies n floats of src rounded to bf16 into *at and advances it.
-static const float *rounded(const Bf16Operands *bf, float **at, const float *src, size_t n) {
+static void internal_error(const char *what) {
+  fprintf(stderr, "vdmc: internal error: %s\n", what);
+  abort();
+}
+
+MixedInput mixed_input_f32(const float *x) { return (MixedInput){x, NULL}; }
+
+// The next n floats of bf->buf at *at, which advances past them.
+static float *take(const Bf16Operands *bf, float **at, size_t n) {
   float *dst = *at;
   // Bf16Operands is sized by the model from the same *_mixed_floats functions: running
   // past it is a bug in vdmc, not bad input.
-  if ((size_t)(dst - bf->buf) + n > bf->floats) {
-    fprintf(stderr, "vdmc: internal error: bf16 operand buffer too small (%zu floats)\n",
-            bf->floats);
-    abort();
-  }
-  round_to_bf16(dst, src, n);
+  if ((size_t)(dst - bf->buf) + n > bf->floats) internal_error("bf16 operand buffer too small");
   *at = dst + n;
   return dst;
+}
+
+// Copies n floats of src rounded to bf16 into *at and advances it.
+static const float *rounded(const Bf16Operands *bf, float **at, const float *src, size_t n) {
+  float *dst = take(bf, at, n);
+  round_to_bf16(dst, src, n);
+  return dst;
+}
+
+// The saved input's bf16 values at *at (advanced): rounded from float32 or widened from
+// the stored bits, the same floats.
+static const float *input_operand(const Bf16Operands *bf, float **at, MixedInput in, size_t n) {
+  if (!in.bf16) return rounded(bf, at, in.f32, n);
+  float *dst = take(bf, at, n);
+  widen_bf16_threaded(dst, in.bf16, n);
+  return dst;
+}
+
+// The saved input of an fp32 product: float32 values only.
+static const float *fp32_input(MixedInput in) {
+  if (in.bf16) internal_error("a bf16-stored activation in an fp32 product");
+  return in.f32;
 }
 
 // The weight operand: as given when the caller rounded it already (weights_rounded),
@@ -54,18 +78,18 @@ void linear_forward_mixed(const Bf16Operands *bf, float *out, const float *inp,
 }
 
 void linear_backward_mixed(const Bf16Operands *bf, float *dinp, float *dweight, float *dbias,
-                           const float *dout, const float *inp, const float *weight, int N,
+                           const float *dout, MixedInput inp, const float *weight, int N,
                            int Cin, int Cout) {
   if (!bf) {
-    linear_backward(dinp, dweight, dbias, dout, inp, weight, N, Cin, Cout);
+    linear_backward(dinp, dweight, dbias, dout, fp32_input(inp), weight, N, Cin, Cout);
     return;
   }
-  linear_backward(NULL, NULL, dbias, dout, inp, weight, N, Cin, Cout);
+  linear_backward(NULL, NULL, dbias, dout, NULL, weight, N, Cin, Cout);
   if (!dinp && !dweight) return;
   float *at = bf->buf;
   const float *dout_r = rounded(bf, &at, dout, (size_t)N * Cout);
   const float *w_r = dinp ? weight_operand(bf, &at, weight, (size_t)Cin * Cout) : NULL;
-  const float *inp_r = dweight ? rounded(bf, &at, inp, (size_t)N * Cin) : NULL;
+  const float *inp_r = dweight ? input_operand(bf, &at, inp, (size_t)N * Cin) : NULL;
   linear_backward(dinp, dweight, NULL, dout_r, inp_r, w_r, N, Cin, Cout);
 }
 
@@ -81,21 +105,21 @@ void conv2d_forward_mixed(const Bf16Operands *bf, float *out, const float *inp,
 }
 
 void conv2d_backward_mixed(const Bf16Operands *bf, float *dinp, float *dweight, float *dbias,
-                           const float *dout, const float *inp, const float *weight,
+                           const float *dout, MixedInput inp, const float *weight,
                            const Conv2dDims *d, float *scratch) {
   if (!bf) {
-    conv2d_backward(dinp, dweight, dbias, dout, inp, weight, d, scratch);
+    conv2d_backward(dinp, dweight, dbias, dout, fp32_input(inp), weight, d, scratch);
     return;
   }
-  conv2d_backward(NULL, NULL, dbias, dout, inp, weight, d, scratch);
+  conv2d_backward(NULL, NULL, dbias, dout, NULL, weight, d, scratch);
   if (!dinp && !dweight) return;
   float *at = bf->buf;
   size_t nout = (size_t)d->B * conv2d_out_h(d) * conv2d_out_w(d) * d->Cout;
   const float *dout_r = rounded(bf, &at, dout, nout);
   const float *w_r =
       dinp ? weight_operand(bf, &at, weight, (size_t)d->kh * d->kw * d->Cin * d->Cout) : NULL;
-  const float *inp_r = dweight ? rounded(bf, &at, inp, (size_t)d->B * d->H * d->W * d->Cin)
-                               : NULL;
+  const float *inp_r =
+      dweight ? input_operand(bf, &at, inp, (size_t)d->B * d->H * d->W * d->Cin) : NULL;
   conv2d_backward(dinp, dweight, NULL, dout_r, inp_r, w_r, d, scratch);
 }
 
@@ -107,12 +131,15 @@ void attention_forward_mixed(const Bf16Operands *bf, float *out, float *probs, c
 }
 
 void attention_backward_mixed(const Bf16Operands *bf, float *dqkv, const float *dout,
-                              const float *qkv, const float *probs, int B, int T, int C, int NH,
+                              MixedInput qkv, const float *probs, int B, int T, int C, int NH,
                               float *scratch) {
-  if (bf && dqkv) {
-    float *at = bf->buf;
-    qkv = rounded(bf, &at, qkv, (size_t)B * T * 3 * C);
-    dout = rounded(bf, &at, dout, (size_t)B * T * C);
+  if (!dqkv) return;  // its only output
+  if (!bf) {
+    attention_backward(dqkv, dout, fp32_input(qkv), probs, B, T, C, NH, scratch);
+    return;
   }
-  attention_backward(dqkv, dout, qkv, probs, B, T, C, NH, scratch);
+  float *at = bf->buf;
+  const float *qkv_r = input_operand(bf, &at, qkv, (size_t)B * T * 3 * C);
+  dout = rounded(bf, &at, dout, (size_t)B * T * C);
+  attention_backward(dqkv, dout, qkv_r, probs, B, T, C, NH, scratch);
 }

@@ -12,6 +12,7 @@
 #define VDMC_OPS_BF16_PRODUCTS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "ops/conv2d.h"
 
@@ -27,6 +28,18 @@ typedef struct {
   int weights_rounded;
 } Bf16Operands;
 
+// The saved input a backward product multiplies (the activation of the weight gradient,
+// attention's qkv): its float32 values (f32), or the bf16 bits a bf16 run stored it in
+// (bf16, with f32 NULL: models/saved_operand.h), which the op widens into bf->buf where it
+// would round f32. Rounding a bf16 value changes no bit, so both give the same product.
+// bf16 bits need a Bf16Operands: an fp32 product of them is a bug in vdmc (abort).
+typedef struct {
+  const float *f32;
+  const uint16_t *bf16;
+} MixedInput;
+// The input as float32 values.
+MixedInput mixed_input_f32(const float *x);
+
 // Floats of Bf16Operands.buf a call needs (forward and backward).
 size_t linear_mixed_floats(int N, int Cin, int Cout);
 size_t conv2d_mixed_floats(const Conv2dDims *d);
@@ -35,20 +48,20 @@ size_t attention_mixed_floats(int B, int T, int C);
 void linear_forward_mixed(const Bf16Operands *bf, float *out, const float *inp,
                           const float *weight, const float *bias, int N, int Cin, int Cout);
 void linear_backward_mixed(const Bf16Operands *bf, float *dinp, float *dweight, float *dbias,
-                           const float *dout, const float *inp, const float *weight, int N,
+                           const float *dout, MixedInput inp, const float *weight, int N,
                            int Cin, int Cout);
 void conv2d_forward_mixed(const Bf16Operands *bf, float *out, const float *inp,
                           const float *weight, const float *bias, const Conv2dDims *d,
                           float *scratch);
 void conv2d_backward_mixed(const Bf16Operands *bf, float *dinp, float *dweight, float *dbias,
-                           const float *dout, const float *inp, const float *weight,
+                           const float *dout, MixedInput inp, const float *weight,
                            const Conv2dDims *d, float *scratch);
 // q, k, v and dout rounded; the probabilities (the softmax output: saved in probs, or
 // NULL: recomputed in backward from the same rounded q and k) stay fp32.
 void attention_forward_mixed(const Bf16Operands *bf, float *out, float *probs, const float *qkv,
                              int B, int T, int C, int NH, float *scratch);
 void attention_backward_mixed(const Bf16Operands *bf, float *dqkv, const float *dout,
-                              const float *qkv, const float *probs, int B, int T, int C, int NH,
+                              MixedInput qkv, const float *probs, int B, int T, int C, int NH,
                               float *scratch);
 
 #endif

@@ -165,7 +165,8 @@ int train_eval_run(TrainEval *e, Trainer *t, TrainEvalLine *line, int *evaluated
   double t0 = MPI_Wtime();
   if (t->reader) reader_quiesce(t->reader);
   // `vdmc eval` builds the network in fp32 whatever train.precision: so does this. The
-  // switches allocate nothing after the first switch to bf16 (models/unet.h).
+  // switch to fp32 plans fp32's arena (allocating it; a failure leaves the net in bf16),
+  // the switch back plans bf16's again and cannot fail (models/unet.h).
   Precision prec = t->run.net.precision;
   int rc = prec == PREC_FP32 ? VDMC_OK : stepnet_set_precision(&t->run.net, PREC_FP32);
   rc = mpi_agree(t->comm.comm, rc);

@@ -12,6 +12,7 @@
 #include "core/status.h"
 #include "io/checkpoint.h"
 #include "io/dataset.h"
+#include "models/model_from_config.h"
 #include "mpi/agree.h"
 #include "mpi/comm.h"
 #include "ops/parallel.h"
@@ -47,7 +48,7 @@ static int check_dataset(Trainer *t) {
 static int build_run(Trainer *t, const ConfigSet *cs) {
   int rc = run_from_config(&t->run, cs, t->mb);
   if (!rc) rc = run_alloc_weights(&t->run, grad_sync_padded_total(&t->run.net.params.table, t->comm.size));
-  if (!rc && !strcmp(cs->values.train.precision, "bf16")) rc = stepnet_set_precision(&t->run.net, PREC_BF16);
+  if (!rc) rc = model_set_train_precision(&t->run.net, cs);
   if (rc) return rc;
   t->table = &t->run.net.params.table;
   if (t->run.obj.use_learned && t->run.obj.spec.pred != PRED_EPS)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every shipped config (configs/*.yaml) loads and trains 2 steps at a reduced size
 # (narrow channels, 1 res block, batch 2) on a dataset of its shape, so a config
-# that no longer matches the code fails here rather than on a cluster.
+# that no longer matches the code fails here rather than on a cluster; vdmc info sizes
+# it, and in bf16 with fewer activation bytes per image.
 set -u
 source "$(dirname "$0")/../common/train_env.sh"
 export OPENBLAS_NUM_THREADS=1
@@ -20,6 +21,17 @@ for cfg in "$src"/configs/*.yaml; do
     pass=$((pass + 1)); grep "^parameters" "$work/$name.info" | sed "s/^/$name: /"
   else
     fail=$((fail + 1)); echo "FAIL $name: vdmc info CONFIG:"; cat "$work/$name.info"
+  fi
+  # train.precision bf16 keeps the activations read only as product operands in 16 bits
+  # (docs/precision.md): vdmc info sizes that plan, fewer MB per image than fp32's
+  act32=$(awk '/^activations/ { print $2; exit }' "$work/$name.info")
+  if "$vdmc" info "$cfg" --ranks 2 --set train.precision=bf16 >"$work/$name.info16" 2>&1 &&
+     act16=$(awk '/^activations/ { print $2; exit }' "$work/$name.info16") &&
+     awk -v a="$act16" -v b="$act32" 'BEGIN { exit !(a > 0 && a < b) }'; then
+    pass=$((pass + 1)); echo "$name: activations per image $act32 MB fp32, $act16 MB bf16"
+  else
+    fail=$((fail + 1)); echo "FAIL $name: vdmc info with train.precision=bf16 ($act32 MB fp32):"
+    cat "$work/$name.info16"
   fi
   res=$(awk '/^  resolution:/ { print $2; exit }' "$work/$name.resolved")
   arch=$(awk '/^  arch:/ { gsub(/"/, "", $2); print $2; exit }' "$work/$name.resolved")

@@ -3,6 +3,10 @@
 #include "check.h"
 #include "core/status.h"
 
+#include <string.h>
+
+#include "ops/bf16.h"
+
 UNetConfig small_unet_config(float dropout) {
   return (UNetConfig){.in_channels = 3, .out_channels = 3, .resolution = 16, .base_channels = 16,
                       .num_levels = 2, .channel_mult = {1, 2}, .num_res_blocks = 1, .num_attn = 1,
@@ -31,6 +35,13 @@ int small_model_create(StepNet *u, SmallModel m, float dropout, AttnProbs where,
   UNetConfig uc = small_unet_config(dropout);
   uc.attention_probs = where;
   return unet_create(u, &uc, max_batch);
+}
+
+void saved_operand_floats(const SavedOperand *o, float *dst, size_t n) {
+  if (o->bf16)
+    widen_bf16(dst, o->bf16, n);
+  else
+    memcpy(dst, o->f32, n * sizeof(float));
 }
 
 void for_each_small_model(int max_batch, float dropout,

@@ -22,5 +22,8 @@ int small_model_create(StepNet *u, SmallModel m, float dropout, AttnProbs where,
 // not build is a failure.
 void for_each_small_model(int max_batch, float dropout,
                           void (*check)(const char *model, StepNet *u));
+// dst = the n floats a saved product operand holds (its bf16 bits widened in the bf16
+// plan; models/unet_blocks.h SavedOperand).
+void saved_operand_floats(const SavedOperand *o, float *dst, size_t n);
 
 #endif

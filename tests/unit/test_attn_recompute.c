@@ -8,7 +8,8 @@
 //     with each setting, same weights, in fp32 and in bf16 with dropout: the output, every
 //     parameter gradient and the input gradient of a whole step are the same bits; and
 //     for every attention core, forward's code on the saved qkv gives the saved output
-//     `att` again (so qkv is what forward read and nothing overwrote it), and the core's
+//     `att` again (so qkv is what forward read and nothing overwrote it; in bf16 both
+//     are stored as bf16, so `att` is compared rounded), and the core's
 //     own backward (attn_core_backward, with bf16's rounding of q, k and v) recomputes
 //     the P that the saving model keeps, bit for bit.
 #include <stdlib.h>
@@ -22,6 +23,7 @@
 #include "models/uvit.h"
 #include "models/uvit_blocks.h"
 #include "ops/attention.h"
+#include "ops/bf16.h"
 #include "ops/bf16_products.h"
 
 static int same_bits(const float *a, const float *b, size_t n) {
@@ -93,7 +95,7 @@ typedef struct {
   StepNet *net[ATTN_PROBS_COUNT];
   const float *params;  // what the cores read (bf16: the rounded copy of the recomputing net)
   int checked;
-  float *out, *fwd_p, *scratch, *dhn, *dx, *grads, *dout, *hn;
+  float *out, *fwd_p, *scratch, *dhn, *dx, *grads, *dout, *hn, *qkv, *att;
 } AttnCheck;
 
 // 2. One attention core of the recomputing model after its forward, against the same core
@@ -106,13 +108,17 @@ static void check_core(AttnCheck *c, AttnCore *t, const AttnCore *saved) {
         c->model, c->checked);
   CHECK(last == (size_t)B * NH, "%s: %d pairs do not fit one pass: P checked in part", c->model,
         B * NH);
-  attention_forward_mixed(t->bf, c->out, NULL, t->qkv, B, T, C, NH, c->scratch);
-  CHECK(same_bits(c->out, t->att, n), "%s %s core %d: forward again on the saved qkv is not "
+  saved_operand_floats(&t->qkv, c->qkv, 3 * n);
+  attention_forward_mixed(t->bf, c->out, NULL, c->qkv, B, T, C, NH, c->scratch);
+  if (t->att.bf16) round_to_bf16(c->out, c->out, n);  // what the bf16 plan stores
+  saved_operand_floats(&t->att, c->att, n);
+  CHECK(same_bits(c->out, c->att, n), "%s %s core %d: forward again on the saved qkv is not "
         "forward's output", c->model, c->prec, c->checked);
   memcpy(c->fwd_p, c->scratch, last * tt * sizeof(float));
   memset(c->dhn, 0, n * sizeof(float));
   StepNet *u = c->net[ATTN_PROBS_RECOMPUTED];
-  attn_core_backward(t, c->dhn, c->dx, c->grads, c->dout, c->hn, c->params, B, &u->scratch);
+  attn_core_backward(t, c->dhn, c->dx, c->grads, c->dout, mixed_input_f32(c->hn), c->params, B,
+                     &u->scratch);
   CHECK(same_bits(u->scratch.op, c->fwd_p, last * tt), "%s %s core %d: backward's P is not "
         "forward's", c->model, c->prec, c->checked);
   if (saved->probs)
@@ -171,7 +177,8 @@ static void check_model(SmallModel m) {
                  .scratch = malloc(r->max_op_scratch * sizeof(float)),
                  .dhn = malloc(big * sizeof(float)), .dx = calloc(big, sizeof(float)),
                  .grads = calloc(P, sizeof(float)), .dout = malloc(big * sizeof(float)),
-                 .hn = malloc(big * sizeof(float))};
+                 .hn = malloc(big * sizeof(float)), .qkv = malloc(big * sizeof(float)),
+                 .att = malloc(big * sizeof(float))};
   fill_uniform(c.dout, big, 14, -1, 1);
   fill_uniform(c.hn, big, 15, -1, 1);
   DropoutKey drop = {.seed = 5, .step = 1, .p = 0.1f};
@@ -203,7 +210,7 @@ static void check_model(SmallModel m) {
     check_cores(&c);
   }
   free(c.out), free(c.fwd_p), free(c.scratch), free(c.dhn), free(c.dx), free(c.grads),
-      free(c.dout), free(c.hn);
+      free(c.dout), free(c.hn), free(c.qkv), free(c.att);
   for (int w = 0; w < ATTN_PROBS_COUNT; w++) {
     free(y[w]), vdmc_free_floats(g[w]), free(dx[w]);
     stepnet_free(&nets[w]);

@@ -9,7 +9,13 @@
 // bf16 -> fp32 -> bf16 keeps the bf16 buffers (allocated once) and gives bf16's bits.
 // The saved activations stepnet_visit_operand_only names can be rounded to bf16 between
 // forward and backward with no bit of the bf16 step changed (rounding one it does not
-// name changes them).
+// name changes them), and so the bf16 plan, which stores them as bf16 bits, gives the
+// bits of the fp32-stored plan (bf16 products on float32 storage: the bf16 step before
+// the bf16 plan existed): output, every parameter gradient, dx and dlambda, for the small
+// U-Net with and without res-block resampling and the U-ViT, with dropout, attention's
+// probabilities saved and recomputed; its arena is smaller than the fp32-stored one by
+// exactly the bytes halved (with the arena's alignment), and fp32 after it is fp32's
+// bits again.
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +39,11 @@ static void round_saved(void *ctx, float *saved, size_t floats_per_example) {
   round_to_bf16(saved, saved, (size_t)*(const int *)ctx * floats_per_example);
 }
 
+// A saved product operand of the fp32 plan rounded in place.
+static void round_saved_operand(void *ctx, SavedOperand *saved, size_t floats_per_example) {
+  round_saved(ctx, saved->f32, floats_per_example);
+}
+
 // between (or NULL) runs on u and B between forward and backward.
 static Pass run_between(StepNet *u, const float *params, const float *x, const float *lambda,
                         const int *labels, const float *dout, int B, size_t n_in, size_t n_out,
@@ -52,7 +63,28 @@ static Pass run(StepNet *u, const float *params, const float *x, const float *la
 }
 
 // The saved activations stepnet_visit_operand_only names, rounded to bf16 in place.
-static void round_operand_only(StepNet *u, int B) { stepnet_visit_operand_only(u, round_saved, &B); }
+static void round_operand_only(StepNet *u, int B) {
+  stepnet_visit_operand_only(u, round_saved_operand, &B);
+}
+
+// Floats of the arena one saved operand of n floats takes in each storage.
+static size_t arena_size(size_t n) {
+  return (n + PARAM_ALIGN_FLOATS - 1) / PARAM_ALIGN_FLOATS * PARAM_ALIGN_FLOATS;
+}
+
+typedef struct {
+  int B;
+  size_t saved;  // floats the bf16 plan saves
+  int count;
+} StorageSum;
+
+static void add_saving(void *ctx, SavedOperand *o, size_t floats_per_example) {
+  (void)o;
+  StorageSum *sum = ctx;
+  size_t n = (size_t)sum->B * floats_per_example;
+  sum->saved += arena_size(n) - arena_size((n + 1) / 2);
+  sum->count++;
+}
 
 // A control: saved tensors backward reads in fp32 (the first res block's conv1 output,
 // which GN2's backward and its recomputed output read; the first transformer MLP's fc1
@@ -133,9 +165,10 @@ static void compare(const char *model, StepNet *u, int R, int Cin, int Cout) {
   CHECK(stepnet_set_precision(u, PREC_BF16) == VDMC_OK, "bf16: %s", vdmc_error_message());
   Pass b16 = run(u, params, x, lambda, labels, dout, B, n_in, n_out);
   check_weight_copy(model, u, params, &b16, x, lambda, labels, dout, B, n_in, n_out);
-  // the saved activations backward reads only as product operands: rounding them to
-  // bf16 (what 16-bit storage would keep) changes no bit of the bf16 step; a tensor
-  // backward reads in fp32 would
+  // the saved activations backward reads only as product operands, stored as float32
+  // (bf16 products on the fp32 plan): rounding them to bf16 (what the bf16 plan keeps)
+  // changes no bit of the bf16 step; a tensor backward reads in fp32 would
+  CHECK(stepnet_plan_storage(u, PREC_FP32) == VDMC_OK, "%s: fp32 storage", model);
   Pass rs = run_between(u, params, x, lambda, labels, dout, B, n_in, n_out, round_operand_only);
   Pass ctl = run_between(u, params, x, lambda, labels, dout, B, n_in, n_out, round_fp32_saved);
   size_t only = stepnet_operand_only_floats(u), arena = stepnet_arena_bytes_per_image(u) / sizeof(float);
@@ -147,13 +180,14 @@ static void compare(const char *model, StepNet *u, int R, int Cin, int Cout) {
   CHECK(!same_pass(&ctl, &b16, P, n_in, n_out, B), "%s: rounding a saved fp32 tensor changed nothing",
         model);
   pass_free(&rs), pass_free(&ctl);
+  CHECK(stepnet_plan_storage(u, PREC_BF16) == VDMC_OK, "%s: bf16 storage", model);
   CHECK(stepnet_set_precision(u, PREC_FP32) == VDMC_OK, "back to fp32");
   Pass again = run(u, params, x, lambda, labels, dout, B, n_in, n_out);
   CHECK(!memcmp(again.grads, f32.grads, P * sizeof(float)) &&
             !memcmp(again.out, f32.out, n_out * sizeof(float)),
         "%s: fp32 after bf16 is not fp32's bits", model);
-  // and bf16 again (as after an evaluation in training): the same buffers, no allocation,
-  // bf16's bits
+  // and bf16 again (as after an evaluation in training): the same operand buffer and
+  // weights' copy (the arena is planned again), bf16's bits
   const float *buf = u->bf16.buf, *copy = u->bf16_params;
   CHECK(stepnet_set_precision(u, PREC_BF16) == VDMC_OK, "bf16 again");
   CHECK(u->bf16.buf == buf && u->bf16_params == copy, "%s: bf16 again allocated anew", model);
@@ -185,7 +219,90 @@ static void compare(const char *model, StepNet *u, int R, int Cin, int Cout) {
   vdmc_free_floats(params), vdmc_free_floats(noise), free(x), free(dout);
 }
 
+// The bf16 plan against bf16 products on the fp32 plan (dropout on): the same bits, and
+// the arena smaller by the halved operands.
+static void check_storage(const char *model, StepNet *u) {
+  enum { B = 3 };
+  int R = u->cfg.resolution, Cin = u->cfg.in_channels, Cout = u->cfg.out_channels;
+  size_t n_in = (size_t)B * R * R * Cin, n_out = (size_t)B * R * R * Cout;
+  size_t P = stepnet_param_floats(u);
+  float *params = vdmc_alloc_floats(P), *x = calloc(n_in, sizeof *x);
+  float *dout = calloc(n_out, sizeof *dout), lambda[B] = {-4.0f, 0.5f, 6.0f};
+  int labels[B] = {1, 0, 2};
+  fill_uniform(params, P, 21, -0.3f, 0.3f);  // every weight non-zero: every path carries signal
+  fill_uniform(x, n_in, 22, -1, 1);
+  fill_uniform(dout, n_out, 23, -1, 1);
+  DropoutKey drop = {.seed = 5, .step = 1, .p = 0.1f};
+  Pass p[3];  // fp32, bf16 on the fp32 plan, bf16 plan
+  size_t arena[3];
+  for (int i = 0; i < 3; i++) {
+    CHECK(stepnet_set_precision(u, i ? PREC_BF16 : PREC_FP32) == VDMC_OK, "%s: precision", model);
+    if (i == 1) CHECK(stepnet_plan_storage(u, PREC_FP32) == VDMC_OK, "%s: fp32 storage", model);
+    CHECK(u->storage == (i == 2 ? PREC_BF16 : PREC_FP32), "%s: storage of pass %d", model, i);
+    arena[i] = u->arena.capacity;
+    p[i] = (Pass){calloc(n_out, sizeof(float)), calloc(P, sizeof(float)),
+                  calloc(n_in, sizeof(float)), calloc(B, sizeof(float))};
+    CHECK(stepnet_forward(u, params, p[i].out, x, lambda, labels, B, &drop) == VDMC_OK,
+          "%s: forward: %s", model, vdmc_error_message());
+    CHECK(stepnet_backward(u, params, p[i].grads, dout, p[i].dx, p[i].dlambda) == VDMC_OK,
+          "%s: backward", model);
+  }
+  CHECK(same_pass(&p[2], &p[1], P, n_in, n_out, B),
+        "%s: the bf16 plan changes the bf16 step's bits", model);
+  CHECK(!same_pass(&p[1], &p[0], P, n_in, n_out, B), "%s: bf16 gives fp32's bits", model);
+  StorageSum sum = {.B = u->max_batch};
+  stepnet_visit_operand_only(u, add_saving, &sum);
+  printf("%s: bf16 plan %zu floats, fp32 plan %zu: %d saved operands, %zu floats less "
+         "(expected %zu), %.3f x\n", model, arena[2], arena[1], sum.count, arena[1] - arena[2],
+         sum.saved, (double)arena[2] / arena[1]);
+  CHECK(arena[0] == arena[1] && arena[1] - arena[2] == sum.saved && sum.count > 0,
+        "%s: arena %zu (fp32), %zu (bf16 products, fp32 storage), %zu (bf16 plan): "
+        "not smaller by the %zu floats of the halved operands", model, arena[0], arena[1],
+        arena[2], sum.saved);
+  // fp32 after the bf16 plan: fp32's plan and bits again
+  CHECK(stepnet_set_precision(u, PREC_FP32) == VDMC_OK, "%s: fp32 again", model);
+  Pass again = {calloc(n_out, sizeof(float)), calloc(P, sizeof(float)),
+                calloc(n_in, sizeof(float)), calloc(B, sizeof(float))};
+  CHECK(stepnet_forward(u, params, again.out, x, lambda, labels, B, &drop) == VDMC_OK &&
+            stepnet_backward(u, params, again.grads, dout, again.dx, again.dlambda) == VDMC_OK,
+        "%s: fp32 again: %s", model, vdmc_error_message());
+  CHECK(u->arena.capacity == arena[0] && same_pass(&again, &p[0], P, n_in, n_out, B),
+        "%s: fp32 after the bf16 plan is not fp32's plan and bits", model);
+  // fp32 products on bf16 storage would read rounded activations: refused
+  CHECK(stepnet_plan_storage(u, PREC_BF16) == VDMC_ERR_INTERNAL && u->storage == PREC_FP32,
+        "%s: bf16 storage of fp32 products not refused", model);
+  pass_free(&again);
+  for (int i = 0; i < 3; i++) pass_free(&p[i]);
+  vdmc_free_floats(params), free(x), free(dout);
+}
+
+static void check_storage_all(void) {
+  for (int m = 0; m < SMALL_MODEL_COUNT; m++)
+    for (int updown = 0; updown < 2 - m; updown++)  // the U-ViT has no res-block resampling
+      for (int w = 0; w < ATTN_PROBS_COUNT; w++) {
+        StepNet u;
+        char name[64];
+        int st;
+        if (m == SMALL_UNET) {
+          UNetConfig c = small_unet_config(0.1f);
+          c.resblock_updown = updown;
+          c.attention_probs = (AttnProbs)w;
+          st = unet_create(&u, &c, 3);
+        } else {
+          st = small_model_create(&u, (SmallModel)m, 0.1f, (AttnProbs)w, 3);
+        }
+        snprintf(name, sizeof name, "%s%s, P %s", small_model_name((SmallModel)m),
+                 m == SMALL_UNET ? (updown ? " (resblock_updown)" : " (conv resampling)") : "",
+                 attn_probs_name((AttnProbs)w));
+        CHECK(st == VDMC_OK, "%s: %s", name, vdmc_error_message());
+        if (st) continue;
+        check_storage(name, &u);
+        stepnet_free(&u);
+      }
+}
+
 int main(void) {
+  check_storage_all();
   UNetConfig uc = small_unet_config(0);
   StepNet u;
   CHECK(unet_create(&u, &uc, 3) == VDMC_OK, "unet: %s", vdmc_error_message());

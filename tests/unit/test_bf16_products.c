@@ -12,7 +12,9 @@
 //  3. the bound is not vacuous: the worst element uses at least 0.5/sqrt(K) of it (K
 //     products per element), and the bf16 results break the fp32-only bound (the gamma
 //     term alone), i.e. the bf16 term is what the bound is made of;
-//  4. the backward accumulate contract: gradients start non-zero (c0), NULL is skipped.
+//  4. the backward accumulate contract: gradients start non-zero (c0), NULL is skipped;
+//  5. the saved input given as its bf16 bits (MixedInput.bf16: a bf16 run's 16-bit
+//     storage, models/unet_blocks.h SavedOperand) gives the bits of rounding it.
 // The attention forward has its own bound (softmax), its backward is checked by 1.
 // Legend: N rows, Cin/Cout channels, B batch, H/W size, T tokens, C width, NH heads.
 #include <math.h>
@@ -51,6 +53,14 @@ static float *copy_of(const float *x, size_t n) {
 static float *rounded_copy(const float *x, size_t n) {
   float *y = floats(n);
   round_to_bf16(y, x, n);
+  return y;
+}
+
+// x's bf16 bits, as a bf16 run stores a saved activation.
+static uint16_t *bf16_bits(const float *x, size_t n) {
+  uint16_t *y = malloc(n * sizeof *y);
+  if (!y) abort();
+  pack_bf16(y, x, n);
   return y;
 }
 
@@ -122,7 +132,7 @@ static void linear_case(int N, int Cin, int Cout) {
   float *dx16 = copy_of(dx0, nx), *dw16 = copy_of(dw0, nw), *db16 = copy_of(db0, Cout);
   float *dx32 = copy_of(dx0, nx), *dw32 = copy_of(dw0, nw), *db32 = copy_of(db0, Cout);
   float *dxr = copy_of(dx0, nx), *dwr = copy_of(dw0, nw), *dbr = copy_of(db0, Cout);
-  linear_backward_mixed(&bf, dx16, dw16, db16, dy, x, w, N, Cin, Cout);
+  linear_backward_mixed(&bf, dx16, dw16, db16, dy, mixed_input_f32(x), w, N, Cin, Cout);
   linear_backward(dx32, dw32, db32, dy, x, w, N, Cin, Cout);
   linear_backward(dxr, dwr, NULL, dyr, xr, wr, N, Cin, Cout);
   linear_backward(NULL, NULL, dbr, dy, x, w, N, Cin, Cout);
@@ -131,15 +141,21 @@ static void linear_case(int N, int Cin, int Cout) {
   check_same("linear dbias (fp32 dout)", db16, dbr, Cout);
   // NULL gradients are skipped and change nothing else
   float *dw_only = copy_of(dw0, nw);
-  linear_backward_mixed(&bf, NULL, dw_only, NULL, dy, x, w, N, Cin, Cout);
+  linear_backward_mixed(&bf, NULL, dw_only, NULL, dy, mixed_input_f32(x), w, N, Cin, Cout);
   check_same("linear dweight alone", dw_only, dw16, nw);
+  uint16_t *x16 = bf16_bits(x, nx);
+  float *dx_s = copy_of(dx0, nx), *dw_s = copy_of(dw0, nw);
+  linear_backward_mixed(&bf, dx_s, dw_s, NULL, dy, (MixedInput){NULL, x16}, w, N, Cin, Cout);
+  check_same("linear dinp, input stored in bf16", dx_s, dxr, nx);
+  check_same("linear dweight, input stored in bf16", dw_s, dwr, nw);
+  free(x16), free(dx_s), free(dw_s);
   // weights_rounded: the caller's bf16 weights (a model's copy) are used as given, with
   // the same bits; given unrounded ones they are not rounded again (the flag acts)
   Bf16Operands bfw = bf;
   bfw.weights_rounded = 1;
   float *yw = floats(ny), *dxw = copy_of(dx0, nx), *dww = copy_of(dw0, nw);
   linear_forward_mixed(&bfw, yw, x, wr, bias, N, Cin, Cout);
-  linear_backward_mixed(&bfw, dxw, dww, NULL, dy, x, wr, N, Cin, Cout);
+  linear_backward_mixed(&bfw, dxw, dww, NULL, dy, mixed_input_f32(x), wr, N, Cin, Cout);
   check_same("linear forward, weight rounded once", yw, yr, ny);
   check_same("linear dinp, weight rounded once", dxw, dxr, nx);
   check_same("linear dweight, weight rounded once", dww, dwr, nw);
@@ -218,19 +234,26 @@ static void conv_case(const char *name, Conv2dDims d) {
   float *dx16 = copy_of(dx0, nx), *dw16 = copy_of(dw0, nw);
   float *dx32 = copy_of(dx0, nx), *dw32 = copy_of(dw0, nw);
   float *dxr = copy_of(dx0, nx), *dwr = copy_of(dw0, nw);
-  conv2d_backward_mixed(&bf, dx16, dw16, NULL, dy, x, w, &d, scratch);
+  conv2d_backward_mixed(&bf, dx16, dw16, NULL, dy, mixed_input_f32(x), w, &d, scratch);
   conv2d_backward(dx32, dw32, NULL, dy, x, w, &d, scratch);
   conv2d_backward(dxr, dwr, NULL, dyr, xr, wr, &d, scratch);
   snprintf(what, sizeof what, "%s dinp", name);
   check_same(what, dx16, dxr, nx);
   snprintf(what, sizeof what, "%s dweight", name);
   check_same(what, dw16, dwr, nw);
+  uint16_t *x16 = bf16_bits(x, nx);
+  float *dx_s = copy_of(dx0, nx), *dw_s = copy_of(dw0, nw);
+  conv2d_backward_mixed(&bf, dx_s, dw_s, NULL, dy, (MixedInput){NULL, x16}, w, &d, scratch);
+  snprintf(what, sizeof what, "%s, input stored in bf16", name);
+  check_same(what, dx_s, dxr, nx);
+  check_same(what, dw_s, dwr, nw);
+  free(x16), free(dx_s), free(dw_s);
   // weights_rounded (as in linear_case): the caller's rounded weight, the same bits
   Bf16Operands bfw = bf;
   bfw.weights_rounded = 1;
   float *yw = floats(ny), *dxw = copy_of(dx0, nx), *dww = copy_of(dw0, nw);
   conv2d_forward_mixed(&bfw, yw, x, wr, bias, &d, scratch);
-  conv2d_backward_mixed(&bfw, dxw, dww, NULL, dy, x, wr, &d, scratch);
+  conv2d_backward_mixed(&bfw, dxw, dww, NULL, dy, mixed_input_f32(x), wr, &d, scratch);
   snprintf(what, sizeof what, "%s, weight rounded once", name);
   check_same(what, yw, yr, ny);
   check_same(what, dxw, dxr, nx);
@@ -299,11 +322,20 @@ static void attention_case(int B, int T, int C, int NH, float scale) {
   attention_forward_mixed(&bf, y16r, NULL, qkv, B, T, C, NH, scratch);
   check_same("attention forward, P recomputed", y16r, y16, ny);
   float *dq16 = copy_of(dq0, nqkv), *dqr = copy_of(dq0, nqkv), *dq16r = copy_of(dq0, nqkv);
-  attention_backward_mixed(&bf, dq16, dy, qkv, p16, B, T, C, NH, scratch);
+  attention_backward_mixed(&bf, dq16, dy, mixed_input_f32(qkv), p16, B, T, C, NH, scratch);
   attention_backward(dqr, dyr, qr, pr, B, T, C, NH, scratch);
   check_same("attention dqkv", dq16, dqr, nqkv);
-  attention_backward_mixed(&bf, dq16r, dy, qkv, NULL, B, T, C, NH, scratch);
+  attention_backward_mixed(&bf, dq16r, dy, mixed_input_f32(qkv), NULL, B, T, C, NH, scratch);
   check_same("attention dqkv, P recomputed", dq16r, dq16, nqkv);
+  uint16_t *q16 = bf16_bits(qkv, nqkv);
+  for (int kept = 0; kept < 2; kept++) {  // P saved and recomputed
+    float *dq_s = copy_of(dq0, nqkv);
+    attention_backward_mixed(&bf, dq_s, dy, (MixedInput){NULL, q16}, kept ? p16 : NULL, B, T, C,
+                             NH, scratch);
+    check_same("attention dqkv, qkv stored in bf16", dq_s, dqr, nqkv);
+    free(dq_s);
+  }
+  free(q16);
 
   double *S = doubles(ny), c = 1.0 / sqrt((double)D), gT = gamma_n(T);
   for (int b = 0; b < B; b++)
