@@ -192,7 +192,9 @@ static FileRange *copy_skips(const unsigned char *block, const FileRecord *r) {
 
 void file_record_seal_bytes(unsigned char *data, size_t size, FileKind kind) {
   FileRecord r = {FILE_RECORD_VERSION, FILE_RECORD_BYTES, size, 0, kind, 0, NULL}, there;
-  uint32_t u = !memcmp(data, FILE_RECORD_MAGIC, 8) ? header_userblock(data) : 0;
+  // A checkpoint's record has one layout (512 bytes, nothing skipped); a dataset's is
+  // the input's own, since its userblock size and ranges depend on the file.
+  uint32_t u = kind == FILE_KIND_DATASET && !memcmp(data, FILE_RECORD_MAGIC, 8) ? header_userblock(data) : 0;
   if (u && u <= size) {
     put_le(data + 16, size, 8);  // the ranges must lie in the bytes there are
     put_le(data + 28, kind, 4);

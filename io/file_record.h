@@ -72,9 +72,9 @@ FileStart file_record_start(const char *path);
 int file_record_kind(const char *path, FileKind *kind);
 
 // In memory: rewrites the record of data[0, size) as a record of `kind` for its present
-// bytes, keeping the userblock size and skipped ranges of the record there when they
-// are well-formed (its own CRC aside) and fit, else a 512-byte userblock skipping
-// nothing (size >= FILE_RECORD_BYTES). What a fuzz target does to a mutated input, so
+// bytes: for a dataset keeping the userblock size and skipped ranges of the record there
+// when they are well-formed (its own CRC aside) and fit, else (and for a checkpoint
+// always) a 512-byte userblock skipping nothing (size >= FILE_RECORD_BYTES). What a fuzz target does to a mutated input, so
 // the mutation reaches the parser behind the record.
 void file_record_seal_bytes(unsigned char *data, size_t size, FileKind kind);
 // Serial: checksums the closed file at `path` and writes its record, of the

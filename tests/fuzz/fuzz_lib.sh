@@ -64,3 +64,26 @@ fuzz_summary() {
   echo "$(grep -oE '^#[0-9]+' <<<"$last" | tr -d '#') runs, $(grep -oE 'exec/s:? [0-9]+' <<<"$last" | grep -oE '[0-9]+') exec/s," \
     "$(grep -oE 'cov: [0-9]+ ft: [0-9]+ corp: [0-9]+' <<<"$last"), findings $found"
 }
+
+# fuzz_hdf5_internal LOG: succeeds when the first sanitizer report in LOG is a memory
+# fault inside HDF5 itself: an AddressSanitizer heap error whose faulting access and
+# whose allocation (and free, for a use after free) were all made by libhdf5, the first
+# frame after the sanitizer's own interceptor in each stack. Those are HDF5 1.10.8's
+# bugs that only a file with a valid checksum record reaches (docs/reliability.md,
+# "What remains possible"). A fault in a buffer vdmc allocated, or any other report
+# (SEGV, leak, UBSan, a vdmc frame first), does not match.
+fuzz_hdf5_internal() {
+  awk '
+    /^==[0-9]+==ERROR: AddressSanitizer: (heap-buffer-overflow|heap-use-after-free|memcpy-param-overlap|negative-size-param)/ {
+      inside = 1; ok = 1; want = 1; next }
+    !inside { next }
+    /^SUMMARY:/ { exit }
+    /^(previously allocated|allocated) by thread/ { want = 1; allocated = 1; next }
+    /^freed by thread/ { want = 1; next }
+    want && /^    #[0-9]+ / {
+      if ($0 ~ /__interceptor_|in (malloc|calloc|realloc|free) /) next
+      want = 0; allocated_frame += allocated; allocated = 0
+      if ($0 !~ /libhdf5/) ok = 0
+    }
+    END { exit !(inside && allocated_frame && ok) }' "$1"
+}
