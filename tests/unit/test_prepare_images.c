@@ -294,7 +294,8 @@ static void test_folder(void) {
 static void test_folder_bad(void) {
   const struct {
     const char *what, *file;
-    int kind;  // 0 empty class folder, 1 no class folders, 2 truncated png, 3 truncated jpeg, 4 garbage .png
+    int kind;  // 0 empty class folder, 1 no class folders, 2 truncated png, 3 truncated jpeg, 4 garbage .png,
+               // 5 a png chunk longer than the file (the image fuzz target's 1.95 GB allocation)
     const char *expect;
   } cases[] = {
       {"empty class folder", "dog", 0, "class folder has no .png/.jpg/.jpeg images"},
@@ -302,6 +303,7 @@ static void test_folder_bad(void) {
       {"truncated png", "x/t.png", 2, "corrupt or truncated PNG"},
       {"truncated jpeg", "x/t.jpg", 3, "corrupt or truncated JPEG"},
       {"garbage png", "x/g.png", 4, "neither a PNG nor a JPEG"},
+      {"chunk past the end", "x/c.png", 5, "corrupt or truncated PNG: chunk '?ELF' at byte 33 claims 2135247942 bytes, the file has"},
   };
   for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
     char src[300], out[300], p[700], good[700], out_file[400];
@@ -327,6 +329,12 @@ static void test_folder_bad(void) {
       stat(whole, &st);
       copy_damaged(whole, p, (long)st.st_size / 2, -1);
       remove(whole);
+    }
+    if (cases[k].kind == 5) {  // the chunk after IHDR (byte 33) claims 0x7f454c46 bytes, its type too
+      write_constant(p, 8, 8, 4, 5, 6, 0);
+      FILE *f = fopen(p, "r+b");
+      fseek(f, 33, SEEK_SET);
+      fwrite("\x7f""ELF\x7f""ELF", 1, 8, f), fclose(f);
     }
     if (cases[k].kind == 4) {
       FILE *f = fopen(p, "w");
