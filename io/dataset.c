@@ -63,7 +63,7 @@ cleanup:
 static int read_attributes(Dataset *ds) {
   char kind[64];
   long long version, classes;
-  int status = h5_attr_read_string(ds->file, VDMC_KIND_ATTR, kind, sizeof kind, ds->path,
+  int status = h5_attr_read_fixed_string(ds->file, VDMC_KIND_ATTR, kind, sizeof kind, ds->path,
                                    "not a vdmc dataset; make one with `vdmc prepare`");
   if (status) return status;
   if (strcmp(kind, DATASET_KIND))
@@ -75,8 +75,8 @@ static int read_attributes(Dataset *ds) {
                      "`vdmc prepare` of this vdmc version",
                      ds->path, version, DATASET_FORMAT_VERSION);
   ds->format_version = (int)version;
-  if ((status = h5_attr_read_string(ds->file, "name", ds->name, sizeof ds->name, ds->path, REMAKE_HINT)) ||
-      (status = h5_attr_read_string(ds->file, "source", ds->source, sizeof ds->source, ds->path, REMAKE_HINT)) ||
+  if ((status = h5_attr_read_fixed_string(ds->file, "name", ds->name, sizeof ds->name, ds->path, REMAKE_HINT)) ||
+      (status = h5_attr_read_fixed_string(ds->file, "source", ds->source, sizeof ds->source, ds->path, REMAKE_HINT)) ||
       (status = h5_attr_read_int(ds->file, "num_classes", &classes, ds->path, REMAKE_HINT)))
     return status;
   if (classes < 1 || classes > DATASET_MAX_CLASSES)

@@ -22,8 +22,12 @@ cleanup:
   return status;
 }
 
-int h5_attr_read_string(hid_t obj, const char *name, char *out, size_t size, const char *path,
-                        const char *hint) {
+// The longest fixed-length string attribute read: far above any vdmc writes (a path,
+// a name), and a bound on the buffer a damaged type's size could ask for.
+#define ATTR_STRING_MAX 65536
+
+static int read_string(hid_t obj, const char *name, char *out, size_t size, const char *path, const char *hint,
+                       int allow_vlen) {
   hid_t attr = -1, type = -1, mem = -1;
   char *vlen = NULL;
   int status = open_attr(obj, name, path, hint, &attr);
@@ -35,6 +39,18 @@ int h5_attr_read_string(hid_t obj, const char *name, char *out, size_t size, con
   }
   htri_t is_vlen = H5Tis_variable_str(type);
   H5_CHECK(is_vlen, "%s: attribute '%s'", path, name);
+  // A variable-length string lives in the file's global heap, which HDF5 1.10.8 reads
+  // past on damaged files (docs/reliability.md): refused, unread, where only vdmc writes.
+  if (is_vlen && !allow_vlen) {
+    status = vdmc_fail(VDMC_ERR_IO, "%s: attribute '%s' is a variable-length string (vdmc writes fixed-length ones)%s%s",
+                       path, name, hint ? "; " : "", hint ? hint : "");
+    goto cleanup;
+  }
+  if (!is_vlen && H5Tget_size(type) > ATTR_STRING_MAX) {
+    status = vdmc_fail(VDMC_ERR_IO, "%s: attribute '%s' declares a %zu-byte string, more than the %d read", path, name,
+                       H5Tget_size(type), ATTR_STRING_MAX);
+    goto cleanup;
+  }
   H5_CHECK(mem = H5Tcopy(H5T_C_S1), "%s: attribute '%s'", path, name);
   // h5py writes UTF-8 strings; HDF5 converts only between equal character sets.
   H5_CHECK(H5Tset_cset(mem, H5Tget_cset(type)), "%s: attribute '%s'", path, name);
@@ -60,6 +76,16 @@ cleanup:
   h5_close_id(type);
   h5_close_id(attr);
   return status;
+}
+
+int h5_attr_read_string(hid_t obj, const char *name, char *out, size_t size, const char *path,
+                        const char *hint) {
+  return read_string(obj, name, out, size, path, hint, 1);
+}
+
+int h5_attr_read_fixed_string(hid_t obj, const char *name, char *out, size_t size, const char *path,
+                              const char *hint) {
+  return read_string(obj, name, out, size, path, hint, 0);
 }
 
 int h5_attr_read_int(hid_t obj, const char *name, long long *out, const char *path, const char *hint) {

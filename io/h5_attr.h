@@ -7,8 +7,13 @@
 #include <stddef.h>
 
 // Missing attribute -> VDMC_ERR_IO "PATH: missing attribute 'NAME'" (+ `hint`, may be NULL).
+// Fixed-length strings of up to 64 KiB, or variable-length ones (h5py's).
 int h5_attr_read_string(hid_t obj, const char *name, char *out, size_t size, const char *path,
                         const char *hint);
+// Only fixed-length strings, as vdmc writes them, for files only vdmc writes (datasets):
+// a variable-length one is refused before HDF5 reads it from the file's global heap.
+int h5_attr_read_fixed_string(hid_t obj, const char *name, char *out, size_t size, const char *path,
+                              const char *hint);
 int h5_attr_read_int(hid_t obj, const char *name, long long *out, const char *path, const char *hint);
 int h5_attr_write_string(hid_t obj, const char *name, const char *value, const char *path);
 int h5_attr_write_int(hid_t obj, const char *name, long long value, const char *path);

@@ -84,8 +84,8 @@ static int write_dataset(const char *name, size_t n, size_t h, size_t w, size_t 
 
 // A dataset as another tool (h5py) writes one: HDF5's earliest format, whose object
 // headers carry no checksums (vdmc's writer uses the 1.8 format, where a mutated
-// header fails its checksum before vdmc sees it), variable-length UTF-8 strings and
-// contiguous arrays; behind a 512-byte userblock with a checksum record of the whole
+// header fails its checksum before vdmc sees it), variable-length UTF-8 strings (which
+// the reader refuses before reading them) and contiguous arrays; behind a 512-byte userblock with a checksum record of the whole
 // file, the one a reader needs (the dataset target rewrites it for each mutation).
 static herr_t write_vlen_attr(hid_t file, const char *name, const char *value) {
   hid_t type = H5Tcopy(H5T_C_S1), space = H5Screate(H5S_SCALAR);
