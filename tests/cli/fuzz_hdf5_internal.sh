@@ -48,6 +48,11 @@ case_ overflow_hdf5 match < <(uaf "$h5" "$h5" "H5I_register $h5" | sed -e '/^fre
 case_ no_allocation_stack no < <(uaf "$h5" "$h5" "H5I_register $h5" | sed '/^previously allocated/,$d')
 case_ segv no < <(uaf "$h5" "$h5" "H5I_register $h5" | sed 's/AddressSanitizer: heap-use-after-free/AddressSanitizer: SEGV/')
 case_ leak no < <(printf '==1==ERROR: LeakSanitizer: detected memory leaks\n    #0 0x1 in malloc %s\n    #1 0x2 %s\n' "$bin" "$h5")
+big() {  # an allocation too large, asked for by frame 1
+  printf '==1==ERROR: AddressSanitizer: requested allocation size 0x67617373656d2072 exceeds maximum supported size of 0x10000000000 (thread T0)\n    #0 0x1 in malloc %s\n    #1 0x2 in %s\n    #2 0x3 in H5Fopen %s\nSUMMARY: AddressSanitizer: allocation-size-too-big\n' "$bin" "$1" "$h5"
+}
+case_ huge_hdf5 match < <(big "H5C_protect $h5")
+case_ huge_vdmc no < <(big "read_labels /b/io/idx_file.c:50:3")
 case_ ubsan no < <(printf 'io/npz.c:80:5: runtime error: signed integer overflow\n')
 case_ no_report no < <(printf 'INFO: Seed: 1\nDone 200 runs in 2 second(s)\n')
 finish fuzz_hdf5_internal
