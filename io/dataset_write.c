@@ -161,6 +161,8 @@ static int chunk_ranges(hid_t file, const char *path, const char *dname, FileRan
     status = vdmc_fail(VDMC_ERR_INTERNAL, "%s: %s is not chunked along its rows", path, dname);
     goto cleanup;
   }
+  uint64_t base = 0;
+  if ((status = h5_chunk_base(dset, path, &base))) goto cleanup;
   size_t count = (dims[0] + chunk[0] - 1) / chunk[0];
   if (*n + count > *cap) {
     FileRange *grown = realloc(*skip, (*n + count) * sizeof *grown);
@@ -174,7 +176,7 @@ static int chunk_ranges(hid_t file, const char *path, const char *dname, FileRan
   for (size_t i = 0; i < count; i++) {
     hsize_t coord[4] = {i * chunk[0], 0, 0, 0};
     FileRange *r = &(*skip)[*n];
-    if ((status = h5_chunk_extent(dset, coord, path, dname, &r->offset, &r->length))) goto cleanup;
+    if ((status = h5_chunk_extent(dset, coord, base, path, dname, &r->offset, &r->length))) goto cleanup;
     ++*n;
   }
 cleanup:

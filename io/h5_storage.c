@@ -33,30 +33,37 @@ cleanup:
   return status;
 }
 
-int h5_chunk_extent(hid_t dset, const hsize_t *coord, const char *file, const char *name, uint64_t *offset,
-                    uint64_t *bytes) {
+int h5_chunk_base(hid_t dset, const char *file, uint64_t *base) {
   hid_t f = -1, fcpl = -1;
-  hsize_t userblock = 0, size = 0;
-  haddr_t addr = HADDR_UNDEF;
-  unsigned mask = 0, major = 0, minor = 0, release = 0;
+  hsize_t userblock = 0;
+  unsigned major = 0, minor = 0, release = 0;
   int status = VDMC_OK;
-  H5_CHECK(H5Dget_chunk_info_by_coord(dset, coord, &mask, &addr, &size), "%s: locating a chunk of %s", file, name);
-  if (addr == HADDR_UNDEF || size == 0) {
-    status = vdmc_fail(VDMC_ERR_INTERNAL, "%s: a chunk of %s was never written", file, name);
-    goto cleanup;
-  }
   // Before 1.14.4 HDF5 gave chunk addresses without the userblock in front (HDF5
   // issue 3003, fixed by its pull request 4236); unit.dataset checks the result.
   H5_CHECK(H5get_libversion(&major, &minor, &release), "HDF5 version");
   if (major == 1 && (minor < 14 || (minor == 14 && release < 4))) {
-    H5_CHECK(f = H5Iget_file_id(dset), "%s: %s", file, name);
+    H5_CHECK(f = H5Iget_file_id(dset), "%s: file of a dataset", file);
     H5_CHECK(fcpl = H5Fget_create_plist(f), "%s: creation list", file);
     H5_CHECK(H5Pget_userblock(fcpl, &userblock), "%s: userblock", file);
   }
-  *offset = (uint64_t)addr + userblock;
-  *bytes = size;
+  *base = userblock;
 cleanup:
   h5_close_id(fcpl);
   h5_close_id(f);
+  return status;
+}
+
+int h5_chunk_extent(hid_t dset, const hsize_t *coord, uint64_t base, const char *file, const char *name,
+                    uint64_t *offset, uint64_t *bytes) {
+  hsize_t size = 0;
+  haddr_t addr = HADDR_UNDEF;
+  unsigned mask = 0;
+  int status = VDMC_OK;
+  H5_CHECK(H5Dget_chunk_info_by_coord(dset, coord, &mask, &addr, &size), "%s: locating a chunk of %s", file, name);
+  if (addr == HADDR_UNDEF || size == 0)
+    return vdmc_fail(VDMC_ERR_INTERNAL, "%s: a chunk of %s was never written", file, name);
+  *offset = (uint64_t)addr + base;
+  *bytes = size;
+cleanup:
   return status;
 }

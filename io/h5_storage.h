@@ -15,10 +15,13 @@
 // stores only S bytes for it (unwritten or truncated data)".
 int h5_check_storage(hid_t dset, const char *file, const char *name);
 
+// What to add to the chunk addresses HDF5 reports for `dset`'s file to get file
+// offsets: its userblock before HDF5 1.14.4 (HDF5 issue 3003), else 0. Once per file.
+int h5_chunk_base(hid_t dset, const char *file, uint64_t *base);
 // Where the chunk of `dset` that holds element `coord` lies in the file: *offset from
-// the file's first byte (its userblock included), *bytes stored. VDMC_ERR_INTERNAL
+// the file's first byte (base from h5_chunk_base), *bytes stored. VDMC_ERR_INTERNAL
 // when the chunk was never written; errors name `file` and `name`.
-int h5_chunk_extent(hid_t dset, const hsize_t *coord, const char *file, const char *name, uint64_t *offset,
-                    uint64_t *bytes);
+int h5_chunk_extent(hid_t dset, const hsize_t *coord, uint64_t base, const char *file, const char *name,
+                    uint64_t *offset, uint64_t *bytes);
 
 #endif

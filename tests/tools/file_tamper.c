@@ -202,7 +202,9 @@ static int flip_data(const char *path, const char *name) {
   hsize_t bytes = d < 0 ? 0 : H5Dget_storage_size(d);
   uint64_t chunk_at = 0, chunk_bytes = 0;  // chunked (a dataset's /images): its first chunk
   const hsize_t first[8] = {0};
-  if (d >= 0 && at == HADDR_UNDEF && !h5_chunk_extent(d, first, path, name, &chunk_at, &chunk_bytes))
+  uint64_t base = 0;
+  if (d >= 0 && at == HADDR_UNDEF && !h5_chunk_base(d, path, &base) &&
+      !h5_chunk_extent(d, first, base, path, name, &chunk_at, &chunk_bytes))
     at = chunk_at, bytes = chunk_bytes;
   if (d >= 0) H5Dclose(d);
   if (f >= 0) H5Fclose(f);
