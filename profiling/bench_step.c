@@ -18,6 +18,9 @@
 // usage: OPENBLAS_NUM_THREADS=T bench_step {fmnist|i64|uvit} [batch=32] [steps=3]
 //                                           [bf16] [recomputed]
 // (uvit: uvit_config_small, a 64x64 U-ViT; no PyTorch twin in bench_step.sh)
+// With bf16 on a CPU with the AVX512-BF16 kernel (ops/gemm_bf16.h) the bf16 MFU is also
+// given against the bf16 GEMM peak (blas_bf16_gflops, the better of a run before and
+// one after the steps, as the sgemm peak).
 // The model keeps attention's probabilities for backward (model.attention_probs: saved).
 // With `bf16` the same steps run again with train.precision: bf16 (models/unet.h
 // stepnet_set_precision; docs/precision.md) after the fp32 ones, and a last line prints
@@ -177,6 +180,8 @@ int main(int argc, char **argv) {
       return 1;
     }
   }
+  // the bf16 peak, as the sgemm one: the better of a run before and one after the steps
+  double peak16 = bf16 ? blas_bf16_gflops(1024, 0.5, &calls) : 0;
   UNetConfig base_cfg = cfg;
   StepNet u;
   if (create_model(&u, is_uvit, cfg, vcfg, B, ATTN_PROBS_SAVED) != VDMC_OK) {
@@ -229,6 +234,8 @@ int main(int argc, char **argv) {
   if (bf16 && !switched(&u, PREC_FP32)) return 1;  // for the fp32 lines below
   double peak2 = blas_sgemm_gflops(1024, 0.5, &calls);
   if (peak2 > peak) peak = peak2;
+  double peak16b = bf16 ? blas_bf16_gflops(1024, 0.5, &calls) : 0;
+  if (peak16b > peak16) peak16 = peak16b;
   double ips = (double)B * steps / t_all;
   double fwd = stepnet_flops_per_image(&u);
   double achieved = 3.0 * fwd * ips / 1e9;
@@ -252,6 +259,11 @@ int main(int argc, char **argv) {
            bf16_path_name(), tb.all / steps, tb.fwd / steps, tb.bwd / steps,
            (double)B * steps / tb.all, t_all / tb.all, tb.cpu / steps, t_cpu / tb.cpu,
            u.bf16.floats * 4.0 / 1e6, bf16 ? P * 4.0 / 1e6 : 0.0);
+  if (bf16 && peak16 > 0) {
+    double achieved16 = 3.0 * fwd * B * steps / tb.all / 1e9;
+    printf("  bf16: %.1f GFLOP/s (3x forward), bf16 GEMM peak %.1f GFLOP/s (%.2f x sgemm's), "
+           "MFU %.1f%% of it\n", achieved16, peak16, peak16 / peak, 100.0 * achieved16 / peak16);
+  }
   if (bf16) {
     printf("  bf16 plan: arena %.2f MB/image = %.3f x fp32's\n", act16 / 1e6, (double)act16 / act32);
     if (!switched(&u, PREC_BF16)) return 1;

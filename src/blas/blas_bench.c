@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "ops/gemm.h"
+#include "ops/gemm_bf16.h"
 #include "ops/parallel.h"
 
 static double now_seconds(void) {
@@ -30,6 +32,27 @@ double blas_sgemm_gflops(int n, double seconds, long *calls) {
     t = now_seconds() - t0;
   } while (t < seconds);
   openblas_set_num_threads(1);
+  free(buf);
+  return 2.0 * (double)n * n * n * (double)*calls / t * 1e-9;
+}
+
+double blas_bf16_gflops(int n, double seconds, long *calls) {
+  *calls = 0;
+  if (gemm_bf16_path() == GEMM_BF16_PORTABLE) return 0;
+  size_t nn = (size_t)n * (size_t)n;
+  float *buf = malloc(3 * nn * sizeof *buf);
+  if (!buf) return -1;
+  for (size_t i = 0; i < 3 * nn; i++) buf[i] = (float)((i * 2654435761u) % 1000) / 1000.0f - 0.5f;
+  float *a = buf, *b = buf + nn, *c = buf + 2 * nn;
+  gemm_bf16_region_begin();
+  gemm_rowmajor(0, 0, (size_t)n, (size_t)n, (size_t)n, a, b, 0.0f, c);
+  double t0 = now_seconds(), t;
+  do {
+    gemm_rowmajor(0, 0, (size_t)n, (size_t)n, (size_t)n, a, b, 0.0f, c);
+    ++*calls;
+    t = now_seconds() - t0;
+  } while (t < seconds);
+  gemm_bf16_region_end();
   free(buf);
   return 2.0 * (double)n * n * n * (double)*calls / t * 1e-9;
 }

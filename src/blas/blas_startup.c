@@ -10,6 +10,7 @@
 
 #include "core/signals.h"
 #include "core/status.h"
+#include "ops/gemm_bf16.h"
 #include "ops/parallel.h"
 
 static BlasState state;
@@ -48,6 +49,25 @@ static void reexec(const BlasState *s, char **argv) {
           "running on OpenBLAS core %s\n", s->decision.target, strerror(err), s->loaded);
 }
 
+// VDMC_BF16_KERNEL=portable runs bf16 products as round + fp32 kernels on a CPU with the
+// AVX512-BF16 kernel: the bits of a host without it (docs/precision.md); avx512 insists
+// on the kernel. Unset or empty: the best this CPU has.
+static int select_bf16_kernel(void) {
+  const char *v = env_nonempty("VDMC_BF16_KERNEL");
+  if (!v) return VDMC_OK;
+  GemmBf16Path path;
+  if (!strcmp(v, "portable"))
+    path = GEMM_BF16_PORTABLE;
+  else if (!strcmp(v, "avx512"))
+    path = GEMM_BF16_AVX512;
+  else
+    return vdmc_fail(VDMC_ERR_INPUT, "VDMC_BF16_KERNEL=%s: not a bf16 path (portable or avx512)", v);
+  if (gemm_bf16_force(path) != 0)
+    return vdmc_fail(VDMC_ERR_INPUT, "VDMC_BF16_KERNEL=%s needs avx512_bf16, which this CPU lacks; "
+                     "unset it or use VDMC_BF16_KERNEL=portable", v);
+  return VDMC_OK;
+}
+
 int blas_select_or_reexec(int argc, char **argv) {
   (void)argc;
   const BlasState *s = blas_state();
@@ -60,6 +80,7 @@ int blas_select_or_reexec(int argc, char **argv) {
                      s->decision.target);
   }
   if (s->decision.action == BLAS_REEXEC) reexec(s, argv);
+  if (select_bf16_kernel() != VDMC_OK) return VDMC_ERR_INPUT;
   return blas_self_check();
 }
 

@@ -81,5 +81,15 @@ int cmd_blas(int argc, char **argv) {
   }
   printf("sgemm:             %.1f GFLOP/s (%d x %d x %d, %ld calls, %d threads)\n", gflops, n, n,
          n, calls, s->threads);
+  double bf16 = blas_bf16_gflops(n, seconds, &calls);
+  if (bf16 < 0) {
+    fprintf(stderr, "vdmc blas: out of memory for %d x %d bf16 GEMM\n", n, n);
+    return 1;
+  }
+  if (bf16 > 0)
+    printf("bf16 GEMM:         %.1f GFLOP/s (%d x %d x %d, %ld calls, %d threads) = %.2f x sgemm\n",
+           bf16, n, n, n, calls, s->threads, bf16 / gflops);
+  else
+    printf("bf16 GEMM:         no bf16 kernel in use (bf16 runs the sgemm above)\n");
   return 0;
 }

@@ -1,4 +1,6 @@
-// bf16-operand products as "round the operands, then the fp32 op" (ops/bf16_products.h).
+// bf16-operand products as "round the operands, then the fp32 op" (ops/bf16_products.h),
+// the op's GEMMs in a bf16 region (ops/gemm_bf16.h: the AVX512-BF16 kernel where the CPU
+// has it). Attention's products stay fp32 on its rounded operands (docs/precision.md).
 // The rounded copies are laid out [first operand | second operand] in bf->buf.
 #include "ops/bf16_products.h"
 
@@ -7,6 +9,7 @@
 
 #include "ops/attention.h"
 #include "ops/bf16.h"
+#include "ops/gemm_bf16.h"
 #include "ops/linear.h"
 
 static void internal_error(const char *what) {
@@ -73,8 +76,10 @@ void linear_forward_mixed(const Bf16Operands *bf, float *out, const float *inp,
     float *at = bf->buf;
     inp = rounded(bf, &at, inp, (size_t)N * Cin);
     weight = weight_operand(bf, &at, weight, (size_t)Cin * Cout);
+    gemm_bf16_region_begin();
   }
   linear_forward(out, inp, weight, bias, N, Cin, Cout);
+  gemm_bf16_region_end();
 }
 
 void linear_backward_mixed(const Bf16Operands *bf, float *dinp, float *dweight, float *dbias,
@@ -90,7 +95,9 @@ void linear_backward_mixed(const Bf16Operands *bf, float *dinp, float *dweight, 
   const float *dout_r = rounded(bf, &at, dout, (size_t)N * Cout);
   const float *w_r = dinp ? weight_operand(bf, &at, weight, (size_t)Cin * Cout) : NULL;
   const float *inp_r = dweight ? input_operand(bf, &at, inp, (size_t)N * Cin) : NULL;
+  gemm_bf16_region_begin();
   linear_backward(dinp, dweight, NULL, dout_r, inp_r, w_r, N, Cin, Cout);
+  gemm_bf16_region_end();
 }
 
 void conv2d_forward_mixed(const Bf16Operands *bf, float *out, const float *inp,
@@ -100,8 +107,10 @@ void conv2d_forward_mixed(const Bf16Operands *bf, float *out, const float *inp,
     float *at = bf->buf;
     inp = rounded(bf, &at, inp, (size_t)d->B * d->H * d->W * d->Cin);
     weight = weight_operand(bf, &at, weight, (size_t)d->kh * d->kw * d->Cin * d->Cout);
+    gemm_bf16_region_begin();
   }
   conv2d_forward(out, inp, weight, bias, d, scratch);
+  gemm_bf16_region_end();
 }
 
 void conv2d_backward_mixed(const Bf16Operands *bf, float *dinp, float *dweight, float *dbias,
@@ -120,7 +129,9 @@ void conv2d_backward_mixed(const Bf16Operands *bf, float *dinp, float *dweight, 
       dinp ? weight_operand(bf, &at, weight, (size_t)d->kh * d->kw * d->Cin * d->Cout) : NULL;
   const float *inp_r =
       dweight ? input_operand(bf, &at, inp, (size_t)d->B * d->H * d->W * d->Cin) : NULL;
+  gemm_bf16_region_begin();
   conv2d_backward(dinp, dweight, NULL, dout_r, inp_r, w_r, d, scratch);
+  gemm_bf16_region_end();
 }
 
 void attention_forward_mixed(const Bf16Operands *bf, float *out, float *probs, const float *qkv,

@@ -1,9 +1,10 @@
 // OpenBLAS cblas_sgemm behind the row-major wrappers of gemm.h, cut into blocks for
-// the pool's threads.
+// the pool's threads; inside a bf16 region, the AVX512-BF16 kernel (ops/gemm_bf16.h).
 #include "ops/gemm.h"
 
 #include <cblas.h>
 
+#include "ops/gemm_bf16.h"
 #include "ops/parallel.h"
 
 // Blocks per product: at most GEMM_MAX_BLOCKS (a power of 2, so 1, 2 and 4 threads
@@ -17,6 +18,11 @@ void gemm_block(int trans_a, int trans_b, size_t m, size_t n, size_t k, float al
                 const float *A, size_t lda, const float *B, size_t ldb, float beta, float *C,
                 size_t ldc) {
   if (!m || !n) return;
+  if (gemm_bf16_active()) {  // a bf16 product op's operands (ops/gemm_bf16.h)
+    gemm_bf16(m, n, k, alpha, A, trans_a ? 1 : lda, trans_a ? lda : 1, B, trans_b ? 1 : ldb,
+              trans_b ? ldb : 1, beta, C, ldc);
+    return;
+  }
   cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
               trans_b ? CblasTrans : CblasNoTrans, (int)m, (int)n, (int)k, alpha, A, (int)lda,
               B, (int)ldb, beta, C, (int)ldc);

@@ -6,6 +6,7 @@
 
 #include "core/cpu_features.h"
 #include "ops/gemm.h"
+#include "ops/gemm_bf16.h"
 #include "ops/gemm_small_kernels.h"
 
 static GemmSmallPath forced_path = GEMM_SMALL_BEST;
@@ -43,6 +44,10 @@ void gemm_small(size_t m, size_t n, size_t k, const float *A, size_t a_row, size
   if (!k) {  // an empty sum
     if (!accumulate)
       for (size_t i = 0; i < m; i++) memset(C + i * ldc, 0, n * sizeof(float));
+    return;
+  }
+  if (gemm_bf16_active()) {  // a bf16 product op's operands (ops/gemm_bf16.h)
+    gemm_bf16(m, n, k, 1.0f, A, a_row, a_col, B, ldb, 1, accumulate ? 1.0f : 0.0f, C, ldc);
     return;
   }
   switch (gemm_small_path()) {

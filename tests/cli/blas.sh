@@ -19,9 +19,16 @@ grep -q '^self-check: *passed' "$tmp/out"; check "self-check passed" $?
 grep -Eq '^vdmc kernels: *gemm_small (AVX-512 8x32 kernel|AVX2\+FMA 6x16 kernel|OpenBLAS sgemm); Winograd transforms in (8|16)-channel groups$' "$tmp/out"
 check "vdmc kernels line" $?
 # the bf16 path names itself, and says AVX512-BF16 exactly when /proc/cpuinfo has it
-if grep -qw avx512_bf16 /proc/cpuinfo; then has="present, no vdpbf16ps kernel yet"; else has="not present"; fi
-grep -qF "bf16:              portable (round + fp32 FMA); AVX512-BF16 $has" "$tmp/out"
-check "bf16 line" $?
+# and its GEMM rate where it has the kernel
+if grep -qw avx512_bf16 /proc/cpuinfo; then
+  grep -qF "bf16:              AVX512-BF16 vdpbf16ps 8x32 kernel for linear and conv products" "$tmp/out"
+  check "bf16 line" $?
+  grep -Eq '^bf16 GEMM: +[0-9.]+ GFLOP/s .* = [0-9.]+ x sgemm$' "$tmp/out"; check "bf16 GEMM figure printed" $?
+else
+  grep -qF "bf16:              portable (round + fp32 FMA); AVX512-BF16 not present" "$tmp/out"
+  check "bf16 line" $?
+  grep -qF "bf16 GEMM:         no bf16 kernel in use" "$tmp/out"; check "no bf16 GEMM figure" $?
+fi
 grep -q '^sgemm: .*GFLOP/s' "$tmp/out"; check "sgemm figure printed" $?
 loaded=$(sed -n 's/^loaded core: *//p' "$tmp/out")
 best=$(sed -n 's/^best core: *//p' "$tmp/out")

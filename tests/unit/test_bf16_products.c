@@ -16,6 +16,12 @@
 //  5. the saved input given as its bf16 bits (MixedInput.bf16: a bf16 run's 16-bit
 //     storage, models/unet_blocks.h SavedOperand) gives the bits of rounding it.
 // The attention forward has its own bound (softmax), its backward is checked by 1.
+// Every case runs on each bf16 path this CPU has (ops/gemm_bf16.h): on the portable one
+// the reference "fp32 op on rounded operands" is the fp32 op; on the AVX512-BF16 kernel
+// it is the fp32 op on rounded operands inside a bf16 region (the same kernel), and the
+// bound adds what the kernel does differently (docs/precision.md, "The AVX512-BF16
+// kernel"): its fp32 sums add a rounding per GEMM_BF16_KC-deep block, and Winograd's
+// transformed tiles are rounded to bf16 (the (2u + u^2) term also over A).
 // Legend: N rows, Cin/Cout channels, B batch, H/W size, T tokens, C width, NH heads.
 #include <math.h>
 #include <stdio.h>
@@ -28,10 +34,17 @@
 #include "ops/bf16_products.h"
 #include "ops/conv2d.h"
 #include "ops/conv2d_winograd.h"
+#include "ops/gemm_bf16.h"
 #include "ops/linear.h"
 
 static const double U = 1.0 / 256;          // bf16 unit roundoff, 8-bit significand
 static const double U32 = 1.0 / 16777216;  // float32
+
+// 1 while the cases run on the AVX512-BF16 kernel.
+static int on_kernel;
+
+// Roundings the kernel adds on an element's path: one per k block after the first.
+static double kernel_blocks(double k) { return on_kernel ? ceil(k / GEMM_BF16_KC) : 0; }
 
 static double gamma_n(double n) { return n * U32 / (1 - n * U32); }
 
@@ -75,6 +88,10 @@ static double max_abs(const float *x, size_t n) {
 typedef struct {
   const double *S, *A;
   double A_const;  // used when A is NULL and A_const > 0 (the Winograd bound)
+  // NULL, or per element what the algorithm's own operands sum to when it rounds them to
+  // bf16 too (Winograd's transformed tiles on the kernel): the (2u + u^2) term is then
+  // over S + R.
+  const double *R;
   const float *c0;
   size_t c0_period;
   double depth;
@@ -92,7 +109,7 @@ static void check_bound(const char *what, const float *got, const float *ref, si
     double A = b->A ? b->A[i] : b->A_const > 0 ? b->A_const : b->S[i];
     double c0 = b->c0 ? fabs(b->c0[i % b->c0_period]) : 0;
     double fp32_only = g * ((2 + 2 * U + U * U) * A + 2 * c0);
-    double bound = (2 * U + U * U) * b->S[i] + fp32_only;
+    double bound = (2 * U + U * U) * (b->S[i] + (b->R ? b->R[i] : 0)) + fp32_only;
     double err = fabs((double)got[i] - (double)ref[i]);
     bad += !(err <= bound);
     above_fp32 += err > fp32_only;
@@ -126,7 +143,9 @@ static void linear_case(int N, int Cin, int Cout) {
   float *y16 = floats(ny), *y32 = floats(ny), *yr = floats(ny);
   linear_forward_mixed(&bf, y16, x, w, bias, N, Cin, Cout);
   linear_forward(y32, x, w, bias, N, Cin, Cout);
+  gemm_bf16_region_begin();  // the reference: the same kernel on rounded operands
   linear_forward(yr, xr, wr, bias, N, Cin, Cout);
+  gemm_bf16_region_end();
   check_same("linear forward", y16, yr, ny);
 
   float *dx16 = copy_of(dx0, nx), *dw16 = copy_of(dw0, nw), *db16 = copy_of(db0, Cout);
@@ -134,7 +153,9 @@ static void linear_case(int N, int Cin, int Cout) {
   float *dxr = copy_of(dx0, nx), *dwr = copy_of(dw0, nw), *dbr = copy_of(db0, Cout);
   linear_backward_mixed(&bf, dx16, dw16, db16, dy, mixed_input_f32(x), w, N, Cin, Cout);
   linear_backward(dx32, dw32, db32, dy, x, w, N, Cin, Cout);
+  gemm_bf16_region_begin();  // the reference: the same kernel on rounded operands
   linear_backward(dxr, dwr, NULL, dyr, xr, wr, N, Cin, Cout);
+  gemm_bf16_region_end();
   linear_backward(NULL, NULL, dbr, dy, x, w, N, Cin, Cout);
   check_same("linear dinp", dx16, dxr, nx);
   check_same("linear dweight", dw16, dwr, nw);
@@ -160,7 +181,10 @@ static void linear_case(int N, int Cin, int Cout) {
   check_same("linear dinp, weight rounded once", dxw, dxr, nx);
   check_same("linear dweight, weight rounded once", dww, dwr, nw);
   linear_forward_mixed(&bfw, yw, x, w, bias, N, Cin, Cout);
-  CHECK(memcmp(yw, yr, ny * sizeof *yw), "linear: weights_rounded rounded the weight anyway");
+  if (on_kernel)  // its packing rounds every operand: an unrounded weight changes nothing
+    check_same("linear forward, unrounded weight on the kernel", yw, yr, ny);
+  else
+    CHECK(memcmp(yw, yr, ny * sizeof *yw), "linear: weights_rounded rounded the weight anyway");
   free(yw), free(dxw), free(dww);
 
   double *S = doubles(ny), *Sdx = doubles(nx), *Sdw = doubles(nw);
@@ -174,11 +198,11 @@ static void linear_case(int N, int Cin, int Cout) {
         Sdw[(size_t)k * Cout + j] += a * g;
       }
   check_bound("linear forward", y16, y32, ny,
-              &(Bound){.S = S, .c0 = bias, .c0_period = Cout, .depth = Cin + 1, .min_ratio = 0.5 / sqrt(Cin)});
+              &(Bound){.S = S, .c0 = bias, .c0_period = Cout, .depth = Cin + 1 + kernel_blocks(Cin), .min_ratio = 0.5 / sqrt(Cin)});
   check_bound("linear dinp", dx16, dx32, nx,
-              &(Bound){.S = Sdx, .c0 = dx0, .c0_period = nx, .depth = Cout + 1, .min_ratio = 0.5 / sqrt(Cout)});
+              &(Bound){.S = Sdx, .c0 = dx0, .c0_period = nx, .depth = Cout + 1 + kernel_blocks(Cout), .min_ratio = 0.5 / sqrt(Cout)});
   check_bound("linear dweight", dw16, dw32, nw,
-              &(Bound){.S = Sdw, .c0 = dw0, .c0_period = nw, .depth = N + 1, .min_ratio = 0.5 / sqrt(N)});
+              &(Bound){.S = Sdw, .c0 = dw0, .c0_period = nw, .depth = N + 1 + kernel_blocks(N), .min_ratio = 0.5 / sqrt(N)});
   free(x), free(w), free(bias), free(dy), free(dx0), free(dw0), free(db0), free(bf.buf);
   free(xr), free(wr), free(dyr), free(y16), free(y32), free(yr), free(dx16), free(dw16);
   free(db16), free(dx32), free(dw32), free(db32), free(dxr), free(dwr), free(dbr), free(dw_only);
@@ -212,6 +236,117 @@ static void conv_abs_sums(const Conv2dDims *d, const float *x, const float *w, c
           }
 }
 
+// Winograd F(2x2, 3x3) (docs/ops.md): V = B^T d B of a 4x4 input tile, U = G g G^T of a
+// 3x3 kernel, output Y = A^T M A of M = U . V (summed over input channels). On the
+// kernel its 16 GEMMs round U and V (forward) or V and dM = A dY A^T (dW) to bf16,
+// each product's relative error at most 2u + u^2, carried to the output by |A^T|, |A|
+// (forward) or |G^T|, |G| (dW): R below is that sum of magnitudes, per element.
+static const double WBT[4][4] = {{1, 0, -1, 0}, {0, 1, 1, 0}, {0, -1, 1, 0}, {0, 1, 0, -1}};
+static const double WAT[2][4] = {{1, 1, 1, 0}, {0, 1, -1, -1}};
+static const double WG[4][3] = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
+
+// |V| of channel c of the tile whose top-left input pixel is (y0, x0), zero outside.
+static void abs_input_tile(double Vt[16], const float *x, const Conv2dDims *d, int b, int y0, int x0,
+                           int c) {
+  double t[4][4];
+  for (int i = 0; i < 4; i++)
+    for (int j = 0; j < 4; j++) {
+      int y = y0 + i, xx = x0 + j;
+      t[i][j] = y < 0 || y >= d->H || xx < 0 || xx >= d->W
+                    ? 0 : x[(((size_t)b * d->H + y) * d->W + xx) * d->Cin + c];
+    }
+  for (int i = 0; i < 4; i++)
+    for (int j = 0; j < 4; j++) {
+      double v = 0;
+      for (int a = 0; a < 4; a++)
+        for (int e = 0; e < 4; e++) v += WBT[i][a] * t[a][e] * WBT[j][e];
+      Vt[i * 4 + j] = fabs(v);
+    }
+}
+
+// |U| of the (ci, co) kernel of w (3, 3, Cin, Cout).
+static void abs_weight_tile(double Ut[16], const float *w, int Cin, int Cout, int ci, int co) {
+  for (int i = 0; i < 4; i++)
+    for (int j = 0; j < 4; j++) {
+      double u = 0;
+      for (int a = 0; a < 3; a++)
+        for (int e = 0; e < 3; e++)
+          u += WG[i][a] * w[((size_t)(a * 3 + e) * Cin + ci) * Cout + co] * WG[j][e];
+      Ut[i * 4 + j] = fabs(u);
+    }
+}
+
+// R (B, Ho, Wo, Cout) += sum over ci of |A^T| (|U| . |V|) |A| of each output's tile.
+static void wino_forward_tiles(double *R, const Conv2dDims *d, const float *x, const float *w) {
+  const int Ho = conv2d_out_h(d), Wo = conv2d_out_w(d), Ci = d->Cin, Co = d->Cout;
+  double *V = doubles((size_t)Ci * 16), Ut[16];
+  for (int b = 0; b < d->B; b++)
+    for (int ty = 0; ty < (Ho + 1) / 2; ty++)
+      for (int tx = 0; tx < (Wo + 1) / 2; tx++) {
+        for (int ci = 0; ci < Ci; ci++)
+          abs_input_tile(V + (size_t)ci * 16, x, d, b, 2 * ty - d->pad_h, 2 * tx - d->pad_w, ci);
+        for (int co = 0; co < Co; co++)
+          for (int ci = 0; ci < Ci; ci++) {
+            abs_weight_tile(Ut, w, Ci, Co, ci, co);
+            for (int r = 0; r < 2; r++)
+              for (int c = 0; c < 2; c++) {
+                int oy = 2 * ty + r, ox = 2 * tx + c;
+                if (oy >= Ho || ox >= Wo) continue;
+                double sum = 0;
+                for (int p = 0; p < 16; p++)
+                  sum += fabs(WAT[r][p / 4]) * fabs(WAT[c][p % 4]) * Ut[p] * V[(size_t)ci * 16 + p];
+                R[(((size_t)b * Ho + oy) * Wo + ox) * Co + co] += sum;
+              }
+          }
+      }
+  free(V);
+}
+
+// R (3, 3, Cin, Cout) += sum over tiles of |G^T| (|V| . |dM|) |G|, dM = A dY A^T of the
+// tile's 2x2 output gradients (zero past the edge).
+static void wino_dweight_tiles(double *R, const Conv2dDims *d, const float *x, const float *dy) {
+  const int Ho = conv2d_out_h(d), Wo = conv2d_out_w(d), Ci = d->Cin, Co = d->Cout;
+  double *V = doubles((size_t)Ci * 16), *M = doubles((size_t)Co * 16);
+  for (int b = 0; b < d->B; b++)
+    for (int ty = 0; ty < (Ho + 1) / 2; ty++)
+      for (int tx = 0; tx < (Wo + 1) / 2; tx++) {
+        for (int ci = 0; ci < Ci; ci++)
+          abs_input_tile(V + (size_t)ci * 16, x, d, b, 2 * ty - d->pad_h, 2 * tx - d->pad_w, ci);
+        for (int co = 0; co < Co; co++)
+          for (int p = 0; p < 16; p++) {
+            double m = 0;
+            for (int r = 0; r < 2; r++)
+              for (int c = 0; c < 2; c++) {
+                int oy = 2 * ty + r, ox = 2 * tx + c;
+                if (oy < Ho && ox < Wo)
+                  m += WAT[r][p / 4] * WAT[c][p % 4] * dy[(((size_t)b * Ho + oy) * Wo + ox) * Co + co];
+              }
+            M[(size_t)co * 16 + p] = fabs(m);
+          }
+        for (int ci = 0; ci < Ci; ci++)
+          for (int co = 0; co < Co; co++)
+            for (int p = 0; p < 16; p++) {
+              double vm = V[(size_t)ci * 16 + p] * M[(size_t)co * 16 + p];
+              for (int ky = 0; ky < 3; ky++)
+                for (int kx = 0; kx < 3; kx++)
+                  R[((size_t)(ky * 3 + kx) * Ci + ci) * Co + co] +=
+                      fabs(WG[p / 4][ky]) * fabs(WG[p % 4][kx]) * vm;
+            }
+      }
+  free(V), free(M);
+}
+
+// The transposed conv's weight (taps flipped, channels swapped), as conv2d.c builds it
+// for dinp: (3, 3, Cout, Cin).
+static float *flipped(const float *w, const Conv2dDims *d) {
+  const size_t taps = (size_t)d->kh * d->kw, ci = (size_t)d->Cin, co = (size_t)d->Cout;
+  float *wt = floats(taps * ci * co);
+  for (size_t t = 0; t < taps; t++)
+    for (size_t i = 0; i < ci; i++)
+      for (size_t o = 0; o < co; o++) wt[(t * co + o) * ci + i] = w[((taps - 1 - t) * ci + i) * co + o];
+  return wt;
+}
+
 static void conv_case(const char *name, Conv2dDims d) {
   int Ho = conv2d_out_h(&d), Wo = conv2d_out_w(&d);
   size_t nx = (size_t)d.B * d.H * d.W * d.Cin, nw = (size_t)d.kh * d.kw * d.Cin * d.Cout;
@@ -227,7 +362,9 @@ static void conv_case(const char *name, Conv2dDims d) {
   float *y16 = floats(ny), *y32 = floats(ny), *yr = floats(ny);
   conv2d_forward_mixed(&bf, y16, x, w, bias, &d, scratch);
   conv2d_forward(y32, x, w, bias, &d, scratch);
+  gemm_bf16_region_begin();  // the reference: the same kernel on rounded operands
   conv2d_forward(yr, xr, wr, bias, &d, scratch);
+  gemm_bf16_region_end();
   snprintf(what, sizeof what, "%s forward", name);
   check_same(what, y16, yr, ny);
 
@@ -236,7 +373,9 @@ static void conv_case(const char *name, Conv2dDims d) {
   float *dxr = copy_of(dx0, nx), *dwr = copy_of(dw0, nw);
   conv2d_backward_mixed(&bf, dx16, dw16, NULL, dy, mixed_input_f32(x), w, &d, scratch);
   conv2d_backward(dx32, dw32, NULL, dy, x, w, &d, scratch);
+  gemm_bf16_region_begin();  // the reference: the same kernel on rounded operands
   conv2d_backward(dxr, dwr, NULL, dyr, xr, wr, &d, scratch);
+  gemm_bf16_region_end();
   snprintf(what, sizeof what, "%s dinp", name);
   check_same(what, dx16, dxr, nx);
   snprintf(what, sizeof what, "%s dweight", name);
@@ -274,24 +413,40 @@ static void conv_case(const char *name, Conv2dDims d) {
   t.H = Ho, t.W = Wo;
   int wino_t = d.stride == 1 && conv2d_winograd_applies(&t);
   double tiles = (double)d.B * ((Ho + 1) / 2) * ((Wo + 1) / 2);
+  double *Ry = NULL, *Rdx = NULL, *Rdw = NULL;  // the kernel rounds Winograd's tiles
+  if (on_kernel && wino) {
+    Ry = doubles(ny), Rdw = doubles(nw);
+    wino_forward_tiles(Ry, &d, xr, wr);
+    wino_dweight_tiles(Rdw, &d, xr, dyr);
+  }
+  if (on_kernel && wino_t) {
+    float *wt = flipped(wr, &d);
+    Rdx = doubles(nx);
+    wino_forward_tiles(Rdx, &t, dyr, wt);
+    free(wt);
+  }
   snprintf(what, sizeof what, "%s forward", name);
   check_bound(what, y16, y32, ny,
               &(Bound){.S = S, .A_const = wino ? 81.0 * d.Cin * mx * mw : 0, .c0 = bias,
-                       .c0_period = d.Cout, .depth = wino ? d.Cin + 12 : kk * d.Cin + 1,
+                       .c0_period = d.Cout, .R = Ry,
+                       .depth = (wino ? d.Cin + 12 : kk * d.Cin + 1) + kernel_blocks(kk * d.Cin),
                        .min_ratio = 0.5 / sqrt(kk * d.Cin)});
   snprintf(what, sizeof what, "%s dinp", name);
   check_bound(what, dx16, dx32, nx,
               &(Bound){.S = Sdx, .A_const = wino_t ? 81.0 * d.Cout * mdy * mw : 0, .c0 = dx0,
-                       .c0_period = nx, .depth = wino_t ? d.Cout + 12 : kk * d.Cout + kk + 1,
+                       .c0_period = nx, .R = Rdx,
+                       .depth = (wino_t ? d.Cout + 12 : kk * d.Cout + kk + 1) + kernel_blocks(kk * d.Cout),
                        .min_ratio = 0.5 / sqrt(kk * d.Cout)});
   snprintf(what, sizeof what, "%s dweight", name);
   check_bound(what, dw16, dw32, nw,
               &(Bound){.S = Sdw, .A_const = wino ? 64.0 * tiles * mx * mdy : 0, .c0 = dw0,
-                       .c0_period = nw, .depth = wino ? tiles + 11 : (double)M + 1,
+                       .c0_period = nw, .R = Rdw,
+                       .depth = (wino ? tiles + 11 : (double)M + 1) + kernel_blocks((double)M),
                        .min_ratio = 0.5 / sqrt((double)M)});
   free(x), free(w), free(bias), free(dy), free(dx0), free(dw0), free(scratch), free(bf.buf);
   free(xr), free(wr), free(dyr), free(y16), free(y32), free(yr), free(dx16), free(dw16);
   free(dx32), free(dw32), free(dxr), free(dwr), free(S), free(Sdx), free(Sdw);
+  free(Ry), free(Rdx), free(Rdw);
 }
 
 // ---- attention --------------------------------------------------------------------------
@@ -371,7 +526,7 @@ static void attention_case(int B, int T, int C, int NH, float scale) {
   free(dq16r), free(S);
 }
 
-int main(void) {
+static void all_cases(void) {
   linear_case(37, 96, 40);
   linear_case(5, 8, 300);
   conv_case("conv 3x3 winograd", conv2d_dims(2, 10, 9, 16, 24, 3, 1));
@@ -383,5 +538,18 @@ int main(void) {
   conv_case("conv 3x3 Cin 3", conv2d_dims(2, 8, 8, 3, 16, 3, 1));
   attention_case(2, 24, 32, 2, 1.0f);
   attention_case(1, 49, 64, 4, 2.0f);
+}
+
+int main(void) {
+  const GemmBf16Path best = gemm_bf16_best();
+  for (int path = best; path >= GEMM_BF16_PORTABLE; path--) {
+    CHECK(gemm_bf16_force((GemmBf16Path)path) == 0, "force %s", gemm_bf16_path_name(path));
+    on_kernel = path != GEMM_BF16_PORTABLE;
+    printf("-- bf16 products on the %s\n", gemm_bf16_path_name(path));
+    all_cases();
+  }
+  gemm_bf16_force(GEMM_BF16_BEST);
+  if (best == GEMM_BF16_PORTABLE)
+    printf("-- the AVX512-BF16 kernel not run: this CPU lacks avx512_bf16 (unit.gemm_bf16 says so)\n");
   return check_finish("bf16_products");
 }

@@ -1,0 +1,57 @@
+// gemm_bf16: the path choice, the bf16 region flag, and the call into the kernel
+// (gemm_bf16.h).
+#include "ops/gemm_bf16.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "core/cpu_features.h"
+#include "ops/gemm_bf16_kernel.h"
+
+static GemmBf16Path forced_path = GEMM_BF16_BEST;
+static int in_region;
+
+GemmBf16Path gemm_bf16_best(void) {
+#if GEMM_BF16_X86
+  const unsigned need = CPU_AVX512F | CPU_AVX512BW | CPU_AVX512_BF16;
+  if ((cpu_features_bits() & need) == need) return GEMM_BF16_AVX512;
+#endif
+  return GEMM_BF16_PORTABLE;
+}
+
+GemmBf16Path gemm_bf16_path(void) {
+  return forced_path == GEMM_BF16_BEST ? gemm_bf16_best() : forced_path;
+}
+
+int gemm_bf16_force(GemmBf16Path path) {
+  if (path != GEMM_BF16_BEST && path > gemm_bf16_best()) return -1;
+  forced_path = path;
+  return 0;
+}
+
+const char *gemm_bf16_path_name(GemmBf16Path path) {
+  switch (path) {
+    case GEMM_BF16_PORTABLE: return "portable (round + fp32 FMA)";
+    case GEMM_BF16_AVX512: return "AVX512-BF16 vdpbf16ps 8x32 kernel";
+    default: return "best";
+  }
+}
+
+void gemm_bf16_region_begin(void) { in_region = 1; }
+void gemm_bf16_region_end(void) { in_region = 0; }
+
+int gemm_bf16_active(void) { return in_region && gemm_bf16_path() != GEMM_BF16_PORTABLE; }
+
+void gemm_bf16(size_t m, size_t n, size_t k, float alpha, const float *A, size_t a_row,
+               size_t a_col, const float *B, size_t b_row, size_t b_col, float beta, float *C,
+               size_t ldc) {
+#if GEMM_BF16_X86
+  if (gemm_bf16_best() == GEMM_BF16_AVX512) {
+    gemm_bf16_avx512(m, n, k, alpha, A, a_row, a_col, B, b_row, b_col, beta, C, ldc);
+    return;
+  }
+#endif
+  // Callers check gemm_bf16_active() first: reaching here is a bug in vdmc.
+  fprintf(stderr, "vdmc: internal error: gemm_bf16 without AVX512-BF16\n");
+  abort();
+}

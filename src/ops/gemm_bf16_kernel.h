@@ -1,0 +1,23 @@
+// The kernel behind gemm_bf16 (gemm_bf16.h); only gemm_bf16.c calls it, after checking
+// that the CPU has its instructions.
+#ifndef VDMC_OPS_GEMM_BF16_KERNEL_H
+#define VDMC_OPS_GEMM_BF16_KERNEL_H
+
+#include <stddef.h>
+
+#include "ops/gemm_bf16.h"
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#define GEMM_BF16_X86 1
+#else
+#define GEMM_BF16_X86 0
+#endif
+
+#if GEMM_BF16_X86
+// gemm_bf16's arguments (gemm_bf16_avx512.c).
+void gemm_bf16_avx512(size_t m, size_t n, size_t k, float alpha, const float *A, size_t a_row,
+                      size_t a_col, const float *B, size_t b_row, size_t b_col, float beta,
+                      float *C, size_t ldc);
+#endif
+
+#endif
