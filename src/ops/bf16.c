@@ -86,8 +86,7 @@ void add_bf16(uint16_t *inout, const uint16_t *in, size_t n) {
 
 const char *bf16_path_name(void) {
   if (gemm_bf16_path() == GEMM_BF16_AVX512)
-    return "AVX512-BF16 vdpbf16ps 8x32 kernel for linear and conv products (attention: "
-           "round + fp32 FMA)";
+    return "AVX512-BF16 vdpbf16ps 8x32 kernel";
   return (cpu_features_bits() & CPU_AVX512_BF16)
              ? "portable (round + fp32 FMA); AVX512-BF16 present, kernel not selected "
                "(VDMC_BF16_KERNEL=portable)"

@@ -1,6 +1,7 @@
 // bf16-operand products as "round the operands, then the fp32 op" (ops/bf16_products.h),
 // the op's GEMMs in a bf16 region (ops/gemm_bf16.h: the AVX512-BF16 kernel where the CPU
-// has it). Attention's products stay fp32 on its rounded operands (docs/precision.md).
+// has it, which also rounds what the op computes inside: Winograd's transformed tiles,
+// attention's probabilities and their gradient; docs/precision.md).
 // The rounded copies are laid out [first operand | second operand] in bf->buf.
 #include "ops/bf16_products.h"
 
@@ -137,8 +138,12 @@ void conv2d_backward_mixed(const Bf16Operands *bf, float *dinp, float *dweight, 
 void attention_forward_mixed(const Bf16Operands *bf, float *out, float *probs, const float *qkv,
                              int B, int T, int C, int NH, float *scratch) {
   float *at = bf ? bf->buf : NULL;
-  if (bf) qkv = rounded(bf, &at, qkv, (size_t)B * T * 3 * C);
+  if (bf) {
+    qkv = rounded(bf, &at, qkv, (size_t)B * T * 3 * C);
+    gemm_bf16_region_begin();
+  }
   attention_forward(out, probs, qkv, B, T, C, NH, scratch);
+  gemm_bf16_region_end();
 }
 
 void attention_backward_mixed(const Bf16Operands *bf, float *dqkv, const float *dout,
@@ -152,5 +157,7 @@ void attention_backward_mixed(const Bf16Operands *bf, float *dqkv, const float *
   float *at = bf->buf;
   const float *qkv_r = input_operand(bf, &at, qkv, (size_t)B * T * 3 * C);
   dout = rounded(bf, &at, dout, (size_t)B * T * C);
+  gemm_bf16_region_begin();
   attention_backward(dqkv, dout, qkv_r, probs, B, T, C, NH, scratch);
+  gemm_bf16_region_end();
 }

@@ -470,7 +470,9 @@ static void attention_case(int B, int T, int C, int NH, float scale) {
   float *p16 = floats(np), *p32 = floats(np), *pr = floats(np);
   attention_forward_mixed(&bf, y16, p16, qkv, B, T, C, NH, scratch);
   attention_forward(y32, p32, qkv, B, T, C, NH, scratch);
+  gemm_bf16_region_begin();  // the reference: the same kernel on rounded operands
   attention_forward(yr, pr, qr, B, T, C, NH, scratch);
+  gemm_bf16_region_end();
   check_same("attention forward", y16, yr, ny);
   check_same("attention probs", p16, pr, np);
   // the probabilities recomputed (model.attention_probs) instead: the same bits
@@ -478,7 +480,9 @@ static void attention_case(int B, int T, int C, int NH, float scale) {
   check_same("attention forward, P recomputed", y16r, y16, ny);
   float *dq16 = copy_of(dq0, nqkv), *dqr = copy_of(dq0, nqkv), *dq16r = copy_of(dq0, nqkv);
   attention_backward_mixed(&bf, dq16, dy, mixed_input_f32(qkv), p16, B, T, C, NH, scratch);
+  gemm_bf16_region_begin();
   attention_backward(dqr, dyr, qr, pr, B, T, C, NH, scratch);
+  gemm_bf16_region_end();
   check_same("attention dqkv", dq16, dqr, nqkv);
   attention_backward_mixed(&bf, dq16r, dy, mixed_input_f32(qkv), NULL, B, T, C, NH, scratch);
   check_same("attention dqkv, P recomputed", dq16r, dq16, nqkv);
@@ -492,7 +496,10 @@ static void attention_case(int B, int T, int C, int NH, float scale) {
   }
   free(q16);
 
-  double *S = doubles(ny), c = 1.0 / sqrt((double)D), gT = gamma_n(T);
+  // On the kernel the scores' sums add a rounding per k block, and P itself is rounded
+  // to bf16 before P V: rho becomes (1 + rho)(1 + u) - 1.
+  double *S = doubles(ny), c = 1.0 / sqrt((double)D), gT = gamma_n(T + kernel_blocks(T));
+  double gD = gamma_n(D + 1 + kernel_blocks(D));
   for (int b = 0; b < B; b++)
     for (int h = 0; h < NH; h++)
       for (int i = 0; i < T; i++) {
@@ -502,13 +509,14 @@ static void attention_case(int B, int T, int C, int NH, float scale) {
           const float *k = qkv + ((size_t)b * T + j) * 3 * C + C + (size_t)h * D;
           double sa = 0, s = 0;
           for (int e = 0; e < D; e++) sa += fabs(q[e]) * fabs(k[e]), s += (double)q[e] * k[e];
-          double eij = c * sa * ((2 * U + U * U) + gamma_n(D + 1) * (2 + 2 * U + U * U));
+          double eij = c * sa * ((2 * U + U * U) + gD * (2 + 2 * U + U * U));
           E = eij > E ? eij : E;
           smax = c * s > smax ? c * s : smax;
           smin = c * s < smin ? c * s : smin;
         }
         double delta = 2e-7 + U32 * (smax - smin + 1) + gamma_n(T) + 2 * U32;
         double rho = (expm1(2 * E) + delta * (1 + exp(2 * E))) / (1 - delta);
+        if (on_kernel) rho = (1 + rho) * (1 + U) - 1;
         double f = rho * (1 + U) + U + gT * (2 + U + rho * (1 + U));
         const float *p = p32 + (((size_t)b * NH + h) * T + i) * T;
         for (int e = 0; e < D; e++) {
