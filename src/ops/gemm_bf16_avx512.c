@@ -22,7 +22,9 @@ enum { MR = 8, NR = 32, KP = GEMM_BF16_KC / 2, NC = 512 };
 // Packed operands: one uint32 per pair of products, the bf16 of the even k in the low
 // half and of the odd k in the high half (the lane layout vdpbf16ps multiplies).
 // b_pack: the B block's NC / NR panels, each kp pairs x NR lanes (KP * NC)
-// a_pack: an A panel, kp pairs x MR rows (KP * MR)
+// a_pack: an A panel, MR rows x KP pairs (A row-major: a row's pairs are consecutive
+//   floats, converted in place) or kp pairs x MR rows (A^T stored: pairs of two rows
+//   of A^T, lane by lane); the tile reads pair (r, q) at r * a_rs + q * a_qs.  (KP * MR)
 // Per thread (the pool's threads multiply blocks of one GEMM at once), 260 KB.
 static _Thread_local uint32_t b_pack[KP * NC] __attribute__((aligned(64)));
 static _Thread_local uint32_t a_pack[KP * MR] __attribute__((aligned(64)));
@@ -92,17 +94,26 @@ static BF16_TARGET void pack_b(const float *B, size_t b_row, size_t b_col, size_
   }
 }
 
-// a_pack <- A's rows [i0, i0 + mr) x columns [p0, p0 + kc).
-static BF16_TARGET void pack_a(const float *A, size_t a_row, size_t a_col, size_t i0, size_t mr,
-                               size_t p0, size_t kc) {
+// Where pair (r, q) of a_pack is: r * rs + q * qs.
+typedef struct {
+  size_t rs, qs;
+} PanelLayout;
+
+// a_pack <- A's rows [i0, i0 + mr) x columns [p0, p0 + kc); returns its layout.
+static BF16_TARGET PanelLayout pack_a(const float *A, size_t a_row, size_t a_col, size_t i0,
+                                      size_t mr, size_t p0, size_t kc) {
   const size_t kp = (kc + 1) / 2;
-  if (a_col == 1) {  // a row of A is contiguous in k
+  if (a_col == 1) {  // a row of A is contiguous in k: its pairs are its floats in order
     for (size_t i = 0; i < MR; i++) {
+      uint32_t *out = a_pack + i * KP;
       if (i < mr)
-        pack_lane_along(a_pack, MR, i, A + (i0 + i) * a_row + p0, kc, kp);
+        for (size_t q0 = 0; q0 < kp; q0 += 16)
+          _mm512_storeu_si512(out + q0,
+                              pairs_along(A + (i0 + i) * a_row + p0 + 2 * q0, min_size(32, kc - 2 * q0)));
       else
-        for (size_t q = 0; q < kp; q++) a_pack[q * MR + i] = 0;
+        memset(out, 0, kp * sizeof *out);
     }
+    return (PanelLayout){KP, 1};
   } else {  // A^T stored: a column of A is contiguous in i
     const __mmask16 m = first_bits(mr);
     for (size_t q = 0; q < kp; q++) {
@@ -111,24 +122,25 @@ static BF16_TARGET void pack_a(const float *A, size_t a_row, size_t a_col, size_
       _mm512_mask_storeu_epi32(a_pack + q * MR, 0xff,
                                pairs_across(lo, odd ? lo + a_col : lo, m, odd ? m : 0));
     }
+    return (PanelLayout){1, MR};
   }
 }
 
 // C rows [0, mr) x 16 * halves columns (masks m0, m1) = alpha * A.B + cbeta * C over kp
 // pairs. mr and halves are constants after inlining: the row loops unroll and the
 // accumulators stay in registers. cbeta = 0 does not read C.
-INLINE BF16_TARGET void tile_rows(const uint32_t *ap, const uint32_t *bp, size_t kp, float *c,
-                                  size_t ldc, __mmask16 m0, __mmask16 m1, float alpha,
+INLINE BF16_TARGET void tile_rows(const uint32_t *ap, PanelLayout al, const uint32_t *bp, size_t kp,
+                                  float *c, size_t ldc, __mmask16 m0, __mmask16 m1, float alpha,
                                   float cbeta, const int mr, const int halves) {
   __m512 acc0[MR], acc1[MR];
 #pragma GCC unroll 8
   for (int r = 0; r < mr; r++) acc0[r] = acc1[r] = _mm512_setzero_ps();
-  for (size_t q = 0; q < kp; q++, ap += MR, bp += NR) {
+  for (size_t q = 0; q < kp; q++, ap += al.qs, bp += NR) {
     const __m512bh b0 = (__m512bh)_mm512_load_si512(bp);
     const __m512bh b1 = halves == 2 ? (__m512bh)_mm512_load_si512(bp + 16) : b0;
 #pragma GCC unroll 8
     for (int r = 0; r < mr; r++) {
-      const __m512bh a = (__m512bh)_mm512_set1_epi32((int)ap[r]);
+      const __m512bh a = (__m512bh)_mm512_set1_epi32((int)ap[(size_t)r * al.rs]);
       acc0[r] = _mm512_dpbf16_ps(acc0[r], a, b0);
       if (halves == 2) acc1[r] = _mm512_dpbf16_ps(acc1[r], a, b1);
     }
@@ -149,29 +161,29 @@ INLINE BF16_TARGET void tile_rows(const uint32_t *ap, const uint32_t *bp, size_t
 }
 
 // A row count known at compile time in each case.
-INLINE BF16_TARGET void tile_any(const uint32_t *ap, const uint32_t *bp, size_t kp, float *c,
-                                 size_t ldc, __mmask16 m0, __mmask16 m1, float alpha, float cbeta,
-                                 int mr, const int halves) {
+INLINE BF16_TARGET void tile_any(const uint32_t *ap, PanelLayout al, const uint32_t *bp, size_t kp,
+                                 float *c, size_t ldc, __mmask16 m0, __mmask16 m1, float alpha,
+                                 float cbeta, int mr, const int halves) {
   switch (mr) {
-    case 8: tile_rows(ap, bp, kp, c, ldc, m0, m1, alpha, cbeta, 8, halves); break;
-    case 7: tile_rows(ap, bp, kp, c, ldc, m0, m1, alpha, cbeta, 7, halves); break;
-    case 6: tile_rows(ap, bp, kp, c, ldc, m0, m1, alpha, cbeta, 6, halves); break;
-    case 5: tile_rows(ap, bp, kp, c, ldc, m0, m1, alpha, cbeta, 5, halves); break;
-    case 4: tile_rows(ap, bp, kp, c, ldc, m0, m1, alpha, cbeta, 4, halves); break;
-    case 3: tile_rows(ap, bp, kp, c, ldc, m0, m1, alpha, cbeta, 3, halves); break;
-    case 2: tile_rows(ap, bp, kp, c, ldc, m0, m1, alpha, cbeta, 2, halves); break;
-    default: tile_rows(ap, bp, kp, c, ldc, m0, m1, alpha, cbeta, 1, halves); break;
+    case 8: tile_rows(ap, al, bp, kp, c, ldc, m0, m1, alpha, cbeta, 8, halves); break;
+    case 7: tile_rows(ap, al, bp, kp, c, ldc, m0, m1, alpha, cbeta, 7, halves); break;
+    case 6: tile_rows(ap, al, bp, kp, c, ldc, m0, m1, alpha, cbeta, 6, halves); break;
+    case 5: tile_rows(ap, al, bp, kp, c, ldc, m0, m1, alpha, cbeta, 5, halves); break;
+    case 4: tile_rows(ap, al, bp, kp, c, ldc, m0, m1, alpha, cbeta, 4, halves); break;
+    case 3: tile_rows(ap, al, bp, kp, c, ldc, m0, m1, alpha, cbeta, 3, halves); break;
+    case 2: tile_rows(ap, al, bp, kp, c, ldc, m0, m1, alpha, cbeta, 2, halves); break;
+    default: tile_rows(ap, al, bp, kp, c, ldc, m0, m1, alpha, cbeta, 1, halves); break;
   }
 }
 
 // Two zmm wide, or one where the last 16 or fewer columns are left.
-static BF16_TARGET void tile(const uint32_t *bp, size_t kp, float *c, size_t ldc, int mr, size_t nr,
-                             float alpha, float cbeta) {
+static BF16_TARGET void tile(PanelLayout al, const uint32_t *bp, size_t kp, float *c, size_t ldc,
+                             int mr, size_t nr, float alpha, float cbeta) {
   const __mmask16 m0 = first_bits(nr), m1 = first_bits(nr > 16 ? nr - 16 : 0);
   if (nr > 16)
-    tile_any(a_pack, bp, kp, c, ldc, m0, m1, alpha, cbeta, mr, 2);
+    tile_any(a_pack, al, bp, kp, c, ldc, m0, m1, alpha, cbeta, mr, 2);
   else
-    tile_any(a_pack, bp, kp, c, ldc, m0, m1, alpha, cbeta, mr, 1);
+    tile_any(a_pack, al, bp, kp, c, ldc, m0, m1, alpha, cbeta, mr, 1);
 }
 
 // C = beta C (an empty sum): beta = 0 writes zeros without reading C.
@@ -201,9 +213,9 @@ BF16_TARGET void gemm_bf16_avx512(size_t m, size_t n, size_t k, float alpha, con
       pack_b(B, b_row, b_col, p0, kc, j0, nc);
       for (size_t i0 = 0; i0 < m; i0 += MR) {
         const size_t mr = min_size(MR, m - i0);
-        pack_a(A, a_row, a_col, i0, mr, p0, kc);
+        const PanelLayout al = pack_a(A, a_row, a_col, i0, mr, p0, kc);
         for (size_t jp = 0; jp < nc; jp += NR)
-          tile(b_pack + jp / NR * kp * NR, kp, C + i0 * ldc + j0 + jp, ldc, (int)mr,
+          tile(al, b_pack + jp / NR * kp * NR, kp, C + i0 * ldc + j0 + jp, ldc, (int)mr,
                min_size(NR, nc - jp), alpha, cbeta);
       }
     }
