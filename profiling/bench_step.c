@@ -13,7 +13,8 @@
 // arena bytes per image and the part of it backward reads only as product operands
 // (stepnet_operand_only_floats: what the bf16 plan stores in 16 bits), where the rest of
 // the arena goes, and a last line
-// "RESULT img_per_s=<x>" that profiling/bench_step.sh reads.
+// "RESULT img_per_s=<x>" that profiling/bench_step.sh reads (with bf16 also
+// "RESULT_BF16 img_per_s=<x>").
 //
 // usage: OPENBLAS_NUM_THREADS=T bench_step {fmnist|i64|uvit} [batch=32] [steps=3]
 //                                           [bf16] [recomputed]
@@ -287,6 +288,9 @@ int main(int argc, char **argv) {
   }
   printf("RESULT img_per_s=%.4f mfu=%.4f cpu_s_per_step=%.4f\n", ips, achieved / peak,
          t_cpu / steps);
+  if (bf16)
+    printf("RESULT_BF16 img_per_s=%.4f cpu_s_per_step=%.4f\n", (double)B * steps / tb.all,
+           tb.cpu / steps);
   stepnet_free(&u);
   return 0;
 }

@@ -1,10 +1,13 @@
 """The PyTorch baseline of profiling/bench_step.c: the same U-Net (tests/reference/unet_ref.py)
 or U-ViT (uvit_ref.py),
-float32, batch and thread count, one training step = forward, MSE loss, backward, Adam.
+float32 (or bf16 autocast: torch.autocast("cpu", dtype=torch.bfloat16) around forward and
+loss, PyTorch's own mixed precision with float32 weights and optimizer), batch and thread
+count, one training step = forward, MSE loss, backward, Adam.
 Dropout on (train mode). Exits 0 with a message when torch is missing.
 Last line: "RESULT img_per_s=<x>".
 
 usage: /usr/bin/python3 profiling/bench_step_torch.py {fmnist|i64|uvit} [batch=32] [steps=3] [threads=1]
+       [fp32|bf16]
 """
 import os
 import sys
@@ -29,6 +32,9 @@ def main():
     B = int(sys.argv[2]) if len(sys.argv) > 2 else 32
     steps = int(sys.argv[3]) if len(sys.argv) > 3 else 3
     threads = int(sys.argv[4]) if len(sys.argv) > 4 else 1
+    precision = sys.argv[5] if len(sys.argv) > 5 else "fp32"
+    if precision not in ("fp32", "bf16"):
+        sys.exit(f"bench_step_torch: precision must be fp32 or bf16, got {precision}")
     model_class, config = MODELS[name]
     cfg = config()
     torch.set_num_threads(threads)
@@ -44,13 +50,15 @@ def main():
     for s in range(steps + 1):  # step 0 is a warm-up
         t0 = time.perf_counter()
         opt.zero_grad(set_to_none=False)
-        loss = 0.5 * ((model(x, lam, labels) - target) ** 2).mean()
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16"):
+            out = model(x, lam, labels)
+        loss = 0.5 * ((out.float() - target) ** 2).mean()
         loss.backward()
         opt.step()
         if s:
             total += time.perf_counter() - t0
     ips = B * steps / total
-    print(f"bench_step_torch {name}: torch {torch.__version__}, {threads} threads, batch {B}, "
+    print(f"bench_step_torch {name} {precision}: torch {torch.__version__}, {threads} threads, batch {B}, "
           f"{steps} steps: {total / steps:.3f} s/step, {ips:.2f} img/s")
     print(f"RESULT img_per_s={ips:.4f}")
 

@@ -1,12 +1,12 @@
 // gemm_bf16's AVX512-BF16 kernel (gemm_bf16.h), blocked as GotoBLAS does: a block of B
-// (GEMM_BF16_KC products deep, up to NC columns) is packed as bf16 pairs, then each
-// 8-row panel of A, packed the same way, runs an 8x32 register tile of vdpbf16ps over
-// the block's 32-column panels. Both packs read their operand through two strides, so
-// A, A^T, B and B^T cost about the same. A tile keeps 16 zmm accumulators; per pair
+// (GEMM_BF16_KC products deep, up to NC columns) is packed as bf16 pairs, then a block
+// of up to MC rows of A, and each 8-row panel of that runs an 8x32 register tile of
+// vdpbf16ps over the B block's 32-column panels. Both packs read their operand through
+// two strides, so A, A^T, B and B^T all work. A tile keeps 16 zmm accumulators; per pair
 // of products it loads one 32-lane row of B pairs (two zmm), broadcasts 8 pairs of A
 // and issues 16 vdpbf16ps. Where the last 16 or fewer columns are left, a one-zmm-wide
-// tile runs instead. Rows past m and columns past n are packed as zeros and not
-// stored; an odd k block's last pair has a zero high half.
+// tile runs instead. Columns past n are packed as zeros, rows past m not read; neither
+// is stored. An odd k block's last pair has a zero high half.
 #include "ops/gemm_bf16_kernel.h"
 
 #if GEMM_BF16_X86
@@ -17,17 +17,17 @@
 #define BF16_TARGET __attribute__((target("avx512f,avx512bw,avx512bf16")))
 #define INLINE static inline __attribute__((always_inline))
 
-enum { MR = 8, NR = 32, KP = GEMM_BF16_KC / 2, NC = 512 };
+enum { MR = 8, NR = 32, KP = GEMM_BF16_KC / 2, NC = 512, MC = 128 };
 
 // Packed operands: one uint32 per pair of products, the bf16 of the even k in the low
 // half and of the odd k in the high half (the lane layout vdpbf16ps multiplies).
 // b_pack: the B block's NC / NR panels, each kp pairs x NR lanes (KP * NC)
-// a_pack: an A panel, MR rows x KP pairs (A row-major: a row's pairs are consecutive
-//   floats, converted in place) or kp pairs x MR rows (A^T stored: pairs of two rows
-//   of A^T, lane by lane); the tile reads pair (r, q) at r * a_rs + q * a_qs.  (KP * MR)
-// Per thread (the pool's threads multiply blocks of one GEMM at once), 260 KB.
+// a_pack: a block of MC rows of A, row by row x KP pairs (A row-major: a row's pairs are
+//   its floats in order) or kp pairs x MC rows (A^T stored: two rows of A^T paired lane
+//   by lane); the tiles read it through PanelLayout.  (KP * MC)
+// Per thread (the pool's threads multiply blocks of one GEMM at once), 320 KB.
 static _Thread_local uint32_t b_pack[KP * NC] __attribute__((aligned(64)));
-static _Thread_local uint32_t a_pack[KP * MR] __attribute__((aligned(64)));
+static _Thread_local uint32_t a_pack[KP * MC] __attribute__((aligned(64)));
 
 static __mmask16 first_bits(size_t n) { return (__mmask16)(n >= 16 ? 0xffffu : (1u << n) - 1u); }
 static size_t min_size(size_t a, size_t b) { return a < b ? a : b; }
@@ -94,36 +94,37 @@ static BF16_TARGET void pack_b(const float *B, size_t b_row, size_t b_col, size_
   }
 }
 
-// Where pair (r, q) of a_pack is: r * rs + q * qs.
+// Where pair (r, q) of an A panel is, from the panel's first row: r * rs + q * qs; the
+// panel of rows [ip, ip + MR) of the block starts at a_pack + ip * rs.
 typedef struct {
   size_t rs, qs;
 } PanelLayout;
 
-// a_pack <- A's rows [i0, i0 + mr) x columns [p0, p0 + kc); returns its layout.
+// a_pack <- A's rows [i0, i0 + mb) x columns [p0, p0 + kc) (mb <= MC), read row after
+// row of the stored matrix (whole cache lines, as the prefetcher likes); returns its
+// layout. Rows past mb are not written: the tiles read only rows < mr.
 static BF16_TARGET PanelLayout pack_a(const float *A, size_t a_row, size_t a_col, size_t i0,
-                                      size_t mr, size_t p0, size_t kc) {
+                                      size_t mb, size_t p0, size_t kc) {
   const size_t kp = (kc + 1) / 2;
   if (a_col == 1) {  // a row of A is contiguous in k: its pairs are its floats in order
-    for (size_t i = 0; i < MR; i++) {
-      uint32_t *out = a_pack + i * KP;
-      if (i < mr)
-        for (size_t q0 = 0; q0 < kp; q0 += 16)
-          _mm512_storeu_si512(out + q0,
-                              pairs_along(A + (i0 + i) * a_row + p0 + 2 * q0, min_size(32, kc - 2 * q0)));
-      else
-        memset(out, 0, kp * sizeof *out);
+    for (size_t i = 0; i < mb; i++) {
+      const float *src = A + (i0 + i) * a_row + p0;
+      for (size_t q0 = 0; q0 < kp; q0 += 16)
+        _mm512_storeu_si512(a_pack + i * KP + q0, pairs_along(src + 2 * q0, min_size(32, kc - 2 * q0)));
     }
     return (PanelLayout){KP, 1};
-  } else {  // A^T stored: a column of A is contiguous in i
-    const __mmask16 m = first_bits(mr);
-    for (size_t q = 0; q < kp; q++) {
-      const float *lo = A + i0 + (p0 + 2 * q) * a_col;
-      const int odd = 2 * q + 1 < kc;
-      _mm512_mask_storeu_epi32(a_pack + q * MR, 0xff,
-                               pairs_across(lo, odd ? lo + a_col : lo, m, odd ? m : 0));
-    }
-    return (PanelLayout){1, MR};
   }
+  // A^T stored: a column of A is contiguous in i; pair q of rows i is two rows of A^T
+  for (size_t q = 0; q < kp; q++) {
+    const float *lo = A + i0 + (p0 + 2 * q) * a_col;
+    const int odd = 2 * q + 1 < kc;
+    for (size_t i = 0; i < mb; i += 16) {
+      const __mmask16 m = first_bits(mb - i);
+      _mm512_storeu_si512(a_pack + q * MC + i,
+                          pairs_across(lo + i, odd ? lo + a_col + i : lo + i, m, odd ? m : 0));
+    }
+  }
+  return (PanelLayout){1, MC};
 }
 
 // C rows [0, mr) x 16 * halves columns (masks m0, m1) = alpha * A.B + cbeta * C over kp
@@ -177,13 +178,13 @@ INLINE BF16_TARGET void tile_any(const uint32_t *ap, PanelLayout al, const uint3
 }
 
 // Two zmm wide, or one where the last 16 or fewer columns are left.
-static BF16_TARGET void tile(PanelLayout al, const uint32_t *bp, size_t kp, float *c, size_t ldc,
-                             int mr, size_t nr, float alpha, float cbeta) {
+static BF16_TARGET void tile(const uint32_t *ap, PanelLayout al, const uint32_t *bp, size_t kp,
+                             float *c, size_t ldc, int mr, size_t nr, float alpha, float cbeta) {
   const __mmask16 m0 = first_bits(nr), m1 = first_bits(nr > 16 ? nr - 16 : 0);
   if (nr > 16)
-    tile_any(a_pack, al, bp, kp, c, ldc, m0, m1, alpha, cbeta, mr, 2);
+    tile_any(ap, al, bp, kp, c, ldc, m0, m1, alpha, cbeta, mr, 2);
   else
-    tile_any(a_pack, al, bp, kp, c, ldc, m0, m1, alpha, cbeta, mr, 1);
+    tile_any(ap, al, bp, kp, c, ldc, m0, m1, alpha, cbeta, mr, 1);
 }
 
 // C = beta C (an empty sum): beta = 0 writes zeros without reading C.
@@ -211,12 +212,14 @@ BF16_TARGET void gemm_bf16_avx512(size_t m, size_t n, size_t k, float alpha, con
       const size_t kc = min_size(GEMM_BF16_KC, k - p0), kp = (kc + 1) / 2;
       const float cbeta = p0 == 0 ? beta : 1.0f;  // later blocks add to C
       pack_b(B, b_row, b_col, p0, kc, j0, nc);
-      for (size_t i0 = 0; i0 < m; i0 += MR) {
-        const size_t mr = min_size(MR, m - i0);
-        const PanelLayout al = pack_a(A, a_row, a_col, i0, mr, p0, kc);
-        for (size_t jp = 0; jp < nc; jp += NR)
-          tile(al, b_pack + jp / NR * kp * NR, kp, C + i0 * ldc + j0 + jp, ldc, (int)mr,
-               min_size(NR, nc - jp), alpha, cbeta);
+      for (size_t i0 = 0; i0 < m; i0 += MC) {
+        const size_t mb = min_size(MC, m - i0);
+        const PanelLayout al = pack_a(A, a_row, a_col, i0, mb, p0, kc);
+        for (size_t ip = 0; ip < mb; ip += MR)
+          for (size_t jp = 0; jp < nc; jp += NR)
+            tile(a_pack + ip * al.rs, al, b_pack + jp / NR * kp * NR, kp,
+                 C + (i0 + ip) * ldc + j0 + jp, ldc, (int)min_size(MR, mb - ip),
+                 min_size(NR, nc - jp), alpha, cbeta);
       }
     }
   }
