@@ -47,7 +47,8 @@ for cfg in $configs; do
     done
     if [ -n "$mode" ]; then
       awk -v c="$c16_ips" -v f="$c_ips" -v p="${t_ips:-0}" -v cfg="$cfg" -v t="$t" -v b="$batch" \
-        -v n="$reps" 'BEGIN { printf "== %s bf16 batch %d, %d thread(s), best of %d: vdmc bf16 %.2f img/s = %.2fx vdmc fp32 (%.2f); PyTorch autocast %s\n", cfg, b, t, n, c, c / f, f, p > 0 ? sprintf("%.2f img/s, ratio %.2fx", p, c / p) : "skipped" }'
+        -v n="$reps" 'BEGIN { torch = (p > 0) ? sprintf("%.2f img/s, ratio %.2fx", p, c / p) : "skipped"
+          printf "== %s bf16 batch %d, %d thread(s), best of %d: vdmc bf16 %.2f img/s = %.2fx vdmc fp32 (%.2f); PyTorch autocast %s\n", cfg, b, t, n, c, c / f, f, torch }'
     elif [ -n "$t_ips" ]; then
       awk -v c="$c_ips" -v p="$t_ips" -v cfg="$cfg" -v t="$t" -v b="$batch" \
         -v n="$reps" 'BEGIN { printf "== %s batch %d, %d thread(s), best of %d: vdmc %.2f img/s, PyTorch %.2f img/s, ratio %.2fx\n", cfg, b, t, n, c, p, c / p }'
