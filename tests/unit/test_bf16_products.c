@@ -264,6 +264,12 @@ static void abs_input_tile(double Vt[16], const float *x, const Conv2dDims *d, i
     }
 }
 
+// |V| of every input channel of tile (ty, tx) of image b: V (Cin, 16).
+static void abs_input_tiles(double *V, const float *x, const Conv2dDims *d, int b, int ty, int tx) {
+  for (int ci = 0; ci < d->Cin; ci++)
+    abs_input_tile(V + (size_t)ci * 16, x, d, b, 2 * ty - d->pad_h, 2 * tx - d->pad_w, ci);
+}
+
 // |U| of the (ci, co) kernel of w (3, 3, Cin, Cout).
 static void abs_weight_tile(double Ut[16], const float *w, int Cin, int Cout, int ci, int co) {
   for (int i = 0; i < 4; i++)
@@ -283,8 +289,7 @@ static void wino_forward_tiles(double *R, const Conv2dDims *d, const float *x, c
   for (int b = 0; b < d->B; b++)
     for (int ty = 0; ty < (Ho + 1) / 2; ty++)
       for (int tx = 0; tx < (Wo + 1) / 2; tx++) {
-        for (int ci = 0; ci < Ci; ci++)
-          abs_input_tile(V + (size_t)ci * 16, x, d, b, 2 * ty - d->pad_h, 2 * tx - d->pad_w, ci);
+        abs_input_tiles(V, x, d, b, ty, tx);
         for (int co = 0; co < Co; co++)
           for (int ci = 0; ci < Ci; ci++) {
             abs_weight_tile(Ut, w, Ci, Co, ci, co);
@@ -310,8 +315,7 @@ static void wino_dweight_tiles(double *R, const Conv2dDims *d, const float *x, c
   for (int b = 0; b < d->B; b++)
     for (int ty = 0; ty < (Ho + 1) / 2; ty++)
       for (int tx = 0; tx < (Wo + 1) / 2; tx++) {
-        for (int ci = 0; ci < Ci; ci++)
-          abs_input_tile(V + (size_t)ci * 16, x, d, b, 2 * ty - d->pad_h, 2 * tx - d->pad_w, ci);
+        abs_input_tiles(V, x, d, b, ty, tx);
         for (int co = 0; co < Co; co++)
           for (int p = 0; p < 16; p++) {
             double m = 0;
