@@ -68,7 +68,10 @@ static size_t visit_products(StepNet *u, const Bf16Operands *bf, float *params) 
   round_weight(&v, e->lin1_w, (size_t)e->E0 * e->E);
   round_weight(&v, e->lin2_w, (size_t)e->E * e->E);
   e->bf = bf;
-  for (int i = 0; i < u->n_conv; i++) conv_visit(&u->conv[i], &v);
+  // conv[0], the stem, reads the network's input z = alpha x + sigma eps: its products
+  // stay fp32 (docs/precision.md, "The stem in fp32")
+  u->conv[0].bf = NULL;
+  for (int i = 1; i < u->n_conv; i++) conv_visit(&u->conv[i], &v);
   conv_visit(&u->head.conv, &v);
   for (int i = 0; i < u->n_res; i++) {
     ResBlock *r = &u->res[i];

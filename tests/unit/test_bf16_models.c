@@ -23,6 +23,7 @@
 
 #include "check.h"
 #include "small_models.h"
+#include "core/half_float.h"
 #include "core/param_table.h"
 #include "core/status.h"
 #include "models/unet.h"
@@ -140,6 +141,36 @@ static void check_weight_copy(const char *model, StepNet *u, float *params, cons
   vdmc_free_floats(other);
 }
 
+// The stem (conv[0]) reads z in fp32 (docs/precision.md, "The stem in fp32"): its
+// product takes no bf16 operands, the rounded weights' copy holds its weight as given,
+// and an input change that rounding to bf16 would erase (each x halfway to its bf16
+// value) reaches the output.
+static void check_stem_fp32(const char *model, StepNet *u, const float *params, const Pass *b16,
+                            const float *x, const float *lambda, const int *labels,
+                            const float *dout, int B, size_t n_in, size_t n_out) {
+  const ConvUnit *stem = &u->conv[0];
+  const ConvUnit *head = &u->head.conv;  // the output conv: bf16 like every other product
+  CHECK(stem->bf == NULL && head->bf == &u->bf16,
+        "%s: the stem takes bf16 operands, or the output conv does not", model);
+  const float *copy = stepnet_product_params(u, params);
+  size_t nw = (size_t)stem->k * stem->k * stem->Cin * stem->Cout;
+  CHECK(!memcmp(copy + stem->w, params + stem->w, nw * sizeof(float)),
+        "%s: the stem's weight is rounded in the bf16 copy", model);
+  size_t nh = (size_t)head->k * head->k * head->Cin * head->Cout;
+  CHECK(memcmp(copy + head->w, params + head->w, nh * sizeof(float)),
+        "%s: the output conv's weight is not rounded in the bf16 copy", model);
+  float *x2 = malloc(n_in * sizeof *x2);
+  for (size_t i = 0; i < n_in; i++) {  // halfway to x's bf16 value: the same bf16, not the same float
+    float r = f32_from_bf16(bf16_from_f32(x[i]));
+    x2[i] = x[i] + (r - x[i]) / 2;
+  }
+  Pass tiny = run(u, params, x2, lambda, labels, dout, B, n_in, n_out);
+  CHECK(memcmp(tiny.out, b16->out, n_out * sizeof(float)),
+        "%s: an input change below bf16's resolution does not reach the output", model);
+  pass_free(&tiny);
+  free(x2);
+}
+
 // ||a - b|| / ||b||
 static double rel_l2(const float *a, const float *b, size_t n) {
   double d = 0, r = 0;
@@ -165,6 +196,7 @@ static void compare(const char *model, StepNet *u, int R, int Cin, int Cout) {
   CHECK(stepnet_set_precision(u, PREC_BF16) == VDMC_OK, "bf16: %s", vdmc_error_message());
   Pass b16 = run(u, params, x, lambda, labels, dout, B, n_in, n_out);
   check_weight_copy(model, u, params, &b16, x, lambda, labels, dout, B, n_in, n_out);
+  check_stem_fp32(model, u, params, &b16, x, lambda, labels, dout, B, n_in, n_out);
   // the saved activations backward reads only as product operands, stored as float32
   // (bf16 products on the fp32 plan): rounding them to bf16 (what the bf16 plan keeps)
   // changes no bit of the bf16 step; a tensor backward reads in fp32 would
