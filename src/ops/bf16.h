@@ -8,17 +8,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-// The float32 bits x rounded to the nearest bf16, ties to even (low 16 bits zero): the
-// one rounding of every bf16 path. Branch-free so that the loops calling it vectorize:
-// a NaN's payload would carry into the exponent, so a NaN is kept NaN, quiet, by a mask
-// (as core/half_float.c).
-static inline uint32_t bf16_rounded_bits(uint32_t x) {
-  // round to nearest even on the low 16 bits: add 0x7fff plus the kept lsb, truncate
-  uint32_t r = (x + 0x7fffu + ((x >> 16) & 1u)) & 0xffff0000u;
-  uint32_t nan = -(uint32_t)((x & 0x7fffffffu) > 0x7f800000u);
-  return (((x & 0xffff0000u) | 0x00400000u) & nan) | (r & ~nan);
-}
-
 // What a model's products take as operands (config key train.precision).
 typedef enum { PREC_FP32 = 0, PREC_BF16 = 1 } Precision;
 

@@ -70,6 +70,8 @@ if grep -qw avx512_bf16 /proc/cpuinfo; then
   run kernel_bf16 && same kernel_bf16 1e-3 native_bf16
   grep -q "precision bf16.*AVX512-BF16 vdpbf16ps" "$work/kernel_bf16.log" && ok || bad "the native bf16 run does not name the AVX512-BF16 kernel"
   grep -q "precision bf16.*kernel not selected (VDMC_BF16_KERNEL=portable)" "$work/native_bf16.log" && ok || bad "the VDMC_BF16_KERNEL=portable run does not say so"
+elif [ -n "${VDMC_REQUIRE_BF16_KERNEL:-}" ]; then
+  bad "this host lacks avx512_bf16: the vdpbf16ps kernel's training cannot be compared, and VDMC_REQUIRE_BF16_KERNEL is set (.ci/run)"
 else
   echo "isa_paths: this host lacks avx512_bf16: the vdpbf16ps kernel's training is not compared here (unit.gemm_bf16 says SKIP)"
 fi

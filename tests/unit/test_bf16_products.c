@@ -561,7 +561,10 @@ int main(void) {
     all_cases();
   }
   gemm_bf16_force(GEMM_BF16_BEST);
-  if (best == GEMM_BF16_PORTABLE)
+  if (best == GEMM_BF16_PORTABLE) {
     printf("-- the AVX512-BF16 kernel not run: this CPU lacks avx512_bf16 (unit.gemm_bf16 says so)\n");
+    CHECK(!getenv("VDMC_REQUIRE_BF16_KERNEL"),
+          "the kernel's cases did not run and VDMC_REQUIRE_BF16_KERNEL is set (.ci/run)");
+  }
   return check_finish("bf16_products");
 }

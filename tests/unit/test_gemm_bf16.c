@@ -2,7 +2,7 @@
 //  1. the path API on every host: the best path, forcing PORTABLE and back, forcing a
 //     kernel the CPU lacks is refused, gemm_bf16_active() only inside a region and only
 //     off the PORTABLE path. Without avx512_bf16 the test then exits 77 (ctest: Skipped)
-//     with one SKIP line;
+//     with one SKIP line (fails instead under VDMC_REQUIRE_BF16_KERNEL, as .ci/run sets);
 //  2. the kernel against a double-precision product of the operands rounded to bf16 in
 //     software (core/half_float.h, round to nearest even), element by element within a
 //     derived bound (see bound_of): row counts around the 8-row tile, column counts
@@ -524,6 +524,11 @@ int main(void) {
   if (best == GEMM_BF16_PORTABLE) {
     const int status = check_finish("gemm_bf16");
     if (status) return status;
+    if (getenv("VDMC_REQUIRE_BF16_KERNEL")) {  // CI (.ci/run): the kernel must be tested
+      printf("unit.gemm_bf16: FAIL the AVX512-BF16 kernel cannot run: this CPU lacks "
+             "avx512_bf16 and VDMC_REQUIRE_BF16_KERNEL is set\n");
+      return 1;
+    }
     printf("unit.gemm_bf16: SKIP the AVX512-BF16 kernel: this CPU lacks avx512_bf16\n");
     return 77;
   }
