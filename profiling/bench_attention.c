@@ -94,10 +94,11 @@ static AttnTimes time_vdmc(float *out, float *probs, float *dqkv, const float *d
                            const float *qkv, int B, int T, int C, int NH, float *scratch, int reps) {
   AttnTimes t;
   double t0 = now();
-  for (int r = 0; r < reps; r++) attention_forward(out, probs, qkv, B, T, C, NH, scratch);
+  for (int r = 0; r < reps; r++) attention_forward(out, (AttnSavedProbs){probs, NULL}, qkv, B, T, C, NH, scratch);
   t.fwd = (now() - t0) / reps;
   t0 = now();
-  for (int r = 0; r < reps; r++) attention_backward(dqkv, dout, qkv, probs, B, T, C, NH, scratch);
+  for (int r = 0; r < reps; r++) attention_backward(dqkv, dout, qkv, (AttnSavedProbs){probs, NULL}, B, T, C, NH,
+                                                          scratch);
   t.bwd = (now() - t0) / reps;
   return t;
 }
@@ -113,7 +114,7 @@ int main(int argc, char **argv) {
   float *qkv = malloc(nqkv * 4), *out = malloc(nout * 4), *probs = malloc(np * 4);
   float *dout = malloc(nout * 4), *dqkv = calloc(nqkv, 4), *ref = malloc(nout * 4);
   // the recomputing path's scratch is the larger (ops/attention.h)
-  float *scratch = malloc(attention_scratch_floats(B, T, C, NH, ATTN_PROBS_RECOMPUTED) * 4 + (size_t)T * 4);
+  float *scratch = malloc(attention_scratch_floats(B, T, C, NH, 0) * 4 + (size_t)T * 4);
   for (size_t i = 0; i < nqkv; i++) qkv[i] = (float)((i * 2654435761u) % 1000) / 500.0f - 1;
   for (size_t i = 0; i < nout; i++) dout[i] = (float)((i * 40503u) % 1000) / 500.0f - 1;
 

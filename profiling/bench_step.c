@@ -106,8 +106,10 @@ static StepTimes time_steps(const Bench *b, int steps) {
 // at a time when they are recomputed), the saved tensors backward reads only as bf16
 // product operands, the saved attention probabilities, and the rest (conv outputs h2,
 // GELU inputs, the norms' statistics, the embedding).
+// In floats of the arena: the bf16 plan keeps two probabilities per float.
 static double saved_probs_floats(const AttnCore *t, int B) {
-  return t->probs ? (double)B * t->NH * t->HW * t->HW : 0;
+  double n = (double)B * t->NH * t->HW * t->HW;
+  return t->probs.f32 ? n : t->probs.bf16 ? n / 2 : 0;
 }
 
 static void print_arena_parts(StepNet *u, int B) {

@@ -39,11 +39,15 @@ int attn_core_add_params(AttnCore *t, UNetParams *p, const char *prefix) {
 void attn_core_plan(AttnCore *t, Arena *a, int B, size_t *tmp_need, size_t *op_need) {
   size_t n = (size_t)B * t->HW * t->C;
   saved_operand_plan(&t->qkv, a, 3 * n, 1);
-  t->probs = t->probs_kept == ATTN_PROBS_SAVED ? arena_floats(a, (size_t)B * t->NH * t->HW * t->HW)
-                                               : NULL;
+  size_t np = (size_t)B * t->NH * t->HW * t->HW;
+  int saved = t->probs_kept == ATTN_PROBS_SAVED, half = saved && t->probs_storage == PREC_BF16;
+  int f32 = saved && !half;
+  t->probs.f32 = f32 ? arena_floats(a, np) : NULL;
+  // two bf16 values per float of the arena
+  t->probs.bf16 = half ? (uint16_t *)arena_floats(a, (np + 1) / 2) : NULL;
   saved_operand_plan(&t->att, a, n, 2);
   unet_grow(tmp_need, 3 * (size_t)t->HW * t->C);
-  unet_grow(op_need, attention_scratch_floats(B, t->HW, t->C, t->NH, t->probs_kept));
+  unet_grow(op_need, attention_scratch_floats(B, t->HW, t->C, t->NH, f32));
 }
 
 void attn_core_forward(AttnCore *t, float *out, const float *hn, const float *x, const float *params,

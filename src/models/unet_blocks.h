@@ -155,8 +155,9 @@ typedef struct {
   size_t qkv_w, qkv_b;    // (C, 3C), (3C)
   size_t proj_w, proj_b;  // (C, C), (C): zero-init in ADM
   AttnProbs probs_kept;   // saved: probs below; recomputed: formed in UNetScratch.op
+  Precision probs_storage; // of saved probs: the arena plan's (bf16: their bf16 bits)
   SavedOperand qkv;       // (B,HW,3C) saved
-  float *probs;           // (B,NH,HW,HW) saved, or NULL (recomputed in backward)
+  AttnSavedProbs probs;   // (B,NH,HW,HW) saved, float32 or bf16 bits; none when recomputed
   SavedOperand att;       // (B,HW,C) saved
   const Bf16Operands *bf;
 } AttnCore;

@@ -161,15 +161,24 @@ static void set_storage(void *ctx, SavedOperand *saved, size_t floats_per_exampl
   saved->storage = *(const Precision *)ctx;
 }
 
+// The saved product operands and the saved attention probabilities in `storage`: in a
+// bf16 step P is a bf16 value as it is formed (ops/attention.h), so its bf16 bits are
+// all a bf16 plan keeps of it, like an operand's.
+static void set_storage_all(StepNet *u, Precision storage) {
+  stepnet_visit_operand_only(u, set_storage, &storage);
+  for (int i = 0; i < u->n_attn; i++) u->attn[i].core.probs_storage = storage;
+  for (int i = 0; i < u->n_xfmr; i++) u->xfmr[i].attn.probs_storage = storage;
+}
+
 int stepnet_plan_storage(StepNet *u, Precision storage) {
   if (storage == u->storage) return VDMC_OK;
   if (storage == PREC_BF16 && u->precision != PREC_BF16)
     return vdmc_fail(VDMC_ERR_INTERNAL, "model: bf16 storage of fp32 products' operands");
   Precision was = u->storage;
-  stepnet_visit_operand_only(u, set_storage, &storage);
+  set_storage_all(u, storage);
   int st = stepnet_plan_arena(u);
   if (st) {  // the previous plan again, into the arena stepnet_plan_arena gave back
-    stepnet_visit_operand_only(u, set_storage, &was);
+    set_storage_all(u, was);
     stepnet_plan_arena(u);  // fails only when the arena could not be had back: forward refuses then
     st = VDMC_ERR_MEMORY;
     storage = was;

@@ -2,10 +2,11 @@
 // Every matrix product is one sgemm per (b, head) that reads the head's
 // q/k/v columns in place from qkv (leading dimension 3C) and writes out/dqkv in
 // place (leading dimensions C and 3C): no gather, no transpose copies.
-// The probabilities P are saved (forward fills a (B, NH, T, T) buffer backward reads) or
-// recomputed (forward and backward form them for a few (b, head) pairs at a time in the
-// scratch, backward again from the same q and k): one function forms them in all three
-// places, so both ways have the same bits. Threads (ops/parallel.h): forward gives each
+// The probabilities P are saved (forward fills a (B, NH, T, T) buffer backward reads, or
+// in a bf16 run forms them a few (b, head) pairs at a time in the scratch and keeps their
+// bf16 bits) or recomputed (forward and backward form them for a few pairs at a time in
+// the scratch, backward again from the same q and k): one function forms them in all
+// places, so every way has the same bits. Threads (ops/parallel.h): forward gives each
 // thread whole pairs; a recomputing backward forms a pass's P the same way; then backward
 // goes head by head, each product cut by ops/gemm.h and the softmax rows split over the
 // threads.
@@ -13,10 +14,14 @@
 
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/fastexp.h"
+#include "ops/bf16.h"
 #include "ops/gemm.h"
+#include "ops/gemm_bf16.h"
 #include "ops/parallel.h"
 
 // The vector helpers are static and inlined: no vector crosses a call, so GCC's note
@@ -80,9 +85,10 @@ static inline __attribute__((always_inline)) float row_max(const float *row, int
   return mx;
 }
 
-// Rows of s (T, T) in place: s <- softmax(s), with the row maximum subtracted.
+// Rows of s (T, T) in place: s <- softmax(s), with the row maximum subtracted; each row
+// rounded to bf16 when `round` (a bf16 region: P is a product operand).
 VDMC_SIMD_CLONES
-static void softmax_rows(float *s, int T) {
+static void softmax_rows(float *s, int T, int round) {
   for (int i = 0; i < T; i++) {
     float *row = s + (size_t)i * T;
     const float mx = row_max(row, T);
@@ -93,6 +99,7 @@ static void softmax_rows(float *s, int T) {
     for (; j < T; j++) acc[0] += row[j] = fastexp_nonpos(row[j] - mx);
     float inv = 1.0f / lanes_total(acc);
     for (j = 0; j < T; j++) row[j] *= inv;
+    if (round) round_to_bf16_serial(row, row, (size_t)T);
   }
 }
 
@@ -113,18 +120,19 @@ const char *attn_probs_name(AttnProbs where) {
   return where >= 0 && where < ATTN_PROBS_COUNT ? names[where] : "?";
 }
 
-// Recomputed: the pass's probabilities, then backward's dP. Saved: dP.
-size_t attention_scratch_floats(int B, int T, int C, int NH, AttnProbs where) {
-  size_t probs = where == ATTN_PROBS_RECOMPUTED ? pass_pairs(B, NH) : 0;
+// Not kept as float32: the pass's probabilities, then backward's dP. Kept: dP.
+size_t attention_scratch_floats(int B, int T, int C, int NH, int probs_f32) {
+  (void)C;
+  size_t probs = probs_f32 ? 0 : pass_pairs(B, NH);
   return (probs + 1) * (size_t)T * T;
 }
 
 // P = softmax(q k^T / sqrt(D)) of one head into p (T, T): the one place forward and a
 // recomputing backward form the probabilities, so saved and recomputed P have the same
-// bits.
-static void head_probs(const Head *hd, float *p, int T) {
+// bits; rounded to bf16 when `round`.
+static void head_probs(const Head *hd, float *p, int T, int round) {
   gemm_block(0, 1, T, T, hd->D, hd->scale, hd->q, hd->ld, hd->k, hd->ld, 0.0f, p, T);
-  softmax_rows(p, T);
+  softmax_rows(p, T, round);
 }
 
 // Pairs [first + lo, first + hi) (pair i = b * NH + h); pair first + j's probabilities
@@ -134,6 +142,7 @@ typedef struct {
   const float *qkv;
   size_t first;
   int T, C, NH;
+  int round;  // in a bf16 region
 } AttnPass;
 
 static void attn_pass_pairs(void *ctx, size_t lo, size_t hi) {
@@ -143,7 +152,7 @@ static void attn_pass_pairs(void *ctx, size_t lo, size_t hi) {
     size_t i = a->first + j;
     Head hd = head_at(a->qkv, (int)(i / (size_t)a->NH), (int)(i % (size_t)a->NH), T, C, a->NH);
     float *p = a->probs + j * T * T;
-    head_probs(&hd, p, T);
+    head_probs(&hd, p, T, a->round);
     if (a->out) gemm_block(0, 0, T, hd.D, T, 1.0f, p, T, hd.v, hd.ld, 0.0f, a->out + hd.out_off, C);
   }
 }
@@ -151,7 +160,7 @@ static void attn_pass_pairs(void *ctx, size_t lo, size_t hi) {
 // Pairs [first, first + n) over the pool's threads.
 static void attn_pass(float *out, float *probs, const float *qkv, size_t first, size_t n, int T,
                       int C, int NH) {
-  AttnPass a = {out, probs, qkv, first, T, C, NH};
+  AttnPass a = {out, probs, qkv, first, T, C, NH, gemm_bf16_in_region()};
   par_for(n, 1, n * T * ((size_t)T + (out ? 3 * (size_t)C / NH : 0)), attn_pass_pairs, &a);
 }
 
@@ -159,25 +168,37 @@ void attention_probs(float *probs, const float *qkv, int B, int T, int C, int NH
   attn_pass(NULL, probs, qkv, 0, (size_t)B * NH, T, C, NH);
 }
 
-void attention_forward(float *out, float *probs, const float *qkv, int B, int T, int C, int NH,
-                       float *scratch) {
+static void internal_error(const char *what) {
+  fprintf(stderr, "vdmc: internal error: %s\n", what);
+  abort();
+}
+
+void attention_forward(float *out, AttnSavedProbs keep, const float *qkv, int B, int T, int C,
+                       int NH, float *scratch) {
   size_t pairs = (size_t)B * NH;
-  if (probs) {  // saved: every pair's P stays where backward reads it
-    attn_pass(out, probs, qkv, 0, pairs, T, C, NH);
+  if (keep.f32) {  // every pair's P stays where backward reads it
+    attn_pass(out, keep.f32, qkv, 0, pairs, T, C, NH);
     return;
   }
-  size_t per = pass_pairs(B, NH);
-  for (size_t first = 0; first < pairs; first += per)
-    attn_pass(out, scratch, qkv, first, pairs - first < per ? pairs - first : per, T, C, NH);
+  // bf16 bits hold P exactly only where it was rounded as it was formed
+  if (keep.bf16 && !gemm_bf16_in_region()) internal_error("attention's P kept as bf16 in fp32");
+  size_t per = pass_pairs(B, NH), tt = (size_t)T * T;
+  for (size_t first = 0; first < pairs; first += per) {
+    size_t n = pairs - first < per ? pairs - first : per;
+    attn_pass(out, scratch, qkv, first, n, T, C, NH);
+    if (keep.bf16) pack_bf16_threaded(keep.bf16 + first * tt, scratch, n * tt);
+  }
 }
 
 typedef struct {
   float *dp;
   const float *p;
   int T;
+  int round;  // in a bf16 region: dS is the operand of dS k and dS^T q
 } SoftmaxBwd;
 
-// dS = P * (dP - rowsum(dP * P)), in place over rows [lo, hi) of dP (T, T).
+// dS = P * (dP - rowsum(dP * P)), in place over rows [lo, hi) of dP (T, T), rounded to
+// bf16 when `round`.
 VDMC_SIMD_CLONES
 static void softmax_backward_rows(void *ctx, size_t lo, size_t hi) {
   const SoftmaxBwd *a = ctx;
@@ -194,6 +215,7 @@ static void softmax_backward_rows(void *ctx, size_t lo, size_t hi) {
     for (; j < T; j++) acc[0] += g[j] * pr[j];
     float dot = lanes_total(acc);
     for (j = 0; j < T; j++) g[j] = pr[j] * (g[j] - dot);
+    if (a->round) round_to_bf16_serial(g, g, (size_t)T);
   }
 }
 
@@ -207,27 +229,31 @@ static void head_backward(const Head *hd, float *dqkv, const float *dout, const 
   gemm_strided(1, 0, T, D, T, 1.0f, p, T, g, C, 1.0f, dv, ld);
   // dP = dout v^T, then dS through the softmax
   gemm_strided(0, 1, T, T, D, 1.0f, g, C, hd->v, ld, 0.0f, dp, T);
-  SoftmaxBwd sb = {dp, p, T};
+  SoftmaxBwd sb = {dp, p, T, gemm_bf16_in_region()};
   par_for((size_t)T, 1, (size_t)T * T, softmax_backward_rows, &sb);
   // dq += dS k / sqrt(D) ; dk += dS^T q / sqrt(D)
   gemm_strided(0, 0, T, D, T, hd->scale, dp, T, hd->k, ld, 1.0f, dq, ld);
   gemm_strided(1, 0, T, D, T, hd->scale, dp, T, hd->q, ld, 1.0f, dk, ld);
 }
 
-void attention_backward(float *dqkv, const float *dout, const float *qkv, const float *probs,
+void attention_backward(float *dqkv, const float *dout, const float *qkv, AttnSavedProbs saved,
                         int B, int T, int C, int NH, float *scratch) {
   if (!dqkv) return;
-  // saved: one pass over every pair, reading forward's P; recomputed: passes that form it
-  size_t pairs = (size_t)B * NH, per = probs ? pairs : pass_pairs(B, NH);
-  float *dp = probs ? scratch : scratch + per * T * T;
+  // kept as float32: one pass over every pair, reading forward's P where it is; as bf16
+  // bits or not at all: passes that widen or form it in the scratch
+  size_t pairs = (size_t)B * NH, per = saved.f32 ? pairs : pass_pairs(B, NH), tt = (size_t)T * T;
+  float *dp = saved.f32 ? scratch : scratch + per * tt;
   for (size_t first = 0; first < pairs; first += per) {
     size_t n = pairs - first < per ? pairs - first : per;
-    const float *p = probs ? probs + first * T * T : scratch;
-    if (!probs) attn_pass(NULL, scratch, qkv, first, n, T, C, NH);  // the P forward had
+    const float *p = saved.f32 ? saved.f32 + first * tt : scratch;
+    if (saved.bf16)
+      widen_bf16_threaded(scratch, saved.bf16 + first * tt, n * tt);
+    else if (!saved.f32)
+      attn_pass(NULL, scratch, qkv, first, n, T, C, NH);  // the P forward had
     for (size_t j = 0; j < n; j++) {
       size_t i = first + j;
       Head hd = head_at(qkv, (int)(i / (size_t)NH), (int)(i % (size_t)NH), T, C, NH);
-      head_backward(&hd, dqkv, dout, p + j * T * T, dp, T, C);
+      head_backward(&hd, dqkv, dout, p + j * tt, dp, T, C);
     }
   }
 }

@@ -8,6 +8,7 @@
 #define VDMC_OPS_ATTENTION_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 // Where backward gets the probabilities from (config key model.attention_probs): a
 // memory-for-time trade that changes no result.
@@ -20,21 +21,34 @@ typedef enum {
 // "saved", "recomputed": the values of model.attention_probs.
 const char *attn_probs_name(AttnProbs where);
 
-// Floats of scratch forward and backward need. Saved: T * T, backward's dP. Recomputed:
-// (pairs per pass + 1) * T * T, a pass's P and backward's dP; after either call the last
-// pass's P is at the front.
-size_t attention_scratch_floats(int B, int T, int C, int NH, AttnProbs where);
+// Where forward keeps P for backward: as float32 (f32), as its bf16 bits (bf16: a bf16
+// run's 16-bit storage, only inside a bf16 region, where P is a bf16 value), or nowhere
+// (both NULL: recomputed in backward). At most one is set.
+typedef struct {
+  float *f32;     // (B,NH,T,T) or NULL
+  uint16_t *bf16; // (B,NH,T,T) or NULL
+} AttnSavedProbs;
+// P recomputed in backward.
+static const AttnSavedProbs ATTN_PROBS_NONE = {NULL, NULL};
+
+// Floats of scratch forward and backward need. P kept as float32: T * T, backward's
+// dP. Otherwise (recomputed, or kept as bf16 bits): (pairs per pass + 1) * T * T, a
+// pass's P and backward's dP; after either call the last pass's P is at the front.
+size_t attention_scratch_floats(int B, int T, int C, int NH, int probs_f32);
 // P of every head, as forward and backward form it (for checks and fixtures).
 void attention_probs(float *probs /* (B,NH,T,T) */, const float *qkv /* (B,T,3C) */, int B,
                      int T, int C, int NH);
-// probs: where forward keeps P for backward (saved), or NULL: recomputed, formed in the
-// scratch (unused when probs is given).
-void attention_forward(float *out /* (B,T,C) */, float *probs /* (B,NH,T,T) or NULL */,
+// keep: where P goes for backward (scratch unused when it is keep.f32).
+// In a bf16 region (ops/gemm_bf16.h) the probabilities and, in backward, their gradient
+// dS are operands of the head's products, so they are rounded to bf16 as they are formed
+// (P before P v and in the softmax's backward; dS before dS k and dS^T q), on every
+// bf16 path: the kernel's packing would round them too (docs/precision.md).
+void attention_forward(float *out /* (B,T,C) */, AttnSavedProbs keep,
                        const float *qkv /* (B,T,3C) */, int B, int T, int C, int NH,
                        float *scratch);
-// Accumulates into dqkv; NULL skips. probs: forward's (saved), or NULL: recomputed.
+// Accumulates into dqkv; NULL skips. saved: what forward kept (the same kind).
 void attention_backward(float *dqkv /* (B,T,3C) */, const float *dout /* (B,T,C) */,
-                        const float *qkv, const float *probs /* (B,NH,T,T) or NULL */, int B,
-                        int T, int C, int NH, float *scratch);
+                        const float *qkv, AttnSavedProbs saved, int B, int T, int C, int NH,
+                        float *scratch);
 
 #endif

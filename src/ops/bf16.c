@@ -41,6 +41,11 @@ void round_to_bf16(float *dst, const float *src, size_t n) {
   par_for(n, 16, n, round_range, &a);
 }
 
+void round_to_bf16_serial(float *dst, const float *src, size_t n) {
+  RoundArgs a = {dst, src};
+  round_range(&a, 0, n);
+}
+
 typedef struct {
   uint16_t *dst;
   const float *src;

@@ -1,7 +1,7 @@
 // bf16-operand products as "round the operands, then the fp32 op" (ops/bf16_products.h),
 // the op's GEMMs in a bf16 region (ops/gemm_bf16.h: the AVX512-BF16 kernel where the CPU
-// has it, which also rounds what the op computes inside: Winograd's transformed tiles,
-// attention's probabilities and their gradient; docs/precision.md).
+// has it, which also rounds Winograd's transformed tiles; attention rounds its
+// probabilities and their gradient itself in a region; docs/precision.md).
 // The rounded copies are laid out [first operand | second operand] in bf->buf.
 #include "ops/bf16_products.h"
 
@@ -135,29 +135,29 @@ void conv2d_backward_mixed(const Bf16Operands *bf, float *dinp, float *dweight, 
   gemm_bf16_region_end();
 }
 
-void attention_forward_mixed(const Bf16Operands *bf, float *out, float *probs, const float *qkv,
-                             int B, int T, int C, int NH, float *scratch) {
+void attention_forward_mixed(const Bf16Operands *bf, float *out, AttnSavedProbs keep,
+                             const float *qkv, int B, int T, int C, int NH, float *scratch) {
   float *at = bf ? bf->buf : NULL;
   if (bf) {
     qkv = rounded(bf, &at, qkv, (size_t)B * T * 3 * C);
     gemm_bf16_region_begin();
   }
-  attention_forward(out, probs, qkv, B, T, C, NH, scratch);
+  attention_forward(out, keep, qkv, B, T, C, NH, scratch);
   gemm_bf16_region_end();
 }
 
 void attention_backward_mixed(const Bf16Operands *bf, float *dqkv, const float *dout,
-                              MixedInput qkv, const float *probs, int B, int T, int C, int NH,
-                              float *scratch) {
+                              MixedInput qkv, AttnSavedProbs saved, int B, int T, int C,
+                              int NH, float *scratch) {
   if (!dqkv) return;  // its only output
   if (!bf) {
-    attention_backward(dqkv, dout, fp32_input(qkv), probs, B, T, C, NH, scratch);
+    attention_backward(dqkv, dout, fp32_input(qkv), saved, B, T, C, NH, scratch);
     return;
   }
   float *at = bf->buf;
   const float *qkv_r = input_operand(bf, &at, qkv, (size_t)B * T * 3 * C);
   dout = rounded(bf, &at, dout, (size_t)B * T * C);
   gemm_bf16_region_begin();
-  attention_backward(dqkv, dout, qkv_r, probs, B, T, C, NH, scratch);
+  attention_backward(dqkv, dout, qkv_r, saved, B, T, C, NH, scratch);
   gemm_bf16_region_end();
 }

@@ -2,9 +2,10 @@
 // (docs/precision.md). Each `*_mixed` call takes a Bf16Operands: NULL runs the fp32 op
 // unchanged; otherwise every operand the op receives (activation, weight, upstream
 // gradient) is rounded to bf16 (ops/bf16.h) into bf->buf and the fp32 op runs on the
-// rounded copies. What the op computes inside stays fp32: the Winograd transforms (so
-// the transformed tiles are not bf16 values), the softmax probabilities and their
-// gradient, every sum. Bias gradients are column sums of the fp32 upstream gradient (a
+// rounded copies, in a bf16 region (ops/gemm_bf16.h). What the op computes inside stays
+// fp32 (the Winograd transforms, so the transformed tiles are not bf16 values; every sum)
+// except attention's probabilities and their gradient, operands of its products, which
+// it rounds to bf16 in the region (ops/attention.h). Bias gradients are column sums of the fp32 upstream gradient (a
 // sum, not a product). So a *_mixed call gives exactly the bits of the fp32 op on
 // round_to_bf16'd operands, dbias being the fp32 op's on the unrounded dout.
 // Legend: as in linear.h, conv2d.h, attention.h.
@@ -14,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ops/attention.h"
 #include "ops/conv2d.h"
 
 // Where the rounded operands go: one buffer shared by all ops of a model (they run one
@@ -56,12 +58,13 @@ void conv2d_forward_mixed(const Bf16Operands *bf, float *out, const float *inp,
 void conv2d_backward_mixed(const Bf16Operands *bf, float *dinp, float *dweight, float *dbias,
                            const float *dout, MixedInput inp, const float *weight,
                            const Conv2dDims *d, float *scratch);
-// q, k, v and dout rounded; the probabilities (the softmax output: saved in probs, or
-// NULL: recomputed in backward from the same rounded q and k) stay fp32.
-void attention_forward_mixed(const Bf16Operands *bf, float *out, float *probs, const float *qkv,
-                             int B, int T, int C, int NH, float *scratch);
+// q, k, v and dout rounded; the probabilities (the softmax output: kept as float32 or,
+// with bf, as bf16 bits, or recomputed in backward from the same rounded q and k) and
+// their gradient rounded as they are formed (ops/attention.h).
+void attention_forward_mixed(const Bf16Operands *bf, float *out, AttnSavedProbs keep,
+                             const float *qkv, int B, int T, int C, int NH, float *scratch);
 void attention_backward_mixed(const Bf16Operands *bf, float *dqkv, const float *dout,
-                              MixedInput qkv, const float *probs, int B, int T, int C, int NH,
-                              float *scratch);
+                              MixedInput qkv, AttnSavedProbs saved, int B, int T, int C,
+                              int NH, float *scratch);
 
 #endif

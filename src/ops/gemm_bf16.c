@@ -40,6 +40,8 @@ const char *gemm_bf16_path_name(GemmBf16Path path) {
 void gemm_bf16_region_begin(void) { in_region = 1; }
 void gemm_bf16_region_end(void) { in_region = 0; }
 
+int gemm_bf16_in_region(void) { return in_region; }
+
 int gemm_bf16_active(void) { return in_region && gemm_bf16_path() != GEMM_BF16_PORTABLE; }
 
 void gemm_bf16(size_t m, size_t n, size_t k, float alpha, const float *A, size_t a_row,

@@ -41,6 +41,9 @@ const char *gemm_bf16_path_name(GemmBf16Path path);
 // one flag serves all threads; the pool's workers only read it. Regions do not nest.
 void gemm_bf16_region_begin(void);
 void gemm_bf16_region_end(void);
+// Whether a region is open: the ops that compute operands of their own products
+// (attention's probabilities and their gradient) round them to bf16 there, on every path.
+int gemm_bf16_in_region(void);
 // Whether gemm_block and gemm_small take the bf16 kernel now: inside a region, on a
 // path other than PORTABLE.
 int gemm_bf16_active(void);

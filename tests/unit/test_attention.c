@@ -17,7 +17,7 @@ typedef struct {
 
 static double attn_loss(void *p) {
   AttnCtx *c = p;
-  attention_forward(c->out, c->probs, c->qkv, c->B, c->T, c->C, c->NH, c->scratch);
+  attention_forward(c->out, (AttnSavedProbs){c->probs, NULL}, c->qkv, c->B, c->T, c->C, c->NH, c->scratch);
   return gradcheck_dot(c->out, c->probe, (size_t)c->B * c->T * c->C);
 }
 
@@ -27,13 +27,13 @@ static void test_gradcheck(AttnProbs where) {
   c.qkv = malloc(nqkv * sizeof(float));
   c.out = malloc(nout * sizeof(float));
   c.probe = malloc(nout * sizeof(float));
-  c.scratch = malloc(attention_scratch_floats(c.B, c.T, c.C, c.NH, where) * sizeof(float));
+  c.scratch = malloc(attention_scratch_floats(c.B, c.T, c.C, c.NH, where == ATTN_PROBS_SAVED) * sizeof(float));
   if (where == ATTN_PROBS_SAVED) c.probs = malloc((size_t)c.B * c.NH * c.T * c.T * sizeof(float));
   float *dqkv = calloc(nqkv, sizeof(float));
   fill_uniform(c.qkv, nqkv, 11, -1.5f, 1.5f);
   fill_uniform(c.probe, nout, 12, -1, 1);
   attn_loss(&c);
-  attention_backward(dqkv, c.probe, c.qkv, c.probs, c.B, c.T, c.C, c.NH, c.scratch);
+  attention_backward(dqkv, c.probe, c.qkv, (AttnSavedProbs){c.probs, NULL}, c.B, c.T, c.C, c.NH, c.scratch);
   GradcheckTarget t = {"attention.dqkv", c.qkv, dqkv, nqkv};
   double worst = gradcheck_run(attn_loss, &c, &t, 1, 1e-2, 5e-3, 1e-5, nqkv);
   printf("attention gradcheck, P %s: worst rel err %.3g over %zu elements\n",
@@ -64,11 +64,11 @@ static void test_parity(const char *file, double grad_tol, AttnProbs where) {
   if (qkv && dout && rout && rprobs && rdqkv) {
     float *out = malloc(nout * sizeof(float)), *probs = malloc(np * sizeof(float));
     float *dqkv = malloc(nqkv * sizeof(float)), *expect = malloc(nqkv * sizeof(float));
-    float *scratch = malloc(attention_scratch_floats(B, T, C, NH, where) * sizeof(float));
+    float *scratch = malloc(attention_scratch_floats(B, T, C, NH, where == ATTN_PROBS_SAVED) * sizeof(float));
     // saved: the P forward writes for backward; recomputed: P as both form it
-    float *saved = where == ATTN_PROBS_SAVED ? probs : NULL;
+    AttnSavedProbs saved = {where == ATTN_PROBS_SAVED ? probs : NULL, NULL};
     attention_forward(out, saved, qkv, B, T, C, NH, scratch);
-    if (!saved) attention_probs(probs, qkv, B, T, C, NH);
+    if (!saved.f32) attention_probs(probs, qkv, B, T, C, NH);
     printf("attention parity %s, P %s\n", file, attn_probs_name(where));
     CHECK_ARRAYS(out, rout, nout, 1e-5, "attention out");
     CHECK_ARRAYS(probs, rprobs, np, 1e-5, "attention probs");

@@ -32,7 +32,7 @@ static int same_bits(const float *a, const float *b, size_t n) {
 
 // Pairs per pass, from the scratch's documented size ((pairs per pass + 1) T^2).
 static size_t pass_pairs(int B, int T, int C, int NH) {
-  return attention_scratch_floats(B, T, C, NH, ATTN_PROBS_RECOMPUTED) / ((size_t)T * T) - 1;
+  return attention_scratch_floats(B, T, C, NH, 0) / ((size_t)T * T) - 1;
 }
 
 // Pairs in the last pass: the ones whose P the scratch holds after forward and backward.
@@ -52,17 +52,17 @@ static void check_op(int B, int T, int C, int NH, unsigned seed) {
   float *all_p = malloc(np * sizeof(float));
   float *dqkv = calloc(nqkv, sizeof(float)), *dqkv1 = calloc(nqkv, sizeof(float));
   float *dqkv_s = calloc(nqkv, sizeof(float));
-  size_t sf = attention_scratch_floats(B, T, C, NH, ATTN_PROBS_RECOMPUTED);
-  CHECK(sf > attention_scratch_floats(B, T, C, NH, ATTN_PROBS_SAVED),
+  size_t sf = attention_scratch_floats(B, T, C, NH, 0);
+  CHECK(sf > attention_scratch_floats(B, T, C, NH, 1),
         "op B%d NH%d: saving P needs no pass of it in the scratch", B, NH);
   float *scratch = malloc(sf * sizeof(float)), *fwd_p = malloc(sf * sizeof(float));
   fill_uniform(qkv, nqkv, seed, -2, 2);
   fill_uniform(dout, nout, seed + 1, -1, 1);
   CHECK((size_t)B * NH > pass_pairs(B, T, C, NH), "op B%d NH%d: one pass only, no cut tested",
         B, NH);
-  attention_forward(out_s, probs, qkv, B, T, C, NH, scratch);
-  attention_backward(dqkv_s, dout, qkv, probs, B, T, C, NH, scratch);
-  attention_forward(out, NULL, qkv, B, T, C, NH, scratch);
+  attention_forward(out_s, (AttnSavedProbs){probs, NULL}, qkv, B, T, C, NH, scratch);
+  attention_backward(dqkv_s, dout, qkv, (AttnSavedProbs){probs, NULL}, B, T, C, NH, scratch);
+  attention_forward(out, ATTN_PROBS_NONE, qkv, B, T, C, NH, scratch);
   size_t last = last_pass_pairs(B, T, C, NH), first_last = (size_t)B * NH - last;
   memcpy(fwd_p, scratch, last * tt * sizeof(float));
   CHECK(same_bits(fwd_p, probs + first_last * tt, last * tt),
@@ -70,7 +70,7 @@ static void check_op(int B, int T, int C, int NH, unsigned seed) {
   attention_probs(all_p, qkv, B, T, C, NH);
   CHECK(same_bits(all_p, probs, np), "op B%d T%d NH%d: attention_probs is not the saved P", B, T,
         NH);
-  attention_backward(dqkv, dout, qkv, NULL, B, T, C, NH, scratch);
+  attention_backward(dqkv, dout, qkv, ATTN_PROBS_NONE, B, T, C, NH, scratch);
   CHECK(same_bits(scratch, fwd_p, last * tt), "op B%d T%d NH%d: backward's P is not forward's", B,
         T, NH);
   CHECK(same_bits(out, out_s, nout), "op B%d T%d NH%d: out differs, P recomputed vs saved", B, T,
@@ -78,8 +78,8 @@ static void check_op(int B, int T, int C, int NH, unsigned seed) {
   CHECK(same_bits(dqkv, dqkv_s, nqkv), "op B%d T%d NH%d: dqkv differs, P recomputed vs saved", B,
         T, NH);
   for (int b = 0; b < B; b++) {
-    attention_forward(out1 + b * o1, NULL, qkv + b * n1, 1, T, C, NH, scratch);
-    attention_backward(dqkv1 + b * n1, dout + b * o1, qkv + b * n1, NULL, 1, T, C, NH, scratch);
+    attention_forward(out1 + b * o1, ATTN_PROBS_NONE, qkv + b * n1, 1, T, C, NH, scratch);
+    attention_backward(dqkv1 + b * n1, dout + b * o1, qkv + b * n1, ATTN_PROBS_NONE, 1, T, C, NH, scratch);
   }
   CHECK(same_bits(out, out1, nout), "op B%d T%d NH%d: out depends on the passes", B, T, NH);
   CHECK(same_bits(dqkv, dqkv1, nqkv), "op B%d T%d NH%d: dqkv depends on the passes", B, T, NH);
@@ -98,18 +98,28 @@ typedef struct {
   float *out, *fwd_p, *scratch, *dhn, *dx, *grads, *dout, *hn, *qkv, *att;
 } AttnCheck;
 
+// The saving core's P as floats: its float32 buffer, or its bf16 bits (the bf16 plan)
+// widened into buf (n).
+static const float *kept_probs(const AttnCore *t, float *buf, size_t n) {
+  if (t->probs.f32) return t->probs.f32;
+  widen_bf16(buf, t->probs.bf16, n);
+  return buf;
+}
+
 // 2. One attention core of the recomputing model after its forward, against the same core
 // of the saving model.
 static void check_core(AttnCheck *c, AttnCore *t, const AttnCore *saved) {
   int B = BATCH, T = t->HW, C = t->C, NH = t->NH;
   size_t n = (size_t)B * T * C, tt = (size_t)T * T;
   size_t last = last_pass_pairs(B, T, C, NH);
-  CHECK(t->probs == NULL && saved->probs != NULL, "%s core %d: P kept by the wrong build",
-        c->model, c->checked);
+  CHECK(!t->probs.f32 && !t->probs.bf16 && (saved->probs.f32 || saved->probs.bf16),
+        "%s core %d: P kept by the wrong build", c->model, c->checked);
+  CHECK(!saved->probs.bf16 == !t->att.bf16, "%s %s core %d: P not stored like the operands",
+        c->model, c->prec, c->checked);
   CHECK(last == (size_t)B * NH, "%s: %d pairs do not fit one pass: P checked in part", c->model,
         B * NH);
   saved_operand_floats(&t->qkv, c->qkv, 3 * n);
-  attention_forward_mixed(t->bf, c->out, NULL, c->qkv, B, T, C, NH, c->scratch);
+  attention_forward_mixed(t->bf, c->out, ATTN_PROBS_NONE, c->qkv, B, T, C, NH, c->scratch);
   if (t->att.bf16) round_to_bf16(c->out, c->out, n);  // what the bf16 plan stores
   saved_operand_floats(&t->att, c->att, n);
   CHECK(same_bits(c->out, c->att, n), "%s %s core %d: forward again on the saved qkv is not "
@@ -121,9 +131,10 @@ static void check_core(AttnCheck *c, AttnCore *t, const AttnCore *saved) {
                      &u->scratch);
   CHECK(same_bits(u->scratch.op, c->fwd_p, last * tt), "%s %s core %d: backward's P is not "
         "forward's", c->model, c->prec, c->checked);
-  if (saved->probs)
-    CHECK(same_bits(u->scratch.op, saved->probs, last * tt), "%s %s core %d: the recomputed P "
-          "is not the saved P", c->model, c->prec, c->checked);
+  float *kept = malloc(last * tt * sizeof *kept);
+  CHECK(same_bits(u->scratch.op, kept_probs(saved, kept, last * tt), last * tt), "%s %s core %d: "
+        "the recomputed P is not the saved P", c->model, c->prec, c->checked);
+  free(kept);
   c->checked++;
 }
 

@@ -87,6 +87,22 @@ static void add_saving(void *ctx, SavedOperand *o, size_t floats_per_example) {
   sum->count++;
 }
 
+// The floats the bf16 plan saves on attention core t's probabilities (none when they are
+// recomputed): it keeps their bf16 bits, two per float.
+static size_t probs_saving(const AttnCore *t, int B) {
+  if (t->probs_kept != ATTN_PROBS_SAVED) return 0;
+  size_t n = (size_t)B * t->NH * t->HW * t->HW;
+  return arena_size(n) - arena_size((n + 1) / 2);
+}
+
+static size_t all_probs_saving(const StepNet *u) {
+  size_t s = 0;
+  for (int i = 0; i < u->n_attn; i++) s += probs_saving(&u->attn[i].core, u->max_batch);
+  for (int i = 0; i < u->n_xfmr; i++)
+    if (u->xfmr[i].kind == XFMR_ATTN) s += probs_saving(&u->xfmr[i].attn, u->max_batch);
+  return s;
+}
+
 // A control: saved tensors backward reads in fp32 (the first res block's conv1 output,
 // which GN2's backward and its recomputed output read; the first transformer MLP's fc1
 // output, GELU's backward reads it).
@@ -266,12 +282,13 @@ static void check_storage(const char *model, StepNet *u) {
   fill_uniform(dout, n_out, 23, -1, 1);
   DropoutKey drop = {.seed = 5, .step = 1, .p = 0.1f};
   Pass p[3];  // fp32, bf16 on the fp32 plan, bf16 plan
-  size_t arena[3];
+  size_t arena[3], op[3];
   for (int i = 0; i < 3; i++) {
     CHECK(stepnet_set_precision(u, i ? PREC_BF16 : PREC_FP32) == VDMC_OK, "%s: precision", model);
     if (i == 1) CHECK(stepnet_plan_storage(u, PREC_FP32) == VDMC_OK, "%s: fp32 storage", model);
     CHECK(u->storage == (i == 2 ? PREC_BF16 : PREC_FP32), "%s: storage of pass %d", model, i);
     arena[i] = u->arena.capacity;
+    op[i] = u->max_op_scratch;
     p[i] = (Pass){calloc(n_out, sizeof(float)), calloc(P, sizeof(float)),
                   calloc(n_in, sizeof(float)), calloc(B, sizeof(float))};
     CHECK(stepnet_forward(u, params, p[i].out, x, lambda, labels, B, &drop) == VDMC_OK,
@@ -284,13 +301,19 @@ static void check_storage(const char *model, StepNet *u) {
   CHECK(!same_pass(&p[1], &p[0], P, n_in, n_out, B), "%s: bf16 gives fp32's bits", model);
   StorageSum sum = {.B = u->max_batch};
   stepnet_visit_operand_only(u, add_saving, &sum);
-  printf("%s: bf16 plan %zu floats, fp32 plan %zu: %d saved operands, %zu floats less "
-         "(expected %zu), %.3f x\n", model, arena[2], arena[1], sum.count, arena[1] - arena[2],
-         sum.saved, (double)arena[2] / arena[1]);
-  CHECK(arena[0] == arena[1] && arena[1] - arena[2] == sum.saved && sum.count > 0,
+  // and the saved probabilities halved, less what the kernel scratch grew: P kept as bf16
+  // bits is formed a few heads at a time there, as when it is recomputed
+  size_t probs = all_probs_saving(u), grown = arena_size(op[2]) - arena_size(op[1]);
+  size_t expect = sum.saved + probs - grown;
+  printf("%s: bf16 plan %zu floats, fp32 plan %zu: %d saved operands (%zu floats), "
+         "probabilities %zu, scratch +%zu: %zu floats less (expected %zu), %.3f x\n", model,
+         arena[2], arena[1], sum.count, sum.saved, probs, grown, arena[1] - arena[2], expect,
+         (double)arena[2] / arena[1]);
+  CHECK(arena[0] == arena[1] && arena[1] - arena[2] == expect && sum.count > 0 &&
+            op[0] == op[1] && op[2] >= op[1],
         "%s: arena %zu (fp32), %zu (bf16 products, fp32 storage), %zu (bf16 plan): "
-        "not smaller by the %zu floats of the halved operands", model, arena[0], arena[1],
-        arena[2], sum.saved);
+        "not smaller by the %zu floats of the halved operands and probabilities", model,
+        arena[0], arena[1], arena[2], expect);
   // fp32 after the bf16 plan: fp32's plan and bits again
   CHECK(stepnet_set_precision(u, PREC_FP32) == VDMC_OK, "%s: fp32 again", model);
   Pass again = {calloc(n_out, sizeof(float)), calloc(P, sizeof(float)),

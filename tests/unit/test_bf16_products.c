@@ -16,6 +16,9 @@
 //  5. the saved input given as its bf16 bits (MixedInput.bf16: a bf16 run's 16-bit
 //     storage, models/unet_blocks.h SavedOperand) gives the bits of rounding it.
 // The attention forward has its own bound (softmax), its backward is checked by 1.
+// Attention's probabilities and their gradient are operands of its products: in a bf16
+// region it rounds them as it forms them, on both paths, so P kept for backward is a bf16
+// value, and keeping its bf16 bits (a bf16 run's storage) changes no bit.
 // Every case runs on each bf16 path this CPU has (ops/gemm_bf16.h): on the portable one
 // the reference "fp32 op on rounded operands" is the fp32 op; on the AVX512-BF16 kernel
 // it is the fp32 op on rounded operands inside a bf16 region (the same kernel), and the
@@ -467,41 +470,55 @@ static void attention_case(int B, int T, int C, int NH, float scale) {
   int D = C / NH;
   float *qkv = random_floats(nqkv, 21, scale), *dy = random_floats(ny, 22, 1);
   float *dq0 = random_floats(nqkv, 23, 0.3f);
-  float *scratch = floats(attention_scratch_floats(B, T, C, NH, ATTN_PROBS_RECOMPUTED));
+  float *scratch = floats(attention_scratch_floats(B, T, C, NH, 0));
   Bf16Operands bf = {floats(attention_mixed_floats(B, T, C)), attention_mixed_floats(B, T, C), 0};
   float *qr = rounded_copy(qkv, nqkv), *dyr = rounded_copy(dy, ny);
   float *y16 = floats(ny), *y32 = floats(ny), *yr = floats(ny), *y16r = floats(ny);
   float *p16 = floats(np), *p32 = floats(np), *pr = floats(np);
-  attention_forward_mixed(&bf, y16, p16, qkv, B, T, C, NH, scratch);
-  attention_forward(y32, p32, qkv, B, T, C, NH, scratch);
+  attention_forward_mixed(&bf, y16, (AttnSavedProbs){p16, NULL}, qkv, B, T, C, NH, scratch);
+  attention_forward(y32, (AttnSavedProbs){p32, NULL}, qkv, B, T, C, NH, scratch);
   gemm_bf16_region_begin();  // the reference: the same kernel on rounded operands
-  attention_forward(yr, pr, qr, B, T, C, NH, scratch);
+  attention_forward(yr, (AttnSavedProbs){pr, NULL}, qr, B, T, C, NH, scratch);
   gemm_bf16_region_end();
   check_same("attention forward", y16, yr, ny);
   check_same("attention probs", p16, pr, np);
-  // the probabilities recomputed (model.attention_probs) instead: the same bits
-  attention_forward_mixed(&bf, y16r, NULL, qkv, B, T, C, NH, scratch);
+  // P rounded to bf16 in the region only: every kept value a bf16 value, not in fp32
+  float *p16_again = rounded_copy(p16, np), *p32_rounded = rounded_copy(p32, np);
+  check_same("attention probs are bf16 values", p16_again, p16, np);
+  CHECK(memcmp(p32_rounded, p32, np * sizeof *p32), "attention: fp32 P rounded outside a region");
+  free(p16_again), free(p32_rounded);
+  // the probabilities recomputed (model.attention_probs), or kept as bf16 bits: the same
+  uint16_t *pb = malloc(np * sizeof *pb);
+  float *pb_wide = floats(np), *y16b = floats(ny);
+  attention_forward_mixed(&bf, y16r, ATTN_PROBS_NONE, qkv, B, T, C, NH, scratch);
   check_same("attention forward, P recomputed", y16r, y16, ny);
+  attention_forward_mixed(&bf, y16b, (AttnSavedProbs){NULL, pb}, qkv, B, T, C, NH, scratch);
+  check_same("attention forward, P kept as bf16", y16b, y16, ny);
+  widen_bf16(pb_wide, pb, np);
+  check_same("attention probs kept as bf16", pb_wide, p16, np);
   float *dq16 = copy_of(dq0, nqkv), *dqr = copy_of(dq0, nqkv), *dq16r = copy_of(dq0, nqkv);
-  attention_backward_mixed(&bf, dq16, dy, mixed_input_f32(qkv), p16, B, T, C, NH, scratch);
+  attention_backward_mixed(&bf, dq16, dy, mixed_input_f32(qkv), (AttnSavedProbs){p16, NULL}, B, T,
+                           C, NH, scratch);
   gemm_bf16_region_begin();
-  attention_backward(dqr, dyr, qr, pr, B, T, C, NH, scratch);
+  attention_backward(dqr, dyr, qr, (AttnSavedProbs){pr, NULL}, B, T, C, NH, scratch);
   gemm_bf16_region_end();
   check_same("attention dqkv", dq16, dqr, nqkv);
-  attention_backward_mixed(&bf, dq16r, dy, mixed_input_f32(qkv), NULL, B, T, C, NH, scratch);
+  attention_backward_mixed(&bf, dq16r, dy, mixed_input_f32(qkv), ATTN_PROBS_NONE, B, T, C, NH,
+                           scratch);
   check_same("attention dqkv, P recomputed", dq16r, dq16, nqkv);
   uint16_t *q16 = bf16_bits(qkv, nqkv);
-  for (int kept = 0; kept < 2; kept++) {  // P saved and recomputed
+  const AttnSavedProbs kept[3] = {{p16, NULL}, {NULL, pb}, {NULL, NULL}};
+  for (int k = 0; k < 3; k++) {  // P saved as float32, as bf16 bits, recomputed
     float *dq_s = copy_of(dq0, nqkv);
-    attention_backward_mixed(&bf, dq_s, dy, (MixedInput){NULL, q16}, kept ? p16 : NULL, B, T, C,
-                             NH, scratch);
+    attention_backward_mixed(&bf, dq_s, dy, (MixedInput){NULL, q16}, kept[k], B, T, C, NH,
+                             scratch);
     check_same("attention dqkv, qkv stored in bf16", dq_s, dqr, nqkv);
     free(dq_s);
   }
-  free(q16);
+  free(q16), free(pb), free(pb_wide), free(y16b);
 
-  // On the kernel the scores' sums add a rounding per k block, and P itself is rounded
-  // to bf16 before P V: rho becomes (1 + rho)(1 + u) - 1.
+  // On the kernel the scores' sums add a rounding per k block; P itself is rounded to
+  // bf16 before P V (on both paths): rho becomes (1 + rho)(1 + u) - 1.
   double *S = doubles(ny), c = 1.0 / sqrt((double)D), gT = gamma_n(T + kernel_blocks(T));
   double gD = gamma_n(D + 1 + kernel_blocks(D));
   for (int b = 0; b < B; b++)
@@ -520,7 +537,7 @@ static void attention_case(int B, int T, int C, int NH, float scale) {
         }
         double delta = 2e-7 + U32 * (smax - smin + 1) + gamma_n(T) + 2 * U32;
         double rho = (expm1(2 * E) + delta * (1 + exp(2 * E))) / (1 - delta);
-        if (on_kernel) rho = (1 + rho) * (1 + U) - 1;
+        rho = (1 + rho) * (1 + U) - 1;
         double f = rho * (1 + U) + U + gT * (2 + U + rho * (1 + U));
         const float *p = p32 + (((size_t)b * NH + h) * T + i) * T;
         for (int e = 0; e < D; e++) {
@@ -538,6 +555,80 @@ static void attention_case(int B, int T, int C, int NH, float scale) {
   free(dq16r), free(S);
 }
 
+// What rounding P costs backward (docs/precision.md, "The AVX512-BF16 kernel"): the fp32
+// op (no region) from P and from P rounded to bf16 differ, per element, within
+//   dq_ie <= c sum_j B_ij |k_je|,  dk_je <= c sum_i B_ij |q_ie|,  dv_je <= u sum_i P_ij |dy_ie|
+// with B_ij = (2u + u^2) P_ij (|dP_ij| + sum_l P_il |dP_il|), dP = dy v^T, c = 1/sqrt(D),
+// plus both fp32 computations' own error, gamma_{2T+D+8} over the same sums of magnitudes.
+static void attention_rounded_probs_case(int B, int T, int C, int NH, float scale) {
+  size_t nqkv = (size_t)B * T * 3 * C, ny = (size_t)B * T * C, np = (size_t)B * NH * T * T;
+  int D = C / NH;
+  float *qkv = random_floats(nqkv, 31, scale), *dy = random_floats(ny, 32, 1);
+  float *dq0 = random_floats(nqkv, 33, 0.3f), *p = floats(np);
+  float *scratch = floats(attention_scratch_floats(B, T, C, NH, 1));
+  attention_probs(p, qkv, B, T, C, NH);
+  float *pr = rounded_copy(p, np), *dqa = copy_of(dq0, nqkv), *dqb = copy_of(dq0, nqkv);
+  attention_backward(dqa, dy, qkv, (AttnSavedProbs){p, NULL}, B, T, C, NH, scratch);
+  attention_backward(dqb, dy, qkv, (AttnSavedProbs){pr, NULL}, B, T, C, NH, scratch);
+  double *bound = doubles(nqkv), *slack = doubles(nqkv), c = 1.0 / sqrt((double)D);
+  double *Bij = doubles((size_t)T * T), *Mij = doubles((size_t)T * T);
+  double g = gamma_n(2.0 * T + D + 8);
+  for (int b = 0; b < B; b++)
+    for (int h = 0; h < NH; h++) {
+      const float *P = p + ((size_t)b * NH + h) * T * T;
+      const float *base = qkv + (size_t)b * T * 3 * C + (size_t)h * D;
+      const float *dyb = dy + (size_t)b * T * C + (size_t)h * D;
+      for (int i = 0; i < T; i++) {
+        double sum_dp = 0, sum_m = 0, *dpr = Bij + (size_t)i * T, *mr = Mij + (size_t)i * T;
+        for (int j = 0; j < T; j++) {
+          double dp = 0, m = 0;
+          for (int e = 0; e < D; e++) {
+            double v = base[(size_t)j * 3 * C + 2 * C + e], d = dyb[(size_t)i * C + e];
+            dp += d * v, m += fabs(d) * fabs(v);
+          }
+          dpr[j] = fabs(dp), mr[j] = m;
+          sum_dp += P[(size_t)i * T + j] * fabs(dp), sum_m += P[(size_t)i * T + j] * m;
+        }
+        for (int j = 0; j < T; j++) {  // B_ij, and the fp32 magnitudes in Mij
+          double pij = P[(size_t)i * T + j];
+          dpr[j] = (2 * U + U * U) * pij * (dpr[j] + sum_dp);
+          mr[j] = pij * (mr[j] + sum_m);
+        }
+      }
+      for (int i = 0; i < T; i++)
+        for (int j = 0; j < T; j++) {
+          double bij = Bij[(size_t)i * T + j], mij = Mij[(size_t)i * T + j];
+          double pij = P[(size_t)i * T + j];
+          for (int e = 0; e < D; e++) {
+            size_t qi = (size_t)b * T * 3 * C + (size_t)i * 3 * C + (size_t)h * D + e;
+            size_t kj = (size_t)b * T * 3 * C + (size_t)j * 3 * C + C + (size_t)h * D + e;
+            size_t vj = kj + C;
+            double ki = fabs(qkv[kj]), qv = fabs(qkv[qi]), d = fabs(dyb[(size_t)i * C + e]);
+            bound[qi] += c * bij * ki, slack[qi] += c * mij * ki;
+            bound[kj] += c * bij * qv, slack[kj] += c * mij * qv;
+            bound[vj] += U * pij * d, slack[vj] += pij * d;
+          }
+        }
+    }
+  size_t bad = 0, beyond = 0;
+  double worst = 0;
+  for (size_t i = 0; i < nqkv; i++) {
+    double fp32 = 2 * g * (slack[i] + fabs(dq0[i]));
+    double err = fabs((double)dqa[i] - (double)dqb[i]), all = bound[i] + fp32;
+    bad += !(err <= all);
+    beyond += err > fp32;
+    if (all > 0 && err / all > worst) worst = err / all;
+  }
+  printf("%-28s worst |P - bf16(P)| effect = %.3f of the bound; %5.1f%% of elements beyond "
+         "the fp32-only bound\n", "attention backward, P", worst, 100.0 * beyond / nqkv);
+  CHECK(bad == 0, "attention backward: %zu of %zu elements beyond the bound of rounding P", bad,
+        nqkv);
+  CHECK(worst >= 0.01 && beyond > 0, "attention backward: the bound of rounding P is loose "
+        "(worst %.3f) or P was not rounded", worst);
+  free(qkv), free(dy), free(dq0), free(p), free(scratch), free(pr), free(dqa), free(dqb);
+  free(bound), free(slack), free(Bij), free(Mij);
+}
+
 static void all_cases(void) {
   linear_case(37, 96, 40);
   linear_case(5, 8, 300);
@@ -550,6 +641,8 @@ static void all_cases(void) {
   conv_case("conv 3x3 Cin 3", conv2d_dims(2, 8, 8, 3, 16, 3, 1));
   attention_case(2, 24, 32, 2, 1.0f);
   attention_case(1, 49, 64, 4, 2.0f);
+  attention_rounded_probs_case(2, 24, 32, 2, 1.0f);
+  attention_rounded_probs_case(1, 49, 64, 4, 2.0f);
 }
 
 int main(void) {
