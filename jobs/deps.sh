@@ -5,6 +5,9 @@ VDMC_DEBIAN_PACKAGES="cmake gcc make pkg-config libopenmpi-dev openmpi-bin libop
 libhdf5-openmpi-dev hdf5-tools libscalapack-openmpi-dev libyaml-dev libpng-dev zlib1g-dev \
 libzip-dev libjpeg-dev libprotobuf-c-dev protobuf-c-compiler python3-protobuf dataset-fashion-mnist qemu-user slurm-wlm munge iproute2 util-linux \
 clang-14 libclang-rt-14-dev"
+# oneDNN, for profiling/bench_dnnl only (its bf16 matmul against vdmc's AVX512-BF16 GEMM);
+# nothing else links it, and the build skips bench_dnnl without it.
+VDMC_DEBIAN_PACKAGES="$VDMC_DEBIAN_PACKAGES libdnnl-dev"
 
 vdmc_install_deps() {
   local missing=() p
