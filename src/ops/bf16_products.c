@@ -37,10 +37,20 @@ static const float *rounded(const Bf16Operands *bf, float **at, const float *src
   return dst;
 }
 
+// An operand only the op's GEMMs read (linear's and attention's, never a conv's: its
+// Winograd transforms read the input): on the kernel path as it is, since the kernel's
+// packing rounds it exactly as round_to_bf16 (denormals aside, which vdpbf16ps flushes
+// either way), so the copy would be a pass that changes no bit; on the portable path
+// rounded into *at.
+static const float *gemm_operand(const Bf16Operands *bf, float **at, const float *src, size_t n) {
+  return gemm_bf16_path() == GEMM_BF16_PORTABLE ? rounded(bf, at, src, n) : src;
+}
+
 // The saved input's bf16 values at *at (advanced): rounded from float32 or widened from
-// the stored bits, the same floats.
-static const float *input_operand(const Bf16Operands *bf, float **at, MixedInput in, size_t n) {
-  if (!in.bf16) return rounded(bf, at, in.f32, n);
+// the stored bits, the same floats. gemm_only: only GEMMs read it (gemm_operand).
+static const float *input_operand(const Bf16Operands *bf, float **at, MixedInput in, size_t n,
+                                  int gemm_only) {
+  if (!in.bf16) return gemm_only ? gemm_operand(bf, at, in.f32, n) : rounded(bf, at, in.f32, n);
   float *dst = take(bf, at, n);
   widen_bf16_threaded(dst, in.bf16, n);
   return dst;
@@ -75,7 +85,7 @@ void linear_forward_mixed(const Bf16Operands *bf, float *out, const float *inp,
                           const float *weight, const float *bias, int N, int Cin, int Cout) {
   if (bf) {
     float *at = bf->buf;
-    inp = rounded(bf, &at, inp, (size_t)N * Cin);
+    inp = gemm_operand(bf, &at, inp, (size_t)N * Cin);
     weight = weight_operand(bf, &at, weight, (size_t)Cin * Cout);
     gemm_bf16_region_begin();
   }
@@ -93,9 +103,9 @@ void linear_backward_mixed(const Bf16Operands *bf, float *dinp, float *dweight, 
   linear_backward(NULL, NULL, dbias, dout, NULL, weight, N, Cin, Cout);
   if (!dinp && !dweight) return;
   float *at = bf->buf;
-  const float *dout_r = rounded(bf, &at, dout, (size_t)N * Cout);
+  const float *dout_r = gemm_operand(bf, &at, dout, (size_t)N * Cout);
   const float *w_r = dinp ? weight_operand(bf, &at, weight, (size_t)Cin * Cout) : NULL;
-  const float *inp_r = dweight ? input_operand(bf, &at, inp, (size_t)N * Cin) : NULL;
+  const float *inp_r = dweight ? input_operand(bf, &at, inp, (size_t)N * Cin, 1) : NULL;
   gemm_bf16_region_begin();
   linear_backward(dinp, dweight, NULL, dout_r, inp_r, w_r, N, Cin, Cout);
   gemm_bf16_region_end();
@@ -129,7 +139,7 @@ void conv2d_backward_mixed(const Bf16Operands *bf, float *dinp, float *dweight, 
   const float *w_r =
       dinp ? weight_operand(bf, &at, weight, (size_t)d->kh * d->kw * d->Cin * d->Cout) : NULL;
   const float *inp_r =
-      dweight ? input_operand(bf, &at, inp, (size_t)d->B * d->H * d->W * d->Cin) : NULL;
+      dweight ? input_operand(bf, &at, inp, (size_t)d->B * d->H * d->W * d->Cin, 0) : NULL;
   gemm_bf16_region_begin();
   conv2d_backward(dinp, dweight, NULL, dout_r, inp_r, w_r, d, scratch);
   gemm_bf16_region_end();
@@ -139,7 +149,7 @@ void attention_forward_mixed(const Bf16Operands *bf, float *out, AttnSavedProbs 
                              const float *qkv, int B, int T, int C, int NH, float *scratch) {
   float *at = bf ? bf->buf : NULL;
   if (bf) {
-    qkv = rounded(bf, &at, qkv, (size_t)B * T * 3 * C);
+    qkv = gemm_operand(bf, &at, qkv, (size_t)B * T * 3 * C);
     gemm_bf16_region_begin();
   }
   attention_forward(out, keep, qkv, B, T, C, NH, scratch);
@@ -155,8 +165,8 @@ void attention_backward_mixed(const Bf16Operands *bf, float *dqkv, const float *
     return;
   }
   float *at = bf->buf;
-  const float *qkv_r = input_operand(bf, &at, qkv, (size_t)B * T * 3 * C);
-  dout = rounded(bf, &at, dout, (size_t)B * T * C);
+  const float *qkv_r = input_operand(bf, &at, qkv, (size_t)B * T * 3 * C, 1);
+  dout = gemm_operand(bf, &at, dout, (size_t)B * T * C);
   gemm_bf16_region_begin();
   attention_backward(dqkv, dout, qkv_r, saved, B, T, C, NH, scratch);
   gemm_bf16_region_end();
