@@ -7,8 +7,9 @@
 
 #include "core/cpu_features.h"
 #include "ops/gemm_bf16_kernel.h"
+#include "ops/kernel_path.h"
 
-static GemmBf16Path forced_path = GEMM_BF16_BEST;
+static KernelPath choice = {GEMM_BF16_BEST};
 static int in_region;
 
 GemmBf16Path gemm_bf16_best(void) {
@@ -20,21 +21,17 @@ GemmBf16Path gemm_bf16_best(void) {
 }
 
 GemmBf16Path gemm_bf16_path(void) {
-  return forced_path == GEMM_BF16_BEST ? gemm_bf16_best() : forced_path;
+  return (GemmBf16Path)kernel_path_now(&choice, gemm_bf16_best(), GEMM_BF16_BEST);
 }
 
 int gemm_bf16_force(GemmBf16Path path) {
-  if (path != GEMM_BF16_BEST && path > gemm_bf16_best()) return -1;
-  forced_path = path;
-  return 0;
+  return kernel_path_force(&choice, path, gemm_bf16_best(), GEMM_BF16_BEST);
 }
 
 const char *gemm_bf16_path_name(GemmBf16Path path) {
-  switch (path) {
-    case GEMM_BF16_PORTABLE: return "portable (round + fp32 FMA)";
-    case GEMM_BF16_AVX512: return "AVX512-BF16 vdpbf16ps 8x32 kernel";
-    default: return "best";
-  }
+  static const char *const names[GEMM_BF16_BEST] = {"portable (round + fp32 FMA)",
+                                                    "AVX512-BF16 vdpbf16ps 8x32 kernel"};
+  return kernel_path_name(names, GEMM_BF16_BEST, path);
 }
 
 void gemm_bf16_region_begin(void) { in_region = 1; }

@@ -8,8 +8,9 @@
 #include "ops/gemm.h"
 #include "ops/gemm_bf16.h"
 #include "ops/gemm_small_kernels.h"
+#include "ops/kernel_path.h"
 
-static GemmSmallPath forced_path = GEMM_SMALL_BEST;
+static KernelPath choice = {GEMM_SMALL_BEST};
 
 GemmSmallPath gemm_small_best(void) {
 #if GEMM_SMALL_X86
@@ -20,22 +21,17 @@ GemmSmallPath gemm_small_best(void) {
 }
 
 GemmSmallPath gemm_small_path(void) {
-  return forced_path == GEMM_SMALL_BEST ? gemm_small_best() : forced_path;
+  return (GemmSmallPath)kernel_path_now(&choice, gemm_small_best(), GEMM_SMALL_BEST);
 }
 
 int gemm_small_force(GemmSmallPath path) {
-  if (path != GEMM_SMALL_BEST && path > gemm_small_best()) return -1;
-  forced_path = path;
-  return 0;
+  return kernel_path_force(&choice, path, gemm_small_best(), GEMM_SMALL_BEST);
 }
 
 const char *gemm_small_path_name(GemmSmallPath path) {
-  switch (path) {
-    case GEMM_SMALL_BLAS: return "OpenBLAS sgemm";
-    case GEMM_SMALL_AVX2: return "AVX2+FMA 6x16 kernel";
-    case GEMM_SMALL_AVX512: return "AVX-512 8x32 kernel";
-    default: return "best";
-  }
+  static const char *const names[GEMM_SMALL_BEST] = {"OpenBLAS sgemm", "AVX2+FMA 6x16 kernel",
+                                                     "AVX-512 8x32 kernel"};
+  return kernel_path_name(names, GEMM_SMALL_BEST, path);
 }
 
 void gemm_small(size_t m, size_t n, size_t k, const float *A, size_t a_row, size_t a_col,

@@ -290,20 +290,44 @@ static void check_round_to_nearest_even(void) {
   free(a), free(b), free(C);
 }
 
+// Random operands a (m, k), b (k, n) and a start C0 (m, ldc) with `copies` result
+// buffers (the products a check compares), seeds seed, seed + 1, seed + 2.
+typedef struct {
+  float *a, *b, *C0, *C[4];
+  size_t len;  // floats of C0 and each C
+  int copies;
+} Problem;
+
+static Problem problem_new(size_t m, size_t n, size_t k, size_t ldc, int copies, unsigned seed) {
+  Problem p = {malloc(m * k * sizeof(float)), malloc(k * n * sizeof(float)),
+               malloc(m * ldc * sizeof(float)), {NULL}, m * ldc, copies};
+  for (int v = 0; v < copies; v++) p.C[v] = malloc(p.len * sizeof(float));
+  fill_uniform(p.a, m * k, seed, -1, 1);
+  fill_uniform(p.b, k * n, seed + 1, -1, 1);
+  fill_uniform(p.C0, p.len, seed + 2, -1, 1);
+  return p;
+}
+
+// Every result buffer back to C0.
+static void problem_restart(Problem *p) {
+  for (int v = 0; v < p->copies; v++) memcpy(p->C[v], p->C0, p->len * sizeof(float));
+}
+
+static void problem_free(Problem *p) {
+  free(p->a), free(p->b), free(p->C0);
+  for (int v = 0; v < p->copies; v++) free(p->C[v]);
+}
+
 // ---- 4. cut invariance -----------------------------------------------------------------
 
 static void check_cuts(void) {
   const size_t m = 50, n = 70, k = 600, ldc = n + 2, rows = 17, cols = 33;
-  float *a = malloc(m * k * sizeof *a), *b = malloc(k * n * sizeof *b);
-  float *C0 = malloc(m * ldc * sizeof *C0), *C[3];
-  for (int v = 0; v < 3; v++) C[v] = malloc(m * ldc * sizeof(float));
-  fill_uniform(a, m * k, 81, -1, 1);
-  fill_uniform(b, k * n, 82, -1, 1);
-  fill_uniform(C0, m * ldc, 83, -1, 1);
+  Problem p = problem_new(m, n, k, ldc, 3, 81);
+  float **C = p.C;
   for (int layout = 0; layout < 4; layout++) {
-    Operands o = store_operands(a, b, m, n, k, layout);
+    Operands o = store_operands(p.a, p.b, m, n, k, layout);
     for (int beta = 0; beta < 2; beta++) {
-      for (int v = 0; v < 3; v++) memcpy(C[v], C0, m * ldc * sizeof(float));
+      problem_restart(&p);
       run(&o, m, n, k, 1.0f, (float)beta, C[0], ldc);
       // rows [0, 17) and [17, 50)
       gemm_bf16(rows, n, k, 1.0f, o.A, o.a_row, o.a_col, o.B, o.b_row, o.b_col, (float)beta,
@@ -324,8 +348,7 @@ static void check_cuts(void) {
     }
     free_operands(&o);
   }
-  free(a), free(b), free(C0);
-  for (int v = 0; v < 3; v++) free(C[v]);
+  problem_free(&p);
 }
 
 // ---- 5. through the dispatch ------------------------------------------------------------
@@ -341,17 +364,13 @@ static size_t count_differing(const float *x, const float *y, size_t len) {
 static void check_gemm_strided(void) {
   const size_t m = 300, n = 200, k = 300, ldc = n + 4;
   const float alpha = 0.5f, beta = 1.0f;
-  float *a = malloc(m * k * sizeof *a), *b = malloc(k * n * sizeof *b);
-  float *C0 = malloc(m * ldc * sizeof *C0), *C[4];
-  for (int v = 0; v < 4; v++) C[v] = malloc(m * ldc * sizeof(float));
-  fill_uniform(a, m * k, 91, -1, 1);
-  fill_uniform(b, k * n, 92, -1, 1);
-  fill_uniform(C0, m * ldc, 93, -1, 1);
+  Problem p = problem_new(m, n, k, ldc, 4, 91);
+  float *a = p.a, *b = p.b, **C = p.C;
   for (int layout = 0; layout < 4; layout++) {
     const int ta = layout >> 1, tb = layout & 1;
     Operands o = store_operands(a, b, m, n, k, layout);
     const size_t lda = ta ? o.a_col : o.a_row, ldb = tb ? o.b_col : o.b_row;
-    for (int v = 0; v < 4; v++) memcpy(C[v], C0, m * ldc * sizeof(float));
+    problem_restart(&p);
     gemm_bf16_region_begin();
     for (int t = 1; t <= 2; t++) {
       par_set_threads(t);
@@ -379,22 +398,18 @@ static void check_gemm_strided(void) {
   gemm_bf16(m, n, k, 1.0f, a, k, 1, b, n, 1, 0.0f, C[1], n);
   CHECK(!memcmp(C[0], C[1], m * n * sizeof(float)),
         "gemm_rowmajor in a region differs from the direct gemm_bf16 call");
-  free(a), free(b), free(C0);
-  for (int v = 0; v < 4; v++) free(C[v]);
+  problem_free(&p);
 }
 
 static void check_gemm_small(void) {
   const size_t m = 29, n = 71, k = 600, ldc = n + 3;
-  float *a = malloc(m * k * sizeof *a), *b = malloc(k * n * sizeof *b);
-  float *C0 = malloc(m * ldc * sizeof *C0), *C[4];
-  for (int v = 0; v < 4; v++) C[v] = malloc(m * ldc * sizeof(float));
-  fill_uniform(a, m * k, 101, -1, 1);
-  fill_uniform(b, k * n, 102, -1, 1);
-  fill_uniform(C0, m * ldc, 103, -1, 1);
+  Problem p = problem_new(m, n, k, ldc, 4, 101);
+  const float *a = p.a, *b = p.b, *C0 = p.C0;
+  float **C = p.C;
   for (int ta = 0; ta < 2; ta++) {
     Operands o = store_operands(a, b, m, n, k, ta << 1);  // B row-major, ldb = n + 5
     for (int acc = 0; acc < 2; acc++) {
-      for (int v = 0; v < 4; v++) memcpy(C[v], C0, m * ldc * sizeof(float));
+      problem_restart(&p);
       gemm_bf16_region_begin();
       gemm_small(m, n, k, o.A, o.a_row, o.a_col, o.B, o.b_row, acc, C[0], ldc);
       gemm_bf16_region_end();
@@ -421,8 +436,8 @@ static void check_gemm_small(void) {
       for (size_t i = 0; i < m; i++)
         for (size_t j = 0; j < n; j++) {
           double s = acc ? C0[i * ldc + j] : 0, t = fabs(s);
-          for (size_t p = 0; p < k; p++) {
-            const double x = (double)a[i * k + p] * b[p * n + j];
+          for (size_t q = 0; q < k; q++) {
+            const double x = (double)a[i * k + q] * b[q * n + j];
             s += x, t += fabs(x);
           }
           bad += fabs(C[2][i * ldc + j] - s) > gamma_u((double)k + 1, 0x1p-24) * t * 1.01;
@@ -432,8 +447,7 @@ static void check_gemm_small(void) {
     }
     free_operands(&o);
   }
-  free(a), free(b), free(C0);
-  for (int v = 0; v < 4; v++) free(C[v]);
+  problem_free(&p);
 }
 
 // ---- 6. denormals -----------------------------------------------------------------------
