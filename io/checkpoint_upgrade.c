@@ -69,8 +69,7 @@ static int prepare_names(const char *given, UpgradeNames *n) {
   int status = input_file_check(n->real, "checkpoint");
   if (status) return status;
   if (file_record_start(n->real) == FILE_START_RECORD) {
-    FileKind kind = FILE_KIND_CHECKPOINT;  // a damaged record: the loaders name the damage
-    if (file_record_kind(n->real, &kind)) vdmc_clear_error();
+    FileKind kind = file_record_kind(n->real);  // a damaged record: the loaders name it
     if (kind != FILE_KIND_CHECKPOINT)
       return vdmc_fail(VDMC_ERR_INPUT, "%s is a vdmc %s file, not a checkpoint: nothing to upgrade", given,
                        file_kind_name(kind));

@@ -67,9 +67,11 @@ int file_record_is_bare_hdf5(const unsigned char *block, size_t n);
 // record, and parse it unchecked.
 typedef enum { FILE_START_RECORD, FILE_START_HDF5, FILE_START_OTHER } FileStart;
 FileStart file_record_start(const char *path);
-// The kind of a file that starts with a record whose own CRC holds (its data
-// unchecked): what vdmc info dispatches on. VDMC_ERR_IO when the record is damaged.
-int file_record_kind(const char *path, FileKind *kind);
+// The kind the record at the start of a file names (its own CRC checked, the data
+// unchecked): what vdmc info and vdmc upgrade dispatch on. A damaged or unreadable
+// record gives FILE_KIND_CHECKPOINT, with no error left set: the checkpoint readers
+// then name the damage, as every one of them does.
+FileKind file_record_kind(const char *path);
 
 // In memory: rewrites the record of data[0, size) as a record of `kind` for its present
 // bytes: for a dataset keeping the userblock size and skipped ranges of the record there

@@ -143,9 +143,7 @@ int vdmc_file_kind(const char *path, char *kind, size_t size) {
   if (start == FILE_START_RECORD) {  // HDF5 sees it only after its checksum is verified
     // The kind the record names (its own CRC checked); a damaged record goes to the
     // checkpoint reader, which names the damage as every checkpoint reader does.
-    FileKind k = FILE_KIND_CHECKPOINT;
-    if (file_record_kind(path, &k)) vdmc_clear_error();
-    snprintf(kind, size, "%s", file_kind_name(k));
+    snprintf(kind, size, "%s", file_kind_name(file_record_kind(path)));
     return VDMC_OK;
   }
   // HDF5 would also find a superblock after a userblock, e.g. behind a damaged record
