@@ -17,6 +17,7 @@
 #include "mpi/iallreduce_algorithm.h"
 #include "mpi/world.h"
 #include "ops/attention.h"
+#include "ops/gemm_bf16.h"
 #include "cli/flag_parse.h"
 #include "cli/mpi_command.h"
 #include "train/train_eval.h"
@@ -129,6 +130,9 @@ int cmd_train(int argc, char **argv) {
     if (t->run.net.precision == PREC_BF16)
       fprintf(stderr, "vdmc train: precision bf16 products, fp32 accumulation and master weights: %s\n",
               bf16_path_name());
+    else if (gemm_bf16_best() != GEMM_BF16_PORTABLE)  // the default, where bf16 would pay
+      fprintf(stderr, "vdmc train: precision fp32 (this CPU has AVX512-BF16: train.precision: bf16 "
+              "would run the products on its kernel, faster; docs/precision.md says at what cost)\n");
     else
       fprintf(stderr, "vdmc train: precision fp32\n");
     fprintf(stderr, "vdmc train: attention probabilities %s for backward (model.attention_probs), "

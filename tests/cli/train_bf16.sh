@@ -73,6 +73,10 @@ awk -v b="$db" -v f="$df" 'BEGIN { exit !(b != "" && f != "" && f > 0 && b <= 10
 train mixed 1 6 && train mixed 1 12 "${bf[@]}" && train mixed 1 18 || bad "fp32 -> bf16 -> fp32 resumes"
 [ "$(grep -c "precision bf16" "$work/mixed.log")" = 1 ] && [ "$(grep -c "precision fp32" "$work/mixed.log")" = 2 ] \
   && ok || bad "each leg does not say its precision"
+# an fp32 run names bf16 where the CPU has its kernel, and only there
+hint=$(grep -c "precision fp32 (this CPU has AVX512-BF16" "$work/mixed.log")
+if "$vdmc" blas 2>&1 | grep -Eq "^bf16: *(AVX512-BF16|.*AVX512-BF16 present)"; then want=2; else want=0; fi
+[ "$hint" = "$want" ] && ok || bad "the fp32 legs name bf16 $hint times, expected $want"
 train f32_18 1 18 || bad "straight fp32 18"
 dmix=$(param_diff "$work/mixed/checkpoints/step-00000018.h5" "$work/f32_18/checkpoints/step-00000018.h5")
 echo "fp32 -> bf16 -> fp32 against fp32 after 18 steps: params $dmix"
