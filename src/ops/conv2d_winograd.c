@@ -19,9 +19,12 @@
 // accumulating into its own dU[xi]. Every sum has the same order for any thread count.
 #include "ops/conv2d_winograd.h"
 
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ops/gemm.h"
+#include "ops/gemm_bf16.h"
 #include "ops/gemm_small.h"
 #include "ops/parallel.h"
 #include "ops/winograd_transforms.h"
@@ -168,6 +171,8 @@ typedef struct {
   size_t block;  // tiles per block
   float beta;
   const WinoKernels *kin, *kout;  // transforms for rows of Cin and of Cout channels
+  const uint32_t *packed_u;       // on the bf16 kernel: U's 16 planes packed once, or NULL
+  size_t plane_words;             // words of one packed plane
 } WinoRun;
 
 static void forward_blocks(void *ctx, int part, size_t lo, size_t hi) {
@@ -187,7 +192,11 @@ static void forward_blocks(void *ctx, int part, size_t lo, size_t hi) {
       j->kin->input(v + r * Ci, ldv, p, Ci);
     }
     for (size_t x = 0; x < WINO_POS; x++)
-      gemm_small(n, Co, Ci, v + x * ldv, Ci, 1, j->s.u + x * Ci * Co, Co, 0, m + x * ldm, Co);
+      if (j->packed_u)  // what gemm_small does in a bf16 region, without packing U again
+        gemm_bf16_packed(n, Co, Ci, 1.0f, v + x * ldv, Ci, 1, j->packed_u + x * j->plane_words,
+                         0.0f, m + x * ldm, Co);
+      else
+        gemm_small(n, Co, Ci, v + x * ldv, Ci, 1, j->s.u + x * Ci * Co, Co, 0, m + x * ldm, Co);
     pos = tile_pos(d, t0);
     for (size_t r = 0; r < n; r++, tile_next(&pos)) {
       size_t off[4];
@@ -222,11 +231,49 @@ static void weight_transform(float *u, const float *weight, const Conv2dDims *d)
   par_for(n, 1, WINO_POS * n, weight_transform_range, &a);
 }
 
+// U's planes packed for the bf16 kernel, once per conv: every block of tiles multiplies
+// the same 16 planes, which gemm_small would pack again per block (4% of an fmnist bf16
+// step). One buffer, grown to the largest conv and kept: ops run one at a time.
+static uint32_t *packed_planes;
+static size_t packed_planes_words;
+
+typedef struct {
+  uint32_t *dst;
+  const float *u;
+  size_t Ci, Co, words;
+} PackArgs;
+
+static void pack_plane_range(void *ctx, size_t lo, size_t hi) {
+  const PackArgs *a = ctx;
+  for (size_t x = lo; x < hi; x++)
+    gemm_bf16_pack(a->dst + x * a->words, a->Ci, a->Co, a->u + x * a->Ci * a->Co, a->Co, 1);
+}
+
+// The packed planes, or NULL (then gemm_small packs them per block: the same bits) when
+// the buffer cannot grow.
+static const uint32_t *pack_planes(const float *u, size_t Ci, size_t Co, size_t *plane_words) {
+  const size_t words = gemm_bf16_packed_words(Ci, Co), need = WINO_POS * words;
+  if (need > packed_planes_words) {
+    free(packed_planes);
+    packed_planes_words = 0;
+    // 64-byte aligned for the kernel's loads; a multiple of 64 bytes as aligned_alloc wants
+    packed_planes = aligned_alloc(64, (need * sizeof(uint32_t) + 63) / 64 * 64);
+    if (!packed_planes) return NULL;
+    packed_planes_words = need;
+  }
+  PackArgs a = {packed_planes, u, Ci, Co, words};
+  par_for(WINO_POS, 1, need, pack_plane_range, &a);
+  *plane_words = words;
+  return packed_planes;
+}
+
 void winograd_forward(float *out, const float *inp, const float *weight, const float *bias,
                       const Conv2dDims *d, float *scratch, float beta) {
   WinoRun j = {out, inp, bias, d, scratch_split(d, scratch), fwd_block_tiles(d), beta,
-               wino_kernels_for((size_t)d->Cin), wino_kernels_for((size_t)d->Cout)};
+               wino_kernels_for((size_t)d->Cin), wino_kernels_for((size_t)d->Cout), NULL, 0};
   weight_transform(j.s.u, weight, d);
+  if (gemm_bf16_active())
+    j.packed_u = pack_planes(j.s.u, (size_t)d->Cin, (size_t)d->Cout, &j.plane_words);
   const size_t T = tiles_total(d), blocks = (T + j.block - 1) / j.block;
   const size_t flops = T * WINO_POS * (size_t)d->Cin * (size_t)d->Cout;
   const int parts = blocks < WINO_SLOTS ? (int)blocks : WINO_SLOTS;

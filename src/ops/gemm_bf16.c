@@ -41,6 +41,13 @@ int gemm_bf16_in_region(void) { return in_region; }
 
 int gemm_bf16_active(void) { return in_region && gemm_bf16_path() != GEMM_BF16_PORTABLE; }
 
+// Callers check gemm_bf16_active() (or gemm_bf16_best()) first: reaching here is a bug
+// in vdmc.
+static _Noreturn void no_kernel(void) {
+  fprintf(stderr, "vdmc: internal error: gemm_bf16 without AVX512-BF16\n");
+  abort();
+}
+
 void gemm_bf16(size_t m, size_t n, size_t k, float alpha, const float *A, size_t a_row,
                size_t a_col, const float *B, size_t b_row, size_t b_col, float beta, float *C,
                size_t ldc) {
@@ -50,7 +57,34 @@ void gemm_bf16(size_t m, size_t n, size_t k, float alpha, const float *A, size_t
     return;
   }
 #endif
-  // Callers check gemm_bf16_active() first: reaching here is a bug in vdmc.
-  fprintf(stderr, "vdmc: internal error: gemm_bf16 without AVX512-BF16\n");
-  abort();
+  no_kernel();
+}
+
+size_t gemm_bf16_packed_words(size_t k, size_t n) {
+#if GEMM_BF16_X86
+  if (gemm_bf16_best() == GEMM_BF16_AVX512) return gemm_bf16_avx512_packed_words(k, n);
+#endif
+  no_kernel();
+}
+
+void gemm_bf16_pack(uint32_t *dst, size_t k, size_t n, const float *B, size_t b_row,
+                    size_t b_col) {
+#if GEMM_BF16_X86
+  if (gemm_bf16_best() == GEMM_BF16_AVX512) {
+    gemm_bf16_avx512_pack(dst, k, n, B, b_row, b_col);
+    return;
+  }
+#endif
+  no_kernel();
+}
+
+void gemm_bf16_packed(size_t m, size_t n, size_t k, float alpha, const float *A, size_t a_row,
+                      size_t a_col, const uint32_t *Bp, float beta, float *C, size_t ldc) {
+#if GEMM_BF16_X86
+  if (gemm_bf16_best() == GEMM_BF16_AVX512) {
+    gemm_bf16_avx512_packed(m, n, k, alpha, A, a_row, a_col, Bp, beta, C, ldc);
+    return;
+  }
+#endif
+  no_kernel();
 }

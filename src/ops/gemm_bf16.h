@@ -15,6 +15,7 @@
 #define VDMC_OPS_GEMM_BF16_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 // Products per k block: C is updated once per block (fp32), the block's pairs summed in
 // the accumulators.
@@ -55,5 +56,16 @@ int gemm_bf16_active(void);
 void gemm_bf16(size_t m, size_t n, size_t k, float alpha, const float *A, size_t a_row,
                size_t a_col, const float *B, size_t b_row, size_t b_col, float beta, float *C,
                size_t ldc);
+
+// B packed once for several products that multiply it (Winograd's 16 weight planes,
+// packed once per conv rather than once per block of tiles): the words of B (k, n) in
+// the kernel's packed layout, B packed into dst (64-byte aligned), and gemm_bf16 with
+// such a B, which gives the bits of gemm_bf16 on the B it was packed from. Only with
+// gemm_bf16_best() != PORTABLE.
+size_t gemm_bf16_packed_words(size_t k, size_t n);
+void gemm_bf16_pack(uint32_t *dst, size_t k, size_t n, const float *B, size_t b_row,
+                    size_t b_col);
+void gemm_bf16_packed(size_t m, size_t n, size_t k, float alpha, const float *A, size_t a_row,
+                      size_t a_col, const uint32_t *Bp, float beta, float *C, size_t ldc);
 
 #endif

@@ -66,12 +66,15 @@ INLINE BF16_TARGET void pack_lane_along(uint32_t *out, size_t width, size_t lane
   }
 }
 
-// b_pack <- B's rows [p0, p0 + kc) x columns [j0, j0 + nc), panel by panel.
-static BF16_TARGET void pack_b(const float *B, size_t b_row, size_t b_col, size_t p0, size_t kc,
-                               size_t j0, size_t nc) {
+// Words of one packed B block: kc deep, nc wide (panels of NR lanes).
+static size_t block_words(size_t kc, size_t nc) { return (nc + NR - 1) / NR * ((kc + 1) / 2) * NR; }
+
+// dst <- B's rows [p0, p0 + kc) x columns [j0, j0 + nc), panel by panel (block_words).
+static BF16_TARGET void pack_b(uint32_t *dst, const float *B, size_t b_row, size_t b_col, size_t p0,
+                               size_t kc, size_t j0, size_t nc) {
   const size_t kp = (kc + 1) / 2;
   for (size_t jp = 0; jp < nc; jp += NR) {
-    uint32_t *out = b_pack + jp / NR * kp * NR;
+    uint32_t *out = dst + jp / NR * kp * NR;
     const size_t w = min_size(NR, nc - jp);
     if (b_col == 1) {  // a row of B is contiguous: pair two rows lane by lane
       for (size_t q = 0; q < kp; q++) {
@@ -198,30 +201,72 @@ static void scale_rows(size_t m, size_t n, float beta, float *C, size_t ldc) {
   }
 }
 
-BF16_TARGET void gemm_bf16_avx512(size_t m, size_t n, size_t k, float alpha, const float *A,
-                                  size_t a_row, size_t a_col, const float *B, size_t b_row,
-                                  size_t b_col, float beta, float *C, size_t ldc) {
+// B as given (B, b_row, b_col), packed block by block into b_pack, or packed already
+// (packed: its blocks in the order the loops below take them).
+typedef struct {
+  const float *B;
+  size_t b_row, b_col;
+  const uint32_t *packed;
+} BSource;
+
+static BF16_TARGET void run(size_t m, size_t n, size_t k, float alpha, const float *A, size_t a_row,
+                            size_t a_col, BSource b, float beta, float *C, size_t ldc) {
   if (!m || !n) return;
   if (!k) {
     scale_rows(m, n, beta, C, ldc);
     return;
   }
+  const uint32_t *next = b.packed;
   for (size_t j0 = 0; j0 < n; j0 += NC) {
     const size_t nc = min_size(NC, n - j0);
     for (size_t p0 = 0; p0 < k; p0 += GEMM_BF16_KC) {
       const size_t kc = min_size(GEMM_BF16_KC, k - p0), kp = (kc + 1) / 2;
       const float cbeta = p0 == 0 ? beta : 1.0f;  // later blocks add to C
-      pack_b(B, b_row, b_col, p0, kc, j0, nc);
+      const uint32_t *bp = next ? next : b_pack;
+      if (next)
+        next += block_words(kc, nc);
+      else
+        pack_b(b_pack, b.B, b.b_row, b.b_col, p0, kc, j0, nc);
       for (size_t i0 = 0; i0 < m; i0 += MC) {
         const size_t mb = min_size(MC, m - i0);
         const PanelLayout al = pack_a(A, a_row, a_col, i0, mb, p0, kc);
         for (size_t ip = 0; ip < mb; ip += MR)
           for (size_t jp = 0; jp < nc; jp += NR)
-            tile(a_pack + ip * al.rs, al, b_pack + jp / NR * kp * NR, kp,
+            tile(a_pack + ip * al.rs, al, bp + jp / NR * kp * NR, kp,
                  C + (i0 + ip) * ldc + j0 + jp, ldc, (int)min_size(MR, mb - ip),
                  min_size(NR, nc - jp), alpha, cbeta);
       }
     }
   }
+}
+
+BF16_TARGET void gemm_bf16_avx512(size_t m, size_t n, size_t k, float alpha, const float *A,
+                                  size_t a_row, size_t a_col, const float *B, size_t b_row,
+                                  size_t b_col, float beta, float *C, size_t ldc) {
+  run(m, n, k, alpha, A, a_row, a_col, (BSource){B, b_row, b_col, NULL}, beta, C, ldc);
+}
+
+size_t gemm_bf16_avx512_packed_words(size_t k, size_t n) {
+  size_t words = 0;
+  for (size_t j0 = 0; j0 < n; j0 += NC)
+    for (size_t p0 = 0; p0 < k; p0 += GEMM_BF16_KC)
+      words += block_words(min_size(GEMM_BF16_KC, k - p0), min_size(NC, n - j0));
+  return words;
+}
+
+BF16_TARGET void gemm_bf16_avx512_pack(uint32_t *dst, size_t k, size_t n, const float *B,
+                                       size_t b_row, size_t b_col) {
+  for (size_t j0 = 0; j0 < n; j0 += NC)
+    for (size_t p0 = 0; p0 < k; p0 += GEMM_BF16_KC) {
+      const size_t kc = min_size(GEMM_BF16_KC, k - p0), nc = min_size(NC, n - j0);
+      pack_b(dst, B, b_row, b_col, p0, kc, j0, nc);
+      dst += block_words(kc, nc);
+    }
+}
+
+BF16_TARGET void gemm_bf16_avx512_packed(size_t m, size_t n, size_t k, float alpha, const float *A,
+                                         size_t a_row, size_t a_col, const uint32_t *Bp,
+                                         float beta, float *C, size_t ldc) {
+  run(m, n, k, alpha, A, a_row, a_col, (BSource){NULL, 0, 0, Bp}, beta, C, ldc);
 }
 #endif

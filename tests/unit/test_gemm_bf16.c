@@ -450,6 +450,34 @@ static void check_gemm_small(void) {
   problem_free(&p);
 }
 
+// B packed once (gemm_bf16_pack) and used by gemm_bf16_packed: the bits of gemm_bf16 on
+// that B, for each storage layout, over k and n past one block (KC, NC = 512) and odd.
+static void check_packed_b(void) {
+  const size_t shapes[][3] = {{37, 530, 600}, {9, 33, 257}, {64, 64, 1}, {5, 1030, 31}};
+  for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+    const size_t m = shapes[s][0], n = shapes[s][1], k = shapes[s][2], ldc = n + 1;
+    Problem p = problem_new(m, n, k, ldc, 2, 111 + (unsigned)s);
+    for (int layout = 0; layout < 4; layout++) {
+      Operands o = store_operands(p.a, p.b, m, n, k, layout);
+      const size_t words = gemm_bf16_packed_words(k, n);
+      uint32_t *packed = aligned_alloc(64, (words * sizeof(uint32_t) + 63) / 64 * 64);
+      CHECK(packed != NULL, "packed B buffer");
+      gemm_bf16_pack(packed, k, n, o.B, o.b_row, o.b_col);
+      for (int beta = 0; beta < 2; beta++) {
+        problem_restart(&p);
+        run(&o, m, n, k, 0.75f, (float)beta, p.C[0], ldc);
+        gemm_bf16_packed(m, n, k, 0.75f, o.A, o.a_row, o.a_col, packed, (float)beta, p.C[1], ldc);
+        CHECK(!memcmp(p.C[0], p.C[1], p.len * sizeof(float)),
+              "m %zu n %zu k %zu %s beta %d: B packed once differs from gemm_bf16 (%zu elements)",
+              m, n, k, layout_name(layout), beta, count_differing(p.C[0], p.C[1], p.len));
+      }
+      free(packed);
+      free_operands(&o);
+    }
+    problem_free(&p);
+  }
+}
+
 // ---- 6. denormals -----------------------------------------------------------------------
 
 // m = n = 1, k = 3: A = (d, 0.5, 0.25), B = (2^100, 2^-33, 2^-33) (or the same with A and
@@ -552,6 +580,7 @@ int main(void) {
   check_cuts();
   check_gemm_strided();
   check_gemm_small();
+  check_packed_b();
   check_denormals();
   printf("gemm_bf16: worst |C - ref| / bound %.4f over %d cases (at %s); by k:", worst_ratio,
          n_cases, worst_where);
