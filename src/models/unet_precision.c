@@ -167,7 +167,8 @@ static void set_storage(void *ctx, SavedOperand *saved, size_t floats_per_exampl
 static void set_storage_all(StepNet *u, Precision storage) {
   stepnet_visit_operand_only(u, set_storage, &storage);
   for (int i = 0; i < u->n_attn; i++) u->attn[i].core.probs_storage = storage;
-  for (int i = 0; i < u->n_xfmr; i++) u->xfmr[i].attn.probs_storage = storage;
+  for (int i = 0; i < u->n_xfmr; i++)
+    if (u->xfmr[i].kind == XFMR_ATTN) u->xfmr[i].attn.probs_storage = storage;
 }
 
 int stepnet_plan_storage(StepNet *u, Precision storage) {

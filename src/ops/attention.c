@@ -14,8 +14,6 @@
 
 #include <math.h>
 #include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "core/fastexp.h"
@@ -122,7 +120,6 @@ const char *attn_probs_name(AttnProbs where) {
 
 // Not kept as float32: the pass's probabilities, then backward's dP. Kept: dP.
 size_t attention_scratch_floats(int B, int T, int C, int NH, int probs_f32) {
-  (void)C;
   size_t probs = probs_f32 ? 0 : pass_pairs(B, NH);
   return (probs + 1) * (size_t)T * T;
 }
@@ -168,11 +165,6 @@ void attention_probs(float *probs, const float *qkv, int B, int T, int C, int NH
   attn_pass(NULL, probs, qkv, 0, (size_t)B * NH, T, C, NH);
 }
 
-static void internal_error(const char *what) {
-  fprintf(stderr, "vdmc: internal error: %s\n", what);
-  abort();
-}
-
 void attention_forward(float *out, AttnSavedProbs keep, const float *qkv, int B, int T, int C,
                        int NH, float *scratch) {
   size_t pairs = (size_t)B * NH;
@@ -180,8 +172,6 @@ void attention_forward(float *out, AttnSavedProbs keep, const float *qkv, int B,
     attn_pass(out, keep.f32, qkv, 0, pairs, T, C, NH);
     return;
   }
-  // bf16 bits hold P exactly only where it was rounded as it was formed
-  if (keep.bf16 && !gemm_bf16_in_region()) internal_error("attention's P kept as bf16 in fp32");
   size_t per = pass_pairs(B, NH), tt = (size_t)T * T;
   for (size_t first = 0; first < pairs; first += per) {
     size_t n = pairs - first < per ? pairs - first : per;

@@ -148,6 +148,8 @@ void conv2d_backward_mixed(const Bf16Operands *bf, float *dinp, float *dweight, 
 void attention_forward_mixed(const Bf16Operands *bf, float *out, AttnSavedProbs keep,
                              const float *qkv, int B, int T, int C, int NH, float *scratch) {
   float *at = bf ? bf->buf : NULL;
+  // bf16 bits hold P exactly only where it is rounded as it is formed: in bf16 products
+  if (!bf && keep.bf16) internal_error("attention's P kept as bf16 bits in an fp32 product");
   if (bf) {
     qkv = gemm_operand(bf, &at, qkv, (size_t)B * T * 3 * C);
     gemm_bf16_region_begin();
@@ -161,6 +163,7 @@ void attention_backward_mixed(const Bf16Operands *bf, float *dqkv, const float *
                               int NH, float *scratch) {
   if (!dqkv) return;  // its only output
   if (!bf) {
+    if (saved.bf16) internal_error("attention's P stored as bf16 bits in an fp32 product");
     attention_backward(dqkv, dout, fp32_input(qkv), saved, B, T, C, NH, scratch);
     return;
   }

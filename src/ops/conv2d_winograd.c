@@ -252,7 +252,7 @@ static void pack_plane_range(void *ctx, size_t lo, size_t hi) {
 // The packed planes, or NULL (then gemm_small packs them per block: the same bits) when
 // the buffer cannot grow.
 static const uint32_t *pack_planes(const float *u, size_t Ci, size_t Co, size_t *plane_words) {
-  const size_t words = gemm_bf16_packed_words(Ci, Co), need = WINO_POS * words;
+  const size_t words = gemm_bf16_pack(NULL, Ci, Co, NULL, Co, 1), need = WINO_POS * words;
   if (need > packed_planes_words) {
     free(packed_planes);
     packed_planes_words = 0;

@@ -41,9 +41,11 @@ int gemm_bf16_in_region(void) { return in_region; }
 
 int gemm_bf16_active(void) { return in_region && gemm_bf16_path() != GEMM_BF16_PORTABLE; }
 
-// Callers check gemm_bf16_active() (or gemm_bf16_best()) first: reaching here is a bug
-// in vdmc.
-static _Noreturn void no_kernel(void) {
+// Callers check gemm_bf16_active() (or gemm_bf16_best()) first: reaching the kernel's
+// entry points without it is a bug in vdmc. Without GEMM_BF16_X86 best() is PORTABLE,
+// so the entry points below never get past it.
+static void need_kernel(void) {
+  if (gemm_bf16_best() == GEMM_BF16_AVX512) return;
   fprintf(stderr, "vdmc: internal error: gemm_bf16 without AVX512-BF16\n");
   abort();
 }
@@ -51,40 +53,26 @@ static _Noreturn void no_kernel(void) {
 void gemm_bf16(size_t m, size_t n, size_t k, float alpha, const float *A, size_t a_row,
                size_t a_col, const float *B, size_t b_row, size_t b_col, float beta, float *C,
                size_t ldc) {
+  need_kernel();
 #if GEMM_BF16_X86
-  if (gemm_bf16_best() == GEMM_BF16_AVX512) {
-    gemm_bf16_avx512(m, n, k, alpha, A, a_row, a_col, B, b_row, b_col, beta, C, ldc);
-    return;
-  }
+  gemm_bf16_avx512(m, n, k, alpha, A, a_row, a_col, B, b_row, b_col, beta, C, ldc);
 #endif
-  no_kernel();
 }
 
-size_t gemm_bf16_packed_words(size_t k, size_t n) {
+size_t gemm_bf16_pack(uint32_t *dst, size_t k, size_t n, const float *B, size_t b_row,
+                      size_t b_col) {
+  need_kernel();
 #if GEMM_BF16_X86
-  if (gemm_bf16_best() == GEMM_BF16_AVX512) return gemm_bf16_avx512_packed_words(k, n);
+  return gemm_bf16_avx512_pack(dst, k, n, B, b_row, b_col);
+#else
+  return 0;
 #endif
-  no_kernel();
-}
-
-void gemm_bf16_pack(uint32_t *dst, size_t k, size_t n, const float *B, size_t b_row,
-                    size_t b_col) {
-#if GEMM_BF16_X86
-  if (gemm_bf16_best() == GEMM_BF16_AVX512) {
-    gemm_bf16_avx512_pack(dst, k, n, B, b_row, b_col);
-    return;
-  }
-#endif
-  no_kernel();
 }
 
 void gemm_bf16_packed(size_t m, size_t n, size_t k, float alpha, const float *A, size_t a_row,
                       size_t a_col, const uint32_t *Bp, float beta, float *C, size_t ldc) {
+  need_kernel();
 #if GEMM_BF16_X86
-  if (gemm_bf16_best() == GEMM_BF16_AVX512) {
-    gemm_bf16_avx512_packed(m, n, k, alpha, A, a_row, a_col, Bp, beta, C, ldc);
-    return;
-  }
+  gemm_bf16_avx512_packed(m, n, k, alpha, A, a_row, a_col, Bp, beta, C, ldc);
 #endif
-  no_kernel();
 }

@@ -58,13 +58,12 @@ void gemm_bf16(size_t m, size_t n, size_t k, float alpha, const float *A, size_t
                size_t ldc);
 
 // B packed once for several products that multiply it (Winograd's 16 weight planes,
-// packed once per conv rather than once per block of tiles): the words of B (k, n) in
-// the kernel's packed layout, B packed into dst (64-byte aligned), and gemm_bf16 with
-// such a B, which gives the bits of gemm_bf16 on the B it was packed from. Only with
-// gemm_bf16_best() != PORTABLE.
-size_t gemm_bf16_packed_words(size_t k, size_t n);
-void gemm_bf16_pack(uint32_t *dst, size_t k, size_t n, const float *B, size_t b_row,
-                    size_t b_col);
+// packed once per conv rather than once per block of tiles): gemm_bf16_pack writes B
+// (k, n) in the kernel's packed layout into dst (64-byte aligned) and returns its words;
+// dst NULL only counts them. gemm_bf16_packed is gemm_bf16 with such a B, with the bits
+// of gemm_bf16 on the B it was packed from. Only with gemm_bf16_best() != PORTABLE.
+size_t gemm_bf16_pack(uint32_t *dst, size_t k, size_t n, const float *B, size_t b_row,
+                      size_t b_col);
 void gemm_bf16_packed(size_t m, size_t n, size_t k, float alpha, const float *A, size_t a_row,
                       size_t a_col, const uint32_t *Bp, float beta, float *C, size_t ldc);
 

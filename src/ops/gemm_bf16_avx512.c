@@ -246,22 +246,17 @@ BF16_TARGET void gemm_bf16_avx512(size_t m, size_t n, size_t k, float alpha, con
   run(m, n, k, alpha, A, a_row, a_col, (BSource){B, b_row, b_col, NULL}, beta, C, ldc);
 }
 
-size_t gemm_bf16_avx512_packed_words(size_t k, size_t n) {
+// B's blocks in run's order (dst NULL: counted only).
+BF16_TARGET size_t gemm_bf16_avx512_pack(uint32_t *dst, size_t k, size_t n, const float *B,
+                                         size_t b_row, size_t b_col) {
   size_t words = 0;
-  for (size_t j0 = 0; j0 < n; j0 += NC)
-    for (size_t p0 = 0; p0 < k; p0 += GEMM_BF16_KC)
-      words += block_words(min_size(GEMM_BF16_KC, k - p0), min_size(NC, n - j0));
-  return words;
-}
-
-BF16_TARGET void gemm_bf16_avx512_pack(uint32_t *dst, size_t k, size_t n, const float *B,
-                                       size_t b_row, size_t b_col) {
   for (size_t j0 = 0; j0 < n; j0 += NC)
     for (size_t p0 = 0; p0 < k; p0 += GEMM_BF16_KC) {
       const size_t kc = min_size(GEMM_BF16_KC, k - p0), nc = min_size(NC, n - j0);
-      pack_b(dst, B, b_row, b_col, p0, kc, j0, nc);
-      dst += block_words(kc, nc);
+      if (dst) pack_b(dst + words, B, b_row, b_col, p0, kc, j0, nc);
+      words += block_words(kc, nc);
     }
+  return words;
 }
 
 BF16_TARGET void gemm_bf16_avx512_packed(size_t m, size_t n, size_t k, float alpha, const float *A,

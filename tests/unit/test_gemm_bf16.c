@@ -459,10 +459,10 @@ static void check_packed_b(void) {
     Problem p = problem_new(m, n, k, ldc, 2, 111 + (unsigned)s);
     for (int layout = 0; layout < 4; layout++) {
       Operands o = store_operands(p.a, p.b, m, n, k, layout);
-      const size_t words = gemm_bf16_packed_words(k, n);
+      const size_t words = gemm_bf16_pack(NULL, k, n, o.B, o.b_row, o.b_col);
       uint32_t *packed = aligned_alloc(64, (words * sizeof(uint32_t) + 63) / 64 * 64);
       CHECK(packed != NULL, "packed B buffer");
-      gemm_bf16_pack(packed, k, n, o.B, o.b_row, o.b_col);
+      CHECK(gemm_bf16_pack(packed, k, n, o.B, o.b_row, o.b_col) == words, "packed words");
       for (int beta = 0; beta < 2; beta++) {
         problem_restart(&p);
         run(&o, m, n, k, 0.75f, (float)beta, p.C[0], ldc);
