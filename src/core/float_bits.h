@@ -1,4 +1,5 @@
-// The bits of a float32 and back (memcpy: defined behaviour, compiled to a move).
+// The bits of a float32 and back (memcpy: defined behaviour, compiled to a move), and
+// their rounding to bfloat16.
 #ifndef VDMC_CORE_FLOAT_BITS_H
 #define VDMC_CORE_FLOAT_BITS_H
 
@@ -15,6 +16,17 @@ static inline float float_of(uint32_t x) {
   float f;
   memcpy(&f, &x, sizeof f);
   return f;
+}
+
+// The float32 bits of x rounded to the nearest bf16, ties to even (low 16 bits zero):
+// core/half_float.h's bf16_from_f32 in the high half. Branch-free so that the loops
+// calling it vectorize: the NaN case is a mask.
+static inline uint32_t bf16_rounded_bits(uint32_t x) {
+  // round to nearest even on the low 16 bits: add 0x7fff plus the kept lsb, truncate
+  uint32_t r = (x + 0x7fffu + ((x >> 16) & 1u)) & 0xffff0000u;
+  // a NaN's payload would carry into the exponent: keep it NaN, quiet, as half_float.c
+  uint32_t nan = -(uint32_t)((x & 0x7fffffffu) > 0x7f800000u);
+  return (((x & 0xffff0000u) | 0x00400000u) & nan) | (r & ~nan);
 }
 
 #endif

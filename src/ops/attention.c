@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "core/fastexp.h"
+#include "core/float_bits.h"
 #include "ops/bf16.h"
 #include "ops/gemm.h"
 #include "ops/gemm_bf16.h"
@@ -83,10 +84,12 @@ static inline __attribute__((always_inline)) float row_max(const float *row, int
   return mx;
 }
 
-// Rows of s (T, T) in place: s <- softmax(s), with the row maximum subtracted; each row
-// rounded to bf16 when `round` (a bf16 region: P is a product operand).
+// Rows of s (T, T): softmax(s), with the row maximum subtracted, in place, or as bf16 bits
+// into bits (T, T) when bits is given (s is then left with the row's exponentials); each
+// row rounded to bf16 when `round` (a bf16 region: P is a product operand). bits and
+// rounded floats hold the same values.
 VDMC_SIMD_CLONES
-static void softmax_rows(float *s, int T, int round) {
+static void softmax_rows(float *s, uint16_t *bits, int T, int round) {
   for (int i = 0; i < T; i++) {
     float *row = s + (size_t)i * T;
     const float mx = row_max(row, T);
@@ -96,6 +99,11 @@ static void softmax_rows(float *s, int T, int round) {
       for (int l = 0; l < LANES; l++) acc[l] += row[j + l] = fastexp_nonpos(row[j + l] - mx);
     for (; j < T; j++) acc[0] += row[j] = fastexp_nonpos(row[j] - mx);
     float inv = 1.0f / lanes_total(acc);
+    if (bits) {
+      uint16_t *out = bits + (size_t)i * T;
+      for (j = 0; j < T; j++) out[j] = (uint16_t)(bf16_rounded_bits(bits_of(row[j] * inv)) >> 16);
+      continue;
+    }
     for (j = 0; j < T; j++) row[j] *= inv;
     if (round) round_to_bf16_serial(row, row, (size_t)T);
   }
@@ -124,18 +132,22 @@ size_t attention_scratch_floats(int B, int T, int C, int NH, int probs_f32) {
   return (probs + 1) * (size_t)T * T;
 }
 
-// P = softmax(q k^T / sqrt(D)) of one head into p (T, T): the one place forward and a
-// recomputing backward form the probabilities, so saved and recomputed P have the same
-// bits; rounded to bf16 when `round`.
-static void head_probs(const Head *hd, float *p, int T, int round) {
+// P = softmax(q k^T / sqrt(D)) of one head into p (T, T), or as bf16 bits into bits
+// (T, T) with p the scores' scratch: the one place forward and a recomputing backward
+// form the probabilities, so saved and recomputed P have the same bits; rounded to bf16
+// when `round`.
+static void head_probs(const Head *hd, float *p, uint16_t *bits, int T, int round) {
   gemm_block(0, 1, T, T, hd->D, hd->scale, hd->q, hd->ld, hd->k, hd->ld, 0.0f, p, T);
-  softmax_rows(p, T, round);
+  softmax_rows(p, bits, T, round);
 }
 
 // Pairs [first + lo, first + hi) (pair i = b * NH + h); pair first + j's probabilities
-// go to probs + j * T * T. With out, also out[:, h*D:(h+1)*D] = P v.
+// go to probs + j * T * T, or with bits (on the bf16 kernel: forward keeping P as bf16
+// bits) its scores go there and its P to bits + j * T * T. With out, also
+// out[:, h*D:(h+1)*D] = P v.
 typedef struct {
   float *out, *probs;
+  uint16_t *bits;
   const float *qkv;
   size_t first;
   int T, C, NH;
@@ -145,61 +157,99 @@ typedef struct {
 static void attn_pass_pairs(void *ctx, size_t lo, size_t hi) {
   const AttnPass *a = ctx;
   const int T = a->T, C = a->C;
+  const size_t tt = (size_t)T * T;
   for (size_t j = lo; j < hi; j++) {
     size_t i = a->first + j;
     Head hd = head_at(a->qkv, (int)(i / (size_t)a->NH), (int)(i % (size_t)a->NH), T, C, a->NH);
-    float *p = a->probs + j * T * T;
-    head_probs(&hd, p, T, a->round);
-    if (a->out) gemm_block(0, 0, T, hd.D, T, 1.0f, p, T, hd.v, hd.ld, 0.0f, a->out + hd.out_off, C);
+    float *p = a->probs + j * tt;
+    uint16_t *bits = a->bits ? a->bits + j * tt : NULL;
+    head_probs(&hd, p, bits, T, a->round);
+    if (!a->out) continue;
+    if (bits)
+      gemm_block_a16(0, 0, T, hd.D, T, 1.0f, bits, T, hd.v, hd.ld, 0.0f, a->out + hd.out_off, C);
+    else
+      gemm_block(0, 0, T, hd.D, T, 1.0f, p, T, hd.v, hd.ld, 0.0f, a->out + hd.out_off, C);
   }
 }
 
 // Pairs [first, first + n) over the pool's threads.
-static void attn_pass(float *out, float *probs, const float *qkv, size_t first, size_t n, int T,
-                      int C, int NH) {
-  AttnPass a = {out, probs, qkv, first, T, C, NH, gemm_bf16_in_region()};
+static void attn_pass(float *out, float *probs, uint16_t *bits, const float *qkv, size_t first,
+                      size_t n, int T, int C, int NH) {
+  AttnPass a = {out, probs, bits, qkv, first, T, C, NH, gemm_bf16_in_region()};
   par_for(n, 1, n * T * ((size_t)T + (out ? 3 * (size_t)C / NH : 0)), attn_pass_pairs, &a);
 }
 
 void attention_probs(float *probs, const float *qkv, int B, int T, int C, int NH) {
-  attn_pass(NULL, probs, qkv, 0, (size_t)B * NH, T, C, NH);
+  attn_pass(NULL, probs, NULL, qkv, 0, (size_t)B * NH, T, C, NH);
 }
 
 void attention_forward(float *out, AttnSavedProbs keep, const float *qkv, int B, int T, int C,
                        int NH, float *scratch) {
   size_t pairs = (size_t)B * NH;
   if (keep.f32) {  // every pair's P stays where backward reads it
-    attn_pass(out, keep.f32, qkv, 0, pairs, T, C, NH);
+    attn_pass(out, keep.f32, NULL, qkv, 0, pairs, T, C, NH);
     return;
   }
+  // On the bf16 kernel P goes from the softmax straight to its bits, and P v reads them:
+  // no float32 P and no packing pass. Elsewhere P is formed in the scratch and packed.
+  const int direct = keep.bf16 && gemm_bf16_active();
   size_t per = pass_pairs(B, NH), tt = (size_t)T * T;
   for (size_t first = 0; first < pairs; first += per) {
     size_t n = pairs - first < per ? pairs - first : per;
-    attn_pass(out, scratch, qkv, first, n, T, C, NH);
-    if (keep.bf16) pack_bf16_threaded(keep.bf16 + first * tt, scratch, n * tt);
+    attn_pass(out, scratch, direct ? keep.bf16 + first * tt : NULL, qkv, first, n, T, C, NH);
+    if (keep.bf16 && !direct) pack_bf16_threaded(keep.bf16 + first * tt, scratch, n * tt);
   }
 }
 
+// A (T, T) operand of a head's products, P or dS: float32 values, or bf16 bits (only on
+// the bf16 kernel, which packs them as they are: gemm_strided_a16).
+typedef struct {
+  const float *f32;
+  const uint16_t *b16;
+} Square;
+
+// C (T x D, ldc) = alpha op(A) B + C over T: the head's products with a Square A.
+static void square_times(int trans_a, Square A, int T, int D, float alpha, const float *B,
+                         size_t ldb, float *C, size_t ldc) {
+  if (A.b16)
+    gemm_strided_a16(trans_a, 0, T, D, T, alpha, A.b16, T, B, ldb, 1.0f, C, ldc);
+  else
+    gemm_strided(trans_a, 0, T, D, T, alpha, A.f32, T, B, ldb, 1.0f, C, ldc);
+}
+
+static inline float widened(uint16_t h) { return float_of((uint32_t)h << 16); }
+
 typedef struct {
   float *dp;
-  const float *p;
+  Square p;
+  uint16_t *ds;  // with p.b16: dS goes here as bf16 bits (dp keeps dP)
   int T;
   int round;  // in a bf16 region: dS is the operand of dS k and dS^T q
 } SoftmaxBwd;
 
-// dS = P * (dP - rowsum(dP * P)), in place over rows [lo, hi) of dP (T, T), rounded to
-// bf16 when `round`.
+// dS = P * (dP - rowsum(dP * P)) over rows [lo, hi) of dP (T, T): in place, rounded to
+// bf16 when `round`, or from P's bf16 bits into ds as bf16 bits (the same values).
 VDMC_SIMD_CLONES
 static void softmax_backward_rows(void *ctx, size_t lo, size_t hi) {
   const SoftmaxBwd *a = ctx;
   float *dp = a->dp;
-  const float *p = a->p;
   const int T = a->T;
   for (size_t i = lo; i < hi; i++) {
     float *g = dp + (size_t)i * T;
-    const float *pr = p + (size_t)i * T;
     float acc[LANES] = {0};
     int j = 0;
+    if (a->p.b16) {
+      const uint16_t *pr = a->p.b16 + (size_t)i * T;
+      uint16_t *out = a->ds + (size_t)i * T;
+      for (; j + LANES <= T; j += LANES)
+        for (int l = 0; l < LANES; l++) acc[l] += g[j + l] * widened(pr[j + l]);
+      for (; j < T; j++) acc[0] += g[j] * widened(pr[j]);
+      float dot = lanes_total(acc);
+      for (j = 0; j < T; j++)
+        out[j] = (uint16_t)(bf16_rounded_bits(bits_of(widened(pr[j]) * (g[j] - dot))) >> 16);
+      continue;
+    }
+    const float *pr = a->p.f32 + (size_t)i * T;
     for (; j + LANES <= T; j += LANES)
       for (int l = 0; l < LANES; l++) acc[l] += g[j + l] * pr[j + l];
     for (; j < T; j++) acc[0] += g[j] * pr[j];
@@ -209,41 +259,49 @@ static void softmax_backward_rows(void *ctx, size_t lo, size_t hi) {
   }
 }
 
-// One head's backward from its probabilities p (T, T); dp (T, T) is scratch.
-static void head_backward(const Head *hd, float *dqkv, const float *dout, const float *p,
-                          float *dp, int T, int C) {
+// One head's backward from its probabilities p (T, T); dp (T, T) is scratch, and so is
+// ds (T, T bf16 bits) where p is bits.
+static void head_backward(const Head *hd, float *dqkv, const float *dout, Square p, float *dp,
+                          uint16_t *ds, int T, int C) {
   int D = hd->D, ld = hd->ld;
   const float *g = dout + hd->out_off;  // (T, D), stride C
   float *dq = dqkv + hd->qkv_off, *dk = dq + C, *dv = dq + 2 * (size_t)C;
   // dv += P^T dout
-  gemm_strided(1, 0, T, D, T, 1.0f, p, T, g, C, 1.0f, dv, ld);
+  square_times(1, p, T, D, 1.0f, g, C, dv, ld);
   // dP = dout v^T, then dS through the softmax
   gemm_strided(0, 1, T, T, D, 1.0f, g, C, hd->v, ld, 0.0f, dp, T);
-  SoftmaxBwd sb = {dp, p, T, gemm_bf16_in_region()};
+  SoftmaxBwd sb = {dp, p, ds, T, gemm_bf16_in_region()};
   par_for((size_t)T, 1, (size_t)T * T, softmax_backward_rows, &sb);
+  Square dS = p.b16 ? (Square){NULL, ds} : (Square){dp, NULL};
   // dq += dS k / sqrt(D) ; dk += dS^T q / sqrt(D)
-  gemm_strided(0, 0, T, D, T, hd->scale, dp, T, hd->k, ld, 1.0f, dq, ld);
-  gemm_strided(1, 0, T, D, T, hd->scale, dp, T, hd->q, ld, 1.0f, dk, ld);
+  square_times(0, dS, T, D, hd->scale, hd->k, ld, dq, ld);
+  square_times(1, dS, T, D, hd->scale, hd->q, ld, dk, ld);
 }
 
 void attention_backward(float *dqkv, const float *dout, const float *qkv, AttnSavedProbs saved,
                         int B, int T, int C, int NH, float *scratch) {
   if (!dqkv) return;
   // kept as float32: one pass over every pair, reading forward's P where it is; as bf16
-  // bits or not at all: passes that widen or form it in the scratch
-  size_t pairs = (size_t)B * NH, per = saved.f32 ? pairs : pass_pairs(B, NH), tt = (size_t)T * T;
-  float *dp = saved.f32 ? scratch : scratch + per * tt;
+  // bits on the bf16 kernel: the same, the kernel packing the bits as they are and dS
+  // going to the scratch as bits; as bf16 bits elsewhere or not at all: passes that
+  // widen or form it in the scratch
+  const int direct = saved.bf16 && gemm_bf16_active();
+  size_t pairs = (size_t)B * NH, per = saved.f32 || direct ? pairs : pass_pairs(B, NH);
+  size_t tt = (size_t)T * T;
+  float *dp = saved.f32 ? scratch : scratch + pass_pairs(B, NH) * tt;
+  uint16_t *ds = direct ? (uint16_t *)scratch : NULL;
   for (size_t first = 0; first < pairs; first += per) {
     size_t n = pairs - first < per ? pairs - first : per;
     const float *p = saved.f32 ? saved.f32 + first * tt : scratch;
-    if (saved.bf16)
+    if (saved.bf16 && !direct)
       widen_bf16_threaded(scratch, saved.bf16 + first * tt, n * tt);
-    else if (!saved.f32)
-      attn_pass(NULL, scratch, qkv, first, n, T, C, NH);  // the P forward had
+    else if (!saved.f32 && !saved.bf16)
+      attn_pass(NULL, scratch, NULL, qkv, first, n, T, C, NH);  // the P forward had
     for (size_t j = 0; j < n; j++) {
       size_t i = first + j;
       Head hd = head_at(qkv, (int)(i / (size_t)NH), (int)(i % (size_t)NH), T, C, NH);
-      head_backward(&hd, dqkv, dout, p + j * tt, dp, T, C);
+      Square pj = direct ? (Square){NULL, saved.bf16 + i * tt} : (Square){p + j * tt, NULL};
+      head_backward(&hd, dqkv, dout, pj, dp, ds, T, C);
     }
   }
 }

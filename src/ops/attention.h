@@ -33,7 +33,9 @@ static const AttnSavedProbs ATTN_PROBS_NONE = {NULL, NULL};
 
 // Floats of scratch forward and backward need. P kept as float32: T * T, backward's
 // dP. Otherwise (recomputed, or kept as bf16 bits): (pairs per pass + 1) * T * T, a
-// pass's P and backward's dP; after either call the last pass's P is at the front.
+// pass's P and backward's dP; with P recomputed, after either call the last pass's P is
+// at the front. (P kept as bits on the bf16 kernel: forward's scores, then dS's bits and
+// dP, in the same space.)
 size_t attention_scratch_floats(int B, int T, int C, int NH, int probs_f32);
 // P of every head, as forward and backward form it (for checks and fixtures).
 void attention_probs(float *probs /* (B,NH,T,T) */, const float *qkv /* (B,T,3C) */, int B,
@@ -42,7 +44,9 @@ void attention_probs(float *probs /* (B,NH,T,T) */, const float *qkv /* (B,T,3C)
 // In a bf16 region (ops/gemm_bf16.h) the probabilities and, in backward, their gradient
 // dS are operands of the head's products, so they are rounded to bf16 as they are formed
 // (P before P v and in the softmax's backward; dS before dS k and dS^T q), on every
-// bf16 path: the kernel's packing would round them too (docs/precision.md).
+// bf16 path: the kernel's packing would round them too (docs/precision.md). On the
+// kernel with P kept as bf16 bits, P and dS exist only as bits: the softmax writes them,
+// the kernel packs them as they are (ops/gemm.h gemm_strided_a16), the same values.
 void attention_forward(float *out /* (B,T,C) */, AttnSavedProbs keep,
                        const float *qkv /* (B,T,3C) */, int B, int T, int C, int NH,
                        float *scratch);

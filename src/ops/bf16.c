@@ -16,16 +16,6 @@ typedef struct {
   const float *src;
 } RoundArgs;
 
-// The float32 bits of x rounded to the nearest bf16, ties to even (low 16 bits zero).
-// Branch-free so that the loops calling it vectorize: the NaN case is a mask.
-static inline uint32_t rounded_bits(uint32_t x) {
-  // round to nearest even on the low 16 bits: add 0x7fff plus the kept lsb, truncate
-  uint32_t r = (x + 0x7fffu + ((x >> 16) & 1u)) & 0xffff0000u;
-  // a NaN's payload would carry into the exponent: keep it NaN, quiet, as half_float.c
-  uint32_t nan = -(uint32_t)((x & 0x7fffffffu) > 0x7f800000u);
-  return (((x & 0xffff0000u) | 0x00400000u) & nan) | (r & ~nan);
-}
-
 // Pointers in locals: GCC otherwise reloads them from ctx, which dst might alias, and
 // does not vectorize.
 VDMC_SIMD_CLONES
@@ -33,7 +23,7 @@ static void round_range(void *ctx, size_t lo, size_t hi) {
   const RoundArgs *a = ctx;
   float *dst = a->dst;
   const float *src = a->src;
-  for (size_t i = lo; i < hi; i++) dst[i] = float_of(rounded_bits(bits_of(src[i])));
+  for (size_t i = lo; i < hi; i++) dst[i] = float_of(bf16_rounded_bits(bits_of(src[i])));
 }
 
 void round_to_bf16(float *dst, const float *src, size_t n) {
@@ -61,7 +51,7 @@ static void pack_range(void *ctx, size_t lo, size_t hi) {
   const PackArgs *a = ctx;
   uint16_t *dst = a->dst;
   const float *src = a->src;
-  for (size_t i = lo; i < hi; i++) dst[i] = (uint16_t)(rounded_bits(bits_of(src[i])) >> 16);
+  for (size_t i = lo; i < hi; i++) dst[i] = (uint16_t)(bf16_rounded_bits(bits_of(src[i])) >> 16);
 }
 
 VDMC_SIMD_CLONES
@@ -95,7 +85,7 @@ void widen_bf16_threaded(float *dst, const uint16_t *src, size_t n) {
 void add_bf16(uint16_t *inout, const uint16_t *in, size_t n) {
   for (size_t i = 0; i < n; i++) {
     float sum = float_of((uint32_t)inout[i] << 16) + float_of((uint32_t)in[i] << 16);
-    inout[i] = (uint16_t)(rounded_bits(bits_of(sum)) >> 16);
+    inout[i] = (uint16_t)(bf16_rounded_bits(bits_of(sum)) >> 16);
   }
 }
 

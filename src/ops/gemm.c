@@ -1,8 +1,12 @@
 // OpenBLAS cblas_sgemm behind the row-major wrappers of gemm.h, cut into blocks for
-// the pool's threads; inside a bf16 region, the AVX512-BF16 kernel (ops/gemm_bf16.h).
+// the pool's threads; inside a bf16 region, the AVX512-BF16 kernel (ops/gemm_bf16.h),
+// which alone also takes A as bf16 bits.
 #include "ops/gemm.h"
 
 #include <cblas.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 
 #include "ops/gemm_bf16.h"
 #include "ops/parallel.h"
@@ -14,13 +18,20 @@
 enum { GEMM_MAX_BLOCKS = 4, GEMM_COL_UNIT = 16 };
 #define GEMM_MIN_BLOCK_MACS ((size_t)1 << 21)
 
-void gemm_block(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
-                const float *A, size_t lda, const float *B, size_t ldb, float beta, float *C,
-                size_t ldc) {
+// One product on the calling thread, A as float32 (A) or as bf16 bits (A16, the kernel's
+// only: gemm_block_a16 checks).
+static void product(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
+                    const float *A, const uint16_t *A16, size_t lda, const float *B, size_t ldb,
+                    float beta, float *C, size_t ldc) {
   if (!m || !n) return;
+  const size_t a_row = trans_a ? 1 : lda, a_col = trans_a ? lda : 1;
+  const size_t b_row = trans_b ? 1 : ldb, b_col = trans_b ? ldb : 1;
+  if (A16) {
+    gemm_bf16_a16(m, n, k, alpha, A16, a_row, a_col, B, b_row, b_col, beta, C, ldc);
+    return;
+  }
   if (gemm_bf16_active()) {  // a bf16 product op's operands (ops/gemm_bf16.h)
-    gemm_bf16(m, n, k, alpha, A, trans_a ? 1 : lda, trans_a ? lda : 1, B, trans_b ? 1 : ldb,
-              trans_b ? ldb : 1, beta, C, ldc);
+    gemm_bf16(m, n, k, alpha, A, a_row, a_col, B, b_row, b_col, beta, C, ldc);
     return;
   }
   cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
@@ -28,11 +39,32 @@ void gemm_block(int trans_a, int trans_b, size_t m, size_t n, size_t k, float al
               B, (int)ldb, beta, C, (int)ldc);
 }
 
+void gemm_block(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
+                const float *A, size_t lda, const float *B, size_t ldb, float beta, float *C,
+                size_t ldc) {
+  product(trans_a, trans_b, m, n, k, alpha, A, NULL, lda, B, ldb, beta, C, ldc);
+}
+
+// bf16 bits reach only the kernel: anything else is a bug in vdmc, not bad input.
+static void need_bf16_kernel(void) {
+  if (gemm_bf16_active()) return;
+  fprintf(stderr, "vdmc: internal error: a bf16-bits operand outside the bf16 kernel\n");
+  abort();
+}
+
+void gemm_block_a16(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
+                    const uint16_t *A, size_t lda, const float *B, size_t ldb, float beta,
+                    float *C, size_t ldc) {
+  need_bf16_kernel();
+  product(trans_a, trans_b, m, n, k, alpha, NULL, A, lda, B, ldb, beta, C, ldc);
+}
+
 typedef struct {
   int trans_a, trans_b, by_rows;
   size_t m, n, k, lda, ldb, ldc, unit, units, blocks;
   float alpha, beta;
   const float *A, *B;
+  const uint16_t *A16;  // A as bf16 bits instead (A NULL)
   float *C;
 } GemmJob;
 
@@ -45,22 +77,24 @@ static void gemm_blocks(void *ctx, size_t lo, size_t hi) {
     size_t a = g->units * i / g->blocks * g->unit, b = g->units * (i + 1) / g->blocks * g->unit;
     if (b > len) b = len;
     if (g->by_rows) {  // rows a..b of op(A) and C
-      const float *A = g->A + (g->trans_a ? a : a * g->lda);
-      gemm_block(g->trans_a, g->trans_b, b - a, g->n, g->k, g->alpha, A, g->lda, g->B, g->ldb,
-                 g->beta, g->C + a * g->ldc, g->ldc);
+      const size_t at = g->trans_a ? a : a * g->lda;
+      product(g->trans_a, g->trans_b, b - a, g->n, g->k, g->alpha, g->A ? g->A + at : NULL,
+              g->A16 ? g->A16 + at : NULL, g->lda, g->B, g->ldb, g->beta, g->C + a * g->ldc,
+              g->ldc);
     } else {  // columns a..b of op(B) and C
       const float *B = g->B + (g->trans_b ? a * g->ldb : a);
-      gemm_block(g->trans_a, g->trans_b, g->m, b - a, g->k, g->alpha, g->A, g->lda, B, g->ldb,
-                 g->beta, g->C + a, g->ldc);
+      product(g->trans_a, g->trans_b, g->m, b - a, g->k, g->alpha, g->A, g->A16, g->lda, B,
+              g->ldb, g->beta, g->C + a, g->ldc);
     }
   }
 }
 
-void gemm_strided(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
-                  const float *A, size_t lda, const float *B, size_t ldb, float beta, float *C,
-                  size_t ldc) {
-  // Cut the larger dimension: each block then repacks only the smaller operand.
-  GemmJob g = {trans_a, trans_b, m >= n, m, n, k, lda, ldb, ldc, 0, 0, 1, alpha, beta, A, B, C};
+// Cut the larger dimension: each block then repacks only the smaller operand.
+static void products(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
+                     const float *A, const uint16_t *A16, size_t lda, const float *B, size_t ldb,
+                     float beta, float *C, size_t ldc) {
+  GemmJob g = {trans_a, trans_b, m >= n, m, n, k, lda, ldb, ldc, 0, 0, 1, alpha, beta, A, B, A16,
+               C};
   const size_t len = g.by_rows ? m : n, macs = m * n * k;
   g.unit = g.by_rows ? GEMM_ROW_ALIGN : GEMM_COL_UNIT;
   g.units = (len + g.unit - 1) / g.unit;
@@ -68,6 +102,19 @@ void gemm_strided(int trans_a, int trans_b, size_t m, size_t n, size_t k, float 
          macs / (g.blocks * 2) >= GEMM_MIN_BLOCK_MACS)
     g.blocks *= 2;
   par_for(g.blocks, 1, g.blocks > 1 ? PAR_MIN_WORK : 0, gemm_blocks, &g);
+}
+
+void gemm_strided(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
+                  const float *A, size_t lda, const float *B, size_t ldb, float beta, float *C,
+                  size_t ldc) {
+  products(trans_a, trans_b, m, n, k, alpha, A, NULL, lda, B, ldb, beta, C, ldc);
+}
+
+void gemm_strided_a16(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
+                      const uint16_t *A, size_t lda, const float *B, size_t ldb, float beta,
+                      float *C, size_t ldc) {
+  need_bf16_kernel();
+  products(trans_a, trans_b, m, n, k, alpha, NULL, A, lda, B, ldb, beta, C, ldc);
 }
 
 void gemm_rowmajor(int trans_a, int trans_b, size_t m, size_t n, size_t k, const float *A,

@@ -13,6 +13,7 @@
 #define VDMC_OPS_GEMM_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 // Row blocks of C that start at multiples of GEMM_ROW_ALIGN gave, row by row, the bits
 // of one sgemm over all rows in every shape measured (OpenBLAS 0.3.21 Zen sgemm, all
@@ -32,5 +33,16 @@ void gemm_strided(int trans_a, int trans_b, size_t m, size_t n, size_t k, float 
 void gemm_block(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
                 const float *A, size_t lda, const float *B, size_t ldb, float beta, float *C,
                 size_t ldc);
+
+// The same two with A given as bf16 bits (an operand an op keeps in 16 bits: attention's
+// probabilities and their gradient), the bits of the float32 call on A's values. Only
+// where the bf16 kernel multiplies (gemm_bf16_active(), ops/gemm_bf16.h): elsewhere an
+// internal error (abort).
+void gemm_strided_a16(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
+                      const uint16_t *A, size_t lda, const float *B, size_t ldb, float beta,
+                      float *C, size_t ldc);
+void gemm_block_a16(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
+                    const uint16_t *A, size_t lda, const float *B, size_t ldb, float beta,
+                    float *C, size_t ldc);
 
 #endif

@@ -59,6 +59,15 @@ void gemm_bf16(size_t m, size_t n, size_t k, float alpha, const float *A, size_t
 #endif
 }
 
+void gemm_bf16_a16(size_t m, size_t n, size_t k, float alpha, const uint16_t *A, size_t a_row,
+                   size_t a_col, const float *B, size_t b_row, size_t b_col, float beta, float *C,
+                   size_t ldc) {
+  need_kernel();
+#if GEMM_BF16_X86
+  gemm_bf16_avx512_a16(m, n, k, alpha, A, a_row, a_col, B, b_row, b_col, beta, C, ldc);
+#endif
+}
+
 size_t gemm_bf16_pack(uint32_t *dst, size_t k, size_t n, const float *B, size_t b_row,
                       size_t b_col) {
   need_kernel();

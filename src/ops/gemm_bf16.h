@@ -57,6 +57,13 @@ void gemm_bf16(size_t m, size_t n, size_t k, float alpha, const float *A, size_t
                size_t a_col, const float *B, size_t b_row, size_t b_col, float beta, float *C,
                size_t ldc);
 
+// gemm_bf16 with A given as bf16 bits (an operand some op keeps in 16 bits: attention's
+// P and dS). The bits of gemm_bf16 on A's values as float32. Only with gemm_bf16_best()
+// != PORTABLE.
+void gemm_bf16_a16(size_t m, size_t n, size_t k, float alpha, const uint16_t *A, size_t a_row,
+                   size_t a_col, const float *B, size_t b_row, size_t b_col, float beta, float *C,
+                   size_t ldc);
+
 // B packed once for several products that multiply it (Winograd's 16 weight planes,
 // packed once per conv rather than once per block of tiles): gemm_bf16_pack writes B
 // (k, n) in the kernel's packed layout into dst (64-byte aligned) and returns its words;

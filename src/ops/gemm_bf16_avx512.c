@@ -2,7 +2,8 @@
 // (GEMM_BF16_KC products deep, up to NC columns) is packed as bf16 pairs, then a block
 // of up to MC rows of A, and each 8-row panel of that runs an 8x32 register tile of
 // vdpbf16ps over the B block's 32-column panels. Both packs read their operand through
-// two strides, so A, A^T, B and B^T all work. A tile keeps 16 zmm accumulators; per pair
+// two strides, so A, A^T, B and B^T all work; A may also be bf16 bits, which pack as
+// they are (half the bytes read, no rounding). A tile keeps 16 zmm accumulators; per pair
 // of products it loads one 32-lane row of B pairs (two zmm), broadcasts 8 pairs of A
 // and issues 16 vdpbf16ps. Where the last 16 or fewer columns are left, a one-zmm-wide
 // tile runs instead. Columns past n are packed as zeros, rows past m not read; neither
@@ -103,28 +104,56 @@ typedef struct {
   size_t rs, qs;
 } PanelLayout;
 
+// A as given: float32 values (f32, rounded as packed) or bf16 bits (b16, packed as they
+// are), element (i, p) at [i * row + p * col].
+typedef struct {
+  const float *f32;
+  const uint16_t *b16;
+  size_t row, col;
+} ASource;
+
+// Lanes j < 16: (lo[j], hi[j]) of bf16 bits, lanes outside the masks zero. Masked-off
+// words are not read.
+INLINE BF16_TARGET __m512i bits_across(const uint16_t *lo, const uint16_t *hi, __mmask16 m_lo,
+                                       __mmask16 m_hi) {
+  // 512-bit masked loads of 16 words (AVX512BW; the 256-bit form would need AVX512VL)
+  const __m512i l = _mm512_cvtepu16_epi32(_mm512_castsi512_si256(_mm512_maskz_loadu_epi16(m_lo, lo)));
+  const __m512i h = _mm512_cvtepu16_epi32(_mm512_castsi512_si256(_mm512_maskz_loadu_epi16(m_hi, hi)));
+  return _mm512_or_si512(l, _mm512_slli_epi32(h, 16));
+}
+
+// Lanes q < 16: (src[2q], src[2q + 1]) of the first `count` (<= 32) bf16 words of src,
+// zero past them: consecutive words are already pairs in memory order.
+INLINE BF16_TARGET __m512i bits_along(const uint16_t *src, size_t count) {
+  const __mmask32 m = count >= 32 ? 0xffffffffu : (__mmask32)((1u << count) - 1u);
+  return _mm512_maskz_loadu_epi16(m, src);
+}
+
 // a_pack <- A's rows [i0, i0 + mb) x columns [p0, p0 + kc) (mb <= MC), read row after
 // row of the stored matrix (whole cache lines, as the prefetcher likes); returns its
 // layout. Rows past mb are not written: the tiles read only rows < mr.
-static BF16_TARGET PanelLayout pack_a(const float *A, size_t a_row, size_t a_col, size_t i0,
-                                      size_t mb, size_t p0, size_t kc) {
+static BF16_TARGET PanelLayout pack_a(ASource a, size_t i0, size_t mb, size_t p0, size_t kc) {
   const size_t kp = (kc + 1) / 2;
-  if (a_col == 1) {  // a row of A is contiguous in k: its pairs are its floats in order
+  if (a.col == 1) {  // a row of A is contiguous in k: its pairs are its values in order
     for (size_t i = 0; i < mb; i++) {
-      const float *src = A + (i0 + i) * a_row + p0;
-      for (size_t q0 = 0; q0 < kp; q0 += 16)
-        _mm512_storeu_si512(a_pack + i * KP + q0, pairs_along(src + 2 * q0, min_size(32, kc - 2 * q0)));
+      const size_t at = (i0 + i) * a.row + p0;
+      for (size_t q0 = 0; q0 < kp; q0 += 16) {
+        const size_t count = min_size(32, kc - 2 * q0);
+        _mm512_storeu_si512(a_pack + i * KP + q0,
+                            a.b16 ? bits_along(a.b16 + at + 2 * q0, count)
+                                  : pairs_along(a.f32 + at + 2 * q0, count));
+      }
     }
     return (PanelLayout){KP, 1};
   }
   // A^T stored: a column of A is contiguous in i; pair q of rows i is two rows of A^T
   for (size_t q = 0; q < kp; q++) {
-    const float *lo = A + i0 + (p0 + 2 * q) * a_col;
-    const int odd = 2 * q + 1 < kc;
+    const size_t lo = i0 + (p0 + 2 * q) * a.col, hi = 2 * q + 1 < kc ? lo + a.col : lo;
     for (size_t i = 0; i < mb; i += 16) {
-      const __mmask16 m = first_bits(mb - i);
+      const __mmask16 m = first_bits(mb - i), m_hi = hi != lo ? m : 0;
       _mm512_storeu_si512(a_pack + q * MC + i,
-                          pairs_across(lo + i, odd ? lo + a_col + i : lo + i, m, odd ? m : 0));
+                          a.b16 ? bits_across(a.b16 + lo + i, a.b16 + hi + i, m, m_hi)
+                                : pairs_across(a.f32 + lo + i, a.f32 + hi + i, m, m_hi));
     }
   }
   return (PanelLayout){1, MC};
@@ -209,8 +238,8 @@ typedef struct {
   const uint32_t *packed;
 } BSource;
 
-static BF16_TARGET void run(size_t m, size_t n, size_t k, float alpha, const float *A, size_t a_row,
-                            size_t a_col, BSource b, float beta, float *C, size_t ldc) {
+static BF16_TARGET void run(size_t m, size_t n, size_t k, float alpha, ASource a, BSource b,
+                            float beta, float *C, size_t ldc) {
   if (!m || !n) return;
   if (!k) {
     scale_rows(m, n, beta, C, ldc);
@@ -229,7 +258,7 @@ static BF16_TARGET void run(size_t m, size_t n, size_t k, float alpha, const flo
         pack_b(b_pack, b.B, b.b_row, b.b_col, p0, kc, j0, nc);
       for (size_t i0 = 0; i0 < m; i0 += MC) {
         const size_t mb = min_size(MC, m - i0);
-        const PanelLayout al = pack_a(A, a_row, a_col, i0, mb, p0, kc);
+        const PanelLayout al = pack_a(a, i0, mb, p0, kc);
         for (size_t ip = 0; ip < mb; ip += MR)
           for (size_t jp = 0; jp < nc; jp += NR)
             tile(a_pack + ip * al.rs, al, bp + jp / NR * kp * NR, kp,
@@ -243,7 +272,15 @@ static BF16_TARGET void run(size_t m, size_t n, size_t k, float alpha, const flo
 BF16_TARGET void gemm_bf16_avx512(size_t m, size_t n, size_t k, float alpha, const float *A,
                                   size_t a_row, size_t a_col, const float *B, size_t b_row,
                                   size_t b_col, float beta, float *C, size_t ldc) {
-  run(m, n, k, alpha, A, a_row, a_col, (BSource){B, b_row, b_col, NULL}, beta, C, ldc);
+  run(m, n, k, alpha, (ASource){A, NULL, a_row, a_col}, (BSource){B, b_row, b_col, NULL}, beta,
+      C, ldc);
+}
+
+BF16_TARGET void gemm_bf16_avx512_a16(size_t m, size_t n, size_t k, float alpha, const uint16_t *A,
+                                      size_t a_row, size_t a_col, const float *B, size_t b_row,
+                                      size_t b_col, float beta, float *C, size_t ldc) {
+  run(m, n, k, alpha, (ASource){NULL, A, a_row, a_col}, (BSource){B, b_row, b_col, NULL}, beta,
+      C, ldc);
 }
 
 // B's blocks in run's order (dst NULL: counted only).
@@ -262,6 +299,6 @@ BF16_TARGET size_t gemm_bf16_avx512_pack(uint32_t *dst, size_t k, size_t n, cons
 BF16_TARGET void gemm_bf16_avx512_packed(size_t m, size_t n, size_t k, float alpha, const float *A,
                                          size_t a_row, size_t a_col, const uint32_t *Bp,
                                          float beta, float *C, size_t ldc) {
-  run(m, n, k, alpha, A, a_row, a_col, (BSource){NULL, 0, 0, Bp}, beta, C, ldc);
+  run(m, n, k, alpha, (ASource){A, NULL, a_row, a_col}, (BSource){NULL, 0, 0, Bp}, beta, C, ldc);
 }
 #endif

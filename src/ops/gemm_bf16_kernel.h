@@ -19,6 +19,10 @@
 void gemm_bf16_avx512(size_t m, size_t n, size_t k, float alpha, const float *A, size_t a_row,
                       size_t a_col, const float *B, size_t b_row, size_t b_col, float beta,
                       float *C, size_t ldc);
+// gemm_bf16_a16's arguments.
+void gemm_bf16_avx512_a16(size_t m, size_t n, size_t k, float alpha, const uint16_t *A,
+                          size_t a_row, size_t a_col, const float *B, size_t b_row, size_t b_col,
+                          float beta, float *C, size_t ldc);
 // gemm_bf16_pack and gemm_bf16_packed.
 size_t gemm_bf16_avx512_pack(uint32_t *dst, size_t k, size_t n, const float *B, size_t b_row,
                              size_t b_col);

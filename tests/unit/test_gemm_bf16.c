@@ -21,7 +21,11 @@
 //     gemm_rowmajor and gemm_small give the bits of the direct gemm_bf16 call; outside a
 //     region, or on the PORTABLE path, gemm_small gives its fp32 result;
 //  6. denormals as the instructions specify: a denormal operand counts as zero, a
-//     denormal product is flushed to +0 (what the hardware gave is printed).
+//     denormal product is flushed to +0 (what the hardware gave is printed);
+//  7. A given as bf16 bits (gemm_bf16_a16, and gemm_strided_a16 / gemm_block_a16 in a
+//     region, 1 and 2 threads): the bits of gemm_bf16 on A's values as float32, for A
+//     row-major and stored transposed, odd depths, more rows than a block of A, bf16
+//     denormals in A, the padding's bits NaN.
 // The worst error as a fraction of the bound is printed.
 #include <math.h>
 #include <stdint.h>
@@ -523,6 +527,62 @@ static void check_denormals(void) {
          one_element(0, hi_tiny, hi_tiny, 2), 0x1.00001p-120, 0x1p-120);
 }
 
+// ---- 7. A as bf16 bits --------------------------------------------------------------------
+
+// The bf16 bits of A's stored values (padding included: NaN there stays NaN).
+static uint16_t *bits_of_a(const Operands *o) {
+  uint16_t *h = malloc(o->a_len * sizeof *h);
+  for (size_t i = 0; i < o->a_len; i++) h[i] = bf16_from_f32(o->A[i]);
+  return h;
+}
+
+static void check_a_bits(void) {
+  const size_t shapes[][3] = {{37, 530, 600}, {130, 33, 257}, {9, 64, 1}, {300, 17, 31}};
+  for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+    const size_t m = shapes[s][0], n = shapes[s][1], k = shapes[s][2], ldc = n + 1;
+    Problem p = problem_new(m, n, k, ldc, 4, 131 + (unsigned)s);
+    for (size_t i = 0; i < m * k; i += 7) p.a[i] = 1e-40f * (float)(1 + i % 3);  // bf16 denormals
+    for (size_t i = 0; i < m * k; i++) p.a[i] = f32_from_bf16(bf16_from_f32(p.a[i]));
+    for (int layout = 0; layout < 4; layout++) {
+      const int ta = layout >> 1, tb = layout & 1;
+      Operands o = store_operands(p.a, p.b, m, n, k, layout);
+      uint16_t *h = bits_of_a(&o);
+      const size_t lda = ta ? o.a_col : o.a_row, ldb = tb ? o.b_col : o.b_row;
+      for (int beta = 0; beta < 2; beta++) {
+        problem_restart(&p);
+        run(&o, m, n, k, 0.75f, (float)beta, p.C[0], ldc);
+        gemm_bf16_a16(m, n, k, 0.75f, h, o.a_row, o.a_col, o.B, o.b_row, o.b_col, (float)beta,
+                      p.C[1], ldc);
+        gemm_bf16_region_begin();
+        for (int t = 1; t <= 2; t++) {
+          par_set_threads(t);
+          gemm_strided_a16(ta, tb, m, n, k, 0.75f, h, lda, o.B, ldb, (float)beta, p.C[1 + t], ldc);
+        }
+        par_set_threads(0);
+        gemm_bf16_region_end();
+        for (int v = 1; v < 4; v++)
+          CHECK(!memcmp(p.C[0], p.C[v], p.len * sizeof(float)),
+                "m %zu n %zu k %zu %s beta %d: A as bf16 bits (%s) differs from A as float32 "
+                "(%zu elements)", m, n, k, layout_name(layout), beta,
+                v == 1 ? "gemm_bf16_a16" : v == 2 ? "gemm_strided_a16, 1 thread"
+                                                  : "gemm_strided_a16, 2 threads",
+                count_differing(p.C[0], p.C[v], p.len));
+      }
+      problem_restart(&p);
+      gemm_bf16_region_begin();
+      gemm_block_a16(ta, tb, m, n, k, 1.0f, h, lda, o.B, ldb, 0.0f, p.C[1], ldc);
+      gemm_bf16_region_end();
+      run(&o, m, n, k, 1.0f, 0.0f, p.C[0], ldc);
+      CHECK(!memcmp(p.C[0], p.C[1], p.len * sizeof(float)),
+            "m %zu n %zu k %zu %s: gemm_block_a16 differs from gemm_bf16", m, n, k,
+            layout_name(layout));
+      free(h);
+      free_operands(&o);
+    }
+    problem_free(&p);
+  }
+}
+
 // ---- 1. the path API ---------------------------------------------------------------------
 
 static void check_path_api(GemmBf16Path best) {
@@ -582,6 +642,7 @@ int main(void) {
   check_gemm_small();
   check_packed_b();
   check_denormals();
+  check_a_bits();
   printf("gemm_bf16: worst |C - ref| / bound %.4f over %d cases (at %s); by k:", worst_ratio,
          n_cases, worst_where);
   for (size_t z = 0; z < sizeof ks / sizeof *ks; z++) printf(" %zu: %.3g", ks[z], worst_by_k[z]);
