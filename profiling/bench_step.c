@@ -107,22 +107,28 @@ static StepTimes time_steps(const Bench *b, int steps) {
 // product operands, the saved attention probabilities, and the rest (conv outputs h2,
 // GELU inputs, the norms' statistics, the embedding).
 // In floats of the arena: the bf16 plan keeps two probabilities per float.
-static double saved_probs_floats(const AttnCore *t, int B) {
-  double n = (double)B * t->NH * t->HW * t->HW;
-  return t->probs.f32 ? n : t->probs.bf16 ? n / 2 : 0;
+typedef struct {
+  int B;
+  double floats;
+} SavedProbs;
+
+static void add_saved_probs(void *ctx, AttnCore *t) {
+  SavedProbs *s = ctx;
+  double n = (double)s->B * t->NH * t->HW * t->HW;
+  s->floats += t->probs.f32 ? n : t->probs.bf16 ? n / 2 : 0;
 }
 
 static void print_arena_parts(StepNet *u, int B) {
-  double outs = 0, grads = 6.0 * B * u->max_tensor + u->max_op_scratch, probs = 0;
+  double outs = 0, grads = 6.0 * B * u->max_tensor + u->max_op_scratch;
   for (int k = 0; k < u->n_steps; k++) {
     const UNetStep *s = &u->steps[k];
     double n = (double)B * s->H * s->W * s->C;
     outs += s->out ? n : 0;
     grads += s->is_skip_source ? n : 0;
   }
-  for (int i = 0; i < u->n_attn; i++) probs += saved_probs_floats(&u->attn[i].core, B);
-  for (int i = 0; i < u->n_xfmr; i++)
-    if (u->xfmr[i].kind == XFMR_ATTN) probs += saved_probs_floats(&u->xfmr[i].attn, B);
+  SavedProbs saved = {B, 0};
+  stepnet_visit_attn_cores(u, add_saved_probs, &saved);
+  const double probs = saved.floats;
   // in floats of the arena: the bf16 plan keeps two operand values per float
   double only = (double)B * stepnet_operand_only_floats(u) / (u->storage == PREC_BF16 ? 2 : 1);
   double all = (double)u->arena.capacity, mb = 4.0 / B / 1e6;

@@ -232,6 +232,11 @@ void stepnet_visit_operand_only(StepNet *u, StepNetSavedVisit f, void *ctx);
 // Their floats per example (a sum over stepnet_visit_operand_only).
 size_t stepnet_operand_only_floats(StepNet *u);
 
+// Every attention core of the model, in model order: the U-Net's attention blocks'
+// and the U-ViT's attention sublayers (what saves attention's probabilities).
+typedef void (*StepNetAttnVisit)(void *ctx, AttnCore *core);
+void stepnet_visit_attn_cores(StepNet *u, StepNetAttnVisit f, void *ctx);
+
 // Accumulates dL/dparams into grads (flat, same layout as params) from dout (B,H,W,Cout);
 // dx (B,H,W,Cin) and dlambda (B) are accumulated too unless NULL.
 int stepnet_backward(StepNet *u, const float *params, float *grads, const float *dout, float *dx,

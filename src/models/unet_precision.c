@@ -156,6 +156,12 @@ void stepnet_visit_operand_only(StepNet *u, StepNetSavedVisit f, void *ctx) {
   }
 }
 
+void stepnet_visit_attn_cores(StepNet *u, StepNetAttnVisit f, void *ctx) {
+  for (int i = 0; i < u->n_attn; i++) f(ctx, &u->attn[i].core);
+  for (int i = 0; i < u->n_xfmr; i++)
+    if (u->xfmr[i].kind == XFMR_ATTN) f(ctx, &u->xfmr[i].attn);
+}
+
 static void set_storage(void *ctx, SavedOperand *saved, size_t floats_per_example) {
   (void)floats_per_example;
   saved->storage = *(const Precision *)ctx;
@@ -164,11 +170,13 @@ static void set_storage(void *ctx, SavedOperand *saved, size_t floats_per_exampl
 // The saved product operands and the saved attention probabilities in `storage`: in a
 // bf16 step P is a bf16 value as it is formed (ops/attention.h), so its bf16 bits are
 // all a bf16 plan keeps of it, like an operand's.
+static void set_probs_storage(void *ctx, AttnCore *core) {
+  core->probs_storage = *(const Precision *)ctx;
+}
+
 static void set_storage_all(StepNet *u, Precision storage) {
   stepnet_visit_operand_only(u, set_storage, &storage);
-  for (int i = 0; i < u->n_attn; i++) u->attn[i].core.probs_storage = storage;
-  for (int i = 0; i < u->n_xfmr; i++)
-    if (u->xfmr[i].kind == XFMR_ATTN) u->xfmr[i].attn.probs_storage = storage;
+  stepnet_visit_attn_cores(u, set_probs_storage, &storage);
 }
 
 int stepnet_plan_storage(StepNet *u, Precision storage) {

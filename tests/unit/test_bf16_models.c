@@ -89,18 +89,22 @@ static void add_saving(void *ctx, SavedOperand *o, size_t floats_per_example) {
 
 // The floats the bf16 plan saves on attention core t's probabilities (none when they are
 // recomputed): it keeps their bf16 bits, two per float.
-static size_t probs_saving(const AttnCore *t, int B) {
-  if (t->probs_kept != ATTN_PROBS_SAVED) return 0;
-  size_t n = (size_t)B * t->NH * t->HW * t->HW;
-  return arena_size(n) - arena_size((n + 1) / 2);
+typedef struct {
+  int B;
+  size_t floats;
+} ProbsSaving;
+
+static void add_probs_saving(void *ctx, AttnCore *t) {
+  ProbsSaving *s = ctx;
+  if (t->probs_kept != ATTN_PROBS_SAVED) return;
+  size_t n = (size_t)s->B * t->NH * t->HW * t->HW;
+  s->floats += arena_size(n) - arena_size((n + 1) / 2);
 }
 
-static size_t all_probs_saving(const StepNet *u) {
-  size_t s = 0;
-  for (int i = 0; i < u->n_attn; i++) s += probs_saving(&u->attn[i].core, u->max_batch);
-  for (int i = 0; i < u->n_xfmr; i++)
-    if (u->xfmr[i].kind == XFMR_ATTN) s += probs_saving(&u->xfmr[i].attn, u->max_batch);
-  return s;
+static size_t all_probs_saving(StepNet *u) {
+  ProbsSaving s = {u->max_batch, 0};
+  stepnet_visit_attn_cores(u, add_probs_saving, &s);
+  return s.floats;
 }
 
 // A control: saved tensors backward reads in fp32 (the first res block's conv1 output,
