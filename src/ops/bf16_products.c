@@ -10,6 +10,7 @@
 
 #include "ops/attention.h"
 #include "ops/bf16.h"
+#include "ops/conv2d_winograd.h"
 #include "ops/gemm_bf16.h"
 #include "ops/linear.h"
 
@@ -46,6 +47,16 @@ static const float *gemm_operand(const Bf16Operands *bf, float **at, const float
   return gemm_bf16_path() == GEMM_BF16_PORTABLE ? rounded(bf, at, src, n) : src;
 }
 
+// A conv's activation operand (its input, or dout in backward): as it is where the conv
+// runs Winograd, whose transforms round what they read in a bf16 region (the same bits
+// as a rounded copy, a pass and a buffer less); rounded into *at otherwise. Where
+// Winograd runs the conv, it also runs dinp's transposed conv (conv2d.c: both need
+// 3x3, stride 1, at least 16 channels each way), so nothing reads dout unrounded.
+static const float *conv_operand(const Bf16Operands *bf, float **at, const float *src, size_t n,
+                                 const Conv2dDims *d) {
+  return conv2d_winograd_applies(d) ? src : rounded(bf, at, src, n);
+}
+
 // The saved input's bf16 values at *at (advanced): rounded from float32 or widened from
 // the stored bits, the same floats. gemm_only: only GEMMs read it (gemm_operand).
 static const float *input_operand(const Bf16Operands *bf, float **at, MixedInput in, size_t n,
@@ -76,7 +87,8 @@ size_t linear_mixed_floats(int N, int Cin, int Cout) {
 size_t conv2d_mixed_floats(const Conv2dDims *d) {
   size_t in = (size_t)d->B * d->H * d->W * d->Cin;
   size_t out = (size_t)d->B * conv2d_out_h(d) * conv2d_out_w(d) * d->Cout;
-  return (size_t)d->kh * d->kw * d->Cin * d->Cout + in + out;
+  // Winograd: no copy of dout (conv_operand); the input's room is for widening bits
+  return (size_t)d->kh * d->kw * d->Cin * d->Cout + in + (conv2d_winograd_applies(d) ? 0 : out);
 }
 
 size_t attention_mixed_floats(int B, int T, int C) { return (size_t)B * T * 4 * (size_t)C; }
@@ -116,7 +128,7 @@ void conv2d_forward_mixed(const Bf16Operands *bf, float *out, const float *inp,
                           float *scratch) {
   if (bf) {
     float *at = bf->buf;
-    inp = rounded(bf, &at, inp, (size_t)d->B * d->H * d->W * d->Cin);
+    inp = conv_operand(bf, &at, inp, (size_t)d->B * d->H * d->W * d->Cin, d);
     weight = weight_operand(bf, &at, weight, (size_t)d->kh * d->kw * d->Cin * d->Cout);
     gemm_bf16_region_begin();
   }
@@ -135,11 +147,13 @@ void conv2d_backward_mixed(const Bf16Operands *bf, float *dinp, float *dweight, 
   if (!dinp && !dweight) return;
   float *at = bf->buf;
   size_t nout = (size_t)d->B * conv2d_out_h(d) * conv2d_out_w(d) * d->Cout;
-  const float *dout_r = rounded(bf, &at, dout, nout);
+  const float *dout_r = conv_operand(bf, &at, dout, nout, d);
   const float *w_r =
       dinp ? weight_operand(bf, &at, weight, (size_t)d->kh * d->kw * d->Cin * d->Cout) : NULL;
-  const float *inp_r =
-      dweight ? input_operand(bf, &at, inp, (size_t)d->B * d->H * d->W * d->Cin, 0) : NULL;
+  const size_t nin = (size_t)d->B * d->H * d->W * d->Cin;
+  const float *inp_r = !dweight ? NULL
+                       : inp.bf16 ? input_operand(bf, &at, inp, nin, 0)
+                                  : conv_operand(bf, &at, inp.f32, nin, d);
   gemm_bf16_region_begin();
   conv2d_backward(dinp, dweight, NULL, dout_r, inp_r, w_r, d, scratch);
   gemm_bf16_region_end();

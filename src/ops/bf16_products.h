@@ -2,7 +2,9 @@
 // (docs/precision.md). Each `*_mixed` call takes a Bf16Operands: NULL runs the fp32 op
 // unchanged; otherwise every operand the op receives (activation, weight, upstream
 // gradient) is rounded to bf16 (ops/bf16.h) into bf->buf and the fp32 op runs on the
-// rounded copies, in a bf16 region (ops/gemm_bf16.h). What the op computes inside stays
+// rounded copies, in a bf16 region (ops/gemm_bf16.h); where the op rounds an operand
+// itself in a region (a Winograd conv's input and dout, a linear's or attention's
+// operand on the kernel, whose packing rounds) no copy is made, the same bits. What the op computes inside stays
 // fp32 (the Winograd transforms, so the transformed tiles are not bf16 values; every sum)
 // except attention's probabilities and their gradient, operands of its products, which
 // it rounds to bf16 in the region (ops/attention.h). Bias gradients are column sums of the fp32 upstream gradient (a

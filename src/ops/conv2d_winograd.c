@@ -173,6 +173,7 @@ typedef struct {
   const WinoKernels *kin, *kout;  // transforms for rows of Cin and of Cout channels
   const uint32_t *packed_u;       // on the bf16 kernel: U's 16 planes packed once, or NULL
   size_t plane_words;             // words of one packed plane
+  int round;                      // in a bf16 region: the input transform rounds inp
 } WinoRun;
 
 static void forward_blocks(void *ctx, int part, size_t lo, size_t hi) {
@@ -189,7 +190,7 @@ static void forward_blocks(void *ctx, int part, size_t lo, size_t hi) {
     for (size_t r = 0; r < n; r++, tile_next(&pos)) {
       const float *p[WINO_POS];
       tile_inputs(p, j->inp, d, pos, j->s.zeros);
-      j->kin->input(v + r * Ci, ldv, p, Ci);
+      j->kin->input(v + r * Ci, ldv, p, Ci, j->round);
     }
     for (size_t x = 0; x < WINO_POS; x++)
       if (j->packed_u)  // what gemm_small does in a bf16 region, without packing U again
@@ -270,7 +271,8 @@ static const uint32_t *pack_planes(const float *u, size_t Ci, size_t Co, size_t 
 void winograd_forward(float *out, const float *inp, const float *weight, const float *bias,
                       const Conv2dDims *d, float *scratch, float beta) {
   WinoRun j = {out, inp, bias, d, scratch_split(d, scratch), fwd_block_tiles(d), beta,
-               wino_kernels_for((size_t)d->Cin), wino_kernels_for((size_t)d->Cout), NULL, 0};
+               wino_kernels_for((size_t)d->Cin), wino_kernels_for((size_t)d->Cout), NULL, 0,
+               gemm_bf16_in_region()};
   weight_transform(j.s.u, weight, d);
   if (gemm_bf16_active())
     j.packed_u = pack_planes(j.s.u, (size_t)d->Cin, (size_t)d->Cout, &j.plane_words);
@@ -290,6 +292,7 @@ typedef struct {
   size_t ldv, ldm;   // plane strides of V and dM (plane_stride of chunk tiles)
   const WinoKernels *kin, *kout;  // transforms for rows of Cin and of Cout channels
   int first;         // 1: the chunk's GEMMs overwrite dU
+  int round;         // in a bf16 region: the transforms round inp and dout
 } WinoGrad;
 
 // Tiles [lo, hi) of the chunk: V rows from inp, dM rows from dout.
@@ -305,10 +308,10 @@ static void grad_transform_range(void *ctx, size_t lo, size_t hi) {
     size_t off[4];
     int inside[4];
     tile_inputs(p, g->inp, d, pos, g->s.zeros);
-    g->kin->input(v + r * Ci, ldv, p, Ci);
+    g->kin->input(v + r * Ci, ldv, p, Ci, g->round);
     tile_outputs(off, inside, d, pos);
     for (int k = 0; k < 4; k++) q[k] = inside[k] ? g->dout + off[k] : g->s.zeros;
-    g->kout->grad_output(dm + r * Co, ldm, q, Co);
+    g->kout->grad_output(dm + r * Co, ldm, q, Co, g->round);
   }
 }
 
@@ -335,7 +338,7 @@ void winograd_dweight(float *dweight, const float *dout, const float *inp, const
   WinoGrad g = {.inp = inp, .dout = dout, .d = d, .s = scratch_split(d, scratch), .chunk = chunk,
                 .ldv = plane_stride(chunk, d->Cin), .ldm = plane_stride(chunk, d->Cout),
                 .kin = wino_kernels_for((size_t)d->Cin), .kout = wino_kernels_for((size_t)d->Cout),
-                .first = 1};
+                .first = 1, .round = gemm_bf16_in_region()};
   for (g.t0 = 0; g.t0 < T; g.t0 += g.chunk, g.first = 0) {
     const size_t rows = T - g.t0 < g.chunk ? T - g.t0 : g.chunk;
     par_for(rows, 1, rows * WINO_POS * (Ci + Co), grad_transform_range, &g);

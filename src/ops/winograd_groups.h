@@ -13,6 +13,7 @@
 #ifndef VDMC_OPS_WINOGRAD_GROUPS_H
 #define VDMC_OPS_WINOGRAD_GROUPS_H
 
+#include <stdint.h>
 #include <string.h>
 
 #include "core/fastexp.h"  // VDMC_SIMD_CLONES
@@ -34,13 +35,34 @@ static inline __attribute__((always_inline)) void storev(float *p, vf v, size_t 
   memcpy(p, &v, n * sizeof(float));
 }
 
+// Each lane rounded to the nearest bf16, ties to even (core/float_bits.h's
+// bf16_rounded_bits, lane by lane): the input and output-gradient transforms round what
+// they read in a bf16 region, as round_to_bf16 would have rounded a copy.
+typedef uint32_t vu __attribute__((vector_size(LANES * sizeof(float))));
+
+static inline __attribute__((always_inline)) vf bf16_rounded(vf x) {
+  vu b;
+  memcpy(&b, &x, sizeof b);
+  const vu r = (b + 0x7fffu + ((b >> 16) & 1u)) & 0xffff0000u;
+  const vu nan = (vu)((b & 0x7fffffffu) > 0x7f800000u);  // all ones where NaN
+  const vu q = (((b & 0xffff0000u) | 0x00400000u) & nan) | (r & ~nan);
+  memcpy(&x, &q, sizeof x);
+  return x;
+}
+
+// n <= LANES floats into a vector as loadv, rounded to bf16 when `round`.
+static inline __attribute__((always_inline)) vf load_operand(const float *p, size_t n, int round) {
+  const vf x = loadv(p, n);
+  return round ? bf16_rounded(x) : x;
+}
+
 // ---- one group of channels [c, c + n) --------------------------------------------------
 
 static inline __attribute__((always_inline)) void input_group(float *v, size_t ld,
                                                               const float *const d[WINO_POS],
-                                                              size_t c, size_t n) {
+                                                              size_t c, size_t n, int round) {
   vf x[WINO_POS], t[WINO_POS];
-  for (int k = 0; k < WINO_POS; k++) x[k] = loadv(d[k] + c, n);
+  for (int k = 0; k < WINO_POS; k++) x[k] = load_operand(d[k] + c, n, round);
   for (int j = 0; j < 4; j++) {  // columns: t = B^T x
     t[j] = x[j] - x[8 + j];
     t[4 + j] = x[4 + j] + x[8 + j];
@@ -84,10 +106,11 @@ static inline __attribute__((always_inline)) void output_group(float *const y[4]
 
 static inline __attribute__((always_inline)) void grad_output_group(float *dm, size_t ld,
                                                                     const float *const dy[4],
-                                                                    size_t c, size_t n) {
+                                                                    size_t c, size_t n,
+                                                                    int round) {
   vf t[8];
   for (int j = 0; j < 2; j++) {  // columns: t = A dy
-    const vf x0 = loadv(dy[j] + c, n), x1 = loadv(dy[2 + j] + c, n);
+    const vf x0 = load_operand(dy[j] + c, n, round), x1 = load_operand(dy[2 + j] + c, n, round);
     t[j] = x0;
     t[2 + j] = x0 + x1;
     t[4 + j] = x0 - x1;
@@ -143,11 +166,21 @@ static inline __attribute__((always_inline)) void weight_grad_group(float *dg, c
 
 // ---- whole rows: full groups, then the remainder ---------------------------------------
 
-VDMC_SIMD_CLONES
-static void input_rows(float *v, size_t ld, const float *const d[WINO_POS], size_t C) {
+// round a constant after inlining: one copy of the loops each way.
+static inline __attribute__((always_inline)) void input_walk(float *v, size_t ld,
+                                                             const float *const d[WINO_POS],
+                                                             size_t C, int round) {
   size_t c = 0;
-  for (; c + LANES <= C; c += LANES) input_group(v, ld, d, c, LANES);
-  if (c < C) input_group(v, ld, d, c, C - c);
+  for (; c + LANES <= C; c += LANES) input_group(v, ld, d, c, LANES, round);
+  if (c < C) input_group(v, ld, d, c, C - c, round);
+}
+
+VDMC_SIMD_CLONES
+static void input_rows(float *v, size_t ld, const float *const d[WINO_POS], size_t C, int round) {
+  if (round)
+    input_walk(v, ld, d, C, 1);
+  else
+    input_walk(v, ld, d, C, 0);
 }
 
 VDMC_SIMD_CLONES
@@ -158,11 +191,21 @@ static void output_rows(float *const y[4], const float *m, size_t ld, const floa
   if (c < C) output_group(y, m, ld, bias, accumulate, c, C - c);
 }
 
-VDMC_SIMD_CLONES
-static void grad_output_rows(float *dm, size_t ld, const float *const dy[4], size_t C) {
+static inline __attribute__((always_inline)) void grad_output_walk(float *dm, size_t ld,
+                                                                   const float *const dy[4],
+                                                                   size_t C, int round) {
   size_t c = 0;
-  for (; c + LANES <= C; c += LANES) grad_output_group(dm, ld, dy, c, LANES);
-  if (c < C) grad_output_group(dm, ld, dy, c, C - c);
+  for (; c + LANES <= C; c += LANES) grad_output_group(dm, ld, dy, c, LANES, round);
+  if (c < C) grad_output_group(dm, ld, dy, c, C - c, round);
+}
+
+VDMC_SIMD_CLONES
+static void grad_output_rows(float *dm, size_t ld, const float *const dy[4], size_t C,
+                             int round) {
+  if (round)
+    grad_output_walk(dm, ld, dy, C, 1);
+  else
+    grad_output_walk(dm, ld, dy, C, 0);
 }
 
 VDMC_SIMD_CLONES

@@ -17,14 +17,17 @@ enum { WINO_POS = 16 };  // transformed positions of a tile (4x4)
 
 // The five transforms, at one vector width (see wino_kernels_for). C channels per row.
 typedef struct {
-  // v[xi * ld + c] = (B^T d B)[xi] for the 4x4 input tile d (row-major, 16 rows of C).
-  void (*input)(float *v, size_t ld, const float *const d[WINO_POS], size_t C);
+  // v[xi * ld + c] = (B^T d B)[xi] for the 4x4 input tile d (row-major, 16 rows of C),
+  // d's values rounded to bf16 first when `round` (a bf16 region: d is a product's
+  // operand; the same bits as transforming a rounded copy).
+  void (*input)(float *v, size_t ld, const float *const d[WINO_POS], size_t C, int round);
   // y[k][c] = (A^T m A)[k] + (accumulate ? y[k][c] : bias ? bias[c] : 0), the 2x2 output
   // tile y (row-major) from m[xi * ld + c]. The four y rows must be distinct.
   void (*output)(float *const y[4], const float *m, size_t ld, const float *bias, int accumulate,
                  size_t C);
-  // dm[xi * ld + c] = (A dy A^T)[xi] for the 2x2 output gradient tile dy.
-  void (*grad_output)(float *dm, size_t ld, const float *const dy[4], size_t C);
+  // dm[xi * ld + c] = (A dy A^T)[xi] for the 2x2 output gradient tile dy, rounded to
+  // bf16 first when `round`.
+  void (*grad_output)(float *dm, size_t ld, const float *const dy[4], size_t C, int round);
   // u[xi * n + e] = (G g G^T)[xi] for e in [lo, hi), g[k * n + e] the 3x3 kernels
   // (k = ky*3 + kx; n = Cin*Cout pairs for a (3,3,Cin,Cout) weight).
   void (*weight)(float *u, const float *g, size_t n, size_t lo, size_t hi);

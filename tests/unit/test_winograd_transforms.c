@@ -3,13 +3,17 @@
 // products of their definitions in double precision (B^T d B, A^T m A, A dy A^T,
 // G g G^T, G^T du G with the matrices written out below), for channel counts with and
 // without a remainder group; the two widths bit for bit against each other; the
-// accumulate and bias forms of the output transform.
+// accumulate and bias forms of the output transform; the input and grad-output
+// transforms rounding what they read to bf16 (a bf16 region) against the same transform
+// on a round_to_bf16'd copy, bit for bit, special values included.
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
+#include "ops/bf16.h"
 #include "ops/winograd_kernels.h"
 
 static const double BT[4][4] = {{1, 0, -1, 0}, {0, 1, 1, 0}, {0, -1, 1, 0}, {0, 1, 0, -1}};
@@ -54,7 +58,7 @@ static void check_table(const WinoKernels *k, const char *what, size_t C) {
   // input: v = B^T d B, d's 16 rows given by pointers
   const float *d[WINO_POS];
   for (int p = 0; p < WINO_POS; p++) d[p] = in + p * C;
-  k->input(out, ld, d, C);
+  k->input(out, ld, d, C, 0);
   worst = 0;
   for (size_t c = 0; c < C; c++) {
     for (int p = 0; p < 16; p++) X[p] = in[p * C + c];
@@ -85,7 +89,7 @@ static void check_table(const WinoKernels *k, const char *what, size_t C) {
   // grad output: dm = A dy A^T for the 2x2 gradient tile
   const float *dy[4] = {in, in + C, in + 2 * C, in + 3 * C};
   transpose(&AT[0][0], 2, 4, L);  // A (4 x 2)
-  k->grad_output(out, ld, dy, C);
+  k->grad_output(out, ld, dy, C, 0);
   worst = 0;
   for (size_t c = 0; c < C; c++) {
     for (int p = 0; p < 4; p++) X[p] = in[p * C + c];
@@ -134,13 +138,54 @@ static void check_widths_agree(size_t C) {
   fill_uniform(in, 16 * C, 99, -3, 3);
   for (int p = 0; p < WINO_POS; p++) d[p] = in + p * C;
   for (int w = 0; w < 3; w++) v[w] = malloc(16 * ld * sizeof(float));
-  wino_kernels8()->input(v[0], ld, d, C);
-  wino_kernels16()->input(v[1], ld, d, C);
-  wino_kernels_for(C)->input(v[2], ld, d, C);
+  wino_kernels8()->input(v[0], ld, d, C, 0);
+  wino_kernels16()->input(v[1], ld, d, C, 0);
+  wino_kernels_for(C)->input(v[2], ld, d, C, 0);
   CHECK(!memcmp(v[0], v[1], 16 * ld * sizeof(float)) && !memcmp(v[0], v[2], 16 * ld * sizeof(float)),
         "C=%zu: the 8- and 16-lane input transforms (and wino_kernels_for) differ", C);
   for (int w = 0; w < 3; w++) free(v[w]);
   free(in);
+}
+
+// rows x C floats at stride ld: the same bits, or both NaN (which NaN's payload an
+// addition of two NaNs keeps depends on the order GCC gives its operands, which may
+// differ between the two compiled loops).
+static int same_floats(const float *a, const float *b, size_t ld, size_t C, int rows) {
+  for (int r = 0; r < rows; r++)
+    for (size_t c = 0; c < C; c++) {
+      const float x = a[r * ld + c], y = b[r * ld + c];
+      if (memcmp(&x, &y, sizeof x) && !(isnan(x) && isnan(y))) return 0;
+    }
+  return 1;
+}
+
+// round = 1 (a bf16 region) against round = 0 on a round_to_bf16'd copy: the same bits,
+// for both transforms that read activations, on values around rounding ties and carries,
+// bf16 and float32 subnormals, the largest floats (rounding to inf), infinities and NaNs.
+static void check_rounding(const WinoKernels *k, const char *what, size_t C) {
+  const size_t ld = C + LD_PAD;
+  float *in = malloc(16 * C * sizeof *in), *in_r = malloc(16 * C * sizeof *in_r);
+  float *a = malloc(16 * ld * sizeof *a), *b = malloc(16 * ld * sizeof *b);
+  fill_uniform(in, 16 * C, 41 + (unsigned)C, -4, 4);
+  const uint32_t special[] = {0x3f808000u, 0x3f818000u, 0x3f807fffu, 0x3f808001u, 0x00008000u,
+                              0x80018000u, 0x00000001u, 0x7f7fffffu, 0xff7f8000u, 0x7f800000u,
+                              0x7fc00001u, 0xff812345u, 0x3effffffu, 0x007fffffu};
+  for (size_t i = 0; i < 16 * C; i += 3) {
+    const uint32_t bits = special[(i / 3) % (sizeof special / sizeof *special)];
+    memcpy(&in[i], &bits, sizeof bits);
+  }
+  round_to_bf16(in_r, in, 16 * C);
+  const float *d[WINO_POS], *dr[WINO_POS];
+  for (int p = 0; p < WINO_POS; p++) d[p] = in + p * C, dr[p] = in_r + p * C;
+  k->input(a, ld, d, C, 1);
+  k->input(b, ld, dr, C, 0);
+  CHECK(same_floats(a, b, ld, C, 16), "%s C=%zu: the input transform rounding as it reads "
+        "differs from it on a rounded copy", what, C);
+  k->grad_output(a, ld, d, C, 1);
+  k->grad_output(b, ld, dr, C, 0);
+  CHECK(same_floats(a, b, ld, C, 16), "%s C=%zu: the grad-output transform rounding as it "
+        "reads differs from it on a rounded copy", what, C);
+  free(in), free(in_r), free(a), free(b);
 }
 
 int main(void) {
@@ -149,6 +194,8 @@ int main(void) {
     check_table(wino_kernels8(), "8 lanes", Cs[i]);
     check_table(wino_kernels16(), "16 lanes", Cs[i]);
     check_widths_agree(Cs[i]);
+    check_rounding(wino_kernels8(), "8 lanes", Cs[i]);
+    check_rounding(wino_kernels16(), "16 lanes", Cs[i]);
   }
   return check_finish("winograd_transforms");
 }
