@@ -1,8 +1,10 @@
 // Attention core: vdmc's sgemm-per-(b, head) kernels vs a baseline of textbook loops
 // (dot products over the same (B, T, 3C) layout, the same stable softmax) on one
 // shape; prints ms per call and the speedup, and vdmc's forward and backward with the
-// probabilities recomputed (model.attention_probs) against them saved. Run with
-// OPENBLAS_NUM_THREADS=1 for a single-core comparison:
+// probabilities recomputed (model.attention_probs) against them saved; where the CPU has
+// the AVX512-BF16 kernel, the bf16 op (attention_*_mixed) with P kept as bf16 bits (a
+// bf16 run's storage: P and dS never fp32) and as float32 (the fp32 plan), against the
+// fp32 op of the same run. Run with OPENBLAS_NUM_THREADS=1 for a single-core comparison:
 //   bench_attention [B T C NH]   (default 4 256 256 4)
 #include <math.h>
 #include <stdio.h>
@@ -10,6 +12,8 @@
 #include <time.h>
 
 #include "ops/attention.h"
+#include "ops/bf16_products.h"
+#include "ops/gemm_bf16.h"
 
 static double now(void) {
   struct timespec ts;
@@ -103,6 +107,28 @@ static AttnTimes time_vdmc(float *out, float *probs, float *dqkv, const float *d
   return t;
 }
 
+// The bf16 op, reps calls each way, P kept as bf16 bits (probs16) or as float32 (probs).
+static AttnTimes time_bf16(float *out, float *probs, uint16_t *probs16, float *dqkv,
+                           const float *dout, const float *qkv, int B, int T, int C, int NH,
+                           float *scratch, int reps) {
+  Bf16Operands bf = {NULL, attention_mixed_floats(B, T, C), 0};
+  bf.buf = malloc(bf.floats * sizeof *bf.buf);
+  const AttnSavedProbs keep = {probs16 ? NULL : probs, probs16};
+  // untimed: the buffers' first touch
+  attention_forward_mixed(&bf, out, keep, qkv, B, T, C, NH, scratch);
+  attention_backward_mixed(&bf, dqkv, dout, mixed_input_f32(qkv), keep, B, T, C, NH, scratch);
+  AttnTimes t;
+  double t0 = now();
+  for (int r = 0; r < reps; r++) attention_forward_mixed(&bf, out, keep, qkv, B, T, C, NH, scratch);
+  t.fwd = (now() - t0) / reps;
+  t0 = now();
+  for (int r = 0; r < reps; r++)
+    attention_backward_mixed(&bf, dqkv, dout, mixed_input_f32(qkv), keep, B, T, C, NH, scratch);
+  t.bwd = (now() - t0) / reps;
+  free(bf.buf);
+  return t;
+}
+
 int main(int argc, char **argv) {
   int B = 4, T = 256, C = 256, NH = 4;
   if (argc == 5) B = atoi(argv[1]), T = atoi(argv[2]), C = atoi(argv[3]), NH = atoi(argv[4]);
@@ -142,6 +168,20 @@ int main(int argc, char **argv) {
   // recomputing backward runs one more T x T x D gemm and the softmax
   printf("P recomputed: forward %.2f ms = %.2fx, backward %.2f ms (%.1f GFLOP/s) = %.2fx of P "
          "saved's\n", t_rf * 1e3, t_rf / t_f, t_rb * 1e3, 2.5 * gflop_f / t_rb, t_rb / t_b);
+  if (gemm_bf16_best() != GEMM_BF16_PORTABLE) {
+    uint16_t *probs16 = malloc(np * sizeof *probs16);
+    AttnTimes bits = time_bf16(out, NULL, probs16, dqkv, dout, qkv, B, T, C, NH, scratch, reps);
+    AttnTimes f32 = time_bf16(out, probs, NULL, dqkv, dout, qkv, B, T, C, NH, scratch, reps);
+    printf("bf16 (%s), P saved as bf16 bits: forward %.2f ms = %.2fx, backward %.2f ms = %.2fx "
+           "of fp32's; P saved as float32 (the fp32 plan): forward %.2f ms, backward %.2f ms; "
+           "bits over float32: forward+backward %.2fx\n",
+           gemm_bf16_path_name(gemm_bf16_best()), bits.fwd * 1e3, t_f / bits.fwd, bits.bwd * 1e3,
+           t_b / bits.bwd, f32.fwd * 1e3, f32.bwd * 1e3,
+           (f32.fwd + f32.bwd) / (bits.fwd + bits.bwd));
+    free(probs16);
+  } else {
+    printf("bf16: not timed (this CPU has no AVX512-BF16 kernel)\n");
+  }
   free(qkv), free(out), free(probs), free(dout), free(dqkv), free(ref), free(scratch);
   return 0;
 }
