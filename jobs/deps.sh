@@ -8,6 +8,8 @@ clang-14 libclang-rt-14-dev"
 # oneDNN, for profiling/bench_dnnl only (its bf16 matmul against vdmc's AVX512-BF16 GEMM);
 # nothing else links it, and the build skips bench_dnnl without it.
 VDMC_DEBIAN_PACKAGES="$VDMC_DEBIAN_PACKAGES libdnnl-dev"
+# perf, for profiling/bf16_ceiling.sh only (samples of bench_step's bf16 and fp32 steps).
+VDMC_DEBIAN_PACKAGES="$VDMC_DEBIAN_PACKAGES linux-perf"
 
 vdmc_install_deps() {
   local missing=() p
