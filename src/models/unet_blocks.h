@@ -72,7 +72,7 @@ typedef enum { UNET_RESAMPLE_NONE = 0, UNET_RESAMPLE_UP = 1, UNET_RESAMPLE_DOWN 
 // bit of a step. There forward writes the float32 values in the shared temporary
 // UNetScratch.t[tmp], the product after the writer reads them there (rounding them as
 // always), and saved_operand_store keeps their bf16 bits; backward's product widens the
-// bits where it would round (ops/bf16_products.h MixedInput). The fp32 plan keeps the
+// bits where it would round (ops/bf16.h MixedInput). The fp32 plan keeps the
 // float32 tensor in the arena, as every other saved activation.
 typedef struct {
   Precision storage;  // PREC_BF16: the bf16 plan (set by stepnet_set_precision before planning)

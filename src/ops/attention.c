@@ -102,10 +102,11 @@ static void softmax_rows(float *s, uint16_t *bits, int T, int round) {
     if (bits) {
       uint16_t *out = bits + (size_t)i * T;
       for (j = 0; j < T; j++) out[j] = (uint16_t)(bf16_rounded_bits(bits_of(row[j] * inv)) >> 16);
-      continue;
+    } else if (round) {
+      for (j = 0; j < T; j++) row[j] = float_of(bf16_rounded_bits(bits_of(row[j] * inv)));
+    } else {
+      for (j = 0; j < T; j++) row[j] *= inv;
     }
-    for (j = 0; j < T; j++) row[j] *= inv;
-    if (round) round_to_bf16_serial(row, row, (size_t)T);
   }
 }
 
@@ -201,18 +202,13 @@ void attention_forward(float *out, AttnSavedProbs keep, const float *qkv, int B,
   }
 }
 
-// A (T, T) operand of a head's products, P or dS: float32 values, or bf16 bits (only on
-// the bf16 kernel, which packs them as they are: gemm_strided_a16).
-typedef struct {
-  const float *f32;
-  const uint16_t *b16;
-} Square;
-
-// C (T x D, ldc) = alpha op(A) B + C over T: the head's products with a Square A.
-static void square_times(int trans_a, Square A, int T, int D, float alpha, const float *B,
+// C (T x D, ldc) = alpha op(A) B + C over T: the head's products with A (T, T), P or dS,
+// as float32 values or as bf16 bits (only on the bf16 kernel, which packs them as they
+// are: gemm_strided_a16).
+static void square_times(int trans_a, MixedInput A, int T, int D, float alpha, const float *B,
                          size_t ldb, float *C, size_t ldc) {
-  if (A.b16)
-    gemm_strided_a16(trans_a, 0, T, D, T, alpha, A.b16, T, B, ldb, 1.0f, C, ldc);
+  if (A.bf16)
+    gemm_strided_a16(trans_a, 0, T, D, T, alpha, A.bf16, T, B, ldb, 1.0f, C, ldc);
   else
     gemm_strided(trans_a, 0, T, D, T, alpha, A.f32, T, B, ldb, 1.0f, C, ldc);
 }
@@ -221,8 +217,8 @@ static inline float widened(uint16_t h) { return float_of((uint32_t)h << 16); }
 
 typedef struct {
   float *dp;
-  Square p;
-  uint16_t *ds;  // with p.b16: dS goes here as bf16 bits (dp keeps dP)
+  MixedInput p;
+  uint16_t *ds;  // with p.bf16: dS goes here as bf16 bits (dp keeps dP)
   int T;
   int round;  // in a bf16 region: dS is the operand of dS k and dS^T q
 } SoftmaxBwd;
@@ -238,8 +234,8 @@ static void softmax_backward_rows(void *ctx, size_t lo, size_t hi) {
     float *g = dp + (size_t)i * T;
     float acc[LANES] = {0};
     int j = 0;
-    if (a->p.b16) {
-      const uint16_t *pr = a->p.b16 + (size_t)i * T;
+    if (a->p.bf16) {
+      const uint16_t *pr = a->p.bf16 + (size_t)i * T;
       uint16_t *out = a->ds + (size_t)i * T;
       for (; j + LANES <= T; j += LANES)
         for (int l = 0; l < LANES; l++) acc[l] += g[j + l] * widened(pr[j + l]);
@@ -254,14 +250,16 @@ static void softmax_backward_rows(void *ctx, size_t lo, size_t hi) {
       for (int l = 0; l < LANES; l++) acc[l] += g[j + l] * pr[j + l];
     for (; j < T; j++) acc[0] += g[j] * pr[j];
     float dot = lanes_total(acc);
-    for (j = 0; j < T; j++) g[j] = pr[j] * (g[j] - dot);
-    if (a->round) round_to_bf16_serial(g, g, (size_t)T);
+    if (a->round)
+      for (j = 0; j < T; j++) g[j] = float_of(bf16_rounded_bits(bits_of(pr[j] * (g[j] - dot))));
+    else
+      for (j = 0; j < T; j++) g[j] = pr[j] * (g[j] - dot);
   }
 }
 
 // One head's backward from its probabilities p (T, T); dp (T, T) is scratch, and so is
 // ds (T, T bf16 bits) where p is bits.
-static void head_backward(const Head *hd, float *dqkv, const float *dout, Square p, float *dp,
+static void head_backward(const Head *hd, float *dqkv, const float *dout, MixedInput p, float *dp,
                           uint16_t *ds, int T, int C) {
   int D = hd->D, ld = hd->ld;
   const float *g = dout + hd->out_off;  // (T, D), stride C
@@ -272,7 +270,7 @@ static void head_backward(const Head *hd, float *dqkv, const float *dout, Square
   gemm_strided(0, 1, T, T, D, 1.0f, g, C, hd->v, ld, 0.0f, dp, T);
   SoftmaxBwd sb = {dp, p, ds, T, gemm_bf16_in_region()};
   par_for((size_t)T, 1, (size_t)T * T, softmax_backward_rows, &sb);
-  Square dS = p.b16 ? (Square){NULL, ds} : (Square){dp, NULL};
+  MixedInput dS = p.bf16 ? (MixedInput){NULL, ds} : mixed_input_f32(dp);
   // dq += dS k / sqrt(D) ; dk += dS^T q / sqrt(D)
   square_times(0, dS, T, D, hd->scale, hd->k, ld, dq, ld);
   square_times(1, dS, T, D, hd->scale, hd->q, ld, dk, ld);
@@ -300,7 +298,7 @@ void attention_backward(float *dqkv, const float *dout, const float *qkv, AttnSa
     for (size_t j = 0; j < n; j++) {
       size_t i = first + j;
       Head hd = head_at(qkv, (int)(i / (size_t)NH), (int)(i % (size_t)NH), T, C, NH);
-      Square pj = direct ? (Square){NULL, saved.bf16 + i * tt} : (Square){p + j * tt, NULL};
+      MixedInput pj = direct ? (MixedInput){NULL, saved.bf16 + i * tt} : mixed_input_f32(p + j * tt);
       head_backward(&hd, dqkv, dout, pj, dp, ds, T, C);
     }
   }

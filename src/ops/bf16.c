@@ -31,10 +31,7 @@ void round_to_bf16(float *dst, const float *src, size_t n) {
   par_for(n, 16, n, round_range, &a);
 }
 
-void round_to_bf16_serial(float *dst, const float *src, size_t n) {
-  RoundArgs a = {dst, src};
-  round_range(&a, 0, n);
-}
+MixedInput mixed_input_f32(const float *x) { return (MixedInput){x, NULL}; }
 
 typedef struct {
   uint16_t *dst;

@@ -16,10 +16,16 @@ typedef enum { PREC_FP32 = 0, PREC_BF16 = 1 } Precision;
 // round to +-inf, subnormals round on the same grid). dst may equal src. Threaded.
 // dst, src: (n)
 void round_to_bf16(float *dst, const float *src, size_t n);
-// The same on the calling thread, for a value an op computes inside one of its parallel
-// parts (attention's probabilities and their gradient, ops/attention.c).
-// dst: (n) src: (n)
-void round_to_bf16_serial(float *dst, const float *src, size_t n);
+
+// Values an op reads as float32 (f32), or as the bf16 bits they are stored in (bf16,
+// with f32 NULL): a bf16 run's 16-bit activations (ops/bf16_products.h), attention's P
+// and dS on the bf16 kernel (ops/attention.c).
+typedef struct {
+  const float *f32;
+  const uint16_t *bf16;
+} MixedInput;
+// x as float32 values.
+MixedInput mixed_input_f32(const float *x);
 
 // The bf16 gradient reduction (mpi.reduce_precision: bf16, docs/mpi.md) keeps bf16 as
 // its 16 bits, half the bytes on the wire. pack_bf16, widen_bf16 and add_bf16 are serial:

@@ -19,8 +19,6 @@ static void internal_error(const char *what) {
   abort();
 }
 
-MixedInput mixed_input_f32(const float *x) { return (MixedInput){x, NULL}; }
-
 // The next n floats of bf->buf at *at, which advances past them.
 static float *take(const Bf16Operands *bf, float **at, size_t n) {
   float *dst = *at;
@@ -38,30 +36,29 @@ static const float *rounded(const Bf16Operands *bf, float **at, const float *src
   return dst;
 }
 
-// An operand only the op's GEMMs read (linear's and attention's, never a conv's: its
-// Winograd transforms read the input): on the kernel path as it is, since the kernel's
-// packing rounds it exactly as round_to_bf16 (denormals aside, which vdpbf16ps flushes
-// either way), so the copy would be a pass that changes no bit; on the portable path
-// rounded into *at.
-static const float *gemm_operand(const Bf16Operands *bf, float **at, const float *src, size_t n) {
-  return gemm_bf16_path() == GEMM_BF16_PORTABLE ? rounded(bf, at, src, n) : src;
+// Whether what reads an operand in the region rounds it itself, so that a rounded copy
+// would be a pass (and a buffer) that changes no bit:
+// - a linear's or attention's operand, read only by GEMMs: on the kernel path, whose
+//   packing rounds exactly as round_to_bf16 (denormals aside, which vdpbf16ps flushes
+//   either way);
+static int gemm_rounds(void) { return gemm_bf16_path() != GEMM_BF16_PORTABLE; }
+// - a conv's activation (its input, or dout in backward) where the conv runs Winograd,
+//   whose transforms round what they read in a region on every path. Winograd then also
+//   runs dinp's transposed conv (conv2d.c: both need 3x3, stride 1, at least 16
+//   channels each way), so nothing reads dout unrounded.
+static int conv_rounds(const Conv2dDims *d) { return conv2d_winograd_applies(d); }
+
+// src as it is where its reader rounds it (reader_rounds), else rounded into *at.
+static const float *operand(const Bf16Operands *bf, float **at, const float *src, size_t n,
+                            int reader_rounds) {
+  return reader_rounds ? src : rounded(bf, at, src, n);
 }
 
-// A conv's activation operand (its input, or dout in backward): as it is where the conv
-// runs Winograd, whose transforms round what they read in a bf16 region (the same bits
-// as a rounded copy, a pass and a buffer less); rounded into *at otherwise. Where
-// Winograd runs the conv, it also runs dinp's transposed conv (conv2d.c: both need
-// 3x3, stride 1, at least 16 channels each way), so nothing reads dout unrounded.
-static const float *conv_operand(const Bf16Operands *bf, float **at, const float *src, size_t n,
-                                 const Conv2dDims *d) {
-  return conv2d_winograd_applies(d) ? src : rounded(bf, at, src, n);
-}
-
-// The saved input's bf16 values at *at (advanced): rounded from float32 or widened from
-// the stored bits, the same floats. gemm_only: only GEMMs read it (gemm_operand).
+// The saved input's bf16 values: as operand() gives float32 ones, or widened from the
+// stored bits into *at (advanced), the same floats.
 static const float *input_operand(const Bf16Operands *bf, float **at, MixedInput in, size_t n,
-                                  int gemm_only) {
-  if (!in.bf16) return gemm_only ? gemm_operand(bf, at, in.f32, n) : rounded(bf, at, in.f32, n);
+                                  int reader_rounds) {
+  if (!in.bf16) return operand(bf, at, in.f32, n, reader_rounds);
   float *dst = take(bf, at, n);
   widen_bf16_threaded(dst, in.bf16, n);
   return dst;
@@ -87,7 +84,7 @@ size_t linear_mixed_floats(int N, int Cin, int Cout) {
 size_t conv2d_mixed_floats(const Conv2dDims *d) {
   size_t in = (size_t)d->B * d->H * d->W * d->Cin;
   size_t out = (size_t)d->B * conv2d_out_h(d) * conv2d_out_w(d) * d->Cout;
-  // Winograd: no copy of dout (conv_operand); the input's room is for widening bits
+  // Winograd: no copy of dout (conv_rounds); the input's room is for widening bits
   return (size_t)d->kh * d->kw * d->Cin * d->Cout + in + (conv2d_winograd_applies(d) ? 0 : out);
 }
 
@@ -97,7 +94,7 @@ void linear_forward_mixed(const Bf16Operands *bf, float *out, const float *inp,
                           const float *weight, const float *bias, int N, int Cin, int Cout) {
   if (bf) {
     float *at = bf->buf;
-    inp = gemm_operand(bf, &at, inp, (size_t)N * Cin);
+    inp = operand(bf, &at, inp, (size_t)N * Cin, gemm_rounds());
     weight = weight_operand(bf, &at, weight, (size_t)Cin * Cout);
     gemm_bf16_region_begin();
   }
@@ -115,9 +112,9 @@ void linear_backward_mixed(const Bf16Operands *bf, float *dinp, float *dweight, 
   linear_backward(NULL, NULL, dbias, dout, NULL, weight, N, Cin, Cout);
   if (!dinp && !dweight) return;
   float *at = bf->buf;
-  const float *dout_r = gemm_operand(bf, &at, dout, (size_t)N * Cout);
+  const float *dout_r = operand(bf, &at, dout, (size_t)N * Cout, gemm_rounds());
   const float *w_r = dinp ? weight_operand(bf, &at, weight, (size_t)Cin * Cout) : NULL;
-  const float *inp_r = dweight ? input_operand(bf, &at, inp, (size_t)N * Cin, 1) : NULL;
+  const float *inp_r = dweight ? input_operand(bf, &at, inp, (size_t)N * Cin, gemm_rounds()) : NULL;
   gemm_bf16_region_begin();
   linear_backward(dinp, dweight, NULL, dout_r, inp_r, w_r, N, Cin, Cout);
   gemm_bf16_region_end();
@@ -128,7 +125,7 @@ void conv2d_forward_mixed(const Bf16Operands *bf, float *out, const float *inp,
                           float *scratch) {
   if (bf) {
     float *at = bf->buf;
-    inp = conv_operand(bf, &at, inp, (size_t)d->B * d->H * d->W * d->Cin, d);
+    inp = operand(bf, &at, inp, (size_t)d->B * d->H * d->W * d->Cin, conv_rounds(d));
     weight = weight_operand(bf, &at, weight, (size_t)d->kh * d->kw * d->Cin * d->Cout);
     gemm_bf16_region_begin();
   }
@@ -147,13 +144,12 @@ void conv2d_backward_mixed(const Bf16Operands *bf, float *dinp, float *dweight, 
   if (!dinp && !dweight) return;
   float *at = bf->buf;
   size_t nout = (size_t)d->B * conv2d_out_h(d) * conv2d_out_w(d) * d->Cout;
-  const float *dout_r = conv_operand(bf, &at, dout, nout, d);
+  const float *dout_r = operand(bf, &at, dout, nout, conv_rounds(d));
   const float *w_r =
       dinp ? weight_operand(bf, &at, weight, (size_t)d->kh * d->kw * d->Cin * d->Cout) : NULL;
-  const size_t nin = (size_t)d->B * d->H * d->W * d->Cin;
-  const float *inp_r = !dweight ? NULL
-                       : inp.bf16 ? input_operand(bf, &at, inp, nin, 0)
-                                  : conv_operand(bf, &at, inp.f32, nin, d);
+  const float *inp_r = dweight ? input_operand(bf, &at, inp, (size_t)d->B * d->H * d->W * d->Cin,
+                                               conv_rounds(d))
+                              : NULL;
   gemm_bf16_region_begin();
   conv2d_backward(dinp, dweight, NULL, dout_r, inp_r, w_r, d, scratch);
   gemm_bf16_region_end();
@@ -165,7 +161,7 @@ void attention_forward_mixed(const Bf16Operands *bf, float *out, AttnSavedProbs 
   // bf16 bits hold P exactly only where it is rounded as it is formed: in bf16 products
   if (!bf && keep.bf16) internal_error("attention's P kept as bf16 bits in an fp32 product");
   if (bf) {
-    qkv = gemm_operand(bf, &at, qkv, (size_t)B * T * 3 * C);
+    qkv = operand(bf, &at, qkv, (size_t)B * T * 3 * C, gemm_rounds());
     gemm_bf16_region_begin();
   }
   attention_forward(out, keep, qkv, B, T, C, NH, scratch);
@@ -182,8 +178,8 @@ void attention_backward_mixed(const Bf16Operands *bf, float *dqkv, const float *
     return;
   }
   float *at = bf->buf;
-  const float *qkv_r = input_operand(bf, &at, qkv, (size_t)B * T * 3 * C, 1);
-  dout = gemm_operand(bf, &at, dout, (size_t)B * T * C);
+  const float *qkv_r = input_operand(bf, &at, qkv, (size_t)B * T * 3 * C, gemm_rounds());
+  dout = operand(bf, &at, dout, (size_t)B * T * C, gemm_rounds());
   gemm_bf16_region_begin();
   attention_backward(dqkv, dout, qkv_r, saved, B, T, C, NH, scratch);
   gemm_bf16_region_end();

@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "ops/attention.h"
+#include "ops/bf16.h"
 #include "ops/conv2d.h"
 
 // Where the rounded operands go: one buffer shared by all ops of a model (they run one
@@ -33,16 +34,11 @@ typedef struct {
 } Bf16Operands;
 
 // The saved input a backward product multiplies (the activation of the weight gradient,
-// attention's qkv): its float32 values (f32), or the bf16 bits a bf16 run stored it in
-// (bf16, with f32 NULL: models/saved_operand.h), which the op widens into bf->buf where it
-// would round f32. Rounding a bf16 value changes no bit, so both give the same product.
-// bf16 bits need a Bf16Operands: an fp32 product of them is a bug in vdmc (abort).
-typedef struct {
-  const float *f32;
-  const uint16_t *bf16;
-} MixedInput;
-// The input as float32 values.
-MixedInput mixed_input_f32(const float *x);
+// attention's qkv) is a MixedInput (ops/bf16.h): its float32 values, or the bf16 bits a
+// bf16 run stored it in (models/saved_operand.h), which the op widens into bf->buf where
+// it would round f32. Rounding a bf16 value changes no bit, so both give the same
+// product. bf16 bits need a Bf16Operands: an fp32 product of them is a bug in vdmc
+// (abort).
 
 // Floats of Bf16Operands.buf a call needs (forward and backward).
 size_t linear_mixed_floats(int N, int Cin, int Cout);
