@@ -14,6 +14,7 @@
 
 #include <math.h>
 #include <stddef.h>
+#include <stdlib.h>
 
 #include "core/fastexp.h"
 #include "ops/parallel.h"
@@ -114,6 +115,7 @@ typedef struct {
   const float *inp, *dout, *weight, *bias;
   const float *cmean, *crstd;     // backward: saved statistics
   int params_in_dinp;             // backward: dweight/dbias summed in the dinp pass
+  float *terms;  // backward on threads: per example (dbias terms (C), dweight terms (C))
   GnDims d;
 } GnArgs;
 
@@ -168,10 +170,12 @@ void groupnorm_forward(float *out, float *mean, float *rstd, const float *inp,
 }
 
 // Backward pass 1 over segment [s0, s0+len): per channel sum(dy) and
-// sum(dy * (x - mean)); adds dbias, dweight and the group sums
-// g1 = sum(dy*w) and g2 = sum(dy*w*xhat) (indexed by group - g0).
+// sum(dy * (x - mean)); adds to the group sums g1 = sum(dy*w) and g2 = sum(dy*w*xhat)
+// (indexed by group - g0), and gives dbias[c] this example's sum(dy) and dweight[c] its
+// rstd * sum(dy * (x - mean)): added to them, or with `store` written (an example's row
+// of terms that are added later in example order).
 VDMC_SIMD_CLONES
-static void gn_segment_reduce(float *dweight, float *dbias, double *g1, double *g2,
+static void gn_segment_reduce(float *dweight, float *dbias, int store, double *g1, double *g2,
                               const float *dy, const float *x, const float *weight,
                               const float *mean_b, const float *rstd_b, const GnDims *d,
                               int g0, int s0, int len) {
@@ -195,8 +199,9 @@ static void gn_segment_reduce(float *dweight, float *dbias, double *g1, double *
   for (int j = 0; j < len; j++) {
     int c = s0 + j, g = grp[j];
     double r = rstd_b[g];
-    if (dbias) dbias[c] += (float)sa[j];
-    if (dweight) dweight[c] += (float)(r * sb[j]);
+    float tb = (float)sa[j], tw = (float)(r * sb[j]);
+    if (dbias) dbias[c] = store ? tb : dbias[c] + tb;
+    if (dweight) dweight[c] = store ? tw : dweight[c] + tw;
     g1[g - g0] += weight[c] * sa[j];
     g2[g - g0] += weight[c] * r * sb[j];
   }
@@ -240,10 +245,15 @@ static void gn_dinp_range(void *ctx, size_t lo, size_t hi) {
       int c1 = block_end(d, c0), g0 = c0 / d->Cg;
       double g1[SEG], g2[SEG];
       for (int g = 0; g < (c1 - c0) / d->Cg; g++) g1[g] = g2[g] = 0;
+      float *tb = a->terms ? a->terms + 2 * b * d->C : NULL, *tw = tb ? tb + d->C : NULL;
       for (int s0 = c0; s0 < c1; s0 += SEG)
-        gn_segment_reduce(a->params_in_dinp ? a->dweight : NULL,
-                          a->params_in_dinp ? a->dbias : NULL, g1, g2, dy, x, a->weight, mb, rb,
-                          d, g0, s0, seg_end(s0, c1) - s0);
+        if (a->terms)
+          gn_segment_reduce(tw, tb, 1, g1, g2, dy, x, a->weight, mb, rb, d, g0, s0,
+                            seg_end(s0, c1) - s0);
+        else
+          gn_segment_reduce(a->params_in_dinp ? a->dweight : NULL,
+                            a->params_in_dinp ? a->dbias : NULL, 0, g1, g2, dy, x, a->weight, mb,
+                            rb, d, g0, s0, seg_end(s0, c1) - s0);
       for (int s0 = c0; s0 < c1; s0 += SEG)
         gn_segment_dinp(a->dinp + b * tile, dy, x, a->weight, mb, rb, g1, g2, d, g0, s0,
                         seg_end(s0, c1) - s0);
@@ -261,25 +271,47 @@ static void gn_params_range(void *ctx, size_t lo, size_t hi) {
       double g1[SEG], g2[SEG];  // group sums of a partial segment: not used here
       int g0 = s0 / d->Cg, len = seg_end(s0, (int)hi) - s0;
       for (int g = 0; g < SEG; g++) g1[g] = g2[g] = 0;
-      gn_segment_reduce(a->dweight, a->dbias, g1, g2, a->dout + b * tile, a->inp + b * tile,
+      gn_segment_reduce(a->dweight, a->dbias, 0, g1, g2, a->dout + b * tile, a->inp + b * tile,
                         a->weight, a->cmean + b * d->G, a->crstd + b * d->G, d, g0, s0, len);
+    }
+  }
+}
+
+// dweight, dbias of channels [lo, hi) from the dinp pass's per-example terms, added in
+// example order: the additions gn_params_range (and one thread's dinp pass) make.
+static void gn_params_from_terms(void *ctx, size_t lo, size_t hi) {
+  GnArgs *a = ctx;
+  const size_t C = (size_t)a->d.C;
+  for (size_t b = 0; b < (size_t)a->d.B; b++) {
+    const float *tb = a->terms + 2 * b * C, *tw = tb + C;
+    for (size_t c = lo; c < hi; c++) {
+      if (a->dbias) a->dbias[c] += tb[c];
+      if (a->dweight) a->dweight[c] += tw[c];
     }
   }
 }
 
 // Threads take whole examples for dinp (per-example sums only), then channel ranges
 // for dweight/dbias (each channel summed over examples in order by one thread), so the
-// result does not depend on the thread count. The parameter pass reads dy and x once
-// more; on one thread the dinp pass sums them instead (same additions, same order).
+// result does not depend on the thread count. On one thread the dinp pass sums the
+// parameters' gradients as it goes; on more, it keeps each example's terms (2 C floats)
+// for the channel pass to add, and only if those cannot be allocated does the channel
+// pass read dy and x once more (gn_params_range: the same terms, the same additions).
 void groupnorm_backward(float *dinp, float *dweight, float *dbias, const float *dout,
                         const float *inp, const float *weight, const float *mean,
                         const float *rstd, int B, int HW, int C, int G) {
   GnArgs a = {.dinp = dinp, .dweight = dweight, .dbias = dbias, .inp = inp, .dout = dout,
               .weight = weight, .cmean = mean, .crstd = rstd, .d = {B, HW, C, G, C / G}};
   size_t work = (size_t)B * HW * C;
+  int params = dweight || dbias;
   a.params_in_dinp = dinp && par_threads(work) == 1;
+  if (dinp && params && !a.params_in_dinp) a.terms = malloc(2 * (size_t)B * C * sizeof(float));
   if (dinp) par_for((size_t)B, 1, work, gn_dinp_range, &a);
-  if ((dweight || dbias) && !a.params_in_dinp) par_for((size_t)C, 16, work, gn_params_range, &a);
+  if (a.terms)
+    par_for((size_t)C, 16, 2 * (size_t)B * C, gn_params_from_terms, &a);
+  else if (params && !a.params_in_dinp)
+    par_for((size_t)C, 16, work, gn_params_range, &a);
+  free(a.terms);
 }
 
 // LayerNorm rows are contiguous: per row, one pass of sums in double, then one pass
