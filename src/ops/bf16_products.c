@@ -11,6 +11,7 @@
 #include "ops/attention.h"
 #include "ops/bf16.h"
 #include "ops/conv2d_winograd.h"
+#include "ops/gemm.h"
 #include "ops/gemm_bf16.h"
 #include "ops/linear.h"
 
@@ -114,9 +115,17 @@ void linear_backward_mixed(const Bf16Operands *bf, float *dinp, float *dweight, 
   float *at = bf->buf;
   const float *dout_r = operand(bf, &at, dout, (size_t)N * Cout, gemm_rounds());
   const float *w_r = dinp ? weight_operand(bf, &at, weight, (size_t)Cin * Cout) : NULL;
-  const float *inp_r = dweight ? input_operand(bf, &at, inp, (size_t)N * Cin, gemm_rounds()) : NULL;
+  // On the kernel an input kept as bits is dW's A operand as it is (gemm_strided_a16, the
+  // product linear_backward makes: the bits widening would give, no pass, half the bytes)
+  const int inp_bits = dweight && inp.bf16 && gemm_rounds();
+  const float *inp_r = dweight && !inp_bits
+                           ? input_operand(bf, &at, inp, (size_t)N * Cin, gemm_rounds())
+                           : NULL;
   gemm_bf16_region_begin();
-  linear_backward(dinp, dweight, NULL, dout_r, inp_r, w_r, N, Cin, Cout);
+  linear_backward(dinp, inp_bits ? NULL : dweight, NULL, dout_r, inp_r, w_r, N, Cin, Cout);
+  if (inp_bits)  // dW (Cin, Cout) += inp^T dout
+    gemm_strided_a16(1, 0, (size_t)Cin, (size_t)Cout, (size_t)N, 1.0f, inp.bf16, (size_t)Cin,
+                     dout_r, (size_t)Cout, 1.0f, dweight, (size_t)Cout);
   gemm_bf16_region_end();
 }
 
