@@ -169,7 +169,7 @@ static void set_storage(void *ctx, SavedOperand *saved, size_t floats_per_exampl
 
 // The saved product operands and the saved attention probabilities in `storage`: in a
 // bf16 step P is a bf16 value as it is formed (ops/attention.h), so its bf16 bits are
-// all a bf16 plan keeps of it, like an operand's.
+// all a bf16 plan keeps of it, like an operand's; and the same of GELU's slope.
 static void set_probs_storage(void *ctx, AttnCore *core) {
   core->probs_storage = *(const Precision *)ctx;
 }
@@ -177,6 +177,9 @@ static void set_probs_storage(void *ctx, AttnCore *core) {
 static void set_storage_all(StepNet *u, Precision storage) {
   stepnet_visit_operand_only(u, set_storage, &storage);
   stepnet_visit_attn_cores(u, set_probs_storage, &storage);
+  // an MLP's GELU: in a bf16 step backward multiplies by its slope rounded to bf16
+  // (ops/activation.h), whose bits are all a bf16 plan keeps of it
+  for (int i = 0; i < u->n_xfmr; i++) u->xfmr[i].slope_storage = storage;
 }
 
 int stepnet_plan_storage(StepNet *u, Precision storage) {

@@ -25,7 +25,11 @@ typedef struct {
   AttnCore attn;            // XFMR_ATTN: qkv / probs / att
   size_t fc1_w, fc1_b;      // XFMR_MLP: (C, F), (F)
   size_t fc2_w, fc2_b;      // (F, C), (C): zero-init like ADM's output layers
-  float *u;                 // (B,T,F) fc1 output, saved
+  float *u;                 // (B,T,F) fc1 output, saved in the fp32 plan (GELU's backward
+                            // reads it); the bf16 plan's forward writes it in s->t[2]
+  uint16_t *slope;          // (B,T,F) bf16 plan: gelu'(u) rounded, as bits, what backward
+                            // multiplies by (ops/activation.h), saved instead of u
+  Precision slope_storage;  // the plan's (PREC_BF16: slope, not u)
   SavedOperand g;           // (B,T,F) dropout(GELU(u)), saved (fc2 input)
   const Bf16Operands *bf;   // fc1 / fc2 operands (mod.bf, attn.bf: their own)
   float p;                  // MLP dropout probability
@@ -39,7 +43,7 @@ void xfmr_block_setup(XfmrBlock *x, XfmrKind kind, int T, int C, int arg, float 
 int xfmr_block_add_params(XfmrBlock *x, UNetParams *p, const char *prefix, int E);
 void xfmr_block_plan(XfmrBlock *x, Arena *a, int B, size_t *tmp_need, size_t *op_need);
 // out, inp (B,T,C); emb_act (B,E); drop NULL or x->p == 0: no dropout. Uses s->norm and,
-// in the bf16 plan, s->t[0..2] (the values of mod.out, g, and attention's qkv and att).
+// in the bf16 plan, s->t[0..2] (the values of mod.out, g and u, and attention's qkv and att).
 void xfmr_block_forward(XfmrBlock *x, float *out, const float *inp, const float *emb_act, int E,
                         const float *params, int B, const DropoutKey *drop, UNetScratch *s);
 // dinp and demb_act accumulated. Uses s->t[0..2], s->norm and s->ss; dout must be none of

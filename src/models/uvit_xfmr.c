@@ -42,7 +42,10 @@ void xfmr_block_plan(XfmrBlock *x, Arena *a, int B, size_t *tmp_need, size_t *op
     attn_core_plan(&x->attn, a, B, tmp_need, op_need);
     return;
   }
-  x->u = arena_floats(a, rows * x->F);
+  int half = x->slope_storage == PREC_BF16;
+  x->u = half ? NULL : arena_floats(a, rows * x->F);
+  // two bf16 values per float of the arena
+  x->slope = half ? (uint16_t *)arena_floats(a, (rows * x->F + 1) / 2) : NULL;
   saved_operand_plan(&x->g, a, rows * x->F, 1);
   unet_grow(tmp_need, (size_t)x->T * x->F);
 }
@@ -66,9 +69,13 @@ void xfmr_block_forward(XfmrBlock *x, float *out, const float *inp, const float 
     return;
   }
   size_t nF = (size_t)N * x->F;
-  linear_forward_mixed(x->bf, x->u, hn, params + x->fc1_w, params + x->fc1_b, N, x->C, x->F);
+  float *u = x->slope ? s->t[2] : x->u;
+  linear_forward_mixed(x->bf, u, hn, params + x->fc1_w, params + x->fc1_b, N, x->C, x->F);
   float *g = saved_operand_values(&x->g, s);
-  gelu_forward(g, x->u, nF);
+  if (x->slope)
+    gelu_forward_slope(g, x->slope, u, nF);
+  else
+    gelu_forward(g, u, nF);
   DropoutKey k;
   if (drops(x, drop, &k)) dropout_forward(g, g, B, (size_t)x->T * x->F, &k);
   saved_operand_store(&x->g, g, nF);
@@ -88,7 +95,10 @@ static void mlp_backward(XfmrBlock *x, float *dmod, float *grads, const float *d
   DropoutKey k;
   if (drops(x, drop, &k)) dropout_backward_inplace(dg, B, (size_t)x->T * x->F, &k);
   memset(du, 0, bytes);
-  gelu_backward(du, dg, x->u, nF);
+  if (x->bf)  // bf16 products: the slope in bf16, kept or rounded from u (the same values)
+    gelu_backward_rounded(du, dg, (GeluSlopeFrom){x->u, x->slope}, nF);
+  else
+    gelu_backward(du, dg, x->u, nF);
   linear_backward_mixed(x->bf, dmod, grads + x->fc1_w, grads + x->fc1_b, du,
                         saved_operand_input(&x->mod.out), params + x->fc1_w, N, x->C, x->F);
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/fastexp.h"
+#include "core/float_bits.h"
 #include "ops/parallel.h"
 
 // 1/(1+e^-x) from e = exp(-|x|) <= 1, which never overflows: s = 1/(1+e) for x >= 0 and
@@ -208,11 +209,13 @@ static inline float normal_cdf(float x) {
 
 static inline float gelu_value(float x) { return x * normal_cdf(x); }
 
-// dout * d/dx x*Phi(x) = dout * (Phi(x) + x*phi(x))
-static inline float gelu_grad(float dout, float x) {
+// d/dx x*Phi(x) = Phi(x) + x*phi(x)
+static inline float gelu_slope(float x) {
   const float pdf = INV_SQRT_2PI * exp_of_double(-0.5 * (double)x * (double)x);
-  return dout * (normal_cdf(x) + x * pdf);
+  return normal_cdf(x) + x * pdf;
 }
+
+static inline float gelu_grad(float dout, float x) { return dout * gelu_slope(x); }
 
 VDMC_SIMD_CLONES
 static void gelu_range(void *ctx, size_t lo, size_t hi) {
@@ -228,4 +231,48 @@ void gelu_backward(float *dinp, const float *dout, const float *inp, size_t n) {
   if (!dinp) return;
   PointwiseArgs a = {dinp, inp, dout};
   par_for(n, 16, n, gelu_range, &a);
+}
+
+// ---- GELU with its slope in bf16 (bf16 runs) ------------------------------------------
+
+static inline uint16_t slope_bits(float x) {
+  return (uint16_t)(bf16_rounded_bits(bits_of(gelu_slope(x))) >> 16);
+}
+
+typedef struct {
+  float *y;                 // out (forward) or dinp (backward)
+  uint16_t *slope;          // forward: the slopes' bits written
+  const uint16_t *kept;     // backward from kept bits
+  const float *inp, *dout;  // backward from the input: inp
+} GeluSlopeArgs;
+
+VDMC_SIMD_CLONES
+static void gelu_slope_forward_range(void *ctx, size_t lo, size_t hi) {
+  const GeluSlopeArgs *a = ctx;
+  for (size_t i = lo; i < hi; i++) {
+    a->y[i] = gelu_value(a->inp[i]);
+    a->slope[i] = slope_bits(a->inp[i]);
+  }
+}
+
+VDMC_SIMD_CLONES
+static void gelu_slope_backward_range(void *ctx, size_t lo, size_t hi) {
+  const GeluSlopeArgs *a = ctx;
+  if (a->kept) {
+    for (size_t i = lo; i < hi; i++) a->y[i] += a->dout[i] * float_of((uint32_t)a->kept[i] << 16);
+    return;
+  }
+  for (size_t i = lo; i < hi; i++)
+    a->y[i] += a->dout[i] * float_of((uint32_t)slope_bits(a->inp[i]) << 16);
+}
+
+void gelu_forward_slope(float *out, uint16_t *slope, const float *inp, size_t n) {
+  GeluSlopeArgs a = {.y = out, .slope = slope, .inp = inp};
+  par_for(n, 16, n, gelu_slope_forward_range, &a);
+}
+
+void gelu_backward_rounded(float *dinp, const float *dout, GeluSlopeFrom from, size_t n) {
+  if (!dinp) return;
+  GeluSlopeArgs a = {.y = dinp, .kept = from.slope, .inp = from.inp, .dout = dout};
+  par_for(n, 16, n, gelu_slope_backward_range, &a);
 }

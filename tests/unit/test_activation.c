@@ -1,13 +1,17 @@
 // SiLU and exact-erf GELU: PyTorch parity over [-12, 12] and far tails (+-30, +-100),
-// dense grids against double precision, finite differences, and the backward contract.
+// dense grids against double precision, finite differences, and the backward contract;
+// GELU with its slope in bf16 (bf16 runs) against the fp32 op.
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "check.h"
 #include "fixture.h"
 #include "opcheck.h"
+#include "core/half_float.h"
 #include "ops/activation.h"
+#include "ops/parallel.h"
 
 typedef struct {
   void (*forward)(float *out, const float *inp, size_t n);
@@ -132,9 +136,67 @@ static void gelu_dense(void) {
   free(x), free(y), free(dx), free(ones);
 }
 
+// GELU with its slope in bf16 (bf16 runs): forward gives gelu_forward's bits and keeps the
+// slope gelu'(x) rounded to bf16 (against core/half_float.c's rounding of the fp32 slope,
+// which gelu_backward with dout = 1 gives exactly); backward from the kept bits and from x
+// give the same bits, add to dinp, and stay within u = 2^-8 of |dout gelu'(x)| of the fp32
+// backward (rounding the slope moves it by at most u relative; plus 4 float roundings of
+// the terms), with the bf16 term what the bound is made of (some element uses over a
+// quarter of it). Dense grid of [-20, 20] and 4096 uniform values in [-4, 4], 2 threads.
+static void gelu_slope_bf16(void) {
+  enum { GRID = 40001, N = GRID + 4096 };
+  const double u = 1.0 / 256, u32 = 1.0 / (1 << 24);
+  float *x = malloc(N * sizeof *x), *y = malloc(N * sizeof *y), *y16 = malloc(N * sizeof *y16);
+  float *slope = calloc(N, sizeof *slope), *ones = malloc(N * sizeof *ones);
+  float *dout = malloc(N * sizeof *dout), *d0 = malloc(N * sizeof *d0);
+  float *ref = malloc(N * sizeof *ref), *kept = malloc(N * sizeof *kept);
+  float *fromx = malloc(N * sizeof *fromx);
+  uint16_t *bits = malloc(N * sizeof *bits);
+  for (int i = 0; i < GRID; i++) x[i] = -20.0f + 0.001f * (float)i;
+  fill_uniform(x + GRID, N - GRID, 41, -4, 4);
+  fill_uniform(dout, N, 42, -2, 2);
+  fill_uniform(d0, N, 43, -1, 1);
+  for (int i = 0; i < N; i++) ones[i] = 1.0f;
+  par_set_threads(2);
+  gelu_forward(y, x, N);
+  gelu_backward(slope, ones, x, N);
+  gelu_forward_slope(y16, bits, x, N);
+  memcpy(ref, d0, N * sizeof *ref);
+  memcpy(kept, d0, N * sizeof *kept);
+  memcpy(fromx, d0, N * sizeof *fromx);
+  gelu_backward(ref, dout, x, N);
+  gelu_backward_rounded(kept, dout, (GeluSlopeFrom){NULL, bits}, N);
+  gelu_backward_rounded(fromx, dout, (GeluSlopeFrom){x, NULL}, N);
+  par_set_threads(0);
+  size_t bad_y = 0, bad_bits = 0, bad_same = 0, bad_bound = 0;
+  double used = 0;
+  for (int i = 0; i < N; i++) {
+    bad_y += memcmp(&y[i], &y16[i], sizeof(float)) != 0;
+    bad_bits += bits[i] != bf16_from_f32(slope[i]);
+    bad_same += memcmp(&kept[i], &fromx[i], sizeof(float)) != 0 ||
+                kept[i] != d0[i] + dout[i] * f32_from_bf16(bits[i]);
+    double term = fabs((double)dout[i] * slope[i]), err = fabs((double)kept[i] - ref[i]);
+    double bound = u * term + 4 * u32 * (fabs(d0[i]) + 2 * term) + 1e-37;
+    bad_bound += !(err <= bound);
+    if (term > 1e-30 && (err - 4 * u32 * (fabs(d0[i]) + 2 * term)) / (u * term) > used)
+      used = (err - 4 * u32 * (fabs(d0[i]) + 2 * term)) / (u * term);
+  }
+  printf("gelu slope in bf16: %d values, worst element uses %.2f of the bf16 term u |dout gelu'|\n",
+         N, used);
+  CHECK(bad_y == 0, "gelu_forward_slope: %zu of %d outputs differ from gelu_forward", bad_y, N);
+  CHECK(bad_bits == 0, "gelu_forward_slope: %zu of %d slopes are not the fp32 slope rounded", bad_bits, N);
+  CHECK(bad_same == 0, "gelu_backward_rounded: %zu of %d differ between kept bits, x and "
+        "dinp + dout * slope", bad_same, N);
+  CHECK(bad_bound == 0, "gelu_backward_rounded: %zu of %d outside u |dout gelu'(x)| of fp32", bad_bound, N);
+  CHECK(used > 0.25, "gelu_backward_rounded: worst %.2f of the bf16 term: is the slope rounded?", used);
+  free(x), free(y), free(y16), free(slope), free(ones), free(dout), free(d0), free(ref);
+  free(kept), free(fromx), free(bits);
+}
+
 int main(void) {
   silu_dense();
   gelu_dense();
+  gelu_slope_bf16();
   act_case("silu", "silu.fix", (ActCtx){silu_forward, silu_backward, 0});
   act_case("gelu", "gelu.fix", (ActCtx){gelu_forward, gelu_backward, 0});
   return check_finish("activation");

@@ -14,8 +14,9 @@
 // the bf16 plan existed): output, every parameter gradient, dx and dlambda, for the small
 // U-Net with and without res-block resampling and the U-ViT, with dropout, attention's
 // probabilities saved and recomputed; its arena is smaller than the fp32-stored one by
-// exactly the bytes halved (with the arena's alignment), and fp32 after it is fp32's
-// bits again.
+// exactly the bytes halved (with the arena's alignment; the MLPs' GELU keeps its slope's
+// bf16 bits instead of its input, which bf16 products on the fp32 plan round from the
+// input: the same values), and fp32 after it is fp32's bits again.
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -105,6 +106,19 @@ static size_t all_probs_saving(StepNet *u) {
   ProbsSaving s = {u->max_batch, 0};
   stepnet_visit_attn_cores(u, add_probs_saving, &s);
   return s.floats;
+}
+
+// The floats the bf16 plan saves on the MLPs' GELU: the slope's bf16 bits kept instead of
+// the fc1 output.
+static size_t all_slope_saving(const StepNet *u) {
+  size_t floats = 0;
+  for (int i = 0; i < u->n_xfmr; i++) {
+    const XfmrBlock *x = &u->xfmr[i];
+    if (x->kind != XFMR_MLP) continue;
+    size_t n = (size_t)u->max_batch * x->T * x->F;
+    floats += arena_size(n) - arena_size((n + 1) / 2);
+  }
+  return floats;
 }
 
 // A control: saved tensors backward reads in fp32 (the first res block's conv1 output,
@@ -307,17 +321,18 @@ static void check_storage(const char *model, StepNet *u) {
   stepnet_visit_operand_only(u, add_saving, &sum);
   // and the saved probabilities halved, less what the kernel scratch grew: P kept as bf16
   // bits is formed a few heads at a time there, as when it is recomputed
+  // (and GELU's slope kept as bits instead of its input)
   size_t probs = all_probs_saving(u), grown = arena_size(op[2]) - arena_size(op[1]);
-  size_t expect = sum.saved + probs - grown;
+  size_t slopes = all_slope_saving(u), expect = sum.saved + probs + slopes - grown;
   printf("%s: bf16 plan %zu floats, fp32 plan %zu: %d saved operands (%zu floats), "
-         "probabilities %zu, scratch +%zu: %zu floats less (expected %zu), %.3f x\n", model,
-         arena[2], arena[1], sum.count, sum.saved, probs, grown, arena[1] - arena[2], expect,
-         (double)arena[2] / arena[1]);
+         "probabilities %zu, GELU slopes %zu, scratch +%zu: %zu floats less (expected %zu), "
+         "%.3f x\n", model, arena[2], arena[1], sum.count, sum.saved, probs, slopes, grown,
+         arena[1] - arena[2], expect, (double)arena[2] / arena[1]);
   CHECK(arena[0] == arena[1] && arena[1] - arena[2] == expect && sum.count > 0 &&
             op[0] == op[1] && op[2] >= op[1],
         "%s: arena %zu (fp32), %zu (bf16 products, fp32 storage), %zu (bf16 plan): "
-        "not smaller by the %zu floats of the halved operands and probabilities", model,
-        arena[0], arena[1], arena[2], expect);
+        "not smaller by the %zu floats of the halved operands, probabilities and slopes",
+        model, arena[0], arena[1], arena[2], expect);
   // fp32 after the bf16 plan: fp32's plan and bits again
   CHECK(stepnet_set_precision(u, PREC_FP32) == VDMC_OK, "%s: fp32 again", model);
   Pass again = {calloc(n_out, sizeof(float)), calloc(P, sizeof(float)),
