@@ -235,10 +235,6 @@ void gelu_backward(float *dinp, const float *dout, const float *inp, size_t n) {
 
 // ---- GELU with its slope in bf16 (bf16 runs) ------------------------------------------
 
-static inline uint16_t slope_bits(float x) {
-  return (uint16_t)(bf16_rounded_bits(bits_of(gelu_slope(x))) >> 16);
-}
-
 typedef struct {
   float *y;                 // out (forward) or dinp (backward)
   uint16_t *slope;          // forward: the slopes' bits written
@@ -246,12 +242,20 @@ typedef struct {
   const float *inp, *dout;  // backward from the input: inp
 } GeluSlopeArgs;
 
+// In chunks through a float buffer: one loop writing floats and 16-bit values was
+// vectorized 4 wide (GCC 12), these loops are 16 wide.
+enum { SLOPE_CHUNK = 512 };
+
 VDMC_SIMD_CLONES
 static void gelu_slope_forward_range(void *ctx, size_t lo, size_t hi) {
   const GeluSlopeArgs *a = ctx;
-  for (size_t i = lo; i < hi; i++) {
-    a->y[i] = gelu_value(a->inp[i]);
-    a->slope[i] = slope_bits(a->inp[i]);
+  const float *x = a->inp;
+  for (size_t i = lo; i < hi; i++) a->y[i] = gelu_value(x[i]);
+  float d[SLOPE_CHUNK];
+  for (size_t c = lo; c < hi; c += SLOPE_CHUNK) {
+    const size_t n = hi - c < SLOPE_CHUNK ? hi - c : SLOPE_CHUNK;
+    for (size_t j = 0; j < n; j++) d[j] = gelu_slope(x[c + j]);
+    for (size_t j = 0; j < n; j++) a->slope[c + j] = (uint16_t)(bf16_rounded_bits(bits_of(d[j])) >> 16);
   }
 }
 
@@ -262,8 +266,12 @@ static void gelu_slope_backward_range(void *ctx, size_t lo, size_t hi) {
     for (size_t i = lo; i < hi; i++) a->y[i] += a->dout[i] * float_of((uint32_t)a->kept[i] << 16);
     return;
   }
-  for (size_t i = lo; i < hi; i++)
-    a->y[i] += a->dout[i] * float_of((uint32_t)slope_bits(a->inp[i]) << 16);
+  float d[SLOPE_CHUNK];
+  for (size_t c = lo; c < hi; c += SLOPE_CHUNK) {
+    const size_t n = hi - c < SLOPE_CHUNK ? hi - c : SLOPE_CHUNK;
+    for (size_t j = 0; j < n; j++) d[j] = gelu_slope(a->inp[c + j]);
+    for (size_t j = 0; j < n; j++) a->y[c + j] += a->dout[c + j] * float_of(bf16_rounded_bits(bits_of(d[j])));
+  }
 }
 
 void gelu_forward_slope(float *out, uint16_t *slope, const float *inp, size_t n) {
