@@ -46,8 +46,11 @@ static int gemm_rounds(void) { return gemm_bf16_path() != GEMM_BF16_PORTABLE; }
 // - a conv's activation (its input, or dout in backward) where the conv runs Winograd,
 //   whose transforms round what they read in a region on every path. Winograd then also
 //   runs dinp's transposed conv (conv2d.c: both need 3x3, stride 1, at least 16
-//   channels each way), so nothing reads dout unrounded.
-static int conv_rounds(const Conv2dDims *d) { return conv2d_winograd_applies(d); }
+//   channels each way), so nothing reads dout unrounded. Any other conv's activations
+//   reach only GEMMs (as they are, or copied by im2col; dbias's column sums of dout
+//   are taken before, from the unrounded dout), so on the kernel path it is a linear's
+//   case.
+static int conv_rounds(const Conv2dDims *d) { return conv2d_winograd_applies(d) || gemm_rounds(); }
 
 // src as it is where its reader rounds it (reader_rounds), else rounded into *at.
 static const float *operand(const Bf16Operands *bf, float **at, const float *src, size_t n,
