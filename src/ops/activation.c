@@ -255,7 +255,8 @@ static void gelu_slope_forward_range(void *ctx, size_t lo, size_t hi) {
   for (size_t c = lo; c < hi; c += SLOPE_CHUNK) {
     const size_t n = hi - c < SLOPE_CHUNK ? hi - c : SLOPE_CHUNK;
     for (size_t j = 0; j < n; j++) d[j] = gelu_slope(x[c + j]);
-    for (size_t j = 0; j < n; j++) a->slope[c + j] = (uint16_t)(bf16_rounded_bits(bits_of(d[j])) >> 16);
+    for (size_t j = 0; j < n; j++)
+      a->slope[c + j] = (uint16_t)(bf16_rounded_bits(bits_of(d[j])) >> 16);
   }
 }
 
@@ -270,7 +271,8 @@ static void gelu_slope_backward_range(void *ctx, size_t lo, size_t hi) {
   for (size_t c = lo; c < hi; c += SLOPE_CHUNK) {
     const size_t n = hi - c < SLOPE_CHUNK ? hi - c : SLOPE_CHUNK;
     for (size_t j = 0; j < n; j++) d[j] = gelu_slope(a->inp[c + j]);
-    for (size_t j = 0; j < n; j++) a->y[c + j] += a->dout[c + j] * float_of(bf16_rounded_bits(bits_of(d[j])));
+    for (size_t j = 0; j < n; j++)
+      a->y[c + j] += a->dout[c + j] * float_of(bf16_rounded_bits(bits_of(d[j])));
   }
 }
 

@@ -184,11 +184,14 @@ static void gelu_slope_bf16(void) {
   printf("gelu slope in bf16: %d values, worst element uses %.2f of the bf16 term u |dout gelu'|\n",
          N, used);
   CHECK(bad_y == 0, "gelu_forward_slope: %zu of %d outputs differ from gelu_forward", bad_y, N);
-  CHECK(bad_bits == 0, "gelu_forward_slope: %zu of %d slopes are not the fp32 slope rounded", bad_bits, N);
+  CHECK(bad_bits == 0, "gelu_forward_slope: %zu of %d slopes are not the fp32 slope rounded",
+        bad_bits, N);
   CHECK(bad_same == 0, "gelu_backward_rounded: %zu of %d differ between kept bits, x and "
         "dinp + dout * slope", bad_same, N);
-  CHECK(bad_bound == 0, "gelu_backward_rounded: %zu of %d outside u |dout gelu'(x)| of fp32", bad_bound, N);
-  CHECK(used > 0.25, "gelu_backward_rounded: worst %.2f of the bf16 term: is the slope rounded?", used);
+  CHECK(bad_bound == 0, "gelu_backward_rounded: %zu of %d outside u |dout gelu'(x)| of fp32",
+        bad_bound, N);
+  CHECK(used > 0.25, "gelu_backward_rounded: worst %.2f of the bf16 term: is the slope rounded?",
+        used);
   free(x), free(y), free(y16), free(slope), free(ones), free(dout), free(d0), free(ref);
   free(kept), free(fromx), free(bits);
 }
