@@ -3,6 +3,7 @@
 #include <math.h>
 
 #include "core/status.h"
+#include "ops/parallel.h"
 
 void adam_config_default(AdamConfig *c) {
   c->beta1 = 0.9;
@@ -19,18 +20,39 @@ typedef struct {
   float eps, grad_scale;
 } AdamCoefs;
 
+// One contiguous range with a constant decay multiplier, over the pool's threads
+// (elementwise: the same bits on any thread count).
+typedef struct {
+  float *param, *m, *v;
+  const float *grad;
+  const AdamCoefs *c;
+  float decay_mult;
+} AdamRange;
+
+static void adam_part(void *ctx, size_t lo, size_t hi) {
+  const AdamRange *a = ctx;
+  // the coefficients in locals: read through a pointer, a float the loop's stores might
+  // alias would be loaded again per element, and the loop would not vectorize
+  const AdamCoefs c = *a->c;
+  const float decay_mult = a->decay_mult;
+  float *param = a->param, *m = a->m, *v = a->v;
+  const float *grad = a->grad;
+  for (size_t i = lo; i < hi; i++) {
+    float g = grad[i] * c.grad_scale;
+    float mi = m[i] * c.beta1 + c.one_minus_beta1 * g;
+    float vi = v[i] * c.beta2 + c.one_minus_beta2 * (g * g);
+    m[i] = mi;
+    v[i] = vi;
+    float denom = sqrtf(vi) / c.bc2_sqrt + c.eps;
+    param[i] = param[i] * decay_mult - c.step_size * (mi / denom);
+  }
+}
+
 // Elements [0, n) of one contiguous range with a constant decay multiplier.
 static void adam_range(float *param, float *m, float *v, const float *grad, size_t n,
                        const AdamCoefs *c, float decay_mult) {
-  for (size_t i = 0; i < n; i++) {
-    float g = grad[i] * c->grad_scale;
-    float mi = m[i] * c->beta1 + c->one_minus_beta1 * g;
-    float vi = v[i] * c->beta2 + c->one_minus_beta2 * (g * g);
-    m[i] = mi;
-    v[i] = vi;
-    float denom = sqrtf(vi) / c->bc2_sqrt + c->eps;
-    param[i] = param[i] * decay_mult - c->step_size * (mi / denom);
-  }
+  AdamRange a = {param, m, v, grad, c, decay_mult};
+  par_for(n, 16, 4 * n, adam_part, &a);
 }
 
 int adam_step_slice(float *param, float *m, float *v, const float *grad, size_t offset, size_t n,

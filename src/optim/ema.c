@@ -3,6 +3,7 @@
 #include <math.h>
 
 #include "core/status.h"
+#include "ops/parallel.h"
 
 int ema_check(const EmaConfig *c) {
   if (c->mode == EMA_POWER) {
@@ -29,7 +30,21 @@ double ema_decay(const EmaConfig *c, long updates_before, double images_before, 
   return pow(0.5, batch / (h > 1e-8 ? h : 1e-8));
 }
 
+typedef struct {
+  float *ema;
+  const float *param;
+  float d;
+} EmaArgs;
+
+static void ema_part(void *ctx, size_t lo, size_t hi) {
+  const EmaArgs *a = ctx;
+  float *ema = a->ema;  // locals: see adam.c's adam_part
+  const float *param = a->param, d = a->d;
+  for (size_t i = lo; i < hi; i++) ema[i] = param[i] + d * (ema[i] - param[i]);
+}
+
+// Elementwise over the pool's threads: the same bits on any thread count.
 void ema_update(float *ema, const float *param, size_t n, double decay) {
-  float d = (float)decay;
-  for (size_t i = 0; i < n; i++) ema[i] = param[i] + d * (ema[i] - param[i]);
+  EmaArgs a = {ema, param, (float)decay};
+  par_for(n, 16, 2 * n, ema_part, &a);
 }

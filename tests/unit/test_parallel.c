@@ -5,13 +5,16 @@
 // into blocks by their shape only, so they are covered too: sgemm results depend on how
 // a product is cut, not on which thread multiplies a block.
 // The 1-thread results are checked against PyTorch and finite differences by the ops'
-// own tests.
+// own tests. LayerNorm, Adam and the EMA update run on the pool too (the optimizer's
+// passes over every parameter would otherwise stay on one thread per rank).
 #include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
+#include "core/param_table.h"
+#include "core/status.h"
 #include "ops/activation.h"
 #include "ops/attention.h"
 #include "ops/conv2d.h"
@@ -21,6 +24,8 @@
 #include "ops/parallel.h"
 #include "ops/resample.h"
 #include "ops/tensor_ops.h"
+#include "optim/adam.h"
+#include "optim/ema.h"
 
 // ---- par_for coverage --------------------------------------------------------------------
 typedef struct {
@@ -119,6 +124,36 @@ static void k_groupnorm(float *o, const float *x, const float *y) {
   groupnorm_backward(o + NX, dw, db, y, x, w, mean, rstd, B, H * W, C, G);
 }
 
+// LayerNorm rows of C = 64 (N = B*H*W rows), with weight and bias: forward, the output
+// again from the saved statistics, and backward with the parameters' gradients.
+static void k_layernorm(float *o, const float *x, const float *y) {
+  const int N = (int)(NX / C);
+  const float *w = y + 1000, *bias = y + 2000;
+  float *mean = o + 3 * NX, *rstd = mean + N, *dw = rstd + N, *db = dw + C;
+  layernorm_forward(o, mean, rstd, x, w, bias, N, C);
+  layernorm_from_stats(o + NX, x, w, bias, mean, rstd, N, C);
+  memcpy(o + 2 * NX, x, NX * sizeof *o);
+  memset(dw, 0, 2 * C * sizeof *o);
+  layernorm_backward(o + 2 * NX, dw, db, y, x, w, mean, rstd, N, C);
+}
+
+// Adam (with weight decay on the tensors the table marks) and the EMA update:
+// elementwise over the pool.
+static void k_optim(float *o, const float *x, const float *y) {
+  float *p = o, *m = o + NX, *v = o + 2 * NX, *ema = o + 3 * NX;
+  memcpy(p, x, NX * sizeof *o);
+  memcpy(ema, y, NX * sizeof *o);
+  for (size_t i = 0; i < NX; i++) m[i] = 0.1f * y[i], v[i] = 0.01f * x[i] * x[i];
+  AdamConfig cfg;
+  adam_config_default(&cfg);
+  cfg.weight_decay = 0.01;
+  ParamInfo items[2] = {{.offset = 0, .numel = NX / 2, .decay = 1},
+                        {.offset = NX / 2, .numel = NX - NX / 2, .decay = 0}};
+  ParamTable table = {.items = items, .count = 2, .total = NX};
+  CHECK(adam_step_slice(p, m, v, y, 0, NX, &table, &cfg, 1e-3, 3, 0.5f) == VDMC_OK, "adam");
+  ema_update(ema, p, NX, 0.999);
+}
+
 static void k_resample(float *o, const float *x, const float *y) {
   size_t small = NX / 4;  // (B, H/2, W/2, C)
   upsample2x_forward(o, x, B, H / 2, W / 2, C);
@@ -207,7 +242,8 @@ static void test_kernels(void) {
             {"conv3x3 (Winograd)", k_conv1}, {"conv3x3 im2col", k_conv1_im2col},
             {"conv3x3 stride 2", k_conv2},
             {"conv 2 pixels", k_conv_tiny}, {"gemm", k_gemm}, {"attention", k_attention},
-            {"attention, P recomputed", k_attention_recomputed}};
+            {"attention, P recomputed", k_attention_recomputed}, {"layernorm", k_layernorm},
+            {"adam, ema", k_optim}};
   float *x = malloc(NX * sizeof *x), *y = malloc(NX * sizeof *y);
   float *ref = malloc(NOUT * sizeof *ref), *got = malloc(NOUT * sizeof *got);
   fill_uniform(x, NX, 1, -3, 3);
