@@ -405,9 +405,9 @@ void layernorm_from_stats(float *out, const float *inp, const float *weight, con
   par_for((size_t)N, 1, (size_t)N * C, ln_from_stats_rows, &a);
 }
 
-// dx += rstd * (dy*w - mean(dy*w) - xhat * mean(dy*w*xhat)); dweight += dy*xhat; dbias += dy.
-// dinp of rows [lo, hi); with params_in_rows (one thread) also dweight and dbias, row
-// by row: the additions ln_params_range makes, in the same order.
+// dx += rstd * (dy*w - mean(dy*w) - xhat * mean(dy*w*xhat)) over rows [lo, hi); with
+// params_in_rows (one thread) also dweight += dy*xhat and dbias += dy, row by row: the
+// additions ln_params_range makes, in the same order.
 static void ln_dinp_rows(void *ctx, size_t lo, size_t hi) {
   const LnArgs *a = ctx;
   const int C = a->C;
