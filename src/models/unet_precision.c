@@ -9,6 +9,7 @@
 
 #include "core/status.h"
 #include "models/unet.h"
+#include "ops/tensor_ops.h"
 
 // One walk over every product of the model: the rounded-operand floats it needs at
 // batch B (need), the buffer its blocks point at (bf), and, when params is set, its
@@ -113,7 +114,7 @@ void stepnet_params_changed(StepNet *u) { u->bf16_params_of = NULL; }
 const float *stepnet_product_params(StepNet *u, const float *params) {
   if (u->precision != PREC_BF16) return params;
   if (u->bf16_params_of != params) {
-    memcpy(u->bf16_params, params, u->params.table.total * sizeof(float));
+    copy_floats(u->bf16_params, params, u->params.table.total);
     visit_products(u, &u->bf16, u->bf16_params);
     u->bf16_params_of = params;
   }

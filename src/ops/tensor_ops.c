@@ -37,6 +37,16 @@ void zero_floats(float *x, size_t n) {
   par_for(n, 16, n, zero_range, &t);
 }
 
+static void copy_range(void *ctx, size_t lo, size_t hi) {
+  const TensorArgs *t = ctx;
+  memcpy(t->out + lo, t->a + lo, (hi - lo) * sizeof(float));
+}
+
+void copy_floats(float *dst, const float *src, size_t n) {
+  TensorArgs t = {.out = dst, .a = src};
+  par_for(n, 16, n, copy_range, &t);
+}
+
 static void add_range(void *ctx, size_t lo, size_t hi) {
   const TensorArgs *t = ctx;
   for (size_t i = lo; i < hi; i++) t->out[i] = t->a[i] + t->b[i];

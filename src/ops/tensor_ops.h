@@ -9,6 +9,8 @@
 void transpose_accumulate(float *dst, const float *src, size_t R, size_t C);
 // x (n) = 0 on the pool's threads: a buffer a backward pass then accumulates into.
 void zero_floats(float *x, size_t n);
+// dst (n) = src (n) on the pool's threads (dst and src do not overlap).
+void copy_floats(float *dst, const float *src, size_t n);
 void add_forward(float *out, const float *a, const float *b, size_t n);
 // dst += src: the backward of add (for each input), and of any identity path.
 void accumulate(float *dst, const float *src, size_t n);

@@ -63,7 +63,13 @@ static void test_cover(void) {
   size_t bad = (z[0] != 1.0f) + (z[100004] != 1.0f);
   for (size_t i = 1; i < 100004; i++) bad += z[i] != 0.0f;
   CHECK(bad == 0, "zero_floats on 2 threads: %zu floats wrong", bad);
-  free(z);
+  float *src = malloc(100005 * sizeof *src);  // copy_floats copies [1, 100004) and no more
+  for (size_t i = 0; i < 100005; i++) src[i] = (float)i, z[i] = -1.0f;
+  copy_floats(z + 1, src + 1, 100003);
+  bad = (z[0] != -1.0f) + (z[100004] != -1.0f);
+  for (size_t i = 1; i < 100004; i++) bad += z[i] != (float)i;
+  CHECK(bad == 0, "copy_floats on 2 threads: %zu floats wrong", bad);
+  free(z), free(src);
   CHECK(par_threads(PAR_MIN_WORK) == 2 && par_threads(PAR_MIN_WORK - 1) == 1,
         "par_threads: the set count (2) above PAR_MIN_WORK, 1 below");
   par_set_threads(0);
