@@ -29,4 +29,10 @@ static inline uint32_t bf16_rounded_bits(uint32_t x) {
   return (((x & 0xffff0000u) | 0x00400000u) & nan) | (r & ~nan);
 }
 
+// x rounded to the nearest bf16: as a float32 value, and as its 16 bits.
+static inline float bf16_rounded(float x) { return float_of(bf16_rounded_bits(bits_of(x))); }
+static inline uint16_t bf16_bits(float x) { return (uint16_t)(bf16_rounded_bits(bits_of(x)) >> 16); }
+// The float32 value of bf16 bits h (exact).
+static inline float bf16_widened(uint16_t h) { return float_of((uint32_t)h << 16); }
+
 #endif

@@ -12,7 +12,7 @@ uint16_t bf16_from_f32(float f) {
   return (uint16_t)(x >> 16);
 }
 
-float f32_from_bf16(uint16_t h) { return float_of((uint32_t)h << 16); }
+float f32_from_bf16(uint16_t h) { return bf16_widened(h); }
 
 int f16_from_f32(float f, uint16_t *h) {
   uint32_t x = bits_of(f);

@@ -2,6 +2,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static _Thread_local char last_message[1024];
@@ -38,3 +39,8 @@ const char *vdmc_error_message(void) {
 }
 
 void vdmc_clear_error(void) { last_message[0] = '\0'; }
+
+void vdmc_internal_abort(const char *what) {
+  fprintf(stderr, "vdmc: internal error: %s\n", what);
+  abort();
+}

@@ -26,5 +26,9 @@ int vdmc_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3
 int vdmc_fail_library(int code, const char *reason, const char *src, int line, const char *fmt, va_list ap);
 const char *vdmc_error_message(void);
 void vdmc_clear_error(void);
+// A broken invariant deep in a kernel that has no status to return (an operand given to
+// the wrong path, a buffer the model sized too small): prints "vdmc: internal error:
+// <what>" and aborts. A bug in vdmc, never bad input.
+_Noreturn void vdmc_internal_abort(const char *what);
 
 #endif

@@ -255,8 +255,7 @@ static void gelu_slope_forward_range(void *ctx, size_t lo, size_t hi) {
   for (size_t c = lo; c < hi; c += SLOPE_CHUNK) {
     const size_t n = hi - c < SLOPE_CHUNK ? hi - c : SLOPE_CHUNK;
     for (size_t j = 0; j < n; j++) d[j] = gelu_slope(x[c + j]);
-    for (size_t j = 0; j < n; j++)
-      a->slope[c + j] = (uint16_t)(bf16_rounded_bits(bits_of(d[j])) >> 16);
+    for (size_t j = 0; j < n; j++) a->slope[c + j] = bf16_bits(d[j]);
   }
 }
 
@@ -264,15 +263,14 @@ VDMC_SIMD_CLONES
 static void gelu_slope_backward_range(void *ctx, size_t lo, size_t hi) {
   const GeluSlopeArgs *a = ctx;
   if (a->kept) {
-    for (size_t i = lo; i < hi; i++) a->y[i] += a->dout[i] * float_of((uint32_t)a->kept[i] << 16);
+    for (size_t i = lo; i < hi; i++) a->y[i] += a->dout[i] * bf16_widened(a->kept[i]);
     return;
   }
   float d[SLOPE_CHUNK];
   for (size_t c = lo; c < hi; c += SLOPE_CHUNK) {
     const size_t n = hi - c < SLOPE_CHUNK ? hi - c : SLOPE_CHUNK;
     for (size_t j = 0; j < n; j++) d[j] = gelu_slope(a->inp[c + j]);
-    for (size_t j = 0; j < n; j++)
-      a->y[c + j] += a->dout[c + j] * float_of(bf16_rounded_bits(bits_of(d[j])));
+    for (size_t j = 0; j < n; j++) a->y[c + j] += a->dout[c + j] * bf16_rounded(d[j]);
   }
 }
 

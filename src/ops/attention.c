@@ -101,9 +101,9 @@ static void softmax_rows(float *s, uint16_t *bits, int T, int round) {
     float inv = 1.0f / lanes_total(acc);
     if (bits) {
       uint16_t *out = bits + (size_t)i * T;
-      for (j = 0; j < T; j++) out[j] = (uint16_t)(bf16_rounded_bits(bits_of(row[j] * inv)) >> 16);
+      for (j = 0; j < T; j++) out[j] = bf16_bits(row[j] * inv);
     } else if (round) {
-      for (j = 0; j < T; j++) row[j] = float_of(bf16_rounded_bits(bits_of(row[j] * inv)));
+      for (j = 0; j < T; j++) row[j] = bf16_rounded(row[j] * inv);
     } else {
       for (j = 0; j < T; j++) row[j] *= inv;
     }
@@ -213,8 +213,6 @@ static void square_times(int trans_a, MixedInput A, int T, int D, float alpha, c
     gemm_strided(trans_a, 0, T, D, T, alpha, A.f32, T, B, ldb, 1.0f, C, ldc);
 }
 
-static inline float widened(uint16_t h) { return float_of((uint32_t)h << 16); }
-
 typedef struct {
   float *dp;
   MixedInput p;
@@ -238,11 +236,11 @@ static void softmax_backward_rows(void *ctx, size_t lo, size_t hi) {
       const uint16_t *pr = a->p.bf16 + (size_t)i * T;
       uint16_t *out = a->ds + (size_t)i * T;
       for (; j + LANES <= T; j += LANES)
-        for (int l = 0; l < LANES; l++) acc[l] += g[j + l] * widened(pr[j + l]);
-      for (; j < T; j++) acc[0] += g[j] * widened(pr[j]);
+        for (int l = 0; l < LANES; l++) acc[l] += g[j + l] * bf16_widened(pr[j + l]);
+      for (; j < T; j++) acc[0] += g[j] * bf16_widened(pr[j]);
       float dot = lanes_total(acc);
       for (j = 0; j < T; j++)
-        out[j] = (uint16_t)(bf16_rounded_bits(bits_of(widened(pr[j]) * (g[j] - dot))) >> 16);
+        out[j] = bf16_bits(bf16_widened(pr[j]) * (g[j] - dot));
       continue;
     }
     const float *pr = a->p.f32 + (size_t)i * T;
@@ -251,7 +249,7 @@ static void softmax_backward_rows(void *ctx, size_t lo, size_t hi) {
     for (; j < T; j++) acc[0] += g[j] * pr[j];
     float dot = lanes_total(acc);
     if (a->round)
-      for (j = 0; j < T; j++) g[j] = float_of(bf16_rounded_bits(bits_of(pr[j] * (g[j] - dot))));
+      for (j = 0; j < T; j++) g[j] = bf16_rounded(pr[j] * (g[j] - dot));
     else
       for (j = 0; j < T; j++) g[j] = pr[j] * (g[j] - dot);
   }

@@ -23,7 +23,7 @@ static void round_range(void *ctx, size_t lo, size_t hi) {
   const RoundArgs *a = ctx;
   float *dst = a->dst;
   const float *src = a->src;
-  for (size_t i = lo; i < hi; i++) dst[i] = float_of(bf16_rounded_bits(bits_of(src[i])));
+  for (size_t i = lo; i < hi; i++) dst[i] = bf16_rounded(src[i]);
 }
 
 void round_to_bf16(float *dst, const float *src, size_t n) {
@@ -48,7 +48,7 @@ static void pack_range(void *ctx, size_t lo, size_t hi) {
   const PackArgs *a = ctx;
   uint16_t *dst = a->dst;
   const float *src = a->src;
-  for (size_t i = lo; i < hi; i++) dst[i] = (uint16_t)(bf16_rounded_bits(bits_of(src[i])) >> 16);
+  for (size_t i = lo; i < hi; i++) dst[i] = bf16_bits(src[i]);
 }
 
 VDMC_SIMD_CLONES
@@ -56,7 +56,7 @@ static void widen_range(void *ctx, size_t lo, size_t hi) {
   const WidenArgs *a = ctx;
   float *dst = a->dst;
   const uint16_t *src = a->src;
-  for (size_t i = lo; i < hi; i++) dst[i] = float_of((uint32_t)src[i] << 16);
+  for (size_t i = lo; i < hi; i++) dst[i] = bf16_widened(src[i]);
 }
 
 void pack_bf16(uint16_t *dst, const float *src, size_t n) {
@@ -81,8 +81,8 @@ void widen_bf16_threaded(float *dst, const uint16_t *src, size_t n) {
 
 void add_bf16(uint16_t *inout, const uint16_t *in, size_t n) {
   for (size_t i = 0; i < n; i++) {
-    float sum = float_of((uint32_t)inout[i] << 16) + float_of((uint32_t)in[i] << 16);
-    inout[i] = (uint16_t)(bf16_rounded_bits(bits_of(sum)) >> 16);
+    float sum = bf16_widened(inout[i]) + bf16_widened(in[i]);
+    inout[i] = bf16_bits(sum);
   }
 }
 

@@ -5,9 +5,7 @@
 // The rounded copies are laid out [first operand | second operand] in bf->buf.
 #include "ops/bf16_products.h"
 
-#include <stdio.h>
-#include <stdlib.h>
-
+#include "core/status.h"
 #include "ops/attention.h"
 #include "ops/bf16.h"
 #include "ops/conv2d_winograd.h"
@@ -15,17 +13,12 @@
 #include "ops/gemm_bf16.h"
 #include "ops/linear.h"
 
-static void internal_error(const char *what) {
-  fprintf(stderr, "vdmc: internal error: %s\n", what);
-  abort();
-}
-
 // The next n floats of bf->buf at *at, which advances past them.
 static float *take(const Bf16Operands *bf, float **at, size_t n) {
   float *dst = *at;
   // Bf16Operands is sized by the model from the same *_mixed_floats functions: running
   // past it is a bug in vdmc, not bad input.
-  if ((size_t)(dst - bf->buf) + n > bf->floats) internal_error("bf16 operand buffer too small");
+  if ((size_t)(dst - bf->buf) + n > bf->floats) vdmc_internal_abort("bf16 operand buffer too small");
   *at = dst + n;
   return dst;
 }
@@ -70,7 +63,7 @@ static const float *input_operand(const Bf16Operands *bf, float **at, MixedInput
 
 // The saved input of an fp32 product: float32 values only.
 static const float *fp32_input(MixedInput in) {
-  if (in.bf16) internal_error("a bf16-stored activation in an fp32 product");
+  if (in.bf16) vdmc_internal_abort("a bf16-stored activation in an fp32 product");
   return in.f32;
 }
 
@@ -171,7 +164,7 @@ void attention_forward_mixed(const Bf16Operands *bf, float *out, AttnSavedProbs 
                              const float *qkv, int B, int T, int C, int NH, float *scratch) {
   float *at = bf ? bf->buf : NULL;
   // bf16 bits hold P exactly only where it is rounded as it is formed: in bf16 products
-  if (!bf && keep.bf16) internal_error("attention's P kept as bf16 bits in an fp32 product");
+  if (!bf && keep.bf16) vdmc_internal_abort("attention's P kept as bf16 bits in an fp32 product");
   if (bf) {
     qkv = operand(bf, &at, qkv, (size_t)B * T * 3 * C, gemm_rounds());
     gemm_bf16_region_begin();
@@ -185,7 +178,7 @@ void attention_backward_mixed(const Bf16Operands *bf, float *dqkv, const float *
                               int NH, float *scratch) {
   if (!dqkv) return;  // its only output
   if (!bf) {
-    if (saved.bf16) internal_error("attention's P stored as bf16 bits in an fp32 product");
+    if (saved.bf16) vdmc_internal_abort("attention's P stored as bf16 bits in an fp32 product");
     attention_backward(dqkv, dout, fp32_input(qkv), saved, B, T, C, NH, scratch);
     return;
   }

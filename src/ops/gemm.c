@@ -5,9 +5,8 @@
 
 #include <cblas.h>
 #include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
 
+#include "core/status.h"
 #include "ops/gemm_bf16.h"
 #include "ops/parallel.h"
 
@@ -47,9 +46,7 @@ void gemm_block(int trans_a, int trans_b, size_t m, size_t n, size_t k, float al
 
 // bf16 bits reach only the kernel: anything else is a bug in vdmc, not bad input.
 static void need_bf16_kernel(void) {
-  if (gemm_bf16_active()) return;
-  fprintf(stderr, "vdmc: internal error: a bf16-bits operand outside the bf16 kernel\n");
-  abort();
+  if (!gemm_bf16_active()) vdmc_internal_abort("a bf16-bits operand outside the bf16 kernel");
 }
 
 void gemm_block_a16(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,

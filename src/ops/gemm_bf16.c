@@ -2,10 +2,8 @@
 // (gemm_bf16.h).
 #include "ops/gemm_bf16.h"
 
-#include <stdio.h>
-#include <stdlib.h>
-
 #include "core/cpu_features.h"
+#include "core/status.h"
 #include "ops/gemm_bf16_kernel.h"
 #include "ops/kernel_path.h"
 
@@ -45,9 +43,7 @@ int gemm_bf16_active(void) { return in_region && gemm_bf16_path() != GEMM_BF16_P
 // entry points without it is a bug in vdmc. Without GEMM_BF16_X86 best() is PORTABLE,
 // so the entry points below never get past it.
 static void need_kernel(void) {
-  if (gemm_bf16_best() == GEMM_BF16_AVX512) return;
-  fprintf(stderr, "vdmc: internal error: gemm_bf16 without AVX512-BF16\n");
-  abort();
+  if (gemm_bf16_best() != GEMM_BF16_AVX512) vdmc_internal_abort("gemm_bf16 without AVX512-BF16");
 }
 
 void gemm_bf16(size_t m, size_t n, size_t k, float alpha, const float *A, size_t a_row,

@@ -40,7 +40,7 @@ static inline __attribute__((always_inline)) void storev(float *p, vf v, size_t 
 // they read in a bf16 region, as round_to_bf16 would have rounded a copy.
 typedef uint32_t vu __attribute__((vector_size(LANES * sizeof(float))));
 
-static inline __attribute__((always_inline)) vf bf16_rounded(vf x) {
+static inline __attribute__((always_inline)) vf bf16_rounded_lanes(vf x) {
   vu b;
   memcpy(&b, &x, sizeof b);
   const vu r = (b + 0x7fffu + ((b >> 16) & 1u)) & 0xffff0000u;
@@ -53,7 +53,7 @@ static inline __attribute__((always_inline)) vf bf16_rounded(vf x) {
 // n <= LANES floats into a vector as loadv, rounded to bf16 when `round`.
 static inline __attribute__((always_inline)) vf load_operand(const float *p, size_t n, int round) {
   const vf x = loadv(p, n);
-  return round ? bf16_rounded(x) : x;
+  return round ? bf16_rounded_lanes(x) : x;
 }
 
 // ---- one group of channels [c, c + n) --------------------------------------------------
