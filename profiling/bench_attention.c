@@ -140,7 +140,7 @@ int main(int argc, char **argv) {
   float *qkv = malloc(nqkv * 4), *out = malloc(nout * 4), *probs = malloc(np * 4);
   float *dout = malloc(nout * 4), *dqkv = calloc(nqkv, 4), *ref = malloc(nout * 4);
   // the recomputing path's scratch is the larger (ops/attention.h)
-  float *scratch = malloc(attention_scratch_floats(B, T, C, NH, 0) * 4 + (size_t)T * 4);
+  float *scratch = malloc(attention_scratch_floats(B, T, C, NH, ATTN_KEPT_NONE) * 4 + (size_t)T * 4);
   for (size_t i = 0; i < nqkv; i++) qkv[i] = (float)((i * 2654435761u) % 1000) / 500.0f - 1;
   for (size_t i = 0; i < nout; i++) dout[i] = (float)((i * 40503u) % 1000) / 500.0f - 1;
 

@@ -41,13 +41,13 @@ void attn_core_plan(AttnCore *t, Arena *a, int B, size_t *tmp_need, size_t *op_n
   saved_operand_plan(&t->qkv, a, 3 * n, 1);
   size_t np = (size_t)B * t->NH * t->HW * t->HW;
   int saved = t->probs_kept == ATTN_PROBS_SAVED, half = saved && t->probs_storage == PREC_BF16;
-  int f32 = saved && !half;
-  t->probs.f32 = f32 ? arena_floats(a, np) : NULL;
+  const AttnKept kept = !saved ? ATTN_KEPT_NONE : half ? ATTN_KEPT_BF16 : ATTN_KEPT_F32;
+  t->probs.f32 = kept == ATTN_KEPT_F32 ? arena_floats(a, np) : NULL;
   // two bf16 values per float of the arena
   t->probs.bf16 = half ? (uint16_t *)arena_floats(a, (np + 1) / 2) : NULL;
   saved_operand_plan(&t->att, a, n, 2);
   unet_grow(tmp_need, 3 * (size_t)t->HW * t->C);
-  unet_grow(op_need, attention_scratch_floats(B, t->HW, t->C, t->NH, f32));
+  unet_grow(op_need, attention_scratch_floats(B, t->HW, t->C, t->NH, kept));
 }
 
 void attn_core_forward(AttnCore *t, float *out, const float *hn, const float *x, const float *params,

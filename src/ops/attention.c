@@ -3,8 +3,8 @@
 // q/k/v columns in place from qkv (leading dimension 3C) and writes out/dqkv in
 // place (leading dimensions C and 3C): no gather, no transpose copies.
 // The probabilities P are saved (forward fills a (B, NH, T, T) buffer backward reads, or
-// in a bf16 run forms them a few (b, head) pairs at a time in the scratch and keeps their
-// bf16 bits) or recomputed (forward and backward form them for a few pairs at a time in
+// in a bf16 run forms them a few (b, head) pairs and a block of rows at a time in the
+// scratch and keeps their bf16 bits) or recomputed (forward and backward form them for a few pairs at a time in
 // the scratch, backward again from the same q and k): one function forms them in all
 // places, so every way has the same bits. Threads (ops/parallel.h): forward gives each
 // thread whole pairs; a recomputing backward forms a pass's P the same way; then backward
@@ -84,13 +84,13 @@ static inline __attribute__((always_inline)) float row_max(const float *row, int
   return mx;
 }
 
-// Rows of s (T, T): softmax(s), with the row maximum subtracted, in place, or as bf16 bits
-// into bits (T, T) when bits is given (s is then left with the row's exponentials); each
-// row rounded to bf16 when `round` (a bf16 region: P is a product operand). bits and
-// rounded floats hold the same values.
+// Rows of s (rows, T): softmax(s), with the row maximum subtracted, in place, or as bf16
+// bits into bits (rows, T) when bits is given (s is then left with the row's
+// exponentials); each row rounded to bf16 when `round` (a bf16 region: P is a product
+// operand). bits and rounded floats hold the same values.
 VDMC_SIMD_CLONES
-static void softmax_rows(float *s, uint16_t *bits, int T, int round) {
-  for (int i = 0; i < T; i++) {
+static void softmax_rows(float *s, uint16_t *bits, int rows, int T, int round) {
+  for (int i = 0; i < rows; i++) {
     float *row = s + (size_t)i * T;
     const float mx = row_max(row, T);
     float acc[LANES] = {0};
@@ -127,56 +127,82 @@ const char *attn_probs_name(AttnProbs where) {
   return where >= 0 && where < ATTN_PROBS_COUNT ? names[where] : "?";
 }
 
-// Not kept as float32: the pass's probabilities, then backward's dP. Kept: dP.
-size_t attention_scratch_floats(int B, int T, int C, int NH, int probs_f32) {
-  size_t probs = probs_f32 ? 0 : pass_pairs(B, NH);
-  return (probs + 1) * (size_t)T * T;
+// Rows of P a forward that keeps P as bf16 bits forms at a time per pair: with the pass's
+// 8 pairs, at most 1.5 T^2 floats of scores at T = 1024 instead of 8 T^2. A multiple of
+// GEMM_ROW_ALIGN, so the scores' and P v's row blocks have the bits of whole-head products
+// (ops/gemm.h; the bf16 kernel's do wherever the rows are cut). 96 to 384 rows ran at
+// the speed of whole heads (docs/precision.md).
+#define KEPT_BITS_ROWS (4 * GEMM_ROW_ALIGN)
+
+static int score_rows(int T) { return T < (int)KEPT_BITS_ROWS ? T : (int)KEPT_BITS_ROWS; }
+
+size_t attention_scratch_floats(int B, int T, int C, int NH, AttnKept kept) {
+  (void)C;
+  const size_t tt = (size_t)T * T;
+  switch (kept) {
+    case ATTN_KEPT_F32: return tt;  // dP
+    case ATTN_KEPT_BF16: {          // forward's row blocks; backward's P and dP
+      size_t rows = pass_pairs(B, NH) * (size_t)score_rows(T) * T;
+      return rows > 2 * tt ? rows : 2 * tt;
+    }
+    case ATTN_KEPT_NONE: break;
+  }
+  return (pass_pairs(B, NH) + 1) * tt;  // a pass's P, dP
 }
 
-// P = softmax(q k^T / sqrt(D)) of one head into p (T, T), or as bf16 bits into bits
-// (T, T) with p the scores' scratch: the one place forward and a recomputing backward
-// form the probabilities, so saved and recomputed P have the same bits; rounded to bf16
-// when `round`.
-static void head_probs(const Head *hd, float *p, uint16_t *bits, int T, int round) {
-  gemm_block(0, 1, T, T, hd->D, hd->scale, hd->q, hd->ld, hd->k, hd->ld, 0.0f, p, T);
-  softmax_rows(p, bits, T, round);
+// Rows [r0, r0 + rows) of P = softmax(q k^T / sqrt(D)) of one head into p (rows, T), or
+// as bf16 bits into bits (rows, T) with p the scores' scratch: the one place forward and
+// a recomputing backward form the probabilities, so saved and recomputed P have the same
+// bits; rounded to bf16 when `round`.
+static void head_prob_rows(const Head *hd, int r0, int rows, float *p, uint16_t *bits, int T,
+                           int round) {
+  gemm_block(0, 1, rows, T, hd->D, hd->scale, hd->q + (size_t)r0 * hd->ld, hd->ld, hd->k, hd->ld,
+             0.0f, p, T);
+  softmax_rows(p, bits, rows, T, round);
 }
 
 // Pairs [first + lo, first + hi) (pair i = b * NH + h); pair first + j's probabilities
-// go to probs + j * T * T, or with bits (on the bf16 kernel: forward keeping P as bf16
-// bits) its scores go there and its P to bits + j * T * T. With out, also
-// out[:, h*D:(h+1)*D] = P v.
+// go to probs + j * T * T. With bits (forward keeping P as bf16 bits) they go to bits + j
+// * T * T instead, formed score_rows(T) rows at a time in probs + j * score_rows(T) * T:
+// on the bf16 kernel (direct) the softmax writes the bits and P v multiplies them;
+// elsewhere P v multiplies the rounded float32 rows, which are then packed. With out,
+// also out[:, h*D:(h+1)*D] = P v.
 typedef struct {
   float *out, *probs;
   uint16_t *bits;
   const float *qkv;
   size_t first;
   int T, C, NH;
-  int round;  // in a bf16 region
+  int round;   // in a bf16 region
+  int direct;  // bits on the bf16 kernel
 } AttnPass;
 
 static void attn_pass_pairs(void *ctx, size_t lo, size_t hi) {
   const AttnPass *a = ctx;
-  const int T = a->T, C = a->C;
-  const size_t tt = (size_t)T * T;
+  const int T = a->T, C = a->C, rows = a->bits ? score_rows(T) : T;
   for (size_t j = lo; j < hi; j++) {
     size_t i = a->first + j;
     Head hd = head_at(a->qkv, (int)(i / (size_t)a->NH), (int)(i % (size_t)a->NH), T, C, a->NH);
-    float *p = a->probs + j * tt;
-    uint16_t *bits = a->bits ? a->bits + j * tt : NULL;
-    head_probs(&hd, p, bits, T, a->round);
-    if (!a->out) continue;
-    if (bits)
-      gemm_block_a16(0, 0, T, hd.D, T, 1.0f, bits, T, hd.v, hd.ld, 0.0f, a->out + hd.out_off, C);
-    else
-      gemm_block(0, 0, T, hd.D, T, 1.0f, p, T, hd.v, hd.ld, 0.0f, a->out + hd.out_off, C);
+    float *p = a->probs + j * (size_t)rows * T;
+    for (int r0 = 0; r0 < T; r0 += rows) {
+      const int n = T - r0 < rows ? T - r0 : rows;
+      uint16_t *bits = a->bits ? a->bits + (j * (size_t)T + (size_t)r0) * T : NULL;
+      head_prob_rows(&hd, r0, n, p, a->direct ? bits : NULL, T, a->round);
+      float *out = a->out ? a->out + hd.out_off + (size_t)r0 * C : NULL;
+      if (out && a->direct)
+        gemm_block_a16(0, 0, n, hd.D, T, 1.0f, bits, T, hd.v, hd.ld, 0.0f, out, C);
+      else if (out)
+        gemm_block(0, 0, n, hd.D, T, 1.0f, p, T, hd.v, hd.ld, 0.0f, out, C);
+      if (bits && !a->direct) pack_bf16(bits, p, (size_t)n * T);
+    }
   }
 }
 
 // Pairs [first, first + n) over the pool's threads.
 static void attn_pass(float *out, float *probs, uint16_t *bits, const float *qkv, size_t first,
                       size_t n, int T, int C, int NH) {
-  AttnPass a = {out, probs, bits, qkv, first, T, C, NH, gemm_bf16_in_region()};
+  AttnPass a = {out, probs, bits, qkv, first, T, C, NH, gemm_bf16_in_region(),
+                bits && gemm_bf16_active()};
   par_for(n, 1, n * T * ((size_t)T + (out ? 3 * (size_t)C / NH : 0)), attn_pass_pairs, &a);
 }
 
@@ -191,14 +217,13 @@ void attention_forward(float *out, AttnSavedProbs keep, const float *qkv, int B,
     attn_pass(out, keep.f32, NULL, qkv, 0, pairs, T, C, NH);
     return;
   }
-  // On the bf16 kernel P goes from the softmax straight to its bits, and P v reads them:
-  // no float32 P and no packing pass. Elsewhere P is formed in the scratch and packed.
-  const int direct = keep.bf16 && gemm_bf16_active();
+  // Kept as bits: a block of rows at a time in the scratch. On the bf16 kernel P goes
+  // from the softmax straight to its bits, and P v reads them: no float32 P and no
+  // packing. Elsewhere P is formed in float32 rows, multiplied and packed.
   size_t per = pass_pairs(B, NH), tt = (size_t)T * T;
   for (size_t first = 0; first < pairs; first += per) {
     size_t n = pairs - first < per ? pairs - first : per;
-    attn_pass(out, scratch, direct ? keep.bf16 + first * tt : NULL, qkv, first, n, T, C, NH);
-    if (keep.bf16 && !direct) pack_bf16_threaded(keep.bf16 + first * tt, scratch, n * tt);
+    attn_pass(out, scratch, keep.bf16 ? keep.bf16 + first * tt : NULL, qkv, first, n, T, C, NH);
   }
 }
 
@@ -279,12 +304,12 @@ void attention_backward(float *dqkv, const float *dout, const float *qkv, AttnSa
   if (!dqkv) return;
   // kept as float32: one pass over every pair, reading forward's P where it is; as bf16
   // bits on the bf16 kernel: the same, the kernel packing the bits as they are and dS
-  // going to the scratch as bits; as bf16 bits elsewhere or not at all: passes that
-  // widen or form it in the scratch
+  // going to the scratch as bits; as bf16 bits elsewhere: one pair at a time widened
+  // into the scratch; not at all: passes that form it there
   const int direct = saved.bf16 && gemm_bf16_active();
-  size_t pairs = (size_t)B * NH, per = saved.f32 || direct ? pairs : pass_pairs(B, NH);
-  size_t tt = (size_t)T * T;
-  float *dp = saved.f32 ? scratch : scratch + pass_pairs(B, NH) * tt;
+  size_t pairs = (size_t)B * NH, tt = (size_t)T * T;
+  size_t per = saved.f32 || direct ? pairs : saved.bf16 ? 1 : pass_pairs(B, NH);
+  float *dp = saved.f32 ? scratch : scratch + (saved.bf16 ? 1 : per) * tt;
   uint16_t *ds = direct ? (uint16_t *)scratch : NULL;
   for (size_t first = 0; first < pairs; first += per) {
     size_t n = pairs - first < per ? pairs - first : per;

@@ -31,12 +31,19 @@ typedef struct {
 // P recomputed in backward.
 static const AttnSavedProbs ATTN_PROBS_NONE = {NULL, NULL};
 
-// Floats of scratch forward and backward need. P kept as float32: T * T, backward's
-// dP. Otherwise (recomputed, or kept as bf16 bits): (pairs per pass + 1) * T * T, a
-// pass's P and backward's dP; with P recomputed, after either call the last pass's P is
-// at the front. (P kept as bits on the bf16 kernel: forward's scores, then dS's bits and
-// dP, in the same space.)
-size_t attention_scratch_floats(int B, int T, int C, int NH, int probs_f32);
+// How forward keeps P for backward, which sets the scratch ops need (an AttnSavedProbs
+// with f32, with bf16, or neither set).
+typedef enum { ATTN_KEPT_F32, ATTN_KEPT_BF16, ATTN_KEPT_NONE } AttnKept;
+
+// Floats of scratch forward and backward need:
+// - P kept as float32: T * T, backward's dP.
+// - P kept as bf16 bits: forward forms each pair's P a block of rows at a time (the
+//   pass's pairs' scores or float32 P rows), backward one pair's P (widened where the
+//   bf16 kernel does not multiply it as bits) and its dP, 2 * T * T: a plan does not
+//   depend on which path runs.
+// - P recomputed: (pairs per pass + 1) * T * T, a pass's P and backward's dP; after
+//   either call the last pass's P is at the front.
+size_t attention_scratch_floats(int B, int T, int C, int NH, AttnKept kept);
 // P of every head, as forward and backward form it (for checks and fixtures).
 void attention_probs(float *probs /* (B,NH,T,T) */, const float *qkv /* (B,T,3C) */, int B,
                      int T, int C, int NH);

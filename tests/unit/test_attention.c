@@ -27,7 +27,7 @@ static void test_gradcheck(AttnProbs where) {
   c.qkv = malloc(nqkv * sizeof(float));
   c.out = malloc(nout * sizeof(float));
   c.probe = malloc(nout * sizeof(float));
-  c.scratch = malloc(attention_scratch_floats(c.B, c.T, c.C, c.NH, where == ATTN_PROBS_SAVED) * sizeof(float));
+  c.scratch = malloc(attention_scratch_floats(c.B, c.T, c.C, c.NH, where == ATTN_PROBS_SAVED ? ATTN_KEPT_F32 : ATTN_KEPT_NONE) * sizeof(float));
   if (where == ATTN_PROBS_SAVED) c.probs = malloc((size_t)c.B * c.NH * c.T * c.T * sizeof(float));
   float *dqkv = calloc(nqkv, sizeof(float));
   fill_uniform(c.qkv, nqkv, 11, -1.5f, 1.5f);
@@ -64,7 +64,7 @@ static void test_parity(const char *file, double grad_tol, AttnProbs where) {
   if (qkv && dout && rout && rprobs && rdqkv) {
     float *out = malloc(nout * sizeof(float)), *probs = malloc(np * sizeof(float));
     float *dqkv = malloc(nqkv * sizeof(float)), *expect = malloc(nqkv * sizeof(float));
-    float *scratch = malloc(attention_scratch_floats(B, T, C, NH, where == ATTN_PROBS_SAVED) * sizeof(float));
+    float *scratch = malloc(attention_scratch_floats(B, T, C, NH, where == ATTN_PROBS_SAVED ? ATTN_KEPT_F32 : ATTN_KEPT_NONE) * sizeof(float));
     // saved: the P forward writes for backward; recomputed: P as both form it
     AttnSavedProbs saved = {where == ATTN_PROBS_SAVED ? probs : NULL, NULL};
     attention_forward(out, saved, qkv, B, T, C, NH, scratch);

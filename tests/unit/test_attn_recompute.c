@@ -32,7 +32,7 @@ static int same_bits(const float *a, const float *b, size_t n) {
 
 // Pairs per pass, from the scratch's documented size ((pairs per pass + 1) T^2).
 static size_t pass_pairs(int B, int T, int C, int NH) {
-  return attention_scratch_floats(B, T, C, NH, 0) / ((size_t)T * T) - 1;
+  return attention_scratch_floats(B, T, C, NH, ATTN_KEPT_NONE) / ((size_t)T * T) - 1;
 }
 
 // Pairs in the last pass: the ones whose P the scratch holds after forward and backward.
@@ -52,8 +52,8 @@ static void check_op(int B, int T, int C, int NH, unsigned seed) {
   float *all_p = malloc(np * sizeof(float));
   float *dqkv = calloc(nqkv, sizeof(float)), *dqkv1 = calloc(nqkv, sizeof(float));
   float *dqkv_s = calloc(nqkv, sizeof(float));
-  size_t sf = attention_scratch_floats(B, T, C, NH, 0);
-  CHECK(sf > attention_scratch_floats(B, T, C, NH, 1),
+  size_t sf = attention_scratch_floats(B, T, C, NH, ATTN_KEPT_NONE);
+  CHECK(sf > attention_scratch_floats(B, T, C, NH, ATTN_KEPT_F32),
         "op B%d NH%d: saving P needs no pass of it in the scratch", B, NH);
   float *scratch = malloc(sf * sizeof(float)), *fwd_p = malloc(sf * sizeof(float));
   fill_uniform(qkv, nqkv, seed, -2, 2);

@@ -320,7 +320,8 @@ static void check_storage(const char *model, StepNet *u) {
   StorageSum sum = {.B = u->max_batch};
   stepnet_visit_operand_only(u, add_saving, &sum);
   // and the saved probabilities halved, less what the kernel scratch grew: P kept as bf16
-  // bits is formed a few heads at a time there, as when it is recomputed
+  // bits is formed there a few heads and a block of rows at a time, and backward widens
+  // or multiplies one head's P there with its dP
   // (and GELU's slope kept as bits instead of its input)
   size_t probs = all_probs_saving(u), grown = arena_size(op[2]) - arena_size(op[1]);
   size_t slopes = all_slope_saving(u), expect = sum.saved + probs + slopes - grown;

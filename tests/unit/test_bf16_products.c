@@ -458,6 +458,9 @@ static void conv_case(const char *name, Conv2dDims d) {
 
 // ---- attention --------------------------------------------------------------------------
 
+// Floats after a scratch that an op must not write.
+enum { GUARD = 64 };
+
 // Forward bound (docs/precision.md, "Attention"): scores move by at most
 // e_ij = c sum_d |q||k| ((2u+u^2) + gamma_{D+1} (2+2u+u^2)), so the softmax row by a
 // factor within exp(+-2 E_i), E_i = max_j e_ij; both softmaxes carry their own relative
@@ -470,7 +473,11 @@ static void attention_case(int B, int T, int C, int NH, float scale) {
   int D = C / NH;
   float *qkv = random_floats(nqkv, 21, scale), *dy = random_floats(ny, 22, 1);
   float *dq0 = random_floats(nqkv, 23, 0.3f);
-  float *scratch = floats(attention_scratch_floats(B, T, C, NH, 0));
+  float *scratch = floats(attention_scratch_floats(B, T, C, NH, ATTN_KEPT_NONE));
+  // P kept as bits gets exactly its own scratch, and a guard after it that must stay
+  size_t nbits = attention_scratch_floats(B, T, C, NH, ATTN_KEPT_BF16);
+  float *scratch_bits = floats(nbits + GUARD);
+  for (size_t i = 0; i < GUARD; i++) scratch_bits[nbits + i] = -7.0f;
   Bf16Operands bf = {floats(attention_mixed_floats(B, T, C)), attention_mixed_floats(B, T, C), 0};
   float *qr = rounded_copy(qkv, nqkv), *dyr = rounded_copy(dy, ny);
   float *y16 = floats(ny), *y32 = floats(ny), *yr = floats(ny), *y16r = floats(ny);
@@ -492,7 +499,8 @@ static void attention_case(int B, int T, int C, int NH, float scale) {
   float *pb_wide = floats(np), *y16b = floats(ny);
   attention_forward_mixed(&bf, y16r, ATTN_PROBS_NONE, qkv, B, T, C, NH, scratch);
   check_same("attention forward, P recomputed", y16r, y16, ny);
-  attention_forward_mixed(&bf, y16b, (AttnSavedProbs){NULL, pb}, qkv, B, T, C, NH, scratch);
+  attention_forward_mixed(&bf, y16b, (AttnSavedProbs){NULL, pb}, qkv, B, T, C, NH,
+                          scratch_bits);
   check_same("attention forward, P kept as bf16", y16b, y16, ny);
   widen_bf16(pb_wide, pb, np);
   check_same("attention probs kept as bf16", pb_wide, p16, np);
@@ -511,11 +519,15 @@ static void attention_case(int B, int T, int C, int NH, float scale) {
   for (int k = 0; k < 3; k++) {  // P saved as float32, as bf16 bits, recomputed
     float *dq_s = copy_of(dq0, nqkv);
     attention_backward_mixed(&bf, dq_s, dy, (MixedInput){NULL, q16}, kept[k], B, T, C, NH,
-                             scratch);
+                             kept[k].bf16 ? scratch_bits : scratch);
     check_same("attention dqkv, qkv stored in bf16", dq_s, dqr, nqkv);
     free(dq_s);
   }
-  free(q16), free(pb), free(pb_wide), free(y16b);
+  size_t spoiled = 0;
+  for (size_t i = 0; i < GUARD; i++) spoiled += scratch_bits[nbits + i] != -7.0f;
+  CHECK(spoiled == 0, "attention B%d T%d NH%d, P kept as bits: %zu floats written past its "
+        "scratch of %zu", B, T, NH, spoiled, nbits);
+  free(q16), free(pb), free(pb_wide), free(y16b), free(scratch_bits);
 
   // On the kernel the scores' sums add a rounding per k block; P itself is rounded to
   // bf16 before P V (on both paths): rho becomes (1 + rho)(1 + u) - 1.
@@ -565,7 +577,7 @@ static void attention_rounded_probs_case(int B, int T, int C, int NH, float scal
   int D = C / NH;
   float *qkv = random_floats(nqkv, 31, scale), *dy = random_floats(ny, 32, 1);
   float *dq0 = random_floats(nqkv, 33, 0.3f), *p = floats(np);
-  float *scratch = floats(attention_scratch_floats(B, T, C, NH, 1));
+  float *scratch = floats(attention_scratch_floats(B, T, C, NH, ATTN_KEPT_F32));
   attention_probs(p, qkv, B, T, C, NH);
   float *pr = rounded_copy(p, np), *dqa = copy_of(dq0, nqkv), *dqb = copy_of(dq0, nqkv);
   attention_backward(dqa, dy, qkv, (AttnSavedProbs){p, NULL}, B, T, C, NH, scratch);
@@ -641,6 +653,7 @@ static void all_cases(void) {
   conv_case("conv 3x3 Cin 3", conv2d_dims(2, 8, 8, 3, 16, 3, 1));
   attention_case(2, 24, 32, 2, 1.0f);
   attention_case(1, 49, 64, 4, 2.0f);
+  attention_case(1, 200, 32, 2, 1.0f);  // P kept as bits formed in row blocks: 192 + 8 rows
   attention_rounded_probs_case(2, 24, 32, 2, 1.0f);
   attention_rounded_probs_case(1, 49, 64, 4, 2.0f);
 }

@@ -222,7 +222,7 @@ static void k_gemm(float *o, const float *x, const float *y) {
 static void attention_kernel(float *o, const float *x, const float *y, AttnProbs where) {
   enum { AT = 256, AC = 64, ANH = 2 };  // qkv (1, AT, 3 AC) = x
   float *out = o, *probs = out + AT * AC, *dqkv = probs + ANH * AT * AT;
-  float *scratch = malloc(attention_scratch_floats(1, AT, AC, ANH, where == ATTN_PROBS_SAVED) * sizeof *scratch);
+  float *scratch = malloc(attention_scratch_floats(1, AT, AC, ANH, where == ATTN_PROBS_SAVED ? ATTN_KEPT_F32 : ATTN_KEPT_NONE) * sizeof *scratch);
   float *saved = where == ATTN_PROBS_SAVED ? probs : NULL;
   attention_forward(out, (AttnSavedProbs){saved, NULL}, x, 1, AT, AC, ANH, scratch);
   if (!saved) attention_probs(probs, x, 1, AT, AC, ANH);
