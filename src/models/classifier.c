@@ -117,8 +117,7 @@ int classifier_forward(Classifier *m, const float *params, const float *x, int B
   conv_unit_forward(&m->in, m->h0, x, params, B, &m->scratch);
   norm_act_conv_forward(&m->down1, m->h1, m->h0, params, B, &m->scratch);
   norm_act_conv_forward(&m->down2, m->h2, m->h1, params, B, &m->scratch);
-  gn_unit_forward(&m->head_gn, m->scratch.norm, m->h2, params, B);
-  silu_forward(m->act, m->scratch.norm, (size_t)B * HW4 * F);
+  gn_unit_silu_forward(&m->head_gn, m->act, m->h2, params, B);
   // global mean pool: feat[b] = mean over positions of act[b]
   memset(m->feat, 0, (size_t)B * F * sizeof(float));
   for (int b = 0; b < B; b++) {

@@ -198,6 +198,11 @@ void gn_unit_plan(GnUnit *g, Arena *a, int B, size_t *tmp_need);
 void gn_unit_forward(GnUnit *g, float *out, const float *inp, const float *params, int B);
 // out = what gn_unit_forward wrote for this inp, bit for bit, from the saved statistics.
 void gn_unit_recompute(const GnUnit *g, float *out, const float *inp, const float *params, int B);
+// The same two with SiLU applied as the output is written (ops/norm.h): the bits of the
+// call above then silu_forward, in one pass.
+void gn_unit_silu_forward(GnUnit *g, float *out, const float *inp, const float *params, int B);
+void gn_unit_silu_recompute(const GnUnit *g, float *out, const float *inp, const float *params,
+                            int B);
 void gn_unit_backward(const GnUnit *g, float *dinp, float *grads, const float *dout,
                       const float *inp, const float *params, int B);
 

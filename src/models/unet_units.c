@@ -89,6 +89,17 @@ void gn_unit_recompute(const GnUnit *g, float *out, const float *inp, const floa
                        g->G);
 }
 
+void gn_unit_silu_forward(GnUnit *g, float *out, const float *inp, const float *params, int B) {
+  groupnorm_silu_forward(out, g->mean, g->rstd, inp, params + g->w, params + g->b, B, g->HW, g->C,
+                         g->G);
+}
+
+void gn_unit_silu_recompute(const GnUnit *g, float *out, const float *inp, const float *params,
+                            int B) {
+  groupnorm_silu_from_stats(out, inp, params + g->w, params + g->b, g->mean, g->rstd, B, g->HW,
+                            g->C, g->G);
+}
+
 void gn_unit_backward(const GnUnit *g, float *dinp, float *grads, const float *dout,
                       const float *inp, const float *params, int B) {
   groupnorm_backward(dinp, grads + g->w, grads + g->b, dout, inp, params + g->w, g->mean, g->rstd,
@@ -219,9 +230,7 @@ void norm_act_conv_plan(NormActConv *n, Arena *a, int B, size_t *tmp_need, size_
 
 void norm_act_conv_forward(NormActConv *n, float *out, const float *inp, const float *params,
                            int B, UNetScratch *s) {
-  size_t len = numel_of(B, n->gn.HW, 1, n->gn.C);
-  gn_unit_forward(&n->gn, s->norm, inp, params, B);
-  silu_forward(s->norm, s->norm, len);  // in place: SiLU is elementwise
+  gn_unit_silu_forward(&n->gn, s->norm, inp, params, B);
   conv_unit_forward(&n->conv, out, s->norm, params, B, s);
 }
 
@@ -230,8 +239,7 @@ void norm_act_conv_forward(NormActConv *n, float *out, const float *inp, const f
 static const float *norm_act_input(const NormActConv *n, const float *inp, const float *params,
                                    int B, UNetScratch *s) {
   if (n->conv.resample) return NULL;
-  gn_unit_recompute(&n->gn, s->norm, inp, params, B);
-  silu_forward(s->norm, s->norm, numel_of(B, n->gn.HW, 1, n->gn.C));
+  gn_unit_silu_recompute(&n->gn, s->norm, inp, params, B);
   return s->norm;
 }
 

@@ -10,26 +10,7 @@
 #include "core/fastexp.h"
 #include "core/float_bits.h"
 #include "ops/parallel.h"
-
-// 1/(1+e^-x) from e = exp(-|x|) <= 1, which never overflows: s = 1/(1+e) for x >= 0 and
-// e/(1+e) for x < 0, picked by the sign bit with integer masks so that the loops
-// vectorize without fast-math (libm expf is a scalar call: it was 14% of a U-Net step).
-// Error ~3e-7 relative; below x = -87 fastexp clamps, so s = 1.6e-38 instead of e^x.
-static inline float sigmoidf(float x) {
-  int32_t xb, db, eb;
-  memcpy(&xb, &x, sizeof xb);
-  int32_t neg = xb >> 31;  // all ones when the sign bit is set
-  int32_t ab = xb & 0x7fffffff;
-  float ax;
-  memcpy(&ax, &ab, sizeof ax);
-  float e = fastexp_nonpos(-ax), d = 1.0f / (1.0f + e), ed = e * d;
-  memcpy(&db, &d, sizeof db);
-  memcpy(&eb, &ed, sizeof eb);
-  int32_t sb = (eb & neg) | (db & ~neg);
-  float s;
-  memcpy(&s, &sb, sizeof s);
-  return s;
-}
+#include "ops/silu_value.h"
 
 // Arguments of a pointwise activation pass (SiLU, GELU).
 typedef struct {
@@ -51,8 +32,6 @@ static inline __attribute__((always_inline)) void pointwise_range(const Pointwis
   }
   for (size_t i = lo; i < hi; i++) a->y[i] += grad(a->dout[i], x[i]);
 }
-
-static inline float silu_value(float x) { return x * sigmoidf(x); }
 
 // dout * d/dx x*s(x) = dout * (s + x*s*(1-s))
 static inline float silu_grad(float dout, float x) {

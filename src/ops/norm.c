@@ -18,6 +18,7 @@
 
 #include "core/fastexp.h"
 #include "ops/parallel.h"
+#include "ops/silu_value.h"
 
 enum { SEG = 512 };  // channels per segment: per-channel stack arrays of this size
 
@@ -87,11 +88,13 @@ static void gn_block_stats(float *mean, float *rstd, const float *x /* (HW,C) of
   }
 }
 
-// out = (x - mean_g) * (rstd_g * weight_c) + bias_c over segment [s0, s0+len).
+// out = (x - mean_g) * (rstd_g * weight_c) + bias_c over segment [s0, s0+len), or
+// silu of it: the value is formed the same way and SiLU applied to it before it is
+// stored, so the bits of silu_forward over the stored output.
 VDMC_SIMD_CLONES
 static void gn_segment_normalize(float *out, const float *x, const float *mean_b,
                                  const float *rstd_b, const float *weight, const float *bias,
-                                 const GnDims *d, int s0, int len) {
+                                 int silu, const GnDims *d, int s0, int len) {
   float m[SEG], a[SEG], sh[SEG];
   int grp[SEG];
   seg_groups(grp, d, s0, len);
@@ -104,7 +107,10 @@ static void gn_segment_normalize(float *out, const float *x, const float *mean_b
   for (size_t p = 0; p < (size_t)d->HW; p++) {
     const float *xr = x + p * (size_t)d->C + s0;
     float *yr = out + p * (size_t)d->C + s0;
-    for (int j = 0; j < len; j++) yr[j] = (xr[j] - m[j]) * a[j] + sh[j];
+    if (silu)
+      for (int j = 0; j < len; j++) yr[j] = silu_value((xr[j] - m[j]) * a[j] + sh[j]);
+    else
+      for (int j = 0; j < len; j++) yr[j] = (xr[j] - m[j]) * a[j] + sh[j];
   }
 }
 
@@ -114,6 +120,7 @@ typedef struct {
   float *dinp, *dweight, *dbias;  // backward outputs
   const float *inp, *dout, *weight, *bias;
   const float *cmean, *crstd;     // backward: saved statistics
+  int silu;                       // forward: out = silu(GroupNorm)
   int params_in_dinp;             // backward: dweight/dbias summed in the dinp pass
   float *terms;  // backward on threads: per example (dbias terms (C), dweight terms (C))
   GnDims d;
@@ -124,8 +131,8 @@ typedef struct {
 static void gn_block_normalize(const GnArgs *a, size_t b, const float *mb, const float *rb, int c0, int c1) {
   size_t tile = (size_t)a->d.HW * a->d.C;
   for (int s0 = c0; s0 < c1; s0 += SEG)
-    gn_segment_normalize(a->out + b * tile, a->inp + b * tile, mb, rb, a->weight, a->bias, &a->d, s0,
-                         seg_end(s0, c1) - s0);
+    gn_segment_normalize(a->out + b * tile, a->inp + b * tile, mb, rb, a->weight, a->bias,
+                         a->silu, &a->d, s0, seg_end(s0, c1) - s0);
 }
 
 // Forward of examples [lo, hi).
@@ -154,19 +161,42 @@ static void gn_from_stats_range(void *ctx, size_t lo, size_t hi) {
   }
 }
 
-void groupnorm_from_stats(float *out, const float *inp, const float *weight, const float *bias,
-                          const float *mean, const float *rstd, int B, int HW, int C, int G) {
+static void from_stats(float *out, const float *inp, const float *weight, const float *bias,
+                       const float *mean, const float *rstd, int silu, int B, int HW, int C,
+                       int G) {
   GnArgs a = {.out = out, .inp = inp, .weight = weight, .bias = bias, .cmean = mean,
-              .crstd = rstd, .d = {B, HW, C, G, C / G}};
+              .crstd = rstd, .silu = silu, .d = {B, HW, C, G, C / G}};
   par_for((size_t)B, 1, (size_t)B * HW * C, gn_from_stats_range, &a);
 }
 
+void groupnorm_from_stats(float *out, const float *inp, const float *weight, const float *bias,
+                          const float *mean, const float *rstd, int B, int HW, int C, int G) {
+  from_stats(out, inp, weight, bias, mean, rstd, 0, B, HW, C, G);
+}
+
+void groupnorm_silu_from_stats(float *out, const float *inp, const float *weight,
+                               const float *bias, const float *mean, const float *rstd, int B,
+                               int HW, int C, int G) {
+  from_stats(out, inp, weight, bias, mean, rstd, 1, B, HW, C, G);
+}
+
 // Threads take whole examples: statistics are per example, so nothing is shared.
+static void forward(float *out, float *mean, float *rstd, const float *inp, const float *weight,
+                    const float *bias, int silu, int B, int HW, int C, int G) {
+  GnArgs a = {.out = out, .mean = mean, .rstd = rstd, .inp = inp, .weight = weight,
+              .bias = bias, .silu = silu, .d = {B, HW, C, G, C / G}};
+  par_for((size_t)B, 1, (size_t)B * HW * C, gn_forward_range, &a);
+}
+
 void groupnorm_forward(float *out, float *mean, float *rstd, const float *inp,
                        const float *weight, const float *bias, int B, int HW, int C, int G) {
-  GnArgs a = {.out = out, .mean = mean, .rstd = rstd, .inp = inp, .weight = weight,
-              .bias = bias, .d = {B, HW, C, G, C / G}};
-  par_for((size_t)B, 1, (size_t)B * HW * C, gn_forward_range, &a);
+  forward(out, mean, rstd, inp, weight, bias, 0, B, HW, C, G);
+}
+
+void groupnorm_silu_forward(float *out, float *mean, float *rstd, const float *inp,
+                            const float *weight, const float *bias, int B, int HW, int C,
+                            int G) {
+  forward(out, mean, rstd, inp, weight, bias, 1, B, HW, C, G);
 }
 
 // Backward pass 1 over segment [s0, s0+len): per channel sum(dy) and

@@ -20,6 +20,14 @@ void groupnorm_from_stats(float *out /* (B,HW,C) */, const float *inp /* (B,HW,C
                           const float *weight /* (C) */, const float *bias /* (C) */,
                           const float *mean /* (B,G) */, const float *rstd /* (B,G) */, int B,
                           int HW, int C, int G);
+// The same two with SiLU applied to each output value before it is stored: out =
+// silu(GroupNorm(inp)), the bits of the call above then ops/activation.h silu_forward
+// in place, in one pass over the tensor instead of two.
+void groupnorm_silu_forward(float *out, float *mean, float *rstd, const float *inp,
+                            const float *weight, const float *bias, int B, int HW, int C, int G);
+void groupnorm_silu_from_stats(float *out, const float *inp, const float *weight,
+                               const float *bias, const float *mean, const float *rstd, int B,
+                               int HW, int C, int G);
 
 // Statistics per row over C. weight and bias may be NULL (no affine: 1 and 0, as
 // nn.LayerNorm(elementwise_affine=False)); backward then takes weight = NULL too.

@@ -4,7 +4,8 @@
 //  1. groupnorm_from_stats / layernorm_from_stats against groupnorm_forward /
 //     layernorm_forward on the same input, bit for bit, over the kernels' segment cases
 //     (groups narrower and wider than a 512-channel segment, several blocks, a mean far
-//     from zero) and LayerNorm with and without its affine parameters; SiLU in place
+//     from zero) and LayerNorm with and without its affine parameters; GroupNorm with
+//     SiLU applied as it writes against GroupNorm then SiLU; SiLU in place
 //     (how forward and backward now make a NormActConv's conv input in the norm buffer)
 //     against SiLU into another buffer (how forward saved it before), bit for bit.
 //  2. In the U-Net and the U-ViT, after a forward in fp32 and in bf16 (with dropout): every
@@ -40,7 +41,19 @@ static void check_groupnorm(int B, int HW, int C, int G, float offset, unsigned 
   groupnorm_from_stats(r, x, w, b, mean, rstd, B, HW, C, G);
   CHECK(same_bits(r, y, n), "groupnorm_from_stats B%d HW%d C%d G%d offset %g: not forward's bits",
         B, HW, C, G, offset);
-  free(x), free(y), free(r), free(w), free(b), free(mean), free(rstd);
+  // with SiLU applied as the output is written: the bits of GroupNorm then SiLU
+  float *ms = malloc((size_t)B * G * sizeof(float)), *rs = malloc((size_t)B * G * sizeof(float));
+  silu_forward(y, y, n);
+  memset(r, 0xff, n * sizeof(float));
+  groupnorm_silu_forward(r, ms, rs, x, w, b, B, HW, C, G);
+  CHECK(same_bits(r, y, n) && same_bits(ms, mean, (size_t)B * G) && same_bits(rs, rstd, (size_t)B * G),
+        "groupnorm_silu_forward B%d HW%d C%d G%d offset %g: not GroupNorm then SiLU", B, HW, C, G,
+        offset);
+  memset(r, 0xff, n * sizeof(float));
+  groupnorm_silu_from_stats(r, x, w, b, mean, rstd, B, HW, C, G);
+  CHECK(same_bits(r, y, n), "groupnorm_silu_from_stats B%d HW%d C%d G%d offset %g: not "
+        "GroupNorm then SiLU", B, HW, C, G, offset);
+  free(x), free(y), free(r), free(w), free(b), free(mean), free(rstd), free(ms), free(rs);
 }
 
 static void check_layernorm(int N, int C, int affine, unsigned seed) {
@@ -157,6 +170,7 @@ int main(void) {
   check_groupnorm(2, 3, 1024, 2, 0, 3);     // groups of exactly one segment
   check_groupnorm(1, 4, 1536, 1, 0, 4);     // one group wider than a segment
   check_groupnorm(2, 6, 64, 8, 1e4f, 5);    // mean far from zero
+  check_groupnorm(4, 1024, 64, 32, 0, 11);  // threaded (examples over the pool)
   check_layernorm(5, 37, 1, 6);
   check_layernorm(4, 768, 0, 7);
   check_layernorm(3, 5, 0, 8);
