@@ -18,6 +18,7 @@
 #include "ops/bf16.h"
 #include "ops/bf16_products.h"
 #include "ops/dropout.h"
+#include "ops/norm.h"
 
 // ---- parameter registration ---------------------------------------------------------
 typedef enum {
@@ -136,8 +137,13 @@ typedef struct {
   int H, W, Ci, Co, Ho, Wo;
   UNetResample resample;
   NormActConv in;        // GN1-SiLU-[resample]-conv1
-  float *h2;             // (B,Ho,Wo,Co) conv1 output, saved
-  GnUnit gn2;            // GN2(h2): recomputed in backward from h2
+  float *h2;             // (B,Ho,Wo,Co) conv1 output, saved in the fp32 plan
+  uint16_t *h2_normal;   // (B,Ho,Wo,Co) bf16 plan: GN2's normalized input (h2 - mean) * rstd
+                         // rounded, as bits (ops/norm.h), saved instead of h2, which
+                         // forward writes in s->t[2]
+  Precision h2_storage;  // the plan's (PREC_BF16: h2_normal, not h2)
+  GnUnit gn2;            // GN2(h2): recomputed in backward from h2, or in bf16 products
+                         // from its normalized input rounded (kept, or formed from h2)
   EmbMod mod;            // mod.out = a3 = dropout(SiLU(GN2(h2) * (1 + scale) + shift)) (B,Ho,Wo,Co),
                          // saved: conv2's input
   ConvUnit conv2;        // zero-init in ADM
@@ -146,6 +152,7 @@ typedef struct {
   int has_skip;          // 1x1 conv on the skip when Ci != Co
   ConvUnit skip;
   uint32_t site;         // dropout site offset
+  const Bf16Operands *bf;  // bf16 products (models/unet_precision.c) or NULL: fp32
 } ResBlock;
 
 // ---- self-attention core: out = x + proj(attention(qkv(hn))) ----------------------------
@@ -203,6 +210,14 @@ void gn_unit_recompute(const GnUnit *g, float *out, const float *inp, const floa
 void gn_unit_silu_forward(GnUnit *g, float *out, const float *inp, const float *params, int B);
 void gn_unit_silu_recompute(const GnUnit *g, float *out, const float *inp, const float *params,
                             int B);
+// In a bf16 step (docs/precision.md, "GroupNorm's normalized input in 16 bits"): the
+// normalized input's bits from inp and the statistics forward saved, and the output and
+// backward from that input rounded (given as its bits or formed from inp).
+void gn_unit_normalized_bits(const GnUnit *g, uint16_t *bits, const float *inp, int B);
+void gn_unit_recompute_rounded(const GnUnit *g, float *out, GnRoundedNormal xn,
+                               const float *params, int B);
+void gn_unit_backward_rounded(const GnUnit *g, float *dinp, float *grads, const float *dout,
+                              GnRoundedNormal xn, const float *params, int B);
 void gn_unit_backward(const GnUnit *g, float *dinp, float *grads, const float *dout,
                       const float *inp, const float *params, int B);
 

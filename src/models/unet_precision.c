@@ -80,6 +80,7 @@ static size_t visit_products(StepNet *u, const Bf16Operands *bf, float *params) 
     conv_visit(&r->conv2, &v);
     if (r->has_skip) conv_visit(&r->skip, &v);
     emb_mod_visit(&r->mod, &v);
+    r->bf = bf;
   }
   for (int i = 0; i < u->n_attn; i++) attn_core_visit(&u->attn[i].core, &v);
   for (int i = 0; i < u->n_xfmr; i++) xfmr_visit(&u->xfmr[i], &v);
@@ -181,6 +182,9 @@ static void set_storage_all(StepNet *u, Precision storage) {
   // an MLP's GELU: in a bf16 step backward multiplies by its slope rounded to bf16
   // (ops/activation.h), whose bits are all a bf16 plan keeps of it
   for (int i = 0; i < u->n_xfmr; i++) u->xfmr[i].slope_storage = storage;
+  // a res block's GN2: in a bf16 step backward reads its normalized input rounded to
+  // bf16 (ops/norm.h), whose bits are all a bf16 plan keeps of conv1's output
+  for (int i = 0; i < u->n_res; i++) u->res[i].h2_storage = storage;
 }
 
 int stepnet_plan_storage(StepNet *u, Precision storage) {

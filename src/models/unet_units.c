@@ -100,6 +100,22 @@ void gn_unit_silu_recompute(const GnUnit *g, float *out, const float *inp, const
                             g->C, g->G);
 }
 
+void gn_unit_normalized_bits(const GnUnit *g, uint16_t *bits, const float *inp, int B) {
+  groupnorm_normalized_bits(bits, inp, g->mean, g->rstd, B, g->HW, g->C, g->G);
+}
+
+void gn_unit_recompute_rounded(const GnUnit *g, float *out, GnRoundedNormal xn,
+                               const float *params, int B) {
+  groupnorm_from_rounded_normal(out, xn, params + g->w, params + g->b, g->mean, g->rstd, B, g->HW,
+                                g->C, g->G);
+}
+
+void gn_unit_backward_rounded(const GnUnit *g, float *dinp, float *grads, const float *dout,
+                              GnRoundedNormal xn, const float *params, int B) {
+  groupnorm_backward_rounded_normal(dinp, grads + g->w, grads + g->b, dout, xn, params + g->w,
+                                    g->mean, g->rstd, B, g->HW, g->C, g->G);
+}
+
 void gn_unit_backward(const GnUnit *g, float *dinp, float *grads, const float *dout,
                       const float *inp, const float *params, int B) {
   groupnorm_backward(dinp, grads + g->w, grads + g->b, dout, inp, params + g->w, g->mean, g->rstd,

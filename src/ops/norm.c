@@ -14,9 +14,11 @@
 
 #include <math.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "core/fastexp.h"
+#include "core/float_bits.h"
 #include "ops/parallel.h"
 #include "ops/silu_value.h"
 
@@ -121,6 +123,8 @@ typedef struct {
   const float *inp, *dout, *weight, *bias;
   const float *cmean, *crstd;     // backward: saved statistics
   int silu;                       // forward: out = silu(GroupNorm)
+  const GnRoundedNormal *xn;      // bf16 backward: x-hat rounded, instead of inp
+  uint16_t *xhat_bits;            // groupnorm_normalized_bits' output
   int params_in_dinp;             // backward: dweight/dbias summed in the dinp pass
   float *terms;  // backward on threads: per example (dbias terms (C), dweight terms (C))
   GnDims d;
@@ -262,6 +266,130 @@ static void gn_segment_dinp(float *dinp, const float *dy, const float *x, const 
   }
 }
 
+// ---- from the normalized input rounded to bf16 (bf16 steps) ------------------------------
+
+// Per channel of segment [s0, s0+len): the group's mean and rstd.
+static void seg_stats(float *m, float *r, const float *mean_b, const float *rstd_b,
+                      const GnDims *d, int s0, int len) {
+  int grp[SEG];
+  seg_groups(grp, d, s0, len);
+  for (int j = 0; j < len; j++) m[j] = mean_b[grp[j]], r[j] = rstd_b[grp[j]];
+}
+
+// Row p's x-hat over the segment (off: the row's first element in the example's tile
+// pointers): the kept bits widened, or (x - mean) * rstd formed as forward forms it and
+// rounded to bf16; the same values either way.
+static inline __attribute__((always_inline)) void rounded_normal_row(
+    float *xh, const float *x, const uint16_t *bits, size_t off, const float *m, const float *r,
+    int len) {
+  if (bits)
+    for (int j = 0; j < len; j++) xh[j] = bf16_widened(bits[off + j]);
+  else
+    for (int j = 0; j < len; j++) xh[j] = bf16_rounded((x[off + j] - m[j]) * r[j]);
+}
+
+// bits = x-hat rounded to bf16 over the segment.
+VDMC_SIMD_CLONES
+static void gn_segment_normalized_bits(uint16_t *bits, const float *x, const float *mean_b,
+                                       const float *rstd_b, const GnDims *d, int s0, int len) {
+  float m[SEG], r[SEG], xh[SEG];
+  seg_stats(m, r, mean_b, rstd_b, d, s0, len);
+  for (size_t p = 0; p < (size_t)d->HW; p++) {
+    const size_t off = p * (size_t)d->C + s0;
+    for (int j = 0; j < len; j++) xh[j] = (x[off + j] - m[j]) * r[j];
+    for (int j = 0; j < len; j++) bits[off + j] = bf16_bits(xh[j]);
+  }
+}
+
+// out = x-hat * weight + bias over the segment.
+VDMC_SIMD_CLONES
+static void gn_segment_affine_normal(float *out, const float *x, const uint16_t *bits,
+                                     const float *mean_b, const float *rstd_b,
+                                     const float *weight, const float *bias, const GnDims *d,
+                                     int s0, int len) {
+  float m[SEG], r[SEG], xh[SEG];
+  seg_stats(m, r, mean_b, rstd_b, d, s0, len);
+  for (size_t p = 0; p < (size_t)d->HW; p++) {
+    const size_t off = p * (size_t)d->C + s0;
+    rounded_normal_row(xh, x, bits, off, m, r, len);
+    for (int j = 0; j < len; j++) out[off + j] = xh[j] * weight[s0 + j] + bias[s0 + j];
+  }
+}
+
+// gn_segment_reduce from x-hat: per channel sum(dy) and sum(dy * x-hat), which is
+// dweight's term itself (x-hat carries rstd).
+VDMC_SIMD_CLONES
+static void gn_segment_reduce_normal(float *dweight, float *dbias, int store, double *g1,
+                                     double *g2, const float *dy, const float *x,
+                                     const uint16_t *bits, const float *weight,
+                                     const float *mean_b, const float *rstd_b, const GnDims *d,
+                                     int g0, int s0, int len) {
+  float m[SEG], r[SEG], xh[SEG];
+  double sa[SEG], sb[SEG];
+  int grp[SEG];
+  seg_groups(grp, d, s0, len);
+  seg_stats(m, r, mean_b, rstd_b, d, s0, len);
+  for (int j = 0; j < len; j++) sa[j] = sb[j] = 0;
+  for (size_t p = 0; p < (size_t)d->HW; p++) {
+    const size_t off = p * (size_t)d->C + s0;
+    rounded_normal_row(xh, x, bits, off, m, r, len);
+    for (int j = 0; j < len; j++) {
+      double t = dy[off + j];
+      sa[j] += t;
+      sb[j] += t * (double)xh[j];
+    }
+  }
+  for (int j = 0; j < len; j++) {
+    int c = s0 + j, g = grp[j];
+    float tb = (float)sa[j], tw = (float)sb[j];
+    if (dbias) dbias[c] = store ? tb : dbias[c] + tb;
+    if (dweight) dweight[c] = store ? tw : dweight[c] + tw;
+    g1[g - g0] += weight[c] * sa[j];
+    g2[g - g0] += weight[c] * sb[j];
+  }
+}
+
+// gn_segment_dinp from x-hat: dx += rstd * (dy*w - mean(dy*w) - x-hat * mean(dy*w*x-hat)).
+VDMC_SIMD_CLONES
+static void gn_segment_dinp_normal(float *dinp, const float *dy, const float *x,
+                                   const uint16_t *bits, const float *weight,
+                                   const float *mean_b, const float *rstd_b, const double *g1,
+                                   const double *g2, const GnDims *d, int g0, int s0, int len) {
+  float m[SEG], r[SEG], xh[SEG], a[SEG], e[SEG], f[SEG];
+  double n = (double)d->HW * d->Cg;
+  int grp[SEG];
+  seg_groups(grp, d, s0, len);
+  seg_stats(m, r, mean_b, rstd_b, d, s0, len);
+  for (int j = 0; j < len; j++) {
+    int c = s0 + j, g = grp[j];
+    double rd = r[j];
+    a[j] = (float)(rd * weight[c]);
+    e[j] = (float)(rd * g2[g - g0] / n);
+    f[j] = (float)(rd * g1[g - g0] / n);
+  }
+  for (size_t p = 0; p < (size_t)d->HW; p++) {
+    const size_t off = p * (size_t)d->C + s0;
+    rounded_normal_row(xh, x, bits, off, m, r, len);
+    for (int j = 0; j < len; j++) dinp[off + j] += dy[off + j] * a[j] - xh[j] * e[j] - f[j];
+  }
+}
+
+// Pass 1 over segment [s0, s0 + len) of example b (tile offset t, statistics mb, rb):
+// from the input, or from x-hat rounded when a->xn is set.
+static void gn_reduce(const GnArgs *a, float *dweight, float *dbias, int store, double *g1,
+                      double *g2, size_t t, const float *mb, const float *rb, int g0, int s0,
+                      int len) {
+  const GnDims *d = &a->d;
+  if (!a->xn) {
+    gn_segment_reduce(dweight, dbias, store, g1, g2, a->dout + t, a->inp + t, a->weight, mb, rb,
+                      d, g0, s0, len);
+    return;
+  }
+  gn_segment_reduce_normal(dweight, dbias, store, g1, g2, a->dout + t,
+                           a->xn->x ? a->xn->x + t : NULL, a->xn->bits ? a->xn->bits + t : NULL,
+                           a->weight, mb, rb, d, g0, s0, len);
+}
+
 // dinp of examples [lo, hi): per block, the group sums g1, g2 (pass 1), then the
 // writing pass.
 static void gn_dinp_range(void *ctx, size_t lo, size_t hi) {
@@ -269,7 +397,7 @@ static void gn_dinp_range(void *ctx, size_t lo, size_t hi) {
   const GnDims *d = &a->d;
   size_t tile = (size_t)d->HW * d->C;
   for (size_t b = lo; b < hi; b++) {
-    const float *x = a->inp + b * tile, *dy = a->dout + b * tile;
+    const float *x = a->inp ? a->inp + b * tile : NULL, *dy = a->dout + b * tile;
     const float *mb = a->cmean + b * d->G, *rb = a->crstd + b * d->G;
     for (int c0 = 0; c0 < d->C; c0 = block_end(d, c0)) {
       int c1 = block_end(d, c0), g0 = c0 / d->Cg;
@@ -278,15 +406,18 @@ static void gn_dinp_range(void *ctx, size_t lo, size_t hi) {
       float *tb = a->terms ? a->terms + 2 * b * d->C : NULL, *tw = tb ? tb + d->C : NULL;
       for (int s0 = c0; s0 < c1; s0 += SEG)
         if (a->terms)
-          gn_segment_reduce(tw, tb, 1, g1, g2, dy, x, a->weight, mb, rb, d, g0, s0,
-                            seg_end(s0, c1) - s0);
+          gn_reduce(a, tw, tb, 1, g1, g2, b * tile, mb, rb, g0, s0, seg_end(s0, c1) - s0);
         else
-          gn_segment_reduce(a->params_in_dinp ? a->dweight : NULL,
-                            a->params_in_dinp ? a->dbias : NULL, 0, g1, g2, dy, x, a->weight, mb,
-                            rb, d, g0, s0, seg_end(s0, c1) - s0);
+          gn_reduce(a, a->params_in_dinp ? a->dweight : NULL, a->params_in_dinp ? a->dbias : NULL,
+                    0, g1, g2, b * tile, mb, rb, g0, s0, seg_end(s0, c1) - s0);
       for (int s0 = c0; s0 < c1; s0 += SEG)
-        gn_segment_dinp(a->dinp + b * tile, dy, x, a->weight, mb, rb, g1, g2, d, g0, s0,
-                        seg_end(s0, c1) - s0);
+        if (a->xn)
+          gn_segment_dinp_normal(a->dinp + b * tile, dy, a->xn->x ? a->xn->x + b * tile : NULL,
+                                 a->xn->bits ? a->xn->bits + b * tile : NULL, a->weight, mb, rb,
+                                 g1, g2, d, g0, s0, seg_end(s0, c1) - s0);
+        else
+          gn_segment_dinp(a->dinp + b * tile, dy, x, a->weight, mb, rb, g1, g2, d, g0, s0,
+                          seg_end(s0, c1) - s0);
     }
   }
 }
@@ -301,8 +432,8 @@ static void gn_params_range(void *ctx, size_t lo, size_t hi) {
       double g1[SEG], g2[SEG];  // group sums of a partial segment: not used here
       int g0 = s0 / d->Cg, len = seg_end(s0, (int)hi) - s0;
       for (int g = 0; g < SEG; g++) g1[g] = g2[g] = 0;
-      gn_segment_reduce(a->dweight, a->dbias, 0, g1, g2, a->dout + b * tile, a->inp + b * tile,
-                        a->weight, a->cmean + b * d->G, a->crstd + b * d->G, d, g0, s0, len);
+      gn_reduce(a, a->dweight, a->dbias, 0, g1, g2, b * tile, a->cmean + b * d->G,
+                a->crstd + b * d->G, g0, s0, len);
     }
   }
 }
@@ -327,13 +458,11 @@ static void gn_params_from_terms(void *ctx, size_t lo, size_t hi) {
 // parameters' gradients as it goes; on more, it keeps each example's terms (2 C floats)
 // for the channel pass to add, and only if those cannot be allocated does the channel
 // pass read dy and x once more (gn_params_range: the same terms, the same additions).
-void groupnorm_backward(float *dinp, float *dweight, float *dbias, const float *dout,
-                        const float *inp, const float *weight, const float *mean,
-                        const float *rstd, int B, int HW, int C, int G) {
-  GnArgs a = {.dinp = dinp, .dweight = dweight, .dbias = dbias, .inp = inp, .dout = dout,
-              .weight = weight, .cmean = mean, .crstd = rstd, .d = {B, HW, C, G, C / G}};
-  size_t work = (size_t)B * HW * C;
-  int params = dweight || dbias;
+static void backward(GnArgs a) {
+  const int B = a.d.B, C = a.d.C;
+  float *dinp = a.dinp;
+  const size_t work = (size_t)B * a.d.HW * C;
+  const int params = a.dweight || a.dbias;
   a.params_in_dinp = dinp && par_threads(work) == 1;
   if (dinp && params && !a.params_in_dinp) a.terms = malloc(2 * (size_t)B * C * sizeof(float));
   if (dinp) par_for((size_t)B, 1, work, gn_dinp_range, &a);
@@ -342,6 +471,58 @@ void groupnorm_backward(float *dinp, float *dweight, float *dbias, const float *
   else if (params && !a.params_in_dinp)
     par_for((size_t)C, 16, work, gn_params_range, &a);
   free(a.terms);
+}
+
+void groupnorm_backward(float *dinp, float *dweight, float *dbias, const float *dout,
+                        const float *inp, const float *weight, const float *mean,
+                        const float *rstd, int B, int HW, int C, int G) {
+  backward((GnArgs){.dinp = dinp, .dweight = dweight, .dbias = dbias, .inp = inp, .dout = dout,
+                    .weight = weight, .cmean = mean, .crstd = rstd, .d = {B, HW, C, G, C / G}});
+}
+
+void groupnorm_backward_rounded_normal(float *dinp, float *dweight, float *dbias,
+                                       const float *dout, GnRoundedNormal xn,
+                                       const float *weight, const float *mean, const float *rstd,
+                                       int B, int HW, int C, int G) {
+  backward((GnArgs){.dinp = dinp, .dweight = dweight, .dbias = dbias, .xn = &xn, .dout = dout,
+                    .weight = weight, .cmean = mean, .crstd = rstd, .d = {B, HW, C, G, C / G}});
+}
+
+// Examples [lo, hi), every block: groupnorm_normalized_bits, or with out the affine
+// output from x-hat rounded (groupnorm_from_rounded_normal).
+static void gn_normal_range(void *ctx, size_t lo, size_t hi) {
+  const GnArgs *a = ctx;
+  const GnDims *d = &a->d;
+  const size_t tile = (size_t)d->HW * d->C;
+  for (size_t b = lo; b < hi; b++) {
+    const float *mb = a->cmean + b * d->G, *rb = a->crstd + b * d->G;
+    const float *x = a->xn ? a->xn->x : a->inp;
+    const uint16_t *bits = a->xn ? a->xn->bits : NULL;
+    for (int s0 = 0; s0 < d->C; s0 += SEG) {
+      int len = seg_end(s0, d->C) - s0;
+      if (a->out)
+        gn_segment_affine_normal(a->out + b * tile, x ? x + b * tile : NULL,
+                                 bits ? bits + b * tile : NULL, mb, rb, a->weight, a->bias, d,
+                                 s0, len);
+      else
+        gn_segment_normalized_bits(a->xhat_bits + b * tile, x + b * tile, mb, rb, d, s0, len);
+    }
+  }
+}
+
+void groupnorm_normalized_bits(uint16_t *bits, const float *inp, const float *mean,
+                               const float *rstd, int B, int HW, int C, int G) {
+  GnArgs a = {.xhat_bits = bits, .inp = inp, .cmean = mean, .crstd = rstd,
+              .d = {B, HW, C, G, C / G}};
+  par_for((size_t)B, 1, (size_t)B * HW * C, gn_normal_range, &a);
+}
+
+void groupnorm_from_rounded_normal(float *out, GnRoundedNormal xn, const float *weight,
+                                   const float *bias, const float *mean, const float *rstd,
+                                   int B, int HW, int C, int G) {
+  GnArgs a = {.out = out, .xn = &xn, .weight = weight, .bias = bias, .cmean = mean,
+              .crstd = rstd, .d = {B, HW, C, G, C / G}};
+  par_for((size_t)B, 1, (size_t)B * HW * C, gn_normal_range, &a);
 }
 
 // LayerNorm rows are contiguous: per row, one pass of sums in double, then one pass

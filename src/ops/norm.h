@@ -5,6 +5,8 @@
 
 #define NORM_EPS 1e-5f
 
+#include <stdint.h>
+
 // Statistics per (b, g) over HW positions x C/G channels; weight/bias per channel.
 void groupnorm_forward(float *out /* (B,HW,C) */, float *mean /* (B,G) */, float *rstd /* (B,G) */,
                        const float *inp /* (B,HW,C) */, const float *weight /* (C) */,
@@ -28,6 +30,29 @@ void groupnorm_silu_forward(float *out, float *mean, float *rstd, const float *i
 void groupnorm_silu_from_stats(float *out, const float *inp, const float *weight,
                                const float *bias, const float *mean, const float *rstd, int B,
                                int HW, int C, int G);
+
+// ---- GroupNorm's normalized input in bf16 (bf16 steps, docs/precision.md) -------------
+// x-hat = (x - mean) * rstd, as forward forms it, rounded to bf16: what a bf16 step's
+// backward of a norm reads in place of x where the model keeps x-hat's bits instead of
+// x. Given as those bits (bits) or formed from x and the statistics (x): the same values.
+typedef struct {
+  const float *x;        // (B,HW,C) or NULL
+  const uint16_t *bits;  // (B,HW,C) or NULL; exactly one is set
+} GnRoundedNormal;
+
+// bits = x-hat of inp rounded to bf16, from the statistics groupnorm_forward saved.
+void groupnorm_normalized_bits(uint16_t *bits /* (B,HW,C) */, const float *inp /* (B,HW,C) */,
+                               const float *mean, const float *rstd, int B, int HW, int C,
+                               int G);
+// out = x-hat * weight + bias: the output groupnorm_from_stats gives, from x-hat rounded.
+void groupnorm_from_rounded_normal(float *out, GnRoundedNormal xn, const float *weight,
+                                   const float *bias, const float *mean, const float *rstd,
+                                   int B, int HW, int C, int G);
+// groupnorm_backward from x-hat rounded (accumulates as it does; dbias is the same).
+void groupnorm_backward_rounded_normal(float *dinp, float *dweight, float *dbias,
+                                       const float *dout, GnRoundedNormal xn,
+                                       const float *weight, const float *mean, const float *rstd,
+                                       int B, int HW, int C, int G);
 
 // Statistics per row over C. weight and bias may be NULL (no affine: 1 and 0, as
 // nn.LayerNorm(elementwise_affine=False)); backward then takes weight = NULL too.

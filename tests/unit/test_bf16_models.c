@@ -121,9 +121,21 @@ static size_t all_slope_saving(const StepNet *u) {
   return floats;
 }
 
-// A control: saved tensors backward reads in fp32 (the first res block's conv1 output,
-// which GN2's backward and its recomputed output read; the first transformer MLP's fc1
-// output, GELU's backward reads it).
+// The floats the bf16 plan saves on the res blocks' GN2: the bits of its normalized input
+// rounded kept instead of conv1's output.
+static size_t all_h2_saving(const StepNet *u) {
+  size_t floats = 0;
+  for (int i = 0; i < u->n_res; i++) {
+    const ResBlock *r = &u->res[i];
+    size_t n = (size_t)u->max_batch * r->Ho * r->Wo * r->Co;
+    floats += arena_size(n) - arena_size((n + 1) / 2);
+  }
+  return floats;
+}
+
+// A control: saved tensors backward reads in fp32 on the fp32 plan (the first res block's
+// conv1 output, from which GN2's backward and its recomputed output form their rounded
+// normalized input; the first transformer MLP's fc1 output, GELU's backward reads it).
 static void round_fp32_saved(StepNet *u, int B) {
   if (u->n_res) round_saved(&B, u->res[0].h2, (size_t)u->res[0].Ho * u->res[0].Wo * u->res[0].Co);
   for (int i = 0; i < u->n_xfmr; i++)
@@ -322,17 +334,20 @@ static void check_storage(const char *model, StepNet *u) {
   // and the saved probabilities halved, less what the kernel scratch grew: P kept as bf16
   // bits is formed there a few heads and a block of rows at a time, and backward widens
   // or multiplies one head's P there with its dP
-  // (and GELU's slope kept as bits instead of its input)
+  // (and GELU's slope kept as bits instead of its input, GN2's normalized input as bits
+  // instead of conv1's output)
   size_t probs = all_probs_saving(u), grown = arena_size(op[2]) - arena_size(op[1]);
-  size_t slopes = all_slope_saving(u), expect = sum.saved + probs + slopes - grown;
+  size_t slopes = all_slope_saving(u), h2 = all_h2_saving(u);
+  size_t expect = sum.saved + probs + slopes + h2 - grown;
   printf("%s: bf16 plan %zu floats, fp32 plan %zu: %d saved operands (%zu floats), "
-         "probabilities %zu, GELU slopes %zu, scratch +%zu: %zu floats less (expected %zu), "
-         "%.3f x\n", model, arena[2], arena[1], sum.count, sum.saved, probs, slopes, grown,
-         arena[1] - arena[2], expect, (double)arena[2] / arena[1]);
+         "probabilities %zu, GELU slopes %zu, GN2 inputs %zu, scratch +%zu: %zu floats less "
+         "(expected %zu), %.3f x\n", model, arena[2], arena[1], sum.count, sum.saved, probs,
+         slopes, h2, grown, arena[1] - arena[2], expect, (double)arena[2] / arena[1]);
   CHECK(arena[0] == arena[1] && arena[1] - arena[2] == expect && sum.count > 0 &&
             op[0] == op[1] && op[2] >= op[1],
         "%s: arena %zu (fp32), %zu (bf16 products, fp32 storage), %zu (bf16 plan): "
-        "not smaller by the %zu floats of the halved operands, probabilities and slopes",
+        "not smaller by the %zu floats of the halved operands, probabilities, slopes and GN2 "
+        "inputs",
         model, arena[0], arena[1], arena[2], expect);
   // fp32 after the bf16 plan: fp32's plan and bits again
   CHECK(stepnet_set_precision(u, PREC_FP32) == VDMC_OK, "%s: fp32 again", model);

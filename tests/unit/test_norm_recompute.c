@@ -87,7 +87,7 @@ static void check_silu_in_place(size_t n, unsigned seed) {
 // fresh forward on inp (G groups over HW positions; a LayerNorm is G = 0: rows of C).
 typedef struct {
   const char *model;
-  int B, checked, differ;
+  int B, checked, differ, kept_normal;
   float *fresh, *again, *fmean, *frstd;  // (B, largest tensor), (B, largest group count)
 } NormCheck;
 
@@ -113,14 +113,21 @@ static void check_ln(NormCheck *c, const XfmrBlock *x, const float *inp) {
     c->differ++;
 }
 
-// Every norm of u after a forward, each with the input its backward hands it.
+// Every norm of u after a forward, each with the input its backward hands it. The bf16
+// plan keeps no GN2 input, only its normalized input's bits, which backward reads as
+// they are (unit.bf16_models finds the step's bits those of the fp32 plan, which forms
+// them from the input): counted in `kept_normal`.
 static void check_model_norms(NormCheck *c, const StepNet *u, const float *params) {
   for (int k = 0; k < u->n_steps; k++) {
     const UNetStep *s = &u->steps[k];
     const float *in = k > 0 ? u->steps[k - 1].out : u->fourier ? u->fourier : u->x;
     if (s->kind == UNET_STEP_RES) {
-      check_gn(c, &u->res[s->block].in.gn, in, params);
-      check_gn(c, &u->res[s->block].gn2, u->res[s->block].h2, params);
+      const ResBlock *r = &u->res[s->block];
+      check_gn(c, &r->in.gn, in, params);
+      if (r->h2)
+        check_gn(c, &r->gn2, r->h2, params);
+      else
+        c->kept_normal += r->h2_normal != NULL;
     }
     if (s->kind == UNET_STEP_ATTN) check_gn(c, &u->attn[s->block].gn, in, params);
     if (s->kind == UNET_STEP_HEAD) check_gn(c, &u->head.gn, in, params);
@@ -150,12 +157,14 @@ static void check_model(const char *model, StepNet *u) {
           model);
     CHECK(stepnet_forward(u, params, out, x, lambda, labels, B, &drop) == VDMC_OK, "%s: forward: %s",
           model, vdmc_error_message());
-    c.checked = c.differ = 0;
+    c.checked = c.differ = c.kept_normal = 0;
     // what forward and backward read as parameters (bf16: the rounded copy; the norms'
     // affine parameters are copied unrounded)
     check_model_norms(&c, u, prec ? u->bf16_params : params);
     int expect = 2 * u->n_res + u->n_attn + 1 + u->n_xfmr;
-    CHECK(c.checked == expect, "%s: checked %d norms, the model has %d", model, c.checked, expect);
+    CHECK(c.checked + c.kept_normal == expect && c.kept_normal == (prec ? u->n_res : 0),
+          "%s: checked %d norms and %d kept as normalized bits, the model has %d", model,
+          c.checked, c.kept_normal, expect);
     CHECK(c.differ == 0, "%s %s: %d of %d recomputed norm outputs differ from forward's", model,
           prec ? "bf16" : "fp32", c.differ, c.checked);
   }
