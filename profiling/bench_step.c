@@ -117,9 +117,9 @@ static StepTimes time_steps(const Bench *b, int steps) {
 // gradients, the two ping-pong gradients, the three block temporaries and the norm
 // scratch, the kernels' scratch, which holds the attention probabilities of a few heads
 // at a time when they are recomputed), the saved tensors backward reads only as bf16
-// product operands, the saved attention probabilities, and the rest (conv outputs h2,
-// GELU inputs (their slopes' bits in the bf16 plan), the norms' statistics, the
-// embedding).
+// product operands, the saved attention probabilities, and the rest (conv outputs h2
+// (their GroupNorm's normalized input's bits in the bf16 plan), GELU inputs (their
+// slopes' bits in the bf16 plan), the norms' statistics, the embedding).
 // In floats of the arena: the bf16 plan keeps two probabilities per float.
 typedef struct {
   int B;
