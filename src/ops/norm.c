@@ -1,4 +1,4 @@
-// GroupNorm over NHWC (B, HW, C) and LayerNorm over rows (N, C).
+// GroupNorm over NHWC (B, HW, C) (LayerNorm: layernorm.c).
 // Legend: B batch, HW positions, C channels, G groups, Cg = C/G channels per group,
 // n = HW*Cg elements per (b, g) statistic.
 //
@@ -277,8 +277,8 @@ static void seg_stats(float *m, float *r, const float *mean_b, const float *rstd
 }
 
 // Row p's x-hat over the segment (off: the row's first element in the example's tile
-// pointers): the kept bits widened, or (x - mean) * rstd formed as forward forms it and
-// rounded to bf16; the same values either way.
+// pointers): the kept bits widened, or (x - mean) * rstd in float from forward's
+// statistics, rounded to bf16; the same values either way.
 static inline __attribute__((always_inline)) void rounded_normal_row(
     float *xh, const float *x, const uint16_t *bits, size_t off, const float *m, const float *r,
     int len) {
@@ -523,137 +523,4 @@ void groupnorm_from_rounded_normal(float *out, GnRoundedNormal xn, const float *
   GnArgs a = {.out = out, .xn = &xn, .weight = weight, .bias = bias, .cmean = mean,
               .crstd = rstd, .d = {B, HW, C, G, C / G}};
   par_for((size_t)B, 1, (size_t)B * HW * C, gn_normal_range, &a);
-}
-
-// LayerNorm rows are contiguous: per row, one pass of sums in double, then one pass
-// that writes. (Running it as GroupNorm with HW = 1 pays the segment set-up per row.)
-// Sums go to LANES independent partials: a single double accumulator is a serial
-// chain the compiler may not reorder without fast-math (see profiling/bench_norm.c).
-enum { LANES = 8 };
-
-static void lane_add(double *p1, double *p2, int l, const float *a, double ka, const float *w,
-                     const float *x, double k, int c) {
-  double u = ((double)a[c] - ka) * (w ? w[c] : 1.0);
-  p1[l] += u;
-  p2[l] += u * ((double)x[c] - k);
-}
-
-// s1 = sum_c u_c, s2 = sum_c u_c (x_c - k) with u_c = (a_c - ka) * (w ? w_c : 1).
-static void row_sums(double *s1, double *s2, const float *a, double ka, const float *w,
-                     const float *x, double k, int C) {
-  double p1[LANES] = {0}, p2[LANES] = {0};
-  int c = 0;
-  for (; c + LANES <= C; c += LANES)
-    for (int l = 0; l < LANES; l++) lane_add(p1, p2, l, a, ka, w, x, k, c + l);
-  for (int l = 0; c + l < C; l++) lane_add(p1, p2, l, a, ka, w, x, k, c + l);
-  *s1 = *s2 = 0;
-  for (int l = 0; l < LANES; l++) *s1 += p1[l], *s2 += p2[l];
-}
-
-// One row's writing pass: forward and layernorm_from_stats share it, so their bits agree.
-static void ln_row_normalize(float *y, const float *x, float mf, float r, const float *weight,
-                             const float *bias, int C) {
-  for (int c = 0; c < C; c++)
-    y[c] = (x[c] - mf) * r * (weight ? weight[c] : 1.0f) + (bias ? bias[c] : 0.0f);
-}
-
-// Arguments of the threaded LayerNorm passes: threads take whole rows (every row's
-// statistics and output are its own), and the parameters' gradients channel ranges
-// (each channel summed over the rows in order by one thread), so the bits do not
-// depend on the thread count.
-typedef struct {
-  float *out, *mean, *rstd;        // forward outputs
-  float *dinp, *dweight, *dbias;   // backward outputs
-  const float *inp, *dout, *weight, *bias;
-  const float *cmean, *crstd;      // saved statistics
-  size_t rows;                     // N: backward's parameter pass walks them all
-  int params_in_rows;              // backward on one thread: parameters in the row pass
-  int C;
-} LnArgs;
-
-// One row's terms of dbias and dweight, channels [lo, hi).
-static void ln_row_params(const LnArgs *a, const float *x, const float *dy, float m, float r,
-                          size_t lo, size_t hi) {
-  if (a->dbias)
-    for (size_t c = lo; c < hi; c++) a->dbias[c] += dy[c];
-  if (a->dweight)
-    for (size_t c = lo; c < hi; c++) a->dweight[c] += dy[c] * (x[c] - m) * r;
-}
-
-static void ln_forward_rows(void *ctx, size_t lo, size_t hi) {
-  const LnArgs *a = ctx;
-  const int C = a->C;
-  for (size_t i = lo; i < hi; i++) {
-    const float *x = a->inp + i * C;
-    double k = x[0], s, q;  // shifted by the first element, as in GroupNorm
-    row_sums(&s, &q, x, k, NULL, x, k, C);
-    double m = s / C, var = q / C - m * m;
-    float mf = (float)(k + m), r = (float)(1.0 / sqrt((var > 0 ? var : 0) + NORM_EPS));
-    a->mean[i] = mf;
-    a->rstd[i] = r;
-    ln_row_normalize(a->out + i * C, x, mf, r, a->weight, a->bias, C);
-  }
-}
-
-void layernorm_forward(float *out, float *mean, float *rstd, const float *inp,
-                       const float *weight, const float *bias, int N, int C) {
-  LnArgs a = {.out = out, .mean = mean, .rstd = rstd, .inp = inp, .weight = weight,
-              .bias = bias, .C = C};
-  par_for((size_t)N, 1, (size_t)N * C, ln_forward_rows, &a);
-}
-
-static void ln_from_stats_rows(void *ctx, size_t lo, size_t hi) {
-  const LnArgs *a = ctx;
-  for (size_t i = lo; i < hi; i++)
-    ln_row_normalize(a->out + i * a->C, a->inp + i * a->C, a->cmean[i], a->crstd[i], a->weight,
-                     a->bias, a->C);
-}
-
-void layernorm_from_stats(float *out, const float *inp, const float *weight, const float *bias,
-                          const float *mean, const float *rstd, int N, int C) {
-  LnArgs a = {.out = out, .inp = inp, .weight = weight, .bias = bias, .cmean = mean,
-              .crstd = rstd, .C = C};
-  par_for((size_t)N, 1, (size_t)N * C, ln_from_stats_rows, &a);
-}
-
-// dx += rstd * (dy*w - mean(dy*w) - xhat * mean(dy*w*xhat)) over rows [lo, hi); with
-// params_in_rows (one thread) also dweight += dy*xhat and dbias += dy, row by row: the
-// additions ln_params_range makes, in the same order.
-static void ln_dinp_rows(void *ctx, size_t lo, size_t hi) {
-  const LnArgs *a = ctx;
-  const int C = a->C;
-  for (size_t i = lo; i < hi; i++) {
-    const float *x = a->inp + i * C, *dy = a->dout + i * C;
-    float m = a->cmean[i], r = a->crstd[i];
-    if (a->params_in_rows) ln_row_params(a, x, dy, m, r, 0, (size_t)C);
-    if (!a->dinp) continue;
-    double s1, s2;
-    row_sums(&s1, &s2, dy, 0.0, a->weight, x, m, C);
-    float f = (float)(s1 / C), e = (float)(r * s2 / C), *dx = a->dinp + i * C;
-    for (int c = 0; c < C; c++)
-      dx[c] += r * (dy[c] * (a->weight ? a->weight[c] : 1.0f) - f - (x[c] - m) * r * e);
-  }
-}
-
-// dweight, dbias of channels [lo, hi), over all N rows in order.
-static void ln_params_range(void *ctx, size_t lo, size_t hi) {
-  const LnArgs *a = ctx;
-  const size_t C = (size_t)a->C;
-  for (size_t i = 0; i < a->rows; i++)
-    ln_row_params(a, a->inp + i * C, a->dout + i * C, a->cmean[i], a->crstd[i], lo, hi);
-}
-
-// On one thread a single pass over the rows; on more, rows for dinp and channel ranges
-// for the parameters (each summed over the rows in order by one thread): the same
-// additions either way, so the bits do not depend on the thread count.
-void layernorm_backward(float *dinp, float *dweight, float *dbias, const float *dout,
-                        const float *inp, const float *weight, const float *mean,
-                        const float *rstd, int N, int C) {
-  LnArgs a = {.dinp = dinp, .dweight = dweight, .dbias = dbias, .inp = inp, .dout = dout,
-              .weight = weight, .cmean = mean, .crstd = rstd, .C = C, .rows = (size_t)N};
-  size_t work = (size_t)N * C;
-  int params = dweight || dbias;
-  a.params_in_rows = params && par_threads(work) == 1;
-  if (dinp || a.params_in_rows) par_for((size_t)N, 1, work, ln_dinp_rows, &a);
-  if (params && !a.params_in_rows) par_for((size_t)C, 16, work, ln_params_range, &a);
 }

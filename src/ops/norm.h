@@ -32,9 +32,10 @@ void groupnorm_silu_from_stats(float *out, const float *inp, const float *weight
                                int HW, int C, int G);
 
 // ---- GroupNorm's normalized input in bf16 (bf16 steps, docs/precision.md) -------------
-// x-hat = (x - mean) * rstd, as forward forms it, rounded to bf16: what a bf16 step's
-// backward of a norm reads in place of x where the model keeps x-hat's bits instead of
-// x. Given as those bits (bits) or formed from x and the statistics (x): the same values.
+// x-hat = (x - mean) * rstd in float, from forward's statistics, rounded to bf16: what a
+// bf16 step's backward of a norm reads in place of x where the model keeps x-hat's bits
+// instead of x. Given as those bits (bits) or formed from x and the statistics (x): the
+// same values.
 typedef struct {
   const float *x;        // (B,HW,C) or NULL
   const uint16_t *bits;  // (B,HW,C) or NULL; exactly one is set

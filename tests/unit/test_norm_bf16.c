@@ -1,7 +1,7 @@
 // GroupNorm from its normalized input rounded to bf16 (ops/norm.h GnRoundedNormal: what a
 // bf16 step's backward of a res block's GN2 reads, docs/precision.md), against the fp32
 // ops on the same input, with the bounds derived there, u = 2^-8 (bf16), u32 = 2^-24:
-//   x-hat' = x-hat (1 + d), |d| <= u, x-hat = (x - mean) * rstd as forward forms it;
+//   x-hat' = x-hat (1 + d), |d| <= u, x-hat = (x - mean) * rstd in float;
 //   dweight_c: |err| <= u sum_p |dy x-hat|
 //   dinp:      |err| <= rstd |x-hat| (u |g2| + (u + u^2) S_g) / n, with over the group
 //              g2 = sum w dy x-hat and S_g = sum |w dy x-hat|
@@ -73,7 +73,8 @@ static void check_case(int B, int HW, int C, int G, float offset, unsigned seed,
   fill_uniform(b0, C, seed + 6, -0.1f, 0.1f);
   groupnorm_forward(y, mean, rstd, x, w, b, B, HW, C, G);
 
-  // x-hat as forward forms it, and its bits rounded, independently of the kernels
+  // x-hat in float from forward's statistics, and its bits rounded, independently of the
+  // kernels
   uint16_t *bits = calloc(n, sizeof *bits), *want = calloc(n, sizeof *want);
   double *xh = calloc(n, sizeof *xh);
   for (size_t i = 0; i < n; i++) {
