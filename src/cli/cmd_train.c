@@ -127,9 +127,14 @@ int cmd_train(int argc, char **argv) {
             schedule_kind_name(t->run.obj.schedule.kind), t->run.obj.schedule.lambda_min, t->run.obj.schedule.lambda_max,
             weighting_kind_name(t->run.obj.weighting.kind), t->run.obj.weighting.shift, pred_kind_name(t->run.obj.spec.pred));
     fprintf(stderr, "vdmc train: blas %s\n", blas_report_line());
-    if (t->run.net.precision == PREC_BF16)
+    if (t->run.net.precision == PREC_BF16) {
       fprintf(stderr, "vdmc train: precision bf16 products, fp32 accumulation and master weights: %s\n",
               bf16_path_name());
+      if (gemm_bf16_path() == GEMM_BF16_PORTABLE)  // a run that expects the speed-up should know
+        fprintf(stderr, "vdmc train: without the AVX512-BF16 kernel a bf16 step is about as fast as fp32's "
+                "(rounding costs a few percent): this run gets bf16's numerics and its smaller "
+                "activations, not its speed (docs/precision.md)\n");
+    }
     else if (gemm_bf16_best() != GEMM_BF16_PORTABLE)  // the default, where bf16 would pay
       fprintf(stderr, "vdmc train: precision fp32 (this CPU has AVX512-BF16: train.precision: bf16 "
               "would run the products on its kernel, faster; docs/precision.md says at what cost)\n");

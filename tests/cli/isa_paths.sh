@@ -69,6 +69,7 @@ run native_bf16 env VDMC_BF16_KERNEL=portable && run haswell_bf16 "$qemu" -cpu H
 if grep -qw avx512_bf16 /proc/cpuinfo; then
   run kernel_bf16 && same kernel_bf16 1e-3 native_bf16
   grep -q "precision bf16.*AVX512-BF16 vdpbf16ps" "$work/kernel_bf16.log" && ok || bad "the native bf16 run does not name the AVX512-BF16 kernel"
+  grep -q "without the AVX512-BF16 kernel" "$work/kernel_bf16.log" && bad "the bf16 run on the kernel says it will not be faster" || ok
   grep -q "precision bf16.*kernel not selected (VDMC_BF16_KERNEL=portable)" "$work/native_bf16.log" && ok || bad "the VDMC_BF16_KERNEL=portable run does not say so"
 elif [ -n "${VDMC_REQUIRE_BF16_KERNEL:-}" ]; then
   bad "this host lacks avx512_bf16: the vdpbf16ps kernel's training cannot be compared, and VDMC_REQUIRE_BF16_KERNEL is set (.ci/run)"
@@ -81,6 +82,8 @@ msg=$(grep -v TCG "$work/refuse16.err")
 [ $st -ne 0 ] && [ "$(echo "$msg" | wc -l)" -eq 1 ] && echo "$msg" | grep -q "VDMC_BF16_KERNEL=avx512 needs avx512_bf16, which this CPU lacks" \
   && ok || bad "VDMC_BF16_KERNEL=avx512 on Haswell: status $st, stderr: $msg"
 grep -q "precision bf16.*AVX512-BF16 not present" "$work/haswell_bf16.log" && ok || bad "the Haswell bf16 run does not name its bf16 path"
+grep -q "without the AVX512-BF16 kernel a bf16 step is about as fast as fp32" "$work/haswell_bf16.log" && ok \
+  || bad "the Haswell bf16 run does not say that it will not be faster than fp32"
 extra=("${fp32[@]}")
 unset OPENBLAS_CORETYPE
 run nehalem "$qemu" -cpu Nehalem && same nehalem 1e-5
