@@ -9,8 +9,12 @@
 // M = B*Ho*Wo, K = k*k*Cin, N = Cout. Every GFLOP/s counts those direct-convolution
 // FLOPs, whatever the path computes. Each figure is the median of `reps` timed runs
 // (the three alternating) after one warm-up; ratio = conv GFLOP/s / sgemm GFLOP/s.
+// With `bf16` the convs are the bf16 products of a bf16 run (conv2d_*_mixed, the
+// kernel where the CPU has it) and the GEMMs run in a bf16 region (the same kernel):
+// whether Winograd still beats im2col once the GEMMs are twice as fast.
 //
-// usage: OPENBLAS_NUM_THREADS=T bench_ops [reps=5] [only: shapes whose name contains it]
+// usage: OPENBLAS_NUM_THREADS=T bench_ops [reps=5] [only: shapes whose name contains it,
+//        "" for all] [bf16]
 #define _POSIX_C_SOURCE 199309L  // clock_gettime
 #include <cblas.h>
 #include <stdio.h>
@@ -19,8 +23,11 @@
 #include <time.h>
 
 #include "bench_gemm_small.h"
+#include "ops/bf16.h"
+#include "ops/bf16_products.h"
 #include "ops/conv2d.h"
 #include "ops/gemm.h"
+#include "ops/gemm_bf16.h"
 #include "ops/parallel.h"
 
 typedef struct {
@@ -63,28 +70,32 @@ typedef struct {
   float *inp, *w, *bias, *out, *dinp, *dw, *db, *scratch;  // conv buffers
   float *a, *b, *c;                                      // sgemm baseline buffers
   size_t M, N, K;
+  const Bf16Operands *bf;                                // bf16 products, or NULL: fp32
 } Bench;
 
 typedef void (*BenchFn)(Bench *x);
 
-static void run_conv_fwd(Bench *x) {
-  conv2d_forward(x->out, x->inp, x->w, x->bias, &x->s->d, x->scratch);
+static void conv_fwd(Bench *x, const Conv2dDims *d) {
+  conv2d_forward_mixed(x->bf, x->out, x->inp, x->w, x->bias, d, x->scratch);
 }
-static void run_conv_bwd(Bench *x) {
-  conv2d_backward(x->dinp, x->dw, x->db, x->out, x->inp, x->w, &x->s->d, x->scratch);
+static void conv_bwd(Bench *x, const Conv2dDims *d) {
+  conv2d_backward_mixed(x->bf, x->dinp, x->dw, x->db, x->out, mixed_input_f32(x->inp), x->w, d,
+                        x->scratch);
 }
-static void run_im2col_fwd(Bench *x) {
-  conv2d_forward(x->out, x->inp, x->w, x->bias, &x->im2col, x->scratch);
-}
-static void run_im2col_bwd(Bench *x) {
-  conv2d_backward(x->dinp, x->dw, x->db, x->out, x->inp, x->w, &x->im2col, x->scratch);
-}
+static void run_conv_fwd(Bench *x) { conv_fwd(x, &x->s->d); }
+static void run_conv_bwd(Bench *x) { conv_bwd(x, &x->s->d); }
+static void run_im2col_fwd(Bench *x) { conv_fwd(x, &x->im2col); }
+static void run_im2col_bwd(Bench *x) { conv_bwd(x, &x->im2col); }
 static void run_gemm_fwd(Bench *x) {
+  if (x->bf) gemm_bf16_region_begin();
   gemm_rowmajor(0, 0, x->M, x->N, x->K, x->a, x->b, 0.0f, x->c);  // out = col . W
+  if (x->bf) gemm_bf16_region_end();
 }
 static void run_gemm_bwd(Bench *x) {
+  if (x->bf) gemm_bf16_region_begin();
   gemm_rowmajor(1, 0, x->K, x->N, x->M, x->a, x->b, 0.0f, x->c);  // dweight: col^T . dout
   gemm_rowmajor(0, 1, x->M, x->K, x->N, x->a, x->b, 0.0f, x->c);  // dcol: dout . W^T
+  if (x->bf) gemm_bf16_region_end();
 }
 
 // Times the three functions in turn (after one warm-up each) so that load from other
@@ -117,14 +128,22 @@ static float *buffer(size_t n) {
 int main(int argc, char **argv) {
   int reps = argc > 1 ? atoi(argv[1]) : 5;
   const char *only = argc > 2 ? argv[2] : NULL;  // run the shapes whose name contains this
+  const int bf16 = argc > 3 && !strcmp(argv[3], "bf16");
   if (reps < 1 || reps > 64) {
     fprintf(stderr, "bench_ops: reps must be in 1..64, got '%s'\n", argv[1]);
+    return 1;
+  }
+  if (argc > 3 && !bf16) {
+    fprintf(stderr, "bench_ops: the third argument can only be bf16, got '%s'\n", argv[3]);
     return 1;
   }
   if (bench_gemm_small_from_env("bench_ops")) return 1;
   printf("OpenBLAS core %s, %d threads, gemm_small %s; median of %d reps; GFLOP/s counts "
          "2*M*N*K per GEMM\n",
          openblas_get_corename(), par_max_threads(), gemm_small_path_name(gemm_small_path()), reps);
+  if (bf16)
+    printf("bf16 products (conv2d_*_mixed) on the %s; the GEMM column in a bf16 region\n",
+           bf16_path_name());
   printf("GFLOP/s of the direct convolution's 2*M*N*K (3x that for fwd+bwd); conv = the path\n"
          "conv2d picks (Winograd F(2x2,3x3) for 3x3 stride 1 with >= 16 channels), im2col = the\n"
          "im2col + GEMM path on the same shape, sgemm = cblas_sgemm on the im2col GEMMs\n");
@@ -146,6 +165,9 @@ int main(int argc, char **argv) {
     x.out = buffer(x.M * x.N);
     size_t ns = conv2d_scratch_floats(d), ni = conv2d_scratch_floats(&x.im2col);
     x.scratch = buffer(ns > ni ? ns : ni);
+    size_t nb = conv2d_mixed_floats(d), nbi = conv2d_mixed_floats(&x.im2col);
+    Bf16Operands bf = {bf16 ? buffer(nb > nbi ? nb : nbi) : NULL, nb > nbi ? nb : nbi, 0};
+    x.bf = bf16 ? &bf : NULL;
     x.a = buffer(big), x.b = buffer(big), x.c = buffer(big);
     double gf = 2.0 * (double)x.M * (double)x.N * (double)x.K * 1e-9;
     const BenchFn fwd[3] = {run_conv_fwd, run_im2col_fwd, run_gemm_fwd};
@@ -158,7 +180,7 @@ int main(int argc, char **argv) {
            2 * gf / tb[0], 2 * gf / tb[1], 2 * gf / tb[2], 100 * tb[2] / tb[0], (double)ns * 4e-6);
     fflush(stdout);
     free(x.inp), free(x.dinp), free(x.w), free(x.dw), free(x.bias), free(x.db), free(x.out);
-    free(x.scratch), free(x.a), free(x.b), free(x.c);
+    free(x.scratch), free(x.a), free(x.b), free(x.c), free(bf.buf);
   }
   return 0;
 }
