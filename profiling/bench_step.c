@@ -117,9 +117,10 @@ static StepTimes time_steps(const Bench *b, int steps) {
 // gradients, the two ping-pong gradients, the three block temporaries and the norm
 // scratch, the kernels' scratch, which holds the attention probabilities of a few heads
 // at a time when they are recomputed), the saved tensors backward reads only as bf16
-// product operands, the saved attention probabilities, and the rest (conv outputs h2
-// (their GroupNorm's normalized input's bits in the bf16 plan), GELU inputs (their
-// slopes' bits in the bf16 plan), the norms' statistics, the embedding).
+// product operands, the saved attention probabilities, and the rest (conv outputs h2,
+// GELU inputs (their slopes' bits in the bf16 plan), the norms' statistics, the
+// embedding; in the bf16 plan the GroupNorms' normalized inputs' bits and the plain
+// convs' inputs' bits, which stand in for the step outputs it does not keep).
 // In floats of the arena: the bf16 plan keeps two probabilities per float.
 typedef struct {
   int B;
@@ -137,8 +138,9 @@ static void print_arena_parts(StepNet *u, int B) {
   for (int k = 0; k < u->n_steps; k++) {
     const UNetStep *s = &u->steps[k];
     double n = (double)B * s->H * s->W * s->C;
-    outs += s->out ? n : 0;
-    grads += s->is_skip_source ? n : 0;
+    outs += s->out_saved ? n : 0;
+    // (a skip source no backward reads holds its own gradient: counted as an output)
+    grads += s->is_skip_source && s->grad != s->out ? n : 0;
   }
   SavedProbs saved = {B, 0};
   stepnet_visit_attn_cores(u, add_saved_probs, &saved);

@@ -202,7 +202,8 @@ int stepnet_backward(StepNet *u, const float *params, float *grads, const float 
     UNetStep *s = &u->steps[k];
     const float *g = k == u->n_steps - 1 ? dout : s->grad;
     const UNetStep *prev = k > 0 ? &u->steps[k - 1] : NULL;
-    const float *in = prev ? prev->out : u->fourier ? u->fourier : u->x;
+    // the input, when this backward reads it (else its values are gone: unet_plan)
+    const float *in = !s->reads_input ? NULL : prev ? prev->out : u->fourier ? u->fourier : u->x;
     float *din = prev ? prev->grad : u->fourier ? dfourier : dx;
     if (prev && !prev->is_skip_source)
       zero_floats(din, (size_t)B * prev->H * prev->W * prev->C);

@@ -82,8 +82,13 @@ typedef struct {
   int skip;           // CONCAT: id of the skip tensor
   int H, W, C;        // output shape per example
   int is_skip_source; // output feeds a later CONCAT too: its gradient has two writers
+  int reads_input;    // its backward reads its input (step k-1's out, or the model's) in
+                      // float32; the bf16 plan's norms and convs keep 16-bit copies instead
+  int out_saved;      // out is its own arena tensor: a skip source, or a tensor a backward
+                      // reads (every output in the fp32 plan); else a forward ping-pong buffer
   float *out;         // (B,H,W,C) forward output (NULL for HEAD: written to the caller's out)
-  float *grad;        // (B,H,W,C) gradient of out during backward
+  float *grad;        // (B,H,W,C) gradient of out during backward: a skip source's is out
+                      // itself when no backward reads out
   size_t param_begin; // offset of this step's first parameter; its params lie in
                       // [param_begin, next step's param_begin)
 } UNetStep;

@@ -110,11 +110,21 @@ void attn_block_forward(AttnBlock *t, float *out, const float *x, const float *p
   attn_core_forward(&t->core, out, s->norm, x, params, B, s);
 }
 
+// x: NULL in the bf16 plan (GN keeps its normalized input's bits).
 void attn_block_backward(AttnBlock *t, float *dx, float *grads, const float *dout,
                          const float *x, const float *params, int B, UNetScratch *s) {
   float *dhn = s->t[2];
   zero_floats(dhn, (size_t)B * t->core.HW * t->core.C);
-  gn_unit_recompute(&t->gn, s->norm, x, params, B);  // the qkv projection's input
+  // the qkv projection's input, GN(x) again: in bf16 products from GN's normalized input
+  // rounded (kept, or formed from x), as GN's backward reads it
+  RoundedNormal xn = gn_unit_rounded_input(&t->gn, x);
+  if (t->core.bf)
+    gn_unit_recompute_rounded(&t->gn, s->norm, xn, params, B);
+  else
+    gn_unit_recompute(&t->gn, s->norm, x, params, B);
   attn_core_backward(&t->core, dhn, dx, grads, dout, mixed_input_f32(s->norm), params, B, s);
-  gn_unit_backward(&t->gn, dx, grads, dhn, x, params, B);
+  if (t->core.bf)
+    gn_unit_backward_rounded(&t->gn, dx, grads, dhn, xn, params, B);
+  else
+    gn_unit_backward(&t->gn, dx, grads, dhn, x, params, B);
 }

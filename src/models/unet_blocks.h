@@ -93,13 +93,18 @@ void saved_operand_store(const SavedOperand *o, const float *values, size_t n);
 MixedInput saved_operand_input(const SavedOperand *o);
 
 // ---- GroupNorm ------------------------------------------------------------------------
-// Saves only its statistics: its output goes to the caller's buffer (UNetScratch.norm),
-// and backward recomputes it from the input, which the caller keeps for the norm's own
-// backward anyway.
+// Saves its statistics: its output goes to the caller's buffer (UNetScratch.norm), and
+// backward recomputes it. The fp32 plan recomputes it from the input, which the model
+// keeps for the norm's own backward anyway; the bf16 plan keeps the input's normalized
+// values rounded to bf16 instead (`normal`, written by forward), which is all a bf16
+// step's backward reads of the input (ops/norm.h RoundedNormal), and the model keeps no
+// fp32 input for it (docs/precision.md, "GroupNorm's normalized input in 16 bits").
 typedef struct {
   int HW, C, G;
   size_t w, b;          // (C), (C)
   float *mean, *rstd;   // (B,G) saved
+  Precision storage;    // the plan's (PREC_BF16: normal is kept)
+  uint16_t *normal;     // (B,HW,C) bf16 plan: (input - mean) * rstd rounded, as bits
 } GnUnit;
 
 // ---- [resample ->] conv -----------------------------------------------------------------
@@ -109,7 +114,10 @@ typedef struct {
   int k, stride;
   int Ho, Wo;             // output size
   size_t w, b;            // (k,k,Cin,Cout), (Cout)
-  SavedOperand rs;        // (B, H', W', Cin) resampled input, saved (not planned when NONE)
+  SavedOperand rs;        // (B, H', W', Cin) the input, resampled, saved when the conv
+                          // resamples or saves_input; else the caller passes backward the input
+  int saves_input;        // bf16 plan, no resampling: rs keeps the input's bf16 bits, as
+                          // nothing else keeps the input (models/unet_precision.c)
   const Bf16Operands *bf; // bf16 operands (the model's, models/unet_precision.c) or NULL: fp32
 } ConvUnit;
 
@@ -137,11 +145,8 @@ typedef struct {
   int H, W, Ci, Co, Ho, Wo;
   UNetResample resample;
   NormActConv in;        // GN1-SiLU-[resample]-conv1
-  float *h2;             // (B,Ho,Wo,Co) conv1 output, saved in the fp32 plan
-  uint16_t *h2_normal;   // (B,Ho,Wo,Co) bf16 plan: GN2's normalized input (h2 - mean) * rstd
-                         // rounded, as bits (ops/norm.h), saved instead of h2, which
-                         // forward writes in s->t[2]
-  Precision h2_storage;  // the plan's (PREC_BF16: h2_normal, not h2)
+  float *h2;             // (B,Ho,Wo,Co) conv1 output, saved in the fp32 plan; the bf16
+                         // plan keeps gn2.normal instead and forward writes h2 in s->t[2]
   GnUnit gn2;            // GN2(h2): recomputed in backward from h2, or in bf16 products
                          // from its normalized input rounded (kept, or formed from h2)
   EmbMod mod;            // mod.out = a3 = dropout(SiLU(GN2(h2) * (1 + scale) + shift)) (B,Ho,Wo,Co),
@@ -199,7 +204,8 @@ typedef struct {
 void unet_grow(size_t *need, size_t n);  // *need = max(*need, n)
 void gn_unit_setup(GnUnit *g, int HW, int C, int G);
 int gn_unit_add_params(GnUnit *g, UNetParams *p, const char *prefix);
-// Carves mean/rstd; raises *tmp_need to its output (the UNetScratch.norm it writes).
+// Carves mean/rstd (and normal in the bf16 plan); raises *tmp_need to its output (the
+// UNetScratch.norm it writes).
 void gn_unit_plan(GnUnit *g, Arena *a, int B, size_t *tmp_need);
 // out (B,HW,C): the caller's buffer, s->norm in the blocks.
 void gn_unit_forward(GnUnit *g, float *out, const float *inp, const float *params, int B);
@@ -211,13 +217,13 @@ void gn_unit_silu_forward(GnUnit *g, float *out, const float *inp, const float *
 void gn_unit_silu_recompute(const GnUnit *g, float *out, const float *inp, const float *params,
                             int B);
 // In a bf16 step (docs/precision.md, "GroupNorm's normalized input in 16 bits"): the
-// normalized input's bits from inp and the statistics forward saved, and the output and
-// backward from that input rounded (given as its bits or formed from inp).
-void gn_unit_normalized_bits(const GnUnit *g, uint16_t *bits, const float *inp, int B);
-void gn_unit_recompute_rounded(const GnUnit *g, float *out, GnRoundedNormal xn,
+// normalized input rounded, as the bits the bf16 plan kept (inp may then be NULL) or
+// formed from inp, and the output and backward from it.
+RoundedNormal gn_unit_rounded_input(const GnUnit *g, const float *inp);
+void gn_unit_recompute_rounded(const GnUnit *g, float *out, RoundedNormal xn,
                                const float *params, int B);
 void gn_unit_backward_rounded(const GnUnit *g, float *dinp, float *grads, const float *dout,
-                              GnRoundedNormal xn, const float *params, int B);
+                              RoundedNormal xn, const float *params, int B);
 void gn_unit_backward(const GnUnit *g, float *dinp, float *grads, const float *dout,
                       const float *inp, const float *params, int B);
 
@@ -236,7 +242,7 @@ void conv_unit_plan(ConvUnit *c, Arena *a, int B, size_t *tmp_need, size_t *op_n
 void conv_unit_forward(const ConvUnit *c, float *out, const float *inp, const float *params,
                        int B, const UNetScratch *s);
 // dinp accumulated (may be NULL); tmp holds the resampled input's gradient. inp: the
-// conv's input (unused when it resamples: it reads its saved rs).
+// conv's input (unused when it saves one: it reads rs).
 void conv_unit_backward(const ConvUnit *c, float *dinp, float *grads, const float *dout,
                         MixedInput inp, const float *params, int B, float *tmp,
                         float *op_scratch);

@@ -205,8 +205,45 @@ int unet_build(StepNet *u) {
   return st;
 }
 
+// Whether step k's backward reads its input in float32. The bf16 plan's GroupNorms keep
+// their normalized input's bits and its plain convs their input's bits instead
+// (models/unet_precision.c); a CONCAT reads nothing; the stem reads the caller's input.
+static int step_reads_input(const StepNet *u, const UNetStep *s, int k) {
+  if (k == 0) return 1;
+  switch (s->kind) {
+    case UNET_STEP_CONV: return !u->conv[s->block].resample && !u->conv[s->block].saves_input;
+    case UNET_STEP_RES: {
+      const ResBlock *r = &u->res[s->block];
+      int skip_reads = r->has_skip && !r->resample && !r->skip.saves_input;
+      return r->in.gn.storage != PREC_BF16 || skip_reads;
+    }
+    case UNET_STEP_ATTN: return u->attn[s->block].gn.storage != PREC_BF16;
+    case UNET_STEP_HEAD: return u->head.gn.storage != PREC_BF16;
+    case UNET_STEP_XFMR: return 1;
+    case UNET_STEP_CONCAT: return 0;
+  }
+  return 1;
+}
+
+// Which outputs get their own arena tensor. The fp32 plan keeps every one (its layout is
+// the one fp32's measurements were made with). The bf16 plan keeps a skip source (a
+// later CONCAT reads it in forward) and an output the next step's backward reads; the
+// others are written in the ping-pong gradient buffers, which forward does not use, and
+// live only until the next step has read them. A skip source no backward reads holds
+// its own gradient during backward (its values are dead by then).
+static void plan_outputs(StepNet *u) {
+  for (int k = 0; k < u->n_steps; k++) u->steps[k].reads_input = step_reads_input(u, &u->steps[k], k);
+  for (int k = 0; k < u->n_steps; k++) {
+    UNetStep *s = &u->steps[k];
+    int read = k + 1 < u->n_steps && u->steps[k + 1].reads_input;
+    s->out_saved = s->kind != UNET_STEP_HEAD &&
+                   (u->storage != PREC_BF16 || s->is_skip_source || read);
+  }
+}
+
 void unet_plan(StepNet *u, Arena *a, int B) {
   size_t tmp = 0, op = 0, cmax = 0;
+  plan_outputs(u);
   embed_plan(&u->embed, a, B);
   size_t nin = (size_t)B * u->cfg.resolution * u->cfg.resolution * unet_input_channels(&u->cfg);
   int fourier = unet_input_channels(&u->cfg) != u->cfg.in_channels;
@@ -217,8 +254,9 @@ void unet_plan(StepNet *u, Arena *a, int B) {
     size_t n = (size_t)s->H * s->W * s->C;
     unet_grow(&tmp, n);
     unet_grow(&cmax, (size_t)s->C);
-    s->out = s->kind == UNET_STEP_HEAD ? NULL : arena_floats(a, (size_t)B * n);
-    s->grad = s->is_skip_source ? arena_floats(a, (size_t)B * n) : NULL;
+    int read = k + 1 < u->n_steps && u->steps[k + 1].reads_input;
+    s->out = s->out_saved ? arena_floats(a, (size_t)B * n) : NULL;
+    s->grad = !s->is_skip_source ? NULL : read ? arena_floats(a, (size_t)B * n) : s->out;
     if (s->kind == UNET_STEP_RES) res_block_plan(&u->res[s->block], a, B, &tmp, &op);
     if (s->kind == UNET_STEP_ATTN) attn_block_plan(&u->attn[s->block], a, B, &tmp, &op);
     if (s->kind == UNET_STEP_CONV) conv_unit_plan(&u->conv[s->block], a, B, &tmp, &op);
@@ -231,9 +269,13 @@ void unet_plan(StepNet *u, Arena *a, int B) {
   u->scratch.ss = arena_floats(a, (size_t)B * 2 * cmax);
   u->scratch.op = arena_floats(a, op);
   // A tensor read only by the next step needs its gradient from that step's backward
-  // until its own backward: consecutive steps alternate between two buffers.
-  for (int k = 0; k < u->n_steps; k++)
-    if (!u->steps[k].is_skip_source) u->steps[k].grad = u->grad_pingpong[k & 1];
+  // until its own backward: consecutive steps alternate between two buffers. Forward's
+  // outputs that no backward reads alternate between the same two.
+  for (int k = 0; k < u->n_steps; k++) {
+    UNetStep *s = &u->steps[k];
+    if (!s->is_skip_source) s->grad = u->grad_pingpong[k & 1];
+    if (!s->out_saved && s->kind != UNET_STEP_HEAD) s->out = u->grad_pingpong[k & 1];
+  }
   u->max_tensor = tmp;
   u->max_op_scratch = op;
 }

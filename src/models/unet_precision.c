@@ -176,15 +176,32 @@ static void set_probs_storage(void *ctx, AttnCore *core) {
   core->probs_storage = *(const Precision *)ctx;
 }
 
+// A conv without resampling keeps its input's bf16 bits in the bf16 plan (ConvUnit.rs).
+static void keep_conv_input(ConvUnit *c, Precision storage) {
+  c->saves_input = !c->resample && storage == PREC_BF16;
+  c->rs.storage = storage;
+}
+
 static void set_storage_all(StepNet *u, Precision storage) {
   stepnet_visit_operand_only(u, set_storage, &storage);
   stepnet_visit_attn_cores(u, set_probs_storage, &storage);
   // an MLP's GELU: in a bf16 step backward multiplies by its slope rounded to bf16
   // (ops/activation.h), whose bits are all a bf16 plan keeps of it
   for (int i = 0; i < u->n_xfmr; i++) u->xfmr[i].slope_storage = storage;
-  // a res block's GN2: in a bf16 step backward reads its normalized input rounded to
-  // bf16 (ops/norm.h), whose bits are all a bf16 plan keeps of conv1's output
-  for (int i = 0; i < u->n_res; i++) u->res[i].h2_storage = storage;
+  // every GroupNorm: in a bf16 step backward reads its normalized input rounded to bf16
+  // (ops/norm.h), whose bits are all a bf16 plan keeps of the norm's input (a res
+  // block's conv1 output, a step's input)
+  u->head.gn.storage = storage;
+  for (int i = 0; i < u->n_attn; i++) u->attn[i].gn.storage = storage;
+  // a conv reading a step's input unresampled (but the stem, whose input is the
+  // caller's): the bf16 plan keeps the input's bf16 bits, which is all its bf16 backward
+  // reads, and no step keeps that input in float32 for it (unet_build.c)
+  for (int i = 1; i < u->n_conv; i++) keep_conv_input(&u->conv[i], storage);
+  for (int i = 0; i < u->n_res; i++) {
+    ResBlock *r = &u->res[i];
+    r->in.gn.storage = r->gn2.storage = storage;
+    if (r->has_skip && !r->resample) keep_conv_input(&r->skip, storage);
+  }
 }
 
 int stepnet_plan_storage(StepNet *u, Precision storage) {
@@ -192,15 +209,15 @@ int stepnet_plan_storage(StepNet *u, Precision storage) {
   if (storage == PREC_BF16 && u->precision != PREC_BF16)
     return vdmc_fail(VDMC_ERR_INTERNAL, "model: bf16 storage of fp32 products' operands");
   Precision was = u->storage;
+  u->storage = storage;  // the plan reads it (unet_plan)
   set_storage_all(u, storage);
   int st = stepnet_plan_arena(u);
   if (st) {  // the previous plan again, into the arena stepnet_plan_arena gave back
+    u->storage = was;
     set_storage_all(u, was);
     stepnet_plan_arena(u);  // fails only when the arena could not be had back: forward refuses then
     st = VDMC_ERR_MEMORY;
-    storage = was;
   }
-  u->storage = storage;
   return st;
 }
 

@@ -47,10 +47,7 @@ int res_block_add_params(ResBlock *r, UNetParams *p, const char *prefix, int E) 
 void res_block_plan(ResBlock *r, Arena *a, int B, size_t *tmp_need, size_t *op_need) {
   size_t n_out = (size_t)B * r->Ho * r->Wo * r->Co;
   norm_act_conv_plan(&r->in, a, B, tmp_need, op_need);
-  int half = r->h2_storage == PREC_BF16;
-  r->h2 = half ? NULL : arena_floats(a, n_out);
-  // two bf16 values per float of the arena
-  r->h2_normal = half ? (uint16_t *)arena_floats(a, (n_out + 1) / 2) : NULL;
+  r->h2 = r->gn2.storage == PREC_BF16 ? NULL : arena_floats(a, n_out);
   gn_unit_plan(&r->gn2, a, B, tmp_need);
   // SiLU fused into the scale-shift: its output (after dropout) is conv2's input, a3
   emb_mod_plan(&r->mod, a, B, 1);
@@ -73,10 +70,9 @@ void res_block_forward(ResBlock *r, float *out, const float *x, const float *emb
   size_t n_out = (size_t)B * HWo * r->Co;
   // the bf16 plan keeps GN2's normalized input in 16 bits, not h2 (t[2] is free until
   // the skip: the resampled conv1 input is in t[0], a3 goes to t[1])
-  float *h2 = r->h2_normal ? s->t[2] : r->h2;
+  float *h2 = r->h2 ? r->h2 : s->t[2];
   norm_act_conv_forward(&r->in, h2, x, params, B, s);
   gn_unit_forward(&r->gn2, s->norm, h2, params, B);
-  if (r->h2_normal) gn_unit_normalized_bits(&r->gn2, r->h2_normal, h2, B);
   float *a3 = emb_mod_silu_forward(&r->mod, s->norm, emb_act, E, params, B, s);
   if (drop && drop->p > 0) {
     DropoutKey k = site_key(r, drop);
@@ -140,7 +136,7 @@ void res_block_backward(ResBlock *r, float *dx, float *demb_act, float *grads, c
   zero_floats(dh2n, n_out);
   // bf16 products: GN2 from its normalized input rounded to bf16, the bits the bf16 plan
   // kept or formed from h2 (the same values)
-  GnRoundedNormal xn = {r->h2_normal ? NULL : r->h2, r->h2_normal};
+  RoundedNormal xn = gn_unit_rounded_input(&r->gn2, r->h2);
   if (r->bf)
     gn_unit_recompute_rounded(&r->gn2, s->norm, xn, params, B);  // the scale-shift's input
   else

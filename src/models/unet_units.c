@@ -76,12 +76,21 @@ int gn_unit_add_params(GnUnit *g, UNetParams *p, const char *prefix) {
 void gn_unit_plan(GnUnit *g, Arena *a, int B, size_t *tmp_need) {
   g->mean = arena_floats(a, (size_t)B * g->G);
   g->rstd = arena_floats(a, (size_t)B * g->G);
+  size_t n = numel_of(B, g->HW, 1, g->C);
+  // two bf16 values per float of the arena
+  g->normal = g->storage == PREC_BF16 ? (uint16_t *)arena_floats(a, (n + 1) / 2) : NULL;
   unet_grow(tmp_need, numel_of(1, g->HW, 1, g->C));
+}
+
+// The bf16 plan's bits of the normalized input, from the statistics forward just saved.
+static void keep_normal(const GnUnit *g, const float *inp, int B) {
+  if (g->normal) groupnorm_normalized_bits(g->normal, inp, g->mean, g->rstd, B, g->HW, g->C, g->G);
 }
 
 void gn_unit_forward(GnUnit *g, float *out, const float *inp, const float *params, int B) {
   groupnorm_forward(out, g->mean, g->rstd, inp, params + g->w, params + g->b, B, g->HW, g->C,
                     g->G);
+  keep_normal(g, inp, B);
 }
 
 void gn_unit_recompute(const GnUnit *g, float *out, const float *inp, const float *params, int B) {
@@ -92,6 +101,7 @@ void gn_unit_recompute(const GnUnit *g, float *out, const float *inp, const floa
 void gn_unit_silu_forward(GnUnit *g, float *out, const float *inp, const float *params, int B) {
   groupnorm_silu_forward(out, g->mean, g->rstd, inp, params + g->w, params + g->b, B, g->HW, g->C,
                          g->G);
+  keep_normal(g, inp, B);
 }
 
 void gn_unit_silu_recompute(const GnUnit *g, float *out, const float *inp, const float *params,
@@ -100,18 +110,18 @@ void gn_unit_silu_recompute(const GnUnit *g, float *out, const float *inp, const
                             g->C, g->G);
 }
 
-void gn_unit_normalized_bits(const GnUnit *g, uint16_t *bits, const float *inp, int B) {
-  groupnorm_normalized_bits(bits, inp, g->mean, g->rstd, B, g->HW, g->C, g->G);
+RoundedNormal gn_unit_rounded_input(const GnUnit *g, const float *inp) {
+  return (RoundedNormal){g->normal ? NULL : inp, g->normal};
 }
 
-void gn_unit_recompute_rounded(const GnUnit *g, float *out, GnRoundedNormal xn,
+void gn_unit_recompute_rounded(const GnUnit *g, float *out, RoundedNormal xn,
                                const float *params, int B) {
   groupnorm_from_rounded_normal(out, xn, params + g->w, params + g->b, g->mean, g->rstd, B, g->HW,
                                 g->C, g->G);
 }
 
 void gn_unit_backward_rounded(const GnUnit *g, float *dinp, float *grads, const float *dout,
-                              GnRoundedNormal xn, const float *params, int B) {
+                              RoundedNormal xn, const float *params, int B) {
   groupnorm_backward_rounded_normal(dinp, grads + g->w, grads + g->b, dout, xn, params + g->w,
                                     g->mean, g->rstd, B, g->HW, g->C, g->G);
 }
@@ -161,7 +171,7 @@ int conv_unit_add_params(ConvUnit *c, UNetParams *p, const char *prefix, int zer
 
 void conv_unit_plan(ConvUnit *c, Arena *a, int B, size_t *tmp_need, size_t *op_need) {
   Conv2dDims d = conv_dims(c, B);
-  if (c->resample) saved_operand_plan(&c->rs, a, numel_of(B, d.H, d.W, c->Cin), 0);
+  if (c->resample || c->saves_input) saved_operand_plan(&c->rs, a, numel_of(B, d.H, d.W, c->Cin), 0);
   unet_grow(tmp_need, numel_of(1, d.H, d.W, c->Cin));
   unet_grow(tmp_need, numel_of(1, c->Ho, c->Wo, c->Cout));
   unet_grow(op_need, conv2d_scratch_floats(&d));
@@ -187,6 +197,8 @@ void conv_unit_forward(const ConvUnit *c, float *out, const float *inp, const fl
     unet_resample_forward(c->resample, rs, inp, B, c->H, c->W, c->Cin);
     saved_operand_store(&c->rs, rs, numel_of(B, d.H, d.W, c->Cin));
     inp = rs;
+  } else if (c->saves_input) {
+    saved_operand_store(&c->rs, inp, numel_of(B, d.H, d.W, c->Cin));
   }
   conv2d_forward_mixed(c->bf, out, inp, params + c->w, params + c->b, &d, s->op);
 }
@@ -196,6 +208,7 @@ void conv_unit_backward(const ConvUnit *c, float *dinp, float *grads, const floa
                         float *op_scratch) {
   Conv2dDims d = conv_dims(c, B);
   if (!c->resample) {
+    if (c->saves_input) inp = saved_operand_input(&c->rs);
     conv2d_backward_mixed(c->bf, dinp, grads + c->w, grads + c->b, dout, inp, params + c->w, &d,
                           op_scratch);
     return;
@@ -250,26 +263,40 @@ void norm_act_conv_forward(NormActConv *n, float *out, const float *inp, const f
   conv_unit_forward(&n->conv, out, s->norm, params, B, s);
 }
 
-// The conv's input again, into s->norm: SiLU(GN(inp)) by forward's own calls on the same
-// floats, so forward's bits. A resampling conv reads its saved conv.rs instead.
-static const float *norm_act_input(const NormActConv *n, const float *inp, const float *params,
-                                   int B, UNetScratch *s) {
-  if (n->conv.resample) return NULL;
-  gn_unit_silu_recompute(&n->gn, s->norm, inp, params, B);
-  return s->norm;
+// GN's output again, into s->norm, with SiLU applied (silu) or not: in fp32 by forward's
+// own calls on inp's floats, so forward's bits; in bf16 products from GN's normalized
+// input rounded (kept, or formed from inp), as GN's backward reads it.
+static void norm_act_recompute(const NormActConv *n, int silu, const float *inp,
+                               const float *params, int B, UNetScratch *s) {
+  if (!n->conv.bf) {
+    if (silu)
+      gn_unit_silu_recompute(&n->gn, s->norm, inp, params, B);
+    else
+      gn_unit_recompute(&n->gn, s->norm, inp, params, B);
+    return;
+  }
+  gn_unit_recompute_rounded(&n->gn, s->norm, gn_unit_rounded_input(&n->gn, inp), params, B);
+  if (silu) silu_forward(s->norm, s->norm, numel_of(B, n->gn.HW, 1, n->gn.C));
 }
 
+// inp: NULL in the bf16 plan (GN keeps its normalized input's bits).
 void norm_act_conv_backward(NormActConv *n, float *dinp, float *grads, const float *dout,
                             const float *inp, const float *params, int B, UNetScratch *s) {
   size_t len = numel_of(B, n->gn.HW, 1, n->gn.C);
   float *dact = s->t[0], *dgn = s->t[2];
   zero_floats(dact, len);
+  // the conv's input: SiLU(GN(inp)) again; a resampling conv reads its saved conv.rs
+  if (!n->conv.resample) norm_act_recompute(n, 1, inp, params, B, s);
   conv_unit_backward(&n->conv, dact, grads, dout,
-                     mixed_input_f32(norm_act_input(n, inp, params, B, s)), params, B, dgn, s->op);
+                     mixed_input_f32(n->conv.resample ? NULL : s->norm), params, B, dgn, s->op);
   zero_floats(dgn, len);
-  gn_unit_recompute(&n->gn, s->norm, inp, params, B);  // SiLU's input
+  norm_act_recompute(n, 0, inp, params, B, s);  // SiLU's input
   silu_backward(dgn, dact, s->norm, len);
-  gn_unit_backward(&n->gn, dinp, grads, dgn, inp, params, B);
+  if (n->conv.bf)
+    gn_unit_backward_rounded(&n->gn, dinp, grads, dgn, gn_unit_rounded_input(&n->gn, inp), params,
+                             B);
+  else
+    gn_unit_backward(&n->gn, dinp, grads, dgn, inp, params, B);
 }
 
 // ---- scale-shift conditioning from the embedding --------------------------------------------

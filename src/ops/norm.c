@@ -123,7 +123,7 @@ typedef struct {
   const float *inp, *dout, *weight, *bias;
   const float *cmean, *crstd;     // backward: saved statistics
   int silu;                       // forward: out = silu(GroupNorm)
-  const GnRoundedNormal *xn;      // bf16 backward: x-hat rounded, instead of inp
+  const RoundedNormal *xn;      // bf16 backward: x-hat rounded, instead of inp
   uint16_t *xhat_bits;            // groupnorm_normalized_bits' output
   int params_in_dinp;             // backward: dweight/dbias summed in the dinp pass
   float *terms;  // backward on threads: per example (dbias terms (C), dweight terms (C))
@@ -269,8 +269,8 @@ static void gn_segment_dinp(float *dinp, const float *dy, const float *x, const 
 // ---- from the normalized input rounded to bf16 (bf16 steps) ------------------------------
 
 // The same source from element t on (an example's tile).
-static GnRoundedNormal normal_at(GnRoundedNormal xn, size_t t) {
-  return (GnRoundedNormal){xn.x ? xn.x + t : NULL, xn.bits ? xn.bits + t : NULL};
+static RoundedNormal normal_at(RoundedNormal xn, size_t t) {
+  return (RoundedNormal){xn.x ? xn.x + t : NULL, xn.bits ? xn.bits + t : NULL};
 }
 
 // Per channel of segment [s0, s0+len): its group, the group's mean and rstd.
@@ -284,7 +284,7 @@ static void seg_stats(int *grp, float *m, float *r, const float *mean_b, const f
 // the kept bits widened, or (x - mean) * rstd in float from forward's statistics,
 // rounded to bf16; the same values either way. The one place x-hat is formed.
 static inline __attribute__((always_inline)) void rounded_normal_row(
-    float *xh, GnRoundedNormal xn, size_t off, const float *m, const float *r, int len) {
+    float *xh, RoundedNormal xn, size_t off, const float *m, const float *r, int len) {
   if (xn.bits)
     for (int j = 0; j < len; j++) xh[j] = bf16_widened(xn.bits[off + j]);
   else
@@ -301,14 +301,14 @@ static void gn_segment_normalized_bits(uint16_t *bits, const float *x, const flo
   seg_stats(grp, m, r, mean_b, rstd_b, d, s0, len);
   for (size_t p = 0; p < (size_t)d->HW; p++) {
     const size_t off = p * (size_t)d->C + s0;
-    rounded_normal_row(xh, (GnRoundedNormal){x, NULL}, off, m, r, len);
+    rounded_normal_row(xh, (RoundedNormal){x, NULL}, off, m, r, len);
     for (int j = 0; j < len; j++) bits[off + j] = bf16_bits(xh[j]);  // already rounded
   }
 }
 
 // out = x-hat * weight + bias over the segment.
 VDMC_SIMD_CLONES
-static void gn_segment_affine_normal(float *out, GnRoundedNormal xn, const float *mean_b,
+static void gn_segment_affine_normal(float *out, RoundedNormal xn, const float *mean_b,
                                      const float *rstd_b, const float *weight, const float *bias,
                                      const GnDims *d, int s0, int len) {
   float m[SEG], r[SEG], xh[SEG];
@@ -325,7 +325,7 @@ static void gn_segment_affine_normal(float *out, GnRoundedNormal xn, const float
 // dweight's term itself (x-hat carries rstd).
 VDMC_SIMD_CLONES
 static void gn_segment_reduce_normal(float *dweight, float *dbias, int store, double *g1,
-                                     double *g2, const float *dy, GnRoundedNormal xn,
+                                     double *g2, const float *dy, RoundedNormal xn,
                                      const float *weight, const float *mean_b,
                                      const float *rstd_b, const GnDims *d, int g0, int s0,
                                      int len) {
@@ -355,7 +355,7 @@ static void gn_segment_reduce_normal(float *dweight, float *dbias, int store, do
 
 // gn_segment_dinp from x-hat: dx += rstd * (dy*w - mean(dy*w) - x-hat * mean(dy*w*x-hat)).
 VDMC_SIMD_CLONES
-static void gn_segment_dinp_normal(float *dinp, const float *dy, GnRoundedNormal xn,
+static void gn_segment_dinp_normal(float *dinp, const float *dy, RoundedNormal xn,
                                    const float *weight, const float *mean_b, const float *rstd_b,
                                    const double *g1, const double *g2, const GnDims *d, int g0,
                                    int s0, int len) {
@@ -482,7 +482,7 @@ void groupnorm_backward(float *dinp, float *dweight, float *dbias, const float *
 }
 
 void groupnorm_backward_rounded_normal(float *dinp, float *dweight, float *dbias,
-                                       const float *dout, GnRoundedNormal xn,
+                                       const float *dout, RoundedNormal xn,
                                        const float *weight, const float *mean, const float *rstd,
                                        int B, int HW, int C, int G) {
   backward((GnArgs){.dinp = dinp, .dweight = dweight, .dbias = dbias, .xn = &xn, .dout = dout,
@@ -516,7 +516,7 @@ void groupnorm_normalized_bits(uint16_t *bits, const float *inp, const float *me
   par_for((size_t)B, 1, (size_t)B * HW * C, gn_normal_range, &a);
 }
 
-void groupnorm_from_rounded_normal(float *out, GnRoundedNormal xn, const float *weight,
+void groupnorm_from_rounded_normal(float *out, RoundedNormal xn, const float *weight,
                                    const float *bias, const float *mean, const float *rstd,
                                    int B, int HW, int C, int G) {
   GnArgs a = {.out = out, .xn = &xn, .weight = weight, .bias = bias, .cmean = mean,

@@ -39,19 +39,19 @@ void groupnorm_silu_from_stats(float *out, const float *inp, const float *weight
 typedef struct {
   const float *x;        // (B,HW,C) or NULL
   const uint16_t *bits;  // (B,HW,C) or NULL; exactly one is set
-} GnRoundedNormal;
+} RoundedNormal;
 
 // bits = x-hat of inp rounded to bf16, from the statistics groupnorm_forward saved.
 void groupnorm_normalized_bits(uint16_t *bits /* (B,HW,C) */, const float *inp /* (B,HW,C) */,
                                const float *mean, const float *rstd, int B, int HW, int C,
                                int G);
 // out = x-hat * weight + bias: the output groupnorm_from_stats gives, from x-hat rounded.
-void groupnorm_from_rounded_normal(float *out, GnRoundedNormal xn, const float *weight,
+void groupnorm_from_rounded_normal(float *out, RoundedNormal xn, const float *weight,
                                    const float *bias, const float *mean, const float *rstd,
                                    int B, int HW, int C, int G);
 // groupnorm_backward from x-hat rounded (accumulates as it does; dbias is the same).
 void groupnorm_backward_rounded_normal(float *dinp, float *dweight, float *dbias,
-                                       const float *dout, GnRoundedNormal xn,
+                                       const float *dout, RoundedNormal xn,
                                        const float *weight, const float *mean, const float *rstd,
                                        int B, int HW, int C, int G);
 

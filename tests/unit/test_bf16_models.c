@@ -133,6 +133,39 @@ static size_t all_h2_saving(const StepNet *u) {
   return floats;
 }
 
+// The floats the bf16 plan saves on the steps' outputs (u in the bf16 plan): an output no
+// backward reads and no CONCAT needs goes to the ping-pong buffers, a skip source no
+// backward reads holds its own gradient; less the 16-bit copies of the steps' inputs
+// that replace them: every GroupNorm's normalized input (but GN2's, counted above) and
+// the inputs of the plain convs after the stem.
+static size_t all_output_saving(const StepNet *u) {
+  size_t B = (size_t)u->max_batch, saved = 0, copies = 0;
+  for (int k = 0; k < u->n_steps; k++) {
+    const UNetStep *s = &u->steps[k];
+    size_t n = B * s->H * s->W * s->C;
+    if (s->kind != UNET_STEP_HEAD && !s->out_saved) saved += arena_size(n);
+    if (s->is_skip_source && s->grad == s->out) saved += arena_size(n);
+  }
+  const GnUnit *gn[256];
+  int ngn = 0;
+  for (int i = 0; i < u->n_res; i++) gn[ngn++] = &u->res[i].in.gn;
+  for (int i = 0; i < u->n_attn; i++) gn[ngn++] = &u->attn[i].gn;
+  gn[ngn++] = &u->head.gn;
+  CHECK(ngn <= 256, "more GroupNorms than the test's list");
+  for (int i = 0; i < ngn; i++) {
+    CHECK(gn[i]->normal != NULL, "a GroupNorm of the bf16 plan keeps no normalized input");
+    copies += arena_size((B * gn[i]->HW * gn[i]->C + 1) / 2);
+  }
+  const ConvUnit *conv[256];
+  int nconv = 0;
+  for (int i = 0; i < u->n_conv; i++) conv[nconv++] = &u->conv[i];
+  for (int i = 0; i < u->n_res; i++)
+    if (u->res[i].has_skip) conv[nconv++] = &u->res[i].skip;
+  for (int i = 0; i < nconv; i++)
+    if (conv[i]->saves_input) copies += arena_size((B * conv_unit_input_floats(conv[i]) + 1) / 2);
+  return saved - copies;
+}
+
 // A control: saved tensors backward reads in fp32 on the fp32 plan (the first res block's
 // conv1 output, from which GN2's backward and its recomputed output form their rounded
 // normalized input; the first transformer MLP's fc1 output, GELU's backward reads it).
@@ -337,17 +370,19 @@ static void check_storage(const char *model, StepNet *u) {
   // (and GELU's slope kept as bits instead of its input, GN2's normalized input as bits
   // instead of conv1's output)
   size_t probs = all_probs_saving(u), grown = arena_size(op[2]) - arena_size(op[1]);
-  size_t slopes = all_slope_saving(u), h2 = all_h2_saving(u);
-  size_t expect = sum.saved + probs + slopes + h2 - grown;
+  // (and the steps' outputs no backward reads, their consumers' 16-bit copies instead)
+  size_t slopes = all_slope_saving(u), h2 = all_h2_saving(u), outs = all_output_saving(u);
+  size_t expect = sum.saved + probs + slopes + h2 + outs - grown;
   printf("%s: bf16 plan %zu floats, fp32 plan %zu: %d saved operands (%zu floats), "
-         "probabilities %zu, GELU slopes %zu, GN2 inputs %zu, scratch +%zu: %zu floats less "
-         "(expected %zu), %.3f x\n", model, arena[2], arena[1], sum.count, sum.saved, probs,
-         slopes, h2, grown, arena[1] - arena[2], expect, (double)arena[2] / arena[1]);
+         "probabilities %zu, GELU slopes %zu, GN2 inputs %zu, step outputs %zu, scratch +%zu: "
+         "%zu floats less (expected %zu), %.3f x\n", model, arena[2], arena[1], sum.count,
+         sum.saved, probs, slopes, h2, outs, grown, arena[1] - arena[2], expect,
+         (double)arena[2] / arena[1]);
   CHECK(arena[0] == arena[1] && arena[1] - arena[2] == expect && sum.count > 0 &&
             op[0] == op[1] && op[2] >= op[1],
         "%s: arena %zu (fp32), %zu (bf16 products, fp32 storage), %zu (bf16 plan): "
-        "not smaller by the %zu floats of the halved operands, probabilities, slopes and GN2 "
-        "inputs",
+        "not smaller by the %zu floats of the halved operands, probabilities, slopes, GN2 "
+        "inputs and step outputs",
         model, arena[0], arena[1], arena[2], expect);
   // fp32 after the bf16 plan: fp32's plan and bits again
   CHECK(stepnet_set_precision(u, PREC_FP32) == VDMC_OK, "%s: fp32 again", model);

@@ -1,4 +1,4 @@
-// GroupNorm from its normalized input rounded to bf16 (ops/norm.h GnRoundedNormal: what a
+// GroupNorm from its normalized input rounded to bf16 (ops/norm.h RoundedNormal: what a
 // bf16 step's backward of a res block's GN2 reads, docs/precision.md), against the fp32
 // ops on the same input, with the bounds derived there, u = 2^-8 (bf16), u32 = 2^-24:
 //   x-hat' = x-hat (1 + d), |d| <= u, x-hat = (x - mean) * rstd in float;
@@ -90,7 +90,7 @@ static void check_case(int B, int HW, int C, int G, float offset, unsigned seed,
   // fp32 ops, and from x-hat given as bits and as x: accumulating onto d0, w0, b0
   float *dx32 = copy_of(d0, n), *dw32 = copy_of(w0, C), *db32 = copy_of(b0, C);
   groupnorm_backward(dx32, dw32, db32, dy, x, w, mean, rstd, B, HW, C, G);
-  const GnRoundedNormal from[2] = {{NULL, bits}, {x, NULL}};
+  const RoundedNormal from[2] = {{NULL, bits}, {x, NULL}};
   float *dx[2], *dw[2], *db[2], *yr[2];
   for (int k = 0; k < 2; k++) {
     dx[k] = copy_of(d0, n), dw[k] = copy_of(w0, C), db[k] = copy_of(b0, C), yr[k] = floats(n);

@@ -113,24 +113,29 @@ static void check_ln(NormCheck *c, const XfmrBlock *x, const float *inp) {
     c->differ++;
 }
 
-// Every norm of u after a forward, each with the input its backward hands it. The bf16
-// plan keeps no GN2 input, only its normalized input's bits, which backward reads as
-// they are (unit.bf16_models finds the step's bits those of the fp32 plan, which forms
-// them from the input): counted in `kept_normal`.
+// A GroupNorm whose input the plan keeps is checked on it; the bf16 plan keeps no
+// GroupNorm's input, only its normalized input's bits, which backward reads as they are
+// (unit.bf16_models finds the step's bits those of the fp32 plan, which forms them from
+// the input): counted in `kept_normal`.
+static void check_or_count(NormCheck *c, const GnUnit *g, const float *inp, const float *params) {
+  if (g->normal)
+    c->kept_normal++;
+  else
+    check_gn(c, g, inp, params);
+}
+
+// Every norm of u after a forward, each with the input its backward hands it.
 static void check_model_norms(NormCheck *c, const StepNet *u, const float *params) {
   for (int k = 0; k < u->n_steps; k++) {
     const UNetStep *s = &u->steps[k];
     const float *in = k > 0 ? u->steps[k - 1].out : u->fourier ? u->fourier : u->x;
     if (s->kind == UNET_STEP_RES) {
       const ResBlock *r = &u->res[s->block];
-      check_gn(c, &r->in.gn, in, params);
-      if (r->h2)
-        check_gn(c, &r->gn2, r->h2, params);
-      else
-        c->kept_normal += r->h2_normal != NULL;
+      check_or_count(c, &r->in.gn, in, params);
+      check_or_count(c, &r->gn2, r->h2, params);
     }
-    if (s->kind == UNET_STEP_ATTN) check_gn(c, &u->attn[s->block].gn, in, params);
-    if (s->kind == UNET_STEP_HEAD) check_gn(c, &u->head.gn, in, params);
+    if (s->kind == UNET_STEP_ATTN) check_or_count(c, &u->attn[s->block].gn, in, params);
+    if (s->kind == UNET_STEP_HEAD) check_or_count(c, &u->head.gn, in, params);
     if (s->kind == UNET_STEP_XFMR) check_ln(c, &u->xfmr[s->block], in);
   }
 }
@@ -162,7 +167,8 @@ static void check_model(const char *model, StepNet *u) {
     // affine parameters are copied unrounded)
     check_model_norms(&c, u, prec ? u->bf16_params : params);
     int expect = 2 * u->n_res + u->n_attn + 1 + u->n_xfmr;
-    CHECK(c.checked + c.kept_normal == expect && c.kept_normal == (prec ? u->n_res : 0),
+    int gns = 2 * u->n_res + u->n_attn + 1;
+    CHECK(c.checked + c.kept_normal == expect && c.kept_normal == (prec ? gns : 0),
           "%s: checked %d norms and %d kept as normalized bits, the model has %d", model,
           c.checked, c.kept_normal, expect);
     CHECK(c.differ == 0, "%s %s: %d of %d recomputed norm outputs differ from forward's", model,
