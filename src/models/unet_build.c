@@ -205,8 +205,8 @@ int unet_build(StepNet *u) {
   return st;
 }
 
-// Whether step k's backward reads its input in float32. The bf16 plan's GroupNorms keep
-// their normalized input's bits and its plain convs their input's bits instead
+// Whether step k's backward reads its input in float32. The bf16 plan's norms keep their
+// normalized input's bits and its plain convs their input's bits instead
 // (models/unet_precision.c); a CONCAT reads nothing; the stem reads the caller's input.
 static int step_reads_input(const StepNet *u, const UNetStep *s, int k) {
   if (k == 0) return 1;
@@ -219,7 +219,7 @@ static int step_reads_input(const StepNet *u, const UNetStep *s, int k) {
     }
     case UNET_STEP_ATTN: return u->attn[s->block].gn.storage != PREC_BF16;
     case UNET_STEP_HEAD: return u->head.gn.storage != PREC_BF16;
-    case UNET_STEP_XFMR: return 1;
+    case UNET_STEP_XFMR: return u->xfmr[s->block].storage != PREC_BF16;
     case UNET_STEP_CONCAT: return 0;
   }
   return 1;

@@ -187,7 +187,8 @@ static void set_storage_all(StepNet *u, Precision storage) {
   stepnet_visit_attn_cores(u, set_probs_storage, &storage);
   // an MLP's GELU: in a bf16 step backward multiplies by its slope rounded to bf16
   // (ops/activation.h), whose bits are all a bf16 plan keeps of it
-  for (int i = 0; i < u->n_xfmr; i++) u->xfmr[i].slope_storage = storage;
+  // and a transformer half's LayerNorm, as the GroupNorms below
+  for (int i = 0; i < u->n_xfmr; i++) u->xfmr[i].storage = storage;
   // every GroupNorm: in a bf16 step backward reads its normalized input rounded to bf16
   // (ops/norm.h), whose bits are all a bf16 plan keeps of the norm's input (a res
   // block's conv1 output, a step's input)

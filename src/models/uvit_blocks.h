@@ -20,7 +20,12 @@ typedef struct {
   XfmrKind kind;
   int T, C, F;
   float *mean, *rstd;       // (B*T), (B*T) LN(x)'s statistics, saved (LN(x) is recomputed
-                            // from x in backward: UNetScratch.norm)
+                            // in backward: UNetScratch.norm)
+  Precision storage;        // the plan's (PREC_BF16: normal and slope are kept, not the
+                            // input and u)
+  uint16_t *normal;         // (B,T,C) bf16 plan: LN's normalized input (x - mean) * rstd
+                            // rounded, as bits (ops/norm.h), what a bf16 step's backward
+                            // reads of x, saved instead of x (the previous step's output)
   EmbMod mod;               // mod.out = adaLN(x) (B,T,C): qkv's or fc1's input
   AttnCore attn;            // XFMR_ATTN: qkv / probs / att
   size_t fc1_w, fc1_b;      // XFMR_MLP: (C, F), (F)
@@ -29,7 +34,6 @@ typedef struct {
                             // reads it); the bf16 plan's forward writes it in s->t[2]
   uint16_t *slope;          // (B,T,F) bf16 plan: gelu'(u) rounded, as bits, what backward
                             // multiplies by (ops/activation.h), saved instead of u
-  Precision slope_storage;  // the plan's (PREC_BF16: slope, not u)
   SavedOperand g;           // (B,T,F) dropout(GELU(u)), saved (fc2 input)
   const Bf16Operands *bf;   // fc1 / fc2 operands (mod.bf, attn.bf: their own)
   float p;                  // MLP dropout probability
@@ -46,8 +50,8 @@ void xfmr_block_plan(XfmrBlock *x, Arena *a, int B, size_t *tmp_need, size_t *op
 // in the bf16 plan, s->t[0..2] (the values of mod.out, g and u, and attention's qkv and att).
 void xfmr_block_forward(XfmrBlock *x, float *out, const float *inp, const float *emb_act, int E,
                         const float *params, int B, const DropoutKey *drop, UNetScratch *s);
-// dinp and demb_act accumulated. Uses s->t[0..2], s->norm and s->ss; dout must be none of
-// them.
+// dinp and demb_act accumulated (inp: NULL in the bf16 plan, which keeps LN's normalized
+// input's bits). Uses s->t[0..2], s->norm and s->ss; dout must be none of them.
 void xfmr_block_backward(XfmrBlock *x, float *dinp, float *demb_act, float *grads,
                          const float *dout, const float *inp, const float *emb_act, int E,
                          const float *params, int B, const DropoutKey *drop, UNetScratch *s);

@@ -36,13 +36,15 @@ void xfmr_block_plan(XfmrBlock *x, Arena *a, int B, size_t *tmp_need, size_t *op
   size_t rows = (size_t)B * x->T;
   x->mean = arena_floats(a, rows);
   x->rstd = arena_floats(a, rows);
+  int half = x->storage == PREC_BF16;
+  // two bf16 values per float of the arena
+  x->normal = half ? (uint16_t *)arena_floats(a, (rows * x->C + 1) / 2) : NULL;
   emb_mod_plan(&x->mod, a, B, 0);  // adaLN(x): qkv's or fc1's input
   unet_grow(tmp_need, (size_t)x->T * x->C);
   if (x->kind == XFMR_ATTN) {
     attn_core_plan(&x->attn, a, B, tmp_need, op_need);
     return;
   }
-  int half = x->slope_storage == PREC_BF16;
   x->u = half ? NULL : arena_floats(a, rows * x->F);
   // two bf16 values per float of the arena
   x->slope = half ? (uint16_t *)arena_floats(a, (rows * x->F + 1) / 2) : NULL;
@@ -62,6 +64,7 @@ void xfmr_block_forward(XfmrBlock *x, float *out, const float *inp, const float 
                         const float *params, int B, const DropoutKey *drop, UNetScratch *s) {
   int N = B * x->T;
   layernorm_forward(s->norm, x->mean, x->rstd, inp, NULL, NULL, N, x->C);
+  if (x->normal) layernorm_normalized_bits(x->normal, inp, x->mean, x->rstd, N, x->C);
   float *hn = emb_mod_forward(&x->mod, s->norm, emb_act, E, params, B, s);
   saved_operand_store(&x->mod.out, hn, (size_t)N * x->C);
   if (x->kind == XFMR_ATTN) {
@@ -118,10 +121,19 @@ void xfmr_block_backward(XfmrBlock *x, float *dinp, float *demb_act, float *grad
     mlp_backward(x, dmod, grads, dout, params, B, drop, s);
   }
   memset(dln, 0, bytes);
-  // LN(x), the scale-shift's input: recomputed, not saved (UNetScratch.norm)
-  layernorm_from_stats(s->norm, inp, NULL, NULL, x->mean, x->rstd, N, x->C);
+  // LN(x), the scale-shift's input: recomputed, not saved (UNetScratch.norm); in bf16
+  // products from LN's normalized input rounded (kept, or formed from x), as LN's
+  // backward reads it
+  RoundedNormal xn = {x->normal ? NULL : inp, x->normal};
+  if (x->bf)
+    layernorm_from_rounded_normal(s->norm, xn, NULL, NULL, x->mean, x->rstd, N, x->C);
+  else
+    layernorm_from_stats(s->norm, inp, NULL, NULL, x->mean, x->rstd, N, x->C);
   emb_mod_backward(&x->mod, dln, demb_act, grads, dmod, s->norm, emb_act, E, params, B, s);
-  layernorm_backward(dinp, NULL, NULL, dln, inp, NULL, x->mean, x->rstd, N, x->C);
+  if (x->bf)
+    layernorm_backward_rounded_normal(dinp, NULL, NULL, dln, xn, NULL, x->mean, x->rstd, N, x->C);
+  else
+    layernorm_backward(dinp, NULL, NULL, dln, inp, NULL, x->mean, x->rstd, N, x->C);
 }
 
 double xfmr_block_flops(const XfmrBlock *x, int E) {

@@ -1,7 +1,10 @@
 // LayerNorm over rows (N, C) (GroupNorm: norm.c; both declared in norm.h).
 #include <math.h>
 #include <stddef.h>
+#include <stdlib.h>
 
+#include "core/fastexp.h"
+#include "core/float_bits.h"
 #include "ops/norm.h"
 #include "ops/parallel.h"
 
@@ -136,4 +139,145 @@ void layernorm_backward(float *dinp, float *dweight, float *dbias, const float *
   a.params_in_rows = params && par_threads(work) == 1;
   if (dinp || a.params_in_rows) par_for((size_t)N, 1, work, ln_dinp_rows, &a);
   if (params && !a.params_in_rows) par_for((size_t)C, 16, work, ln_params_range, &a);
+}
+
+// ---- from the normalized input rounded to bf16 (bf16 steps) ------------------------------
+// As GroupNorm's (norm.c), with a row for a group: x-hat = (x - mean) * rstd in float,
+// rounded to bf16, is given as its bits or formed from x, the same values either way.
+// Rows are walked in chunks of CHUNK channels through a stack buffer of x-hat.
+enum { CHUNK = 512 };
+
+typedef struct {
+  uint16_t *bits;                  // layernorm_normalized_bits' output
+  float *out, *dinp, *dweight, *dbias;
+  const float *inp, *dout, *weight, *bias, *cmean, *crstd;
+  RoundedNormal xn;
+  size_t rows;
+  int params_in_rows;
+  int C;
+} LnNormalArgs;
+
+// x-hat rounded of row i, channels [c0, c0 + len), into xh. The one place LayerNorm's
+// x-hat is formed.
+VDMC_SIMD_CLONES
+static void ln_rounded_normal(float *xh, RoundedNormal xn, const float *mean, const float *rstd,
+                              size_t i, int C, int c0, int len) {
+  const size_t off = i * (size_t)C + c0;
+  if (xn.bits) {
+    for (int c = 0; c < len; c++) xh[c] = bf16_widened(xn.bits[off + c]);
+    return;
+  }
+  const float m = mean[i], r = rstd[i];
+  for (int c = 0; c < len; c++) xh[c] = bf16_rounded((xn.x[off + c] - m) * r);
+}
+
+static int chunk_len(int C, int c0) { return C - c0 < CHUNK ? C - c0 : CHUNK; }
+
+static void ln_bits_rows(void *ctx, size_t lo, size_t hi) {
+  const LnNormalArgs *a = ctx;
+  const int C = a->C;
+  RoundedNormal from_x = {a->inp, NULL};
+  float xh[CHUNK];
+  for (size_t i = lo; i < hi; i++)
+    for (int c0 = 0; c0 < C; c0 += CHUNK) {
+      int len = chunk_len(C, c0);
+      ln_rounded_normal(xh, from_x, a->cmean, a->crstd, i, C, c0, len);
+      uint16_t *b = a->bits + i * (size_t)C + c0;
+      for (int c = 0; c < len; c++) b[c] = bf16_bits(xh[c]);  // already rounded
+    }
+}
+
+void layernorm_normalized_bits(uint16_t *bits, const float *inp, const float *mean,
+                               const float *rstd, int N, int C) {
+  LnNormalArgs a = {.bits = bits, .inp = inp, .cmean = mean, .crstd = rstd, .C = C};
+  par_for((size_t)N, 1, (size_t)N * C, ln_bits_rows, &a);
+}
+
+static void ln_affine_normal_rows(void *ctx, size_t lo, size_t hi) {
+  const LnNormalArgs *a = ctx;
+  const int C = a->C;
+  const float *w = a->weight, *b = a->bias;
+  float xh[CHUNK];
+  for (size_t i = lo; i < hi; i++)
+    for (int c0 = 0; c0 < C; c0 += CHUNK) {
+      int len = chunk_len(C, c0);
+      ln_rounded_normal(xh, a->xn, a->cmean, a->crstd, i, C, c0, len);
+      float *y = a->out + i * (size_t)C + c0;
+      for (int c = 0; c < len; c++)
+        y[c] = xh[c] * (w ? w[c0 + c] : 1.0f) + (b ? b[c0 + c] : 0.0f);
+    }
+}
+
+void layernorm_from_rounded_normal(float *out, RoundedNormal xn, const float *weight,
+                                   const float *bias, const float *mean, const float *rstd, int N,
+                                   int C) {
+  LnNormalArgs a = {.out = out, .xn = xn, .weight = weight, .bias = bias, .cmean = mean,
+                    .crstd = rstd, .C = C};
+  par_for((size_t)N, 1, (size_t)N * C, ln_affine_normal_rows, &a);
+}
+
+// A chunk's dbias and dweight terms from its x-hat, chunk channels [lo, hi).
+static void ln_chunk_params(const LnNormalArgs *a, const float *xh, const float *dy, int c0,
+                            int lo, int hi) {
+  if (a->dbias)
+    for (int c = lo; c < hi; c++) a->dbias[c0 + c] += dy[c];
+  if (a->dweight)
+    for (int c = lo; c < hi; c++) a->dweight[c0 + c] += dy[c] * xh[c];
+}
+
+// dx += rstd * (dy*w - mean(dy*w) - xhat * mean(dy*w*xhat)) with x-hat rounded (x-hat
+// carries rstd, so its sum is taken against it directly), rows [lo, hi): a pass of sums
+// over the row's chunks, then one writing dx; with params_in_rows the parameters' terms
+// too, row by row.
+static void ln_dinp_rows_normal(void *ctx, size_t lo, size_t hi) {
+  const LnNormalArgs *a = ctx;
+  const int C = a->C;
+  const float *w = a->weight;
+  float xh[CHUNK];
+  for (size_t i = lo; i < hi; i++) {
+    const float *dy = a->dout + i * C;
+    double s1 = 0, s2 = 0;
+    for (int c0 = 0; c0 < C; c0 += CHUNK) {
+      int len = chunk_len(C, c0);
+      ln_rounded_normal(xh, a->xn, a->cmean, a->crstd, i, C, c0, len);
+      if (a->params_in_rows) ln_chunk_params(a, xh, dy + c0, c0, 0, len);
+      double t1, t2;
+      row_sums(&t1, &t2, dy + c0, 0.0, w ? w + c0 : NULL, xh, 0.0, len);
+      s1 += t1, s2 += t2;
+    }
+    if (!a->dinp) continue;
+    float r = a->crstd[i], f = (float)(s1 / C), e = (float)(s2 / C), *dx = a->dinp + i * C;
+    for (int c0 = 0; c0 < C; c0 += CHUNK) {
+      int len = chunk_len(C, c0);
+      ln_rounded_normal(xh, a->xn, a->cmean, a->crstd, i, C, c0, len);
+      for (int c = 0; c < len; c++)
+        dx[c0 + c] += r * (dy[c0 + c] * (w ? w[c0 + c] : 1.0f) - f - xh[c] * e);
+    }
+  }
+}
+
+// dweight, dbias of channels [lo, hi), over all rows in order.
+static void ln_params_range_normal(void *ctx, size_t lo, size_t hi) {
+  const LnNormalArgs *a = ctx;
+  const int C = a->C;
+  float xh[CHUNK];
+  for (size_t i = 0; i < a->rows; i++)
+    for (int c0 = (int)lo / CHUNK * CHUNK; c0 < (int)hi; c0 += CHUNK) {
+      int len = chunk_len(C, c0), from = (int)lo > c0 ? (int)lo - c0 : 0;
+      int to = (int)hi - c0 < len ? (int)hi - c0 : len;
+      ln_rounded_normal(xh, a->xn, a->cmean, a->crstd, i, C, c0, len);
+      ln_chunk_params(a, xh, a->dout + i * (size_t)C + c0, c0, from, to);
+    }
+}
+
+void layernorm_backward_rounded_normal(float *dinp, float *dweight, float *dbias,
+                                       const float *dout, RoundedNormal xn, const float *weight,
+                                       const float *mean, const float *rstd, int N, int C) {
+  LnNormalArgs a = {.dinp = dinp, .dweight = dweight, .dbias = dbias, .dout = dout, .xn = xn,
+                    .weight = weight, .cmean = mean, .crstd = rstd, .C = C, .rows = (size_t)N};
+  size_t work = (size_t)N * C;
+  int params = dweight || dbias;
+  a.params_in_rows = params && par_threads(work) == 1;
+  if (dinp || a.params_in_rows) par_for((size_t)N, 1, work, ln_dinp_rows_normal, &a);
+  if (params && !a.params_in_rows) par_for((size_t)C, 16, work, ln_params_range_normal, &a);
 }

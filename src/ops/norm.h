@@ -31,14 +31,14 @@ void groupnorm_silu_from_stats(float *out, const float *inp, const float *weight
                                const float *bias, const float *mean, const float *rstd, int B,
                                int HW, int C, int G);
 
-// ---- GroupNorm's normalized input in bf16 (bf16 steps, docs/precision.md) -------------
+// ---- a norm's normalized input in bf16 (bf16 steps, docs/precision.md) -----------------
 // x-hat = (x - mean) * rstd in float, from forward's statistics, rounded to bf16: what a
 // bf16 step's backward of a norm reads in place of x where the model keeps x-hat's bits
 // instead of x. Given as those bits (bits) or formed from x and the statistics (x): the
 // same values.
 typedef struct {
-  const float *x;        // (B,HW,C) or NULL
-  const uint16_t *bits;  // (B,HW,C) or NULL; exactly one is set
+  const float *x;        // (B,HW,C) (LayerNorm: (N,C)) or NULL
+  const uint16_t *bits;  // the same shape, or NULL; exactly one is set
 } RoundedNormal;
 
 // bits = x-hat of inp rounded to bf16, from the statistics groupnorm_forward saved.
@@ -67,5 +67,16 @@ void layernorm_backward(float *dinp, float *dweight, float *dbias, const float *
 void layernorm_from_stats(float *out /* (N,C) */, const float *inp /* (N,C) */,
                           const float *weight /* (C) */, const float *bias /* (C) */,
                           const float *mean /* (N) */, const float *rstd /* (N) */, int N, int C);
+
+// LayerNorm's normalized input in bf16 (bf16 steps): as GroupNorm's above, with a row
+// for a group (xn's tensors are (N,C)).
+void layernorm_normalized_bits(uint16_t *bits /* (N,C) */, const float *inp /* (N,C) */,
+                               const float *mean, const float *rstd, int N, int C);
+void layernorm_from_rounded_normal(float *out, RoundedNormal xn, const float *weight,
+                                   const float *bias, const float *mean, const float *rstd, int N,
+                                   int C);
+void layernorm_backward_rounded_normal(float *dinp, float *dweight, float *dbias,
+                                       const float *dout, RoundedNormal xn, const float *weight,
+                                       const float *mean, const float *rstd, int N, int C);
 
 #endif

@@ -136,7 +136,7 @@ static size_t all_h2_saving(const StepNet *u) {
 // The floats the bf16 plan saves on the steps' outputs (u in the bf16 plan): an output no
 // backward reads and no CONCAT needs goes to the ping-pong buffers, a skip source no
 // backward reads holds its own gradient; less the 16-bit copies of the steps' inputs
-// that replace them: every GroupNorm's normalized input (but GN2's, counted above) and
+// that replace them: every norm's normalized input (but GN2's, counted above) and
 // the inputs of the plain convs after the stem.
 static size_t all_output_saving(const StepNet *u) {
   size_t B = (size_t)u->max_batch, saved = 0, copies = 0;
@@ -163,6 +163,10 @@ static size_t all_output_saving(const StepNet *u) {
     if (u->res[i].has_skip) conv[nconv++] = &u->res[i].skip;
   for (int i = 0; i < nconv; i++)
     if (conv[i]->saves_input) copies += arena_size((B * conv_unit_input_floats(conv[i]) + 1) / 2);
+  for (int i = 0; i < u->n_xfmr; i++) {
+    CHECK(u->xfmr[i].normal != NULL, "a LayerNorm of the bf16 plan keeps no normalized input");
+    copies += arena_size((B * u->xfmr[i].T * u->xfmr[i].C + 1) / 2);
+  }
   return saved - copies;
 }
 

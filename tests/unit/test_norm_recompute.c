@@ -114,7 +114,7 @@ static void check_ln(NormCheck *c, const XfmrBlock *x, const float *inp) {
 }
 
 // A GroupNorm whose input the plan keeps is checked on it; the bf16 plan keeps no
-// GroupNorm's input, only its normalized input's bits, which backward reads as they are
+// norm's input, only its normalized input's bits, which backward reads as they are
 // (unit.bf16_models finds the step's bits those of the fp32 plan, which forms them from
 // the input): counted in `kept_normal`.
 static void check_or_count(NormCheck *c, const GnUnit *g, const float *inp, const float *params) {
@@ -136,7 +136,10 @@ static void check_model_norms(NormCheck *c, const StepNet *u, const float *param
     }
     if (s->kind == UNET_STEP_ATTN) check_or_count(c, &u->attn[s->block].gn, in, params);
     if (s->kind == UNET_STEP_HEAD) check_or_count(c, &u->head.gn, in, params);
-    if (s->kind == UNET_STEP_XFMR) check_ln(c, &u->xfmr[s->block], in);
+    if (s->kind == UNET_STEP_XFMR && u->xfmr[s->block].normal)
+      c->kept_normal++;
+    else if (s->kind == UNET_STEP_XFMR)
+      check_ln(c, &u->xfmr[s->block], in);
   }
 }
 
@@ -167,7 +170,7 @@ static void check_model(const char *model, StepNet *u) {
     // affine parameters are copied unrounded)
     check_model_norms(&c, u, prec ? u->bf16_params : params);
     int expect = 2 * u->n_res + u->n_attn + 1 + u->n_xfmr;
-    int gns = 2 * u->n_res + u->n_attn + 1;
+    int gns = 2 * u->n_res + u->n_attn + 1 + u->n_xfmr;
     CHECK(c.checked + c.kept_normal == expect && c.kept_normal == (prec ? gns : 0),
           "%s: checked %d norms and %d kept as normalized bits, the model has %d", model,
           c.checked, c.kept_normal, expect);
