@@ -1,7 +1,6 @@
 // LayerNorm over rows (N, C) (GroupNorm: norm.c; both declared in norm.h).
 #include <math.h>
 #include <stddef.h>
-#include <stdlib.h>
 
 #include "core/fastexp.h"
 #include "core/float_bits.h"
@@ -47,8 +46,10 @@ static void ln_row_normalize(float *y, const float *x, float mf, float r, const 
 typedef struct {
   float *out, *mean, *rstd;        // forward outputs
   float *dinp, *dweight, *dbias;   // backward outputs
+  uint16_t *bits;                  // layernorm_normalized_bits' output
   const float *inp, *dout, *weight, *bias;
   const float *cmean, *crstd;      // saved statistics
+  RoundedNormal xn;                // the ops from x-hat rounded (bf16 steps) read it
   size_t rows;                     // N: backward's parameter pass walks them all
   int params_in_rows;              // backward on one thread: parameters in the row pass
   int C;
@@ -128,17 +129,23 @@ static void ln_params_range(void *ctx, size_t lo, size_t hi) {
 
 // On one thread a single pass over the rows; on more, rows for dinp and channel ranges
 // for the parameters (each summed over the rows in order by one thread): the same
-// additions either way, so the bits do not depend on the thread count.
+// additions either way, so the bits do not depend on the thread count. Both backwards
+// (from x, and from x-hat rounded) run so.
+static void run_backward(LnArgs *a, void (*rows)(void *, size_t, size_t),
+                         void (*params_range)(void *, size_t, size_t)) {
+  size_t work = a->rows * a->C;
+  int params = a->dweight || a->dbias;
+  a->params_in_rows = params && par_threads(work) == 1;
+  if (a->dinp || a->params_in_rows) par_for(a->rows, 1, work, rows, a);
+  if (params && !a->params_in_rows) par_for((size_t)a->C, 16, work, params_range, a);
+}
+
 void layernorm_backward(float *dinp, float *dweight, float *dbias, const float *dout,
                         const float *inp, const float *weight, const float *mean,
                         const float *rstd, int N, int C) {
   LnArgs a = {.dinp = dinp, .dweight = dweight, .dbias = dbias, .inp = inp, .dout = dout,
               .weight = weight, .cmean = mean, .crstd = rstd, .C = C, .rows = (size_t)N};
-  size_t work = (size_t)N * C;
-  int params = dweight || dbias;
-  a.params_in_rows = params && par_threads(work) == 1;
-  if (dinp || a.params_in_rows) par_for((size_t)N, 1, work, ln_dinp_rows, &a);
-  if (params && !a.params_in_rows) par_for((size_t)C, 16, work, ln_params_range, &a);
+  run_backward(&a, ln_dinp_rows, ln_params_range);
 }
 
 // ---- from the normalized input rounded to bf16 (bf16 steps) ------------------------------
@@ -146,16 +153,6 @@ void layernorm_backward(float *dinp, float *dweight, float *dbias, const float *
 // rounded to bf16, is given as its bits or formed from x, the same values either way.
 // Rows are walked in chunks of CHUNK channels through a stack buffer of x-hat.
 enum { CHUNK = 512 };
-
-typedef struct {
-  uint16_t *bits;                  // layernorm_normalized_bits' output
-  float *out, *dinp, *dweight, *dbias;
-  const float *inp, *dout, *weight, *bias, *cmean, *crstd;
-  RoundedNormal xn;
-  size_t rows;
-  int params_in_rows;
-  int C;
-} LnNormalArgs;
 
 // x-hat rounded of row i, channels [c0, c0 + len), into xh. The one place LayerNorm's
 // x-hat is formed.
@@ -174,7 +171,7 @@ static void ln_rounded_normal(float *xh, RoundedNormal xn, const float *mean, co
 static int chunk_len(int C, int c0) { return C - c0 < CHUNK ? C - c0 : CHUNK; }
 
 static void ln_bits_rows(void *ctx, size_t lo, size_t hi) {
-  const LnNormalArgs *a = ctx;
+  const LnArgs *a = ctx;
   const int C = a->C;
   RoundedNormal from_x = {a->inp, NULL};
   float xh[CHUNK];
@@ -189,12 +186,12 @@ static void ln_bits_rows(void *ctx, size_t lo, size_t hi) {
 
 void layernorm_normalized_bits(uint16_t *bits, const float *inp, const float *mean,
                                const float *rstd, int N, int C) {
-  LnNormalArgs a = {.bits = bits, .inp = inp, .cmean = mean, .crstd = rstd, .C = C};
+  LnArgs a = {.bits = bits, .inp = inp, .cmean = mean, .crstd = rstd, .C = C};
   par_for((size_t)N, 1, (size_t)N * C, ln_bits_rows, &a);
 }
 
 static void ln_affine_normal_rows(void *ctx, size_t lo, size_t hi) {
-  const LnNormalArgs *a = ctx;
+  const LnArgs *a = ctx;
   const int C = a->C;
   const float *w = a->weight, *b = a->bias;
   float xh[CHUNK];
@@ -211,13 +208,13 @@ static void ln_affine_normal_rows(void *ctx, size_t lo, size_t hi) {
 void layernorm_from_rounded_normal(float *out, RoundedNormal xn, const float *weight,
                                    const float *bias, const float *mean, const float *rstd, int N,
                                    int C) {
-  LnNormalArgs a = {.out = out, .xn = xn, .weight = weight, .bias = bias, .cmean = mean,
-                    .crstd = rstd, .C = C};
+  LnArgs a = {.out = out, .xn = xn, .weight = weight, .bias = bias, .cmean = mean,
+              .crstd = rstd, .C = C};
   par_for((size_t)N, 1, (size_t)N * C, ln_affine_normal_rows, &a);
 }
 
 // A chunk's dbias and dweight terms from its x-hat, chunk channels [lo, hi).
-static void ln_chunk_params(const LnNormalArgs *a, const float *xh, const float *dy, int c0,
+static void ln_chunk_params(const LnArgs *a, const float *xh, const float *dy, int c0,
                             int lo, int hi) {
   if (a->dbias)
     for (int c = lo; c < hi; c++) a->dbias[c0 + c] += dy[c];
@@ -230,7 +227,7 @@ static void ln_chunk_params(const LnNormalArgs *a, const float *xh, const float 
 // over the row's chunks, then one writing dx; with params_in_rows the parameters' terms
 // too, row by row.
 static void ln_dinp_rows_normal(void *ctx, size_t lo, size_t hi) {
-  const LnNormalArgs *a = ctx;
+  const LnArgs *a = ctx;
   const int C = a->C;
   const float *w = a->weight;
   float xh[CHUNK];
@@ -258,7 +255,7 @@ static void ln_dinp_rows_normal(void *ctx, size_t lo, size_t hi) {
 
 // dweight, dbias of channels [lo, hi), over all rows in order.
 static void ln_params_range_normal(void *ctx, size_t lo, size_t hi) {
-  const LnNormalArgs *a = ctx;
+  const LnArgs *a = ctx;
   const int C = a->C;
   float xh[CHUNK];
   for (size_t i = 0; i < a->rows; i++)
@@ -273,11 +270,7 @@ static void ln_params_range_normal(void *ctx, size_t lo, size_t hi) {
 void layernorm_backward_rounded_normal(float *dinp, float *dweight, float *dbias,
                                        const float *dout, RoundedNormal xn, const float *weight,
                                        const float *mean, const float *rstd, int N, int C) {
-  LnNormalArgs a = {.dinp = dinp, .dweight = dweight, .dbias = dbias, .dout = dout, .xn = xn,
-                    .weight = weight, .cmean = mean, .crstd = rstd, .C = C, .rows = (size_t)N};
-  size_t work = (size_t)N * C;
-  int params = dweight || dbias;
-  a.params_in_rows = params && par_threads(work) == 1;
-  if (dinp || a.params_in_rows) par_for((size_t)N, 1, work, ln_dinp_rows_normal, &a);
-  if (params && !a.params_in_rows) par_for((size_t)C, 16, work, ln_params_range_normal, &a);
+  LnArgs a = {.dinp = dinp, .dweight = dweight, .dbias = dbias, .dout = dout, .xn = xn,
+              .weight = weight, .cmean = mean, .crstd = rstd, .C = C, .rows = (size_t)N};
+  run_backward(&a, ln_dinp_rows_normal, ln_params_range_normal);
 }
