@@ -133,6 +133,19 @@ static void add_saved_probs(void *ctx, AttnCore *t) {
   s->floats += t->probs.f32 ? n : t->probs.bf16 ? n / 2 : 0;
 }
 
+// The arena floats of the saved product operands as the plan keeps them: float32, bf16
+// bits (two per float) or, recomputed in the bf16 plan, none.
+typedef struct {
+  int B;
+  double floats;
+} KeptOperands;
+
+static void add_kept_operand(void *ctx, SavedOperand *o, size_t floats_per_example) {
+  KeptOperands *k = ctx;
+  double n = (double)k->B * floats_per_example;
+  k->floats += o->f32 ? n : o->bf16 ? n / 2 : 0;
+}
+
 static void print_arena_parts(StepNet *u, int B) {
   double outs = 0, grads = 6.0 * B * u->max_tensor + u->max_op_scratch;
   for (int k = 0; k < u->n_steps; k++) {
@@ -145,8 +158,9 @@ static void print_arena_parts(StepNet *u, int B) {
   SavedProbs saved = {B, 0};
   stepnet_visit_attn_cores(u, add_saved_probs, &saved);
   const double probs = saved.floats;
-  // in floats of the arena: the bf16 plan keeps two operand values per float
-  double only = (double)B * stepnet_operand_only_floats(u) / (u->storage == PREC_BF16 ? 2 : 1);
+  KeptOperands kept = {B, 0};
+  stepnet_visit_operand_only(u, add_kept_operand, &kept);
+  const double only = kept.floats;
   double all = (double)u->arena.capacity, mb = 4.0 / B / 1e6;
   printf("  arena per image (attention probabilities %s, %s plan): step outputs %.2f MB, "
          "gradients and temporaries %.2f, operand-only %.2f, attention probabilities %.2f, "

@@ -9,11 +9,11 @@ void saved_operand_plan(SavedOperand *o, Arena *a, size_t n, int tmp) {
   int half = o->storage == PREC_BF16;
   o->f32 = half ? NULL : arena_floats(a, n);
   // two bf16 values per float of the arena
-  o->bf16 = half ? (uint16_t *)arena_floats(a, (n + 1) / 2) : NULL;
+  o->bf16 = half && !o->recomputed ? (uint16_t *)arena_floats(a, (n + 1) / 2) : NULL;
 }
 
 float *saved_operand_values(const SavedOperand *o, const UNetScratch *s) {
-  return o->bf16 ? s->t[o->tmp] : o->f32;
+  return o->f32 ? o->f32 : s->t[o->tmp];
 }
 
 void saved_operand_store(const SavedOperand *o, const float *values, size_t n) {

@@ -75,8 +75,13 @@ typedef enum { UNET_RESAMPLE_NONE = 0, UNET_RESAMPLE_UP = 1, UNET_RESAMPLE_DOWN 
 // always), and saved_operand_store keeps their bf16 bits; backward's product widens the
 // bits where it would round (ops/bf16.h MixedInput). The fp32 plan keeps the
 // float32 tensor in the arena, as every other saved activation.
+// A few of them (a res block's conv2 input, a transformer half's adaLN output) are not
+// kept at all by the bf16 plan (`recomputed`): a bf16 step's backward makes them again
+// from the norm's normalized input the block keeps (docs/precision.md, "Scale-shift
+// outputs recomputed").
 typedef struct {
   Precision storage;  // PREC_BF16: the bf16 plan (set by stepnet_set_precision before planning)
+  int recomputed;     // bf16 plan: neither f32 nor bf16 is kept
   int tmp;            // bf16 plan: the UNetScratch.t[] forward writes the values in
   float *f32;         // (B, n) fp32 plan: the saved tensor; else NULL
   uint16_t *bf16;     // (B, n) bf16 plan: its bf16 bits; else NULL
@@ -89,7 +94,7 @@ float *saved_operand_values(const SavedOperand *o, const UNetScratch *s);
 // Keeps values (saved_operand_values, n floats) for backward: their bf16 bits in the bf16
 // plan; in the fp32 plan they are the saved tensor already.
 void saved_operand_store(const SavedOperand *o, const float *values, size_t n);
-// What backward's product reads (ops/bf16_products.h).
+// What backward's product reads (ops/bf16_products.h); not for a recomputed one.
 MixedInput saved_operand_input(const SavedOperand *o);
 
 // ---- GroupNorm ------------------------------------------------------------------------
@@ -284,6 +289,11 @@ float *emb_mod_silu_forward(EmbMod *m, const float *x, const float *emb_act, int
 void emb_mod_silu_backward(const EmbMod *m, float *dx, float *demb_act, float *grads,
                            const float *dout, const float *x, const float *emb_act, int E,
                            const float *params, int B, UNetScratch *s);
+// out = what the forward above wrote from x (without dropout), from the saved scale and
+// shift: a bf16 step's backward makes a recomputed m->out again with it, from x made from
+// the norm's normalized input rounded (out may be x).
+void emb_mod_recompute(const EmbMod *m, float *out, const float *x, int B);
+void emb_mod_silu_recompute(const EmbMod *m, float *out, const float *x, int B);
 double emb_mod_flops(const EmbMod *m, int E);
 
 void res_block_setup(ResBlock *r, UNetResample rs, int H, int W, int Ci, int Co, int G1, int G2,

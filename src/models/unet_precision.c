@@ -198,8 +198,13 @@ static void set_storage_all(StepNet *u, Precision storage) {
   // caller's): the bf16 plan keeps the input's bf16 bits, which is all its bf16 backward
   // reads, and no step keeps that input in float32 for it (unet_build.c)
   for (int i = 1; i < u->n_conv; i++) keep_conv_input(&u->conv[i], storage);
+  // the scale-shifts' outputs (a res block's conv2 input, a transformer half's adaLN
+  // output) are made again in a bf16 step's backward from the norm's rounded normalized
+  // input: the bf16 plan keeps nothing of them
+  for (int i = 0; i < u->n_xfmr; i++) u->xfmr[i].mod.out.recomputed = storage == PREC_BF16;
   for (int i = 0; i < u->n_res; i++) {
     ResBlock *r = &u->res[i];
+    r->mod.out.recomputed = storage == PREC_BF16;
     r->in.gn.storage = r->gn2.storage = storage;
     if (r->has_skip && !r->resample) keep_conv_input(&r->skip, storage);
   }

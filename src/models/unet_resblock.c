@@ -125,22 +125,32 @@ void res_block_backward(ResBlock *r, float *dx, float *demb_act, float *grads, c
   skip_backward(r, dx, grads, dout, x, params, B, s);
 
   float *da = s->t[0], *spare = s->t[2];
+  // GN2's output again, the scale-shift's input (in s->norm until emb_mod_silu_backward):
+  // bf16 products make it from GN2's normalized input rounded to bf16, the bits the bf16
+  // plan kept or formed from h2 (the same values)
+  RoundedNormal xn = gn_unit_rounded_input(&r->gn2, r->h2);
+  if (r->bf)
+    gn_unit_recompute_rounded(&r->gn2, s->norm, xn, params, B);
+  else
+    gn_unit_recompute(&r->gn2, s->norm, r->h2, params, B);
+  // conv2's input a3: fp32 reads the saved one; bf16 products make it again from GN2's
+  // output, as forward did, in t[1] (free until dh2)
+  MixedInput a3 = r->bf ? mixed_input_f32(s->t[1]) : saved_operand_input(&r->mod.out);
+  if (r->bf) {
+    emb_mod_silu_recompute(&r->mod, s->t[1], s->norm, B);
+    if (drop && drop->p > 0) {
+      DropoutKey k = site_key(r, drop);
+      dropout_forward(s->t[1], s->t[1], B, (size_t)HWo * r->Co, &k);
+    }
+  }
   zero_floats(da, n_out);
-  conv_unit_backward(&r->conv2, da, grads, dout, saved_operand_input(&r->mod.out), params, B,
-                     NULL, s->op);
+  conv_unit_backward(&r->conv2, da, grads, dout, a3, params, B, NULL, s->op);
   if (drop && drop->p > 0) {
     DropoutKey k = site_key(r, drop);
     dropout_backward_inplace(da, B, (size_t)HWo * r->Co, &k);
   }
   float *dh2n = spare;
   zero_floats(dh2n, n_out);
-  // bf16 products: GN2 from its normalized input rounded to bf16, the bits the bf16 plan
-  // kept or formed from h2 (the same values)
-  RoundedNormal xn = gn_unit_rounded_input(&r->gn2, r->h2);
-  if (r->bf)
-    gn_unit_recompute_rounded(&r->gn2, s->norm, xn, params, B);  // the scale-shift's input
-  else
-    gn_unit_recompute(&r->gn2, s->norm, r->h2, params, B);
   emb_mod_silu_backward(&r->mod, dh2n, demb_act, grads, da, s->norm, emb_act, E, params, B, s);
   float *dh2 = s->t[1];  // not t[0] or t[2]: norm_act_conv_backward uses those
   zero_floats(dh2, n_out);

@@ -334,6 +334,14 @@ float *emb_mod_silu_forward(EmbMod *m, const float *x, const float *emb_act, int
   return out;
 }
 
+void emb_mod_recompute(const EmbMod *m, float *out, const float *x, int B) {
+  scale_shift_forward(out, x, m->ss, B, m->HW, m->C);
+}
+
+void emb_mod_silu_recompute(const EmbMod *m, float *out, const float *x, int B) {
+  scale_shift_silu_forward(out, x, m->ss, B, m->HW, m->C);
+}
+
 // Both backward flavours: dss through scale_shift[_silu]_backward, then the linear layer.
 static void emb_mod_backward_any(const EmbMod *m, int silu, float *dx, float *demb_act,
                                  float *grads, const float *dout, const float *x,

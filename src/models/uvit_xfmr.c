@@ -86,9 +86,11 @@ void xfmr_block_forward(XfmrBlock *x, float *out, const float *inp, const float 
   accumulate(out, inp, (size_t)N * x->C);
 }
 
-// MLP half: gradient of the modulated input mod.out into dmod; t[0] and t[1] are used.
+// MLP half: gradient of the modulated input mod.out (given as hn) into dmod; t[0] and
+// t[1] are used.
 static void mlp_backward(XfmrBlock *x, float *dmod, float *grads, const float *dout,
-                         const float *params, int B, const DropoutKey *drop, UNetScratch *s) {
+                         MixedInput hn, const float *params, int B, const DropoutKey *drop,
+                         UNetScratch *s) {
   int N = B * x->T;
   size_t nF = (size_t)N * x->F, bytes = nF * sizeof(float);
   float *dg = s->t[0], *du = s->t[1];
@@ -102,8 +104,8 @@ static void mlp_backward(XfmrBlock *x, float *dmod, float *grads, const float *d
     gelu_backward_rounded(du, dg, (GeluSlopeFrom){x->u, x->slope}, nF);
   else
     gelu_backward(du, dg, x->u, nF);
-  linear_backward_mixed(x->bf, dmod, grads + x->fc1_w, grads + x->fc1_b, du,
-                        saved_operand_input(&x->mod.out), params + x->fc1_w, N, x->C, x->F);
+  linear_backward_mixed(x->bf, dmod, grads + x->fc1_w, grads + x->fc1_b, du, hn,
+                        params + x->fc1_w, N, x->C, x->F);
 }
 
 void xfmr_block_backward(XfmrBlock *x, float *dinp, float *demb_act, float *grads,
@@ -112,19 +114,26 @@ void xfmr_block_backward(XfmrBlock *x, float *dinp, float *demb_act, float *grad
   int N = B * x->T;
   size_t bytes = (size_t)N * x->C * sizeof(float);
   float *dmod = s->t[2], *dln = s->t[0];
+  // LN(x), recomputed, not saved (UNetScratch.norm); in bf16 products from LN's
+  // normalized input rounded (kept, or formed from x), as LN's backward reads it
+  RoundedNormal xn = {x->normal ? NULL : inp, x->normal};
+  // adaLN(x) = mod.out, the qkv's or fc1's input: fp32 reads the saved one; bf16 products
+  // make it again from LN(x), as forward did, in s->norm (the halves' backward leave it)
+  MixedInput hn = saved_operand_input(&x->mod.out);
+  if (x->bf) {
+    layernorm_from_rounded_normal(s->norm, xn, NULL, NULL, x->mean, x->rstd, N, x->C);
+    emb_mod_recompute(&x->mod, s->norm, s->norm, B);
+    hn = mixed_input_f32(s->norm);
+  }
   memset(dmod, 0, bytes);
   if (x->kind == XFMR_ATTN) {
-    attn_core_backward(&x->attn, dmod, dinp, grads, dout, saved_operand_input(&x->mod.out), params,
-                       B, s);
+    attn_core_backward(&x->attn, dmod, dinp, grads, dout, hn, params, B, s);
   } else {
     accumulate(dinp, dout, (size_t)N * x->C);
-    mlp_backward(x, dmod, grads, dout, params, B, drop, s);
+    mlp_backward(x, dmod, grads, dout, hn, params, B, drop, s);
   }
   memset(dln, 0, bytes);
-  // LN(x), the scale-shift's input: recomputed, not saved (UNetScratch.norm); in bf16
-  // products from LN's normalized input rounded (kept, or formed from x), as LN's
-  // backward reads it
-  RoundedNormal xn = {x->normal ? NULL : inp, x->normal};
+  // LN(x) again, the scale-shift's input
   if (x->bf)
     layernorm_from_rounded_normal(s->norm, xn, NULL, NULL, x->mean, x->rstd, N, x->C);
   else

@@ -77,14 +77,15 @@ static size_t arena_size(size_t n) {
 typedef struct {
   int B;
   size_t saved;  // floats the bf16 plan saves
-  int count;
+  int count, recomputed;
 } StorageSum;
 
+// (u in the bf16 plan: a recomputed one is not kept at all)
 static void add_saving(void *ctx, SavedOperand *o, size_t floats_per_example) {
-  (void)o;
   StorageSum *sum = ctx;
   size_t n = (size_t)sum->B * floats_per_example;
-  sum->saved += arena_size(n) - arena_size((n + 1) / 2);
+  sum->saved += arena_size(n) - (o->recomputed ? 0 : arena_size((n + 1) / 2));
+  sum->recomputed += o->recomputed;
   sum->count++;
 }
 
@@ -366,6 +367,12 @@ static void check_storage(const char *model, StepNet *u) {
   CHECK(same_pass(&p[2], &p[1], P, n_in, n_out, B),
         "%s: the bf16 plan changes the bf16 step's bits", model);
   CHECK(!same_pass(&p[1], &p[0], P, n_in, n_out, B), "%s: bf16 gives fp32's bits", model);
+  // with dropout on, bf16 within the whole-gradient tolerance of fp32: backward makes a
+  // recomputed conv2 input again with forward's dropout mask (a wrong mask moves the
+  // conv2 weights' gradients by their own size)
+  double drop_err = rel_l2(p[2].grads, p[0].grads, P);
+  printf("%s: with dropout, relative L2 bf16 vs fp32 of all gradients %.2e\n", model, drop_err);
+  CHECK(drop_err <= 8 * U, "%s: with dropout, bf16 gradients %.4f off fp32's", model, drop_err);
   StorageSum sum = {.B = u->max_batch};
   stepnet_visit_operand_only(u, add_saving, &sum);
   // and the saved probabilities halved, less what the kernel scratch grew: P kept as bf16
@@ -377,11 +384,14 @@ static void check_storage(const char *model, StepNet *u) {
   // (and the steps' outputs no backward reads, their consumers' 16-bit copies instead)
   size_t slopes = all_slope_saving(u), h2 = all_h2_saving(u), outs = all_output_saving(u);
   size_t expect = sum.saved + probs + slopes + h2 + outs - grown;
-  printf("%s: bf16 plan %zu floats, fp32 plan %zu: %d saved operands (%zu floats), "
+  printf("%s: bf16 plan %zu floats, fp32 plan %zu: %d saved operands (%d recomputed; %zu floats), "
          "probabilities %zu, GELU slopes %zu, GN2 inputs %zu, step outputs %zu, scratch +%zu: "
          "%zu floats less (expected %zu), %.3f x\n", model, arena[2], arena[1], sum.count,
-         sum.saved, probs, slopes, h2, outs, grown, arena[1] - arena[2], expect,
+         sum.recomputed, sum.saved, probs, slopes, h2, outs, grown, arena[1] - arena[2], expect,
          (double)arena[2] / arena[1]);
+  // every res block's conv2 input and every transformer half's adaLN output recomputed
+  CHECK(sum.recomputed == u->n_res + u->n_xfmr, "%s: %d recomputed operands, want %d", model,
+        sum.recomputed, u->n_res + u->n_xfmr);
   CHECK(arena[0] == arena[1] && arena[1] - arena[2] == expect && sum.count > 0 &&
             op[0] == op[1] && op[2] >= op[1],
         "%s: arena %zu (fp32), %zu (bf16 products, fp32 storage), %zu (bf16 plan): "
