@@ -13,10 +13,14 @@
 // bits of the fp32-stored plan (bf16 products on float32 storage: the bf16 step before
 // the bf16 plan existed): output, every parameter gradient, dx and dlambda, for the small
 // U-Net with and without res-block resampling and the U-ViT, with dropout, attention's
-// probabilities saved and recomputed; its arena is smaller than the fp32-stored one by
-// exactly the bytes halved (with the arena's alignment; the MLPs' GELU keeps its slope's
-// bf16 bits instead of its input, which bf16 products on the fp32 plan round from the
-// input: the same values), and fp32 after it is fp32's bits again.
+// probabilities saved and recomputed; so no backward reads a step output the bf16 plan
+// dropped, and the scale-shift outputs it recomputes are made as bf16 products on the
+// fp32 plan make them; its arena is smaller than the fp32-stored one by exactly the bytes
+// halved or dropped (with the arena's alignment; the MLPs' GELU keeps its slope's bf16
+// bits instead of its input, the norms their normalized input's bits, which bf16
+// products on the fp32 plan round from the input: the same values), less the bits it
+// adds; with dropout, bf16 stays within 8u of fp32 on the whole gradient (the recomputed
+// conv2 inputs take forward's mask); and fp32 after it is fp32's bits again.
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
