@@ -155,7 +155,7 @@ typedef struct {
   GnUnit gn2;            // GN2(h2): recomputed in backward from h2, or in bf16 products
                          // from its normalized input rounded (kept, or formed from h2)
   EmbMod mod;            // mod.out = a3 = dropout(SiLU(GN2(h2) * (1 + scale) + shift)) (B,Ho,Wo,Co),
-                         // saved: conv2's input
+                         // conv2's input: saved in the fp32 plan, recomputed by a bf16 step
   ConvUnit conv2;        // zero-init in ADM
   SavedOperand xr;       // (B,Ho,Wo,Ci) resampled x for the skip (resampling blocks): the skip
                          // conv's input; without a skip conv an fp32 addend of forward only

@@ -26,7 +26,8 @@ typedef struct {
   uint16_t *normal;         // (B,T,C) bf16 plan: LN's normalized input (x - mean) * rstd
                             // rounded, as bits (ops/norm.h), what a bf16 step's backward
                             // reads of x, saved instead of x (the previous step's output)
-  EmbMod mod;               // mod.out = adaLN(x) (B,T,C): qkv's or fc1's input
+  EmbMod mod;               // mod.out = adaLN(x) (B,T,C): qkv's or fc1's input, saved in
+                            // the fp32 plan, recomputed by a bf16 step
   AttnCore attn;            // XFMR_ATTN: qkv / probs / att
   size_t fc1_w, fc1_b;      // XFMR_MLP: (C, F), (F)
   size_t fc2_w, fc2_b;      // (F, C), (C): zero-init like ADM's output layers
