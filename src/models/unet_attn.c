@@ -117,14 +117,8 @@ void attn_block_backward(AttnBlock *t, float *dx, float *grads, const float *dou
   zero_floats(dhn, (size_t)B * t->core.HW * t->core.C);
   // the qkv projection's input, GN(x) again: in bf16 products from GN's normalized input
   // rounded (kept, or formed from x), as GN's backward reads it
-  RoundedNormal xn = gn_unit_rounded_input(&t->gn, x);
-  if (t->core.bf)
-    gn_unit_recompute_rounded(&t->gn, s->norm, xn, params, B);
-  else
-    gn_unit_recompute(&t->gn, s->norm, x, params, B);
+  int bf16 = t->core.bf != NULL;
+  gn_unit_recompute_step(&t->gn, bf16, s->norm, x, params, B);
   attn_core_backward(&t->core, dhn, dx, grads, dout, mixed_input_f32(s->norm), params, B, s);
-  if (t->core.bf)
-    gn_unit_backward_rounded(&t->gn, dx, grads, dhn, xn, params, B);
-  else
-    gn_unit_backward(&t->gn, dx, grads, dhn, x, params, B);
+  gn_unit_backward_step(&t->gn, bf16, dx, grads, dhn, x, params, B);
 }

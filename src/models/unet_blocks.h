@@ -221,16 +221,16 @@ void gn_unit_recompute(const GnUnit *g, float *out, const float *inp, const floa
 void gn_unit_silu_forward(GnUnit *g, float *out, const float *inp, const float *params, int B);
 void gn_unit_silu_recompute(const GnUnit *g, float *out, const float *inp, const float *params,
                             int B);
-// In a bf16 step (docs/precision.md, "GroupNorm's normalized input in 16 bits"): the
-// normalized input rounded, as the bits the bf16 plan kept (inp may then be NULL) or
-// formed from inp, and the output and backward from it.
-RoundedNormal gn_unit_rounded_input(const GnUnit *g, const float *inp);
-void gn_unit_recompute_rounded(const GnUnit *g, float *out, RoundedNormal xn,
-                               const float *params, int B);
-void gn_unit_backward_rounded(const GnUnit *g, float *dinp, float *grads, const float *dout,
-                              RoundedNormal xn, const float *params, int B);
 void gn_unit_backward(const GnUnit *g, float *dinp, float *grads, const float *dout,
                       const float *inp, const float *params, int B);
+// The recomputation and the backward of a step in its precision: fp32 (bf16 = 0) as the
+// two above; a bf16 step (docs/precision.md, "GroupNorm's normalized input in 16 bits")
+// from the normalized input rounded, the bits the bf16 plan kept (inp may then be NULL)
+// or formed from inp.
+void gn_unit_recompute_step(const GnUnit *g, int bf16, float *out, const float *inp,
+                            const float *params, int B);
+void gn_unit_backward_step(const GnUnit *g, int bf16, float *dinp, float *grads,
+                           const float *dout, const float *inp, const float *params, int B);
 
 // Nearest x2 up-sampling or 2x2 average pooling of a (B,H,W,C) input; NONE does nothing.
 void unet_resample_forward(UNetResample rs, float *out, const float *inp, int B, int H, int W,

@@ -128,11 +128,7 @@ void res_block_backward(ResBlock *r, float *dx, float *demb_act, float *grads, c
   // GN2's output again, the scale-shift's input (in s->norm until emb_mod_silu_backward):
   // bf16 products make it from GN2's normalized input rounded to bf16, the bits the bf16
   // plan kept or formed from h2 (the same values)
-  RoundedNormal xn = gn_unit_rounded_input(&r->gn2, r->h2);
-  if (r->bf)
-    gn_unit_recompute_rounded(&r->gn2, s->norm, xn, params, B);
-  else
-    gn_unit_recompute(&r->gn2, s->norm, r->h2, params, B);
+  gn_unit_recompute_step(&r->gn2, r->bf != NULL, s->norm, r->h2, params, B);
   // conv2's input a3: fp32 reads the saved one; bf16 products make it again from GN2's
   // output, as forward did, in t[1] (free until dh2)
   MixedInput a3 = r->bf ? mixed_input_f32(s->t[1]) : saved_operand_input(&r->mod.out);
@@ -154,10 +150,7 @@ void res_block_backward(ResBlock *r, float *dx, float *demb_act, float *grads, c
   emb_mod_silu_backward(&r->mod, dh2n, demb_act, grads, da, s->norm, emb_act, E, params, B, s);
   float *dh2 = s->t[1];  // not t[0] or t[2]: norm_act_conv_backward uses those
   zero_floats(dh2, n_out);
-  if (r->bf)
-    gn_unit_backward_rounded(&r->gn2, dh2, grads, dh2n, xn, params, B);
-  else
-    gn_unit_backward(&r->gn2, dh2, grads, dh2n, r->h2, params, B);
+  gn_unit_backward_step(&r->gn2, r->bf != NULL, dh2, grads, dh2n, r->h2, params, B);
   norm_act_conv_backward(&r->in, dx, grads, dh2, x, params, B, s);
 }
 

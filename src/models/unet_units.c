@@ -110,20 +110,29 @@ void gn_unit_silu_recompute(const GnUnit *g, float *out, const float *inp, const
                             g->C, g->G);
 }
 
-RoundedNormal gn_unit_rounded_input(const GnUnit *g, const float *inp) {
+// A bf16 step's x-hat rounded: the kept bits, or formed from inp.
+static RoundedNormal rounded_input(const GnUnit *g, const float *inp) {
   return (RoundedNormal){g->normal ? NULL : inp, g->normal};
 }
 
-void gn_unit_recompute_rounded(const GnUnit *g, float *out, RoundedNormal xn,
-                               const float *params, int B) {
-  groupnorm_from_rounded_normal(out, xn, params + g->w, params + g->b, g->mean, g->rstd, B, g->HW,
-                                g->C, g->G);
+void gn_unit_recompute_step(const GnUnit *g, int bf16, float *out, const float *inp,
+                            const float *params, int B) {
+  if (!bf16) {
+    gn_unit_recompute(g, out, inp, params, B);
+    return;
+  }
+  groupnorm_from_rounded_normal(out, rounded_input(g, inp), params + g->w, params + g->b, g->mean,
+                                g->rstd, B, g->HW, g->C, g->G);
 }
 
-void gn_unit_backward_rounded(const GnUnit *g, float *dinp, float *grads, const float *dout,
-                              RoundedNormal xn, const float *params, int B) {
-  groupnorm_backward_rounded_normal(dinp, grads + g->w, grads + g->b, dout, xn, params + g->w,
-                                    g->mean, g->rstd, B, g->HW, g->C, g->G);
+void gn_unit_backward_step(const GnUnit *g, int bf16, float *dinp, float *grads,
+                           const float *dout, const float *inp, const float *params, int B) {
+  if (!bf16) {
+    gn_unit_backward(g, dinp, grads, dout, inp, params, B);
+    return;
+  }
+  groupnorm_backward_rounded_normal(dinp, grads + g->w, grads + g->b, dout, rounded_input(g, inp),
+                                    params + g->w, g->mean, g->rstd, B, g->HW, g->C, g->G);
 }
 
 void gn_unit_backward(const GnUnit *g, float *dinp, float *grads, const float *dout,
@@ -268,14 +277,11 @@ void norm_act_conv_forward(NormActConv *n, float *out, const float *inp, const f
 // input rounded (kept, or formed from inp), as GN's backward reads it.
 static void norm_act_recompute(const NormActConv *n, int silu, const float *inp,
                                const float *params, int B, UNetScratch *s) {
-  if (!n->conv.bf) {
-    if (silu)
-      gn_unit_silu_recompute(&n->gn, s->norm, inp, params, B);
-    else
-      gn_unit_recompute(&n->gn, s->norm, inp, params, B);
+  if (silu && !n->conv.bf) {  // GN and SiLU in one pass, forward's bits
+    gn_unit_silu_recompute(&n->gn, s->norm, inp, params, B);
     return;
   }
-  gn_unit_recompute_rounded(&n->gn, s->norm, gn_unit_rounded_input(&n->gn, inp), params, B);
+  gn_unit_recompute_step(&n->gn, n->conv.bf != NULL, s->norm, inp, params, B);
   if (silu) silu_forward(s->norm, s->norm, numel_of(B, n->gn.HW, 1, n->gn.C));
 }
 
@@ -292,11 +298,7 @@ void norm_act_conv_backward(NormActConv *n, float *dinp, float *grads, const flo
   zero_floats(dgn, len);
   norm_act_recompute(n, 0, inp, params, B, s);  // SiLU's input
   silu_backward(dgn, dact, s->norm, len);
-  if (n->conv.bf)
-    gn_unit_backward_rounded(&n->gn, dinp, grads, dgn, gn_unit_rounded_input(&n->gn, inp), params,
-                             B);
-  else
-    gn_unit_backward(&n->gn, dinp, grads, dgn, inp, params, B);
+  gn_unit_backward_step(&n->gn, n->conv.bf != NULL, dinp, grads, dgn, inp, params, B);
 }
 
 // ---- scale-shift conditioning from the embedding --------------------------------------------
